@@ -1,0 +1,45 @@
+"""The agent graph, exported as `graph` without a checkpointer (the server brings its own).
+
+The command line and the chat UI call `build_graph(checkpointer)` to compile with theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from graph.context import Context
+from graph.nodes.act import act
+from graph.nodes.answer import answer
+from graph.nodes.classify import classify
+from graph.nodes.detect_follow_up import detect_follow_up
+from graph.nodes.fetch import fetch
+from graph.nodes.request_approval import request_approval
+from graph.nodes.select_tools import select_tools
+from graph.routing import after_act, after_approval, after_classify, after_select_tools
+from graph.state import InputState, State
+
+
+def build_graph(checkpointer: Any = None, store: Any = None) -> CompiledStateGraph:
+    """Wire the seven nodes and compile, with the caller's checkpointer if any."""
+    builder = StateGraph(State, input_schema=InputState, context_schema=Context)
+    builder.add_node(fetch)
+    builder.add_node(classify)
+    builder.add_node(detect_follow_up)
+    builder.add_node(select_tools)
+    builder.add_node(request_approval)
+    builder.add_node(act)
+    builder.add_node(answer)
+    builder.add_edge(START, "fetch")
+    builder.add_edge("fetch", "classify")
+    builder.add_conditional_edges("classify", after_classify)
+    builder.add_conditional_edges("select_tools", after_select_tools)
+    builder.add_conditional_edges("request_approval", after_approval)
+    builder.add_conditional_edges("act", after_act)
+    builder.add_edge("answer", END)
+    return builder.compile(checkpointer=checkpointer, store=store, name="smart-inbox")
+
+
+graph = build_graph()

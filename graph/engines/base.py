@@ -1,0 +1,84 @@
+"""What every engine (offline rules, Groq, replay) must do, as plain data in and out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from langchain_core.messages import BaseMessage
+from langchain_core.tools import BaseTool
+
+from graph.engines.triage_rules import RuleTriage
+from graph.state import Decision, Evidence, Executed, MessageRef, Mode, TriageRow
+from tools.mail.model import Email
+
+
+@dataclass(frozen=True)
+class ProposedCall:
+    """A tool call an engine wants made."""
+
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolPlanRequest:
+    """Everything an engine may look at to choose the next tool calls."""
+
+    mode: Mode
+    user_text: str
+    conversation: list[BaseMessage]
+    focus: list[MessageRef]
+    """Messages the user's turn refers to, already resolved."""
+    turn_evidence: list[Evidence]
+    """Results of the calls made so far in this turn."""
+    tools: list[BaseTool]
+    feedback: list[str] = field(default_factory=list)
+    """What the person said back at the approval step (`response` decisions)."""
+
+
+@dataclass(frozen=True)
+class AnswerRequest:
+    """Everything the answer may be built from; nothing else may appear in it."""
+
+    mode: Mode
+    user_text: str
+    conversation: list[BaseMessage]
+    evidence: list[Evidence]
+    focus_ids: list[str]
+    executed: list[Executed]
+    decisions: list[Decision]
+    triage: list[TriageRow]
+    fetch_errors: list[dict[str, str]]
+    problems: list[str] = field(default_factory=list)
+    """Why the previous draft was rejected by the verifier (empty on the first try)."""
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """The triage an engine settled on for one message."""
+
+    priority: str
+    category: str
+    action: str
+    reason: str
+    confidence: float
+    engine: str
+
+
+class Engine(Protocol):
+    """The three decisions a model makes in this product."""
+
+    name: str
+
+    async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
+        """Triage one message, given what the rules said."""
+        ...
+
+    async def plan_tools(self, request: ToolPlanRequest) -> list[ProposedCall]:
+        """Propose tool calls for this step; an empty list means "done, answer now"."""
+        ...
+
+    async def write_answer(self, request: AnswerRequest) -> str:
+        """Write the reply from the evidence, citing messages as `[msg:ID]`."""
+        ...

@@ -1,0 +1,157 @@
+"""Answers composed from the evidence by templates: grounded by construction.
+
+The offline engine answers with these, and they are the safe answer any engine falls back
+to when its own draft fails the grounding check twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from graph.engines.base import AnswerRequest
+from graph.grounding import iso_day
+from graph.state import Evidence, MessageRef
+
+FULL_BODY_LIMIT = 3000
+
+
+def compose_answer(request: AnswerRequest) -> str:
+    """Build the reply to the user from the evidence of this turn."""
+    parts: list[str] = []
+    if request.mode == "triage":
+        parts.append(_triage_summary(request))
+    focus = _focused_messages(request)
+    if focus:
+        parts.extend(_full_message(m) for m in focus)
+    else:
+        turn = _turn_evidence(request)
+        for record in turn:
+            if record["error"]:
+                continue
+            if record["messages"]:
+                parts.append(_listing(record))
+            elif record["content"]:
+                parts.append(record["content"])
+        if not turn and request.mode == "chat":
+            parts.append("I did not look anything up for that, so I have nothing to report.")
+    parts.extend(_failures(request))
+    parts.extend(_decisions(request))
+    return "\n\n".join(p for p in parts if p).strip()
+
+
+def _turn_evidence(request: AnswerRequest) -> list[Evidence]:
+    ids = {e["evidence_id"] for e in request.executed}
+    return [record for record in request.evidence if record["id"] in ids]
+
+
+def _focused_messages(request: AnswerRequest) -> list[MessageRef]:
+    """Full copies of the messages the user asked about, newest evidence first."""
+    found: list[MessageRef] = []
+    for message_id in request.focus_ids:
+        for record in reversed(request.evidence):
+            if record["completeness"] != "COMPLETE" or record["error"]:
+                continue
+            match = next((m for m in record["messages"] if m["id"] == message_id), None)
+            if match:
+                found.append(match)
+                break
+    return found
+
+
+def _full_message(message: MessageRef) -> str:
+    text = message["text"]
+    if len(text) > FULL_BODY_LIMIT:
+        text = text[:FULL_BODY_LIMIT].rstrip() + (
+            f"\n[… {len(message['text']) - FULL_BODY_LIMIT} more characters not shown]"
+        )
+    lines = [
+        f"**{message['subject'] or '(no subject)'}** [msg:{message['id']}]",
+        f"From: {message['sender']}",
+        f"Date: {message['date'] or 'unknown'}",
+    ]
+    if message.get("reply_to"):
+        lines.append(f"Reply-To: {message['reply_to']} (differs from the sender)")
+    if message.get("attachments"):
+        lines.append("Attachments: " + "; ".join(message["attachments"]))
+    if message.get("priority"):
+        lines.append(f"Triage: {message['priority']} priority, {message['category']}")
+    lines.append("")
+    lines.append(text)
+    return "\n".join(lines)
+
+
+def _listing(record: Evidence) -> str:
+    messages = record["messages"]
+    header = _listing_header(record, len(messages))
+    rows = []
+    for n, message in enumerate(messages, 1):
+        tag = f"[{message['priority']}] " if message.get("priority") else ""
+        when = iso_day(message["date"]) if message["date"] else "undated"
+        line = f"{n}. {tag}{message['subject'] or '(no subject)'} — {message['sender']}, {when} [msg:{message['id']}]"
+        detail = message.get("reason") or message["text"]
+        if detail:
+            line += f"\n   {detail}"
+        rows.append(line)
+    return header + "\n" + "\n".join(rows)
+
+
+def _listing_header(record: Evidence, count: int) -> str:
+    args: dict[str, Any] = record["args"]
+    what = []
+    if args.get("priority"):
+        what.append(f"{args['priority']} priority")
+    if args.get("category"):
+        what.append(str(args["category"]).replace("_", " "))
+    if args.get("sender"):
+        what.append(f"sent by {args['sender']}")
+    if args.get("query"):
+        what.append(f"matching {args['query']!r}")
+    label = ", ".join(what) if what else "in the inbox"
+    noun = "message" if count == 1 else "messages"
+    return f"{count} {noun} ({label}), previews only:"
+
+
+def _triage_summary(request: AnswerRequest) -> str:
+    rows = request.triage
+    if not rows:
+        return "No new mail to triage since the last check."
+    by_priority = Counter(row["priority"] for row in rows)
+    by_category = Counter(row["category"] for row in rows)
+    lines = [
+        f"Triaged {len(rows)} new message(s): "
+        + ", ".join(f"{by_priority[p]} {p}" for p in ("high", "normal", "low") if by_priority[p]),
+        "By category: " + ", ".join(f"{c} {n}" for c, n in by_category.most_common()),
+    ]
+    high = [row for row in rows if row["priority"] == "high"]
+    if high:
+        lines.append("Needs attention:")
+        lines.extend(
+            f"- {row['subject'] or '(no subject)'} — {row['sender']} [msg:{row['id']}]\n  {row['reason']}"
+            for row in high
+        )
+    return "\n".join(lines)
+
+
+def _failures(request: AnswerRequest) -> list[str]:
+    notes = []
+    for record in _turn_evidence(request):
+        if record["error"]:
+            notes.append(
+                f"The {record['tool']} call failed: {record['error']}. "
+                "I have no data from it and will not guess what it would have returned."
+            )
+    if request.fetch_errors:
+        notes.append(
+            f"{len(request.fetch_errors)} message(s) could not be read: "
+            + "; ".join(f"{e['key']}: {e['error']}" for e in request.fetch_errors)
+        )
+    return notes
+
+
+def _decisions(request: AnswerRequest) -> list[str]:
+    notes = []
+    for decision in request.decisions:
+        if decision["type"] == "ignore":
+            notes.append(f"Not done: you declined the call {decision['call_id']}.")
+    return notes

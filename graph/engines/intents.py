@@ -1,0 +1,182 @@
+"""Intent patterns: how the offline engine turns a user's words into tool calls.
+
+A table of patterns, tried in order; the first that matches decides. It understands the
+common inbox questions; anything else becomes a word search of the mailbox.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graph.engines.base import ProposedCall, ToolPlanRequest
+from graph.state import MessageRef
+
+CATEGORY_WORDS: list[tuple[str, str]] = [
+    (r"invoice|bill(?:ing|s)?\b|payment|overdue|receipt", "billing"),
+    (r"meeting|call\b|calendar|schedul", "meeting_request"),
+    (r"\bbugs?\b|crash|error report|broken", "bug_report"),
+    (r"feature|enhancement|wishlist", "feature_request"),
+    (r"newsletter|digest|unsubscribe", "newsletter"),
+    (r"notification|pull request|\bprs?\b|code review|jira|\bci\b", "notification"),
+    (r"sales|lead|pricing|quote|prospect", "sales_inquiry"),
+    (r"spam|scam|phishing|cold (?:email|outreach)", "spam_or_cold"),
+    (r"personal|family|friend", "personal"),
+    (r"outage|incident|\bdown\b|on-?call|production", "urgent_incident"),
+]
+
+STOPWORDS = frozenset(
+    """a an the and or of to in on for with about from by me my i you your is are was were be
+    it its this that these those what which who whom whose when where why how any some all
+    do does did show find search look list give tell get email emails mail mails message messages
+    inbox please can could would should there their them they have has had any anything
+    new latest recent today week need needs my attention""".split()
+)
+
+_DRAFT = re.compile(r"\bdraft\b", re.IGNORECASE)
+_SAYING = re.compile(
+    r"\b(?:saying|say|that says|telling (?:them|him|her)|to say)\b[:,]?\s*(?P<body>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_FROM = re.compile(r"\bfrom\s+(?P<who>[\w.@+'-]+(?:\s+[A-Z][\w'-]+)?)", re.IGNORECASE)
+_ABOUT = re.compile(
+    r"\b(?:about|regarding|mentioning|re:|search(?: for)?|find|look(?:ing)? for)\s+(?P<what>.+)$",
+    re.IGNORECASE,
+)
+_ATTENTION = re.compile(
+    r"attention|urgent|important|priorit|asap|critical|what should i (?:do|handle)|act on",
+    re.IGNORECASE,
+)
+_OVERVIEW = re.compile(
+    r"summar|overview|what'?s (?:new|in my inbox)|triage|catch me up|my inbox\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One pattern and the calls it leads to."""
+
+    name: str
+    matches: Callable[[str], bool]
+    plan: Callable[[ToolPlanRequest], list[ProposedCall]]
+
+
+def _draft_reply(request: ToolPlanRequest) -> list[ProposedCall]:
+    target = _draft_target(request)
+    if target is None:
+        who = _FROM.search(request.user_text)
+        if who and not _searched(request, "search_emails"):
+            return [ProposedCall("search_emails", {"sender": _clean(who.group("who")), "limit": 5})]
+        return []
+    said = _SAYING.search(request.user_text)
+    body = said.group("body").strip().strip("\"'") if said else ""
+    if not body:
+        return []
+    subject = target["subject"]
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    address = target.get("reply_to") or _address_of(target["sender"])
+    return [
+        ProposedCall(
+            "save_draft",
+            {"to": address, "subject": subject, "body": body, "in_reply_to_id": target["id"]},
+        )
+    ]
+
+
+def _draft_target(request: ToolPlanRequest) -> MessageRef | None:
+    if request.focus:
+        return request.focus[0]
+    for record in reversed(request.turn_evidence):
+        if record["messages"] and not record["error"]:
+            return record["messages"][0]
+    return None
+
+
+def _address_of(sender: str) -> str:
+    match = re.search(r"<([^>]+)>", sender)
+    return match.group(1) if match else sender
+
+
+def _searched(request: ToolPlanRequest, tool: str) -> bool:
+    return any(record["tool"] == tool for record in request.turn_evidence)
+
+
+def _clean(word: str) -> str:
+    return word.strip(" ?.!,;:'\"")
+
+
+def _by_category(request: ToolPlanRequest) -> list[ProposedCall]:
+    text = request.user_text.lower()
+    for pattern, category in CATEGORY_WORDS:
+        if re.search(pattern, text):
+            return [ProposedCall("list_inbox", {"category": category, "limit": 10})]
+    return []
+
+
+def _keywords(text: str) -> str:
+    words = [_clean(w) for w in re.findall(r"[\w@.'-]+", text)]
+    return " ".join(w for w in words if w and w.lower() not in STOPWORDS)[:80]
+
+
+def _about(request: ToolPlanRequest) -> list[ProposedCall]:
+    match = _ABOUT.search(request.user_text)
+    query = _keywords(match.group("what")) if match else ""
+    return [ProposedCall("search_emails", {"query": query, "limit": 10})] if query else []
+
+
+def _from_sender(request: ToolPlanRequest) -> list[ProposedCall]:
+    match = _FROM.search(request.user_text)
+    sender = _clean(match.group("who")) if match else ""
+    if not sender or sender.lower() in STOPWORDS:
+        return []
+    return [ProposedCall("search_emails", {"sender": sender, "limit": 10})]
+
+
+def _fallback(request: ToolPlanRequest) -> list[ProposedCall]:
+    query = _keywords(request.user_text)
+    if query:
+        return [ProposedCall("search_emails", {"query": query, "limit": 10})]
+    return [ProposedCall("list_inbox", {"limit": 10})]
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda text: bool(pattern.search(text))
+
+
+INTENTS: list[Intent] = [
+    Intent("draft_reply", _matches(_DRAFT), _draft_reply),
+    Intent(
+        "attention",
+        _matches(_ATTENTION),
+        lambda r: [ProposedCall("list_inbox", {"priority": "high", "limit": 10})],
+    ),
+    Intent("from_sender", _matches(_FROM), _from_sender),
+    Intent("about", _matches(_ABOUT), _about),
+    Intent(
+        "category",
+        lambda text: any(re.search(p, text.lower()) for p, _ in CATEGORY_WORDS),
+        _by_category,
+    ),
+    Intent(
+        "overview", _matches(_OVERVIEW), lambda r: [ProposedCall("list_inbox", {"limit": 15})]
+    ),
+    Intent("search", lambda text: True, _fallback),
+]
+
+
+def plan_from_intents(request: ToolPlanRequest) -> tuple[str, list[ProposedCall]]:
+    """The first matching intent's name and calls (tools the run lacks are dropped)."""
+    available = {tool.name for tool in request.tools}
+    for intent in INTENTS:
+        if intent.matches(request.user_text):
+            calls = [c for c in intent.plan(request) if c.name in available]
+            return intent.name, calls
+    return "none", []
+
+
+def describe(calls: list[ProposedCall]) -> list[dict[str, Any]]:
+    """Calls as plain dicts (for logs and tests)."""
+    return [{"name": c.name, "args": c.args} for c in calls]

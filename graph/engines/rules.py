@@ -1,0 +1,46 @@
+"""The offline engine: deterministic triage rules, intent patterns and template answers.
+
+It needs no key and no network, and every answer it writes is composed from evidence, so
+it is grounded by construction. It understands fewer phrasings than a model does.
+"""
+
+from __future__ import annotations
+
+from graph.engines.base import AnswerRequest, ProposedCall, ToolPlanRequest, TriageResult
+from graph.engines.compose import compose_answer
+from graph.engines.intents import plan_from_intents
+from graph.engines.triage_rules import RuleTriage
+from tools.mail.model import Email
+
+# Intents that may need a second round (search first, then act on what was found).
+MULTI_STEP_INTENTS = frozenset({"draft_reply"})
+
+
+class RulesEngine:
+    """The embedded offline engine."""
+
+    name = "rules"
+
+    async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
+        """Take the rules' triage as it is."""
+        return TriageResult(
+            priority=rules.priority,
+            category=rules.category,
+            action=rules.action,
+            reason=rules.reason,
+            confidence=rules.confidence,
+            engine=self.name,
+        )
+
+    async def plan_tools(self, request: ToolPlanRequest) -> list[ProposedCall]:
+        """One round of calls from the first matching intent; triage runs propose nothing."""
+        if request.mode == "triage" or not request.user_text.strip():
+            return []
+        intent, calls = plan_from_intents(request)
+        if request.turn_evidence and intent not in MULTI_STEP_INTENTS:
+            return []
+        return calls
+
+    async def write_answer(self, request: AnswerRequest) -> str:
+        """Compose the answer from the evidence."""
+        return compose_answer(request)

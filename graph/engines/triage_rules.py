@@ -1,0 +1,892 @@
+"""Offline, deterministic triage of one message: priority, category and next action.
+
+Every message gets a fast, explainable answer from these rules before any model is asked;
+a model is only consulted where the rules are unsure (confidence below `UNSURE_BELOW`).
+
+How it works: each category is scored from weighted signals that live in the tables
+below (headers, sender, subject, body, and combinations of flags such as "urgency +
+credential request + link"), the best category wins, and confidence comes from the margin
+over the runner-up and the strength of the evidence. Priority starts from the category's
+default and is raised or lowered by the escalation table; the action comes from the
+category, with the exceptions listed in `_action_for`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from tools.mail.model import (
+    EMPTY_BODY_MARKER,
+    QUOTE_END,
+    QUOTE_START,
+    SIGNATURE_END,
+    SIGNATURE_START,
+    Email,
+)
+
+logger = logging.getLogger(__name__)
+
+Priority = Literal["high", "normal", "low"]
+Category = Literal[
+    "urgent_incident",
+    "bug_report",
+    "feature_request",
+    "meeting_request",
+    "sales_inquiry",
+    "billing",
+    "newsletter",
+    "notification",
+    "personal",
+    "spam_or_cold",
+    "other",
+]
+Action = Literal[
+    "reply",
+    "schedule_meeting",
+    "create_ticket",
+    "notify_team",
+    "create_lead",
+    "archive",
+    "none",
+]
+
+PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
+CATEGORIES: tuple[Category, ...] = (
+    "urgent_incident",
+    "bug_report",
+    "feature_request",
+    "meeting_request",
+    "sales_inquiry",
+    "billing",
+    "newsletter",
+    "notification",
+    "personal",
+    "spam_or_cold",
+    "other",
+)
+ACTIONS: tuple[Action, ...] = (
+    "reply",
+    "schedule_meeting",
+    "create_ticket",
+    "notify_team",
+    "create_lead",
+    "archive",
+    "none",
+)
+
+UNSURE_BELOW = 0.55
+"""Below this confidence the caller may ask a model for a second opinion."""
+
+BODY_CHARS = 4_000
+"""Visible body text (outside quotes and signatures) that is looked at."""
+RAW_BODY_CHARS = 20_000
+"""Raw body scanned for that visible text, so a huge quoted thread cannot slow us down."""
+SUBJECT_CHARS = 300
+MEETING_SOON_DAYS = 3
+"""A meeting proposed within this many days of `now` is high priority."""
+MIN_SCORE = 1.5
+"""A category needs at least this much evidence; below it the message is `other`."""
+
+
+@dataclass(frozen=True)
+class RuleTriage:
+    """What the rules decided for one message, and how sure they are."""
+
+    priority: Priority
+    category: Category
+    action: Action
+    reason: str
+    """One line naming the deciding signal."""
+    confidence: float
+    """0..1; below `UNSURE_BELOW` the caller may ask a model."""
+
+
+# --------------------------------------------------------------------------------------
+# Rule tables
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """A phrase that counts towards a category when it appears in the subject or body."""
+
+    category: Category
+    pattern: re.Pattern[str]
+    subject: float
+    """Weight when found in the subject."""
+    body: float
+    """Weight when found in the visible body."""
+    says: str
+    """Reason fragment: "subject <says>" / "body <says>"."""
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """A phrase that raises a flag; flags feed the combinations and the priority."""
+
+    flag: str
+    pattern: re.Pattern[str]
+    where: Literal["subject", "body", "any"] = "any"
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """A header whose value matches `pattern` counts towards a category and/or sets a flag."""
+
+    header: str
+    pattern: re.Pattern[str]
+    category: Category | None
+    weight: float
+    says: str
+    flag: str = ""
+
+
+@dataclass(frozen=True)
+class SenderRule:
+    """A sender address shape (`local@domain`) that counts towards a category."""
+
+    pattern: re.Pattern[str]
+    category: Category | None
+    weight: float
+    says: str
+    flag: str = ""
+
+
+@dataclass(frozen=True)
+class ComboRule:
+    """All of `flags` present (and none of `unless`) adds `weight` to `category`."""
+
+    flags: frozenset[str]
+    category: Category
+    weight: float
+    says: str
+    unless: frozenset[str] = frozenset()
+
+
+def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def _text(category: Category, pattern: str, subject: float, body: float, says: str) -> TextRule:
+    return TextRule(category, _re(pattern), subject, body, says)
+
+
+def _flag(flag: str, pattern: str, where: Literal["subject", "body", "any"] = "any") -> FlagRule:
+    return FlagRule(flag, _re(pattern), where)
+
+
+def _combo(
+    flags: str, category: Category, weight: float, says: str, unless: str = ""
+) -> ComboRule:
+    return ComboRule(frozenset(flags.split()), category, weight, says, frozenset(unless.split()))
+
+
+# Headers are the most reliable signal: bulk mail and robots announce themselves.
+HEADER_RULES: tuple[HeaderRule, ...] = (
+    HeaderRule("list-unsubscribe", _re(r"\S"), "newsletter", 3.0, "List-Unsubscribe header", "bulk"),
+    HeaderRule("list-id", _re(r"\S"), "newsletter", 2.0, "List-Id header", "bulk"),
+    HeaderRule(
+        "precedence", _re(r"\b(bulk|list|junk)\b"), "newsletter", 2.0, "bulk precedence", "bulk"
+    ),
+    HeaderRule(
+        "auto-submitted",
+        _re(r"auto-(generated|replied|notified)"),
+        "notification",
+        3.0,
+        "Auto-Submitted header",
+        "automated",
+    ),
+    HeaderRule(
+        "x-mailer",
+        _re(r"mailchimp|sendgrid|campaign|hubspot|sendinblue|brevo|mailerlite|klaviyo|substack"),
+        "newsletter",
+        1.5,
+        "bulk-mail X-Mailer",
+        "bulk",
+    ),
+    HeaderRule(
+        "x-mailer",
+        _re(r"lemlist|outreach\.io|mailshake|reply\.io|apollo|woodpecker|salesloft|instantly"),
+        "spam_or_cold",
+        2.5,
+        "cold-outreach X-Mailer",
+        "outreach_tool",
+    ),
+    HeaderRule("x-priority", _re(r"^\s*[12]\b"), None, 0.0, "X-Priority high", "high_importance"),
+    HeaderRule("importance", _re(r"^\s*high"), None, 0.0, "Importance: high", "high_importance"),
+    HeaderRule("x-msmail-priority", _re(r"^\s*high"), None, 0.0, "priority high", "high_importance"),
+)
+
+_TOOL_DOMAINS = (
+    r"github\.com|gitlab\.com|bitbucket\.org|atlassian\.net|atlassian\.com|jira\.[\w.-]+|"
+    r"circleci\.com|travis-ci\.(com|org)|vercel\.com|netlify\.com|sentry\.io|pagerduty\.com|"
+    r"opsgenie\.com|linear\.app|asana\.com|trello\.com|notion\.so|slack\.com|"
+    r"calendar\.google\.com|calendly\.com|zoom\.us|docusign\.net|statuspage\.io|"
+    r"datadoghq\.com|newrelic\.com|heroku\.com|buildkite\.com|dependabot\.com"
+)
+_FREEMAIL_DOMAINS = (
+    r"gmail\.com|googlemail\.com|yahoo\.[\w.]+|ymail\.com|hotmail\.[\w.]+|outlook\.[\w.]+|"
+    r"live\.[\w.]+|msn\.com|icloud\.com|me\.com|mac\.com|aol\.com|gmx\.[\w.]+|web\.de|"
+    r"proton\.me|protonmail\.com|mail\.ru|yandex\.[\w.]+|zoho\.com|fastmail\.com|t-online\.de|"
+    r"orange\.fr|free\.fr|libero\.it|qq\.com|163\.com"
+)
+
+SENDER_RULES: tuple[SenderRule, ...] = (
+    SenderRule(
+        _re(r"^(no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|"
+            r"automated|robot|bot|mailer-daemon|postmaster|bounces?)([+._-][^@]*)?@"),
+        "notification",
+        2.0,
+        "automated sender address",
+        "automated",
+    ),
+    SenderRule(_re(rf"@([\w-]+\.)*({_TOOL_DOMAINS})$"), "notification", 3.0, "sent by a developer tool", "tool"),
+    SenderRule(
+        _re(r"^(billing|invoices?|invoicing|accounts?|accounting|accounts-?(payable|receivable)|"
+            r"payments?|finance|ar|receivables|collections)([+._-][^@]*)?@"),
+        "billing",
+        2.5,
+        "billing sender address",
+        "billing_sender",
+    ),
+    SenderRule(
+        _re(r"^(newsletter|news|digest|marketing|updates|weekly|editor|editorial|hello|info|"
+            r"team|community|events|promo(tions)?|offers|deals)([+._-][^@]*)?@"),
+        "newsletter",
+        1.0,
+        "mass-mail sender address",
+        "mass_sender",
+    ),
+    SenderRule(_re(rf"@({_FREEMAIL_DOMAINS})$"), None, 0.0, "free-mail sender", "freemail"),
+)
+
+# Phrases in the subject (weighted more) and the visible body.
+TEXT_RULES: tuple[TextRule, ...] = (
+    # --- urgent_incident: production down, outage, security incident
+    _text("urgent_incident", r"\b(production|prod|site|website|app|api|service|server|checkout|login|database|db|platform|system|everything)\b[^.\n]{0,30}\b(is|are|went|goes|seems|looks|has gone|completely)\s+(down|offline|unreachable|unavailable)\b", 5.0, 3.0, "says production is down"),
+    _text("urgent_incident", r"\b(outage|outages|downtime|down for (everyone|all)|major incident|service disruption)\b", 4.0, 2.0, "reports an outage"),
+    _text("urgent_incident", r"\b(returning|throwing|serving|getting|all)\s+(http\s+)?5\d\d(s| errors?)?\b|\b5\d\d errors?\b|\b5\d\ds\b", 3.5, 1.5, "reports server errors"),
+    _text("urgent_incident", r"\b(sev[ -]?[01]|severity[ -]?1|p0|p1 incident|incident)\b", 3.0, 1.5, "declares an incident"),
+    _text("urgent_incident", r"\b(security (incident|breach)|data (breach|leak)|breach|compromised|ransomware|unauthori[sz]ed access|leaked (credentials|keys|secrets|api keys?)|ddos|intrusion|exfiltrat\w+)\b", 4.0, 2.0, "reports a security incident"),
+    _text("urgent_incident", r"\b(all|every|no|none of the|nobody|most)\s+(users?|customers?|one|merchants?)\b[^.\n]{0,40}\b(can(no|')?t|unable|affected|able to|locked out|failing)\b", 3.0, 2.0, "says all customers are affected"),
+    _text("urgent_incident", r"\b(on fire|emergency|critical alert|\[firing\]|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b", 2.0, 1.0, "sounds an emergency"),
+    _text("urgent_incident", r"\b(störung|ausfall|panne|caída|incidente|hors service|en panne)\b", 3.5, 2.0, "reports an outage"),
+    # --- bug_report
+    _text("bug_report", r"\b(bugs?|defect|glitch)\b", 3.0, 1.5, "reports a bug"),
+    _text("bug_report", r"\b(error|errors|exception|crash(es|ed|ing)?|stack ?trace|traceback|segfault|typeerror|nullpointer\w*|undefined is not)\b", 2.0, 1.0, "mentions an error"),
+    _text("bug_report", r"\b(does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|wo ?n[o']?t|can ?n?[o']?t|cannot|no longer|stopped|not)\s+(work(ing|s)?|load(ing|s)?|sav(e|ing)|open(ing)?|show(ing)?|display(ing)?|sync(ing)?|respond(ing)?)\b", 2.5, 1.5, "says something does not work"),
+    _text("bug_report", r"\b(broken|breaks|fails?|failing|failed|wrong|incorrect|blank (page|screen)|freez(es|ing)|hangs|regression|misaligned|duplicated?)\b", 1.5, 1.0, "describes broken behaviour"),
+    _text("bug_report", r"\b(steps to reproduce|to reproduce|repro steps|expected (behaviou?r|result)|actual (behaviou?r|result)|reproducible|browser version|app version)\b", 3.0, 2.5, "gives reproduction steps"),
+    _text("bug_report", r"\b(fehler|funktioniert nicht|erreur|ne fonctionne pas|no funciona)\b", 2.5, 1.5, "reports a bug"),
+    # --- feature_request
+    _text("feature_request", r"\b(feature request|feature idea|enhancement|wish ?list|suggestion)\b", 4.0, 2.5, "asks for a feature"),
+    _text("feature_request", r"\b(would (it )?be (great|nice|useful|helpful|awesome|possible)|it would (help|be great)|would love (to see|it if|an? )|could you (add|support|consider)|can you add|please (add|consider adding)|any plans? (to|for)|on (your|the) roadmap|is there a way to)\b", 2.5, 2.5, "asks for a feature"),
+    _text("feature_request", r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|integration with|support for)\b", 2.0, 1.5, "asks for a capability"),
+    # --- meeting_request
+    _text("meeting_request", r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|chat|coffee|get together|workshop|kick-?off)\b", 2.0, 1.0, "talks about meeting"),
+    _text("meeting_request", r"\b(are you (free|available)|do you have time|would .{0,30}work for you|does .{0,30}work for you|works for you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|chat|schedule|set up|find)|can we (meet|talk|chat|hop on|set up|schedule)|set up (a|an) (call|meeting|time))\b", 3.0, 3.0, "asks for a time to meet"),
+    _text("meeting_request", r"^\s*(invitation|einladung|invitación|invitation mise à jour|updated invitation):", 3.0, 0.0, "is a calendar invitation"),
+    _text("meeting_request", r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b", 2.5, 1.5, "talks about meeting"),
+    # --- sales_inquiry (they want to buy from us)
+    _text("sales_inquiry", r"\b(your pricing|pricing (for|of|plans?|page|information|details)|price (list|quote)|(send|share|get|need|request(ing)?|provide) (us |me )?(a |an )?(quote|quotation|pricing|proposal|price)|how much (does|would|is|will|do)|what (does|would) it cost|cost (for|of) \d+)\b", 3.5, 2.5, "asks about pricing"),
+    _text("sales_inquiry", r"\b(interested in (buying|purchasing|your|using|a license|licen[cs]ing|upgrading)|looking (to buy|to purchase|for a (tool|solution|vendor|platform) (to|that))|we('re| are) evaluating|evaluate your|considering your|(request|schedule|arrange|book|get|see|like|love) (a |an )?(product )?demo|demo of your|trial (for|of) (our|your)|pilot (for|with) (our|your))\b", 3.5, 3.0, "wants to buy or see a demo"),
+    _text("sales_inquiry", r"\b(\d+\s+(seats|licen[cs]es|users|employees|agents)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b", 2.5, 2.0, "talks about buying seats or plans"),
+    _text("sales_inquiry", r"\b(angebot|preise|kaufen|devis|tarifs?|cotización|precios)\b", 2.5, 2.0, "asks about pricing"),
+    # --- billing
+    _text("billing", r"\b(invoices?|receipts?|billing|bill|statement of account|amount due|balance due|payment (due|reminder|received|confirmation|failed|declined|method)|remittance|credit note|pro-?forma|vat|tax invoice|refund(ed)?|charged|subscription (renewal|renewed|will renew|payment)|renewal notice|paid)\b", 4.0, 2.0, "is about an invoice or payment"),
+    _text("billing", r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|dunning|collections?)\b", 4.0, 2.5, "says a payment is overdue"),
+    _text("billing", r"\b(rechnung|zahlung|mahnung|zahlungserinnerung|facture|paiement|relance|impayée?|factura|pago|factuur|betaling|fattura|pagamento)\b", 4.0, 2.0, "is about an invoice or payment"),
+    _text("billing", r"(\$|€|£|usd|eur|gbp)\s?\d[\d,.]*|\d[\d,.]*\s?(\$|€|£|usd|eur|gbp)\b", 0.5, 0.5, "names an amount"),
+    # --- newsletter
+    _text("newsletter", r"\b(newsletter|digest|weekly|monthly|this week in|roundup|round-up|issue #?\d+|edition|bulletin|top stories|what'?s new in|release notes)\b", 3.0, 1.0, "reads like a newsletter"),
+    _text("newsletter", r"\b(unsubscribe|view (this email |it )?in (your |a )?browser|manage (your )?(email )?preferences|you('re| are) receiving this (email )?because|update your preferences|opt[- ]out|abbestellen|se désabonner|darse de baja)\b", 0.0, 2.5, "has an unsubscribe footer"),
+    _text("newsletter", r"\b(\d+% off|sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b", 2.0, 1.0, "is a promotion"),
+    # --- notification: automated tool mail
+    _text("notification", r"^\s*(re:\s*)?\[[\w.-]+/[\w.-]+\]", 4.0, 0.0, "names a repository"),
+    _text("notification", r"\b(pr|pull request|merge request|mr|issue)\s*#\d+|\(#\d+\)|\bpull request\b|\bmerge request\b", 3.0, 1.5, "is about a pull request"),
+    _text("notification", r"\b(assigned to you|assigned you|has been assigned|was assigned|mentioned you|requested your review|review requested|requested changes|approved (your|this|the) (pull|merge) request|commented on|new comment|left a comment|replied to your comment|status changed|transitioned|was (merged|closed|reopened)|has been (merged|closed|resolved|updated|created))\b", 3.5, 2.0, "is a tool update"),
+    _text("notification", r"\b(build|pipeline|workflow|job|run|deploy(ment)?|tests?|check(s)?|ci)\s+(#?\d+\s+)?(failed|failing|passed|succeeded|successful|fixed|broken|cancell?ed|errored|is green|is red|started|finished|completed)\b|\bworkflow run\b", 4.0, 2.0, "reports a build or deploy"),
+    _text("notification", r"\b(has shipped|have shipped|been shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|tracking (number|code|link)|your (order|package|parcel|shipment)|order (confirmation|#?\d+))\b", 3.5, 2.0, "is a shipping update"),
+    _text("notification", r"^\s*(accepted|declined|tentative|tentatively accepted|canceled|cancelled|updated invitation|invitation updated|reminder|new event|event reminder)\s*:", 4.0, 0.0, "is a calendar update"),
+    _text("notification", r"\b(new sign-?in|new login|signed in from|password (was|has been) (changed|reset)|your (verification|security|one-time|login|2fa|confirmation) code|two-factor|security alert for your)\b", 3.0, 2.0, "is an account notice"),
+    _text("notification", r"\b(this is an automated|automatically generated|automated (message|notification|email)|do not reply to this (email|message)|please do not reply|notification settings|manage (your )?notifications|you('re| are) receiving this because (you|your)|view it on (github|gitlab)|reply to this email directly)\b", 0.0, 2.5, "says it is automated"),
+    _text("notification", r"\b(ticket|case|request)\s*#?\s*\d+\b|\[jira\]|\bjira\b", 2.0, 1.0, "names a ticket"),
+    # --- personal
+    _text("personal", r"\b(mom|mum|dad|mama|papa|grandma|grandpa|granny|aunt|uncle|cousin|sis|bro|honey|sweetie|darling|kids|family|wedding|birthday|bday|anniversary|baby|christening|funeral)\b", 3.0, 1.5, "mentions family"),
+    _text("personal", r"\b(dinner|lunch|bbq|barbecue|party|drinks|beers?|weekend|holiday|vacation|trip|photos|pics|hike|game night|movie|concert|long time no see|how are you( doing)?|how have you been|miss you|love you|hugs|xoxo|xx)\b", 2.0, 1.0, "sounds personal"),
+    _text("personal", r"\b(geburtstag|familie|abendessen|anniversaire|famille|dîner|cumpleaños|familia|cena)\b", 2.5, 1.5, "sounds personal"),
+    # --- spam_or_cold: scams, phishing, cold outreach
+    _text("spam_or_cold", r"\b(gift ?cards?|itunes cards?|google play cards?|steam cards?|lottery|lotto|you('ve| have)? won|winner|claim (your|the) (prize|reward|funds)|inheritance|beneficiary|next of kin|million (usd|dollars|euros|pounds)|compensation fund|unclaimed funds|crypto(currency)? (investment|opportunity)|double your|western union|moneygram)\b", 5.0, 4.0, "has scam bait"),
+    _text("spam_or_cold", r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking) (details|account|information)|change (of|in) (bank|banking) details|wire (the )?(payment|funds|transfer) to|urgent wire|are you at your desk|i need (you to do )?a (quick )?favou?r|keep this (confidential|between us)|processing fee)\b", 5.0, 4.5, "asks to pay to new bank details"),
+    _text("spam_or_cold", r"\b(verify your (account|identity|email|password|details|information)|confirm your (account|identity|password|login|details|information|credentials)|update your (payment|billing|account) (details|information|method)|(account|mailbox|password|access|email|service) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|mailbox (is )?(full|over quota)|password (expires|will expire)|login to avoid)\b", 3.0, 2.5, "asks for credentials"),
+    _text("spam_or_cold", r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b", 4.0, 3.0, "is cold outreach"),
+    _text("spam_or_cold", r"\b(quick question|\d+ ?(min|minutes|-minute|-min)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b", 2.0, 1.5, "uses a cold-outreach line"),
+    _text("spam_or_cold", r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|\d+x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|case study|cost savings of)\b", 3.0, 2.0, "pitches a service"),
+    _text("spam_or_cold", r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b", 2.5, 2.0, "uses scam phrasing"),
+)
+
+# Flags: facts that only matter in combination (see COMBO_RULES) or for the priority.
+FLAG_RULES: tuple[FlagRule, ...] = (
+    _flag("urgency", r"\b(urgent(ly)?|immediately|asap|as soon as possible|right away|act now|within (24|48|72) ?(hours|hrs|h)\b|final (warning|notice)|last (warning|chance)|expire[sd]?|today only|dringend|urgente)\b"),
+    _flag("deadline", r"\b(today|tonight|by (tomorrow|end of (the )?day|eod|cob|noon|monday|tuesday|wednesday|thursday|friday|\d{1,2}(:\d\d)?\s?(am|pm)?)|asap|as soon as possible|urgent(ly)?|eod|deadline|time[- ]sensitive|before (the|our) (meeting|call|board))\b"),
+    _flag("credential", r"\b(password|passcode|credentials?|log ?in|sign ?in|verify|verification|confirm your|account (details|information)|ssn|social security|security question|one-time code)\b"),
+    _flag("threat", r"\b(suspend(ed)?|lock(ed)?|deactivat(ed|e)|disabled|terminat(ed|e)|permanently (deleted|closed)|legal action|failure to|or (your|the) account|will be (closed|deleted|lost))\b"),
+    _flag("link", r"https?://|www\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify) (here|now|below)\b", "body"),
+    _flag("ip_link", r"https?://\d{1,3}(\.\d{1,3}){3}|https?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|https?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|support|rest)\b", "body"),
+    _flag("lookalike", r"\b(paypa1|paypai|micros0ft|rnicrosoft|arnazon|amaz0n|app1e|g00gle|netfiix|faceb00k|linkedln)\b"),
+    _flag("payment_words", r"\b(invoice|payment|wire|transfer|bank|remit|pay|paid|amount|iban|swift|routing number)\b"),
+    _flag("money_request", r"\b(wire|transfer|send|pay|remit)\b[^.\n]{0,40}\b(today|immediately|now|asap|urgently|new account|this account)\b"),
+    _flag("overdue", r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|second reminder|payment reminder|mahnung|zahlungserinnerung|relance|impayée?)\b"),
+    _flag("receipt", r"\b(receipt|payment (received|confirmation|successful)|thank(s| you) for your (payment|purchase|order)|has been paid|was paid|paid in full|successfully (charged|processed)|quittung|reçu|recibo)\b"),
+    _flag("blocked", r"\b(block(ed|ing|er)|can ?no?[o']?t (log ?in|sign ?in|access|use|pay|check ?out|ship|work|release|launch)|unable to (log ?in|access|use|work|pay|ship|release)|stuck|show-?stopper|dead in the water|losing (money|sales|customers|data)|data loss|customers? (are )?(complaining|affected|impacted)|in production|on production|urgent(ly)?|asap|critical)\b"),
+    _flag("outage", r"\b(outage|(is|are|went|has gone|completely) (down|offline|unreachable)|down for (everyone|all)|sev[ -]?[01]|severity[ -]?1|p0|security (incident|breach)|data (breach|leak)|ransomware|compromised|ddos)\b"),
+    _flag("cold_line", r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|\d+ ?minutes?\b|quick (call|chat)|open to a)\b"),
+    _flag("buying", r"\b(your (pricing|product|platform|tool|software|service|solution|api|plans?)|(we|i)('d| would| are|'re)? (like|want|looking|interested|planning) to (buy|purchase|subscribe|upgrade|sign up|get a quote|license)|quote for|pricing for|licen[cs]es? for|seats for|for our (team|company|organi[sz]ation|staff|firm|school|department))\b"),
+    _flag("action_requested", r"\b(requested your review|review requested|assigned to you|assigned you|mentioned you|awaiting your (review|approval|response)|needs your (review|approval)|action required|please review)\b"),
+    _flag("failure", r"\b(failed|failing|broken|errored|error|red|down|firing|triggered|critical)\b", "subject"),
+    _flag("personal_word", r"\b(mom|mum|dad|mama|papa|grandma|grandpa|aunt|uncle|cousin|honey|love|hugs|xoxo|xx|birthday|wedding|dinner|bbq|weekend|vacation|holiday|kids|family|photos|party|miss you|how are you|how have you been|long time)\b"),
+    _flag("work_word", r"\b(customer|client|invoice|project|deadline|release|deploy|sprint|ticket|contract|proposal|quarter|roadmap|pricing|api|production|account manager|vendor)\b"),
+    _flag("greeting_generic", r"^\s*(dear (customer|user|client|valued|sir|madam|account ?holder|friend|beneficiary)|hello dear|greetings)\b", "body"),
+)
+
+# Combinations of flags: the shapes of scams, cold outreach and meeting proposals.
+COMBO_RULES: tuple[ComboRule, ...] = (
+    _combo("credential threat", "spam_or_cold", 4.0, "credential request with a threat (phishing)"),
+    _combo("credential urgency link", "spam_or_cold", 3.5, "urgent credential request with a link (phishing)", unless="tool"),
+    _combo("ip_link", "spam_or_cold", 4.0, "link to a raw IP or throwaway domain"),
+    _combo("lookalike", "spam_or_cold", 6.0, "look-alike brand domain"),
+    _combo("brand_spoof", "spam_or_cold", 5.0, "display name claims a brand the sender domain is not"),
+    _combo("reply_to_mismatch payment_words", "spam_or_cold", 3.0, "Reply-To domain differs from the sender on a payment mail", unless="bulk"),
+    _combo("reply_to_mismatch credential", "spam_or_cold", 2.5, "Reply-To domain differs from the sender on a login mail", unless="bulk"),
+    _combo("reply_to_mismatch urgency", "spam_or_cold", 1.5, "Reply-To domain differs from the sender", unless="bulk"),
+    _combo("freemail billing_claim", "spam_or_cold", 3.5, "invoice sent from a free-mail account"),
+    _combo("money_request urgency", "spam_or_cold", 2.5, "urgent request to move money"),
+    _combo("greeting_generic link", "spam_or_cold", 2.0, "generic greeting with a link"),
+    _combo("cold_line unknown_sender", "spam_or_cold", 2.0, "outreach from an unknown sender", unless="buying"),
+    _combo("outreach_tool", "spam_or_cold", 2.0, "sent through a cold-outreach tool"),
+    _combo("buying", "sales_inquiry", 1.5, "wants our product", unless="cold_line"),
+    _combo("time_expression meeting_word", "meeting_request", 2.5, "proposes a time"),
+    _combo("time_expression meeting_ask", "meeting_request", 2.0, "proposes a time"),
+    _combo("freemail personal_word", "personal", 2.0, "free-mail sender writing personally", unless="work_word"),
+    _combo("automated failure", "notification", 1.5, "automated failure report"),
+    _combo("tool action_requested", "notification", 2.0, "tool asks for your review"),
+)
+
+_BRANDS: tuple[tuple[str, str], ...] = (
+    # (word in the display name, what the sender domain must contain for it to be genuine)
+    ("paypal", "paypal"),
+    ("apple", "apple"),
+    ("icloud", "apple"),
+    ("microsoft", "microsoft"),
+    ("office 365", "microsoft"),
+    ("outlook", "microsoft"),
+    ("amazon", "amazon"),
+    ("netflix", "netflix"),
+    ("google", "google"),
+    ("dhl", "dhl"),
+    ("fedex", "fedex"),
+    ("ups", "ups"),
+    ("docusign", "docusign"),
+    ("dropbox", "dropbox"),
+    ("linkedin", "linkedin"),
+    ("facebook", "facebook"),
+    ("instagram", "instagram"),
+    ("wells fargo", "wellsfargo"),
+    ("chase", "chase"),
+    ("bank of america", "bankofamerica"),
+    ("irs", "irs.gov"),
+    ("hmrc", "gov.uk"),
+    ("coinbase", "coinbase"),
+    ("binance", "binance"),
+    ("stripe", "stripe"),
+)
+_BRAND_RES = tuple((_re(rf"\b{re.escape(word)}\b"), domain) for word, domain in _BRANDS)
+
+# Meeting words that only count as a proposal when a time is named too.
+_MEETING_WORD = _re(r"\b(meet|meeting|call|sync|catch[- ]up|chat|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b")
+_MEETING_ASK = _re(r"\b(are you (free|available)|works? for you|your availability|would you be available|could we|can we|shall we|let'?s|how about|what about)\b")
+
+PRIORITY_BY_CATEGORY: dict[Category, Priority] = {
+    "urgent_incident": "high",
+    "bug_report": "normal",
+    "feature_request": "normal",
+    "meeting_request": "normal",
+    "sales_inquiry": "normal",
+    "billing": "normal",
+    "newsletter": "low",
+    "notification": "low",
+    "personal": "normal",
+    "spam_or_cold": "low",
+    "other": "normal",
+}
+
+ACTION_BY_CATEGORY: dict[Category, Action] = {
+    "urgent_incident": "notify_team",
+    "bug_report": "create_ticket",
+    "feature_request": "create_ticket",
+    "meeting_request": "schedule_meeting",
+    "sales_inquiry": "create_lead",
+    "billing": "none",
+    "newsletter": "archive",
+    "notification": "archive",
+    "personal": "reply",
+    "spam_or_cold": "archive",
+    "other": "none",
+}
+
+CATEGORY_LABEL: dict[Category, str] = {
+    "urgent_incident": "an incident",
+    "bug_report": "a bug report",
+    "feature_request": "a feature request",
+    "meeting_request": "a meeting request",
+    "sales_inquiry": "a sales inquiry",
+    "billing": "billing",
+    "newsletter": "a newsletter",
+    "notification": "a tool notification",
+    "personal": "personal mail",
+    "spam_or_cold": "spam or cold outreach",
+    "other": "nothing specific",
+}
+
+# Categories whose priority can be raised by urgency signals (bulk, robots and spam never are).
+_ESCALATABLE: frozenset[Category] = frozenset(
+    {"bug_report", "feature_request", "sales_inquiry", "billing", "personal", "other", "meeting_request"}
+)
+
+# --------------------------------------------------------------------------------------
+# Time expressions (for meeting requests)
+# --------------------------------------------------------------------------------------
+
+_WEEKDAYS: dict[str, int] = {}
+for _index, _names in enumerate(
+    (
+        "monday mon montag lundi lunes",
+        "tuesday tue tues dienstag mardi martes",
+        "wednesday wed mittwoch mercredi miércoles miercoles",
+        "thursday thu thur thurs donnerstag jeudi jueves",
+        "friday fri freitag vendredi viernes",
+        "saturday samstag samedi sábado sabado",
+        "sunday sonntag dimanche domingo",
+    )
+):
+    for _name in _names.split():
+        _WEEKDAYS[_name] = _index
+
+_MONTHS: dict[str, int] = {}
+for _index, _names in enumerate(
+    (
+        "january jan januar janvier enero",
+        "february feb februar février fevrier febrero",
+        "march mar märz mars marzo",
+        "april apr avril abril",
+        "may mai mayo",
+        "june jun juni juin junio",
+        "july jul juli juillet julio",
+        "august aug août agosto",
+        "september sep sept septembre septiembre",
+        "october oct oktober octobre octubre",
+        "november nov novembre noviembre",
+        "december dec dezember décembre decembre diciembre",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS[_name] = _index
+
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WEEKDAY_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+
+# Relative day expressions and how many days ahead they point.
+RELATIVE_DAYS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (_re(r"\b(today|tonight|this (morning|afternoon|evening)|heute|aujourd'hui|hoy|later today)\b"), 0),
+    (_re(r"\b(tomorrow|tmrw|demain|mañana|übermorgen)\b"), 1),
+    (_re(r"\b(this week|later this week|end of (the|this) week|before the weekend|diese woche|cette semaine|esta semana)\b"), 3),
+    (_re(r"\b(next week|nächste woche|semaine prochaine|la semaine prochaine|próxima semana|la semana que viene)\b"), 7),
+    (_re(r"\b(in (two|2) weeks|in a couple of weeks|in (three|3|four|4) weeks|in a fortnight)\b"), 14),
+    (_re(r"\b(next month|later this month|in a month|nächsten monat|le mois prochain|el próximo mes)\b"), 30),
+)
+_WEEKDAY_RE = _re(rf"\b(next |this |coming |on )?({_WEEKDAY_ALT})\b\.?")
+_ISO_DATE_RE = _re(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+_DAY_MONTH_RE = _re(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
+_MONTH_DAY_RE = _re(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(st|nd|rd|th)?\b(,?\s+(20\d\d))?")
+_NUMERIC_DATE_RE = _re(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
+_CLOCK_RE = _re(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b")
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+_MARKER_RE = re.compile(
+    "|".join(re.escape(m) for m in (QUOTE_START, QUOTE_END, SIGNATURE_START, SIGNATURE_END))
+)
+_JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
+_QUOTED_LINE_RE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
+def _visible_body(body: str) -> str:
+    """Return the body without quoted replies, signatures and `>` lines, capped at `BODY_CHARS`."""
+    if not body or body.strip() == EMPTY_BODY_MARKER:
+        return ""
+    window = body[:RAW_BODY_CHARS]
+    parts: list[str] = []
+    depth = 0
+    position = 0
+    for marker in _MARKER_RE.finditer(window):
+        if depth == 0:
+            parts.append(window[position : marker.start()])
+        depth += 1 if marker.group() in (QUOTE_START, SIGNATURE_START) else -1
+        depth = max(depth, 0)
+        position = marker.end()
+    if depth == 0:
+        parts.append(window[position:])
+    text = _QUOTED_LINE_RE.sub("", "".join(parts))
+    return text[:BODY_CHARS]
+
+
+def _domain(address: str) -> str:
+    return address.rsplit("@", 1)[1].strip().lower() if "@" in address else ""
+
+
+def _base_domain(domain: str) -> str:
+    """`mail.eu.example.co.uk` -> `example.co.uk`-ish: the last two labels (three for ccSLDs)."""
+    labels = [label for label in domain.split(".") if label]
+    if len(labels) >= 3 and labels[-2] in {"co", "com", "org", "net", "ac", "gov", "ne"}:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _parse_date(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _days_until_proposed(text: str, reference: date | None) -> int | None:
+    """Days from `reference` to the earliest future day named in `text`, or None if none is."""
+    candidates: list[int] = []
+    for pattern, days in RELATIVE_DAYS:
+        if pattern.search(text):
+            candidates.append(days)
+    if reference is not None:
+        for match in _WEEKDAY_RE.finditer(text):
+            prefix, name = match.group(1) or "", match.group(2)
+            ahead = (_WEEKDAYS[name] - reference.weekday()) % 7 or 7
+            if prefix.strip() == "next" and ahead < 3:
+                ahead += 7
+            candidates.append(ahead)
+        found: list[date | None] = []
+        for m in _ISO_DATE_RE.finditer(text):
+            found.append(_make_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        for m in _DAY_MONTH_RE.finditer(text):
+            year = int(m.group(6)) if m.group(6) else reference.year
+            found.append(_make_date(year, _MONTHS[m.group(4)], int(m.group(1))))
+        for m in _MONTH_DAY_RE.finditer(text):
+            year = int(m.group(5)) if m.group(5) else reference.year
+            found.append(_make_date(year, _MONTHS[m.group(1)], int(m.group(2))))
+        for m in _NUMERIC_DATE_RE.finditer(text):
+            first, second = int(m.group(1)), int(m.group(2))
+            year = int(m.group(3)) if m.group(3) else reference.year
+            year = year + 2000 if year < 100 else year
+            # Day first unless that is impossible (14/05 and 05/14 both read as 14 May).
+            day_of_month, month = (second, first) if second > 12 else (first, second)
+            found.append(_make_date(year, month, day_of_month))
+        for when in found:
+            if when is None:
+                continue
+            delta = (when - reference).days
+            if delta < -60:  # "3 January" written in December means next year
+                next_year = _make_date(when.year + 1, when.month, when.day)
+                delta = (next_year - reference).days if next_year else delta
+            if delta >= 0:
+                candidates.append(delta)
+    elif _WEEKDAY_RE.search(text):
+        candidates.append(7)  # a weekday with no reference date: assume "not in the next days"
+    if not candidates and _CLOCK_RE.search(text):
+        candidates.append(1)  # a clock time with no day: today or tomorrow
+    return min(candidates) if candidates else None
+
+
+def _has_time_expression(text: str) -> bool:
+    return bool(
+        _WEEKDAY_RE.search(text)
+        or _CLOCK_RE.search(text)
+        or _ISO_DATE_RE.search(text)
+        or _DAY_MONTH_RE.search(text)
+        or _MONTH_DAY_RE.search(text)
+        or any(pattern.search(text) for pattern, _ in RELATIVE_DAYS)
+    )
+
+
+def _snippet(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class _Evidence:
+    category: Category
+    weight: float
+    says: str
+
+
+# --------------------------------------------------------------------------------------
+# The triage
+# --------------------------------------------------------------------------------------
+
+
+def triage_by_rules(
+    email: Email,
+    *,
+    owner_addresses: Sequence[str] = (),
+    vip_senders: Sequence[str] = (),
+    now: datetime | None = None,
+) -> RuleTriage:
+    """Triage one message with the rule tables: priority, category, action, reason, confidence.
+
+    `owner_addresses` are the mailbox owner's addresses (mail from their own domain is never
+    cold outreach); `vip_senders` are addresses or `@domain`s whose deadlines make a message
+    high priority; `now` is when the message is read (default: the message's own date) and
+    decides whether a proposed meeting is "in the next days".
+    """
+    if email.error:
+        return RuleTriage(
+            priority="normal",
+            category="other",
+            action="none",
+            reason=f"could not be read: {_snippet(email.error, 160)}",
+            confidence=1.0,
+        )
+
+    subject_raw = (email.subject or "")[:SUBJECT_CHARS]
+    subject = subject_raw.casefold()
+    body = _visible_body(email.body or "").casefold()
+    sender = (email.from_addr or "").strip().casefold()
+    sender_domain = _domain(sender)
+    sender_name = (email.from_name or "").casefold()
+    headers = {str(k).lower(): str(v or "") for k, v in (email.headers or {}).items()}
+
+    evidence: list[_Evidence] = []
+    flags: set[str] = set()
+    header_says: list[str] = []
+
+    # 1. Headers.
+    for rule in HEADER_RULES:
+        value = headers.get(rule.header)
+        if value and rule.pattern.search(value.casefold()):
+            if rule.flag:
+                flags.add(rule.flag)
+            if rule.category is not None:
+                evidence.append(_Evidence(rule.category, rule.weight, rule.says))
+            else:
+                header_says.append(rule.says)
+
+    # 2. Sender.
+    for srule in SENDER_RULES:
+        if sender and srule.pattern.search(sender):
+            if srule.flag:
+                flags.add(srule.flag)
+            if srule.category is not None:
+                evidence.append(_Evidence(srule.category, srule.weight, srule.says))
+
+    owner_domains = {_base_domain(_domain(a.casefold())) for a in owner_addresses if "@" in a}
+    vip = {v.casefold().strip() for v in vip_senders}
+    is_vip = bool(sender) and (sender in vip or f"@{sender_domain}" in vip or sender_domain in vip)
+    colleague = bool(sender_domain) and _base_domain(sender_domain) in owner_domains
+    if is_vip:
+        flags.add("vip")
+    if not (is_vip or colleague):
+        flags.add("unknown_sender")
+
+    reply_to_domain = _domain((email.reply_to or "").casefold())
+    if reply_to_domain and sender_domain and _base_domain(reply_to_domain) != _base_domain(sender_domain):
+        flags.add("reply_to_mismatch")
+    if sender_domain:
+        for brand_re, genuine in _BRAND_RES:
+            if brand_re.search(sender_name) and genuine not in sender_domain:
+                flags.add("brand_spoof")
+                break
+
+    # 3. Subject and body phrases.
+    for trule in TEXT_RULES:
+        if trule.subject and trule.pattern.search(subject):
+            evidence.append(
+                _Evidence(trule.category, trule.subject, f"subject {trule.says} ('{_snippet(subject_raw)}')")
+            )
+        elif trule.body and body and trule.pattern.search(body):
+            evidence.append(_Evidence(trule.category, trule.body, f"body {trule.says}"))
+    # Jira-style keys are upper case, so they are looked for in the subject as written.
+    if _JIRA_KEY_RE.search(subject_raw):
+        evidence.append(_Evidence("notification", 3.0, f"subject carries a ticket key ('{_snippet(subject_raw)}')"))
+
+    both = f"{subject}\n{body}"
+    for frule in FLAG_RULES:
+        text = subject if frule.where == "subject" else body if frule.where == "body" else both
+        if text and frule.pattern.search(text):
+            flags.add(frule.flag)
+    if _MEETING_WORD.search(both):
+        flags.add("meeting_word")
+    if _MEETING_ASK.search(both):
+        flags.add("meeting_ask")
+    if _has_time_expression(both):
+        flags.add("time_expression")
+    if any(e.category == "billing" and e.weight >= 2.0 for e in evidence):
+        flags.add("billing_claim")
+    if colleague:
+        flags.discard("cold_line")
+    if not (email.to or email.cc):
+        flags.add("no_recipient")
+
+    for crule in COMBO_RULES:
+        if crule.weight and crule.flags <= flags and not (crule.unless & flags):
+            evidence.append(_Evidence(crule.category, crule.weight, crule.says))
+
+    # 4. Score and pick.
+    scores: dict[Category, float] = dict.fromkeys(CATEGORIES, 0.0)
+    for item in evidence:
+        scores[item.category] += item.weight
+    _apply_dampers(scores, flags, colleague)
+
+    ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], CATEGORIES.index(c)))
+    top, runner_up = ranked[0], ranked[1]
+    top_score, second_score = scores[top], max(scores[runner_up], 0.0)
+    if top_score < MIN_SCORE:
+        category: Category = "other"
+        confidence = 0.4 if top_score <= 0 else 0.45
+    else:
+        category = top
+        strength = top_score / (top_score + 3.0)
+        margin = (top_score - second_score) / top_score
+        confidence = min(0.97, 0.25 + 0.75 * strength * margin**0.5)
+
+    # 5. Priority and action.
+    reference = _parse_date(now.isoformat()) if now is not None else _parse_date(email.date)
+    priority, priority_why = _priority_for(category, flags, both, reference, header_says)
+    action = _action_for(category, flags, body, email, owner_addresses)
+
+    reason = _reason(category, evidence, priority_why)
+    logger.debug("triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason)
+    return RuleTriage(priority, category, action, reason, round(confidence, 2))
+
+
+def _apply_dampers(scores: dict[Category, float], flags: set[str], colleague: bool) -> None:
+    """Adjust scores for context (bulk, robot or colleague mail) rather than adding a signal."""
+    if flags & {"bulk", "automated", "tool"}:
+        # Bulk and robot mail can talk about bugs, meetings or outages; it is still bulk.
+        for category in ("bug_report", "feature_request", "meeting_request", "personal", "sales_inquiry"):
+            scores[category] *= 0.5
+        if "outage" not in flags or "bulk" in flags:
+            scores["urgent_incident"] *= 0.5
+    if colleague:
+        scores["spam_or_cold"] *= 0.3
+        scores["sales_inquiry"] *= 0.5
+    if "bulk" in flags and not flags & {"ip_link", "lookalike", "brand_spoof"}:
+        # Cold-outreach lines ("15 minutes", "quick question") are common in newsletters.
+        scores["spam_or_cold"] *= 0.6
+
+
+def _priority_for(
+    category: Category,
+    flags: set[str],
+    text: str,
+    reference: date | None,
+    header_says: list[str],
+) -> tuple[Priority, str]:
+    """Return the category's default priority, raised or lowered by the escalation rules."""
+    base = PRIORITY_BY_CATEGORY[category]
+    if category in ("newsletter", "spam_or_cold"):
+        return base, ""
+    if "outage" in flags and category in ("urgent_incident", "notification", "bug_report", "other"):
+        return "high", "an outage or security incident"
+    if category == "notification":
+        if "action_requested" in flags:
+            return "normal", "the tool asks for your review"
+        return base, ""
+    if category == "billing":
+        if "overdue" in flags:
+            return "high", "the payment is overdue"
+        if "receipt" in flags:
+            return "low", "a receipt for a payment already made"
+    if category == "meeting_request":
+        days = _days_until_proposed(text, reference)
+        if days is not None and days <= MEETING_SOON_DAYS:
+            return "high", f"the proposed time is {_in_days(days)}"
+    if category in _ESCALATABLE:
+        points = 0
+        why: list[str] = []
+        if "blocked" in flags and category == "bug_report":
+            points += 2
+            why.append("the customer is blocked")
+        if "deadline" in flags:
+            points += 1
+            why.append("a deadline")
+        if "high_importance" in flags:
+            points += 1
+            why.append(header_says[0] if header_says else "marked important")
+        if "vip" in flags:
+            points += 1
+            why.append("a VIP sender")
+        if points >= 2:
+            return "high", " and ".join(why)
+    return base, ""
+
+
+def _in_days(days: int) -> str:
+    return {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+
+
+def _action_for(
+    category: Category, flags: set[str], body: str, email: Email, owner_addresses: Sequence[str]
+) -> Action:
+    """Return the category's action, with these documented exceptions.
+
+    - a notification that asks for your review or names you as assignee -> `none`: the work
+      happens in the tool, and replying to a robot reaches nobody; plain FYI ones are archived;
+    - a billing receipt (already paid) -> `archive`; an overdue notice -> `reply` (confirm
+      payment or dispute it); other invoices -> `none` (pay through the usual process);
+    - `other` that asks the owner a direct question -> `reply`, otherwise `none`.
+    """
+    if category == "notification" and "action_requested" in flags:
+        return "none"
+    if category == "billing":
+        if "overdue" in flags:
+            return "reply"
+        if "receipt" in flags:
+            return "archive"
+    if category == "other" and "?" in body:
+        owners = {a.casefold() for a in owner_addresses}
+        if not owners or owners & set(email.to):
+            return "reply"
+    return ACTION_BY_CATEGORY[category]
+
+
+def _reason(category: Category, evidence: list[_Evidence], priority_why: str) -> str:
+    """One line: the strongest signals for the chosen category, then why the priority moved."""
+    if category == "other" and not any(e.category == "other" for e in evidence):
+        reason = "no strong signal for any category"
+    else:
+        mine = sorted((e for e in evidence if e.category == category), key=lambda e: -e.weight)
+        says: list[str] = []
+        for item in mine:
+            if item.says not in says:
+                says.append(item.says)
+            if len(says) == 2:
+                break
+        reason = f"{' and '.join(says)}: {CATEGORY_LABEL[category]}"
+    if priority_why:
+        reason += f"; priority because {priority_why}"
+    return reason

@@ -1,0 +1,126 @@
+"""Reference resolution: which message a follow-up ("the second one", "that invoice") means.
+
+Resolution only looks at evidence already in the thread, newest first; when nothing there
+fits, the turn is not treated as a follow-up and tools are chosen as usual.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph.state import Evidence, MessageRef
+
+ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "latest": -1,
+}  # fmt: skip
+_ORD = "|".join(ORDINALS)
+_NOUN = r"(?:one|email|e-mail|message|mail|item)"
+_ORDINAL = re.compile(
+    rf"\bthe\s+(?P<ord>{_ORD})\b|\b(?P<ord2>{_ORD})\s+{_NOUN}\b|(?:number|#|no\.)\s*(?P<num>\d{{1,2}})\b",
+    re.IGNORECASE,
+)
+_FROM = re.compile(
+    r"\b(?:the|that|this)\s+(?:one|email|e-mail|message|mail)\s+from\s+(?P<who>[\w.@+'-]+)",
+    re.IGNORECASE,
+)
+_THAT_NOUN = re.compile(
+    r"\b(?:that|this|the)\s+(?P<noun>invoice|bill|payment|meeting(?: request)?|newsletter|bug(?: report)?|"
+    r"feature request|outage|incident|scam|ticket|review|order|quote|contract|thread|reply)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(
+    r"\b(?:what does it say|what did (?:it|they|he|she) say|open it|read it|show (?:me )?it|"
+    r"tell me more|more about (?:it|that)|full (?:text|message|email|body)|what(?:'s| is) in it|"
+    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|the whole (?:thing|message))\b",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\b(?:draft|reply|respond|send|forward|schedule|book|create|open a ticket|file|post|notify)\b",
+    re.IGNORECASE,
+)
+NOUN_CATEGORIES = {
+    "invoice": ("billing",), "bill": ("billing",), "payment": ("billing",),
+    "meeting": ("meeting_request",), "newsletter": ("newsletter",), "bug": ("bug_report",),
+    "feature": ("feature_request",), "outage": ("urgent_incident",), "incident": ("urgent_incident",),
+    "scam": ("spam_or_cold",), "review": ("notification",), "ticket": ("notification", "bug_report"),
+    "quote": ("sales_inquiry",), "order": ("sales_inquiry", "billing"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The messages a turn refers to, and whether it asks for an action on them."""
+
+    ids: tuple[str, ...]
+    wants_action: bool
+    how: str
+    """Which pattern resolved it, for logs and Studio."""
+
+
+def resolve_reference(
+    text: str, evidence: Sequence[Evidence], last_citations: Sequence[str] = ()
+) -> Resolution | None:
+    """Resolve a follow-up against the thread's evidence; None when it is not one."""
+    if not evidence:
+        return None
+    wants_action = bool(_ACTION.search(text))
+    listing = _latest_listing(evidence)
+    match = _ORDINAL.search(text)
+    if match and listing:
+        word = match.group("ord") or match.group("ord2")
+        index = ORDINALS[word.lower()] if word else int(match.group("num"))
+        position = index - 1 if index > 0 else len(listing) + index
+        if 0 <= position < len(listing):
+            return Resolution((listing[position]["id"],), wants_action, f"ordinal {index}")
+    match = _FROM.search(text)
+    if match:
+        who = match.group("who").casefold()
+        for message in _recent_messages(evidence):
+            if who in message["sender"].casefold():
+                return Resolution((message["id"],), wants_action, f"sender {who}")
+    match = _THAT_NOUN.search(text)
+    if match:
+        noun = match.group("noun").split()[0].lower()
+        categories = NOUN_CATEGORIES.get(noun, ())
+        for message in _recent_messages(evidence):
+            if message.get("category") in categories or noun in message["subject"].casefold():
+                return Resolution((message["id"],), wants_action, f"noun {noun}")
+    if _PRONOUN.search(text):
+        if last_citations and len(last_citations) == 1:
+            return Resolution((last_citations[0],), wants_action, "pronoun: last cited message")
+        if listing and len(listing) == 1:
+            return Resolution((listing[0]["id"],), wants_action, "pronoun: only message listed")
+        if last_citations:
+            return Resolution((last_citations[0],), wants_action, "pronoun: first cited message")
+    return None
+
+
+def has_full_copy(message_id: str, evidence: Sequence[Evidence]) -> bool:
+    """True when the thread already holds the complete text of the message."""
+    return any(
+        record["completeness"] == "COMPLETE"
+        and not record["error"]
+        and any(m["id"] == message_id for m in record["messages"])
+        for record in evidence
+    )
+
+
+def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:
+    for record in reversed(evidence):
+        if record["messages"] and not record["error"] and len(record["messages"]) > 1:
+            return record["messages"]
+        if record["messages"] and not record["error"] and record["completeness"] == "PREVIEW":
+            return record["messages"]
+    return []
+
+
+def _recent_messages(evidence: Sequence[Evidence]) -> list[MessageRef]:
+    seen: dict[str, MessageRef] = {}
+    for record in reversed(evidence):
+        for message in record["messages"]:
+            seen.setdefault(message["id"], message)
+    return list(seen.values())

@@ -1,0 +1,163 @@
+"""The grounding verifier: every checkable claim in a draft answer must be found in the evidence.
+
+It checks cited message ids, e-mail addresses, quoted phrases (subjects are quoted by the
+prompt's rules), amounts, ticket keys, dates and sender names. A draft with any problem
+is never shown to the user as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from graph.state import Evidence
+
+CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
+ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+QUOTED = re.compile(r"\"([^\"\n]{3,200})\"|“([^”\n]{3,200})”")
+AMOUNT = re.compile(
+    r"(?:(?P<sym>[$€£¥])\s?(?P<a>\d[\d,]*(?:\.\d+)?)"
+    r"|(?P<cur>USD|EUR|GBP|CHF|JPY)\s?(?P<b>\d[\d,]*(?:\.\d+)?)"
+    r"|(?P<c>\d[\d,]*(?:\.\d+)?)\s?(?P<cur2>USD|EUR|GBP|CHF|JPY|€|dollars|euros))",
+)
+TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
+    )
+    for m in names
+}
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+MONTH_DAY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.IGNORECASE)
+SENDER_NAME = re.compile(r"\bfrom\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
+# Words that start a sentence after "from" without being a sender's name.
+NOT_NAMES = frozenset(
+    {"The", "This", "That", "These", "Those", "Your", "You", "Our", "An", "A", "It", "Their"}
+)
+
+
+@dataclass(frozen=True)
+class GroundingReport:
+    """The outcome of a check: `problems` names every unsupported claim."""
+
+    problems: tuple[str, ...]
+    citations: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing unsupported was found."""
+        return not self.problems
+
+
+def evidence_text(evidence: Iterable[Evidence]) -> str:
+    """Everything the evidence says, as one searchable text."""
+    parts: list[str] = []
+    for record in evidence:
+        parts.append(record["content"])
+        if record["error"]:
+            parts.append(record["error"])
+        for message in record["messages"]:
+            parts.extend(str(v) for v in message.values() if isinstance(v, str))
+    return "\n".join(parts)
+
+
+def evidence_ids(evidence: Iterable[Evidence]) -> set[str]:
+    """Ids of every message the evidence mentions."""
+    return {m["id"] for record in evidence for m in record["messages"]}
+
+
+def citations_in(text: str) -> list[str]:
+    """Message ids cited as `[msg:ID]`, in order, without repeats."""
+    return list(dict.fromkeys(CITATION.findall(text)))
+
+
+def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
+    """Check a draft answer against the evidence; returns every problem found."""
+    corpus = evidence_text(evidence)
+    folded = _fold(corpus)
+    known_ids = evidence_ids(evidence)
+    problems: list[str] = []
+    cited = citations_in(draft)
+    for cited_id in cited:
+        if cited_id not in known_ids:
+            problems.append(f"cites message id {cited_id!r}, which no tool returned")
+    prose = CITATION.sub(" ", draft)
+    for address in set(ADDRESS.findall(prose)):
+        if address.lower() not in folded:
+            problems.append(f"mentions address {address!r}, which is not in the evidence")
+    for match in QUOTED.finditer(prose):
+        phrase = match.group(1) or match.group(2)
+        if _fold(phrase) not in folded:
+            problems.append(f"quotes {phrase!r}, which is not in the evidence")
+    known_amounts = _amounts(corpus)
+    for amount in _amounts(prose) - known_amounts:
+        problems.append(f"states the amount {amount}, which is not in the evidence")
+    known_tickets = set(TICKET.findall(corpus))
+    for ticket in set(TICKET.findall(prose)) - known_tickets:
+        problems.append(f"names {ticket}, which is not in the evidence")
+    known_dates = _dates(corpus)
+    for date in _dates(prose) - known_dates:
+        problems.append(f"states the date {date[0]:02d}-{date[1]:02d}, which is not in the evidence")
+    for name in SENDER_NAME.findall(prose):
+        first = name.split()[0]
+        if first in NOT_NAMES or first in MONTHS:
+            continue
+        if _fold(name) not in folded:
+            problems.append(f"names sender {name!r}, who is not in the evidence")
+    return GroundingReport(problems=tuple(dict.fromkeys(problems)), citations=tuple(cited))
+
+
+def _fold(text: str) -> str:
+    text = text.replace("’", "'").replace("“", '"').replace("”", '"')
+    return " ".join(text.casefold().split())
+
+
+def _amounts(text: str) -> set[Decimal]:
+    found: set[Decimal] = set()
+    for match in AMOUNT.finditer(text):
+        raw = match.group("a") or match.group("b") or match.group("c") or ""
+        try:
+            found.add(Decimal(raw.replace(",", "")).normalize())
+        except InvalidOperation:
+            continue
+    return found
+
+
+def _dates(text: str) -> set[tuple[int, int]]:
+    """(month, day) pairs; ISO dates, 'Nov 18' and '18 November' forms."""
+    found: set[tuple[int, int]] = set()
+    for year, month, day in ISO_DATE.findall(text):
+        found.add((int(month), int(day)))
+    for month_name, day in MONTH_DAY.findall(text):
+        found.add((MONTHS[month_name.lower().rstrip(".")], int(day)))
+    for day, month_name in DAY_MONTH.findall(text):
+        found.add((MONTHS[month_name.lower()], int(day)))
+    # RFC 2822 dates in evidence ("Tue, 17 Nov 2026") are covered by DAY_MONTH.
+    return {(m, d) for m, d in found if 1 <= m <= 12 and 1 <= d <= 31}
+
+
+def iso_day(value: str) -> str:
+    """`2026-11-18T09:12:00+01:00` → `2026-11-18` (unchanged when not ISO)."""
+    try:
+        return datetime.fromisoformat(value).date().isoformat()
+    except ValueError:
+        return value

@@ -1,0 +1,49 @@
+"""`fetch`: pull new mail from the configured source into the cache, and start the turn."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.services import services_for
+from graph.state import State
+from tools.mail.sources import MailSourceError
+from tools.mail.sync import sync_source
+
+
+def _has_new_question(state: State) -> bool:
+    messages = state.get("messages") or []
+    return bool(messages) and messages[-1].type == "human"
+
+
+async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Fetch incrementally and reset the per-turn fields."""
+    services = await services_for(runtime)
+    mode = "triage" if state.get("mode") == "triage" or not _has_new_question(state) else "chat"
+    update: dict[str, Any] = {
+        "mode": mode,
+        "turn": state.get("turn", 0) + 1,
+        "steps": 0,
+        "focus": [],
+        "proposed_calls": [],
+        "approved_calls": [],
+        "decisions": [],
+        "executed": [],
+        "triage": [],
+        "answer_note": "",
+        "evidence": state.get("evidence") or [],
+    }
+    try:
+        result = await asyncio.to_thread(sync_source, services.db, services.source)
+    except MailSourceError as err:
+        return {**update, "new_email_ids": [], "fetch_errors": [
+            {"id": "", "key": services.source, "error": str(err)}
+        ]}  # fmt: skip
+    return {
+        **update,
+        "new_email_ids": [email.id for email in result.new],
+        "fetch_errors": [{"id": e.id, "key": e.key, "error": e.error} for e in result.errors],
+    }

@@ -1,0 +1,37 @@
+"""Where the graph goes after each node: pure functions of the state."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from graph.state import State
+
+
+def after_classify(state: State) -> Literal["select_tools", "detect_follow_up"]:
+    """A triage run goes straight to proposals; a chat turn checks for a follow-up first."""
+    mode = state.get("mode")
+    if mode == "triage":
+        return "select_tools"
+    if mode == "chat":
+        return "detect_follow_up"
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def after_select_tools(state: State) -> Literal["request_approval", "answer"]:
+    """Proposals go to approval; none means the engine is done."""
+    return "request_approval" if state.get("proposed_calls") else "answer"
+
+
+def after_approval(state: State) -> Literal["act", "select_tools", "answer"]:
+    """Run what was approved; feedback goes back to the engine; otherwise answer."""
+    if state.get("approved_calls"):
+        return "act"
+    decisions = state.get("decisions") or []
+    if decisions and decisions[-1]["type"] == "response":
+        return "select_tools"
+    return "answer"
+
+
+def after_act(state: State) -> Literal["select_tools", "answer"]:
+    """A chat turn loops back for more calls (bounded by the step limit); a triage run answers."""
+    return "answer" if state.get("mode") == "triage" else "select_tools"

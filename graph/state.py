@@ -1,0 +1,147 @@
+"""The agent's state: what a thread remembers between turns and what Studio shows.
+
+Every value is a plain JSON-able type (dicts, lists, strings) or a LangChain message, so
+checkpoints load under strict msgpack deserialisation.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+Mode = Literal["chat", "triage"]
+Completeness = Literal["COMPLETE", "PREVIEW"]
+
+
+class MessageRef(TypedDict):
+    """One message as a tool showed it: enough to cite it and to resolve "the second one"."""
+
+    id: str
+    sender: str
+    subject: str
+    date: str
+    text: str
+    """The preview (about 200 characters) or the full normalised body."""
+    priority: NotRequired[str]
+    category: NotRequired[str]
+    action: NotRequired[str]
+    reason: NotRequired[str]
+    reply_to: NotRequired[str]
+    attachments: NotRequired[list[str]]
+
+
+class Evidence(TypedDict):
+    """One tool result, kept with its provenance; answers may only use what is in here."""
+
+    id: str
+    """`ev-<turn>-<n>`, unique in the thread."""
+    tool: str
+    args: dict[str, Any]
+    at: str
+    """When the tool ran (ISO 8601, UTC)."""
+    turn: int
+    completeness: Completeness
+    """COMPLETE when the content is the whole thing (a full message); PREVIEW for excerpts."""
+    content: str
+    """The result as text, exactly what the answer step is shown."""
+    messages: list[MessageRef]
+    """The messages the result is about, in the order the tool listed them."""
+    error: str
+    """Why the call failed; empty on success."""
+
+
+class ToolCallRequest(TypedDict):
+    """A tool call somebody proposed: the model, the rules engine, or follow-up detection."""
+
+    id: str
+    name: str
+    args: dict[str, Any]
+    proposed_by: str
+
+
+class Decision(TypedDict):
+    """What became of a proposed call at the approval step."""
+
+    call_id: str
+    action: str
+    """The tool's name."""
+    args: dict[str, Any]
+    """The arguments as approved (edited ones after an `edit`), or as proposed."""
+    type: Literal["auto", "accept", "edit", "response", "ignore"]
+    """`auto` when policy let a read-only call through without asking."""
+    feedback: str
+    """The person's text for a `response` decision."""
+    by: str
+    level: int
+
+
+class Executed(TypedDict):
+    """The outcome of one executed call, for the answer and for `--json`."""
+
+    call_id: str
+    action: str
+    args: dict[str, Any]
+    status: Literal["ok", "error"]
+    evidence_id: str
+    error: str
+
+
+class TriageRow(TypedDict):
+    """The triage of one message (the shape of `smart-inbox triage --json`)."""
+
+    id: str
+    sender: str
+    subject: str
+    date: str
+    priority: str
+    category: str
+    action: str
+    reason: str
+    engine: str
+    error: NotRequired[str]
+
+
+class InputState(TypedDict, total=False):
+    """What a caller sends: a user message, or `mode: "triage"` for a triage run."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation: the user's turns and the agent's answers."""
+    mode: Mode
+    """`chat` (default) answers the last user message; `triage` fetches, classifies and summarises."""
+
+
+class State(TypedDict, total=False):
+    """The full state of a thread (keys appear as the nodes first write them)."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation: the user's turns and the agent's answers."""
+    mode: Mode
+    """`chat` or `triage` for the current run."""
+    turn: int
+    """How many runs this thread has had; numbers the evidence."""
+    new_email_ids: list[str]
+    """Ids fetched in this run (new since the last fetch of the source)."""
+    fetch_errors: list[dict[str, str]]
+    """Messages that could not be read in this run (`id`, `key`, `error`); they never stop a fetch."""
+    triage: list[TriageRow]
+    """Triage of the messages classified in this run."""
+    evidence: list[Evidence]
+    """Every tool result of the thread, oldest first; the only ground truth an answer may use."""
+    focus: list[str]
+    """Message ids the current user turn refers to ("the second one", "that invoice")."""
+    proposed_calls: list[ToolCallRequest]
+    """Calls proposed in the current step, waiting for the approval step."""
+    approved_calls: list[ToolCallRequest]
+    """Calls cleared to run (by policy or a person), waiting for `act`."""
+    decisions: list[Decision]
+    """Approval decisions of the current turn."""
+    executed: list[Executed]
+    """Calls executed in the current turn and how they went."""
+    steps: int
+    """Tool-selection rounds in the current turn, bounded by the context's `max_steps`."""
+    citations: list[str]
+    """Message ids the last answer cites."""
+    answer_note: str
+    """Why the last answer was replaced by a safe, evidence-only answer (empty if it was not)."""

@@ -1,0 +1,1 @@
+"""Persistence: the app database (mail cache, cursors, triage) and the conversation checkpointer."""

@@ -1,0 +1,278 @@
+"""The app database: mail cache, sync cursors and triage results, in SQLModel tables.
+
+Every method is synchronous; async nodes call them through `asyncio.to_thread` so the
+event loop never blocks on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from tools.mail.model import Email
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class StoredEmail(SQLModel, table=True):
+    """One cached, normalised message; `data` holds the whole `Email` as JSON."""
+
+    __tablename__ = "email"
+
+    source: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    id: str = Field(index=True)
+    folder: str = "INBOX"
+    from_addr: str = ""
+    from_name: str = ""
+    subject: str = ""
+    date: str = Field(default="", index=True)
+    body: str = ""
+    error: str = ""
+    data: str = "{}"
+    fetched_at: str = Field(default_factory=_now)
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where the last fetch of a source stopped: lets an unchanged mailbox be skipped."""
+
+    __tablename__ = "sync_cursor"
+
+    source: str = Field(primary_key=True)
+    signature: str = ""
+    message_count: int = 0
+    fetched_at: str = Field(default_factory=_now)
+
+
+class TriageRecord(SQLModel, table=True):
+    """The triage of one message, cached by message id."""
+
+    __tablename__ = "triage"
+
+    email_id: str = Field(primary_key=True)
+    priority: str
+    category: str
+    action: str
+    reason: str
+    confidence: float = 1.0
+    engine: str = "rules"
+    created_at: str = Field(default_factory=_now)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for state and JSON output."""
+        return {
+            "email_id": self.email_id,
+            "priority": self.priority,
+            "category": self.category,
+            "action": self.action,
+            "reason": self.reason,
+            "confidence": self.confidence,
+            "engine": self.engine,
+        }
+
+
+PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
+
+
+class AppDatabase:
+    """Typed access to the app tables; one instance per database URL."""
+
+    def __init__(self, url: str) -> None:
+        connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+        self.url = url
+        self.engine: Engine = create_engine(url, connect_args=connect_args)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        SQLModel.metadata.create_all(self.engine)
+
+    # -- mail ---------------------------------------------------------------
+
+    def known_keys(self, source: str) -> set[str]:
+        """Keys of every message of `source` already in the cache."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(StoredEmail.key).where(StoredEmail.source == source))
+            return set(rows.all())
+
+    def add_emails(self, emails: Iterable[Email]) -> int:
+        """Insert or replace cached messages; returns how many were written."""
+        count = 0
+        with Session(self.engine) as session:
+            for email in emails:
+                session.merge(_to_row(email))
+                count += 1
+            session.commit()
+        return count
+
+    def get_email(self, email_id: str) -> Email | None:
+        """The cached message with this id (the first source wins), or None."""
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(StoredEmail).where(StoredEmail.id == _strip_id(email_id)).limit(1)
+            ).first()
+            return _from_row(row) if row else None
+
+    def emails_by_ids(self, email_ids: Sequence[str]) -> list[Email]:
+        """Cached messages with these ids, in no particular order."""
+        emails: list[Email] = []
+        ids = list(email_ids)
+        with Session(self.engine) as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = session.exec(select(StoredEmail).where(col(StoredEmail.id).in_(chunk)))
+                emails.extend(_from_row(row) for row in rows.all())
+        return list({email.id: email for email in emails}.values())
+
+    def list_emails(
+        self,
+        *,
+        source: str | None = None,
+        query: str = "",
+        sender: str = "",
+        folder: str | None = None,
+        limit: int = 20,
+    ) -> list[Email]:
+        """Newest first; `query` matches subject, sender or body, `sender` name or address."""
+        stmt = select(StoredEmail)
+        if source:
+            stmt = stmt.where(StoredEmail.source == source)
+        if folder:
+            stmt = stmt.where(StoredEmail.folder == folder)
+        for word in query.split():
+            like = f"%{word}%"
+            stmt = stmt.where(
+                or_(
+                    col(StoredEmail.subject).ilike(like),
+                    col(StoredEmail.from_addr).ilike(like),
+                    col(StoredEmail.from_name).ilike(like),
+                    col(StoredEmail.body).ilike(like),
+                )
+            )
+        if sender:
+            like = f"%{sender}%"
+            stmt = stmt.where(
+                or_(col(StoredEmail.from_addr).ilike(like), col(StoredEmail.from_name).ilike(like))
+            )
+        stmt = stmt.order_by(col(StoredEmail.date).desc()).limit(limit)
+        with Session(self.engine) as session:
+            return [_from_row(row) for row in session.exec(stmt).all()]
+
+    # -- cursors ------------------------------------------------------------
+
+    def get_cursor(self, source: str) -> SyncCursor | None:
+        """The stored cursor of a source, if it was ever fetched."""
+        with Session(self.engine) as session:
+            return session.get(SyncCursor, source)
+
+    def set_cursor(self, source: str, signature: str, message_count: int) -> None:
+        """Remember where a fetch of `source` stopped."""
+        with Session(self.engine) as session:
+            session.merge(
+                SyncCursor(source=source, signature=signature, message_count=message_count)
+            )
+            session.commit()
+
+    # -- triage -------------------------------------------------------------
+
+    def triage_for(self, email_ids: Sequence[str]) -> dict[str, TriageRecord]:
+        """Cached triage of the given ids (those triaged already)."""
+        if not email_ids:
+            return {}
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(TriageRecord).where(col(TriageRecord.email_id).in_(list(email_ids)))
+            ).all()
+            return {row.email_id: row for row in rows}
+
+    def save_triage(self, records: Iterable[TriageRecord]) -> None:
+        """Insert or replace triage results."""
+        with Session(self.engine) as session:
+            for record in records:
+                session.merge(record)
+            session.commit()
+
+    def untriaged_ids(self, source: str) -> list[str]:
+        """Ids of cached messages of `source` with no triage yet."""
+        with Session(self.engine) as session:
+            triaged = select(TriageRecord.email_id)
+            rows = session.exec(
+                select(StoredEmail.id).where(
+                    StoredEmail.source == source, col(StoredEmail.id).not_in(triaged)
+                )
+            )
+            return list(dict.fromkeys(rows.all()))
+
+    def triaged_emails(
+        self,
+        source: str,
+        *,
+        priority: str | None = None,
+        category: str | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[Email, TriageRecord]]:
+        """Messages of `source` with their triage, most important and newest first."""
+        stmt = (
+            select(StoredEmail, TriageRecord)
+            .join(TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id))
+            .where(StoredEmail.source == source)
+        )
+        if priority:
+            stmt = stmt.where(TriageRecord.priority == priority)
+        if category:
+            stmt = stmt.where(TriageRecord.category == category)
+        with Session(self.engine) as session:
+            pairs = [(_from_row(row), triage) for row, triage in session.exec(stmt).all()]
+        pairs.sort(key=lambda pair: pair[0].date, reverse=True)
+        pairs.sort(key=lambda pair: PRIORITY_ORDER.get(pair[1].priority, 3))
+        return pairs[:limit] if limit else pairs
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _strip_id(email_id: str) -> str:
+    return email_id.strip().strip("<>").strip()
+
+
+def _to_row(email: Email) -> StoredEmail:
+    return StoredEmail(
+        source=email.source,
+        key=email.key,
+        id=email.id,
+        folder=email.folder,
+        from_addr=email.from_addr,
+        from_name=email.from_name,
+        subject=email.subject,
+        date=email.date,
+        body=email.body,
+        error=email.error,
+        data=json.dumps(email.to_dict(), ensure_ascii=False),
+    )
+
+
+def _from_row(row: StoredEmail) -> Email:
+    return Email.from_dict(json.loads(row.data))
+
+
+_databases: dict[str, AppDatabase] = {}
+_lock = threading.Lock()
+
+
+def open_database(url: str) -> AppDatabase:
+    """The process-wide `AppDatabase` for `url` (tables created on first use)."""
+    with _lock:
+        if url not in _databases:
+            _databases[url] = AppDatabase(url)
+        return _databases[url]

@@ -1,0 +1,1 @@
+"""Prompt text, one module per node; placeholders are filled when the node runs."""

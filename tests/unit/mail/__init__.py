@@ -1,0 +1,1 @@
+"""Unit tests for mail parsing and the mailbox sources."""

@@ -1,0 +1,1 @@
+"""Tools the agent can call: mail sources, native actions, and their registry."""

@@ -1,0 +1,1 @@
+"""Mail: the `Email` type, MIME normalisation and the mailbox sources."""

@@ -1,0 +1,275 @@
+"""Read a Maildir incrementally, opening only messages that have not been seen before.
+
+Listing a Maildir needs only directory reads, and a message's file name keeps its unique part
+when flags change, so a re-fetch of an unchanged mailbox costs a few `stat` calls and no reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.mail.mime import parse_email
+from tools.mail.model import Email
+from tools.mail.sources import MailSourceError
+
+logger = logging.getLogger(__name__)
+
+INBOX = "INBOX"
+DRAFTS = "Drafts"
+_SUBDIRS = ("cur", "new")
+# ":2," is the standard info separator; "!2," is what some servers use where ":" is not allowed.
+_INFO_SEPARATORS = (":2,", "!2,")
+# A directory touched this recently may change again within the mtime's granularity, so its
+# signature is made unstable to force a real listing next time.
+_SETTLE_SECONDS = 2.0
+_delivery_counter = itertools.count()
+
+
+@dataclass
+class FetchResult:
+    """What one `MaildirSource.fetch_new` call found."""
+
+    emails: list[Email] = field(default_factory=list)
+    """Newly seen messages, parsed; unreadable ones are included with `error` set."""
+    seen_keys: set[str] = field(default_factory=set)
+    """Every message key present in the mailbox now."""
+    read_count: int = 0
+    """How many message files were opened."""
+
+    @property
+    def errors(self) -> list[Email]:
+        """The new messages that could not be read."""
+        return [e for e in self.emails if e.error]
+
+
+def message_key(filename: str) -> str:
+    """Return the Maildir unique name of a message file: its name without the flags part."""
+    for separator in _INFO_SEPARATORS:
+        if separator in filename:
+            return filename.split(separator, 1)[0]
+    return filename
+
+
+class MaildirSource:
+    """A Maildir (with Maildir++ subfolders) read as a mail source."""
+
+    def __init__(self, path: Path, spec: str) -> None:
+        self.path = Path(path)
+        self.spec = spec
+        self.read_count = 0
+        """Message files opened over this source's lifetime."""
+        self._paths: dict[str, tuple[str, str]] = {}
+        if not self.path.exists():
+            raise MailSourceError(f"Maildir '{self.path}' does not exist")
+        if not self.path.is_dir():
+            raise MailSourceError(f"Maildir '{self.path}' is not a directory")
+        if not any((self.path / sub).is_dir() for sub in _SUBDIRS):
+            raise MailSourceError(
+                f"'{self.path}' is not a Maildir: it has no cur/ or new/ directory"
+            )
+
+    def __repr__(self) -> str:
+        return f"MaildirSource({self.spec!r})"
+
+    # ------------------------------------------------------------------ listing
+
+    def _folders(self) -> list[tuple[str, Path]]:
+        """(folder name, directory) for the top level and every Maildir++ subfolder."""
+        folders = [(INBOX, self.path)]
+        try:
+            with os.scandir(self.path) as entries:
+                for entry in entries:
+                    if (
+                        entry.name.startswith(".")
+                        and entry.name not in (".", "..")
+                        and entry.is_dir()
+                        and any(os.path.isdir(os.path.join(entry.path, s)) for s in _SUBDIRS)
+                    ):
+                        folders.append((entry.name[1:], Path(entry.path)))
+        except OSError as exc:
+            raise MailSourceError(
+                f"Maildir '{self.path}' cannot be listed: {exc.strerror}"
+            ) from exc
+        folders[1:] = sorted(folders[1:])
+        return folders
+
+    def list_keys(self) -> dict[str, tuple[str, str]]:
+        """Map every message key to (folder, path relative to the Maildir), opening no file."""
+        found: dict[str, tuple[str, str]] = {}
+        for folder, directory in self._folders():
+            prefix = "" if directory == self.path else directory.name + "/"
+            for sub in _SUBDIRS:
+                try:
+                    with os.scandir(directory / sub) as entries:
+                        names = [e.name for e in entries if not e.name.startswith(".")]
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise MailSourceError(
+                        f"Maildir folder '{directory / sub}' cannot be listed: {exc.strerror}"
+                    ) from exc
+                for name in sorted(names):
+                    key = message_key(name)
+                    if key in found:
+                        # Seen mid-move from new/ to cur/, or copied between folders under the
+                        # same name: one entry per message is what callers want.
+                        logger.debug("duplicate Maildir key %s at %s%s/%s", key, prefix, sub, name)
+                        continue
+                    found[key] = (folder, f"{prefix}{sub}/{name}")
+        self._paths = found
+        return found
+
+    def signature(self) -> str:
+        """Return a cheap fingerprint that changes when messages are added, removed or re-flagged.
+
+        It hashes the mtimes of the Maildir root and of every folder's cur/ and new/, which
+        change whenever a file is created, renamed (flags) or removed in them.
+        """
+        parts: list[str] = []
+        now = time.time()
+        unsettled = False
+        for folder, directory in self._folders():
+            for sub in ("", *_SUBDIRS):
+                try:
+                    stat = os.stat(directory / sub if sub else directory)
+                except OSError:
+                    parts.append(f"{folder}/{sub}:-")
+                    continue
+                parts.append(f"{folder}/{sub}:{stat.st_mtime_ns}")
+                unsettled = unsettled or now - stat.st_mtime < _SETTLE_SECONDS
+        if unsettled:
+            parts.append(f"unsettled:{time.time_ns()}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, key_or_relpath: str) -> Email:
+        """Read and parse one message by key or relative path; never raises for a bad message."""
+        key, folder, relpath = self._locate(key_or_relpath)
+        if relpath is None:
+            return self._missing(key, folder)
+        raw = self._read_file(relpath)
+        if raw is None:
+            # The file may only have been renamed (a flag change) since it was listed.
+            self.list_keys()
+            if key in self._paths:
+                folder, relpath = self._paths[key]
+                raw = self._read_file(relpath)
+        if isinstance(raw, str):
+            return self._missing(key, folder, raw)
+        if raw is None:
+            return self._missing(key, folder)
+        return parse_email(raw, source=self.spec, folder=folder, key=key)
+
+    def _locate(self, key_or_relpath: str) -> tuple[str, str, str | None]:
+        if "/" in key_or_relpath:
+            relpath = key_or_relpath.strip("/")
+            parts = relpath.split("/")
+            if (
+                ".." in parts
+                or len(parts) not in (2, 3)
+                or parts[-2] not in _SUBDIRS
+                or (len(parts) == 3 and not parts[0].startswith("."))
+            ):
+                return message_key(parts[-1]), INBOX, None
+            folder = parts[0][1:] if len(parts) == 3 else INBOX
+            return message_key(parts[-1]), folder, relpath
+        key = message_key(key_or_relpath)
+        if key not in self._paths:
+            self.list_keys()
+        if key not in self._paths:
+            return key, INBOX, None
+        folder, relpath = self._paths[key]
+        return key, folder, relpath
+
+    def _read_file(self, relpath: str) -> bytes | str | None:
+        """Bytes of the file, None when it is gone, or the reason it could not be read."""
+        self.read_count += 1
+        try:
+            return (self.path / relpath).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            logger.warning("message file %s could not be read: %s", relpath, exc)
+            return f"message file could not be read: {exc.strerror or exc}"
+
+    def _missing(self, key: str, folder: str, reason: str = "message file disappeared") -> Email:
+        return Email(
+            id="sha256:" + hashlib.sha256(f"{self.spec}\n{key}".encode()).hexdigest()[:32],
+            source=self.spec,
+            folder=folder,
+            key=key,
+            error=reason,
+        )
+
+    def fetch_new(self, known_keys: set[str]) -> FetchResult:
+        """List the mailbox and read only the messages whose keys are not in `known_keys`.
+
+        A message that vanishes between listing and reading (deleted or expunged by another
+        client) is left out of both `emails` and `seen_keys`: it no longer exists.
+
+        Raises:
+            MailSourceError: the Maildir itself cannot be listed.
+
+        """
+        opened_before = self.read_count
+        listing = self.list_keys()
+        result = FetchResult(seen_keys=set(listing))
+        for key in sorted(set(listing) - known_keys):
+            email = self.read(key)
+            if email.error == "message file disappeared":
+                logger.info("message %s disappeared before it could be read", key)
+                result.seen_keys.discard(key)
+                continue
+            result.emails.append(email)
+        result.read_count = self.read_count - opened_before
+        logger.debug(
+            "%s: %d messages, %d new, %d opened",
+            self.spec,
+            len(listing),
+            len(result.emails),
+            result.read_count,
+        )
+        return result
+
+    # ------------------------------------------------------------------ writing
+
+    def save_draft(self, raw: bytes) -> str:
+        """Store a message in the `.Drafts` folder with the Draft flag; return its key.
+
+        The file is written under tmp/ and renamed into cur/, so readers never see a partial
+        message.
+        """
+        drafts = self.path / f".{DRAFTS}"
+        for sub in ("tmp", "new", "cur"):
+            (drafts / sub).mkdir(parents=True, exist_ok=True)
+        key = _unique_name()
+        tmp_path = drafts / "tmp" / key
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(raw)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.rename(tmp_path, drafts / "cur" / f"{key}:2,D")
+        except BaseException:
+            # Leave no half-written draft behind in tmp/.
+            tmp_path.unlink(missing_ok=True)
+            raise
+        self._paths[key] = (DRAFTS, f".{DRAFTS}/cur/{key}:2,D")
+        return key
+
+
+def _unique_name() -> str:
+    """Return a Maildir unique name: time, microseconds, pid and a counter, then the host."""
+    now = time.time()
+    host = socket.gethostname().replace("/", "\\057").replace(":", "\\072") or "localhost"
+    micro = int((now % 1) * 1_000_000)
+    return f"{int(now)}.M{micro}P{os.getpid()}Q{next(_delivery_counter)}.{host}"

@@ -1,0 +1,97 @@
+"""The `Email` type every part of the product reads mail through.
+
+An `Email` is already normalised: the body is clean text with quoted replies and
+signatures marked, attachments are listed but not inlined, and a message that could
+not be parsed carries an `error` instead of making the whole fetch fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+EMPTY_BODY_MARKER = "[EMPTY — THIS EMAIL HAS NO BODY TEXT]"
+QUOTE_START = "[QUOTED REPLY]"
+QUOTE_END = "[END QUOTED REPLY]"
+SIGNATURE_START = "[SIGNATURE]"
+SIGNATURE_END = "[END SIGNATURE]"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to a message, described but never inlined."""
+
+    filename: str
+    content_type: str
+    size: int
+    """Decoded size in bytes."""
+
+
+@dataclass(frozen=True)
+class Email:
+    """One normalised message from a mailbox."""
+
+    id: str
+    """Message-ID without angle brackets, or `sha256:<hex>` of the raw bytes when it has none."""
+    source: str
+    """The source spec it came from, e.g. `maildir:data/demo-inbox`."""
+    folder: str
+    """Folder inside the source (`INBOX` for a Maildir's top level)."""
+    key: str
+    """The source's own key for the message (the Maildir file's unique name)."""
+    from_name: str = ""
+    from_addr: str = ""
+    """Lower-cased e-mail address of the sender, empty if none could be read."""
+    to: tuple[str, ...] = ()
+    """Recipient addresses (To), lower-cased."""
+    cc: tuple[str, ...] = ()
+    reply_to: str = ""
+    """Reply-To address when the message has one, lower-cased."""
+    subject: str = ""
+    date: str = ""
+    """ISO 8601 date-time with offset, empty when the Date header is missing or unreadable."""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers the triage rules read (List-Unsubscribe, Precedence, Auto-Submitted, X-Mailer,
+    List-Id, Return-Path, X-Priority, Importance), decoded; keys in their canonical case."""
+    body: str = ""
+    """Normalised text: HTML stripped, charsets decoded, quoted replies and signatures wrapped
+    in the markers above; `EMPTY_BODY_MARKER` when there is no body text."""
+    body_is_empty: bool = False
+    attachments: tuple[Attachment, ...] = ()
+    size: int = 0
+    """Size of the raw message in bytes."""
+    error: str = ""
+    """Why the message could not be read; empty when it was read fine."""
+
+    @property
+    def sender(self) -> str:
+        """`Name <addr>` for display."""
+        if self.from_name and self.from_addr:
+            return f"{self.from_name} <{self.from_addr}>"
+        return self.from_addr or self.from_name
+
+    def preview(self, length: int = 200) -> str:
+        """Return the first `length` characters of the body, outside quoted replies, on one line."""
+        text = self.body.split(QUOTE_START, 1)[0]
+        text = " ".join(text.split())
+        return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (lists, not tuples)."""
+        data = asdict(self)
+        for name in ("to", "cc", "references"):
+            data[name] = list(data[name])
+        data["attachments"] = [asdict(a) for a in self.attachments]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Email:
+        """Inverse of `to_dict`."""
+        values = dict(data)
+        for name in ("to", "cc", "references"):
+            values[name] = tuple(values.get(name) or ())
+        values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
+        values["headers"] = dict(values.get("headers") or {})
+        return cls(**values)
