@@ -24,7 +24,7 @@ AMOUNT = re.compile(
     r"|(?P<c>\d[\d,]*(?:\.\d+)?)\s?(?P<cur2>USD|EUR|GBP|CHF|JPY|€|dollars|euros))",
 )
 TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
-ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 MONTHS = {
     m: i + 1
     for i, names in enumerate(

@@ -67,7 +67,7 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
     return ref
 
 
-def _render(refs: list[dict[str, Any]], *, full: bool) -> str:
+def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
     if not refs:
         return "No messages matched."
     blocks = []
@@ -111,7 +111,7 @@ async def search_emails(
         env.db.list_emails, source=env.source, query=query, sender=sender, limit=limit
     )
     refs = await asyncio.to_thread(_with_triage, env, emails, full=False)
-    return {"completeness": "PREVIEW", "content": _render(refs, full=False), "messages": refs}
+    return {"completeness": "PREVIEW", "content": render_refs(refs, full=False), "messages": refs}
 
 
 @tool
@@ -132,7 +132,7 @@ async def list_inbox(
         limit=limit,
     )
     refs = [message_ref(email, triage, full=False) for email, triage in pairs]
-    return {"completeness": "PREVIEW", "content": _render(refs, full=False), "messages": refs}
+    return {"completeness": "PREVIEW", "content": render_refs(refs, full=False), "messages": refs}
 
 
 @tool
@@ -146,7 +146,7 @@ async def get_email(
     if email is None:
         raise ToolFailure(f"no message with id {email_id!r} in the mailbox")
     refs = await asyncio.to_thread(_with_triage, env, [email], full=True)
-    return {"completeness": "COMPLETE", "content": _render(refs, full=True), "messages": refs}
+    return {"completeness": "COMPLETE", "content": render_refs(refs, full=True), "messages": refs}
 
 
 @tool

@@ -119,7 +119,7 @@ def _triage_summary(request: AnswerRequest) -> str:
     by_priority = Counter(row["priority"] for row in rows)
     by_category = Counter(row["category"] for row in rows)
     lines = [
-        f"Triaged {len(rows)} new message(s): "
+        f"Triaged {len(rows)}{'+' if len(rows) >= 100 else ''} new message(s): "
         + ", ".join(f"{by_priority[p]} {p}" for p in ("high", "normal", "low") if by_priority[p]),
         "By category: " + ", ".join(f"{c} {n}" for c, n in by_category.most_common()),
     ]

@@ -1,8 +1,13 @@
-"""`classify`: triage every message that has none yet; rules first, the engine where unsure."""
+"""`classify`: triage every message that has none yet; rules first, the engine where unsure.
+
+The results are cached by message id in the app database, and the most important of them
+become one evidence record, so a triage summary cites only what triage really found.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -10,8 +15,12 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.engines.triage_rules import triage_by_rules
 from graph.services import services_for
-from graph.state import State, TriageRow
-from memory.db import TriageRecord
+from graph.state import Evidence, State, TriageRow
+from memory.db import PRIORITY_ORDER, TriageRecord
+from tools.mailbox import message_ref, render_refs
+
+STATE_ROWS_LIMIT = 100
+"""Triage rows kept in state (the most important); the database keeps them all."""
 
 
 async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -19,22 +28,23 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     services = await services_for(runtime)
     ids = await asyncio.to_thread(services.db.untriaged_ids, services.source)
     emails = await asyncio.to_thread(services.db.emails_by_ids, ids)
+    emails.sort(key=lambda e: e.date, reverse=True)
     rows: list[TriageRow] = []
     records: list[TriageRecord] = []
+    refs: list[dict[str, Any]] = []
     for email in emails:
         rules = triage_by_rules(email, owner_addresses=services.context.user_addresses)
         result = await services.engine.classify(email, rules)
-        records.append(
-            TriageRecord(
-                email_id=email.id,
-                priority=result.priority,
-                category=result.category,
-                action=result.action,
-                reason=result.reason,
-                confidence=result.confidence,
-                engine=result.engine,
-            )
+        record = TriageRecord(
+            email_id=email.id,
+            priority=result.priority,
+            category=result.category,
+            action=result.action,
+            reason=result.reason,
+            confidence=result.confidence,
+            engine=result.engine,
         )
+        records.append(record)
         row: TriageRow = {
             "id": email.id,
             "sender": email.sender,
@@ -49,5 +59,25 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if email.error:
             row["error"] = email.error
         rows.append(row)
+        refs.append(message_ref(email, record, full=False))
     await asyncio.to_thread(services.db.save_triage, records)
-    return {"triage": rows}
+    if not rows:
+        return {"triage": []}
+    order = sorted(range(len(rows)), key=lambda i: PRIORITY_ORDER.get(rows[i]["priority"], 3))
+    kept = order[:STATE_ROWS_LIMIT]
+    turn = state.get("turn", 0)
+    evidence: Evidence = {
+        "id": f"ev-{turn}-triage",
+        "tool": "triage",
+        "args": {"source": services.source, "new_messages": len(rows)},
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "turn": turn,
+        "completeness": "PREVIEW",
+        "content": render_refs([refs[i] for i in kept], full=False),
+        "messages": [refs[i] for i in kept],  # type: ignore[misc]
+        "error": "",
+    }
+    return {
+        "triage": [rows[i] for i in kept],
+        "evidence": (state.get("evidence") or []) + [evidence],
+    }

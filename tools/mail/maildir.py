@@ -26,9 +26,6 @@ DRAFTS = "Drafts"
 _SUBDIRS = ("cur", "new")
 # ":2," is the standard info separator; "!2," is what some servers use where ":" is not allowed.
 _INFO_SEPARATORS = (":2,", "!2,")
-# A directory touched this recently may change again within the mtime's granularity, so its
-# signature is made unstable to force a real listing next time.
-_SETTLE_SECONDS = 2.0
 _delivery_counter = itertools.count()
 
 
@@ -59,6 +56,10 @@ def message_key(filename: str) -> str:
 
 class MaildirSource:
     """A Maildir (with Maildir++ subfolders) read as a mail source."""
+
+    settle_seconds: float = 2.0
+    """A directory modified this recently may change again within the same mtime tick (a whole
+    second on some filesystems), so `signature` is made unique to force a real listing."""
 
     def __init__(self, path: Path, spec: str) -> None:
         self.path = Path(path)
@@ -143,7 +144,7 @@ class MaildirSource:
                     parts.append(f"{folder}/{sub}:-")
                     continue
                 parts.append(f"{folder}/{sub}:{stat.st_mtime_ns}")
-                unsettled = unsettled or now - stat.st_mtime < _SETTLE_SECONDS
+                unsettled = unsettled or now - stat.st_mtime < self.settle_seconds
         if unsettled:
             parts.append(f"unsettled:{time.time_ns()}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]

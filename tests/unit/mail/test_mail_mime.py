@@ -431,9 +431,7 @@ Content-Type: multipart/mixed; boundary="XYZ"
         b"--ABC\r\nContent-Type: text/plain\r\n\r\nhello\r\n--ABC--\r\n",
     )
     email = parse(raw)
-    assert email.error == (
-        "malformed MIME: multipart boundary 'XYZ' never appears in the body"
-    )
+    assert email.error == "malformed MIME: multipart boundary 'XYZ' never appears in the body"
     assert email.id == "broken@example.com"
     assert email.subject == "Broken message"
     assert email.from_addr == "mallory@example.com"

@@ -1,0 +1,236 @@
+"""`smart-inbox`: the command line — triage the inbox, ask about it, read a thread's history.
+
+User errors (a bad flag, a missing mailbox, a bad model spec) print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"smart-inbox: {message} (see smart-inbox --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="smart-inbox", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)")
+        sub.add_argument("--model", help="rules | groq:<model> | replay:<file.jsonl> (default: MODEL)")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+
+    triage = commands.add_parser("triage", help="fetch new mail and classify every message")
+    common(triage)
+    triage.add_argument("--limit", type=int, help="show at most N rows, most important first")
+
+    ask = commands.add_parser("ask", help="one chat turn on a persistent thread")
+    ask.add_argument("text", help="what to ask")
+    ask.add_argument("--thread", help="thread id (a new one is made and printed when omitted)")
+    common(ask)
+
+    history = commands.add_parser("history", help="print a thread's conversation")
+    history.add_argument("--thread", required=True, help="thread id")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `smart-inbox` command."""
+    # Before langgraph is imported: checkpoints load only allow-listed types.
+    os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return asyncio.run(_dispatch(args))
+    except UserError as err:
+        print(f"smart-inbox: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    from graph.engines import EngineSpecError
+    from graph.engines.recovery import ModelCallError
+    from graph.engines.replay import ReplayScriptError
+    from tools.mail.sources import MailSourceError
+
+    handlers = {"triage": _triage, "ask": _ask, "history": _history}
+    try:
+        return await handlers[args.command](args)
+    except (EngineSpecError, MailSourceError, ReplayScriptError, ModelCallError) as err:
+        raise UserError(str(err)) from err
+
+
+def _context(args: argparse.Namespace) -> Any:
+    from graph.context import Context
+
+    overrides = {k: v for k, v in (("inbox", args.inbox), ("model", args.model)) if v}
+    context = Context(**overrides)
+    # Build the engine and open the source now, so a bad spec fails before anything runs.
+    from graph.engines import load_engine
+    from tools.mail.sync import canonical_spec
+
+    load_engine(context.model)
+    canonical_spec(context.inbox)
+    return context
+
+
+async def _run(payload: Any, thread_id: str, context: Any) -> Any:
+    from graph.builder import build_graph
+    from memory.checkpointer import open_checkpointer
+    from memory.paths import checkpoint_path, data_dir
+
+    home = data_dir(context.home)
+    async with open_checkpointer(checkpoint_path(home)) as saver:
+        graph = build_graph(checkpointer=saver)
+        config = {"configurable": {"thread_id": thread_id}}
+        await graph.ainvoke(payload, config=config, context=context)
+        return await graph.aget_state(config)
+
+
+def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
+    """The `--json` shape of one turn: answer, citations, pending requests, executed calls."""
+    values = snapshot.values
+    pending = []
+    for item in snapshot.interrupts:
+        for request in item.value if isinstance(item.value, list) else [item.value]:
+            pending.append(
+                {
+                    "id": request.get("call_id", ""),
+                    "action": request["action_request"]["action"],
+                    "args": request["action_request"]["args"],
+                    "description": request["description"],
+                    "flags": request.get("flags", []),
+                }
+            )
+    answer = ""
+    messages = values.get("messages") or []
+    if not pending and messages and messages[-1].type == "ai":
+        answer = str(messages[-1].text)
+    return {
+        "thread_id": thread_id,
+        "answer": answer,
+        "citations": values.get("citations", []) if answer else [],
+        "pending": pending,
+        "executed": [
+            {"action": e["action"], "args": e["args"], "status": e["status"], "error": e["error"]}
+            for e in values.get("executed") or []
+        ],
+    }
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    from langchain_core.messages import HumanMessage
+
+    context = _context(args)
+    thread_id = args.thread or f"thread-{uuid.uuid4().hex[:12]}"
+    if not args.thread and not args.json:
+        print(f"thread: {thread_id}")
+    snapshot = await _run(
+        {"messages": [HumanMessage(args.text)], "mode": "chat"}, thread_id, context
+    )
+    result = turn_result(snapshot, thread_id)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    if result["answer"]:
+        print(result["answer"])
+    for request in result["pending"]:
+        print(f"\nWaiting for your approval ({request['id']}):\n{request['description']}")
+    return 0
+
+
+async def _triage(args: argparse.Namespace) -> int:
+    from graph.services import Services, _build
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    context = _context(args)
+    snapshot = await _run({"mode": "triage", "messages": []}, f"triage-{uuid.uuid4().hex[:12]}", context)
+    services: Services = await asyncio.to_thread(_build, context)
+    pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
+    rows = [
+        {
+            "id": email.id,
+            "from": email.sender,
+            "subject": email.subject,
+            "date": email.date,
+            "priority": triage.priority,
+            "category": triage.category,
+            "action": triage.action,
+            "reason": triage.reason,
+            **({"error": email.error} if email.error else {}),
+        }
+        for email, triage in pairs
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    new = len(snapshot.values.get("triage") or [])
+    print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
+    print(_table(rows))
+    for row in rows:
+        if row.get("error"):
+            print(f"\nunreadable: {row['id']}: {row['error']}")
+    return 0
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    columns = [("priority", 8), ("category", 15), ("action", 16), ("from", 28), ("subject", 50)]
+    lines = ["  ".join(name.upper().ljust(width) for name, width in columns)]
+    for row in rows:
+        cells = []
+        for name, width in columns:
+            value = str(row[name])
+            cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+async def _history(args: argparse.Namespace) -> int:
+    from graph.builder import build_graph
+    from memory.checkpointer import open_checkpointer
+    from memory.paths import checkpoint_path, data_dir
+
+    async with open_checkpointer(checkpoint_path(data_dir())) as saver:
+        snapshot = await build_graph(checkpointer=saver).aget_state(
+            {"configurable": {"thread_id": args.thread}}
+        )
+    messages = snapshot.values.get("messages") or []
+    if not messages:
+        raise UserError(f"no thread {args.thread!r} in {checkpoint_path(data_dir())}")
+    turns = [{"role": "user" if m.type == "human" else "agent", "text": str(m.text)} for m in messages]
+    if args.json:
+        print(json.dumps({"thread_id": args.thread, "messages": turns}, ensure_ascii=False, indent=2))
+        return 0
+    for turn in turns:
+        print(f"{turn['role']}: {turn['text']}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
