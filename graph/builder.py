@@ -22,7 +22,9 @@ from graph.routing import after_act, after_approval, after_classify, after_selec
 from graph.state import InputState, State
 
 
-def build_graph(checkpointer: Any = None, store: Any = None) -> CompiledStateGraph:
+def build_graph(
+    checkpointer: Any = None, store: Any = None
+) -> CompiledStateGraph[State, Context, InputState, State]:
     """Wire the seven nodes and compile, with the caller's checkpointer if any."""
     builder = StateGraph(State, input_schema=InputState, context_schema=Context)
     builder.add_node(fetch)

@@ -27,11 +27,15 @@ class Context:
 
     model: str = field(
         default_factory=default_model,
-        metadata={"description": "Engine spec: rules | groq:<model> | replay:<file.jsonl> (MODEL)."},
+        metadata={
+            "description": "Engine spec: rules | groq:<model> | replay:<file.jsonl> (MODEL)."
+        },
     )
     inbox: str = field(
         default_factory=lambda: os.environ.get("INBOX") or f"maildir:{DEMO_INBOX}",
-        metadata={"description": "Mail source spec, e.g. maildir:PATH (INBOX); the demo inbox by default."},
+        metadata={
+            "description": "Mail source spec, e.g. maildir:PATH (INBOX); the demo inbox by default."
+        },
     )
     home: str = field(
         default_factory=lambda: os.environ.get("SMART_INBOX_HOME") or ".smart-inbox",
@@ -43,5 +47,7 @@ class Context:
     )
     user_addresses: tuple[str, ...] = field(
         default_factory=lambda: _env_list("SMART_INBOX_USER_EMAILS"),
-        metadata={"description": "The user's own addresses, comma-separated (SMART_INBOX_USER_EMAILS)."},
+        metadata={
+            "description": "The user's own addresses, comma-separated (SMART_INBOX_USER_EMAILS)."
+        },
     )

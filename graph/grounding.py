@@ -116,7 +116,9 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         problems.append(f"names {ticket}, which is not in the evidence")
     known_dates = _dates(corpus)
     for date in _dates(prose) - known_dates:
-        problems.append(f"states the date {date[0]:02d}-{date[1]:02d}, which is not in the evidence")
+        problems.append(
+            f"states the date {date[0]:02d}-{date[1]:02d}, which is not in the evidence"
+        )
     for name in SENDER_NAME.findall(prose):
         first = name.split()[0]
         if first in NOT_NAMES or first in MONTHS:
@@ -145,7 +147,7 @@ def _amounts(text: str) -> set[Decimal]:
 def _dates(text: str) -> set[tuple[int, int]]:
     """(month, day) pairs; ISO dates, 'Nov 18' and '18 November' forms."""
     found: set[tuple[int, int]] = set()
-    for year, month, day in ISO_DATE.findall(text):
+    for _year, month, day in ISO_DATE.findall(text):
         found.add((int(month), int(day)))
     for month_name, day in MONTH_DAY.findall(text):
         found.add((MONTHS[month_name.lower().rstrip(".")], int(day)))

@@ -25,6 +25,12 @@ class TriageOutput(BaseModel):
         "other",
     ]
     action: Literal[
-        "reply", "schedule_meeting", "create_ticket", "notify_team", "create_lead", "archive", "none"
+        "reply",
+        "schedule_meeting",
+        "create_ticket",
+        "notify_team",
+        "create_lead",
+        "archive",
+        "none",
     ]
     reason: str = Field(description="One short line naming the signal used.")

@@ -19,7 +19,9 @@ EVIDENCE = """<<<EVIDENCE {id} {status} tool={tool} args={args} START>>>
 {content}
 <<<EVIDENCE {id} END>>>"""
 
-NO_EVIDENCE = "(No tool was called, so there is no evidence: say that you did not look anything up.)"
+NO_EVIDENCE = (
+    "(No tool was called, so there is no evidence: say that you did not look anything up.)"
+)
 
 PROBLEMS = """
 Your previous draft was rejected because it stated things that are not in the evidence:

@@ -68,6 +68,7 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
 
 
 def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
+    """Messages as the numbered text block tools return and prompts show."""
     if not refs:
         return "No messages matched."
     blocks = []

@@ -34,8 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)")
-        sub.add_argument("--model", help="rules | groq:<model> | replay:<file.jsonl> (default: MODEL)")
+        sub.add_argument(
+            "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+        )
+        sub.add_argument(
+            "--model", help="rules | groq:<model> | replay:<file.jsonl> (default: MODEL)"
+        )
         sub.add_argument("--json", action="store_true", help="print JSON")
 
     triage = commands.add_parser("triage", help="fetch new mail and classify every message")
@@ -100,6 +104,8 @@ def _context(args: argparse.Namespace) -> Any:
 
 
 async def _run(payload: Any, thread_id: str, context: Any) -> Any:
+    from langchain_core.runnables import RunnableConfig
+
     from graph.builder import build_graph
     from memory.checkpointer import open_checkpointer
     from memory.paths import checkpoint_path, data_dir
@@ -107,7 +113,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     home = data_dir(context.home)
     async with open_checkpointer(checkpoint_path(home)) as saver:
         graph = build_graph(checkpointer=saver)
-        config = {"configurable": {"thread_id": thread_id}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         await graph.ainvoke(payload, config=config, context=context)
         return await graph.aget_state(config)
 
@@ -170,7 +176,9 @@ async def _triage(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     context = _context(args)
-    snapshot = await _run({"mode": "triage", "messages": []}, f"triage-{uuid.uuid4().hex[:12]}", context)
+    snapshot = await _run(
+        {"mode": "triage", "messages": []}, f"triage-{uuid.uuid4().hex[:12]}", context
+    )
     services: Services = await asyncio.to_thread(_build, context)
     pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
     rows = [
@@ -223,9 +231,13 @@ async def _history(args: argparse.Namespace) -> int:
     messages = snapshot.values.get("messages") or []
     if not messages:
         raise UserError(f"no thread {args.thread!r} in {checkpoint_path(data_dir())}")
-    turns = [{"role": "user" if m.type == "human" else "agent", "text": str(m.text)} for m in messages]
+    turns = [
+        {"role": "user" if m.type == "human" else "agent", "text": str(m.text)} for m in messages
+    ]
     if args.json:
-        print(json.dumps({"thread_id": args.thread, "messages": turns}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps({"thread_id": args.thread, "messages": turns}, ensure_ascii=False, indent=2)
+        )
         return 0
     for turn in turns:
         print(f"{turn['role']}: {turn['text']}\n")

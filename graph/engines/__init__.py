@@ -45,4 +45,6 @@ def load_engine(spec: str) -> Engine:
             return ModelEngine(ReplayChatModel(path=Path(rest)), name=spec)
         except ReplayScriptError as err:
             raise EngineSpecError(str(err)) from err
-    raise EngineSpecError(f"unknown model spec {spec!r}: use rules, groq:<model> or replay:<file.jsonl>")
+    raise EngineSpecError(
+        f"unknown model spec {spec!r}: use rules, groq:<model> or replay:<file.jsonl>"
+    )

@@ -160,9 +160,7 @@ INTENTS: list[Intent] = [
         lambda text: any(re.search(p, text.lower()) for p, _ in CATEGORY_WORDS),
         _by_category,
     ),
-    Intent(
-        "overview", _matches(_OVERVIEW), lambda r: [ProposedCall("list_inbox", {"limit": 15})]
-    ),
+    Intent("overview", _matches(_OVERVIEW), lambda r: [ProposedCall("list_inbox", {"limit": 15})]),
     Intent("search", lambda text: True, _fallback),
 ]
 

@@ -43,7 +43,9 @@ class ModelEngine:
         self.owner = owner
         self.rules = RulesEngine()
 
-    async def _call(self, runnable: Runnable[Any, Any], messages: list[BaseMessage], node: str) -> Any:
+    async def _call(
+        self, runnable: Runnable[Any, Any], messages: list[BaseMessage], node: str
+    ) -> Any:
         config = {"metadata": {NODE_KEY: node}}
         return await invoke_with_recovery(runnable, messages, config=config)  # type: ignore[arg-type]
 
@@ -76,7 +78,9 @@ class ModelEngine:
         except ReplayExhausted:
             return await self.rules.classify(email, rules)
         except ModelCallError as err:
-            logger.warning("model triage of %s failed, keeping the rules' triage: %s", email.id, err)
+            logger.warning(
+                "model triage of %s failed, keeping the rules' triage: %s", email.id, err
+            )
             return await self.rules.classify(email, rules)
         return TriageResult(
             priority=output.priority,
@@ -125,7 +129,9 @@ class ModelEngine:
 
     async def write_answer(self, request: AnswerRequest) -> str:
         """Write from the evidence inside explicit boundaries."""
-        evidence = "\n".join(render_evidence(e) for e in request.evidence) or answer_prompt.NO_EVIDENCE
+        evidence = (
+            "\n".join(render_evidence(e) for e in request.evidence) or answer_prompt.NO_EVIDENCE
+        )
         problems = (
             answer_prompt.PROBLEMS.format(problems="\n".join(f"- {p}" for p in request.problems))
             if request.problems
@@ -135,7 +141,11 @@ class ModelEngine:
             f"- {e['action']} {json.dumps(e['args'], ensure_ascii=False)}: {e['status']}"
             + (f" ({e['error']})" if e["error"] else "")
             for e in request.executed
-        ] + [f"- call {d['call_id']} was declined by the user" for d in request.decisions if d["type"] == "ignore"]
+        ] + [
+            f"- call {d['call_id']} was declined by the user"
+            for d in request.decisions
+            if d["type"] == "ignore"
+        ]
         if actions:
             evidence += "\n" + answer_prompt.ACTIONS.format(actions="\n".join(actions))
         system = answer_prompt.SYSTEM.format(

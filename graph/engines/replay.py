@@ -126,7 +126,11 @@ class ReplayChatModel(BaseChatModel):
                     f"known tools: {', '.join(sorted(known)) or 'none offered at this step'}"
                 )
             tool_calls.append(
-                {"name": call["name"], "args": dict(call.get("args") or {}), "id": f"replay-{line['_line']}-{n}"}
+                {
+                    "name": call["name"],
+                    "args": dict(call.get("args") or {}),
+                    "id": f"replay-{line['_line']}-{n}",
+                }
             )
         message = AIMessage(content=str(line.get("content") or ""), tool_calls=tool_calls)
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -180,15 +180,15 @@ def _flag(flag: str, pattern: str, where: Literal["subject", "body", "any"] = "a
     return FlagRule(flag, _re(pattern), where)
 
 
-def _combo(
-    flags: str, category: Category, weight: float, says: str, unless: str = ""
-) -> ComboRule:
+def _combo(flags: str, category: Category, weight: float, says: str, unless: str = "") -> ComboRule:
     return ComboRule(frozenset(flags.split()), category, weight, says, frozenset(unless.split()))
 
 
 # Headers are the most reliable signal: bulk mail and robots announce themselves.
 HEADER_RULES: tuple[HeaderRule, ...] = (
-    HeaderRule("list-unsubscribe", _re(r"\S"), "newsletter", 3.0, "List-Unsubscribe header", "bulk"),
+    HeaderRule(
+        "list-unsubscribe", _re(r"\S"), "newsletter", 3.0, "List-Unsubscribe header", "bulk"
+    ),
     HeaderRule("list-id", _re(r"\S"), "newsletter", 2.0, "List-Id header", "bulk"),
     HeaderRule(
         "precedence", _re(r"\b(bulk|list|junk)\b"), "newsletter", 2.0, "bulk precedence", "bulk"
@@ -219,7 +219,9 @@ HEADER_RULES: tuple[HeaderRule, ...] = (
     ),
     HeaderRule("x-priority", _re(r"^\s*[12]\b"), None, 0.0, "X-Priority high", "high_importance"),
     HeaderRule("importance", _re(r"^\s*high"), None, 0.0, "Importance: high", "high_importance"),
-    HeaderRule("x-msmail-priority", _re(r"^\s*high"), None, 0.0, "priority high", "high_importance"),
+    HeaderRule(
+        "x-msmail-priority", _re(r"^\s*high"), None, 0.0, "priority high", "high_importance"
+    ),
 )
 
 _TOOL_DOMAINS = (
@@ -238,25 +240,37 @@ _FREEMAIL_DOMAINS = (
 
 SENDER_RULES: tuple[SenderRule, ...] = (
     SenderRule(
-        _re(r"^(no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|"
-            r"automated|robot|bot|mailer-daemon|postmaster|bounces?)([+._-][^@]*)?@"),
+        _re(
+            r"^(no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|"
+            r"automated|robot|bot|mailer-daemon|postmaster|bounces?)([+._-][^@]*)?@"
+        ),
         "notification",
         2.0,
         "automated sender address",
         "automated",
     ),
-    SenderRule(_re(rf"@([\w-]+\.)*({_TOOL_DOMAINS})$"), "notification", 3.0, "sent by a developer tool", "tool"),
     SenderRule(
-        _re(r"^(billing|invoices?|invoicing|accounts?|accounting|accounts-?(payable|receivable)|"
-            r"payments?|finance|ar|receivables|collections)([+._-][^@]*)?@"),
+        _re(rf"@([\w-]+\.)*({_TOOL_DOMAINS})$"),
+        "notification",
+        3.0,
+        "sent by a developer tool",
+        "tool",
+    ),
+    SenderRule(
+        _re(
+            r"^(billing|invoices?|invoicing|accounts?|accounting|accounts-?(payable|receivable)|"
+            r"payments?|finance|ar|receivables|collections)([+._-][^@]*)?@"
+        ),
         "billing",
         2.5,
         "billing sender address",
         "billing_sender",
     ),
     SenderRule(
-        _re(r"^(newsletter|news|digest|marketing|updates|weekly|editor|editorial|hello|info|"
-            r"team|community|events|promo(tions)?|offers|deals)([+._-][^@]*)?@"),
+        _re(
+            r"^(newsletter|news|digest|marketing|updates|weekly|editor|editorial|hello|info|"
+            r"team|community|events|promo(tions)?|offers|deals)([+._-][^@]*)?@"
+        ),
         "newsletter",
         1.0,
         "mass-mail sender address",
@@ -268,111 +282,507 @@ SENDER_RULES: tuple[SenderRule, ...] = (
 # Phrases in the subject (weighted more) and the visible body.
 TEXT_RULES: tuple[TextRule, ...] = (
     # --- urgent_incident: production down, outage, security incident
-    _text("urgent_incident", r"\b(production|prod|site|website|app|api|service|server|checkout|login|database|db|platform|system|everything)\b[^.\n]{0,30}\b(is|are|went|goes|seems|looks|has gone|completely)\s+(down|offline|unreachable|unavailable)\b", 5.0, 3.0, "says production is down"),
-    _text("urgent_incident", r"\b(outage|outages|downtime|down for (everyone|all)|major incident|service disruption)\b", 4.0, 2.0, "reports an outage"),
-    _text("urgent_incident", r"\b(returning|throwing|serving|getting|all)\s+(http\s+)?5\d\d(s| errors?)?\b|\b5\d\d errors?\b|\b5\d\ds\b", 3.5, 1.5, "reports server errors"),
-    _text("urgent_incident", r"\b(sev[ -]?[01]|severity[ -]?1|p0|p1 incident|incident)\b", 3.0, 1.5, "declares an incident"),
-    _text("urgent_incident", r"\b(security (incident|breach)|data (breach|leak)|breach|compromised|ransomware|unauthori[sz]ed access|leaked (credentials|keys|secrets|api keys?)|ddos|intrusion|exfiltrat\w+)\b", 4.0, 2.0, "reports a security incident"),
-    _text("urgent_incident", r"\b(all|every|no|none of the|nobody|most)\s+(users?|customers?|one|merchants?)\b[^.\n]{0,40}\b(can(no|')?t|unable|affected|able to|locked out|failing)\b", 3.0, 2.0, "says all customers are affected"),
-    _text("urgent_incident", r"\b(on fire|emergency|critical alert|\[firing\]|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b", 2.0, 1.0, "sounds an emergency"),
-    _text("urgent_incident", r"\b(störung|ausfall|panne|caída|incidente|hors service|en panne)\b", 3.5, 2.0, "reports an outage"),
+    _text(
+        "urgent_incident",
+        r"\b(production|prod|site|website|app|api|service|server|checkout|login|database|db|platform|system|everything)\b[^.\n]{0,30}\b(is|are|went|goes|seems|looks|has gone|completely)\s+(down|offline|unreachable|unavailable)\b",
+        5.0,
+        3.0,
+        "says production is down",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(outage|outages|downtime|down for (everyone|all)|major incident|service disruption)\b",
+        4.0,
+        2.0,
+        "reports an outage",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(returning|throwing|serving|getting|all)\s+(http\s+)?5\d\d(s| errors?)?\b|\b5\d\d errors?\b|\b5\d\ds\b",
+        3.5,
+        1.5,
+        "reports server errors",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(sev[ -]?[01]|severity[ -]?1|p0|p1 incident|incident)\b",
+        3.0,
+        1.5,
+        "declares an incident",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(security (incident|breach)|data (breach|leak)|breach|compromised|ransomware|unauthori[sz]ed access|leaked (credentials|keys|secrets|api keys?)|ddos|intrusion|exfiltrat\w+)\b",
+        4.0,
+        2.0,
+        "reports a security incident",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(all|every|no|none of the|nobody|most)\s+(users?|customers?|one|merchants?)\b[^.\n]{0,40}\b(can(no|')?t|unable|affected|able to|locked out|failing)\b",
+        3.0,
+        2.0,
+        "says all customers are affected",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(on fire|emergency|critical alert|\[firing\]|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b",
+        2.0,
+        1.0,
+        "sounds an emergency",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(störung|ausfall|panne|caída|incidente|hors service|en panne)\b",
+        3.5,
+        2.0,
+        "reports an outage",
+    ),
     # --- bug_report
     _text("bug_report", r"\b(bugs?|defect|glitch)\b", 3.0, 1.5, "reports a bug"),
-    _text("bug_report", r"\b(error|errors|exception|crash(es|ed|ing)?|stack ?trace|traceback|segfault|typeerror|nullpointer\w*|undefined is not)\b", 2.0, 1.0, "mentions an error"),
-    _text("bug_report", r"\b(does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|wo ?n[o']?t|can ?n?[o']?t|cannot|no longer|stopped|not)\s+(work(ing|s)?|load(ing|s)?|sav(e|ing)|open(ing)?|show(ing)?|display(ing)?|sync(ing)?|respond(ing)?)\b", 2.5, 1.5, "says something does not work"),
-    _text("bug_report", r"\b(broken|breaks|fails?|failing|failed|wrong|incorrect|blank (page|screen)|freez(es|ing)|hangs|regression|misaligned|duplicated?)\b", 1.5, 1.0, "describes broken behaviour"),
-    _text("bug_report", r"\b(steps to reproduce|to reproduce|repro steps|expected (behaviou?r|result)|actual (behaviou?r|result)|reproducible|browser version|app version)\b", 3.0, 2.5, "gives reproduction steps"),
-    _text("bug_report", r"\b(fehler|funktioniert nicht|erreur|ne fonctionne pas|no funciona)\b", 2.5, 1.5, "reports a bug"),
+    _text(
+        "bug_report",
+        r"\b(error|errors|exception|crash(es|ed|ing)?|stack ?trace|traceback|segfault|typeerror|nullpointer\w*|undefined is not)\b",
+        2.0,
+        1.0,
+        "mentions an error",
+    ),
+    _text(
+        "bug_report",
+        r"\b(does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|wo ?n[o']?t|can ?n?[o']?t|cannot|no longer|stopped|not)\s+(work(ing|s)?|load(ing|s)?|sav(e|ing)|open(ing)?|show(ing)?|display(ing)?|sync(ing)?|respond(ing)?)\b",
+        2.5,
+        1.5,
+        "says something does not work",
+    ),
+    _text(
+        "bug_report",
+        r"\b(broken|breaks|fails?|failing|failed|wrong|incorrect|blank (page|screen)|freez(es|ing)|hangs|regression|misaligned|duplicated?)\b",
+        1.5,
+        1.0,
+        "describes broken behaviour",
+    ),
+    _text(
+        "bug_report",
+        r"\b(steps to reproduce|to reproduce|repro steps|expected (behaviou?r|result)|actual (behaviou?r|result)|reproducible|browser version|app version)\b",
+        3.0,
+        2.5,
+        "gives reproduction steps",
+    ),
+    _text(
+        "bug_report",
+        r"\b(fehler|funktioniert nicht|erreur|ne fonctionne pas|no funciona)\b",
+        2.5,
+        1.5,
+        "reports a bug",
+    ),
     # --- feature_request
-    _text("feature_request", r"\b(feature request|feature idea|enhancement|wish ?list|suggestion)\b", 4.0, 2.5, "asks for a feature"),
-    _text("feature_request", r"\b(would (it )?be (great|nice|useful|helpful|awesome|possible)|it would (help|be great)|would love (to see|it if|an? )|could you (add|support|consider)|can you add|please (add|consider adding)|any plans? (to|for)|on (your|the) roadmap|is there a way to)\b", 2.5, 2.5, "asks for a feature"),
-    _text("feature_request", r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|integration with|support for)\b", 2.0, 1.5, "asks for a capability"),
+    _text(
+        "feature_request",
+        r"\b(feature request|feature idea|enhancement|wish ?list|suggestion)\b",
+        4.0,
+        2.5,
+        "asks for a feature",
+    ),
+    _text(
+        "feature_request",
+        r"\b(would (it )?be (great|nice|useful|helpful|awesome|possible)|it would (help|be great)|would love (to see|it if|an? )|could you (add|support|consider)|can you add|please (add|consider adding)|any plans? (to|for)|on (your|the) roadmap|is there a way to)\b",
+        2.5,
+        2.5,
+        "asks for a feature",
+    ),
+    _text(
+        "feature_request",
+        r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|integration with|support for)\b",
+        2.0,
+        1.5,
+        "asks for a capability",
+    ),
     # --- meeting_request
-    _text("meeting_request", r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|chat|coffee|get together|workshop|kick-?off)\b", 2.0, 1.0, "talks about meeting"),
-    _text("meeting_request", r"\b(are you (free|available)|do you have time|would .{0,30}work for you|does .{0,30}work for you|works for you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|chat|schedule|set up|find)|can we (meet|talk|chat|hop on|set up|schedule)|set up (a|an) (call|meeting|time))\b", 3.0, 3.0, "asks for a time to meet"),
-    _text("meeting_request", r"^\s*(invitation|einladung|invitación|invitation mise à jour|updated invitation):", 3.0, 0.0, "is a calendar invitation"),
-    _text("meeting_request", r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b", 2.5, 1.5, "talks about meeting"),
+    _text(
+        "meeting_request",
+        r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|chat|coffee|get together|workshop|kick-?off)\b",
+        2.0,
+        1.0,
+        "talks about meeting",
+    ),
+    _text(
+        "meeting_request",
+        r"\b(are you (free|available)|do you have time|would .{0,30}work for you|does .{0,30}work for you|works for you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|chat|schedule|set up|find)|can we (meet|talk|chat|hop on|set up|schedule)|set up (a|an) (call|meeting|time))\b",
+        3.0,
+        3.0,
+        "asks for a time to meet",
+    ),
+    _text(
+        "meeting_request",
+        r"^\s*(invitation|einladung|invitación|invitation mise à jour|updated invitation):",
+        3.0,
+        0.0,
+        "is a calendar invitation",
+    ),
+    _text(
+        "meeting_request",
+        r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b",
+        2.5,
+        1.5,
+        "talks about meeting",
+    ),
     # --- sales_inquiry (they want to buy from us)
-    _text("sales_inquiry", r"\b(your pricing|pricing (for|of|plans?|page|information|details)|price (list|quote)|(send|share|get|need|request(ing)?|provide) (us |me )?(a |an )?(quote|quotation|pricing|proposal|price)|how much (does|would|is|will|do)|what (does|would) it cost|cost (for|of) \d+)\b", 3.5, 2.5, "asks about pricing"),
-    _text("sales_inquiry", r"\b(interested in (buying|purchasing|your|using|a license|licen[cs]ing|upgrading)|looking (to buy|to purchase|for a (tool|solution|vendor|platform) (to|that))|we('re| are) evaluating|evaluate your|considering your|(request|schedule|arrange|book|get|see|like|love) (a |an )?(product )?demo|demo of your|trial (for|of) (our|your)|pilot (for|with) (our|your))\b", 3.5, 3.0, "wants to buy or see a demo"),
-    _text("sales_inquiry", r"\b(\d+\s+(seats|licen[cs]es|users|employees|agents)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b", 2.5, 2.0, "talks about buying seats or plans"),
-    _text("sales_inquiry", r"\b(angebot|preise|kaufen|devis|tarifs?|cotización|precios)\b", 2.5, 2.0, "asks about pricing"),
+    _text(
+        "sales_inquiry",
+        r"\b(your pricing|pricing (for|of|plans?|page|information|details)|price (list|quote)|(send|share|get|need|request(ing)?|provide) (us |me )?(a |an )?(quote|quotation|pricing|proposal|price)|how much (does|would|is|will|do)|what (does|would) it cost|cost (for|of) \d+)\b",
+        3.5,
+        2.5,
+        "asks about pricing",
+    ),
+    _text(
+        "sales_inquiry",
+        r"\b(interested in (buying|purchasing|your|using|a license|licen[cs]ing|upgrading)|looking (to buy|to purchase|for a (tool|solution|vendor|platform) (to|that))|we('re| are) evaluating|evaluate your|considering your|(request|schedule|arrange|book|get|see|like|love) (a |an )?(product )?demo|demo of your|trial (for|of) (our|your)|pilot (for|with) (our|your))\b",
+        3.5,
+        3.0,
+        "wants to buy or see a demo",
+    ),
+    _text(
+        "sales_inquiry",
+        r"\b(\d+\s+(seats|licen[cs]es|users|employees|agents)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b",
+        2.5,
+        2.0,
+        "talks about buying seats or plans",
+    ),
+    _text(
+        "sales_inquiry",
+        r"\b(angebot|preise|kaufen|devis|tarifs?|cotización|precios)\b",
+        2.5,
+        2.0,
+        "asks about pricing",
+    ),
     # --- billing
-    _text("billing", r"\b(invoices?|receipts?|billing|bill|statement of account|amount due|balance due|payment (due|reminder|received|confirmation|failed|declined|method)|remittance|credit note|pro-?forma|vat|tax invoice|refund(ed)?|charged|subscription (renewal|renewed|will renew|payment)|renewal notice|paid)\b", 4.0, 2.0, "is about an invoice or payment"),
-    _text("billing", r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|dunning|collections?)\b", 4.0, 2.5, "says a payment is overdue"),
-    _text("billing", r"\b(rechnung|zahlung|mahnung|zahlungserinnerung|facture|paiement|relance|impayée?|factura|pago|factuur|betaling|fattura|pagamento)\b", 4.0, 2.0, "is about an invoice or payment"),
-    _text("billing", r"(\$|€|£|usd|eur|gbp)\s?\d[\d,.]*|\d[\d,.]*\s?(\$|€|£|usd|eur|gbp)\b", 0.5, 0.5, "names an amount"),
+    _text(
+        "billing",
+        r"\b(invoices?|receipts?|billing|bill|statement of account|amount due|balance due|payment (due|reminder|received|confirmation|failed|declined|method)|remittance|credit note|pro-?forma|vat|tax invoice|refund(ed)?|charged|subscription (renewal|renewed|will renew|payment)|renewal notice|paid)\b",
+        4.0,
+        2.0,
+        "is about an invoice or payment",
+    ),
+    _text(
+        "billing",
+        r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|dunning|collections?)\b",
+        4.0,
+        2.5,
+        "says a payment is overdue",
+    ),
+    _text(
+        "billing",
+        r"\b(rechnung|zahlung|mahnung|zahlungserinnerung|facture|paiement|relance|impayée?|factura|pago|factuur|betaling|fattura|pagamento)\b",
+        4.0,
+        2.0,
+        "is about an invoice or payment",
+    ),
+    _text(
+        "billing",
+        r"(\$|€|£|usd|eur|gbp)\s?\d[\d,.]*|\d[\d,.]*\s?(\$|€|£|usd|eur|gbp)\b",
+        0.5,
+        0.5,
+        "names an amount",
+    ),
     # --- newsletter
-    _text("newsletter", r"\b(newsletter|digest|weekly|monthly|this week in|roundup|round-up|issue #?\d+|edition|bulletin|top stories|what'?s new in|release notes)\b", 3.0, 1.0, "reads like a newsletter"),
-    _text("newsletter", r"\b(unsubscribe|view (this email |it )?in (your |a )?browser|manage (your )?(email )?preferences|you('re| are) receiving this (email )?because|update your preferences|opt[- ]out|abbestellen|se désabonner|darse de baja)\b", 0.0, 2.5, "has an unsubscribe footer"),
-    _text("newsletter", r"\b(\d+% off|sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b", 2.0, 1.0, "is a promotion"),
+    _text(
+        "newsletter",
+        r"\b(newsletter|digest|weekly|monthly|this week in|roundup|round-up|issue #?\d+|edition|bulletin|top stories|what'?s new in|release notes)\b",
+        3.0,
+        1.0,
+        "reads like a newsletter",
+    ),
+    _text(
+        "newsletter",
+        r"\b(unsubscribe|view (this email |it )?in (your |a )?browser|manage (your )?(email )?preferences|you('re| are) receiving this (email )?because|update your preferences|opt[- ]out|abbestellen|se désabonner|darse de baja)\b",
+        0.0,
+        2.5,
+        "has an unsubscribe footer",
+    ),
+    _text(
+        "newsletter",
+        r"\b(\d+% off|sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b",
+        2.0,
+        1.0,
+        "is a promotion",
+    ),
     # --- notification: automated tool mail
     _text("notification", r"^\s*(re:\s*)?\[[\w.-]+/[\w.-]+\]", 4.0, 0.0, "names a repository"),
-    _text("notification", r"\b(pr|pull request|merge request|mr|issue)\s*#\d+|\(#\d+\)|\bpull request\b|\bmerge request\b", 3.0, 1.5, "is about a pull request"),
-    _text("notification", r"\b(assigned to you|assigned you|has been assigned|was assigned|mentioned you|requested your review|review requested|requested changes|approved (your|this|the) (pull|merge) request|commented on|new comment|left a comment|replied to your comment|status changed|transitioned|was (merged|closed|reopened)|has been (merged|closed|resolved|updated|created))\b", 3.5, 2.0, "is a tool update"),
-    _text("notification", r"\b(build|pipeline|workflow|job|run|deploy(ment)?|tests?|check(s)?|ci)\s+(#?\d+\s+)?(failed|failing|passed|succeeded|successful|fixed|broken|cancell?ed|errored|is green|is red|started|finished|completed)\b|\bworkflow run\b", 4.0, 2.0, "reports a build or deploy"),
-    _text("notification", r"\b(has shipped|have shipped|been shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|tracking (number|code|link)|your (order|package|parcel|shipment)|order (confirmation|#?\d+))\b", 3.5, 2.0, "is a shipping update"),
-    _text("notification", r"^\s*(accepted|declined|tentative|tentatively accepted|canceled|cancelled|updated invitation|invitation updated|reminder|new event|event reminder)\s*:", 4.0, 0.0, "is a calendar update"),
-    _text("notification", r"\b(new sign-?in|new login|signed in from|password (was|has been) (changed|reset)|your (verification|security|one-time|login|2fa|confirmation) code|two-factor|security alert for your)\b", 3.0, 2.0, "is an account notice"),
-    _text("notification", r"\b(this is an automated|automatically generated|automated (message|notification|email)|do not reply to this (email|message)|please do not reply|notification settings|manage (your )?notifications|you('re| are) receiving this because (you|your)|view it on (github|gitlab)|reply to this email directly)\b", 0.0, 2.5, "says it is automated"),
-    _text("notification", r"\b(ticket|case|request)\s*#?\s*\d+\b|\[jira\]|\bjira\b", 2.0, 1.0, "names a ticket"),
+    _text(
+        "notification",
+        r"\b(pr|pull request|merge request|mr|issue)\s*#\d+|\(#\d+\)|\bpull request\b|\bmerge request\b",
+        3.0,
+        1.5,
+        "is about a pull request",
+    ),
+    _text(
+        "notification",
+        r"\b(assigned to you|assigned you|has been assigned|was assigned|mentioned you|requested your review|review requested|requested changes|approved (your|this|the) (pull|merge) request|commented on|new comment|left a comment|replied to your comment|status changed|transitioned|was (merged|closed|reopened)|has been (merged|closed|resolved|updated|created))\b",
+        3.5,
+        2.0,
+        "is a tool update",
+    ),
+    _text(
+        "notification",
+        r"\b(build|pipeline|workflow|job|run|deploy(ment)?|tests?|check(s)?|ci)\s+(#?\d+\s+)?(failed|failing|passed|succeeded|successful|fixed|broken|cancell?ed|errored|is green|is red|started|finished|completed)\b|\bworkflow run\b",
+        4.0,
+        2.0,
+        "reports a build or deploy",
+    ),
+    _text(
+        "notification",
+        r"\b(has shipped|have shipped|been shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|tracking (number|code|link)|your (order|package|parcel|shipment)|order (confirmation|#?\d+))\b",
+        3.5,
+        2.0,
+        "is a shipping update",
+    ),
+    _text(
+        "notification",
+        r"^\s*(accepted|declined|tentative|tentatively accepted|canceled|cancelled|updated invitation|invitation updated|reminder|new event|event reminder)\s*:",
+        4.0,
+        0.0,
+        "is a calendar update",
+    ),
+    _text(
+        "notification",
+        r"\b(new sign-?in|new login|signed in from|password (was|has been) (changed|reset)|your (verification|security|one-time|login|2fa|confirmation) code|two-factor|security alert for your)\b",
+        3.0,
+        2.0,
+        "is an account notice",
+    ),
+    _text(
+        "notification",
+        r"\b(this is an automated|automatically generated|automated (message|notification|email)|do not reply to this (email|message)|please do not reply|notification settings|manage (your )?notifications|you('re| are) receiving this because (you|your)|view it on (github|gitlab)|reply to this email directly)\b",
+        0.0,
+        2.5,
+        "says it is automated",
+    ),
+    _text(
+        "notification",
+        r"\b(ticket|case|request)\s*#?\s*\d+\b|\[jira\]|\bjira\b",
+        2.0,
+        1.0,
+        "names a ticket",
+    ),
     # --- personal
-    _text("personal", r"\b(mom|mum|dad|mama|papa|grandma|grandpa|granny|aunt|uncle|cousin|sis|bro|honey|sweetie|darling|kids|family|wedding|birthday|bday|anniversary|baby|christening|funeral)\b", 3.0, 1.5, "mentions family"),
-    _text("personal", r"\b(dinner|lunch|bbq|barbecue|party|drinks|beers?|weekend|holiday|vacation|trip|photos|pics|hike|game night|movie|concert|long time no see|how are you( doing)?|how have you been|miss you|love you|hugs|xoxo|xx)\b", 2.0, 1.0, "sounds personal"),
-    _text("personal", r"\b(geburtstag|familie|abendessen|anniversaire|famille|dîner|cumpleaños|familia|cena)\b", 2.5, 1.5, "sounds personal"),
+    _text(
+        "personal",
+        r"\b(mom|mum|dad|mama|papa|grandma|grandpa|granny|aunt|uncle|cousin|sis|bro|honey|sweetie|darling|kids|family|wedding|birthday|bday|anniversary|baby|christening|funeral)\b",
+        3.0,
+        1.5,
+        "mentions family",
+    ),
+    _text(
+        "personal",
+        r"\b(dinner|lunch|bbq|barbecue|party|drinks|beers?|weekend|holiday|vacation|trip|photos|pics|hike|game night|movie|concert|long time no see|how are you( doing)?|how have you been|miss you|love you|hugs|xoxo|xx)\b",
+        2.0,
+        1.0,
+        "sounds personal",
+    ),
+    _text(
+        "personal",
+        r"\b(geburtstag|familie|abendessen|anniversaire|famille|dîner|cumpleaños|familia|cena)\b",
+        2.5,
+        1.5,
+        "sounds personal",
+    ),
     # --- spam_or_cold: scams, phishing, cold outreach
-    _text("spam_or_cold", r"\b(gift ?cards?|itunes cards?|google play cards?|steam cards?|lottery|lotto|you('ve| have)? won|winner|claim (your|the) (prize|reward|funds)|inheritance|beneficiary|next of kin|million (usd|dollars|euros|pounds)|compensation fund|unclaimed funds|crypto(currency)? (investment|opportunity)|double your|western union|moneygram)\b", 5.0, 4.0, "has scam bait"),
-    _text("spam_or_cold", r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking) (details|account|information)|change (of|in) (bank|banking) details|wire (the )?(payment|funds|transfer) to|urgent wire|are you at your desk|i need (you to do )?a (quick )?favou?r|keep this (confidential|between us)|processing fee)\b", 5.0, 4.5, "asks to pay to new bank details"),
-    _text("spam_or_cold", r"\b(verify your (account|identity|email|password|details|information)|confirm your (account|identity|password|login|details|information|credentials)|update your (payment|billing|account) (details|information|method)|(account|mailbox|password|access|email|service) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|mailbox (is )?(full|over quota)|password (expires|will expire)|login to avoid)\b", 3.0, 2.5, "asks for credentials"),
-    _text("spam_or_cold", r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b", 4.0, 3.0, "is cold outreach"),
-    _text("spam_or_cold", r"\b(quick question|\d+ ?(min|minutes|-minute|-min)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b", 2.0, 1.5, "uses a cold-outreach line"),
-    _text("spam_or_cold", r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|\d+x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|case study|cost savings of)\b", 3.0, 2.0, "pitches a service"),
-    _text("spam_or_cold", r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b", 2.5, 2.0, "uses scam phrasing"),
+    _text(
+        "spam_or_cold",
+        r"\b(gift ?cards?|itunes cards?|google play cards?|steam cards?|lottery|lotto|you('ve| have)? won|winner|claim (your|the) (prize|reward|funds)|inheritance|beneficiary|next of kin|million (usd|dollars|euros|pounds)|compensation fund|unclaimed funds|crypto(currency)? (investment|opportunity)|double your|western union|moneygram)\b",
+        5.0,
+        4.0,
+        "has scam bait",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking) (details|account|information)|change (of|in) (bank|banking) details|wire (the )?(payment|funds|transfer) to|urgent wire|are you at your desk|i need (you to do )?a (quick )?favou?r|keep this (confidential|between us)|processing fee)\b",
+        5.0,
+        4.5,
+        "asks to pay to new bank details",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(verify your (account|identity|email|password|details|information)|confirm your (account|identity|password|login|details|information|credentials)|update your (payment|billing|account) (details|information|method)|(account|mailbox|password|access|email|service) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|mailbox (is )?(full|over quota)|password (expires|will expire)|login to avoid)\b",
+        3.0,
+        2.5,
+        "asks for credentials",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b",
+        4.0,
+        3.0,
+        "is cold outreach",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(quick question|\d+ ?(min|minutes|-minute|-min)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b",
+        2.0,
+        1.5,
+        "uses a cold-outreach line",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|\d+x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|case study|cost savings of)\b",
+        3.0,
+        2.0,
+        "pitches a service",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b",
+        2.5,
+        2.0,
+        "uses scam phrasing",
+    ),
 )
 
 # Flags: facts that only matter in combination (see COMBO_RULES) or for the priority.
 FLAG_RULES: tuple[FlagRule, ...] = (
-    _flag("urgency", r"\b(urgent(ly)?|immediately|asap|as soon as possible|right away|act now|within (24|48|72) ?(hours|hrs|h)\b|final (warning|notice)|last (warning|chance)|expire[sd]?|today only|dringend|urgente)\b"),
-    _flag("deadline", r"\b(today|tonight|by (tomorrow|end of (the )?day|eod|cob|noon|monday|tuesday|wednesday|thursday|friday|\d{1,2}(:\d\d)?\s?(am|pm)?)|asap|as soon as possible|urgent(ly)?|eod|deadline|time[- ]sensitive|before (the|our) (meeting|call|board))\b"),
-    _flag("credential", r"\b(password|passcode|credentials?|log ?in|sign ?in|verify|verification|confirm your|account (details|information)|ssn|social security|security question|one-time code)\b"),
-    _flag("threat", r"\b(suspend(ed)?|lock(ed)?|deactivat(ed|e)|disabled|terminat(ed|e)|permanently (deleted|closed)|legal action|failure to|or (your|the) account|will be (closed|deleted|lost))\b"),
-    _flag("link", r"https?://|www\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify) (here|now|below)\b", "body"),
-    _flag("ip_link", r"https?://\d{1,3}(\.\d{1,3}){3}|https?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|https?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|support|rest)\b", "body"),
-    _flag("lookalike", r"\b(paypa1|paypai|micros0ft|rnicrosoft|arnazon|amaz0n|app1e|g00gle|netfiix|faceb00k|linkedln)\b"),
-    _flag("payment_words", r"\b(invoice|payment|wire|transfer|bank|remit|pay|paid|amount|iban|swift|routing number)\b"),
-    _flag("money_request", r"\b(wire|transfer|send|pay|remit)\b[^.\n]{0,40}\b(today|immediately|now|asap|urgently|new account|this account)\b"),
-    _flag("overdue", r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|second reminder|payment reminder|mahnung|zahlungserinnerung|relance|impayée?)\b"),
-    _flag("receipt", r"\b(receipt|payment (received|confirmation|successful)|thank(s| you) for your (payment|purchase|order)|has been paid|was paid|paid in full|successfully (charged|processed)|quittung|reçu|recibo)\b"),
-    _flag("blocked", r"\b(block(ed|ing|er)|can ?no?[o']?t (log ?in|sign ?in|access|use|pay|check ?out|ship|work|release|launch)|unable to (log ?in|access|use|work|pay|ship|release)|stuck|show-?stopper|dead in the water|losing (money|sales|customers|data)|data loss|customers? (are )?(complaining|affected|impacted)|in production|on production|urgent(ly)?|asap|critical)\b"),
-    _flag("outage", r"\b(outage|(is|are|went|has gone|completely) (down|offline|unreachable)|down for (everyone|all)|sev[ -]?[01]|severity[ -]?1|p0|security (incident|breach)|data (breach|leak)|ransomware|compromised|ddos)\b"),
-    _flag("cold_line", r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|\d+ ?minutes?\b|quick (call|chat)|open to a)\b"),
-    _flag("buying", r"\b(your (pricing|product|platform|tool|software|service|solution|api|plans?)|(we|i)('d| would| are|'re)? (like|want|looking|interested|planning) to (buy|purchase|subscribe|upgrade|sign up|get a quote|license)|quote for|pricing for|licen[cs]es? for|seats for|for our (team|company|organi[sz]ation|staff|firm|school|department))\b"),
-    _flag("action_requested", r"\b(requested your review|review requested|assigned to you|assigned you|mentioned you|awaiting your (review|approval|response)|needs your (review|approval)|action required|please review)\b"),
-    _flag("failure", r"\b(failed|failing|broken|errored|error|red|down|firing|triggered|critical)\b", "subject"),
-    _flag("personal_word", r"\b(mom|mum|dad|mama|papa|grandma|grandpa|aunt|uncle|cousin|honey|love|hugs|xoxo|xx|birthday|wedding|dinner|bbq|weekend|vacation|holiday|kids|family|photos|party|miss you|how are you|how have you been|long time)\b"),
-    _flag("work_word", r"\b(customer|client|invoice|project|deadline|release|deploy|sprint|ticket|contract|proposal|quarter|roadmap|pricing|api|production|account manager|vendor)\b"),
-    _flag("greeting_generic", r"^\s*(dear (customer|user|client|valued|sir|madam|account ?holder|friend|beneficiary)|hello dear|greetings)\b", "body"),
+    _flag(
+        "urgency",
+        r"\b(urgent(ly)?|immediately|asap|as soon as possible|right away|act now|within (24|48|72) ?(hours|hrs|h)\b|final (warning|notice)|last (warning|chance)|expire[sd]?|today only|dringend|urgente)\b",
+    ),
+    _flag(
+        "deadline",
+        r"\b(today|tonight|by (tomorrow|end of (the )?day|eod|cob|noon|monday|tuesday|wednesday|thursday|friday|\d{1,2}(:\d\d)?\s?(am|pm)?)|asap|as soon as possible|urgent(ly)?|eod|deadline|time[- ]sensitive|before (the|our) (meeting|call|board))\b",
+    ),
+    _flag(
+        "credential",
+        r"\b(password|passcode|credentials?|log ?in|sign ?in|verify|verification|confirm your|account (details|information)|ssn|social security|security question|one-time code)\b",
+    ),
+    _flag(
+        "threat",
+        r"\b(suspend(ed)?|lock(ed)?|deactivat(ed|e)|disabled|terminat(ed|e)|permanently (deleted|closed)|legal action|failure to|or (your|the) account|will be (closed|deleted|lost))\b",
+    ),
+    _flag(
+        "link",
+        r"https?://|www\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify) (here|now|below)\b",
+        "body",
+    ),
+    _flag(
+        "ip_link",
+        r"https?://\d{1,3}(\.\d{1,3}){3}|https?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|https?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|support|rest)\b",
+        "body",
+    ),
+    _flag(
+        "lookalike",
+        r"\b(paypa1|paypai|micros0ft|rnicrosoft|arnazon|amaz0n|app1e|g00gle|netfiix|faceb00k|linkedln)\b",
+    ),
+    _flag(
+        "payment_words",
+        r"\b(invoice|payment|wire|transfer|bank|remit|pay|paid|amount|iban|swift|routing number)\b",
+    ),
+    _flag(
+        "money_request",
+        r"\b(wire|transfer|send|pay|remit)\b[^.\n]{0,40}\b(today|immediately|now|asap|urgently|new account|this account)\b",
+    ),
+    _flag(
+        "overdue",
+        r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|second reminder|payment reminder|mahnung|zahlungserinnerung|relance|impayée?)\b",
+    ),
+    _flag(
+        "receipt",
+        r"\b(receipt|payment (received|confirmation|successful)|thank(s| you) for your (payment|purchase|order)|has been paid|was paid|paid in full|successfully (charged|processed)|quittung|reçu|recibo)\b",
+    ),
+    _flag(
+        "blocked",
+        r"\b(block(ed|ing|er)|can ?no?[o']?t (log ?in|sign ?in|access|use|pay|check ?out|ship|work|release|launch)|unable to (log ?in|access|use|work|pay|ship|release)|stuck|show-?stopper|dead in the water|losing (money|sales|customers|data)|data loss|customers? (are )?(complaining|affected|impacted)|in production|on production|urgent(ly)?|asap|critical)\b",
+    ),
+    _flag(
+        "outage",
+        r"\b(outage|(is|are|went|has gone|completely) (down|offline|unreachable)|down for (everyone|all)|sev[ -]?[01]|severity[ -]?1|p0|security (incident|breach)|data (breach|leak)|ransomware|compromised|ddos)\b",
+    ),
+    _flag(
+        "cold_line",
+        r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|\d+ ?minutes?\b|quick (call|chat)|open to a)\b",
+    ),
+    _flag(
+        "buying",
+        r"\b(your (pricing|product|platform|tool|software|service|solution|api|plans?)|(we|i)('d| would| are|'re)? (like|want|looking|interested|planning) to (buy|purchase|subscribe|upgrade|sign up|get a quote|license)|quote for|pricing for|licen[cs]es? for|seats for|for our (team|company|organi[sz]ation|staff|firm|school|department))\b",
+    ),
+    _flag(
+        "action_requested",
+        r"\b(requested your review|review requested|assigned to you|assigned you|mentioned you|awaiting your (review|approval|response)|needs your (review|approval)|action required|please review)\b",
+    ),
+    _flag(
+        "failure",
+        r"\b(failed|failing|broken|errored|error|red|down|firing|triggered|critical)\b",
+        "subject",
+    ),
+    _flag(
+        "personal_word",
+        r"\b(mom|mum|dad|mama|papa|grandma|grandpa|aunt|uncle|cousin|honey|love|hugs|xoxo|xx|birthday|wedding|dinner|bbq|weekend|vacation|holiday|kids|family|photos|party|miss you|how are you|how have you been|long time)\b",
+    ),
+    _flag(
+        "work_word",
+        r"\b(customer|client|invoice|project|deadline|release|deploy|sprint|ticket|contract|proposal|quarter|roadmap|pricing|api|production|account manager|vendor)\b",
+    ),
+    _flag(
+        "greeting_generic",
+        r"^\s*(dear (customer|user|client|valued|sir|madam|account ?holder|friend|beneficiary)|hello dear|greetings)\b",
+        "body",
+    ),
 )
 
 # Combinations of flags: the shapes of scams, cold outreach and meeting proposals.
 COMBO_RULES: tuple[ComboRule, ...] = (
     _combo("credential threat", "spam_or_cold", 4.0, "credential request with a threat (phishing)"),
-    _combo("credential urgency link", "spam_or_cold", 3.5, "urgent credential request with a link (phishing)", unless="tool"),
+    _combo(
+        "credential urgency link",
+        "spam_or_cold",
+        3.5,
+        "urgent credential request with a link (phishing)",
+        unless="tool",
+    ),
     _combo("ip_link", "spam_or_cold", 4.0, "link to a raw IP or throwaway domain"),
     _combo("lookalike", "spam_or_cold", 6.0, "look-alike brand domain"),
-    _combo("brand_spoof", "spam_or_cold", 5.0, "display name claims a brand the sender domain is not"),
-    _combo("reply_to_mismatch payment_words", "spam_or_cold", 3.0, "Reply-To domain differs from the sender on a payment mail", unless="bulk"),
-    _combo("reply_to_mismatch credential", "spam_or_cold", 2.5, "Reply-To domain differs from the sender on a login mail", unless="bulk"),
-    _combo("reply_to_mismatch urgency", "spam_or_cold", 1.5, "Reply-To domain differs from the sender", unless="bulk"),
+    _combo(
+        "brand_spoof", "spam_or_cold", 5.0, "display name claims a brand the sender domain is not"
+    ),
+    _combo(
+        "reply_to_mismatch payment_words",
+        "spam_or_cold",
+        3.0,
+        "Reply-To domain differs from the sender on a payment mail",
+        unless="bulk",
+    ),
+    _combo(
+        "reply_to_mismatch credential",
+        "spam_or_cold",
+        2.5,
+        "Reply-To domain differs from the sender on a login mail",
+        unless="bulk",
+    ),
+    _combo(
+        "reply_to_mismatch urgency",
+        "spam_or_cold",
+        1.5,
+        "Reply-To domain differs from the sender",
+        unless="bulk",
+    ),
     _combo("freemail billing_claim", "spam_or_cold", 3.5, "invoice sent from a free-mail account"),
     _combo("money_request urgency", "spam_or_cold", 2.5, "urgent request to move money"),
     _combo("greeting_generic link", "spam_or_cold", 2.0, "generic greeting with a link"),
-    _combo("cold_line unknown_sender", "spam_or_cold", 2.0, "outreach from an unknown sender", unless="buying"),
+    _combo(
+        "cold_line unknown_sender",
+        "spam_or_cold",
+        2.0,
+        "outreach from an unknown sender",
+        unless="buying",
+    ),
     _combo("outreach_tool", "spam_or_cold", 2.0, "sent through a cold-outreach tool"),
     _combo("buying", "sales_inquiry", 1.5, "wants our product", unless="cold_line"),
     _combo("time_expression meeting_word", "meeting_request", 2.5, "proposes a time"),
     _combo("time_expression meeting_ask", "meeting_request", 2.0, "proposes a time"),
-    _combo("freemail personal_word", "personal", 2.0, "free-mail sender writing personally", unless="work_word"),
+    _combo(
+        "freemail personal_word",
+        "personal",
+        2.0,
+        "free-mail sender writing personally",
+        unless="work_word",
+    ),
     _combo("automated failure", "notification", 1.5, "automated failure report"),
     _combo("tool action_requested", "notification", 2.0, "tool asks for your review"),
 )
@@ -408,8 +818,12 @@ _BRANDS: tuple[tuple[str, str], ...] = (
 _BRAND_RES = tuple((_re(rf"\b{re.escape(word)}\b"), domain) for word, domain in _BRANDS)
 
 # Meeting words that only count as a proposal when a time is named too.
-_MEETING_WORD = _re(r"\b(meet|meeting|call|sync|catch[- ]up|chat|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b")
-_MEETING_ASK = _re(r"\b(are you (free|available)|works? for you|your availability|would you be available|could we|can we|shall we|let'?s|how about|what about)\b")
+_MEETING_WORD = _re(
+    r"\b(meet|meeting|call|sync|catch[- ]up|chat|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b"
+)
+_MEETING_ASK = _re(
+    r"\b(are you (free|available)|works? for you|your availability|would you be available|could we|can we|shall we|let'?s|how about|what about)\b"
+)
 
 PRIORITY_BY_CATEGORY: dict[Category, Priority] = {
     "urgent_incident": "high",
@@ -455,7 +869,15 @@ CATEGORY_LABEL: dict[Category, str] = {
 
 # Categories whose priority can be raised by urgency signals (bulk, robots and spam never are).
 _ESCALATABLE: frozenset[Category] = frozenset(
-    {"bug_report", "feature_request", "sales_inquiry", "billing", "personal", "other", "meeting_request"}
+    {
+        "bug_report",
+        "feature_request",
+        "sales_inquiry",
+        "billing",
+        "personal",
+        "other",
+        "meeting_request",
+    }
 )
 
 # --------------------------------------------------------------------------------------
@@ -503,19 +925,46 @@ _WEEKDAY_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 
 # Relative day expressions and how many days ahead they point.
 RELATIVE_DAYS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (_re(r"\b(today|tonight|this (morning|afternoon|evening)|heute|aujourd'hui|hoy|later today)\b"), 0),
+    (
+        _re(
+            r"\b(today|tonight|this (morning|afternoon|evening)|heute|aujourd'hui|hoy|later today)\b"
+        ),
+        0,
+    ),
     (_re(r"\b(tomorrow|tmrw|demain|mañana|übermorgen)\b"), 1),
-    (_re(r"\b(this week|later this week|end of (the|this) week|before the weekend|diese woche|cette semaine|esta semana)\b"), 3),
-    (_re(r"\b(next week|nächste woche|semaine prochaine|la semaine prochaine|próxima semana|la semana que viene)\b"), 7),
-    (_re(r"\b(in (two|2) weeks|in a couple of weeks|in (three|3|four|4) weeks|in a fortnight)\b"), 14),
-    (_re(r"\b(next month|later this month|in a month|nächsten monat|le mois prochain|el próximo mes)\b"), 30),
+    (
+        _re(
+            r"\b(this week|later this week|end of (the|this) week|before the weekend|diese woche|cette semaine|esta semana)\b"
+        ),
+        3,
+    ),
+    (
+        _re(
+            r"\b(next week|nächste woche|semaine prochaine|la semaine prochaine|próxima semana|la semana que viene)\b"
+        ),
+        7,
+    ),
+    (
+        _re(
+            r"\b(in (two|2) weeks|in a couple of weeks|in (three|3|four|4) weeks|in a fortnight)\b"
+        ),
+        14,
+    ),
+    (
+        _re(
+            r"\b(next month|later this month|in a month|nächsten monat|le mois prochain|el próximo mes)\b"
+        ),
+        30,
+    ),
 )
 _WEEKDAY_RE = _re(rf"\b(next |this |coming |on )?({_WEEKDAY_ALT})\b\.?")
 _ISO_DATE_RE = _re(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
 _DAY_MONTH_RE = _re(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
 _MONTH_DAY_RE = _re(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(st|nd|rd|th)?\b(,?\s+(20\d\d))?")
 _NUMERIC_DATE_RE = _re(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
-_CLOCK_RE = _re(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b")
+_CLOCK_RE = _re(
+    r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b"
+)
 
 # --------------------------------------------------------------------------------------
 # Helpers
@@ -713,7 +1162,11 @@ def triage_by_rules(
         flags.add("unknown_sender")
 
     reply_to_domain = _domain((email.reply_to or "").casefold())
-    if reply_to_domain and sender_domain and _base_domain(reply_to_domain) != _base_domain(sender_domain):
+    if (
+        reply_to_domain
+        and sender_domain
+        and _base_domain(reply_to_domain) != _base_domain(sender_domain)
+    ):
         flags.add("reply_to_mismatch")
     if sender_domain:
         for brand_re, genuine in _BRAND_RES:
@@ -725,13 +1178,21 @@ def triage_by_rules(
     for trule in TEXT_RULES:
         if trule.subject and trule.pattern.search(subject):
             evidence.append(
-                _Evidence(trule.category, trule.subject, f"subject {trule.says} ('{_snippet(subject_raw)}')")
+                _Evidence(
+                    trule.category,
+                    trule.subject,
+                    f"subject {trule.says} ('{_snippet(subject_raw)}')",
+                )
             )
         elif trule.body and body and trule.pattern.search(body):
             evidence.append(_Evidence(trule.category, trule.body, f"body {trule.says}"))
     # Jira-style keys are upper case, so they are looked for in the subject as written.
     if _JIRA_KEY_RE.search(subject_raw):
-        evidence.append(_Evidence("notification", 3.0, f"subject carries a ticket key ('{_snippet(subject_raw)}')"))
+        evidence.append(
+            _Evidence(
+                "notification", 3.0, f"subject carries a ticket key ('{_snippet(subject_raw)}')"
+            )
+        )
 
     both = f"{subject}\n{body}"
     for frule in FLAG_RULES:
@@ -779,7 +1240,9 @@ def triage_by_rules(
     action = _action_for(category, flags, body, email, owner_addresses)
 
     reason = _reason(category, evidence, priority_why)
-    logger.debug("triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason)
+    logger.debug(
+        "triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason
+    )
     return RuleTriage(priority, category, action, reason, round(confidence, 2))
 
 
@@ -787,7 +1250,13 @@ def _apply_dampers(scores: dict[Category, float], flags: set[str], colleague: bo
     """Adjust scores for context (bulk, robot or colleague mail) rather than adding a signal."""
     if flags & {"bulk", "automated", "tool"}:
         # Bulk and robot mail can talk about bugs, meetings or outages; it is still bulk.
-        for category in ("bug_report", "feature_request", "meeting_request", "personal", "sales_inquiry"):
+        for category in (
+            "bug_report",
+            "feature_request",
+            "meeting_request",
+            "personal",
+            "sales_inquiry",
+        ):
             scores[category] *= 0.5
         if "outage" not in flags or "bulk" in flags:
             scores["urgent_incident"] *= 0.5

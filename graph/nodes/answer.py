@@ -30,7 +30,7 @@ SAFE_NOTE = (
 
 
 def relevant_evidence(state: State) -> list[Evidence]:
-    """This turn's and the previous turn's evidence, plus full copies of the focused messages."""
+    """Evidence of this turn and the previous one, plus full copies of the focused messages."""
     turn = state.get("turn", 0)
     focus = set(state.get("focus") or [])
     return [

@@ -1,0 +1,34 @@
+# Two commands do all the set-up: `make run` (the product on the demo inbox, offline engine)
+# and `make test` (lint, types and the whole test suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/smart-inbox triage
+	$(BIN)/smart-inbox ask "what needs my attention today?"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
+	LANGGRAPH_STRICT_MSGPACK=true $(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) .smart-inbox .pytest_cache .mypy_cache .ruff_cache
