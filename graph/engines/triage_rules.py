@@ -112,11 +112,32 @@ class RuleTriage:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    r"""A compiled pattern plus the word starts any match must begin with.
+
+    Python's `re` has no fast path for `\b(alt1|alt2|...)` alternations, so a hundred rules
+    would cost milliseconds per message. Each pattern therefore records the possible first
+    letters (up to three) of the word its match starts with, derived from its own source by
+    `_first_letters`; the pattern is only run when the text has a word starting that way.
+    `starts` is None when they cannot be derived, and then the pattern always runs.
+    """
+
+    regex: re.Pattern[str]
+    starts: frozenset[str] | None
+
+    def search(self, text: str, word_starts: frozenset[str]) -> re.Match[str] | None:
+        """Search `text`, skipping the regex when none of its first letters occur."""
+        if self.starts is not None and self.starts.isdisjoint(word_starts):
+            return None
+        return self.regex.search(text)
+
+
+@dataclass(frozen=True)
 class TextRule:
     """A phrase that counts towards a category when it appears in the subject or body."""
 
     category: Category
-    pattern: re.Pattern[str]
+    pattern: Phrase
     subject: float
     """Weight when found in the subject."""
     body: float
@@ -130,7 +151,7 @@ class FlagRule:
     """A phrase that raises a flag; flags feed the combinations and the priority."""
 
     flag: str
-    pattern: re.Pattern[str]
+    pattern: Phrase
     where: Literal["subject", "body", "any"] = "any"
 
 
@@ -172,16 +193,124 @@ def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
 
+def _phrase(pattern: str) -> Phrase:
+    return Phrase(re.compile(pattern), _first_letters(pattern))
+
+
 def _text(category: Category, pattern: str, subject: float, body: float, says: str) -> TextRule:
-    return TextRule(category, _re(pattern), subject, body, says)
+    return TextRule(category, _phrase(pattern), subject, body, says)
 
 
 def _flag(flag: str, pattern: str, where: Literal["subject", "body", "any"] = "any") -> FlagRule:
-    return FlagRule(flag, _re(pattern), where)
+    return FlagRule(flag, _phrase(pattern), where)
 
 
 def _combo(flags: str, category: Category, weight: float, says: str, unless: str = "") -> ComboRule:
     return ComboRule(frozenset(flags.split()), category, weight, says, frozenset(unless.split()))
+
+
+_WORD_CHARS_RE = re.compile(r"\w+")
+_WORD_START_RE = re.compile(r"\b\w{1,3}")
+
+
+def _split_alternatives(source: str) -> list[str]:
+    """Split a regex source at its top-level `|` (not inside groups or character classes)."""
+    parts: list[str] = []
+    depth, start, index, in_class = 0, 0, 0, False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:index])
+            start = index + 1
+        index += 1
+    parts.append(source[start:])
+    return parts
+
+
+def _group_end(source: str) -> int:
+    """Index of the `)` closing the group that opens at `source[0]`, or -1."""
+    depth, index, in_class = 0, 0, False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return -1
+
+
+def _sequence_starts(sequence: str) -> set[str] | None:
+    """Possible first letters (1-3 word characters) of a match of `sequence`, or None."""
+    if sequence.startswith(r"\d"):
+        return set("0123456789")
+    if sequence.startswith("("):
+        end = _group_end(sequence)
+        if end < 0:
+            return None
+        inner, rest = sequence[1:end], sequence[end + 1 :]
+        if inner.startswith("?:"):
+            inner = inner[2:]
+        elif inner.startswith("?"):
+            return None  # look-arounds, flags, named groups: not worth understanding here
+        starts: set[str] = set()
+        for alternative in _split_alternatives(inner):
+            found = _sequence_starts(alternative)
+            if found is None:
+                return None
+            starts |= found
+        if rest[:1] in ("?", "*"):  # an optional group: the match may begin after it
+            found = _sequence_starts(rest[1:].removeprefix("?"))
+            if found is None:
+                return None
+            starts |= found
+        return starts
+    length = 0
+    while length < min(3, len(sequence)) and _WORD_CHARS_RE.fullmatch(sequence[length]):
+        length += 1
+    if sequence[length : length + 1] in ("?", "*", "{"):
+        length -= 1  # the last letter is optional
+    return {sequence[:length]} if length > 0 else None
+
+
+def _first_letters(pattern: str) -> frozenset[str] | None:
+    r"""First letters every match of a `\b`-anchored pattern starts with, or None if unknown."""
+    starts: set[str] = set()
+    for alternative in _split_alternatives(pattern):
+        if not alternative.startswith(r"\b"):
+            return None
+        found = _sequence_starts(alternative[2:])
+        if found is None:
+            return None
+        starts |= found
+    return frozenset(starts)
+
+
+def _word_starts(text: str) -> frozenset[str]:
+    """The first one, two and three letters of every word in `text`."""
+    threes = set(_WORD_START_RE.findall(text))
+    return frozenset(threes | {w[:2] for w in threes} | {w[:1] for w in threes})
+
 
 
 # Headers are the most reliable signal: bulk mail and robots announce themselves.
@@ -326,7 +455,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     ),
     _text(
         "urgent_incident",
-        r"\b(on fire|emergency|critical alert|\[firing\]|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b",
+        r"\b(on fire|emergency|critical alert|firing|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b",
         2.0,
         1.0,
         "sounds an emergency",
@@ -559,7 +688,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     ),
     _text(
         "notification",
-        r"\b(ticket|case|request)\s*#?\s*\d+\b|\[jira\]|\bjira\b",
+        r"\b(ticket|case|request)\s*#?\s*\d+\b|\bjira\b",
         2.0,
         1.0,
         "names a ticket",
@@ -658,12 +787,12 @@ FLAG_RULES: tuple[FlagRule, ...] = (
     ),
     _flag(
         "link",
-        r"https?://|www\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify) (here|now|below)\b",
+        r"\bhttps?://|\bwww\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify) (here|now|below)\b",
         "body",
     ),
     _flag(
         "ip_link",
-        r"https?://\d{1,3}(\.\d{1,3}){3}|https?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|https?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|support|rest)\b",
+        r"\bhttps?://\d{1,3}(\.\d{1,3}){3}|\bhttps?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|\bhttps?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|support|rest)\b",
         "body",
     ),
     _flag(
@@ -818,10 +947,10 @@ _BRANDS: tuple[tuple[str, str], ...] = (
 _BRAND_RES = tuple((_re(rf"\b{re.escape(word)}\b"), domain) for word, domain in _BRANDS)
 
 # Meeting words that only count as a proposal when a time is named too.
-_MEETING_WORD = _re(
+_MEETING_WORD = _phrase(
     r"\b(meet|meeting|call|sync|catch[- ]up|chat|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b"
 )
-_MEETING_ASK = _re(
+_MEETING_ASK = _phrase(
     r"\b(are you (free|available)|works? for you|your availability|would you be available|could we|can we|shall we|let'?s|how about|what about)\b"
 )
 
@@ -924,45 +1053,45 @@ _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 
 # Relative day expressions and how many days ahead they point.
-RELATIVE_DAYS: tuple[tuple[re.Pattern[str], int], ...] = (
+RELATIVE_DAYS: tuple[tuple[Phrase, int], ...] = (
     (
-        _re(
+        _phrase(
             r"\b(today|tonight|this (morning|afternoon|evening)|heute|aujourd'hui|hoy|later today)\b"
         ),
         0,
     ),
-    (_re(r"\b(tomorrow|tmrw|demain|mañana|übermorgen)\b"), 1),
+    (_phrase(r"\b(tomorrow|tmrw|demain|mañana|übermorgen)\b"), 1),
     (
-        _re(
+        _phrase(
             r"\b(this week|later this week|end of (the|this) week|before the weekend|diese woche|cette semaine|esta semana)\b"
         ),
         3,
     ),
     (
-        _re(
+        _phrase(
             r"\b(next week|nächste woche|semaine prochaine|la semaine prochaine|próxima semana|la semana que viene)\b"
         ),
         7,
     ),
     (
-        _re(
+        _phrase(
             r"\b(in (two|2) weeks|in a couple of weeks|in (three|3|four|4) weeks|in a fortnight)\b"
         ),
         14,
     ),
     (
-        _re(
+        _phrase(
             r"\b(next month|later this month|in a month|nächsten monat|le mois prochain|el próximo mes)\b"
         ),
         30,
     ),
 )
-_WEEKDAY_RE = _re(rf"\b(next |this |coming |on )?({_WEEKDAY_ALT})\b\.?")
-_ISO_DATE_RE = _re(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
-_DAY_MONTH_RE = _re(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
-_MONTH_DAY_RE = _re(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(st|nd|rd|th)?\b(,?\s+(20\d\d))?")
-_NUMERIC_DATE_RE = _re(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
-_CLOCK_RE = _re(
+_WEEKDAY = _phrase(rf"\b(next |this |coming |on )?({_WEEKDAY_ALT})\b\.?")
+_ISO_DATE = _phrase(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+_DAY_MONTH = _phrase(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
+_MONTH_DAY = _phrase(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(st|nd|rd|th)?\b(,?\s+(20\d\d))?")
+_NUMERIC_DATE = _phrase(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
+_CLOCK = _phrase(
     r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b"
 )
 
@@ -1025,29 +1154,29 @@ def _make_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _days_until_proposed(text: str, reference: date | None) -> int | None:
+def _days_until_proposed(text: str, starts: frozenset[str], reference: date | None) -> int | None:
     """Days from `reference` to the earliest future day named in `text`, or None if none is."""
     candidates: list[int] = []
-    for pattern, days in RELATIVE_DAYS:
-        if pattern.search(text):
+    for phrase, days in RELATIVE_DAYS:
+        if phrase.search(text, starts):
             candidates.append(days)
     if reference is not None:
-        for match in _WEEKDAY_RE.finditer(text):
+        for match in _WEEKDAY.regex.finditer(text):
             prefix, name = match.group(1) or "", match.group(2)
             ahead = (_WEEKDAYS[name] - reference.weekday()) % 7 or 7
             if prefix.strip() == "next" and ahead < 3:
                 ahead += 7
             candidates.append(ahead)
         found: list[date | None] = []
-        for m in _ISO_DATE_RE.finditer(text):
+        for m in _ISO_DATE.regex.finditer(text):
             found.append(_make_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
-        for m in _DAY_MONTH_RE.finditer(text):
+        for m in _DAY_MONTH.regex.finditer(text):
             year = int(m.group(6)) if m.group(6) else reference.year
             found.append(_make_date(year, _MONTHS[m.group(4)], int(m.group(1))))
-        for m in _MONTH_DAY_RE.finditer(text):
+        for m in _MONTH_DAY.regex.finditer(text):
             year = int(m.group(5)) if m.group(5) else reference.year
             found.append(_make_date(year, _MONTHS[m.group(1)], int(m.group(2))))
-        for m in _NUMERIC_DATE_RE.finditer(text):
+        for m in _NUMERIC_DATE.regex.finditer(text):
             first, second = int(m.group(1)), int(m.group(2))
             year = int(m.group(3)) if m.group(3) else reference.year
             year = year + 2000 if year < 100 else year
@@ -1063,21 +1192,21 @@ def _days_until_proposed(text: str, reference: date | None) -> int | None:
                 delta = (next_year - reference).days if next_year else delta
             if delta >= 0:
                 candidates.append(delta)
-    elif _WEEKDAY_RE.search(text):
+    elif _WEEKDAY.search(text, starts):
         candidates.append(7)  # a weekday with no reference date: assume "not in the next days"
-    if not candidates and _CLOCK_RE.search(text):
+    if not candidates and _CLOCK.search(text, starts):
         candidates.append(1)  # a clock time with no day: today or tomorrow
     return min(candidates) if candidates else None
 
 
-def _has_time_expression(text: str) -> bool:
+def _has_time_expression(text: str, starts: frozenset[str]) -> bool:
     return bool(
-        _WEEKDAY_RE.search(text)
-        or _CLOCK_RE.search(text)
-        or _ISO_DATE_RE.search(text)
-        or _DAY_MONTH_RE.search(text)
-        or _MONTH_DAY_RE.search(text)
-        or any(pattern.search(text) for pattern, _ in RELATIVE_DAYS)
+        _WEEKDAY.search(text, starts)
+        or _CLOCK.search(text, starts)
+        or _ISO_DATE.search(text, starts)
+        or _DAY_MONTH.search(text, starts)
+        or _MONTH_DAY.search(text, starts)
+        or any(phrase.search(text, starts) for phrase, _ in RELATIVE_DAYS)
     )
 
 
@@ -1124,6 +1253,8 @@ def triage_by_rules(
     subject_raw = (email.subject or "")[:SUBJECT_CHARS]
     subject = subject_raw.casefold()
     body = _visible_body(email.body or "").casefold()
+    subject_starts, body_starts = _word_starts(subject), _word_starts(body)
+    all_starts = subject_starts | body_starts
     sender = (email.from_addr or "").strip().casefold()
     sender_domain = _domain(sender)
     sender_name = (email.from_name or "").casefold()
@@ -1176,7 +1307,7 @@ def triage_by_rules(
 
     # 3. Subject and body phrases.
     for trule in TEXT_RULES:
-        if trule.subject and trule.pattern.search(subject):
+        if trule.subject and trule.pattern.search(subject, subject_starts):
             evidence.append(
                 _Evidence(
                     trule.category,
@@ -1184,7 +1315,7 @@ def triage_by_rules(
                     f"subject {trule.says} ('{_snippet(subject_raw)}')",
                 )
             )
-        elif trule.body and body and trule.pattern.search(body):
+        elif trule.body and body and trule.pattern.search(body, body_starts):
             evidence.append(_Evidence(trule.category, trule.body, f"body {trule.says}"))
     # Jira-style keys are upper case, so they are looked for in the subject as written.
     if _JIRA_KEY_RE.search(subject_raw):
@@ -1196,14 +1327,19 @@ def triage_by_rules(
 
     both = f"{subject}\n{body}"
     for frule in FLAG_RULES:
-        text = subject if frule.where == "subject" else body if frule.where == "body" else both
-        if text and frule.pattern.search(text):
+        if frule.where == "subject":
+            text, starts = subject, subject_starts
+        elif frule.where == "body":
+            text, starts = body, body_starts
+        else:
+            text, starts = both, all_starts
+        if text and frule.pattern.search(text, starts):
             flags.add(frule.flag)
-    if _MEETING_WORD.search(both):
+    if _MEETING_WORD.search(both, all_starts):
         flags.add("meeting_word")
-    if _MEETING_ASK.search(both):
+    if _MEETING_ASK.search(both, all_starts):
         flags.add("meeting_ask")
-    if _has_time_expression(both):
+    if _has_time_expression(both, all_starts):
         flags.add("time_expression")
     if any(e.category == "billing" and e.weight >= 2.0 for e in evidence):
         flags.add("billing_claim")
@@ -1291,7 +1427,7 @@ def _priority_for(
         if "receipt" in flags:
             return "low", "a receipt for a payment already made"
     if category == "meeting_request":
-        days = _days_until_proposed(text, reference)
+        days = _days_until_proposed(text, _word_starts(text), reference)
         if days is not None and days <= MEETING_SOON_DAYS:
             return "high", f"the proposed time is {_in_days(days)}"
     if category in _ESCALATABLE:

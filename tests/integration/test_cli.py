@@ -1,0 +1,122 @@
+"""The `smart-inbox` command end to end, each call in its own process, on the demo inbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "data" / "demo-inbox"
+
+
+def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GROQ_API_KEY", "MODEL", "INBOX")}
+    env["SMART_INBOX_HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def demo_files() -> list[Path]:
+    return [p for sub in ("cur", "new") for p in (DEMO / sub).iterdir() if p.is_file()]
+
+
+def demo_body(message_id: str) -> str:
+    from tools.mail.mime import parse_email
+
+    for path in demo_files():
+        email = parse_email(path.read_bytes(), source="demo", folder="INBOX", key=path.name)
+        if email.id == message_id:
+            return email.body
+    raise AssertionError(f"{message_id} is not in the demo inbox")
+
+
+def test_triage_json_classifies_every_demo_message(tmp_path: Path) -> None:
+    rows = json.loads(run_cli(tmp_path, "triage", "--json").stdout)
+    assert len(rows) == len(demo_files())
+    assert len({row["id"] for row in rows}) == len(rows)
+    for row in rows:
+        assert {"id", "from", "subject", "date", "priority", "category", "action", "reason"} <= set(row)
+        assert row["priority"] in ("high", "normal", "low")
+    broken = [row for row in rows if row.get("error")]
+    assert broken, "the malformed demo message must be reported"
+    assert all("could not be read" in row["reason"] for row in broken)
+    priorities = [row["priority"] for row in rows]
+    assert priorities == sorted(priorities, key=["high", "normal", "low"].index)
+
+
+def test_triage_limit_and_table(tmp_path: Path) -> None:
+    out = run_cli(tmp_path, "triage", "--limit", "5").stdout
+    table = [line for line in out.splitlines() if line.startswith(("high", "normal", "low"))]
+    assert len(table) == 5
+    assert "PRIORITY" in out
+
+
+def test_second_triage_reads_nothing_again(tmp_path: Path) -> None:
+    run_cli(tmp_path, "triage")
+    out = run_cli(tmp_path, "triage").stdout
+    assert ", 0 newly triaged." in out
+
+
+def test_ask_then_follow_up_in_a_new_process(tmp_path: Path) -> None:
+    first = json.loads(
+        run_cli(tmp_path, "ask", "what needs my attention today?", "--json").stdout
+    )
+    assert first["thread_id"]
+    assert first["citations"], first["answer"]
+    rows = {row["id"]: row for row in json.loads(run_cli(tmp_path, "triage", "--json").stdout)}
+    for cited in first["citations"]:
+        assert cited in rows
+        assert rows[cited]["priority"] == "high"
+    second = json.loads(
+        run_cli(
+            tmp_path, "ask", "what does the first one say?", "--thread", first["thread_id"], "--json"
+        ).stdout
+    )
+    target = first["citations"][0]
+    assert second["citations"] == [target]
+    assert [e["action"] for e in second["executed"]] == ["get_email"]
+    # The full body, not the 200-character preview, reaches the answer.
+    body = demo_body(target)
+    assert body.strip()
+    assert body[:2000].strip().splitlines()[-1].strip() in second["answer"]
+    history = run_cli(tmp_path, "history", "--thread", first["thread_id"]).stdout
+    assert "what does the first one say?" in history
+
+
+def test_user_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    cases = [
+        ("triage", "--inbox", "maildir:/nonexistent/box"),
+        ("triage", "--inbox", "imap-ish:foo"),
+        ("ask", "hi", "--model", "nonsense"),
+        ("ask", "hi", "--model", "replay:/nonexistent.jsonl"),
+        ("triage", "--limit", "zero"),
+        ("history", "--thread", "no-such-thread"),
+        ("frobnicate",),
+    ]
+    for args in cases:
+        result = run_cli(tmp_path, *args, check=False)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+
+
+def test_groq_spec_without_key_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ask", "hi", "--model", "groq:llama-3.3-70b-versatile", check=False)
+    assert result.returncode == 2
+    assert "GROQ_API_KEY" in result.stderr
