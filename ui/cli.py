@@ -85,8 +85,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
     handlers = {"triage": _triage, "ask": _ask, "history": _history}
     try:
         return await handlers[args.command](args)
-    except (EngineSpecError, MailSourceError, ReplayScriptError, ModelCallError) as err:
+    except (EngineSpecError, MailSourceError, ReplayScriptError) as err:
         raise UserError(str(err)) from err
+    except ModelCallError as err:
+        # Not the user's fault, but still one clear line rather than a traceback.
+        print(f"smart-inbox: {err}", file=sys.stderr)
+        return 1
 
 
 def _context(args: argparse.Namespace) -> Any:

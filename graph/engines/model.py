@@ -118,6 +118,9 @@ class ModelEngine:
             )
         except ReplayExhausted:
             return await self.rules.plan_tools(request)
+        except ModelCallError as err:
+            logger.warning("model tool selection failed, using the offline engine: %s", err)
+            return await self.rules.plan_tools(request)
         offered = {t.name for t in request.tools}
         calls = []
         for call in reply.tool_calls:
@@ -160,6 +163,10 @@ class ModelEngine:
             )
         except ReplayExhausted:
             return await self.rules.write_answer(request)
+        except ModelCallError as err:
+            logger.warning("model answer failed, composing from the evidence: %s", err)
+            offline = await self.rules.write_answer(request)
+            return f"{offline}\n\n(The model could not answer: {err}. This answer was composed from the evidence alone.)"
         return str(reply.text)
 
 

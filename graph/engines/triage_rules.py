@@ -113,23 +113,34 @@ class RuleTriage:
 
 @dataclass(frozen=True)
 class Phrase:
-    r"""A compiled pattern plus the word starts any match must begin with.
+    r"""A compiled pattern, plus a fast way to find out whether it occurs at all.
 
-    Python's `re` has no fast path for `\b(alt1|alt2|...)` alternations, so a hundred rules
-    would cost milliseconds per message. Each pattern therefore records the possible first
-    letters (up to three) of the word its match starts with, derived from its own source by
-    `_first_letters`; the pattern is only run when the text has a word starting that way.
-    `starts` is None when they cannot be derived, and then the pattern always runs.
+    Python's `re` only skips quickly through text when a pattern starts with a literal; a
+    leading `\b` or an alternation `(alt1|alt2|...)` makes it try every position, so a
+    hundred rules would cost milliseconds per message. `_variants` therefore rewrites a
+    `\b`-anchored pattern into one literal-led regex per leading alternative (the word
+    boundary is checked by hand) and notes the first letters each variant starts with, so a
+    variant only runs when the text has a word starting that way. When a pattern cannot be
+    rewritten, `variants` is None and the original regex runs as written.
     """
 
     regex: re.Pattern[str]
-    starts: frozenset[str] | None
+    variants: tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] | None
 
-    def search(self, text: str, word_starts: frozenset[str]) -> re.Match[str] | None:
-        """Search `text`, skipping the regex when none of its first letters occur."""
-        if self.starts is not None and self.starts.isdisjoint(word_starts):
-            return None
-        return self.regex.search(text)
+    def search(self, text: str, word_starts: frozenset[str]) -> bool:
+        """Whether the pattern occurs in `text`; `word_starts` is `_word_starts(text)`."""
+        if self.variants is None:
+            return self.regex.search(text) is not None
+        for starts, variant in self.variants:
+            if starts is not None and starts.isdisjoint(word_starts):
+                continue
+            match = variant.search(text)
+            while match is not None:
+                start = match.start()
+                if start == 0 or not _WORD_CHAR_RE.match(text, start - 1):
+                    return True
+                match = variant.search(text, start + 1)
+        return False
 
 
 @dataclass(frozen=True)
@@ -194,7 +205,7 @@ def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 def _phrase(pattern: str) -> Phrase:
-    return Phrase(re.compile(pattern), _first_letters(pattern))
+    return Phrase(re.compile(pattern), _variants(pattern))
 
 
 def _text(category: Category, pattern: str, subject: float, body: float, says: str) -> TextRule:
@@ -209,7 +220,7 @@ def _combo(flags: str, category: Category, weight: float, says: str, unless: str
     return ComboRule(frozenset(flags.split()), category, weight, says, frozenset(unless.split()))
 
 
-_WORD_CHARS_RE = re.compile(r"\w+")
+_WORD_CHAR_RE = re.compile(r"\w")
 _WORD_START_RE = re.compile(r"\b\w{1,3}")
 
 
@@ -260,10 +271,11 @@ def _group_end(source: str) -> int:
     return -1
 
 
-def _sequence_starts(sequence: str) -> set[str] | None:
-    """Possible first letters (1-3 word characters) of a match of `sequence`, or None."""
-    if sequence.startswith(r"\d"):
-        return set("0123456789")
+def _expand(sequence: str, budget: list[int]) -> list[str] | None:
+    r"""Rewrite `sequence` as alternatives that each start with a letter, digit or `\d`."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
     if sequence.startswith("("):
         end = _group_end(sequence)
         if end < 0:
@@ -273,37 +285,49 @@ def _sequence_starts(sequence: str) -> set[str] | None:
             inner = inner[2:]
         elif inner.startswith("?"):
             return None  # look-arounds, flags, named groups: not worth understanding here
-        starts: set[str] = set()
-        for alternative in _split_alternatives(inner):
-            found = _sequence_starts(alternative)
+        optional = rest[:1] in ("?", "*")
+        if optional:
+            rest = rest[1:].removeprefix("?")
+        elif rest[:1] in ("+", "{"):
+            return None
+        expanded: list[str] = []
+        for alternative in _split_alternatives(inner) + ([""] if optional else []):
+            found = _expand(alternative + rest, budget)
             if found is None:
                 return None
-            starts |= found
-        if rest[:1] in ("?", "*"):  # an optional group: the match may begin after it
-            found = _sequence_starts(rest[1:].removeprefix("?"))
-            if found is None:
-                return None
-            starts |= found
-        return starts
+            expanded += found
+        return expanded
+    if sequence.startswith(r"\d") or sequence[:1].isalnum():
+        return [sequence]
+    return None
+
+
+def _variant_starts(sequence: str) -> frozenset[str] | None:
+    """The first (up to three) letters every match of a literal-led `sequence` starts with."""
+    if sequence.startswith(r"\d"):
+        return frozenset("0123456789")
     length = 0
-    while length < min(3, len(sequence)) and _WORD_CHARS_RE.fullmatch(sequence[length]):
+    while length < min(3, len(sequence)) and sequence[length].isalnum():
         length += 1
     if sequence[length : length + 1] in ("?", "*", "{"):
         length -= 1  # the last letter is optional
-    return {sequence[:length]} if length > 0 else None
+    return frozenset({sequence[:length]}) if length > 0 else None
 
 
-def _first_letters(pattern: str) -> frozenset[str] | None:
-    r"""First letters every match of a `\b`-anchored pattern starts with, or None if unknown."""
-    starts: set[str] = set()
+def _variants(
+    pattern: str,
+) -> tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] | None:
+    r"""Literal-led variants of a pattern whose alternatives all start with `\b`, or None."""
+    sequences: list[str] = []
+    budget = [400]
     for alternative in _split_alternatives(pattern):
         if not alternative.startswith(r"\b"):
             return None
-        found = _sequence_starts(alternative[2:])
+        found = _expand(alternative[2:], budget)
         if found is None:
             return None
-        starts |= found
-    return frozenset(starts)
+        sequences += found
+    return tuple((_variant_starts(seq), re.compile(seq)) for seq in dict.fromkeys(sequences))
 
 
 def _word_starts(text: str) -> frozenset[str]:
