@@ -81,6 +81,8 @@ class TriageRecord(SQLModel, table=True):
 
 
 PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
+NOT_TRIAGED_FOLDERS = ("Drafts", "Sent", "Trash")
+"""Folders of the user's own mail: searchable, but never triaged."""
 
 
 class AppDatabase:
@@ -205,7 +207,9 @@ class AppDatabase:
             triaged = select(TriageRecord.email_id)
             rows = session.exec(
                 select(StoredEmail.id).where(
-                    StoredEmail.source == source, col(StoredEmail.id).not_in(triaged)
+                    StoredEmail.source == source,
+                    col(StoredEmail.id).not_in(triaged),
+                    col(StoredEmail.folder).not_in(NOT_TRIAGED_FOLDERS),
                 )
             )
             return list(dict.fromkeys(rows.all()))

@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--thread", help="thread id (a new one is made and printed when omitted)")
     common(ask)
 
+    resume = commands.add_parser("resume", help="answer the pending approval requests of a thread")
+    resume.add_argument("--thread", required=True, help="thread id")
+    decision = resume.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--accept", action="store_true", help="run the call as proposed")
+    decision.add_argument("--reject", action="store_true", help="do not run it")
+    decision.add_argument("--edit", metavar="JSON", help="run it with these arguments instead")
+    decision.add_argument("--respond", metavar="TEXT", help="do not run it; tell the engine this")
+    common(resume)
+
     history = commands.add_parser("history", help="print a thread's conversation")
     history.add_argument("--thread", required=True, help="thread id")
     history.add_argument("--json", action="store_true", help="print JSON")
@@ -82,7 +91,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     from graph.engines.replay import ReplayScriptError
     from tools.mail.sources import MailSourceError
 
-    handlers = {"triage": _triage, "ask": _ask, "history": _history}
+    handlers = {"triage": _triage, "ask": _ask, "resume": _resume, "history": _history}
     try:
         return await handlers[args.command](args)
     except (EngineSpecError, MailSourceError, ReplayScriptError) as err:
@@ -163,8 +172,47 @@ async def _ask(args: argparse.Namespace) -> int:
     snapshot = await _run(
         {"messages": [HumanMessage(args.text)], "mode": "chat"}, thread_id, context
     )
-    result = turn_result(snapshot, thread_id)
-    if args.json:
+    return _print_turn(turn_result(snapshot, thread_id), as_json=args.json)
+
+
+def _resume_value(args: argparse.Namespace) -> dict[str, Any]:
+    if args.accept:
+        return {"type": "accept", "args": None}
+    if args.reject:
+        return {"type": "ignore", "args": None}
+    if args.respond is not None:
+        return {"type": "response", "args": args.respond}
+    try:
+        edited = json.loads(args.edit)
+    except json.JSONDecodeError as err:
+        raise UserError(f"--edit needs a JSON object of arguments: {err.msg}") from err
+    if not isinstance(edited, dict):
+        raise UserError("--edit needs a JSON object of arguments")
+    return {"type": "edit", "args": edited}
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    from langgraph.types import Command
+
+    value = _resume_value(args)
+    context = _context(args)
+    from memory.checkpointer import open_checkpointer
+    from memory.paths import checkpoint_path, data_dir
+
+    async with open_checkpointer(checkpoint_path(data_dir(context.home))) as saver:
+        from graph.builder import build_graph
+
+        snapshot = await build_graph(checkpointer=saver).aget_state(
+            {"configurable": {"thread_id": args.thread}}
+        )
+    if not snapshot.interrupts:
+        raise UserError(f"thread {args.thread!r} has no pending approval request")
+    snapshot = await _run(Command(resume=value), args.thread, context)
+    return _print_turn(turn_result(snapshot, args.thread), as_json=args.json)
+
+
+def _print_turn(result: dict[str, Any], *, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     if result["answer"]:

@@ -336,7 +336,6 @@ def _word_starts(text: str) -> frozenset[str]:
     return frozenset(threes | {w[:2] for w in threes} | {w[:1] for w in threes})
 
 
-
 # Headers are the most reliable signal: bulk mail and robots announce themselves.
 HEADER_RULES: tuple[HeaderRule, ...] = (
     HeaderRule(

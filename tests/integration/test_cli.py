@@ -51,7 +51,9 @@ def test_triage_json_classifies_every_demo_message(tmp_path: Path) -> None:
     assert len(rows) == len(demo_files())
     assert len({row["id"] for row in rows}) == len(rows)
     for row in rows:
-        assert {"id", "from", "subject", "date", "priority", "category", "action", "reason"} <= set(row)
+        assert {"id", "from", "subject", "date", "priority", "category", "action", "reason"} <= set(
+            row
+        )
         assert row["priority"] in ("high", "normal", "low")
     broken = [row for row in rows if row.get("error")]
     assert broken, "the malformed demo message must be reported"
@@ -74,9 +76,7 @@ def test_second_triage_reads_nothing_again(tmp_path: Path) -> None:
 
 
 def test_ask_then_follow_up_in_a_new_process(tmp_path: Path) -> None:
-    first = json.loads(
-        run_cli(tmp_path, "ask", "what needs my attention today?", "--json").stdout
-    )
+    first = json.loads(run_cli(tmp_path, "ask", "what needs my attention today?", "--json").stdout)
     assert first["thread_id"]
     assert first["citations"], first["answer"]
     rows = {row["id"]: row for row in json.loads(run_cli(tmp_path, "triage", "--json").stdout)}
@@ -85,7 +85,12 @@ def test_ask_then_follow_up_in_a_new_process(tmp_path: Path) -> None:
         assert rows[cited]["priority"] == "high"
     second = json.loads(
         run_cli(
-            tmp_path, "ask", "what does the first one say?", "--thread", first["thread_id"], "--json"
+            tmp_path,
+            "ask",
+            "what does the first one say?",
+            "--thread",
+            first["thread_id"],
+            "--json",
         ).stdout
     )
     target = first["citations"][0]

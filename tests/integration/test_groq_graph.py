@@ -91,7 +91,9 @@ async def test_groq_turn_with_tool_call_rate_limit_and_tool_use_failed(
     result = await graph.ainvoke(
         {"messages": [HumanMessage("any overdue invoices?")], "mode": "chat"},
         {"configurable": {"thread_id": "t"}},
-        context=Context(model="groq:llama-3.3-70b-versatile", inbox=f"maildir:{mailbox}", home=str(home)),
+        context=Context(
+            model="groq:llama-3.3-70b-versatile", inbox=f"maildir:{mailbox}", home=str(home)
+        ),
     )
     assert result["messages"][-1].content == grounded
     assert result["citations"] == ["inv-1@vendor.example"]
@@ -129,7 +131,9 @@ async def test_groq_answer_that_invents_is_replaced(
     result = await graph.ainvoke(
         {"messages": [HumanMessage("any invoices?")], "mode": "chat"},
         {"configurable": {"thread_id": "t"}},
-        context=Context(model="groq:llama-3.3-70b-versatile", inbox=f"maildir:{mailbox}", home=str(home)),
+        context=Context(
+            model="groq:llama-3.3-70b-versatile", inbox=f"maildir:{mailbox}", home=str(home)
+        ),
     )
     final = result["messages"][-1].content
     for fabricated in ("Mallory", "mallory@evil.example", "Q4 board pack", "98,765.43"):
@@ -152,7 +156,9 @@ async def test_groq_unavailable_gives_an_honest_offline_answer(
     result = await graph.ainvoke(
         {"messages": [HumanMessage("any invoices?")], "mode": "chat"},
         {"configurable": {"thread_id": "t"}},
-        context=Context(model="groq:llama-3.3-70b-versatile", inbox=f"maildir:{mailbox}", home=str(home)),
+        context=Context(
+            model="groq:llama-3.3-70b-versatile", inbox=f"maildir:{mailbox}", home=str(home)
+        ),
     )
     final = result["messages"][-1].content
     # The offline engine still looked the invoices up and listed them, with citations.

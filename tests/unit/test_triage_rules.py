@@ -85,7 +85,11 @@ def test_outage_is_high_incident_for_the_team() -> None:
             from_addr="oncall@acme.io",
         )
     )
-    assert (result.priority, result.category, result.action) == ("high", "urgent_incident", "notify_team")
+    assert (result.priority, result.category, result.action) == (
+        "high",
+        "urgent_incident",
+        "notify_team",
+    )
     assert "production is down" in result.reason
     assert "checkout API returning 500s" in result.reason
     assert result.confidence >= UNSURE_BELOW
@@ -113,7 +117,11 @@ def test_bug_report_is_normal_ticket() -> None:
             from_addr="lena@customer.example",
         )
     )
-    assert (result.priority, result.category, result.action) == ("normal", "bug_report", "create_ticket")
+    assert (result.priority, result.category, result.action) == (
+        "normal",
+        "bug_report",
+        "create_ticket",
+    )
 
 
 def test_blocked_customer_bug_is_high() -> None:
@@ -138,7 +146,11 @@ def test_feature_request() -> None:
             from_addr="sam@user.example",
         )
     )
-    assert (result.priority, result.category, result.action) == ("normal", "feature_request", "create_ticket")
+    assert (result.priority, result.category, result.action) == (
+        "normal",
+        "feature_request",
+        "create_ticket",
+    )
 
 
 def test_genuine_sales_inquiry_is_a_lead() -> None:
@@ -151,7 +163,11 @@ def test_genuine_sales_inquiry_is_a_lead() -> None:
             from_addr="procurement@retailer.example",
         )
     )
-    assert (result.priority, result.category, result.action) == ("normal", "sales_inquiry", "create_lead")
+    assert (result.priority, result.category, result.action) == (
+        "normal",
+        "sales_inquiry",
+        "create_lead",
+    )
 
 
 def test_cold_outreach_is_archived() -> None:
@@ -406,9 +422,17 @@ def test_meeting_tomorrow_is_high_and_in_two_weeks_normal() -> None:
         ),
         now=NOW,
     )
-    assert (soon.priority, soon.category, soon.action) == ("high", "meeting_request", "schedule_meeting")
+    assert (soon.priority, soon.category, soon.action) == (
+        "high",
+        "meeting_request",
+        "schedule_meeting",
+    )
     assert "tomorrow" in soon.reason
-    assert (later.priority, later.category, later.action) == ("normal", "meeting_request", "schedule_meeting")
+    assert (later.priority, later.category, later.action) == (
+        "normal",
+        "meeting_request",
+        "schedule_meeting",
+    )
 
 
 def test_meeting_weekday_is_resolved_against_the_message_date() -> None:
@@ -419,7 +443,9 @@ def test_meeting_weekday_is_resolved_against_the_message_date() -> None:
         date="2025-03-11T08:30:00+01:00",  # Tuesday: Thursday is 2 days away
     )
     assert triage(email).priority == "high"
-    assert triage(email, now=datetime.fromisoformat("2025-03-01T09:00:00+00:00")).priority == "normal"
+    assert (
+        triage(email, now=datetime.fromisoformat("2025-03-01T09:00:00+00:00")).priority == "normal"
+    )
 
 
 def test_vip_deadline_question_is_high() -> None:
@@ -436,7 +462,12 @@ def test_importance_header_nudges_priority() -> None:
     body = "Could you add an option to export to Excel? We need it for the audit by Friday."
     plain = triage(mail("Excel export option", body, from_addr="a@client.example"))
     flagged = triage(
-        mail("Excel export option", body, from_addr="a@client.example", headers={"X-Priority": "1 (Highest)"})
+        mail(
+            "Excel export option",
+            body,
+            from_addr="a@client.example",
+            headers={"X-Priority": "1 (Highest)"},
+        )
     )
     assert plain.priority == "normal"
     assert flagged.priority == "high"
@@ -469,7 +500,9 @@ def test_non_ascii_and_other_languages() -> None:
 
 
 def test_empty_body_marker_is_not_text() -> None:
-    result = triage(mail("Invoice 12 attached", EMPTY_BODY_MARKER, from_addr="billing@vendor.example"))
+    result = triage(
+        mail("Invoice 12 attached", EMPTY_BODY_MARKER, from_addr="billing@vendor.example")
+    )
     assert result.category == "billing"
 
 
@@ -515,7 +548,9 @@ def test_outputs_are_always_in_the_vocabularies() -> None:
 
 
 def test_same_input_same_output() -> None:
-    email = mail("Invoice 7 overdue", "Please pay invoice 7, it is past due.", from_addr="ar@v.example")
+    email = mail(
+        "Invoice 7 overdue", "Please pay invoice 7, it is past due.", from_addr="ar@v.example"
+    )
     assert triage(email) == triage(email)
 
 
@@ -544,6 +579,8 @@ def test_ten_thousand_messages_in_a_few_seconds() -> None:
     assert time.perf_counter() - start < 10.0
 
 
-@pytest.mark.parametrize("subject", ["Fwd: invoice", "RE: [acme/web] fix (#12)", "Accepted: Weekly sync @ Mon"])
+@pytest.mark.parametrize(
+    "subject", ["Fwd: invoice", "RE: [acme/web] fix (#12)", "Accepted: Weekly sync @ Mon"]
+)
 def test_subject_prefixes_do_not_crash(subject: str) -> None:
     assert triage(mail(subject, "ok")).category in CATEGORIES

@@ -1,0 +1,1 @@
+"""Benchmarks: chat-turn latency and triage throughput, run with `make bench`."""

@@ -1,0 +1,85 @@
+"""The routing functions, on literal states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph.routing import after_act, after_approval, after_classify, after_select_tools
+from graph.state import State
+
+CALL: dict[str, Any] = {
+    "id": "call-1",
+    "name": "search_emails",
+    "args": {"query": "invoice"},
+    "proposed_by": "rules",
+}
+
+
+def decision(kind: str) -> dict[str, Any]:
+    return {
+        "call_id": "call-1",
+        "action": "save_draft",
+        "args": {},
+        "type": kind,
+        "feedback": "",
+        "by": "user",
+        "level": 1,
+    }
+
+
+def test_after_classify_sends_triage_runs_to_select_tools() -> None:
+    assert after_classify({"mode": "triage"}) == "select_tools"
+
+
+def test_after_classify_sends_chat_turns_to_follow_up_detection() -> None:
+    assert after_classify({"mode": "chat"}) == "detect_follow_up"
+
+
+@pytest.mark.parametrize("state", [{"mode": "batch"}, {}], ids=["unknown", "missing"])
+def test_after_classify_rejects_an_unknown_mode(state: Any) -> None:
+    with pytest.raises(ValueError, match="unknown mode"):
+        after_classify(state)
+
+
+def test_after_select_tools_goes_to_approval_when_calls_are_proposed() -> None:
+    assert after_select_tools({"proposed_calls": [CALL]}) == "request_approval"  # type: ignore[typeddict-item]
+
+
+@pytest.mark.parametrize("state", [{"proposed_calls": []}, {}])
+def test_after_select_tools_answers_when_nothing_is_proposed(state: State) -> None:
+    assert after_select_tools(state) == "answer"
+
+
+def test_after_approval_acts_on_approved_calls() -> None:
+    state: Any = {"approved_calls": [CALL], "decisions": [decision("response")]}
+    assert after_approval(state) == "act"
+
+
+def test_after_approval_returns_feedback_to_select_tools() -> None:
+    state: Any = {"approved_calls": [], "decisions": [decision("accept"), decision("response")]}
+    assert after_approval(state) == "select_tools"
+
+
+@pytest.mark.parametrize("kind", ["ignore", "accept", "edit", "auto"])
+def test_after_approval_answers_when_nothing_runs_and_no_feedback(kind: str) -> None:
+    state: Any = {"approved_calls": [], "decisions": [decision(kind)]}
+    assert after_approval(state) == "answer"
+
+
+def test_after_approval_answers_with_no_decisions() -> None:
+    assert after_approval({}) == "answer"
+
+
+def test_after_approval_only_looks_at_the_latest_decision() -> None:
+    state: Any = {"approved_calls": [], "decisions": [decision("response"), decision("ignore")]}
+    assert after_approval(state) == "answer"
+
+
+def test_after_act_loops_back_in_chat() -> None:
+    assert after_act({"mode": "chat"}) == "select_tools"
+
+
+def test_after_act_answers_a_triage_run() -> None:
+    assert after_act({"mode": "triage"}) == "answer"
