@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,13 @@ DEMO = ROOT / "data" / "demo-inbox"
 
 
 def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the command with its data directory and a private copy of the demo inbox under `home`."""
     env = {k: v for k, v in os.environ.items() if k not in ("GROQ_API_KEY", "MODEL", "INBOX")}
     env["SMART_INBOX_HOME"] = str(home)
+    inbox = home / "inbox"
+    if not inbox.exists():
+        shutil.copytree(DEMO, inbox, ignore=shutil.ignore_patterns(".Drafts"))
+    env["INBOX"] = f"maildir:{inbox}"
     result = subprocess.run(
         [sys.executable, "-m", "ui.cli", *args],
         cwd=ROOT,
@@ -125,3 +131,35 @@ def test_groq_spec_without_key_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "ask", "hi", "--model", "groq:llama-3.3-70b-versatile", check=False)
     assert result.returncode == 2
     assert "GROQ_API_KEY" in result.stderr
+
+
+def test_draft_waits_for_approval_then_reject_and_accept(tmp_path: Path) -> None:
+    first = json.loads(run_cli(tmp_path, "ask", "any invoices?", "--json").stdout)
+    thread = first["thread_id"]
+    drafts = tmp_path / "inbox" / ".Drafts" / "cur"
+
+    def ask_draft() -> dict:
+        return json.loads(
+            run_cli(
+                tmp_path, "ask", "draft a reply to the first one saying paid on Friday",
+                "--thread", thread, "--json",
+            ).stdout
+        )
+
+    pending = ask_draft()["pending"]
+    assert [p["action"] for p in pending] == ["save_draft"]
+    assert pending[0]["args"]["in_reply_to_id"] == first["citations"][0]
+    assert "paid on Friday" in pending[0]["description"]
+    rejected = json.loads(run_cli(tmp_path, "resume", "--thread", thread, "--reject", "--json").stdout)
+    assert rejected["executed"] == []
+    assert "declined" in rejected["answer"]
+    assert not drafts.exists() or not any(drafts.iterdir())
+
+    assert ask_draft()["pending"]
+    accepted = json.loads(run_cli(tmp_path, "resume", "--thread", thread, "--accept", "--json").stdout)
+    assert [e["status"] for e in accepted["executed"]] == ["ok"]
+    saved = list(drafts.iterdir())
+    assert len(saved) == 1
+    assert "paid on Friday" in saved[0].read_text()
+    again = run_cli(tmp_path, "resume", "--thread", thread, "--accept", check=False)
+    assert again.returncode == 2
