@@ -131,3 +131,44 @@ def machine_table() -> str:
 def fmt_ms(value: float) -> str:
     """Milliseconds with a sensible number of digits."""
     return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout carries only the results."""
+    print(message, file=sys.stderr, flush=True)
+
+
+class NodeTimer:
+    """A LangChain callback handler that times each graph node run (wall clock)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self._open: dict[object, tuple[str, float]] = {}
+        self.seconds: dict[str, list[float]] = {}
+
+    def handler(self) -> object:
+        """The handler to pass in `config["callbacks"]`."""
+        from langchain_core.callbacks import BaseCallbackHandler
+
+        timer = self
+
+        class _Handler(BaseCallbackHandler):
+            def on_chain_start(self, serialized, inputs, *, run_id, metadata=None, **kwargs):  # type: ignore[no-untyped-def]
+                node = (metadata or {}).get("langgraph_node")
+                if node and kwargs.get("name") == node:
+                    timer._open[run_id] = (node, timer._clock())
+
+            def on_chain_end(self, outputs, *, run_id, **kwargs):  # type: ignore[no-untyped-def]
+                timer._close(run_id)
+
+            def on_chain_error(self, error, *, run_id, **kwargs):  # type: ignore[no-untyped-def]
+                timer._close(run_id)
+
+        return _Handler()
+
+    def _close(self, run_id: object) -> None:
+        if run_id in self._open:
+            node, started = self._open.pop(run_id)
+            self.seconds.setdefault(node, []).append(self._clock() - started)

@@ -23,7 +23,8 @@ AMOUNT = re.compile(
     r"|(?P<cur>USD|EUR|GBP|CHF|JPY)\s?(?P<b>\d[\d,]*(?:\.\d+)?)"
     r"|(?P<c>\d[\d,]*(?:\.\d+)?)\s?(?P<cur2>USD|EUR|GBP|CHF|JPY|€|dollars|euros))",
 )
-TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
+# Whole keys, so an invented "INV-2026-9999" is not excused by a real "INV-2026-0412".
+TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}(?:-\d{1,6})+\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 MONTHS = {
     m: i + 1
@@ -113,6 +114,8 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         problems.append(f"states the amount {amount}, which is not in the evidence")
     known_tickets = set(TICKET.findall(corpus))
     for ticket in set(TICKET.findall(prose)) - known_tickets:
+        if any(known.startswith(ticket + "-") for known in known_tickets):
+            continue  # a shortened form of a real key ("INV-2026" of "INV-2026-0412")
         problems.append(f"names {ticket}, which is not in the evidence")
     known_dates = _dates(corpus)
     for date in _dates(prose) - known_dates:

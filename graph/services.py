@@ -12,6 +12,7 @@ from graph.engines import load_engine
 from graph.engines.base import Engine
 from memory.db import AppDatabase, open_database
 from memory.paths import app_database_url, data_dir
+from tools.mail.sources import MailSourceError
 from tools.mail.sync import canonical_spec
 from tools.mailbox import MailboxEnv
 from tools.registry import ToolRegistry
@@ -31,7 +32,11 @@ class Services:
 
 def _build(context: Context) -> Services:
     db = open_database(app_database_url(data_dir(context.home)))
-    source = canonical_spec(context.inbox)
+    try:
+        source = canonical_spec(context.inbox)
+    except MailSourceError:
+        # A missing or broken mailbox must not stop the run: `fetch` reports it as a fetch error.
+        source = context.inbox
     return Services(
         context=context,
         source=source,

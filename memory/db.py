@@ -81,6 +81,14 @@ class TriageRecord(SQLModel, table=True):
 
 
 PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
+CATEGORY_ORDER = {
+    "urgent_incident": 0,
+    "bug_report": 1,
+    "billing": 2,
+    "meeting_request": 3,
+    "sales_inquiry": 4,
+}
+"""Within one priority, what to show first; other categories follow."""
 NOT_TRIAGED_FOLDERS = ("Drafts", "Sent", "Trash")
 """Folders of the user's own mail: searchable, but never triaged."""
 
@@ -235,7 +243,12 @@ class AppDatabase:
         with Session(self.engine) as session:
             pairs = [(_from_row(row), triage) for row, triage in session.exec(stmt).all()]
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
-        pairs.sort(key=lambda pair: PRIORITY_ORDER.get(pair[1].priority, 3))
+        pairs.sort(
+            key=lambda pair: (
+                PRIORITY_ORDER.get(pair[1].priority, 3),
+                CATEGORY_ORDER.get(pair[1].category, len(CATEGORY_ORDER)),
+            )
+        )
         return pairs[:limit] if limit else pairs
 
 

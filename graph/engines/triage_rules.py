@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -111,36 +111,25 @@ class RuleTriage:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+_Variant = tuple[frozenset[str] | None, bool, re.Pattern[str]]
+"""(first letters or None, check the word boundary before the match, literal-led regex)."""
+
+
+@dataclass(frozen=True, eq=False)
 class Phrase:
-    r"""A compiled pattern, plus a fast way to find out whether it occurs at all.
+    r"""A compiled pattern, plus literal-led variants of it that `re` can search quickly.
 
     Python's `re` only skips quickly through text when a pattern starts with a literal; a
     leading `\b` or an alternation `(alt1|alt2|...)` makes it try every position, so a
-    hundred rules would cost milliseconds per message. `_variants` therefore rewrites a
-    `\b`-anchored pattern into one literal-led regex per leading alternative (the word
-    boundary is checked by hand) and notes the first letters each variant starts with, so a
-    variant only runs when the text has a word starting that way. When a pattern cannot be
-    rewritten, `variants` is None and the original regex runs as written.
+    hundred rules would cost milliseconds per message. `_variants` rewrites a `\b`-anchored
+    pattern into one literal-led regex per leading alternative (the word boundary is checked
+    by hand) and notes the first letters each one starts with; `_PhraseIndex` then runs only
+    the variants whose first letters begin some word of the text. `variants` is None when a
+    pattern cannot be rewritten; it then runs as written.
     """
 
     regex: re.Pattern[str]
-    variants: tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] | None
-
-    def search(self, text: str, word_starts: frozenset[str]) -> bool:
-        """Whether the pattern occurs in `text`; `word_starts` is `_word_starts(text)`."""
-        if self.variants is None:
-            return self.regex.search(text) is not None
-        for starts, variant in self.variants:
-            if starts is not None and starts.isdisjoint(word_starts):
-                continue
-            match = variant.search(text)
-            while match is not None:
-                start = match.start()
-                if start == 0 or not _WORD_CHAR_RE.match(text, start - 1):
-                    return True
-                match = variant.search(text, start + 1)
-        return False
+    variants: tuple[_Variant, ...] | None
 
 
 @dataclass(frozen=True)
@@ -221,6 +210,7 @@ def _combo(flags: str, category: Category, weight: float, says: str, unless: str
 
 
 _WORD_CHAR_RE = re.compile(r"\w")
+_LITERAL_PUNCTUATION_RE = re.compile(r"\\[^\w\s]|[^\w\\()\[\]{}.|?*+^$]")
 _WORD_START_RE = re.compile(r"\b\w{1,3}")
 
 
@@ -314,26 +304,30 @@ def _variant_starts(sequence: str) -> frozenset[str] | None:
     return frozenset({sequence[:length]}) if length > 0 else None
 
 
-def _variants(
-    pattern: str,
-) -> tuple[tuple[frozenset[str] | None, re.Pattern[str]], ...] | None:
+def _variants(pattern: str) -> tuple[_Variant, ...] | None:
     r"""Literal-led variants of a pattern whose alternatives all start with `\b`, or None."""
-    sequences: list[str] = []
+    variants: dict[str, bool] = {}
     budget = [400]
     for alternative in _split_alternatives(pattern):
-        if not alternative.startswith(r"\b"):
+        if alternative.startswith(r"\b"):
+            found = _expand(alternative[2:], budget)
+            if found is None:
+                return None
+            variants.update(dict.fromkeys(found, True))
+        elif _LITERAL_PUNCTUATION_RE.match(alternative):
+            variants[alternative] = False  # already literal-led, no word boundary to check
+        else:
             return None
-        found = _expand(alternative[2:], budget)
-        if found is None:
-            return None
-        sequences += found
-    return tuple((_variant_starts(seq), re.compile(seq)) for seq in dict.fromkeys(sequences))
+    return tuple(
+        (_variant_starts(seq) if boundary else None, boundary, re.compile(seq))
+        for seq, boundary in variants.items()
+    )
 
 
-def _word_starts(text: str) -> frozenset[str]:
-    """The first one, two and three letters of every word in `text`."""
+def _word_starts(text: str) -> set[str]:
+    """Return the first one, two and three letters of every word in `text`."""
     threes = set(_WORD_START_RE.findall(text))
-    return frozenset(threes | {w[:2] for w in threes} | {w[:1] for w in threes})
+    return threes | {w[:2] for w in threes} | {w[:1] for w in threes}
 
 
 # Headers are the most reliable signal: bulk mail and robots announce themselves.
@@ -595,7 +589,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     ),
     _text(
         "sales_inquiry",
-        r"\b(\d+\s+(seats|licen[cs]es|users|employees|agents)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b",
+        r"\b(seats|licen[cs]es|user licen[cs]es|team of \d+|for (our )?\d+ (users|people|employees|agents|staff)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b",
         2.5,
         2.0,
         "talks about buying seats or plans",
@@ -631,7 +625,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     ),
     _text(
         "billing",
-        r"(\$|€|£|usd|eur|gbp)\s?\d[\d,.]*|\d[\d,.]*\s?(\$|€|£|usd|eur|gbp)\b",
+        r"\$\s?\d|€|£|\b(usd|eur|gbp|chf)\b",
         0.5,
         0.5,
         "names an amount",
@@ -653,7 +647,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     ),
     _text(
         "newsletter",
-        r"\b(\d+% off|sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b",
+        r"% off\b|\b(sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b",
         2.0,
         1.0,
         "is a promotion",
@@ -769,14 +763,14 @@ TEXT_RULES: tuple[TextRule, ...] = (
     ),
     _text(
         "spam_or_cold",
-        r"\b(quick question|\d+ ?(min|minutes|-minute|-min)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b",
+        r"\b(quick question|(5|10|15|20|30|45)[ -]?(min|mins|minutes?)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b",
         2.0,
         1.5,
         "uses a cold-outreach line",
     ),
     _text(
         "spam_or_cold",
-        r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|\d+x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|case study|cost savings of)\b",
+        r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|2x|3x|5x|10x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|case study|cost savings of)\b",
         3.0,
         2.0,
         "pitches a service",
@@ -848,7 +842,7 @@ FLAG_RULES: tuple[FlagRule, ...] = (
     ),
     _flag(
         "cold_line",
-        r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|\d+ ?minutes?\b|quick (call|chat)|open to a)\b",
+        r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|(5|10|15|20|30|45)[ -]?(min|mins|minutes?)\b|quick (call|chat)|open to a)\b",
     ),
     _flag(
         "buying",
@@ -1111,11 +1105,70 @@ RELATIVE_DAYS: tuple[tuple[Phrase, int], ...] = (
 )
 _WEEKDAY = _phrase(rf"\b(next |this |coming |on )?({_WEEKDAY_ALT})\b\.?")
 _ISO_DATE = _phrase(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
-_DAY_MONTH = _phrase(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
+_MONTH_NAME = _phrase(rf"\b({_MONTH_ALT})\b")
+# Digit-led, so slow to search: only run once a month name or a meeting has been seen.
+_DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
 _MONTH_DAY = _phrase(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(st|nd|rd|th)?\b(,?\s+(20\d\d))?")
-_NUMERIC_DATE = _phrase(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
+_NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
 _CLOCK = _phrase(
     r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b"
+)
+
+_TIME_PHRASES: frozenset[Phrase] = frozenset(
+    {_WEEKDAY, _ISO_DATE, _MONTH_DAY, _CLOCK, *(phrase for phrase, _ in RELATIVE_DAYS)}
+)
+
+
+class _PhraseIndex:
+    """Finds which of many phrases occur in a text, running as few regexes as possible."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self._unindexed: list[Phrase] = []
+        self._always: list[tuple[Phrase, bool, re.Pattern[str]]] = []
+        self._by_start: dict[str, list[tuple[Phrase, bool, re.Pattern[str]]]] = {}
+        for phrase in dict.fromkeys(phrases):
+            if phrase.variants is None:
+                self._unindexed.append(phrase)
+                continue
+            for starts, boundary, regex in phrase.variants:
+                entry = (phrase, boundary, regex)
+                if starts is None:
+                    self._always.append(entry)
+                for start in starts or ():
+                    self._by_start.setdefault(start, []).append(entry)
+
+    def matching(self, text: str) -> set[Phrase]:
+        """Return the phrases that occur in `text`."""
+        found: set[Phrase] = set()
+        if not text:
+            return found
+        for phrase in self._unindexed:
+            if phrase.regex.search(text):
+                found.add(phrase)
+        candidates = list(self._always)
+        for start in _word_starts(text):
+            candidates += self._by_start.get(start, ())
+        for phrase, boundary, regex in dict.fromkeys(candidates):
+            if phrase not in found and _occurs(regex, text, boundary):
+                found.add(phrase)
+        return found
+
+
+def _occurs(regex: re.Pattern[str], text: str, boundary: bool) -> bool:
+    """Whether `regex` matches in `text`, at the start of a word when `boundary` is set."""
+    match = regex.search(text)
+    while match is not None:
+        start = match.start()
+        if not boundary or start == 0 or not _WORD_CHAR_RE.match(text, start - 1):
+            return True
+        match = regex.search(text, start + 1)
+    return False
+
+
+_INDEX = _PhraseIndex(
+    [rule.pattern for rule in TEXT_RULES]
+    + [rule.pattern for rule in FLAG_RULES]
+    + [_MEETING_WORD, _MEETING_ASK, _MONTH_NAME, *_TIME_PHRASES]
 )
 
 # --------------------------------------------------------------------------------------
@@ -1177,12 +1230,9 @@ def _make_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _days_until_proposed(text: str, starts: frozenset[str], reference: date | None) -> int | None:
+def _days_until_proposed(text: str, hits: set[Phrase], reference: date | None) -> int | None:
     """Days from `reference` to the earliest future day named in `text`, or None if none is."""
-    candidates: list[int] = []
-    for phrase, days in RELATIVE_DAYS:
-        if phrase.search(text, starts):
-            candidates.append(days)
+    candidates = [days for phrase, days in RELATIVE_DAYS if phrase in hits]
     if reference is not None:
         for match in _WEEKDAY.regex.finditer(text):
             prefix, name = match.group(1) or "", match.group(2)
@@ -1193,13 +1243,13 @@ def _days_until_proposed(text: str, starts: frozenset[str], reference: date | No
         found: list[date | None] = []
         for m in _ISO_DATE.regex.finditer(text):
             found.append(_make_date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
-        for m in _DAY_MONTH.regex.finditer(text):
+        for m in _DAY_MONTH_RE.finditer(text) if _MONTH_NAME in hits else ():
             year = int(m.group(6)) if m.group(6) else reference.year
             found.append(_make_date(year, _MONTHS[m.group(4)], int(m.group(1))))
         for m in _MONTH_DAY.regex.finditer(text):
             year = int(m.group(5)) if m.group(5) else reference.year
             found.append(_make_date(year, _MONTHS[m.group(1)], int(m.group(2))))
-        for m in _NUMERIC_DATE.regex.finditer(text):
+        for m in _NUMERIC_DATE_RE.finditer(text):
             first, second = int(m.group(1)), int(m.group(2))
             year = int(m.group(3)) if m.group(3) else reference.year
             year = year + 2000 if year < 100 else year
@@ -1215,22 +1265,17 @@ def _days_until_proposed(text: str, starts: frozenset[str], reference: date | No
                 delta = (next_year - reference).days if next_year else delta
             if delta >= 0:
                 candidates.append(delta)
-    elif _WEEKDAY.search(text, starts):
+    elif _WEEKDAY in hits:
         candidates.append(7)  # a weekday with no reference date: assume "not in the next days"
-    if not candidates and _CLOCK.search(text, starts):
+    if not candidates and _CLOCK in hits:
         candidates.append(1)  # a clock time with no day: today or tomorrow
     return min(candidates) if candidates else None
 
 
-def _has_time_expression(text: str, starts: frozenset[str]) -> bool:
-    return bool(
-        _WEEKDAY.search(text, starts)
-        or _CLOCK.search(text, starts)
-        or _ISO_DATE.search(text, starts)
-        or _DAY_MONTH.search(text, starts)
-        or _MONTH_DAY.search(text, starts)
-        or any(phrase.search(text, starts) for phrase, _ in RELATIVE_DAYS)
-    )
+def _has_time_expression(text: str, hits: set[Phrase]) -> bool:
+    if not _TIME_PHRASES.isdisjoint(hits):
+        return True
+    return _MONTH_NAME in hits and _DAY_MONTH_RE.search(text) is not None
 
 
 def _snippet(text: str, limit: int = 60) -> str:
@@ -1276,8 +1321,8 @@ def triage_by_rules(
     subject_raw = (email.subject or "")[:SUBJECT_CHARS]
     subject = subject_raw.casefold()
     body = _visible_body(email.body or "").casefold()
-    subject_starts, body_starts = _word_starts(subject), _word_starts(body)
-    all_starts = subject_starts | body_starts
+    subject_hits, body_hits = _INDEX.matching(subject), _INDEX.matching(body)
+    any_hits = subject_hits | body_hits
     sender = (email.from_addr or "").strip().casefold()
     sender_domain = _domain(sender)
     sender_name = (email.from_name or "").casefold()
@@ -1330,7 +1375,7 @@ def triage_by_rules(
 
     # 3. Subject and body phrases.
     for trule in TEXT_RULES:
-        if trule.subject and trule.pattern.search(subject, subject_starts):
+        if trule.subject and trule.pattern in subject_hits:
             evidence.append(
                 _Evidence(
                     trule.category,
@@ -1338,7 +1383,7 @@ def triage_by_rules(
                     f"subject {trule.says} ('{_snippet(subject_raw)}')",
                 )
             )
-        elif trule.body and body and trule.pattern.search(body, body_starts):
+        elif trule.body and trule.pattern in body_hits:
             evidence.append(_Evidence(trule.category, trule.body, f"body {trule.says}"))
     # Jira-style keys are upper case, so they are looked for in the subject as written.
     if _JIRA_KEY_RE.search(subject_raw):
@@ -1349,20 +1394,15 @@ def triage_by_rules(
         )
 
     both = f"{subject}\n{body}"
+    hits_in = {"subject": subject_hits, "body": body_hits, "any": any_hits}
     for frule in FLAG_RULES:
-        if frule.where == "subject":
-            text, starts = subject, subject_starts
-        elif frule.where == "body":
-            text, starts = body, body_starts
-        else:
-            text, starts = both, all_starts
-        if text and frule.pattern.search(text, starts):
+        if frule.pattern in hits_in[frule.where]:
             flags.add(frule.flag)
-    if _MEETING_WORD.search(both, all_starts):
+    if _MEETING_WORD in any_hits:
         flags.add("meeting_word")
-    if _MEETING_ASK.search(both, all_starts):
+    if _MEETING_ASK in any_hits:
         flags.add("meeting_ask")
-    if _has_time_expression(both, all_starts):
+    if _has_time_expression(both, any_hits):
         flags.add("time_expression")
     if any(e.category == "billing" and e.weight >= 2.0 for e in evidence):
         flags.add("billing_claim")
@@ -1395,7 +1435,7 @@ def triage_by_rules(
 
     # 5. Priority and action.
     reference = _parse_date(now.isoformat()) if now is not None else _parse_date(email.date)
-    priority, priority_why = _priority_for(category, flags, both, reference, header_says)
+    priority, priority_why = _priority_for(category, flags, both, any_hits, reference, header_says)
     action = _action_for(category, flags, body, email, owner_addresses)
 
     reason = _reason(category, evidence, priority_why)
@@ -1431,6 +1471,7 @@ def _priority_for(
     category: Category,
     flags: set[str],
     text: str,
+    hits: set[Phrase],
     reference: date | None,
     header_says: list[str],
 ) -> tuple[Priority, str]:
@@ -1450,7 +1491,7 @@ def _priority_for(
         if "receipt" in flags:
             return "low", "a receipt for a payment already made"
     if category == "meeting_request":
-        days = _days_until_proposed(text, _word_starts(text), reference)
+        days = _days_until_proposed(text, hits, reference)
         if days is not None and days <= MEETING_SOON_DAYS:
             return "high", f"the proposed time is {_in_days(days)}"
     if category in _ESCALATABLE:

@@ -109,7 +109,9 @@ class MaildirSource:
             for sub in _SUBDIRS:
                 try:
                     with os.scandir(directory / sub) as entries:
-                        names = [e.name for e in entries if not e.name.startswith(".")]
+                        names = [
+                            e.name for e in entries if not e.name.startswith(".") and e.is_file()
+                        ]
                 except FileNotFoundError:
                     continue
                 except OSError as exc:

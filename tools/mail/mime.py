@@ -96,20 +96,25 @@ def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
           affected header is read as well as possible and the rest of the message is intact.
         * Unknown or wrong charsets: text is decoded with fallbacks, never rejected.
     """
-    if not isinstance(raw, bytes):
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    elif not isinstance(raw, bytes):
         raw = bytes(raw)
     size = len(raw)
     fallback_id = "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
     base: dict[str, Any] = {"source": source, "folder": folder, "key": key, "size": size}
     if not raw.strip():
         return Email(id=fallback_id, error="not an email: the message is empty", **base)
+    # Some tools write a byte-order mark or a blank line before the headers; a parser would
+    # take everything after that as body and find no headers at all.
+    data = raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msg = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as exc:  # the stdlib parser is lenient, but a crash must not end a fetch
         logger.warning("message %s could not be parsed: %s", key, exc, exc_info=True)
         return Email(id=fallback_id, error=f"could not be parsed: {_one_line(exc)}", **base)
 
-    reader = _HeaderReader(msg, raw)
+    reader = _HeaderReader(msg, data)
     fields: dict[str, Any]
     try:
         fields = reader.fields(fallback_id)
@@ -526,7 +531,9 @@ def html_to_text(html: str) -> str:
 
     Comments, `<script>`, `<style>` and `<head>` are removed first: they are never shown to
     the reader and are a favourite hiding place for instructions aimed at an assistant.
-    Table cells are separated with " | " so rows stay readable.
+    Text hidden only by CSS (white or 1px text, `display:none`) is kept on purpose: deciding
+    visibility needs a renderer, and the safety checks downstream should see such text rather
+    than have it silently vanish. Table cells are separated with " | " so rows stay readable.
     """
     cleaned = _COMMENTS.sub("", _DROP_BLOCKS.sub("", html))
     cleaned = _CELL_END.sub(lambda m: " | " + m.group(0), cleaned)

@@ -512,3 +512,11 @@ def test_to_dict_round_trip() -> None:
     msg.add_attachment(b"abc", maintype="application", subtype="octet-stream", filename="x.bin")
     email = parse(msg)
     assert Email.from_dict(email.to_dict()) == email
+
+
+def test_leading_blank_line_and_bom_are_tolerated() -> None:
+    raw = raw_message("From: a@example.com\nSubject: lead", b"Body")
+    for prefix in (b"\r\n", b"\xef\xbb\xbf"):
+        email = parse(prefix + raw)
+        assert (email.error, email.subject, email.body) == ("", "lead", "Body")
+        assert email.size == len(prefix + raw)
