@@ -32,7 +32,9 @@ WORDS = (
 ).split()
 FIRST = "Alice Bob Carol Dan Erin Frank Grace Heidi Ivan Judy Ken Laura Mallory Nina Oscar Peggy Quentin Rita Sam Trent Uma Victor Wendy Xavier Yara Zoe".split()
 LAST = "Smith Jones Taylor Brown Wilson Evans Thomas Roberts Walker Wright Hall Green Baker Clark Lewis Young King Scott Adams Nelson".split()
-COMPANIES = "acme globex initech umbrella hooli stark wayne wonka soylent cyberdyne tyrell vandelay".split()
+COMPANIES = (
+    "acme globex initech umbrella hooli stark wayne wonka soylent cyberdyne tyrell vandelay".split()
+)
 TLDS = ("com", "io", "co", "net", "example")
 FREEMAIL = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "gmx.de")
 OWNER = "me@acme.example"
@@ -325,7 +327,9 @@ class MailFactory:
             "Subject": f"=?iso-8859-1?Q?{quopri.encodestring(subject.encode('latin-1'), header=True).decode()}?=",
         }
         encoding = self.rng.choice(("quoted-printable", "8bit"))
-        return headers, [_Part("text/plain", text + f"\n{first}", charset="iso-8859-1", encoding=encoding)]
+        return headers, [
+            _Part("text/plain", text + f"\n{first}", charset="iso-8859-1", encoding=encoding)
+        ]
 
     def _incident(self) -> tuple[dict[str, str], list[_Part]]:
         service = self.rng.choice(("checkout API", "login service", "search cluster", "website"))
@@ -374,7 +378,9 @@ class MailFactory:
             if part.ctype == "text/plain" and part.encoding == "7bit" and self.rng.random() < 0.12:
                 part.encoding = "base64"
                 self.stats["base64 text"] += 1
-            elif part.ctype == "text/plain" and part.encoding == "7bit" and self.rng.random() < 0.08:
+            elif (
+                part.ctype == "text/plain" and part.encoding == "7bit" and self.rng.random() < 0.08
+            ):
                 part.encoding = "quoted-printable"
         all_headers = {
             "Return-Path": "<bounce@mail.example>",

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import fmt_ms, summary_ms, table
+from bench.common import NodeTimer, fmt_ms, log, summary_ms, table
 from bench.mailgen import OWNER, generate_maildir
 
 QUESTIONS = (
@@ -61,8 +62,10 @@ def _prebuilt_agent(checkpointer: Any, db: Any, source: str) -> Any:
     from langchain_core.outputs import ChatGeneration, ChatResult
     from langchain_core.tools import tool
 
+    # langgraph 1.x marks create_react_agent deprecated in favour of `langchain.agents.create_agent`
+    # (the `langchain` package, not installed here); it is still langgraph's own prebuilt agent.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # create_react_agent is deprecated in favour of langchain
+        warnings.simplefilter("ignore")
         from langgraph.prebuilt import create_react_agent
 
     class SearchThenAnswer(BaseChatModel):
@@ -112,7 +115,9 @@ def _prebuilt_agent(checkpointer: Any, db: Any, source: str) -> Any:
             for n, e in enumerate(emails, 1)
         )
 
-    return create_react_agent(SearchThenAnswer(), [search_emails], checkpointer=checkpointer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return create_react_agent(SearchThenAnswer(), [search_emails], checkpointer=checkpointer)
 
 
 # ---------------------------------------------------------------------- measurement
@@ -126,6 +131,7 @@ async def _measure(
     messages: int,
     workdir: Path,
     profile: bool,
+    breakdown: int = 40,
 ) -> dict[str, Any]:
     from langchain_core.messages import HumanMessage
 
@@ -155,8 +161,8 @@ async def _measure(
     ):
         ours = build_graph(checkpointer=ours_saver)
 
-        async def our_turn(thread: str, text: str) -> tuple[float, bool]:
-            config: Any = {"configurable": {"thread_id": thread}}
+        async def our_turn(thread: str, text: str, callbacks: Any = None) -> tuple[float, bool]:
+            config: Any = {"configurable": {"thread_id": thread}, "callbacks": callbacks}
             started = time.perf_counter()
             state = await ours.ainvoke(
                 {"messages": [HumanMessage(text)], "mode": "chat"}, config=config, context=context
@@ -167,6 +173,7 @@ async def _measure(
             )
             return elapsed, found
 
+        log("turn latency: cold turn and warm-up ...")
         # The first turn of a fresh data directory fetches, parses and triages the mailbox.
         cold, _ = await our_turn("cold", QUESTIONS[0])
         result["cold_first_turn_ms"] = cold * 1000
@@ -174,8 +181,10 @@ async def _measure(
         db = open_database(app_database_url(home))
         prebuilt = _prebuilt_agent(prebuilt_saver, db, source)
 
-        async def prebuilt_turn(thread: str, text: str) -> tuple[float, bool]:
-            config: Any = {"configurable": {"thread_id": thread}}
+        async def prebuilt_turn(
+            thread: str, text: str, callbacks: Any = None
+        ) -> tuple[float, bool]:
+            config: Any = {"configurable": {"thread_id": thread}, "callbacks": callbacks}
             started = time.perf_counter()
             state = await prebuilt.ainvoke({"messages": [HumanMessage(text)]}, config=config)
             elapsed = time.perf_counter() - started
@@ -186,6 +195,7 @@ async def _measure(
             await our_turn(f"warm-ours-{i // per_thread}", question)
             await prebuilt_turn(f"warm-prebuilt-{i // per_thread}", question)
 
+        log(f"turn latency: {n} turns each ...")
         samples: dict[str, list[float]] = {"ours": [], "prebuilt": []}
         first_of_thread: dict[str, list[float]] = {"ours": [], "prebuilt": []}
         later_in_thread: dict[str, list[float]] = {"ours": [], "prebuilt": []}
@@ -213,11 +223,26 @@ async def _measure(
             stats.sort_stats("cumulative").print_stats(40)
             stats.sort_stats("tottime").print_stats(25)
 
+        # Where the time goes: separate turns with a callback timer on every node run.
+        timers = {"ours": NodeTimer(), "prebuilt": NodeTimer()}
+        for i in range(breakdown):
+            question = QUESTIONS[i % len(QUESTIONS)]
+            thread = f"breakdown-{i // per_thread}"
+            await our_turn(f"ours-{thread}", question, [timers["ours"].handler()])
+            await prebuilt_turn(f"prebuilt-{thread}", question, [timers["prebuilt"].handler()])
+        result["nodes"] = {
+            name: {
+                node: (statistics.median(v) * 1000, sum(v) / breakdown * 1000)
+                for node, v in timer.seconds.items()
+            }
+            for name, timer in timers.items()
+        }
+
     result["all"] = {k: summary_ms(v) for k, v in samples.items()}
     result["first"] = {k: summary_ms(v) for k, v in first_of_thread.items() if v}
     result["later"] = {k: summary_ms(v) for k, v in later_in_thread.items() if v}
     result["grounded"] = grounded
-    result.update(n=n, per_thread=per_thread, warmup=warmup)
+    result.update(n=n, per_thread=per_thread, warmup=warmup, breakdown=breakdown)
     return result
 
 
@@ -272,6 +297,14 @@ def _markdown(r: dict[str, Any]) -> str:
         "ratio p50 ours/prebuilt",
         "ratio p95 ours/prebuilt",
     ]
+    node_rows = []
+    for name in ("ours", "prebuilt"):
+        nodes = r["nodes"][name]
+        for node, (median, per_turn) in sorted(nodes.items(), key=lambda kv: -kv[1][1]):
+            node_rows.append([name, f"`{node}`", fmt_ms(median), fmt_ms(per_turn)])
+        total = sum(per_turn for _, per_turn in nodes.values())
+        node_rows.append([name, "**all nodes**", "", f"**{fmt_ms(total)}**"])
+    breakdown = table(["agent", "node", "median per run (ms)", "mean per turn (ms)"], node_rows)
     return f"""## Chat-turn latency (offline)
 
 One chat turn, `graph.ainvoke({{"messages": [HumanMessage(text)], "mode": "chat"}}, ...)`, timed
@@ -289,6 +322,13 @@ prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}.
 
 The very first turn on a fresh data directory (fetch, parse and triage all
 {r["messages"]} messages, then answer) took {r["cold_first_turn_ms"]:.0f} ms; it is not in the table.
+
+Where the time goes: {r["breakdown"]} more turns each (not in the table above), timed per
+node run with a callback handler. "Mean per turn" adds up every run of the node in a turn
+(`select_tools` runs twice in ours); what is left of a turn's time beyond "all nodes" is the
+graph runtime itself: checkpoint writes, channel updates, routing, task scheduling.
+
+{breakdown}
 
 What each does per turn:
 

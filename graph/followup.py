@@ -15,12 +15,15 @@ from graph.state import Evidence, MessageRef
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
-    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1, "latest": -1,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1,
 }  # fmt: skip
 _ORD = "|".join(ORDINALS)
 _NOUN = r"(?:one|email|e-mail|message|mail|item)"
+# "the second one", "third email", "the last?" — but not "the first quarter report".
 _ORDINAL = re.compile(
-    rf"\bthe\s+(?P<ord>{_ORD})\b|\b(?P<ord2>{_ORD})\s+{_NOUN}\b|(?:number|#|no\.)\s*(?P<num>\d{{1,2}})\b",
+    rf"\b(?:the\s+)?(?P<ord>{_ORD})\s+{_NOUN}\b"
+    rf"|\bthe\s+(?P<ord2>{_ORD})\b(?=\s*(?:[?.!,;:]|$|please\b|say|is|was|about))"
+    r"|(?:number|#|no\.)\s*(?P<num>\d{1,2})\b",
     re.IGNORECASE,
 )
 _FROM = re.compile(

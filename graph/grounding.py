@@ -53,6 +53,8 @@ SENDER_NAME = re.compile(r"\bfrom\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
 # Words that start a sentence after "from" without being a sender's name.
 NOT_NAMES = frozenset(
     {"The", "This", "That", "These", "Those", "Your", "You", "Our", "An", "A", "It", "Their"}
+    | {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    | {"Today", "Tomorrow", "Yesterday", "Last", "Next"}
 )
 
 

@@ -84,7 +84,16 @@ def test_a_grounded_draft_passes() -> None:
         ("Payment is due Dec 3.", "states the date 12-03"),
         ("There is a note from Mallory Fox.", "names sender 'Mallory Fox'"),
     ],
-    ids=["message-id", "address", "subject", "amount", "ticket", "ticket-same-prefix", "date", "sender"],
+    ids=[
+        "message-id",
+        "address",
+        "subject",
+        "amount",
+        "ticket",
+        "ticket-same-prefix",
+        "date",
+        "sender",
+    ],
 )
 def test_each_invented_claim_is_caught(claim: str, problem: str) -> None:
     report = verify_answer(f"{GROUNDED} {claim}", EVIDENCE)
@@ -95,8 +104,7 @@ def test_each_invented_claim_is_caught(claim: str, problem: str) -> None:
 
 def test_every_problem_of_a_draft_is_reported() -> None:
     draft = (
-        'Mallory Fox <mallory@evil.example> sent "Q4 board pack" for $98,765.43 '
-        "[msg:nope@nowhere]."
+        'Mallory Fox <mallory@evil.example> sent "Q4 board pack" for $98,765.43 [msg:nope@nowhere].'
     )
     problems = verify_answer(draft, EVIDENCE).problems
     assert len(problems) == 4

@@ -334,9 +334,7 @@ async def test_select_tools_drops_repeats_of_executed_and_decided_calls(
         ],
     }
     update = await select_tools(state, runtime)
-    assert [(c["name"], c["args"]) for c in update["proposed_calls"]] == [
-        ("search_emails", search)
-    ]
+    assert [(c["name"], c["args"]) for c in update["proposed_calls"]] == [("search_emails", search)]
     assert update["steps"] == 2
 
 
@@ -364,9 +362,7 @@ DRAFT_REQUEST = "draft a reply to the one from Bob saying ok"
 async def _run_until_approval(context: Context) -> tuple[Any, RunnableConfig]:
     graph = build_graph(checkpointer=InMemorySaver())
     config: RunnableConfig = {"configurable": {"thread_id": "approval"}}
-    await graph.ainvoke(
-        {"messages": [HumanMessage(DRAFT_REQUEST)]}, config=config, context=context
-    )
+    await graph.ainvoke({"messages": [HumanMessage(DRAFT_REQUEST)]}, config=config, context=context)
     return graph, config
 
 

@@ -98,7 +98,7 @@ async def test_named_lines_answer_only_their_node(tmp_path: Path) -> None:
     classified = await chat.with_structured_output(TriageOutput).ainvoke(
         PROMPT, config=at("classify")
     )
-    assert classified == TriageOutput(**triage)
+    assert classified == TriageOutput.model_validate(triage)
     for node in ("answer", "select_tools", "classify"):
         with pytest.raises(ReplayExhausted):
             await chat.ainvoke(PROMPT, config=at(node))

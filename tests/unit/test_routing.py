@@ -44,7 +44,8 @@ def test_after_classify_rejects_an_unknown_mode(state: Any) -> None:
 
 
 def test_after_select_tools_goes_to_approval_when_calls_are_proposed() -> None:
-    assert after_select_tools({"proposed_calls": [CALL]}) == "request_approval"  # type: ignore[typeddict-item]
+    state: Any = {"proposed_calls": [CALL]}
+    assert after_select_tools(state) == "request_approval"
 
 
 @pytest.mark.parametrize("state", [{"proposed_calls": []}, {}])
