@@ -19,6 +19,10 @@ from tools.mail.model import Email
 from tools.mail.sources import parse_source_spec
 
 
+FULL_TEXT_LIMIT = 20_000
+"""Characters of a body kept in evidence; the rest is named, not silently dropped."""
+
+
 class ToolResult(TypedDict):
     """What a native tool returns: text for the answer step plus the messages it is about."""
 
@@ -46,7 +50,7 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
         "sender": email.sender,
         "subject": email.subject,
         "date": email.date,
-        "text": email.body if full else email.preview(),
+        "text": _full_text(email.body) if full else email.preview(),
     }
     if email.error:
         ref["text"] = f"[UNREADABLE MESSAGE: {email.error}]"
@@ -65,6 +69,13 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
                 f"{a.filename} ({a.content_type}, {a.size} bytes)" for a in email.attachments
             ]
     return ref
+
+
+def _full_text(body: str) -> str:
+    if len(body) <= FULL_TEXT_LIMIT:
+        return body
+    cut = len(body) - FULL_TEXT_LIMIT
+    return body[:FULL_TEXT_LIMIT] + f"\n[… {cut} more characters of this message not included]"
 
 
 def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:

@@ -83,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other commands do.
+        sys.stderr.close()
+        return 0
 
 
 async def _dispatch(args: argparse.Namespace) -> int:

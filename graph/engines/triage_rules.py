@@ -453,7 +453,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     _text("feature_request", r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|keyboard shortcuts?|integration with|support for|bulk (add|edit|delete|remove|update|actions?))\b", 2.0, 1.5, "asks for a capability"),
     # --- meeting_request
     _text("meeting_request", r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|coffee|get together|workshop|kick-?off|video call|google meet)\b", 2.0, 1.0, "talks about meeting"),
-    _text("meeting_request", r"\b(are you (free|available)|(is|are) (also )?free|do you have time|(\d+|half an hour|an hour) ?(min|mins|minutes)? with you|time with you|would .{0,30}work for you|does .{0,30}work for you|works? for you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|schedule|set up|find)|can we (meet|talk|hop on|set up|schedule)|set up (a|an) (call|meeting|time)|if (that|this|it|the time|monday|tuesday|wednesday|thursday|friday|\w+day) (does ?n[o']?t|wo ?n[o']?t) work|happy to (meet|jump on)|free for a (call|chat)|meeting request)\b", 3.0, 3.0, "asks for a time to meet"),
+    _text("meeting_request", r"\b(are you (free|available)|(is|are) (also )?free|do you have time|(\d+|half an hour|an hour) ?(min|mins|minutes)? with you|time with you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|schedule|set up|find)|can we (meet|talk|hop on|set up|schedule)|set up (a|an) (call|meeting|time)|if (that|this|it|the time|monday|tuesday|wednesday|thursday|friday|\w+day) (does ?n[o']?t|wo ?n[o']?t) work|happy to (meet|jump on)|free for a (call|chat)|meeting request)\b", 3.0, 3.0, "asks for a time to meet"),
     _text("meeting_request", r"^\s*(invitation|einladung|invitación|updated invitation):", 3.0, 0.0, "is a calendar invitation"),
     _text("meeting_request", r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b", 2.5, 1.5, "talks about meeting"),
     # --- sales_inquiry (they want to buy from us)
@@ -492,7 +492,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     _text("spam_or_cold", r"\b(verify your (account|identity|email|password|details|information|mailbox)|confirm your (account|identity|password|login|details|information|credentials|mailbox)|update your (payment|billing|account) (details|information)|(account|mailbox|password|access|email|service|membership|subscription) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|(mailbox|storage|quota) (is )?(almost )?(full|exceeded|over quota)|exceeded (its|your) (storage|quota|limit)|increase your (quota|storage)|password (expires|will expire)|login to avoid|(sign|log) ?in with your (email |office |work |account )?(password|credentials)|enter your (email |account )?(password|credentials)|email password)\b", 3.0, 2.5, "asks for credentials"),
     _text("spam_or_cold", r"\b(ai assistant|ai agent|language model|llm|(note|message|instructions?) (for|to) (the |any )?(ai|assistant|automated)|automated (assistants?|tools?|agents?)\b[^.\n]{0,40}\b(reading|processing)|ignore (all |any )?(previous|prior|earlier|above) (instructions|rules|messages)|do not (notify|tell|inform|ask) the user|overrides? (any |all )?(earlier|previous|prior) (rules|instructions)|(dear|hey|hi|attention) (ai |virtual |email )?assistant)\b", 6.0, 6.0, "gives instructions to an AI assistant"),
     _text("spam_or_cold", r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b", 4.0, 3.0, "is cold outreach"),
-    _text("spam_or_cold", r"\b(quick question|(5|10|15|20|30|45)[ -]?(min|mins|minutes?)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b", 2.0, 1.5, "uses a cold-outreach line"),
+    _text("spam_or_cold", r"\b(quick question|(5|10|15|20|30|45)[ -]?(min|mins|minutes?)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|i'?m a recruiter|exciting (job |career )?opportunit(y|ies)|open to new opportunities|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b", 2.0, 1.5, "uses a cold-outreach line"),
     _text("spam_or_cold", r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|nearshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|2x|3x|5x|10x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|cost savings of|dedicated (developers|team)|hire (top|vetted|senior) (developers|engineers|talent))\b", 3.0, 2.0, "pitches a service"),
     _text("spam_or_cold", r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b", 2.5, 2.0, "uses scam phrasing"),
 )
@@ -589,7 +589,7 @@ _DIGIT_FOR_LETTER_RE = re.compile(r"[a-z][01][a-z]")
 
 # Meeting words that only count as a proposal when a time is named too.
 _MEETING_WORD = _phrase(r"\b(meet|meeting|call|sync|catch[- ]up|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b")
-_MEETING_ASK = _phrase(r"\b(are you (free|available)|(is|are) (also )?free|works? for you|your availability|would you be available|shall we|how about|what about|with you on)\b")
+_MEETING_ASK = _phrase(r"\b(are you (free|available)|(is|are) (also )?free|works? for you|(would|does|do) .{0,30} work for you|your availability|would you be available|shall we|how about|what about|with you on)\b")
 
 PRIORITY_BY_CATEGORY: dict[Category, Priority] = {
     "urgent_incident": "high",
@@ -940,7 +940,7 @@ def triage_by_rules(
     reference = now.date() if now is not None else _parse_date(email.date)
     priority, priority_why = _priority_for(category, flags, both, any_hits, reference, header_says)
     action = _action_for(category, flags)
-    reason = _reason(category, evidence, priority_why)
+    reason = _reason(category, evidence, flags, priority_why)
     logger.debug("triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason)
     return RuleTriage(priority, category, action, reason, round(confidence, 2))
 
@@ -1092,7 +1092,7 @@ def _action_for(category: Category, flags: set[str]) -> Action:
     return ACTION_BY_CATEGORY[category]
 
 
-def _reason(category: Category, evidence: list[_Evidence], priority_why: str) -> str:
+def _reason(category: Category, evidence: list[_Evidence], flags: set[str], priority_why: str) -> str:
     """One line: the strongest signals for the chosen category, then why the priority moved."""
     mine = sorted((e for e in evidence if e.category == category), key=lambda e: -e.weight)
     says: list[str] = []
@@ -1103,6 +1103,8 @@ def _reason(category: Category, evidence: list[_Evidence], priority_why: str) ->
             break
     if says:
         reason = f"{' and '.join(says)}: {CATEGORY_LABEL[category]}"
+    elif "request" in flags:
+        reason = "no category fits strongly; it asks you something directly"
     else:
         reason = "no strong signal for any category"
     if priority_why:
