@@ -182,8 +182,10 @@ async def _measure(n: int, workdir: Path, chat_turns: int, trace: bool) -> dict[
         r["new_read_count"] = result.read_count
         r["new_count"] = len(result.new)
         started = time.perf_counter()
-        state = await _triage_run(graph, context)
+        timer = NodeTimer()
+        state = await _triage_run(graph, context, timer)
         r["incremental_triage_s"] = time.perf_counter() - started
+        r["incremental_nodes"] = {k: sum(v) * 1000 for k, v in timer.seconds.items()}
         r["incremental_triaged"] = len(state.get("triage") or [])
         settle(mailbox)
 
@@ -307,7 +309,9 @@ def _markdown(r: dict[str, Any]) -> str:
                 _percent(r["new_refetch_s"] / r["fetch_s"]),
                 r["new_read_count"],
                 f"{r['new_count']} new message; its triage run then took "
-                f"{r['incremental_triage_s'] * 1000:.0f} ms ({r['incremental_triaged']} triaged)",
+                f"{r['incremental_triage_s'] * 1000:.0f} ms ({r['incremental_triaged']} triaged; "
+                + ", ".join(f"`{k}` {v:.0f} ms" for k, v in r["incremental_nodes"].items())
+                + ")",
             ],
         ],
     )

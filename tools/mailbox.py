@@ -18,7 +18,6 @@ from memory.db import AppDatabase, TriageRecord
 from tools.mail.model import Email
 from tools.mail.sources import parse_source_spec
 
-
 FULL_TEXT_LIMIT = 20_000
 """Characters of a body kept in evidence; the rest is named, not silently dropped."""
 

@@ -378,14 +378,52 @@ def _combo(flags: str, category: Category, weight: float, says: str, unless: str
 
 # Headers are the most reliable signal: bulk mail and robots announce themselves.
 HEADER_RULES: tuple[HeaderRule, ...] = (
-    HeaderRule("list-unsubscribe", re.compile(r"\S"), "newsletter", 3.0, "List-Unsubscribe header", "bulk"),
+    HeaderRule(
+        "list-unsubscribe", re.compile(r"\S"), "newsletter", 3.0, "List-Unsubscribe header", "bulk"
+    ),
     HeaderRule("list-id", re.compile(r"\S"), "newsletter", 2.0, "List-Id header", "bulk"),
-    HeaderRule("precedence", re.compile(r"\b(bulk|list|junk)\b"), "newsletter", 2.0, "bulk precedence", "bulk"),
-    HeaderRule("auto-submitted", re.compile(r"auto-(generated|replied|notified)"), "notification", 3.0, "Auto-Submitted header", "automated"),
-    HeaderRule("x-mailer", re.compile(r"mailchimp|sendgrid|campaign|hubspot|sendinblue|brevo|mailerlite|klaviyo|substack|mailjet|constant ?contact"), "newsletter", 1.5, "bulk-mail X-Mailer", "bulk"),
-    HeaderRule("x-mailer", re.compile(r"lemlist|outreach\.io|mailshake|reply\.io|apollo|woodpecker|salesloft|instantly|smartlead"), "spam_or_cold", 2.5, "cold-outreach X-Mailer", "outreach_tool"),
-    HeaderRule("x-priority", re.compile(r"^\s*[12]\b"), None, 0.0, "X-Priority high", "high_importance"),
-    HeaderRule("importance", re.compile(r"^\s*high"), None, 0.0, "Importance: high", "high_importance"),
+    HeaderRule(
+        "precedence",
+        re.compile(r"\b(bulk|list|junk)\b"),
+        "newsletter",
+        2.0,
+        "bulk precedence",
+        "bulk",
+    ),
+    HeaderRule(
+        "auto-submitted",
+        re.compile(r"auto-(generated|replied|notified)"),
+        "notification",
+        3.0,
+        "Auto-Submitted header",
+        "automated",
+    ),
+    HeaderRule(
+        "x-mailer",
+        re.compile(
+            r"mailchimp|sendgrid|campaign|hubspot|sendinblue|brevo|mailerlite|klaviyo|substack|mailjet|constant ?contact"
+        ),
+        "newsletter",
+        1.5,
+        "bulk-mail X-Mailer",
+        "bulk",
+    ),
+    HeaderRule(
+        "x-mailer",
+        re.compile(
+            r"lemlist|outreach\.io|mailshake|reply\.io|apollo|woodpecker|salesloft|instantly|smartlead"
+        ),
+        "spam_or_cold",
+        2.5,
+        "cold-outreach X-Mailer",
+        "outreach_tool",
+    ),
+    HeaderRule(
+        "x-priority", re.compile(r"^\s*[12]\b"), None, 0.0, "X-Priority high", "high_importance"
+    ),
+    HeaderRule(
+        "importance", re.compile(r"^\s*high"), None, 0.0, "Importance: high", "high_importance"
+    ),
 )
 
 # Sender addresses: robots, billing departments, mass mailers. Domains are matched by their
@@ -402,155 +440,614 @@ _FREEMAIL_NAMES = (
 )
 SENDER_RULES: tuple[SenderRule, ...] = (
     SenderRule(
-        re.compile(r"(^|[._+-])(no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|mailer-daemon|postmaster|bounces?|root|cron|daemon|jenkins|ci|builds?|monitoring|alertmanager|nagios|zabbix|grafana)([._+-][^@]*)?@"),
+        re.compile(
+            r"(^|[._+-])(no-?reply|do-?not-?reply|donotreply|notifications?|notify|alerts?|mailer-daemon|postmaster|bounces?|root|cron|daemon|jenkins|ci|builds?|monitoring|alertmanager|nagios|zabbix|grafana)([._+-][^@]*)?@"
+        ),
         "notification",
         2.0,
         "automated sender address",
         "automated",
     ),
-    SenderRule(re.compile(rf"@([\w-]+\.)*({_TOOL_NAMES})\.[a-z.]+$"), "notification", 3.0, "sent by a developer tool", "tool"),
     SenderRule(
-        re.compile(r"^(billing|invoices?|invoicing|accounts?|accounting|accounts-?(payable|receivable)|payments?|finance|ar|receivables|collections|credit-?control|receipts?)([._+-][^@]*)?@"),
+        re.compile(rf"@([\w-]+\.)*({_TOOL_NAMES})\.[a-z.]+$"),
+        "notification",
+        3.0,
+        "sent by a developer tool",
+        "tool",
+    ),
+    SenderRule(
+        re.compile(
+            r"^(billing|invoices?|invoicing|accounts?|accounting|accounts-?(payable|receivable)|payments?|finance|ar|receivables|collections|credit-?control|receipts?)([._+-][^@]*)?@"
+        ),
         "billing",
         1.5,
         "billing sender address",
         "billing_sender",
     ),
     SenderRule(
-        re.compile(r"^(newsletters?|news|digest|marketing|updates|weekly|editor|editorial|hello|info|community|events|promo(tions)?|offers|deals)([._+-][^@]*)?@"),
+        re.compile(
+            r"^(newsletters?|news|digest|marketing|updates|weekly|editor|editorial|hello|info|community|events|promo(tions)?|offers|deals)([._+-][^@]*)?@"
+        ),
         "newsletter",
         1.0,
         "mass-mail sender address",
         "mass_sender",
     ),
-    SenderRule(re.compile(r"^(orders?|shipping|delivery|tracking|shop|store)([._+-][^@]*)?@"), "notification", 1.0, "shop sender address", "shop_sender"),
-    SenderRule(re.compile(rf"@({_FREEMAIL_NAMES})\.[a-z.]+$"), None, 0.0, "free-mail sender", "freemail"),
+    SenderRule(
+        re.compile(r"^(orders?|shipping|delivery|tracking|shop|store)([._+-][^@]*)?@"),
+        "notification",
+        1.0,
+        "shop sender address",
+        "shop_sender",
+    ),
+    SenderRule(
+        re.compile(rf"@({_FREEMAIL_NAMES})\.[a-z.]+$"), None, 0.0, "free-mail sender", "freemail"
+    ),
 )
 
 # Phrases in the subject (weighted more) and the visible body.
 TEXT_RULES: tuple[TextRule, ...] = (
     # --- urgent_incident: production down, outage, security incident
-    _text("urgent_incident", r"\b(production|prod|site|website|app|api|service|servers?|checkout|login|database|db|primary|platform|system|everything|cluster|payments?)\b[^.\n]{0,30}\b((is|are|went|goes|seems|looks|has gone|completely|totally)\s+(down|offline|unreachable|unavailable|not loading)|unreachable|unavailable|offline)\b", 5.0, 3.0, "says production is down"),
-    _text("urgent_incident", r"\b((failing|down|broken|unavailable|erroring) for (all|every|most) (users|customers|merchants|clients)|(nobody|no one|no customer) can (log ?in|check ?out|pay|access|sign ?in|use)|(all|every) (writes|reads|requests|payments|orders|logins|checkouts|transactions|api calls|deploys)\b[^.\n]{0,15}\b(fail|failing|failed|erroring|timing out|time out))\b", 4.0, 2.5, "says everyone is affected"),
-    _text("urgent_incident", r"\b(outages?|downtime|down for (everyone|all)|major incident|service disruption|partial outage)\b", 4.0, 2.0, "reports an outage"),
-    _text("urgent_incident", r"\b(returning|throwing|serving|getting|all)\s+(http\s+)?5\d\d(s| errors?)?\b|\b5\d\d errors?\b|\b5\d\ds\b|\b5xx\b", 3.5, 1.5, "reports server errors"),
-    _text("urgent_incident", r"\b(sev[ -]?[01]|severity[ -]?1|p0|p1 incident|incident)\b", 3.0, 1.5, "declares an incident"),
-    _text("urgent_incident", r"\b(security (incident|breach)|data (breach|leak)|breach|compromised|ransomware|unauthori[sz]ed access|leaked (credentials|keys|secrets|api keys?|tokens?)|ddos|intrusion|exfiltrat\w+)\b", 4.0, 2.0, "reports a security incident"),
-    _text("urgent_incident", r"\b(all|every|no|none of the|nobody|most)\s+(users?|customers?|one|merchants?)\b[^.\n]{0,40}\b(can(no|')?t|unable|affected|able to|locked out|failing)\b", 3.0, 2.0, "says all customers are affected"),
-    _text("urgent_incident", r"\b(on fire|emergency|critical alert|firing|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b", 2.0, 1.0, "sounds an emergency"),
-    _text("urgent_incident", r"\b(störung|ausfall|panne|caída|incidente|hors service|en panne)\b", 3.5, 2.0, "reports an outage"),
+    _text(
+        "urgent_incident",
+        r"\b(production|prod|site|website|app|api|service|servers?|checkout|login|database|db|primary|platform|system|everything|cluster|payments?)\b[^.\n]{0,30}\b((is|are|went|goes|seems|looks|has gone|completely|totally)\s+(down|offline|unreachable|unavailable|not loading)|unreachable|unavailable|offline)\b",
+        5.0,
+        3.0,
+        "says production is down",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b((failing|down|broken|unavailable|erroring) for (all|every|most) (users|customers|merchants|clients)|(nobody|no one|no customer) can (log ?in|check ?out|pay|access|sign ?in|use)|(all|every) (writes|reads|requests|payments|orders|logins|checkouts|transactions|api calls|deploys)\b[^.\n]{0,15}\b(fail|failing|failed|erroring|timing out|time out))\b",
+        4.0,
+        2.5,
+        "says everyone is affected",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(outages?|downtime|down for (everyone|all)|major incident|service disruption|partial outage)\b",
+        4.0,
+        2.0,
+        "reports an outage",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(returning|throwing|serving|getting|all)\s+(http\s+)?5\d\d(s| errors?)?\b|\b5\d\d errors?\b|\b5\d\ds\b|\b5xx\b",
+        3.5,
+        1.5,
+        "reports server errors",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(sev[ -]?[01]|severity[ -]?1|p0|p1 incident|incident)\b",
+        3.0,
+        1.5,
+        "declares an incident",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(security (incident|breach)|data (breach|leak)|breach|compromised|ransomware|unauthori[sz]ed access|leaked (credentials|keys|secrets|api keys?|tokens?)|ddos|intrusion|exfiltrat\w+)\b",
+        4.0,
+        2.0,
+        "reports a security incident",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(all|every|no|none of the|nobody|most)\s+(users?|customers?|one|merchants?)\b[^.\n]{0,40}\b(can(no|')?t|unable|affected|able to|locked out|failing)\b",
+        3.0,
+        2.0,
+        "says all customers are affected",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(on fire|emergency|critical alert|firing|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b",
+        2.0,
+        1.0,
+        "sounds an emergency",
+    ),
+    _text(
+        "urgent_incident",
+        r"\b(störung|ausfall|panne|caída|incidente|hors service|en panne)\b",
+        3.5,
+        2.0,
+        "reports an outage",
+    ),
     # --- bug_report
     _text("bug_report", r"\b(bugs?|defect|glitch|regression)\b", 3.0, 1.5, "reports a bug"),
-    _text("bug_report", r"\b(error|errors|exception|crash(es|ed|ing)?|stack ?trace|traceback|segfault|typeerror|nullpointer\w*|err_\w+|undefined is not)\b", 2.0, 1.0, "mentions an error"),
-    _text("bug_report", r"\b(does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|wo ?n[o']?t|can ?n?[o']?t|cannot|unable to|no longer|stopped|not)\s+(work(ing|s)?|load(ing|s)?|sav(e|ing)|open(ing)?|show(ing)?|display(ing)?|sync(ing)?|respond(ing)?|log ?in|sign ?in|login|upload(ing)?|download(ing)?|connect(ing)?|print(ing)?|validat(e|ing)|import(ing)?|export(ing)?)\b", 2.5, 1.5, "says something does not work"),
-    _text("bug_report", r"\b(broken|breaks|fails?|failing|failed|wrong|incorrect|blank (page|screen)|freez(es|ing)|hangs|misaligned|locked out|(login|redirect|infinite|reload|crash) loop|drops? (rows|data|events|records)|off by|shows? (the )?(wrong|incorrect))\b", 1.5, 1.0, "describes broken behaviour"),
-    _text("bug_report", r"\b(steps to reproduce|to reproduce|repro steps|expected (behaviou?r|result)|actual (behaviou?r|result)|reproducible|browser version|app version|workaround)\b", 3.0, 2.5, "gives reproduction steps"),
-    _text("bug_report", r"\b(since|after) (your |the |our |we |you )?(\d+\.\d+(\.\d+)?|last|latest|new|recent|yesterday'?s|today'?s|this morning'?s)\b[^.\n]{0,20}\b(release|update|version|deploy|upgrade|rollout)", 2.0, 2.0, "says it broke after a release"),
-    _text("bug_report", r"\b(fehler|funktioniert nicht|erreur|ne fonctionne pas|no funciona)\b", 2.5, 1.5, "reports a bug"),
+    _text(
+        "bug_report",
+        r"\b(error|errors|exception|crash(es|ed|ing)?|stack ?trace|traceback|segfault|typeerror|nullpointer\w*|err_\w+|undefined is not)\b",
+        2.0,
+        1.0,
+        "mentions an error",
+    ),
+    _text(
+        "bug_report",
+        r"\b(does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|wo ?n[o']?t|can ?n?[o']?t|cannot|unable to|no longer|stopped|not)\s+(work(ing|s)?|load(ing|s)?|sav(e|ing)|open(ing)?|show(ing)?|display(ing)?|sync(ing)?|respond(ing)?|log ?in|sign ?in|login|upload(ing)?|download(ing)?|connect(ing)?|print(ing)?|validat(e|ing)|import(ing)?|export(ing)?)\b",
+        2.5,
+        1.5,
+        "says something does not work",
+    ),
+    _text(
+        "bug_report",
+        r"\b(broken|breaks|fails?|failing|failed|wrong|incorrect|blank (page|screen)|freez(es|ing)|hangs|misaligned|locked out|(login|redirect|infinite|reload|crash) loop|drops? (rows|data|events|records)|off by|shows? (the )?(wrong|incorrect))\b",
+        1.5,
+        1.0,
+        "describes broken behaviour",
+    ),
+    _text(
+        "bug_report",
+        r"\b(steps to reproduce|to reproduce|repro steps|expected (behaviou?r|result)|actual (behaviou?r|result)|reproducible|browser version|app version|workaround)\b",
+        3.0,
+        2.5,
+        "gives reproduction steps",
+    ),
+    _text(
+        "bug_report",
+        r"\b(since|after) (your |the |our |we |you )?(\d+\.\d+(\.\d+)?|last|latest|new|recent|yesterday'?s|today'?s|this morning'?s)\b[^.\n]{0,20}\b(release|update|version|deploy|upgrade|rollout)",
+        2.0,
+        2.0,
+        "says it broke after a release",
+    ),
+    _text(
+        "bug_report",
+        r"\b(fehler|funktioniert nicht|erreur|ne fonctionne pas|no funciona)\b",
+        2.5,
+        1.5,
+        "reports a bug",
+    ),
     # --- feature_request
-    _text("feature_request", r"\b(feature requests?|feature idea|feature suggestion|enhancement|wish ?list|suggestion|funktionswunsch|verbesserungsvorschlag|demande de fonctionnalité|nouvelle fonctionnalité|solicitud de función|nueva función)\b", 4.0, 2.5, "asks for a feature"),
-    _text("feature_request", r"\b(would (it )?be (great|nice|useful|helpful|awesome|possible)|it would (help|be great)|would love (to see|it if)|could you (add|support|consider)|can you add|please (add|consider adding)|any plans? (to|for)|on your roadmap|is there a way to|we'?d (like|love) (to be able|the ability)|(wäre|waere) (es )?(schön|toll|super|hilfreich|praktisch|möglich)|wir wünschen uns|serait-il possible|ce serait (très |vraiment )?(utile|pratique|bien)|pourriez-vous ajouter|sería (posible|útil|genial)|podrían (añadir|agregar|incluir))\b", 2.5, 2.5, "asks for a feature"),
-    _text("feature_request", r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|keyboard shortcuts?|integration with|support for|bulk (add|edit|delete|remove|update|actions?))\b", 2.0, 1.5, "asks for a capability"),
+    _text(
+        "feature_request",
+        r"\b(feature requests?|feature idea|feature suggestion|enhancement|wish ?list|suggestion|funktionswunsch|verbesserungsvorschlag|demande de fonctionnalité|nouvelle fonctionnalité|solicitud de función|nueva función)\b",
+        4.0,
+        2.5,
+        "asks for a feature",
+    ),
+    _text(
+        "feature_request",
+        r"\b(would (it )?be (great|nice|useful|helpful|awesome|possible)|it would (help|be great)|would love (to see|it if)|could you (add|support|consider)|can you add|please (add|consider adding)|any plans? (to|for)|on your roadmap|is there a way to|we'?d (like|love) (to be able|the ability)|(wäre|waere) (es )?(schön|toll|super|hilfreich|praktisch|möglich)|wir wünschen uns|serait-il possible|ce serait (très |vraiment )?(utile|pratique|bien)|pourriez-vous ajouter|sería (posible|útil|genial)|podrían (añadir|agregar|incluir))\b",
+        2.5,
+        2.5,
+        "asks for a feature",
+    ),
+    _text(
+        "feature_request",
+        r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|keyboard shortcuts?|integration with|support for|bulk (add|edit|delete|remove|update|actions?))\b",
+        2.0,
+        1.5,
+        "asks for a capability",
+    ),
     # --- meeting_request
-    _text("meeting_request", r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|coffee|get together|workshop|kick-?off|video call|google meet)\b", 2.0, 1.0, "talks about meeting"),
-    _text("meeting_request", r"\b(are you (free|available)|(is|are) (also )?free|do you have time|(\d+|half an hour|an hour) ?(min|mins|minutes)? with you|time with you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|schedule|set up|find)|can we (meet|talk|hop on|set up|schedule)|set up (a|an) (call|meeting|time)|if (that|this|it|the time|monday|tuesday|wednesday|thursday|friday|\w+day) (does ?n[o']?t|wo ?n[o']?t) work|happy to (meet|jump on)|free for a (call|chat)|meeting request)\b", 3.0, 3.0, "asks for a time to meet"),
-    _text("meeting_request", r"^\s*(invitation|einladung|invitación|updated invitation):", 3.0, 0.0, "is a calendar invitation"),
-    _text("meeting_request", r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b", 2.5, 1.5, "talks about meeting"),
+    _text(
+        "meeting_request",
+        r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|coffee|get together|workshop|kick-?off|video call|google meet)\b",
+        2.0,
+        1.0,
+        "talks about meeting",
+    ),
+    _text(
+        "meeting_request",
+        r"\b(are you (free|available)|(is|are) (also )?free|do you have time|(\d+|half an hour|an hour) ?(min|mins|minutes)? with you|time with you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|schedule|set up|find)|can we (meet|talk|hop on|set up|schedule)|set up (a|an) (call|meeting|time)|if (that|this|it|the time|monday|tuesday|wednesday|thursday|friday|\w+day) (does ?n[o']?t|wo ?n[o']?t) work|happy to (meet|jump on)|free for a (call|chat)|meeting request)\b",
+        3.0,
+        3.0,
+        "asks for a time to meet",
+    ),
+    _text(
+        "meeting_request",
+        r"^\s*(invitation|einladung|invitación|updated invitation):",
+        3.0,
+        0.0,
+        "is a calendar invitation",
+    ),
+    _text(
+        "meeting_request",
+        r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b",
+        2.5,
+        1.5,
+        "talks about meeting",
+    ),
     # --- sales_inquiry (they want to buy from us)
-    _text("sales_inquiry", r"\b(your pricing|pricing (for|of|plans?|page|information|details)|price (list|quote)|(send|share|get|need|request(ing)?|provide) (us |me )?(a |an )?(quote|quotation|pricing|proposal|price)|quote (for|request)|request for (a )?(quote|quotation|proposal|pricing)|rfq|rfp|how much (does|would|is|will|do)|what (does|would) it cost|cost (for|of) \d+)\b", 3.5, 2.5, "asks about pricing"),
-    _text("sales_inquiry", r"\b(interested in (buying|purchasing|your|using|a license|licen[cs]ing|upgrading)|looking (to buy|to purchase|for a (tool|solution|vendor|platform) (to|that))|we('re| are) evaluating|evaluate your|considering your|(request|schedule|arrange|book|get|see|like|love|want) (a |an )?(product )?demo|demo (request|of your)|trial (for|of) (our|your)|pilot (for|with) (our|your))\b", 3.5, 3.0, "wants to buy or see a demo"),
-    _text("sales_inquiry", r"\b((more|additional|extra|buy|add|purchase) (\d+ )?(seats|licen[cs]es)|(seats|licen[cs]es) for|team of \d+|for (our )?\d+ (users|people|employees|agents|staff)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b", 2.5, 2.0, "talks about buying seats or plans"),
-    _text("sales_inquiry", r"\b(angebot|preise|kaufen|devis|tarifs?|cotización|precios)\b|見積|価格|購入|ライセンス|报价|价格|購買", 2.5, 2.0, "asks about pricing"),
+    _text(
+        "sales_inquiry",
+        r"\b(your pricing|pricing (for|of|plans?|page|information|details)|price (list|quote)|(send|share|get|need|request(ing)?|provide) (us |me )?(a |an )?(quote|quotation|pricing|proposal|price)|quote (for|request)|request for (a )?(quote|quotation|proposal|pricing)|rfq|rfp|how much (does|would|is|will|do)|what (does|would) it cost|cost (for|of) \d+)\b",
+        3.5,
+        2.5,
+        "asks about pricing",
+    ),
+    _text(
+        "sales_inquiry",
+        r"\b(interested in (buying|purchasing|your|using|a license|licen[cs]ing|upgrading)|looking (to buy|to purchase|for a (tool|solution|vendor|platform) (to|that))|we('re| are) evaluating|evaluate your|considering your|(request|schedule|arrange|book|get|see|like|love|want) (a |an )?(product )?demo|demo (request|of your)|trial (for|of) (our|your)|pilot (for|with) (our|your))\b",
+        3.5,
+        3.0,
+        "wants to buy or see a demo",
+    ),
+    _text(
+        "sales_inquiry",
+        r"\b((more|additional|extra|buy|add|purchase) (\d+ )?(seats|licen[cs]es)|(seats|licen[cs]es) for|team of \d+|for (our )?\d+ (users|people|employees|agents|staff)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b",
+        2.5,
+        2.0,
+        "talks about buying seats or plans",
+    ),
+    _text(
+        "sales_inquiry",
+        r"\b(angebot|preise|kaufen|devis|tarifs?|cotización|precios)\b|見積|価格|購入|ライセンス|报价|价格|購買",
+        2.5,
+        2.0,
+        "asks about pricing",
+    ),
     # --- billing
-    _text("billing", r"\b(invoices?|receipts?|billing|your bill|statement of account|amount due|balance due|payment (due|reminder|received|confirmation|failed|declined|method)|remittance|credit note|pro-?forma|vat|tax invoice|refund(ed)?|charged|subscription (renewal|renewed|will renew|payment)|renewal notice|card (was )?declined)\b", 4.0, 2.0, "is about an invoice or payment"),
-    _text("billing", r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|dunning|collections?)\b", 4.0, 2.5, "says a payment is overdue"),
-    _text("billing", r"\b(rechnung|zahlung|mahnung|zahlungserinnerung|facture|paiement|relance|impayée?|factura|pago|factuur|betaling|fattura|pagamento)\b|請求書", 4.0, 2.0, "is about an invoice or payment"),
+    _text(
+        "billing",
+        r"\b(invoices?|receipts?|billing|your bill|statement of account|amount due|balance due|payment (due|reminder|received|confirmation|failed|declined|method)|remittance|credit note|pro-?forma|vat|tax invoice|refund(ed)?|charged|subscription (renewal|renewed|will renew|payment)|renewal notice|card (was )?declined)\b",
+        4.0,
+        2.0,
+        "is about an invoice or payment",
+    ),
+    _text(
+        "billing",
+        r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|dunning|collections?)\b",
+        4.0,
+        2.5,
+        "says a payment is overdue",
+    ),
+    _text(
+        "billing",
+        r"\b(rechnung|zahlung|mahnung|zahlungserinnerung|facture|paiement|relance|impayée?|factura|pago|factuur|betaling|fattura|pagamento)\b|請求書",
+        4.0,
+        2.0,
+        "is about an invoice or payment",
+    ),
     _text("billing", r"\$\s?\d|€|£|\b(usd|eur|gbp|chf)\b", 0.5, 0.5, "names an amount"),
     # --- newsletter
-    _text("newsletter", r"\b(newsletter|digest|weekly|monthly|this week in|roundup|round-up|issue #?\d+|edition|bulletin|top stories|what'?s new (in|at)|release notes)\b", 3.0, 1.0, "reads like a newsletter"),
-    _text("newsletter", r"\b(unsubscribe|view (this email |it )?in (your |a )?browser|manage (your )?(email )?preferences|you('re| are) receiving this (email )?because|update your preferences|opt[- ]out|abbestellen|se désabonner|darse de baja)\b", 0.0, 2.5, "has an unsubscribe footer"),
-    _text("newsletter", r"% off\b|\b(sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b", 2.0, 1.0, "is a promotion"),
+    _text(
+        "newsletter",
+        r"\b(newsletter|digest|weekly|monthly|this week in|roundup|round-up|issue #?\d+|edition|bulletin|top stories|what'?s new (in|at)|release notes)\b",
+        3.0,
+        1.0,
+        "reads like a newsletter",
+    ),
+    _text(
+        "newsletter",
+        r"\b(unsubscribe|view (this email |it )?in (your |a )?browser|manage (your )?(email )?preferences|you('re| are) receiving this (email )?because|update your preferences|opt[- ]out|abbestellen|se désabonner|darse de baja)\b",
+        0.0,
+        2.5,
+        "has an unsubscribe footer",
+    ),
+    _text(
+        "newsletter",
+        r"% off\b|\b(sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b",
+        2.0,
+        1.0,
+        "is a promotion",
+    ),
     # --- notification: automated tool mail
     _text("notification", r"^\s*(re:\s*)?\[[\w.-]+/[\w.-]+\]", 4.0, 0.0, "names a repository"),
-    _text("notification", r"\b(pr|pull request|merge request|mr|issue)\s*#\d+|\(#\d+\)|\bpull request\b|\bmerge request\b", 3.0, 1.5, "is about a pull request"),
-    _text("notification", r"\b(assigned to you|assigned you|has been assigned|was assigned|mentioned you (in|on)|requested your review|review requested|requested changes|approved (your|this|the) (pull|merge) request|commented on|new comment|left a comment|replied to your comment|status changed|transitioned|was (merged|closed|reopened)|has been (merged|closed|resolved|updated|created))\b", 3.5, 2.0, "is a tool update"),
-    _text("notification", r"\b(build|pipeline|workflow|job|run|deploy(ment)?|tests?|check(s)?|ci)\s+(#?\d+\s+)?(failed|failing|passed|succeeded|successful|fixed|broken|cancell?ed|errored|is green|is red|started|finished|completed)\b|\bworkflow run\b|\bcron\b", 4.0, 2.0, "reports a build or job"),
-    _text("notification", r"\b(has shipped|have shipped|been shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|tracking (number|code|link)|your (order|package|parcel|shipment)|order (confirmation|#?\d+))\b", 3.5, 2.0, "is a shipping update"),
-    _text("notification", r"^\s*(accepted|declined|tentative|tentatively accepted|canceled|cancelled|updated invitation|invitation updated|reminder|new event|event reminder)\s*:", 4.0, 0.0, "is a calendar update"),
-    _text("notification", r"\b(new sign-?in|new login|signed in from|password (was|has been) (changed|reset)|your (verification|security|one-time|login|sign-?in|2fa|confirmation) code|sign-?in code|verification code|two-factor|security alert for your)\b", 3.0, 2.0, "is an account notice"),
-    _text("notification", r"\b(this is an automated|automatically generated|automated (message|notification|email)|do not reply to this (email|message)|please do not reply|notification settings|manage (your )?notifications|you('re| are) receiving this because (you|your)|view it on (github|gitlab)|reply to this email directly)\b", 0.0, 2.5, "says it is automated"),
-    _text("notification", r"\b(ticket|case|request)\s*#?\s*\d+\b|\bjira\b|\bshared .{1,60} with you\b", 2.0, 1.0, "names a ticket or share"),
+    _text(
+        "notification",
+        r"\b(pr|pull request|merge request|mr|issue)\s*#\d+|\(#\d+\)|\bpull request\b|\bmerge request\b",
+        3.0,
+        1.5,
+        "is about a pull request",
+    ),
+    _text(
+        "notification",
+        r"\b(assigned to you|assigned you|has been assigned|was assigned|mentioned you (in|on)|requested your review|review requested|requested changes|approved (your|this|the) (pull|merge) request|commented on|new comment|left a comment|replied to your comment|status changed|transitioned|was (merged|closed|reopened)|has been (merged|closed|resolved|updated|created))\b",
+        3.5,
+        2.0,
+        "is a tool update",
+    ),
+    _text(
+        "notification",
+        r"\b(build|pipeline|workflow|job|run|deploy(ment)?|tests?|check(s)?|ci)\s+(#?\d+\s+)?(failed|failing|passed|succeeded|successful|fixed|broken|cancell?ed|errored|is green|is red|started|finished|completed)\b|\bworkflow run\b|\bcron\b",
+        4.0,
+        2.0,
+        "reports a build or job",
+    ),
+    _text(
+        "notification",
+        r"\b(has shipped|have shipped|been shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|tracking (number|code|link)|your (order|package|parcel|shipment)|order (confirmation|#?\d+))\b",
+        3.5,
+        2.0,
+        "is a shipping update",
+    ),
+    _text(
+        "notification",
+        r"^\s*(accepted|declined|tentative|tentatively accepted|canceled|cancelled|updated invitation|invitation updated|reminder|new event|event reminder)\s*:",
+        4.0,
+        0.0,
+        "is a calendar update",
+    ),
+    _text(
+        "notification",
+        r"\b(new sign-?in|new login|signed in from|password (was|has been) (changed|reset)|your (verification|security|one-time|login|sign-?in|2fa|confirmation) code|sign-?in code|verification code|two-factor|security alert for your)\b",
+        3.0,
+        2.0,
+        "is an account notice",
+    ),
+    _text(
+        "notification",
+        r"\b(this is an automated|automatically generated|automated (message|notification|email)|do not reply to this (email|message)|please do not reply|notification settings|manage (your )?notifications|you('re| are) receiving this because (you|your)|view it on (github|gitlab)|reply to this email directly)\b",
+        0.0,
+        2.5,
+        "says it is automated",
+    ),
+    _text(
+        "notification",
+        r"\b(ticket|case|request)\s*#?\s*\d+\b|\bjira\b|\bshared .{1,60} with you\b",
+        2.0,
+        1.0,
+        "names a ticket or share",
+    ),
     # --- personal
-    _text("personal", r"\b(mom|mum|dad|mama|papa|grandma|grandpa|granny|aunt|uncle|cousin|sis|bro|honey|sweetie|darling|kids|family|wedding|birthday|bday|anniversary|baby|christening|funeral)\b", 3.0, 1.5, "mentions family"),
-    _text("personal", r"\b(dinner|lunch|brunch|bbq|barbecue|party|drinks|beers?|weekend|holiday|vacation|trip|photos|pics|hike|hiking|climbing|bouldering|gym|tent|camping|picnic|cycling|skiing|festival|cinema|pub|game night|board games?|movie|concert|housewarming|long time no see|how are you( doing)?|how have you been|miss you|love you|hugs|xoxo|xx|haha|lol)\b", 2.0, 1.0, "sounds personal"),
-    _text("personal", r"\b(geburtstag|familie|abendessen|anniversaire|famille|dîner|cumpleaños|familia|cena)\b", 2.5, 1.5, "sounds personal"),
+    _text(
+        "personal",
+        r"\b(mom|mum|dad|mama|papa|grandma|grandpa|granny|aunt|uncle|cousin|sis|bro|honey|sweetie|darling|kids|family|wedding|birthday|bday|anniversary|baby|christening|funeral)\b",
+        3.0,
+        1.5,
+        "mentions family",
+    ),
+    _text(
+        "personal",
+        r"\b(dinner|lunch|brunch|bbq|barbecue|party|drinks|beers?|weekend|holiday|vacation|trip|photos|pics|hike|hiking|climbing|bouldering|gym|tent|camping|picnic|cycling|skiing|festival|cinema|pub|game night|board games?|movie|concert|housewarming|long time no see|how are you( doing)?|how have you been|miss you|love you|hugs|xoxo|xx|haha|lol)\b",
+        2.0,
+        1.0,
+        "sounds personal",
+    ),
+    _text(
+        "personal",
+        r"\b(geburtstag|familie|abendessen|anniversaire|famille|dîner|cumpleaños|familia|cena)\b",
+        2.5,
+        1.5,
+        "sounds personal",
+    ),
     # --- other: announcements and FYIs that need no action
-    _text("other", r"\b(fyi|for your information|no action (is )?(needed|required)|heads[- ]up|just (a quick note|to let you know)|running (\d+ (min|mins|minutes) |a (bit|few minutes) )?late|(policy|policies) (update|change)|updated .{0,40}polic(y|ies)|announcement|office (will be )?closed|(notes|minutes|recap|summary) (from|of) (the |our |today'?s |yesterday'?s )?(call|meeting|sync|workshop|session))\b", 2.5, 1.5, "is an FYI or a recap"),
+    _text(
+        "other",
+        r"\b(fyi|for your information|no action (is )?(needed|required)|heads[- ]up|just (a quick note|to let you know)|running (\d+ (min|mins|minutes) |a (bit|few minutes) )?late|(policy|policies) (update|change)|updated .{0,40}polic(y|ies)|announcement|office (will be )?closed|(notes|minutes|recap|summary) (from|of) (the |our |today'?s |yesterday'?s )?(call|meeting|sync|workshop|session))\b",
+        2.5,
+        1.5,
+        "is an FYI or a recap",
+    ),
     # --- spam_or_cold: scams, phishing, cold outreach
-    _text("spam_or_cold", r"\b(gift ?cards?|itunes cards?|google play cards?|steam cards?|lottery|lotto|you('ve| have)? won|winner|claim (your|the) (prize|reward|funds)|inheritance|beneficiary|next of kin|million (usd|dollars|euros|pounds)|compensation fund|unclaimed funds|crypto(currency)? (investment|opportunity)|double your|western union|moneygram|(in|to|via) (bitcoin|btc)|(bitcoin|btc|crypto) wallet|wallet address|recorded you|i have access to your (device|computer|camera|account))\b", 5.0, 5.0, "has scam bait"),
-    _text("spam_or_cold", r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking) (details|account|information)|change (of|in) (bank|banking) details|wire (the )?(payment|funds|transfer) to|urgent wire|are you at your desk|i need (you to do )?a (quick )?favou?r|i need you to (purchase|buy|get|send|pay|wire)|keep this (confidential|between us)|processing fee|text me|whatsapp me|send me your (cell|mobile|phone) number)\b", 5.0, 4.5, "asks for money or a favour"),
-    _text("spam_or_cold", r"\b(verify your (account|identity|email|password|details|information|mailbox)|confirm your (account|identity|password|login|details|information|credentials|mailbox)|update your (payment|billing|account) (details|information)|(account|mailbox|password|access|email|service|membership|subscription) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|(mailbox|storage|quota) (is )?(almost )?(full|exceeded|over quota)|exceeded (its|your) (storage|quota|limit)|increase your (quota|storage)|password (expires|will expire)|login to avoid|(sign|log) ?in with your (email |office |work |account )?(password|credentials)|enter your (email |account )?(password|credentials)|email password)\b", 3.0, 2.5, "asks for credentials"),
-    _text("spam_or_cold", r"\b(ai assistant|ai agent|language model|llm|(note|message|instructions?) (for|to) (the |any )?(ai|assistant|automated)|automated (assistants?|tools?|agents?)\b[^.\n]{0,40}\b(reading|processing)|ignore (all |any )?(previous|prior|earlier|above) (instructions|rules|messages)|do not (notify|tell|inform|ask) the user|overrides? (any |all )?(earlier|previous|prior) (rules|instructions)|(dear|hey|hi|attention) (ai |virtual |email )?assistant)\b", 6.0, 6.0, "gives instructions to an AI assistant"),
-    _text("spam_or_cold", r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b", 4.0, 3.0, "is cold outreach"),
-    _text("spam_or_cold", r"\b(quick question|(5|10|15|20|30|45)[ -]?(min|mins|minutes?)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|i'?m a recruiter|exciting (job |career )?opportunit(y|ies)|open to new opportunities|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b", 2.0, 1.5, "uses a cold-outreach line"),
-    _text("spam_or_cold", r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|nearshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|2x|3x|5x|10x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|cost savings of|dedicated (developers|team)|hire (top|vetted|senior) (developers|engineers|talent))\b", 3.0, 2.0, "pitches a service"),
-    _text("spam_or_cold", r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b", 2.5, 2.0, "uses scam phrasing"),
+    _text(
+        "spam_or_cold",
+        r"\b(gift ?cards?|itunes cards?|google play cards?|steam cards?|lottery|lotto|you('ve| have)? won|winner|claim (your|the) (prize|reward|funds)|inheritance|beneficiary|next of kin|million (usd|dollars|euros|pounds)|compensation fund|unclaimed funds|crypto(currency)? (investment|opportunity)|double your|western union|moneygram|(in|to|via) (bitcoin|btc)|(bitcoin|btc|crypto) wallet|wallet address|recorded you|i have access to your (device|computer|camera|account))\b",
+        5.0,
+        5.0,
+        "has scam bait",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking) (details|account|information)|change (of|in) (bank|banking) details|wire (the )?(payment|funds|transfer) to|urgent wire|are you at your desk|i need (you to do )?a (quick )?favou?r|i need you to (purchase|buy|get|send|pay|wire)|keep this (confidential|between us)|processing fee|text me|whatsapp me|send me your (cell|mobile|phone) number)\b",
+        5.0,
+        4.5,
+        "asks for money or a favour",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(verify your (account|identity|email|password|details|information|mailbox)|confirm your (account|identity|password|login|details|information|credentials|mailbox)|update your (payment|billing|account) (details|information)|(account|mailbox|password|access|email|service|membership|subscription) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|(mailbox|storage|quota) (is )?(almost )?(full|exceeded|over quota)|exceeded (its|your) (storage|quota|limit)|increase your (quota|storage)|password (expires|will expire)|login to avoid|(sign|log) ?in with your (email |office |work |account )?(password|credentials)|enter your (email |account )?(password|credentials)|email password)\b",
+        3.0,
+        2.5,
+        "asks for credentials",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(ai assistant|ai agent|language model|llm|(note|message|instructions?) (for|to) (the |any )?(ai|assistant|automated)|automated (assistants?|tools?|agents?)\b[^.\n]{0,40}\b(reading|processing)|ignore (all |any )?(previous|prior|earlier|above) (instructions|rules|messages)|do not (notify|tell|inform|ask) the user|overrides? (any |all )?(earlier|previous|prior) (rules|instructions)|(dear|hey|hi|attention) (ai |virtual |email )?assistant)\b",
+        6.0,
+        6.0,
+        "gives instructions to an AI assistant",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b",
+        4.0,
+        3.0,
+        "is cold outreach",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(quick question|(5|10|15|20|30|45)[ -]?(min|mins|minutes?) (call|chat|intro|of your time|this week|next week)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|i'?m a recruiter|exciting (job |career )?opportunit(y|ies)|open to new opportunities|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b",
+        2.0,
+        1.5,
+        "uses a cold-outreach line",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(lead generation|more (leads|customers|meetings|sales|revenue)|appointment setting|outsourc\w+|offshore|nearshore|white-?label|seo (services|audit|agency)|rank (higher|#1|on google)|web (design|development) services|guest post|backlinks?|(increase|boost|grow|double|triple|2x|3x|5x|10x) (your )?(revenue|sales|pipeline|traffic|conversions|roi|leads)|pay-?per-?lead|cost savings of|dedicated (developers|team)|hire (top|vetted|senior) (developers|engineers|talent))\b",
+        3.0,
+        2.0,
+        "pitches a service",
+    ),
+    _text(
+        "spam_or_cold",
+        r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b",
+        2.5,
+        2.0,
+        "uses scam phrasing",
+    ),
 )
 
 # Flags: facts that only matter in combination (see COMBO_RULES) or for the priority.
 FLAG_RULES: tuple[FlagRule, ...] = (
-    _flag("urgency", r"\b(urgent(ly)?|immediately|asap|as soon as possible|right away|act now|within (24|48|72) ?(hours|hrs|h)\b|final (warning|notice)|last (warning|chance)|expire[sd]?|today only|before \d{1,2}[:.]\d\d today|dringend|urgente)\b"),
-    _flag("deadline", r"\b(today|tonight|by (tomorrow|end of (the )?day|eod|cob|noon|mon(day)?|tue(sday)?|wed(nesday)?|thu(rsday)?|fri(day)?|\d{1,2}(:\d\d)?\s?(am|pm)?|the end of)|at the latest|no later than|asap|as soon as possible|urgent(ly)?|eod|deadline|time[- ]sensitive|before (the|our) (meeting|call|board))\b"),
-    _flag("credential", r"\b(password|passcode|credentials?|log ?in|sign ?in|verify|verification|confirm your|account (details|information)|ssn|social security|security question|one-time code|security code|6-digit|mfa|2fa)\b"),
-    _flag("threat", r"\b((account|mailbox|password|access|email|profile|service|membership|subscription)s?\b[^.\n]{0,40}\b(will be|has been|have been|is being|are being) (temporarily |permanently )?(suspended|locked|deactivated|disabled|terminated|closed|deleted|blocked|restricted)|will be (locked|suspended|deactivated|disabled|deleted|closed|restricted)|permanently (deleted|closed|lost)|legal action|failure to (comply|verify|confirm|respond|update)|or (your|the) account)\b"),
-    _flag("link", r"\bhttps?://|\bwww\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify|open|view) (here|now|below|document|file)\b", "body"),
-    _flag("ip_link", r"\bhttps?://\d{1,3}(\.\d{1,3}){3}|\bhttps?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|\bhttps?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|rest)\b|\bhttps?://[^\s/]*(login|verify|secure|account|signin|reset)[^\s/]*\.", "body"),
-    _flag("lookalike", r"\b(paypa1|paypai|micros0ft|rnicrosoft|arnazon|amaz0n|app1e|g00gle|netfiix|faceb00k|linkedln)\b"),
-    _flag("bank_change", r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking|payment|remittance) (details|account|information|instructions)|new iban|change (of|in) (bank|banking) details)\b"),
-    _flag("payment_words", r"\b(invoice|payment|wire|transfer|bank|remit|pay|paid|amount|iban|swift|routing number)\b"),
-    _flag("money_request", r"\b(wire|transfer|send|pay|remit)\b[^.\n]{0,40}\b(today|immediately|now|asap|urgently|new account|this account)\b"),
-    _flag("overdue", r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|second reminder|payment reminder|mahnung|zahlungserinnerung|relance|impayée?)\b"),
-    _flag("payment_failed", r"\b(payment (failed|declined|was declined|unsuccessful)|card (was )?declined|could not (charge|process) your|unable to (charge|process) your)\b"),
-    _flag("receipt", r"\b(receipts?|payment (received|confirmation|successful)|thank(s| you) for your (payment|purchase)|has been paid|was paid|paid in full|successfully (charged|processed)|quittung|reçu|recibo)\b"),
-    _flag("amount_due", r"\b(amount due|balance due|due date|due (on|by)|payment due|please pay|net \d+|payable (by|within))\b"),
-    _flag("blocked", r"\b(block(ed|ing|er)|can ?no?[o']?t (log ?in|sign ?in|access|use|pay|check ?out|ship|work|release|launch|take)|unable to (log ?in|access|use|work|pay|ship|release)|locked out|completely (blocked|broken|stuck)|show-?stopper|dead in the water|losing (money|sales|customers|data|orders)|data loss|customers? (are )?(complaining|affected|impacted)|urgent(ly)?|asap|critical|as soon as (you see|possible))\b"),
-    _flag("outage", r"\b(outage|(is|are|went|has gone|completely) (down|offline|unreachable)|down for (everyone|all)|sev[ -]?[01]|severity[ -]?1|p0|security (incident|breach)|data (breach|leak)|ransomware|compromised|ddos|(returning|throwing) (http )?5\d\ds?)\b"),
-    _flag("no_outage", r"\b(not|no|isn'?t|without) (a |an |any )?(full |complete |total |major |real )?(outage|downtime)\b"),
-    _flag("alert", r"\b(firing|triggered|alerts? firing|severity ?[=:]? ?(critical|high)|critical|sev[ -]?[12]|p1|p2)\b"),
+    _flag(
+        "urgency",
+        r"\b(urgent(ly)?|immediately|asap|as soon as possible|right away|act now|within (24|48|72) ?(hours|hrs|h)\b|final (warning|notice)|last (warning|chance)|expire[sd]?|today only|before \d{1,2}[:.]\d\d today|dringend|urgente)\b",
+    ),
+    _flag(
+        "deadline",
+        r"\b(today|tonight|by (tomorrow|end of (the )?day|eod|cob|noon|mon(day)?|tue(sday)?|wed(nesday)?|thu(rsday)?|fri(day)?|\d{1,2}(:\d\d)?\s?(am|pm)?|the end of)|at the latest|no later than|asap|as soon as possible|urgent(ly)?|eod|deadline|time[- ]sensitive|before (the|our) (meeting|call|board))\b",
+    ),
+    _flag(
+        "credential",
+        r"\b(password|passcode|credentials?|log ?in|sign ?in|verify|verification|confirm your|account (details|information)|ssn|social security|security question|one-time code|security code|6-digit|mfa|2fa)\b",
+    ),
+    _flag(
+        "threat",
+        r"\b((account|mailbox|password|access|email|profile|service|membership|subscription)s?\b[^.\n]{0,40}\b(will be|has been|have been|is being|are being) (temporarily |permanently )?(suspended|locked|deactivated|disabled|terminated|closed|deleted|blocked|restricted)|will be (locked|suspended|deactivated|disabled|deleted|closed|restricted)|permanently (deleted|closed|lost)|legal action|failure to (comply|verify|confirm|respond|update)|or (your|the) account)\b",
+    ),
+    _flag(
+        "link",
+        r"\bhttps?://|\bwww\.|\bclick (here|the link|below|this link)\b|\b(login|log in|sign in|verify|open|view) (here|now|below|document|file)\b",
+        "body",
+    ),
+    _flag(
+        "ip_link",
+        r"\bhttps?://\d{1,3}(\.\d{1,3}){3}|\bhttps?://[^\s/]*(bit\.ly|tinyurl|t\.co|goo\.gl|is\.gd|ow\.ly|rb\.gy|cutt\.ly)/|\bhttps?://[^\s/]*\.(xyz|top|click|country|gq|ml|cf|tk|zip|mov|rest)\b|\bhttps?://[^\s/]*(login|verify|secure|account|signin|reset)[^\s/]*\.",
+        "body",
+    ),
+    _flag(
+        "lookalike",
+        r"\b(paypa1|paypai|micros0ft|rnicrosoft|arnazon|amaz0n|app1e|g00gle|netfiix|faceb00k|linkedln)\b",
+    ),
+    _flag(
+        "bank_change",
+        r"\b(bank (details|account|information|info) (has |have )?(changed|been (updated|changed))|(new|updated|changed) (bank|banking|payment|remittance) (details|account|information|instructions)|new iban|change (of|in) (bank|banking) details)\b",
+    ),
+    _flag(
+        "payment_words",
+        r"\b(invoice|payment|wire|transfer|bank|remit|pay|paid|amount|iban|swift|routing number)\b",
+    ),
+    _flag(
+        "money_request",
+        r"\b(wire|transfer|send|pay|remit)\b[^.\n]{0,40}\b(today|immediately|now|asap|urgently|new account|this account)\b",
+    ),
+    _flag(
+        "overdue",
+        r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|second reminder|payment reminder|mahnung|zahlungserinnerung|relance|impayée?)\b",
+    ),
+    _flag(
+        "payment_failed",
+        r"\b(payment (failed|declined|was declined|unsuccessful)|card (was )?declined|could not (charge|process) your|unable to (charge|process) your)\b",
+    ),
+    _flag(
+        "receipt",
+        r"\b(receipts?|payment (received|confirmation|successful)|thank(s| you) for your (payment|purchase)|has been paid|was paid|paid in full|successfully (charged|processed)|quittung|reçu|recibo)\b",
+    ),
+    _flag(
+        "amount_due",
+        r"\b(amount due|balance due|due date|due (on|by)|payment due|please pay|net \d+|payable (by|within))\b",
+    ),
+    _flag(
+        "blocked",
+        r"\b(block(ed|ing|er)|can ?no?[o']?t (log ?in|sign ?in|access|use|pay|check ?out|ship|work|release|launch|take)|unable to (log ?in|access|use|work|pay|ship|release)|locked out|completely (blocked|broken|stuck)|show-?stopper|dead in the water|losing (money|sales|customers|data|orders)|data loss|customers? (are )?(complaining|affected|impacted)|urgent(ly)?|asap|critical|as soon as (you see|possible))\b",
+    ),
+    _flag(
+        "outage",
+        r"\b(outage|(is|are|went|has gone|completely) (down|offline|unreachable)|down for (everyone|all)|sev[ -]?[01]|severity[ -]?1|p0|security (incident|breach)|data (breach|leak)|ransomware|compromised|ddos|(returning|throwing) (http )?5\d\ds?)\b",
+    ),
+    _flag(
+        "no_outage",
+        r"\b(not|no|isn'?t|without) (a |an |any )?(full |complete |total |major |real )?(outage|downtime)\b",
+    ),
+    _flag(
+        "alert",
+        r"\b(firing|triggered|alerts? firing|severity ?[=:]? ?(critical|high)|critical|sev[ -]?[12]|p1|p2)\b",
+    ),
     _flag("prod", r"\b(production|prod|live site|all (users|customers))\b"),
-    _flag("cold_line", r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|(5|10|15|20|30) ?(min|minutes)\b|quick (call|chat)|open to a|offshore|outsourc\w+)\b"),
-    _flag("buying", r"\b(your (pricing|product|platform|tool|software|service|solution|api|plans?)|(we|i)('d| would| are|'re)? (like|want|looking|interested|planning) to (buy|purchase|subscribe|upgrade|sign up|get a quote|license)|quote for|pricing for|licen[cs]es? for|seats for|for our (team|company|organi[sz]ation|staff|firm|school|department)|demo request)\b"),
-    _flag("failure", r"\b(failed|failing|broken|errored|error|red|down|firing|triggered|critical)\b", "subject"),
-    _flag("personal_word", r"\b(mom|mum|dad|mama|papa|grandma|grandpa|aunt|uncle|cousin|honey|love|hugs|xoxo|xx|birthday|wedding|dinner|brunch|bbq|weekend|vacation|holiday|kids|family|photos|party|climbing|hike|gym|miss you|how are you|how have you been|long time)\b"),
-    _flag("work_word", r"\b(customers?|clients?|invoice|project|deadline|release|deploy|sprint|ticket|contract|proposal|quarter|roadmap|pricing|api|production|account manager|vendor|board|budget)\b"),
-    _flag("greeting_generic", r"^\s*(dear (customer|user|client|valued|sir|madam|account ?holder|friend|beneficiary)|hello dear|greetings)\b", "body"),
-    _flag("fyi", r"\b(fyi|for your information|no action (is )?(needed|required)|heads[- ]up|running (\d+ (min|mins|minutes) |a (bit|few minutes) )?late|(policy|policies) (update|change)|updated .{0,40}polic(y|ies)|announcement)\b"),
-    _flag("request", r"\b(can you|could you|would you|will you|please (send|share|provide|confirm|review|reply|let me know|check|advise|approve|update|get back)|i need|we need|let me know|get back to me|send me|need (you|your|the))\b"),
+    _flag(
+        "cold_line",
+        r"\b(i came across|companies like yours|our (platform|solution|software|agency|service) (helps|can help)|we help (companies|businesses|teams)|book a (call|time)|(5|10|15|20|30) ?(min|minutes)\b|quick (call|chat)|open to a|offshore|outsourc\w+)\b",
+    ),
+    _flag(
+        "buying",
+        r"\b(your (pricing|product|platform|tool|software|service|solution|api|plans?)|(we|i)('d| would| are|'re)? (like|want|looking|interested|planning) to (buy|purchase|subscribe|upgrade|sign up|get a quote|license)|quote for|pricing for|licen[cs]es? for|seats for|for our (team|company|organi[sz]ation|staff|firm|school|department)|demo request)\b",
+    ),
+    _flag(
+        "failure",
+        r"\b(failed|failing|broken|errored|error|red|down|firing|triggered|critical)\b",
+        "subject",
+    ),
+    _flag(
+        "personal_word",
+        r"\b(mom|mum|dad|mama|papa|grandma|grandpa|aunt|uncle|cousin|honey|love|hugs|xoxo|xx|birthday|wedding|dinner|brunch|bbq|weekend|vacation|holiday|kids|family|photos|party|climbing|hike|gym|miss you|how are you|how have you been|long time)\b",
+    ),
+    _flag(
+        "work_word",
+        r"\b(customers?|clients?|invoice|project|deadline|release|deploy|sprint|ticket|contract|proposal|quarter|roadmap|pricing|api|production|account manager|vendor|board|budget)\b",
+    ),
+    _flag(
+        "greeting_generic",
+        r"^\s*(dear (customer|user|client|valued|sir|madam|account ?holder|friend|beneficiary)|hello dear|greetings)\b",
+        "body",
+    ),
+    _flag(
+        "fyi",
+        r"\b(fyi|for your information|no action (is )?(needed|required)|heads[- ]up|running (\d+ (min|mins|minutes) |a (bit|few minutes) )?late|(policy|policies) (update|change)|updated .{0,40}polic(y|ies)|announcement)\b",
+    ),
+    _flag(
+        "request",
+        r"\b(can you|could you|would you|will you|please (send|share|provide|confirm|review|reply|let me know|check|advise|approve|update|get back)|i need|we need|let me know|get back to me|send me|need (you|your|the))\b",
+    ),
 )
 
 # Combinations of flags: the shapes of scams, cold outreach, alerts and meeting proposals.
 COMBO_RULES: tuple[ComboRule, ...] = (
     _combo("credential threat", "spam_or_cold", 4.0, "credential request with a threat (phishing)"),
-    _combo("credential urgency link", "spam_or_cold", 3.5, "urgent credential request with a link (phishing)", unless="tool"),
+    _combo(
+        "credential urgency link",
+        "spam_or_cold",
+        3.5,
+        "urgent credential request with a link (phishing)",
+        unless="tool",
+    ),
     _combo("ip_link", "spam_or_cold", 4.0, "link to a raw IP, short-link or throwaway domain"),
     _combo("lookalike", "spam_or_cold", 6.0, "look-alike brand domain"),
     _combo("owner_lookalike", "spam_or_cold", 5.0, "sender domain imitates your own"),
     _combo("digit_domain", "spam_or_cold", 3.0, "sender domain swaps a letter for a digit"),
-    _combo("brand_spoof", "spam_or_cold", 5.0, "display name claims a brand the sender domain is not"),
-    _combo("reply_to_mismatch payment_words", "spam_or_cold", 3.0, "Reply-To domain differs from the sender on a payment mail", unless="bulk"),
-    _combo("reply_to_mismatch credential", "spam_or_cold", 2.5, "Reply-To domain differs from the sender on a login mail", unless="bulk"),
-    _combo("reply_to_mismatch urgency", "spam_or_cold", 1.5, "Reply-To domain differs from the sender", unless="bulk"),
+    _combo(
+        "brand_spoof", "spam_or_cold", 5.0, "display name claims a brand the sender domain is not"
+    ),
+    _combo(
+        "reply_to_mismatch payment_words",
+        "spam_or_cold",
+        3.0,
+        "Reply-To domain differs from the sender on a payment mail",
+        unless="bulk",
+    ),
+    _combo(
+        "reply_to_mismatch credential",
+        "spam_or_cold",
+        2.5,
+        "Reply-To domain differs from the sender on a login mail",
+        unless="bulk",
+    ),
+    _combo(
+        "reply_to_mismatch urgency",
+        "spam_or_cold",
+        1.5,
+        "Reply-To domain differs from the sender",
+        unless="bulk",
+    ),
     _combo("freemail billing_claim", "spam_or_cold", 3.5, "invoice sent from a free-mail account"),
-    _combo("bank_change billing_claim", "spam_or_cold", 3.0, "invoice with changed bank details (payment fraud)"),
+    _combo(
+        "bank_change billing_claim",
+        "spam_or_cold",
+        3.0,
+        "invoice with changed bank details (payment fraud)",
+    ),
     _combo("money_request urgency", "spam_or_cold", 2.5, "urgent request to move money"),
     _combo("greeting_generic link", "spam_or_cold", 2.0, "generic greeting with a link"),
-    _combo("cold_line unknown_sender", "spam_or_cold", 2.0, "outreach from an unknown sender", unless="buying"),
+    _combo(
+        "cold_line unknown_sender",
+        "spam_or_cold",
+        2.0,
+        "outreach from an unknown sender",
+        unless="buying",
+    ),
     _combo("outreach_tool", "spam_or_cold", 2.0, "sent through a cold-outreach tool"),
     _combo("buying", "sales_inquiry", 1.5, "wants our product", unless="cold_line"),
     _combo("meeting_word time_expression request", "meeting_request", 2.0, "proposes a time"),
     _combo("meeting_ask time_expression", "meeting_request", 2.0, "proposes a time"),
-    _combo("freemail personal_word", "personal", 2.0, "free-mail sender writing personally", unless="work_word"),
-    _combo("personal_word time_expression", "personal", 1.5, "makes personal plans", unless="work_word"),
+    _combo(
+        "freemail personal_word",
+        "personal",
+        2.0,
+        "free-mail sender writing personally",
+        unless="work_word",
+    ),
+    _combo(
+        "personal_word time_expression", "personal", 1.5, "makes personal plans", unless="work_word"
+    ),
     _combo("automated failure", "notification", 1.5, "automated failure report", unless="alert"),
     _combo("bulk colleague", "other", 1.5, "sent to an internal list", unless="tool automated"),
     _combo("alert prod", "urgent_incident", 5.0, "a critical alert firing in production"),
@@ -588,8 +1085,12 @@ _BRAND_RES = tuple((re.compile(rf"\b{re.escape(word)}\b"), domain) for word, dom
 _DIGIT_FOR_LETTER_RE = re.compile(r"[a-z][01][a-z]")
 
 # Meeting words that only count as a proposal when a time is named too.
-_MEETING_WORD = _phrase(r"\b(meet|meeting|call|sync|catch[- ]up|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b")
-_MEETING_ASK = _phrase(r"\b(are you (free|available)|(is|are) (also )?free|works? for you|(would|does|do) .{0,30} work for you|your availability|would you be available|shall we|how about|what about|with you on)\b")
+_MEETING_WORD = _phrase(
+    r"\b(meet|meeting|call|sync|catch[- ]up|coffee|demo|interview|workshop|review session|1:1|besprechung|termin|réunion|reunión)\b"
+)
+_MEETING_ASK = _phrase(
+    r"\b(are you (free|available)|(is|are) (also )?free|works? for you|(would|does|do) .{0,30} work for you|your availability|would you be available|shall we|how about|what about|with you on)\b"
+)
 
 PRIORITY_BY_CATEGORY: dict[Category, Priority] = {
     "urgent_incident": "high",
@@ -678,22 +1179,53 @@ _WEEKDAY_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 
 # Relative day expressions and how many days ahead they point.
 RELATIVE_DAYS: tuple[tuple[Phrase, int], ...] = (
-    (_phrase(r"\b(today|tonight|this (morning|afternoon|evening)|heute|aujourd'hui|hoy|later today)\b"), 0),
+    (
+        _phrase(
+            r"\b(today|tonight|this (morning|afternoon|evening)|heute|aujourd'hui|hoy|later today)\b"
+        ),
+        0,
+    ),
     (_phrase(r"\b(tomorrow|tmrw|demain|mañana|übermorgen)\b"), 1),
-    (_phrase(r"\b(this week|later this week|end of (the|this) week|before the weekend|diese woche|cette semaine|esta semana)\b"), 3),
-    (_phrase(r"\b(next week|nächste woche|semaine prochaine|la semaine prochaine|próxima semana|la semana que viene)\b"), 7),
-    (_phrase(r"\b(in (two|2) weeks|in a couple of weeks|in (three|3|four|4) weeks|in a fortnight)\b"), 14),
-    (_phrase(r"\b(next month|later this month|in a month|nächsten monat|le mois prochain|el próximo mes)\b"), 30),
+    (
+        _phrase(
+            r"\b(this week|later this week|end of (the|this) week|before the weekend|diese woche|cette semaine|esta semana)\b"
+        ),
+        3,
+    ),
+    (
+        _phrase(
+            r"\b(next week|nächste woche|semaine prochaine|la semaine prochaine|próxima semana|la semana que viene)\b"
+        ),
+        7,
+    ),
+    (
+        _phrase(
+            r"\b(in (two|2) weeks|in a couple of weeks|in (three|3|four|4) weeks|in a fortnight)\b"
+        ),
+        14,
+    ),
+    (
+        _phrase(
+            r"\b(next month|later this month|in a month|nächsten monat|le mois prochain|el próximo mes)\b"
+        ),
+        30,
+    ),
 )
 _WEEKDAY = _phrase(rf"\b(next |this |coming |on )?({_WEEKDAY_ALT})\b\.?")
 _ISO_DATE = _phrase(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
 _MONTH_DAY = _phrase(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})(st|nd|rd|th)?\b(,?\s+(20\d\d))?")
 _MONTH_NAME = _phrase(rf"\b({_MONTH_ALT})\b")
-_CLOCK = _phrase(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b")
+_CLOCK = _phrase(
+    r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm|a\.m\.|p\.m\.)|\b(noon|midday)\b"
+)
 # Digit-led, so slow to search: only run once a month name or a meeting has been seen.
-_DAY_MONTH_RE = re.compile(rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?")
+_DAY_MONTH_RE = re.compile(
+    rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?"
+)
 _NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
-_TIME_PHRASES: frozenset[Phrase] = frozenset({_WEEKDAY, _ISO_DATE, _MONTH_DAY, _CLOCK, *(phrase for phrase, _ in RELATIVE_DAYS)})
+_TIME_PHRASES: frozenset[Phrase] = frozenset(
+    {_WEEKDAY, _ISO_DATE, _MONTH_DAY, _CLOCK, *(phrase for phrase, _ in RELATIVE_DAYS)}
+)
 
 _INDEX = _PhraseIndex(
     [rule.pattern for rule in TEXT_RULES]
@@ -941,7 +1473,9 @@ def triage_by_rules(
     priority, priority_why = _priority_for(category, flags, both, any_hits, reference, header_says)
     action = _action_for(category, flags)
     reason = _reason(category, evidence, flags, priority_why)
-    logger.debug("triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason)
+    logger.debug(
+        "triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason
+    )
     return RuleTriage(priority, category, action, reason, round(confidence, 2))
 
 
@@ -967,7 +1501,9 @@ def _sender_flags(
         flags.add("unknown_sender")
     if base and not colleague:
         label = base.split(".")[0]
-        if any(owner.split(".")[0] in label for owner in owner_domains if len(owner.split(".")[0]) >= 4):
+        if any(
+            owner.split(".")[0] in label for owner in owner_domains if len(owner.split(".")[0]) >= 4
+        ):
             flags.add("owner_lookalike")  # "northwind-secure.example" next to "northwind.example"
         if _DIGIT_FOR_LETTER_RE.search(label):
             flags.add("digit_domain")  # "mai1box", "paypa1"
@@ -1092,7 +1628,9 @@ def _action_for(category: Category, flags: set[str]) -> Action:
     return ACTION_BY_CATEGORY[category]
 
 
-def _reason(category: Category, evidence: list[_Evidence], flags: set[str], priority_why: str) -> str:
+def _reason(
+    category: Category, evidence: list[_Evidence], flags: set[str], priority_why: str
+) -> str:
     """One line: the strongest signals for the chosen category, then why the priority moved."""
     mine = sorted((e for e in evidence if e.category == category), key=lambda e: -e.weight)
     says: list[str] = []

@@ -141,8 +141,12 @@ def test_draft_waits_for_approval_then_reject_and_accept(tmp_path: Path) -> None
     def ask_draft() -> dict:
         return json.loads(
             run_cli(
-                tmp_path, "ask", "draft a reply to the first one saying paid on Friday",
-                "--thread", thread, "--json",
+                tmp_path,
+                "ask",
+                "draft a reply to the first one saying paid on Friday",
+                "--thread",
+                thread,
+                "--json",
             ).stdout
         )
 
@@ -150,13 +154,17 @@ def test_draft_waits_for_approval_then_reject_and_accept(tmp_path: Path) -> None
     assert [p["action"] for p in pending] == ["save_draft"]
     assert pending[0]["args"]["in_reply_to_id"] == first["citations"][0]
     assert "paid on Friday" in pending[0]["description"]
-    rejected = json.loads(run_cli(tmp_path, "resume", "--thread", thread, "--reject", "--json").stdout)
+    rejected = json.loads(
+        run_cli(tmp_path, "resume", "--thread", thread, "--reject", "--json").stdout
+    )
     assert rejected["executed"] == []
     assert "declined" in rejected["answer"]
     assert not drafts.exists() or not any(drafts.iterdir())
 
     assert ask_draft()["pending"]
-    accepted = json.loads(run_cli(tmp_path, "resume", "--thread", thread, "--accept", "--json").stdout)
+    accepted = json.loads(
+        run_cli(tmp_path, "resume", "--thread", thread, "--accept", "--json").stdout
+    )
     assert [e["status"] for e in accepted["executed"]] == ["ok"]
     saved = list(drafts.iterdir())
     assert len(saved) == 1

@@ -25,7 +25,9 @@ def _labelled() -> list[tuple[str, dict[str, object], Email, RuleTriage]]:
         key = message_key(path.name)
         if key not in labels:
             continue
-        email = parse_email(path.read_bytes(), source="maildir:data/demo-inbox", folder="INBOX", key=key)
+        email = parse_email(
+            path.read_bytes(), source="maildir:data/demo-inbox", folder="INBOX", key=key
+        )
         result = triage_by_rules(email, owner_addresses=OWNER, vip_senders=VIPS)
         rows.append((key, labels[key], email, result))
     return rows

@@ -546,7 +546,11 @@ def test_monitoring_alert_in_production_is_an_incident_not_a_notification() -> N
             headers={"Auto-Submitted": "auto-generated"},
         )
     )
-    assert (result.priority, result.category, result.action) == ("high", "urgent_incident", "notify_team")
+    assert (result.priority, result.category, result.action) == (
+        "high",
+        "urgent_incident",
+        "notify_team",
+    )
 
 
 def test_negated_outage_does_not_make_a_bug_high() -> None:
@@ -571,7 +575,11 @@ def test_customer_locked_out_is_a_high_bug_not_phishing() -> None:
             headers={"X-Priority": "1 (Highest)", "Importance": "High"},
         )
     )
-    assert (result.priority, result.category, result.action) == ("high", "bug_report", "create_ticket")
+    assert (result.priority, result.category, result.action) == (
+        "high",
+        "bug_report",
+        "create_ticket",
+    )
 
 
 def test_instructions_to_an_assistant_are_spam() -> None:
@@ -617,7 +625,9 @@ def test_internal_announcement_is_low_other() -> None:
 
 
 def test_running_late_is_low_other() -> None:
-    result = triage(mail("Running 10 min late to our 1:1, sorry!", EMPTY_BODY_MARKER, from_addr="nina@acme.io"))
+    result = triage(
+        mail("Running 10 min late to our 1:1, sorry!", EMPTY_BODY_MARKER, from_addr="nina@acme.io")
+    )
     assert (result.priority, result.category, result.action) == ("low", "other", "none")
 
 
@@ -747,10 +757,14 @@ def test_phrase_index_finds_exactly_what_the_plain_regexes_find() -> None:
             lead = re.match(r"[\w' ]+", variant.pattern)
             if lead:
                 words.append(lead.group())
-    words += "the you 10am 14:00 2025-03-14 14 march $20 € (#12) % off http://1.2.3.4/a x_y ü".split()
+    words += (
+        "the you 10am 14:00 2025-03-14 14 march $20 € (#12) % off http://1.2.3.4/a x_y ü".split()
+    )
     rng = random.Random(7)
     for _ in range(1500):
-        text = " ".join(rng.choice(words) + rng.choice(["", "s", "x", " "]) for _ in range(rng.randint(1, 20)))
+        text = " ".join(
+            rng.choice(words) + rng.choice(["", "s", "x", " "]) for _ in range(rng.randint(1, 20))
+        )
         text = (rng.choice(["", "x", "_", "-"]) + text).casefold()
         expected = {phrase for phrase in phrases if phrase.regex.search(text)}
         assert triage_rules._INDEX.matching(text) == expected, text
