@@ -1,24 +1,51 @@
-"""Approval requests in the Agent Inbox shape, and reading a person's answers to them.
+"""Approval: the policy applied to each proposed call, cards in the Agent Inbox shape, answers.
 
-The card's description is written here from the real arguments, never by a model.
+Whether a call may run without asking is decided here from data (its policy level and its
+provenance flags), never by a branch per tool. The card's description is written here from
+the real arguments and what the mailbox says they resolve to, never by a model.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
+from graph.provenance import Flag
 from graph.state import ToolCallRequest
+from tools.mailbox import MailAction
 
 DECISION_TYPES = ("accept", "edit", "response", "ignore")
+CONTENT_LIMIT = 4000
+"""Characters of a message's content shown on a card; the rest is named, not hidden."""
 
 
 class ResumeError(ValueError):
     """A resume value that does not answer the pending requests."""
 
 
-def approval_request(call: ToolCallRequest) -> dict[str, Any]:
-    """The interrupt payload of one call (Agent Inbox `HumanInterrupt`, plus its call id)."""
+@dataclass(frozen=True)
+class Review:
+    """One proposed call as the approval step sees it."""
+
+    call: ToolCallRequest
+    level: int
+    side_effect: bool
+    flags: list[Flag]
+    action: MailAction | None = None
+
+    @property
+    def runs_without_asking(self) -> bool:
+        """Level 0 for a tool that only reads, or level 2 — and never with a flag."""
+        if self.flags:
+            return False
+        return self.level == AUTONOMOUS or (self.level == READ_ONLY and not self.side_effect)
+
+
+def approval_request(review: Review) -> dict[str, Any]:
+    """The interrupt payload of one call (Agent Inbox `HumanInterrupt`, plus id and flags)."""
+    call = review.call
     return {
         "action_request": {"action": call["name"], "args": call["args"]},
         "config": {
@@ -27,43 +54,142 @@ def approval_request(call: ToolCallRequest) -> dict[str, Any]:
             "allow_respond": True,
             "allow_ignore": True,
         },
-        "description": describe_call(call),
+        "description": describe_call(review),
         "call_id": call["id"],
+        "flags": list(review.flags),
+        "level": review.level,
     }
 
 
-def describe_call(call: ToolCallRequest) -> str:
-    """Markdown that says what will happen, with every argument as it will be used."""
-    lines = [f"**{call['name']}** will run with:"]
-    for name, value in call["args"].items():
+TITLES = {
+    "send_email": "Send an email",
+    "reply_to_email": "Send a reply",
+    "save_draft": "Save a draft (nothing is sent)",
+}
+
+
+def _quote(text: str) -> str:
+    if len(text) > CONTENT_LIMIT:
+        text = text[:CONTENT_LIMIT] + f"\n[… {len(text) - CONTENT_LIMIT} more characters]"
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
+
+
+def _action_lines(action: MailAction) -> list[str]:
+    lines = [f"- **To:** {', '.join(action.to) or '(nobody)'}"]
+    if action.cc:
+        lines.append(f"- **Cc:** {', '.join(action.cc)}")
+    lines.append(f"- **Subject:** {action.subject or '(no subject)'}")
+    original = action.reply_of
+    if original is not None:
+        lines.append(
+            f"- **In reply to:** {original.subject or '(no subject)'} — {original.sender} "
+            f"[msg:{original.id}]"
+        )
+        if original.reply_to and original.reply_to != original.from_addr:
+            lines.append(
+                f"- **Reply-To differs from From:** the message came from {original.from_addr} "
+                f"but asks for replies to {original.reply_to}"
+            )
+    lines += ["", "**Content:**", "", _quote(action.body)]
+    return lines
+
+
+def _argument_lines(args: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, value in args.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        if isinstance(shown, str) and "\n" in shown:
-            lines.append(f"- `{name}`:\n\n  > " + shown.replace("\n", "\n  > "))
+        if "\n" in shown:
+            lines.append(f"- `{name}`:\n\n" + _quote(shown))
         else:
             lines.append(f"- `{name}`: {shown}")
-    lines.append(f"\nProposed by: {call['proposed_by']}.")
+    return lines
+
+
+def describe_call(review: Review) -> str:
+    """Markdown that says what will happen, to whom, with which content, and the flags."""
+    call = review.call
+    title = TITLES.get(call["name"], f"Run `{call['name']}`")
+    lines = [f"### {title}", ""]
+    lines += _action_lines(review.action) if review.action else _argument_lines(call["args"])
+    if review.flags:
+        lines += ["", "**⚠ Check these — they did not come from you:**"]
+        for flag in review.flags:
+            lines.append(f"- `{flag['arg']}`: {flag['kind']} `{flag['value']}` — {flag['reason']}")
+    level = f"{review.level} ({LEVEL_NAMES.get(review.level, '?')})"
+    lines += ["", f"Policy level {level}; proposed by {call['proposed_by']}."]
     return "\n".join(lines)
 
 
 def read_responses(value: Any, calls: list[ToolCallRequest]) -> dict[str, dict[str, Any]]:
-    """Map each pending call id to its response.
+    """Map pending call ids to the responses in `value`; calls left out stay pending.
 
-    Accepts a list aligned with the requests (Agent Inbox), a dict keyed by call id, or
-    one response (a dict with `type`) that answers every pending call.
+    Accepts a list aligned with the requests (Agent Inbox), a dict keyed by call id (some or
+    all of them), or one response (a dict with `type`) that answers every pending call.
     """
+    ids = [call["id"] for call in calls]
     if isinstance(value, dict) and "type" in value:
-        responses = {call["id"]: value for call in calls}
+        responses = dict.fromkeys(ids, value)
     elif isinstance(value, dict):
-        responses = {key: item for key, item in value.items()}
+        unknown = sorted(set(value) - set(ids))
+        if unknown:
+            raise ResumeError(
+                f"no pending request with id {', '.join(unknown)}; pending: {', '.join(ids)}"
+            )
+        responses = dict(value)
     elif isinstance(value, list) and len(value) == len(calls):
-        responses = {call["id"]: item for call, item in zip(calls, value, strict=True)}
+        responses = dict(zip(ids, value, strict=True))
     else:
         raise ResumeError(
-            f"resume value must answer {len(calls)} request(s): a list, a dict by call id, or one response"
+            f"resume value must answer {len(calls)} request(s): a list, a dict by call id, "
+            "or one response"
         )
     for call_id, response in responses.items():
         if not isinstance(response, dict) or response.get("type") not in DECISION_TYPES:
             raise ResumeError(
-                f"response for {call_id} must be {{'type': one of {', '.join(DECISION_TYPES)}, 'args': ...}}"
+                f"response for {call_id} must be {{'type': one of "
+                f"{', '.join(DECISION_TYPES)}, 'args': ...}}"
             )
     return responses
+
+
+def edited_args(edited: Any, original: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of an `edit`: Agent Inbox sends `{"action", "args"}`; a bare dict works too."""
+    if isinstance(edited, dict) and isinstance(edited.get("args"), dict):
+        return dict(edited["args"])
+    if isinstance(edited, dict) and edited:
+        return dict(edited)
+    return dict(original)
+
+
+def unknown_outcome_request(call: ToolCallRequest, started_at: str) -> dict[str, Any]:
+    """The card for a call that was started but whose outcome was never recorded."""
+    lines = [
+        f"### This may already have happened: `{call['name']}`",
+        "",
+        f"It was started at {started_at} with the arguments below, but the process stopped "
+        "before its result was recorded. Check (for example your Sent folder) before running "
+        "it again. **Accept** runs it again; **ignore** does not.",
+        "",
+        *_argument_lines(call["args"]),
+    ]
+    return {
+        "action_request": {"action": call["name"], "args": call["args"]},
+        "config": {
+            "allow_accept": True,
+            "allow_edit": False,
+            "allow_respond": False,
+            "allow_ignore": True,
+        },
+        "description": "\n".join(lines),
+        "call_id": call["id"],
+        "flags": [
+            {
+                "arg": "",
+                "kind": "unknown_outcome",
+                "value": started_at,
+                "seen_in": "",
+                "reason": "started earlier; it may have happened",
+            }
+        ],
+        "level": 1,
+    }

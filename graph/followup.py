@@ -26,8 +26,9 @@ _ORDINAL = re.compile(
     r"|(?:number|#|no\.)\s*(?P<num>\d{1,2})\b",
     re.IGNORECASE,
 )
+# "the one from Bob", "that invoice from Copperleaf", "the meeting request from Sofia".
 _FROM = re.compile(
-    r"\b(?:the|that|this)\s+(?:one|email|e-mail|message|mail)\s+from\s+(?P<who>[\w.@+'-]+)",
+    r"\b(?:the|that|this)\s+(?:[a-z-]+\s+){0,2}?from\s+(?P<who>[\w.@+'-]+)",
     re.IGNORECASE,
 )
 _THAT_NOUN = re.compile(
@@ -82,9 +83,14 @@ def resolve_reference(
     match = _FROM.search(text)
     if match:
         who = match.group("who").casefold()
-        for message in _recent_messages(evidence):
-            if who in message["sender"].casefold():
-                return Resolution((message["id"],), wants_action, f"sender {who}")
+        theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
+        noun = _THAT_NOUN.search(text)
+        wanted = NOUN_CATEGORIES.get(noun.group("noun").split()[0].lower(), ()) if noun else ()
+        preferred = [m for m in theirs if m.get("category") in wanted] or theirs
+        if preferred:
+            return Resolution((preferred[0]["id"],), wants_action, f"sender {who}")
+        # A sender the thread has not shown yet: not a follow-up, so the engine searches.
+        return None
     match = _THAT_NOUN.search(text)
     if match:
         noun = match.group("noun").split()[0].lower()

@@ -74,7 +74,11 @@ class Decision(TypedDict):
     feedback: str
     """The person's text for a `response` decision."""
     by: str
+    """`policy` when the policy let it through, `user` when a person decided."""
     level: int
+    """The call's policy level: 0 read-only, 1 confirm, 2 autonomous."""
+    flags: NotRequired[list[dict[str, Any]]]
+    """Provenance flags: arguments whose values did not come from the user."""
 
 
 class Executed(TypedDict):
@@ -83,7 +87,8 @@ class Executed(TypedDict):
     call_id: str
     action: str
     args: dict[str, Any]
-    status: Literal["ok", "error"]
+    status: Literal["ok", "error", "unknown"]
+    """`unknown`: started before a crash, never finished, and not run again."""
     evidence_id: str
     error: str
 

@@ -1,4 +1,4 @@
-"""Native mail tools the model can call: search and list (previews), get (full), save a draft.
+"""Native mail tools the model can call: search, list, get; draft, send and reply (with approval).
 
 Each tool returns a `ToolResult`; `act` turns it into an `Evidence` record. The mailbox
 environment is injected at call time and never visible to the model.
@@ -7,16 +7,21 @@ environment is injected at call time and never visible to the model.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase, TriageRecord
+from tools.mail.compose import new_message, reply_message, reply_subject
 from tools.mail.model import Email
+from tools.mail.smtp import SmtpSendError, SmtpSettings, send_message
 from tools.mail.sources import parse_source_spec
+
+logger = logging.getLogger(__name__)
 
 FULL_TEXT_LIMIT = 20_000
 """Characters of a body kept in evidence; the rest is named, not silently dropped."""
@@ -36,6 +41,12 @@ class MailboxEnv:
 
     db: AppDatabase
     source: str
+    smtp: SmtpSettings | None = None
+    """Where mail is sent; None when `SMTP_URL` is not set (sending is then unavailable)."""
+    sender: str = ""
+    """The From address of mail the user sends."""
+    user_addresses: tuple[str, ...] = ()
+    """The user's own addresses, left out of reply-all."""
 
 
 class ToolFailure(Exception):
@@ -160,33 +171,168 @@ async def get_email(
     return {"completeness": "COMPLETE", "content": render_refs(refs, full=True), "messages": refs}
 
 
+def _address_list(value: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
+
+
+async def _original(env: MailboxEnv, email_id: str) -> Email:
+    original = await asyncio.to_thread(env.db.get_email, email_id)
+    if original is None:
+        raise ToolFailure(f"no message with id {email_id!r} to reply to")
+    return original
+
+
+@dataclass(frozen=True)
+class MailAction:
+    """What a mail tool call would do, worked out from its real arguments and the mailbox."""
+
+    to: list[str]
+    cc: list[str]
+    subject: str
+    body: str
+    """The text the user's mail will carry (a reply's quote of the original included)."""
+    reply_of: Email | None = None
+    """The message being answered, for replies."""
+
+
+def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAction | None:
+    """The recipients, subject and body a mail tool call would use; None for other tools.
+
+    Synchronous (reads the database); the approval step shows this on the card, so the
+    person sees the real recipient and content, never a description written by a model.
+    """
+    body = str(args.get("body", ""))
+    if name == "send_email":
+        return MailAction(
+            to=_address_list(str(args.get("to", ""))),
+            cc=_address_list(str(args.get("cc", ""))),
+            subject=str(args.get("subject", "")),
+            body=body,
+        )
+    reply_id = str(args.get("email_id" if name == "reply_to_email" else "in_reply_to_id", ""))
+    if name not in ("reply_to_email", "save_draft"):
+        return None
+    original = env.db.get_email(reply_id) if reply_id else None
+    if name == "save_draft" and (original is None or args.get("to")):
+        return MailAction(
+            to=_address_list(str(args.get("to", ""))),
+            cc=[],
+            subject=str(args.get("subject", ""))
+            or (reply_subject(original.subject) if original else ""),
+            body=body,
+            reply_of=original,
+        )
+    if original is None:
+        return MailAction(to=[], cc=[], subject="", body=body)
+    message = reply_message(
+        original,
+        sender=env.sender,
+        body=body,
+        reply_all=bool(args.get("reply_all")),
+        own=env.user_addresses,
+    )
+    return MailAction(
+        to=_address_list(str(message["To"] or "")),
+        cc=_address_list(str(message["Cc"] or "")),
+        subject=str(message["Subject"]),
+        body=message.get_content(),
+        reply_of=original,
+    )
+
+
 @tool
 async def save_draft(
-    to: str,
-    subject: str,
     body: str,
+    to: str = "",
+    subject: str = "",
     in_reply_to_id: str = "",
     *,
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Save a draft message in the mailbox's Drafts folder (nothing is sent)."""
-    message = EmailMessage()
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="smart-inbox.local")
+    """Save a draft in the Drafts folder (nothing is sent); give in_reply_to_id to draft a reply."""
     if in_reply_to_id:
-        original = await asyncio.to_thread(env.db.get_email, in_reply_to_id)
-        if original is None:
-            raise ToolFailure(f"no message with id {in_reply_to_id!r} to reply to")
-        message["In-Reply-To"] = f"<{original.id}>"
-        message["References"] = " ".join(f"<{r}>" for r in (*original.references, original.id))
-    message.set_content(body)
+        original = await _original(env, in_reply_to_id)
+        message = reply_message(original, sender=env.sender, body=body, own=env.user_addresses)
+        if to:
+            message.replace_header("To", to)
+        if subject:
+            message.replace_header("Subject", subject)
+    else:
+        if not to:
+            raise ToolFailure("a draft needs a recipient (`to`) or a message to reply to")
+        message = new_message(sender=env.sender, to=_address_list(to), subject=subject, body=body)
     source = parse_source_spec(env.source)
     key = await asyncio.to_thread(source.save_draft, bytes(message))
-    text = f"Draft saved in Drafts (key {key}) to {to}, subject {subject!r}."
+    text = f"Draft saved in Drafts (key {key}) to {message['To']}, subject {message['Subject']!r}."
     return {"completeness": "COMPLETE", "content": text, "messages": []}
 
 
-MAIL_TOOLS = [search_emails, list_inbox, get_email, save_draft]
+async def _send(env: MailboxEnv, message: EmailMessage) -> ToolResult:
+    if env.smtp is None:
+        raise ToolFailure(SENDING_UNAVAILABLE)
+    if not env.sender:
+        raise ToolFailure(
+            "sending needs your address: set SMTP_FROM (or SMART_INBOX_USER_EMAILS); nothing was sent"
+        )
+    try:
+        receipt = await asyncio.to_thread(send_message, env.smtp, message)
+    except SmtpSendError as err:
+        raise ToolFailure(f"not sent: {err}") from err
+    text = (
+        f"Sent to {', '.join(receipt.recipients)}, subject {message['Subject']!r} "
+        f"(Message-ID {message['Message-ID']})."
+    )
+    if receipt.refused:
+        text += " Refused by the server: " + "; ".join(
+            f"{address}: {why}" for address, why in receipt.refused.items()
+        )
+    try:
+        source = parse_source_spec(env.source)
+        await asyncio.to_thread(source.save_sent, bytes(message))
+    except Exception as err:  # noqa: BLE001 — the mail went out; a missing copy must not hide that
+        logger.warning("sent, but no copy was kept in Sent: %s", err)
+        text += f" (No copy was kept in Sent: {err}.)"
+    return {"completeness": "COMPLETE", "content": text, "messages": []}
+
+
+@tool
+async def send_email(
+    to: str,
+    subject: str,
+    body: str,
+    cc: str = "",
+    *,
+    env: Annotated[MailboxEnv, InjectedToolArg],
+) -> ToolResult:
+    """Send a new email to the given addresses (comma-separated) over SMTP."""
+    recipients = _address_list(to)
+    if not recipients:
+        raise ToolFailure("send_email needs at least one recipient in `to`")
+    message = new_message(
+        sender=env.sender, to=recipients, cc=_address_list(cc), subject=subject, body=body
+    )
+    return await _send(env, message)
+
+
+@tool
+async def reply_to_email(
+    email_id: str,
+    body: str,
+    reply_all: bool = False,
+    *,
+    env: Annotated[MailboxEnv, InjectedToolArg],
+) -> ToolResult:
+    """Reply to a message by its id; recipient, subject and threading come from that message."""
+    original = await _original(env, email_id)
+    message = reply_message(
+        original, sender=env.sender, body=body, reply_all=reply_all, own=env.user_addresses
+    )
+    return await _send(env, message)
+
+
+SENDING_UNAVAILABLE = (
+    "sending is unavailable: SMTP_URL is not set, so nothing was sent (drafts still work)"
+)
+MAIL_TOOLS = [search_emails, list_inbox, get_email, save_draft, send_email, reply_to_email]
 READ_ONLY_MAIL_TOOLS = frozenset({"search_emails", "list_inbox", "get_email"})
+SENDING_TOOLS = frozenset({"send_email", "reply_to_email"})

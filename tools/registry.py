@@ -13,7 +13,15 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 
-from tools.mailbox import MAIL_TOOLS, READ_ONLY_MAIL_TOOLS, MailboxEnv, ToolResult
+from tools.mailbox import (
+    MAIL_TOOLS,
+    READ_ONLY_MAIL_TOOLS,
+    SENDING_TOOLS,
+    SENDING_UNAVAILABLE,
+    MailboxEnv,
+    ToolFailure,
+    ToolResult,
+)
 
 TOOL_TIMEOUT_SECONDS = 30.0
 
@@ -29,6 +37,15 @@ class ToolRegistry:
     env: MailboxEnv
     tools: Sequence[BaseTool] = field(default_factory=lambda: list(MAIL_TOOLS))
     read_only: frozenset[str] = READ_ONLY_MAIL_TOOLS
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Tools that exist but cannot run here, with why (sending without `SMTP_URL`)."""
+
+    @classmethod
+    def for_mailbox(cls, env: MailboxEnv) -> ToolRegistry:
+        """The native mail tools; the sending ones only when SMTP is configured."""
+        unavailable = {} if env.smtp else dict.fromkeys(SENDING_TOOLS, SENDING_UNAVAILABLE)
+        tools = [t for t in MAIL_TOOLS if t.name not in unavailable]
+        return cls(env=env, tools=tools, unavailable=unavailable)
 
     def names(self) -> list[str]:
         """Every tool name, in catalogue order."""
@@ -47,6 +64,8 @@ class ToolRegistry:
 
     async def invoke(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Run one tool with a timeout; exceptions propagate for `act` to record."""
+        if name in self.unavailable:
+            raise ToolFailure(self.unavailable[name])
         tool = self.get(name)
         result = await asyncio.wait_for(
             tool.ainvoke({**args, "env": self.env}), timeout=TOOL_TIMEOUT_SECONDS

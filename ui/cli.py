@@ -51,14 +51,36 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--thread", help="thread id (a new one is made and printed when omitted)")
     common(ask)
 
-    resume = commands.add_parser("resume", help="answer the pending approval requests of a thread")
+    resume = commands.add_parser(
+        "resume",
+        help="answer the pending approval requests of a thread (or finish an interrupted run)",
+    )
     resume.add_argument("--thread", required=True, help="thread id")
-    decision = resume.add_mutually_exclusive_group(required=True)
+    resume.add_argument("--call", help="decide only this request (its id); the others stay pending")
+    decision = resume.add_mutually_exclusive_group()
     decision.add_argument("--accept", action="store_true", help="run the call as proposed")
     decision.add_argument("--reject", action="store_true", help="do not run it")
     decision.add_argument("--edit", metavar="JSON", help="run it with these arguments instead")
     decision.add_argument("--respond", metavar="TEXT", help="do not run it; tell the engine this")
     common(resume)
+
+    policy = commands.add_parser("policy", help="show or change the approval policy")
+    policy_commands = policy.add_subparsers(dest="policy_command", parser_class=_Parser)
+    policy_commands.add_parser("show", help="each tool's approval level (the default)")
+    set_level = policy_commands.add_parser("set", help="set one tool's level")
+    set_level.add_argument("tool", help="tool name")
+    set_level.add_argument(
+        "level", type=int, choices=[0, 1, 2], help="0 read-only, 1 confirm, 2 autonomous"
+    )
+    for verb, text in (("trust", "trust"), ("untrust", "stop trusting")):
+        trust = policy_commands.add_parser(verb, help=f"{text} an address or a domain")
+        trust.add_argument("value", help="name@example.com, or example.com for a whole domain")
+    policy.add_argument("--json", action="store_true", help="print JSON")
+
+    audit = commands.add_parser("audit", help="every tool call: decision, flags and outcome")
+    audit.add_argument("--thread", help="only this thread")
+    audit.add_argument("--limit", type=int, help="only the last N calls")
+    audit.add_argument("--json", action="store_true", help="print JSON")
 
     history = commands.add_parser("history", help="print a thread's conversation")
     history.add_argument("--thread", required=True, help="thread id")
@@ -90,15 +112,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
+    from graph.approval import ResumeError
     from graph.engines import EngineSpecError
     from graph.engines.recovery import ModelCallError
     from graph.engines.replay import ReplayScriptError
+    from graph.policy import PolicyError
+    from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
 
-    handlers = {"triage": _triage, "ask": _ask, "resume": _resume, "history": _history}
+    handlers = {
+        "triage": _triage,
+        "ask": _ask,
+        "resume": _resume,
+        "history": _history,
+        "policy": _policy,
+        "audit": _audit,
+    }
     try:
         return await handlers[args.command](args)
-    except (EngineSpecError, MailSourceError, ReplayScriptError) as err:
+    except (
+        EngineSpecError,
+        MailSourceError,
+        ReplayScriptError,
+        PolicyError,
+        SmtpConfigError,
+        ResumeError,
+    ) as err:
         raise UserError(str(err)) from err
     except ModelCallError as err:
         # Not the user's fault, but still one clear line rather than a traceback.
@@ -113,10 +152,15 @@ def _context(args: argparse.Namespace) -> Any:
     context = Context(**overrides)
     # Build the engine and open the source now, so a bad spec fails before anything runs.
     from graph.engines import load_engine
+    from graph.policy import load_policy, policy_path
+    from memory.paths import data_dir
+    from tools.mail.smtp import smtp_settings_from_env
     from tools.mail.sync import canonical_spec
 
     load_engine(context.model)
     canonical_spec(context.inbox)
+    load_policy(policy_path(data_dir(context.home)))
+    smtp_settings_from_env()
     return context
 
 
@@ -179,13 +223,15 @@ async def _ask(args: argparse.Namespace) -> int:
     return _print_turn(turn_result(snapshot, thread_id), as_json=args.json)
 
 
-def _resume_value(args: argparse.Namespace) -> dict[str, Any]:
+def _resume_value(args: argparse.Namespace) -> dict[str, Any] | None:
     if args.accept:
         return {"type": "accept", "args": None}
     if args.reject:
         return {"type": "ignore", "args": None}
     if args.respond is not None:
         return {"type": "response", "args": args.respond}
+    if args.edit is None:
+        return None
     try:
         edited = json.loads(args.edit)
     except json.JSONDecodeError as err:
@@ -209,9 +255,28 @@ async def _resume(args: argparse.Namespace) -> int:
         snapshot = await build_graph(checkpointer=saver).aget_state(
             {"configurable": {"thread_id": args.thread}}
         )
-    if not snapshot.interrupts:
+    pending = turn_result(snapshot, args.thread)["pending"]
+    if not pending:
+        if snapshot.next and value is None and not args.call:
+            # The last run stopped part-way (the process died): carry it on from its checkpoint.
+            snapshot = await _run(None, args.thread, context)
+            return _print_turn(turn_result(snapshot, args.thread), as_json=args.json)
         raise UserError(f"thread {args.thread!r} has no pending approval request")
-    snapshot = await _run(Command(resume=value), args.thread, context)
+    if value is None:
+        ids = ", ".join(p["id"] for p in pending)
+        raise UserError(
+            f"thread {args.thread!r} waits for a decision on {ids}: "
+            "pass --accept, --reject, --edit JSON or --respond TEXT"
+        )
+    if value["type"] == "edit" and len(pending) > 1 and not args.call:
+        raise UserError("several requests are pending: say which one to edit with --call ID")
+    if args.call:
+        if args.call not in {p["id"] for p in pending}:
+            ids = ", ".join(p["id"] for p in pending)
+            raise UserError(f"no pending request {args.call!r}; pending: {ids}")
+        snapshot = await _run(Command(resume={args.call: value}), args.thread, context)
+    else:
+        snapshot = await _run(Command(resume=value), args.thread, context)
     return _print_turn(turn_result(snapshot, args.thread), as_json=args.json)
 
 
@@ -273,6 +338,85 @@ def _table(rows: list[dict[str, Any]]) -> str:
             cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+async def _policy(args: argparse.Namespace) -> int:
+    from graph.policy import (
+        LEVEL_NAMES,
+        load_policy,
+        policy_path,
+        save_policy,
+        with_level,
+        with_trusted,
+    )
+    from memory.paths import data_dir
+    from tools.mailbox import MAIL_TOOLS, READ_ONLY_MAIL_TOOLS
+
+    path = policy_path(data_dir())
+    policy = load_policy(path)
+    command = args.policy_command or "show"
+    if command == "set":
+        policy = with_level(policy, args.tool, args.level, read_only_tools=READ_ONLY_MAIL_TOOLS)
+    elif command in ("trust", "untrust"):
+        policy = with_trusted(policy, args.value, trust=command == "trust")
+    if command != "show":
+        await asyncio.to_thread(save_policy, path, policy)
+    names = list(dict.fromkeys([*(t.name for t in MAIL_TOOLS), *policy.tools]))
+    rows = [
+        {
+            "tool": name,
+            "level": (level := policy.level_for(name, read_only=name in READ_ONLY_MAIL_TOOLS)),
+            "meaning": LEVEL_NAMES[level],
+            "set": name in policy.tools,
+        }
+        for name in names
+    ]
+    if args.json:
+        print(
+            json.dumps({"file": str(path), "tools": rows, **policy.to_json()["trusted"]}, indent=2)
+        )
+        return 0
+    print(f"policy file: {path}{'' if path.exists() else ' (not written yet: defaults)'}\n")
+    for row in rows:
+        origin = "set" if row["set"] else "default"
+        print(f"{row['tool']:<18} {row['level']} {row['meaning']:<11} ({origin})")
+    print("\nunknown tools: 1 confirm")
+    trusted = policy.to_json()["trusted"]
+    print(f"trusted addresses: {', '.join(trusted['addresses']) or '(none)'}")
+    print(f"trusted domains: {', '.join(trusted['domains']) or '(none)'}")
+    return 0
+
+
+async def _audit(args: argparse.Namespace) -> int:
+    from memory.audit import AuditLog
+    from memory.db import open_database
+    from memory.paths import app_database_url, data_dir
+
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    db = await asyncio.to_thread(open_database, app_database_url(data_dir()))
+    entries = await asyncio.to_thread(AuditLog(db).entries, thread_id=args.thread, limit=args.limit)
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+        return 0
+    if not entries:
+        print("no tool calls recorded" + (f" for thread {args.thread!r}" if args.thread else ""))
+        return 0
+    for entry in entries:
+        flags = (
+            f" flags: {', '.join(f['arg'] + '=' + f['value'] for f in entry['flags'])}"
+            if entry["flags"]
+            else ""
+        )
+        by = f" by {entry['decided_by']}" if entry["decided_by"] else ""
+        print(
+            f"{entry['at']}  {entry['thread_id']}  {entry['tool']} level {entry['level']}: "
+            f"{entry['decision']}{by} -> {entry['outcome']}{flags}"
+        )
+        print(f"    args: {json.dumps(entry['args'], ensure_ascii=False)[:300]}")
+        if entry["detail"]:
+            print(f"    {entry['detail'][:300]}")
+    return 0
 
 
 async def _history(args: argparse.Namespace) -> int:

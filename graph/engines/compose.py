@@ -11,7 +11,7 @@ from typing import Any
 
 from graph.engines.base import AnswerRequest
 from graph.grounding import iso_day
-from graph.state import Evidence, MessageRef
+from graph.state import Decision, Evidence, Executed, MessageRef
 
 FULL_BODY_LIMIT = 3000
 
@@ -36,7 +36,6 @@ def compose_answer(request: AnswerRequest) -> str:
         if not turn and request.mode == "chat":
             parts.append("I did not look anything up for that, so I have nothing to report.")
     parts.extend(_failures(request))
-    parts.extend(_decisions(request))
     return "\n\n".join(p for p in parts if p).strip()
 
 
@@ -149,9 +148,18 @@ def _failures(request: AnswerRequest) -> list[str]:
     return notes
 
 
-def _decisions(request: AnswerRequest) -> list[str]:
+def outcome_notes(decisions: list[Decision], executed: list[Executed]) -> list[str]:
+    """What the user must know about calls that did not run or may have run, written by code."""
     notes = []
-    for decision in request.decisions:
+    for decision in decisions:
         if decision["type"] == "ignore":
-            notes.append(f"Not done: you declined the call {decision['call_id']}.")
+            target = decision["args"].get("to") or decision["args"].get("email_id") or ""
+            detail = f" ({target})" if target else ""
+            notes.append(f"Not done: you declined `{decision['action']}`{detail}.")
+    for done in executed:
+        if done["status"] == "unknown":
+            notes.append(
+                f"May have happened: `{done['action']}` was started before an interruption and "
+                "its outcome is unknown; it was not run again. Check before retrying."
+            )
     return notes

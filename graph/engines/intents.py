@@ -40,7 +40,13 @@ _SAYING = re.compile(
     r"\b(?:saying|say|that says|telling (?:them|him|her)|to say)\b[:,]?\s*(?P<body>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
-_FROM = re.compile(r"\bfrom\s+(?P<who>[\w.@+'-]+(?:\s+[A-Z][\w'-]+)?)", re.IGNORECASE)
+_FROM = re.compile(r"\bfrom\s+(?P<who>[\w.@+'-]+(?:\s+(?-i:[A-Z])[\w'-]+)?)", re.IGNORECASE)
+_REPLY = re.compile(r"\b(?:reply|respond|answer|write back)\b", re.IGNORECASE)
+_SEND = re.compile(
+    r"\b(?:send|e-?mail|write)\b(?:\s+(?:an?|the))?(?:\s+(?:e-?mail|mail|message|note))?\s+to\s+"
+    r"(?P<to>[\w.+'-]+@[\w-]+(?:\.[\w-]+)+)",
+    re.IGNORECASE,
+)
 _ABOUT = re.compile(
     r"\b(?:about|regarding|mentioning|re:|search(?: for)?|find|look(?:ing)? for)\s+(?P<what>.+)$",
     re.IGNORECASE,
@@ -63,41 +69,69 @@ class Intent:
     plan: Callable[[ToolPlanRequest], list[ProposedCall]]
 
 
-def _draft_reply(request: ToolPlanRequest) -> list[ProposedCall]:
+def _reply_parts(request: ToolPlanRequest) -> tuple[MessageRef | None, str, list[ProposedCall]]:
+    """The message to answer, the words to say, or a search to find the message first."""
+    said = _SAYING.search(request.user_text)
+    body = said.group("body").strip().strip("\"'") if said else ""
     target = _draft_target(request)
     if target is None:
         who = _FROM.search(request.user_text)
         if who and not _searched(request, "search_emails"):
-            return [ProposedCall("search_emails", {"sender": _clean(who.group("who")), "limit": 5})]
-        return []
+            search = ProposedCall("search_emails", {"sender": _clean(who.group("who")), "limit": 5})
+            return None, body, [search]
+    return target, body, []
+
+
+def _draft_reply(request: ToolPlanRequest) -> list[ProposedCall]:
+    target, body, first = _reply_parts(request)
+    if first or target is None or not body:
+        return first
+    return [ProposedCall("save_draft", {"in_reply_to_id": target["id"], "body": body})]
+
+
+def _reply(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Reply by message id (the tool derives recipient and subject); a draft when sending is off."""
+    target, body, first = _reply_parts(request)
+    if first or target is None or not body:
+        return first
+    if any(tool.name == "reply_to_email" for tool in request.tools):
+        return [ProposedCall("reply_to_email", {"email_id": target["id"], "body": body})]
+    return [ProposedCall("save_draft", {"in_reply_to_id": target["id"], "body": body})]
+
+
+def _send(request: ToolPlanRequest) -> list[ProposedCall]:
+    match = _SEND.search(request.user_text)
     said = _SAYING.search(request.user_text)
-    body = said.group("body").strip().strip("\"'") if said else ""
-    if not body:
+    if not match or not said:
         return []
-    subject = target["subject"]
-    if not subject.lower().startswith("re:"):
-        subject = f"Re: {subject}"
-    address = target.get("reply_to") or _address_of(target["sender"])
-    return [
-        ProposedCall(
-            "save_draft",
-            {"to": address, "subject": subject, "body": body, "in_reply_to_id": target["id"]},
-        )
-    ]
+    body = said.group("body").strip().strip("\"'")
+    about = re.search(
+        r"\babout\s+(?P<what>[^,.;]+?)(?:\s+(?:saying|say|to say)\b|$)", request.user_text
+    )
+    subject = about.group("what").strip() if about else body.split(".")[0][:60]
+    args = {"to": match.group("to"), "subject": subject, "body": body}
+    tool = "send_email" if any(t.name == "send_email" for t in request.tools) else "save_draft"
+    return [ProposedCall(tool, args)]
 
 
 def _draft_target(request: ToolPlanRequest) -> MessageRef | None:
+    """The focused message, else the best match of this turn's search.
+
+    Among the messages found, one whose triage category the user named wins ("the meeting
+    request from Sofia"), else the newest.
+    """
     if request.focus:
         return request.focus[0]
+    wanted = {
+        category
+        for pattern, category in CATEGORY_WORDS
+        if re.search(pattern, request.user_text.lower())
+    }
     for record in reversed(request.turn_evidence):
         if record["messages"] and not record["error"]:
-            return record["messages"][0]
+            named = [m for m in record["messages"] if m.get("category") in wanted]
+            return (named or record["messages"])[0]
     return None
-
-
-def _address_of(sender: str) -> str:
-    match = re.search(r"<([^>]+)>", sender)
-    return match.group(1) if match else sender
 
 
 def _searched(request: ToolPlanRequest, tool: str) -> bool:
@@ -148,6 +182,8 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 
 INTENTS: list[Intent] = [
     Intent("draft_reply", _matches(_DRAFT), _draft_reply),
+    Intent("send", _matches(_SEND), _send),
+    Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
     Intent(
         "attention",
         _matches(_ATTENTION),

@@ -1,72 +1,159 @@
-"""`act`: run the approved calls concurrently, each with a timeout, and keep what they returned.
+"""`act`: run the approved calls concurrently, each once, and keep what they returned.
 
-A failed call becomes evidence with its error, so the answer can report the failure
-honestly instead of guessing what the tool would have said.
+A side effect is claimed in the ledger before it runs and marked done after, so a resumed
+graph or a re-run node never repeats one that completed. One that was started but never
+finished (the process died mid-call) may have happened: the user is asked before it runs
+again. A failed call becomes evidence with its error, so the answer can report it honestly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from memory.audit import AuditLog, LedgerEntry, SideEffectLedger
 
+from graph.approval import read_responses, unknown_outcome_request
 from graph.context import Context
-from graph.services import services_for
+from graph.nodes.request_approval import current_thread_id
+from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
-from tools.registry import ToolRegistry
 
 logger = logging.getLogger(__name__)
 
+CRASH_AFTER_SIDE_EFFECT = "SMART_INBOX_CRASH_AFTER_SIDE_EFFECT"
+"""Fault injection for the recovery tests: die right after a side effect is recorded as done,
+before the graph can save its progress."""
 
-async def _run(
-    registry: ToolRegistry, call: ToolCallRequest, turn: int, number: int
-) -> tuple[Evidence, Executed]:
-    error = ""
-    result: dict[str, Any] = {"completeness": "COMPLETE", "content": "", "messages": []}
+Outcome = tuple[str, dict[str, Any], str]
+"""(status, tool result, error) of one call."""
+
+
+async def _invoke(services: Services, call: ToolCallRequest) -> Outcome:
     try:
-        result = dict(await registry.invoke(call["name"], call["args"]))
+        result = dict(await services.tools.invoke(call["name"], call["args"]))
     except TimeoutError:
-        error = f"{call['name']} timed out"
+        return "error", {}, f"{call['name']} timed out"
     except Exception as err:  # noqa: BLE001 — any tool failure is recorded, never hidden
         logger.warning("tool %s failed: %s", call["name"], err)
-        error = f"{type(err).__name__}: {err}"
-    evidence: Evidence = {
+        return "error", {}, f"{type(err).__name__}: {err}"
+    return "ok", result, ""
+
+
+async def _run_once(services: Services, thread: str, call: ToolCallRequest) -> Outcome:
+    """Run a side-effecting call unless the ledger shows it was already run."""
+    ledger = SideEffectLedger(services.db)
+    entry = await asyncio.to_thread(ledger.begin, thread, call["id"], call["name"], call["args"])
+    if entry is not None:
+        return _recorded(entry)
+    status, result, error = await _invoke(services, call)
+    await asyncio.to_thread(
+        ledger.finish,
+        thread,
+        call["id"],
+        "done" if status == "ok" else "failed",
+        result if status == "ok" else {"error": error},
+    )
+    if status == "ok" and os.environ.get(CRASH_AFTER_SIDE_EFFECT):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return status, result, error
+
+
+def _recorded(entry: LedgerEntry) -> Outcome:
+    result = entry.result_dict()
+    if entry.status == "done":
+        content = str(result.get("content", ""))
+        note = " (This was done earlier and is not repeated.)"
+        return "ok", {**result, "content": content + note}, ""
+    if entry.status == "failed":
+        return "error", {}, str(result.get("error", "failed earlier"))
+    return (
+        "unknown",
+        {},
+        "it was started earlier but its outcome was never recorded, so it may have happened; "
+        "you chose not to run it again",
+    )
+
+
+def _evidence(call: ToolCallRequest, outcome: Outcome, turn: int, number: int) -> Evidence:
+    status, result, error = outcome
+    return {
         "id": f"ev-{turn}-{number}",
         "tool": call["name"],
         "args": call["args"],
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "turn": turn,
-        "completeness": "PREVIEW" if result["completeness"] == "PREVIEW" else "COMPLETE",
-        "content": "" if error else str(result["content"]),
-        "messages": [] if error else list(result["messages"]),
+        "completeness": "PREVIEW" if result.get("completeness") == "PREVIEW" else "COMPLETE",
+        "content": "" if error else str(result.get("content", "")),
+        "messages": [] if error else list(result.get("messages", [])),
         "error": error,
     }
-    executed: Executed = {
-        "call_id": call["id"],
-        "action": call["name"],
-        "args": call["args"],
-        "status": "error" if error else "ok",
-        "evidence_id": evidence["id"],
-        "error": error,
-    }
-    return evidence, executed
+
+
+async def _settle_unknown(services: Services, thread: str, calls: list[ToolCallRequest]) -> None:
+    """Ask about calls whose outcome is unknown; forget the ones to run again."""
+    ledger = SideEffectLedger(services.db)
+    entries = await asyncio.gather(*(asyncio.to_thread(ledger.get, thread, c["id"]) for c in calls))
+    unknown = [(c, e) for c, e in zip(calls, entries, strict=True) if e and e.status == "started"]
+    pending, answers = unknown, {}
+    while pending:
+        value = interrupt([unknown_outcome_request(c, e.started_at) for c, e in pending])
+        answers.update(read_responses(value, [c for c, _ in pending]))
+        pending = [(c, e) for c, e in pending if c["id"] not in answers]
+    for call, _ in unknown:
+        run_again = answers[call["id"]]["type"] in ("accept", "edit")
+        await asyncio.to_thread(ledger.settle_unknown, thread, call["id"], retry=run_again)
 
 
 async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Execute every approved call and record each outcome as evidence."""
+    """Execute every approved call (side effects at most once) and record each outcome."""
     services = await services_for(runtime)
+    thread = current_thread_id()
     calls = state.get("approved_calls") or []
+    side = [c for c in calls if not services.tools.is_read_only(c["name"])]
+    await _settle_unknown(services, thread, side)
+    outcomes = await asyncio.gather(
+        *(_invoke(services, c) if c not in side else _run_once(services, thread, c) for c in calls)
+    )
     turn = state.get("turn", 0)
     evidence = list(state.get("evidence") or [])
     start = sum(1 for record in evidence if record["turn"] == turn)
-    outcomes = await asyncio.gather(
-        *(_run(services.tools, call, turn, start + n + 1) for n, call in enumerate(calls))
-    )
+    records = [
+        _evidence(c, o, turn, start + n + 1)
+        for n, (c, o) in enumerate(zip(calls, outcomes, strict=True))
+    ]
+    executed: list[Executed] = [
+        {
+            "call_id": c["id"],
+            "action": c["name"],
+            "args": c["args"],
+            "status": o[0],  # type: ignore[typeddict-item]
+            "evidence_id": r["id"],
+            "error": o[2],
+        }
+        for c, o, r in zip(calls, outcomes, records, strict=True)
+    ]
+    await asyncio.to_thread(_audit_outcomes, AuditLog(services.db), thread, executed, records)
     return {
-        "evidence": evidence + [record for record, _ in outcomes],
-        "executed": (state.get("executed") or []) + [done for _, done in outcomes],
+        "evidence": evidence + records,
+        "executed": (state.get("executed") or []) + executed,
         "approved_calls": [],
     }
+
+
+def _audit_outcomes(
+    audit: AuditLog, thread: str, executed: list[Executed], records: list[Evidence]
+) -> None:
+    for done, record in zip(executed, records, strict=True):
+        audit.set_outcome(
+            thread_id=thread,
+            call_id=done["call_id"],
+            outcome=done["status"],
+            detail=done["error"] or record["content"][:500],
+        )

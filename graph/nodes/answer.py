@@ -7,6 +7,7 @@ that fails too, the user gets the evidence-only answer with a note saying so.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -15,13 +16,18 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.engines.base import AnswerRequest
-from graph.engines.compose import compose_answer
+from graph.engines.compose import compose_answer, outcome_notes
 from graph.grounding import citations_in, verify_answer
 from graph.nodes.detect_follow_up import last_user_text
 from graph.services import services_for
 from graph.state import Evidence, State
 
 logger = logging.getLogger(__name__)
+
+SENDING_WORDS = re.compile(
+    r"\b(send|reply|respond|answer|write back|e-?mail (him|her|them))\b", re.I
+)
+"""A turn that asks to send mail, so an unavailable sender is worth saying."""
 
 SAFE_NOTE = (
     "Note: the model's answer stated things the mailbox does not support, so this answer "
@@ -66,6 +72,11 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         logger.warning("second answer rejected too: %s", "; ".join(report.problems))
         text = compose_answer(request) + "\n\n" + SAFE_NOTE
         note = "; ".join(report.problems)
+    notes = outcome_notes(request.decisions, request.executed)
+    if services.tools.unavailable and SENDING_WORDS.search(request.user_text):
+        notes += sorted({f"Note: {why}." for why in services.tools.unavailable.values()})
+    if notes:
+        text += "\n\n" + "\n".join(notes)
     if state.get("answer_note"):
         text += f"\n\n({state['answer_note']}.)"
     return {

@@ -3,39 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.cli_runner import DEMO, run_cli
+
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "data" / "demo-inbox"
-
-
-def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the command with its data directory and a private copy of the demo inbox under `home`."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GROQ_API_KEY", "MODEL", "INBOX")}
-    env["SMART_INBOX_HOME"] = str(home)
-    inbox = home / "inbox"
-    if not inbox.exists():
-        shutil.copytree(DEMO, inbox, ignore=shutil.ignore_patterns(".Drafts"))
-    env["INBOX"] = f"maildir:{inbox}"
-    result = subprocess.run(
-        [sys.executable, "-m", "ui.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-    return result
 
 
 def demo_files() -> list[Path]:

@@ -377,16 +377,17 @@ async def test_a_draft_waits_for_approval_in_the_agent_inbox_shape(
     assert set(request) >= {"action_request", "config", "description"}
     assert request["action_request"]["action"] == "save_draft"
     args = request["action_request"]["args"]
-    assert args["to"] == "bob@acme.example"
-    assert args["in_reply_to_id"] == MEETING_ID
+    # A reply names the message; the tool derives the recipient, and the card shows it.
+    assert args == {"in_reply_to_id": MEETING_ID, "body": "ok"}
+    assert request["flags"] == []
     assert request["config"] == {
         "allow_accept": True,
         "allow_edit": True,
         "allow_respond": True,
         "allow_ignore": True,
     }
-    assert "save_draft" in request["description"]
-    assert "bob@acme.example" in request["description"]
+    assert "Save a draft" in request["description"]
+    assert "**To:** bob@acme.example" in request["description"]
     assert drafts_in(maildir) == []
 
 
@@ -414,34 +415,54 @@ async def test_ignore_writes_nothing_and_says_it_was_declined(
     assert "declined" in result["messages"][-1].text
 
 
+EDITED = {
+    "in_reply_to_id": MEETING_ID,
+    "subject": "Re: roadmap",
+    "body": "Thursday at 14:00 works.",
+}
+
+
 @pytest.mark.parametrize(
     "edit",
-    [
-        {"action": "save_draft", "args": {"to": "bob@acme.example", "subject": "Re: roadmap"}},
-        {"to": "bob@acme.example", "subject": "Re: roadmap"},
-    ],
+    [{"action": "save_draft", "args": EDITED}, EDITED],
     ids=["agent-inbox", "bare-args"],
 )
 async def test_edit_runs_the_edited_arguments(
     context: Context, maildir: Path, edit: dict[str, Any]
 ) -> None:
-    edited = dict(edit)
-    if "args" in edited:
-        edited["args"] = {**edited["args"], "body": "Thursday at 14:00 works."}
-    else:
-        edited["body"] = "Thursday at 14:00 works."
     graph, config = await _run_until_approval(context)
     result = await graph.ainvoke(
-        Command(resume={"type": "edit", "args": edited}), config=config, context=context
+        Command(resume={"type": "edit", "args": edit}), config=config, context=context
     )
     [draft] = drafts_in(maildir)
     raw = draft.read_text(encoding="utf-8")
     assert "Subject: Re: roadmap" in raw
     assert "Thursday at 14:00 works." in raw
-    assert "In-Reply-To" not in raw
+    assert f"In-Reply-To: <{MEETING_ID}>" in raw
     decision = result["decisions"][-1]
     assert decision["type"] == "edit"
     assert decision["args"]["body"] == "Thursday at 14:00 works."
+
+
+async def test_an_edit_that_brings_in_an_untrusted_address_is_asked_again(
+    context: Context, maildir: Path
+) -> None:
+    graph, config = await _run_until_approval(context)
+    edit = {"to": "bob@acme.example", "subject": "Re: roadmap", "body": "ok"}
+    await graph.ainvoke(
+        Command(resume={"type": "edit", "args": edit}), config=config, context=context
+    )
+    snapshot = await graph.aget_state(config)
+    assert drafts_in(maildir) == [], "nothing runs while the new flag is unanswered"
+    [pending] = snapshot.interrupts
+    [request] = pending.value
+    assert request["action_request"]["args"] == edit
+    assert [(f["arg"], f["value"]) for f in request["flags"]] == [("to", "bob@acme.example")]
+    assert "did not come from you" in request["description"]
+    result = await graph.ainvoke(Command(resume={"type": "accept"}), config=config, context=context)
+    [draft] = drafts_in(maildir)
+    assert "To: bob@acme.example" in draft.read_text(encoding="utf-8")
+    assert result["decisions"][-1]["flags"][0]["value"] == "bob@acme.example"
 
 
 async def test_a_response_is_feedback_and_runs_nothing(context: Context, maildir: Path) -> None:

@@ -77,7 +77,10 @@ async def test_an_unknown_tool_is_an_error_listing_the_known_ones(tmp_path: Path
     message = str(caught.value)
     assert "tools.jsonl:1" in message
     assert "unknown tool 'forward_all'" in message
-    assert "known tools: get_email, list_inbox, save_draft, search_emails" in message
+    assert (
+        "known tools: get_email, list_inbox, reply_to_email, save_draft, search_emails, send_email"
+        in message
+    )
 
 
 async def test_named_lines_answer_only_their_node(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 INBOX = "INBOX"
 DRAFTS = "Drafts"
+SENT = "Sent"
 _SUBDIRS = ("cur", "new")
 # ":2," is the standard info separator; "!2," is what some servers use where ":" is not allowed.
 _INFO_SEPARATORS = (":2,", "!2,")
@@ -244,30 +245,50 @@ class MaildirSource:
 
     # ------------------------------------------------------------------ writing
 
-    def save_draft(self, raw: bytes) -> str:
-        """Store a message in the `.Drafts` folder with the Draft flag; return its key.
+    def save_message(self, raw: bytes, folder: str, flags: str) -> str:
+        """Store a message in `folder` (a Maildir++ subfolder, created if needed) with `flags`.
 
         The file is written under tmp/ and renamed into cur/, so readers never see a partial
-        message.
+        message. `INBOX` means the top-level Maildir; flags are Maildir info letters ("S"
+        seen, "D" draft, ...) in any order. Returns the message's key.
+
+        Raises:
+            ValueError: `folder` is not a plain folder name, or `flags` holds a non-letter.
+
         """
-        drafts = self.path / f".{DRAFTS}"
+        if not folder or folder.startswith(".") or any(c in folder for c in "/\\\0"):
+            raise ValueError(f"not a Maildir folder name: {folder!r}")
+        if not all(c.isascii() and c.isalpha() for c in flags):
+            raise ValueError(f"Maildir flags must be ASCII letters, not {flags!r}")
+        # The Maildir spec wants the flags in ASCII order, each once.
+        info = ":2," + "".join(sorted(set(flags)))
+        prefix = "" if folder == INBOX else f".{folder}/"
+        directory = self.path / prefix
         for sub in ("tmp", "new", "cur"):
-            (drafts / sub).mkdir(parents=True, exist_ok=True)
+            (directory / sub).mkdir(parents=True, exist_ok=True)
         key = _unique_name()
-        tmp_path = drafts / "tmp" / key
+        tmp_path = directory / "tmp" / key
         fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.rename(tmp_path, drafts / "cur" / f"{key}:2,D")
+            os.rename(tmp_path, directory / "cur" / f"{key}{info}")
         except BaseException:
-            # Leave no half-written draft behind in tmp/.
+            # Leave no half-written message behind in tmp/.
             tmp_path.unlink(missing_ok=True)
             raise
-        self._paths[key] = (DRAFTS, f".{DRAFTS}/cur/{key}:2,D")
+        self._paths[key] = (folder, f"{prefix}cur/{key}{info}")
         return key
+
+    def save_draft(self, raw: bytes) -> str:
+        """Store a message in the `.Drafts` folder with the Draft flag; return its key."""
+        return self.save_message(raw, DRAFTS, "D")
+
+    def save_sent(self, raw: bytes) -> str:
+        """Store a copy of a sent message in the `.Sent` folder, marked seen; return its key."""
+        return self.save_message(raw, SENT, "S")
 
 
 def _unique_name() -> str:

@@ -1,4 +1,4 @@
-"""The Maildir source: listing without reading, stable keys across flag changes, drafts."""
+"""The Maildir source: listing without reading, stable keys across flag changes, saving."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.mail.maildir import FetchResult, MaildirSource, message_key
+from memory.db import NOT_TRIAGED_FOLDERS
+from tools.mail.maildir import DRAFTS, SENT, FetchResult, MaildirSource, message_key
 from tools.mail.mime import parse_email
 from tools.mail.sources import MailSourceError
 
@@ -193,6 +194,53 @@ def test_save_draft_lands_in_drafts_cur_with_d_flag(maildir: Path) -> None:
 
     second = src.save_draft(draft)
     assert second != key
+
+
+def test_save_sent_lands_in_sent_cur_with_s_flag(maildir: Path) -> None:
+    sent = raw(21, "Sent by me")
+    key = source(maildir).save_sent(sent)
+    assert (maildir / ".Sent" / "cur" / f"{key}:2,S").read_bytes() == sent
+    assert list((maildir / ".Sent" / "tmp").iterdir()) == []
+
+    # Read again from scratch, as after a restart: the copy is in folder "Sent", never INBOX.
+    fresh = source(maildir)
+    assert fresh.list_keys()[key] == ("Sent", f".Sent/cur/{key}:2,S")
+    emails = {e.key: e for e in fresh.fetch_new(set()).emails}
+    assert (emails[key].folder, emails[key].subject) == ("Sent", "Sent by me")
+    assert {e.folder for k, e in emails.items() if k != key} == {"INBOX"}
+
+
+def test_sent_and_drafts_are_folders_triage_skips() -> None:
+    assert {DRAFTS, SENT} <= set(NOT_TRIAGED_FOLDERS)
+
+
+def test_save_message_sorts_flags_and_creates_the_folder(maildir: Path) -> None:
+    src = source(maildir)
+    key = src.save_message(raw(22), "Archive.2026", "SFS")
+    assert (maildir / ".Archive.2026" / "cur" / f"{key}:2,FS").is_file()
+    assert src.read(key).folder == "Archive.2026"
+    assert source(maildir).list_keys()[key] == ("Archive.2026", f".Archive.2026/cur/{key}:2,FS")
+
+
+def test_save_message_to_inbox_uses_the_top_level(maildir: Path) -> None:
+    key = source(maildir).save_message(raw(23), "INBOX", "")
+    assert (maildir / "cur" / f"{key}:2,").is_file()
+    assert not (maildir / ".INBOX").exists()
+    assert source(maildir).list_keys()[key] == ("INBOX", f"cur/{key}:2,")
+
+
+@pytest.mark.parametrize("folder", ["", ".Sent", "..", "a/b", "../escape", "a\\b", "nul\0"])
+def test_save_message_rejects_bad_folder_names(maildir: Path, folder: str) -> None:
+    with pytest.raises(ValueError, match="not a Maildir folder name"):
+        source(maildir).save_message(raw(24), folder, "S")
+    assert not (maildir.parent / "escape").exists()
+
+
+@pytest.mark.parametrize("flags", ["S,", "2", ":", "é"])
+def test_save_message_rejects_bad_flags(maildir: Path, flags: str) -> None:
+    with pytest.raises(ValueError, match="flags must be ASCII letters"):
+        source(maildir).save_message(raw(25), "Sent", flags)
+    assert not (maildir / ".Sent").exists()
 
 
 def test_signature_changes_with_the_mailbox(maildir: Path) -> None:

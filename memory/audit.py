@@ -1,0 +1,379 @@
+"""The audit log of every tool call and the ledger that keeps a side effect from running twice.
+
+Both live in the app database and hold only redacted values, so neither the log, the ledger
+nor the database file ever carries a password, key or token a call was given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from sqlalchemy import UniqueConstraint, delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+if TYPE_CHECKING:
+    from memory.db import AppDatabase
+
+logger = logging.getLogger(__name__)
+
+REDACTED = "[REDACTED]"
+
+SECRET_KEY = re.compile(
+    r"(?:^|_)(?:passwords?|passwd|pwd|secrets?|token|api_?key|authorization|cookies?"
+    r"|credentials?|private_?key|client_?secret)(?:_|$)"
+)
+"""A dict key whose value is secret, matched against the key in snake case (`X-Api-Key`,
+`accessToken` and `smtp_password` all match; `max_tokens` does not)."""
+
+SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (
+        "url password",
+        re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/?#@]*:)[^\s/?#]+@"),
+        rf"\1{REDACTED}@",
+    ),
+    ("bearer token", re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*"), rf"\1 {REDACTED}"),
+    ("groq key", re.compile(r"\bgsk_[A-Za-z0-9]{20,}"), REDACTED),
+    ("slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), REDACTED),
+    ("github token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,})"), REDACTED),
+    ("aws access key id", re.compile(r"\bAKIA[0-9A-Z]{16}\b"), REDACTED),
+    ("sk- key", re.compile(r"\bsk-[A-Za-z0-9_\-]{20,}"), REDACTED),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), REDACTED),
+)
+"""(name, pattern, replacement) for secrets recognisable inside any text."""
+
+DETAIL_LIMIT = 2000
+"""Characters of an audit row's detail that are kept."""
+
+AuditDecision = Literal["auto", "accept", "edit", "response", "ignore", "pending"]
+AuditOutcome = Literal["ok", "error", "not_run", "unknown", "pending"]
+FinalStatus = Literal["done", "failed", "skipped"]
+"""How a claimed call ends; until then its ledger status is `started`."""
+DECISIONS: frozenset[str] = frozenset(get_args(AuditDecision))
+OUTCOMES: frozenset[str] = frozenset(get_args(AuditOutcome))
+FINAL_STATUSES: frozenset[str] = frozenset(get_args(FinalStatus))
+LEVELS = frozenset({0, 1, 2})
+
+
+def redact(value: Any) -> Any:
+    """A deep copy of `value` with every secret replaced by `[REDACTED]`.
+
+    Values under secret-looking keys are replaced whole; in every string, the patterns of
+    `SECRET_PATTERNS` are. Dicts, lists and tuples are copied as they are walked (a tuple
+    comes back a plain tuple); other values are returned as they are.
+    """
+    if isinstance(value, str):
+        for _name, pattern, replacement in SECRET_PATTERNS:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if _is_secret_key(key) else redact(item) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(redact(item) for item in value)
+    return value
+
+
+def _is_secret_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()
+    return bool(SECRET_KEY.search(re.sub(r"[^a-z0-9]+", "_", snake)))
+
+
+def _redacted_json(value: Any, **options: Any) -> str:
+    # Values JSON cannot encode are stored as their (redacted) text rather than failing the write.
+    return json.dumps(
+        redact(value), default=lambda obj: redact(str(obj)), ensure_ascii=False, **options
+    )
+
+
+def args_digest(args: Mapping[str, Any]) -> str:
+    """The sha256 of the canonical JSON of a call's (redacted) arguments.
+
+    Redacted first so that the digest cannot be used to confirm a guessed secret.
+    """
+    canonical = _redacted_json(dict(args), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class AuditRecord(SQLModel, table=True):
+    """One tool call: what was proposed, how it was decided and what came of it."""
+
+    __tablename__ = "audit"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "call_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: str = Field(default_factory=_now)
+    """When the row was last written (ISO 8601, UTC, seconds)."""
+    thread_id: str = Field(index=True)
+    call_id: str = Field(index=True)
+    tool: str
+    args: str = "{}"
+    """JSON of the redacted arguments."""
+    level: int
+    """The policy level: 0 read-only, 1 confirm, 2 autonomous."""
+    flags: str = "[]"
+    """JSON list of the (redacted) provenance flags."""
+    decision: str
+    """auto, accept, edit, response, ignore or pending."""
+    decided_by: str = ""
+    """`policy`, `user` or a user's name; empty while pending."""
+    outcome: str
+    """ok, error, not_run, unknown or pending."""
+    detail: str = ""
+    """Error text or a short result summary, redacted."""
+
+
+class LedgerEntry(SQLModel, table=True):
+    """The claim on one side-effecting call, written before it runs and closed after."""
+
+    __tablename__ = "ledger"
+
+    thread_id: str = Field(primary_key=True)
+    call_id: str = Field(primary_key=True)
+    tool: str
+    args_digest: str
+    status: str = "started"
+    """started (outcome unknown until closed), done, failed or skipped."""
+    started_at: str = Field(default_factory=_now)
+    finished_at: str = ""
+    result: str = "{}"
+    """JSON of the tool's result (redacted), replayed instead of running the call again."""
+
+    def result_dict(self) -> dict[str, Any]:
+        """The recorded result of the call."""
+        value = json.loads(self.result or "{}")
+        return value if isinstance(value, dict) else {"result": value}
+
+
+class AuditLog:
+    """One row per tool call, rewritten as the call moves from proposal to outcome.
+
+    A node that re-runs on resume writes the same rows again, so the log never holds
+    duplicates of one call.
+    """
+
+    def __init__(self, db: AppDatabase) -> None:
+        self.engine = db.engine
+
+    def record(
+        self,
+        *,
+        thread_id: str,
+        call_id: str,
+        tool: str,
+        args: Mapping[str, Any],
+        level: int,
+        flags: Sequence[Mapping[str, Any]],
+        decision: AuditDecision,
+        decided_by: str,
+        outcome: AuditOutcome,
+        detail: str = "",
+    ) -> None:
+        """Write the row of this call (creating or replacing it), with every secret redacted."""
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}; expected one of {sorted(DECISIONS)}")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of {sorted(OUTCOMES)}")
+        if level not in LEVELS:
+            raise ValueError(f"policy level must be 0, 1 or 2, not {level!r}")
+        values: dict[str, Any] = {
+            "at": _now(),
+            "tool": tool,
+            "args": _redacted_json(dict(args)),
+            "level": level,
+            "flags": _redacted_json([dict(flag) for flag in flags]),
+            "decision": decision,
+            "decided_by": decided_by,
+            "outcome": outcome,
+            "detail": _detail(detail),
+        }
+        for attempt in range(2):
+            with Session(self.engine) as session:
+                row = _audit_row(session, thread_id, call_id)
+                if row is None:
+                    row = AuditRecord(thread_id=thread_id, call_id=call_id, **values)
+                else:
+                    row.sqlmodel_update(values)
+                session.add(row)
+                try:
+                    session.commit()
+                    return
+                except IntegrityError:
+                    # Another writer created the row first: the second pass replaces it.
+                    if attempt:
+                        raise
+
+    def set_outcome(
+        self, *, thread_id: str, call_id: str, outcome: AuditOutcome, detail: str = ""
+    ) -> bool:
+        """Record what came of a call already in the log; False (and a warning) if it is not."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; expected one of {sorted(OUTCOMES)}")
+        with Session(self.engine) as session:
+            changed = session.exec(
+                update(AuditRecord)
+                .where(col(AuditRecord.thread_id) == thread_id)
+                .where(col(AuditRecord.call_id) == call_id)
+                .values(at=_now(), outcome=outcome, detail=_detail(detail))
+            ).rowcount
+            session.commit()
+        if not changed:
+            logger.warning("no audit row for call %s in thread %s", call_id, thread_id)
+        return bool(changed)
+
+    def entries(
+        self, *, thread_id: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows as plain dicts, oldest first; with `limit`, only the newest `limit` of them."""
+        stmt = select(AuditRecord)
+        if thread_id is not None:
+            stmt = stmt.where(AuditRecord.thread_id == thread_id)
+        stmt = stmt.order_by(col(AuditRecord.id).desc())
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with Session(self.engine) as session:
+            rows = list(session.exec(stmt).all())
+        return [
+            {**row.model_dump(), "args": json.loads(row.args), "flags": json.loads(row.flags)}
+            for row in reversed(rows)
+        ]
+
+
+def _audit_row(session: Session, thread_id: str, call_id: str) -> AuditRecord | None:
+    return session.exec(
+        select(AuditRecord).where(
+            AuditRecord.thread_id == thread_id, AuditRecord.call_id == call_id
+        )
+    ).first()
+
+
+def _detail(text: str) -> str:
+    # Redacted before it is cut, so a cut never leaves the start of a secret behind.
+    return str(redact(text))[:DETAIL_LIMIT]
+
+
+class SideEffectLedger:
+    """At most once: a call is claimed (durably) before its side effect runs.
+
+    `begin` is the only way to claim a call, and the primary key makes the claim atomic
+    between threads and processes. A `started` row whose call never finished means the
+    outcome is unknown: the side effect may or may not have happened.
+    """
+
+    def __init__(self, db: AppDatabase) -> None:
+        self.engine = db.engine
+
+    def begin(
+        self, thread_id: str, call_id: str, tool: str, args: Mapping[str, Any]
+    ) -> LedgerEntry | None:
+        """Claim the call: None if it is now ours to run, else the entry already recorded.
+
+        The `started` row is committed before this returns, so it is on disk before the side
+        effect runs.
+        """
+        digest = args_digest(args)
+        for _attempt in range(3):
+            with Session(self.engine) as session:
+                session.add(
+                    LedgerEntry(thread_id=thread_id, call_id=call_id, tool=tool, args_digest=digest)
+                )
+                try:
+                    session.commit()
+                    return None
+                except IntegrityError:
+                    session.rollback()
+            existing = self.get(thread_id, call_id)
+            if existing is not None:
+                if existing.args_digest != digest:
+                    logger.warning(
+                        "call %s in thread %s was recorded with other arguments", call_id, thread_id
+                    )
+                return existing
+            # Released between our insert and our read: try to claim it again.
+        raise RuntimeError(f"could not claim call {call_id} in thread {thread_id}")
+
+    def finish(
+        self,
+        thread_id: str,
+        call_id: str,
+        status: FinalStatus,
+        result: Mapping[str, Any],
+    ) -> None:
+        """Close a `started` call with its status and (redacted) result."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"a call finishes done, failed or skipped, not {status!r}")
+        with Session(self.engine) as session:
+            changed = session.exec(
+                update(LedgerEntry)
+                .where(col(LedgerEntry.thread_id) == thread_id)
+                .where(col(LedgerEntry.call_id) == call_id)
+                .where(col(LedgerEntry.status) == "started")
+                .values(status=status, finished_at=_now(), result=_redacted_json(dict(result)))
+            ).rowcount
+            session.commit()
+        if not changed:
+            raise self._not_started(thread_id, call_id)
+
+    def get(self, thread_id: str, call_id: str) -> LedgerEntry | None:
+        """The entry of a call, or None if it was never claimed."""
+        with Session(self.engine) as session:
+            return session.get(LedgerEntry, (thread_id, call_id))
+
+    def unfinished(self, thread_id: str | None = None) -> list[LedgerEntry]:
+        """Calls still `started`: running now, or interrupted with an unknown outcome."""
+        stmt = select(LedgerEntry).where(LedgerEntry.status == "started")
+        if thread_id is not None:
+            stmt = stmt.where(LedgerEntry.thread_id == thread_id)
+        with Session(self.engine) as session:
+            return list(session.exec(stmt.order_by(col(LedgerEntry.started_at))).all())
+
+    def settle_unknown(self, thread_id: str, call_id: str, *, retry: bool) -> None:
+        """Decide a `started` call whose outcome is unknown.
+
+        `retry=True` deletes the claim so the next `begin` may run the call again;
+        `retry=False` marks it `skipped` so it is never run. Settling a call already settled
+        the same way does nothing; settling one that finished is an error.
+        """
+        with Session(self.engine) as session:
+            if retry:
+                stmt: Any = delete(LedgerEntry)
+            else:
+                stmt = update(LedgerEntry).values(status="skipped", finished_at=_now())
+            changed = session.exec(
+                stmt.where(col(LedgerEntry.thread_id) == thread_id)
+                .where(col(LedgerEntry.call_id) == call_id)
+                .where(col(LedgerEntry.status) == "started")
+            ).rowcount
+            session.commit()
+        if changed:
+            return
+        entry = self.get(thread_id, call_id)
+        if (entry is None and retry) or (entry and entry.status == "skipped" and not retry):
+            return
+        raise self._not_started(thread_id, call_id, entry)
+
+    def _not_started(
+        self, thread_id: str, call_id: str, entry: LedgerEntry | None = None
+    ) -> LookupError | ValueError:
+        entry = entry or self.get(thread_id, call_id)
+        if entry is None:
+            return LookupError(f"call {call_id} in thread {thread_id} was never started")
+        return ValueError(f"call {call_id} in thread {thread_id} is {entry.status}, not started")

@@ -1,0 +1,45 @@
+"""Running the `smart-inbox` command in its own process, on a private copy of the demo inbox."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "data" / "demo-inbox"
+
+
+def cli_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of one run: its data directory and a private copy of the demo inbox."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GROQ_API_KEY", "MODEL", "INBOX", "SMTP_URL", "SMART_INBOX_USER_EMAILS")
+    }
+    env["SMART_INBOX_HOME"] = str(home)
+    inbox = home / "inbox"
+    if not inbox.exists():
+        shutil.copytree(DEMO, inbox, ignore=shutil.ignore_patterns(".Drafts", ".Sent"))
+    env["INBOX"] = f"maildir:{inbox}"
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command with its data directory and a private copy of the demo inbox under `home`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args],
+        cwd=ROOT,
+        env=cli_env(home, env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
