@@ -84,8 +84,8 @@ def resolve_reference(
     if match:
         who = match.group("who").casefold()
         theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
-        noun = _THAT_NOUN.search(text)
-        wanted = NOUN_CATEGORIES.get(noun.group("noun").split()[0].lower(), ()) if noun else ()
+        named = _THAT_NOUN.search(text)
+        wanted = NOUN_CATEGORIES.get(named.group("noun").split()[0].lower(), ()) if named else ()
         preferred = [m for m in theirs if m.get("category") in wanted] or theirs
         if preferred:
             return Resolution((preferred[0]["id"],), wants_action, f"sender {who}")

@@ -131,3 +131,16 @@ def test_has_full_copy_needs_a_complete_successful_record() -> None:
     assert has_full_copy("invoice@x", [record([INVOICE], completeness="COMPLETE")])
     failed = record([INVOICE], completeness="COMPLETE", error="boom")
     assert not has_full_copy("invoice@x", [failed])
+
+
+def test_a_noun_and_a_sender_together_pick_that_senders_message_of_that_kind() -> None:
+    bob_digest = ref("bob-digest@x", "Bob Stone <bob@acme.example>", "Reading list", "newsletter")
+    evidence = [record([bob_digest, OUTAGE, MEETING, INVOICE])]
+    found = resolve_reference("reply to the meeting request from Bob and say yes", evidence)
+    assert found is not None and found.ids == ("meeting@x",)
+    assert found.wants_action
+
+
+def test_a_named_sender_the_thread_has_not_shown_is_not_a_follow_up() -> None:
+    # Not "the newest meeting request": the engine must search for Sofia's message instead.
+    assert resolve_reference("reply to the meeting request from Sofia and say yes", LISTING) is None
