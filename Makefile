@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/smart-inbox ask "what needs my attention today?"
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --check --no-cache .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass
 
 from langgraph.runtime import Runtime
-from tools.mail.smtp import SmtpSettings, smtp_settings_from_env
 
 from graph.context import Context
 from graph.engines import load_engine
@@ -15,6 +14,7 @@ from graph.engines.base import Engine
 from graph.policy import ApprovalPolicy, load_policy, policy_path
 from memory.db import AppDatabase, open_database
 from memory.paths import app_database_url, data_dir
+from tools.mail.smtp import SmtpSettings, smtp_settings_from_env
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import canonical_spec
 from tools.mailbox import MailboxEnv

@@ -17,13 +17,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
-from memory.audit import AuditLog, LedgerEntry, SideEffectLedger
 
 from graph.approval import read_responses, unknown_outcome_request
 from graph.context import Context
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
+from memory.audit import AuditLog, LedgerEntry, SideEffectLedger
 
 logger = logging.getLogger(__name__)
 
