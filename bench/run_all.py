@@ -22,10 +22,12 @@ RESULTS = HERE / "RESULTS.md"
 FULL = (
     ("bench.turn_latency", ["--n", "200", "--warmup", "20", "--per-thread", "4"]),
     ("bench.triage_throughput", ["--n", "10000", "--chat-turns", "20"]),
+    ("bench.mcp_calls", ["--n", "300", "--fresh-n", "40"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
     ("bench.triage_throughput", ["--n", "500", "--chat-turns", "5"]),
+    ("bench.mcp_calls", ["--n", "30", "--fresh-n", "5", "--warmup", "2"]),
 )
 
 
@@ -53,7 +55,8 @@ def report(sections: list[tuple[str, str, list[str], float]], started_at: dateti
 
 Measured on {started_at:%Y-%m-%d} at {started_at:%H:%M} UTC with `make bench`
 (`python -m bench.run_all`), which rewrites this file. Every benchmark is offline (rules
-engine, no network) and works in a temporary directory it deletes afterwards.
+engine; the MCP servers it starts listen on 127.0.0.1 only) and works in a temporary directory
+it deletes afterwards.
 
 {machine_table()}
 

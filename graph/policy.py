@@ -37,13 +37,17 @@ class ApprovalPolicy:
     trusted_domains: frozenset[str] = frozenset()
     """Domains whose addresses and links the user trusts (lower case, no leading dot)."""
 
-    def level_for(self, tool: str, *, read_only: bool, server: str | None = None) -> int:
-        """The level of one tool: explicit, else its server's, else by whether it only reads."""
+    def level_for(self, tool: str, *, default: int = CONFIRM, server: str | None = None) -> int:
+        """The level of one tool: explicit, else its server's, else the tool's own default.
+
+        The default comes from the tool catalogue: 0 for tools that only read (native ones, or
+        MCP tools marked `readOnlyHint`), 2 for MCP tools in the server's `autoApprove`, else 1.
+        """
         if tool in self.tools:
             return self.tools[tool]
         if server is not None and server in self.servers:
             return self.servers[server]
-        return READ_ONLY if read_only else CONFIRM
+        return default
 
     def to_json(self) -> dict[str, Any]:
         """The file's shape."""

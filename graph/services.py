@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
 
 from langgraph.runtime import Runtime
@@ -13,11 +12,14 @@ from graph.engines import load_engine
 from graph.engines.base import Engine
 from graph.policy import ApprovalPolicy, load_policy, policy_path
 from memory.db import AppDatabase, open_database
+from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
-from tools.mail.smtp import SmtpSettings, smtp_settings_from_env
+from tools.mail.smtp import smtp_settings_from_env
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import canonical_spec
-from tools.mailbox import MailboxEnv
+from tools.mailbox import MailboxEnv, sender_address
+from tools.mcp.config import mcp_config_path
+from tools.mcp.hub import McpHub, shared_hub
 from tools.registry import ToolRegistry
 
 
@@ -34,18 +36,19 @@ class Services:
     policy: ApprovalPolicy
 
 
-def sender_address(smtp: SmtpSettings | None, user_addresses: tuple[str, ...]) -> str:
-    """The From of sent mail: `SMTP_FROM`, else your first address, else the SMTP login."""
-    if os.environ.get("SMTP_FROM"):
-        return os.environ["SMTP_FROM"].strip()
-    if user_addresses:
-        return user_addresses[0]
-    if smtp is not None and "@" in smtp.username:
-        return smtp.username
-    return ""
+def _with_mcp(tools: ToolRegistry, db: AppDatabase, hub: McpHub) -> ToolRegistry:
+    """Add the connected MCP servers' tools; changed definitions lose their auto-approval."""
+    infos = hub.tools()
+    fingerprints = McpToolFingerprints(db)
+    changed: dict[str, set[str]] = {}
+    for server in sorted({info.server for info in infos}):
+        seen = {info.name: info.fingerprint for info in infos if info.server == server}
+        changed[server] = fingerprints.observe(server, seen)
+    auto = {name: config.auto_approve for name, config in hub.configs.items()}
+    return tools.with_mcp(hub, infos, auto_approve=auto, changed=changed)
 
 
-def _build(context: Context) -> Services:
+def _build(context: Context, hub: McpHub | None = None) -> Services:
     home = data_dir(context.home)
     db = open_database(app_database_url(home))
     smtp = smtp_settings_from_env()
@@ -54,25 +57,37 @@ def _build(context: Context) -> Services:
     except MailSourceError:
         # A missing or broken mailbox must not stop the run: `fetch` reports it as a fetch error.
         source = context.inbox
+    tools = ToolRegistry.for_mailbox(
+        MailboxEnv(
+            db=db,
+            source=source,
+            smtp=smtp,
+            sender=sender_address(smtp, context.user_addresses),
+            user_addresses=context.user_addresses,
+        )
+    )
+    if hub is not None:
+        tools = _with_mcp(tools, db, hub)
     return Services(
         context=context,
         source=source,
         db=db,
-        tools=ToolRegistry.for_mailbox(
-            MailboxEnv(
-                db=db,
-                source=source,
-                smtp=smtp,
-                sender=sender_address(smtp, context.user_addresses),
-                user_addresses=context.user_addresses,
-            )
-        ),
+        tools=tools,
         engine=load_engine(context.model),
         policy=load_policy(policy_path(home)),
     )
 
 
+async def mcp_hub_for(context: Context) -> McpHub | None:
+    """The process's kept MCP sessions for this data directory, or None without `mcp.json`."""
+    path = await asyncio.to_thread(lambda: mcp_config_path(data_dir(context.home)))
+    if not await asyncio.to_thread(path.exists):
+        return None
+    return await shared_hub(path)
+
+
 async def services_for(runtime: Runtime[Context]) -> Services:
     """Services for this run; file-system work happens off the event loop."""
     context = runtime.context if isinstance(runtime.context, Context) else Context()
-    return await asyncio.to_thread(_build, context)
+    hub = await mcp_hub_for(context)
+    return await asyncio.to_thread(_build, context, hub)

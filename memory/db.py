@@ -18,8 +18,9 @@ from sqlalchemy import event, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-# The audit and ledger tables must be registered before `create_all` runs.
+# The audit, ledger and MCP tool tables must be registered before `create_all` runs.
 from memory.audit import AuditRecord, LedgerEntry  # noqa: F401
+from memory.mcp_tools import McpToolRecord  # noqa: F401
 from tools.mail.model import Email
 
 

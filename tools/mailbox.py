@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -18,7 +19,7 @@ from langchain_core.tools import InjectedToolArg, tool
 from memory.db import AppDatabase, TriageRecord
 from tools.mail.compose import new_message, reply_message, reply_subject
 from tools.mail.model import Email
-from tools.mail.smtp import SmtpSendError, SmtpSettings, send_message
+from tools.mail.smtp import SendReceipt, SmtpSendError, SmtpSettings, send_message
 from tools.mail.sources import parse_source_spec
 
 logger = logging.getLogger(__name__)
@@ -175,13 +176,6 @@ def _address_list(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
 
 
-async def _original(env: MailboxEnv, email_id: str) -> Email:
-    original = await asyncio.to_thread(env.db.get_email, email_id)
-    if original is None:
-        raise ToolFailure(f"no message with id {email_id!r} to reply to")
-    return original
-
-
 @dataclass(frozen=True)
 class MailAction:
     """What a mail tool call would do, worked out from its real arguments and the mailbox."""
@@ -240,6 +234,115 @@ def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAc
     )
 
 
+def original_message(env: MailboxEnv, email_id: str) -> Email:
+    """The message a reply answers, or `ToolFailure` when the mailbox has no such id."""
+    original = env.db.get_email(email_id)
+    if original is None:
+        raise ToolFailure(f"no message with id {email_id!r} to reply to")
+    return original
+
+
+def compose_draft(
+    env: MailboxEnv, *, body: str, to: str = "", subject: str = "", in_reply_to_id: str = ""
+) -> tuple[EmailMessage, Email | None]:
+    """A draft: a reply quoting the original when `in_reply_to_id` is given, else a new message."""
+    if in_reply_to_id:
+        original = original_message(env, in_reply_to_id)
+        message = reply_message(original, sender=env.sender, body=body, own=env.user_addresses)
+        if to:
+            message.replace_header("To", ", ".join(_address_list(to)))
+        if subject:
+            message.replace_header("Subject", subject)
+        return message, original
+    if not to.strip():
+        raise ToolFailure(
+            "a draft needs a recipient (`to`) or a message to reply to (`in_reply_to_id`)"
+        )
+    return new_message(sender=env.sender, to=_address_list(to), subject=subject, body=body), None
+
+
+def compose_new(env: MailboxEnv, *, to: str, subject: str, body: str, cc: str = "") -> EmailMessage:
+    """A new message from the user; `ToolFailure` without a recipient."""
+    recipients = _address_list(to)
+    if not recipients:
+        raise ToolFailure("send_email needs at least one recipient in `to`")
+    return new_message(
+        sender=env.sender, to=recipients, cc=_address_list(cc), subject=subject, body=body
+    )
+
+
+def compose_reply(env: MailboxEnv, *, email_id: str, body: str, reply_all: bool) -> EmailMessage:
+    """A reply to a message of the mailbox: threaded, `Re:` subject, the original quoted."""
+    original = original_message(env, email_id)
+    return reply_message(
+        original, sender=env.sender, body=body, reply_all=reply_all, own=env.user_addresses
+    )
+
+
+def store_draft(env: MailboxEnv, message: EmailMessage) -> tuple[str, str]:
+    """Keep a draft in the Drafts folder; returns its key and a sentence saying so."""
+    key = parse_source_spec(env.source).save_draft(bytes(message))
+    text = f"Draft saved in Drafts (key {key}) to {message['To']}, subject {message['Subject']!r}."
+    return key, text
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message that went out: the server's receipt, the Sent copy's key, a summary."""
+
+    receipt: SendReceipt
+    sent_copy_key: str
+    text: str
+
+
+def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
+    """Send over SMTP and keep a copy in Sent; `ToolFailure` when nothing was sent.
+
+    Synchronous (callers on an event loop use `asyncio.to_thread`). Once the server accepted
+    the message, nothing here raises: a missing Sent copy is reported in the text instead.
+    """
+    if env.smtp is None:
+        raise ToolFailure(SENDING_UNAVAILABLE)
+    if not env.sender:
+        raise ToolFailure(
+            "sending needs your address: set SMTP_FROM (or SMART_INBOX_USER_EMAILS); nothing was sent"
+        )
+    try:
+        receipt = send_message(env.smtp, message)
+    except SmtpSendError as err:
+        raise ToolFailure(f"not sent: {err}") from err
+    text = (
+        f"Sent to {', '.join(receipt.recipients)}, subject {message['Subject']!r} "
+        f"(Message-ID {receipt.message_id})."
+    )
+    if receipt.refused:
+        text += " Refused by the server: " + "; ".join(
+            f"{address}: {why}" for address, why in receipt.refused.items()
+        )
+    key = ""
+    try:
+        key = parse_source_spec(env.source).save_sent(bytes(message))
+    except Exception as err:  # noqa: BLE001 — the mail went out; a missing copy must not hide that
+        logger.warning("sent, but no copy was kept in Sent: %s", err)
+        text += f" (No copy was kept in Sent: {err}.)"
+    return Delivery(receipt=receipt, sent_copy_key=key, text=text)
+
+
+def sender_address(smtp: SmtpSettings | None, user_addresses: tuple[str, ...]) -> str:
+    """The From of sent mail: `SMTP_FROM`, else your first address, else the SMTP login."""
+    if os.environ.get("SMTP_FROM"):
+        return os.environ["SMTP_FROM"].strip()
+    if user_addresses:
+        return user_addresses[0]
+    if smtp is not None and "@" in smtp.username:
+        return smtp.username
+    return ""
+
+
+def _text_result(text: str) -> ToolResult:
+    return {"completeness": "COMPLETE", "content": text, "messages": []}
+
+
 @tool
 async def save_draft(
     body: str,
@@ -250,49 +353,11 @@ async def save_draft(
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
     """Save a draft in the Drafts folder (nothing is sent); give in_reply_to_id to draft a reply."""
-    if in_reply_to_id:
-        original = await _original(env, in_reply_to_id)
-        message = reply_message(original, sender=env.sender, body=body, own=env.user_addresses)
-        if to:
-            message.replace_header("To", to)
-        if subject:
-            message.replace_header("Subject", subject)
-    else:
-        if not to:
-            raise ToolFailure("a draft needs a recipient (`to`) or a message to reply to")
-        message = new_message(sender=env.sender, to=_address_list(to), subject=subject, body=body)
-    source = parse_source_spec(env.source)
-    key = await asyncio.to_thread(source.save_draft, bytes(message))
-    text = f"Draft saved in Drafts (key {key}) to {message['To']}, subject {message['Subject']!r}."
-    return {"completeness": "COMPLETE", "content": text, "messages": []}
-
-
-async def _send(env: MailboxEnv, message: EmailMessage) -> ToolResult:
-    if env.smtp is None:
-        raise ToolFailure(SENDING_UNAVAILABLE)
-    if not env.sender:
-        raise ToolFailure(
-            "sending needs your address: set SMTP_FROM (or SMART_INBOX_USER_EMAILS); nothing was sent"
-        )
-    try:
-        receipt = await asyncio.to_thread(send_message, env.smtp, message)
-    except SmtpSendError as err:
-        raise ToolFailure(f"not sent: {err}") from err
-    text = (
-        f"Sent to {', '.join(receipt.recipients)}, subject {message['Subject']!r} "
-        f"(Message-ID {message['Message-ID']})."
+    message, _ = await asyncio.to_thread(
+        compose_draft, env, body=body, to=to, subject=subject, in_reply_to_id=in_reply_to_id
     )
-    if receipt.refused:
-        text += " Refused by the server: " + "; ".join(
-            f"{address}: {why}" for address, why in receipt.refused.items()
-        )
-    try:
-        source = parse_source_spec(env.source)
-        await asyncio.to_thread(source.save_sent, bytes(message))
-    except Exception as err:  # noqa: BLE001 — the mail went out; a missing copy must not hide that
-        logger.warning("sent, but no copy was kept in Sent: %s", err)
-        text += f" (No copy was kept in Sent: {err}.)"
-    return {"completeness": "COMPLETE", "content": text, "messages": []}
+    _, text = await asyncio.to_thread(store_draft, env, message)
+    return _text_result(text)
 
 
 @tool
@@ -305,13 +370,8 @@ async def send_email(
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
     """Send a new email to the given addresses (comma-separated) over SMTP."""
-    recipients = _address_list(to)
-    if not recipients:
-        raise ToolFailure("send_email needs at least one recipient in `to`")
-    message = new_message(
-        sender=env.sender, to=recipients, cc=_address_list(cc), subject=subject, body=body
-    )
-    return await _send(env, message)
+    message = compose_new(env, to=to, subject=subject, body=body, cc=cc)
+    return _text_result((await asyncio.to_thread(deliver, env, message)).text)
 
 
 @tool
@@ -323,11 +383,10 @@ async def reply_to_email(
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
     """Reply to a message by its id; recipient, subject and threading come from that message."""
-    original = await _original(env, email_id)
-    message = reply_message(
-        original, sender=env.sender, body=body, reply_all=reply_all, own=env.user_addresses
+    message = await asyncio.to_thread(
+        compose_reply, env, email_id=email_id, body=body, reply_all=reply_all
     )
-    return await _send(env, message)
+    return _text_result((await asyncio.to_thread(deliver, env, message)).text)
 
 
 SENDING_UNAVAILABLE = (

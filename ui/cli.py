@@ -82,6 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, help="only the last N calls")
     audit.add_argument("--json", action="store_true", help="print JSON")
 
+    mcp = commands.add_parser("mcp", help="the MCP servers of mcp.json: list them, trust changes")
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", required=True, parser_class=_Parser)
+    mcp_list = mcp_commands.add_parser("list", help="each server: state, tools, approval levels")
+    mcp_list.add_argument("--json", action="store_true", help="print JSON")
+    mcp_trust = mcp_commands.add_parser(
+        "trust", help="accept a server's changed tool definitions (restores auto-approval)"
+    )
+    mcp_trust.add_argument("server", help="server name in mcp.json")
+    mcp_trust.add_argument("--json", action="store_true", help="print JSON")
+
+    server = commands.add_parser("mcp-server", help="serve this mailbox to MCP clients")
+    server.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    server.add_argument(
+        "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+    )
+
     history = commands.add_parser("history", help="print a thread's conversation")
     history.add_argument("--thread", required=True, help="thread id")
     history.add_argument("--json", action="store_true", help="print JSON")
@@ -99,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        if args.command == "mcp-server":
+            return _mcp_server(args)
         return asyncio.run(_dispatch(args))
     except UserError as err:
         print(f"smart-inbox: {err}", file=sys.stderr)
@@ -119,6 +139,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     from graph.policy import PolicyError
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
+    from tools.mcp.config import McpConfigError
 
     handlers = {
         "triage": _triage,
@@ -127,6 +148,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "history": _history,
         "policy": _policy,
         "audit": _audit,
+        "mcp": _mcp,
     }
     try:
         return await handlers[args.command](args)
@@ -137,6 +159,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         PolicyError,
         SmtpConfigError,
         ResumeError,
+        McpConfigError,
     ) as err:
         raise UserError(str(err)) from err
     except ModelCallError as err:
@@ -159,7 +182,19 @@ def _context(args: argparse.Namespace) -> Any:
 
     load_engine(context.model)
     canonical_spec(context.inbox)
-    load_policy(policy_path(data_dir(context.home)))
+    from tools.mcp.config import load_mcp_config, mcp_config_path
+
+    home = data_dir(context.home)
+    load_policy(policy_path(home))
+    servers = load_mcp_config(mcp_config_path(home))
+    if context.inbox.strip().lower().startswith("mcp:"):
+        from tools.mail.mcp_source import parse_mcp_spec
+
+        name = parse_mcp_spec(context.inbox).server
+        if name not in servers:
+            raise UserError(
+                f"inbox {context.inbox}: no MCP server {name!r} in {mcp_config_path(home)}"
+            )
     smtp_settings_from_env()
     return context
 
@@ -170,13 +205,18 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     from graph.builder import build_graph
     from memory.checkpointer import open_checkpointer
     from memory.paths import checkpoint_path, data_dir
+    from tools.mcp.hub import close_shared_hubs
 
     home = data_dir(context.home)
-    async with open_checkpointer(checkpoint_path(home)) as saver:
-        graph = build_graph(checkpointer=saver)
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        await graph.ainvoke(payload, config=config, context=context)
-        return await graph.aget_state(config)
+    try:
+        async with open_checkpointer(checkpoint_path(home)) as saver:
+            graph = build_graph(checkpointer=saver)
+            config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+            await graph.ainvoke(payload, config=config, context=context)
+            return await graph.aget_state(config)
+    finally:
+        # MCP sessions are closed by the tasks that opened them, before the loop ends.
+        await close_shared_hubs()
 
 
 def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
@@ -316,6 +356,9 @@ async def _triage(args: argparse.Namespace) -> int:
         }
         for email, triage in pairs
     ]
+    for failure in snapshot.values.get("fetch_errors") or []:
+        if not failure.get("id"):  # the source itself, not one message
+            print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -365,7 +408,9 @@ async def _policy(args: argparse.Namespace) -> int:
     rows = [
         {
             "tool": name,
-            "level": (level := policy.level_for(name, read_only=name in READ_ONLY_MAIL_TOOLS)),
+            "level": (
+                level := policy.level_for(name, default=0 if name in READ_ONLY_MAIL_TOOLS else 1)
+            ),
             "meaning": LEVEL_NAMES[level],
             "set": name in policy.tools,
         }
@@ -416,6 +461,98 @@ async def _audit(args: argparse.Namespace) -> int:
         print(f"    args: {json.dumps(entry['args'], ensure_ascii=False)[:300]}")
         if entry["detail"]:
             print(f"    {entry['detail'][:300]}")
+    return 0
+
+
+def _mcp_server(args: argparse.Namespace) -> int:
+    from graph.context import Context
+    from memory.paths import data_dir
+    from tools.mail.smtp import SmtpConfigError
+    from tools.mail.sources import MailSourceError
+    from tools.mail.sync import canonical_spec
+    from tools.mcp.server import run_mail_server
+
+    context = Context(**({"inbox": args.inbox} if args.inbox else {}))
+    try:
+        canonical_spec(context.inbox)
+        home = str(data_dir(context.home))
+        run_mail_server(
+            transport=args.transport,
+            inbox=context.inbox,
+            home=home,
+            host=args.host,
+            port=args.port,
+        )
+    except (MailSourceError, SmtpConfigError, OSError) as err:
+        raise UserError(str(err)) from err
+    return 0
+
+
+async def _mcp(args: argparse.Namespace) -> int:
+    from graph.context import Context
+    from graph.services import _build, mcp_hub_for
+    from memory.mcp_tools import McpToolFingerprints
+    from memory.paths import data_dir
+    from tools.mcp.config import load_mcp_config, mcp_config_path
+    from tools.mcp.hub import close_shared_hubs
+
+    context = Context()
+    path = mcp_config_path(data_dir(context.home))
+    configs = load_mcp_config(path)
+    if not configs:
+        raise UserError(f"no MCP servers configured: {path} is missing or empty")
+    if args.mcp_command == "trust" and args.server not in configs:
+        raise UserError(f"no server {args.server!r} in {path}; servers: {', '.join(configs)}")
+    hub = await mcp_hub_for(context)
+    if hub is None:
+        raise UserError(f"no MCP servers configured: {path} is missing")
+    try:
+        services = await asyncio.to_thread(_build, context, hub)
+        if args.mcp_command == "trust":
+            updated = await asyncio.to_thread(McpToolFingerprints(services.db).trust, args.server)
+            if args.json:
+                print(json.dumps({"server": args.server, "trusted": updated}, indent=2))
+            elif updated:
+                print(f"{args.server}: trusted the changed definitions of {', '.join(updated)}")
+            else:
+                print(f"{args.server}: nothing had changed")
+            return 0
+        servers: list[dict[str, Any]] = []
+        for status in hub.statuses():
+            tools = [
+                {
+                    "name": name,
+                    "tool": entry.tool,
+                    "level": services.policy.level_for(
+                        name, default=entry.default_level, server=entry.server
+                    ),
+                    "read_only": services.tools.is_read_only(name),
+                    "suspended": entry.suspended,
+                }
+                for name, entry in services.tools.mcp.items()
+                if entry.server == status.name
+            ]
+            servers.append(
+                {
+                    "name": status.name,
+                    "state": status.state,
+                    "transport": status.transport,
+                    "error": status.error,
+                    "tools": tools,
+                }
+            )
+    finally:
+        await close_shared_hubs()
+    if args.json:
+        print(json.dumps({"file": str(path), "servers": servers}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"MCP servers in {path}:\n")
+    for server in servers:
+        reason = f": {server['error']}" if server["error"] else ""
+        print(f"{server['name']} ({server['transport']}) — {server['state']}{reason}")
+        for tool in server["tools"]:
+            note = f"  ⚠ {tool['suspended']}" if tool["suspended"] else ""
+            print(f"  {tool['name']:<28} level {tool['level']}{note}")
     return 0
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.services import services_for
+from graph.services import mcp_hub_for, services_for
 from graph.state import State
+from tools.mail.mcp_source import sync_mcp_source
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import sync_source
 
@@ -37,7 +38,11 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "evidence": state.get("evidence") or [],
     }
     try:
-        result = await asyncio.to_thread(sync_source, services.db, services.source)
+        if services.source.lower().startswith("mcp:"):
+            hub = await mcp_hub_for(services.context)
+            result = await sync_mcp_source(services.db, services.source, hub)
+        else:
+            result = await asyncio.to_thread(sync_source, services.db, services.source)
     except MailSourceError as err:
         return {**update, "new_email_ids": [], "fetch_errors": [
             {"id": "", "key": services.source, "error": str(err)}

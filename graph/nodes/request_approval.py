@@ -48,10 +48,26 @@ def trust_of(services: Services, state: State) -> Trust:
 
 def review_call(services: Services, state: State, call: ToolCallRequest) -> Review:
     """Level, flags and the resolved mail action of one call (reads the database)."""
-    side_effect = not services.tools.is_read_only(call["name"])
-    level = services.policy.level_for(call["name"], read_only=not side_effect)
+    tools = services.tools
+    side_effect = not tools.is_read_only(call["name"])
+    level = services.policy.level_for(
+        call["name"],
+        default=tools.default_level(call["name"]),
+        server=tools.server_of(call["name"]),
+    )
+    held: list[Flag] = []
+    if tools.suspended(call["name"]):
+        held = [
+            {
+                "arg": "",
+                "kind": "changed_definition",
+                "value": call["name"],
+                "seen_in": f"mcp:{tools.server_of(call['name'])}",
+                "reason": tools.suspended(call["name"]),
+            }
+        ]
     if not side_effect:
-        return Review(call=call, level=level, side_effect=False, flags=[])
+        return Review(call=call, level=level, side_effect=False, flags=held)
     trust = trust_of(services, state)
     focus = state.get("focus") or []
     action = plan_mail_action(services.tools.env, call["name"], call["args"])
@@ -71,7 +87,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         if not call["args"].get("to"):
             arg = "email_id" if call["name"] == "reply_to_email" else "in_reply_to_id"
             flags += reply_flags(arg, target, trust, focus)
-    flags = flags_for(call["args"], trust, state.get("evidence") or []) + flags
+    flags = held + flags_for(call["args"], trust, state.get("evidence") or []) + flags
     return Review(call=call, level=level, side_effect=True, flags=flags, action=action)
 
 

@@ -4,7 +4,6 @@ that obeys a prompt injection is stopped at the approval step."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from langgraph.types import Command
 
 from graph.builder import build_graph
 from graph.context import Context
-from graph.engines import load_engine
 from graph.grounding import evidence_ids
 from graph.nodes.answer import SAFE_NOTE
 from tests.unit.conftest import (
@@ -36,13 +34,6 @@ LYING_ANSWER = (
 )
 LYING_RETRY = 'Mallory Fox still wants the $98,765.43 for the "Q4 board pack".'
 GROUNDED_RETRY = f"The overdue invoice from Vendor Billing is for $4,250.00 [msg:{INVOICE_ID}]."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_engines() -> Iterator[None]:
-    load_engine.cache_clear()
-    yield
-    load_engine.cache_clear()
 
 
 @pytest.fixture

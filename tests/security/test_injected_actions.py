@@ -8,7 +8,6 @@ every such request carries a provenance flag, and the card shows the real recipi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from langgraph.types import Command
 
 from graph.builder import build_graph
 from graph.context import DEMO_INBOX, Context
-from graph.engines import load_engine
 from graph.policy import ApprovalPolicy, policy_path, save_policy
 from memory.audit import AuditLog
 from memory.db import open_database
@@ -102,13 +100,6 @@ CASES: dict[str, list[dict[str, Any]]] = {
         ),
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_engines() -> Iterator[None]:
-    load_engine.cache_clear()
-    yield
-    load_engine.cache_clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.engines import load_engine
 
 OUTAGE_ID = "outage-1@ops.acme.example"
 INVOICE_ID = "invoice-0412@billing.vendor.example"
@@ -96,14 +94,6 @@ def drafts_in(maildir: Path) -> list[Path]:
     """Draft files saved in the Maildir's Drafts folder."""
     folder = maildir / ".Drafts" / "cur"
     return sorted(folder.iterdir()) if folder.is_dir() else []
-
-
-@pytest.fixture(autouse=True)
-def _fresh_engines() -> Iterator[None]:
-    """Engines are cached per spec; every test starts and ends with an empty cache."""
-    load_engine.cache_clear()
-    yield
-    load_engine.cache_clear()
 
 
 @pytest.fixture

@@ -22,16 +22,16 @@ from graph.policy import (
 
 def test_missing_file_is_the_default_policy(tmp_path: Path) -> None:
     policy = load_policy(tmp_path / "policy.json")
-    assert policy.level_for("search_emails", read_only=True) == READ_ONLY
-    assert policy.level_for("send_email", read_only=False) == CONFIRM
-    assert policy.level_for("some_mcp_tool_nobody_knows", read_only=False) == CONFIRM
+    assert policy.level_for("search_emails", default=READ_ONLY) == READ_ONLY
+    assert policy.level_for("send_email", default=CONFIRM) == CONFIRM
+    assert policy.level_for("some_mcp_tool_nobody_knows", default=CONFIRM) == CONFIRM
 
 
 def test_explicit_level_beats_server_level_beats_default() -> None:
     policy = ApprovalPolicy(tools={"send_email": 2}, servers={"jira": 2})
-    assert policy.level_for("send_email", read_only=False) == AUTONOMOUS
-    assert policy.level_for("create_issue", read_only=False, server="jira") == AUTONOMOUS
-    assert policy.level_for("create_issue", read_only=False, server="slack") == CONFIRM
+    assert policy.level_for("send_email", default=CONFIRM) == AUTONOMOUS
+    assert policy.level_for("create_issue", default=CONFIRM, server="jira") == AUTONOMOUS
+    assert policy.level_for("create_issue", default=CONFIRM, server="slack") == CONFIRM
 
 
 def test_round_trip_through_the_file(tmp_path: Path) -> None:

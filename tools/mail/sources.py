@@ -52,6 +52,11 @@ def parse_source_spec(spec: str) -> MaildirSource:
     opener = _SCHEMES.get(scheme.lower()) if sep else None
     if opener is None:
         supported = ", ".join(f"{name}:PATH" for name in _SCHEMES)
-        raise MailSourceError(f"unsupported inbox spec '{spec}': use {supported}")
+        if scheme.lower() == "mcp":
+            raise MailSourceError(
+                f"inbox {spec} is an MCP server: it can be read, but drafts and sent copies "
+                "need a Maildir inbox"
+            )
+        raise MailSourceError(f"unsupported inbox spec '{spec}': use {supported} or mcp:NAME")
     logger.debug("opening %s source at %s", scheme, location)
     return opener(location, spec)

@@ -34,7 +34,14 @@ class SyncResult:
 
 
 def canonical_spec(spec: str) -> str:
-    """The spec with its path made absolute, so one mailbox has one cursor whatever the cwd."""
+    """The spec with its path made absolute, so one mailbox has one cursor whatever the cwd.
+
+    An `mcp:` spec is checked and kept as it is (its server is named, not located).
+    """
+    if spec.strip().lower().startswith("mcp:"):
+        from tools.mail.mcp_source import parse_mcp_spec
+
+        return parse_mcp_spec(spec).source
     source = parse_source_spec(spec)
     return f"maildir:{source.path.resolve()}"
 

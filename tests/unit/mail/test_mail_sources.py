@@ -44,7 +44,7 @@ def test_home_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_unsupported_spec(spec: str) -> None:
     with pytest.raises(MailSourceError) as info:
         parse_source_spec(spec)
-    assert str(info.value) == f"unsupported inbox spec '{spec}': use maildir:PATH"
+    assert str(info.value) == f"unsupported inbox spec '{spec}': use maildir:PATH or mcp:NAME"
 
 
 def test_bad_maildir_paths(tmp_path: Path) -> None:

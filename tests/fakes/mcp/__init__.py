@@ -1,0 +1,1 @@
+"""MCP servers for tests, runnable over stdio or streamable HTTP."""

@@ -1,0 +1,1 @@
+"""Integration tests for kept MCP sessions against real server processes."""

@@ -1,0 +1,1 @@
+"""Unit tests for the MCP configuration file and result rendering."""
