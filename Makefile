@@ -1,4 +1,4 @@
-# Two commands do all the set-up: `make run` (the product on the demo inbox, offline engine)
+# Two commands do all the set-up: `make run` (the chat UI on the demo inbox, offline engine)
 # and `make test` (lint, types and the whole test suite).
 PYTHON ?= python3
 VENV := .venv
@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/smart-inbox triage
-	$(BIN)/smart-inbox ask "what needs my attention today?"
+	$(BIN)/smart-inbox ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .

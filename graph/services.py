@@ -48,7 +48,8 @@ def _with_mcp(tools: ToolRegistry, db: AppDatabase, hub: McpHub) -> ToolRegistry
     return tools.with_mcp(hub, infos, auto_approve=auto, changed=changed)
 
 
-def _build(context: Context, hub: McpHub | None = None) -> Services:
+def build_services(context: Context, hub: McpHub | None = None) -> Services:
+    """Database, tool catalogue (with the hub's MCP tools), engine and policy (blocking I/O)."""
     home = data_dir(context.home)
     db = open_database(app_database_url(home))
     smtp = smtp_settings_from_env()
@@ -90,4 +91,4 @@ async def services_for(runtime: Runtime[Context]) -> Services:
     """Services for this run; file-system work happens off the event loop."""
     context = runtime.context if isinstance(runtime.context, Context) else Context()
     hub = await mcp_hub_for(context)
-    return await asyncio.to_thread(_build, context, hub)
+    return await asyncio.to_thread(build_services, context, hub)

@@ -100,6 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
     )
 
+    ui = commands.add_parser("ui", help="the chat in your browser (Chainlit)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+    users = commands.add_parser("users", help="who may log in to the chat")
+    users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    add_user = users_commands.add_parser("add", help="add a user, or set a user's password")
+    add_user.add_argument("name", help="user name")
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    users_commands.add_parser("list", help="the user names")
+
     history = commands.add_parser("history", help="print a thread's conversation")
     history.add_argument("--thread", required=True, help="thread id")
     history.add_argument("--json", action="store_true", help="print JSON")
@@ -119,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "mcp-server":
             return _mcp_server(args)
+        if args.command == "ui":
+            return _ui(args)
+        if args.command == "users":
+            return _users(args)
         return asyncio.run(_dispatch(args))
     except UserError as err:
         print(f"smart-inbox: {err}", file=sys.stderr)
@@ -332,7 +349,7 @@ def _print_turn(result: dict[str, Any], *, as_json: bool) -> int:
 
 
 async def _triage(args: argparse.Namespace) -> int:
-    from graph.services import Services, _build
+    from graph.services import Services, build_services
 
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
@@ -340,7 +357,7 @@ async def _triage(args: argparse.Namespace) -> int:
     snapshot = await _run(
         {"mode": "triage", "messages": []}, f"triage-{uuid.uuid4().hex[:12]}", context
     )
-    services: Services = await asyncio.to_thread(_build, context)
+    services: Services = await asyncio.to_thread(build_services, context)
     pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
     rows = [
         {
@@ -464,6 +481,66 @@ async def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users(args: argparse.Namespace) -> int:
+    from memory.paths import data_dir
+    from ui.users import UserStore, UserStoreError, read_password
+
+    store = UserStore(data_dir())
+    try:
+        if args.users_command == "list":
+            print("\n".join(store.names()) or "no users yet: smart-inbox users add NAME")
+            return 0
+        password = read_password(f"password for {args.name}: ", stdin=args.password_stdin)
+        created = store.add(args.name, password)
+    except UserStoreError as err:
+        raise UserError(str(err)) from err
+    print(f"{'added' if created else 'changed the password of'} {args.name}")
+    return 0
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """Start Chainlit on the app in `ui/app.py`; login is always on."""
+    import secrets
+    import string
+    from pathlib import Path
+
+    from memory.paths import data_dir
+    from ui.users import UserStore
+
+    home = data_dir()
+    store = UserStore(home)
+    if not store.has_users():
+        if args.host not in LOOPBACK:
+            raise UserError(
+                f"refusing to listen on {args.host} with no users: add one first with "
+                "smart-inbox users add NAME"
+            )
+        alphabet = string.ascii_letters + string.digits
+        password = "".join(secrets.choice(alphabet) for _ in range(16))
+        store.add("demo", password)
+        print(f"No users yet: created user 'demo' with password {password}", file=sys.stderr)
+        print("(change it with: smart-inbox users add demo)", file=sys.stderr)
+    secret_file = home / "chainlit-secret"
+    if not secret_file.exists():
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    app_dir = Path(__file__).resolve().parent
+    env = dict(os.environ)
+    env.setdefault("CHAINLIT_AUTH_SECRET", secret_file.read_text().strip())
+    env["CHAINLIT_APP_ROOT"] = str(app_dir)
+    env["SMART_INBOX_HOME"] = str(home)
+    env.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
+    print(f"Smart Inbox chat on http://{args.host}:{args.port}", file=sys.stderr)
+    command = [sys.executable, "-m", "chainlit", "run", str(app_dir / "app.py"), "--headless"]
+    command += ["--host", args.host, "--port", str(args.port)]
+    os.execvpe(sys.executable, command, env)
+    return 0  # not reached: the process is now the chat server
+
+
 def _mcp_server(args: argparse.Namespace) -> int:
     from graph.context import Context
     from memory.paths import data_dir
@@ -490,7 +567,7 @@ def _mcp_server(args: argparse.Namespace) -> int:
 
 async def _mcp(args: argparse.Namespace) -> int:
     from graph.context import Context
-    from graph.services import _build, mcp_hub_for
+    from graph.services import build_services, mcp_hub_for
     from memory.mcp_tools import McpToolFingerprints
     from memory.paths import data_dir
     from tools.mcp.config import load_mcp_config, mcp_config_path
@@ -507,7 +584,7 @@ async def _mcp(args: argparse.Namespace) -> int:
     if hub is None:
         raise UserError(f"no MCP servers configured: {path} is missing")
     try:
-        services = await asyncio.to_thread(_build, context, hub)
+        services = await asyncio.to_thread(build_services, context, hub)
         if args.mcp_command == "trust":
             updated = await asyncio.to_thread(McpToolFingerprints(services.db).trust, args.server)
             if args.json:
