@@ -88,13 +88,14 @@ def test_history_survives_reload_and_restart_and_stays_private(
     thread_url = page.url
 
     page.reload()
-    expect(page.get_by_text("What needs my attention today?").first).to_be_visible()
+    expect(page.get_by_text("high priority").first).to_be_visible(timeout=30_000)
     chat_server.restart()
     page.goto(thread_url)
     if "/login" in page.url:
         login(page, chat_server.base_url, "alice", USERS["alice"])
         page.goto(thread_url)
-    expect(page.get_by_text("What needs my attention today?").first).to_be_visible(timeout=30_000)
+    # The answer itself (not only the chat's name in the sidebar) is back.
+    expect(page.get_by_text("high priority").first).to_be_visible(timeout=30_000)
     screenshot(page, "06-history-after-restart")
     ask(page, "what does the first one say?")
     expect(page.get_by_text("rollback to v5.11.3", exact=False).first).to_be_visible(timeout=60_000)
@@ -113,3 +114,23 @@ def test_history_survives_reload_and_restart_and_stays_private(
         screenshot(bob, "08-other-user")
     finally:
         other.close()
+
+
+def test_a_pending_request_survives_a_reload_and_a_restart(
+    chat_server: ChatServer, page: Page
+) -> None:
+    open_chat(page, chat_server, "alice")
+    ask(page, REPLY)
+    expect(page.get_by_text("Send a reply").first).to_be_visible(timeout=60_000)
+    page.wait_for_url(re.compile(r"/thread/"), timeout=30_000)
+    thread_url = page.url
+    chat_server.restart()
+    page.goto(thread_url)
+    if "/login" in page.url:
+        login(page, chat_server.base_url, "alice", USERS["alice"])
+        page.goto(thread_url)
+    expect(page.get_by_text("Still waiting for your decision").first).to_be_visible(timeout=30_000)
+    screenshot(page, "09-pending-after-restart")
+    page.get_by_role("button", name="Approve").last.click()
+    [received] = chat_server.smtp.wait_for(1, timeout=60)
+    assert received.rcpt_tos == [SOFIA]

@@ -29,7 +29,11 @@ def cli_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_cli(
-    home: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+    home: Path,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the command with its data directory and a private copy of the demo inbox under `home`."""
     result = subprocess.run(
@@ -39,6 +43,7 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=120,
+        input=stdin,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")

@@ -145,3 +145,23 @@ def test_draft_waits_for_approval_then_reject_and_accept(tmp_path: Path) -> None
     assert "paid on Friday" in saved[0].read_text()
     again = run_cli(tmp_path, "resume", "--thread", thread, "--accept", check=False)
     assert again.returncode == 2
+
+
+def test_ui_refuses_to_listen_beyond_loopback_without_users(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "ui", "--host", "0.0.0.0", "--port", "1", check=False)
+    assert result.returncode == 2
+    assert "refusing to listen on 0.0.0.0 with no users" in result.stderr
+    assert not (tmp_path / "users.json").exists()
+
+
+def test_users_add_reads_the_password_and_never_prints_it(tmp_path: Path) -> None:
+    from ui.users import UserStore
+
+    short = run_cli(
+        tmp_path, "users", "add", "carol", "--password-stdin", check=False, stdin="short"
+    )
+    assert short.returncode == 2 and "at least 8" in short.stderr
+    added = run_cli(tmp_path, "users", "add", "carol", "--password-stdin", stdin="carol-password-1")
+    assert "added carol" in added.stdout and "carol-password-1" not in added.stdout + added.stderr
+    assert UserStore(tmp_path).verify("carol", "carol-password-1")
+    assert run_cli(tmp_path, "users", "list").stdout.split() == ["carol"]
