@@ -115,6 +115,9 @@ class InputState(TypedDict, total=False):
     """The conversation: the user's turns and the agent's answers."""
     mode: Mode
     """`chat` (default) answers the last user message; `triage` fetches, classifies and summarises."""
+    requested_calls: list[dict[str, Any]]
+    """Calls the user asked for directly (`{"name", "args"}`, e.g. a suggested action clicked in
+    the triage view); they go through approval like any other call."""
 
 
 class State(TypedDict, total=False):
@@ -136,6 +139,8 @@ class State(TypedDict, total=False):
     """Every tool result of the thread, oldest first; the only ground truth an answer may use."""
     focus: list[str]
     """Message ids the current user turn refers to ("the second one", "that invoice")."""
+    requested_calls: list[dict[str, Any]]
+    """Calls the user asked for directly, not yet proposed (see `InputState`)."""
     proposed_calls: list[ToolCallRequest]
     """Calls proposed in the current step, waiting for the approval step."""
     approved_calls: list[ToolCallRequest]

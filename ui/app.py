@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 TRIAGE_WORDS = re.compile(r"^\s*(triage( my)? inbox|triage)\s*[.!]?\s*$", re.IGNORECASE)
 CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
+REPLY_ACTIONS = ("reply", "schedule_meeting")
+"""Suggested triage actions the chat can offer as a reply (other actions need integrations)."""
+MAX_SUGGESTIONS = 6
 STREAM_CHUNK = 24
 """Characters per streamed piece of an answer (answers are streamed once verified)."""
 
@@ -136,6 +139,11 @@ async def on_message(message: cl.Message) -> None:
         await _triage()
         return
     graph = await AGENT.get()
+    target = cl.user_session.get("reply_for")
+    if target and not (await graph.aget_state(_config())).interrupts:
+        cl.user_session.set("reply_for", None)
+        await _suggested_reply(target, message.content)
+        return
     if (await graph.aget_state(_config())).interrupts:
         await cl.Message(
             content="Please decide the pending request first (Approve, Edit, Reject or Reply)."
@@ -348,3 +356,42 @@ async def _triage() -> None:
         ]
         rows.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
     await cl.Message(content="\n".join(rows), elements=list(elements.values())).send()
+    suggestions = [
+        cl.Action(
+            name="suggested_reply",
+            payload={"email_id": email.id, "to": email.from_name or email.from_addr},
+            label=f"Reply to {email.from_name or email.from_addr}: {email.subject[:40]}",
+            icon="reply",
+        )
+        for email, triage in pairs
+        if triage.action in REPLY_ACTIONS and triage.priority in ("high", "normal")
+    ][:MAX_SUGGESTIONS]
+    if suggestions:
+        await cl.Message(
+            content="Suggested actions (each becomes an approval card):", actions=suggestions
+        ).send()
+
+
+@cl.action_callback("suggested_reply")
+async def on_suggested_reply(action: cl.Action) -> None:
+    """A reply the triage suggested: the user's next message becomes its text."""
+    who = str(action.payload.get("to", ""))
+    cl.user_session.set("reply_for", {"email_id": action.payload.get("email_id"), "to": who})
+    await cl.Message(content=f"What should the reply to {who} say? Type it below.").send()
+
+
+async def _suggested_reply(target: dict[str, Any], text: str) -> None:
+    """Propose the reply the user just wrote; it waits on an approval card like any other."""
+    services = await asyncio.to_thread(build_services, Context())
+    email_id = str(target.get("email_id", ""))
+    if "reply_to_email" in services.tools.names():
+        call = {"name": "reply_to_email", "args": {"email_id": email_id, "body": text}}
+    else:  # sending is not set up: the reply is drafted instead
+        call = {"name": "save_draft", "args": {"in_reply_to_id": email_id, "body": text}}
+    await _run(
+        {
+            "messages": [HumanMessage(f"Reply to {target.get('to', '')}: {text}")],
+            "mode": "chat",
+            "requested_calls": [call],
+        }
+    )

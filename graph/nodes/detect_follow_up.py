@@ -28,6 +28,8 @@ async def detect_follow_up(
     state: State,
 ) -> Command[Literal["answer", "select_tools", "request_approval"]]:
     """Resolve references; route to `answer`, to a full fetch, or on to tool selection."""
+    if state.get("requested_calls"):
+        return Command(goto="select_tools", update={"focus": []})  # the user said what to run
     evidence = state.get("evidence") or []
     resolution = resolve_reference(last_user_text(state), evidence, state.get("citations") or [])
     if resolution is None:

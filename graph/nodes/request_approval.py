@@ -81,6 +81,8 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
             reply_to=original.reply_to,
             subject=original.subject,
         )
+        if call["proposed_by"] == "user":
+            focus = [*focus, original.id]  # the user picked this message themselves
         if user_chose(target, trust, focus):
             # The sender of a message the user pointed to is theirs to answer.
             trust = replace(trust, addresses=trust.addresses | {original.from_addr})

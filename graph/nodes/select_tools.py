@@ -38,6 +38,21 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
             "proposed_calls": [],
             "answer_note": f"stopped after {steps} tool rounds (the step limit)",
         }
+    requested = state.get("requested_calls") or []
+    if requested:
+        # The user asked for these themselves: they are proposed as asked, then approved as usual.
+        known = set(services.tools.names())
+        calls: list[ToolCallRequest] = [
+            {
+                "id": f"call-{uuid.uuid4().hex[:12]}",
+                "name": str(item["name"]),
+                "args": dict(item.get("args") or {}),
+                "proposed_by": "user",
+            }
+            for item in requested
+            if item.get("name") in known
+        ]
+        return {"proposed_calls": calls, "requested_calls": [], "steps": steps + 1}
     executed_ids = {e["evidence_id"] for e in state.get("executed") or []}
     turn_evidence: list[Evidence] = [
         e for e in state.get("evidence") or [] if e["id"] in executed_ids
@@ -55,7 +70,7 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
     proposals = await services.engine.plan_tools(request)
     done = {_signature(e["tool"], e["args"]) for e in turn_evidence}
     done |= {_signature(d["action"], d["args"]) for d in decisions}
-    calls: list[ToolCallRequest] = []
+    calls = []
     for proposal in proposals:
         signature = _signature(proposal.name, proposal.args)
         if signature in done:

@@ -50,7 +50,21 @@ def test_ask_with_citations_and_the_triage_view(chat_server: ChatServer, page: P
     priorities = [rows.nth(i).locator("td").first.inner_text() for i in range(50)]
     order = {"high": 0, "normal": 1, "low": 2}
     assert priorities == sorted(priorities, key=order.__getitem__)
+    rows.first.scroll_into_view_if_needed()  # the chat scrolls inside its own pane
     screenshot(page, "03-triage")
+
+    # A suggested action becomes an approval card once the user says what to write.
+    page.get_by_role("button", name=re.compile(r"Reply to Rafael Ortiz: Sync tomorrow")).click()
+    expect(page.get_by_text("What should the reply to Rafael Ortiz say?").first).to_be_visible()
+    ask(page, "09:30 works, see you in my office")
+    expect(page.get_by_text("To: rafael.ortiz@northwind.example").first).to_be_visible(
+        timeout=60_000
+    )
+    page.get_by_role("button", name="Approve").last.click()
+    [received] = chat_server.smtp.wait_for(1, timeout=60)
+    assert received.rcpt_tos == ["rafael.ortiz@northwind.example"]
+    assert received.message.get_content().startswith("09:30 works, see you in my office")
+    screenshot(page, "03b-suggested-reply-sent")
 
 
 def test_approve_sends_one_reply_and_reject_sends_nothing(

@@ -585,3 +585,26 @@ async def test_the_answer_carries_the_step_limit_note(runtime: Runtime[Context])
     update = await answer(state, runtime)
     assert "(stopped after 5 tool rounds (the step limit).)" in update["messages"][0].text
     assert update["citations"] == []
+
+
+async def test_a_call_the_user_requested_is_proposed_as_asked_and_still_needs_approval(
+    context: Context, maildir: Path
+) -> None:
+    graph = build_graph(checkpointer=InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "requested"}}
+    requested = [{"name": "save_draft", "args": {"in_reply_to_id": MEETING_ID, "body": "Yes."}}]
+    await graph.ainvoke(
+        {"messages": [HumanMessage("Reply: Yes.")], "requested_calls": requested},
+        config=config,
+        context=context,
+    )
+    snapshot = await graph.aget_state(config)
+    [pending] = snapshot.interrupts
+    [request] = pending.value
+    assert request["action_request"] == {"action": "save_draft", "args": requested[0]["args"]}
+    assert request["flags"] == [], "the user picked the message, so its sender is theirs to answer"
+    assert "proposed by user" in request["description"]
+    assert drafts_in(maildir) == []
+    assert snapshot.values["requested_calls"] == []
+    await graph.ainvoke(Command(resume={"type": "accept"}), config=config, context=context)
+    assert len(drafts_in(maildir)) == 1
