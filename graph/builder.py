@@ -1,6 +1,8 @@
-"""The agent graph, exported as `graph` without a checkpointer (the server brings its own).
+"""The agent graphs, exported without a checkpointer (the LangGraph server brings its own).
 
-The command line and the chat UI call `build_graph(checkpointer)` to compile with theirs.
+`graph` answers chat turns and runs triage; `triage_graph` is the same graph with an input that
+only triggers a triage run, for scheduled runs and Studio. The command line and the chat UI
+call `build_graph(checkpointer)` to compile with theirs.
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ from graph.nodes.fetch import fetch
 from graph.nodes.request_approval import request_approval
 from graph.nodes.select_tools import select_tools
 from graph.routing import after_act, after_approval, after_classify, after_select_tools
-from graph.state import InputState, State
+from graph.state import InputState, State, TriageInput
 
 
 def build_graph(
-    checkpointer: Any = None, store: Any = None
-) -> CompiledStateGraph[State, Context, InputState, State]:
+    checkpointer: Any = None,
+    store: Any = None,
+    *,
+    input_schema: type[Any] = InputState,
+    name: str = "smart-inbox",
+) -> CompiledStateGraph[State, Context, Any, State]:
     """Wire the seven nodes and compile, with the caller's checkpointer if any."""
-    builder = StateGraph(State, input_schema=InputState, context_schema=Context)
+    builder = StateGraph(State, input_schema=input_schema, context_schema=Context)
     builder.add_node(fetch)
     builder.add_node(classify)
     builder.add_node(detect_follow_up)
@@ -41,7 +47,8 @@ def build_graph(
     builder.add_conditional_edges("request_approval", after_approval)
     builder.add_conditional_edges("act", after_act)
     builder.add_edge("answer", END)
-    return builder.compile(checkpointer=checkpointer, store=store, name="smart-inbox")
+    return builder.compile(checkpointer=checkpointer, store=store, name=name)
 
 
 graph = build_graph()
+triage_graph = build_graph(input_schema=TriageInput, name="smart-inbox-triage")

@@ -1,10 +1,16 @@
-"""Run-time configuration of the graph: one `Context`, each field falling back to the environment."""
+"""Run-time configuration of the graph: one `Context`, each field falling back to the environment.
+
+Through the LangGraph server a run's context arrives as JSON (or not at all), so `Context`
+accepts the JSON shapes of its fields and `context_from` turns whatever a run carries into one.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 DEFAULT_GROQ_MODEL = "groq:llama-3.3-70b-versatile"
 DEMO_INBOX = Path(__file__).resolve().parent.parent / "data" / "demo-inbox"
@@ -17,8 +23,25 @@ def default_model() -> str:
     return DEFAULT_GROQ_MODEL if os.environ.get("GROQ_API_KEY") else "rules"
 
 
+def _addresses(value: str | Iterable[str]) -> tuple[str, ...]:
+    parts = value.split(",") if isinstance(value, str) else value
+    return tuple(p.strip().lower() for p in parts if p and p.strip())
+
+
 def _env_list(name: str) -> tuple[str, ...]:
-    return tuple(p.strip().lower() for p in os.environ.get(name, "").split(",") if p.strip())
+    return _addresses(os.environ.get(name, ""))
+
+
+def _default_inbox() -> str:
+    return os.environ.get("INBOX") or f"maildir:{DEMO_INBOX}"
+
+
+def _default_home() -> str:
+    return os.environ.get("SMART_INBOX_HOME") or ".smart-inbox"
+
+
+def _default_max_steps() -> int:
+    return int(os.environ.get("SMART_INBOX_MAX_STEPS") or 5)
 
 
 @dataclass(kw_only=True)
@@ -32,17 +55,17 @@ class Context:
         },
     )
     inbox: str = field(
-        default_factory=lambda: os.environ.get("INBOX") or f"maildir:{DEMO_INBOX}",
+        default_factory=_default_inbox,
         metadata={
             "description": "Mail source spec, e.g. maildir:PATH (INBOX); the demo inbox by default."
         },
     )
     home: str = field(
-        default_factory=lambda: os.environ.get("SMART_INBOX_HOME") or ".smart-inbox",
+        default_factory=_default_home,
         metadata={"description": "Data directory for the databases (SMART_INBOX_HOME)."},
     )
     max_steps: int = field(
-        default_factory=lambda: int(os.environ.get("SMART_INBOX_MAX_STEPS") or 5),
+        default_factory=_default_max_steps,
         metadata={"description": "Tool-selection rounds allowed per turn (SMART_INBOX_MAX_STEPS)."},
     )
     user_addresses: tuple[str, ...] = field(
@@ -51,3 +74,37 @@ class Context:
             "description": "The user's own addresses, comma-separated (SMART_INBOX_USER_EMAILS)."
         },
     )
+
+    def __post_init__(self) -> None:
+        # Through the server a run's context is JSON, perhaps from a form left blank: lists stand
+        # for tuples, numbers may come as text, and an empty value means the configured default.
+        for name, default in (("model", default_model), ("inbox", _default_inbox),
+                              ("home", _default_home)):  # fmt: skip
+            value = getattr(self, name)
+            if value is None or value == "":
+                setattr(self, name, default())
+            elif not isinstance(value, str):
+                raise ValueError(f"context field {name} must be a string, not {value!r}")
+        if self.max_steps is None or self.max_steps == "":
+            self.max_steps = _default_max_steps()
+        try:
+            self.max_steps = int(self.max_steps)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"context field max_steps must be a whole number, not {self.max_steps!r}"
+            ) from err
+        self.user_addresses = _addresses(self.user_addresses or ())
+
+
+CONTEXT_FIELDS = frozenset(f.name for f in fields(Context))
+
+
+def context_from(value: Context | Mapping[str, Any] | None) -> Context:
+    """The run's `Context`: as given, built from a dict (unknown keys ignored), or the defaults."""
+    if isinstance(value, Context):
+        return value
+    if value is None:
+        return Context()
+    if not isinstance(value, Mapping):
+        raise TypeError(f"a run's context must be an object, not {type(value).__name__}")
+    return Context(**{k: v for k, v in value.items() if k in CONTEXT_FIELDS})

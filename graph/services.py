@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from langgraph.runtime import Runtime
 
-from graph.context import Context
+from graph.context import Context, context_from
 from graph.engines import load_engine
 from graph.engines.base import Engine
 from graph.policy import ApprovalPolicy, load_policy, policy_path
@@ -88,7 +88,10 @@ async def mcp_hub_for(context: Context) -> McpHub | None:
 
 
 async def services_for(runtime: Runtime[Context]) -> Services:
-    """Services for this run; file-system work happens off the event loop."""
-    context = runtime.context if isinstance(runtime.context, Context) else Context()
+    """Services for this run; file-system work happens off the event loop.
+
+    The context may be a `Context`, a dict (a run on the LangGraph server) or absent.
+    """
+    context = context_from(runtime.context)
     hub = await mcp_hub_for(context)
     return await asyncio.to_thread(build_services, context, hub)

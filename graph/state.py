@@ -1,20 +1,27 @@
 """The agent's state: what a thread remembers between turns and what Studio shows.
 
 Every value is a plain JSON-able type (dicts, lists, strings) or a LangChain message, so
-checkpoints load under strict msgpack deserialisation.
+checkpoints load under strict msgpack deserialisation. The docstring under each field becomes
+its description in the graph's JSON schema, which Studio and the server API show; the
+`typing_extensions` TypedDict is what lets pydantic build that schema on Python 3.11.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
 
 Mode = Literal["chat", "triage"]
 Completeness = Literal["COMPLETE", "PREVIEW"]
+DESCRIBED = with_config(ConfigDict(use_attribute_docstrings=True))
+"""Field docstrings become schema descriptions."""
 
 
+@DESCRIBED
 class MessageRef(TypedDict):
     """One message as a tool showed it: enough to cite it and to resolve "the second one"."""
 
@@ -32,6 +39,7 @@ class MessageRef(TypedDict):
     attachments: NotRequired[list[str]]
 
 
+@DESCRIBED
 class Evidence(TypedDict):
     """One tool result, kept with its provenance; answers may only use what is in here."""
 
@@ -52,6 +60,7 @@ class Evidence(TypedDict):
     """Why the call failed; empty on success."""
 
 
+@DESCRIBED
 class ToolCallRequest(TypedDict):
     """A tool call somebody proposed: the model, the rules engine, or follow-up detection."""
 
@@ -61,6 +70,7 @@ class ToolCallRequest(TypedDict):
     proposed_by: str
 
 
+@DESCRIBED
 class Decision(TypedDict):
     """What became of a proposed call at the approval step."""
 
@@ -81,6 +91,7 @@ class Decision(TypedDict):
     """Provenance flags: arguments whose values did not come from the user."""
 
 
+@DESCRIBED
 class Executed(TypedDict):
     """The outcome of one executed call, for the answer and for `--json`."""
 
@@ -93,6 +104,7 @@ class Executed(TypedDict):
     error: str
 
 
+@DESCRIBED
 class TriageRow(TypedDict):
     """The triage of one message (the shape of `smart-inbox triage --json`)."""
 
@@ -108,6 +120,7 @@ class TriageRow(TypedDict):
     error: NotRequired[str]
 
 
+@DESCRIBED
 class InputState(TypedDict, total=False):
     """What a caller sends: a user message, or `mode: "triage"` for a triage run."""
 
@@ -120,6 +133,19 @@ class InputState(TypedDict, total=False):
     the triage view); they go through approval like any other call."""
 
 
+@DESCRIBED
+class TriageInput(TypedDict, total=False):
+    """What the `triage` graph takes: nothing is needed; every run fetches, triages and summarises.
+
+    It has no `messages`, so a scheduled run on the server can never be mistaken for a question.
+    """
+
+    requested_calls: list[dict[str, Any]]
+    """Calls to propose after the triage (`{"name", "args"}`); they go through approval like any
+    other call."""
+
+
+@DESCRIBED
 class State(TypedDict, total=False):
     """The full state of a thread (keys appear as the nodes first write them)."""
 

@@ -100,6 +100,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
     )
 
+    serve = commands.add_parser(
+        "serve", help="the agent on the LangGraph server (API and Studio), offline"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=2024, help="port (default 2024); must be free")
+    serve.add_argument(
+        "--jobs", type=int, default=4, help="runs the server works on at once (default 4)"
+    )
+    serve.add_argument(
+        "--env-file", help="variables to read first (default: .env here, if there is one)"
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on a non-loopback address although the API has no authentication",
+    )
+    serve.add_argument(
+        "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+    )
+    serve.add_argument(
+        "--model", help="rules | groq:<model> | replay:<file.jsonl> (default: MODEL)"
+    )
+
+    schedule = commands.add_parser(
+        "schedule-triage", help="run the triage on a schedule on the LangGraph server"
+    )
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--every", metavar="N(m|h)", help="every N minutes or hours, e.g. 15m or 2h")
+    when.add_argument("--cron", metavar="EXPR", help="a cron schedule, e.g. '0 8-18 * * 1-5'")
+    when.add_argument("--list", action="store_true", help="list the scheduled triages")
+    when.add_argument("--delete", metavar="ID", help="delete a scheduled triage")
+    schedule.add_argument(
+        "--server",
+        default=os.environ.get("SMART_INBOX_SERVER") or "http://127.0.0.1:2024",
+        help="the LangGraph server's URL (default: SMART_INBOX_SERVER or http://127.0.0.1:2024)",
+    )
+    schedule.add_argument("--timezone", help="IANA time zone of the schedule (default UTC)")
+    schedule.add_argument("--json", action="store_true", help="print JSON")
+
     ui = commands.add_parser("ui", help="the chat in your browser (Chainlit)")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ui.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -134,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _mcp_server(args)
         if args.command == "ui":
             return _ui(args)
+        if args.command == "serve":
+            return _serve(args)
         if args.command == "users":
             return _users(args)
         return asyncio.run(_dispatch(args))
@@ -148,15 +191,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-async def _dispatch(args: argparse.Namespace) -> int:
+def _configuration_errors() -> tuple[type[Exception], ...]:
+    """What a bad setting raises: each is one line for the user."""
     from graph.approval import ResumeError
     from graph.engines import EngineSpecError
-    from graph.engines.recovery import ModelCallError
     from graph.engines.replay import ReplayScriptError
     from graph.policy import PolicyError
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
     from tools.mcp.config import McpConfigError
+    from ui.langgraph_server import ServerError
+
+    return (
+        EngineSpecError,
+        MailSourceError,
+        ReplayScriptError,
+        PolicyError,
+        SmtpConfigError,
+        ResumeError,
+        McpConfigError,
+        ServerError,
+    )
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    from graph.engines.recovery import ModelCallError
 
     handlers = {
         "triage": _triage,
@@ -166,18 +225,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "policy": _policy,
         "audit": _audit,
         "mcp": _mcp,
+        "schedule-triage": _schedule_triage,
     }
     try:
         return await handlers[args.command](args)
-    except (
-        EngineSpecError,
-        MailSourceError,
-        ReplayScriptError,
-        PolicyError,
-        SmtpConfigError,
-        ResumeError,
-        McpConfigError,
-    ) as err:
+    except _configuration_errors() as err:
         raise UserError(str(err)) from err
     except ModelCallError as err:
         # Not the user's fault, but still one clear line rather than a traceback.
@@ -539,6 +591,96 @@ def _ui(args: argparse.Namespace) -> int:
     command += ["--host", args.host, "--port", str(args.port)]
     os.execvpe(sys.executable, command, env)
     return 0  # not reached: the process is now the chat server
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Check everything, then become `langgraph dev` in the data directory's server folder."""
+    from pathlib import Path
+
+    from memory.paths import data_dir
+    from ui.langgraph_server import (
+        SERVER_DIR,
+        STUDIO_URL,
+        check_installed,
+        check_port,
+        dev_command,
+        read_env_file,
+        server_environment,
+        server_url,
+        write_server_config,
+    )
+
+    if args.jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    if args.host not in LOOPBACK and not args.allow_remote:
+        raise UserError(
+            f"refusing to listen on {args.host}: the server's API has no authentication, so "
+            "anyone who reaches it could read this mailbox and approve actions; "
+            "pass --allow-remote if that network is yours alone"
+        )
+    try:
+        check_installed()
+        cwd = Path.cwd()
+        env_file = Path(args.env_file) if args.env_file else cwd / ".env"
+        values = read_env_file(env_file) if args.env_file or env_file.is_file() else {}
+        overrides = {k: v for k, v in (("INBOX", args.inbox), ("MODEL", args.model)) if v}
+        env = server_environment({**os.environ, **overrides}, env_file=values, cwd=cwd)
+        os.environ.update(env)
+        _context(argparse.Namespace(inbox=None, model=None))  # a bad setting fails here, not later
+        check_port(args.host, args.port)
+        server_dir = data_dir() / SERVER_DIR
+        config = write_server_config(server_dir)
+    except _configuration_errors() as err:
+        raise UserError(str(err)) from err
+    url = server_url(args.host, args.port)
+    print(f"Smart Inbox on the LangGraph server: {url}", file=sys.stderr)
+    print(
+        f"Studio (a web page; it needs internet, this server does not): {STUDIO_URL.format(url=url)}",
+        file=sys.stderr,
+    )
+    print(f"Server state: {server_dir}", file=sys.stderr)
+    sys.stderr.flush()
+    os.chdir(server_dir)
+    command = dev_command(config, args.host, args.port, args.jobs)
+    os.execvpe(command[0], command, env)
+    return 0  # not reached: the process is now the server
+
+
+async def _schedule_triage(args: argparse.Namespace) -> int:
+    from ui.langgraph_server import (
+        schedule_from_every,
+        schedule_triage,
+        scheduled_triages,
+        unschedule_triage,
+    )
+
+    url = args.server.rstrip("/")
+    if args.delete:
+        await unschedule_triage(url, args.delete)
+        print(json.dumps({"deleted": args.delete}) if args.json else f"deleted {args.delete}")
+        return 0
+    if args.list:
+        rows = await scheduled_triages(url)
+        if args.json:
+            print(json.dumps([row.to_json() for row in rows], indent=2))
+        elif not rows:
+            print(f"no scheduled triage on {url}")
+        for row in [] if args.json else rows:
+            print(f"{row.cron_id}  {row.schedule} ({row.timezone})  next run {row.next_run}")
+        return 0
+    schedule = args.cron or schedule_from_every(args.every)
+    row = await schedule_triage(url, schedule, args.timezone)
+    if args.json:
+        print(json.dumps(row.to_json(), indent=2))
+        return 0
+    print(
+        f"scheduled triage {row.cron_id}: '{row.schedule}' ({row.timezone}), next run {row.next_run}"
+    )
+    print(
+        "Each run has its own thread; approval requests wait on the interrupted ones "
+        "(metadata smart_inbox=scheduled-triage)."
+    )
+    return 0
 
 
 def _mcp_server(args: argparse.Namespace) -> int:
