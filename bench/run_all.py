@@ -57,7 +57,7 @@ def report(sections: list[tuple[str, str, list[str], float]], started_at: dateti
 
 Measured on {started_at:%Y-%m-%d} at {started_at:%H:%M} UTC with `make bench`
 (`python -m bench.run_all`), which rewrites this file. Every benchmark is offline (rules
-engine; the MCP servers it starts listen on 127.0.0.1 only) and works in a temporary directory
+engine; the MCP and LangGraph servers it starts listen on 127.0.0.1 only) and works in a temporary directory
 it deletes afterwards.
 
 {machine_table()}
