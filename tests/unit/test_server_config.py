@@ -7,11 +7,15 @@ import importlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from langgraph.runtime import Runtime
 
 from graph.builder import graph, triage_graph
 from graph.context import Context, context_from
+from graph.nodes.fetch import fetch
+from graph.services import services_for
 from graph.state import InputState, State, TriageInput
 from ui.langgraph_server import (
     GRAPHS,
@@ -148,3 +152,24 @@ def test_a_context_of_the_wrong_shape_is_refused() -> None:
         context_from({"inbox": 42})
     with pytest.raises(TypeError, match="object"):
         context_from(["rules"])  # type: ignore[arg-type]
+
+
+async def test_a_node_takes_the_context_as_the_server_sends_it(
+    maildir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON context (with the server's own keys mixed in), and no context at all."""
+    home = tmp_path / "served-home"
+    runtime: Runtime[Any] = Runtime(
+        context={"inbox": f"maildir:{maildir}", "home": str(home), "cron_id": "c-1", "model": ""}
+    )
+    update = await fetch({"mode": "triage"}, runtime)
+    assert len(update["new_email_ids"]) == len(list((maildir / "new").iterdir())) + len(
+        list((maildir / "cur").iterdir())
+    )
+    assert (home / "app.db").is_file()
+    monkeypatch.setenv("SMART_INBOX_HOME", str(tmp_path / "env-home"))
+    monkeypatch.setenv("INBOX", f"maildir:{maildir}")
+    services = await services_for(Runtime(context=None))
+    assert services.context == Context()
+    assert services.source == f"maildir:{maildir.resolve()}"
+    assert (tmp_path / "env-home" / "app.db").is_file()
