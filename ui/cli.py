@@ -30,7 +30,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="smart-inbox", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log what happens (-vv: debug)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:
@@ -113,6 +115,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     users_commands.add_parser("list", help="the user names")
 
+    credentials = commands.add_parser(
+        "credentials", help="the integrations' tokens and passwords, encrypted in the app database"
+    )
+    credential_commands = credentials.add_subparsers(
+        dest="credentials_command", required=True, parser_class=_Parser
+    )
+    set_credential = credential_commands.add_parser(
+        "set", help="store a credential; its value is asked without echo, never an argument"
+    )
+    set_credential.add_argument("name", help="SERVICE.FIELD[:ACCOUNT], e.g. jira.api_token")
+    set_credential.add_argument(
+        "--stdin", action="store_true", help="read the value from one line of standard input"
+    )
+    list_credentials = credential_commands.add_parser(
+        "list", help="the stored names, when they were set, and under which key (never values)"
+    )
+    list_credentials.add_argument("--json", action="store_true", help="print JSON")
+    delete_credential = credential_commands.add_parser("delete", help="remove a credential")
+    delete_credential.add_argument("name", help="credential name")
+    rotate = credential_commands.add_parser(
+        "rotate-key", help="re-encrypt every credential under a new key"
+    )
+    rotate.add_argument("--json", action="store_true", help="print JSON")
+    credential_commands.add_parser("new-key", help="print a fresh key for SMART_INBOX_KEY")
+
     history = commands.add_parser("history", help="print a thread's conversation")
     history.add_argument("--thread", required=True, help="thread id")
     history.add_argument("--json", action="store_true", help="print JSON")
@@ -124,8 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Before langgraph is imported: checkpoints load only allow-listed types.
     os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
     args = build_parser().parse_args(argv)
+    levels = {0: logging.WARNING, 1: logging.INFO}
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=levels.get(args.verbose, logging.DEBUG),
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -136,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ui(args)
         if args.command == "users":
             return _users(args)
+        if args.command == "credentials":
+            return _credentials(args)
         return asyncio.run(_dispatch(args))
     except UserError as err:
         print(f"smart-inbox: {err}", file=sys.stderr)
@@ -495,6 +525,98 @@ def _users(args: argparse.Namespace) -> int:
     except UserStoreError as err:
         raise UserError(str(err)) from err
     print(f"{'added' if created else 'changed the password of'} {args.name}")
+    return 0
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    from memory.keys import KEY_ENV, KeySourceError, generate_key, key_path
+    from memory.vault import VaultError, check_name, open_vault
+
+    if args.credentials_command == "new-key":
+        print(generate_key().decode("ascii"))
+        print(
+            f"(put it first in {KEY_ENV}, e.g. {KEY_ENV}=NEW,OLD, then run "
+            "smart-inbox credentials rotate-key)",
+            file=sys.stderr,
+        )
+        return 0
+    try:
+        vault = open_vault()
+        command = args.credentials_command
+        if command == "set":
+            check_name(args.name)
+            had_key_file = key_path(vault.home).exists()
+            value = _read_secret_value(args.name, from_stdin=args.stdin)
+            created = vault.set(args.name, value)
+            print(f"{'stored' if created else 'replaced'} {args.name}")
+            if not had_key_file and key_path(vault.home).exists():
+                print(
+                    f"smart-inbox: generated the key file {key_path(vault.home)}: keep a copy "
+                    "of it somewhere safe; without it the credentials cannot be read",
+                    file=sys.stderr,
+                )
+            return 0
+        if command == "delete":
+            if not vault.delete(args.name):
+                raise UserError(f"no credential {args.name!r}")
+            print(f"deleted {args.name}")
+            return 0
+        if command == "list":
+            return _print_credentials([info.as_dict() for info in vault.names()], args.json)
+        report = vault.rotate_key()
+    except (VaultError, KeySourceError) as err:
+        raise UserError(str(err)) from err
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "reencrypted": report.reencrypted,
+                    "key_source": report.origin,
+                    "key_id": report.new_key_id,
+                    "dropped_keys": report.dropped_keys,
+                },
+                indent=2,
+            )
+        )
+    elif report.origin == KEY_ENV:
+        print(
+            f"re-encrypted {report.reencrypted} credential(s) under the first key of {KEY_ENV} "
+            f"(key id {report.new_key_id}); you may now remove the other key(s) from {KEY_ENV}"
+        )
+    else:
+        print(
+            f"re-encrypted {report.reencrypted} credential(s) under a new key (key id "
+            f"{report.new_key_id}); {report.origin} now holds only that key: replace your "
+            "backup of it now, the old key can no longer read them"
+        )
+    return 0
+
+
+def _read_secret_value(name: str, *, from_stdin: bool) -> str:
+    """A credential's value: one line of standard input, or typed at the terminal without echo."""
+    import getpass
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError(f"no value for {name} on standard input")
+        return line.removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        raise UserError("standard input is not a terminal: pass --stdin to read the value from it")
+    return getpass.getpass(f"value of {name} (not shown): ")
+
+
+def _print_credentials(rows: list[dict[str, str]], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no credentials stored: smart-inbox credentials set NAME")
+        return 0
+    width = max(len(row["name"]) for row in rows)
+    print(f"{'NAME'.ljust(width)}  {'UPDATED'.ljust(25)}  KEY")
+    for row in rows:
+        print(f"{row['name'].ljust(width)}  {row['updated_at'].ljust(25)}  {row['key']}")
     return 0
 
 
