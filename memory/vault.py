@@ -199,8 +199,11 @@ class CredentialVault:
         with Session(self.engine) as session:
             row = session.get(StoredCredential, name)
         if row is None:
+            logger.debug("no credential %s", name)
             return None
-        return _decrypt(row, self._keys(stored=True))
+        value = _decrypt(row, self._keys(stored=True))
+        logger.debug("read credential %s", name)
+        return value
 
     def secret(self, name: str, env_var: str | None = None) -> str | None:
         """The stored value of `name`, else the environment variable `env_var`, else None.
