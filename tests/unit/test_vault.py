@@ -4,7 +4,10 @@ credential, whichever step it stops at."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +76,16 @@ def file_keys(home: Path) -> tuple[bytes, ...]:
 
 
 # -- storing and reading -------------------------------------------------------------------
+
+
+def test_every_app_database_has_the_credential_table(tmp_path: Path) -> None:
+    # In a fresh interpreter that imports only the database module, as every command does.
+    path = tmp_path / "fresh.db"
+    code = f"from memory.db import AppDatabase; AppDatabase('sqlite:///{path}')"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(credential)")]
+    assert columns == ["name", "token", "key_id", "created_at", "updated_at"]
 
 
 def test_a_value_comes_back_and_is_stored_encrypted(
