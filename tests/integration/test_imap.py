@@ -439,3 +439,13 @@ def test_tls_to_the_plain_port_says_to_use_starttls(
     source = ImapSource(spec, secrets=lookup(dovecot), ca_file=dovecot.ca_file, timeout=5)
     with pytest.raises(MailSourceError, match=r"use \?tls=starttls"):
         source.sync(db)
+
+
+def test_missing_dovecot_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes import imap_server
+
+    monkeypatch.setattr(imap_server, "dovecot_binary", lambda: None)
+    with pytest.raises(
+        RuntimeError, match="apt-get install -y --no-install-recommends dovecot-imapd"
+    ):
+        DovecotServer().start()
