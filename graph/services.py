@@ -15,7 +15,7 @@ from memory.db import AppDatabase, open_database
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
 from tools.mail.smtp import smtp_settings_from_env
-from tools.mail.sources import MailSourceError
+from tools.mail.sources import MailSourceError, SecretLookup, environment_secrets
 from tools.mail.sync import canonical_spec
 from tools.mailbox import MailboxEnv, sender_address
 from tools.mcp.config import mcp_config_path
@@ -34,6 +34,8 @@ class Services:
     tools: ToolRegistry
     engine: Engine
     policy: ApprovalPolicy
+    secrets: SecretLookup = environment_secrets
+    """Where a mail source's credentials (`imap.password`) are looked up."""
 
 
 def _with_mcp(tools: ToolRegistry, db: AppDatabase, hub: McpHub) -> ToolRegistry:
@@ -53,6 +55,9 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
     home = data_dir(context.home)
     db = open_database(app_database_url(home))
     smtp = smtp_settings_from_env()
+    # Credentials of the mail source (`imap.password`): the environment for now; a credential
+    # store plugs in here and reaches both the fetch and the draft and sent-copy writes.
+    secrets: SecretLookup = environment_secrets
     try:
         source = canonical_spec(context.inbox)
     except MailSourceError:
@@ -65,6 +70,7 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
             smtp=smtp,
             sender=sender_address(smtp, context.user_addresses),
             user_addresses=context.user_addresses,
+            secrets=secrets,
         )
     )
     if hub is not None:
@@ -76,6 +82,7 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
         tools=tools,
         engine=load_engine(context.model),
         policy=load_policy(policy_path(home)),
+        secrets=secrets,
     )
 
 

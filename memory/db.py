@@ -119,6 +119,12 @@ class AppDatabase:
             rows = session.exec(select(StoredEmail.key).where(StoredEmail.source == source))
             return set(rows.all())
 
+    def known_ids(self, source: str) -> set[str]:
+        """Message ids of every message of `source` already in the cache."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(StoredEmail.id).where(StoredEmail.source == source))
+            return set(rows.all())
+
     def add_emails(self, emails: Iterable[Email]) -> int:
         """Insert or replace cached messages; returns how many were written."""
         count = 0

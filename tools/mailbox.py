@@ -20,7 +20,7 @@ from memory.db import AppDatabase, TriageRecord
 from tools.mail.compose import new_message, reply_message, reply_subject
 from tools.mail.model import Email
 from tools.mail.smtp import SendReceipt, SmtpSendError, SmtpSettings, send_message
-from tools.mail.sources import parse_source_spec
+from tools.mail.sources import MailSourceError, SecretLookup, parse_source_spec
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class MailboxEnv:
     """The From address of mail the user sends."""
     user_addresses: tuple[str, ...] = ()
     """The user's own addresses, left out of reply-all."""
+    secrets: SecretLookup | None = None
+    """Where a source's credentials (the IMAP password) are looked up; None: the environment."""
 
 
 class ToolFailure(Exception):
@@ -280,8 +282,14 @@ def compose_reply(env: MailboxEnv, *, email_id: str, body: str, reply_all: bool)
 
 
 def store_draft(env: MailboxEnv, message: EmailMessage) -> tuple[str, str]:
-    """Keep a draft in the Drafts folder; returns its key and a sentence saying so."""
-    key = parse_source_spec(env.source).save_draft(bytes(message))
+    """Keep a draft in the Drafts folder; returns its key and a sentence saying so.
+
+    Blocking: a Maildir file, or an APPEND to an IMAP server's Drafts folder.
+    """
+    try:
+        key = parse_source_spec(env.source, secrets=env.secrets).save_draft(bytes(message))
+    except MailSourceError as err:
+        raise ToolFailure(f"the draft was not saved: {err}") from err
     text = f"Draft saved in Drafts (key {key}) to {message['To']}, subject {message['Subject']!r}."
     return key, text
 
@@ -321,7 +329,7 @@ def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
         )
     key = ""
     try:
-        key = parse_source_spec(env.source).save_sent(bytes(message))
+        key = parse_source_spec(env.source, secrets=env.secrets).save_sent(bytes(message))
     except Exception as err:  # noqa: BLE001 — the mail went out; a missing copy must not hide that
         logger.warning("sent, but no copy was kept in Sent: %s", err)
         text += f" (No copy was kept in Sent: {err}.)"

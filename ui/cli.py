@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+            "--inbox",
+            help="mail source: maildir:PATH, imap://user@host[:port]/FOLDER or mcp:NAME "
+            "(default: INBOX or the demo inbox)",
         )
         sub.add_argument(
             "--model", help="rules | groq:<model> | replay:<file.jsonl> (default: MODEL)"
@@ -99,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     server.add_argument(
-        "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+        "--inbox",
+        help="mail source: maildir:PATH, imap://user@host[:port]/FOLDER or mcp:NAME "
+        "(default: INBOX or the demo inbox)",
     )
 
     ui = commands.add_parser("ui", help="the chat in your browser (Chainlit)")
