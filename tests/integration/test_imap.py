@@ -360,7 +360,10 @@ def test_missing_password_names_the_variable(dovecot: DovecotServer, db: AppData
     source = ImapSource(
         parse_imap_spec(dovecot.spec()), secrets=lambda _name: None, ca_file=dovecot.ca_file
     )
-    with pytest.raises(MailSourceError, match="no IMAP password: set IMAP_PASSWORD"):
+    with pytest.raises(
+        MailSourceError,
+        match=r"no IMAP password: store the credential .imap.password:.*IMAP_PASSWORD",
+    ):
         source.sync(db)
 
 

@@ -459,11 +459,13 @@ class ImapSource:
     def _login(self, conn: imaplib.IMAP4) -> None:
         """Log in with the looked-up password (AUTHENTICATE PLAIN when offered, else LOGIN)."""
         user = self.imap.user
-        password = self._secrets(PASSWORD_CREDENTIAL)
+        account = f"{PASSWORD_CREDENTIAL}:{user}@{self.imap.host}"
+        # This account's own credential first; `imap.password` serves a single-account home.
+        password = self._secrets(account) or self._secrets(PASSWORD_CREDENTIAL)
         if not password:
             raise self._error(
-                f"no IMAP password: set IMAP_PASSWORD (or store the credential "
-                f"'{PASSWORD_CREDENTIAL}')"
+                f"no IMAP password: store the credential '{account}' "
+                f"(smart-inbox credentials set '{account}') or set IMAP_PASSWORD"
             )
         try:
             if "AUTH=PLAIN" in conn.capabilities:
