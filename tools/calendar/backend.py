@@ -7,7 +7,7 @@ methods block (file and network I/O); the async tools call them with `asyncio.to
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tools.calendar.model import CalendarEvent
 
@@ -16,6 +16,7 @@ class CalendarError(Exception):
     """The calendar could not be read or written; the message says which calendar and why."""
 
 
+@runtime_checkable
 class Calendar(Protocol):
     """A calendar of events: read a time range, find one event, create or replace one."""
 
