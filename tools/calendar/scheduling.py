@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from email.utils import getaddresses
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -77,8 +77,8 @@ class CalendarEnv:
 
     @property
     def organizer(self) -> str:
-        """The user's address: the organizer of the events they create."""
-        return self.mail.sender.strip().lower()
+        """The user's address (from `SMTP_FROM`, which may carry a name): the events' organizer."""
+        return parseaddr(self.mail.sender)[1].strip().lower()
 
     def now(self) -> datetime:
         """The current time, aware."""

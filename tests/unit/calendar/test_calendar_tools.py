@@ -265,3 +265,12 @@ def test_calendar_env_builds_the_local_calendar_from_the_environment(tmp_path: P
     assert isinstance(env.calendar, LocalCalendar)
     assert env.calendar.path == tmp_path / "calendar.ics"
     assert env.organizer == "dana@northwind.example"
+
+
+def test_a_sender_with_a_name_still_gives_a_bare_organizer_address(tmp_path: Path) -> None:
+    db = open_database(app_database_url(tmp_path))
+    mail = MailboxEnv(
+        db=db, source="maildir:demo", sender="Dana Whitfield <Dana@Northwind.example>"
+    )
+    env = calendar_env(mail, tmp_path, {"SMART_INBOX_TZ": "UTC"})
+    assert env.organizer == "dana@northwind.example"
