@@ -237,8 +237,9 @@ async def meeting_slots(
         email = await asyncio.to_thread(env.mail.db.get_email, email_id)
         if email is None:
             raise ToolFailure(f"no message with id {email_id!r} in the mailbox")
-        request = read_meeting_request(
-            email, zone=zone, own_addresses=env.mail.user_addresses, now=now
+        # Off the loop too: reading a zone named in the mail loads it from disk the first time.
+        request = await asyncio.to_thread(
+            read_meeting_request, email, zone=zone, own_addresses=env.mail.user_addresses, now=now
         )
         if duration_minutes:
             request = replace(
@@ -373,10 +374,6 @@ async def create_event(
     sends only the missing ones. An event that is stored but whose invitations failed is a
     `ToolFailure` that says the event exists.
     """
-    if attendees.strip() and env.mail.smtp is None:
-        raise ToolFailure(
-            "invitations cannot be sent: SMTP_URL is not set, so no event was created"
-        )
     if not env.organizer:
         raise ToolFailure(
             "events need your address as organizer: set SMTP_FROM or SMART_INBOX_USER_EMAILS; "
@@ -392,6 +389,10 @@ async def create_event(
         description=description,
         in_reply_to_id=in_reply_to_id,
     )
+    if event.attendees and env.mail.smtp is None:
+        raise ToolFailure(
+            "invitations cannot be sent: SMTP_URL is not set, so no event was created"
+        )
     where = env.calendar.description
     existing = await _off_loop(env.calendar.get_event, event.uid)
     if existing is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ import pytest
 from memory.db import open_database
 from memory.paths import app_database_url
 from tools.calendar.local_file import LocalCalendar
+from tools.calendar.model import CalendarEvent
 from tools.calendar.scheduling import CalendarEnv, calendar_env, parse_day, plan_event
 from tools.calendar.settings import CalendarSettings, WorkingHours
 from tools.calendar.tools import (
@@ -274,3 +277,59 @@ def test_a_sender_with_a_name_still_gives_a_bare_organizer_address(tmp_path: Pat
     )
     env = calendar_env(mail, tmp_path, {"SMART_INBOX_TZ": "UTC"})
     assert env.organizer == "dana@northwind.example"
+
+
+class ThreadRecordingCalendar(LocalCalendar):
+    """The local calendar, noting whether each call ran on the event loop's thread."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, zone=BERLIN)
+        self.on_loop: list[bool] = []
+
+    def _note(self) -> None:
+        try:
+            asyncio.get_running_loop()
+            self.on_loop.append(True)
+        except RuntimeError:
+            self.on_loop.append(False)
+
+    def events_between(self, start: datetime, end: datetime) -> list[CalendarEvent]:
+        self._note()
+        return super().events_between(start, end)
+
+    def get_event(self, uid: str) -> CalendarEvent | None:
+        self._note()
+        return super().get_event(uid)
+
+    def save_event(self, event: CalendarEvent) -> None:
+        self._note()
+        super().save_event(event)
+
+
+async def test_calendar_io_never_runs_on_the_event_loop(env: CalendarEnv) -> None:
+    recording = ThreadRecordingCalendar(env.settings.calendar_file)
+    env = replace(env, calendar=recording)
+    await check_availability.ainvoke({"day": "2026-11-24", "env": env})
+    await propose_meeting_slots.ainvoke({"env": env})
+    await propose_meeting_slots.ainvoke(
+        {"email_id": "CAF9s0fia.Q1road.20261116@mail.northwind.example", "env": env}
+    )
+    await create_calendar_event.ainvoke(
+        {"title": "Focus", "start": "2026-11-25T09:00", "end": "2026-11-25T10:00", "env": env}
+    )
+    assert len(recording.on_loop) == 5
+    assert not any(recording.on_loop)
+
+
+async def test_inviting_only_yourself_needs_no_smtp(env: CalendarEnv) -> None:
+    result = await create_calendar_event.ainvoke(
+        {
+            "title": "Dentist",
+            "start": "2026-11-27T15:00",
+            "end": "2026-11-27T16:00",
+            "attendees": "Dana <dana@northwind.example>",
+            "env": env,
+        }
+    )
+    assert result["content"].startswith("Created “Dentist”")
+    assert "Invitation" not in result["content"]
