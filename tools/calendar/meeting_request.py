@@ -218,6 +218,8 @@ class _DateMention:
     text: str
     deadline: bool
     """Preceded by "by", "until", "due" …: a deadline or a past reference, not a proposal."""
+    note: str = ""
+    """How it was read, when that took an assumption (said only if it becomes a proposal)."""
 
 
 def _weekday_index(name: str) -> int:
@@ -320,22 +322,25 @@ def _date_mentions(sentence: str, reference: date) -> tuple[list[_DateMention], 
     notes: list[str] = []
     for start, end, kind, match in chosen:
         day, note = _resolve(kind, match, reference)
-        if note:
-            notes.append(note)
         if day is None:
+            notes.append(note)
             continue
         deadline = bool(_DEADLINE_BEFORE.search(sentence[:start]))
-        mention = _DateMention(start, end, day, match.group(0).strip(), deadline)
+        mention = _DateMention(start, end, day, match.group(0).strip(), deadline, note)
         # "tomorrow (Fri 20 Nov)": one day, said twice.
         if mentions and _PAREN_JOIN.fullmatch(sentence[mentions[-1].end : start]):
             previous = mentions.pop()
+            note = mention.note or previous.note
             if previous.day != day:
-                notes.append(
+                note = (
                     f"“{previous.text}” and “{mention.text}” are different days; "
                     f"read as {day:%d %b %Y}"
                 )
             mention = replace(
-                mention, start=previous.start, text=sentence[previous.start : end].strip()
+                mention,
+                start=previous.start,
+                text=sentence[previous.start : end].strip(),
+                note=note,
             )
         mentions.append(mention)
     return mentions, notes
@@ -599,7 +604,7 @@ def read_meeting_request(
     proposed_days: set[date] = set()
     orphans: list[str] = []
     last_proposed_day: date | None = None
-    day_only: list[tuple[str, date]] = []
+    day_only: list[_DateMention] = []
     for sentence in sentences:
         dates, date_notes = _date_mentions(sentence, reference)
         notes.extend(n for n in date_notes if n not in notes)
@@ -621,6 +626,8 @@ def read_meeting_request(
                 if anchor.deadline:
                     continue
                 day = anchor.day
+                if anchor.note and anchor.note not in notes:
+                    notes.append(anchor.note)
                 words = sentence[min(anchor.start, mention.start) : max(anchor.end, mention.end)]
             elif last_proposed_day is not None:
                 day, words = last_proposed_day, mention.text
@@ -635,11 +642,13 @@ def read_meeting_request(
             if said.start in used or said.deadline or in_if(said.start):
                 continue
             if _MEETING_CUE.search(sentence):
-                day_only.append((said.text, said.day))
-    for words, day in day_only:
-        if day not in proposed_days:
-            drafts.append((words, day, None))
-            proposed_days.add(day)
+                day_only.append(said)
+    for said in day_only:
+        if said.day not in proposed_days:
+            drafts.append((said.text, said.day, None))
+            proposed_days.add(said.day)
+            if said.note and said.note not in notes:
+                notes.append(said.note)
 
     found = _duration("\n".join(sentences))
     first_range = next(

@@ -319,3 +319,13 @@ def test_the_search_window_covers_the_requests_and_the_horizon() -> None:
     window = search_window(request, now=now)
     assert window.start == now
     assert window.end == at(date(2026, 11, 24), 10) + timedelta(days=14)
+
+
+def test_a_parenthesised_date_that_contradicts_the_day_before_it_is_noted() -> None:
+    request = read_meeting_request(
+        mail("Can we talk tomorrow (Thu 19 Nov) at 10:00? I need it by next Friday."),
+        zone=BERLIN,
+    )
+    assert [r.start for r in request.requested] == [at(date(2026, 11, 19), 10)]
+    # The deadline's own reading ("next Friday") is no proposal, so it is not mentioned.
+    assert request.notes == ("“tomorrow” and “Thu 19 Nov” are different days; read as 19 Nov 2026",)
