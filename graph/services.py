@@ -1,9 +1,17 @@
-"""What nodes work with, built from the run's `Context`: database, tools and engine."""
+"""What nodes work with, built from the run's `Context`: database, tools and engine.
+
+This is also the one place where the integrations get their secrets (`secret_lookup`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from langgraph.runtime import Runtime
 
@@ -14,13 +22,82 @@ from graph.policy import ApprovalPolicy, load_policy, policy_path
 from memory.db import AppDatabase, open_database
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
+from tools.http import HttpSettings, HttpSettingsError
+from tools.hubspot import hubspot_toolkit
+from tools.jira import jira_toolkit
 from tools.mail.smtp import smtp_settings_from_env
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import canonical_spec
-from tools.mailbox import MailboxEnv, sender_address
+from tools.mailbox import MailboxEnv, mail_toolkit, sender_address
 from tools.mcp.config import mcp_config_path
 from tools.mcp.hub import McpHub, shared_hub
 from tools.registry import ToolRegistry
+from tools.slack import slack_toolkit
+from tools.teams import teams_toolkit
+from tools.toolkit import SecretLookup, Toolkit
+from tools.webhooks import webhooks_toolkit
+
+logger = logging.getLogger(__name__)
+
+SECRET_VARIABLES = {
+    "jira.api_token": "JIRA_API_TOKEN",
+    "slack.bot_token": "SLACK_BOT_TOKEN",
+    "teams.webhook_url": "TEAMS_WEBHOOK_URL",
+    "hubspot.token": "HUBSPOT_TOKEN",
+}
+"""The credential names the integrations ask for, and the variables that hold them by default."""
+WEBHOOK_SECRET = re.compile(r"^webhook\.(?P<name>[A-Za-z0-9_-]+)\.secret$")
+
+
+def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLookup:
+    """Secrets read from the environment, by credential name.
+
+    `SECRET_VARIABLES` name the integrations' variables; a webhook endpoint NAME's secret is
+    `WEBHOOK_SECRET_<NAME>` (upper case, `-` as `_`), else the shared `WEBHOOK_SECRET`.
+    """
+    env = os.environ if environ is None else environ
+
+    def lookup(name: str) -> str | None:
+        if name in SECRET_VARIABLES:
+            return env.get(SECRET_VARIABLES[name]) or None
+        match = WEBHOOK_SECRET.match(name)
+        if match:
+            suffix = re.sub(r"[^A-Za-z0-9]", "_", match.group("name")).upper()
+            return env.get(f"WEBHOOK_SECRET_{suffix}") or env.get("WEBHOOK_SECRET") or None
+        return None
+
+    return lookup
+
+
+def secret_lookup() -> SecretLookup:
+    """Where the integrations' secrets come from; the one place to plug in a credential store."""
+    return environment_secrets()
+
+
+def native_toolkits(
+    mailbox: MailboxEnv, home: Path, environ: Mapping[str, str] | None = None
+) -> list[Toolkit]:
+    """Every native toolkit, configured or absent (with why), in the order the model sees them.
+
+    A new toolkit (calendar) is added here: build it from its settings, or absent with why.
+    """
+    env = os.environ if environ is None else environ
+    secrets = secret_lookup()
+    try:
+        http = HttpSettings.from_env(env)
+    except HttpSettingsError as err:
+        logger.warning("%s; the integrations use their default timeouts and retries", err)
+        http = HttpSettings()
+    link = env.get("MAIL_LINK_URL", "").strip()
+    db = mailbox.db
+    return [
+        mail_toolkit(mailbox),
+        jira_toolkit(db, secrets, http, env, link),
+        slack_toolkit(db, secrets, http, env, link),
+        teams_toolkit(db, secrets, http, env, link),
+        hubspot_toolkit(db, secrets, http, env),
+        webhooks_toolkit(db, secrets, http, env, home),
+    ]
 
 
 @dataclass(frozen=True)
@@ -58,15 +135,14 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
     except MailSourceError:
         # A missing or broken mailbox must not stop the run: `fetch` reports it as a fetch error.
         source = context.inbox
-    tools = ToolRegistry.for_mailbox(
-        MailboxEnv(
-            db=db,
-            source=source,
-            smtp=smtp,
-            sender=sender_address(smtp, context.user_addresses),
-            user_addresses=context.user_addresses,
-        )
+    mailbox = MailboxEnv(
+        db=db,
+        source=source,
+        smtp=smtp,
+        sender=sender_address(smtp, context.user_addresses),
+        user_addresses=context.user_addresses,
     )
+    tools = ToolRegistry.from_toolkits(native_toolkits(mailbox, home))
     if hub is not None:
         tools = _with_mcp(tools, db, hub)
     return Services(
