@@ -45,7 +45,7 @@ _PRONOUN = re.compile(
 )
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
-    r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,5}to (?:the )?(?:hubspot|crm|jira))\b",
+    r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira))\b",
     re.IGNORECASE,
 )
 NOUN_CATEGORIES = {

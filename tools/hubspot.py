@@ -14,11 +14,12 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
+from memory.db import AppDatabase
 from tools.http import ApiRequest, HttpSettings, HttpSettingsError, send, service_url
 from tools.toolkit import (
     ActionPreview,
@@ -29,9 +30,6 @@ from tools.toolkit import (
     mail_with_triage,
     text_result,
 )
-
-if TYPE_CHECKING:
-    from memory.db import AppDatabase
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
+from memory.db import AppDatabase, TriageRecord
 from tools.http import ApiRequest, HttpSettings, HttpSettingsError, send, service_url
 from tools.toolkit import (
     ActionPreview,
@@ -29,7 +30,6 @@ from tools.toolkit import (
 )
 
 if TYPE_CHECKING:
-    from memory.db import AppDatabase, TriageRecord
     from tools.mail.model import Email
 
 logger = logging.getLogger(__name__)

@@ -12,10 +12,11 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
+from memory.db import AppDatabase
 from tools.http import (
     ApiRequest,
     HttpSettings,
@@ -34,9 +35,6 @@ from tools.toolkit import (
     mail_with_triage,
     text_result,
 )
-
-if TYPE_CHECKING:
-    from memory.db import AppDatabase
 
 logger = logging.getLogger(__name__)
 

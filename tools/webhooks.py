@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.audit import SideEffectLedger
+from memory.db import AppDatabase
 from tools.http import (
     ApiRequest,
     HttpSettings,
@@ -41,9 +42,6 @@ from tools.http import (
     service_url,
 )
 from tools.toolkit import ActionPreview, SecretLookup, ToolFailure, Toolkit, ToolResult, text_result
-
-if TYPE_CHECKING:
-    from memory.db import AppDatabase
 
 logger = logging.getLogger(__name__)
 
