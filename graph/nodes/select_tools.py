@@ -119,8 +119,8 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
     calls = []
     for proposal in proposals:
         signature = _signature(proposal.name, proposal.args)
-        if signature in done:
-            continue
+        if signature in done or services.tools.is_hidden(proposal.name):
+            continue  # a repeat, or a tool only code may propose (a webhook delivery)
         done.add(signature)
         calls.append(
             {
