@@ -270,6 +270,20 @@ async def send(
         await sleep(wait)
 
 
+def json_of(response: httpx.Response, request: ApiRequest) -> Any:
+    """The JSON of a successful answer; `IntegrationError` when the service sent something else."""
+    try:
+        return response.json()
+    except ValueError:
+        raise IntegrationError(
+            request.integration,
+            f"{request.integration} answered the request to {request.action} with something "
+            f"that is not JSON ({_status_text(response)}); it may or may not have happened",
+            status=response.status_code,
+            outcome_unknown=not request.is_idempotent,
+        ) from None
+
+
 # --------------------------------------------------------------------------------------
 # The shared client
 # --------------------------------------------------------------------------------------

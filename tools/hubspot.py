@@ -20,7 +20,7 @@ import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
-from tools.http import ApiRequest, HttpSettings, HttpSettingsError, send, service_url
+from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
 from tools.toolkit import (
     ActionPreview,
     SecretLookup,
@@ -152,7 +152,7 @@ async def _find(env: HubSpotEnv, address: str) -> dict[str, Any] | None:
         headers=env.headers,
         idempotent=True,  # a search changes nothing
     )
-    body = (await send(request, env.http, explain=explain)).json()
+    body = json_of(await send(request, env.http, explain=explain), request)
     results = body.get("results") or []
     return results[0] if results else None
 
@@ -215,7 +215,7 @@ async def hubspot_create_contact(
         accept=frozenset({409}),
     )
     response = await send(request, env.http, explain=explain)
-    body = response.json()
+    body = json_of(response, request)
     if response.status_code == 409:
         match = EXISTING_ID.search(str(body.get("message", "")))
         found = match.group(1) if match else "unknown"

@@ -21,7 +21,7 @@ import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase, TriageRecord
-from tools.http import ApiRequest, HttpSettings, HttpSettingsError, send, service_url
+from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
 from tools.toolkit import (
     ActionPreview,
     SecretLookup,
@@ -162,7 +162,9 @@ def mail_blocks(
     ]
     content: list[dict[str, Any]] = [adf_text("From the mail", strong=True)]
     for label, value in facts:
-        content += [{"type": "hardBreak"}, adf_text(label, strong=True), adf_text(value)]
+        # ADF refuses empty text nodes: a missing value is said, not left blank.
+        text = value or "(unknown)"
+        content += [{"type": "hardBreak"}, adf_text(label, strong=True), adf_text(text)]
     content += [{"type": "hardBreak"}, adf_text("Message-ID: ", strong=True)]
     content.append(adf_text(email.id, link=link) if link else adf_text(email.id))
     if triage is not None:
@@ -356,12 +358,7 @@ async def _call(
         idempotent=idempotent,
     )
     response = await send(request, env.http, explain=explain)
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError as err:
-        raise ToolFailure(f"Jira answered {action} with something that is not JSON") from err
+    return json_of(response, request) if response.content else {}
 
 
 def _issue_line(issue: dict[str, Any]) -> str:

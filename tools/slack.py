@@ -17,7 +17,7 @@ import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase, TriageRecord
-from tools.http import ApiRequest, HttpSettings, HttpSettingsError, send, service_url
+from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
 from tools.toolkit import (
     ActionPreview,
     SecretLookup,
@@ -218,10 +218,7 @@ async def slack_post_message(
         },
     )
     response = await send(request, env.http, explain=explain)
-    try:
-        body = response.json()
-    except ValueError as err:
-        raise ToolFailure("Slack answered with something that is not JSON") from err
+    body = json_of(response, request)
     if not body.get("ok"):
         raise ToolFailure(
             f"Slack could not post the message to {post.channel}: {explain(response)}"

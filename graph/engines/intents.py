@@ -186,6 +186,12 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 # --------------------------------------------------------------------------------------
 
 _ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9_]{0,19}-[1-9]\d{0,8}\b")
+NOT_PROJECTS = frozenset({"UTF", "ISO", "SHA", "MD", "RFC", "TLS", "SSL", "HTTP", "INV", "PO"})
+"""Prefixes of things in mail that look like issue keys and are not (UTF-8, INV-2026)."""
+_JIRA_REFERENCE = re.compile(
+    r"\b(?:status|look\s+up)\b.{0,30}\b(?:jira|ticket|issue)\b|\bjira\s+(?:status|issue|ticket)\b",
+    re.IGNORECASE,
+)
 _JIRA_WORDS = re.compile(r"\b(?:jira|ticket|issue|status)\b", re.IGNORECASE)
 _JIRA_CREATE = re.compile(
     r"\b(?:open|create|file|raise|make|log|add)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
@@ -248,8 +254,13 @@ def _mail_or_search(request: ToolPlanRequest) -> tuple[MessageRef | None, list[P
 
 
 def _jira_lookup(request: ToolPlanRequest) -> list[ProposedCall]:
-    keys = list(dict.fromkeys(_ISSUE_KEY.findall(request.user_text)))[:3]
-    return [ProposedCall("jira_get_issue", {"issue_key": key}) for key in keys]
+    """Issues the user names, else the ones the message they point to mentions."""
+    keys = _ISSUE_KEY.findall(request.user_text)
+    if not keys:
+        for message in request.focus:
+            found = _ISSUE_KEY.findall(f"{message['subject']}\n{message['text']}")
+            keys += [k for k in found if k.split("-")[0] not in NOT_PROJECTS]
+    return [ProposedCall("jira_get_issue", {"issue_key": k}) for k in list(dict.fromkeys(keys))[:3]]
 
 
 def _jira_comment(request: ToolPlanRequest) -> list[ProposedCall]:
@@ -361,7 +372,9 @@ INTEGRATION_INTENTS: list[Intent] = [
     Intent("jira_search", _matches(_JIRA_SEARCH), _jira_search),
     Intent(
         "jira_lookup",
-        lambda text: bool(_ISSUE_KEY.search(text) and _JIRA_WORDS.search(text)),
+        lambda text: bool(
+            (_ISSUE_KEY.search(text) and _JIRA_WORDS.search(text)) or _JIRA_REFERENCE.search(text)
+        ),
         _jira_lookup,
     ),
     Intent("slack", lambda text: bool(_SLACK.search(text) and _POST.search(text)), _slack),

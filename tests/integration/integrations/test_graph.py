@@ -273,3 +273,19 @@ async def test_webhook_events_follow_a_triage_run_and_a_sent_reply(
     assert sent["data"]["to"] == ["marcus.lee@northwind.example"]
     assert sent["data"]["subject"].startswith("Re: ")
     assert sent["data"]["in_reply_to"].startswith("CAM1ee7Lk.inc-checkout-500")
+
+
+async def test_an_issue_key_in_a_mail_is_looked_up_in_jira(
+    context: Context, monkeypatch: pytest.MonkeyPatch, jira: FakeJira
+) -> None:
+    use(monkeypatch, jira_env(jira))
+    jira.seed("NW-1432", "Cart total off by 0.01 when a coupon is applied", status="In Review")
+    run = Run(context)
+    await run.ask("any mail from jira@northwind.atlassian.example?")
+    result = await run.ask("what's the status of the jira ticket in that one?")
+    assert await run.pending() == [], "a read needs no card"
+    [request] = jira.requests
+    assert (request.method, request.path) == ("GET", "/rest/api/3/issue/NW-1432")
+    assert "NW-1432 [Bug · In Review · Medium] Cart total off by 0.01" in (
+        result["messages"][-1].text
+    )

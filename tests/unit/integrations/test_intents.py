@@ -155,3 +155,15 @@ def test_references_with_a_work_action_want_an_action() -> None:
         assert found is not None and found.wants_action, text
     that = resolve_reference("add the sender of that one to HubSpot", [listing], [BUG["id"]])
     assert that is not None and that.ids == (BUG["id"],) and that.wants_action
+
+
+def test_a_ticket_named_in_the_mail_pointed_to_is_looked_up() -> None:
+    notification: MessageRef = {
+        **BUG,
+        "subject": "[JIRA] (NW-1432) assigned to you",
+        "text": "Encoding: UTF-8. Invoice INV-2026 is unrelated.",
+    }
+    assert plan("what's the status of the jira ticket in that one?", [notification])[1] == [
+        ("jira_get_issue", {"issue_key": "NW-1432"})
+    ]
+    assert plan("check the jira notifications", [notification])[0] == "category"
