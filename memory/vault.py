@@ -16,11 +16,10 @@ Naming convention, `SERVICE.FIELD[:ACCOUNT]`, lower-case service and field:
 | `jira.api_token` | Jira Cloud API token (the user name stays in the configuration) |
 | `slack.bot_token` | Slack bot token (`xoxb-…`) |
 | `teams.webhook_url` | Microsoft Teams incoming-webhook URL (the URL is the secret) |
-| `crm.api_key` | the CRM's API key |
+| `hubspot.token` | HubSpot private app's access token |
 | `webhook.secret:NAME` | HMAC signing secret of the outgoing webhook NAME |
-| `imap.password:USER@HOST` | password (or app password) of one IMAP account |
-| `smtp.password:USER@HOST` | password of one SMTP account |
-| `groq.api_key` | Groq API key |
+| `imap.password:USER@HOST` | password (or app password) of one IMAP account (`imap.password` for any) |
+| `caldav.password` | the CalDAV account's password |
 
 Integrations read them with `secret(name, env_var)`: the stored value if there is one, else the
 environment variable (so a deployment may keep using `JIRA_API_TOKEN` and the like), else None.

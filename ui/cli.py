@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     mcp_trust.add_argument("server", help="server name in mcp.json")
     mcp_trust.add_argument("--json", action="store_true", help="print JSON")
 
+    integrations = commands.add_parser(
+        "integrations", help="Jira, Slack, Teams, HubSpot, webhooks: set up or not, tools, levels"
+    )
+    integrations.add_argument("--json", action="store_true", help="print JSON")
+
     server = commands.add_parser("mcp-server", help="serve this mailbox to MCP clients")
     server.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
@@ -188,9 +193,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
     from graph.engines.recovery import ModelCallError
     from graph.engines.replay import ReplayScriptError
     from graph.policy import PolicyError
+    from memory.keys import KeySourceError
+    from memory.vault import VaultError
+    from tools.http import HttpSettingsError
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
     from tools.mcp.config import McpConfigError
+    from tools.webhooks import WebhookConfigError
 
     handlers = {
         "triage": _triage,
@@ -200,6 +209,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "policy": _policy,
         "audit": _audit,
         "mcp": _mcp,
+        "integrations": _integrations,
     }
     try:
         return await handlers[args.command](args)
@@ -211,6 +221,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         SmtpConfigError,
         ResumeError,
         McpConfigError,
+        HttpSettingsError,
+        WebhookConfigError,
+        VaultError,
+        KeySourceError,
     ) as err:
         raise UserError(str(err)) from err
     except ModelCallError as err:
@@ -247,7 +261,26 @@ def _context(args: argparse.Namespace) -> Any:
                 f"inbox {context.inbox}: no MCP server {name!r} in {mcp_config_path(home)}"
             )
     smtp_settings_from_env()
+    _check_integrations(home)
     return context
+
+
+def _check_integrations(home: Any) -> None:
+    """A broken webhooks file or `INTEGRATION_*` value stops the command with one line.
+
+    An integration that is simply not set up is fine: its tools are absent.
+    """
+    import os
+
+    from graph.services import secret_lookup
+    from memory.db import open_database
+    from memory.paths import app_database_url
+    from tools.http import HttpSettings
+    from tools.webhooks import load_endpoints, webhooks_path
+
+    HttpSettings.from_env()
+    secrets = secret_lookup(open_database(app_database_url(home)), home)
+    load_endpoints(webhooks_path(home), os.environ, secrets)
 
 
 async def _run(payload: Any, thread_id: str, context: Any) -> Any:
@@ -256,6 +289,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     from graph.builder import build_graph
     from memory.checkpointer import open_checkpointer
     from memory.paths import checkpoint_path, data_dir
+    from tools.http import close_shared_clients
     from tools.mcp.hub import close_shared_hubs
 
     home = data_dir(context.home)
@@ -268,6 +302,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     finally:
         # MCP sessions are closed by the tasks that opened them, before the loop ends.
         await close_shared_hubs()
+        await close_shared_clients()
 
 
 def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
@@ -388,9 +423,9 @@ async def _triage(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     context = _context(args)
-    snapshot = await _run(
-        {"mode": "triage", "messages": []}, f"triage-{uuid.uuid4().hex[:12]}", context
-    )
+    thread_id = f"triage-{uuid.uuid4().hex[:12]}"
+    snapshot = await _run({"mode": "triage", "messages": []}, thread_id, context)
+    pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
     pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
     rows = [
@@ -410,8 +445,14 @@ async def _triage(args: argparse.Namespace) -> int:
     for failure in snapshot.values.get("fetch_errors") or []:
         if not failure.get("id"):  # the source itself, not one message
             print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+    waiting = (
+        f"{len(pending)} suggested action(s) wait for your approval: "
+        f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
+    )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        if pending:
+            print(f"smart-inbox: {waiting}", file=sys.stderr)
         return 0
     new = len(snapshot.values.get("triage") or [])
     print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
@@ -419,6 +460,10 @@ async def _triage(args: argparse.Namespace) -> int:
     for row in rows:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
+    if pending:
+        print(f"\n{waiting}")
+        for request in pending:
+            print(f"\n({request['id']}):\n{request['description']}")
     return 0
 
 
@@ -435,6 +480,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 
 async def _policy(args: argparse.Namespace) -> int:
+    from graph.context import Context
     from graph.policy import (
         LEVEL_NAMES,
         load_policy,
@@ -443,25 +489,26 @@ async def _policy(args: argparse.Namespace) -> int:
         with_level,
         with_trusted,
     )
+    from graph.services import build_services
     from memory.paths import data_dir
-    from tools.mailbox import MAIL_TOOLS, READ_ONLY_MAIL_TOOLS
 
     path = policy_path(data_dir())
     policy = load_policy(path)
+    # Every native tool, configured here or not, so a level can be set before the set-up.
+    catalogue = (await asyncio.to_thread(build_services, Context())).tools
+    native = [name for kit in catalogue.toolkits for name in kit.names]
     command = args.policy_command or "show"
     if command == "set":
-        policy = with_level(policy, args.tool, args.level, read_only_tools=READ_ONLY_MAIL_TOOLS)
+        policy = with_level(policy, args.tool, args.level, read_only_tools=catalogue.read_only)
     elif command in ("trust", "untrust"):
         policy = with_trusted(policy, args.value, trust=command == "trust")
     if command != "show":
         await asyncio.to_thread(save_policy, path, policy)
-    names = list(dict.fromkeys([*(t.name for t in MAIL_TOOLS), *policy.tools]))
+    names = list(dict.fromkeys([*native, *policy.tools]))
     rows = [
         {
             "tool": name,
-            "level": (
-                level := policy.level_for(name, default=0 if name in READ_ONLY_MAIL_TOOLS else 1)
-            ),
+            "level": (level := policy.level_for(name, default=catalogue.default_level(name))),
             "meaning": LEVEL_NAMES[level],
             "set": name in policy.tools,
         }
@@ -475,7 +522,7 @@ async def _policy(args: argparse.Namespace) -> int:
     print(f"policy file: {path}{'' if path.exists() else ' (not written yet: defaults)'}\n")
     for row in rows:
         origin = "set" if row["set"] else "default"
-        print(f"{row['tool']:<18} {row['level']} {row['meaning']:<11} ({origin})")
+        print(f"{row['tool']:<24} {row['level']} {row['meaning']:<11} ({origin})")
     print("\nunknown tools: 1 confirm")
     trusted = policy.to_json()["trusted"]
     print(f"trusted addresses: {', '.join(trusted['addresses']) or '(none)'}")
@@ -756,6 +803,55 @@ async def _mcp(args: argparse.Namespace) -> int:
         for tool in server["tools"]:
             note = f"  ⚠ {tool['suspended']}" if tool["suspended"] else ""
             print(f"  {tool['name']:<28} level {tool['level']}{note}")
+    return 0
+
+
+async def _integrations(args: argparse.Namespace) -> int:
+    from graph.context import Context
+    from graph.services import build_services
+    from memory.paths import data_dir
+    from tools.webhooks import WebhooksEnv
+
+    context = Context()
+    _check_integrations(data_dir(context.home))
+    services = await asyncio.to_thread(build_services, context)
+    tools, policy = services.tools, services.policy
+    kits = []
+    for kit in tools.toolkits:
+        if kit.name == "mail":
+            continue
+        entry: dict[str, Any] = {
+            "name": kit.name,
+            "configured": not kit.missing,
+            "why_not": kit.missing,
+            "tools": [
+                {
+                    "name": name,
+                    "level": policy.level_for(name, default=tools.default_level(name)),
+                    "read_only": tools.is_read_only(name),
+                    "offered_to_the_model": name not in kit.hidden,
+                }
+                for name in kit.names
+            ],
+        }
+        if isinstance(kit.env, WebhooksEnv):
+            entry["endpoints"] = [
+                {"name": e.name, "host": e.host, "events": sorted(e.events)}
+                for e in kit.env.endpoints
+            ]
+        kits.append(entry)
+    if args.json:
+        print(json.dumps({"integrations": kits}, ensure_ascii=False, indent=2))
+        return 0
+    for kit_entry in kits:
+        state = "configured" if kit_entry["configured"] else kit_entry["why_not"]
+        print(f"{kit_entry['name']}: {state}")
+        for tool in kit_entry["tools"]:
+            note = "" if tool["offered_to_the_model"] else "  (proposed by code only)"
+            print(f"  {tool['name']:<24} level {tool['level']}{note}")
+        for endpoint in kit_entry.get("endpoints", []):
+            events = ", ".join(endpoint["events"])
+            print(f"  endpoint {endpoint['name']} ({endpoint['host']}): {events}")
     return 0
 
 
