@@ -93,14 +93,16 @@ def secret_lookup(
     return lookup
 
 
-def _guarded(name: str, tools: Sequence[BaseTool], build: Callable[[], Toolkit]) -> Toolkit:
+def _guarded(
+    name: str, label: str, tools: Sequence[BaseTool], build: Callable[[], Toolkit]
+) -> Toolkit:
     """Build one toolkit; a credential that cannot be read leaves it out, saying why."""
     try:
         return build()
     except (VaultError, KeySourceError) as err:
-        logger.warning("%s is left out: %s", name, err)
+        logger.warning("%s is left out: %s", label, err)
         return Toolkit(
-            name=name, tools=tools, missing=f"{name}: its credential cannot be read: {err}"
+            name=name, tools=tools, missing=f"{label}: its credential cannot be read: {err}"
         )
 
 
@@ -122,11 +124,22 @@ def native_toolkits(
     db = mailbox.db
     return [
         mail_toolkit(mailbox),
-        _guarded("Jira", JIRA_TOOLS, lambda: jira_toolkit(db, secrets, http, env, link)),
-        _guarded("Slack", SLACK_TOOLS, lambda: slack_toolkit(db, secrets, http, env, link)),
-        _guarded("Teams", TEAMS_TOOLS, lambda: teams_toolkit(db, secrets, http, env, link)),
-        _guarded("HubSpot", HUBSPOT_TOOLS, lambda: hubspot_toolkit(db, secrets, http, env)),
-        _guarded("Webhooks", WEBHOOK_TOOLS, lambda: webhooks_toolkit(db, secrets, http, env, home)),
+        _guarded("jira", "Jira", JIRA_TOOLS, lambda: jira_toolkit(db, secrets, http, env, link)),
+        _guarded(
+            "slack", "Slack", SLACK_TOOLS, lambda: slack_toolkit(db, secrets, http, env, link)
+        ),
+        _guarded(
+            "teams", "Teams", TEAMS_TOOLS, lambda: teams_toolkit(db, secrets, http, env, link)
+        ),
+        _guarded(
+            "hubspot", "HubSpot", HUBSPOT_TOOLS, lambda: hubspot_toolkit(db, secrets, http, env)
+        ),
+        _guarded(
+            "webhooks",
+            "Webhooks",
+            WEBHOOK_TOOLS,
+            lambda: webhooks_toolkit(db, secrets, http, env, home),
+        ),
     ]
 
 

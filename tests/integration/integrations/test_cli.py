@@ -98,3 +98,34 @@ def test_a_broken_webhooks_file_is_one_line(tmp_path: Path) -> None:
         f"smart-inbox: {home / 'webhooks.json'}: not valid JSON (line 1, column 2: "
         "Expecting property name enclosed in double quotes)"
     )
+
+
+def test_a_token_stored_in_the_vault_is_the_one_sent(tmp_path: Path, jira: FakeJira) -> None:
+    env = {k: v for k, v in jira_env(jira).items() if k != "JIRA_API_TOKEN"}
+    run_cli(tmp_path, "credentials", "set", "jira.api_token", "--stdin", env=env, stdin=JIRA_TOKEN)
+    listed = json.loads(run_cli(tmp_path, "ask", "list bugs", "--json", env=env).stdout)
+    thread = listed["thread_id"]
+    run_cli(tmp_path, "ask", "open a Jira ticket for the first one", "--thread", thread, env=env)
+    done = json.loads(
+        run_cli(tmp_path, "resume", "--thread", thread, "--accept", "--json", env=env).stdout
+    )
+    assert [(e["action"], e["status"]) for e in done["executed"]] == [("jira_create_issue", "ok")]
+    [post] = jira.requests
+    assert post.path == "/rest/api/3/issue"  # the fake refuses any other token with a 401
+
+
+def test_a_vault_it_cannot_read_leaves_jira_out_and_says_why(
+    tmp_path: Path, jira: FakeJira
+) -> None:
+    env = {k: v for k, v in jira_env(jira).items() if k != "JIRA_API_TOKEN"}
+    run_cli(tmp_path, "credentials", "set", "jira.api_token", "--stdin", env=env, stdin=JIRA_TOKEN)
+    other_key = run_cli(tmp_path, "credentials", "new-key").stdout.strip()
+    wrong = {**env, "SMART_INBOX_KEY": other_key, "JIRA_API_TOKEN": "not-the-stored-one"}
+    shown = json.loads(run_cli(tmp_path, "integrations", "--json", env=wrong).stdout)
+    kits = {k["name"]: k for k in shown["integrations"]}
+    assert kits["jira"]["configured"] is False
+    assert "credential cannot be read" in kits["jira"]["why_not"]
+    assert other_key not in json.dumps(shown)
+    # The right key reads it again: nothing was lost.
+    shown = json.loads(run_cli(tmp_path, "integrations", "--json", env=env).stdout)
+    assert {k["name"]: k for k in shown["integrations"]}["jira"]["configured"] is True
