@@ -57,7 +57,8 @@ class Context:
     inbox: str = field(
         default_factory=_default_inbox,
         metadata={
-            "description": "Mail source spec, e.g. maildir:PATH (INBOX); the demo inbox by default."
+            "description": "Mail source spec: maildir:PATH, imap://user@host[:port]/FOLDER or "
+            "mcp:NAME (INBOX); the demo inbox by default."
         },
     )
     home: str = field(

@@ -135,14 +135,12 @@ class InputState(TypedDict, total=False):
 
 @DESCRIBED
 class TriageInput(TypedDict, total=False):
-    """What the `triage` graph takes: nothing is needed; every run fetches, triages and summarises.
+    """What the `triage` graph takes: nothing.
 
-    It has no `messages`, so a scheduled run on the server can never be mistaken for a question.
+    Every run fetches, triages, proposes what the triage suggests (each on an approval card)
+    and summarises. It has no `messages`, so a scheduled run on the server can never be
+    mistaken for a question.
     """
-
-    requested_calls: list[dict[str, Any]]
-    """Calls to propose after the triage (`{"name", "args"}`); they go through approval like any
-    other call."""
 
 
 @DESCRIBED

@@ -1,6 +1,7 @@
 """The app database: mail cache, sync cursors and triage results, in SQLModel tables.
 
-The audit log and the side-effect ledger share it; their tables are defined in `memory.audit`.
+The audit log and the side-effect ledger share it (their tables are defined in `memory.audit`),
+and so do the encrypted credentials (`memory.vault`).
 
 Every method is synchronous; async nodes call them through `asyncio.to_thread` so the
 event loop never blocks on SQLite.
@@ -18,9 +19,10 @@ from sqlalchemy import event, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-# The audit, ledger and MCP tool tables must be registered before `create_all` runs.
+# The audit, ledger, MCP tool and credential tables must be registered before `create_all` runs.
 from memory.audit import AuditRecord, LedgerEntry  # noqa: F401
 from memory.mcp_tools import McpToolRecord  # noqa: F401
+from memory.vault import StoredCredential  # noqa: F401
 from tools.mail.model import Email
 
 
@@ -115,6 +117,12 @@ class AppDatabase:
         """Keys of every message of `source` already in the cache."""
         with Session(self.engine) as session:
             rows = session.exec(select(StoredEmail.key).where(StoredEmail.source == source))
+            return set(rows.all())
+
+    def known_ids(self, source: str) -> set[str]:
+        """Message ids of every message of `source` already in the cache."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(StoredEmail.id).where(StoredEmail.source == source))
             return set(rows.all())
 
     def add_emails(self, emails: Iterable[Email]) -> int:

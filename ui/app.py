@@ -27,6 +27,7 @@ from graph.context import Context
 from graph.services import build_services
 from memory.checkpointer import open_checkpointer
 from memory.paths import checkpoint_path, data_dir
+from tools.http import close_shared_clients
 from tools.mcp.hub import close_shared_hubs
 from ui.persistence import create_data_layer, ensure_chat_tables
 from ui.users import UserStore
@@ -36,7 +37,8 @@ logger = logging.getLogger(__name__)
 TRIAGE_WORDS = re.compile(r"^\s*(triage( my)? inbox|triage)\s*[.!]?\s*$", re.IGNORECASE)
 CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
 REPLY_ACTIONS = ("reply", "schedule_meeting")
-"""Suggested triage actions the chat can offer as a reply (other actions need integrations)."""
+"""Suggested triage actions the chat offers as a reply button; tickets, notifications and leads
+come from the triage run itself as approval cards, when their integration is set up."""
 MAX_SUGGESTIONS = 6
 STREAM_CHUNK = 24
 """Characters per streamed piece of an answer (answers are streamed once verified)."""
@@ -91,9 +93,10 @@ def chat_history() -> BaseDataLayer:
 
 @cl.on_app_shutdown
 async def shutdown() -> None:
-    """Close the checkpointer and the MCP sessions this process opened."""
+    """Close the checkpointer, the MCP sessions and the HTTP client this process opened."""
     await AGENT.close()
     await close_shared_hubs()
+    await close_shared_clients()
 
 
 @cl.set_starters
@@ -370,6 +373,10 @@ async def _triage() -> None:
         await cl.Message(
             content="Suggested actions (each becomes an approval card):", actions=suggestions
         ).send()
+    snapshot = await graph.aget_state(config)
+    if snapshot.interrupts:
+        # What the triage proposes through the integrations (a ticket, a post, a lead).
+        await _show_requests(snapshot)
 
 
 @cl.action_callback("suggested_reply")

@@ -1,10 +1,11 @@
 """The agent through the LangGraph server API, as embedding teams and Studio reach it.
 
 A real `smart-inbox serve` (the in-memory `langgraph dev`) runs in its own process on a free
-port, with a real SMTP server; every call goes through `langgraph_sdk`. Covered: the graphs and
-their node names, a cited answer, the approval interrupt in Agent Inbox shape resumed with
-accept (the mail arrives) and ignore (nothing is sent), two concurrent threads, a restart that
-keeps a pending request, scheduled triage through the cron API, a taken port, and the
+port, with a real SMTP server and a local server speaking Slack's Web API; every call goes
+through `langgraph_sdk`. Covered: the graphs and their node names, a cited answer, the approval
+interrupt in Agent Inbox shape resumed with accept (the mail arrives) and ignore (nothing is
+sent), two concurrent threads, a restart that keeps a pending request, a crash, scheduled triage
+through the cron API whose Slack notification waits for approval, a taken port, and the
 repository's `langgraph.json` under a bare `langgraph dev`.
 """
 
@@ -28,8 +29,10 @@ from langgraph_sdk.client import LangGraphClient
 from graph.state import State
 from memory.db import open_database
 from memory.paths import app_database_url
+from tests.fakes.slack_server import FakeSlack
 from tests.fakes.smtp_server import SmtpSink, free_port
 from tests.integration.cli_runner import DEMO, ROOT, run_cli
+from tests.integration.integrations.fixtures import SLACK_TOKEN, slack_env
 from tests.integration.langgraph_server import OWN_ADDRESS, LangGraphServer
 from ui.langgraph_server import SCHEDULE_METADATA, SERVER_DIR
 
@@ -74,10 +77,19 @@ def sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Iterator[LangGraphServer]:
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(SLACK_TOKEN) as api:
+        assert isinstance(api, FakeSlack)
+        yield api
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink, slack: FakeSlack
+) -> Iterator[LangGraphServer]:
     """One server for the module: starting one takes seconds."""
     home = tmp_path_factory.mktemp("served")
-    env = {"SMTP_URL": sink.url, "SMART_INBOX_USER_EMAILS": OWN_ADDRESS}
+    env = {"SMTP_URL": sink.url, "SMART_INBOX_USER_EMAILS": OWN_ADDRESS, **slack_env(slack)}
     with LangGraphServer(home, env=env) as running:
         yield running
 
@@ -232,9 +244,13 @@ Message-ID: <scheduled-probe@mail.northwind.example>
 
 The staging database is down since 09:40 and the release is blocked. Can you look now?
 """
+PROBE_ID = "scheduled-probe@mail.northwind.example"
 
 
-async def test_scheduled_triage_runs_through_the_cron_api(server: LangGraphServer) -> None:
+async def test_scheduled_triage_runs_and_its_notification_waits_for_approval(
+    server: LangGraphServer, slack: FakeSlack
+) -> None:
+    """The cron API runs the triage graph; its Slack post for urgent mail waits on a card."""
     client = client_of(server)
     home = server.home
     (home / "inbox" / "new" / "1795500000.M1P1.probe").write_text(NEW_MAIL, "utf-8")
@@ -250,7 +266,7 @@ async def test_scheduled_triage_runs_through_the_cron_api(server: LangGraphServe
             run_cli(home, "schedule-triage", "--list", "--server", server.url, "--json").stdout
         )
         assert [c["id"] for c in listed] == [created["id"]]
-        values = await wait_for_triage_of(client, "scheduled-probe@mail.northwind.example")
+        thread = await wait_for_triage_of(client, PROBE_ID)
     finally:
         run_cli(home, "schedule-triage", "--delete", created["id"], "--server", server.url)
     assert (
@@ -259,71 +275,49 @@ async def test_scheduled_triage_runs_through_the_cron_api(server: LangGraphServe
         )
         == []
     )
-    (row,) = [r for r in values["triage"] if r["id"] == "scheduled-probe@mail.northwind.example"]
-    assert (row["priority"], row["category"]) == ("high", "urgent_incident")
-    assert "Triaged 1 new message(s)" in last_answer(values)
-    assert values["mode"] == "chat", "a finished triage run hands the thread back to chat"
-    # The result is in the app database, where the CLI and the chat read triage from.
+    # The triage is in the app database, where the CLI and the chat read it.
     db = open_database(app_database_url(home))
     stored = {email.id: triage for email, triage in db.triaged_emails(
         f"maildir:{(home / 'inbox').resolve()}"
     )}  # fmt: skip
-    assert stored["scheduled-probe@mail.northwind.example"].priority == "high"
+    assert (stored[PROBE_ID].priority, stored[PROBE_ID].category) == ("high", "urgent_incident")
+
+    # The run stopped at the approval step with the triage's notification on its card.
+    state = await client.threads.get_state(thread["thread_id"])
+    assert state["next"] == ["request_approval"]
+    assert thread["status"] == "interrupted"
+    pending = requests_of(state)
+    probe = [r for r in pending if r["action_request"]["args"].get("email_id") == PROBE_ID]
+    assert [r["action_request"]["action"] for r in probe] == ["slack_post_message"]
+    assert slack.posted == [], "nothing is posted before approval"
+    decisions = {r["call_id"]: {"type": "accept" if r in probe else "ignore"} for r in pending}
+    await client.runs.wait(thread["thread_id"], "triage", command={"resume": decisions})
+    assert len(slack.posted) == 1
+    assert slack.posted[0]["channel"] == slack.channels["inbox-alerts"]
+    assert "staging database is down" in json.dumps(slack.posted[0])
+    values = (await client.threads.get_state(thread["thread_id"]))["values"]
+    assert [(e["action"], e["status"]) for e in values["executed"]] == [
+        ("slack_post_message", "ok")
+    ]
+    assert values["mode"] == "chat", "a finished triage run hands the thread back to chat"
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "idle"
 
 
 async def wait_for_triage_of(
     client: LangGraphClient, email_id: str, deadline: float = 90.0
 ) -> dict[str, Any]:
-    """The values of the finished scheduled-triage thread whose run triaged `email_id`."""
+    """The scheduled-triage thread whose run triaged `email_id`, once it stopped for approval."""
     ends = time.monotonic() + deadline
     while time.monotonic() < ends:
-        threads = await client.threads.search(metadata=SCHEDULE_METADATA, status="idle", limit=100)
+        threads = await client.threads.search(
+            metadata=SCHEDULE_METADATA, status="interrupted", limit=100
+        )
         for thread in threads:
             values = thread.get("values") or {}
             if any(row["id"] == email_id for row in values.get("triage") or []):
-                return dict(values)
+                return dict(thread)
         await asyncio.sleep(0.5)
-    raise AssertionError(f"no scheduled triage run triaged {email_id} in {deadline:.0f}s")
-
-
-async def test_a_scheduled_run_proposal_waits_for_approval_and_resumes(
-    server: LangGraphServer, sink: SmtpSink
-) -> None:
-    """A scheduled triage run that proposes a notification stops with an approval request."""
-    client = client_of(server)
-    note = {
-        "name": "send_email",
-        "args": {"to": OWN_ADDRESS, "subject": "Triage finished", "body": "The inbox was triaged."},
-    }
-    cron = await client.crons.create(
-        "triage",
-        schedule="* * * * * */2",
-        input={"requested_calls": [note]},
-        metadata={"test": "notify"},
-        on_run_completed="keep",
-    )
-    try:
-        ends = time.monotonic() + 90
-        threads: list[Any] = []
-        while not threads and time.monotonic() < ends:
-            threads = await client.threads.search(
-                metadata={"test": "notify"}, status="interrupted", limit=10
-            )
-            await asyncio.sleep(0.5)
-    finally:
-        await client.crons.delete(cron["cron_id"])
-    assert threads, "no scheduled run stopped for approval"
-    thread_id = threads[0]["thread_id"]
-    state = await client.threads.get_state(thread_id)
-    (request,) = requests_of(state)
-    assert request["action_request"] == {"action": "send_email", "args": note["args"]}
-    assert state["next"] == ["request_approval"]
-    before = len(sink.messages)
-    await client.runs.wait(thread_id, "triage", command={"resume": {"type": "accept"}})
-    received = sink.wait_for(before + 1, timeout=30)[before:]
-    assert [r.rcpt_tos for r in received] == [[OWN_ADDRESS]]
-    assert received[0].message["Subject"] == "Triage finished"
-    assert (await client.threads.get(thread_id))["status"] == "idle"
+    raise AssertionError(f"no scheduled triage run stopped for approval on {email_id}")
 
 
 def test_restart_keeps_threads_and_a_pending_request(tmp_path: Path, sink: SmtpSink) -> None:

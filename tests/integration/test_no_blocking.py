@@ -4,7 +4,8 @@ The LangGraph server rejects blocking calls in async code: it runs blockbuster w
 relaxed (file reads, `os.stat`). Here blockbuster runs with every check on, for calls made from
 our own packages, while the whole graph works: fetch and triage, questions and follow-ups, an
 approved send over SMTP, a saved draft, a rejected call, the SQLite checkpointer, MCP tools over
-stdio, mail read over MCP, the replay engine, and the Groq engine through a rate limit.
+stdio, mail read over MCP, the replay engine, the Groq engine through a rate limit, and a
+triage run whose Jira and Slack proposals are approved and sent.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from blockbuster import BlockBuster, BlockingError, blockbuster_ctx
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from graph.builder import build_graph
@@ -28,10 +30,20 @@ from graph.context import Context
 from memory.checkpointer import open_checkpointer
 from memory.paths import data_dir
 from tests.fakes.groq_server import FakeGroqServer, completion, rate_limited
+from tests.fakes.jira_server import FakeJira
+from tests.fakes.slack_server import FakeSlack
 from tests.fakes.smtp_server import SmtpSink
 from tests.integration.cli_runner import DEMO, ROOT
 from tests.integration.conftest import FAKE_GROQ_API_KEY
+from tests.integration.integrations.fixtures import (
+    JIRA_EMAIL,
+    JIRA_TOKEN,
+    SLACK_TOKEN,
+    jira_env,
+    slack_env,
+)
 from tests.unit.conftest import write_script
+from tools.http import close_shared_clients
 from tools.mcp.hub import close_shared_hubs
 
 pytestmark = pytest.mark.integration
@@ -173,3 +185,36 @@ async def test_a_groq_turn_with_a_rate_limit_never_blocks(
         )
     assert state["messages"][-1].content == grounded
     assert groq_server.unused_responses == 0
+
+
+async def test_a_triage_run_with_integrations_never_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code-made proposals (Jira issues, Slack posts), approved, then sent over HTTP."""
+    inbox = copy_demo(tmp_path)
+    context = Context(
+        model="rules", inbox=f"maildir:{inbox}", home=str(tmp_path / "home"), user_addresses=(ME,)
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "integrations"}}
+    with (
+        FakeJira(JIRA_EMAIL, JIRA_TOKEN, projects=("NW", "OPS")) as jira,
+        FakeSlack(SLACK_TOKEN) as slack,
+    ):
+        assert isinstance(jira, FakeJira) and isinstance(slack, FakeSlack)
+        for name, value in {**jira_env(jira), **slack_env(slack)}.items():
+            monkeypatch.setenv(name, value)
+        graph = build_graph(checkpointer=InMemorySaver())
+        try:
+            with every_blocking_call_fails():
+                await graph.ainvoke({"mode": "triage", "messages": []}, config, context=context)
+                pending = (await graph.aget_state(config)).interrupts
+                assert pending, "the triage proposed nothing"
+                state = await graph.ainvoke(
+                    Command(resume={"type": "accept"}), config, context=context
+                )
+        finally:
+            await close_shared_clients()
+        executed = state["executed"]
+        assert executed and all(e["status"] == "ok" for e in executed), executed
+        assert {e["action"] for e in executed} >= {"jira_create_issue", "slack_post_message"}
+        assert slack.posted and jira.calls("POST", "/rest/api/3/issue")
