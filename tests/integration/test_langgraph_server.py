@@ -320,7 +320,9 @@ async def wait_for_triage_of(
     raise AssertionError(f"no scheduled triage run stopped for approval on {email_id}")
 
 
-def test_restart_keeps_threads_and_a_pending_request(tmp_path: Path, sink: SmtpSink) -> None:
+def test_restart_keeps_threads_a_pending_request_and_schedules(
+    tmp_path: Path, sink: SmtpSink
+) -> None:
     env = {"SMTP_URL": sink.url, "SMART_INBOX_USER_EMAILS": OWN_ADDRESS}
 
     async def before_restart(server: LangGraphServer) -> tuple[str, dict[str, Any]]:
@@ -330,6 +332,8 @@ def test_restart_keeps_threads_and_a_pending_request(tmp_path: Path, sink: SmtpS
 
     with LangGraphServer(tmp_path, env=env) as first:
         thread_id, values = asyncio.run(before_restart(first))
+        schedule = ("schedule-triage", "--server", first.url, "--json")
+        created = json.loads(run_cli(tmp_path, *schedule, "--every", "2h").stdout)
         # uvicorn re-raises the signal once it has shut down cleanly.
         assert first.stop() in (0, -signal.SIGTERM), first.log()[-3000:]
     saved = tmp_path / SERVER_DIR / ".langgraph_api"
@@ -349,6 +353,10 @@ def test_restart_keeps_threads_and_a_pending_request(tmp_path: Path, sink: SmtpS
 
     with LangGraphServer(tmp_path, env=env, log_name="server-2.log") as second:
         asyncio.run(after_restart(second))
+        listed = json.loads(
+            run_cli(tmp_path, "schedule-triage", "--list", "--server", second.url, "--json").stdout
+        )
+    assert [(s["id"], s["schedule"]) for s in listed] == [(created["id"], "0 */2 * * *")]
 
 
 def test_after_a_crash_the_last_flushed_state_comes_back(tmp_path: Path) -> None:
