@@ -114,9 +114,9 @@ async def open_checkpointer(
     """Open the checkpointer for the life of the context.
 
     `where` is a `DatabaseConfig` (SQLite file or PostgreSQL, as `DATABASE_URL` says), a path
-    (a SQLite file), or None (the configuration of `SMART_INBOX_HOME`). Without `serde`,
-    payloads are strict and encrypted as `SMART_INBOX_ENCRYPT_STATE` says, with the keys of
-    the data directory.
+    (a SQLite file; its folder stands for the data directory), or None (the configuration of
+    `SMART_INBOX_HOME`). Without `serde`, payloads are strict and encrypted as
+    `SMART_INBOX_ENCRYPT_STATE` says, with the keys of the data directory.
 
     Raises:
         CheckpointStoreUnavailable: the PostgreSQL server cannot be reached.
@@ -127,7 +127,7 @@ async def open_checkpointer(
         from memory.database_url import database_config
 
         where = await asyncio.to_thread(lambda: database_config(data_dir()))
-    home = where.home if isinstance(where, DatabaseConfig) else await asyncio.to_thread(data_dir)
+    home = where.home if isinstance(where, DatabaseConfig) else where.parent
     if serde is None:
         serde = await asyncio.to_thread(checkpoint_serializer, home)
     if isinstance(where, Path):
