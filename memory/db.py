@@ -162,13 +162,11 @@ class AppDatabase:
 
     def add_emails(self, emails: Iterable[Email]) -> int:
         """Insert or replace cached messages; returns how many were written."""
-        count = 0
+        rows = [_to_row(email) for email in emails]
         with Session(self.engine) as session:
-            for email in emails:
-                session.merge(_to_row(email))
-                count += 1
+            _upsert(session, StoredEmail, rows)
             session.commit()
-        return count
+        return len(rows)
 
     def get_email(self, email_id: str) -> Email | None:
         """The cached message with this id (the first source wins), or None."""
@@ -233,8 +231,10 @@ class AppDatabase:
     def set_cursor(self, source: str, signature: str, message_count: int) -> None:
         """Remember where a fetch of `source` stopped."""
         with Session(self.engine) as session:
-            session.merge(
-                SyncCursor(source=source, signature=signature, message_count=message_count)
+            _upsert(
+                session,
+                SyncCursor,
+                [SyncCursor(source=source, signature=signature, message_count=message_count)],
             )
             session.commit()
 
@@ -253,8 +253,7 @@ class AppDatabase:
     def save_triage(self, records: Iterable[TriageRecord]) -> None:
         """Insert or replace triage results."""
         with Session(self.engine) as session:
-            for record in records:
-                session.merge(record)
+            _upsert(session, TriageRecord, list(records))
             session.commit()
 
     def untriaged_ids(self, source: str) -> list[str]:
@@ -298,6 +297,30 @@ class AppDatabase:
             )
         )
         return pairs[:limit] if limit else pairs
+
+
+def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel]) -> None:
+    """Insert rows, or replace those whose primary key exists, in one statement.
+
+    Unlike `session.merge` (read, then insert) this cannot fail when another process or thread
+    inserts the same row in between; rows go in key order so two writers never deadlock.
+    """
+    if not rows:
+        return
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    keys = [column.name for column in table.primary_key.columns]
+    latest = {tuple(getattr(row, k) for k in keys): row.model_dump() for row in rows}
+    values = [latest[key] for key in sorted(latest)]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:
+        raise NotImplementedError(f"no upsert for {dialect}")
+    statement = insert(table)
+    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), values)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
