@@ -398,6 +398,8 @@ def run_scenario(scenario: Scenario, server: Any, workdir: Path) -> dict[str, An
             env, home, "warm", "--conversations", "1", "--prefix", "w", "--mode", "prepare-race"
         )
         _wait([warm])
+        # One conversation alone: the latency of a turn without contention, for comparison.
+        alone = _wait([_spawn(env, home, "alone", "--conversations", "1", "--prefix", "b")])[0]
         go = home / "go"
         children = [
             _spawn(
@@ -445,6 +447,7 @@ def run_scenario(scenario: Scenario, server: Any, workdir: Path) -> dict[str, An
         "drafts": drafts,
         "ledger": ledger,
         "locked": sum(r["locked"] + r["stderr_locked"] for r in results),
+        "alone_p50": percentile([t["seconds"] for t in alone["turns"]], 50) * 1000,
         "p50": percentile(seconds, 50) * 1000 if seconds else 0.0,
         "p95": percentile(seconds, 95) * 1000 if seconds else 0.0,
         "max": max(seconds) * 1000 if seconds else 0.0,
@@ -517,6 +520,7 @@ def _markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                 f"{r['drafts']['delivered']}/{r['drafts']['expected']}",
                 r["mail"]["duplicated"] + r["drafts"]["duplicated"] + r["mail"]["unexpected"],
                 r["locked"],
+                fmt_ms(r["alone_p50"]),
                 fmt_ms(r["p50"]),
                 fmt_ms(r["p95"]),
                 f"{r['turns_ok'] / r['wall']:.1f}",
@@ -531,6 +535,7 @@ def _markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "drafts written (once)",
         "duplicated side effects",
         '"database is locked"',
+        "p50 per turn, one conversation alone (ms)",
         "p50 per turn (ms)",
         "p95 per turn (ms)",
         "turns/s",
@@ -555,7 +560,9 @@ def _markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             f"saw: {outcome_text}.\n"
         )
     ledger_text = "".join(
-        f"Ledger rows after {r['scenario'].name}: "
+        f"Ledger rows after {r['scenario'].name} (with the conversation run alone"
+        + (" and the raced approvals" if r["race"] else "")
+        + "): "
         + ", ".join(f"{n} {what}" for what, n in sorted(r["ledger"].items()))
         + ".\n"
         for r in results
@@ -573,8 +580,10 @@ conversation first. A turn is lost if it raised or its state was not the expecte
 every conversation is read back at the end through a new connection (3 questions, the reply
 and the draft done, nothing pending). Side effects are counted where they land, by the tag
 each conversation puts in its text. Latency is per turn (the `ainvoke` and the state read
-after it) while all conversations run; turns/s is turns completed over the wall time of the
-run (both processes together).
+after it) while all conversations run, and for comparison in one conversation run alone
+just before (five turns, same database); with 50 conversations sharing two cores a turn mostly
+waits for the others, so throughput (turns/s: turns completed over the wall time of the run,
+both processes together) is the number to compare.
 
 {table(headers, rows)}
 

@@ -112,6 +112,17 @@ class _RunAs:
             os.chown(path, self.uid, self.gid)
 
 
+def _base_folder(run_as: _RunAs) -> str:
+    """A temporary folder the server's user can reach (every parent searchable by others)."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if run_as.uid is None:
+        return str(base)
+    for folder in (base, *base.parents):
+        if not folder.stat().st_mode & 0o001:
+            return "/tmp"
+    return str(base)
+
+
 @dataclass
 class PostgresServer:
     """A running server; `url(db)` gives a `postgresql://` URL of one of its databases."""
@@ -142,7 +153,7 @@ class PostgresServer:
             return cls.external(os.environ[EXTERNAL_URL_ENV])
         bindir = find_bindir()
         run_as = _RunAs.pick()
-        folder = Path(tempfile.mkdtemp(prefix="smart-inbox-pg-"))
+        folder = Path(tempfile.mkdtemp(prefix="smart-inbox-pg-", dir=_base_folder(run_as)))
         try:
             run_as.own(folder)
             password = secrets.token_urlsafe(18)
