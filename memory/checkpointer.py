@@ -213,8 +213,15 @@ async def _open_postgres(conninfo: str, serde: SerializerProtocol) -> AsyncItera
         raise CheckpointStoreUnavailable(
             f"cannot open the checkpoint database {safe_url(conninfo)}: {reason}"
         ) from None
+    # `check`: a connection the server dropped (a restart, an idle timeout) is replaced when
+    # it is taken from the pool, not handed to a checkpoint write that would then fail.
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        conninfo, min_size=1, max_size=POSTGRES_POOL_SIZE, kwargs=kwargs, open=False
+        conninfo,
+        min_size=1,
+        max_size=POSTGRES_POOL_SIZE,
+        kwargs=kwargs,
+        check=AsyncConnectionPool.check_connection,
+        open=False,
     )
     await pool.open(wait=True, timeout=30)
     try:

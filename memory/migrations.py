@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Index, inspect, literal, text
+from sqlalchemy import Index, event, inspect, literal, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel, create_engine
@@ -190,8 +190,6 @@ def migrate(engine: Engine, steps: Sequence[Step] = STEPS) -> int:
 
 
 def _immediate_transactions(engine: Engine) -> None:
-    from sqlalchemy import event
-
     @event.listens_for(engine, "connect")
     def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
         # The driver must not open transactions of its own; `begin` below opens them.

@@ -265,6 +265,16 @@ class PostgresServer:
                 break
         raise PostgresUnavailable(f"PostgreSQL did not start: {last or done.stderr.strip()}")
 
+    def restart(self) -> None:
+        """Restart the server (fast shutdown): every open connection is cut."""
+        if self.folder is None:
+            raise PostgresUnavailable("cannot restart a server this process did not start")
+        # The log file keeps the new server's output off our pipes (pg_ctl would never end).
+        log = str(self.folder / "server.log")
+        self._run(
+            "pg_ctl", "-D", str(self.folder / "data"), "-l", log, "-m", "fast", "-w", "restart"
+        )
+
     def log_tail(self, lines: int = 20) -> str:
         """The end of the server's log."""
         if self.folder is None:

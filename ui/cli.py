@@ -581,6 +581,8 @@ def _open_app_database(home: Any) -> None:
 
 def _mcp_server(args: argparse.Namespace) -> int:
     from graph.context import Context
+    from memory.database_url import DatabaseConfigError
+    from memory.db import DatabaseUnavailableError
     from memory.paths import data_dir
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
@@ -598,7 +600,13 @@ def _mcp_server(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
         )
-    except (MailSourceError, SmtpConfigError, OSError) as err:
+    except (
+        MailSourceError,
+        SmtpConfigError,
+        OSError,
+        DatabaseConfigError,
+        DatabaseUnavailableError,
+    ) as err:
         raise UserError(str(err)) from err
     return 0
 

@@ -312,3 +312,36 @@ async def test_encrypted_threads_need_their_key_and_refuse_plaintext(
     monkeypatch.setenv("SMART_INBOX_KEY", key)
     assert PHRASE in (await read_thread(backend, "secret"))["messages"][-1].text
     assert (await read_thread(backend, "plain"))["messages"]
+
+
+@pytest.mark.postgres
+async def test_a_postgresql_restart_between_turns_loses_nothing(
+    postgres_server: PostgresServer,
+    postgres_url: str,
+    tmp_path: Path,
+    inbox: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if postgres_server.folder is None:
+        pytest.skip("the server is not ours to restart")
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    from memory.database_url import database_config
+
+    home = tmp_path / "home"
+    home.mkdir()
+    where = database_config(home)
+    context = Context(model="rules", inbox=f"maildir:{inbox}", home=str(home))
+    config: RunnableConfig = {"configurable": {"thread_id": "restart"}}
+    async with open_checkpointer(where) as saver:
+        graph = build_graph(checkpointer=saver)
+        await graph.ainvoke(
+            {"messages": [HumanMessage(OPEN_FIRST[0])]}, config=config, context=context
+        )
+        # Every pooled connection (checkpoints and app database) is cut by the restart.
+        postgres_server.restart()
+        await graph.ainvoke(
+            {"messages": [HumanMessage(OPEN_FIRST[1])]}, config=config, context=context
+        )
+        values = (await graph.aget_state(config)).values
+    assert [m.type for m in values["messages"]] == ["human", "ai", "human", "ai"]
+    assert PHRASE in values["messages"][-1].text
