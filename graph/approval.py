@@ -15,6 +15,7 @@ from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
 from graph.state import ToolCallRequest
 from tools.mailbox import MailAction
+from tools.toolkit import ActionPreview
 
 DECISION_TYPES = ("accept", "edit", "response", "ignore")
 CONTENT_LIMIT = 4000
@@ -34,10 +35,20 @@ class Review:
     side_effect: bool
     flags: list[Flag]
     action: MailAction | None = None
+    preview: ActionPreview | None = None
+    """What a non-mail native call will really send, worked out by its toolkit."""
+    unavailable: str = ""
+    """Why the tool cannot run here (its integration is not configured): nothing will happen."""
 
     @property
     def runs_without_asking(self) -> bool:
-        """Level 0 for a tool that only reads, or level 2 — and never with a flag."""
+        """Level 0 for a tool that only reads, or level 2 — and never with a flag.
+
+        A call of a tool that cannot run here is let through: nothing happens, and `act`
+        records why it could not run so the answer can say so.
+        """
+        if self.unavailable:
+            return True
         if self.flags:
             return False
         return self.level == AUTONOMOUS or (self.level == READ_ONLY and not self.side_effect)
@@ -105,12 +116,27 @@ def _argument_lines(args: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _preview_lines(preview: ActionPreview) -> list[str]:
+    lines = [f"- **{label}:** {value}" for label, value in preview.fields]
+    lines += [f"- **Note:** {note}" for note in preview.notes]
+    if preview.content:
+        lines += ["", "**Content:**", "", _quote(preview.content)]
+    return lines
+
+
 def describe_call(review: Review) -> str:
     """Markdown that says what will happen, to whom, with which content, and the flags."""
     call = review.call
     title = TITLES.get(call["name"], f"Run `{call['name']}`")
+    if review.preview is not None and call["name"] not in TITLES:
+        title = review.preview.title
     lines = [f"### {title}", ""]
-    lines += _action_lines(review.action) if review.action else _argument_lines(call["args"])
+    if review.action:
+        lines += _action_lines(review.action)
+    elif review.preview is not None:
+        lines += _preview_lines(review.preview)
+    else:
+        lines += _argument_lines(call["args"])
     if review.flags:
         lines += ["", "**⚠ Check these — they did not come from you:**"]
         for flag in review.flags:

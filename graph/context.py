@@ -34,7 +34,8 @@ class Context:
     inbox: str = field(
         default_factory=lambda: os.environ.get("INBOX") or f"maildir:{DEMO_INBOX}",
         metadata={
-            "description": "Mail source spec, e.g. maildir:PATH (INBOX); the demo inbox by default."
+            "description": "Mail source spec: maildir:PATH, imap://user@host[:port]/FOLDER or "
+            "mcp:NAME (INBOX); the demo inbox by default."
         },
     )
     home: str = field(

@@ -39,11 +39,14 @@ _THAT_NOUN = re.compile(
 _PRONOUN = re.compile(
     r"\b(?:what does it say|what did (?:it|they|he|she) say|open it|read it|show (?:me )?it|"
     r"tell me more|more about (?:it|that)|full (?:text|message|email|body)|what(?:'s| is) in it|"
-    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|the whole (?:thing|message))\b",
+    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|the whole (?:thing|message)|"
+    r"(?:that|this) (?:one|e-?mail|mail|message))\b",
     re.IGNORECASE,
 )
 _ACTION = re.compile(
-    r"\b(?:draft|reply|respond|send|forward|schedule|book|create|open a ticket|file|post|notify)\b",
+    r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
+    r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
+    r"(?:status|look up)\b.{0,30}\b(?:jira|ticket|issue)|jira (?:status|issue|ticket))\b",
     re.IGNORECASE,
 )
 NOUN_CATEGORIES = {

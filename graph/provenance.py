@@ -1,8 +1,8 @@
 """Provenance flags: which arguments of a side-effecting call did not come from the user.
 
-Mail is data, never instructions, so a recipient, link, phone number, account or amount
-that only a message (or the engine) supplied is flagged: the person deciding sees where it
-came from, and no policy level lets such a call run without asking.
+Mail is data, never instructions, so a recipient, link, chat channel, ticket, phone number,
+account or amount that only a message (or the engine) supplied is flagged: the person
+deciding sees where it came from, and no policy level lets such a call run without asking.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Flag(TypedDict):
     arg: str
     """The argument (a path such as `to` or `to[1]`)."""
     kind: str
-    """address, url, phone, account, amount, channel or number."""
+    """address, url, phone, account, amount, channel, ticket or number."""
     value: str
     seen_in: str
     """Where the value was seen: `msg:<id>`, an evidence id, or empty when nowhere."""
@@ -57,6 +57,13 @@ class Trust:
             host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value.lower()).split("/")[0]
             host = host.split("@")[-1].split(":")[0]
             return _in_domains(host, self.domains) or self.typed(value.rstrip("/"))
+        if kind in ("channel", "ticket"):
+            # `#ops` and `ops` are the same channel; a name must stand alone, not inside a word.
+            name = re.escape(value.strip().lstrip("#@"))
+            pattern = rf"(?<![\w-])[#@]?{name}(?![\w-])"
+            return bool(name) and any(
+                re.search(pattern, text, re.IGNORECASE) for text in self.user_texts
+            )
         if kind in ("phone", "account", "amount", "number"):
             digits = _number_core(value)
             return bool(digits) and any(
@@ -86,6 +93,7 @@ ARG_KINDS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"(url|link|href|webhook|endpoint)"), "url"),
     (re.compile(r"channel"), "channel"),
+    (re.compile(r"(issue_key|ticket)"), "ticket"),
     (re.compile(r"(phone|mobile|sms|whatsapp)"), "phone"),
     (re.compile(r"(account|iban|swift|bic|routing|wallet)"), "account"),
     (re.compile(r"(amount|price|total|sum|payment)"), "amount"),

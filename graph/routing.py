@@ -30,8 +30,3 @@ def after_approval(state: State) -> Literal["act", "select_tools", "answer"]:
     if decisions and decisions[-1]["type"] == "response":
         return "select_tools"
     return "answer"
-
-
-def after_act(state: State) -> Literal["select_tools", "answer"]:
-    """A chat turn loops back for more calls (bounded by the step limit); a triage run answers."""
-    return "answer" if state.get("mode") == "triage" else "select_tools"

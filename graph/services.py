@@ -1,10 +1,19 @@
-"""What nodes work with, built from the run's `Context`: database, tools and engine."""
+"""What nodes work with, built from the run's `Context`: database, tools and engine.
+
+This is also the one place where the integrations get their secrets (`secret_lookup`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 
 from graph.context import Context
@@ -12,15 +21,126 @@ from graph.engines import load_engine
 from graph.engines.base import Engine
 from graph.policy import ApprovalPolicy, load_policy, policy_path
 from memory.db import AppDatabase, open_database
+from memory.keys import KeySourceError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
+from memory.vault import CredentialVault, VaultError
+from tools.http import HttpSettings, HttpSettingsError
+from tools.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
+from tools.jira import JIRA_TOOLS, jira_toolkit
 from tools.mail.smtp import smtp_settings_from_env
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import canonical_spec
-from tools.mailbox import MailboxEnv, sender_address
+from tools.mailbox import MailboxEnv, mail_toolkit, sender_address
 from tools.mcp.config import mcp_config_path
 from tools.mcp.hub import McpHub, shared_hub
 from tools.registry import ToolRegistry
+from tools.slack import SLACK_TOOLS, slack_toolkit
+from tools.teams import TEAMS_TOOLS, teams_toolkit
+from tools.toolkit import SecretLookup, Toolkit
+from tools.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
+
+logger = logging.getLogger(__name__)
+
+SECRET_VARIABLES = {
+    "jira.api_token": "JIRA_API_TOKEN",
+    "slack.bot_token": "SLACK_BOT_TOKEN",
+    "teams.webhook_url": "TEAMS_WEBHOOK_URL",
+    "hubspot.token": "HUBSPOT_TOKEN",
+    "imap.password": "IMAP_PASSWORD",
+    "caldav.password": "CALDAV_PASSWORD",
+}
+"""The credential names the integrations ask for, and the variables that hold them by default."""
+WEBHOOK_SECRET = re.compile(r"^webhook\.secret:(?P<name>[A-Za-z0-9_-]+)$")
+
+
+def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLookup:
+    """Secrets read from the environment, by credential name.
+
+    `SECRET_VARIABLES` name the integrations' variables; a webhook endpoint NAME's secret is
+    `WEBHOOK_SECRET_<NAME>` (upper case, `-` as `_`), else the shared `WEBHOOK_SECRET`.
+    """
+    env = os.environ if environ is None else environ
+
+    def lookup(name: str) -> str | None:
+        if name in SECRET_VARIABLES:
+            return env.get(SECRET_VARIABLES[name]) or None
+        match = WEBHOOK_SECRET.match(name)
+        if match:
+            suffix = re.sub(r"[^A-Za-z0-9]", "_", match.group("name")).upper()
+            return env.get(f"WEBHOOK_SECRET_{suffix}") or env.get("WEBHOOK_SECRET") or None
+        return None
+
+    return lookup
+
+
+def secret_lookup(
+    db: AppDatabase, home: Path, environ: Mapping[str, str] | None = None
+) -> SecretLookup:
+    """Secrets by credential name: the vault's stored value, else the environment's variable.
+
+    A stored value that cannot be read (a wrong key) raises `VaultError` / `KeySourceError`
+    rather than quietly falling back to the environment: the user would not know which secret
+    is in use. The value is looked up when it is needed and never kept in state.
+    """
+    vault = CredentialVault(db, home)
+    from_environment = environment_secrets(environ)
+
+    def lookup(name: str) -> str | None:
+        stored = vault.get(name)
+        return stored if stored is not None else from_environment(name)
+
+    return lookup
+
+
+def _guarded(
+    name: str, label: str, tools: Sequence[BaseTool], build: Callable[[], Toolkit]
+) -> Toolkit:
+    """Build one toolkit; a credential that cannot be read leaves it out, saying why."""
+    try:
+        return build()
+    except (VaultError, KeySourceError) as err:
+        logger.warning("%s is left out: %s", label, err)
+        return Toolkit(
+            name=name, tools=tools, missing=f"{label}: its credential cannot be read: {err}"
+        )
+
+
+def native_toolkits(
+    mailbox: MailboxEnv, home: Path, environ: Mapping[str, str] | None = None
+) -> list[Toolkit]:
+    """Every native toolkit, configured or absent (with why), in the order the model sees them.
+
+    A new toolkit (calendar) is added here: build it from its settings, or absent with why.
+    """
+    env = os.environ if environ is None else environ
+    secrets = mailbox.secrets or secret_lookup(mailbox.db, home, env)
+    try:
+        http = HttpSettings.from_env(env)
+    except HttpSettingsError as err:
+        logger.warning("%s; the integrations use their default timeouts and retries", err)
+        http = HttpSettings()
+    link = env.get("MAIL_LINK_URL", "").strip()
+    db = mailbox.db
+    return [
+        mail_toolkit(mailbox),
+        _guarded("jira", "Jira", JIRA_TOOLS, lambda: jira_toolkit(db, secrets, http, env, link)),
+        _guarded(
+            "slack", "Slack", SLACK_TOOLS, lambda: slack_toolkit(db, secrets, http, env, link)
+        ),
+        _guarded(
+            "teams", "Teams", TEAMS_TOOLS, lambda: teams_toolkit(db, secrets, http, env, link)
+        ),
+        _guarded(
+            "hubspot", "HubSpot", HUBSPOT_TOOLS, lambda: hubspot_toolkit(db, secrets, http, env)
+        ),
+        _guarded(
+            "webhooks",
+            "Webhooks",
+            WEBHOOK_TOOLS,
+            lambda: webhooks_toolkit(db, secrets, http, env, home),
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -34,6 +154,8 @@ class Services:
     tools: ToolRegistry
     engine: Engine
     policy: ApprovalPolicy
+    secrets: SecretLookup
+    """Credentials by name (the vault, else the environment); looked up when needed."""
 
 
 def _with_mcp(tools: ToolRegistry, db: AppDatabase, hub: McpHub) -> ToolRegistry:
@@ -58,15 +180,16 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
     except MailSourceError:
         # A missing or broken mailbox must not stop the run: `fetch` reports it as a fetch error.
         source = context.inbox
-    tools = ToolRegistry.for_mailbox(
-        MailboxEnv(
-            db=db,
-            source=source,
-            smtp=smtp,
-            sender=sender_address(smtp, context.user_addresses),
-            user_addresses=context.user_addresses,
-        )
+    secrets = secret_lookup(db, home)
+    mailbox = MailboxEnv(
+        db=db,
+        source=source,
+        smtp=smtp,
+        sender=sender_address(smtp, context.user_addresses),
+        user_addresses=context.user_addresses,
+        secrets=secrets,
     )
+    tools = ToolRegistry.from_toolkits(native_toolkits(mailbox, home))
     if hub is not None:
         tools = _with_mcp(tools, db, hub)
     return Services(
@@ -76,6 +199,7 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
         tools=tools,
         engine=load_engine(context.model),
         policy=load_policy(policy_path(home)),
+        secrets=secrets,
     )
 
 

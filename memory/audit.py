@@ -39,6 +39,18 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
         rf"\1{REDACTED}@",
     ),
     ("bearer token", re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*"), rf"\1 {REDACTED}"),
+    (
+        "basic credentials",
+        re.compile(r"(?i)\b(basic)\s+(?=[A-Za-z0-9+/]*\d)[A-Za-z0-9+/]{16,}=*"),
+        rf"\1 {REDACTED}",
+    ),
+    ("atlassian api token", re.compile(r"\bATATT[A-Za-z0-9_\-=]{20,}"), REDACTED),
+    ("hubspot token", re.compile(r"\bpat-[a-z]{2,4}\d?-[0-9a-f-]{20,}"), REDACTED),
+    (
+        "signed url",
+        re.compile(r"(?i)([?&](?:sig|signature|token|key|secret)=)[^&\s#]+"),
+        rf"\1{REDACTED}",
+    ),
     ("groq key", re.compile(r"\bgsk_[A-Za-z0-9]{20,}"), REDACTED),
     ("slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), REDACTED),
     ("github token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,})"), REDACTED),

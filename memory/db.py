@@ -1,8 +1,9 @@
 """The app database: mail cache, sync cursors and triage results, in SQLModel tables.
 
-The audit log and the side-effect ledger share it; their tables are defined in `memory.audit`.
-It is a SQLite file or a PostgreSQL database (`memory.database_url`); its schema is made and
-upgraded by the numbered steps of `memory.migrations` when it is opened.
+The audit log and the side-effect ledger share it (their tables are defined in `memory.audit`),
+and so do the encrypted credentials (`memory.vault`). It is a SQLite file or a PostgreSQL
+database (`memory.database_url`); its schema is made and upgraded by the numbered steps of
+`memory.migrations` when it is opened.
 
 Every method is synchronous; async nodes call them through `asyncio.to_thread` so the
 event loop never blocks on the database.
@@ -158,6 +159,12 @@ class AppDatabase:
         """Keys of every message of `source` already in the cache."""
         with Session(self.engine) as session:
             rows = session.exec(select(StoredEmail.key).where(StoredEmail.source == source))
+            return set(rows.all())
+
+    def known_ids(self, source: str) -> set[str]:
+        """Message ids of every message of `source` already in the cache."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(StoredEmail.id).where(StoredEmail.source == source))
             return set(rows.all())
 
     def add_emails(self, emails: Iterable[Email]) -> int:

@@ -15,12 +15,12 @@ How to change the schema (one step per change, appended, never edited once relea
 
 * **A new table**: define the SQLModel class (`table=True`) in its module, and append
 
-      Step(3, "credential vault", create_tables(CredentialRecord)),
+      Step(4, "snoozed messages", create_tables(SnoozedEmail)),
 
   `create_tables` creates the table and its indexes unless the table exists.
 * **A new column**: add the field to the model, with a default (or `| None`), and append
 
-      Step(4, "IMAP cursor: uidvalidity", add_column(SyncCursor, "uidvalidity")),
+      Step(5, "triage: model that decided", add_column(TriageRecord, "model")),
 
   `add_column` takes the type and default from the model and adds the column unless it is
   there; existing rows get the default. A NOT NULL column without a default is refused.
@@ -49,6 +49,7 @@ from memory.audit import AuditRecord, LedgerEntry
 from memory.chat_tables import ensure_chat_tables
 from memory.db import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
+from memory.vault import StoredCredential
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ STEPS: tuple[Step, ...] = (
         ),
     ),
     Step(2, "chat history (Chainlit's tables)", ensure_chat_tables),
+    Step(3, "credential vault", create_tables(StoredCredential)),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
@@ -20,20 +20,13 @@ from memory.db import AppDatabase, TriageRecord
 from tools.mail.compose import new_message, reply_message, reply_subject
 from tools.mail.model import Email
 from tools.mail.smtp import SendReceipt, SmtpSendError, SmtpSettings, send_message
-from tools.mail.sources import parse_source_spec
+from tools.mail.sources import MailSourceError, SecretLookup, parse_source_spec
+from tools.toolkit import ToolFailure, Toolkit, ToolResult, text_result
 
 logger = logging.getLogger(__name__)
 
 FULL_TEXT_LIMIT = 20_000
 """Characters of a body kept in evidence; the rest is named, not silently dropped."""
-
-
-class ToolResult(TypedDict):
-    """What a native tool returns: text for the answer step plus the messages it is about."""
-
-    completeness: str
-    content: str
-    messages: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -48,10 +41,8 @@ class MailboxEnv:
     """The From address of mail the user sends."""
     user_addresses: tuple[str, ...] = ()
     """The user's own addresses, left out of reply-all."""
-
-
-class ToolFailure(Exception):
-    """A tool could not do what was asked; the message is shown to the user as is."""
+    secrets: SecretLookup | None = None
+    """Where a source's credentials (the IMAP password) are looked up; None: the environment."""
 
 
 def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool) -> dict[str, Any]:
@@ -280,8 +271,14 @@ def compose_reply(env: MailboxEnv, *, email_id: str, body: str, reply_all: bool)
 
 
 def store_draft(env: MailboxEnv, message: EmailMessage) -> tuple[str, str]:
-    """Keep a draft in the Drafts folder; returns its key and a sentence saying so."""
-    key = parse_source_spec(env.source).save_draft(bytes(message))
+    """Keep a draft in the Drafts folder; returns its key and a sentence saying so.
+
+    Blocking: a Maildir file, or an APPEND to an IMAP server's Drafts folder.
+    """
+    try:
+        key = parse_source_spec(env.source, secrets=env.secrets).save_draft(bytes(message))
+    except MailSourceError as err:
+        raise ToolFailure(f"the draft was not saved: {err}") from err
     text = f"Draft saved in Drafts (key {key}) to {message['To']}, subject {message['Subject']!r}."
     return key, text
 
@@ -321,11 +318,26 @@ def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
         )
     key = ""
     try:
-        key = parse_source_spec(env.source).save_sent(bytes(message))
+        key = parse_source_spec(env.source, secrets=env.secrets).save_sent(bytes(message))
     except Exception as err:  # noqa: BLE001 — the mail went out; a missing copy must not hide that
         logger.warning("sent, but no copy was kept in Sent: %s", err)
         text += f" (No copy was kept in Sent: {err}.)"
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
+
+
+def sent_data(
+    message: EmailMessage, delivery: Delivery, *, in_reply_to: str = ""
+) -> dict[str, Any]:
+    """What was sent, as plain data kept with the call's result (for the `reply_sent` event)."""
+    return {
+        "message_id": delivery.receipt.message_id.strip("<>"),
+        "from": str(message["From"] or ""),
+        "to": _address_list(str(message["To"] or "")),
+        "cc": _address_list(str(message["Cc"] or "")),
+        "subject": str(message["Subject"] or ""),
+        "in_reply_to": in_reply_to,
+        "recipients": list(delivery.receipt.recipients),
+    }
 
 
 def sender_address(smtp: SmtpSettings | None, user_addresses: tuple[str, ...]) -> str:
@@ -337,10 +349,6 @@ def sender_address(smtp: SmtpSettings | None, user_addresses: tuple[str, ...]) -
     if smtp is not None and "@" in smtp.username:
         return smtp.username
     return ""
-
-
-def _text_result(text: str) -> ToolResult:
-    return {"completeness": "COMPLETE", "content": text, "messages": []}
 
 
 @tool
@@ -357,7 +365,7 @@ async def save_draft(
         compose_draft, env, body=body, to=to, subject=subject, in_reply_to_id=in_reply_to_id
     )
     _, text = await asyncio.to_thread(store_draft, env, message)
-    return _text_result(text)
+    return text_result(text)
 
 
 @tool
@@ -371,7 +379,8 @@ async def send_email(
 ) -> ToolResult:
     """Send a new email to the given addresses (comma-separated) over SMTP."""
     message = compose_new(env, to=to, subject=subject, body=body, cc=cc)
-    return _text_result((await asyncio.to_thread(deliver, env, message)).text)
+    delivery = await asyncio.to_thread(deliver, env, message)
+    return text_result(delivery.text, data=sent_data(message, delivery))
 
 
 @tool
@@ -386,7 +395,8 @@ async def reply_to_email(
     message = await asyncio.to_thread(
         compose_reply, env, email_id=email_id, body=body, reply_all=reply_all
     )
-    return _text_result((await asyncio.to_thread(deliver, env, message)).text)
+    delivery = await asyncio.to_thread(deliver, env, message)
+    return text_result(delivery.text, data=sent_data(message, delivery, in_reply_to=email_id))
 
 
 SENDING_UNAVAILABLE = (
@@ -395,3 +405,15 @@ SENDING_UNAVAILABLE = (
 MAIL_TOOLS = [search_emails, list_inbox, get_email, save_draft, send_email, reply_to_email]
 READ_ONLY_MAIL_TOOLS = frozenset({"search_emails", "list_inbox", "get_email"})
 SENDING_TOOLS = frozenset({"send_email", "reply_to_email"})
+
+
+def mail_toolkit(env: MailboxEnv) -> Toolkit:
+    """The mail tools with their mailbox; sending only when SMTP is configured."""
+    unavailable = {} if env.smtp else dict.fromkeys(SENDING_TOOLS, SENDING_UNAVAILABLE)
+    return Toolkit(
+        name="mail",
+        tools=MAIL_TOOLS,
+        read_only=READ_ONLY_MAIL_TOOLS,
+        env=env,
+        unavailable=unavailable,
+    )

@@ -1,7 +1,11 @@
-"""The catalogue of tools one run may use: native mail tools and MCP servers' tools.
+"""The catalogue of tools one run may use: native toolkits and MCP servers' tools.
 
 `select_tools` shows the model `tools`; `request_approval` asks `is_read_only`,
-`default_level` and `suspended`; `act` calls `invoke`.
+`default_level`, `suspended`, `unavailable` and `preview`; `act` calls `invoke`.
+
+Native tools come in toolkits (`tools.toolkit.Toolkit`): mail, Jira, Slack, Teams,
+webhooks, HubSpot. A toolkit that is not configured is absent: its tools are not shown to
+the model, and a call naming one fails with why (what to set) instead of running.
 """
 
 from __future__ import annotations
@@ -14,21 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 
-from tools.mailbox import (
-    MAIL_TOOLS,
-    READ_ONLY_MAIL_TOOLS,
-    SENDING_TOOLS,
-    SENDING_UNAVAILABLE,
-    MailboxEnv,
-    ToolFailure,
-    ToolResult,
-)
+from tools.mailbox import MailboxEnv, mail_toolkit
+from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult
 
 if TYPE_CHECKING:
     from tools.mcp.hub import McpHub, McpToolInfo
 
-TOOL_TIMEOUT_SECONDS = 30.0
-NATIVE_TOOLS = frozenset(t.name for t in MAIL_TOOLS)
 READ_ONLY, CONFIRM, AUTONOMOUS = 0, 1, 2
 
 
@@ -50,22 +45,68 @@ class McpEntry:
 
 @dataclass
 class ToolRegistry:
-    """Tools by name, plus the injected environment the native ones run with."""
+    """Tools by name, plus the toolkits whose injected environments the native ones run with."""
 
-    env: MailboxEnv
-    tools: Sequence[BaseTool] = field(default_factory=lambda: list(MAIL_TOOLS))
-    read_only: frozenset[str] = READ_ONLY_MAIL_TOOLS
+    toolkits: Sequence[Toolkit] = ()
+    tools: Sequence[BaseTool] = field(default_factory=list)
+    """What engines are offered: configured native tools (not hidden ones) and MCP tools."""
+    read_only: frozenset[str] = frozenset()
     unavailable: dict[str, str] = field(default_factory=dict)
-    """Tools that exist but cannot run here, with why (sending without `SMTP_URL`)."""
+    """Tools that exist but cannot run here, with why (sending without `SMTP_URL`, Jira
+    without its settings)."""
     mcp: dict[str, McpEntry] = field(default_factory=dict)
     """MCP tools by their name in this catalogue."""
+    _kits: dict[str, Toolkit] = field(default_factory=dict, repr=False)
+    """Runnable native tools by name → their toolkit."""
+
+    @classmethod
+    def from_toolkits(cls, toolkits: Iterable[Toolkit]) -> ToolRegistry:
+        """The native catalogue: configured toolkits' tools; the others' recorded as unavailable."""
+        kits = list(toolkits)
+        offered: list[BaseTool] = []
+        read_only: set[str] = set()
+        unavailable: dict[str, str] = {}
+        runnable: dict[str, Toolkit] = {}
+        for kit in kits:
+            read_only |= kit.read_only
+            for tool in kit.tools:
+                if kit.missing:
+                    unavailable[tool.name] = kit.missing
+                elif tool.name in kit.unavailable:
+                    unavailable[tool.name] = kit.unavailable[tool.name]
+                else:
+                    runnable[tool.name] = kit
+                    if tool.name not in kit.hidden:
+                        offered.append(tool)
+        return cls(
+            toolkits=tuple(kits),
+            tools=offered,
+            read_only=frozenset(read_only),
+            unavailable=unavailable,
+            _kits=runnable,
+        )
 
     @classmethod
     def for_mailbox(cls, env: MailboxEnv) -> ToolRegistry:
-        """The native mail tools; the sending ones only when SMTP is configured."""
-        unavailable = {} if env.smtp else dict.fromkeys(SENDING_TOOLS, SENDING_UNAVAILABLE)
-        tools = [t for t in MAIL_TOOLS if t.name not in unavailable]
-        return cls(env=env, tools=tools, unavailable=unavailable)
+        """Only the mail tools; the sending ones only when SMTP is configured."""
+        return cls.from_toolkits([mail_toolkit(env)])
+
+    @property
+    def env(self) -> MailboxEnv:
+        """The mailbox the mail tools run with (approval reads it to show a mail's recipients)."""
+        kit = self.toolkit("mail")
+        if kit is None or kit.env is None:
+            raise LookupError("this catalogue has no mail toolkit")
+        return kit.env  # type: ignore[no-any-return]
+
+    def toolkit(self, name: str) -> Toolkit | None:
+        """The toolkit called `name` (configured or not), or None."""
+        return next((kit for kit in self.toolkits if kit.name == name), None)
+
+    def configured(self, name: str) -> bool:
+        """Whether a toolkit is here and configured."""
+        kit = self.toolkit(name)
+        return kit is not None and not kit.missing
 
     def with_mcp(
         self,
@@ -80,7 +121,7 @@ class ToolRegistry:
         counts: dict[str, int] = {}
         for info in infos:
             counts[info.name] = counts.get(info.name, 0) + 1
-        taken = set(self.names()) | set(self.unavailable)
+        taken = set(self.names()) | set(self.unavailable) | set(self._kits)
         tools, mcp, read_only = list(self.tools), dict(self.mcp), set(self.read_only)
         for info in infos:
             name = info.name
@@ -104,24 +145,35 @@ class ToolRegistry:
         return replace(self, tools=tools, mcp=mcp, read_only=frozenset(read_only))
 
     def names(self) -> list[str]:
-        """Every tool name, in catalogue order."""
+        """Every tool name engines are offered, in catalogue order."""
         return [t.name for t in self.tools]
 
     def get(self, name: str) -> BaseTool:
-        """The tool called `name`, or `UnknownToolError`."""
+        """The tool called `name` (offered or hidden), or `UnknownToolError`."""
         for candidate in self.tools:
             if candidate.name == name:
                 return candidate
+        kit = self._kits.get(name)
+        if kit is not None:
+            return next(t for t in kit.tools if t.name == name)
         raise UnknownToolError(f"unknown tool {name!r}; known tools: {', '.join(self.names())}")
 
     def is_read_only(self, name: str) -> bool:
         """True for tools that only read; unknown tools are not."""
         return name in self.read_only
 
+    def is_hidden(self, name: str) -> bool:
+        """Tools only code proposes (never an engine)."""
+        kit = self._kits.get(name)
+        return kit is not None and name in kit.hidden
+
     def default_level(self, name: str) -> int:
         """The level before the user's policy: from the catalogue, 1 for anything unknown."""
         if name in self.mcp:
             return self.mcp[name].default_level
+        for kit in self.toolkits:
+            if name in kit.levels:
+                return kit.levels[name]
         return READ_ONLY if name in self.read_only else CONFIRM
 
     def server_of(self, name: str) -> str | None:
@@ -134,14 +186,30 @@ class ToolRegistry:
         entry = self.mcp.get(name)
         return entry.suspended if entry else ""
 
+    def preview(self, name: str, args: dict[str, Any]) -> ActionPreview | None:
+        """What a native call will really do, for its card (blocking: may read the database).
+
+        A call whose arguments cannot be worked out (no such message) gets a preview saying
+        so rather than an exception: the card must still be shown, and `act` reports the error.
+        """
+        kit = self._kits.get(name)
+        if kit is None or kit.preview is None:
+            return None
+        try:
+            return kit.preview(name, args)
+        except ToolFailure as err:
+            return ActionPreview(title=f"Run `{name}`", notes=(f"This call will fail: {err}.",))
+
     async def invoke(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Run one tool with a timeout; exceptions propagate for `act` to record."""
         if name in self.unavailable:
             raise ToolFailure(self.unavailable[name])
         tool = self.get(name)
-        payload = {**args, "env": self.env} if name in NATIVE_TOOLS else dict(args)
-        # MCP calls carry their server's own timeout (`timeout` in mcp.json).
-        timeout = None if name in self.mcp else TOOL_TIMEOUT_SECONDS
+        kit = self._kits.get(name)
+        payload = {**args, "env": kit.env} if kit is not None else dict(args)
+        # MCP calls carry their server's own timeout (`timeout` in mcp.json); HTTP toolkits
+        # bound their own time (per-attempt timeouts and bounded retries).
+        timeout = kit.timeout if kit is not None else None
         result = await asyncio.wait_for(tool.ainvoke(payload), timeout=timeout)
         if isinstance(result, dict) and "content" in result:
             return result  # type: ignore[return-value]

@@ -29,6 +29,7 @@ from memory.checkpointer import open_checkpointer
 from memory.database_url import database_config
 from memory.db import close_databases
 from memory.paths import data_dir
+from tools.http import close_shared_clients
 from tools.mcp.hub import close_shared_hubs
 from ui.persistence import create_data_layer, ensure_chat_tables
 from ui.users import UserStore
@@ -38,7 +39,8 @@ logger = logging.getLogger(__name__)
 TRIAGE_WORDS = re.compile(r"^\s*(triage( my)? inbox|triage)\s*[.!]?\s*$", re.IGNORECASE)
 CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
 REPLY_ACTIONS = ("reply", "schedule_meeting")
-"""Suggested triage actions the chat can offer as a reply (other actions need integrations)."""
+"""Suggested triage actions the chat offers as a reply button; tickets, notifications and leads
+come from the triage run itself as approval cards, when their integration is set up."""
 MAX_SUGGESTIONS = 6
 STREAM_CHUNK = 24
 """Characters per streamed piece of an answer (answers are streamed once verified)."""
@@ -94,9 +96,10 @@ def chat_history() -> BaseDataLayer:
 
 @cl.on_app_shutdown
 async def shutdown() -> None:
-    """Close the checkpointer, the databases and the MCP sessions this process opened."""
+    """Close the checkpointer, the MCP sessions, the HTTP client and the databases."""
     await AGENT.close()
     await close_shared_hubs()
+    await close_shared_clients()
     await asyncio.to_thread(close_databases)
 
 
@@ -374,6 +377,10 @@ async def _triage() -> None:
         await cl.Message(
             content="Suggested actions (each becomes an approval card):", actions=suggestions
         ).send()
+    snapshot = await graph.aget_state(config)
+    if snapshot.interrupts:
+        # What the triage proposes through the integrations (a ticket, a post, a lead).
+        await _show_requests(snapshot)
 
 
 @cl.action_callback("suggested_reply")

@@ -30,12 +30,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="smart-inbox", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log what happens (-vv: debug)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+            "--inbox",
+            help="mail source: maildir:PATH, imap://user@host[:port]/FOLDER or mcp:NAME "
+            "(default: INBOX or the demo inbox)",
         )
         sub.add_argument(
             "--model", help="rules | groq:<model> | replay:<file.jsonl> (default: MODEL)"
@@ -92,12 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     mcp_trust.add_argument("server", help="server name in mcp.json")
     mcp_trust.add_argument("--json", action="store_true", help="print JSON")
 
+    integrations = commands.add_parser(
+        "integrations", help="Jira, Slack, Teams, HubSpot, webhooks: set up or not, tools, levels"
+    )
+    integrations.add_argument("--json", action="store_true", help="print JSON")
+
     server = commands.add_parser("mcp-server", help="serve this mailbox to MCP clients")
     server.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
     server.add_argument(
-        "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+        "--inbox",
+        help="mail source: maildir:PATH, imap://user@host[:port]/FOLDER or mcp:NAME "
+        "(default: INBOX or the demo inbox)",
     )
 
     ui = commands.add_parser("ui", help="the chat in your browser (Chainlit)")
@@ -113,6 +124,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     users_commands.add_parser("list", help="the user names")
 
+    credentials = commands.add_parser(
+        "credentials", help="the integrations' tokens and passwords, encrypted in the app database"
+    )
+    credential_commands = credentials.add_subparsers(
+        dest="credentials_command", required=True, parser_class=_Parser
+    )
+    set_credential = credential_commands.add_parser(
+        "set", help="store a credential; its value is asked without echo, never an argument"
+    )
+    set_credential.add_argument("name", help="SERVICE.FIELD[:ACCOUNT], e.g. jira.api_token")
+    set_credential.add_argument(
+        "--stdin", action="store_true", help="read the value from one line of standard input"
+    )
+    list_credentials = credential_commands.add_parser(
+        "list", help="the stored names, when they were set, and under which key (never values)"
+    )
+    list_credentials.add_argument("--json", action="store_true", help="print JSON")
+    delete_credential = credential_commands.add_parser("delete", help="remove a credential")
+    delete_credential.add_argument("name", help="credential name")
+    rotate = credential_commands.add_parser(
+        "rotate-key", help="re-encrypt every credential under a new key"
+    )
+    rotate.add_argument("--json", action="store_true", help="print JSON")
+    credential_commands.add_parser("new-key", help="print a fresh key for SMART_INBOX_KEY")
+
     history = commands.add_parser("history", help="print a thread's conversation")
     history.add_argument("--thread", required=True, help="thread id")
     history.add_argument("--json", action="store_true", help="print JSON")
@@ -124,8 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Before langgraph is imported: checkpoints load only allow-listed types.
     os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
     args = build_parser().parse_args(argv)
+    levels = {0: logging.WARNING, 1: logging.INFO}
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=levels.get(args.verbose, logging.DEBUG),
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -136,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ui(args)
         if args.command == "users":
             return _users(args)
+        if args.command == "credentials":
+            return _credentials(args)
         return asyncio.run(_dispatch(args))
     except UserError as err:
         print(f"smart-inbox: {err}", file=sys.stderr)
@@ -160,9 +199,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
     from memory.keys import KeySourceError
     from memory.migrations import SchemaVersionError
     from memory.state_encryption import StateEncryptionError
+    from memory.vault import VaultError
+    from tools.http import HttpSettingsError
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
     from tools.mcp.config import McpConfigError
+    from tools.webhooks import WebhookConfigError
 
     handlers = {
         "triage": _triage,
@@ -172,6 +214,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         "policy": _policy,
         "audit": _audit,
         "mcp": _mcp,
+        "integrations": _integrations,
     }
     try:
         return await handlers[args.command](args)
@@ -185,6 +228,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
         McpConfigError,
         DatabaseConfigError,
         StateEncryptionError,
+        HttpSettingsError,
+        WebhookConfigError,
+        VaultError,
         KeySourceError,
     ) as err:
         raise UserError(str(err)) from err
@@ -231,7 +277,26 @@ def _context(args: argparse.Namespace) -> Any:
                 f"inbox {context.inbox}: no MCP server {name!r} in {mcp_config_path(home)}"
             )
     smtp_settings_from_env()
+    _check_integrations(home)
     return context
+
+
+def _check_integrations(home: Any) -> None:
+    """A broken webhooks file or `INTEGRATION_*` value stops the command with one line.
+
+    An integration that is simply not set up is fine: its tools are absent.
+    """
+    import os
+
+    from graph.services import secret_lookup
+    from memory.db import open_database
+    from memory.paths import app_database_url
+    from tools.http import HttpSettings
+    from tools.webhooks import load_endpoints, webhooks_path
+
+    HttpSettings.from_env()
+    secrets = secret_lookup(open_database(app_database_url(home)), home)
+    load_endpoints(webhooks_path(home), os.environ, secrets)
 
 
 async def _run(payload: Any, thread_id: str, context: Any) -> Any:
@@ -241,6 +306,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     from memory.checkpointer import open_checkpointer
     from memory.database_url import database_config
     from memory.paths import data_dir
+    from tools.http import close_shared_clients
     from tools.mcp.hub import close_shared_hubs
 
     home = data_dir(context.home)
@@ -253,6 +319,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     finally:
         # MCP sessions are closed by the tasks that opened them, before the loop ends.
         await close_shared_hubs()
+        await close_shared_clients()
 
 
 def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
@@ -374,9 +441,9 @@ async def _triage(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     context = _context(args)
-    snapshot = await _run(
-        {"mode": "triage", "messages": []}, f"triage-{uuid.uuid4().hex[:12]}", context
-    )
+    thread_id = f"triage-{uuid.uuid4().hex[:12]}"
+    snapshot = await _run({"mode": "triage", "messages": []}, thread_id, context)
+    pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
     pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
     rows = [
@@ -396,8 +463,14 @@ async def _triage(args: argparse.Namespace) -> int:
     for failure in snapshot.values.get("fetch_errors") or []:
         if not failure.get("id"):  # the source itself, not one message
             print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+    waiting = (
+        f"{len(pending)} suggested action(s) wait for your approval: "
+        f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
+    )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        if pending:
+            print(f"smart-inbox: {waiting}", file=sys.stderr)
         return 0
     new = len(snapshot.values.get("triage") or [])
     print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
@@ -405,6 +478,10 @@ async def _triage(args: argparse.Namespace) -> int:
     for row in rows:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
+    if pending:
+        print(f"\n{waiting}")
+        for request in pending:
+            print(f"\n({request['id']}):\n{request['description']}")
     return 0
 
 
@@ -421,6 +498,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 
 async def _policy(args: argparse.Namespace) -> int:
+    from graph.context import Context
     from graph.policy import (
         LEVEL_NAMES,
         load_policy,
@@ -429,25 +507,26 @@ async def _policy(args: argparse.Namespace) -> int:
         with_level,
         with_trusted,
     )
+    from graph.services import build_services
     from memory.paths import data_dir
-    from tools.mailbox import MAIL_TOOLS, READ_ONLY_MAIL_TOOLS
 
     path = policy_path(data_dir())
     policy = load_policy(path)
+    # Every native tool, configured here or not, so a level can be set before the set-up.
+    catalogue = (await asyncio.to_thread(build_services, Context())).tools
+    native = [name for kit in catalogue.toolkits for name in kit.names]
     command = args.policy_command or "show"
     if command == "set":
-        policy = with_level(policy, args.tool, args.level, read_only_tools=READ_ONLY_MAIL_TOOLS)
+        policy = with_level(policy, args.tool, args.level, read_only_tools=catalogue.read_only)
     elif command in ("trust", "untrust"):
         policy = with_trusted(policy, args.value, trust=command == "trust")
     if command != "show":
         await asyncio.to_thread(save_policy, path, policy)
-    names = list(dict.fromkeys([*(t.name for t in MAIL_TOOLS), *policy.tools]))
+    names = list(dict.fromkeys([*native, *policy.tools]))
     rows = [
         {
             "tool": name,
-            "level": (
-                level := policy.level_for(name, default=0 if name in READ_ONLY_MAIL_TOOLS else 1)
-            ),
+            "level": (level := policy.level_for(name, default=catalogue.default_level(name))),
             "meaning": LEVEL_NAMES[level],
             "set": name in policy.tools,
         }
@@ -461,7 +540,7 @@ async def _policy(args: argparse.Namespace) -> int:
     print(f"policy file: {path}{'' if path.exists() else ' (not written yet: defaults)'}\n")
     for row in rows:
         origin = "set" if row["set"] else "default"
-        print(f"{row['tool']:<18} {row['level']} {row['meaning']:<11} ({origin})")
+        print(f"{row['tool']:<24} {row['level']} {row['meaning']:<11} ({origin})")
     print("\nunknown tools: 1 confirm")
     trusted = policy.to_json()["trusted"]
     print(f"trusted addresses: {', '.join(trusted['addresses']) or '(none)'}")
@@ -515,6 +594,98 @@ def _users(args: argparse.Namespace) -> int:
     except UserStoreError as err:
         raise UserError(str(err)) from err
     print(f"{'added' if created else 'changed the password of'} {args.name}")
+    return 0
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    from memory.keys import KEY_ENV, KeySourceError, generate_key, key_path
+    from memory.vault import VaultError, check_name, open_vault
+
+    if args.credentials_command == "new-key":
+        print(generate_key().decode("ascii"))
+        print(
+            f"(put it first in {KEY_ENV}, e.g. {KEY_ENV}=NEW,OLD, then run "
+            "smart-inbox credentials rotate-key)",
+            file=sys.stderr,
+        )
+        return 0
+    try:
+        vault = open_vault()
+        command = args.credentials_command
+        if command == "set":
+            check_name(args.name)
+            had_key_file = key_path(vault.home).exists()
+            value = _read_secret_value(args.name, from_stdin=args.stdin)
+            created = vault.set(args.name, value)
+            print(f"{'stored' if created else 'replaced'} {args.name}")
+            if not had_key_file and key_path(vault.home).exists():
+                print(
+                    f"smart-inbox: generated the key file {key_path(vault.home)}: keep a copy "
+                    "of it somewhere safe; without it the credentials cannot be read",
+                    file=sys.stderr,
+                )
+            return 0
+        if command == "delete":
+            if not vault.delete(args.name):
+                raise UserError(f"no credential {args.name!r}")
+            print(f"deleted {args.name}")
+            return 0
+        if command == "list":
+            return _print_credentials([info.as_dict() for info in vault.names()], args.json)
+        report = vault.rotate_key()
+    except (VaultError, KeySourceError) as err:
+        raise UserError(str(err)) from err
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "reencrypted": report.reencrypted,
+                    "key_source": report.origin,
+                    "key_id": report.new_key_id,
+                    "dropped_keys": report.dropped_keys,
+                },
+                indent=2,
+            )
+        )
+    elif report.origin == KEY_ENV:
+        print(
+            f"re-encrypted {report.reencrypted} credential(s) under the first key of {KEY_ENV} "
+            f"(key id {report.new_key_id}); you may now remove the other key(s) from {KEY_ENV}"
+        )
+    else:
+        print(
+            f"re-encrypted {report.reencrypted} credential(s) under a new key (key id "
+            f"{report.new_key_id}); {report.origin} now holds only that key: replace your "
+            "backup of it now, the old key can no longer read them"
+        )
+    return 0
+
+
+def _read_secret_value(name: str, *, from_stdin: bool) -> str:
+    """A credential's value: one line of standard input, or typed at the terminal without echo."""
+    import getpass
+
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError(f"no value for {name} on standard input")
+        return line.removesuffix("\n").removesuffix("\r")
+    if not sys.stdin.isatty():
+        raise UserError("standard input is not a terminal: pass --stdin to read the value from it")
+    return getpass.getpass(f"value of {name} (not shown): ")
+
+
+def _print_credentials(rows: list[dict[str, str]], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no credentials stored: smart-inbox credentials set NAME")
+        return 0
+    width = max(len(row["name"]) for row in rows)
+    print(f"{'NAME'.ljust(width)}  {'UPDATED'.ljust(25)}  KEY")
+    for row in rows:
+        print(f"{row['name'].ljust(width)}  {row['updated_at'].ljust(25)}  {row['key']}")
     return 0
 
 
@@ -676,6 +847,55 @@ async def _mcp(args: argparse.Namespace) -> int:
         for tool in server["tools"]:
             note = f"  ⚠ {tool['suspended']}" if tool["suspended"] else ""
             print(f"  {tool['name']:<28} level {tool['level']}{note}")
+    return 0
+
+
+async def _integrations(args: argparse.Namespace) -> int:
+    from graph.context import Context
+    from graph.services import build_services
+    from memory.paths import data_dir
+    from tools.webhooks import WebhooksEnv
+
+    context = Context()
+    _check_integrations(data_dir(context.home))
+    services = await asyncio.to_thread(build_services, context)
+    tools, policy = services.tools, services.policy
+    kits = []
+    for kit in tools.toolkits:
+        if kit.name == "mail":
+            continue
+        entry: dict[str, Any] = {
+            "name": kit.name,
+            "configured": not kit.missing,
+            "why_not": kit.missing,
+            "tools": [
+                {
+                    "name": name,
+                    "level": policy.level_for(name, default=tools.default_level(name)),
+                    "read_only": tools.is_read_only(name),
+                    "offered_to_the_model": name not in kit.hidden,
+                }
+                for name in kit.names
+            ],
+        }
+        if isinstance(kit.env, WebhooksEnv):
+            entry["endpoints"] = [
+                {"name": e.name, "host": e.host, "events": sorted(e.events)}
+                for e in kit.env.endpoints
+            ]
+        kits.append(entry)
+    if args.json:
+        print(json.dumps({"integrations": kits}, ensure_ascii=False, indent=2))
+        return 0
+    for kit_entry in kits:
+        state = "configured" if kit_entry["configured"] else kit_entry["why_not"]
+        print(f"{kit_entry['name']}: {state}")
+        for tool in kit_entry["tools"]:
+            note = "" if tool["offered_to_the_model"] else "  (proposed by code only)"
+            print(f"  {tool['name']:<24} level {tool['level']}{note}")
+        for endpoint in kit_entry.get("endpoints", []):
+            events = ", ".join(endpoint["events"])
+            print(f"  endpoint {endpoint['name']} ({endpoint['host']}): {events}")
     return 0
 
 

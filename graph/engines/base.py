@@ -35,6 +35,8 @@ class ToolPlanRequest:
     tools: list[BaseTool]
     feedback: list[str] = field(default_factory=list)
     """What the person said back at the approval step (`response` decisions)."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Tools that exist but cannot run here, with why (not offered to a model)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Intent patterns: how the offline engine turns a user's words into tool calls.
 
 A table of patterns, tried in order; the first that matches decides. It understands the
-common inbox questions; anything else becomes a word search of the mailbox.
+common inbox questions and requests for the work tools (Jira, Slack, Teams, HubSpot);
+anything else becomes a word search of the mailbox.
 """
 
 from __future__ import annotations
@@ -180,7 +181,212 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda text: bool(pattern.search(text))
 
 
+# --------------------------------------------------------------------------------------
+# Work tools: Jira, Slack, Teams, HubSpot
+# --------------------------------------------------------------------------------------
+
+_ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9_]{0,19}-[1-9]\d{0,8}\b")
+NOT_PROJECTS = frozenset({"UTF", "ISO", "SHA", "MD", "RFC", "TLS", "SSL", "HTTP", "INV", "PO"})
+"""Prefixes of things in mail that look like issue keys and are not (UTF-8, INV-2026)."""
+_JIRA_REFERENCE = re.compile(
+    r"\b(?:status|look\s+up)\b.{0,30}\b(?:jira|ticket|issue)\b|\bjira\s+(?:status|issue|ticket)\b",
+    re.IGNORECASE,
+)
+_JIRA_WORDS = re.compile(r"\b(?:jira|ticket|issue|status)\b", re.IGNORECASE)
+_JIRA_CREATE = re.compile(
+    r"\b(?:open|create|file|raise|make|log|add)\s+(?:an?\s+|the\s+)?(?:new\s+)?"
+    r"(?:jira\s+)?(?:ticket|issue|bug(?:\s+report)?|story)\b"
+    r"|\b(?:add|put|log)\b.*\b(?:to|in|into)\s+jira\b",
+    re.IGNORECASE,
+)
+_JIRA_SEARCH = re.compile(
+    r"\b(?:search|look|find|check)\s+(?:in\s+)?jira\s+(?:for|about)\s+(?P<q>.+)$"
+    r"|\bjira\s+(?:tickets?|issues?)\s+(?:about|for|mentioning|on)\s+(?P<q2>.+)$"
+    r"|\b(?:search|find)\s+(?:for\s+)?(?P<q3>.+?)\s+(?:in|on)\s+jira\b",
+    re.IGNORECASE,
+)
+_JIRA_COMMENT = re.compile(
+    r"\b(?:comment|note)\b|\badd\b.*\bto\s+[A-Z][A-Z0-9_]*-\d", re.IGNORECASE
+)
+_SLACK = re.compile(
+    r"\b(?:to|on|in|into|via)\s+(?:the\s+)?slack\b|#[\w-]+\s+(?:on|in)\s+slack\b|^\s*slack\b",
+    re.IGNORECASE,
+)
+_TEAMS = re.compile(
+    r"\b(?:to|on|in|into|via)\s+(?:the\s+)?(?:microsoft\s+|ms\s+)?teams\b(?!\s+(?:meeting|call|invite))",
+    re.IGNORECASE,
+)
+_POST = re.compile(r"\b(?:post|send|share|notify|tell|ping|forward|put|slack)\b", re.IGNORECASE)
+_CHANNEL = re.compile(r"(?<![\w&])#(?P<name>[a-z0-9][\w-]{0,79})", re.IGNORECASE)
+_CRM = re.compile(
+    r"\b(?:add|create|put|save|make)\b.*\b(?:hubspot|crm)\b"
+    r"|\b(?:add|create|make)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:lead|contact)\b",
+    re.IGNORECASE,
+)
+_CRM_LOOKUP = re.compile(r"\b(?:in|on)\s+(?:the\s+)?(?:hubspot|crm)\b", re.IGNORECASE)
+_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_TOLD = re.compile(r"\b(?:tell|ping|notify|let)\b.*?(?:\bthat\b|:)\s*(?P<body>.+)$", re.IGNORECASE)
+_QUOTED = re.compile(r"[\"“](?P<text>[^\"”]+)[\"”]")
+
+
+def _said(request: ToolPlanRequest) -> str:
+    """What the user wants written: after "saying"/"that says", or in quotes."""
+    said = _SAYING.search(request.user_text)
+    if said:
+        return said.group("body").strip().strip("\"'“”")
+    quoted = _QUOTED.search(request.user_text)
+    if quoted:
+        return quoted.group("text").strip()
+    told = _TOLD.search(request.user_text)
+    return told.group("body").strip() if told else ""
+
+
+def _mail_or_search(request: ToolPlanRequest) -> tuple[MessageRef | None, list[ProposedCall]]:
+    """The mail the user means, or a search by sender to find it first."""
+    target = _draft_target(request)
+    if target is None:
+        who = _FROM.search(request.user_text)
+        if who and not _searched(request, "search_emails"):
+            return None, [
+                ProposedCall("search_emails", {"sender": _clean(who.group("who")), "limit": 5})
+            ]
+    return target, []
+
+
+def _jira_lookup(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Issues the user names, else the ones the message they point to mentions."""
+    keys = _ISSUE_KEY.findall(request.user_text)
+    if not keys:
+        for message in request.focus:
+            found = _ISSUE_KEY.findall(f"{message['subject']}\n{message['text']}")
+            keys += [k for k in found if k.split("-")[0] not in NOT_PROJECTS]
+    return [ProposedCall("jira_get_issue", {"issue_key": k}) for k in list(dict.fromkeys(keys))[:3]]
+
+
+def _jira_comment(request: ToolPlanRequest) -> list[ProposedCall]:
+    key = _ISSUE_KEY.search(request.user_text)
+    if key is None:
+        return []
+    args: dict[str, Any] = {"issue_key": key.group(0)}
+    # "comment on NW-12: deployed" / "comment on NW-12 that it is deployed"
+    rest = re.sub(r"^[\s:,-]*(?:that\s+|with\s+)?", "", request.user_text[key.end() :])
+    text = _said(request) or rest.strip().strip("\"'“”")
+    if text:
+        args["text"] = text
+    if request.focus:
+        args["email_id"] = request.focus[0]["id"]
+    return [ProposedCall("jira_add_comment", args)] if len(args) > 1 else []
+
+
+def jira_issue_args(message: MessageRef) -> dict[str, Any]:
+    """A Jira issue about a message: its id, with type and priority from its triage if known."""
+    args: dict[str, Any] = {"email_id": message["id"]}
+    kind = {"bug_report": "Bug", "feature_request": "Story"}.get(message.get("category", ""))
+    priority = {"high": "High", "normal": "Medium", "low": "Low"}.get(message.get("priority", ""))
+    if kind:
+        args["issue_type"] = kind
+    if priority:
+        args["priority"] = priority
+    return args
+
+
+def _jira_create(request: ToolPlanRequest) -> list[ProposedCall]:
+    target, first = _mail_or_search(request)
+    if first:
+        return first
+    said = _said(request)
+    if target is not None:
+        args = jira_issue_args(target)
+        if said:
+            args["details"] = said
+        return [ProposedCall("jira_create_issue", args)]
+    return [ProposedCall("jira_create_issue", {"summary": said})] if said else []
+
+
+def _jira_search(request: ToolPlanRequest) -> list[ProposedCall]:
+    match = _JIRA_SEARCH.search(request.user_text)
+    if match is None:
+        return []
+    query = next(g for g in (match.group("q"), match.group("q2"), match.group("q3")) if g)
+    query = _keywords(query) or _clean(query)
+    return [ProposedCall("jira_search", {"query": query, "limit": 10})] if query else []
+
+
+def _slack(request: ToolPlanRequest) -> list[ProposedCall]:
+    target, first = _mail_or_search(request)
+    if first:
+        return first
+    args: dict[str, Any] = {}
+    channel = _CHANNEL.search(request.user_text)
+    if channel:
+        args["channel"] = "#" + channel.group("name")
+    said = _said(request)
+    if said:
+        args["text"] = said
+    if target is not None:
+        args["email_id"] = target["id"]
+    if not (said or target):
+        return []
+    return [ProposedCall("slack_post_message", args)]
+
+
+def _teams(request: ToolPlanRequest) -> list[ProposedCall]:
+    target, first = _mail_or_search(request)
+    if first:
+        return first
+    args: dict[str, Any] = {}
+    said = _said(request)
+    if said:
+        args["text"] = said
+    if target is not None:
+        args["email_id"] = target["id"]
+    return [ProposedCall("teams_post_message", args)] if args else []
+
+
+def _crm(request: ToolPlanRequest) -> list[ProposedCall]:
+    address = _ADDRESS.search(request.user_text)
+    if address:
+        return [ProposedCall("hubspot_create_contact", {"email": address.group(0)})]
+    target, first = _mail_or_search(request)
+    if first:
+        return first
+    return [ProposedCall("hubspot_create_contact", {"email_id": target["id"]})] if target else []
+
+
+def _crm_lookup(request: ToolPlanRequest) -> list[ProposedCall]:
+    address = _ADDRESS.search(request.user_text)
+    if address:
+        return [ProposedCall("hubspot_find_contact", {"email": address.group(0)})]
+    if request.focus:
+        return [ProposedCall("hubspot_find_contact", {"email_id": request.focus[0]["id"]})]
+    return []
+
+
+INTEGRATION_INTENTS: list[Intent] = [
+    Intent(
+        "jira_comment",
+        lambda text: bool(_ISSUE_KEY.search(text) and _JIRA_COMMENT.search(text)),
+        _jira_comment,
+    ),
+    Intent("jira_create", _matches(_JIRA_CREATE), _jira_create),
+    Intent("jira_search", _matches(_JIRA_SEARCH), _jira_search),
+    Intent(
+        "jira_lookup",
+        lambda text: bool(
+            (_ISSUE_KEY.search(text) and _JIRA_WORDS.search(text)) or _JIRA_REFERENCE.search(text)
+        ),
+        _jira_lookup,
+    ),
+    Intent("slack", lambda text: bool(_SLACK.search(text) and _POST.search(text)), _slack),
+    Intent("teams", lambda text: bool(_TEAMS.search(text) and _POST.search(text)), _teams),
+    Intent("crm", _matches(_CRM), _crm),
+    Intent("crm_lookup", _matches(_CRM_LOOKUP), _crm_lookup),
+]
+"""Tried before the mail intents: "post the first one to #ops on Slack" is not a mail to send."""
+
+
 INTENTS: list[Intent] = [
+    *INTEGRATION_INTENTS,
     Intent("draft_reply", _matches(_DRAFT), _draft_reply),
     Intent("send", _matches(_SEND), _send),
     Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
@@ -202,8 +408,12 @@ INTENTS: list[Intent] = [
 
 
 def plan_from_intents(request: ToolPlanRequest) -> tuple[str, list[ProposedCall]]:
-    """The first matching intent's name and calls (tools the run lacks are dropped)."""
-    available = {tool.name for tool in request.tools}
+    """The first matching intent's name and calls (tools the run lacks are dropped).
+
+    A tool that exists but cannot run here (an integration that is not configured) is kept:
+    its call then fails with what to set, and the answer says so.
+    """
+    available = {tool.name for tool in request.tools} | set(request.unavailable)
     for intent in INTENTS:
         if intent.matches(request.user_text):
             calls = [c for c in intent.plan(request) if c.name in available]

@@ -24,6 +24,7 @@ from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
 from memory.audit import AuditLog, LedgerEntry, SideEffectLedger
+from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ async def _invoke(services: Services, call: ToolCallRequest) -> Outcome:
         result = dict(await services.tools.invoke(call["name"], call["args"]))
     except TimeoutError:
         return "error", {}, f"{call['name']} timed out"
+    except ToolFailure as err:
+        # Written for the user (which integration, what failed, why): shown as it is.
+        logger.warning("tool %s failed: %s", call["name"], err)
+        return "error", {}, str(err)
     except Exception as err:  # noqa: BLE001 — any tool failure is recorded, never hidden
         logger.warning("tool %s failed: %s", call["name"], err)
         return "error", {}, f"{type(err).__name__}: {err}"

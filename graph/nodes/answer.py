@@ -21,6 +21,7 @@ from graph.grounding import citations_in, verify_answer
 from graph.nodes.detect_follow_up import last_user_text
 from graph.services import services_for
 from graph.state import Evidence, State
+from tools.mailbox import SENDING_TOOLS
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         text = compose_answer(request) + "\n\n" + SAFE_NOTE
         note = "; ".join(report.problems)
     notes = outcome_notes(request.decisions, request.executed)
-    if services.tools.unavailable and SENDING_WORDS.search(request.user_text):
-        notes += sorted({f"Note: {why}." for why in services.tools.unavailable.values()})
+    sending = [why for name, why in services.tools.unavailable.items() if name in SENDING_TOOLS]
+    if sending and SENDING_WORDS.search(request.user_text):
+        notes += sorted({f"Note: {why}." for why in sending})
     if notes:
         text += "\n\n" + "\n".join(notes)
     if state.get("answer_note"):

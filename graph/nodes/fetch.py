@@ -42,7 +42,9 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             hub = await mcp_hub_for(services.context)
             result = await sync_mcp_source(services.db, services.source, hub)
         else:
-            result = await asyncio.to_thread(sync_source, services.db, services.source)
+            result = await asyncio.to_thread(
+                sync_source, services.db, services.source, secrets=services.secrets
+            )
     except MailSourceError as err:
         return {**update, "new_email_ids": [], "fetch_errors": [
             {"id": "", "key": services.source, "error": str(err)}

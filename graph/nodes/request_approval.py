@@ -66,11 +66,15 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
                 "reason": tools.suspended(call["name"]),
             }
         ]
+    unavailable = tools.unavailable.get(call["name"], "")
+    if unavailable:
+        return Review(call, level, side_effect, flags=[], unavailable=unavailable)
     if not side_effect:
         return Review(call=call, level=level, side_effect=False, flags=held)
     trust = trust_of(services, state)
     focus = state.get("focus") or []
     action = plan_mail_action(services.tools.env, call["name"], call["args"])
+    preview = tools.preview(call["name"], call["args"]) if action is None else None
     original = action.reply_of if action else None
     flags: list[Flag] = []
     if original is not None:
@@ -90,7 +94,9 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
             arg = "email_id" if call["name"] == "reply_to_email" else "in_reply_to_id"
             flags += reply_flags(arg, target, trust, focus)
     flags = held + flags_for(call["args"], trust, state.get("evidence") or []) + flags
-    return Review(call=call, level=level, side_effect=True, flags=flags, action=action)
+    return Review(
+        call=call, level=level, side_effect=True, flags=flags, action=action, preview=preview
+    )
 
 
 def _decision(review: Review, kind: Any, args: dict[str, Any], by: str, text: str = "") -> Decision:

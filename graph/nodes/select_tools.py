@@ -1,7 +1,15 @@
-"""`select_tools`: the engine proposes tool calls for this step, or none (time to answer)."""
+"""`select_tools`: the engine proposes tool calls for this step, or none (time to answer).
+
+Code proposes some calls itself, before the engine: webhook deliveries of events that
+happened (`graph/events.py`), and in a triage run the actions the triage suggests
+(`graph/triage_actions.py`); a triage run never asks the engine. Code-made calls get ids
+derived from the turn and the call, so a call already decided is not proposed again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -9,14 +17,39 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.engines.base import ToolPlanRequest
+from graph.engines.base import ProposedCall, ToolPlanRequest
+from graph.events import due_events
 from graph.nodes.detect_follow_up import last_user_text
-from graph.services import services_for
+from graph.nodes.request_approval import current_thread_id
+from graph.services import Services, services_for
 from graph.state import Evidence, MessageRef, State, ToolCallRequest
+from graph.triage_actions import MAX_PROPOSALS, triage_proposals
 
 
 def _signature(name: str, args: dict[str, Any]) -> str:
     return name + json.dumps(args, sort_keys=True, default=str)
+
+
+def _code_calls(state: State, proposals: list[ProposedCall], by: str) -> list[ToolCallRequest]:
+    """Code-made calls with stable ids, minus the ones already decided in this turn."""
+    decided = {d["call_id"] for d in state.get("decisions") or []}
+    calls: list[ToolCallRequest] = []
+    for proposal in proposals:
+        key = f"{state.get('turn', 0)}|{_signature(proposal.name, proposal.args)}"
+        call_id = "call-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        if call_id not in decided and call_id not in {c["id"] for c in calls}:
+            calls.append(
+                {"id": call_id, "name": proposal.name, "args": proposal.args, "proposed_by": by}
+            )
+    return calls
+
+
+def _triage_actions(services: Services, state: State) -> tuple[list[ProposedCall], int]:
+    """The triage's proposals (blocking: reads the mail), and how many were left out."""
+    rows = state.get("triage") or []
+    emails = {e.id: e for e in services.db.emails_by_ids([r["id"] for r in rows])}
+    proposals = triage_proposals(rows, emails, services.tools)
+    return proposals[:MAX_PROPOSALS], max(0, len(proposals) - MAX_PROPOSALS)
 
 
 def _focus_refs(state: State) -> list[MessageRef]:
@@ -32,6 +65,18 @@ def _focus_refs(state: State) -> list[MessageRef]:
 async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the engine for calls; drop repeats of calls already made or decided this turn."""
     services = await services_for(runtime)
+    events = _code_calls(state, due_events(state, services.tools, current_thread_id()), "events")
+    if events:
+        return {"proposed_calls": events}
+    if state.get("mode") == "triage":
+        proposals, left_out = await asyncio.to_thread(_triage_actions, services, state)
+        update: dict[str, Any] = {"proposed_calls": _code_calls(state, proposals, "triage")}
+        if left_out:
+            update["answer_note"] = (
+                f"{left_out} more suggested action(s) of this triage were not proposed "
+                f"(at most {MAX_PROPOSALS} per run); ask for them in the chat"
+            )
+        return update
     steps = state.get("steps", 0)
     if steps >= services.context.max_steps:
         return {
@@ -66,6 +111,7 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
         turn_evidence=turn_evidence,
         tools=list(services.tools.tools),
         feedback=[d["feedback"] for d in decisions if d["type"] == "response" and d["feedback"]],
+        unavailable=dict(services.tools.unavailable),
     )
     proposals = await services.engine.plan_tools(request)
     done = {_signature(e["tool"], e["args"]) for e in turn_evidence}
@@ -73,8 +119,8 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
     calls = []
     for proposal in proposals:
         signature = _signature(proposal.name, proposal.args)
-        if signature in done:
-            continue
+        if signature in done or services.tools.is_hidden(proposal.name):
+            continue  # a repeat, or a tool only code may propose (a webhook delivery)
         done.add(signature)
         calls.append(
             {

@@ -10,15 +10,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "demo-inbox"
+NOT_INHERITED = (
+    "GROQ_API_KEY",
+    "MODEL",
+    "INBOX",
+    "SMTP_URL",
+    "SMART_INBOX_USER_EMAILS",
+    "SMART_INBOX_KEY",
+)
+"""Settings of the machine running the tests that must not reach the command under test."""
 
 
 def cli_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of one run: its data directory and a private copy of the demo inbox."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("GROQ_API_KEY", "MODEL", "INBOX", "SMTP_URL", "SMART_INBOX_USER_EMAILS")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env["SMART_INBOX_HOME"] = str(home)
     inbox = home / "inbox"
     if not inbox.exists():

@@ -38,7 +38,7 @@ from tools.mail.model import Email
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_TABLES = {"email", "sync_cursor", "triage", "audit", "ledger", "mcp_tool"}
+APP_TABLES = {"email", "sync_cursor", "triage", "audit", "ledger", "mcp_tool", "credential"}
 CHAT_TABLES = {"users", "threads", "steps", "elements", "feedbacks"}
 
 EMAIL = Email(
@@ -179,7 +179,10 @@ def test_a_failing_step_leaves_nothing_half_done(backend: Backend) -> None:
         raise RuntimeError("disk on fire")
 
     steps = (*STEPS, Step(len(STEPS) + 1, "half a change", half))
-    with pytest.raises(RuntimeError, match=r"step 3 \(half a change\) failed: disk on fire"):
+    number = len(STEPS) + 1
+    with pytest.raises(
+        RuntimeError, match=rf"step {number} \(half a change\) failed: disk on fire"
+    ):
         migrate(db.engine, steps)
     assert applied_versions(db.engine) == [step.version for step in STEPS]
     assert "test_half" not in tables(backend.config.app_url)
@@ -203,29 +206,31 @@ def test_new_tables_and_columns_are_one_step_each(backend: Backend) -> None:
         # The table as an older release made it: no `colour`, no `weight`.
         conn.exec_driver_sql("CREATE TABLE test_widget (id INTEGER PRIMARY KEY, name TEXT)")
         conn.exec_driver_sql("INSERT INTO test_widget (id, name) VALUES (1, 'old')")
+    n = len(STEPS)
     steps = (
         *STEPS,
-        Step(3, "widgets", create_tables(MigrationWidget)),
-        Step(4, "widget colour", add_column(MigrationWidget, "colour")),
-        Step(5, "widget weight", add_column(MigrationWidget, "weight")),
+        Step(n + 1, "widgets", create_tables(MigrationWidget)),
+        Step(n + 2, "widget colour", add_column(MigrationWidget, "colour")),
+        Step(n + 3, "widget weight", add_column(MigrationWidget, "weight")),
     )
-    assert migrate(db.engine, steps) == 5
-    assert migrate(db.engine, steps) == 5, "a second run has nothing to do"
+    assert migrate(db.engine, steps) == n + 3
+    assert migrate(db.engine, steps) == n + 3, "a second run has nothing to do"
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, name, colour, weight FROM test_widget")).all()
     assert [tuple(row) for row in rows] == [(1, "old", "blue", None)]
-    assert applied_versions(db.engine) == [1, 2, 3, 4, 5]
+    assert applied_versions(db.engine) == list(range(1, n + 4))
     db.engine.dispose()
 
 
 def test_a_fresh_database_passes_over_columns_its_tables_already_have(backend: Backend) -> None:
     db = AppDatabase(backend.config.app_url)
+    n = len(STEPS)
     steps = (
         *STEPS,
-        Step(3, "widgets", create_tables(MigrationWidget)),
-        Step(4, "widget colour", add_column(MigrationWidget, "colour")),
+        Step(n + 1, "widgets", create_tables(MigrationWidget)),
+        Step(n + 2, "widget colour", add_column(MigrationWidget, "colour")),
     )
-    assert migrate(db.engine, steps) == 4
+    assert migrate(db.engine, steps) == n + 2
     db.engine.dispose()
 
 

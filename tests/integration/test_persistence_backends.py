@@ -345,3 +345,44 @@ async def test_a_postgresql_restart_between_turns_loses_nothing(
         values = (await graph.aget_state(config)).values
     assert [m.type for m in values["messages"]] == ["human", "ai", "human", "ai"]
     assert PHRASE in values["messages"][-1].text
+
+
+# -- the credential vault ----------------------------------------------------------------------
+
+
+def test_the_vault_keeps_credentials_encrypted_and_rotates_on_both_databases(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memory.vault import CredentialVault, VaultKeyError
+
+    monkeypatch.delenv("SMART_INBOX_KEY", raising=False)  # the key file of the data directory
+    token = "xoxb-backend-test-7731-secret"
+    vault = CredentialVault(AppDatabase(backend.config.app_url), backend.home)
+    vault.set("slack.bot_token", token)
+    vault.set("imap.password:dana@imap.northwind.example", "Pässwörd ✓")
+    close_databases()
+
+    # A new process (new engine) reads them back; the stored rows never hold the value.
+    reopened = CredentialVault(AppDatabase(backend.config.app_url), backend.home)
+    assert reopened.get("slack.bot_token") == token
+    assert [c.name for c in reopened.names()] == [
+        "imap.password:dana@imap.northwind.example",
+        "slack.bot_token",
+    ]
+    with reopened.engine.connect() as conn:
+        from sqlalchemy import text
+
+        stored = " ".join(
+            str(v) for row in conn.execute(text("SELECT * FROM credential")) for v in row
+        )
+    assert token not in stored and "Pässwörd" not in stored
+
+    report = reopened.rotate_key()
+    assert report is not None
+    assert reopened.get("slack.bot_token") == token
+    # An instance with another key cannot read them, and nothing is lost by trying.
+    monkeypatch.setenv("SMART_INBOX_KEY", generate_key().decode())
+    with pytest.raises(VaultKeyError):
+        reopened.get("slack.bot_token")
+    monkeypatch.delenv("SMART_INBOX_KEY")
+    assert reopened.get("slack.bot_token") == token

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph.routing import after_act, after_approval, after_classify, after_select_tools
+from graph.routing import after_approval, after_classify, after_select_tools
 from graph.state import State
 
 CALL: dict[str, Any] = {
@@ -76,11 +76,3 @@ def test_after_approval_answers_with_no_decisions() -> None:
 def test_after_approval_only_looks_at_the_latest_decision() -> None:
     state: Any = {"approved_calls": [], "decisions": [decision("response"), decision("ignore")]}
     assert after_approval(state) == "answer"
-
-
-def test_after_act_loops_back_in_chat() -> None:
-    assert after_act({"mode": "chat"}) == "select_tools"
-
-
-def test_after_act_answers_a_triage_run() -> None:
-    assert after_act({"mode": "triage"}) == "answer"

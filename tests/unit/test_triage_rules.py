@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from datetime import datetime
 
 import pytest
@@ -770,29 +769,16 @@ def test_phrase_index_finds_exactly_what_the_plain_regexes_find() -> None:
         assert triage_rules._INDEX.matching(text) == expected, text
 
 
-def test_one_megabyte_body_is_fast() -> None:
-    body = ("The export fails with an error when the file is large. " * 20_000)[:1_000_000]
-    email = mail("Export fails", body, from_addr="dev@client.example")
-    start = time.perf_counter()
-    result = triage(email)
-    elapsed = time.perf_counter() - start
-    assert result.category == "bug_report"
-    assert elapsed < 0.2
-
-
-def test_ten_thousand_messages_in_a_few_seconds() -> None:
-    emails = [
-        mail(
-            f"Meeting on Thursday about item {i}",
-            "Hi, are you free Thursday at 10am? " + "Some ordinary text about the project. " * 30,
-            from_addr=f"p{i}@partner.example",
-        )
-        for i in range(10_000)
+def test_a_huge_body_is_read_only_up_to_its_cap() -> None:
+    """Cost is bounded by the cap, not the body (speed itself is measured in bench/)."""
+    head = ("The export fails with an error when the file is large. " * 400)[
+        : triage_rules.RAW_BODY_CHARS
     ]
-    start = time.perf_counter()
-    for email in emails:
-        triage(email)
-    assert time.perf_counter() - start < 10.0
+    tail = " URGENT: production is down, outage, invoice overdue, meeting tomorrow." * 10_000
+    capped = triage(mail("Export fails", head, from_addr="dev@client.example"))
+    huge = triage(mail("Export fails", head + tail, from_addr="dev@client.example"))
+    assert huge.category == capped.category == "bug_report"
+    assert (huge.priority, huge.reason) == (capped.priority, capped.reason)
 
 
 @pytest.mark.parametrize(

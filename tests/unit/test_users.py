@@ -6,12 +6,13 @@ import base64
 import io
 import json
 import stat
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ui import users
 from ui.users import UserStore, UserStoreError, check_password, hash_password, read_password
 
 PASSWORD = "correct horse battery"
@@ -51,19 +52,22 @@ def test_unknown_user_is_refused(store: UserStore) -> None:
     assert not store.verify("not a valid name!", PASSWORD)
 
 
-def test_unknown_user_costs_a_full_check(store: UserStore) -> None:
+def test_unknown_user_costs_a_full_check(store: UserStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work, not seconds: an unknown name runs the same scrypt derivation as a wrong password."""
     store.add("alice", PASSWORD)
+    derivations: list[tuple[int, int, int]] = []
+    real = users._scrypt
 
-    def best_of_three(name: str) -> float:
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            store.verify(name, "wrong password")
-            times.append(time.perf_counter() - start)
-        return min(times)
+    def counting(salt: bytes, n: int, r: int, p: int, **kwargs: Any) -> Any:
+        derivations.append((n, r, p))
+        return real(salt, n, r, p, **kwargs)
 
-    known, unknown = best_of_three("alice"), best_of_three("bob")
-    assert unknown > known / 3, f"unknown user answered in {unknown:.4f}s vs {known:.4f}s"
+    monkeypatch.setattr(users, "_scrypt", counting)
+    assert not store.verify("alice", "wrong password")
+    known = list(derivations)
+    derivations.clear()
+    assert not store.verify("bob", "wrong password")
+    assert derivations == known == [(users.SCRYPT_N, users.SCRYPT_R, users.SCRYPT_P)]
 
 
 def test_replacing_a_password_keeps_the_user_and_drops_the_old_password(

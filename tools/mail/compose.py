@@ -37,8 +37,8 @@ def reply_recipients(
     return [a for a in to if a], cc
 
 
-def quoted_text(original: Email) -> str:
-    """The original's own words (no earlier quotes, no signature), each line quoted."""
+def own_words(original: Email) -> str:
+    """The message's own words: no earlier quotes, no signature, no empty-body marker."""
     text = original.body
     if text == EMPTY_BODY_MARKER:
         text = ""
@@ -51,7 +51,12 @@ def quoted_text(original: Email) -> str:
         text,
         flags=re.S,
     )
-    lines = text.strip().splitlines()
+    return text.strip()
+
+
+def quoted_text(original: Email) -> str:
+    """The original's own words (no earlier quotes, no signature), each line quoted."""
+    lines = own_words(original).splitlines()
     when = _display_date(original.date)
     header = f"On {when}, {original.sender} wrote:" if when else f"{original.sender} wrote:"
     return "\n".join([header, *(f"> {line}" if line else ">" for line in lines)])

@@ -14,10 +14,14 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.mail.mime import parse_email
 from tools.mail.model import Email
-from tools.mail.sources import MailSourceError
+from tools.mail.sources import MailSourceError, SyncResult
+
+if TYPE_CHECKING:
+    from memory.db import AppDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +246,21 @@ class MaildirSource:
             result.read_count,
         )
         return result
+
+    def sync(self, db: AppDatabase) -> SyncResult:
+        """Fetch what is new into the cache, skipping the listing when the signature is unchanged.
+
+        The cursor is the mailbox's `signature`: when it has not changed, nothing is listed or
+        read; otherwise only messages whose keys are not cached yet are read.
+        """
+        signature = self.signature()
+        cursor = db.get_cursor(self.spec)
+        if cursor is not None and cursor.signature == signature:
+            return SyncResult(source=self.spec, skipped=True)
+        fetched = self.fetch_new(db.known_keys(self.spec))
+        db.add_emails(fetched.emails)
+        db.set_cursor(self.spec, signature, len(fetched.seen_keys))
+        return SyncResult(source=self.spec, new=list(fetched.emails), read_count=fetched.read_count)
 
     # ------------------------------------------------------------------ writing
 

@@ -156,6 +156,20 @@ def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
     )
 
 
+def message_id_of(raw_headers: bytes) -> str:
+    """The id `parse_email` would give a message with these headers; '' without a Message-ID.
+
+    Lets a source tell whether a message is already cached from its headers alone.
+    """
+    data = raw_headers.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        return _message_id(_HeaderReader(msg, data).text("Message-ID"))
+    except Exception as exc:  # broken headers: the caller reads the whole message instead
+        logger.debug("Message-ID could not be read from headers: %s", exc)
+        return ""
+
+
 # --------------------------------------------------------------------------- headers
 
 

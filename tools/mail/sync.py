@@ -1,61 +1,52 @@
 """Incremental fetch of a source into the mail cache, with a cursor per source.
 
-The cursor is the source's cheap signature (directory mtimes for a Maildir): when it has not
-changed, nothing is listed or read; otherwise only messages whose keys are new are read.
+Each source keeps its own cursor: a Maildir its directory mtimes (unchanged means nothing is
+listed or read), an IMAP folder its UIDVALIDITY and the highest UID read (only higher UIDs
+are read). Either way a message already in the cache is never read again.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from memory.db import AppDatabase
-from tools.mail.model import Email
-from tools.mail.sources import parse_source_spec
+from tools.mail.sources import MailSourceError, SecretLookup, SyncResult, parse_source_spec
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class SyncResult:
-    """What one fetch of a source brought in."""
-
-    source: str
-    new: list[Email] = field(default_factory=list)
-    read_count: int = 0
-    """Message files opened by this fetch (0 for an unchanged mailbox)."""
-    skipped: bool = False
-    """True when the cursor showed the source unchanged, so nothing was even listed."""
-
-    @property
-    def errors(self) -> list[Email]:
-        """New messages that could not be read."""
-        return [e for e in self.new if e.error]
+__all__ = ["SyncResult", "canonical_spec", "sync_source"]
 
 
 def canonical_spec(spec: str) -> str:
     """The spec with its path made absolute, so one mailbox has one cursor whatever the cwd.
 
-    An `mcp:` spec is checked and kept as it is (its server is named, not located).
+    An `mcp:` spec is checked and kept as it is (its server is named, not located); an
+    `imap://` spec is checked and written in one form (host lower-case, port and folder
+    spelled out) without connecting.
     """
-    if spec.strip().lower().startswith("mcp:"):
+    lowered = spec.strip().lower()
+    if lowered.startswith("mcp:"):
         from tools.mail.mcp_source import parse_mcp_spec
 
         return parse_mcp_spec(spec).source
+    if lowered.startswith("imap:"):
+        # Opened, not only parsed, so a bad IMAP_CA_FILE or IMAP_TIMEOUT fails here too.
+        return parse_source_spec(spec).spec
+    from tools.mail.maildir import MaildirSource
+
     source = parse_source_spec(spec)
+    if not isinstance(source, MaildirSource):  # the scheme table and this function disagree
+        raise MailSourceError(f"inbox spec '{spec}' names no Maildir")
     return f"maildir:{source.path.resolve()}"
 
 
-def sync_source(db: AppDatabase, spec: str) -> SyncResult:
-    """Fetch what is new in `spec` into the cache; raises `MailSourceError` if it cannot be read."""
-    source = parse_source_spec(spec)
-    signature = source.signature()
-    cursor = db.get_cursor(spec)
-    if cursor is not None and cursor.signature == signature:
-        return SyncResult(source=spec, skipped=True)
-    fetched = source.fetch_new(db.known_keys(spec))
-    db.add_emails(fetched.emails)
-    db.set_cursor(spec, signature, len(fetched.seen_keys))
-    if fetched.emails:
-        logger.info("fetched %d new message(s) from %s", len(fetched.emails), spec)
-    return SyncResult(source=spec, new=list(fetched.emails), read_count=fetched.read_count)
+def sync_source(db: AppDatabase, spec: str, *, secrets: SecretLookup | None = None) -> SyncResult:
+    """Fetch what is new in `spec` into the cache; raises `MailSourceError` if it cannot be read.
+
+    Blocking (files, sockets): the graph runs it through `asyncio.to_thread`. `secrets` looks
+    up the credentials a source logs in with (the environment by default).
+    """
+    result = parse_source_spec(spec, secrets=secrets).sync(db)
+    if result.new:
+        logger.info("fetched %d new message(s) from %s", len(result.new), result.source)
+    return result

@@ -190,7 +190,7 @@ class ServedMailbox:
         """
         # One refresh at a time: concurrent calls would read and triage the same new mail twice.
         with self._lock:
-            result = sync_source(self.env.db, self.env.source)
+            result = sync_source(self.env.db, self.env.source, secrets=self.env.secrets)
             triage_new_mail(self.env.db, self.env.source, owner_addresses=self.env.user_addresses)
         return result
 

@@ -40,11 +40,19 @@ def test_home_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert parse_source_spec("maildir:~/Maildir").path == tmp_path / "Maildir"
 
 
-@pytest.mark.parametrize("spec", ["xyz", "imap://mail.example.com", "mbox:/tmp/x", ""])
+@pytest.mark.parametrize("spec", ["xyz", "pop3://mail.example.com", "mbox:/tmp/x", ""])
 def test_unsupported_spec(spec: str) -> None:
     with pytest.raises(MailSourceError) as info:
         parse_source_spec(spec)
-    assert str(info.value) == f"unsupported inbox spec '{spec}': use maildir:PATH or mcp:NAME"
+    assert str(info.value) == (
+        f"unsupported inbox spec '{spec}': "
+        "use maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
+    )
+
+
+def test_mcp_spec_cannot_keep_drafts() -> None:
+    with pytest.raises(MailSourceError, match="need a Maildir or IMAP inbox"):
+        parse_source_spec("mcp:gmail")
 
 
 def test_bad_maildir_paths(tmp_path: Path) -> None:

@@ -1,0 +1,380 @@
+"""A calendar on a CalDAV server (RFC 4791): Nextcloud, Fastmail, iCloud, Radicale, Baïkal.
+
+Only what the calendar tools need, over httpx: find the calendar (the URL itself, or the
+user's principal → calendar home → a calendar), read a time range (`calendar-query` REPORT),
+find an event by UID, and create or replace one with a conditional PUT (`If-None-Match: *` /
+`If-Match: <etag>`), so two writers never overwrite each other silently. Recurrences are
+expanded here, not by the server, so every server gives the same answer. Every failure is one
+`CalendarError` naming the server and the reason; the password never appears in one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+import icalendar
+
+from tools.calendar.backend import CalendarError
+from tools.calendar.model import CalendarEvent, from_vevent, new_calendar, occurrences, to_vevent
+from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalDavSettings
+
+logger = logging.getLogger(__name__)
+
+DAV = "DAV:"
+CALDAV = "urn:ietf:params:xml:ns:caldav"
+NS = {"d": DAV, "c": CALDAV}
+USER_AGENT = "smart-inbox-agent (calendar)"
+
+_PROPFIND_CALENDAR = """<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:prop><d:resourcetype/><d:displayname/><d:current-user-principal/>
+  <c:calendar-home-set/><c:supported-calendar-component-set/></d:prop>
+</d:propfind>"""
+
+_QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:prop><d:getetag/><c:calendar-data/></d:prop>
+  <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">{inner}</c:comp-filter>
+  </c:comp-filter></c:filter>
+</c:calendar-query>"""
+
+
+class CalDavStatusError(CalendarError):
+    """The server answered with an error status; `status` is it."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class _Resource:
+    """One `<d:response>` of a multistatus: its href and the properties found."""
+
+    href: str
+    props: ET.Element
+
+
+@dataclass(frozen=True)
+class _StoredObject:
+    href: str
+    etag: str
+    calendar: icalendar.Calendar
+
+
+class CalDavCalendar:
+    """One calendar collection on a CalDAV server, found from `settings.url` on first use."""
+
+    def __init__(
+        self,
+        settings: CalDavSettings,
+        *,
+        zone: tzinfo,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.zone = zone
+        self._transport = transport
+        self._collection: str | None = None
+        parts = urlsplit(settings.url)
+        self._server = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        self._digest = False
+
+    @property
+    def description(self) -> str:
+        """Which calendar this is, for messages."""
+        return f"the CalDAV calendar {self._collection or self.settings.url}"
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    @contextmanager
+    def _client(self) -> Iterator[httpx.Client]:
+        password = self.settings.password()
+        if not password:
+            raise CalendarError(
+                f"no CalDAV password for {self.settings.username}: set CALDAV_PASSWORD "
+                f"(credential {CALDAV_PASSWORD_SECRET})"
+            )
+        auth: httpx.Auth = (
+            httpx.DigestAuth(self.settings.username, password)
+            if self._digest
+            else httpx.BasicAuth(self.settings.username, password)
+        )
+        with httpx.Client(
+            auth=auth,
+            timeout=self.settings.timeout,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+            transport=self._transport,
+        ) as client:
+            yield client
+
+    def _send(
+        self,
+        client: httpx.Client,
+        method: str,
+        url: str,
+        *,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 207),
+    ) -> httpx.Response:
+        """One request; `CalendarError` for anything but the `ok` statuses."""
+        try:
+            response = client.request(method, url, content=body, headers=headers)
+            if response.status_code == 401 and not self._digest and _offers_digest_only(response):
+                self._digest = True  # the server wants Digest: ask again with it
+                client.auth = httpx.DigestAuth(
+                    self.settings.username, self.settings.password() or ""
+                )
+                response = client.request(method, url, content=body, headers=headers)
+        except httpx.TimeoutException as err:
+            raise CalendarError(
+                f"CalDAV server {self._server} did not answer within {self.settings.timeout:g}s"
+            ) from err
+        except httpx.ConnectError as err:
+            raise CalendarError(
+                f"cannot reach the CalDAV server {self._server}: {_reason(err)}"
+            ) from err
+        except httpx.HTTPError as err:
+            raise CalendarError(f"CalDAV server {self._server}: {_reason(err)}") from err
+        if response.status_code in ok:
+            return response
+        status = response.status_code
+        if status == 401:
+            why = (
+                f"CalDAV server {self._server} refused the login of user "
+                f"{self.settings.username!r}: wrong user name or password"
+            )
+        elif status == 403:
+            why = (
+                f"CalDAV server {self._server} does not let user {self.settings.username!r} "
+                f"{method} {_path(url)}"
+            )
+        elif status == 404:
+            why = f"CalDAV server {self._server} has nothing at {_path(url)}"
+        else:
+            why = (
+                f"CalDAV server {self._server} answered {method} {_path(url)} with "
+                f"{status} {response.reason_phrase}"
+            )
+        raise CalDavStatusError(why, status)
+
+    def _multistatus(self, response: httpx.Response) -> list[_Resource]:
+        try:
+            root = ET.fromstring(response.content)
+        except ET.ParseError as err:
+            raise CalendarError(
+                f"CalDAV server {self._server} sent a reply that is not XML: {err}"
+            ) from err
+        resources = []
+        for item in root.findall("d:response", NS):
+            href = item.findtext("d:href", default="", namespaces=NS).strip()
+            props = ET.Element("props")
+            for propstat in item.findall("d:propstat", NS):
+                status = propstat.findtext("d:status", default="", namespaces=NS)
+                if " 200 " in f"{status} ":
+                    for prop in propstat.findall("d:prop", NS):
+                        props.extend(list(prop))
+            resources.append(_Resource(urljoin(str(response.url), href), props))
+        return resources
+
+    # --- discovery ----------------------------------------------------------------------
+
+    def _calendar_url(self, client: httpx.Client) -> str:
+        if self._collection is None:
+            self._collection = self._discover(client)
+            logger.info("using CalDAV calendar %s", self._collection)
+        return self._collection
+
+    def _propfind(self, client: httpx.Client, url: str, depth: str) -> list[_Resource]:
+        response = self._send(
+            client,
+            "PROPFIND",
+            url,
+            body=_PROPFIND_CALENDAR,
+            headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
+        )
+        return self._multistatus(response)
+
+    def _discover(self, client: httpx.Client) -> str:
+        url = self.settings.url
+        resources = self._propfind(client, url, "0")
+        this = resources[0] if resources else None
+        if this is not None and _is_event_calendar(this):
+            return this.href
+        principal = _href(this, "d:current-user-principal/d:href") if this else ""
+        if not principal:
+            well_known = urljoin(url, "/.well-known/caldav")
+            found = self._propfind(client, well_known, "0")
+            principal = _href(found[0], "d:current-user-principal/d:href") if found else ""
+            url = str(found[0].href) if found else url
+        if not principal:
+            raise CalendarError(
+                f"CalDAV server {self._server} does not say where the calendars of "
+                f"{self.settings.username!r} are; set CALDAV_URL to the calendar's own URL"
+            )
+        principal = urljoin(url, principal)
+        home_props = self._propfind(client, principal, "0")
+        home = _href(home_props[0], "c:calendar-home-set/d:href") if home_props else ""
+        home = urljoin(principal, home) if home else principal
+        calendars = [r for r in self._propfind(client, home, "1") if _is_event_calendar(r)]
+        if not calendars:
+            raise CalendarError(
+                f"CalDAV server {self._server} has no calendar for events at {home}"
+            )
+        calendars.sort(key=lambda r: r.href)
+        wanted = self.settings.calendar.strip().lower()
+        if not wanted:
+            return calendars[0].href
+        for resource in calendars:
+            name = resource.props.findtext("d:displayname", default="", namespaces=NS).strip()
+            last = unquote(urlsplit(resource.href).path.rstrip("/").rsplit("/", 1)[-1])
+            if wanted in (name.lower(), last.lower()):
+                return resource.href
+        names = ", ".join(_calendar_name(r) for r in calendars)
+        raise CalendarError(
+            f"CalDAV server {self._server} has no calendar named {self.settings.calendar!r} "
+            f"(CALDAV_CALENDAR); it has: {names}"
+        )
+
+    # --- reading and writing ----------------------------------------------------------------
+
+    def _query(self, client: httpx.Client, inner: str) -> list[_StoredObject]:
+        collection = self._calendar_url(client)
+        response = self._send(
+            client,
+            "REPORT",
+            collection,
+            body=_QUERY.format(inner=inner),
+            headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
+        )
+        found = []
+        for resource in self._multistatus(response):
+            data = resource.props.findtext("c:calendar-data", default="", namespaces=NS)
+            if not data.strip():
+                continue
+            try:
+                calendar = icalendar.Calendar.from_ical(data)
+            except ValueError as err:
+                logger.warning("skipping unreadable event %s: %s", resource.href, err)
+                continue
+            etag = resource.props.findtext("d:getetag", default="", namespaces=NS).strip()
+            found.append(_StoredObject(resource.href, etag, calendar))
+        return found
+
+    def events_between(self, start: datetime, end: datetime) -> list[CalendarEvent]:
+        """Every occurrence overlapping [start, end), from a `calendar-query` with a time range."""
+        inner = f'<c:time-range start="{_utc(start)}" end="{_utc(end)}"/>'
+        with self._client() as client:
+            stored = self._query(client, inner)
+        try:
+            return occurrences([s.calendar for s in stored], start, end, self.zone)
+        except ValueError as err:
+            raise CalendarError(f"cannot read the events of {self.description}: {err}") from err
+
+    def _find(self, client: httpx.Client, uid: str) -> _StoredObject | None:
+        escaped = uid.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        inner = (
+            '<c:prop-filter name="UID"><c:text-match collation="i;octet">'
+            f"{escaped}</c:text-match></c:prop-filter>"
+        )
+        for stored in self._query(client, inner):
+            for component in stored.calendar.walk("VEVENT"):
+                if str(component.get("UID", "")) == uid:
+                    return stored
+        return None
+
+    def get_event(self, uid: str) -> CalendarEvent | None:
+        """The event with this UID, or None."""
+        with self._client() as client:
+            stored = self._find(client, uid)
+        if stored is None:
+            return None
+        master = next(c for c in stored.calendar.walk("VEVENT") if str(c.get("UID", "")) == uid)
+        try:
+            return from_vevent(master, self.zone)
+        except (ValueError, icalendar.error.InvalidCalendar) as err:
+            raise CalendarError(f"event {uid} in {self.description}: {err}") from err
+
+    def save_event(self, event: CalendarEvent) -> None:
+        """Create the event, or replace the one with its UID (only if nobody changed it since)."""
+        calendar = new_calendar()
+        calendar.add_component(to_vevent(event, stamp=datetime.now(UTC), for_invitation=False))
+        body = calendar.to_ical()
+        headers = {"Content-Type": "text/calendar; charset=utf-8"}
+        with self._client() as client:
+            existing = self._find(client, event.uid)
+            if existing is None:
+                url = urljoin(self._calendar_url(client), _object_name(event.uid))
+                headers["If-None-Match"] = "*"
+            else:
+                url = existing.href
+                if existing.etag:
+                    headers["If-Match"] = existing.etag
+            try:
+                self._send(client, "PUT", url, body=body, headers=headers, ok=(200, 201, 204))
+            except CalDavStatusError as err:
+                if err.status == 412:
+                    raise CalendarError(
+                        f"event {event.uid} changed on {self.description} while it was being "
+                        "saved; nothing was overwritten, try again"
+                    ) from err
+                raise
+        logger.info("saved event %s at %s", event.uid, url)
+
+
+def _offers_digest_only(response: httpx.Response) -> bool:
+    challenges = response.headers.get_list("www-authenticate")
+    schemes = {c.split(" ", 1)[0].lower() for c in challenges}
+    return "digest" in schemes and "basic" not in schemes
+
+
+def _is_event_calendar(resource: _Resource) -> bool:
+    kinds = resource.props.find("d:resourcetype", NS)
+    if kinds is None or kinds.find("c:calendar", NS) is None:
+        return False
+    components = resource.props.find("c:supported-calendar-component-set", NS)
+    if components is None or not list(components):
+        return True
+    return any(c.get("name", "").upper() == "VEVENT" for c in components)
+
+
+def _calendar_name(resource: _Resource) -> str:
+    name = resource.props.findtext("d:displayname", default="", namespaces=NS).strip()
+    return name or unquote(urlsplit(resource.href).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _href(resource: _Resource | None, path: str) -> str:
+    if resource is None:
+        return ""
+    return (resource.props.findtext(path, default="", namespaces=NS) or "").strip()
+
+
+def _object_name(uid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", uid) + ".ics"
+
+
+def _utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+def _reason(err: httpx.HTTPError) -> str:
+    text = str(err) or type(err).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "its TLS certificate could not be verified"
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    return text

@@ -1,0 +1,286 @@
+"""Calendar configuration: the user's time zone, working hours, and which calendar to use.
+
+Everything comes from the environment (see README, Configuration); a value that cannot be
+used is one `CalendarConfigError` naming the variable, never a silent default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SecretLookup = Callable[[str], str | None]
+"""Looks a credential up by name (e.g. `caldav.password`); None when it is not set."""
+
+CALDAV_PASSWORD_SECRET = "caldav.password"
+"""The credential name of the CalDAV password (the environment fallback is `CALDAV_PASSWORD`)."""
+
+SECRET_ENV_FALLBACK = {CALDAV_PASSWORD_SECRET: "CALDAV_PASSWORD"}
+"""Where `env_secret_lookup` finds each credential."""
+
+DEFAULT_WORKING_HOURS = "09:00-17:30"
+DEFAULT_WORKING_DAYS = "mon-fri"
+DEFAULT_CALDAV_TIMEOUT = 30.0
+CALENDAR_FILE_NAME = "calendar.ics"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class CalendarConfigError(ValueError):
+    """A calendar setting is unusable; the message names the variable and says why."""
+
+
+def env_secret_lookup(environ: Mapping[str, str] | None = None) -> SecretLookup:
+    """A `SecretLookup` reading each credential from its environment variable."""
+    env = os.environ if environ is None else environ
+
+    def lookup(name: str) -> str | None:
+        variable = SECRET_ENV_FALLBACK.get(name)
+        return (env.get(variable) or None) if variable else None
+
+    return lookup
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When the user takes meetings: a daily window on some days of the week."""
+
+    start: time
+    end: time
+    days: frozenset[int] = frozenset(range(5))
+    """Working weekdays, 0 = Monday."""
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise CalendarConfigError(
+                f"working hours must end after they start, not {self.describe()}"
+            )
+        if not self.days:
+            raise CalendarConfigError("at least one working day is needed")
+
+    def describe(self) -> str:
+        """`09:00-17:30`."""
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def describe_days(self) -> str:
+        """`Mon-Fri`, or the days listed."""
+        days = sorted(self.days)
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            return f"{DAY_NAMES[days[0]].title()}-{DAY_NAMES[days[-1]].title()}"
+        return ", ".join(DAY_NAMES[d].title() for d in days)
+
+    def is_working_day(self, day: date) -> bool:
+        """True on the user's working weekdays."""
+        return day.weekday() in self.days
+
+
+def parse_working_hours(
+    value: str, *, variable: str = "SMART_INBOX_WORKING_HOURS"
+) -> tuple[time, time]:
+    """`09:00-17:30` (also `9-17:30`, `09.00–17.30`) → (start, end)."""
+    match = re.fullmatch(
+        r"\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?\s*", value
+    )
+    if not match:
+        raise CalendarConfigError(f"{variable} must look like 09:00-17:30, not {value!r}")
+    h1, m1, h2, m2 = (int(g) if g else 0 for g in match.groups())
+    if h2 == 24 and m2 == 0:
+        h2, m2 = 23, 59
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
+        raise CalendarConfigError(f"{variable} has a time that does not exist: {value!r}")
+    start, end = time(h1, m1), time(h2, m2)
+    if end <= start:
+        raise CalendarConfigError(f"{variable} must end after it starts, not {value!r}")
+    return start, end
+
+
+def parse_working_days(value: str, *, variable: str = "SMART_INBOX_WORKING_DAYS") -> frozenset[int]:
+    """`mon-fri`, `sun-thu` or `mon,tue,thu` → weekday numbers (0 = Monday)."""
+    days: set[int] = set()
+    for part in value.lower().replace(" ", "").split(","):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        try:
+            a = DAY_NAMES.index(first[:3])
+            b = DAY_NAMES.index(last[:3]) if last else a
+        except ValueError:
+            raise CalendarConfigError(
+                f"{variable} must name days like mon-fri or mon,tue,thu, not {value!r}"
+            ) from None
+        days.update((a + i) % 7 for i in range((b - a) % 7 + 1))
+    if not days:
+        raise CalendarConfigError(f"{variable} names no day: {value!r}")
+    return frozenset(days)
+
+
+def system_time_zone() -> tzinfo:
+    """The machine's zone: the IANA name `/etc/localtime` points at, else its fixed offset."""
+    link = Path("/etc/localtime")
+    try:
+        target = str(link.resolve())
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        try:
+            return ZoneInfo(target.split("zoneinfo/", 1)[1])
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    local = datetime.now().astimezone().tzinfo
+    return local if local is not None else ZoneInfo("UTC")
+
+
+def parse_time_zone(value: str, *, variable: str) -> ZoneInfo:
+    """An IANA zone name (`Europe/Berlin`; a leading `:` as in `TZ=:Europe/Berlin` is allowed)."""
+    name = value.strip().removeprefix(":")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CalendarConfigError(
+            f"{variable}={value!r} is not a time zone name; use one like Europe/Berlin"
+        ) from None
+
+
+def zone_name(zone: tzinfo) -> str:
+    """`Europe/Berlin` for a named zone, else what the zone calls itself."""
+    return getattr(zone, "key", None) or str(zone)
+
+
+@dataclass(frozen=True)
+class CalDavSettings:
+    """Where the CalDAV calendar is and who logs in; the password is looked up when needed."""
+
+    url: str
+    """The calendar collection, or the server / principal URL to discover calendars from."""
+    username: str
+    calendar: str = ""
+    """Which calendar to use when `url` holds several (its display name or last path part)."""
+    timeout: float = DEFAULT_CALDAV_TIMEOUT
+    secrets: SecretLookup = field(default_factory=env_secret_lookup, repr=False, compare=False)
+
+    def password(self) -> str | None:
+        """The password from the credential store (`caldav.password`)."""
+        return self.secrets(CALDAV_PASSWORD_SECRET)
+
+
+def check_caldav_url(url: str) -> str:
+    """`CALDAV_URL` as given, or `CalendarConfigError` (no login inside, no plain http elsewhere)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError:
+        raise CalendarConfigError("CALDAV_URL has a bad host or port") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise CalendarConfigError("CALDAV_URL must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise CalendarConfigError(
+            "CALDAV_URL must not contain a login: set CALDAV_USER and CALDAV_PASSWORD instead"
+        )
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise CalendarConfigError(
+            f"CALDAV_URL uses plain http to {host}: the password would travel unencrypted; "
+            "use https://"
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """The user's time zone and working hours, and the calendar to read and write."""
+
+    time_zone: tzinfo
+    working_hours: WorkingHours
+    calendar_file: Path
+    """The local iCalendar file, used when `caldav` is None."""
+    caldav: CalDavSettings | None = None
+
+    @property
+    def zone_name(self) -> str:
+        """The time zone's IANA name (or its own name for a fixed offset)."""
+        return zone_name(self.time_zone)
+
+
+def calendar_settings_from_env(
+    home: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    secrets: SecretLookup | None = None,
+) -> CalendarSettings:
+    """Read the calendar settings from the environment; `home` is the data directory.
+
+    Time zone: `SMART_INBOX_TZ`, else `TZ`, else the machine's zone. Working hours:
+    `SMART_INBOX_WORKING_HOURS` (default 09:00-17:30) on `SMART_INBOX_WORKING_DAYS`
+    (default mon-fri). With `CALDAV_URL` set the calendar is on that CalDAV server (login
+    `CALDAV_USER`, password from `secrets` under `caldav.password`, by default the
+    `CALDAV_PASSWORD` variable); otherwise it is the file `calendar.ics` in `home`.
+
+    Raises:
+        CalendarConfigError: a variable is set but unusable.
+
+    """
+    env = os.environ if environ is None else environ
+    if env.get("SMART_INBOX_TZ", "").strip():
+        zone: tzinfo = parse_time_zone(env["SMART_INBOX_TZ"], variable="SMART_INBOX_TZ")
+    elif env.get("TZ", "").strip():
+        zone = parse_time_zone(env["TZ"], variable="TZ")
+    else:
+        zone = system_time_zone()
+    start, end = parse_working_hours(
+        env.get("SMART_INBOX_WORKING_HOURS", "").strip() or DEFAULT_WORKING_HOURS
+    )
+    days = parse_working_days(
+        env.get("SMART_INBOX_WORKING_DAYS", "").strip() or DEFAULT_WORKING_DAYS
+    )
+    caldav = None
+    if env.get("CALDAV_URL", "").strip():
+        username = env.get("CALDAV_USER", "").strip()
+        if not username:
+            raise CalendarConfigError("CALDAV_URL is set but CALDAV_USER is not")
+        raw_timeout = env.get("CALDAV_TIMEOUT", "").strip()
+        timeout = DEFAULT_CALDAV_TIMEOUT
+        if raw_timeout:
+            try:
+                timeout = float(raw_timeout)
+            except ValueError:
+                timeout = -1.0
+            if not 0 < timeout < float("inf"):
+                raise CalendarConfigError(
+                    f"CALDAV_TIMEOUT must be a positive number of seconds, not {raw_timeout!r}"
+                )
+        caldav = CalDavSettings(
+            url=check_caldav_url(env["CALDAV_URL"]),
+            username=username,
+            calendar=env.get("CALDAV_CALENDAR", "").strip(),
+            timeout=timeout,
+            secrets=secrets or env_secret_lookup(env),
+        )
+    return CalendarSettings(
+        time_zone=zone,
+        working_hours=WorkingHours(start, end, days),
+        calendar_file=home / CALENDAR_FILE_NAME,
+        caldav=caldav,
+    )
+
+
+def local_day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The first and last instant of `day` in `zone`, as aware datetimes (23 or 25 h at DST)."""
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end

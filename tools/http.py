@@ -1,0 +1,380 @@
+"""One shared HTTP client for every integration: timeouts, bounded retries and honest errors.
+
+Retries follow one rule: a request is sent again only when sending it again cannot do a thing
+twice.
+
+- A connection that failed before the request went out (refused, no such host, connect
+  timeout, no free connection) is retried for every request.
+- 429 and 503 (the service refused the request, and may say with `Retry-After` when to come
+  back) are retried for every request, waiting what `Retry-After` asks (seconds or an HTTP
+  date) or an exponential backoff with jitter, never longer than `max_wait` per wait.
+- Other 5xx answers, a timeout while waiting for the answer, or a connection dropped after
+  the request was sent are retried only for idempotent requests (reads, and writes the service
+  itself deduplicates). For any other request the outcome is unknown: it is reported as
+  "may or may not have happened" and never repeated.
+
+Errors name the integration and say why; they never carry a URL, a header or a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import os
+import random
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from tools.toolkit import ToolFailure
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "smart-inbox-agent/0.1"
+RETRY_ANY = frozenset({429, 503})
+"""Statuses where the service refused the request: safe to send again, whatever it does."""
+RETRY_IDEMPOTENT = frozenset({500, 502, 504})
+"""Statuses where the service may have done part of the work: sent again only when idempotent."""
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before any byte of the request left this machine."""
+EXPLAIN_LIMIT = 300
+"""Characters of a service's error body quoted in an error message."""
+
+
+class HttpSettingsError(ValueError):
+    """An `INTEGRATION_*` variable that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How patient the integrations are; from `INTEGRATION_TIMEOUT`, `_RETRIES`, `_MAX_WAIT`."""
+
+    timeout: float = 20.0
+    """Seconds for one attempt: connecting, sending, or waiting for the answer."""
+    retries: int = 3
+    """Attempts after the first one."""
+    max_wait: float = 30.0
+    """Longest single wait between attempts; a `Retry-After` asking for more is given up on."""
+    backoff: float = 0.5
+    """First backoff without `Retry-After`; doubled each attempt, plus jitter."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HttpSettings:
+        """Read the three variables; a bad value is a one-line error naming it."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, key, kind in (
+            ("INTEGRATION_TIMEOUT", "timeout", float),
+            ("INTEGRATION_RETRIES", "retries", int),
+            ("INTEGRATION_MAX_WAIT", "max_wait", float),
+        ):
+            raw = env.get(name, "").strip()
+            if not raw:
+                continue
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise HttpSettingsError(f"{name} must be a number, not {raw!r}") from None
+            if value < 0 or (key == "timeout" and value == 0):
+                raise HttpSettingsError(f"{name} must be positive, not {raw!r}")
+            values[key] = value
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One call to a service, with what it is for (the words of its error messages)."""
+
+    integration: str
+    """The service as the user knows it: `Jira`, `Slack`, `webhook ops-bridge`."""
+    method: str
+    url: str
+    action: str
+    """What the request does, for messages: `create the issue`, `post the message`."""
+    json: Any = None
+    content: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    idempotent: bool | None = None
+    """Safe to send twice; None means: only GET and HEAD are."""
+    accept: frozenset[int] = frozenset()
+    """Non-2xx statuses handed back to the caller instead of raised (HubSpot's 409)."""
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Whether the request may be repeated when its outcome is unknown."""
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method.upper() in ("GET", "HEAD")
+
+
+class IntegrationError(ToolFailure):
+    """A service call that failed: the message says which service, what failed and why."""
+
+    def __init__(
+        self,
+        integration: str,
+        message: str,
+        *,
+        status: int | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.status = status
+        self.outcome_unknown = outcome_unknown
+
+
+Explain = Callable[[httpx.Response], str]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def explain_body(response: httpx.Response) -> str:
+    """A service's error body, short: JSON compacted, text as it is."""
+    try:
+        text = json.dumps(response.json(), ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        text = " ".join(response.text.split())
+    if len(text) > EXPLAIN_LIMIT:
+        text = text[:EXPLAIN_LIMIT] + "…"
+    return text or "(no details in the answer)"
+
+
+def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """Seconds `Retry-After` asks to wait (delta-seconds or an HTTP date), or None."""
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _status_text(response: httpx.Response) -> str:
+    return f"{response.status_code} {response.reason_phrase or ''}".strip()
+
+
+def _scrub(text: str, request: ApiRequest) -> str:
+    # Transport errors rarely name the URL, but a webhook URL can be a secret: never show it.
+    return text.replace(request.url, "the service") if request.url else text
+
+
+def _unknown(request: ApiRequest, why: str, status: int | None = None) -> IntegrationError:
+    return IntegrationError(
+        request.integration,
+        f"{request.integration}: {why} after the request to {request.action} was sent, so it "
+        f"may or may not have happened; check {request.integration} before trying again "
+        "(it was not retried, so that it cannot happen twice)",
+        status=status,
+        outcome_unknown=True,
+    )
+
+
+def _failed(request: ApiRequest, why: str, status: int | None = None) -> IntegrationError:
+    return IntegrationError(
+        request.integration,
+        f"{request.integration} could not {request.action}: {why}",
+        status=status,
+    )
+
+
+async def send(
+    request: ApiRequest,
+    settings: HttpSettings,
+    *,
+    explain: Explain = explain_body,
+    client: httpx.AsyncClient | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> httpx.Response:
+    """Send with retries by the module's rule; a 2xx (or an `accept`ed status) comes back.
+
+    Everything else raises `IntegrationError`, whose `outcome_unknown` says whether a request
+    that changes something may have done so anyway.
+    """
+    http = client or await shared_client()
+    attempt = 0
+    while True:
+        wait: float | None = None
+        try:
+            response = await http.request(
+                request.method,
+                request.url,
+                json=request.json,
+                content=request.content,
+                headers=dict(request.headers),
+                timeout=httpx.Timeout(settings.timeout),
+            )
+        except NOT_SENT as err:
+            why = f"could not connect ({_scrub(str(err) or type(err).__name__, request)})"
+            if attempt >= settings.retries:
+                raise _failed(request, f"{why}; gave up after {attempt + 1} attempts") from err
+        except httpx.TimeoutException as err:
+            why = f"no answer within {settings.timeout:g} s"
+            if not request.is_idempotent:
+                raise _unknown(request, why) from err
+            if attempt >= settings.retries:
+                raise _failed(request, f"{why}; gave up after {attempt + 1} attempts") from err
+        except httpx.TransportError as err:
+            why = f"the connection failed ({_scrub(str(err) or type(err).__name__, request)})"
+            if not request.is_idempotent:
+                raise _unknown(request, why) from err
+            if attempt >= settings.retries:
+                raise _failed(request, f"{why}; gave up after {attempt + 1} attempts") from err
+        else:
+            status = response.status_code
+            if 200 <= status < 300 or status in request.accept:
+                return response
+            why = f"{_status_text(response)}: {explain(response)}"
+            retryable = status in RETRY_ANY or (
+                status in RETRY_IDEMPOTENT and request.is_idempotent
+            )
+            if status in RETRY_IDEMPOTENT and not request.is_idempotent:
+                raise _unknown(request, f"it answered {why}", status)
+            if not retryable:
+                if 300 <= status < 400:
+                    why = f"{_status_text(response)} (a redirect, which is not followed)"
+                raise _failed(request, why, status)
+            wait = retry_after(response)
+            if wait is not None and wait > settings.max_wait:
+                raise _failed(
+                    request,
+                    f"{why}; it asks to wait {wait:g} s, longer than the {settings.max_wait:g} s "
+                    "allowed (INTEGRATION_MAX_WAIT); try again later",
+                    status,
+                )
+            if attempt >= settings.retries:
+                raise _failed(request, f"{why}; gave up after {attempt + 1} attempts", status)
+        if wait is None:
+            wait = min(settings.max_wait, settings.backoff * 2**attempt + random.uniform(0, 0.25))
+        attempt += 1
+        logger.info(
+            "%s: attempt %d to %s failed; retrying in %.2f s",
+            request.integration,
+            attempt,
+            request.action,
+            wait,
+        )
+        await sleep(wait)
+
+
+def json_of(response: httpx.Response, request: ApiRequest) -> Any:
+    """The JSON of a successful answer; `IntegrationError` when the service sent something else."""
+    try:
+        return response.json()
+    except ValueError:
+        raise IntegrationError(
+            request.integration,
+            f"{request.integration} answered the request to {request.action} with something "
+            f"that is not JSON ({_status_text(response)}); it may or may not have happened",
+            status=response.status_code,
+            outcome_unknown=not request.is_idempotent,
+        ) from None
+
+
+# --------------------------------------------------------------------------------------
+# The shared client
+# --------------------------------------------------------------------------------------
+
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+_SECRET_URLS: set[str] = set()
+
+
+def _new_client() -> httpx.AsyncClient:
+    # Loads the CA bundle from disk: callers on an event loop run this in a thread.
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+        timeout=httpx.Timeout(HttpSettings().timeout),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+
+
+async def shared_client() -> httpx.AsyncClient:
+    """The one client of this event loop (connections are bound to the loop that opened them)."""
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None or client.is_closed:
+        created = await asyncio.to_thread(_new_client)
+        client = _CLIENTS.get(loop)
+        if client is None or client.is_closed:
+            _CLIENTS[loop] = client = created
+            _hide_secret_urls_in_logs()
+        else:
+            await created.aclose()
+    return client
+
+
+async def close_shared_clients() -> None:
+    """Close this loop's client (at shutdown, or at the end of a command)."""
+    client = _CLIENTS.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+def register_secret_url(url: str) -> None:
+    """A URL that is itself a credential (a Teams or webhook URL): never written to a log."""
+    if url:
+        _SECRET_URLS.add(url)
+
+
+class _HideSecretUrls(logging.Filter):
+    """httpx logs every request's URL at INFO; secret URLs are replaced before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRET_URLS and isinstance(record.args, tuple):
+            record.args = tuple(_hidden(arg) for arg in record.args)
+        return True
+
+
+def _hidden(value: Any) -> Any:
+    text = str(value)
+    for secret in _SECRET_URLS:
+        if secret in text:
+            return "[a secret URL]"
+    return value
+
+
+def _hide_secret_urls_in_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _HideSecretUrls) for f in target.filters):
+            target.addFilter(_HideSecretUrls())
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def service_url(variable: str, value: str) -> str:
+    """A configured service URL: https, or plain http only to this machine; no trailing slash.
+
+    A token is never sent in clear text to another machine. `HttpSettingsError` names the
+    variable when the URL cannot be used.
+    """
+    url = value.strip().rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        # The value itself is not repeated: some of these URLs are credentials.
+        raise HttpSettingsError(f"{variable} is not a valid URL") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise HttpSettingsError(f"{variable} must be an https:// URL")
+    if parsed.scheme == "http" and parsed.host not in LOOPBACK_HOSTS:
+        raise HttpSettingsError(
+            f"{variable} must use https:// (plain http is only allowed to 127.0.0.1 or localhost)"
+        )
+    return url

@@ -1,0 +1,410 @@
+"""Webhooks: signed event payloads POSTed to the endpoints the user subscribed.
+
+Events: `email_classified` (a newly triaged mail), `reply_sent` (a reply that was really
+sent) and `meeting_scheduled` (an event a calendar tool really created). Each is one JSON
+POST per endpoint, signed with HMAC-SHA256 over `timestamp + "." + body` in
+`X-Smart-Inbox-Signature: sha256=<hex>`, with the timestamp in `X-Smart-Inbox-Timestamp`
+and the event id in `X-Smart-Inbox-Delivery`.
+
+Delivery is at most once per event and endpoint: before a POST, the (endpoint, event id)
+pair is claimed in the side-effect ledger, so a re-run, a resume or a second proposal of the
+same event never sends it again. Deliveries are proposed by code (never by a model) through
+the hidden `deliver_webhook_event` tool, so they are audited and approved like any call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from langchain_core.tools import InjectedToolArg, tool
+
+from memory.audit import SideEffectLedger
+from memory.db import AppDatabase
+from tools.http import (
+    ApiRequest,
+    HttpSettings,
+    HttpSettingsError,
+    IntegrationError,
+    register_secret_url,
+    send,
+    service_url,
+)
+from tools.toolkit import ActionPreview, SecretLookup, ToolFailure, Toolkit, ToolResult, text_result
+
+logger = logging.getLogger(__name__)
+
+EVENTS = ("email_classified", "meeting_scheduled", "reply_sent")
+EVENT_OF_TOOL: dict[str, str] = {"reply_to_email": "reply_sent"}
+"""Tools whose successful run is an event. A calendar toolkit adds its create-event tool here
+(`"create_event": "meeting_scheduled"`) and returns the event's details as the result's `data`."""
+WEBHOOKS_FILE = "webhooks.json"
+DELIVERY_TOOL = "deliver_webhook_event"
+SIGNATURE_HEADER = "X-Smart-Inbox-Signature"
+TIMESTAMP_HEADER = "X-Smart-Inbox-Timestamp"
+EVENT_HEADER = "X-Smart-Inbox-Event"
+DELIVERY_HEADER = "X-Smart-Inbox-Delivery"
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CONCURRENT_DELIVERIES = 4
+
+
+class WebhookConfigError(ValueError):
+    """A webhooks file or variable that cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One subscribed receiver; its URL and secret are never shown."""
+
+    name: str
+    url: str = field(repr=False)
+    events: frozenset[str]
+    secret: str = field(repr=False)
+
+    @property
+    def host(self) -> str:
+        """The receiver's host, safe to show (the path may carry a token)."""
+        return re.sub(r"^[a-z]+://", "", self.url).split("/")[0].split("@")[-1]
+
+
+def webhooks_path(home: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the subscriptions live: `$WEBHOOKS_CONFIG`, else `webhooks.json` in the data directory."""
+    env = os.environ if environ is None else environ
+    return (
+        Path(env["WEBHOOKS_CONFIG"]).expanduser()
+        if env.get("WEBHOOKS_CONFIG")
+        else home / WEBHOOKS_FILE
+    )
+
+
+def secret_name(endpoint: str) -> str:
+    """The credential name of an endpoint's signing secret."""
+    return f"webhook.secret:{endpoint}"
+
+
+def _events(value: Any, where: str) -> frozenset[str]:
+    if value is None:
+        return frozenset(EVENTS)
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise WebhookConfigError(f"{where}: 'events' must be a list of event names")
+    names = {v.strip() for v in items if v.strip()}
+    unknown = sorted(names - set(EVENTS))
+    if unknown:
+        raise WebhookConfigError(
+            f"{where}: unknown event(s) {', '.join(unknown)}; known: {', '.join(EVENTS)}"
+        )
+    return frozenset(names)
+
+
+def _endpoint(
+    name: str, url: str, events: frozenset[str], secrets: SecretLookup, where: str
+) -> Endpoint:
+    try:
+        checked = service_url(f"{where}: url", url)
+    except HttpSettingsError as err:
+        raise WebhookConfigError(str(err)) from None
+    secret = secrets(secret_name(name))
+    if not secret:
+        raise WebhookConfigError(
+            f"{where}: no signing secret for webhook {name!r}: set the credential "
+            f"{secret_name(name)} (WEBHOOK_SECRET_{_env_suffix(name)}, or WEBHOOK_SECRET for all)"
+        )
+    register_secret_url(checked)
+    return Endpoint(name=name, url=checked, events=events, secret=secret)
+
+
+def _env_suffix(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def load_endpoints(path: Path, environ: Mapping[str, str], secrets: SecretLookup) -> list[Endpoint]:
+    """The subscriptions of `path` (if it exists) and of `WEBHOOK_URL` (the endpoint `default`).
+
+    File shape: `{"endpoints": {NAME: {"url": "https://…", "events": ["reply_sent", …]}}}`;
+    `${VAR}` in a URL is read from the environment; `events` defaults to all of them.
+    """
+    endpoints: list[Endpoint] = []
+    if path.exists():
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+        except OSError as err:
+            raise WebhookConfigError(f"{path}: cannot read it: {err.strerror}") from None
+        except json.JSONDecodeError as err:
+            raise WebhookConfigError(
+                f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+            ) from None
+        if not isinstance(raw, dict) or set(raw) - {"endpoints", "$schema"}:
+            raise WebhookConfigError(
+                f'{path}: must be {{"endpoints": {{NAME: {{"url", "events"}}}}}}'
+            )
+        entries = raw.get("endpoints") or {}
+        if not isinstance(entries, dict):
+            raise WebhookConfigError(f"{path}: 'endpoints' must be an object of NAME: endpoint")
+        for name, entry in entries.items():
+            where = f"{path}: endpoints.{name}"
+            if not NAME.match(name):
+                raise WebhookConfigError(f"{where}: a name is letters, digits, '-' and '_'")
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                raise WebhookConfigError(f"{where}: needs a 'url' string")
+            unknown = sorted(set(entry) - {"url", "events"})
+            if unknown:
+                raise WebhookConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+            url = _expand(entry["url"], environ, where)
+            events = _events(entry.get("events"), where)
+            endpoints.append(_endpoint(name, url, events, secrets, where))
+    if environ.get("WEBHOOK_URL"):
+        if any(e.name == "default" for e in endpoints):
+            raise WebhookConfigError(f"{path}: the name 'default' is taken by WEBHOOK_URL")
+        events = _events(environ.get("WEBHOOK_EVENTS") or None, "WEBHOOK_EVENTS")
+        endpoints.append(
+            _endpoint("default", environ["WEBHOOK_URL"], events, secrets, "WEBHOOK_URL")
+        )
+    return endpoints
+
+
+def _expand(value: str, environ: Mapping[str, str], where: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise WebhookConfigError(f"{where}: url uses ${{{name}}}, which is not set")
+        return environ[name]
+
+    return _VARIABLE.sub(replace, value)
+
+
+# --------------------------------------------------------------------------------------
+# Events and signatures
+# --------------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value: `sha256=` + hex HMAC-SHA256(secret, timestamp + "." + body)."""
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def event_id(event: str, *parts: str) -> str:
+    """A stable id for one event: the same mail or the same sent reply always gives the same id."""
+    digest = hashlib.sha256("|".join([event, *parts]).encode("utf-8")).hexdigest()
+    return f"evt_{digest[:24]}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event to deliver."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
+
+    def body(self, created_at: str) -> bytes:
+        """The JSON body, compact and with sorted keys (what is signed is what is sent)."""
+        payload = {"id": self.id, "type": self.type, "created_at": created_at, "data": self.data}
+        return json.dumps(
+            payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        ).encode()
+
+
+@dataclass(frozen=True)
+class WebhooksEnv:
+    """The subscribed endpoints and what building events needs (the mailbox and the ledger)."""
+
+    endpoints: tuple[Endpoint, ...]
+    db: AppDatabase = field(repr=False)
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+    def subscribed(self, event: str) -> list[Endpoint]:
+        """Endpoints that asked for this event."""
+        return [e for e in self.endpoints if event in e.events]
+
+
+def build_events(env: WebhooksEnv, args: Mapping[str, Any]) -> list[Event]:
+    """The events of one delivery call, from the mailbox or from the ledger (blocking)."""
+    event = str(args.get("event") or "")
+    if event not in EVENTS:
+        raise ToolFailure(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
+    if event == "email_classified":
+        ids = [str(i) for i in args.get("email_ids") or []]
+        if not ids:
+            raise ToolFailure("email_classified needs the ids of the classified mail")
+        emails = {e.id: e for e in env.db.emails_by_ids(ids)}
+        triage = env.db.triage_for(ids)
+        events = []
+        for email_id in dict.fromkeys(ids):
+            email, record = emails.get(email_id), triage.get(email_id)
+            if email is None or record is None or email.error:
+                logger.info("no email_classified event for %s: unreadable or not triaged", email_id)
+                continue
+            data = {
+                "email": {
+                    "id": email.id,
+                    "from": email.sender,
+                    "subject": email.subject,
+                    "date": email.date,
+                },
+                "triage": {
+                    "priority": record.priority,
+                    "category": record.category,
+                    "action": record.action,
+                    "reason": record.reason,
+                },
+            }
+            events.append(Event(event_id(event, email.id), event, data))
+        if not events:
+            raise ToolFailure("none of these messages is a readable, classified message")
+        return events
+    thread, call = str(args.get("thread_id") or ""), str(args.get("call_id") or "")
+    entry = SideEffectLedger(env.db).get(thread, call)
+    if entry is None or entry.status != "done" or EVENT_OF_TOOL.get(entry.tool) != event:
+        raise ToolFailure(f"no {event} happened in call {call!r}: nothing to report")
+    done: dict[str, Any] = dict(entry.result_dict().get("data") or {})
+    done["at"] = entry.finished_at
+    return [Event(event_id(event, thread, call), event, done)]
+
+
+async def _deliver(env: WebhooksEnv, endpoint: Endpoint, event: Event) -> tuple[str, str]:
+    """Deliver one event to one endpoint at most once: ('sent' | 'skipped' | 'failed', text)."""
+    ledger = SideEffectLedger(env.db)
+    claim_thread = f"webhook:{endpoint.name}"
+    earlier = await asyncio.to_thread(
+        ledger.begin, claim_thread, event.id, DELIVERY_TOOL, {"event": event.type}
+    )
+    if earlier is not None:
+        said = {
+            "done": "already delivered earlier, not sent again",
+            "started": "a delivery was started earlier and its outcome is unknown; not sent again",
+        }.get(earlier.status, f"an earlier delivery {earlier.status}; not sent again")
+        return "skipped", f"{event.type} {event.id} to {endpoint.name}: {said}"
+    timestamp = str(int(time.time()))
+    body = event.body(datetime.now(UTC).isoformat(timespec="seconds"))
+    request = ApiRequest(
+        integration=f"webhook {endpoint.name}",
+        method="POST",
+        url=endpoint.url,
+        action=f"deliver {event.type} {event.id}",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            EVENT_HEADER: event.type,
+            DELIVERY_HEADER: event.id,
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
+        },
+    )
+    try:
+        response = await send(request, env.http)
+    except IntegrationError as err:
+        await asyncio.to_thread(
+            ledger.finish, claim_thread, event.id, "failed", {"error": str(err)}
+        )
+        return "failed", str(err)
+    await asyncio.to_thread(
+        ledger.finish, claim_thread, event.id, "done", {"status": response.status_code}
+    )
+    return "sent", f"{event.type} {event.id} to {endpoint.name} ({response.status_code})"
+
+
+@tool
+async def deliver_webhook_event(
+    event: str,
+    email_ids: list[str] | None = None,
+    thread_id: str = "",
+    call_id: str = "",
+    *,
+    env: Annotated[WebhooksEnv, InjectedToolArg],
+) -> ToolResult:
+    """Deliver an event to the subscribed webhooks."""
+    args = {
+        "event": event,
+        "email_ids": email_ids or [],
+        "thread_id": thread_id,
+        "call_id": call_id,
+    }
+    events = await asyncio.to_thread(build_events, env, args)
+    endpoints = env.subscribed(event)
+    if not endpoints:
+        return text_result(f"No webhook is subscribed to {event}; nothing was sent.")
+    gate = asyncio.Semaphore(CONCURRENT_DELIVERIES)
+
+    async def one(endpoint: Endpoint, item: Event) -> tuple[str, str]:
+        async with gate:
+            return await _deliver(env, endpoint, item)
+
+    outcomes = await asyncio.gather(*(one(e, item) for e in endpoints for item in events))
+    sent = [text for status, text in outcomes if status == "sent"]
+    skipped = [text for status, text in outcomes if status == "skipped"]
+    failed = [text for status, text in outcomes if status == "failed"]
+    lines = [f"Delivered {len(sent)} of {len(outcomes)} {event} event(s) to webhooks."]
+    lines += [f"- {text}" for text in skipped]
+    if failed:
+        raise ToolFailure("\n".join([*lines, "Failed:", *(f"- {text}" for text in failed)]))
+    return text_result("\n".join(lines), data={"sent": len(sent), "skipped": len(skipped)})
+
+
+WEBHOOK_TOOLS = [deliver_webhook_event]
+
+
+def preview(env: WebhooksEnv, name: str, args: dict[str, Any]) -> ActionPreview | None:
+    """The card of a delivery: which endpoints get which events, and the events' data."""
+    if name != DELIVERY_TOOL:
+        return None
+    events = build_events(env, args)
+    endpoints = env.subscribed(str(args.get("event")))
+    content = "\n".join(
+        json.dumps({"id": e.id, "type": e.type, "data": e.data}, ensure_ascii=False) for e in events
+    )
+    return ActionPreview(
+        title=f"Deliver {len(events)} {args.get('event')} event(s) to webhooks",
+        fields=tuple(("Endpoint", f"{e.name} ({e.host})") for e in endpoints),
+        content=content,
+        notes=("Each event is signed with the endpoint's secret and delivered at most once.",),
+    )
+
+
+def webhooks_toolkit(
+    db: AppDatabase,
+    secrets: SecretLookup,
+    http: HttpSettings,
+    environ: Mapping[str, str],
+    home: Path,
+) -> Toolkit:
+    """The delivery tool with the subscribed endpoints, or the toolkit absent with why.
+
+    Delivery runs without asking by default (level 2): subscribing an endpoint to an event in
+    the webhooks file is the user's consent to deliver those events. It is still audited, and
+    `smart-inbox policy set deliver_webhook_event 1` makes every delivery wait for a person.
+    """
+    base = Toolkit(
+        name="webhooks",
+        tools=WEBHOOK_TOOLS,
+        hidden=frozenset({DELIVERY_TOOL}),
+        levels={DELIVERY_TOOL: 2},
+        timeout=None,
+    )
+    path = webhooks_path(home, environ)
+    try:
+        endpoints = load_endpoints(path, environ, secrets)
+    except WebhookConfigError as err:
+        logger.warning("webhooks are left out: %s", err)
+        return _absent(base, f"webhooks are not configured: {err}")
+    if not endpoints:
+        return _absent(base, f"webhooks are not configured: no {path.name} and no WEBHOOK_URL")
+    env = WebhooksEnv(endpoints=tuple(endpoints), db=db, http=http)
+    return replace(base, env=env, preview=lambda name, args: preview(env, name, args))
+
+
+def _absent(base: Toolkit, why: str) -> Toolkit:
+    return replace(base, missing=why)
