@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench load-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# The load test alone (SQLite, PostgreSQL, two processes); prints its report.
+load-test: $(STAMP)
+	$(BIN)/python -m bench.load_test
 
 clean:
 	rm -rf $(VENV) .smart-inbox .pytest_cache .mypy_cache .ruff_cache

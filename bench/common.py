@@ -6,6 +6,7 @@ import math
 import os
 import platform
 import resource
+import sqlite3
 import statistics
 import sys
 from collections.abc import Sequence
@@ -118,9 +119,27 @@ def machine() -> list[tuple[str, str]]:
             f"langgraph {pkg('langgraph')}, langgraph-prebuilt {pkg('langgraph-prebuilt')}, "
             f"langchain-core {pkg('langchain-core')}, "
             f"langgraph-checkpoint-sqlite {pkg('langgraph-checkpoint-sqlite')}, "
+            f"langgraph-checkpoint-postgres {pkg('langgraph-checkpoint-postgres')}, "
+            f"psycopg {pkg('psycopg')}, "
             f"SQLAlchemy {pkg('SQLAlchemy')}, sqlmodel {pkg('sqlmodel')}",
         ),
+        ("Databases", f"SQLite {sqlite3.sqlite_version}, {_postgres_version()}"),
     ]
+
+
+def _postgres_version() -> str:
+    """The PostgreSQL server the load test starts, as `postgres --version` says."""
+    import subprocess
+
+    from tests.postgres_server import PostgresUnavailable, find_bindir
+
+    try:
+        done = subprocess.run(
+            [str(find_bindir() / "postgres"), "--version"], capture_output=True, text=True
+        )
+    except (PostgresUnavailable, OSError):
+        return "PostgreSQL not installed"
+    return done.stdout.strip().replace("postgres (PostgreSQL)", "PostgreSQL")
 
 
 def machine_table() -> str:

@@ -1,16 +1,19 @@
 """Run every benchmark and (re)write `bench/RESULTS.md`: `make bench`.
 
 Each benchmark runs in its own process, so one cannot warm up, or use memory for, the other.
-`--quick` runs small sizes and prints the report instead of writing it (a smoke test).
+`--quick` runs small sizes and prints the report instead of writing it (a smoke test);
+`--only MODULE` runs one benchmark and keeps the others' sections as they are.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,12 +27,14 @@ FULL = (
     ("bench.triage_throughput", ["--n", "10000", "--chat-turns", "20"]),
     ("bench.mcp_calls", ["--n", "300", "--fresh-n", "40"]),
     ("bench.server_start", ["--starts", "3", "--turns", "20"]),
+    ("bench.load_test", ["--conversations", "50"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
     ("bench.triage_throughput", ["--n", "500", "--chat-turns", "5"]),
     ("bench.mcp_calls", ["--n", "30", "--fresh-n", "5", "--warmup", "2"]),
     ("bench.server_start", ["--starts", "1", "--turns", "3"]),
+    ("bench.load_test", ["--conversations", "3"]),
 )
 
 
@@ -46,23 +51,41 @@ def _run(module: str, args: list[str]) -> tuple[str, float]:
     return done.stdout.strip(), time.perf_counter() - started
 
 
-def report(sections: list[tuple[str, str, list[str], float]], started_at: datetime) -> str:
+@dataclass
+class Section:
+    """One benchmark's run and its Markdown."""
+
+    module: str
+    args: list[str]
+    seconds: float
+    day: str
+    """When it ran (UTC date)."""
+    text: str
+
+
+RUN_LINE = re.compile(r"^\* `python -m (\S+) ?(.*)` — (\d+) s \((\d{4}-\d{2}-\d{2})\)$")
+MARKER = re.compile(r"<!-- bench: (\S+) -->\n")
+
+
+def report(sections: list[Section]) -> str:
     """The whole RESULTS.md text."""
     runs = "\n".join(
-        f"* `python -m {module} {' '.join(args)}` — {seconds:.0f} s"
-        for module, _, args, seconds in sections
+        f"* `python -m {s.module} {' '.join(s.args)}` — {s.seconds:.0f} s ({s.day})"
+        for s in sections
     )
-    body = "\n\n".join(text for _, text, _, _ in sections)
+    body = "\n\n".join(f"<!-- bench: {s.module} -->\n{s.text}" for s in sections)
     return f"""# Benchmark results
 
-Measured on {started_at:%Y-%m-%d} at {started_at:%H:%M} UTC with `make bench`
-(`python -m bench.run_all`), which rewrites this file. Every benchmark is offline (rules
-engine; the MCP and LangGraph servers it starts listen on 127.0.0.1 only) and works in a temporary directory
-it deletes afterwards.
+Measured with `make bench` (`python -m bench.run_all`), which rewrites this file;
+`python -m bench.run_all --only MODULE` measures one benchmark again and replaces only its
+section. Every benchmark is offline (rules engine; the MCP, SMTP, LangGraph and PostgreSQL
+servers it starts listen on 127.0.0.1 only) and works in a temporary directory it deletes afterwards. The
+machine is shared: other work may run on its two cores at the same time, so absolute numbers
+vary from run to run (compare the ratios within one section).
 
 {machine_table()}
 
-Runs (each in its own process):
+Runs (each in its own process; the date is when it ran, UTC):
 
 {runs}
 
@@ -70,18 +93,48 @@ Runs (each in its own process):
 """
 
 
+def read_sections(path: Path) -> list[Section]:
+    """The sections of an existing RESULTS.md written by `report`."""
+    text = path.read_text() if path.exists() else ""
+    runs = {}
+    for line in text.splitlines():
+        found = RUN_LINE.match(line)
+        if found:
+            module, args, seconds, day = found.groups()
+            runs[module] = (args.split(), float(seconds), day)
+    parts = MARKER.split(text)
+    sections = []
+    for module, body in zip(parts[1::2], parts[2::2], strict=True):
+        if module in runs:
+            args, seconds, day = runs[module]
+            sections.append(Section(module, args, seconds, day, body.strip()))
+    return sections
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; print, do not write")
     parser.add_argument("--output", type=Path, help=f"where to write (default {RESULTS.name})")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[module for module, _ in FULL],
+        help="run only this benchmark and keep the other sections of the file (repeatable)",
+    )
     args = parser.parse_args(argv)
-    started_at = datetime.now(UTC)
-    sections = []
-    for module, module_args in QUICK if args.quick else FULL:
-        text, seconds = _run(module, module_args)
-        sections.append((module, text, module_args, seconds))
-    text = report(sections, started_at)
     output = args.output or (None if args.quick else RESULTS)
+    plan = QUICK if args.quick else FULL
+    kept = {s.module: s for s in read_sections(output)} if (args.only and output) else {}
+    sections = []
+    for module, module_args in plan:
+        if args.only and module not in args.only:
+            if module in kept:
+                sections.append(kept[module])
+            continue
+        day = f"{datetime.now(UTC):%Y-%m-%d}"
+        text, seconds = _run(module, module_args)
+        sections.append(Section(module, module_args, seconds, day, text))
+    text = report(sections)
     if output is None:
         print(text)
     else:

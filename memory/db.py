@@ -1,10 +1,12 @@
 """The app database: mail cache, sync cursors and triage results, in SQLModel tables.
 
 The audit log and the side-effect ledger share it (their tables are defined in `memory.audit`),
-and so do the encrypted credentials (`memory.vault`).
+and so do the encrypted credentials (`memory.vault`). It is a SQLite file or a PostgreSQL
+database (`memory.database_url`); its schema is made and upgraded by the numbered steps of
+`memory.migrations` when it is opened.
 
 Every method is synchronous; async nodes call them through `asyncio.to_thread` so the
-event loop never blocks on SQLite.
+event loop never blocks on the database.
 """
 
 from __future__ import annotations
@@ -13,16 +15,15 @@ import json
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, or_
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-# The audit, ledger, MCP tool and credential tables must be registered before `create_all` runs.
-from memory.audit import AuditRecord, LedgerEntry  # noqa: F401
-from memory.mcp_tools import McpToolRecord  # noqa: F401
-from memory.vault import StoredCredential  # noqa: F401
+from memory.database_url import safe_url, sqlalchemy_url
 from tools.mail.model import Email
 
 
@@ -100,16 +101,57 @@ NOT_TRIAGED_FOLDERS = ("Drafts", "Sent", "Trash")
 """Folders of the user's own mail: searchable, but never triaged."""
 
 
+class DatabaseUnavailableError(RuntimeError):
+    """The app database cannot be reached or opened; the message names it, without a password."""
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite write waits for another writer before it fails with "database is locked"."""
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 10
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # pre_ping: a connection the server dropped (a restart, an idle timeout) is replaced, not
+    # handed to a request that would then fail.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+    )
+
+
 class AppDatabase:
     """Typed access to the app tables; one instance per database URL."""
 
     def __init__(self, url: str) -> None:
-        connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-        self.url = url
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        SQLModel.metadata.create_all(self.engine)
+        """Open the database at `url` and bring its schema up to date (blocking).
+
+        Raises:
+            DatabaseUnavailableError: the database cannot be reached or opened.
+            memory.migrations.SchemaVersionError: it was made by a newer version.
+
+        """
+        from memory.migrations import migrate
+
+        self.url = sqlalchemy_url(url)
+        self.engine: Engine = _engine(self.url)
+        try:
+            self.schema_version = migrate(self.engine)
+        except OperationalError as err:
+            self.engine.dispose()
+            reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            raise DatabaseUnavailableError(
+                f"cannot open the app database {safe_url(self.url)}: {reason}"
+            ) from None
 
     # -- mail ---------------------------------------------------------------
 
@@ -127,13 +169,11 @@ class AppDatabase:
 
     def add_emails(self, emails: Iterable[Email]) -> int:
         """Insert or replace cached messages; returns how many were written."""
-        count = 0
+        rows = [_to_row(email) for email in emails]
         with Session(self.engine) as session:
-            for email in emails:
-                session.merge(_to_row(email))
-                count += 1
+            _upsert(session, StoredEmail, rows)
             session.commit()
-        return count
+        return len(rows)
 
     def get_email(self, email_id: str) -> Email | None:
         """The cached message with this id (the first source wins), or None."""
@@ -198,8 +238,10 @@ class AppDatabase:
     def set_cursor(self, source: str, signature: str, message_count: int) -> None:
         """Remember where a fetch of `source` stopped."""
         with Session(self.engine) as session:
-            session.merge(
-                SyncCursor(source=source, signature=signature, message_count=message_count)
+            _upsert(
+                session,
+                SyncCursor,
+                [SyncCursor(source=source, signature=signature, message_count=message_count)],
             )
             session.commit()
 
@@ -218,8 +260,7 @@ class AppDatabase:
     def save_triage(self, records: Iterable[TriageRecord]) -> None:
         """Insert or replace triage results."""
         with Session(self.engine) as session:
-            for record in records:
-                session.merge(record)
+            _upsert(session, TriageRecord, list(records))
             session.commit()
 
     def untriaged_ids(self, source: str) -> list[str]:
@@ -265,10 +306,34 @@ class AppDatabase:
         return pairs[:limit] if limit else pairs
 
 
+def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel]) -> None:
+    """Insert rows, or replace those whose primary key exists, in one statement.
+
+    Unlike `session.merge` (read, then insert) this cannot fail when another process or thread
+    inserts the same row in between; rows go in key order so two writers never deadlock.
+    """
+    if not rows:
+        return
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    keys = [column.name for column in table.primary_key.columns]
+    latest = {tuple(getattr(row, k) for k in keys): row.model_dump() for row in rows}
+    values = [latest[key] for key in sorted(latest)]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:
+        raise NotImplementedError(f"no upsert for {dialect}")
+    statement = insert(table)
+    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), values)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -301,8 +366,17 @@ _lock = threading.Lock()
 
 
 def open_database(url: str) -> AppDatabase:
-    """The process-wide `AppDatabase` for `url` (tables created on first use)."""
+    """The process-wide `AppDatabase` for `url` (schema brought up to date on first use)."""
     with _lock:
         if url not in _databases:
             _databases[url] = AppDatabase(url)
         return _databases[url]
+
+
+def close_databases() -> None:
+    """Close every database `open_database` opened in this process (at shutdown, in tests)."""
+    with _lock:
+        databases = list(_databases.values())
+        _databases.clear()
+    for database in databases:
+        database.engine.dispose()

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 if TYPE_CHECKING:
@@ -48,6 +49,16 @@ class McpToolFingerprints:
         A tool seen for the first time is trusted as it is: approving the server's presence in
         `mcp.json` is the user's consent to what it offered then.
         """
+        for attempt in range(2):
+            try:
+                return self._observe(server, fingerprints)
+            except IntegrityError:
+                # Another process recorded a first sighting at the same moment: read it again.
+                if attempt:
+                    raise
+        raise AssertionError("not reached")
+
+    def _observe(self, server: str, fingerprints: Mapping[str, str]) -> set[str]:
         changed: set[str] = set()
         with Session(self.engine) as session:
             for tool, fingerprint in fingerprints.items():

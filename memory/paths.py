@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from memory.database_url import database_config
+
 DEFAULT_HOME = ".smart-inbox"
 
 
@@ -20,10 +22,13 @@ def data_dir(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def app_database_url(home: Path) -> str:
-    """SQLite URL of the app database inside the data directory."""
-    return f"sqlite:///{home / 'app.db'}"
+    """SQLAlchemy URL of the app database: `DATABASE_URL`, else `app.db` in the data directory."""
+    return database_config(home).app_url
 
 
 def checkpoint_path(home: Path) -> Path:
-    """SQLite file of the conversation checkpoints inside the data directory."""
+    """The default SQLite file of the conversation checkpoints inside the data directory.
+
+    Where the checkpoints really are depends on `DATABASE_URL`: see `memory.database_url`.
+    """
     return home / "checkpoints.db"

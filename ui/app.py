@@ -26,7 +26,9 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.services import build_services
 from memory.checkpointer import open_checkpointer
-from memory.paths import checkpoint_path, data_dir
+from memory.database_url import database_config
+from memory.db import close_databases
+from memory.paths import data_dir
 from tools.http import close_shared_clients
 from tools.mcp.hub import close_shared_hubs
 from ui.persistence import create_data_layer, ensure_chat_tables
@@ -56,7 +58,8 @@ class _Agent:
         async with self._lock:
             if self.graph is None:
                 home = await asyncio.to_thread(data_dir)
-                self._saver_cm = open_checkpointer(checkpoint_path(home))
+                where = await asyncio.to_thread(database_config, home)
+                self._saver_cm = open_checkpointer(where)
                 saver = await self._saver_cm.__aenter__()
                 self.graph = build_graph(checkpointer=saver)
             return self.graph
@@ -93,10 +96,11 @@ def chat_history() -> BaseDataLayer:
 
 @cl.on_app_shutdown
 async def shutdown() -> None:
-    """Close the checkpointer, the MCP sessions and the HTTP client this process opened."""
+    """Close the checkpointer, the MCP sessions, the HTTP client and the databases."""
     await AGENT.close()
     await close_shared_hubs()
     await close_shared_clients()
+    await asyncio.to_thread(close_databases)
 
 
 @cl.set_starters

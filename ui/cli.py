@@ -236,7 +236,9 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
     from graph.engines import EngineSpecError
     from graph.engines.replay import ReplayScriptError
     from graph.policy import PolicyError
+    from memory.database_url import DatabaseConfigError
     from memory.keys import KeySourceError
+    from memory.state_encryption import StateEncryptionError
     from memory.vault import VaultError
     from tools.http import HttpSettingsError
     from tools.mail.smtp import SmtpConfigError
@@ -253,6 +255,8 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
         SmtpConfigError,
         ResumeError,
         McpConfigError,
+        DatabaseConfigError,
+        StateEncryptionError,
         HttpSettingsError,
         WebhookConfigError,
         VaultError,
@@ -263,6 +267,9 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     from graph.engines.recovery import ModelCallError
+    from memory.checkpointer import CheckpointStoreUnavailable
+    from memory.db import DatabaseUnavailableError
+    from memory.migrations import SchemaVersionError
 
     handlers = {
         "triage": _triage,
@@ -279,7 +286,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await handlers[args.command](args)
     except _configuration_errors() as err:
         raise UserError(str(err)) from err
-    except ModelCallError as err:
+    except (
+        ModelCallError,
+        DatabaseUnavailableError,
+        CheckpointStoreUnavailable,
+        SchemaVersionError,
+    ) as err:
         # Not the user's fault, but still one clear line rather than a traceback.
         print(f"smart-inbox: {err}", file=sys.stderr)
         return 1
@@ -299,9 +311,13 @@ def _context(args: argparse.Namespace) -> Any:
 
     load_engine(context.model)
     canonical_spec(context.inbox)
+    from memory.database_url import database_config
+    from memory.state_encryption import encryption_wanted
     from tools.mcp.config import load_mcp_config, mcp_config_path
 
     home = data_dir(context.home)
+    database_config(home)
+    encryption_wanted()
     load_policy(policy_path(home))
     servers = load_mcp_config(mcp_config_path(home))
     if context.inbox.strip().lower().startswith("mcp:"):
@@ -340,13 +356,14 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
 
     from graph.builder import build_graph
     from memory.checkpointer import open_checkpointer
-    from memory.paths import checkpoint_path, data_dir
+    from memory.database_url import database_config
+    from memory.paths import data_dir
     from tools.http import close_shared_clients
     from tools.mcp.hub import close_shared_hubs
 
     home = data_dir(context.home)
     try:
-        async with open_checkpointer(checkpoint_path(home)) as saver:
+        async with open_checkpointer(database_config(home)) as saver:
             graph = build_graph(checkpointer=saver)
             config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
             await graph.ainvoke(payload, config=config, context=context)
@@ -425,9 +442,10 @@ async def _resume(args: argparse.Namespace) -> int:
     value = _resume_value(args)
     context = _context(args)
     from memory.checkpointer import open_checkpointer
-    from memory.paths import checkpoint_path, data_dir
+    from memory.database_url import database_config
+    from memory.paths import data_dir
 
-    async with open_checkpointer(checkpoint_path(data_dir(context.home))) as saver:
+    async with open_checkpointer(database_config(data_dir(context.home))) as saver:
         from graph.builder import build_graph
 
         snapshot = await build_graph(checkpointer=saver).aget_state(
@@ -736,6 +754,7 @@ def _ui(args: argparse.Namespace) -> int:
     from ui.users import UserStore
 
     home = data_dir()
+    _open_app_database(home)
     store = UserStore(home)
     if not store.has_users():
         if args.host not in LOOPBACK:
@@ -800,6 +819,7 @@ def _serve(args: argparse.Namespace) -> int:
         env = server_environment({**os.environ, **overrides}, env_file=values, cwd=cwd)
         os.environ.update(env)
         _context(argparse.Namespace(inbox=None, model=None))  # a bad setting fails here, not later
+        _open_app_database(data_dir())  # the schema is current before the first run
         check_port(args.host, args.port)
         server_dir = data_dir() / SERVER_DIR
         config = write_server_config(server_dir)
@@ -856,8 +876,27 @@ async def _schedule_triage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_app_database(home: Any) -> None:
+    """Check the database settings and bring the schema up to date before a server starts."""
+    from memory.database_url import DatabaseConfigError, database_config
+    from memory.db import DatabaseUnavailableError, open_database
+    from memory.migrations import SchemaVersionError
+    from memory.state_encryption import StateEncryptionError, encryption_wanted
+
+    try:
+        encryption_wanted()
+        open_database(database_config(home).app_url)
+    except (DatabaseConfigError, StateEncryptionError) as err:
+        raise UserError(str(err)) from err
+    except (DatabaseUnavailableError, SchemaVersionError) as err:
+        print(f"smart-inbox: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def _mcp_server(args: argparse.Namespace) -> int:
     from graph.context import Context
+    from memory.database_url import DatabaseConfigError
+    from memory.db import DatabaseUnavailableError
     from memory.paths import data_dir
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
@@ -875,7 +914,13 @@ def _mcp_server(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
         )
-    except (MailSourceError, SmtpConfigError, OSError) as err:
+    except (
+        MailSourceError,
+        SmtpConfigError,
+        OSError,
+        DatabaseConfigError,
+        DatabaseUnavailableError,
+    ) as err:
         raise UserError(str(err)) from err
     return 0
 
@@ -1000,15 +1045,17 @@ async def _integrations(args: argparse.Namespace) -> int:
 async def _history(args: argparse.Namespace) -> int:
     from graph.builder import build_graph
     from memory.checkpointer import open_checkpointer
-    from memory.paths import checkpoint_path, data_dir
+    from memory.database_url import database_config
+    from memory.paths import data_dir
 
-    async with open_checkpointer(checkpoint_path(data_dir())) as saver:
+    where = database_config(data_dir())
+    async with open_checkpointer(where) as saver:
         snapshot = await build_graph(checkpointer=saver).aget_state(
             {"configurable": {"thread_id": args.thread}}
         )
     messages = snapshot.values.get("messages") or []
     if not messages:
-        raise UserError(f"no thread {args.thread!r} in {checkpoint_path(data_dir())}")
+        raise UserError(f"no thread {args.thread!r} in {where.describe()}")
     turns = [
         {"role": "user" if m.type == "human" else "agent", "text": str(m.text)} for m in messages
     ]

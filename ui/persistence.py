@@ -1,8 +1,9 @@
 """Chat history for the Chainlit UI, kept in the app database next to the mail cache.
 
-Chainlit lists and reopens past chats only for a logged-in user with a data layer. This module
-creates the tables Chainlit's SQLAlchemy data layer reads and writes, and adapts that layer to
-SQLite, which cannot store the lists and dicts it passes as they are.
+Chainlit lists and reopens past chats only for a logged-in user with a data layer. The tables
+its SQLAlchemy data layer reads and writes are made by the app database's migrations
+(`memory.chat_tables`); this module opens that layer on the app database, SQLite or
+PostgreSQL, and adapts it to tables that store lists and dicts as JSON text.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,94 +20,26 @@ from chainlit.step import StepDict
 from chainlit.types import ThreadDict
 from chainlit.utils import utc_now
 
-from memory.paths import app_database_url
+from memory.chat_tables import CHAT_INDEXES, CHAT_TABLES
+from memory.database_url import database_config
+from memory.db import open_database
 
 if TYPE_CHECKING:
     from chainlit.element import Element
 
+__all__ = [
+    "CHAT_INDEXES",
+    "CHAT_TABLES",
+    "ChatHistory",
+    "chat_database_url",
+    "create_data_layer",
+    "ensure_chat_tables",
+]
+
 logger = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_SECONDS = 10
-"""How long a write waits for another writer of `app.db` (the app tables share the file)."""
-
-CHAT_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "users": (
-        ("id", "TEXT", "PRIMARY KEY"),
-        ("identifier", "TEXT", "NOT NULL UNIQUE"),
-        ("createdAt", "TEXT", ""),
-        ("metadata", "TEXT", "NOT NULL DEFAULT '{}'"),
-    ),
-    "threads": (
-        ("id", "TEXT", "PRIMARY KEY"),
-        ("createdAt", "TEXT", ""),
-        ("name", "TEXT", ""),
-        ("userId", "TEXT", ""),
-        ("userIdentifier", "TEXT", ""),
-        ("tags", "TEXT", ""),
-        ("metadata", "TEXT", ""),
-    ),
-    "steps": (
-        ("id", "TEXT", "PRIMARY KEY"),
-        ("name", "TEXT", "NOT NULL"),
-        ("type", "TEXT", "NOT NULL"),
-        ("threadId", "TEXT", "NOT NULL"),
-        ("parentId", "TEXT", ""),
-        ("streaming", "INTEGER", "NOT NULL DEFAULT 0"),
-        ("waitForAnswer", "INTEGER", ""),
-        ("isError", "INTEGER", ""),
-        ("metadata", "TEXT", ""),
-        ("tags", "TEXT", ""),
-        ("input", "TEXT", ""),
-        ("output", "TEXT", ""),
-        ("createdAt", "TEXT", ""),
-        ("command", "TEXT", ""),
-        ("modes", "TEXT", ""),
-        ("start", "TEXT", ""),
-        ("end", "TEXT", ""),
-        ("generation", "TEXT", ""),
-        ("showInput", "TEXT", ""),
-        ("language", "TEXT", ""),
-        ("defaultOpen", "INTEGER", ""),
-        ("autoCollapse", "INTEGER", ""),
-    ),
-    "elements": (
-        ("id", "TEXT", "PRIMARY KEY"),
-        ("threadId", "TEXT", ""),
-        ("type", "TEXT", ""),
-        ("url", "TEXT", ""),
-        ("chainlitKey", "TEXT", ""),
-        ("name", "TEXT", "NOT NULL"),
-        ("display", "TEXT", ""),
-        ("objectKey", "TEXT", ""),
-        ("size", "TEXT", ""),
-        ("page", "INTEGER", ""),
-        ("language", "TEXT", ""),
-        ("forId", "TEXT", ""),
-        ("mime", "TEXT", ""),
-        ("props", "TEXT", ""),
-        ("autoPlay", "INTEGER", ""),
-        ("playerConfig", "TEXT", ""),
-    ),
-    "feedbacks": (
-        ("id", "TEXT", "PRIMARY KEY"),
-        ("forId", "TEXT", "NOT NULL"),
-        ("threadId", "TEXT", ""),
-        ("value", "INTEGER", "NOT NULL"),
-        ("comment", "TEXT", ""),
-    ),
-}
-"""Chainlit's tables as (column, SQLite type, constraints), from what `SQLAlchemyDataLayer` and
-the step, message and element dicts it stores use. Ids and JSON are TEXT, booleans INTEGER.
-Relations are not declared as foreign keys: SQLite enforces them only when every connection
-asks, and the data layer deletes a thread's steps, elements and feedback itself."""
-
-CHAT_INDEXES = {
-    "ix_threads_userId": ("threads", "userId"),
-    "ix_steps_threadId": ("steps", "threadId"),
-    "ix_elements_threadId": ("elements", "threadId"),
-    "ix_feedbacks_forId": ("feedbacks", "forId"),
-}
-"""The lookups the data layer makes: a user's threads, a thread's steps and elements."""
+BUSY_TIMEOUT_SECONDS = 30
+"""How long a SQLite write waits for another writer of `app.db` (the app tables share the file)."""
 
 THREAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 """Chainlit's own thread ids are UUIDs. The browser chooses a new chat's id, and
@@ -122,56 +53,36 @@ STEP_FLAGS = ("streaming", "waitForAnswer", "isError", "defaultOpen", "autoColla
 
 def chat_database_url(home: Path) -> str:
     """Async SQLAlchemy URL of the app database, where the chat history lives."""
-    return app_database_url(home).replace("sqlite:///", "sqlite+aiosqlite:///", 1)
+    return database_config(home).chat_url
 
 
 def ensure_chat_tables(home: Path) -> None:
-    """Create Chainlit's tables in the app database, and any column they lack; idempotent.
+    """Bring the app database, chat tables included, up to date; idempotent.
 
-    Synchronous: call it once at start-up, before the event loop serves anyone. Other tables
-    in the file are left as they are.
+    Synchronous: call it once at start-up, before the event loop serves anyone. It runs the
+    app database's migrations, which other processes may run at the same moment.
     """
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = Path(app_database_url(home).removeprefix("sqlite:///"))
-    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)) as db:
-        db.execute("PRAGMA journal_mode=WAL")
-        # IMMEDIATE: two servers starting at once do not both add the same column.
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for table, columns in CHAT_TABLES.items():
-                definitions = ", ".join(
-                    f'"{name}" {kind} {constraints}'.rstrip() for name, kind, constraints in columns
-                )
-                db.execute(f'CREATE TABLE IF NOT EXISTS "{table}" ({definitions})')
-                present = {row[1] for row in db.execute(f'PRAGMA table_info("{table}")')}
-                for name, kind, _ in columns:
-                    if name not in present:
-                        db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
-            for index, (table, column) in CHAT_INDEXES.items():
-                db.execute(f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")')
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+    open_database(database_config(home).app_url)
 
 
 def create_data_layer(home: Path) -> BaseDataLayer:
     """Chainlit's SQLAlchemy data layer on the app database, with no file store for elements."""
-    return SQLiteChatHistory(
-        conninfo=chat_database_url(home), connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
-    )
+    config = database_config(home)
+    if config.is_postgres:
+        return ChatHistory(conninfo=config.chat_url)
+    return ChatHistory(conninfo=config.chat_url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
 
 
-class SQLiteChatHistory(SQLAlchemyDataLayer):
-    """`SQLAlchemyDataLayer` made to work on SQLite.
+class ChatHistory(SQLAlchemyDataLayer):
+    """`SQLAlchemyDataLayer` on tables that keep lists and dicts as JSON text.
 
-    Chainlit writes that layer for PostgreSQL: it passes a thread's or a step's `tags` (a list)
-    and a message's `modes` (a dict) to the driver as they are, which SQLite rejects, and the
+    Chainlit passes a thread's or a step's `tags` (a list) and a message's `modes` (a dict) to
+    the driver as they are, which SQLite rejects and a TEXT column of PostgreSQL too, and the
     layer then only logs a warning, so the thread or the message is silently not saved. Here
-    they are stored as JSON text, and JSON and 0/1 columns are read back as the lists, dicts and
-    booleans `ThreadDict` and `StepDict` promise. Timestamps are UTC, as the `Z` they carry says.
-    Thread ids are checked before they are stored (see `THREAD_ID`).
+    they are stored as JSON text (on both databases), and JSON and flag columns are read back
+    as the lists, dicts and booleans `ThreadDict` and `StepDict` promise. Timestamps are UTC, as
+    the `Z` they carry says. Thread ids are checked before they are stored (see `THREAD_ID`).
     """
 
     async def get_current_timestamp(self) -> str:

@@ -78,6 +78,15 @@ def _recorded(entry: LedgerEntry) -> Outcome:
         return "ok", {**result, "content": content + note}, ""
     if entry.status == "failed":
         return "error", {}, str(result.get("error", "failed earlier"))
+    if entry.status == "started":
+        # Claimed by another run of this conversation (another chat server or command that
+        # resumed the same request) that has not recorded its outcome yet.
+        return (
+            "unknown",
+            {},
+            f"another run of this conversation started it at {entry.started_at} and has not "
+            "recorded its outcome yet (it may be running now), so it was not run a second time",
+        )
     return (
         "unknown",
         {},

@@ -1,4 +1,7 @@
-"""Chat history in the app database, through the data layer calls Chainlit itself makes."""
+"""Chat history in the app database, through the data layer calls Chainlit itself makes.
+
+The data-layer tests run twice: on the SQLite file and on a real PostgreSQL server.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from memory.db import AppDatabase, TriageRecord
 from memory.paths import app_database_url
+from tests.conftest import Backend
 from tools.mail.model import Email
 
 pytestmark = pytest.mark.integration
@@ -34,10 +39,19 @@ def persistence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType
 
 
 @pytest.fixture
-def home(tmp_path: Path, persistence: ModuleType) -> Path:
-    home = tmp_path / "home"
-    persistence.ensure_chat_tables(home)
-    return home
+def home(backend: Backend, persistence: ModuleType) -> Path:
+    persistence.ensure_chat_tables(backend.home)
+    return backend.home
+
+
+def query(backend: Backend, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Rows of a query on the app database, read past the data layer."""
+    engine = create_engine(backend.config.app_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -134,6 +148,29 @@ def test_tables_are_created_once_and_kept(tmp_path: Path, persistence: ModuleTyp
         indexes = {
             row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")
         }
+    assert set(persistence.CHAT_INDEXES) <= indexes
+
+
+def test_every_backend_gets_the_same_chat_tables(backend: Backend, persistence: ModuleType) -> None:
+    from sqlalchemy import inspect
+
+    persistence.ensure_chat_tables(backend.home)
+    engine = create_engine(backend.config.app_url)
+    try:
+        inspector = inspect(engine)
+        for table, spec in persistence.CHAT_TABLES.items():
+            present = inspector.get_columns(table)
+            assert [c["name"] for c in present] == [name for name, _, _ in spec]
+            kinds = {c["name"]: str(c["type"]).upper() for c in present}
+            for name, kind, _ in spec:
+                assert kinds[name].startswith(kind), (table, name, kinds[name])
+        indexes = {
+            index["name"]
+            for table in persistence.CHAT_TABLES
+            for index in inspector.get_indexes(table)
+        }
+    finally:
+        engine.dispose()
     assert set(persistence.CHAT_INDEXES) <= indexes
 
 
@@ -252,13 +289,12 @@ async def test_a_chat_is_saved_listed_reopened_and_deleted(layer: Any) -> None:
         await layer.get_thread_author(thread_id)
 
 
-async def test_message_modes_are_kept(layer: Any, home: Path) -> None:
+async def test_message_modes_are_kept(layer: Any, backend: Backend) -> None:
     alice = await new_user(layer, "alice")
     thread_id = str(uuid.uuid4())
     question_id = (await save_chat(layer, alice, thread_id))[0]
-    with sqlite3.connect(home / "app.db") as db:
-        stored = db.execute("SELECT modes FROM steps WHERE id = ?", (question_id,)).fetchone()
-    assert stored == ('{"engine": "rules"}',)
+    stored = query(backend, "SELECT modes FROM steps WHERE id = :id", id=question_id)
+    assert stored == [('{"engine": "rules"}',)]
 
 
 async def test_history_survives_a_restart(home: Path, persistence: ModuleType) -> None:
@@ -285,14 +321,14 @@ async def test_history_survives_a_restart(home: Path, persistence: ModuleType) -
         await second.close()
 
 
-async def test_chat_history_and_app_tables_share_the_file(
-    home: Path, layer: Any, persistence: ModuleType
+async def test_chat_history_and_app_tables_share_the_database(
+    backend: Backend, layer: Any, persistence: ModuleType
 ) -> None:
     alice = await new_user(layer, "alice")
     thread_id = str(uuid.uuid4())
     await save_chat(layer, alice, thread_id)
 
-    app_db = AppDatabase(f"sqlite:///{home / 'app.db'}")
+    app_db = AppDatabase(backend.config.app_url)
     try:
         app_db.set_cursor("maildir:test", "sig", 3)
         cursor = app_db.get_cursor("maildir:test")
@@ -328,7 +364,7 @@ async def test_feedback_and_favourites_round_trip(layer: Any) -> None:
     assert await layer.get_favorite_steps(alice.id) == []
 
 
-async def test_elements_are_skipped_without_a_file_store(layer: Any, home: Path) -> None:
+async def test_elements_are_skipped_without_a_file_store(layer: Any, backend: Backend) -> None:
     import chainlit as cl
 
     alice = await new_user(layer, "alice")
@@ -341,8 +377,7 @@ async def test_elements_are_skipped_without_a_file_store(layer: Any, home: Path)
 
     thread = await layer.get_thread(thread_id)
     assert thread is not None and thread["elements"] == []
-    with sqlite3.connect(home / "app.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM elements").fetchone() == (0,)
+    assert query(backend, "SELECT COUNT(*) FROM elements") == [(0,)]
 
 
 @pytest.mark.parametrize(
@@ -350,7 +385,7 @@ async def test_elements_are_skipped_without_a_file_store(layer: Any, home: Path)
     ["x') OR 1=1 --", "a b", "thread'id", "", "a" * 129],
 )
 async def test_thread_ids_that_could_reach_the_sql_text_are_refused(
-    layer: Any, home: Path, thread_id: str
+    layer: Any, backend: Backend, thread_id: str
 ) -> None:
     alice = await new_user(layer, "alice")
     in_chat(thread_id or "unused")
@@ -367,6 +402,5 @@ async def test_thread_ids_that_could_reach_the_sql_text_are_refused(
                 "streaming": False,
             }
         )
-    with sqlite3.connect(home / "app.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM threads").fetchone() == (0,)
-        assert db.execute("SELECT COUNT(*) FROM steps").fetchone() == (0,)
+    assert query(backend, "SELECT COUNT(*) FROM threads") == [(0,)]
+    assert query(backend, "SELECT COUNT(*) FROM steps") == [(0,)]

@@ -1,0 +1,249 @@
+"""Versioned schema changes of the app database, run at start-up by every process that opens it.
+
+The schema is a list of numbered steps (`STEPS`). The `schema_version` table records each step
+applied; opening the database applies the steps it lacks, all in one transaction, under a lock
+that makes two processes starting at once take turns (PostgreSQL: `pg_advisory_xact_lock`;
+SQLite: `BEGIN IMMEDIATE`, the file's write lock). The second finds nothing left to do.
+A database whose version is newer than this program's steps is refused, never downgraded.
+
+Every step is idempotent: it checks what exists before it creates or adds anything. That is
+what lets step 1 adopt databases made before versioning (tables from `create_all`, no version
+table) without touching their rows, and lets a fresh database, created from today's models,
+pass over later `add_column` steps whose columns it already has.
+
+How to change the schema (one step per change, appended, never edited once released):
+
+* **A new table**: define the SQLModel class (`table=True`) in its module, and append
+
+      Step(4, "snoozed messages", create_tables(SnoozedEmail)),
+
+  `create_tables` creates the table and its indexes unless the table exists.
+* **A new column**: add the field to the model, with a default (or `| None`), and append
+
+      Step(5, "triage: model that decided", add_column(TriageRecord, "model")),
+
+  `add_column` takes the type and default from the model and adds the column unless it is
+  there; existing rows get the default. A NOT NULL column without a default is refused.
+* **Anything else** (an index, a data fix): a function of a SQLAlchemy `Connection` that
+  checks before it changes, e.g. `create_index(StoredEmail, "folder")`.
+
+Two branches that each append a step conflict on the same line of `STEPS`: keep both, and
+number them one after the other. Steps run inside a transaction: no `CREATE INDEX
+CONCURRENTLY` or other statements PostgreSQL refuses there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Index, event, inspect, literal, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel, create_engine
+
+from memory.audit import AuditRecord, LedgerEntry
+from memory.chat_tables import ensure_chat_tables
+from memory.db import StoredEmail, SyncCursor, TriageRecord
+from memory.mcp_tools import McpToolRecord
+from memory.vault import StoredCredential
+
+logger = logging.getLogger(__name__)
+
+VERSION_TABLE = "schema_version"
+MIGRATION_LOCK_KEY = 0x5E1A_2B0C_0000_0001
+"""The PostgreSQL advisory lock taken around the app database's migrations (any 64-bit number
+no other program on the same database uses)."""
+SQLITE_LOCK_TIMEOUT_SECONDS = 60
+"""How long a process waits for another one's migration of a SQLite file."""
+
+Apply = Callable[[Connection], None]
+
+
+class SchemaVersionError(RuntimeError):
+    """The database cannot be used at its schema version (newer than this program)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One schema change: its number, what it does (recorded with it), how to apply it."""
+
+    version: int
+    description: str
+    apply: Apply
+
+
+def _table(model: type[SQLModel]) -> Any:
+    return model.__table__  # type: ignore[attr-defined]
+
+
+def create_tables(*models: type[SQLModel]) -> Apply:
+    """A step that creates each model's table (and its indexes) unless it exists."""
+
+    def apply(conn: Connection) -> None:
+        for model in models:
+            _table(model).create(conn, checkfirst=True)
+
+    return apply
+
+
+def add_column(model: type[SQLModel], name: str) -> Apply:
+    """A step that adds the model's column `name` to its table unless it has it already."""
+    table = _table(model)
+    column = table.c[name]
+    default = _server_default(column)
+    if not column.nullable and default is None:
+        raise ValueError(
+            f"{table.name}.{name} is NOT NULL without a default: existing rows need a value; "
+            "give the field a default or make it optional"
+        )
+
+    def apply(conn: Connection) -> None:
+        present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        if name in present:
+            return
+        quote = conn.dialect.identifier_preparer.quote
+        sql = f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} "
+        sql += column.type.compile(dialect=conn.dialect)
+        if default is not None:
+            rendered = literal(default).compile(
+                dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+            )
+            sql += f" DEFAULT {rendered}"
+        if not column.nullable:
+            sql += " NOT NULL"
+        conn.exec_driver_sql(sql)
+
+    return apply
+
+
+def create_index(model: type[SQLModel], *columns: str) -> Apply:
+    """A step that indexes the model's table on `columns` unless that index exists."""
+    table = _table(model)
+    name = f"ix_{table.name}_{'_'.join(columns)}"
+
+    def apply(conn: Connection) -> None:
+        Index(name, *(table.c[c] for c in columns)).create(conn, checkfirst=True)
+
+    return apply
+
+
+def _server_default(column: Any) -> Any:
+    if column.server_default is not None:
+        return getattr(column.server_default, "arg", None)
+    default = column.default
+    if default is not None and getattr(default, "is_scalar", False):
+        return default.arg
+    return None
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        1,
+        "mail cache, sync cursors, triage, audit log, side-effect ledger, MCP tool fingerprints",
+        create_tables(
+            StoredEmail, SyncCursor, TriageRecord, AuditRecord, LedgerEntry, McpToolRecord
+        ),
+    ),
+    Step(2, "chat history (Chainlit's tables)", ensure_chat_tables),
+    Step(3, "credential vault", create_tables(StoredCredential)),
+)
+"""The schema, oldest first; a step's number is its position (from 1)."""
+
+
+def latest_version(steps: Sequence[Step] = STEPS) -> int:
+    """The version a database has once every step ran."""
+    return steps[-1].version if steps else 0
+
+
+def _check(steps: Sequence[Step]) -> None:
+    numbers = [step.version for step in steps]
+    if numbers != list(range(1, len(steps) + 1)):
+        raise ValueError(f"migration steps must be numbered 1, 2, 3, ... in order, not {numbers}")
+
+
+def migrate(engine: Engine, steps: Sequence[Step] = STEPS) -> int:
+    """Bring the database at `engine` up to the last step; returns the version it is at.
+
+    Safe to run from several processes at once: they take turns, and each step runs once.
+
+    Raises:
+        SchemaVersionError: the database is at a version newer than `steps` know.
+
+    """
+    _check(steps)
+    if engine.dialect.name == "sqlite":
+        # A connection of its own whose transactions start with BEGIN IMMEDIATE: the write lock
+        # is taken before the version is read, so two processes cannot both apply a step.
+        locked = create_engine(
+            engine.url,
+            poolclass=NullPool,
+            connect_args={"timeout": SQLITE_LOCK_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        _immediate_transactions(locked)
+        try:
+            return _migrate(locked, steps)
+        finally:
+            locked.dispose()
+    return _migrate(engine, steps)
+
+
+def _immediate_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not open transactions of its own; `begin` below opens them.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _migrate(engine: Engine, steps: Sequence[Step]) -> int:
+    with engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        conn.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER PRIMARY KEY, "
+            "description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = conn.execute(text(f"SELECT MAX(version) FROM {VERSION_TABLE}")).scalar() or 0
+        latest = latest_version(steps)
+        if current > latest:
+            raise SchemaVersionError(
+                f"the app database is at schema version {current}, newer than this program "
+                f"knows (up to {latest}): upgrade smart-inbox before using it"
+            )
+        for step in steps[current:]:
+            logger.info("app database: applying step %d, %s", step.version, step.description)
+            try:
+                step.apply(conn)
+            except Exception as err:
+                raise RuntimeError(
+                    f"app database migration step {step.version} ({step.description}) failed: {err}"
+                ) from err
+            conn.execute(
+                text(
+                    f"INSERT INTO {VERSION_TABLE} (version, description, applied_at) "
+                    "VALUES (:version, :description, :at)"
+                ),
+                {
+                    "version": step.version,
+                    "description": step.description,
+                    "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                },
+            )
+        return max(current, latest)
+
+
+def applied_versions(engine: Engine) -> list[int]:
+    """The versions recorded in `schema_version`, in order (empty before the first migration)."""
+    if not inspect(engine).has_table(VERSION_TABLE):
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT version FROM {VERSION_TABLE} ORDER BY version"))
+        return [int(row[0]) for row in rows]
