@@ -149,6 +149,15 @@ class RotationReport:
     dropped_keys: int
     """Old keys removed from the key file (0 with `SMART_INBOX_KEY`: the user removes them)."""
     new_key_id: str
+    kept_keys: int = 0
+    """Old keys kept (behind the new one) because encrypted checkpoints may still need them."""
+
+
+def _checkpoints_encrypted() -> bool:
+    """Whether conversations are stored encrypted (`SMART_INBOX_ENCRYPT_STATE`)."""
+    from memory.state_encryption import encryption_wanted
+
+    return encryption_wanted()
 
 
 def key_id(key: bytes) -> str:
@@ -330,10 +339,15 @@ class CredentialVault:
             on_step("committed")
             # Credentials written by another process since (under an old key) move too.
             self._reencrypt(widened, None, only_stale=True)
-            write_key_file(path, (new,))
+            # Encrypted checkpoints are not rewritten: the keys they were written with stay
+            # (behind the new one, which encrypts from now on) so old conversations still open.
+            kept = ring.keys if _checkpoints_encrypted() else ()
+            write_key_file(path, (new, *kept))
             on_step("key-file-final")
         logger.info("rotated the key of %d credential(s); %s holds the new key", count, path)
-        return RotationReport(count, ring.origin, len(ring.keys), key_id(new))
+        return RotationReport(
+            count, ring.origin, len(ring.keys) - len(kept), key_id(new), kept_keys=len(kept)
+        )
 
     def _rotate_env(self, ring: KeyRing, on_step: Callable[[RotationStep], None]) -> RotationReport:
         self._require_readable(ring, action="nothing was changed")

@@ -651,6 +651,7 @@ def _users(args: argparse.Namespace) -> int:
 
 def _credentials(args: argparse.Namespace) -> int:
     from memory.keys import KEY_ENV, KeySourceError, generate_key, key_path
+    from memory.state_encryption import StateEncryptionError
     from memory.vault import VaultError, check_name, open_vault
 
     if args.credentials_command == "new-key":
@@ -685,7 +686,7 @@ def _credentials(args: argparse.Namespace) -> int:
         if command == "list":
             return _print_credentials([info.as_dict() for info in vault.names()], args.json)
         report = vault.rotate_key()
-    except (VaultError, KeySourceError) as err:
+    except (VaultError, KeySourceError, StateEncryptionError) as err:
         raise UserError(str(err)) from err
     if args.json:
         print(
@@ -695,6 +696,7 @@ def _credentials(args: argparse.Namespace) -> int:
                     "key_source": report.origin,
                     "key_id": report.new_key_id,
                     "dropped_keys": report.dropped_keys,
+                    "kept_keys": report.kept_keys,
                 },
                 indent=2,
             )
@@ -703,6 +705,18 @@ def _credentials(args: argparse.Namespace) -> int:
         print(
             f"re-encrypted {report.reencrypted} credential(s) under the first key of {KEY_ENV} "
             f"(key id {report.new_key_id}); you may now remove the other key(s) from {KEY_ENV}"
+            + (
+                ", unless encrypted conversations were written with them"
+                if _encrypted_state_wanted()
+                else ""
+            )
+        )
+    elif report.kept_keys:
+        print(
+            f"re-encrypted {report.reencrypted} credential(s) under a new key (key id "
+            f"{report.new_key_id}); {report.origin} keeps the {report.kept_keys} old key(s) "
+            "behind it, because encrypted conversations were written with them: replace your "
+            "backup of the key file now"
         )
     else:
         print(
@@ -711,6 +725,12 @@ def _credentials(args: argparse.Namespace) -> int:
             "backup of it now, the old key can no longer read them"
         )
     return 0
+
+
+def _encrypted_state_wanted() -> bool:
+    from memory.state_encryption import encryption_wanted
+
+    return encryption_wanted()
 
 
 def _read_secret_value(name: str, *, from_stdin: bool) -> str:

@@ -175,3 +175,23 @@ def test_a_rotation_killed_after_any_step_leaves_every_credential_readable(
     assert "re-encrypted 3 credential(s)" in finished.stdout
     assert len(key_lines(home)) == 1
     assert stored_values(home) == SECRETS
+
+
+def test_rotation_keeps_the_keys_encrypted_conversations_were_written_with(
+    tmp_path: Path,
+) -> None:
+    encrypted = {"SMART_INBOX_ENCRYPT_STATE": "1"}
+    asked = json.loads(run_cli(tmp_path, "ask", "any invoices?", "--json", env=encrypted).stdout)
+    store(tmp_path, "jira.api_token", SECRETS["jira.api_token"], **encrypted)
+    before = key_path(tmp_path).read_bytes().split()
+    rotated = json.loads(
+        run_cli(tmp_path, "credentials", "rotate-key", "--json", env=encrypted).stdout
+    )
+    after = key_path(tmp_path).read_bytes().split()
+    assert rotated["kept_keys"] == len(before) and rotated["dropped_keys"] == 0
+    assert after[1:] == before and after[0] not in before, "new key first, the old ones kept"
+    shown = run_cli(
+        tmp_path, "history", "--thread", asked["thread_id"], "--json", env=encrypted
+    ).stdout
+    assert "any invoices?" in shown, "the conversation written before the rotation still opens"
+    assert stored_values(tmp_path)["jira.api_token"] == SECRETS["jira.api_token"]
