@@ -43,6 +43,23 @@ _PRONOUN = re.compile(
     r"(?:that|this) (?:one|e-?mail|mail|message))\b",
     re.IGNORECASE,
 )
+SCHEDULING = re.compile(
+    r"\b(?:schedule|book|reserve)\b"
+    r"|\bcreate\s+(?:the|an?)\s+(?:calendar\s+)?(?:event|meeting|invite|invitation)\b"
+    r"|\bsend\s+(?:the|an?)\s+(?:calendar\s+)?invit(?:e|ation)\b"
+    r"|\b(?:put|add)\s+(?:it|that|this|the meeting)\s+(?:in|on|to|into)\s+(?:my|the)\s+calendar\b"
+    r"|\bgo\s+(?:with|for)\s+(?:the\s+)?(?:first|second|third|fourth|fifth|last|\d)",
+    re.IGNORECASE,
+)
+"""Asking for a calendar event: after slots were offered, "the first one" means a slot."""
+PROPOSING = re.compile(
+    r"\b(?:propose|suggest|offer|find|give\s+me|pick|recommend)\b[^.?!\n]{0,40}?"
+    r"\b(?:times?|slots?|dates?)\b"
+    r"|\bwhen\s+(?:can|could|should|shall)\s+(?:i|we)\s+meet\b",
+    re.IGNORECASE,
+)
+"""Asking for meeting slots, for a meeting request or in general."""
+OFFER_TOOL = "propose_meeting_slots"
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
     r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
@@ -74,7 +91,13 @@ def resolve_reference(
     """Resolve a follow-up against the thread's evidence; None when it is not one."""
     if not evidence:
         return None
-    wants_action = bool(_ACTION.search(text))
+    wants_action = bool(_ACTION.search(text) or PROPOSING.search(text))
+    if SCHEDULING.search(text):
+        offered = _offer_after_listing(evidence)
+        if offered is not None:
+            # "schedule the first one" right after slots were offered: a slot of that offer.
+            email_id = str(offered["args"].get("email_id") or "")
+            return Resolution((email_id,), True, "offered slots") if email_id else None
     listing = _latest_listing(evidence)
     match = _ORDINAL.search(text)
     if match and listing:
@@ -119,6 +142,20 @@ def has_full_copy(message_id: str, evidence: Sequence[Evidence]) -> bool:
         and any(m["id"] == message_id for m in record["messages"])
         for record in evidence
     )
+
+
+def _offer_after_listing(evidence: Sequence[Evidence]) -> Evidence | None:
+    """The newest slot offer, unless messages were listed after it (then ordinals mean mail)."""
+    for record in reversed(evidence):
+        if record["error"]:
+            continue
+        if record["tool"] == OFFER_TOOL:
+            return record
+        if record["messages"] and (
+            len(record["messages"]) > 1 or record["completeness"] == "PREVIEW"
+        ):
+            return None
+    return None
 
 
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from tools.calendar.backend import Calendar, CalendarError
 from tools.calendar.caldav import CalDavCalendar
@@ -40,6 +40,7 @@ from tools.calendar.settings import (
 from tools.calendar.slots import find_slots, free_stretches
 from tools.mail.model import Email
 from tools.mailbox import MailboxEnv, ToolFailure, ToolResult, deliver
+from tools.toolkit import text_result
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs)
 
 
 def _result(text: str) -> ToolResult:
-    return {"completeness": "COMPLETE", "content": text, "messages": []}
+    return text_result(text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,7 +425,34 @@ async def create_event(
             f"{text} Not invited: {reasons}. The event exists; running the same call again "
             "sends only the missing invitations."
         )
-    return _result(text)
+    return text_result(
+        text, data=event_data(env, event, created=existing is None, in_reply_to=in_reply_to_id)
+    )
+
+
+def event_data(
+    env: CalendarEnv, event: CalendarEvent, *, created: bool, in_reply_to: str = ""
+) -> dict[str, Any]:
+    """The event as plain data, kept with the call's result in the side-effect ledger.
+
+    The `meeting_scheduled` webhook event and the Slack announcement are built from this,
+    never from anyone's words. Times are ISO 8601 in the user's zone.
+    """
+    start, end = event.start, event.end
+    return {
+        "uid": event.uid,
+        "title": event.title,
+        "start": start.astimezone(env.zone).isoformat() if isinstance(start, datetime) else "",
+        "end": end.astimezone(env.zone).isoformat() if isinstance(end, datetime) else "",
+        "time_zone": env.settings.zone_name,
+        "when": when_text(event, env.zone),
+        "organizer": event.organizer,
+        "attendees": [a.address for a in event.attendees],
+        "invited": list(event.invited),
+        "in_reply_to": in_reply_to,
+        "calendar": "caldav" if env.settings.caldav is not None else "file",
+        "created": created,
+    }
 
 
 async def _invite(

@@ -32,7 +32,8 @@ from tools.webhooks import Event, event_id, sign
 
 INTEGRATION_VARIABLES = (
     "JIRA_BASE_URL JIRA_EMAIL JIRA_API_TOKEN JIRA_PROJECT SLACK_BOT_TOKEN TEAMS_WEBHOOK_URL "
-    "HUBSPOT_TOKEN WEBHOOK_URL WEBHOOK_SECRET WEBHOOKS_CONFIG"
+    "HUBSPOT_TOKEN WEBHOOK_URL WEBHOOK_SECRET WEBHOOKS_CONFIG SMTP_FROM SMART_INBOX_USER_EMAILS "
+    "CALDAV_URL SLACK_MEETINGS_CHANNEL"
 ).split()
 
 
@@ -44,11 +45,24 @@ def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Context:
     return Context(model="rules", inbox=f"maildir:{inbox}", home=str(tmp_path / "home"))
 
 
-def test_with_nothing_set_up_only_the_mail_tools_are_offered(bare: Context) -> None:
+def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offered(
+    bare: Context,
+) -> None:
     tools = build_services(bare).tools
-    assert tools.names() == ["search_emails", "list_inbox", "get_email", "save_draft"]
+    assert tools.names() == [
+        "search_emails",
+        "list_inbox",
+        "get_email",
+        "save_draft",
+        "check_availability",
+        "propose_meeting_slots",
+    ]
+    assert tools.unavailable["create_calendar_event"].startswith(
+        "creating calendar events needs your address as their organizer"
+    )
     assert [kit.name for kit in tools.toolkits] == [
         "mail",
+        "calendar",
         "jira",
         "slack",
         "teams",
