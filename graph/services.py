@@ -124,7 +124,9 @@ def native_toolkits(
     db = mailbox.db
     return [
         mail_toolkit(mailbox),
-        _guarded("calendar", CALENDAR_TOOLS, lambda: calendar_toolkit(mailbox, home, env, secrets)),
+        _guarded(
+            "calendar", CALENDAR_TOOLS, lambda: calendar_toolkit(mailbox, home, env, secrets, http)
+        ),
         _guarded("Jira", JIRA_TOOLS, lambda: jira_toolkit(db, secrets, http, env, link)),
         _guarded("Slack", SLACK_TOOLS, lambda: slack_toolkit(db, secrets, http, env, link)),
         _guarded("Teams", TEAMS_TOOLS, lambda: teams_toolkit(db, secrets, http, env, link)),

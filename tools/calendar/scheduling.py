@@ -38,6 +38,7 @@ from tools.calendar.settings import (
     local_day_bounds,
 )
 from tools.calendar.slots import find_slots, free_stretches
+from tools.http import HttpSettings
 from tools.mail.model import Email
 from tools.mailbox import MailboxEnv, ToolFailure, ToolResult, deliver
 from tools.toolkit import text_result
@@ -54,10 +55,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def open_calendar(settings: CalendarSettings) -> Calendar:
-    """The calendar the settings name: CalDAV when `CALDAV_URL` is set, else the local file."""
+def open_calendar(settings: CalendarSettings, retry: HttpSettings | None = None) -> Calendar:
+    """The calendar the settings name: CalDAV when `CALDAV_URL` is set, else the local file.
+
+    `retry` bounds CalDAV's retries (the integrations' `INTEGRATION_*` settings).
+    """
     if settings.caldav is not None:
-        return CalDavCalendar(settings.caldav, zone=settings.time_zone)
+        return CalDavCalendar(settings.caldav, zone=settings.time_zone, retry=retry)
     return LocalCalendar(settings.calendar_file, zone=settings.time_zone)
 
 
@@ -92,12 +96,13 @@ def calendar_env(
     environ: Mapping[str, str] | None = None,
     *,
     secrets: SecretLookup | None = None,
+    retry: HttpSettings | None = None,
 ) -> CalendarEnv:
     """The calendar environment from the configuration (`CalendarConfigError` when unusable)."""
     settings = calendar_settings_from_env(
         home, os.environ if environ is None else environ, secrets=secrets
     )
-    return CalendarEnv(calendar=open_calendar(settings), settings=settings, mail=mail)
+    return CalendarEnv(calendar=open_calendar(settings, retry), settings=settings, mail=mail)
 
 
 async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -26,6 +26,7 @@ from tools.calendar.scheduling import CalendarEnv, calendar_env, plan_event
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalendarConfigError
 from tools.calendar.slots import slot_problem
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
+from tools.http import HttpSettings
 from tools.mail.model import Email
 from tools.mailbox import MailboxEnv
 from tools.toolkit import ActionPreview, SecretLookup, ToolFailure, Toolkit
@@ -49,6 +50,7 @@ def calendar_toolkit(
     home: Path,
     environ: Mapping[str, str],
     secrets: SecretLookup,
+    http: HttpSettings | None = None,
 ) -> Toolkit:
     """The calendar tools on the configured calendar, or the toolkit absent with why.
 
@@ -66,7 +68,7 @@ def calendar_toolkit(
         timeout=None,
     )
     try:
-        env = calendar_env(mail, home, environ, secrets=_calendar_secrets(secrets))
+        env = calendar_env(mail, home, environ, secrets=_calendar_secrets(secrets), retry=http)
         caldav = env.settings.caldav
         if caldav is not None and not secrets(CALDAV_PASSWORD_SECRET):
             raise CalendarConfigError(
