@@ -21,7 +21,7 @@ from tools.http import HttpSettings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BASE = "https://dav.example.com/dana/work/"
-COLLECTION = f"""<?xml version="1.0"?>
+COLLECTION = """<?xml version="1.0"?>
 <d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
  <d:response><d:href>/dana/work/</d:href><d:propstat><d:prop>
   <d:resourcetype><d:collection/><c:calendar/></d:resourcetype>
