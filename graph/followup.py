@@ -92,8 +92,8 @@ def resolve_reference(
     if not evidence:
         return None
     wants_action = bool(_ACTION.search(text) or PROPOSING.search(text))
-    if SCHEDULING.search(text):
-        offered = _offer_after_listing(evidence)
+    if SCHEDULING.search(text) and not _listed_after_offers(evidence):
+        offered = offer_for(text, evidence)
         if offered is not None:
             # "schedule the first one" right after slots were offered: a slot of that offer.
             email_id = str(offered["args"].get("email_id") or "")
@@ -144,18 +144,56 @@ def has_full_copy(message_id: str, evidence: Sequence[Evidence]) -> bool:
     )
 
 
-def _offer_after_listing(evidence: Sequence[Evidence]) -> Evidence | None:
-    """The newest slot offer, unless messages were listed after it (then ordinals mean mail)."""
+def _listed_after_offers(evidence: Sequence[Evidence]) -> bool:
+    """Whether messages were listed after the newest slot offer (then ordinals mean mail)."""
     for record in reversed(evidence):
         if record["error"]:
             continue
         if record["tool"] == OFFER_TOOL:
-            return record
+            return False
         if record["messages"] and (
             len(record["messages"]) > 1 or record["completeness"] == "PREVIEW"
         ):
-            return None
-    return None
+            return True
+    return False
+
+
+_NAMED = re.compile(r"\b(?:from|for|with|of)\s+(?P<who>[^\W\d_][\w.@'-]{2,})", re.IGNORECASE)
+NOT_NAMED = frozenset(
+    """the that this them him her me us you it its my your our a an one all any some today
+    tomorrow next monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+
+
+def offer_for(text: str, evidence: Sequence[Evidence]) -> Evidence | None:
+    """The slot offer a scheduling request means, or None.
+
+    The offer whose request the user names (a word of its attendees or title: "for Sofia",
+    "the workshop"), newest first; when they name nobody, the first offer of the newest turn
+    that offered any (in a triage run, the most important meeting request). Someone named
+    who has no offer yet (None): their request must be found first.
+    """
+    offers = [r for r in evidence if r["tool"] == OFFER_TOOL and not r["error"]]
+    if not offers:
+        return None
+    words = {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", text)} - _NOT_ABOUT
+    for record in sorted(offers, key=lambda r: -r["turn"]):
+        about = re.findall(r"^(?:Title|Attendees): (.*)$", record["content"], re.MULTILINE)
+        if words & {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", " ".join(about))}:
+            return record
+    who = _NAMED.search(text)
+    if who and who.group("who").casefold() not in NOT_NAMED:
+        return None
+    newest = max(r["turn"] for r in offers)
+    return next(r for r in offers if r["turn"] == newest)
+
+
+_NOT_ABOUT = frozenset(
+    """schedule book reserve create send put add invite invitation event meeting request call
+    slot slots first second third fourth fifth last one the and for with from that this
+    calendar please option number time times""".split()
+)
+"""Words of a scheduling request that say what to do, not which request it is about."""
 
 
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
-from graph.followup import PROPOSING, SCHEDULING
+from graph.followup import PROPOSING, SCHEDULING, offer_for
 from graph.state import MessageRef
 from tools.calendar.meeting_request import OfferedSlot, OfferedSlots, read_offered_slots
 
@@ -476,14 +476,18 @@ def _propose_slots(request: ToolPlanRequest) -> list[ProposedCall]:
     return [ProposedCall("propose_meeting_slots", args)]
 
 
-def _offers(request: ToolPlanRequest) -> list[OfferedSlots]:
-    """Every slot offer of the thread, newest first."""
+def _offer(request: ToolPlanRequest) -> OfferedSlots | None:
+    """The slots offered for the request the user means: the focused mail's, else by name."""
     records = [*request.evidence, *request.turn_evidence]
-    return [
-        read_offered_slots(record["content"])
-        for record in reversed(records)
-        if record["tool"] == "propose_meeting_slots" and not record["error"]
-    ]
+    if request.focus:
+        wanted = request.focus[0]["id"]
+        for record in reversed(records):
+            if record["tool"] == "propose_meeting_slots" and not record["error"]:
+                if record["args"].get("email_id") == wanted:
+                    return read_offered_slots(record["content"])
+        return None
+    record = offer_for(request.user_text, records)
+    return read_offered_slots(record["content"]) if record is not None else None
 
 
 _WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -557,11 +561,7 @@ def _schedule(request: ToolPlanRequest) -> list[ProposedCall]:
     """
     if _ran(request, "create_calendar_event"):
         return []
-    offers = _offers(request)
-    wanted = request.focus[0]["id"] if request.focus else ""
-    offer = next((o for o in offers if o.email_id == wanted), None) if wanted else None
-    if offer is None and not wanted and offers and not _FROM.search(request.user_text):
-        offer = offers[0]
+    offer = _offer(request)
     if offer is None:
         target, first = _mail_or_search(request)
         if first:

@@ -8,7 +8,7 @@ import pytest
 
 from graph.engines.base import ToolPlanRequest
 from graph.engines.intents import plan_from_intents
-from graph.followup import resolve_reference
+from graph.followup import offer_for, resolve_reference
 from graph.state import Evidence, MessageRef
 from tools.calendar.tools import CALENDAR_TOOLS
 from tools.mailbox import MAIL_TOOLS
@@ -230,3 +230,30 @@ def test_after_slots_are_offered_the_first_one_is_a_slot_of_that_request() -> No
 def test_asking_for_slots_about_a_message_is_an_action_not_a_question() -> None:
     resolved = resolve_reference("suggest slots for that one", [LISTING], [SOFIA["id"]])
     assert resolved is not None and resolved.wants_action
+
+
+def test_after_several_offers_the_named_request_is_meant() -> None:
+    """A triage run offers slots for each meeting request, most important first."""
+    lukas_text = OFFER_TEXT.replace(SOFIA["id"], LUKAS["id"]).replace("Q1 roadmap", "API workshop")
+    lukas_text = lukas_text.replace(
+        "Sofia Marchetti <sofia@x.example>", "Lukas Brenner <lukas@x.example>"
+    )
+    triage = record("triage", {}, "", [SOFIA, LUKAS])
+    batch = [
+        triage,
+        {**record("propose_meeting_slots", {"email_id": LUKAS["id"]}, lukas_text), "turn": 2},
+        {**OFFER, "turn": 2},
+    ]
+    assert offer_for("book the first slot for Sofia", batch) == batch[2]
+    assert offer_for("schedule the workshop", batch) == batch[1]
+    assert offer_for("schedule it", batch) == batch[1], "the most important one"
+    assert offer_for("schedule the meeting request from Rafael", batch) is None
+    resolved = resolve_reference("book the second slot for Sofia", batch)
+    assert resolved is not None and resolved.ids == (SOFIA["id"],)
+    _, calls = plan("book Wednesday 09:00 for Lukas", earlier=batch)
+    [(name, args)] = calls
+    assert (name, args["in_reply_to_id"], args["start"]) == (
+        "create_calendar_event",
+        LUKAS["id"],
+        "2026-12-09T09:00:00+01:00",
+    )
