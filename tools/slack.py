@@ -199,7 +199,16 @@ def explain(response: httpx.Response) -> str:
     return f"{code} ({hint})" if hint else code or str(body)[:200]
 
 
-def plan_meeting_post(env: SlackEnv, args: Mapping[str, Any]) -> SlackPost:
+@dataclass(frozen=True)
+class MeetingPost:
+    """The announcement of one stored calendar event, and the key that makes it happen once."""
+
+    post: SlackPost
+    claim: tuple[str, str]
+    """(ledger thread, ledger call) claimed before posting: the channel and the event's UID."""
+
+
+def plan_meeting_post(env: SlackEnv, args: Mapping[str, Any]) -> MeetingPost:
     """The announcement of the event a `create_calendar_event` call really created (blocking)."""
     if not env.meetings_channel:
         raise ToolFailure("SLACK_MEETINGS_CHANNEL is not set: meetings are not announced")
@@ -212,9 +221,16 @@ def plan_meeting_post(env: SlackEnv, args: Mapping[str, Any]) -> SlackPost:
     when = str(data.get("when") or data.get("start") or "")
     attendees = [str(a) for a in data.get("attendees") or []]
     blocks = meeting_blocks(title, when, attendees=attendees)
-    return SlackPost(
+    post = SlackPost(
         channel=env.meetings_channel, text=f"Meeting scheduled: {title}, {when}", blocks=blocks
     )
+    event = str(data.get("uid") or f"{thread}/{call}")
+    return MeetingPost(post, (f"slack-meetings:{env.meetings_channel}", event))
+
+
+def announced_before(env: SlackEnv, meeting: MeetingPost) -> bool:
+    """Whether this event was already announced (or its announcement started) in the channel."""
+    return SideEffectLedger(env.db).get(*meeting.claim) is not None
 
 
 async def _post(env: SlackEnv, post: SlackPost) -> dict[str, Any]:
@@ -266,10 +282,23 @@ async def slack_announce_meeting(
     env: Annotated[SlackEnv, InjectedToolArg],
 ) -> ToolResult:
     """Announce a meeting that was scheduled in the meetings channel."""
-    post = await asyncio.to_thread(
+    meeting = await asyncio.to_thread(
         plan_meeting_post, env, {"thread_id": thread_id, "call_id": call_id}
     )
-    body = await _post(env, post)
+    post, ledger = meeting.post, SideEffectLedger(env.db)
+    # One announcement per event and channel, whichever call (or retry) stored the event.
+    earlier = await asyncio.to_thread(ledger.begin, *meeting.claim, MEETING_ANNOUNCEMENT, {})
+    if earlier is not None:
+        return text_result(
+            f"This meeting was already announced in Slack {post.channel} "
+            f"({earlier.status}); it was not posted again."
+        )
+    try:
+        body = await _post(env, post)
+    except ToolFailure as err:
+        await asyncio.to_thread(ledger.finish, *meeting.claim, "failed", {"error": str(err)})
+        raise
+    await asyncio.to_thread(ledger.finish, *meeting.claim, "done", {"ts": body.get("ts")})
     return text_result(
         f"Announced the meeting in Slack {post.channel} (message ts {body.get('ts', '?')}).",
         data={"channel": body.get("channel"), "ts": body.get("ts")},
@@ -285,11 +314,17 @@ SCHEDULING_TOOL = "create_calendar_event"
 def preview(env: SlackEnv, name: str, args: dict[str, Any]) -> ActionPreview | None:
     """The card of a Slack post: the channel and everything the message will say."""
     if name == MEETING_ANNOUNCEMENT:
-        post = plan_meeting_post(env, args)
+        meeting = plan_meeting_post(env, args)
+        notes = (
+            ("This meeting was already announced there: nothing will be posted again.",)
+            if announced_before(env, meeting)
+            else ()
+        )
         return ActionPreview(
-            title=f"Announce the meeting in Slack {post.channel}",
-            fields=(("Channel", f"{post.channel} (SLACK_MEETINGS_CHANNEL)"),),
-            content=blocks_as_text(post.blocks),
+            title=f"Announce the meeting in Slack {meeting.post.channel}",
+            fields=(("Channel", f"{meeting.post.channel} (SLACK_MEETINGS_CHANNEL)"),),
+            content=blocks_as_text(meeting.post.blocks),
+            notes=notes,
         )
     if name != "slack_post_message":
         return None

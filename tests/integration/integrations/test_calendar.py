@@ -371,3 +371,12 @@ async def test_a_scheduled_meeting_is_announced_on_slack_after_its_own_card(
         assert post["channel"] == "C0MEET003"
         assert post["blocks"][0]["text"]["text"] == "Meeting scheduled"
         assert SOFIA_TITLE in post["blocks"][1]["text"]["text"]
+
+        # The same slot again: the event is found, and its announcement is not repeated.
+        await run.ask("schedule it")
+        await run.decide({"type": "accept"})
+        [again] = await run.pending()
+        assert "already announced there: nothing will be posted again" in again["description"]
+        done = await run.decide({"type": "accept"})
+        assert "was not posted again" in done["messages"][-1].text
+        assert len(slack.posted) == 1 and len(smtp_sink.messages) == 1
