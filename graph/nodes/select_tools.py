@@ -3,8 +3,8 @@
 Code proposes some calls itself, before the engine: webhook deliveries of events that
 happened and Slack announcements of scheduled meetings (`graph/events.py`), and in a triage
 run the actions the triage suggests (`graph/triage_actions.py`); a triage run never asks the
-engine. Code-made calls get ids
-derived from the turn and the call, so a call already decided is not proposed again.
+engine. Code-made calls get ids derived from the turn and the call, so a call already decided
+is not proposed again.
 """
 
 from __future__ import annotations
@@ -45,10 +45,12 @@ def _code_calls(state: State, proposals: list[ProposedCall], by: str) -> list[To
     return calls
 
 
-def _triage_actions(services: Services, state: State) -> tuple[list[ProposedCall], int]:
-    """The triage's proposals (blocking: reads the mail), and how many were left out.
+def _triage_actions(
+    services: Services, state: State
+) -> tuple[list[ProposedCall], list[ProposedCall], int]:
+    """The triage's reads and cards (blocking: reads the mail), and how many cards were left out.
 
-    Reads come first, alone (a meeting request's slots), so that every card of the run,
+    The reads (a meeting request's slots) run first, alone, so that every card of the run,
     including the events those slots lead to, is shown together in one step.
     """
     rows = state.get("triage") or []
@@ -57,9 +59,8 @@ def _triage_actions(services: Services, state: State) -> tuple[list[ProposedCall
     evidence = [e for e in state.get("evidence") or [] if e["turn"] == turn]
     proposals = triage_proposals(rows, emails, services.tools, evidence)
     reads = [p for p in proposals if services.tools.is_read_only(p.name)]
-    if reads:
-        return reads, 0
-    return proposals[:MAX_PROPOSALS], max(0, len(proposals) - MAX_PROPOSALS)
+    cards = [p for p in proposals if not services.tools.is_read_only(p.name)]
+    return reads, cards[:MAX_PROPOSALS], max(0, len(cards) - MAX_PROPOSALS)
 
 
 def _focus_refs(state: State) -> list[MessageRef]:
@@ -84,8 +85,11 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
     if posts:
         return {"proposed_calls": posts}
     if state.get("mode") == "triage":
-        proposals, left_out = await asyncio.to_thread(_triage_actions, services, state)
-        update: dict[str, Any] = {"proposed_calls": _code_calls(state, proposals, "triage")}
+        reads, cards, left_out = await asyncio.to_thread(_triage_actions, services, state)
+        first = _code_calls(state, reads, "triage")
+        if first:
+            return {"proposed_calls": first}
+        update: dict[str, Any] = {"proposed_calls": _code_calls(state, cards, "triage")}
         if left_out:
             update["answer_note"] = (
                 f"{left_out} more suggested action(s) of this triage were not proposed "
