@@ -191,9 +191,13 @@ def offer_for(text: str, evidence: Sequence[Evidence]) -> Evidence | None:
 _NOT_ABOUT = frozenset(
     """schedule book reserve create send put add invite invitation event meeting request call
     slot slots first second third fourth fifth last one the and for with from that this
-    calendar please option number time times""".split()
+    calendar please option number time times today tomorrow next week min minutes hour hours
+    mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday
+    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december""".split()
 )
-"""Words of a scheduling request that say what to do, not which request it is about."""
+"""Words of a scheduling request that say what to do or when, not which request it is about
+(a title may well name a day: "Workshop, Thursday 26 Nov")."""
 
 
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:

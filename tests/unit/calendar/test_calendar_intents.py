@@ -247,6 +247,12 @@ def test_after_several_offers_the_named_request_is_meant() -> None:
     assert offer_for("book the first slot for Sofia", batch) == batch[2]
     assert offer_for("schedule the workshop", batch) == batch[1]
     assert offer_for("schedule it", batch) == batch[1], "the most important one"
+    # A day is when, not who: Sofia's offer is not meant because a title says "Thursday".
+    thursday = {
+        **batch[2],
+        "content": OFFER_TEXT.replace("Title: Q1 roadmap", "Title: Thursday sync"),
+    }
+    assert offer_for("book Thursday 14:00", [*batch[:2], thursday]) == batch[1]
     assert offer_for("schedule the meeting request from Rafael", batch) is None
     resolved = resolve_reference("book the second slot for Sofia", batch)
     assert resolved is not None and resolved.ids == (SOFIA["id"],)
