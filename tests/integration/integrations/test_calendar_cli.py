@@ -4,6 +4,7 @@ server: ask for slots, ask for the event, decide it with `resume`, and die in th
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -163,3 +164,25 @@ def test_an_event_cut_off_while_inviting_is_not_redone_blindly(tmp_path: Path, c
             assert "was already in the calendar file" in done["answer"]
             sink.wait_for(2)
             nothing_more_arrives(sink, 2)
+
+
+def test_triage_shows_the_slots_and_how_to_book_one(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    env = settings(smtp_sink)
+    out = run_cli(tmp_path, "triage", env=env).stdout
+    assert "Slots for the new meeting requests:" in out
+    match = re.search(r'smart-inbox ask "book the first slot for NAME" --thread (\S+)', out)
+    assert match, out
+    [sofia] = [
+        block
+        for block in out.split("\n\n")
+        if block.startswith(f"Meeting request: message id {SOFIA_ID}")
+    ]
+    first = read_offered_slots(sofia).slots[0]
+    booked = as_json(
+        tmp_path, env, "ask", "book the first slot for Sofia", "--thread", match.group(1)
+    )
+    [request] = booked["pending"]
+    assert request["action"] == "create_calendar_event"
+    assert request["args"]["in_reply_to_id"] == SOFIA_ID
+    assert (request["args"]["start"], request["args"]["end"]) == (first.start_text, first.end_text)
+    assert smtp_sink.messages == [] and events_in(tmp_path) == []
