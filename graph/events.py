@@ -7,6 +7,9 @@
 
 Only events some endpoint subscribed to are proposed. The delivery tool builds each payload
 from what really happened (the mailbox, the side-effect ledger), never from a model's words.
+
+Announcements work the same way: a meeting really scheduled is proposed as a Slack post to
+`SLACK_MEETINGS_CHANNEL` (a card, level 1) when Slack is set up with that channel.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from graph.engines.base import ProposedCall
 from graph.state import State
 from tools.registry import ToolRegistry
+from tools.slack import MEETING_ANNOUNCEMENT, SCHEDULING_TOOL, SlackEnv
 from tools.webhooks import DELIVERY_TOOL, EVENT_OF_TOOL, WebhooksEnv
 
 
@@ -40,3 +44,17 @@ def due_events(state: State, tools: ToolRegistry, thread_id: str) -> list[Propos
             args = {"event": event, "thread_id": thread_id, "call_id": done["call_id"]}
             calls.append(ProposedCall(DELIVERY_TOOL, args))
     return calls
+
+
+def due_announcements(state: State, tools: ToolRegistry, thread_id: str) -> list[ProposedCall]:
+    """Slack posts of the meetings this turn really scheduled, when a channel is set for them."""
+    kit = tools.toolkit("slack")
+    if kit is None or kit.missing or not isinstance(kit.env, SlackEnv):
+        return []
+    if not kit.env.meetings_channel:
+        return []
+    return [
+        ProposedCall(MEETING_ANNOUNCEMENT, {"thread_id": thread_id, "call_id": done["call_id"]})
+        for done in state.get("executed") or []
+        if done["action"] == SCHEDULING_TOOL and done["status"] == "ok"
+    ]

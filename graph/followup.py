@@ -43,6 +43,23 @@ _PRONOUN = re.compile(
     r"(?:that|this) (?:one|e-?mail|mail|message))\b",
     re.IGNORECASE,
 )
+SCHEDULING = re.compile(
+    r"\b(?:schedule|book|reserve)\b"
+    r"|\bcreate\s+(?:the|an?)\s+(?:calendar\s+)?(?:event|meeting|invite|invitation)\b"
+    r"|\bsend\s+(?:the|an?)\s+(?:calendar\s+)?invit(?:e|ation)\b"
+    r"|\b(?:put|add)\s+(?:it|that|this|the meeting)\s+(?:in|on|to|into)\s+(?:my|the)\s+calendar\b"
+    r"|\bgo\s+(?:with|for)\s+(?:the\s+)?(?:first|second|third|fourth|fifth|last|\d)",
+    re.IGNORECASE,
+)
+"""Asking for a calendar event: after slots were offered, "the first one" means a slot."""
+PROPOSING = re.compile(
+    r"\b(?:propose|suggest|offer|find|give\s+me|pick|recommend)\b[^.?!\n]{0,40}?"
+    r"\b(?:times?|slots?|dates?)\b"
+    r"|\bwhen\s+(?:can|could|should|shall)\s+(?:i|we)\s+meet\b",
+    re.IGNORECASE,
+)
+"""Asking for meeting slots, for a meeting request or in general."""
+OFFER_TOOL = "propose_meeting_slots"
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
     r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
@@ -74,7 +91,13 @@ def resolve_reference(
     """Resolve a follow-up against the thread's evidence; None when it is not one."""
     if not evidence:
         return None
-    wants_action = bool(_ACTION.search(text))
+    wants_action = bool(_ACTION.search(text) or PROPOSING.search(text))
+    if SCHEDULING.search(text) and not _listed_after_offers(evidence):
+        offered = offer_for(text, evidence)
+        if offered is not None:
+            # "schedule the first one" right after slots were offered: a slot of that offer.
+            email_id = str(offered["args"].get("email_id") or "")
+            return Resolution((email_id,), True, "offered slots") if email_id else None
     listing = _latest_listing(evidence)
     match = _ORDINAL.search(text)
     if match and listing:
@@ -119,6 +142,62 @@ def has_full_copy(message_id: str, evidence: Sequence[Evidence]) -> bool:
         and any(m["id"] == message_id for m in record["messages"])
         for record in evidence
     )
+
+
+def _listed_after_offers(evidence: Sequence[Evidence]) -> bool:
+    """Whether messages were listed after the newest slot offer (then ordinals mean mail)."""
+    for record in reversed(evidence):
+        if record["error"]:
+            continue
+        if record["tool"] == OFFER_TOOL:
+            return False
+        if record["messages"] and (
+            len(record["messages"]) > 1 or record["completeness"] == "PREVIEW"
+        ):
+            return True
+    return False
+
+
+_NAMED = re.compile(r"\b(?:from|for|with|of)\s+(?P<who>[^\W\d_][\w.@'-]{2,})", re.IGNORECASE)
+NOT_NAMED = frozenset(
+    """the that this them him her me us you it its my your our a an one all any some today
+    tomorrow next monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+
+
+def offer_for(text: str, evidence: Sequence[Evidence]) -> Evidence | None:
+    """The slot offer a scheduling request means, or None.
+
+    The offer whose request the user names (a word of its attendees or title: "for Sofia",
+    "the workshop"), newest first; when they name nobody, the first offer of the newest turn
+    that offered any (in a triage run, the most important meeting request). Someone named
+    who has no offer yet (None): their request must be found first.
+    """
+    offers = [r for r in evidence if r["tool"] == OFFER_TOOL and not r["error"]]
+    if not offers:
+        return None
+    words = {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", text)} - _NOT_ABOUT
+    for record in sorted(offers, key=lambda r: -r["turn"]):
+        about = re.findall(r"^(?:Title|Attendees): (.*)$", record["content"], re.MULTILINE)
+        if words & {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", " ".join(about))}:
+            return record
+    who = _NAMED.search(text)
+    if who and who.group("who").casefold() not in NOT_NAMED:
+        return None
+    newest = max(r["turn"] for r in offers)
+    return next(r for r in offers if r["turn"] == newest)
+
+
+_NOT_ABOUT = frozenset(
+    """schedule book reserve create send put add invite invitation event meeting request call
+    slot slots first second third fourth fifth last one the and for with from that this
+    calendar please option number time times today tomorrow next week min minutes hour hours
+    mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday
+    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
+    july august september october november december""".split()
+)
+"""Words of a scheduling request that say what to do or when, not which request it is about
+(a title may well name a day: "Workshop, Thursday 26 Nov")."""
 
 
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:

@@ -1,7 +1,7 @@
 """The grounding verifier: every checkable claim in a draft answer must be found in the evidence.
 
 It checks cited message ids, e-mail addresses, quoted phrases (subjects are quoted by the
-prompt's rules), amounts, ticket keys, dates and sender names. A draft with any problem
+prompt's rules), amounts, ticket keys, dates, times of day and sender names. A draft with any problem
 is never shown to the user as is.
 """
 
@@ -49,6 +49,8 @@ MONTHS = {
 _MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 MONTH_DAY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.IGNORECASE)
+CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?!\d)(?:\s*([ap])\.?m\b\.?)?", re.IGNORECASE)
+"""A time of day: `09:30`, `2:00 pm` (a meeting slot, a deadline)."""
 SENDER_NAME = re.compile(r"\bfrom\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
 # Words that start a sentence after "from" without being a sender's name.
 NOT_NAMES = frozenset(
@@ -124,6 +126,9 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         problems.append(
             f"states the date {date[0]:02d}-{date[1]:02d}, which is not in the evidence"
         )
+    known_times = _times(corpus)
+    for hour, minute in sorted(_times(prose, strict=True) - known_times):
+        problems.append(f"states the time {hour:02d}:{minute:02d}, which is not in the evidence")
     for name in SENDER_NAME.findall(prose):
         first = name.split()[0]
         if first in NOT_NAMES or first in MONTHS:
@@ -160,6 +165,29 @@ def _dates(text: str) -> set[tuple[int, int]]:
         found.add((MONTHS[month_name.lower()], int(day)))
     # RFC 2822 dates in evidence ("Tue, 17 Nov 2026") are covered by DAY_MONTH.
     return {(m, d) for m, d in found if 1 <= m <= 12 and 1 <= d <= 31}
+
+
+def _times(text: str, *, strict: bool = False) -> set[tuple[int, int]]:
+    """(hour, minute) of the times of day in `text`.
+
+    Evidence (`strict=False`) counts each time both as written and as a 12-hour clock
+    reading would make it, so "2:00 pm" in a draft is supported by "14:00" in a mail and
+    the other way round; a draft's own time (`strict=True`) is its 24-hour reading.
+    """
+    found: set[tuple[int, int]] = set()
+    for hour_text, minute_text, half in CLOCK.findall(text):
+        hour, minute = int(hour_text), int(minute_text)
+        if hour > 23 or minute > 59:
+            continue
+        half = half.lower()
+        if half == "p" and hour < 12:
+            hour += 12
+        elif half == "a" and hour == 12:
+            hour = 0
+        found.add((hour, minute))
+        if not strict and not half:
+            found.add(((hour + 12) % 24, minute))
+    return found
 
 
 def iso_day(value: str) -> str:

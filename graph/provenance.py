@@ -88,7 +88,9 @@ def _number_core(value: str) -> str:
 
 ARG_KINDS: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(r"^(to|cc|bcc|recipients?|emails?|address(es)?|from|reply_to|sender)$"),
+        re.compile(
+            r"^(to|cc|bcc|recipients?|emails?|address(es)?|from|reply_to|sender|attendees?)$"
+        ),
         "address",
     ),
     (re.compile(r"(url|link|href|webhook|endpoint)"), "url"),

@@ -25,6 +25,8 @@ from memory.keys import KeySourceError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
 from memory.vault import CredentialVault, VaultError
+from tools.calendar.toolkit import calendar_toolkit
+from tools.calendar.tools import CALENDAR_TOOLS
 from tools.http import HttpSettings, HttpSettingsError
 from tools.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
 from tools.jira import JIRA_TOOLS, jira_toolkit
@@ -111,7 +113,7 @@ def native_toolkits(
 ) -> list[Toolkit]:
     """Every native toolkit, configured or absent (with why), in the order the model sees them.
 
-    A new toolkit (calendar) is added here: build it from its settings, or absent with why.
+    A new toolkit is added here: build it from its settings, or absent with why.
     """
     env = os.environ if environ is None else environ
     secrets = mailbox.secrets or secret_lookup(mailbox.db, home, env)
@@ -124,6 +126,12 @@ def native_toolkits(
     db = mailbox.db
     return [
         mail_toolkit(mailbox),
+        _guarded(
+            "calendar",
+            "Calendar",
+            CALENDAR_TOOLS,
+            lambda: calendar_toolkit(mailbox, home, env, secrets, http),
+        ),
         _guarded("jira", "Jira", JIRA_TOOLS, lambda: jira_toolkit(db, secrets, http, env, link)),
         _guarded(
             "slack", "Slack", SLACK_TOOLS, lambda: slack_toolkit(db, secrets, http, env, link)

@@ -9,17 +9,25 @@ Deterministic, from the triage alone, and only through integrations that are con
 | bug report or feature request naming an issue of our projects (NW-12) | the mail as a comment on that issue, not a duplicate |
 | sales inquiry | a HubSpot contact (lead) for the sender |
 | high priority | a Slack post to `SLACK_CHANNEL` and a Teams post |
+| meeting request | its slots (`propose_meeting_slots`, read-only, for the summary); then, when a time the mail asked for is free, the event at that time with an invitation |
 
-Each proposal waits on an approval card like any other call. Only newly triaged mail gets
-proposals, at most `MAX_PROPOSALS` per run, most important first.
+Each proposal with a side effect waits on an approval card like any other call. Only newly
+triaged mail gets proposals, at most `MAX_PROPOSALS` cards per run, most important first;
+slots are read for at most `MAX_PROPOSALS` meeting requests, before any card is shown.
+
+The triage books only a time the sender asked for: another free time would be a
+counter-proposal, the user's to choose in the chat ("book the second slot"), and the calendar
+file may not be the user's real calendar.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from graph.engines.base import ProposedCall
-from graph.state import TriageRow
+from graph.state import Evidence, TriageRow
+from tools.calendar.meeting_request import OfferedSlots, read_offered_slots
 from tools.jira import ISSUE_TYPE_BY_CATEGORY, PRIORITY_BY_TRIAGE, JiraEnv, issue_keys
 from tools.mail.compose import own_words
 from tools.mail.model import Email
@@ -44,10 +52,53 @@ def _jira_call(row: TriageRow, email: Email | None, env: JiraEnv) -> ProposedCal
     return ProposedCall("jira_create_issue", {k: v for k, v in args.items() if v})
 
 
+MEETING_REQUEST = "meeting_request"
+OFFER_TOOL = "propose_meeting_slots"
+EVENT_TOOL = "create_calendar_event"
+
+
+def slot_offers(evidence: Iterable[Evidence]) -> dict[str, OfferedSlots | None]:
+    """The slots offered in these results, by the meeting request (None: the offer failed)."""
+    found: dict[str, OfferedSlots | None] = {}
+    for record in evidence:
+        email_id = str(record["args"].get("email_id") or "")
+        if record["tool"] == OFFER_TOOL and email_id:
+            found[email_id] = None if record["error"] else read_offered_slots(record["content"])
+    return found
+
+
+def _event_call(
+    email_id: str, offer: OfferedSlots, booked: list[tuple[datetime, datetime]]
+) -> ProposedCall | None:
+    """The event at the first free time the mail asked for, clear of the run's other cards."""
+    for slot in offer.slots:
+        clear = all(slot.end <= start or end <= slot.start for start, end in booked)
+        if slot.asked_for and clear:
+            booked.append((slot.start, slot.end))
+            args = {"title": offer.title, "start": slot.start_text, "end": slot.end_text}
+            if offer.attendees:
+                args["attendees"] = offer.attendees
+            return ProposedCall(EVENT_TOOL, {**args, "in_reply_to_id": email_id})
+    return None
+
+
 def triage_proposals(
-    rows: Iterable[TriageRow], emails: Mapping[str, Email], tools: ToolRegistry
+    rows: Sequence[TriageRow],
+    emails: Mapping[str, Email],
+    tools: ToolRegistry,
+    evidence: Iterable[Evidence] = (),
 ) -> list[ProposedCall]:
-    """Every proposal for these triage rows (before the `MAX_PROPOSALS` cut), in row order."""
+    """Every proposal for these triage rows (before the `MAX_PROPOSALS` cut), in row order.
+
+    `evidence` is this run's results: a meeting request whose slots are not there yet gets a
+    `propose_meeting_slots` call; one whose slots are gets its event card (if any).
+    """
+    offers = slot_offers(evidence)
+    offered = set(tools.names())
+    meetings = [
+        row["id"] for row in rows if not row.get("error") and row["category"] == MEETING_REQUEST
+    ][:MAX_PROPOSALS]
+    booked: list[tuple[datetime, datetime]] = []
     jira = tools.toolkit("jira")
     slack = tools.toolkit("slack")
     jira_env = jira.env if jira is not None and not jira.missing else None
@@ -68,4 +119,11 @@ def triage_proposals(
                 calls.append(ProposedCall("slack_post_message", {"email_id": mail_id}))
             if teams:
                 calls.append(ProposedCall("teams_post_message", {"email_id": mail_id}))
+        if mail_id in meetings and OFFER_TOOL in offered:
+            if mail_id not in offers:
+                calls.append(ProposedCall(OFFER_TOOL, {"email_id": mail_id}))
+            elif EVENT_TOOL in offered and (offer := offers[mail_id]) is not None:
+                event = _event_call(mail_id, offer, booked)
+                if event is not None:
+                    calls.append(event)
     return calls

@@ -11,6 +11,10 @@ Rules:
 - Actions that change anything (drafts, sending, tickets, posts) need the user's approval; only
   propose them when the USER asked for them in this conversation.
 - Use message ids exactly as tools returned them.
+- Calendar: a day's free/busy is check_availability; slots for a meeting request are
+  propose_meeting_slots with its email_id. Give create_calendar_event the start and end exactly
+  as a calendar tool wrote them (ISO 8601 with offset) or as the user said them, and the
+  meeting request's id as in_reply_to_id.
 {focus}{feedback}"""
 
 FOCUS = """

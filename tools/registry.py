@@ -3,8 +3,8 @@
 `select_tools` shows the model `tools`; `request_approval` asks `is_read_only`,
 `default_level`, `suspended`, `unavailable` and `preview`; `act` calls `invoke`.
 
-Native tools come in toolkits (`tools.toolkit.Toolkit`): mail, Jira, Slack, Teams,
-webhooks, HubSpot. A toolkit that is not configured is absent: its tools are not shown to
+Native tools come in toolkits (`tools.toolkit.Toolkit`): mail, calendar, Jira, Slack,
+Teams, webhooks, HubSpot. A toolkit that is not configured is absent: its tools are not shown to
 the model, and a call naming one fails with why (what to set) instead of running.
 """
 
@@ -175,6 +175,11 @@ class ToolRegistry:
             if name in kit.levels:
                 return kit.levels[name]
         return READ_ONLY if name in self.read_only else CONFIRM
+
+    def answered_message_arg(self, name: str) -> str:
+        """The argument of a native call naming the message it answers ('' for none)."""
+        kit = self._kits.get(name)
+        return kit.answers.get(name, "") if kit is not None else ""
 
     def server_of(self, name: str) -> str | None:
         """The MCP server a tool comes from (None for native tools)."""

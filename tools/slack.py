@@ -2,7 +2,9 @@
 
 A post about a mail carries the mail as blocks: who sent it, its subject, when, its triage
 and a link or Message-ID. Everything taken from mail is escaped, so a subject cannot ping
-`@channel` or fake a link.
+`@channel` or fake a link. A scheduled meeting can be announced in `SLACK_MEETINGS_CHANNEL`
+by the hidden `slack_announce_meeting`, which only code proposes, built from the event the
+calendar really stored (the side-effect ledger), never from anyone's words.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
+from memory.audit import SideEffectLedger
 from memory.db import AppDatabase, TriageRecord
 from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
 from tools.toolkit import (
@@ -64,6 +67,8 @@ class SlackEnv:
     db: AppDatabase = field(repr=False)
     mail_link: str = ""
     http: HttpSettings = field(default_factory=HttpSettings)
+    meetings_channel: str = ""
+    """`SLACK_MEETINGS_CHANNEL`: where scheduled meetings are announced; empty: they are not."""
 
 
 def escape(text: str) -> str:
@@ -194,18 +199,42 @@ def explain(response: httpx.Response) -> str:
     return f"{code} ({hint})" if hint else code or str(body)[:200]
 
 
-@tool
-async def slack_post_message(
-    text: str = "",
-    channel: str = "",
-    email_id: str = "",
-    *,
-    env: Annotated[SlackEnv, InjectedToolArg],
-) -> ToolResult:
-    """Post a message to a Slack channel (the configured one by default), optionally about a mail by its id."""
-    post = await asyncio.to_thread(
-        plan_post, env, {"text": text, "channel": channel, "email_id": email_id}
+@dataclass(frozen=True)
+class MeetingPost:
+    """The announcement of one stored calendar event, and the key that makes it happen once."""
+
+    post: SlackPost
+    claim: tuple[str, str]
+    """(ledger thread, ledger call) claimed before posting: the channel and the event's UID."""
+
+
+def plan_meeting_post(env: SlackEnv, args: Mapping[str, Any]) -> MeetingPost:
+    """The announcement of the event a `create_calendar_event` call really created (blocking)."""
+    if not env.meetings_channel:
+        raise ToolFailure("SLACK_MEETINGS_CHANNEL is not set: meetings are not announced")
+    thread, call = str(args.get("thread_id") or ""), str(args.get("call_id") or "")
+    entry = SideEffectLedger(env.db).get(thread, call)
+    if entry is None or entry.status != "done" or entry.tool != SCHEDULING_TOOL:
+        raise ToolFailure(f"no meeting was scheduled in call {call!r}: nothing to announce")
+    data = dict(entry.result_dict().get("data") or {})
+    title = str(data.get("title") or "(no title)")
+    when = str(data.get("when") or data.get("start") or "")
+    attendees = [str(a) for a in data.get("attendees") or []]
+    blocks = meeting_blocks(title, when, attendees=attendees)
+    post = SlackPost(
+        channel=env.meetings_channel, text=f"Meeting scheduled: {title}, {when}", blocks=blocks
     )
+    event = str(data.get("uid") or f"{thread}/{call}")
+    return MeetingPost(post, (f"slack-meetings:{env.meetings_channel}", event))
+
+
+def announced_before(env: SlackEnv, meeting: MeetingPost) -> bool:
+    """Whether this event was already announced (or its announcement started) in the channel."""
+    return SideEffectLedger(env.db).get(*meeting.claim) is not None
+
+
+async def _post(env: SlackEnv, post: SlackPost) -> dict[str, Any]:
+    """Send one `chat.postMessage`; Slack's `ok: false` is a `ToolFailure` with a hint."""
     request = ApiRequest(
         integration=INTEGRATION,
         method="POST",
@@ -218,22 +247,85 @@ async def slack_post_message(
         },
     )
     response = await send(request, env.http, explain=explain)
-    body = json_of(response, request)
+    body: dict[str, Any] = json_of(response, request)
     if not body.get("ok"):
         raise ToolFailure(
             f"Slack could not post the message to {post.channel}: {explain(response)}"
         )
+    return body
+
+
+@tool
+async def slack_post_message(
+    text: str = "",
+    channel: str = "",
+    email_id: str = "",
+    *,
+    env: Annotated[SlackEnv, InjectedToolArg],
+) -> ToolResult:
+    """Post a message to a Slack channel (the configured one by default), optionally about a mail by its id."""
+    post = await asyncio.to_thread(
+        plan_post, env, {"text": text, "channel": channel, "email_id": email_id}
+    )
+    body = await _post(env, post)
     result = f"Posted to Slack {post.channel} (message ts {body.get('ts', '?')})."
     if email_id:
         result += f" [msg:{email_id}]"
     return text_result(result, data={"channel": body.get("channel"), "ts": body.get("ts")})
 
 
-SLACK_TOOLS = [slack_post_message]
+@tool
+async def slack_announce_meeting(
+    thread_id: str,
+    call_id: str,
+    *,
+    env: Annotated[SlackEnv, InjectedToolArg],
+) -> ToolResult:
+    """Announce a meeting that was scheduled in the meetings channel."""
+    meeting = await asyncio.to_thread(
+        plan_meeting_post, env, {"thread_id": thread_id, "call_id": call_id}
+    )
+    post, ledger = meeting.post, SideEffectLedger(env.db)
+    # One announcement per event and channel, whichever call (or retry) stored the event.
+    earlier = await asyncio.to_thread(ledger.begin, *meeting.claim, MEETING_ANNOUNCEMENT, {})
+    if earlier is not None:
+        return text_result(
+            f"This meeting was already announced in Slack {post.channel} "
+            f"({earlier.status}); it was not posted again."
+        )
+    try:
+        body = await _post(env, post)
+    except ToolFailure as err:
+        await asyncio.to_thread(ledger.finish, *meeting.claim, "failed", {"error": str(err)})
+        raise
+    await asyncio.to_thread(ledger.finish, *meeting.claim, "done", {"ts": body.get("ts")})
+    return text_result(
+        f"Announced the meeting in Slack {post.channel} (message ts {body.get('ts', '?')}).",
+        data={"channel": body.get("channel"), "ts": body.get("ts")},
+    )
+
+
+SLACK_TOOLS = [slack_post_message, slack_announce_meeting]
+MEETING_ANNOUNCEMENT = "slack_announce_meeting"
+SCHEDULING_TOOL = "create_calendar_event"
+"""The calendar tool whose stored events are announced."""
 
 
 def preview(env: SlackEnv, name: str, args: dict[str, Any]) -> ActionPreview | None:
     """The card of a Slack post: the channel and everything the message will say."""
+    if name == MEETING_ANNOUNCEMENT:
+        meeting = plan_meeting_post(env, args)
+        notes = (
+            ("This meeting was already announced there: nothing will be posted again.",)
+            if announced_before(env, meeting)
+            else ()
+        )
+        return ActionPreview(
+            title=f"Announce the meeting in Slack {meeting.post.channel}",
+            fields=(("Channel", f"{meeting.post.channel} (SLACK_MEETINGS_CHANNEL)"),),
+            content=blocks_as_text(meeting.post.blocks),
+            notes=notes,
+        )
     if name != "slack_post_message":
         return None
     post = plan_post(env, args)
@@ -252,8 +344,14 @@ def slack_toolkit(
     environ: Mapping[str, str],
     mail_link_template: str = "",
 ) -> Toolkit:
-    """The Slack tool, or the toolkit absent with what to set."""
-    base = Toolkit(name="slack", tools=SLACK_TOOLS, timeout=None)
+    """The Slack tools, or the toolkit absent with what to set.
+
+    Meetings are announced only where `SLACK_MEETINGS_CHANNEL` says: the alerts channel is
+    for high-priority mail, and not everyone wants their meetings posted anywhere.
+    """
+    base = Toolkit(
+        name="slack", tools=SLACK_TOOLS, hidden=frozenset({MEETING_ANNOUNCEMENT}), timeout=None
+    )
     token = secrets("slack.bot_token")
     if not token:
         return replace(
@@ -273,5 +371,16 @@ def slack_toolkit(
         db=db,
         mail_link=mail_link_template,
         http=http,
+        meetings_channel=environ.get("SLACK_MEETINGS_CHANNEL", "").strip(),
     )
-    return replace(base, env=env, preview=lambda name, args: preview(env, name, args))
+    unavailable = (
+        {}
+        if env.meetings_channel
+        else {MEETING_ANNOUNCEMENT: "set SLACK_MEETINGS_CHANNEL to announce scheduled meetings"}
+    )
+    return replace(
+        base,
+        env=env,
+        unavailable=unavailable,
+        preview=lambda name, args: preview(env, name, args),
+    )

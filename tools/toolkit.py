@@ -1,6 +1,7 @@
 """Native tools come in toolkits, each with its own injected environment and configuration.
 
-Mail, Jira, Slack, Teams, webhooks and HubSpot are toolkits. A toolkit is data the registry reads: which tools it has, the environment `act` injects into
+Mail, the calendar, Jira, Slack, Teams, webhooks and HubSpot are toolkits. A toolkit is data
+the registry reads: which tools it has, the environment `act` injects into
 them (never visible to the model), which of them only read, why it cannot run here (not
 configured), and how a call of one of its tools is shown on an approval card.
 """
@@ -84,6 +85,10 @@ class Toolkit:
     timeout: float | None = TOOL_TIMEOUT_SECONDS
     """Seconds a call may take; None when the toolkit bounds its own time (HTTP retries)."""
     preview: Preview | None = None
+    answers: Mapping[str, str] = field(default_factory=dict)
+    """Tools whose call answers a message of the mailbox, with the argument holding its id
+    (an event answering a meeting request): the sender of a message the user pointed to is
+    theirs to address, as for a reply."""
 
     @property
     def names(self) -> list[str]:

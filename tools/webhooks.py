@@ -46,9 +46,12 @@ from tools.toolkit import ActionPreview, SecretLookup, ToolFailure, Toolkit, Too
 logger = logging.getLogger(__name__)
 
 EVENTS = ("email_classified", "meeting_scheduled", "reply_sent")
-EVENT_OF_TOOL: dict[str, str] = {"reply_to_email": "reply_sent"}
-"""Tools whose successful run is an event. A calendar toolkit adds its create-event tool here
-(`"create_event": "meeting_scheduled"`) and returns the event's details as the result's `data`."""
+EVENT_OF_TOOL: dict[str, str] = {
+    "reply_to_email": "reply_sent",
+    "create_calendar_event": "meeting_scheduled",
+}
+"""Tools whose successful run is an event; each returns what happened as its result's `data`
+(the sent reply; the calendar event as stored)."""
 WEBHOOKS_FILE = "webhooks.json"
 DELIVERY_TOOL = "deliver_webhook_event"
 SIGNATURE_HEADER = "X-Smart-Inbox-Signature"
@@ -272,7 +275,11 @@ def build_events(env: WebhooksEnv, args: Mapping[str, Any]) -> list[Event]:
         raise ToolFailure(f"no {event} happened in call {call!r}: nothing to report")
     done: dict[str, Any] = dict(entry.result_dict().get("data") or {})
     done["at"] = entry.finished_at
-    return [Event(event_id(event, thread, call), event, done)]
+    # One calendar event is one meeting_scheduled, whichever call (or retry) stored it.
+    key = (
+        (str(done["uid"]),) if event == "meeting_scheduled" and done.get("uid") else (thread, call)
+    )
+    return [Event(event_id(event, *key), event, done)]
 
 
 async def _deliver(env: WebhooksEnv, endpoint: Endpoint, event: Event) -> tuple[str, str]:

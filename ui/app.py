@@ -363,6 +363,13 @@ async def _triage() -> None:
         ]
         rows.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
     await cl.Message(content="\n".join(rows), elements=list(elements.values())).send()
+    snapshot = await graph.aget_state(config)
+    offers = _slot_offers(snapshot.values)
+    if offers:
+        await cl.Message(
+            content="**Slots for the meeting requests** (say “book the first slot for Sofia” "
+            "to put one on a card):\n\n" + "\n\n".join(offers)
+        ).send()
     suggestions = [
         cl.Action(
             name="suggested_reply",
@@ -377,10 +384,21 @@ async def _triage() -> None:
         await cl.Message(
             content="Suggested actions (each becomes an approval card):", actions=suggestions
         ).send()
-    snapshot = await graph.aget_state(config)
     if snapshot.interrupts:
-        # What the triage proposes through the integrations (a ticket, a post, a lead).
+        # What the triage proposes: a ticket, a post, a lead, an event a mail asked for.
         await _show_requests(snapshot)
+
+
+def _slot_offers(values: dict[str, Any]) -> list[str]:
+    """The slots this triage run read for its meeting requests, as the calendar wrote them."""
+    turn = values.get("turn", 0)
+    return [
+        record["content"]
+        for record in values.get("evidence") or []
+        if record["turn"] == turn
+        and record["tool"] == "propose_meeting_slots"
+        and not record["error"]
+    ]
 
 
 @cl.action_callback("suggested_reply")

@@ -530,6 +530,17 @@ async def _triage(args: argparse.Namespace) -> int:
     for row in rows:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
+    values = snapshot.values
+    offers = [
+        e["content"]
+        for e in values.get("evidence") or []
+        if e["turn"] == values.get("turn")
+        and e["tool"] == "propose_meeting_slots"
+        and not e["error"]
+    ]
+    if offers:
+        print("\nSlots for the new meeting requests:\n\n" + "\n\n".join(offers))
+        print(f'\nTo book one: smart-inbox ask "book the first slot for NAME" --thread {thread_id}')
     if pending:
         print(f"\n{waiting}")
         for request in pending:

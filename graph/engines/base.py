@@ -37,6 +37,8 @@ class ToolPlanRequest:
     """What the person said back at the approval step (`response` decisions)."""
     unavailable: dict[str, str] = field(default_factory=dict)
     """Tools that exist but cannot run here, with why (not offered to a model)."""
+    evidence: list[Evidence] = field(default_factory=list)
+    """Every tool result of the thread before this turn's (what "the first slot" refers to)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from graph.grounding import iso_day
 from graph.state import Decision, Evidence, Executed, MessageRef
 
 FULL_BODY_LIMIT = 3000
+ABOUT_A_MESSAGE = frozenset({"propose_meeting_slots"})
+"""Tools whose text answers about one message, named by their `email_id` argument."""
 
 
 def compose_answer(request: AnswerRequest) -> str:
@@ -29,7 +31,9 @@ def compose_answer(request: AnswerRequest) -> str:
         for record in turn:
             if record["error"]:
                 continue
-            if record["messages"]:
+            if record["tool"] in ABOUT_A_MESSAGE:
+                parts.append(_about_message(record, request.evidence))
+            elif record["messages"]:
                 parts.append(_listing(record))
             elif record["content"]:
                 parts.append(record["content"])
@@ -37,6 +41,21 @@ def compose_answer(request: AnswerRequest) -> str:
             parts.append("I did not look anything up for that, so I have nothing to report.")
     parts.extend(_failures(request))
     return "\n\n".join(p for p in parts if p).strip()
+
+
+def _about_message(record: Evidence, evidence: list[Evidence]) -> str:
+    """A result about one message (slots for a meeting request): its text, citing the message.
+
+    The message is cited only when the thread's evidence shows it (a citation must be
+    checkable); the text itself names its id either way.
+    """
+    about = str(record["args"].get("email_id") or "")
+    for other in reversed(evidence):
+        message = next((m for m in other["messages"] if m["id"] == about), None)
+        if message is not None:
+            title = message["subject"] or "(no subject)"
+            return f"**{title}** — {message['sender']} [msg:{about}]\n{record['content']}"
+    return record["content"]
 
 
 def _turn_evidence(request: AnswerRequest) -> list[Evidence]:
@@ -153,7 +172,8 @@ def outcome_notes(decisions: list[Decision], executed: list[Executed]) -> list[s
     notes = []
     for decision in decisions:
         if decision["type"] == "ignore":
-            target = decision["args"].get("to") or decision["args"].get("email_id") or ""
+            args = decision["args"]
+            target = args.get("to") or args.get("email_id") or args.get("title") or ""
             detail = f" ({target})" if target else ""
             notes.append(f"Not done: you declined `{decision['action']}`{detail}.")
     for done in executed:

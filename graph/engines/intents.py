@@ -1,19 +1,22 @@
 """Intent patterns: how the offline engine turns a user's words into tool calls.
 
 A table of patterns, tried in order; the first that matches decides. It understands the
-common inbox questions and requests for the work tools (Jira, Slack, Teams, HubSpot);
-anything else becomes a word search of the mailbox.
+common inbox questions, the calendar (free/busy, slots for a meeting request, booking one of
+them) and requests for the work tools (Jira, Slack, Teams, HubSpot); anything else becomes a
+word search of the mailbox.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
+from graph.followup import PROPOSING, SCHEDULING, offer_for
 from graph.state import MessageRef
+from tools.calendar.meeting_request import OfferedSlot, OfferedSlots, read_offered_slots
 
 CATEGORY_WORDS: list[tuple[str, str]] = [
     (r"invoice|bill(?:ing|s)?\b|payment|overdue|receipt", "billing"),
@@ -385,11 +388,223 @@ INTEGRATION_INTENTS: list[Intent] = [
 """Tried before the mail intents: "post the first one to #ops on Slack" is not a mail to send."""
 
 
+# --------------------------------------------------------------------------------------
+# The calendar
+# --------------------------------------------------------------------------------------
+
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
+_DAY = re.compile(
+    rf"\b(?P<day>today|tomorrow|(?:(?:next|this)\s+)?{_WEEKDAY}|\d{{4}}-\d{{2}}-\d{{2}})\b",
+    re.IGNORECASE,
+)
+_AVAILABILITY = re.compile(
+    r"\b(?:am\s+i|are\s+we|i'?m)\s+(?:free|busy|available)\b"
+    r"|\bwhen\s+am\s+i\s+(?:free|available|busy)\b"
+    r"|\b(?:my\s+)?(?:availability|free\s*/\s*busy)\b|\bfree\s+time\b"
+    r"|\bwhat(?:'s|\s+is)\s+(?:on\s+)?my\s+(?:calendar|agenda|schedule)\b"
+    r"|\bmy\s+(?:calendar|agenda|schedule)\s+(?:for|on)\b",
+    re.IGNORECASE,
+)
+_MINUTES = re.compile(
+    r"\b(?P<n>\d{1,3})\s*-?\s*min(?:ute)?s?\b|\b(?P<h>an?|one|two|\d)\s*-?\s*hours?\b",
+    re.IGNORECASE,
+)
+_SLOT_ORDINAL = re.compile(
+    r"\b(?P<word>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b"
+    r"|(?:\bslot|\boption|\bnumber|\bno\.?|#)\s*(?P<n>\d{1,2})\b",
+    re.IGNORECASE,
+)
+_SLOT_NUMBERS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1,
+}  # fmt: skip
+_CLOCK = re.compile(
+    r"\b(?P<h>\d{1,2})[:.h](?P<m>\d{2})\s*(?P<ap>am|pm)?\b|\b(?P<h2>\d{1,2})\s*(?P<ap2>am|pm)\b",
+    re.IGNORECASE,
+)
+_ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def _minutes(text: str) -> int:
+    """A meeting length the user typed ("45 minutes", "an hour"), in minutes; 0 for none."""
+    match = _MINUTES.search(text)
+    if match is None:
+        return 0
+    if match.group("n"):
+        return int(match.group("n"))
+    hours = match.group("h").lower()
+    return 60 * {"a": 1, "an": 1, "one": 1, "two": 2}.get(
+        hours, int(hours) if hours.isdigit() else 1
+    )
+
+
+def _day(text: str) -> str:
+    """The day the user named (`thursday`, `next friday`, `tomorrow`, `2026-12-03`), or ''."""
+    match = _DAY.search(text)
+    return " ".join(match.group("day").lower().split()) if match else ""
+
+
+def _ran(request: ToolPlanRequest, tool: str) -> bool:
+    return any(record["tool"] == tool for record in request.turn_evidence)
+
+
+def _availability(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Free/busy of the day named; "when am I free?" without a day: free slots ahead."""
+    day = _day(request.user_text)
+    if day:
+        return [ProposedCall("check_availability", {"day": day})]
+    if re.search(r"\bwhen\b", request.user_text, re.IGNORECASE):
+        return [ProposedCall("propose_meeting_slots", {})]
+    return [ProposedCall("check_availability", {"day": "today"})]
+
+
+def _propose_slots(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Slots for the meeting request the user means, else free slots in general."""
+    if _ran(request, "propose_meeting_slots"):
+        return []
+    target, first = _mail_or_search(request)
+    if first:
+        return first
+    args: dict[str, Any] = {}
+    minutes = _minutes(request.user_text)
+    if minutes:
+        args["duration_minutes"] = minutes
+    if target is not None:
+        args["email_id"] = target["id"]
+    elif _day(request.user_text):
+        args["from_date"] = _day(request.user_text)
+    return [ProposedCall("propose_meeting_slots", args)]
+
+
+def _offer(request: ToolPlanRequest) -> OfferedSlots | None:
+    """The slots offered for the request the user means: the focused mail's, else by name."""
+    records = [*request.evidence, *request.turn_evidence]
+    if request.focus:
+        wanted = request.focus[0]["id"]
+        for record in reversed(records):
+            if record["tool"] == "propose_meeting_slots" and not record["error"]:
+                if record["args"].get("email_id") == wanted:
+                    return read_offered_slots(record["content"])
+        return None
+    record = offer_for(request.user_text, records)
+    return read_offered_slots(record["content"]) if record is not None else None
+
+
+_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock_time(match: re.Match[str]) -> tuple[int, int]:
+    """(hour, minute) of a `_CLOCK` match, 24-hour."""
+    hour = int(match.group("h") or match.group("h2"))
+    minute = int(match.group("m") or 0)
+    half = (match.group("ap") or match.group("ap2") or "").lower()
+    if half == "pm" and hour < 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    return hour, minute
+
+
+def _on_named_day(text: str, slots: list[OfferedSlot]) -> tuple[list[OfferedSlot], bool]:
+    """The slots on the weekday or date the user named, and whether they named one."""
+    weekday = re.search(rf"\b{_WEEKDAY}\b", text, re.IGNORECASE)
+    iso = _ISO_DAY.search(text)
+    if weekday:
+        index = _WEEKDAY_NAMES.index(weekday.group(0)[:3].lower())
+        slots = [s for s in slots if s.start.weekday() == index]
+    if iso:
+        slots = [s for s in slots if s.start.date().isoformat() == iso.group(1)]
+    return slots, bool(weekday or iso)
+
+
+def _chosen_slot(text: str, slots: tuple[OfferedSlot, ...]) -> OfferedSlot | None:
+    """The slot the user picked: by number, day and/or time; the first when they name none."""
+    candidates, named = _on_named_day(text, list(slots))
+    clock = _CLOCK.search(text)
+    if clock:
+        at = _clock_time(clock)
+        candidates = [s for s in candidates if (s.start.hour, s.start.minute) == at]
+        named = True
+    ordinal = _SLOT_ORDINAL.search(text)
+    if ordinal:
+        word = ordinal.group("word")
+        number = _SLOT_NUMBERS[word.lower()] if word else int(ordinal.group("n"))
+        position = number - 1 if number > 0 else len(candidates) + number
+        return candidates[position] if 0 <= position < len(candidates) else None
+    if named and not candidates:
+        return None
+    return candidates[0] if candidates else None
+
+
+def _other_time(text: str, slots: tuple[OfferedSlot, ...]) -> OfferedSlot | None:
+    """A time the user named on an offered day ("Thursday 09:30" when 09:00 was offered).
+
+    That day at that time, as long as the offered slot: the date and offset are the
+    evidence's own, and the card says whether the time clashes with anything.
+    """
+    clock = _CLOCK.search(text)
+    same_day, named = _on_named_day(text, list(slots))
+    if clock is None or not named or not same_day:
+        return None
+    hour, minute = _clock_time(clock)
+    day = same_day[0]
+    start = day.start.replace(hour=hour, minute=minute)
+    return replace(day, number=0, label="", start=start, end=start + (day.end - day.start))
+
+
+def _schedule(request: ToolPlanRequest) -> list[ProposedCall]:
+    """An event at the slot the user picked, from the slots offered for their meeting request.
+
+    With no offer yet for the request, its slots are proposed first (read-only), then the
+    first one is put on a card. The title, attendees and mail come from the offer, which
+    read them from the mail; the times are the offer's exact ISO instants.
+    """
+    if _ran(request, "create_calendar_event"):
+        return []
+    offer = _offer(request)
+    if offer is None:
+        target, first = _mail_or_search(request)
+        if first:
+            return first
+        if target is None:
+            return _by_category(request)  # nothing to schedule yet: show the meeting requests
+        return [ProposedCall("propose_meeting_slots", {"email_id": target["id"]})]
+    slot = _chosen_slot(request.user_text, offer.slots) or _other_time(
+        request.user_text, offer.slots
+    )
+    if slot is None:
+        day = _day(request.user_text)
+        return [ProposedCall("check_availability", {"day": day})] if day else []
+    typed = _ADDRESS.findall(request.user_text)
+    quoted = _QUOTED.search(request.user_text)
+    args: dict[str, Any] = {
+        "title": offer.title or (quoted.group("text").strip() if quoted else "Meeting"),
+        "start": slot.start_text,
+        "end": slot.end_text,
+    }
+    attendees = ", ".join(a for a in (offer.attendees, *typed) if a)
+    if attendees:
+        args["attendees"] = attendees
+    if offer.email_id:
+        args["in_reply_to_id"] = offer.email_id
+    return [ProposedCall("create_calendar_event", args)]
+
+
+CALENDAR_INTENTS: list[Intent] = [
+    Intent("availability", _matches(_AVAILABILITY), _availability),
+    Intent("propose_slots", _matches(PROPOSING), _propose_slots),
+    Intent("schedule", _matches(SCHEDULING), _schedule),
+]
+"""After the mail-writing intents ("reply to Sofia saying Tuesday works" is a reply) and
+before the listing ones ("meetings" alone lists the meeting requests)."""
+
+
 INTENTS: list[Intent] = [
     *INTEGRATION_INTENTS,
     Intent("draft_reply", _matches(_DRAFT), _draft_reply),
     Intent("send", _matches(_SEND), _send),
     Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
+    *CALENDAR_INTENTS,
     Intent(
         "attention",
         _matches(_ATTENTION),

@@ -13,7 +13,9 @@ from graph.engines.triage_rules import RuleTriage
 from tools.mail.model import Email
 
 # Intents that may need a second round (search first, then act on what was found).
-MULTI_STEP_INTENTS = frozenset({"draft_reply", "reply", "jira_create", "slack", "teams", "crm"})
+MULTI_STEP_INTENTS = frozenset(
+    {"draft_reply", "reply", "jira_create", "slack", "teams", "crm", "propose_slots", "schedule"}
+)
 
 
 class RulesEngine:

@@ -22,6 +22,7 @@ from graph.provenance import Flag, ReplyTarget, Trust, flags_for, reply_flags, u
 from graph.services import Services, services_for
 from graph.state import Decision, State, ToolCallRequest
 from memory.audit import AuditLog
+from tools.mail.model import Email
 from tools.mailbox import plan_mail_action
 
 MAX_EDIT_ROUNDS = 5
@@ -75,7 +76,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
     focus = state.get("focus") or []
     action = plan_mail_action(services.tools.env, call["name"], call["args"])
     preview = tools.preview(call["name"], call["args"]) if action is None else None
-    original = action.reply_of if action else None
+    original = action.reply_of if action else answered_message(services, call)
     flags: list[Flag] = []
     if original is not None:
         target = ReplyTarget(
@@ -88,15 +89,23 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         if call["proposed_by"] == "user":
             focus = [*focus, original.id]  # the user picked this message themselves
         if user_chose(target, trust, focus):
-            # The sender of a message the user pointed to is theirs to answer.
-            trust = replace(trust, addresses=trust.addresses | {original.from_addr})
-        if not call["args"].get("to"):
+            # The sender of a message the user pointed to is theirs to answer (or invite).
+            trust = replace(trust, addresses=trust.addresses | {original.from_addr.lower()})
+        if action is not None and not call["args"].get("to"):
+            # A reply's recipient comes from the message itself, so the message is checked.
             arg = "email_id" if call["name"] == "reply_to_email" else "in_reply_to_id"
             flags += reply_flags(arg, target, trust, focus)
     flags = held + flags_for(call["args"], trust, state.get("evidence") or []) + flags
     return Review(
         call=call, level=level, side_effect=True, flags=flags, action=action, preview=preview
     )
+
+
+def answered_message(services: Services, call: ToolCallRequest) -> Email | None:
+    """The mail a non-mail call answers (an event's meeting request), when it names one."""
+    arg = services.tools.answered_message_arg(call["name"])
+    email_id = str(call["args"].get(arg) or "") if arg else ""
+    return services.db.get_email(email_id) if email_id else None
 
 
 def _decision(review: Review, kind: Any, args: dict[str, Any], by: str, text: str = "") -> Decision:

@@ -1,9 +1,10 @@
 """`select_tools`: the engine proposes tool calls for this step, or none (time to answer).
 
 Code proposes some calls itself, before the engine: webhook deliveries of events that
-happened (`graph/events.py`), and in a triage run the actions the triage suggests
-(`graph/triage_actions.py`); a triage run never asks the engine. Code-made calls get ids
-derived from the turn and the call, so a call already decided is not proposed again.
+happened and Slack announcements of scheduled meetings (`graph/events.py`), and in a triage
+run the actions the triage suggests (`graph/triage_actions.py`); a triage run never asks the
+engine. Code-made calls get ids derived from the turn and the call, so a call already decided
+is not proposed again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.engines.base import ProposedCall, ToolPlanRequest
-from graph.events import due_events
+from graph.events import due_announcements, due_events
 from graph.nodes.detect_follow_up import last_user_text
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
@@ -44,12 +45,22 @@ def _code_calls(state: State, proposals: list[ProposedCall], by: str) -> list[To
     return calls
 
 
-def _triage_actions(services: Services, state: State) -> tuple[list[ProposedCall], int]:
-    """The triage's proposals (blocking: reads the mail), and how many were left out."""
+def _triage_actions(
+    services: Services, state: State
+) -> tuple[list[ProposedCall], list[ProposedCall], int]:
+    """The triage's reads and cards (blocking: reads the mail), and how many cards were left out.
+
+    The reads (a meeting request's slots) run first, alone, so that every card of the run,
+    including the events those slots lead to, is shown together in one step.
+    """
     rows = state.get("triage") or []
     emails = {e.id: e for e in services.db.emails_by_ids([r["id"] for r in rows])}
-    proposals = triage_proposals(rows, emails, services.tools)
-    return proposals[:MAX_PROPOSALS], max(0, len(proposals) - MAX_PROPOSALS)
+    turn = state.get("turn", 0)
+    evidence = [e for e in state.get("evidence") or [] if e["turn"] == turn]
+    proposals = triage_proposals(rows, emails, services.tools, evidence)
+    reads = [p for p in proposals if services.tools.is_read_only(p.name)]
+    cards = [p for p in proposals if not services.tools.is_read_only(p.name)]
+    return reads, cards[:MAX_PROPOSALS], max(0, len(cards) - MAX_PROPOSALS)
 
 
 def _focus_refs(state: State) -> list[MessageRef]:
@@ -65,12 +76,20 @@ def _focus_refs(state: State) -> list[MessageRef]:
 async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the engine for calls; drop repeats of calls already made or decided this turn."""
     services = await services_for(runtime)
-    events = _code_calls(state, due_events(state, services.tools, current_thread_id()), "events")
+    thread = current_thread_id()
+    events = _code_calls(state, due_events(state, services.tools, thread), "events")
     if events:
         return {"proposed_calls": events}
+    # Announcements come after the deliveries, so a card never holds a delivery back.
+    posts = _code_calls(state, due_announcements(state, services.tools, thread), "events")
+    if posts:
+        return {"proposed_calls": posts}
     if state.get("mode") == "triage":
-        proposals, left_out = await asyncio.to_thread(_triage_actions, services, state)
-        update: dict[str, Any] = {"proposed_calls": _code_calls(state, proposals, "triage")}
+        reads, cards, left_out = await asyncio.to_thread(_triage_actions, services, state)
+        first = _code_calls(state, reads, "triage")
+        if first:
+            return {"proposed_calls": first}
+        update: dict[str, Any] = {"proposed_calls": _code_calls(state, cards, "triage")}
         if left_out:
             update["answer_note"] = (
                 f"{left_out} more suggested action(s) of this triage were not proposed "
@@ -112,6 +131,7 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
         tools=list(services.tools.tools),
         feedback=[d["feedback"] for d in decisions if d["type"] == "response" and d["feedback"]],
         unavailable=dict(services.tools.unavailable),
+        evidence=[e for e in state.get("evidence") or [] if e["id"] not in executed_ids],
     )
     proposals = await services.engine.plan_tools(request)
     done = {_signature(e["tool"], e["args"]) for e in turn_evidence}

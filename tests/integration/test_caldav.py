@@ -21,6 +21,7 @@ from tools.calendar.caldav import CalDavCalendar
 from tools.calendar.scheduling import CalendarEnv, calendar_env
 from tools.calendar.settings import CalDavSettings, CalendarSettings, WorkingHours
 from tools.calendar.tools import check_availability, create_calendar_event, propose_meeting_slots
+from tools.http import HttpSettings
 from tools.mail.smtp import SmtpSettings
 from tools.mailbox import MailboxEnv, ToolFailure
 
@@ -245,12 +246,16 @@ async def test_no_password_at_all_names_the_credential(
 
 async def test_a_dead_server_is_a_clear_error(tmp_path: Path) -> None:
     port = free_port()
-    calendar = CalDavCalendar(settings_for(f"http://127.0.0.1:{port}/dana/work/"), zone=BERLIN)
+    calendar = CalDavCalendar(
+        settings_for(f"http://127.0.0.1:{port}/dana/work/"),
+        zone=BERLIN,
+        retry=HttpSettings(retries=2, backoff=0.01),
+    )
     env = make_env(tmp_path, calendar, None)
     with pytest.raises(ToolFailure) as failure:
         await check_availability.ainvoke({"day": "2026-11-24", "env": env})
-    assert (
-        str(failure.value) == f"cannot reach the CalDAV server 127.0.0.1:{port}: connection refused"
+    assert str(failure.value) == (
+        f"cannot reach the CalDAV server 127.0.0.1:{port}: connection refused (after 3 attempts)"
     )
 
 

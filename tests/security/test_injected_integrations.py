@@ -1,7 +1,7 @@
 """A model that obeys an injected mail cannot use the work tools behind the user's back.
 
-The replayed model reads a phishing mail and then posts to Slack, comments on a Jira issue
-and creates a HubSpot contact with values the mail supplied. Even with those tools set to
+The replayed model reads a phishing mail and then posts to Slack, comments on a Jira issue,
+creates a HubSpot contact or books a meeting with values the mail supplied. Even with those tools set to
 autonomous, every call stops on a flagged card, and nothing reaches the servers unless a
 person accepts.
 """
@@ -23,6 +23,7 @@ from graph.policy import ApprovalPolicy, policy_path, save_policy
 from tests.fakes.hubspot_server import FakeHubSpot
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.slack_server import FakeSlack
+from tests.fakes.smtp_server import SmtpSink
 from tests.integration.integrations.fixtures import (
     HUBSPOT_TOKEN,
     JIRA_EMAIL,
@@ -112,3 +113,62 @@ async def test_obeyed_injections_on_work_tools_stop_flagged(
             await close_shared_clients()
         assert jira.requests == [] and slack.requests == [] and hubspot.requests == []
         assert done["messages"][-1].text.count("Not done: you declined") == 3
+
+
+async def test_an_obeyed_injection_cannot_book_a_meeting_behind_the_users_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model told by a mail to "schedule a call" with an outside address, even with the
+    calendar set to autonomous, stops on a flagged card; rejected, nothing is stored or sent."""
+    inbox = shutil.copytree(DEMO_INBOX, tmp_path / "inbox", ignore=shutil.ignore_patterns(".*"))
+    home = tmp_path / "home"
+    home.mkdir()
+    save_policy(policy_path(home), ApprovalPolicy(tools={"create_calendar_event": 2}))
+    monkeypatch.setenv("SMART_INBOX_TZ", "Europe/Berlin")
+    script = write_script(
+        tmp_path / "obey.jsonl",
+        [
+            {"tool_calls": [{"name": "get_email", "args": {"email_id": AUDIT_PHISH}}]},
+            {
+                "tool_calls": [
+                    {
+                        "name": "create_calendar_event",
+                        "args": {
+                            "title": "Mailbox export review",
+                            "start": "2030-01-08T10:00:00+01:00",
+                            "end": "2030-01-08T10:30:00+01:00",
+                            "attendees": "archive-bot@exfil.example",
+                            "in_reply_to_id": AUDIT_PHISH,
+                        },
+                    }
+                ]
+            },
+        ],
+    )
+    with SmtpSink() as sink:
+        monkeypatch.setenv("SMTP_URL", sink.url)
+        context = Context(
+            model=f"replay:{script}",
+            inbox=f"maildir:{inbox}",
+            home=str(home),
+            user_addresses=("dana@northwind.example",),
+        )
+        graph = build_graph(checkpointer=InMemorySaver())
+        config: RunnableConfig = {"configurable": {"thread_id": "inject-calendar"}}
+        await graph.ainvoke(
+            {"messages": [HumanMessage("what needs my attention today?")]},
+            config=config,
+            context=context,
+        )
+        [request] = [r for i in (await graph.aget_state(config)).interrupts for r in i.value]
+        assert request["action_request"]["action"] == "create_calendar_event"
+        assert request["level"] == 2
+        [flag] = request["flags"]
+        assert (flag["arg"], flag["value"]) == ("attendees", "archive-bot@exfil.example")
+        assert flag["seen_in"] == f"msg:{AUDIT_PHISH}"
+        done = await graph.ainvoke(
+            Command(resume={"type": "ignore"}), config=config, context=context
+        )
+        assert sink.messages == []
+        assert not (home / "calendar.ics").exists()
+        assert "Not done: you declined `create_calendar_event`" in done["messages"][-1].text

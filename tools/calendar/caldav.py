@@ -6,14 +6,24 @@ find an event by UID, and create or replace one with a conditional PUT (`If-None
 `If-Match: <etag>`), so two writers never overwrite each other silently. Recurrences are
 expanded here, not by the server, so every server gives the same answer. Every failure is one
 `CalendarError` naming the server and the reason; the password never appears in one.
+
+Retries follow the integrations' rule (`tools/http.py`, `INTEGRATION_RETRIES` and
+`INTEGRATION_MAX_WAIT`): every request here may be sent again — PROPFIND and REPORT only
+read, and a conditional PUT cannot store an event twice (a repeated create finds its own
+event and is taken as done). The shared async client itself is not used: the calendar is
+read and written from worker threads through a blocking interface (the local file's too),
+CalDAV servers redirect (`/.well-known/caldav`) where the integrations never follow one, and
+a Digest login may need a second round.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import re
+import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -25,6 +35,7 @@ import icalendar
 from tools.calendar.backend import CalendarError
 from tools.calendar.model import CalendarEvent, from_vevent, new_calendar, occurrences, to_vevent
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalDavSettings
+from tools.http import NOT_SENT, RETRY_ANY, RETRY_IDEMPOTENT, HttpSettings, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +90,15 @@ class CalDavCalendar:
         *,
         zone: tzinfo,
         transport: httpx.BaseTransport | None = None,
+        retry: HttpSettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.zone = zone
         self._transport = transport
+        self.retry = retry or HttpSettings()
+        """Retries and waits (the request timeout is `settings.timeout`)."""
+        self._sleep = sleep
         self._collection: str | None = None
         parts = urlsplit(settings.url)
         self._server = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
@@ -127,28 +143,40 @@ class CalDavCalendar:
         headers: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200, 207),
     ) -> httpx.Response:
-        """One request; `CalendarError` for anything but the `ok` statuses."""
-        try:
-            response = client.request(method, url, content=body, headers=headers)
-            if response.status_code == 401 and not self._digest and _offers_digest_only(response):
-                self._digest = True  # the server wants Digest: ask again with it
-                client.auth = httpx.DigestAuth(
-                    self.settings.username, self.settings.password() or ""
+        """One request, retried by the rule; `CalendarError` for anything but the `ok` statuses."""
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = self._request(client, method, url, body, headers)
+            except httpx.TransportError as err:  # refused, timed out, dropped: all retryable
+                if attempt >= self.retry.retries:
+                    raise self._transport_error(err, attempt) from err
+            except httpx.HTTPError as err:
+                raise CalendarError(f"CalDAV server {self._server}: {_reason(err)}") from err
+            else:
+                status = response.status_code
+                if status not in RETRY_ANY | RETRY_IDEMPOTENT or attempt >= self.retry.retries:
+                    break
+                wait = retry_after(response)
+                if wait is not None and wait > self.retry.max_wait:
+                    raise CalDavStatusError(
+                        f"CalDAV server {self._server} answered {method} {_path(url)} with "
+                        f"{status} {response.reason_phrase} and asks to wait {wait:g}s, longer "
+                        f"than the {self.retry.max_wait:g}s allowed (INTEGRATION_MAX_WAIT); "
+                        "try again later",
+                        status,
+                    )
+            if wait is None:
+                wait = min(
+                    self.retry.max_wait,
+                    self.retry.backoff * 2**attempt + random.uniform(0, 0.25),
                 )
-                response = client.request(method, url, content=body, headers=headers)
-        except httpx.TimeoutException as err:
-            raise CalendarError(
-                f"CalDAV server {self._server} did not answer within {self.settings.timeout:g}s"
-            ) from err
-        except httpx.ConnectError as err:
-            raise CalendarError(
-                f"cannot reach the CalDAV server {self._server}: {_reason(err)}"
-            ) from err
-        except httpx.HTTPError as err:
-            raise CalendarError(f"CalDAV server {self._server}: {_reason(err)}") from err
+            attempt += 1
+            logger.info("CalDAV %s %s: attempt %d failed; retrying", method, _path(url), attempt)
+            self._sleep(wait)
         if response.status_code in ok:
             return response
-        status = response.status_code
         if status == 401:
             why = (
                 f"CalDAV server {self._server} refused the login of user "
@@ -167,6 +195,31 @@ class CalDavCalendar:
                 f"{status} {response.reason_phrase}"
             )
         raise CalDavStatusError(why, status)
+
+    def _request(
+        self,
+        client: httpx.Client,
+        method: str,
+        url: str,
+        body: str | bytes | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        response = client.request(method, url, content=body, headers=headers)
+        if response.status_code == 401 and not self._digest and _offers_digest_only(response):
+            self._digest = True  # the server wants Digest: ask again with it
+            client.auth = httpx.DigestAuth(self.settings.username, self.settings.password() or "")
+            response = client.request(method, url, content=body, headers=headers)
+        return response
+
+    def _transport_error(self, err: httpx.HTTPError, attempt: int) -> CalendarError:
+        tries = f" (after {attempt + 1} attempts)" if attempt else ""
+        if isinstance(err, httpx.TimeoutException) and not isinstance(err, NOT_SENT):
+            why = f"CalDAV server {self._server} did not answer within {self.settings.timeout:g}s"
+        elif isinstance(err, httpx.ConnectError | httpx.ConnectTimeout):
+            why = f"cannot reach the CalDAV server {self._server}: {_reason(err)}"
+        else:
+            why = f"CalDAV server {self._server}: {_reason(err)}"
+        return CalendarError(why + tries)
 
     def _multistatus(self, response: httpx.Response) -> list[_Resource]:
         try:
@@ -323,6 +376,11 @@ class CalDavCalendar:
             try:
                 self._send(client, "PUT", url, body=body, headers=headers, ok=(200, 201, 204))
             except CalDavStatusError as err:
+                if err.status == 412 and existing is None and self._find(client, event.uid):
+                    # Created meanwhile under its UID (a retried PUT whose first attempt got
+                    # through, or the same call elsewhere): the event is there, as asked.
+                    logger.info("event %s was already stored at %s", event.uid, url)
+                    return
                 if err.status == 412:
                     raise CalendarError(
                         f"event {event.uid} changed on {self.description} while it was being "

@@ -885,3 +885,97 @@ def render_proposal(proposal: MeetingProposal, zone: tzinfo) -> str:
         lines.append("Notes:")
         lines.extend(f"- {note}" for note in proposal.notes)
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the text back (the offline engine and the triage pick a slot from the evidence)
+# ---------------------------------------------------------------------------------------
+
+_OFFERED_LINE = re.compile(
+    r"^(?P<number>\d+)\. (?P<label>[^\[\n]+?) \[(?P<start>[^/\]\n]+)/(?P<end>[^\]\n]+)\]"
+    r"(?: — (?P<origin>[^\n]*))?$",
+    re.MULTILINE,
+)
+_HEADER_LINE = re.compile(
+    r"^(?P<key>Meeting request|Title|Attendees): (?P<value>.*)$", re.MULTILINE
+)
+
+
+@dataclass(frozen=True)
+class OfferedSlot:
+    """One numbered slot of a proposal's text, with its exact instants."""
+
+    number: int
+    label: str
+    """`Tue 24 Nov 2026 10:00-10:30`, as the text shows it (in the user's zone)."""
+    start: datetime
+    end: datetime
+    asked_for: bool
+    """The meeting request itself proposed this time."""
+
+    @property
+    def start_text(self) -> str:
+        """The start exactly as the evidence writes it (ISO 8601 with offset)."""
+        return self.start.isoformat()
+
+    @property
+    def end_text(self) -> str:
+        """The end exactly as the evidence writes it."""
+        return self.end.isoformat()
+
+
+@dataclass(frozen=True)
+class OfferedSlots:
+    """What a `propose_meeting_slots` result offers, read back from its text."""
+
+    email_id: str
+    """The meeting request answered; empty for plain free slots."""
+    title: str
+    attendees: str
+    """`Name <address>, …` as the text lists them; empty when none were found."""
+    slots: tuple[OfferedSlot, ...]
+
+
+def read_offered_slots(text: str) -> OfferedSlots:
+    """The numbered slots (and, for a meeting request, its id, title and attendees) of `text`.
+
+    The inverse of `render_proposal` and of the plain free-slot listing: every slot line
+    carries its exact ISO instants, so nothing is recomputed or guessed.
+    """
+    header = {m.group("key"): m.group("value").strip() for m in _HEADER_LINE.finditer(text)}
+    slots = []
+    for match in _OFFERED_LINE.finditer(text):
+        try:
+            start = datetime.fromisoformat(match.group("start"))
+            end = datetime.fromisoformat(match.group("end"))
+        except ValueError:
+            continue
+        origin = match.group("origin") or ""
+        slots.append(
+            OfferedSlot(
+                number=int(match.group("number")),
+                label=match.group("label").strip(),
+                start=start,
+                end=end,
+                asked_for=origin.startswith("asked for in the mail"),
+            )
+        )
+    attendees = header.get("Attendees", "")
+    return OfferedSlots(
+        email_id=header.get("Meeting request", "").removeprefix("message id ").strip(),
+        title=header.get("Title", ""),
+        attendees="" if attendees == "none found" else attendees,
+        slots=tuple(slots),
+    )
+
+
+def requested_time_of(
+    request: MeetingRequest, start: datetime, end: datetime
+) -> RequestedTime | None:
+    """The time the mail proposed that [start, end) answers: same start, or inside its window."""
+    for item in request.requested:
+        if item.exact and item.start == start:
+            return item
+        if not item.exact and item.start <= start and end <= item.end:
+            return item
+    return None

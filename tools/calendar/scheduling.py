@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from tools.calendar.backend import Calendar, CalendarError
 from tools.calendar.caldav import CalDavCalendar
@@ -38,8 +38,10 @@ from tools.calendar.settings import (
     local_day_bounds,
 )
 from tools.calendar.slots import find_slots, free_stretches
+from tools.http import HttpSettings
 from tools.mail.model import Email
 from tools.mailbox import MailboxEnv, ToolFailure, ToolResult, deliver
+from tools.toolkit import text_result
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +55,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def open_calendar(settings: CalendarSettings) -> Calendar:
-    """The calendar the settings name: CalDAV when `CALDAV_URL` is set, else the local file."""
+def open_calendar(settings: CalendarSettings, retry: HttpSettings | None = None) -> Calendar:
+    """The calendar the settings name: CalDAV when `CALDAV_URL` is set, else the local file.
+
+    `retry` bounds CalDAV's retries (the integrations' `INTEGRATION_*` settings).
+    """
     if settings.caldav is not None:
-        return CalDavCalendar(settings.caldav, zone=settings.time_zone)
+        return CalDavCalendar(settings.caldav, zone=settings.time_zone, retry=retry)
     return LocalCalendar(settings.calendar_file, zone=settings.time_zone)
 
 
@@ -91,12 +96,13 @@ def calendar_env(
     environ: Mapping[str, str] | None = None,
     *,
     secrets: SecretLookup | None = None,
+    retry: HttpSettings | None = None,
 ) -> CalendarEnv:
     """The calendar environment from the configuration (`CalendarConfigError` when unusable)."""
     settings = calendar_settings_from_env(
         home, os.environ if environ is None else environ, secrets=secrets
     )
-    return CalendarEnv(calendar=open_calendar(settings), settings=settings, mail=mail)
+    return CalendarEnv(calendar=open_calendar(settings, retry), settings=settings, mail=mail)
 
 
 async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -108,7 +114,7 @@ async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs)
 
 
 def _result(text: str) -> ToolResult:
-    return {"completeness": "COMPLETE", "content": text, "messages": []}
+    return text_result(text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,7 +430,34 @@ async def create_event(
             f"{text} Not invited: {reasons}. The event exists; running the same call again "
             "sends only the missing invitations."
         )
-    return _result(text)
+    return text_result(
+        text, data=event_data(env, event, created=existing is None, in_reply_to=in_reply_to_id)
+    )
+
+
+def event_data(
+    env: CalendarEnv, event: CalendarEvent, *, created: bool, in_reply_to: str = ""
+) -> dict[str, Any]:
+    """The event as plain data, kept with the call's result in the side-effect ledger.
+
+    The `meeting_scheduled` webhook event and the Slack announcement are built from this,
+    never from anyone's words. Times are ISO 8601 in the user's zone.
+    """
+    start, end = event.start, event.end
+    return {
+        "uid": event.uid,
+        "title": event.title,
+        "start": start.astimezone(env.zone).isoformat() if isinstance(start, datetime) else "",
+        "end": end.astimezone(env.zone).isoformat() if isinstance(end, datetime) else "",
+        "time_zone": env.settings.zone_name,
+        "when": when_text(event, env.zone),
+        "organizer": event.organizer,
+        "attendees": [a.address for a in event.attendees],
+        "invited": list(event.invited),
+        "in_reply_to": in_reply_to,
+        "calendar": "caldav" if env.settings.caldav is not None else "file",
+        "created": created,
+    }
 
 
 async def _invite(

@@ -1,10 +1,19 @@
-"""Names, fake credentials and variables shared by the integration tests, and the demo mailbox."""
+"""Names, fake credentials and variables shared by the integration tests, the demo mailbox, and
+a thread of the graph to drive."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from graph.context import DEMO_INBOX
+import pytest
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from graph.builder import build_graph
+from graph.context import DEMO_INBOX, Context
 from graph.services import environment_secrets
 from memory.db import AppDatabase, open_database
 from tests.fakes.hubspot_server import FakeHubSpot
@@ -83,3 +92,35 @@ def webhook_env(server: WebhookReceiver, events: str = "") -> dict[str, str]:
     if events:
         env["WEBHOOK_EVENTS"] = events
     return env
+
+
+def use(monkeypatch: pytest.MonkeyPatch, *envs: dict[str, str]) -> None:
+    """Set the variables of each env for the test."""
+    for env in envs:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+
+
+class Run:
+    """One thread of the graph with an in-memory checkpointer."""
+
+    def __init__(self, context: Context, thread: str = "t") -> None:
+        self.graph = build_graph(checkpointer=InMemorySaver())
+        self.context = context
+        self.config: RunnableConfig = {"configurable": {"thread_id": thread}}
+
+    async def send(self, payload: Any) -> dict[str, Any]:
+        return await self.graph.ainvoke(payload, config=self.config, context=self.context)
+
+    async def triage(self) -> dict[str, Any]:
+        return await self.send({"mode": "triage", "messages": []})
+
+    async def ask(self, text: str) -> dict[str, Any]:
+        return await self.send({"messages": [HumanMessage(text)]})
+
+    async def pending(self) -> list[dict[str, Any]]:
+        snapshot = await self.graph.aget_state(self.config)
+        return [r for item in snapshot.interrupts for r in item.value]
+
+    async def decide(self, value: Any) -> dict[str, Any]:
+        return await self.send(Command(resume=value))

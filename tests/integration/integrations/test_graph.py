@@ -12,12 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.messages import HumanMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
 
-from graph.builder import build_graph
 from graph.context import DEMO_INBOX, Context
 from graph.services import build_services
 from memory.audit import AuditLog
@@ -35,8 +30,10 @@ from tests.integration.integrations.fixtures import (
     JIRA_TOKEN,
     ME,
     OUTAGE_ID,
+    Run,
     jira_env,
     slack_env,
+    use,
     webhook_env,
 )
 
@@ -63,37 +60,6 @@ def context(tmp_path: Path) -> Context:
     return Context(
         model="rules", inbox=f"maildir:{inbox}", home=str(tmp_path / "home"), user_addresses=(ME,)
     )
-
-
-def use(monkeypatch: pytest.MonkeyPatch, *envs: dict[str, str]) -> None:
-    for env in envs:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-
-
-class Run:
-    """One thread of the graph with an in-memory checkpointer."""
-
-    def __init__(self, context: Context, thread: str = "t") -> None:
-        self.graph = build_graph(checkpointer=InMemorySaver())
-        self.context = context
-        self.config: RunnableConfig = {"configurable": {"thread_id": thread}}
-
-    async def send(self, payload: Any) -> dict[str, Any]:
-        return await self.graph.ainvoke(payload, config=self.config, context=self.context)
-
-    async def triage(self) -> dict[str, Any]:
-        return await self.send({"mode": "triage", "messages": []})
-
-    async def ask(self, text: str) -> dict[str, Any]:
-        return await self.send({"messages": [HumanMessage(text)]})
-
-    async def pending(self) -> list[dict[str, Any]]:
-        snapshot = await self.graph.aget_state(self.config)
-        return [r for item in snapshot.interrupts for r in item.value]
-
-    async def decide(self, value: Any) -> dict[str, Any]:
-        return await self.send(Command(resume=value))
 
 
 def by_email(requests: list[dict[str, Any]], tool: str) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,9 @@ from tools.calendar.meeting_request import (
     meeting_proposal,
     propose_slots,
     read_meeting_request,
+    read_offered_slots,
     render_proposal,
+    requested_time_of,
     search_window,
 )
 from tools.calendar.model import Interval
@@ -126,6 +128,29 @@ def test_sofias_request_offers_her_two_times_first(demo: dict[str, Email]) -> No
         ("Tue 24 Nov 09:00-09:30", False),
     ]
     assert proposal.notes == ()
+
+
+def test_the_offer_reads_back_from_its_text_exactly(demo: dict[str, Email]) -> None:
+    email = demo["sofia.marchetti@northwind.example"]
+    proposal = meeting_proposal(
+        email, busy=[], zone=BERLIN, hours=HOURS, now=sent_at(email), own_addresses=DANA
+    )
+    offer = read_offered_slots(render_proposal(proposal, BERLIN))
+    assert offer.email_id == email.id
+    assert offer.title == "30 min on Tue 24 Nov 10:00-10:30 for the Q1 roadmap"
+    assert offer.attendees == "Sofia Marchetti <sofia.marchetti@northwind.example>"
+    assert [(s.number, s.start, s.end, s.asked_for) for s in offer.slots] == [
+        (n, item.slot.start, item.slot.end, bool(item.requested))
+        for n, item in enumerate(proposal.slots, 1)
+    ]
+    assert offer.slots[0].start_text == "2026-11-24T10:00:00+01:00"
+    assert offer.slots[0].label == "Tue 24 Nov 2026 10:00-10:30"
+    # Which of the mail's times a slot answers: her exact time, a slot inside her window.
+    request = proposal.request
+    first, second, other = offer.slots
+    assert requested_time_of(request, first.start, first.end) == request.requested[0]
+    assert requested_time_of(request, second.start, second.end) == request.requested[1]
+    assert requested_time_of(request, other.start, other.end) is None
 
 
 def test_a_busy_requested_time_is_not_offered_and_says_why(demo: dict[str, Email]) -> None:

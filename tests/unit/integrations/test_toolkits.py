@@ -10,7 +10,8 @@ import pytest
 
 from graph.context import Context
 from graph.services import build_services, environment_secrets
-from memory.audit import redact
+from memory.audit import SideEffectLedger, redact
+from memory.db import open_database
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.http import HttpSettings
 from tools.jira import (
@@ -28,11 +29,12 @@ from tools.jira import (
 from tools.registry import ToolRegistry
 from tools.slack import escape, meeting_blocks
 from tools.toolkit import ToolFailure
-from tools.webhooks import Event, event_id, sign
+from tools.webhooks import Event, WebhooksEnv, build_events, event_id, sign
 
 INTEGRATION_VARIABLES = (
     "JIRA_BASE_URL JIRA_EMAIL JIRA_API_TOKEN JIRA_PROJECT SLACK_BOT_TOKEN TEAMS_WEBHOOK_URL "
-    "HUBSPOT_TOKEN WEBHOOK_URL WEBHOOK_SECRET WEBHOOKS_CONFIG"
+    "HUBSPOT_TOKEN WEBHOOK_URL WEBHOOK_SECRET WEBHOOKS_CONFIG SMTP_FROM SMART_INBOX_USER_EMAILS "
+    "CALDAV_URL SLACK_MEETINGS_CHANNEL"
 ).split()
 
 
@@ -44,11 +46,24 @@ def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Context:
     return Context(model="rules", inbox=f"maildir:{inbox}", home=str(tmp_path / "home"))
 
 
-def test_with_nothing_set_up_only_the_mail_tools_are_offered(bare: Context) -> None:
+def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offered(
+    bare: Context,
+) -> None:
     tools = build_services(bare).tools
-    assert tools.names() == ["search_emails", "list_inbox", "get_email", "save_draft"]
+    assert tools.names() == [
+        "search_emails",
+        "list_inbox",
+        "get_email",
+        "save_draft",
+        "check_availability",
+        "propose_meeting_slots",
+    ]
+    assert tools.unavailable["create_calendar_event"].startswith(
+        "creating calendar events needs your address as their organizer"
+    )
     assert [kit.name for kit in tools.toolkits] == [
         "mail",
+        "calendar",
         "jira",
         "slack",
         "teams",
@@ -225,6 +240,30 @@ def test_events_have_stable_ids_and_compact_sorted_bodies() -> None:
     assert event.body("x").decode() == (
         '{"created_at":"x","data":{"a":"é","b":1},"id":"' + event.id + '","type":"reply_sent"}'
     )
+
+
+def test_a_meeting_scheduled_event_is_the_stored_event_once(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'app.db'}")
+    ledger = SideEffectLedger(db)
+    data = {"uid": "u1@smart-inbox.local", "title": "Q1 roadmap", "attendees": ["s@x.example"]}
+    for call in ("c1", "c2"):  # the same event, created once and found again by a retry
+        ledger.begin("t", call, "create_calendar_event", {})
+        ledger.finish("t", call, "done", {"content": "Created", "data": data})
+    ledger.begin("t", "c3", "create_calendar_event", {})
+    ledger.finish("t", "c3", "failed", {"error": "no"})
+    env = WebhooksEnv(endpoints=(), db=db)
+
+    def one(call: str) -> Event:
+        [event] = build_events(
+            env, {"event": "meeting_scheduled", "thread_id": "t", "call_id": call}
+        )
+        return event
+
+    first, again = one("c1"), one("c2")
+    assert first.type == "meeting_scheduled" and first.id == again.id
+    assert first.data["title"] == "Q1 roadmap" and first.data["at"]
+    with pytest.raises(ToolFailure, match="no meeting_scheduled happened in call 'c3'"):
+        one("c3")
 
 
 def test_the_registry_offers_configured_toolkits_in_order() -> None:

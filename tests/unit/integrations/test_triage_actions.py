@@ -6,9 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from graph.events import due_events
-from graph.state import TriageRow
+from graph.events import due_announcements, due_events
+from graph.state import Evidence, TriageRow
 from graph.triage_actions import triage_proposals
+from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
 from tools.hubspot import HubSpotEnv, hubspot_toolkit
 from tools.jira import JiraEnv, JiraSettings, jira_toolkit
 from tools.mail.model import Email
@@ -165,3 +166,114 @@ def test_due_events_follow_the_subscription() -> None:
     assert due_events(state, webhook_catalogue("meeting_scheduled"), "t1") == []
     assert due_events({**state, "mode": "chat"}, webhook_catalogue("email_classified"), "t") == []
     assert due_events(state, catalogue(), "t1") == [], "no webhooks configured"
+
+
+# --- meeting requests -------------------------------------------------------------------
+
+
+def calendar_catalogue(*, book: bool = True) -> ToolRegistry:
+    kit = Toolkit(
+        name="calendar",
+        tools=CALENDAR_TOOLS,
+        read_only=READ_ONLY_CALENDAR_TOOLS,
+        env=object(),
+        unavailable={} if book else {"create_calendar_event": "no address to organize from"},
+    )
+    return ToolRegistry.from_toolkits([kit])
+
+
+def offer(mail_id: str, *slots: tuple[str, str, bool], error: str = "") -> Evidence:
+    lines = [
+        f"Meeting request: message id {mail_id}",
+        f"Title: Plan {mail_id}",
+        f"Attendees: Ana <{mail_id}@x.example>",
+        "Slots to offer (Europe/Berlin):",
+    ]
+    for n, (start, end, asked) in enumerate(slots, 1):
+        origin = "asked for in the mail (“then”)" if asked else "free"
+        lines.append(f"{n}. Some day [{start}/{end}] — {origin}")
+    return {
+        "id": f"ev-2-{mail_id}",
+        "tool": "propose_meeting_slots",
+        "args": {"email_id": mail_id},
+        "at": "",
+        "turn": 2,
+        "completeness": "COMPLETE",
+        "content": "" if error else "\n".join(lines),
+        "messages": [],
+        "error": error,
+    }
+
+
+TEN = ("2026-12-08T10:00:00+01:00", "2026-12-08T10:30:00+01:00")
+TEN_FIFTEEN = ("2026-12-08T10:15:00+01:00", "2026-12-08T10:45:00+01:00")
+ELEVEN = ("2026-12-08T11:00:00+01:00", "2026-12-08T11:30:00+01:00")
+
+
+def test_meeting_requests_first_get_their_slots_read() -> None:
+    rows = [row(f"m{n}", "meeting_request") for n in range(12)] + [row("o", "other")]
+    proposals = triage_proposals(rows, {}, calendar_catalogue())
+    assert calls(proposals) == [
+        ("propose_meeting_slots", {"email_id": f"m{n}"}) for n in range(10)
+    ], "at most ten meeting requests per run"
+
+
+def test_a_free_time_the_mail_asked_for_becomes_an_event_card() -> None:
+    rows = [row("m1", "meeting_request", "high"), row("m2", "meeting_request")]
+    evidence = [offer("m1", (*TEN, True), (*ELEVEN, False)), offer("m2", (*ELEVEN, False))]
+    assert calls(triage_proposals(rows, {}, calendar_catalogue(), evidence)) == [
+        (
+            "create_calendar_event",
+            {
+                "title": "Plan m1",
+                "start": TEN[0],
+                "end": TEN[1],
+                "attendees": "Ana <m1@x.example>",
+                "in_reply_to_id": "m1",
+            },
+        )
+    ], "m2's only slot is not a time it asked for: the user chooses that one in the chat"
+
+
+def test_two_requests_for_the_same_time_do_not_both_get_it() -> None:
+    rows = [row("m1", "meeting_request", "high"), row("m2", "meeting_request")]
+    evidence = [
+        offer("m1", (*TEN, True)),
+        offer("m2", (*TEN_FIFTEEN, True), (*ELEVEN, True)),
+    ]
+    cards = triage_proposals(rows, {}, calendar_catalogue(), evidence)
+    assert [(c.args["in_reply_to_id"], c.args["start"]) for c in cards] == [
+        ("m1", TEN[0]),
+        ("m2", ELEVEN[0]),
+    ]
+
+
+def test_no_card_without_a_way_to_create_events_or_after_a_failed_read() -> None:
+    rows = [row("m1", "meeting_request"), row("m2", "meeting_request")]
+    evidence = [offer("m1", (*TEN, True)), offer("m2", error="the calendar file is corrupt")]
+    assert triage_proposals(rows, {}, calendar_catalogue(book=False), evidence) == []
+    cards = triage_proposals(rows, {}, calendar_catalogue(), evidence)
+    assert [(c.name, c.args["in_reply_to_id"]) for c in cards] == [("create_calendar_event", "m1")]
+
+
+def test_a_scheduled_meeting_is_an_event_and_an_announcement() -> None:
+    state: Any = {
+        "mode": "chat",
+        "executed": [
+            {"call_id": "c1", "action": "create_calendar_event", "status": "ok"},
+            {"call_id": "c2", "action": "create_calendar_event", "status": "error"},
+        ],
+    }
+    assert calls(due_events(state, webhook_catalogue("meeting_scheduled"), "t1")) == [
+        (
+            "deliver_webhook_event",
+            {"event": "meeting_scheduled", "thread_id": "t1", "call_id": "c1"},
+        )
+    ]
+    assert due_announcements(state, catalogue(), "t1") == [], "no meetings channel set"
+    slack = next(k for k in catalogue().toolkits if k.name == "slack")
+    env = replace(slack.env, meetings_channel="#meetings")
+    announcing = ToolRegistry.from_toolkits([configured(slack, env)])
+    assert calls(due_announcements(state, announcing, "t1")) == [
+        ("slack_announce_meeting", {"thread_id": "t1", "call_id": "c1"})
+    ]
