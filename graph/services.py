@@ -1,6 +1,6 @@
 """What nodes work with, built from the run's `Context`: database, tools and engine.
 
-This is also the one place where the integrations get their secrets (`secret_lookup`).
+Secrets come from one lookup (`memory.secrets.secret_lookup`): the vault, else the environment.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,8 @@ from memory.db import AppDatabase, open_database
 from memory.keys import KeySourceError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
-from memory.vault import CredentialVault, VaultError
+from memory.secrets import SecretLookup, secret_lookup
+from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
 from tools.http import HttpSettings, HttpSettingsError
@@ -39,60 +39,10 @@ from tools.mcp.hub import McpHub, shared_hub
 from tools.registry import ToolRegistry
 from tools.slack import SLACK_TOOLS, slack_toolkit
 from tools.teams import TEAMS_TOOLS, teams_toolkit
-from tools.toolkit import SecretLookup, Toolkit
+from tools.toolkit import Toolkit
 from tools.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
 
 logger = logging.getLogger(__name__)
-
-SECRET_VARIABLES = {
-    "jira.api_token": "JIRA_API_TOKEN",
-    "slack.bot_token": "SLACK_BOT_TOKEN",
-    "teams.webhook_url": "TEAMS_WEBHOOK_URL",
-    "hubspot.token": "HUBSPOT_TOKEN",
-    "imap.password": "IMAP_PASSWORD",
-    "caldav.password": "CALDAV_PASSWORD",
-}
-"""The credential names the integrations ask for, and the variables that hold them by default."""
-WEBHOOK_SECRET = re.compile(r"^webhook\.secret:(?P<name>[A-Za-z0-9_-]+)$")
-
-
-def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLookup:
-    """Secrets read from the environment, by credential name.
-
-    `SECRET_VARIABLES` name the integrations' variables; a webhook endpoint NAME's secret is
-    `WEBHOOK_SECRET_<NAME>` (upper case, `-` as `_`), else the shared `WEBHOOK_SECRET`.
-    """
-    env = os.environ if environ is None else environ
-
-    def lookup(name: str) -> str | None:
-        if name in SECRET_VARIABLES:
-            return env.get(SECRET_VARIABLES[name]) or None
-        match = WEBHOOK_SECRET.match(name)
-        if match:
-            suffix = re.sub(r"[^A-Za-z0-9]", "_", match.group("name")).upper()
-            return env.get(f"WEBHOOK_SECRET_{suffix}") or env.get("WEBHOOK_SECRET") or None
-        return None
-
-    return lookup
-
-
-def secret_lookup(
-    db: AppDatabase, home: Path, environ: Mapping[str, str] | None = None
-) -> SecretLookup:
-    """Secrets by credential name: the vault's stored value, else the environment's variable.
-
-    A stored value that cannot be read (a wrong key) raises `VaultError` / `KeySourceError`
-    rather than quietly falling back to the environment: the user would not know which secret
-    is in use. The value is looked up when it is needed and never kept in state.
-    """
-    vault = CredentialVault(db, home)
-    from_environment = environment_secrets(environ)
-
-    def lookup(name: str) -> str | None:
-        stored = vault.get(name)
-        return stored if stored is not None else from_environment(name)
-
-    return lookup
 
 
 def _guarded(

@@ -21,8 +21,9 @@ Naming convention, `SERVICE.FIELD[:ACCOUNT]`, lower-case service and field:
 | `imap.password:USER@HOST` | password (or app password) of one IMAP account (`imap.password` for any) |
 | `caldav.password` | the CalDAV account's password |
 
-Integrations read them with `secret(name, env_var)`: the stored value if there is one, else the
-environment variable (so a deployment may keep using `JIRA_API_TOKEN` and the like), else None.
+Integrations read them through `memory.secrets.secret_lookup`: the stored value if there is one,
+else the environment variable (so a deployment may keep using `JIRA_API_TOKEN` and the like),
+else None.
 
 Rotation (`rotate_key`) with the key file: a new key is written into the file in front of the
 old ones, every credential is re-encrypted under it in one transaction, and only then is the

@@ -21,10 +21,10 @@ import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase, TriageRecord
+from memory.secrets import SecretLookup
 from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
 from tools.toolkit import (
     ActionPreview,
-    SecretLookup,
     ToolFailure,
     Toolkit,
     ToolResult,

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
+from memory.secrets import SecretLookup
 from tools.http import (
     ApiRequest,
     HttpSettings,
@@ -27,7 +28,6 @@ from tools.http import (
 )
 from tools.toolkit import (
     ActionPreview,
-    SecretLookup,
     ToolFailure,
     Toolkit,
     ToolResult,

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 TOOL_TIMEOUT_SECONDS = 30.0
 """How long one native tool may run, unless its toolkit bounds its own time (HTTP toolkits)."""
 
-SecretLookup = Callable[[str], str | None]
-"""Where secrets come from: a credential name such as `jira.api_token` → its value, or None."""
-
 
 class ToolResult(TypedDict):
     """What a native tool returns: text for the answer step plus the messages it is about."""

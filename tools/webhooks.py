@@ -32,6 +32,7 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.audit import SideEffectLedger
 from memory.db import AppDatabase
+from memory.secrets import SecretLookup
 from tools.http import (
     ApiRequest,
     HttpSettings,
@@ -41,7 +42,7 @@ from tools.http import (
     send,
     service_url,
 )
-from tools.toolkit import ActionPreview, SecretLookup, ToolFailure, Toolkit, ToolResult, text_result
+from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
 
 logger = logging.getLogger(__name__)
 

@@ -340,9 +340,9 @@ def _check_integrations(home: Any) -> None:
     """
     import os
 
-    from graph.services import secret_lookup
     from memory.db import open_database
     from memory.paths import app_database_url
+    from memory.secrets import secret_lookup
     from tools.http import HttpSettings
     from tools.webhooks import load_endpoints, webhooks_path
 

@@ -9,21 +9,18 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-SecretLookup = Callable[[str], str | None]
-"""Looks a credential up by name (e.g. `caldav.password`); None when it is not set."""
+from memory.secrets import SecretLookup, environment_secrets
 
 CALDAV_PASSWORD_SECRET = "caldav.password"
 """The credential name of the CalDAV password (the environment fallback is `CALDAV_PASSWORD`)."""
 
-SECRET_ENV_FALLBACK = {CALDAV_PASSWORD_SECRET: "CALDAV_PASSWORD"}
-"""Where `env_secret_lookup` finds each credential."""
 
 DEFAULT_WORKING_HOURS = "09:00-17:30"
 DEFAULT_WORKING_DAYS = "mon-fri"
@@ -38,13 +35,7 @@ class CalendarConfigError(ValueError):
 
 def env_secret_lookup(environ: Mapping[str, str] | None = None) -> SecretLookup:
     """A `SecretLookup` reading each credential from its environment variable."""
-    env = os.environ if environ is None else environ
-
-    def lookup(name: str) -> str | None:
-        variable = SECRET_ENV_FALLBACK.get(name)
-        return (env.get(variable) or None) if variable else None
-
-    return lookup
+    return environment_secrets(environ)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.keys import KeySourceError
+from memory.secrets import SecretLookup
 from memory.vault import VaultError
 from tools.calendar.backend import CalendarError
 from tools.calendar.invitation import when_text
@@ -29,7 +30,7 @@ from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
 from tools.http import HttpSettings
 from tools.mail.model import Email
 from tools.mailbox import MailboxEnv
-from tools.toolkit import ActionPreview, SecretLookup, ToolFailure, Toolkit
+from tools.toolkit import ActionPreview, ToolFailure, Toolkit
 
 logger = logging.getLogger(__name__)
 

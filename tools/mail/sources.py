@@ -9,12 +9,13 @@ the MCP server's own tools: see `tools.mail.mcp_source`.)
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from memory.secrets import SecretLookup
+from memory.secrets import environment_secrets as env_lookup
 from tools.mail.model import Email
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SecretLookup = Callable[[str], str | None]
-"""Returns the secret stored under a credential name (e.g. `imap.password`), or None."""
 
 SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
 
@@ -81,8 +80,7 @@ class MailSource(Protocol):
 
 def environment_secrets(name: str) -> str | None:
     """The credential `name` from the environment: `imap.password` is `IMAP_PASSWORD`."""
-    variable = name.upper().replace(".", "_").replace("-", "_")
-    return os.environ.get(variable) or None
+    return env_lookup()(name)
 
 
 def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource:

@@ -29,6 +29,7 @@ from graph.context import Context
 from graph.engines.triage_rules import Category, Priority, triage_by_rules
 from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
 from memory.paths import app_database_url, data_dir
+from memory.secrets import secret_lookup
 from tools.mail.maildir import DRAFTS
 from tools.mail.model import Email
 from tools.mail.smtp import (
@@ -433,7 +434,8 @@ def open_mailbox(*, inbox: str, home: str) -> ServedMailbox:
     """
     user_addresses = Context(inbox=inbox, home=home).user_addresses
     smtp = smtp_settings_from_env()
-    db = open_database(app_database_url(data_dir(home)))
+    directory = data_dir(home)
+    db = open_database(app_database_url(directory))
     mailbox = ServedMailbox(
         MailboxEnv(
             db=db,
@@ -441,6 +443,7 @@ def open_mailbox(*, inbox: str, home: str) -> ServedMailbox:
             smtp=smtp,
             sender=sender_address(smtp, user_addresses),
             user_addresses=user_addresses,
+            secrets=secret_lookup(db, directory),
         )
     )
     result = mailbox.refresh()

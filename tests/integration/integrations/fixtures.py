@@ -14,8 +14,8 @@ from langgraph.types import Command
 
 from graph.builder import build_graph
 from graph.context import DEMO_INBOX, Context
-from graph.services import environment_secrets
 from memory.db import AppDatabase, open_database
+from memory.secrets import environment_secrets
 from tests.fakes.hubspot_server import FakeHubSpot
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.slack_server import FakeSlack

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from graph.context import Context
-from graph.services import build_services, environment_secrets
+from graph.services import build_services
 from memory.audit import SideEffectLedger, redact
 from memory.db import open_database
+from memory.secrets import environment_secrets
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.http import HttpSettings
 from tools.jira import (

@@ -1,0 +1,73 @@
+"""Secrets by credential name, for every integration: the vault first, else the environment.
+
+One lookup serves the mail source (IMAP), the calendar (CalDAV) and the HTTP integrations, so
+a credential stored with `smart-inbox credentials set` is used everywhere and a deployment may
+keep its environment variables instead. Values are looked up when needed, never kept in state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from memory.db import AppDatabase
+
+SecretLookup = Callable[[str], str | None]
+"""A credential name such as `jira.api_token` → its value, or None when it is not set."""
+
+SECRET_VARIABLES = {
+    "jira.api_token": "JIRA_API_TOKEN",
+    "slack.bot_token": "SLACK_BOT_TOKEN",
+    "teams.webhook_url": "TEAMS_WEBHOOK_URL",
+    "hubspot.token": "HUBSPOT_TOKEN",
+    "imap.password": "IMAP_PASSWORD",
+    "caldav.password": "CALDAV_PASSWORD",
+}
+"""The credential names the integrations ask for, and the variables that hold them by default."""
+WEBHOOK_SECRET = re.compile(r"^webhook\.secret:(?P<name>[A-Za-z0-9_-]+)$")
+
+
+def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLookup:
+    """Secrets read from the environment, by credential name.
+
+    `SECRET_VARIABLES` name the integrations' variables; a webhook endpoint NAME's secret is
+    `WEBHOOK_SECRET_<NAME>` (upper case, `-` as `_`), else the shared `WEBHOOK_SECRET`. Any
+    other name (an account-specific one such as `imap.password:dana@host`) has no variable.
+    """
+    env = os.environ if environ is None else environ
+
+    def lookup(name: str) -> str | None:
+        if name in SECRET_VARIABLES:
+            return env.get(SECRET_VARIABLES[name]) or None
+        match = WEBHOOK_SECRET.match(name)
+        if match:
+            suffix = re.sub(r"[^A-Za-z0-9]", "_", match.group("name")).upper()
+            return env.get(f"WEBHOOK_SECRET_{suffix}") or env.get("WEBHOOK_SECRET") or None
+        return None
+
+    return lookup
+
+
+def secret_lookup(
+    db: AppDatabase, home: Path, environ: Mapping[str, str] | None = None
+) -> SecretLookup:
+    """Secrets by credential name: the vault's stored value, else the environment's variable.
+
+    A stored value that cannot be read (a wrong key) raises `VaultError` / `KeySourceError`
+    rather than quietly falling back to the environment: the user would not know which secret
+    is in use.
+    """
+    from memory.vault import CredentialVault
+
+    vault = CredentialVault(db, home)
+    from_environment = environment_secrets(environ)
+
+    def lookup(name: str) -> str | None:
+        stored = vault.get(name)
+        return stored if stored is not None else from_environment(name)
+
+    return lookup
