@@ -15,7 +15,7 @@ from langgraph.types import Command
 from graph.builder import build_graph
 from graph.context import DEMO_INBOX, Context
 from memory.db import AppDatabase, open_database
-from memory.secrets import environment_secrets
+from memory.secrets import SecretLookup, environment_secrets
 from tests.fakes.hubspot_server import FakeHubSpot
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.slack_server import FakeSlack
@@ -24,7 +24,6 @@ from tests.fakes.webhook_receiver import WebhookReceiver
 from tools.http import HttpSettings
 from tools.mail.sync import canonical_spec, sync_source
 from tools.mcp.server import triage_new_mail
-from tools.toolkit import SecretLookup
 
 JIRA_EMAIL = "dana@northwind.example"
 JIRA_TOKEN = "ATATT3xFfGF0fakeJiraTokenForTests0123456789"
