@@ -1,7 +1,8 @@
 """What the calendar tools do: free/busy for a day, slots to propose, an event with invitations.
 
 Plain async functions over a `CalendarEnv`, returning the `ToolResult` every native tool returns
-(so the answer step sees them as evidence). Calendar and SMTP I/O blocks, so it runs in
+(so the answer step sees them as evidence), with the same facts as plain `data` beside the text
+(our MCP server returns it as structured content). Calendar and SMTP I/O blocks, so it runs in
 `asyncio.to_thread`. A failure raises `ToolFailure` with a sentence the user can act on.
 """
 
@@ -24,6 +25,7 @@ from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
 from tools.calendar.meeting_request import (
     DEFAULT_COUNT,
+    MeetingProposal,
     propose_slots,
     read_meeting_request,
     render_proposal,
@@ -113,10 +115,6 @@ async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs)
         raise ToolFailure(str(err)) from err
 
 
-def _result(text: str) -> ToolResult:
-    return text_result(text)
-
-
 # ---------------------------------------------------------------------------------------
 # Reading arguments
 # ---------------------------------------------------------------------------------------
@@ -183,6 +181,14 @@ def parse_attendees(text: str, *, own: tuple[str, ...]) -> tuple[Attendee, ...]:
 # ---------------------------------------------------------------------------------------
 
 
+def _instants(interval: Interval, zone: tzinfo) -> dict[str, str]:
+    """`{"start", "end"}` as ISO 8601 in the user's zone, as the text writes them."""
+    return {
+        "start": interval.start.astimezone(zone).isoformat(),
+        "end": interval.end.astimezone(zone).isoformat(),
+    }
+
+
 def _span(interval: Interval, zone: tzinfo) -> str:
     start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
     return f"{start:%H:%M}-{end:%H:%M} [{start.isoformat()}/{end.isoformat()}]"
@@ -207,13 +213,25 @@ async def day_availability(env: CalendarEnv, day: str) -> ToolResult:
             lines.append(f"- all day {title}")
         else:
             lines.append(f"- {_span(item, zone)} {title}")
-    if not hours.is_working_day(wanted):
+    working_day = hours.is_working_day(wanted)
+    free = free_stretches(wanted, hours, zone, busy) if working_day else []
+    if not working_day:
         lines.append(f"{wanted:%A} is not one of your working days.")
     else:
-        free = free_stretches(wanted, hours, zone, busy)
         lines.append("Free in working hours:" if free else "Free in working hours: none.")
         lines.extend(f"- {_span(item, zone)}" for item in free)
-    return _result("\n".join(lines))
+    data = {
+        "day": wanted.isoformat(),
+        "time_zone": env.settings.zone_name,
+        "working_hours": hours.describe(),
+        "working_days": hours.describe_days(),
+        "working_day": working_day,
+        "busy": [
+            {**_instants(item, zone), "title": item.title, "all_day": item.all_day} for item in busy
+        ],
+        "free": [_instants(item, zone) for item in free],
+    }
+    return text_result("\n".join(lines), data=data)
 
 
 # ---------------------------------------------------------------------------------------
@@ -258,7 +276,7 @@ async def meeting_slots(
         proposal = propose_slots(
             request, busy=busy_intervals(events, zone), zone=zone, hours=hours, now=now, count=count
         )
-        return _result(render_proposal(proposal, zone))
+        return text_result(render_proposal(proposal, zone), data=proposal_data(proposal, env))
     today = now.astimezone(zone).date()
     first = parse_day(from_date, today) if from_date else today
     last = parse_day(to_date, today) if to_date else first + timedelta(days=13)
@@ -288,7 +306,38 @@ async def meeting_slots(
     if not slots:
         lines.append("- none: no free time of that length in your working hours")
     lines.extend(f"{n}. {slot_text(slot, zone)}" for n, slot in enumerate(slots, 1))
-    return _result("\n".join(lines))
+    data = {
+        "time_zone": env.settings.zone_name,
+        "duration_minutes": minutes,
+        "from_date": first.isoformat(),
+        "to_date": last.isoformat(),
+        "email_id": "",
+        "title": "",
+        "attendees": [],
+        "requested": [],
+        "slots": [{**_instants(slot, zone), "asked_for": ""} for slot in slots],
+        "notes": [],
+    }
+    return text_result("\n".join(lines), data=data)
+
+
+def proposal_data(proposal: MeetingProposal, env: CalendarEnv) -> dict[str, Any]:
+    """A meeting request's proposal as plain data: the same slots and checks as its text."""
+    request, zone = proposal.request, env.zone
+    return {
+        "time_zone": env.settings.zone_name,
+        "duration_minutes": int(request.duration.total_seconds() // 60),
+        "email_id": request.email_id,
+        "title": request.title,
+        "attendees": [a.display() for a in request.attendees],
+        "requested": [
+            {"text": check.requested.text, "problem": check.problem} for check in proposal.checks
+        ],
+        "slots": [
+            {**_instants(item.slot, zone), "asked_for": item.requested} for item in proposal.slots
+        ],
+        "notes": list(proposal.notes),
+    }
 
 
 # ---------------------------------------------------------------------------------------
