@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     integrations.add_argument("--json", action="store_true", help="print JSON")
 
-    server = commands.add_parser("mcp-server", help="serve this mailbox to MCP clients")
+    server = commands.add_parser(
+        "mcp-server", help="serve this mailbox and calendar to MCP clients"
+    )
     server.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")

@@ -37,6 +37,19 @@ SOFIA_ID = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
 SCANNER_ID = "SCAN.20261120091044.0042@mfp-3f.northwind.example"
 READ_ONLY_TOOLS = {"search_emails", "get_email", "list_folders", "list_inbox"}
 SENDING_TOOLS = {"send_email", "reply_to_email"}
+CALENDAR_TOOLS = {"check_availability", "propose_meeting_slots", "create_calendar_event"}
+"""Served too, on the local calendar file (tests/integration/test_calendar_mcp_server.py)."""
+CALENDAR_SETTINGS = (
+    "SMART_INBOX_TZ",
+    "TZ",
+    "SMART_INBOX_WORKING_HOURS",
+    "SMART_INBOX_WORKING_DAYS",
+    "CALDAV_URL",
+    "CALDAV_USER",
+    "CALDAV_PASSWORD",
+    "CALDAV_CALENDAR",
+    "CALDAV_TIMEOUT",
+)
 LATE_MAIL = b"""\
 From: Ines Duarte <ines.duarte@harbourline.example>
 To: dana@northwind.example
@@ -64,6 +77,7 @@ def home(tmp_path: Path) -> Path:
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment without the settings a test must choose itself."""
     own = ("SMTP_URL", "SMTP_FROM", "SMART_INBOX_USER_EMAILS", "INBOX", "SMART_INBOX_HOME")
+    own += ("SMART_INBOX_KEY", *CALENDAR_SETTINGS)
     env = {k: v for k, v in os.environ.items() if k not in own}
     env.update(extra or {})
     return env
@@ -157,7 +171,7 @@ async def tool_map(session: ClientSession) -> dict[str, Any]:
 async def test_read_tools_over_stdio(inbox: Path, home: Path, tmp_path: Path) -> None:
     async with stdio_session(inbox, home, tmp_path / "server.log") as session:
         tools = await tool_map(session)
-        assert set(tools) == READ_ONLY_TOOLS | {"save_draft"}
+        assert set(tools) == READ_ONLY_TOOLS | CALENDAR_TOOLS | {"save_draft"}
         for name in READ_ONLY_TOOLS:
             assert tools[name].annotations.readOnlyHint is True, name
             assert tools[name].annotations.destructiveHint is False, name
@@ -288,7 +302,7 @@ async def test_sending_over_http(
         ):
             await session.initialize()
             tools = await tool_map(session)
-            assert set(tools) == READ_ONLY_TOOLS | SENDING_TOOLS | {"save_draft"}
+            assert set(tools) == READ_ONLY_TOOLS | SENDING_TOOLS | CALENDAR_TOOLS | {"save_draft"}
             for name in SENDING_TOOLS:
                 assert tools[name].annotations.readOnlyHint is False, name
                 assert tools[name].annotations.destructiveHint is True, name

@@ -1,7 +1,8 @@
-"""The product's mailbox as an MCP server, so any MCP client can search, read and draft its mail.
+"""The product's mailbox and calendar as an MCP server, for any MCP client to use.
 
-Claude Desktop, other agents and this product's own agent (`--inbox mcp:NAME`) then see the same
-cache, rules triage and Drafts folder as the chat; sending is offered only when `SMTP_URL` is set.
+Claude Desktop, other agents and this product's own agent (`--inbox mcp:NAME`, or the server in
+`mcp.json`) then see the same cache, rules triage, Drafts folder and calendar as the chat;
+sending is offered only when `SMTP_URL` is set. The calendar tools live in `served_calendar`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ from tools.mailbox import (
     render_refs,
     sender_address,
     store_draft,
+)
+from tools.mcp.served_calendar import (
+    add_calendar_tools,
+    calendar_instructions,
+    open_served_calendar,
 )
 
 logger = logging.getLogger(__name__)
@@ -465,7 +471,9 @@ def build_mail_server(
 
     Blocking: it syncs and triages the mailbox before returning (each read call syncs again
     when the mailbox has changed). `send_email` and `reply_to_email` exist only when
-    `SMTP_URL` is set. `host` and `port` are where the HTTP transport would listen.
+    `SMTP_URL` is set. The calendar tools are there unless the calendar's settings cannot be
+    used; then the log and the server's instructions say why. `host` and `port` are where the
+    HTTP transport would listen.
 
     Raises:
         MailSourceError: the inbox cannot be opened or listed.
@@ -473,8 +481,13 @@ def build_mail_server(
 
     """
     mailbox = open_mailbox(inbox=inbox, home=home)
+    calendar = open_served_calendar(mailbox.env, data_dir(home))
     server = FastMCP(
-        SERVER_NAME, instructions=INSTRUCTIONS, host=host, port=port, streamable_http_path=MCP_PATH
+        SERVER_NAME,
+        instructions=f"{INSTRUCTIONS} {calendar_instructions(calendar)}",
+        host=host,
+        port=port,
+        streamable_http_path=MCP_PATH,
     )
 
     @server.tool(title="Search emails", annotations=READ_ONLY)
@@ -528,6 +541,7 @@ def build_mail_server(
             message = await asyncio.to_thread(_compose_reply, mailbox, email_id, body, reply_all)
             return await asyncio.to_thread(_deliver, mailbox, message)
 
+    add_calendar_tools(server, calendar, mailbox)
     return server
 
 
@@ -572,7 +586,7 @@ def run_mail_server(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
 ) -> None:
-    """Serve the mailbox until stopped: over `stdio`, or `http` (streamable HTTP at `/mcp`).
+    """Serve the mailbox and calendar until stopped: `stdio`, or `http` (streamable HTTP at `/mcp`).
 
     Logs go to stderr. For `http` the port is taken before the mailbox is opened, so a busy
     port fails at once.
@@ -599,7 +613,7 @@ def run_mail_server(
         if not _is_loopback(host):
             logger.warning(
                 "serving the mailbox on %s without authentication: anyone who can reach it "
-                "can read the mail",
+                "can read the mail and the calendar and call every tool",
                 host,
             )
         config = uvicorn.Config(server.streamable_http_app(), log_config=None, access_log=False)
@@ -613,7 +627,8 @@ def run_mail_server(
 def main(argv: list[str] | None = None) -> None:
     """Run the server from the command line: `python -m tools.mcp.server --transport http`."""
     parser = argparse.ArgumentParser(
-        prog="python -m tools.mcp.server", description="Serve the mailbox as an MCP server."
+        prog="python -m tools.mcp.server",
+        description="Serve the mailbox and calendar as an MCP server.",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default="stdio")
     parser.add_argument(
