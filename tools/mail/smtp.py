@@ -379,6 +379,12 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
             "the server offers no STARTTLS, so the password would travel unencrypted "
             "(use smtps:// or a server that offers STARTTLS)",
         )
+    if not (settings.username + settings.password).isascii():
+        # smtplib sends AUTH as ASCII; its encoding error would carry the whole AUTH string.
+        raise SmtpSendError(
+            settings.server,
+            "the user name or password is not ASCII, which the SMTP login cannot carry",
+        )
     client.login(settings.username, settings.password)
 
 
