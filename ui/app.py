@@ -121,12 +121,13 @@ def _config() -> RunnableConfig:
 def _engine_name(context: Context) -> str:
     """The engine a chat runs on, `auto` resolved; reads the vault, so it runs in a thread."""
     from graph.engines import EngineSpecError, load_engine
+    from memory.db import DatabaseUnavailableError
     from memory.keys import KeySourceError
     from memory.vault import VaultError
 
     try:
         return load_engine(context.model, str(data_dir(context.home))).name
-    except (EngineSpecError, VaultError, KeySourceError) as err:
+    except (EngineSpecError, VaultError, KeySourceError, DatabaseUnavailableError) as err:
         # The first question will report it again; the greeting still says what was asked for.
         logger.warning("the engine %s cannot be built: %s", context.model, err)
         return context.model
