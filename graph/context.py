@@ -12,15 +12,17 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-DEFAULT_GROQ_MODEL = "groq:llama-3.3-70b-versatile"
 DEMO_INBOX = Path(__file__).resolve().parent.parent / "data" / "demo-inbox"
 
 
 def default_model() -> str:
-    """`MODEL`, else Groq when `GROQ_API_KEY` is set, else the offline rules engine."""
-    if os.environ.get("MODEL"):
-        return os.environ["MODEL"]
-    return DEFAULT_GROQ_MODEL if os.environ.get("GROQ_API_KEY") else "rules"
+    """`MODEL`, else `auto`: Groq when a Groq key is found, else the offline rules engine.
+
+    Whether a key is found (`GROQ_API_KEY`, or `groq.api_key` in the vault) is decided where
+    the engine is built, in a thread: a default factory may run on the event loop, where the
+    vault (a database, a key file) must not be read.
+    """
+    return os.environ.get("MODEL") or "auto"
 
 
 def _addresses(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -51,7 +53,8 @@ class Context:
     model: str = field(
         default_factory=default_model,
         metadata={
-            "description": "Engine spec: rules | groq:<model> | replay:<file.jsonl> (MODEL)."
+            "description": "Engine spec: auto (Groq when a Groq key is set or stored, else "
+            "rules) | rules | groq:<model> | replay:<file.jsonl> (MODEL)."
         },
     )
     inbox: str = field(

@@ -1,6 +1,7 @@
 """What nodes work with, built from the run's `Context`: database, tools and engine.
 
-Secrets come from one lookup (`memory.secrets.secret_lookup`): the vault, else the environment.
+Secrets come from one lookup (`memory.secrets.secret_lookup`): the vault, else the environment
+(the SMTP password too); the engine finds the Groq key itself (`graph.engines.load_engine`).
 """
 
 from __future__ import annotations
@@ -132,13 +133,13 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
     """Database, tool catalogue (with the hub's MCP tools), engine and policy (blocking I/O)."""
     home = data_dir(context.home)
     db = open_database(app_database_url(home))
-    smtp = smtp_settings_from_env()
+    secrets = secret_lookup(db, home)
+    smtp = smtp_settings_from_env(secrets=secrets)
     try:
         source = canonical_spec(context.inbox)
     except MailSourceError:
         # A missing or broken mailbox must not stop the run: `fetch` reports it as a fetch error.
         source = context.inbox
-    secrets = secret_lookup(db, home)
     mailbox = MailboxEnv(
         db=db,
         source=source,
@@ -155,7 +156,7 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
         source=source,
         db=db,
         tools=tools,
-        engine=load_engine(context.model),
+        engine=load_engine(context.model, str(home)),
         policy=load_policy(policy_path(home)),
         secrets=secrets,
     )

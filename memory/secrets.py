@@ -1,8 +1,9 @@
 """Secrets by credential name, for every integration: the vault first, else the environment.
 
-One lookup serves the mail source (IMAP), the calendar (CalDAV) and the HTTP integrations, so
-a credential stored with `smart-inbox credentials set` is used everywhere and a deployment may
-keep its environment variables instead. Values are looked up when needed, never kept in state.
+One lookup serves the mail source (IMAP), sending (SMTP), the calendar (CalDAV) and the HTTP
+integrations, so a credential stored with `smart-inbox credentials set` is used everywhere and a
+deployment may keep its environment variables instead. Values are looked up when needed, never
+kept in state. (The Groq key is the one exception to "vault first": see `graph.engines`.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SECRET_VARIABLES = {
     "hubspot.token": "HUBSPOT_TOKEN",
     "imap.password": "IMAP_PASSWORD",
     "caldav.password": "CALDAV_PASSWORD",
+    "smtp.password": "SMTP_PASSWORD",
 }
 """The credential names the integrations ask for, and the variables that hold them by default."""
 WEBHOOK_SECRET = re.compile(r"^webhook\.secret:(?P<name>[A-Za-z0-9_-]+)$")

@@ -20,10 +20,13 @@ Naming convention, `SERVICE.FIELD[:ACCOUNT]`, lower-case service and field:
 | `webhook.secret:NAME` | HMAC signing secret of the outgoing webhook NAME |
 | `imap.password:USER@HOST` | password (or app password) of one IMAP account (`imap.password` for any) |
 | `caldav.password` | the CalDAV account's password |
+| `smtp.password:USER@HOST` | password of the `SMTP_URL` login USER at HOST (`smtp.password` for any) |
+| `groq.api_key` | the Groq API key (used when `GROQ_API_KEY` is unset) |
 
 Integrations read them through `memory.secrets.secret_lookup`: the stored value if there is one,
 else the environment variable (so a deployment may keep using `JIRA_API_TOKEN` and the like),
-else None.
+else None. The Groq engine is the exception: `GROQ_API_KEY` first, then the stored key
+(`graph.engines.groq_api_key`).
 
 Rotation (`rotate_key`) with the key file: a new key is written into the file in front of the
 old ones, every credential is re-encrypted under it in one transaction, and only then is the

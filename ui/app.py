@@ -118,10 +118,25 @@ def _config() -> RunnableConfig:
     return {"configurable": {"thread_id": f"ui-{cl.context.session.thread_id}"}}
 
 
+def _engine_name(context: Context) -> str:
+    """The engine a chat runs on, `auto` resolved; reads the vault, so it runs in a thread."""
+    from graph.engines import EngineSpecError, load_engine
+    from memory.db import DatabaseUnavailableError
+    from memory.keys import KeySourceError
+    from memory.vault import VaultError
+
+    try:
+        return load_engine(context.model, str(data_dir(context.home))).name
+    except (EngineSpecError, VaultError, KeySourceError, DatabaseUnavailableError) as err:
+        # The first question will report it again; the greeting still says what was asked for.
+        logger.warning("the engine %s cannot be built: %s", context.model, err)
+        return context.model
+
+
 @cl.on_chat_start
 async def start() -> None:
     """Offer the triage view."""
-    engine = Context().model
+    engine = await asyncio.to_thread(_engine_name, Context())
     kind = "the offline rules engine" if engine == "rules" else f"the model `{engine}`"
     await cl.Message(
         content=f"Ask about your mail, or triage the inbox. (Running on {kind}.)",

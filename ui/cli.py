@@ -308,16 +308,15 @@ def _context(args: argparse.Namespace) -> Any:
     from graph.engines import load_engine
     from graph.policy import load_policy, policy_path
     from memory.paths import data_dir
-    from tools.mail.smtp import smtp_settings_from_env
     from tools.mail.sync import canonical_spec
 
-    load_engine(context.model)
+    home = data_dir(context.home)
+    load_engine(context.model, str(home))
     canonical_spec(context.inbox)
     from memory.database_url import database_config
     from memory.state_encryption import encryption_wanted
     from tools.mcp.config import load_mcp_config, mcp_config_path
 
-    home = data_dir(context.home)
     database_config(home)
     encryption_wanted()
     load_policy(policy_path(home))
@@ -330,15 +329,15 @@ def _context(args: argparse.Namespace) -> Any:
             raise UserError(
                 f"inbox {context.inbox}: no MCP server {name!r} in {mcp_config_path(home)}"
             )
-    smtp_settings_from_env()
     _check_integrations(home)
     return context
 
 
 def _check_integrations(home: Any) -> None:
-    """A broken webhooks file or `INTEGRATION_*` value stops the command with one line.
+    """A broken SMTP setting, webhooks file or `INTEGRATION_*` value stops the command with one line.
 
-    An integration that is simply not set up is fine: its tools are absent.
+    An integration that is simply not set up is fine: its tools are absent. A login without a
+    password only warns: nothing but sending needs it, and sending says so again.
     """
     import os
 
@@ -346,10 +345,16 @@ def _check_integrations(home: Any) -> None:
     from memory.paths import app_database_url
     from memory.secrets import secret_lookup
     from tools.http import HttpSettings
+    from tools.mail.smtp import smtp_settings_from_env
     from tools.webhooks import load_endpoints, webhooks_path
 
     HttpSettings.from_env()
     secrets = secret_lookup(open_database(app_database_url(home)), home)
+    smtp = smtp_settings_from_env(secrets=secrets)
+    if smtp is not None and smtp.password_problem:
+        logging.getLogger(__name__).warning(
+            "mail cannot be sent through %s: %s", smtp.server, smtp.password_problem
+        )
     load_endpoints(webhooks_path(home), os.environ, secrets)
 
 
@@ -410,7 +415,7 @@ def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
 async def _ask(args: argparse.Namespace) -> int:
     from langchain_core.messages import HumanMessage
 
-    context = _context(args)
+    context = await asyncio.to_thread(_context, args)
     thread_id = args.thread or f"thread-{uuid.uuid4().hex[:12]}"
     if not args.thread and not args.json:
         print(f"thread: {thread_id}")
@@ -442,7 +447,7 @@ async def _resume(args: argparse.Namespace) -> int:
     from langgraph.types import Command
 
     value = _resume_value(args)
-    context = _context(args)
+    context = await asyncio.to_thread(_context, args)
     from memory.checkpointer import open_checkpointer
     from memory.database_url import database_config
     from memory.paths import data_dir
@@ -494,7 +499,7 @@ async def _triage(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
-    context = _context(args)
+    context = await asyncio.to_thread(_context, args)
     thread_id = f"triage-{uuid.uuid4().hex[:12]}"
     snapshot = await _run({"mode": "triage", "messages": []}, thread_id, context)
     pending = turn_result(snapshot, thread_id)["pending"]

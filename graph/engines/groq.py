@@ -1,4 +1,4 @@
-"""Build the Groq-hosted chat model the product uses when `GROQ_API_KEY` is set.
+"""Build the Groq-hosted chat model the product uses when a Groq key is set or stored.
 
 Retries are deliberately switched off in the SDK: `invoke_with_recovery` does them,
 because Groq's failures (malformed tool calls, long rate-limit waits) each need a
@@ -37,7 +37,7 @@ def build_groq_chat_model(
     if not model.strip():
         raise ValueError("a Groq model name is required (e.g. 'llama-3.3-70b-versatile')")
     if not api_key.strip():
-        raise ValueError("the Groq API key is empty; set GROQ_API_KEY")
+        raise ValueError("the Groq API key is empty; set GROQ_API_KEY or store groq.api_key")
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
 

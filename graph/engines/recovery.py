@@ -252,7 +252,8 @@ async def invoke_with_recovery(
 
         if status in (401, 403):
             raise ModelCallError(
-                f"the Groq API rejected the key ({status}); check GROQ_API_KEY",
+                f"the Groq API rejected the key ({status}); check GROQ_API_KEY or the credential "
+                "groq.api_key",
                 status_code=status,
                 code=failure.code,
             )

@@ -15,6 +15,7 @@ NOT_INHERITED = (
     "MODEL",
     "INBOX",
     "SMTP_URL",
+    "SMTP_PASSWORD",
     "SMART_INBOX_USER_EMAILS",
     "SMART_INBOX_KEY",
 )

@@ -325,7 +325,10 @@ async def test_rejected_key_fails_without_retry_or_leaking_it(
         await invoke_with_recovery(model, conversation(), sleep=fake_sleep)
 
     err = caught.value
-    assert str(err) == f"the Groq API rejected the key ({status}); check GROQ_API_KEY"
+    assert str(err) == (
+        f"the Groq API rejected the key ({status}); check GROQ_API_KEY or the credential "
+        "groq.api_key"
+    )
     assert err.status_code == status
     assert len(groq_server.requests) == 1
     assert fake_sleep.calls == []

@@ -4,8 +4,9 @@ The LangGraph server rejects blocking calls in async code: it runs blockbuster w
 relaxed (file reads, `os.stat`). Here blockbuster runs with every check on, for calls made from
 our own packages, while the whole graph works: fetch and triage, questions and follow-ups, an
 approved send over SMTP, a saved draft, a rejected call, the SQLite checkpointer, MCP tools over
-stdio, mail read over MCP, the replay engine, the Groq engine through a rate limit, and a
-triage run whose Jira and Slack proposals are approved and sent.
+stdio, mail read over MCP, the replay engine, the Groq engine through a rate limit, a
+triage run whose Jira and Slack proposals are approved and sent, and a reply the Groq engine
+proposes and SMTP sends with the key and the password read from the vault.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from langgraph.types import Command
 from graph.builder import build_graph
 from graph.context import Context
 from memory.checkpointer import open_checkpointer
-from memory.paths import data_dir
+from memory.db import open_database
+from memory.paths import app_database_url, data_dir
+from memory.vault import CredentialVault
 from tests.fakes.groq_server import FakeGroqServer, completion, rate_limited
 from tests.fakes.jira_server import FakeJira
 from tests.fakes.slack_server import FakeSlack
@@ -185,6 +188,51 @@ async def test_a_groq_turn_with_a_rate_limit_never_blocks(
         )
     assert state["messages"][-1].content == grounded
     assert groq_server.unused_responses == 0
+
+
+async def test_secrets_from_the_vault_never_block(
+    tmp_path: Path, groq_server: FakeGroqServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default engine finds the Groq key, and sending the SMTP password, in the vault."""
+    password = "vault-Smtp-Pw-0042"
+    home = data_dir(tmp_path / "home")
+    vault = CredentialVault(open_database(app_database_url(home)), home)
+    vault.set(f"smtp.password:{ME}@127.0.0.1", password)
+    vault.set("groq.api_key", FAKE_GROQ_API_KEY)
+    for name in ("GROQ_API_KEY", "MODEL", "SMTP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GROQ_BASE_URL", groq_server.base_url)
+    inbox = copy_demo(tmp_path)
+    sofia = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
+    groq_server.script(
+        completion(tool_calls=[("reply_to_email", {"email_id": sofia, "body": "Thursday works"})]),
+        completion("Done."),
+        completion("Sent [msg:no-such-message@example.com]."),
+        completion("Sent [msg:no-such-message@example.com]."),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "vault"}}
+    with SmtpSink(auth={ME: password}) as sink:
+        monkeypatch.setenv("SMTP_URL", f"smtp://dana%40northwind.example@{sink.host}:{sink.port}")
+        graph = build_graph(checkpointer=InMemorySaver())
+        with every_blocking_call_fails():
+            rules = Context(model="rules", inbox=f"maildir:{inbox}", home=str(home))
+            await graph.ainvoke(
+                {"mode": "triage", "messages": []},
+                config={"configurable": {"thread_id": "triage"}},
+                context=rules,
+            )
+            context = Context(inbox=f"maildir:{inbox}", home=str(home), user_addresses=(ME,))
+            ask = "reply to the meeting request from Sofia and say Thursday works"
+            await graph.ainvoke({"messages": [HumanMessage(ask)]}, config=config, context=context)
+            assert (await graph.aget_state(config)).interrupts, "the reply waits for approval"
+            state = await graph.ainvoke(
+                Command(resume={"type": "accept"}), config=config, context=context
+            )
+        [received] = sink.wait_for(1)
+    assert received.authenticated_as == ME
+    assert [(e["action"], e["status"]) for e in state["executed"]] == [("reply_to_email", "ok")]
+    assert groq_server.unused_responses == 0
+    assert all(request.authorized for request in groq_server.requests)
 
 
 async def test_a_triage_run_with_integrations_never_blocks(

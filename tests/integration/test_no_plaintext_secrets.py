@@ -1,9 +1,11 @@
 """No credential reaches the disk or the terminal in the clear.
 
 Secrets are stored through the command line, rotated, read back by a process logging at DEBUG,
-and a chat turn runs so checkpoints, the audit log and the logs exist; then every file of the
-data directory (the key file excepted) and everything the commands printed is searched for each
-secret in the forms it could take: UTF-8, UTF-16, JSON escapes, hex and base64 at any alignment.
+and used: a reply is sent through a real SMTP server that demands the stored password, and a chat
+turn runs on the Groq engine (a local server speaking its API) with the stored key, so
+checkpoints, the audit log and the logs exist; then every file of the data directory (the key
+file excepted) and everything the commands printed is searched for each secret in the forms it
+could take: UTF-8, UTF-16, JSON escapes, hex and base64 at any alignment.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from memory.keys import KEY_FILE
+from tests.fakes.groq_server import FakeGroqServer, completion
+from tests.fakes.smtp_server import SmtpSink
 from tests.integration.cli_runner import ROOT, cli_env, run_cli
 
 pytestmark = pytest.mark.integration
@@ -29,7 +33,11 @@ SECRETS = {
     "slack.bot_token": "CANARY-slack-Mw4k-22Pz-a0b7",
     "imap.password:dana@imap.northwind.example": "Kanarienvögel-Ωmega-0815-päss",
     "webhook.secret:deploy": "CANARY-hook-9f3e-0c2d-4aa1",
+    # SMTP AUTH in smtplib is ASCII only.
+    "smtp.password:dana@northwind.example@127.0.0.1": "CANARY-smtp-Xw2r-68Kd-f3a0",
+    "groq.api_key": "CANARY-groq-Lp7n-35Vc-d8e6",
 }
+ME = "dana@northwind.example"
 
 READER = """
 import hashlib, json, logging, os, sys
@@ -132,8 +140,10 @@ def test_no_secret_is_on_disk_or_printed(tmp_path: Path) -> None:
     logs.mkdir()
     outputs: list[str] = []
 
-    def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        result = run_cli(home, "-vv", *args, stdin=stdin)
+    def cli(
+        *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        result = run_cli(home, "-vv", *args, stdin=stdin, env=env)
         outputs.extend((result.stdout, result.stderr))
         (logs / f"{len(outputs) // 2:02d}-{args[0]}.log").write_text(result.stderr)
         return result
@@ -148,8 +158,49 @@ def test_no_secret_is_on_disk_or_printed(tmp_path: Path) -> None:
     name, value = next(iter(SECRETS.items()))
     cli("credentials", "set", name, "--stdin", stdin=value + "\n")
 
-    turn = json.loads(cli("ask", "any invoices?", "--thread", "vault-check", "--json").stdout)
+    cli("triage", "--model", "rules")
+    smtp_password = SECRETS["smtp.password:dana@northwind.example@127.0.0.1"]
+    with SmtpSink(auth={ME: smtp_password}) as sink:
+        sending = {
+            "SMTP_URL": f"smtp://dana%40northwind.example@{sink.host}:{sink.port}",
+            "SMART_INBOX_USER_EMAILS": ME,
+            "MODEL": "rules",
+        }
+        reply = "reply to the meeting request from Sofia and say Thursday works"
+        asked = json.loads(cli("ask", reply, "--json", env=sending).stdout)
+        thread = asked["thread_id"]
+        sent = json.loads(
+            cli("resume", "--thread", thread, "--accept", "--json", env=sending).stdout
+        )
+        assert ("reply_to_email", "ok") in [(e["action"], e["status"]) for e in sent["executed"]]
+        [received] = sink.wait_for(1)
+    assert received.authenticated_as == ME, "the stored SMTP password logged in"
+
+    groq = FakeGroqServer(api_key=SECRETS["groq.api_key"]).start()
+    try:
+        groq.script(
+            completion(tool_calls=[("list_inbox", {"category": "billing"})]),
+            completion("I have what I need."),
+            completion("Nothing is overdue [msg:no-such-message@example.com]."),
+            completion("Nothing is overdue [msg:no-such-message@example.com]."),
+        )
+        # No MODEL and no GROQ_API_KEY: the default engine finds the stored key.
+        chat = cli(
+            "ask",
+            "any invoices?",
+            "--thread",
+            "vault-check",
+            "--json",
+            env={"GROQ_BASE_URL": groq.base_url},
+        )
+    finally:
+        groq.stop()
+    turn = json.loads(chat.stdout)
     assert turn["answer"], "the chat turn ran"
+    assert groq.unused_responses == 0 and len(groq.requests) == 4, "on the Groq engine"
+    assert all(request.authorized for request in groq.requests), "with the stored key"
+    assert "groq._base_client: Request options" in chat.stderr, "the Groq client logged at DEBUG"
+    assert "read credential smtp.password:" in "".join(outputs), "the password came from the vault"
     assert json.loads(cli("audit", "--json").stdout), "the audit log has rows"
 
     reader = subprocess.run(

@@ -273,6 +273,23 @@ def _non_loopback_address() -> str | None:
     return None if ipaddress.ip_address(address).is_loopback else address
 
 
+def test_a_non_ascii_password_is_refused_without_quoting_it() -> None:
+    password = "pässwörd-Ωmega"
+    with SmtpSink(auth={"alice": password}) as sink:
+        settings = SmtpSettings.from_url(
+            with_login(sink.url, "alice", "p%C3%A4ssw%C3%B6rd-%CE%A9mega")
+        )
+        assert settings.password == password
+        with pytest.raises(SmtpSendError) as caught:
+            send_message(settings, message())
+        assert sink.messages == []
+    assert str(caught.value) == (
+        f"SMTP server 127.0.0.1:{sink.port}: the user name or password is not ASCII, which the "
+        "SMTP login cannot carry"
+    )
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
 def test_password_is_not_sent_unencrypted_over_the_network(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -402,6 +419,112 @@ def test_settings_from_the_process_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SMTP_URL", "smtp://relay.example.com:2525")
     settings = smtp_settings_from_env()
     assert settings is not None and settings.server == "relay.example.com:2525"
+
+
+# ------------------------------------------------------------------ the password from the vault
+
+ACCOUNT = "smtp.password:dana@northwind.example@smtp.example.com"
+NO_PASSWORD_URL = "smtp://dana%40northwind.example@smtp.example.com"
+
+
+class Lookup:
+    """A secret lookup over a dict that remembers which names it was asked for."""
+
+    def __init__(self, values: dict[str, str], error: Exception | None = None) -> None:
+        self.values = values
+        self.error = error
+        self.asked: list[str] = []
+
+    def __call__(self, name: str) -> str | None:
+        self.asked.append(name)
+        if self.error is not None:
+            raise self.error
+        return self.values.get(name)
+
+
+def from_env(url: str, lookup: Lookup, **env: str) -> SmtpSettings:
+    settings = smtp_settings_from_env({"SMTP_URL": url, **env}, secrets=lookup)
+    assert settings is not None
+    return settings
+
+
+def test_the_password_is_looked_up_in_order() -> None:
+    both = Lookup({ACCOUNT: "account-pw", "smtp.password": "any-pw"})
+    assert from_env(NO_PASSWORD_URL, both).password == "account-pw"
+    assert both.asked == [ACCOUNT], "this account's own credential first, and nothing more"
+    generic = Lookup({"smtp.password": "any-pw"})
+    settings = from_env(NO_PASSWORD_URL, generic)
+    assert (settings.password, settings.password_problem) == ("any-pw", "")
+    assert generic.asked == [ACCOUNT, "smtp.password"]
+    in_url = Lookup({ACCOUNT: "account-pw"})
+    url = "smtp://dana%40northwind.example:url-pw@smtp.example.com:2525"
+    assert from_env(url, in_url).password == "url-pw", "a password in SMTP_URL still wins"
+    assert in_url.asked == []
+    anonymous = Lookup({"smtp.password": "any-pw"})
+    assert from_env("smtp://smtp.example.com", anonymous).password == ""
+    assert anonymous.asked == [], "no login, no lookup"
+
+
+def test_the_account_is_the_decoded_user_and_the_host_without_port() -> None:
+    lookup = Lookup({})
+    from_env("smtps://Dana%2BOps%40Northwind.example@SMTP.Example.com:465", lookup)
+    assert lookup.asked[0] == "smtp.password:Dana+Ops@Northwind.example@smtp.example.com"
+
+
+def test_smtp_password_in_the_environment_is_the_last_resort() -> None:
+    settings = smtp_settings_from_env({"SMTP_URL": NO_PASSWORD_URL, "SMTP_PASSWORD": "env-pw"})
+    assert settings is not None and settings.password == "env-pw"
+    assert "env-pw" not in repr(settings)
+
+
+def test_no_password_anywhere_is_kept_for_the_send() -> None:
+    settings = from_env(NO_PASSWORD_URL, Lookup({}))
+    assert settings.password == ""
+    assert settings.password_problem == (
+        "no password for user 'dana@northwind.example': store it with "
+        f"`smart-inbox credentials set {ACCOUNT}` (or set SMTP_PASSWORD)"
+    )
+
+
+def test_a_user_name_that_cannot_name_a_credential_falls_back_to_smtp_password() -> None:
+    lookup = Lookup({})
+    settings = from_env("smtp://Dana%20Smith@smtp.example.com", lookup)
+    assert lookup.asked == ["smtp.password"]
+    assert "`smart-inbox credentials set smtp.password`" in settings.password_problem
+
+
+def test_an_unreadable_vault_is_kept_for_the_send_without_raising() -> None:
+    from memory.vault import VaultKeyError
+
+    wrong_key = VaultKeyError(f"1 credential(s) ({ACCOUNT}) are encrypted under key id abc")
+    settings = from_env(NO_PASSWORD_URL, Lookup({}, error=wrong_key))
+    assert settings.password == ""
+    assert settings.password_problem == f"the SMTP password cannot be read: {wrong_key}"
+
+
+def test_a_looked_up_password_logs_in() -> None:
+    with SmtpSink(auth={"alice@example.com": SECRET}) as sink:
+        url = f"smtp://alice%40example.com@{sink.host}:{sink.port}"
+        settings = from_env(url, Lookup({f"smtp.password:alice@example.com@{sink.host}": SECRET}))
+        send_message(settings, message())
+        [got] = sink.wait_for(1)
+    assert got.authenticated_as == "alice@example.com"
+    assert SECRET not in repr(settings)
+
+
+def test_without_a_password_nothing_is_attempted(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with SmtpSink(auth={"alice": SECRET}) as sink:
+        settings = from_env(f"smtp://alice@{sink.host}:{sink.port}", Lookup({}))
+        with pytest.raises(SmtpSendError) as caught:
+            send_message(settings, message())
+        assert sink.messages == []
+    assert str(caught.value) == (
+        f"SMTP server 127.0.0.1:{sink.port}: no password for user 'alice': store it with "
+        "`smart-inbox credentials set smtp.password:alice@127.0.0.1` (or set SMTP_PASSWORD)"
+    )
+    assert caught.value.__cause__ is None, "refused before any connection"
+    assert len(str(caught.value).splitlines()) == 1
 
 
 @pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf"])

@@ -1,7 +1,10 @@
 """Send mail the user approved through their SMTP server, configured by one `SMTP_URL`.
 
-Every failure comes back as one `SmtpSendError` naming the server and the reason, so the answer
-can say honestly that it was not sent; the password never appears in an error or a log line.
+The login's password may sit in the URL or, better, in the credential vault
+(`smtp.password:USER@HOST`, else `smtp.password`, else `SMTP_PASSWORD`), looked up when the
+settings are built. Every failure comes back as one `SmtpSendError` naming the server and the
+reason, so the answer can say honestly that it was not sent; the password never appears in an
+error or a log line.
 """
 
 from __future__ import annotations
@@ -10,15 +13,18 @@ import ipaddress
 import logging
 import os
 import re
+import shlex
 import smtplib
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
+
+from memory.secrets import SecretLookup, environment_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +35,9 @@ which providers keep open; port 25 is for server-to-server relay and is often bl
 DEFAULT_TIMEOUT = 30.0
 URL_FORM = "smtp[s]://[user[:password]@]host[:port]"
 _HOST = re.compile(r"[A-Za-z0-9._~%:-]+")
+PASSWORD_CREDENTIAL = "smtp.password"
+"""The credential of the SMTP password for any login; `smtp.password:USER@HOST` is one
+account's own (USER as in `SMTP_URL`, decoded; HOST without the port)."""
 
 
 class SmtpConfigError(ValueError):
@@ -64,6 +73,10 @@ class SmtpSettings:
     """A PEM bundle of extra CAs to trust, on top of the system ones (e.g. a private CA)."""
     timeout: float = DEFAULT_TIMEOUT
     """Seconds any one network operation may take."""
+    password_problem: str = ""
+    """Why the login (`username`) has no password: none is stored or set, or the vault cannot
+    be read. Sending fails with it before connecting; the rest of the product works. Never
+    holds a secret."""
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
@@ -147,6 +160,11 @@ class SmtpSettings:
         user = f"{quote(self.username, safe='')}@" if self.username else ""
         return f"{self.scheme}://{user}{self.server}"
 
+    @property
+    def password_credential(self) -> str:
+        """`smtp.password:USER@HOST`: the credential of this login's own password."""
+        return f"{PASSWORD_CREDENTIAL}:{self.username}@{self.host}"
+
 
 def _check_ca_file(ca_file: str) -> None:
     path = Path(ca_file).expanduser()
@@ -160,8 +178,13 @@ def _check_ca_file(ca_file: str) -> None:
         ) from exc
 
 
-def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
+def smtp_settings_from_env(
+    environ: Mapping[str, str] | None = None, secrets: SecretLookup | None = None
+) -> SmtpSettings | None:
     """Read `SMTP_URL`, `SMTP_CA_FILE` and `SMTP_TIMEOUT`; None when `SMTP_URL` is unset or empty.
+
+    A login without a password in the URL gets it from `secrets` (see `with_password`); without
+    `secrets`, from `SMTP_PASSWORD` in `environ`. Blocking when `secrets` reads the vault.
 
     Raises:
         SmtpConfigError: one of them is set but unusable (the CA file is missing, say).
@@ -183,7 +206,44 @@ def smtp_settings_from_env(environ: Mapping[str, str] | None = None) -> SmtpSett
             raise SmtpConfigError(
                 f"SMTP_TIMEOUT must be a positive number of seconds, not '{raw_timeout}'"
             )
-    return SmtpSettings.from_url(url, ca_file=ca_file, timeout=timeout)
+    settings = SmtpSettings.from_url(url, ca_file=ca_file, timeout=timeout)
+    return with_password(settings, environment_secrets(env) if secrets is None else secrets)
+
+
+def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings:
+    """`settings` with the login's password looked up, when `SMTP_URL` names a user but no password.
+
+    The password in `SMTP_URL` wins (as it always did); else the credential
+    `smtp.password:USER@HOST`, else `smtp.password` (which the lookup falls back to
+    `SMTP_PASSWORD` for). With none, or a vault that cannot be read, the settings carry
+    `password_problem` instead of raising: only sending needs the password, and it fails with
+    that one line.
+    """
+    if not settings.username or settings.password:
+        return settings
+    from memory.keys import KeySourceError
+    from memory.vault import VaultError, check_name
+
+    account = settings.password_credential
+    try:
+        names = [check_name(account), PASSWORD_CREDENTIAL]
+    except VaultError:
+        # A user name with a space or a control character cannot be part of a credential name.
+        account, names = PASSWORD_CREDENTIAL, [PASSWORD_CREDENTIAL]
+    try:
+        password = next((value for name in names if (value := secrets(name))), None)
+    except (VaultError, KeySourceError) as err:
+        logger.warning("the SMTP password cannot be read: %s", err)
+        return replace(settings, password_problem=f"the SMTP password cannot be read: {err}")
+    if password:
+        return replace(settings, password=password)
+    return replace(
+        settings,
+        password_problem=(
+            f"no password for user '{settings.username}': store it with "
+            f"`smart-inbox credentials set {shlex.quote(account)}` (or set SMTP_PASSWORD)"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -229,11 +289,15 @@ def send_message(
     offers it, and a password is only sent over TLS (or to a server on this machine).
 
     Raises:
-        SmtpSendError: the server did not take the message: it could not be reached, TLS or
-            login failed, or it refused the sender, the message or every recipient.
+        SmtpSendError: the server did not take the message: the login has no password (then
+            nothing is even attempted), it could not be reached, TLS or login failed, or it
+            refused the sender, the message or every recipient.
 
     """
     server = settings.server
+    if settings.password_problem:
+        logger.warning("not sending through %s: %s", server, settings.password_problem)
+        raise SmtpSendError(server, settings.password_problem)
     envelope_to = _clean(recipients) if recipients is not None else _envelope_recipients(message)
     if not envelope_to:
         raise SmtpSendError(server, "the message has no recipients")
@@ -314,6 +378,12 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
             settings.server,
             "the server offers no STARTTLS, so the password would travel unencrypted "
             "(use smtps:// or a server that offers STARTTLS)",
+        )
+    if not (settings.username + settings.password).isascii():
+        # smtplib sends AUTH as ASCII; its encoding error would carry the whole AUTH string.
+        raise SmtpSendError(
+            settings.server,
+            "the user name or password is not ASCII, which the SMTP login cannot carry",
         )
     client.login(settings.username, settings.password)
 

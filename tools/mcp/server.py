@@ -439,9 +439,10 @@ def open_mailbox(*, inbox: str, home: str) -> ServedMailbox:
 
     """
     user_addresses = Context(inbox=inbox, home=home).user_addresses
-    smtp = smtp_settings_from_env()
     directory = data_dir(home)
     db = open_database(app_database_url(directory))
+    secrets = secret_lookup(db, directory)
+    smtp = smtp_settings_from_env(secrets=secrets)
     mailbox = ServedMailbox(
         MailboxEnv(
             db=db,
@@ -449,7 +450,7 @@ def open_mailbox(*, inbox: str, home: str) -> ServedMailbox:
             smtp=smtp,
             sender=sender_address(smtp, user_addresses),
             user_addresses=user_addresses,
-            secrets=secret_lookup(db, directory),
+            secrets=secrets,
         )
     )
     result = mailbox.refresh()
