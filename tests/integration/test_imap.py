@@ -452,3 +452,28 @@ def test_missing_dovecot_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         RuntimeError, match="apt-get install -y --no-install-recommends dovecot-imapd"
     ):
         DovecotServer().start()
+
+
+def test_the_account_credential_comes_first_and_an_unreadable_vault_is_one_line(
+    dovecot: DovecotServer, db: AppDatabase
+) -> None:
+    from memory.vault import VaultKeyError
+
+    asked: list[str] = []
+
+    def generic_only(name: str) -> str | None:
+        asked.append(name)
+        return dovecot.password if name == "imap.password" else None
+
+    source = ImapSource(
+        parse_imap_spec(dovecot.spec()), secrets=generic_only, ca_file=dovecot.ca_file
+    )
+    source.sync(db)  # logs in with the generic credential after asking for the account's own
+    assert asked[:2] == [f"imap.password:{source.imap.user}@{source.imap.host}", "imap.password"]
+
+    def locked(name: str) -> str | None:
+        raise VaultKeyError("credential imap.password is under key 1a2b3c, which the ring lacks")
+
+    source = ImapSource(parse_imap_spec(dovecot.spec()), secrets=locked, ca_file=dovecot.ca_file)
+    with pytest.raises(MailSourceError, match=r"the IMAP password cannot be read: credential"):
+        source.sync(db)

@@ -458,10 +458,21 @@ class ImapSource:
 
     def _login(self, conn: imaplib.IMAP4) -> None:
         """Log in with the looked-up password (AUTHENTICATE PLAIN when offered, else LOGIN)."""
+        from memory.keys import KeySourceError
+        from memory.vault import VaultError, check_name
+
         user = self.imap.user
         account = f"{PASSWORD_CREDENTIAL}:{user}@{self.imap.host}"
+        try:
+            names = [check_name(account), PASSWORD_CREDENTIAL]
+        except VaultError:
+            # A user name with a space or a control character cannot be part of a credential name.
+            account, names = PASSWORD_CREDENTIAL, [PASSWORD_CREDENTIAL]
         # This account's own credential first; `imap.password` serves a single-account home.
-        password = self._secrets(account) or self._secrets(PASSWORD_CREDENTIAL)
+        try:
+            password = next((value for name in names if (value := self._secrets(name))), None)
+        except (VaultError, KeySourceError) as err:
+            raise self._error(f"the IMAP password cannot be read: {err}") from None
         if not password:
             raise self._error(
                 f"no IMAP password: store the credential '{account}' "
