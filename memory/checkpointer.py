@@ -28,6 +28,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from memory.database_url import DatabaseConfig, safe_url
 from memory.keys import KeySourceError, load_keys
 from memory.paths import data_dir
+from memory.sqlite_wal import enable_wal_async
 from memory.state_encryption import (
     KEY_PURPOSE,
     CheckpointSerializer,
@@ -38,7 +39,6 @@ from memory.state_encryption import (
 
 logger = logging.getLogger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
 """Connections each process keeps to PostgreSQL for checkpoints (checkpoints of different
 threads are read and written concurrently)."""
@@ -100,8 +100,7 @@ class SqliteCheckpointer(_Allowlisting, AsyncSqliteSaver):
 async def _open_sqlite(path: Path, serde: SerializerProtocol) -> AsyncIterator[SqliteCheckpointer]:
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     async with aiosqlite.connect(str(path)) as conn:
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        await enable_wal_async(conn.execute)
         saver = SqliteCheckpointer(conn, serde=serde)
         await saver.setup()
         yield saver

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from memory.database_url import safe_url, sqlalchemy_url
+from memory.sqlite_wal import enable_wal
 from tools.mail.model import Email
 
 
@@ -105,8 +106,6 @@ class DatabaseUnavailableError(RuntimeError):
     """The app database cannot be reached or opened; the message names it, without a password."""
 
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite write waits for another writer before it fails with "database is locked"."""
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
 
@@ -332,9 +331,10 @@ def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel]) -
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
+    try:
+        enable_wal(cursor.execute)
+    finally:
+        cursor.close()
 
 
 def _strip_id(email_id: str) -> str:

@@ -49,6 +49,7 @@ from memory.audit import AuditRecord, LedgerEntry
 from memory.chat_tables import ensure_chat_tables
 from memory.db import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
+from memory.sqlite_wal import enable_wal
 from memory.vault import StoredCredential
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def _immediate_transactions(engine: Engine) -> None:
     def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
         # The driver must not open transactions of its own; `begin` below opens them.
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        enable_wal(dbapi_connection.execute)
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Connection) -> None:
