@@ -502,6 +502,19 @@ def test_an_unreadable_vault_is_kept_for_the_send_without_raising() -> None:
     assert settings.password_problem == f"the SMTP password cannot be read: {wrong_key}"
 
 
+def test_an_unreadable_vault_is_logged_once_however_often_settings_are_built(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from memory.vault import VaultKeyError
+
+    wrong_key = VaultKeyError("1 credential(s) are encrypted under key id once-only")
+    with caplog.at_level(logging.WARNING, logger="tools.mail.smtp"):
+        for _ in range(3):
+            settings = from_env(NO_PASSWORD_URL, Lookup({}, error=wrong_key))
+            assert settings.password_problem.endswith("key id once-only")
+    assert [r.getMessage() for r in caplog.records].count(settings.password_problem) == 1
+
+
 def test_a_looked_up_password_logs_in() -> None:
     with SmtpSink(auth={"alice@example.com": SECRET}) as sink:
         url = f"smtp://alice%40example.com@{sink.host}:{sink.port}"

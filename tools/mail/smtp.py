@@ -27,6 +27,8 @@ from urllib.parse import quote, unquote, urlsplit
 from memory.secrets import SecretLookup, environment_secrets
 
 logger = logging.getLogger(__name__)
+_WARNED: set[str] = set()
+"""Warnings about an unreadable SMTP password already logged by this process."""
 
 SCHEMES = ("smtp", "smtps")
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
@@ -233,8 +235,11 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
     try:
         password = next((value for name in names if (value := secrets(name))), None)
     except (VaultError, KeySourceError) as err:
-        logger.warning("the SMTP password cannot be read: %s", err)
-        return replace(settings, password_problem=f"the SMTP password cannot be read: {err}")
+        problem = f"the SMTP password cannot be read: {err}"
+        if problem not in _WARNED:  # settings are rebuilt for every node run: say it once
+            _WARNED.add(problem)
+            logger.warning("%s", problem)
+        return replace(settings, password_problem=problem)
     if password:
         return replace(settings, password=password)
     return replace(
