@@ -24,7 +24,7 @@ from memory.db import AppDatabase, open_database
 from memory.keys import KeySourceError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
-from memory.secrets import SecretLookup, secret_lookup
+from memory.secrets import SecretLookup, secret_lookup, warn_unreadable
 from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
@@ -53,7 +53,7 @@ def _guarded(
     try:
         return build()
     except (VaultError, KeySourceError) as err:
-        logger.warning("%s is left out: %s", label, err)
+        warn_unreadable(logger, f"{label} is left out: {err}")
         return Toolkit(
             name=name, tools=tools, missing=f"{label}: its credential cannot be read: {err}"
         )

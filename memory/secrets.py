@@ -8,8 +8,10 @@ kept in state. (The Groq key is the one exception to "vault first": see `graph.e
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +33,20 @@ SECRET_VARIABLES = {
 }
 """The credential names the integrations ask for, and the variables that hold them by default."""
 WEBHOOK_SECRET = re.compile(r"^webhook\.secret:(?P<name>[A-Za-z0-9_-]+)$")
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def warn_unreadable(logger: logging.Logger, message: str) -> None:
+    """Log that a stored secret cannot be read, once per process and message.
+
+    Services are rebuilt for every node run; the same warning on each would bury the logs.
+    """
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    logger.warning("%s", message)
 
 
 def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLookup:

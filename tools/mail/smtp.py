@@ -27,8 +27,6 @@ from urllib.parse import quote, unquote, urlsplit
 from memory.secrets import SecretLookup, environment_secrets
 
 logger = logging.getLogger(__name__)
-_WARNED: set[str] = set()
-"""Warnings about an unreadable SMTP password already logged by this process."""
 
 SCHEMES = ("smtp", "smtps")
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
@@ -224,6 +222,7 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
     if not settings.username or settings.password:
         return settings
     from memory.keys import KeySourceError
+    from memory.secrets import warn_unreadable
     from memory.vault import VaultError, check_name
 
     account = settings.password_credential
@@ -236,9 +235,7 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
         password = next((value for name in names if (value := secrets(name))), None)
     except (VaultError, KeySourceError) as err:
         problem = f"the SMTP password cannot be read: {err}"
-        if problem not in _WARNED:  # settings are rebuilt for every node run: say it once
-            _WARNED.add(problem)
-            logger.warning("%s", problem)
+        warn_unreadable(logger, problem)
         return replace(settings, password_problem=problem)
     if password:
         return replace(settings, password=password)

@@ -127,6 +127,9 @@ def test_a_vault_it_cannot_read_leaves_jira_out_and_says_why(
     assert kits["jira"]["configured"] is False
     assert "credential cannot be read" in kits["jira"]["why_not"]
     assert other_key not in json.dumps(shown)
+    # A question runs several nodes, each building the toolkits: the warning is said once.
+    asked = run_cli(tmp_path, "ask", "list bugs", env=wrong)
+    assert asked.stderr.count("Jira is left out: ") == 1, asked.stderr
     # The right key reads it again: nothing was lost.
     shown = json.loads(run_cli(tmp_path, "integrations", "--json", env=env).stdout)
     assert {k["name"]: k for k in shown["integrations"]}["jira"]["configured"] is True
