@@ -89,3 +89,24 @@ def secret_lookup(
         return stored if stored is not None else from_environment(name)
 
     return lookup
+
+
+def account_secret(secrets: SecretLookup, name: str, account: str) -> tuple[str | None, str]:
+    """The secret `NAME:ACCOUNT` (one account's own), else `NAME` (a single-account home).
+
+    Returns the value (None when neither is set) and the credential name to tell the user to
+    store. An account that cannot be part of a credential name (a space, a control character)
+    asks for `NAME` alone.
+
+    Raises:
+        VaultError, KeySourceError: a stored value cannot be read.
+
+    """
+    from memory.vault import VaultError, check_name
+
+    try:
+        names = [check_name(f"{name}:{account}"), name]
+    except VaultError:
+        names = [name]
+    value = next((value for each in names if (value := secrets(each))), None)
+    return value, names[0]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
-from graph.followup import PROPOSING, SCHEDULING, offer_for
+from graph.followup import ORDINALS, PROPOSING, SCHEDULING, offer_for
 from graph.state import MessageRef
 from tools.calendar.meeting_request import OfferedSlot, OfferedSlots, read_offered_slots
 
@@ -414,10 +414,6 @@ _SLOT_ORDINAL = re.compile(
     r"|(?:\bslot|\boption|\bnumber|\bno\.?|#)\s*(?P<n>\d{1,2})\b",
     re.IGNORECASE,
 )
-_SLOT_NUMBERS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-    "fifth": 5, "5th": 5, "last": -1,
-}  # fmt: skip
 _CLOCK = re.compile(
     r"\b(?P<h>\d{1,2})[:.h](?P<m>\d{2})\s*(?P<ap>am|pm)?\b|\b(?P<h2>\d{1,2})\s*(?P<ap2>am|pm)\b",
     re.IGNORECASE,
@@ -528,7 +524,7 @@ def _chosen_slot(text: str, slots: tuple[OfferedSlot, ...]) -> OfferedSlot | Non
     ordinal = _SLOT_ORDINAL.search(text)
     if ordinal:
         word = ordinal.group("word")
-        number = _SLOT_NUMBERS[word.lower()] if word else int(ordinal.group("n"))
+        number = ORDINALS[word.lower()] if word else int(ordinal.group("n"))
         position = number - 1 if number > 0 else len(candidates) + number
         return candidates[position] if 0 <= position < len(candidates) else None
     if named and not candidates:

@@ -6,7 +6,6 @@ used is one `CalendarConfigError` naming the variable, never a silent default.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory.secrets import SecretLookup, environment_secrets
+from tools.config_checks import is_loopback_host, positive_seconds
 
 CALDAV_PASSWORD_SECRET = "caldav.password"
 """The credential name of the CalDAV password (the environment fallback is `CALDAV_PASSWORD`)."""
@@ -175,21 +175,12 @@ def check_caldav_url(url: str) -> str:
         raise CalendarConfigError(
             "CALDAV_URL must not contain a login: set CALDAV_USER and CALDAV_PASSWORD instead"
         )
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise CalendarConfigError(
             f"CALDAV_URL uses plain http to {host}: the password would travel unencrypted; "
             "use https://"
         )
     return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -244,17 +235,10 @@ def calendar_settings_from_env(
         username = env.get("CALDAV_USER", "").strip()
         if not username:
             raise CalendarConfigError("CALDAV_URL is set but CALDAV_USER is not")
-        raw_timeout = env.get("CALDAV_TIMEOUT", "").strip()
-        timeout = DEFAULT_CALDAV_TIMEOUT
-        if raw_timeout:
-            try:
-                timeout = float(raw_timeout)
-            except ValueError:
-                timeout = -1.0
-            if not 0 < timeout < float("inf"):
-                raise CalendarConfigError(
-                    f"CALDAV_TIMEOUT must be a positive number of seconds, not {raw_timeout!r}"
-                )
+        try:
+            timeout = positive_seconds(env, "CALDAV_TIMEOUT", DEFAULT_CALDAV_TIMEOUT)
+        except ValueError as err:
+            raise CalendarConfigError(str(err)) from None
         caldav = CalDavSettings(
             url=check_caldav_url(env["CALDAV_URL"]),
             username=username,

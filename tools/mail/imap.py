@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from tools.config_checks import check_ca_file, is_loopback_host, positive_seconds
 from tools.mail.mime import message_id_of, parse_email
 from tools.mail.model import Email
 from tools.mail.sources import MailSourceError, SecretLookup, SyncResult, environment_secrets
@@ -87,15 +88,6 @@ class ImapSpec:
         return f"imap://{user}@{self.server}/{quote(self.folder, safe='/')}{query}"
 
 
-def _is_local_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_imap_spec(spec: str) -> ImapSpec:
     """Read `imap://user@host[:port][/FOLDER][?tls=starttls|none]`.
 
@@ -152,7 +144,7 @@ def parse_imap_spec(spec: str) -> ImapSpec:
         raise MailSourceError(
             f"inbox spec '{text}': tls={tls} is not one of {', '.join(TLS_MODES)}"
         )
-    if tls == "none" and not _is_local_host(host):
+    if tls == "none" and not is_loopback_host(host):
         raise MailSourceError(
             f"inbox spec '{text}': tls=none is allowed only to 127.0.0.1, ::1 or localhost; "
             "anywhere else the password would cross the network unencrypted (use tls=starttls)"
@@ -354,26 +346,14 @@ class ImapSource:
         env = os.environ if environ is None else environ
         ca_file = env.get("IMAP_CA_FILE", "").strip() or None
         if ca_file is not None:
-            path = Path(ca_file).expanduser()
-            if not path.is_file():
-                raise MailSourceError(f"IMAP_CA_FILE '{ca_file}' does not exist or is not a file")
             try:
-                ssl.create_default_context().load_verify_locations(cafile=str(path))
-            except (ssl.SSLError, OSError) as exc:
-                raise MailSourceError(
-                    f"IMAP_CA_FILE '{ca_file}' holds no usable PEM certificate: {exc}"
-                ) from exc
-        raw_timeout = env.get("IMAP_TIMEOUT", "").strip()
-        timeout = DEFAULT_TIMEOUT
-        if raw_timeout:
-            try:
-                timeout = float(raw_timeout)
-            except ValueError:
-                timeout = -1.0
-            if not 0 < timeout < float("inf"):
-                raise MailSourceError(
-                    f"IMAP_TIMEOUT must be a positive number of seconds, not '{raw_timeout}'"
-                )
+                check_ca_file("IMAP_CA_FILE", ca_file)
+            except ValueError as exc:
+                raise MailSourceError(str(exc)) from exc
+        try:
+            timeout = positive_seconds(env, "IMAP_TIMEOUT", DEFAULT_TIMEOUT)
+        except ValueError as exc:
+            raise MailSourceError(str(exc)) from None
         return cls(imap, secrets=secrets, ca_file=ca_file, timeout=timeout)
 
     def __repr__(self) -> str:
@@ -459,18 +439,14 @@ class ImapSource:
     def _login(self, conn: imaplib.IMAP4) -> None:
         """Log in with the looked-up password (AUTHENTICATE PLAIN when offered, else LOGIN)."""
         from memory.keys import KeySourceError
-        from memory.vault import VaultError, check_name
+        from memory.secrets import account_secret
+        from memory.vault import VaultError
 
         user = self.imap.user
-        account = f"{PASSWORD_CREDENTIAL}:{user}@{self.imap.host}"
         try:
-            names = [check_name(account), PASSWORD_CREDENTIAL]
-        except VaultError:
-            # A user name with a space or a control character cannot be part of a credential name.
-            account, names = PASSWORD_CREDENTIAL, [PASSWORD_CREDENTIAL]
-        # This account's own credential first; `imap.password` serves a single-account home.
-        try:
-            password = next((value for name in names if (value := self._secrets(name))), None)
+            password, account = account_secret(
+                self._secrets, PASSWORD_CREDENTIAL, f"{user}@{self.imap.host}"
+            )
         except (VaultError, KeySourceError) as err:
             raise self._error(f"the IMAP password cannot be read: {err}") from None
         if not password:

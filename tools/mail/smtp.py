@@ -24,7 +24,8 @@ from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from memory.secrets import SecretLookup, environment_secrets
+from memory.secrets import SecretLookup, account_secret, environment_secrets, warn_unreadable
+from tools.config_checks import check_ca_file, positive_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,10 @@ class SmtpSettings:
         if password and not username:
             raise SmtpConfigError("SMTP_URL has a password but no user name")
         if ca_file is not None:
-            _check_ca_file(ca_file)
+            try:
+                check_ca_file("SMTP_CA_FILE", ca_file)
+            except ValueError as err:
+                raise SmtpConfigError(str(err)) from err
         return cls(
             scheme=scheme,
             host=host,
@@ -160,23 +164,6 @@ class SmtpSettings:
         user = f"{quote(self.username, safe='')}@" if self.username else ""
         return f"{self.scheme}://{user}{self.server}"
 
-    @property
-    def password_credential(self) -> str:
-        """`smtp.password:USER@HOST`: the credential of this login's own password."""
-        return f"{PASSWORD_CREDENTIAL}:{self.username}@{self.host}"
-
-
-def _check_ca_file(ca_file: str) -> None:
-    path = Path(ca_file).expanduser()
-    if not path.is_file():
-        raise SmtpConfigError(f"SMTP_CA_FILE '{ca_file}' does not exist or is not a file")
-    try:
-        ssl.create_default_context().load_verify_locations(cafile=str(path))
-    except (ssl.SSLError, OSError) as exc:
-        raise SmtpConfigError(
-            f"SMTP_CA_FILE '{ca_file}' holds no usable PEM certificate: {exc}"
-        ) from exc
-
 
 def smtp_settings_from_env(
     environ: Mapping[str, str] | None = None, secrets: SecretLookup | None = None
@@ -195,17 +182,10 @@ def smtp_settings_from_env(
     if not url:
         return None
     ca_file = env.get("SMTP_CA_FILE", "").strip() or None
-    raw_timeout = env.get("SMTP_TIMEOUT", "").strip()
-    timeout = DEFAULT_TIMEOUT
-    if raw_timeout:
-        try:
-            timeout = float(raw_timeout)
-        except ValueError:
-            timeout = -1.0
-        if not 0 < timeout < float("inf"):
-            raise SmtpConfigError(
-                f"SMTP_TIMEOUT must be a positive number of seconds, not '{raw_timeout}'"
-            )
+    try:
+        timeout = positive_seconds(env, "SMTP_TIMEOUT", DEFAULT_TIMEOUT)
+    except ValueError as err:
+        raise SmtpConfigError(str(err)) from None
     settings = SmtpSettings.from_url(url, ca_file=ca_file, timeout=timeout)
     return with_password(settings, environment_secrets(env) if secrets is None else secrets)
 
@@ -222,17 +202,12 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
     if not settings.username or settings.password:
         return settings
     from memory.keys import KeySourceError
-    from memory.secrets import warn_unreadable
-    from memory.vault import VaultError, check_name
+    from memory.vault import VaultError
 
-    account = settings.password_credential
     try:
-        names = [check_name(account), PASSWORD_CREDENTIAL]
-    except VaultError:
-        # A user name with a space or a control character cannot be part of a credential name.
-        account, names = PASSWORD_CREDENTIAL, [PASSWORD_CREDENTIAL]
-    try:
-        password = next((value for name in names if (value := secrets(name))), None)
+        password, credential = account_secret(
+            secrets, PASSWORD_CREDENTIAL, f"{settings.username}@{settings.host}"
+        )
     except (VaultError, KeySourceError) as err:
         problem = f"the SMTP password cannot be read: {err}"
         warn_unreadable(logger, problem)
@@ -243,7 +218,7 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
         settings,
         password_problem=(
             f"no password for user '{settings.username}': store it with "
-            f"`smart-inbox credentials set {shlex.quote(account)}` (or set SMTP_PASSWORD)"
+            f"`smart-inbox credentials set {shlex.quote(credential)}` (or set SMTP_PASSWORD)"
         ),
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
-import ipaddress
 import json
 import logging
 import socket
@@ -31,6 +30,7 @@ from graph.engines.triage_rules import Category, Priority, triage_by_rules
 from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
 from memory.paths import app_database_url, data_dir
 from memory.secrets import secret_lookup
+from tools.config_checks import is_loopback_host
 from tools.mail.maildir import DRAFTS
 from tools.mail.model import Email
 from tools.mail.smtp import (
@@ -561,15 +561,6 @@ def _listen(host: str, port: int) -> socket.socket:
         raise PortUnavailableError(f"cannot serve MCP on {host}:{port}: {reason}") from None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _log_to_stderr() -> None:
     # stdout is the protocol channel of the stdio transport: nothing else may write there.
     logging.basicConfig(
@@ -611,7 +602,7 @@ def run_mail_server(
     listener = _listen(host, port)
     try:
         server = build_mail_server(inbox=inbox, home=home, host=host, port=port)
-        if not _is_loopback(host):
+        if not is_loopback_host(host):
             logger.warning(
                 "serving the mailbox on %s without authentication: anyone who can reach it "
                 "can read the mail and the calendar and call every tool",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,21 +35,28 @@ def busy(day: date, start: tuple[int, int], end: tuple[int, int], title: str = "
     return Interval(at(day, *start), at(day, *end), title)
 
 
+def slots_in(busy_times: list[Interval], **given: Any) -> list[Interval]:
+    """`find_slots` in Berlin, in `HOURS`, for 30 minutes, with no earliest start, unless given otherwise."""
+    settings: dict[str, Any] = {
+        "zone": BERLIN,
+        "hours": HOURS,
+        "duration": timedelta(minutes=30),
+        "not_before": LONG_AGO,
+    }
+    return find_slots(busy_times, **(settings | given))
+
+
 def local(slots: list[Interval], zone: ZoneInfo = BERLIN) -> list[str]:
     return [f"{s.start.astimezone(zone):%a %H:%M}-{s.end.astimezone(zone):%H:%M}" for s in slots]
 
 
 def test_a_free_day_offers_one_slot_per_working_day_skipping_the_weekend() -> None:
     friday = date(2026, 11, 27)
-    slots = find_slots(
+    slots = slots_in(
         [],
-        zone=BERLIN,
-        hours=HOURS,
-        duration=timedelta(minutes=30),
         first_day=friday,
         last_day=friday + timedelta(days=4),
         count=3,
-        not_before=LONG_AGO,
     )
     assert local(slots) == ["Fri 09:00-09:30", "Mon 09:00-09:30", "Tue 09:00-09:30"]
 
@@ -56,15 +64,13 @@ def test_a_free_day_offers_one_slot_per_working_day_skipping_the_weekend() -> No
 def test_working_days_are_configurable() -> None:
     sunday_to_thursday = WorkingHours(time(8), time(16), frozenset({6, 0, 1, 2, 3}))
     friday = date(2026, 11, 27)
-    slots = find_slots(
+    slots = slots_in(
         [],
-        zone=BERLIN,
         hours=sunday_to_thursday,
         duration=timedelta(hours=1),
         first_day=friday,
         last_day=friday + timedelta(days=2),
         count=3,
-        not_before=LONG_AGO,
     )
     assert local(slots) == ["Sun 08:00-09:00", "Sun 09:00-10:00", "Sun 10:00-11:00"]
 
@@ -82,15 +88,12 @@ def test_overlapping_busy_events_are_merged_and_avoided() -> None:
     ]
     free = free_stretches(MONDAY, HOURS, BERLIN, events)
     assert local(free) == ["Mon 12:00-13:00", "Mon 17:00-17:30"]
-    slots = find_slots(
+    slots = slots_in(
         events,
-        zone=BERLIN,
-        hours=HOURS,
         duration=timedelta(minutes=45),
         first_day=MONDAY,
         last_day=MONDAY,
         count=3,
-        not_before=LONG_AGO,
     )
     # Only the lunch gap holds 45 minutes; starts are on the half hour.
     assert local(slots) == ["Mon 12:00-12:45"]
@@ -98,15 +101,11 @@ def test_overlapping_busy_events_are_merged_and_avoided() -> None:
 
 def test_slots_spread_over_gaps_before_filling_one_stretch() -> None:
     events = [busy(MONDAY, (10, 0), (11, 0)), busy(MONDAY, (14, 0), (15, 0))]
-    slots = find_slots(
+    slots = slots_in(
         events,
-        zone=BERLIN,
-        hours=HOURS,
-        duration=timedelta(minutes=30),
         first_day=MONDAY,
         last_day=MONDAY,
         count=4,
-        not_before=LONG_AGO,
     )
     assert local(slots) == [
         "Mon 09:00-09:30",
@@ -131,15 +130,11 @@ def test_all_day_events_block_the_day_and_free_ones_do_not() -> None:
     assert [(i.title, i.all_day) for i in intervals] == [("Offsite", True)]
     assert intervals[0].start == at(MONDAY, 0).astimezone(UTC)
     assert free_stretches(MONDAY, HOURS, BERLIN, intervals) == []
-    slots = find_slots(
+    slots = slots_in(
         intervals,
-        zone=BERLIN,
-        hours=HOURS,
-        duration=timedelta(minutes=30),
         first_day=MONDAY,
         last_day=MONDAY + timedelta(days=1),
         count=1,
-        not_before=LONG_AGO,
     )
     assert local(slots) == ["Tue 09:00-09:30"]
 
@@ -155,15 +150,11 @@ def test_working_hours_follow_the_wall_clock_across_the_dst_change() -> None:
     assert after.start == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
     assert working_window(saturday, HOURS, BERLIN) is None
     assert working_window(sunday, HOURS, BERLIN) is None
-    slots = find_slots(
+    slots = slots_in(
         [],
-        zone=BERLIN,
-        hours=HOURS,
-        duration=timedelta(minutes=30),
         first_day=friday,
         last_day=monday,
         count=2,
-        not_before=LONG_AGO,
     )
     assert [s.start.astimezone(BERLIN).strftime("%a %H:%M %Z") for s in slots] == [
         "Fri 09:00 CET",
@@ -178,26 +169,22 @@ def test_a_slot_across_the_night_of_the_change_is_measured_in_real_time() -> Non
     sunday = date(2026, 3, 29)
     window = working_window(sunday, night, BERLIN)
     assert window is not None and window.duration == timedelta(hours=5)
-    too_long = find_slots(
+    too_long = slots_in(
         [],
-        zone=BERLIN,
         hours=night,
         duration=timedelta(hours=6),
         first_day=sunday,
         last_day=sunday,
         count=1,
-        not_before=LONG_AGO,
     )
     assert too_long == []
-    fits = find_slots(
+    fits = slots_in(
         [],
-        zone=BERLIN,
         hours=night,
         duration=timedelta(hours=5),
         first_day=sunday,
         last_day=sunday,
         count=1,
-        not_before=LONG_AGO,
     )
     assert [s.duration for s in fits] == [timedelta(hours=5)]
 
@@ -220,11 +207,8 @@ def test_slot_starts_align_on_the_local_wall_clock_in_a_half_hour_zone() -> None
 
 def test_nothing_starts_before_now() -> None:
     now = at(MONDAY, 11, 5)
-    slots = find_slots(
+    slots = slots_in(
         [],
-        zone=BERLIN,
-        hours=HOURS,
-        duration=timedelta(minutes=30),
         first_day=MONDAY,
         last_day=MONDAY,
         count=1,
@@ -235,15 +219,11 @@ def test_nothing_starts_before_now() -> None:
 
 def test_a_window_limits_the_search() -> None:
     window = Interval(at(MONDAY, 14), at(MONDAY + timedelta(days=1), 0))
-    slots = find_slots(
+    slots = slots_in(
         [busy(MONDAY, (14, 0), (15, 0))],
-        zone=BERLIN,
-        hours=HOURS,
-        duration=timedelta(minutes=30),
         first_day=MONDAY,
         last_day=MONDAY,
         count=1,
-        not_before=LONG_AGO,
         within=window,
     )
     assert local(slots) == ["Mon 15:00-15:30"]
