@@ -19,14 +19,7 @@ from zoneinfo import ZoneInfo
 from tools.calendar.model import Attendee, Interval
 from tools.calendar.settings import WorkingHours, zone_name
 from tools.calendar.slots import find_slots, slot_problem
-from tools.mail.model import (
-    EMPTY_BODY_MARKER,
-    QUOTE_END,
-    QUOTE_START,
-    SIGNATURE_END,
-    SIGNATURE_START,
-    Email,
-)
+from tools.mail.model import Email, without_quotes
 
 DEFAULT_DURATION = timedelta(minutes=30)
 DEFAULT_COUNT = 3
@@ -133,15 +126,6 @@ class MeetingProposal:
 # ---------------------------------------------------------------------------------------
 # Text
 # ---------------------------------------------------------------------------------------
-
-
-def _visible_body(body: str) -> str:
-    """The sender's own words: quoted replies and signatures dropped."""
-    if body.strip() == EMPTY_BODY_MARKER:
-        return ""
-    for start, end in ((QUOTE_START, QUOTE_END), (SIGNATURE_START, SIGNATURE_END)):
-        body = re.sub(re.escape(start) + r".*?(" + re.escape(end) + r"|\Z)", "\n", body, flags=re.S)
-    return body
 
 
 def _sentences(text: str) -> list[str]:
@@ -589,7 +573,9 @@ def read_meeting_request(
     reference_instant = sent or now or datetime.now(UTC)
     reference = reference_instant.astimezone(default_zone).date()
     subject = email.subject or ""
-    sentences = ([subject] if subject.strip() else []) + _sentences(_visible_body(email.body))
+    sentences = ([subject] if subject.strip() else []) + _sentences(
+        without_quotes(email.body, gap="\n")
+    )
     notes: list[str] = []
     mail_zone_token = ""
     for sentence in sentences:

@@ -7,14 +7,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from tools.mail.model import (
-    EMPTY_BODY_MARKER,
-    QUOTE_END,
-    QUOTE_START,
-    SIGNATURE_END,
-    SIGNATURE_START,
-    Email,
-)
+from tools.mail.model import Email, without_quotes
 
 MESSAGE_ID_DOMAIN = "smart-inbox.local"
 
@@ -39,19 +32,7 @@ def reply_recipients(
 
 def own_words(original: Email) -> str:
     """The message's own words: no earlier quotes, no signature, no empty-body marker."""
-    text = original.body
-    if text == EMPTY_BODY_MARKER:
-        text = ""
-    text = re.sub(
-        re.escape(QUOTE_START) + r".*?(" + re.escape(QUOTE_END) + r"|$)", "", text, flags=re.S
-    )
-    text = re.sub(
-        re.escape(SIGNATURE_START) + r".*?(" + re.escape(SIGNATURE_END) + r"|$)",
-        "",
-        text,
-        flags=re.S,
-    )
-    return text.strip()
+    return without_quotes(original.body).strip()
 
 
 def quoted_text(original: Email) -> str:

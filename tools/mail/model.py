@@ -7,6 +7,7 @@ not be parsed carries an `error` instead of making the whole fetch fail.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +16,19 @@ QUOTE_START = "[QUOTED REPLY]"
 QUOTE_END = "[END QUOTED REPLY]"
 SIGNATURE_START = "[SIGNATURE]"
 SIGNATURE_END = "[END SIGNATURE]"
+
+
+def without_quotes(body: str, gap: str = "") -> str:
+    """The sender's own words of a normalised body: quoted replies and signature replaced by `gap`.
+
+    The empty-body marker gives "". A newline as `gap` keeps the words on either side of a removed
+    part from running into one sentence.
+    """
+    if body.strip() == EMPTY_BODY_MARKER:
+        return ""
+    for start, end in ((QUOTE_START, QUOTE_END), (SIGNATURE_START, SIGNATURE_END)):
+        body = re.sub(re.escape(start) + r".*?(" + re.escape(end) + r"|\Z)", gap, body, flags=re.S)
+    return body
 
 
 @dataclass(frozen=True)
