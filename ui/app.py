@@ -146,12 +146,19 @@ async def start() -> None:
 
 @cl.on_chat_resume
 async def resume(thread: ThreadDict) -> None:
-    """Reopened chat: its LangGraph state is in the checkpointer; re-show pending requests."""
+    """Reopened chat: its LangGraph state is in the checkpointer; re-show pending requests.
+
+    Chainlit sends the chat's history to the browser after this returns, and the browser
+    replaces the messages it shows with that history: the messages sent here are added to it
+    (their buttons are kept apart by the browser and survive the replacement).
+    """
     graph = await AGENT.get()
     snapshot = await graph.aget_state(_config())
     if snapshot.interrupts:
-        await cl.Message(content="Still waiting for your decision:").send()
-        await _show_requests(snapshot)
+        waiting = cl.Message(content="Still waiting for your decision:")
+        await waiting.send()
+        cards = await _show_requests(snapshot)
+        thread["steps"].extend(message.to_dict() for message in (waiting, *cards))
 
 
 @cl.on_message
@@ -259,8 +266,9 @@ def _requests(snapshot: Any) -> list[dict[str, Any]]:
     return found
 
 
-async def _show_requests(snapshot: Any) -> None:
+async def _show_requests(snapshot: Any) -> list[cl.Message]:
     """One card per pending request: the code-written description and the decisions."""
+    cards = []
     for request in _requests(snapshot):
         config = request.get("config", {})
         payload = {"call_id": request.get("call_id", "")}
@@ -278,9 +286,24 @@ async def _show_requests(snapshot: Any) -> None:
             content=f"{heading}\n\n{request['description']}", actions=actions, author="Approval"
         )
         await card.send()
-        cards = cl.user_session.get("cards") or {}
-        cards[payload["call_id"]] = card
-        cl.user_session.set("cards", cards)
+        _set_cards({**_cards(), payload["call_id"]: card})
+        cards.append(card)
+    return cards
+
+
+def _cards() -> dict[str, Any]:
+    """The approval cards shown in this session, by call id, as a new dict.
+
+    Chainlit persists the user session into the thread's metadata (objects as null) and, on
+    resume, starts the session from a shallow copy of it: a dict read from the session may be
+    the thread's own, which Chainlit then sends to the browser. Adding a `Message` to that one
+    breaks the resume (the browser never gets the chat's history), so it is never changed.
+    """
+    return {k: v for k, v in (cl.user_session.get("cards") or {}).items() if v is not None}
+
+
+def _set_cards(cards: dict[str, Any]) -> None:
+    cl.user_session.set("cards", cards)
 
 
 async def _pending(call_id: str) -> tuple[dict[str, Any] | None, int]:
@@ -295,7 +318,9 @@ async def _decide(action: cl.Action, decision: dict[str, Any]) -> None:
     if request is None:
         await cl.Message(content="That request was already decided.").send()
         return
-    card = (cl.user_session.get("cards") or {}).pop(request["call_id"], None)
+    cards = _cards()
+    card = cards.pop(request["call_id"], None)
+    _set_cards(cards)
     if card is not None:
         await card.remove_actions()  # a decided card keeps its text, loses its buttons
     else:

@@ -144,6 +144,8 @@ def test_a_pending_request_survives_a_reload_and_a_restart(
         login(page, chat_server.base_url, "alice", USERS["alice"])
         page.goto(thread_url)
     expect(page.get_by_text("Still waiting for your decision").first).to_be_visible(timeout=30_000)
+    # The chat's history comes back too: the card shown before the restart, above the new one.
+    expect(page.get_by_text("Approval needed", exact=True)).to_have_count(2, timeout=30_000)
     screenshot(page, "09-pending-after-restart")
     page.get_by_role("button", name="Approve").last.click()
     [received] = chat_server.smtp.wait_for(1, timeout=60)
