@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from chainlit.data.base import BaseDataLayer
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.data.storage_clients.base import BaseStorageClient
+from chainlit.data.utils import queue_until_user_message
 from chainlit.step import StepDict
 from chainlit.types import ThreadDict
 from chainlit.utils import utc_now
@@ -70,8 +72,43 @@ def create_data_layer(home: Path) -> BaseDataLayer:
     """Chainlit's SQLAlchemy data layer on the app database, with no file store for elements."""
     config = database_config(home)
     if config.is_postgres:
-        return ChatHistory(conninfo=config.chat_url)
-    return ChatHistory(conninfo=config.chat_url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        return ChatHistory(conninfo=config.chat_url, storage_provider=NoFiles())
+    return ChatHistory(
+        conninfo=config.chat_url,
+        connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
+        storage_provider=NoFiles(),
+    )
+
+
+class NoFiles(BaseStorageClient):
+    """The chat's file store, which keeps no files.
+
+    The chat's elements are the product's own lists and buttons, whose props are rows of the
+    elements table (see `ChatHistory.create_element`), and messages open from links to the mail
+    page instead of copies of their bodies.
+    """
+
+    async def upload_file(
+        self,
+        object_key: str,
+        data: bytes | str,
+        mime: str = "application/octet-stream",
+        overwrite: bool = True,
+        content_disposition: str | None = None,
+    ) -> dict[str, Any]:
+        """Refuse: nothing in the chat is kept as a file."""
+        raise NotImplementedError(f"the chat keeps no files ({object_key} was not kept)")
+
+    async def delete_file(self, object_key: str) -> bool:
+        """Nothing to delete: no file was ever kept."""
+        return False
+
+    async def get_read_url(self, object_key: str) -> str:
+        """No file has a URL: none was kept."""
+        raise NotImplementedError(f"the chat keeps no files ({object_key} has no URL)")
+
+    async def close(self) -> None:
+        """Nothing to close."""
 
 
 class ChatHistory(SQLAlchemyDataLayer):
@@ -151,16 +188,26 @@ class ChatHistory(SQLAlchemyDataLayer):
                 element["props"] = _decoded(element.get("props"))
         return threads
 
+    @queue_until_user_message()
     async def create_element(self, element: Element) -> None:
-        """Store an element only where a file store is configured (none is, by default).
+        """Keep the chat's own elements (lists, buttons) as rows; no other kind is kept.
 
-        Without one the content has nowhere to go; the base class would log a warning for
-        every element of every message.
+        A custom element is its props, which fit in the row: it needs no file, so it is shown
+        again after a reload, a reopened chat and a restart.
         """
-        if self.storage_provider is None:
+        if element.type != "custom" or not element.for_id:
             logger.debug("element %s of thread %s not kept", element.id, element.thread_id)
             return
-        await super().create_element(element)
+        row = {k: v for k, v in element.to_dict().items() if v is not None}
+        row["props"] = json.dumps(row.get("props") or {}, ensure_ascii=False)
+        columns = ", ".join(f'"{column}"' for column in row)
+        values = ", ".join(f":{column}" for column in row)
+        updates = ", ".join(f'"{column}" = :{column}' for column in row if column != "id")
+        await self.execute_sql(
+            query=f"INSERT INTO elements ({columns}) VALUES ({values}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates};",
+            parameters=row,
+        )
 
 
 def _json_text(value: Any) -> Any:

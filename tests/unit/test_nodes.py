@@ -442,6 +442,11 @@ async def test_edit_runs_the_edited_arguments(
     decision = result["decisions"][-1]
     assert decision["type"] == "edit"
     assert decision["args"]["body"] == "Thursday at 14:00 works."
+    # The edit ends the turn: the proposal it replaced is not put on a new card.
+    snapshot = await graph.aget_state(config)
+    assert snapshot.interrupts == ()
+    assert snapshot.next == ()
+    assert "Draft saved" in result["messages"][-1].text
 
 
 async def test_an_edit_that_brings_in_an_untrusted_address_is_asked_again(
