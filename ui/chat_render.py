@@ -51,7 +51,18 @@ def card_markdown(description: str) -> str:
     An id such as `abc@mail.example` would otherwise become a `mailto:` link, and one that
     starts with a dot or a bracket would lose its start to the markdown renderer.
     """
-    return CITATION.sub(lambda m: f"`{m.group(1)}` ([open]({mail_url(m.group(1))}))", description)
+    return CITATION.sub(
+        lambda m: f"{code(m.group(1))} ([open]({mail_url(m.group(1))}))", description
+    )
+
+
+def code(text: str) -> str:
+    """`text` as a markdown code span, whatever backticks it holds."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def local_time(value: str | datetime, zone: tzinfo | None) -> datetime | None:
