@@ -794,12 +794,14 @@ def _ui(args: argparse.Namespace) -> int:
     home = data_dir()
     _open_app_database(home)
     store = UserStore(home)
-    if not store.has_users():
-        if args.host not in LOOPBACK:
-            raise UserError(
-                f"refusing to listen on {args.host} with no users: add one first with "
-                "smart-inbox users add NAME"
-            )
+    first_user = not store.has_users()
+    if first_user and args.host not in LOOPBACK:
+        raise UserError(
+            f"refusing to listen on {args.host} with no users: add one first with "
+            "smart-inbox users add NAME"
+        )
+    _check_chat_port(args.host, args.port)
+    if first_user:
         alphabet = string.ascii_letters + string.digits
         password = "".join(secrets.choice(alphabet) for _ in range(16))
         store.add("demo", password)
@@ -821,6 +823,19 @@ def _ui(args: argparse.Namespace) -> int:
     command += ["--host", args.host, "--port", str(args.port)]
     os.execvpe(sys.executable, command, env)
     return 0  # not reached: the process is now the chat server
+
+
+def _check_chat_port(host: str, port: int) -> None:
+    """Refuse a port that cannot be bound now, before anything announces the chat there.
+
+    Chainlit would fail on it only after the `chat on` line, and exit 0.
+    """
+    from ui.langgraph_server import ServerError, check_port
+
+    try:
+        check_port(host, port)
+    except ServerError as err:
+        raise UserError(str(err)) from err
 
 
 def _serve(args: argparse.Namespace) -> int:

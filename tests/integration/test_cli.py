@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,28 @@ def test_users_add_reads_the_password_and_never_prints_it(tmp_path: Path) -> Non
     assert "added carol" in added.stdout and "carol-password-1" not in added.stdout + added.stderr
     assert UserStore(tmp_path).verify("carol", "carol-password-1")
     assert run_cli(tmp_path, "users", "list").stdout.split() == ["carol"]
+
+
+# -- bad input: one clear line, exit status 2, nothing lost -----------------------------------
+
+
+def test_ui_on_a_busy_port_is_refused_before_announcing_the_chat(tmp_path: Path) -> None:
+    from ui.users import UserStore
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = run_cli(tmp_path, "ui", "--port", str(port), check=False)
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.splitlines()
+        assert line == (
+            f"smart-inbox: port {port} on 127.0.0.1 is already in use: stop what listens "
+            "there or pick another with --port"
+        )
+        assert "chat on" not in result.stdout + result.stderr
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            accepted, _ = listener.accept()
+            accepted.close()
+    assert not UserStore(tmp_path).has_users(), "no demo user whose password nobody saw"
+    assert not (tmp_path / "chainlit-secret").exists()
