@@ -415,14 +415,34 @@ def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
 async def _ask(args: argparse.Namespace) -> int:
     from langchain_core.messages import HumanMessage
 
+    if not args.text.strip():
+        raise UserError("nothing to ask: the question is empty")
     context = await asyncio.to_thread(_context, args)
     thread_id = args.thread or f"thread-{uuid.uuid4().hex[:12]}"
     if not args.thread and not args.json:
         print(f"thread: {thread_id}")
+    if args.thread and not await _thread_exists(args.thread, context):
+        # A mistyped id would otherwise lose the conversation the user meant without a word.
+        print(
+            f"smart-inbox: no thread {args.thread!r} found: started a new thread {args.thread}",
+            file=sys.stderr,
+        )
     snapshot = await _run(
         {"messages": [HumanMessage(args.text)], "mode": "chat"}, thread_id, context
     )
     return _print_turn(turn_result(snapshot, thread_id), as_json=args.json)
+
+
+async def _thread_exists(thread_id: str, context: Any) -> bool:
+    """Whether the conversation store holds a checkpoint of `thread_id`."""
+    from memory.checkpointer import open_checkpointer
+    from memory.database_url import database_config
+    from memory.paths import data_dir
+
+    where = await asyncio.to_thread(database_config, data_dir(context.home))
+    async with open_checkpointer(where) as saver:
+        found = await saver.aget_tuple({"configurable": {"thread_id": thread_id}})
+    return found is not None
 
 
 def _resume_value(args: argparse.Namespace) -> dict[str, Any] | None:

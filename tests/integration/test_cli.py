@@ -191,3 +191,28 @@ def test_ui_on_a_busy_port_is_refused_before_announcing_the_chat(tmp_path: Path)
             accepted.close()
     assert not UserStore(tmp_path).has_users(), "no demo user whose password nobody saw"
     assert not (tmp_path / "chainlit-secret").exists()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_an_empty_question_is_refused(tmp_path: Path, text: str) -> None:
+    result = run_cli(tmp_path, "ask", text, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "smart-inbox: nothing to ask: the question is empty\n"
+    assert result.stdout == ""
+    assert not (tmp_path / "checkpoints.db").exists(), "no thread was started"
+
+
+def test_an_unknown_thread_is_announced_as_a_new_one(tmp_path: Path) -> None:
+    first = run_cli(tmp_path, "ask", "any invoices?", "--thread", "my-typo")
+    assert first.stderr == "smart-inbox: no thread 'my-typo' found: started a new thread my-typo\n"
+    assert "previews only" in first.stdout, "the question was still answered"
+    again = run_cli(tmp_path, "ask", "what does the first one say?", "--thread", "my-typo")
+    assert again.stderr == "", "a known thread is not announced"
+    as_json = run_cli(tmp_path, "ask", "any invoices?", "--thread", "other", "--json")
+    assert "started a new thread other" in as_json.stderr
+    assert json.loads(as_json.stdout)["thread_id"] == "other"
+    history = json.loads(run_cli(tmp_path, "history", "--thread", "my-typo", "--json").stdout)
+    assert [m["text"] for m in history["messages"] if m["role"] == "user"] == [
+        "any invoices?",
+        "what does the first one say?",
+    ]
