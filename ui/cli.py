@@ -1009,6 +1009,13 @@ async def _mcp(args: argparse.Namespace) -> int:
     context = Context()
     path = mcp_config_path(data_dir(context.home))
     configs = load_mcp_config(path)
+    if not configs and args.mcp_command == "list":
+        # Nothing configured is a valid set-up (MCP is optional), not an error.
+        if args.json:
+            print(json.dumps({"file": str(path), "servers": []}, indent=2))
+        else:
+            print(f"no MCP servers configured: to add some, write them to {path}")
+        return 0
     if not configs:
         raise UserError(f"no MCP servers configured: {path} is missing or empty")
     if args.mcp_command == "trust" and args.server not in configs:

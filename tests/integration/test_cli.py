@@ -216,3 +216,15 @@ def test_an_unknown_thread_is_announced_as_a_new_one(tmp_path: Path) -> None:
         "any invoices?",
         "what does the first one say?",
     ]
+
+
+def test_mcp_list_without_mcp_json_is_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "mcp.json"
+    text = run_cli(tmp_path, "mcp", "list")
+    assert text.stdout == f"no MCP servers configured: to add some, write them to {path}\n"
+    assert text.stderr == ""
+    listed = json.loads(run_cli(tmp_path, "mcp", "list", "--json").stdout)
+    assert listed == {"file": str(path), "servers": []}
+    assert not path.exists()
+    trust = run_cli(tmp_path, "mcp", "trust", "mail", check=False)
+    assert trust.returncode == 2, "trusting a server that is not configured stays an error"
