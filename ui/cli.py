@@ -504,18 +504,40 @@ async def _resume(args: argparse.Namespace) -> int:
 
 
 def _print_turn(result: dict[str, Any], *, as_json: bool) -> int:
+    from ui.terminal_text import plain_text
+
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     if result["answer"]:
-        print(result["answer"])
-    for request in result["pending"]:
-        print(f"\nWaiting for your approval ({request['id']}):\n{request['description']}")
+        print(plain_text(result["answer"]))
+    pending = result["pending"]
+    for request in pending:
+        print(
+            f"\nWaiting for your approval ({request['id']}):\n{plain_text(request['description'])}"
+        )
+        call = request["id"] if len(pending) > 1 else None
+        print("\n" + "\n".join(_decision_commands(result["thread_id"], call)))
     return 0
+
+
+def _decision_commands(thread_id: str, call_id: str | None) -> list[str]:
+    """The exact `resume` commands that decide a pending request (`call_id`: one of several)."""
+    import shlex
+
+    command = f"smart-inbox resume --thread {shlex.quote(thread_id)}"
+    if call_id:
+        command += f" --call {shlex.quote(call_id)}"
+    return [
+        f"To run it:     {command} --accept",
+        f"To decline it: {command} --reject",
+        "(or --edit JSON to run it with other arguments, --respond TEXT to answer instead)",
+    ]
 
 
 async def _triage(args: argparse.Namespace) -> int:
     from graph.services import Services, build_services
+    from ui.terminal_text import plain_text
 
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
@@ -566,12 +588,14 @@ async def _triage(args: argparse.Namespace) -> int:
         and not e["error"]
     ]
     if offers:
-        print("\nSlots for the new meeting requests:\n\n" + "\n\n".join(offers))
+        print("\nSlots for the new meeting requests:\n\n" + plain_text("\n\n".join(offers)))
         print(f'\nTo book one: smart-inbox ask "book the first slot for NAME" --thread {thread_id}')
     if pending:
         print(f"\n{waiting}")
         for request in pending:
-            print(f"\n({request['id']}):\n{request['description']}")
+            print(f"\n({request['id']}):\n{plain_text(request['description'])}")
+            call = request["id"] if len(pending) > 1 else None
+            print("\n" + "\n".join(_decision_commands(thread_id, call)))
     return 0
 
 
@@ -1144,8 +1168,12 @@ async def _history(args: argparse.Namespace) -> int:
             json.dumps({"thread_id": args.thread, "messages": turns}, ensure_ascii=False, indent=2)
         )
         return 0
+    from ui.terminal_text import plain_text
+
     for turn in turns:
-        print(f"{turn['role']}: {turn['text']}\n")
+        # The user's own words are shown as typed; the agent's Markdown is for the chat.
+        text = plain_text(turn["text"]) if turn["role"] == "agent" else turn["text"]
+        print(f"{turn['role']}: {text}\n")
     return 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import socket
 from pathlib import Path
 
@@ -228,3 +230,72 @@ def test_mcp_list_without_mcp_json_is_not_an_error(tmp_path: Path) -> None:
     assert not path.exists()
     trust = run_cli(tmp_path, "mcp", "trust", "mail", check=False)
     assert trust.returncode == 2, "trusting a server that is not configured stays an error"
+
+
+def test_answers_read_as_plain_text_and_json_keeps_the_markdown(tmp_path: Path) -> None:
+    run_cli(tmp_path, "ask", "what needs my attention today?", "--thread", "t")
+    printed = run_cli(tmp_path, "ask", "what does the first one say?", "--thread", "t").stdout
+    raw = json.loads(run_cli(tmp_path, "history", "--thread", "t", "--json").stdout)
+    answer = raw["messages"][-1]["text"]
+    [cited] = re.findall(r"\[msg:([^\]\s]+)\]", answer.splitlines()[0])
+    assert answer.startswith("**"), "the graph still writes Markdown for the chat"
+    subject = answer.splitlines()[0].split("**")[1]
+    assert printed.splitlines()[0] == f"{subject} [{cited}]"
+    assert "**" not in printed and "[msg:" not in printed
+    shown = run_cli(tmp_path, "history", "--thread", "t").stdout
+    assert f"agent: {subject} [{cited}]" in shown and "[msg:" not in shown
+    as_json = json.loads(
+        run_cli(tmp_path, "ask", "what does it say?", "--thread", "t", "--json").stdout
+    )
+    assert as_json["answer"].startswith(f"**{subject}** [msg:{cited}]"), "--json is unchanged"
+
+
+def test_a_card_ends_with_the_commands_that_decide_it(tmp_path: Path) -> None:
+    run_cli(tmp_path, "ask", "any invoices?", "--thread", "t 1")
+    out = run_cli(
+        tmp_path, "ask", "draft a reply to the first one saying paid on Friday", "--thread", "t 1"
+    ).stdout
+    assert "**" not in out and "[msg:" not in out and "###" not in out
+    lines = out.rstrip("\n").splitlines()
+    assert lines[-3:] == [
+        "To run it:     smart-inbox resume --thread 't 1' --accept",
+        "To decline it: smart-inbox resume --thread 't 1' --reject",
+        "(or --edit JSON to run it with other arguments, --respond TEXT to answer instead)",
+    ]
+    command = shlex.split(lines[-3].split(":", 1)[1])
+    assert command[0] == "smart-inbox"
+    done = json.loads(run_cli(tmp_path, *command[1:], "--json").stdout)
+    assert [e["status"] for e in done["executed"]] == ["ok"]
+    assert len(list((tmp_path / "inbox" / ".Drafts" / "cur").iterdir())) == 1
+
+
+def test_several_cards_each_name_their_call(tmp_path: Path) -> None:
+    script = tmp_path / "two.jsonl"
+    drafts = [{"to": f"{n}@partner.example", "subject": n, "body": n} for n in ("a", "b")]
+    script.write_text(
+        json.dumps({"tool_calls": [{"name": "save_draft", "args": args} for args in drafts]}) + "\n"
+    )
+    out = run_cli(
+        tmp_path, "ask", "draft notes to a and b", "--thread", "t", "--model", f"replay:{script}"
+    ).stdout
+    calls = re.findall(r"Waiting for your approval \((call-[0-9a-f]+)\)", out)
+    assert len(calls) == 2
+    for call in calls:
+        assert f"To run it:     smart-inbox resume --thread t --call {call} --accept" in out
+        assert f"To decline it: smart-inbox resume --thread t --call {call} --reject" in out
+    run_cli(tmp_path, "resume", "--thread", "t", "--call", calls[1], "--reject")
+    last = json.loads(
+        run_cli(
+            tmp_path,
+            "resume",
+            "--thread",
+            "t",
+            "--call",
+            calls[0],
+            "--accept",
+            "--json",
+            "--model",
+            f"replay:{script}",
+        ).stdout
+    )
+    assert [e["args"]["to"] for e in last["executed"]] == ["a@partner.example"]
