@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 
+from graph.grounding import CITATION
+
 CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 """Inline code: shown as is, its contents never read as emphasis or links."""
-CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
 LINK = re.compile(r"!?\[([^\]\n]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"\n]*\")?\s*\)")
 BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 # Single markers only at word edges, so `snake_case` and `2 * 3 * 4` stay as written.
