@@ -89,7 +89,13 @@ class TriageRecord(SQLModel, table=True):
         }
 
 
-PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
+PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
+"""How triage lists are sorted; a value not listed here comes last.
+
+`unknown` is the priority of a message that could not be read (see
+`graph.engines.triage_rules.UNREADABLE_PRIORITY`): only a person who opens it can tell how much it
+matters, so it comes right after the high-priority mail, never above a real incident and never
+buried under newsletters."""
 CATEGORY_ORDER = {
     "urgent_incident": 0,
     "bug_report": 1,
@@ -298,7 +304,7 @@ class AppDatabase:
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
         pairs.sort(
             key=lambda pair: (
-                PRIORITY_ORDER.get(pair[1].priority, 3),
+                PRIORITY_ORDER.get(pair[1].priority, len(PRIORITY_ORDER)),
                 CATEGORY_ORDER.get(pair[1].category, len(CATEGORY_ORDER)),
             )
         )
