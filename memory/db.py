@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, or_
+from sqlalchemy import event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from memory.database_url import safe_url, sqlalchemy_url
 from memory.sqlite_wal import enable_wal
-from tools.mail.model import Email
+from tools.mail.model import DRAFTS, SENT, Email
 
 
 def _now() -> str:
@@ -104,7 +104,7 @@ CATEGORY_ORDER = {
     "sales_inquiry": 4,
 }
 """Within one priority, what to show first; other categories follow."""
-NOT_TRIAGED_FOLDERS = ("Drafts", "Sent", "Trash")
+NOT_TRIAGED_FOLDERS = (DRAFTS, SENT, "Trash")
 """Folders of the user's own mail: searchable, but never triaged."""
 
 
@@ -208,7 +208,12 @@ class AppDatabase:
         folder: str | None = None,
         limit: int = 20,
     ) -> list[Email]:
-        """Newest first; `query` matches subject, sender or body, `sender` name or address."""
+        """Newest first; every word of `query` matches subject, sender, body or folder name.
+
+        A word that names a folder ("draft", "drafts", "sent") matches the messages in it, so
+        "draft Sofia" finds the user's draft to Sofia: drafts stay searchable, and show as the
+        user's own (`Email.sender`). `sender` matches the From name or address.
+        """
         stmt = select(StoredEmail)
         if source:
             stmt = stmt.where(StoredEmail.source == source)
@@ -222,6 +227,7 @@ class AppDatabase:
                     col(StoredEmail.from_addr).ilike(like),
                     col(StoredEmail.from_name).ilike(like),
                     col(StoredEmail.body).ilike(like),
+                    func.lower(StoredEmail.folder).in_(_folder_names(word)),
                 )
             )
         if sender:
@@ -341,6 +347,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         enable_wal(cursor.execute)
     finally:
         cursor.close()
+
+
+def _folder_names(word: str) -> list[str]:
+    """The lower-cased folder names a search word stands for: itself and its plural."""
+    word = word.lower()
+    return [word, word + "s"]
 
 
 def _strip_id(email_id: str) -> str:
