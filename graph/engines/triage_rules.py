@@ -1670,7 +1670,11 @@ def _billing_lead(flags: set[str], text: str) -> str:
 
 
 def _due_date(text: str) -> str:
-    """The first due date the text names ("due date: 16 Dec 2026"), as "16 Dec"; '' if none."""
+    """The first due date the text names ("due date: 16 Dec 2026"), as "Dec 16"; '' if none.
+
+    Month first, so a reason never ends on a month name: a list that puts the next line's
+    number after it ("... Dec" + "3. ...") would read as another date.
+    """
     for m in _DUE_RE.finditer(text):
         if m[1]:
             day, month = int(m[1]), _MONTHS[m[2]]
@@ -1679,7 +1683,7 @@ def _due_date(text: str) -> str:
         else:
             day, month = int(m[7]), int(m[6])
         if _make_date(2000, month, day) is not None:  # a leap year: 29 Feb is a real day
-            return f"{day} {_MONTH_ABBREVIATIONS[month - 1]}"
+            return f"{_MONTH_ABBREVIATIONS[month - 1]} {day}"
     return ""
 
 

@@ -198,7 +198,7 @@ def test_invoice_not_yet_due_is_normal_billing() -> None:
         )
     )
     assert (result.priority, result.category) == ("normal", "billing")
-    assert result.reason == "invoice due 31 Mar"
+    assert result.reason == "invoice due Mar 31"
 
 
 def test_overdue_invoice_is_high_billing() -> None:
@@ -809,9 +809,9 @@ def test_subject_prefixes_do_not_crash(subject: str) -> None:
 @pytest.mark.parametrize(
     ("text", "due"),
     [
-        ("Due date:        20 October 2026", "20 Oct"),
-        ("the balance is due on December 3rd, 2025", "3 Dec"),
-        ("payment due by 2026-01-09", "9 Jan"),
+        ("Due date:        20 October 2026", "Oct 20"),
+        ("the balance is due on December 3rd, 2025", "Dec 3"),
+        ("payment due by 2026-01-09", "Jan 9"),
         ("due: 31 Feb", ""),  # no such day: no date rather than a wrong one
         ("Days overdue: 30, amount due: $20", ""),
     ],
@@ -831,7 +831,7 @@ def test_overdue_reason_says_when_it_was_due() -> None:
     assert (result.priority, result.category, result.reason) == (
         "high",
         "billing",
-        "overdue payment, was due 20 Oct",
+        "overdue payment, was due Oct 20",
     )
 
 
