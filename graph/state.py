@@ -36,6 +36,8 @@ class MessageRef(TypedDict):
     action: NotRequired[str]
     reason: NotRequired[str]
     reply_to: NotRequired[str]
+    to: NotRequired[str]
+    """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""
     attachments: NotRequired[list[str]]
 
 

@@ -56,6 +56,8 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
     }
     if email.error:
         ref["text"] = f"[UNREADABLE MESSAGE: {email.error}]"
+    if email.is_draft:  # the user's own: who it is for matters more than who it is from
+        ref["to"] = ", ".join(email.to)
     if triage is not None:
         ref.update(
             priority=triage.priority,
@@ -89,6 +91,7 @@ def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
         lines = [
             f"{n}. id: {ref['id']}",
             f"   from: {ref['sender']}",
+            *([f"   to: {ref['to']}"] if "to" in ref else []),
             f"   subject: {ref['subject']}",
             f"   date: {ref['date']}",
         ]

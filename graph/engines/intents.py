@@ -40,6 +40,12 @@ STOPWORDS = frozenset(
 )
 
 _DRAFT = re.compile(r"\bdraft\b", re.IGNORECASE)
+_FIND_DRAFT = re.compile(
+    r"\b(?:find|show|search|list|open|look(?:ing)?|where(?:'s| is| are))\s+(?:me\s+)?(?:for\s+)?"
+    r"(?:my|the|our)\s+drafts?\b",
+    re.IGNORECASE,
+)
+"""Asking for a draft already written ("find my draft to Sofia") is a search, not a new draft."""
 _SAYING = re.compile(
     r"\b(?:saying|say|that says|telling (?:them|him|her)|to say)\b[:,]?\s*(?P<body>.+)$",
     re.IGNORECASE | re.DOTALL,
@@ -597,7 +603,11 @@ before the listing ones ("meetings" alone lists the meeting requests)."""
 
 INTENTS: list[Intent] = [
     *INTEGRATION_INTENTS,
-    Intent("draft_reply", _matches(_DRAFT), _draft_reply),
+    Intent(
+        "draft_reply",
+        lambda text: bool(_DRAFT.search(text) and not _FIND_DRAFT.search(text)),
+        _draft_reply,
+    ),
     Intent("send", _matches(_SEND), _send),
     Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
     *CALENDAR_INTENTS,

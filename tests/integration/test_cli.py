@@ -37,17 +37,26 @@ def test_triage_json_classifies_every_demo_message(tmp_path: Path) -> None:
         assert {"id", "from", "subject", "date", "priority", "category", "action", "reason"} <= set(
             row
         )
-        assert row["priority"] in ("high", "normal", "low")
+        assert row["priority"] in ("high", "normal", "low", "unknown")
     broken = [row for row in rows if row.get("error")]
     assert broken, "the malformed demo message must be reported"
-    assert all("could not be read" in row["reason"] for row in broken)
+    for row in broken:  # an error row, not a blank "normal / other / none" one
+        assert (row["priority"], row["category"], row["action"]) == (
+            "unknown",
+            "unreadable",
+            "none",
+        )
+        assert row["reason"].startswith("unreadable: malformed MIME")
+    assert all(row["priority"] != "unknown" for row in rows if not row.get("error"))
     priorities = [row["priority"] for row in rows]
-    assert priorities == sorted(priorities, key=["high", "normal", "low"].index)
+    assert priorities == sorted(priorities, key=["high", "unknown", "normal", "low"].index)
 
 
 def test_triage_limit_and_table(tmp_path: Path) -> None:
     out = run_cli(tmp_path, "triage", "--limit", "5").stdout
-    table = [line for line in out.splitlines() if line.startswith(("high", "normal", "low"))]
+    table = [
+        line for line in out.splitlines() if line.startswith(("high", "unknown", "normal", "low"))
+    ]
     assert len(table) == 5
     assert "PRIORITY" in out
 

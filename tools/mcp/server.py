@@ -31,8 +31,7 @@ from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
 from memory.paths import app_database_url, data_dir
 from memory.secrets import secret_lookup
 from tools.config_checks import is_loopback_host
-from tools.mail.maildir import DRAFTS
-from tools.mail.model import Email
+from tools.mail.model import DRAFTS, Email
 from tools.mail.smtp import (
     SmtpConfigError,
     smtp_settings_from_env,
