@@ -10,16 +10,17 @@ chat, so it works again after a reload, a reopened chat and a restart. Start it 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import chainlit as cl
-from chainlit.data import get_data_layer
 from chainlit.data.base import BaseDataLayer
 from chainlit.server import app as chainlit_app
 from chainlit.types import ThreadDict
@@ -32,9 +33,10 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.engines import EngineSpecError, load_engine
 from graph.services import Services, build_services
+from memory.chat_owners import ChatAccessError, ChatOwners, graph_thread_id
 from memory.checkpointer import open_checkpointer
 from memory.database_url import database_config
-from memory.db import DatabaseUnavailableError, close_databases
+from memory.db import DatabaseUnavailableError, close_databases, open_database
 from memory.keys import KeySourceError
 from memory.paths import data_dir
 from memory.vault import VaultError
@@ -84,6 +86,12 @@ class _Agent:
                 self._services = await asyncio.to_thread(build_services, Context())
             return self._services
 
+    async def forget(self, thread_id: str) -> None:
+        """Delete a graph thread's checkpointed state (its chat was deleted)."""
+        graph = await self.get()
+        if graph.checkpointer is not None and not isinstance(graph.checkpointer, bool):
+            await graph.checkpointer.adelete_thread(thread_id)
+
     async def close(self) -> None:
         async with self._lock:
             if self._saver_cm is not None:
@@ -114,7 +122,52 @@ def chat_history() -> BaseDataLayer:
     """Chat history in the app database, next to the mail cache and the audit log."""
     home = _home()
     ensure_chat_tables(home)
-    return create_data_layer(home)
+    return create_data_layer(home, forget=AGENT.forget, chat_name=_chat_name)
+
+
+def _chat_name(first: str) -> str:
+    """A triage chat is named by its time ("Triage, Thu 19 Nov 15:02"); others by their words."""
+    if not TRIAGE_WORDS.match(first):
+        return first
+    now = datetime.now(_zone())
+    return f"Triage, {render.day_label(now)} {now:%H:%M}"
+
+
+def _owners() -> ChatOwners:
+    return ChatOwners(open_database(database_config(_home()).app_url))
+
+
+async def _may_use_this_chat() -> bool:
+    """Claim a new chat's graph thread for the user, or check they own it; say so if not.
+
+    Checked on every connect, resume, message and button: Chainlit's own rows go when a chat
+    is deleted, and the browser chooses a chat's id.
+    """
+    user = cl.context.session.user
+    try:
+        if user is None:
+            raise ChatAccessError("nobody is logged in")
+        await asyncio.to_thread(_owners().claim, _thread_id(), user.identifier)
+    except ChatAccessError as err:
+        logger.warning("chat %s refused: %s", cl.context.session.thread_id, err)
+        await cl.Message(content=f"This chat cannot be used: {err}. Start a new chat.").send()
+        return False
+    return True
+
+
+Handler = Callable[..., Awaitable[None]]
+
+
+def owned(handler: Handler) -> Handler:
+    """Run a chat callback only for the owner of its chat."""
+
+    @functools.wraps(handler)
+    async def checked(*args: object, **kwargs: object) -> None:
+        # Chainlit passes a callback's arguments by the names in its signature.
+        if await _may_use_this_chat():
+            await handler(*args, **kwargs)
+
+    return checked
 
 
 @cl.on_app_shutdown
@@ -137,8 +190,12 @@ async def starters(user: cl.User | None = None) -> list[cl.Starter]:
     ]
 
 
+def _thread_id() -> str:
+    return graph_thread_id(cl.context.session.thread_id)
+
+
 def _config() -> RunnableConfig:
-    return {"configurable": {"thread_id": f"ui-{cl.context.session.thread_id}"}}
+    return {"configurable": {"thread_id": _thread_id()}}
 
 
 def _engine_name(context: Context) -> str:
@@ -167,6 +224,7 @@ def _buttons() -> cl.CustomElement:
 
 
 @cl.on_chat_start
+@owned
 async def start() -> None:
     """Greet, say which engine answers, and offer the triage list."""
     engine = await asyncio.to_thread(_engine_name, Context())
@@ -181,6 +239,7 @@ async def start() -> None:
 
 
 @cl.on_chat_resume
+@owned
 async def resume(thread: ThreadDict) -> None:
     """Reopened chat: its LangGraph state is in the checkpointer; re-show pending requests.
 
@@ -198,6 +257,7 @@ async def resume(thread: ThreadDict) -> None:
 
 
 @cl.on_message
+@owned
 async def on_message(message: cl.Message) -> None:
     """One chat turn: the text an open Edit or Reply asked for, a triage run, or a question."""
     writing = cl.user_session.get("writing")
@@ -225,6 +285,7 @@ async def on_message(message: cl.Message) -> None:
 
 
 @cl.action_callback("triage")
+@owned
 async def on_triage(action: cl.Action) -> None:
     """The triage button."""
     await _triage()
@@ -354,24 +415,28 @@ async def _decide(call_id: str, decision: dict[str, Any], action: cl.Action | No
 
 
 @cl.action_callback("approve")
+@owned
 async def on_approve(action: cl.Action) -> None:
     """Run the call as shown on its card."""
     await _decide(str(action.payload.get("call_id", "")), {"type": "accept", "args": None}, action)
 
 
 @cl.action_callback("reject")
+@owned
 async def on_reject(action: cl.Action) -> None:
     """Drop the call; the answer says it was not done."""
     await _decide(str(action.payload.get("call_id", "")), {"type": "ignore", "args": None}, action)
 
 
 @cl.action_callback("respond")
+@owned
 async def on_respond(action: cl.Action) -> None:
     """Ask what should change; the user's next message goes back to the engine."""
     await _start_writing(action, "respond", "What should change? Type it below (or “cancel”).")
 
 
 @cl.action_callback("edit")
+@owned
 async def on_edit(action: cl.Action) -> None:
     """Ask for the new text (mail) or arguments (other tools); the next message is the edit."""
     request, _ = await _pending(str(action.payload.get("call_id", "")))
@@ -456,7 +521,6 @@ async def _triage() -> None:
     if snapshot.interrupts:
         # What the triage proposes: a ticket, a post, a lead, an event a mail asked for.
         await _show_requests(snapshot)
-    await _name_chat("Triage", zone)
 
 
 def _slot_proposals(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -472,26 +536,8 @@ def _slot_proposals(values: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-async def _name_chat(kind: str, zone: tzinfo) -> None:
-    """Name a chat that began with a triage so it tells apart from others ("Triage, Thu 19 Nov 15:02").
-
-    A chat that began with a question keeps the name Chainlit gave it from that question.
-    """
-    if cl.user_session.get("named"):
-        return
-    cl.user_session.set("named", True)
-    layer = get_data_layer()
-    thread = await layer.get_thread(cl.context.session.thread_id) if layer else None
-    name = str((thread or {}).get("name") or "")
-    if layer is None or thread is None or (name and not TRIAGE_WORDS.match(name)):
-        return
-    now = datetime.now(zone)
-    await layer.update_thread(
-        cl.context.session.thread_id, name=f"{kind}, {render.day_label(now)} {now:%H:%M}"
-    )
-
-
 @cl.action_callback("suggested_reply")
+@owned
 async def on_suggested_reply(action: cl.Action) -> None:
     """A reply the triage suggested: the user's next message becomes its text."""
     who = str(action.payload.get("to", ""))

@@ -63,6 +63,7 @@ def test_the_triage_list_is_compact_ordered_and_offers_replies(
     chat.click(page.get_by_role("button", name="Triage inbox").first)
     expect(page.get_by_text("50 messages triaged")).to_be_visible()
     rows = page.locator(ROW)
+    expect(rows.first).to_be_visible()
     shown = rows.count()
     assert 12 <= shown < 50, "the most important rows first, the rest behind show more"
     page.get_by_role("button", name=re.compile(r"Show \d+ more")).click()
@@ -78,6 +79,10 @@ def test_the_triage_list_is_compact_ordered_and_offers_replies(
     assert priorities[0] == "error", "the unreadable scanner mail is an error row, shown first"
     rows.first.scroll_into_view_if_needed()
     screenshot(page, "03-triage")
+    # Named by its time, so that two triage chats are told apart.
+    expect(
+        page.get_by_text(re.compile(r"^Triage, \w{3} \d+ \w{3} \d\d:\d\d$")).first
+    ).to_be_visible()
 
     # Every row opens its message.
     hrefs = rows.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")

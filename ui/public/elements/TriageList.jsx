@@ -21,15 +21,14 @@ function Row({ row }) {
   const full = `${row.priority} · ${row.sender} · ${row.subject} · ${row.category} · ${row.action} — ${row.reason}`;
   return (
     <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" title={full} data-priority={row.priority}>
-      <span className="inline-block rounded-full" style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
-      <span className="text-muted-foreground" style={fixed("3.5rem")}>{row.priority}</span>
-      <span className="font-medium" style={fixed("9rem")}>{row.sender}</span>
-      <a className="hover:underline" style={{ flex: 1, minWidth: 0, overflow: "hidden", textOverflow: "ellipsis" }} href={row.url} target="_blank" rel="noopener">
-        {row.subject}
-        <span className="text-muted-foreground"> — {row.reason}</span>
+      <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
+      <span className="font-medium" style={fixed("8.5rem")}>{row.sender}</span>
+      <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem" }} href={row.url} target="_blank" rel="noopener">
+        <span style={{ flex: "0 1 auto", maxWidth: "55%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
+        <span className="text-muted-foreground" style={{ flex: "1 1 0", minWidth: "6rem", overflow: "hidden", textOverflow: "ellipsis" }}>{row.reason}</span>
       </a>
-      <span className="text-right text-muted-foreground" style={fixed("6rem")}>{row.action}</span>
-      <span className="text-right text-muted-foreground" style={fixed("5rem")}>{row.day}</span>
+      <span className="text-right text-muted-foreground" style={fixed("6.5rem")}>{row.action}</span>
+      <span className="text-right text-muted-foreground" style={fixed("5.75rem")}>{row.day}</span>
       {row.replyTo ? (
         <Button size="sm" variant="outline" className="h-6 px-2" style={fixed("3.5rem")} disabled={busy} onClick={reply} aria-label={`Reply to ${row.replyTo}: ${row.subject}`}>
           Reply
