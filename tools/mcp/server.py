@@ -468,10 +468,11 @@ def build_mail_server(
     """Create the "smart-inbox" MCP server for the mailbox `inbox`, with its data under `home`.
 
     Blocking: it syncs and triages the mailbox before returning (each read call syncs again
-    when the mailbox has changed). `send_email` and `reply_to_email` exist only where
-    mail can go out (`SMTP_URL` and a From address, or the bundled demo's local outbox). The calendar tools are there unless the calendar's settings cannot be
-    used; then the log and the server's instructions say why. `host` and `port` are where the
-    HTTP transport would listen.
+    when the mailbox has changed). `send_email` and `reply_to_email` exist only where mail
+    can go out (`SMTP_URL` and a From address, or the bundled demo's local outbox). The
+    calendar tools are there unless the calendar's settings cannot be used; then the log and
+    the server's instructions say why. `host` and `port` are where the HTTP transport would
+    listen.
 
     Raises:
         MailSourceError: the inbox cannot be opened or listed.
