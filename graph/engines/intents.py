@@ -601,6 +601,22 @@ CALENDAR_INTENTS: list[Intent] = [
 before the listing ones ("meetings" alone lists the meeting requests)."""
 
 
+# --------------------------------------------------------------------------------------
+# The demo's local outbox
+# --------------------------------------------------------------------------------------
+
+_OUTBOX = re.compile(
+    r"\boutbox\b|\bwhat (?:did|have) i (?:just )?sen[dt]\b|\bwhat (?:was|has been|got) sent\b"
+    r"|\b(?:mail|e-?mails?|messages?|invitations?) (?:that )?i(?:'ve| have)? sent\b"
+    r"|\bsent (?:mail|e-?mails?|messages?)\b",
+    re.IGNORECASE,
+)
+OUTBOX_INTENT = Intent(
+    "outbox", _matches(_OUTBOX), lambda r: [ProposedCall("list_outbox", {"limit": 10})]
+)
+"""After the mail-writing intents ("reply saying what I sent" is a reply): what the demo "sent"."""
+
+
 INTENTS: list[Intent] = [
     *INTEGRATION_INTENTS,
     Intent(
@@ -610,6 +626,7 @@ INTENTS: list[Intent] = [
     ),
     Intent("send", _matches(_SEND), _send),
     Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
+    OUTBOX_INTENT,
     *CALENDAR_INTENTS,
     Intent(
         "attention",
