@@ -210,6 +210,7 @@ def test_the_environment_secrets_are_remembered_by_name() -> None:
             "SMTP_URL": "smtp://dana:pw-in-the-url@mail.example",
             "MAX_TOKENS": "4096000",
             "PWD": "/home/dana/project",
+            "OAUTH_TOKEN_URL": "https://oauth.example/token",
         }
     )
     assert scrub("gsk_abcdefghijklmnop") == "[REDACTED:groq.api_key]"
@@ -217,7 +218,8 @@ def test_the_environment_secrets_are_remembered_by_name() -> None:
     assert scrub("key-number-two") == "[REDACTED:SMART_INBOX_KEY]"
     assert scrub("ghp-from-the-shell") == "[REDACTED:GITHUB_TOKEN]"
     assert scrub("pw-in-the-url") == "[REDACTED:SMTP_URL.password]"
-    assert scrub("4096000 in /home/dana/project") == "4096000 in /home/dana/project"
+    ordinary = "4096000 in /home/dana/project from https://oauth.example/token"
+    assert scrub(ordinary) == ordinary
 
 
 def test_messages_to_a_model_are_scrubbed_and_clean_ones_are_not_copied() -> None:
