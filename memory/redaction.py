@@ -94,19 +94,6 @@ SECRET_HEADER = re.compile(r"(?i)^(?:proxy-)?authorization$|api-?key|token|secre
 NOT_A_SECRET_ENV = re.compile(r"_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|NAME)$")
 """Variables that name where a secret is, not the secret (`OAUTH_TOKEN_URL`,
 `GOOGLE_APPLICATION_CREDENTIALS_FILE`); a password inside such a URL is still remembered."""
-PRODUCT_ENV_SECRETS = {
-    "JIRA_API_TOKEN": "jira.api_token",
-    "SLACK_BOT_TOKEN": "slack.bot_token",
-    "TEAMS_WEBHOOK_URL": "teams.webhook_url",
-    "HUBSPOT_TOKEN": "hubspot.token",
-    "IMAP_PASSWORD": "imap.password",
-    "CALDAV_PASSWORD": "caldav.password",
-    "SMTP_PASSWORD": "smtp.password",
-    "GROQ_API_KEY": "groq.api_key",
-    "WEBHOOK_SECRET": "webhook.secret",
-    "SMART_INBOX_KEY": "SMART_INBOX_KEY",
-}
-"""The product's own secret variables, by the credential name their marker shows."""
 
 
 @dataclass(frozen=True)
@@ -451,20 +438,36 @@ def remember_environment(environ: Mapping[str, str] | None = None) -> None:
     `scheme://user:password@host` URL, and each key of `SMART_INBOX_KEY`.
     """
     env = os.environ if environ is None else environ
+    product = _product_variables()
     for variable, value in env.items():
         if not value:
             continue
         upper = variable.upper()
-        name = PRODUCT_ENV_SECRETS.get(upper)
+        name = product.get(upper)
         if name is None and upper.startswith("WEBHOOK_SECRET_"):
             name = "webhook.secret:" + upper.removeprefix("WEBHOOK_SECRET_").lower()
         if name is None and SECRET_ENV_NAME.search(upper) and not NOT_A_SECRET_ENV.search(upper):
             name = variable
         if name is not None:
-            for each in value.split(",") if upper == "SMART_INBOX_KEY" else (value,):
+            for each in value.split(",") if name == "SMART_INBOX_KEY" else (value,):
                 KNOWN_SECRETS.remember(name, each.strip())
         elif "://" in value and "@" in value:
             _remember_url_password(variable, value)
+
+
+def _product_variables() -> dict[str, str]:
+    """The product's own secret variables → the credential name their marker shows."""
+    # Imported here: `memory.secrets` feeds this module, so it cannot be imported at its top.
+    from memory.keys import KEY_ENV
+    from memory.secrets import SECRET_VARIABLES
+
+    names = {variable: name for name, variable in SECRET_VARIABLES.items()}
+    return {
+        **names,
+        "GROQ_API_KEY": "groq.api_key",
+        "WEBHOOK_SECRET": "webhook.secret",
+        KEY_ENV: KEY_ENV,
+    }
 
 
 def _remember_url_password(variable: str, value: str) -> None:
