@@ -10,8 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
-from collections.abc import Mapping, Sequence
+import signal
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -70,6 +75,26 @@ AuditDecision = Literal["auto", "accept", "edit", "response", "ignore", "pending
 AuditOutcome = Literal["ok", "error", "not_run", "unknown", "pending"]
 FinalStatus = Literal["done", "failed", "skipped"]
 """How a claimed call ends; until then its ledger status is `started`."""
+SendStage = Literal["prepared", "envelope", "data", "data_sent", "accepted", "copied"]
+"""How far one outgoing message got, in the order an attempt goes through them:
+
+- `prepared`: its Message-ID and Date are recorded; nothing has gone to a server yet.
+- `envelope`: the session with the server is open (logged in); the sender and the recipients
+  are being named. The server holds no message: it drops the transaction if the session ends.
+- `data`: the server said it is ready for the message (354) and it is being transmitted; from
+  here on the server may hold all of it.
+- `data_sent`: the whole message and its end mark were handed to the connection; the server's
+  answer had not been read.
+- `accepted`: the server answered that it took the message (250); the demo's local outbox has
+  it (its delivery is one atomic rename).
+- `copied`: a copy was kept in the Sent folder.
+
+Each stage is written before the step it names begins (`accepted` and `copied` after theirs
+ended), so a process that dies is never recorded further along than it really got."""
+SEND_STAGES: tuple[SendStage, ...] = get_args(SendStage)
+CRASH_AT_SEND_STAGE = "SMART_INBOX_CRASH_AT_SEND_STAGE"
+"""Fault injection for the recovery tests: the name of a stage at which the sending process
+kills itself, right after the stage is recorded (inside the SMTP exchange for most)."""
 DECISIONS: frozenset[str] = frozenset(get_args(AuditDecision))
 OUTCOMES: frozenset[str] = frozenset(get_args(AuditOutcome))
 FINAL_STATUSES: frozenset[str] = frozenset(get_args(FinalStatus))
@@ -178,6 +203,39 @@ class LedgerEntry(SQLModel, table=True):
         """The recorded result of the call."""
         value = json.loads(self.result or "{}")
         return value if isinstance(value, dict) else {"result": value}
+
+
+class OutgoingMessage(SQLModel, table=True):
+    """A message a claimed call sends: one Message-ID and Date for all attempts, and its progress.
+
+    Written before the first attempt connects anywhere and kept when a call is settled to run
+    again, so a retry sends the very same message (a receiving system can drop the copy) and
+    the card after a crash can say how far every attempt got.
+    """
+
+    __tablename__ = "ledger_messages"
+
+    thread_id: str = Field(primary_key=True)
+    call_id: str = Field(primary_key=True)
+    part: str = Field(default="", primary_key=True)
+    """Which of the call's messages: '' for its only one, `invitation:ADDRESS` for an invitation."""
+    message_id: str
+    """The Message-ID header, with its angle brackets."""
+    date: str
+    """The Date header of the first attempt, sent again by every retry."""
+    recipients: str = "[]"
+    """JSON list of the envelope recipients."""
+    stage: str = "prepared"
+    """The furthest `SendStage` any attempt reached."""
+    stage_at: str = Field(default_factory=_now)
+    """When `stage` was reached (ISO 8601, UTC, seconds)."""
+    attempts: int = 1
+    """How many attempts began (the first and each retry)."""
+
+    def recipient_list(self) -> list[str]:
+        """The envelope recipients."""
+        value = json.loads(self.recipients or "[]")
+        return [str(address) for address in value] if isinstance(value, list) else []
 
 
 class AuditLog:
@@ -362,18 +420,24 @@ class SideEffectLedger:
         with Session(self.engine) as session:
             return list(session.exec(stmt.order_by(col(LedgerEntry.started_at))).all())
 
-    def settle_unknown(self, thread_id: str, call_id: str, *, retry: bool) -> None:
+    def settle_unknown(self, thread_id: str, call_id: str, *, retry: bool, found: str = "") -> None:
         """Decide a `started` call whose outcome is unknown.
 
-        `retry=True` deletes the claim so the next `begin` may run the call again;
-        `retry=False` marks it `skipped` so it is never run. Settling a call already settled
-        the same way does nothing; settling one that finished is an error.
+        `retry=True` deletes the claim so the next `begin` may run the call again (the
+        messages it was sending keep their rows: a retry sends them with the same Message-ID);
+        `retry=False` marks it `skipped` so it is never run, with `found` (what was seen of it
+        when the person was asked) as its result. Settling a call already settled the same way
+        does nothing; settling one that finished is an error.
         """
         with Session(self.engine) as session:
             if retry:
                 stmt: Any = delete(LedgerEntry)
             else:
-                stmt = update(LedgerEntry).values(status="skipped", finished_at=_now())
+                stmt = update(LedgerEntry).values(
+                    status="skipped",
+                    finished_at=_now(),
+                    result=_redacted_json({"found": found} if found else {}),
+                )
             changed = session.exec(
                 stmt.where(col(LedgerEntry.thread_id) == thread_id)
                 .where(col(LedgerEntry.call_id) == call_id)
@@ -387,6 +451,75 @@ class SideEffectLedger:
             return
         raise self._not_started(thread_id, call_id, entry)
 
+    def prepare_message(
+        self,
+        thread_id: str,
+        call_id: str,
+        part: str,
+        *,
+        message_id: str,
+        date: str,
+        recipients: Sequence[str],
+    ) -> OutgoingMessage:
+        """Record that an attempt to send one of a call's messages begins; returns its row.
+
+        The first attempt's `message_id` and `date` are stored and returned to every later
+        one, whatever it passes: a retry sends the same message. Committed before it returns,
+        so the Message-ID is on disk before anything connects to a server.
+        """
+        key = (thread_id, call_id, part)
+        for attempt in range(2):
+            with Session(self.engine) as session:
+                row = session.get(OutgoingMessage, key)
+                if row is None:
+                    row = OutgoingMessage(
+                        thread_id=thread_id,
+                        call_id=call_id,
+                        part=part,
+                        message_id=message_id,
+                        date=date,
+                        recipients=json.dumps(list(recipients), ensure_ascii=False),
+                    )
+                else:
+                    row.attempts += 1
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:
+                    # Another writer created the row first: the second pass counts on it.
+                    if attempt:
+                        raise
+                    continue
+                session.refresh(row)
+                return row
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def reach(self, thread_id: str, call_id: str, part: str, stage: SendStage) -> None:
+        """Record that a message got to `stage`; a stage never replaces a further one."""
+        if stage not in SEND_STAGES:
+            raise ValueError(f"unknown send stage {stage!r}; expected one of {SEND_STAGES}")
+        with Session(self.engine) as session:
+            row = session.get(OutgoingMessage, (thread_id, call_id, part))
+            if row is None:
+                raise LookupError(
+                    f"message {part or '(the only one)'} of call {call_id} in thread "
+                    f"{thread_id} was never prepared"
+                )
+            if SEND_STAGES.index(stage) > _stage_rank(row.stage):
+                row.stage, row.stage_at = stage, _now()
+                session.add(row)
+                session.commit()
+
+    def messages(self, thread_id: str, call_id: str) -> list[OutgoingMessage]:
+        """The messages a call prepared, in the order of their parts."""
+        stmt = (
+            select(OutgoingMessage)
+            .where(OutgoingMessage.thread_id == thread_id, OutgoingMessage.call_id == call_id)
+            .order_by(col(OutgoingMessage.part))
+        )
+        with Session(self.engine) as session:
+            return list(session.exec(stmt).all())
+
     def _not_started(
         self, thread_id: str, call_id: str, entry: LedgerEntry | None = None
     ) -> LookupError | ValueError:
@@ -394,3 +527,65 @@ class SideEffectLedger:
         if entry is None:
             return LookupError(f"call {call_id} in thread {thread_id} was never started")
         return ValueError(f"call {call_id} in thread {thread_id} is {entry.status}, not started")
+
+
+def _stage_rank(stage: str) -> int:
+    return SEND_STAGES.index(stage) if stage in SEND_STAGES else -1  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ClaimedCall:
+    """The side-effecting call `act` claimed and is running: its messages are recorded under it.
+
+    Set for the duration of the call (`running`), so the mail code deep inside a tool can
+    record each message's Message-ID and progress without the tool's arguments (which the
+    model sees) carrying any of it.
+    """
+
+    ledger: SideEffectLedger
+    thread_id: str
+    call_id: str
+
+    def prepare(
+        self, part: str, *, message_id: str, date: str, recipients: Sequence[str]
+    ) -> OutgoingMessage:
+        """`SideEffectLedger.prepare_message` for this call (blocking)."""
+        row = self.ledger.prepare_message(
+            self.thread_id,
+            self.call_id,
+            part,
+            message_id=message_id,
+            date=date,
+            recipients=recipients,
+        )
+        _crash_if_asked("prepared")
+        return row
+
+    def reach(self, part: str, stage: SendStage) -> None:
+        """`SideEffectLedger.reach` for this call (blocking)."""
+        self.ledger.reach(self.thread_id, self.call_id, part, stage)
+        _crash_if_asked(stage)
+
+
+_RUNNING_CALL: ContextVar[ClaimedCall | None] = ContextVar("running_call", default=None)
+
+
+def running_call() -> ClaimedCall | None:
+    """The call being run by `act` in this context (threads started from it included), or None."""
+    return _RUNNING_CALL.get()
+
+
+@contextmanager
+def running(call: ClaimedCall) -> Iterator[ClaimedCall]:
+    """Make `call` the running call inside the block (and the tasks and threads it starts)."""
+    token = _RUNNING_CALL.set(call)
+    try:
+        yield call
+    finally:
+        _RUNNING_CALL.reset(token)
+
+
+def _crash_if_asked(stage: SendStage) -> None:
+    if os.environ.get(CRASH_AT_SEND_STAGE) == stage:
+        logger.warning("%s=%s: the process kills itself now", CRASH_AT_SEND_STAGE, stage)
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel, create_engine
 
-from memory.audit import AuditRecord, LedgerEntry
+from memory.audit import AuditRecord, LedgerEntry, OutgoingMessage
 from memory.chat_owners import ChatOwner
 from memory.chat_tables import ensure_chat_tables
 from memory.db import StoredEmail, SyncCursor, TriageRecord
@@ -153,6 +153,11 @@ STEPS: tuple[Step, ...] = (
     Step(2, "chat history (Chainlit's tables)", ensure_chat_tables),
     Step(3, "credential vault", create_tables(StoredCredential)),
     Step(4, "owners of the chat's graph threads", create_tables(ChatOwner)),
+    Step(
+        5,
+        "messages of side-effecting calls: Message-ID and progress",
+        create_tables(OutgoingMessage),
+    ),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 
