@@ -1,7 +1,8 @@
 """A real SMTP server on a local port that keeps every message it receives.
 
 Sending is tested against it over real sockets, so smtplib's dialogue, STARTTLS, implicit TLS
-and AUTH are exercised end to end; it can also refuse chosen recipients.
+and AUTH are exercised end to end; it can also refuse chosen recipients, and run a hook at each
+stage of the exchange (to kill or stall the sender there).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -29,6 +30,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 HOST = "127.0.0.1"
+
+SmtpCommand = Literal["MAIL", "RCPT", "DATA", "QUIT"]
+"""Where `SmtpSink.on_command` runs: MAIL and RCPT before the server answers them (it has no
+message yet), DATA once the whole message arrived and before the 250, QUIT when the client,
+having read the 250, says goodbye."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,22 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        self.sink._command("MAIL")
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.sink._command("QUIT")
+        return "221 Bye"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        self.sink._command("RCPT")
         if address.lower() in self.sink.refuse_recipients:
             return f"550 5.1.1 <{address}>: no such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -95,6 +114,8 @@ class SmtpSink:
     only accepted once the session is encrypted.
     `tls_context` offers STARTTLS, or with `implicit_tls` speaks TLS from the first byte (smtps).
     `on_data` runs when a message arrives, before the client hears that it was accepted.
+    `on_command` runs at each `SmtpCommand` (after `on_data` for DATA); both run on the
+    server's event loop, so a hook that blocks stalls every session.
     """
 
     def __init__(
@@ -105,6 +126,7 @@ class SmtpSink:
         implicit_tls: bool = False,
         refuse_recipients: Iterable[str] = (),
         on_data: Callable[[ReceivedMessage], None] | None = None,
+        on_command: Callable[[SmtpCommand], None] | None = None,
         host: str = HOST,
     ) -> None:
         if implicit_tls and tls_context is None:
@@ -115,6 +137,7 @@ class SmtpSink:
         self.implicit_tls = implicit_tls
         self.refuse_recipients = {a.lower() for a in refuse_recipients}
         self.on_data = on_data
+        self.on_command = on_command
         self._messages: list[ReceivedMessage] = []
         self._arrived = threading.Condition()
         smtp_options: dict[str, Any] = {}
@@ -154,6 +177,11 @@ class SmtpSink:
             self._arrived.notify_all()
         if self.on_data is not None:
             self.on_data(record)
+        self._command("DATA")
+
+    def _command(self, command: SmtpCommand) -> None:
+        if self.on_command is not None:
+            self.on_command(command)
 
     @property
     def url(self) -> str:
@@ -166,6 +194,15 @@ class SmtpSink:
         """Every message received so far, oldest first."""
         with self._arrived:
             return list(self._messages)
+
+    def deliveries(self, message_id: str) -> int:
+        """How many times a message with this Message-ID (with or without <>) was received."""
+        bare = message_id.strip().strip("<>")
+        return sum(
+            1
+            for m in self.messages
+            if str(m.message["Message-ID"] or "").strip().strip("<>") == bare
+        )
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMessage]:
         """Wait until at least `count` messages have arrived and return them all.

@@ -161,6 +161,54 @@ def test_every_recipient_refused_is_an_error() -> None:
     assert caught.value.server == settings.server
 
 
+# ------------------------------------------------------------------ stages of the exchange
+
+
+def test_each_stage_is_reported_before_the_server_sees_the_step() -> None:
+    """Client stages and server commands on one timeline: each stage precedes its step."""
+    events: list[str] = []
+    with SmtpSink(on_command=events.append) as sink:
+        msg = message(bcc=None)
+        msg.set_content(".a line starting with a dot\n..and two\n.\n")
+        send_message(SmtpSettings.from_url(sink.url), msg, on_stage=events.append)
+        [got] = sink.wait_for(1)
+    stages = [e for e in events if e.islower()]
+    assert stages == ["envelope", "data", "data_sent", "accepted"]
+    order = events.index
+    assert order("envelope") < order("MAIL") < order("RCPT") < order("data") < order("DATA")
+    assert order("DATA") < order("accepted") < order("QUIT"), "accepted only after the 250"
+    assert got.message.get_content() == ".a line starting with a dot\n..and two\n.\n"
+
+
+def test_a_refused_envelope_never_reaches_the_data_stage() -> None:
+    stages: list[str] = []
+    with SmtpSink(refuse_recipients=["ann@example.com", "cid@example.com"]) as sink:
+        with pytest.raises(SmtpSendError, match="all recipients refused"):
+            send_message(SmtpSettings.from_url(sink.url), message(bcc=None), on_stage=stages.append)
+    assert stages == ["envelope"]
+
+
+def test_a_stage_that_cannot_be_recorded_stops_the_exchange(smtp_sink: SmtpSink) -> None:
+    class NotRecorded(Exception):
+        pass
+
+    def refuse(stage: str) -> None:
+        if stage == "data":
+            raise NotRecorded(stage)
+
+    with pytest.raises(NotRecorded):
+        send_message(SmtpSettings.from_url(smtp_sink.url), message(), on_stage=refuse)
+    assert smtp_sink.messages == [], "no message data went out"
+
+
+def test_stages_over_smtps(smtps_sink: SmtpSink, cert: SelfSignedCert) -> None:
+    stages: list[str] = []
+    settings = SmtpSettings.from_url(smtps_sink.url, ca_file=str(cert.cert_file))
+    send_message(settings, message(), on_stage=stages.append)
+    assert stages == ["envelope", "data", "data_sent", "accepted"]
+    assert len(smtps_sink.wait_for(1)) == 1
+
+
 # ------------------------------------------------------------------ TLS
 
 

@@ -4,7 +4,8 @@ The login's password may sit in the URL or, better, in the credential vault
 (`smtp.password:USER@HOST`, else `smtp.password`, else `SMTP_PASSWORD`), looked up when the
 settings are built. Every failure comes back as one `SmtpSendError` naming the server and the
 reason, so the answer can say honestly that it was not sent; the password never appears in an
-error or a log line.
+error or a log line. The caller may follow the exchange stage by stage (`on_stage`), so a
+process that dies mid-send leaves a record of whether the server can have the message.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ import shlex
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from memory.secrets import SecretLookup, account_secret, environment_secrets, warn_unreadable
 from tools.config_checks import check_ca_file, positive_seconds
+
+if TYPE_CHECKING:
+    from memory.audit import SendStage
 
 logger = logging.getLogger(__name__)
 
@@ -252,11 +257,19 @@ def envelope_recipients(message: EmailMessage) -> list[str]:
     return list(seen.values())
 
 
+StageCallback = Callable[["SendStage"], None]
+"""Told each stage of the exchange as it is reached: `envelope` before MAIL FROM, `data` once
+the server is ready for the message and before any of it is transmitted, `data_sent` once all
+of it is handed to the connection and before the server's answer is read, `accepted` after
+the server's 250 (see `memory.audit.SendStage`)."""
+
+
 def send_message(
     settings: SmtpSettings,
     message: EmailMessage,
     *,
     recipients: Sequence[str] | None = None,
+    on_stage: StageCallback | None = None,
 ) -> SendReceipt:
     """Deliver `message` to the SMTP server; blocking, so async callers use `asyncio.to_thread`.
 
@@ -264,6 +277,8 @@ def send_message(
     A message without a Message-ID gets one in place, so a copy kept afterwards matches what
     was sent. With `smtp://` the connection is upgraded with STARTTLS whenever the server
     offers it, and a password is only sent over TLS (or to a server on this machine).
+    `on_stage` is called as the exchange reaches each stage; what it raises ends the exchange
+    and comes out of this function as it is.
 
     Raises:
         SmtpSendError: the server did not take the message: the login has no password (then
@@ -287,7 +302,7 @@ def send_message(
     message_id = str(message["Message-ID"]).strip()
 
     try:
-        refused = _deliver(settings, message, envelope_from, envelope_to)
+        refused = _deliver(settings, message, envelope_from, envelope_to, on_stage or _no_stage)
     except SmtpSendError:
         raise
     except (OSError, smtplib.SMTPException, ValueError) as exc:
@@ -304,8 +319,51 @@ def send_message(
     return SendReceipt(message_id=message_id, recipients=accepted, refused=refused_text)
 
 
+def _no_stage(_stage: SendStage) -> None:
+    pass
+
+
+class _StagedSession(smtplib.SMTP):
+    """smtplib's session, telling `on_stage` where the exchange is before each step that matters.
+
+    Only MAIL and DATA are overridden; `send_message` drives them as it always does.
+    """
+
+    def __init__(self, *args: Any, on_stage: StageCallback, **kwargs: Any) -> None:
+        self.on_stage = on_stage
+        super().__init__(*args, **kwargs)
+
+    def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        self.on_stage("envelope")
+        return super().mail(sender, options)
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        # smtplib's DATA, split so that the moment the server may hold the whole message
+        # (the end mark is out, its answer not yet in) is known.
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = msg if isinstance(msg, bytes) else msg.encode("ascii")
+        body = re.sub(rb"(?m)^\.", b"..", body)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.on_stage("data")
+        self.send(body + b".\r\n")
+        self.on_stage("data_sent")
+        return self.getreply()
+
+
+class _StagedSslSession(_StagedSession, smtplib.SMTP_SSL):
+    """The same, over TLS from the first byte (smtps)."""
+
+
 def _deliver(
-    settings: SmtpSettings, message: EmailMessage, envelope_from: str, envelope_to: list[str]
+    settings: SmtpSettings,
+    message: EmailMessage,
+    envelope_from: str,
+    envelope_to: list[str],
+    on_stage: StageCallback,
 ) -> dict[str, tuple[int, bytes]]:
     """One SMTP session; returns the recipients refused while others were accepted."""
     try:
@@ -317,11 +375,17 @@ def _deliver(
         ) from exc
     client: smtplib.SMTP
     if settings.scheme == "smtps":
-        client = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=context
+        client = _StagedSslSession(
+            settings.host,
+            settings.port,
+            timeout=settings.timeout,
+            context=context,
+            on_stage=on_stage,
         )
     else:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        client = _StagedSession(
+            settings.host, settings.port, timeout=settings.timeout, on_stage=on_stage
+        )
     try:
         client.ehlo()
         if settings.scheme == "smtp":
@@ -333,6 +397,7 @@ def _deliver(
         if settings.username:
             _login(client, settings)
         refused = client.send_message(message, envelope_from, envelope_to)
+        on_stage("accepted")
         try:
             client.quit()
         except (OSError, smtplib.SMTPException) as exc:
