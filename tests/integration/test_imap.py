@@ -320,6 +320,33 @@ def test_sent_copy_lands_in_sent(
     assert delivery.receipt.message_id.encode() in sent[0][2]
 
 
+def test_a_sent_copy_is_found_by_its_message_id(
+    dovecot: DovecotServer, db: AppDatabase, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMAP_CA_FILE", dovecot.ca_file)
+    source = open_source(dovecot)
+    wanted = "<retry-1@smart-inbox.local>"
+    assert source.find_sent([wanted]) == {}, "no Sent folder yet: nothing was kept in it"
+    dovecot.append(message(7), folder="INBOX")  # the same id elsewhere is not a Sent copy
+    env = MailboxEnv(
+        db=db,
+        source=dovecot.spec(),
+        smtp=SmtpSettings.from_url(smtp_sink.url),
+        sender="dana@example.com",
+        secrets=lookup(dovecot),
+    )
+    other = draft_message()
+    deliver(env, other)
+    sent = draft_message()
+    del sent["Message-ID"]
+    sent["Message-ID"] = wanted
+    delivery = deliver(env, sent)
+    found = source.find_sent([wanted, "msg-7@example.com", "<never@sent.example>"])
+    assert found == {wanted: delivery.sent_copy_key}
+    assert source.find_sent([str(other["Message-ID"])]) != {}
+    assert len(dovecot.messages("Sent")) == 2, "looking writes nothing"
+
+
 def test_draft_with_a_wrong_password_is_a_tool_failure(
     dovecot: DovecotServer, db: AppDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -749,6 +749,36 @@ class ImapSource:
             return name
         return f"{name};UIDVALIDITY={int(match.group(1))}/;UID={int(match.group(2))}"
 
+    def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
+        r"""The messages in Sent carrying these Message-IDs: id (as given) → key, found only.
+
+        One session: the Sent folder (as `save_sent` picks it) is examined read-only and
+        asked `UID SEARCH HEADER Message-ID <id>` for each id. A Sent folder that does not
+        exist yet holds none. Keys have the form `save_sent` returns.
+
+        Raises:
+            MailSourceError: the server cannot be reached, or refuses the search.
+
+        """
+        found: dict[str, str] = {}
+        with self._session() as conn:
+            folder = self._special_folder(conn, "\\Sent", "Sent")
+            name = decode_mailbox(folder)
+            typ, _ = conn.select(quoted(folder), readonly=True)
+            if typ != "OK":
+                return found  # not created yet: nothing was ever kept in it
+            uidvalidity = _number(conn.response("UIDVALIDITY")[1])
+            for message_id in message_ids:
+                bare = "".join(message_id.split()).strip("<>")
+                typ, data = conn.uid("SEARCH", "HEADER", "Message-ID", quoted(f"<{bare}>"))
+                if typ != "OK":
+                    raise self._error(f"searching '{name}' failed: {_text(data)}")
+                uids = [int(t) for line in data if isinstance(line, bytes) for t in line.split()]
+                if uids:
+                    where = f"{name};UIDVALIDITY={uidvalidity}/" if uidvalidity else f"{name}/"
+                    found[message_id] = f"{where};UID={max(uids)}"
+        return found
+
     def _special_folder(self, conn: imaplib.IMAP4, use: str, fallback: str) -> str:
         r"""The encoded name of the folder marked `use` (`\Drafts`, `\Sent`), else `fallback`.
 

@@ -12,11 +12,12 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.mail.mime import parse_email
+from tools.mail.mime import message_id_of, parse_email
 from tools.mail.model import DRAFTS, SENT, Email
 from tools.mail.sources import MailSourceError, SyncResult
 
@@ -306,6 +307,65 @@ class MaildirSource:
     def save_sent(self, raw: bytes) -> str:
         """Store a copy of a sent message in the `.Sent` folder, marked seen; return its key."""
         return self.save_message(raw, SENT, "S")
+
+    # ------------------------------------------------------------------ finding by Message-ID
+
+    def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The keys of the messages in `.Sent` carrying these Message-IDs: id → key, found only."""
+        return self.find_message_ids(SENT, message_ids)
+
+    def find_message_ids(self, folder: str, message_ids: Sequence[str]) -> dict[str, str]:
+        """Message-ID (as given) → key, for the messages of `folder` that carry one of them.
+
+        Only each file's header block is read, newest first, until every id is found; a
+        folder that does not exist holds none. `INBOX` is the top-level Maildir.
+
+        Raises:
+            MailSourceError: the folder exists but cannot be listed.
+
+        """
+        wanted = {"".join(mid.split()).strip("<>"): mid for mid in message_ids}
+        directory = self.path if folder == INBOX else self.path / f".{folder}"
+        names: list[tuple[str, Path]] = []
+        for sub in _SUBDIRS:
+            try:
+                with os.scandir(directory / sub) as entries:
+                    names += [
+                        (e.name, Path(e.path))
+                        for e in entries
+                        if not e.name.startswith(".") and e.is_file()
+                    ]
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise MailSourceError(
+                    f"Maildir folder '{directory / sub}' cannot be listed: {exc.strerror}"
+                ) from exc
+        found: dict[str, str] = {}
+        # Unique names start with the delivery time: the newest are the likeliest.
+        for name, path in sorted(names, reverse=True):
+            bare = message_id_of(_header_block(path))
+            if bare in wanted and wanted[bare] not in found:
+                found[wanted[bare]] = message_key(name)
+                if len(found) == len(wanted):
+                    break
+        return found
+
+
+HEADER_READ_LIMIT = 64 * 1024
+"""Bytes of a message file read to find its headers."""
+
+
+def _header_block(path: Path) -> bytes:
+    """The header block of a message file (b'' when it is gone or unreadable)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEADER_READ_LIMIT)
+    except OSError as exc:
+        logger.debug("message file %s could not be read: %s", path, exc)
+        return b""
+    ends = [i for i in (head.find(b"\n\n"), head.find(b"\n\r\n")) if i >= 0]
+    return head[: min(ends) + 1] if ends else head
 
 
 def _unique_name() -> str:

@@ -9,7 +9,7 @@ the MCP server's own tools: see `tools.mail.mcp_source`.)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -75,6 +75,15 @@ class MailSource(Protocol):
 
     def save_sent(self, raw: bytes) -> str:
         """Keep a copy of a message that was sent in the Sent folder; return its key there."""
+        ...
+
+    def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The messages of the Sent folder carrying these Message-IDs: id → key, found only.
+
+        Raises:
+            MailSourceError: the mailbox cannot be reached or searched.
+
+        """
         ...
 
 
