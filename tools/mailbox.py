@@ -12,15 +12,18 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from langchain_core.tools import InjectedToolArg, tool
+from sqlalchemy.exc import SQLAlchemyError
 
+from memory.audit import ClaimedCall, OutgoingMessage, SendStage, running_call
 from memory.db import AppDatabase, TriageRecord
 from tools.mail.compose import MESSAGE_ID_DOMAIN, new_message, reply_message, reply_subject
 from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_inbox
@@ -30,6 +33,7 @@ from tools.mail.smtp import (
     SendReceipt,
     SmtpSendError,
     SmtpSettings,
+    StageCallback,
     envelope_recipients,
     send_message,
 )
@@ -403,26 +407,36 @@ def sending_problem(env: MailboxEnv) -> str:
     )
 
 
-def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
+def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delivery:
     """Send over SMTP (or, on the demo, into its local outbox) and keep a copy in Sent.
 
     Synchronous (callers on an event loop use `asyncio.to_thread`); `ToolFailure` when
     nothing was sent. Once the message is delivered, nothing here raises: a missing Sent
     copy is reported in the text instead.
+
+    Run by `act` (see `memory.audit.running_call`), the message is one of the call's
+    messages (`part` tells several apart, '' for the only one): its Message-ID and Date are
+    recorded before anything connects, a retry of the call sends the first attempt's again,
+    and each stage the exchange reaches is recorded, so a card after a crash can say whether
+    the server can have it. A copy already kept in Sent by an earlier attempt is not kept twice.
     """
-    if env.smtp is None and env.outbox is not None and env.sender:
-        receipt = deliver_to_outbox(env.outbox, message)
+    if not env.sender or (env.smtp is None and env.outbox is None):
+        raise ToolFailure(sending_problem(env))
+    claimed = running_call()
+    outgoing = _prepare(claimed, part, message) if claimed is not None else None
+    on_stage = _stage_recorder(claimed, part) if claimed is not None else None
+    if env.smtp is None and env.outbox is not None:
+        receipt = deliver_to_outbox(env.outbox, message, on_stage=on_stage)
         text = (
             f"Delivered to the local demo outbox ({env.outbox}) for "
             f"{', '.join(receipt.recipients)}, subject {message['Subject']!r} "
             f"(Message-ID {receipt.message_id}); nothing left this machine: set SMTP_URL to "
             "send for real."
         )
-    elif env.smtp is None or not env.sender:
-        raise ToolFailure(sending_problem(env))
     else:
+        assert env.smtp is not None  # checked above: without it there is an outbox
         try:
-            receipt = send_message(env.smtp, message)
+            receipt = send_message(env.smtp, message, on_stage=on_stage)
         except SmtpSendError as err:
             raise ToolFailure(f"not sent: {err}") from err
         text = (
@@ -433,20 +447,83 @@ def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
         text += " Refused by the server: " + "; ".join(
             f"{address}: {why}" for address, why in receipt.refused.items()
         )
+    if outgoing is not None and _copied_earlier(env, outgoing):
+        text += " (The copy in Sent was kept by an earlier attempt.)"
+        return Delivery(receipt=receipt, sent_copy_key="", text=text)
     key = ""
     try:
         key = parse_source_spec(env.source, secrets=env.secrets).save_sent(bytes(message))
     except Exception as err:  # noqa: BLE001 — the mail went out; a missing copy must not hide that
         logger.warning("sent, but no copy was kept in Sent: %s", err)
         text += f" (No copy was kept in Sent: {err}.)"
+    else:
+        if on_stage is not None:
+            on_stage("copied")
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
 
 
-def deliver_to_outbox(outbox: Path, message: EmailMessage) -> SendReceipt:
+def _copied_earlier(env: MailboxEnv, outgoing: OutgoingMessage) -> bool:
+    """Whether an earlier attempt kept this message in Sent (recorded, or found there)."""
+    if outgoing.stage == "copied":
+        return True
+    if outgoing.attempts == 1:
+        return False
+    try:
+        found = parse_source_spec(env.source, secrets=env.secrets).find_sent([outgoing.message_id])
+    except MailSourceError as err:
+        logger.warning("Sent could not be searched for %s: %s", outgoing.message_id, err)
+        return False
+    return outgoing.message_id in found
+
+
+def _prepare(claimed: ClaimedCall, part: str, message: EmailMessage) -> OutgoingMessage:
+    """Record the message before it is sent, and give it the Message-ID and Date on record.
+
+    The first attempt records the ones the message was composed with; a retry gets them back,
+    so it sends the same message again. Nothing is sent when this cannot be recorded.
+    """
+    try:
+        outgoing = claimed.prepare(
+            part,
+            message_id=str(message["Message-ID"] or make_msgid(domain=MESSAGE_ID_DOMAIN)).strip(),
+            date=str(message["Date"] or format_datetime(datetime.now().astimezone())),
+            recipients=envelope_recipients(message),
+        )
+    except SQLAlchemyError as err:
+        raise ToolFailure(f"not sent: the send could not be recorded beforehand: {err}") from err
+    for header, value in (("Message-ID", outgoing.message_id), ("Date", outgoing.date)):
+        del message[header]
+        message[header] = value
+    return outgoing
+
+
+def _stage_recorder(claimed: ClaimedCall, part: str) -> StageCallback:
+    """Record each stage the exchange reaches for this message.
+
+    A stage before the message goes out that cannot be recorded stops the send (nothing has
+    left yet, and a crash now would leave no trace); one after is logged: the mail may have
+    gone, and failing the call would invite a second send.
+    """
+
+    def record(stage: SendStage) -> None:
+        try:
+            claimed.reach(part, stage)
+        except SQLAlchemyError as err:
+            if stage in ("envelope", "data"):
+                raise ToolFailure(f"not sent: the send could not be recorded: {err}") from err
+            logger.warning("the stage %s of %s could not be recorded: %s", stage, part, err)
+
+    return record
+
+
+def deliver_to_outbox(
+    outbox: Path, message: EmailMessage, *, on_stage: StageCallback | None = None
+) -> SendReceipt:
     """Put `message` in the local outbox Maildir (made when missing), as a server would take it.
 
     Blocking. Like `send_message`, a message without a Message-ID gets one in place, so the
-    Sent copy matches what was delivered.
+    Sent copy matches what was delivered. The delivery is one rename: `on_stage` hears `data`
+    before the message is written and `accepted` once it is in the outbox.
 
     Raises:
         ToolFailure: the message has no recipients, or the outbox cannot be written.
@@ -457,15 +534,157 @@ def deliver_to_outbox(outbox: Path, message: EmailMessage) -> SendReceipt:
         raise ToolFailure("not delivered to the local demo outbox: the message has no recipients")
     if not message["Message-ID"]:
         message["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    if on_stage is not None:
+        on_stage("data")
     try:
         for part in ("cur", "new", "tmp"):
             (outbox / part).mkdir(parents=True, exist_ok=True, mode=0o700)
         MaildirSource(outbox, f"maildir:{outbox}").save_message(bytes(message), INBOX, "")
     except (OSError, MailSourceError) as err:
         raise ToolFailure(f"not delivered to the local demo outbox {outbox}: {err}") from err
+    if on_stage is not None:
+        on_stage("accepted")
     message_id = str(message["Message-ID"]).strip()
     logger.info("delivered %s to the local demo outbox %s", message_id, outbox)
     return SendReceipt(message_id=message_id, recipients=recipients)
+
+
+Verdict = Literal["delivered", "likely", "maybe", "not_sent"]
+"""What can be said of a message whose send was interrupted, surest delivery first."""
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+VERDICT_WORDS: dict[str, str] = {
+    "delivered": "delivered",
+    "likely": "most likely delivered",
+    "maybe": "may have been delivered",
+    "not_sent": "not sent",
+}
+
+
+@dataclass(frozen=True)
+class SentTrace:
+    """What can be seen of one message an interrupted call was sending, and what follows."""
+
+    message_id: str
+    recipients: tuple[str, ...]
+    stage: SendStage
+    """The furthest stage an attempt recorded (`memory.audit.SendStage`)."""
+    stage_at: str
+    attempts: int
+    in_sent: bool | None
+    """Whether a copy with its Message-ID is in Sent; None when Sent could not be searched."""
+    in_outbox: bool | None = None
+    """Whether the demo's local outbox holds it; None where there is none (or it is unreadable)."""
+    problems: tuple[str, ...] = ()
+    """Why a place could not be searched."""
+
+    @property
+    def verdict(self) -> Verdict:
+        """Delivered, most likely, maybe or not: from where it was seen, else from its stage.
+
+        The outbox is the demo's server and takes a message in one rename, so it answers
+        outright. A Sent copy is written only after the server's 250. Without either, the
+        stage says whether the server can hold the whole message.
+        """
+        if self.in_outbox is not None:
+            return "delivered" if self.in_outbox else "not_sent"
+        if self.in_sent or self.stage in ("accepted", "copied"):
+            return "delivered"
+        if self.stage == "data_sent":
+            return "likely"
+        if self.stage == "data":
+            return "maybe"
+        return "not_sent"
+
+    def explain(self) -> str:
+        """What was found and why it means what `verdict` says, in a sentence or three."""
+        if self.in_outbox:
+            found = "It is in the local demo outbox: it was delivered there."
+        elif self.in_outbox is not None:
+            found = (
+                "It is not in the local demo outbox, which takes a message whole or not at all: "
+                "it was not delivered."
+            )
+        elif self.in_sent:
+            found = (
+                "A copy with this Message-ID is in your Sent folder, which is written only "
+                "after the server accepts a message: it was delivered."
+            )
+        else:
+            seen = "No copy in Sent." if self.in_sent is False else "Sent could not be searched."
+            found = f"{seen} {STAGE_FINDINGS[self.stage].format(at=self.stage_at)}"
+        if self.attempts > 1:
+            found += f" ({self.attempts} attempts began; this is as far as any of them got.)"
+        if self.problems:
+            found += f" (Could not search: {'; '.join(self.problems)}.)"
+        return found
+
+
+STAGE_FINDINGS: dict[str, str] = {
+    "prepared": "The process stopped before connecting to the mail server: it was not sent.",
+    "envelope": (
+        "The exchange stopped after connecting, while naming the sender and recipients, before "
+        "the message itself was transmitted: the server never had it, so it was not sent."
+    ),
+    "data": (
+        "The exchange stopped while the message was being transmitted to the server ({at}): it "
+        "may or may not have been delivered."
+    ),
+    "data_sent": (
+        "The whole message was handed to the server ({at}), but the exchange stopped before "
+        "its answer (250) was received: it was most likely delivered."
+    ),
+    "accepted": "The server accepted it (answered 250) at {at}: it was delivered.",
+    "copied": "The server accepted it and a copy was kept in Sent at {at}: it was delivered.",
+}
+"""What each recorded stage means for the message, when it was not seen anywhere."""
+
+
+def traces_summary(traces: Sequence[SentTrace]) -> str:
+    """`<id> to a@x: delivered; <id2> to b@y: not sent`: what was found, in one line."""
+    return "; ".join(
+        f"{t.message_id} to {', '.join(t.recipients) or '(nobody)'}: {VERDICT_WORDS[t.verdict]}"
+        for t in traces
+    )
+
+
+def trace_sends(env: MailboxEnv, messages: Sequence[OutgoingMessage]) -> list[SentTrace]:
+    """Look for each message an interrupted call was sending: in Sent and in the demo outbox.
+
+    Blocking (reads the Maildir or asks the IMAP server). A place that cannot be searched is
+    named in the trace, never an error: the person must be asked either way.
+    """
+    if not messages:
+        return []
+    ids = [m.message_id for m in messages]
+    problems: list[str] = []
+    in_sent: dict[str, str] | None = None
+    try:
+        in_sent = parse_source_spec(env.source, secrets=env.secrets).find_sent(ids)
+    except MailSourceError as err:
+        problems.append(f"Sent: {err}")
+    in_outbox: dict[str, str] | None = None
+    if env.smtp is None and env.outbox is not None:
+        try:
+            in_outbox = (
+                MaildirSource(env.outbox, f"maildir:{env.outbox}").find_message_ids(INBOX, ids)
+                if env.outbox.is_dir()
+                else {}
+            )
+        except MailSourceError as err:
+            problems.append(f"the local demo outbox: {err}")
+    return [
+        SentTrace(
+            message_id=m.message_id,
+            recipients=tuple(m.recipient_list()),
+            stage=m.stage,  # type: ignore[arg-type]
+            stage_at=m.stage_at,
+            attempts=m.attempts,
+            in_sent=None if in_sent is None else m.message_id in in_sent,
+            in_outbox=None if in_outbox is None else m.message_id in in_outbox,
+            problems=tuple(problems),
+        )
+        for m in messages
+    ]
 
 
 def sent_data(

@@ -556,7 +556,10 @@ async def _invite(
             in_reply_to=original,
         )
         try:
-            await asyncio.to_thread(deliver, env.mail, message)
+            # One part per attendee: a retry sends each the same invitation (same Message-ID).
+            await asyncio.to_thread(
+                deliver, env.mail, message, part=f"invitation:{attendee.address}"
+            )
         except ToolFailure as err:
             failed[attendee.address] = str(err)
             continue
