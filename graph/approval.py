@@ -8,13 +8,14 @@ the real arguments and what the mailbox says they resolve to, never by a model.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
 from graph.state import ToolCallRequest
-from tools.mailbox import MailAction
+from tools.mailbox import SENDING_TOOLS, MailAction, SentTrace, traces_summary
 from tools.toolkit import ActionPreview
 
 DECISION_TYPES = ("accept", "edit", "response", "ignore")
@@ -204,17 +205,60 @@ def edited_args(edited: Any, original: dict[str, Any]) -> dict[str, Any]:
     return dict(original)
 
 
-def unknown_outcome_request(call: ToolCallRequest, started_at: str) -> dict[str, Any]:
-    """The card for a call that was started but whose outcome was never recorded."""
+def unknown_outcome_request(
+    call: ToolCallRequest, started_at: str, sends: Sequence[SentTrace] = ()
+) -> dict[str, Any]:
+    """The card for a call that was started but whose outcome was never recorded.
+
+    `sends` is what was found of each message the call was sending (`tools.mailbox.
+    trace_sends`): the card says, per message, where it was seen or how far the exchange got,
+    and so whether it was delivered, before the person decides to run the call again. A
+    sending tool that recorded no message stopped before anything connected: nothing was sent.
+    """
+    verdicts = {trace.verdict for trace in sends}
+    found = [
+        f"- Message-ID {code_span(trace.message_id)} to "
+        f"{', '.join(trace.recipients) or '(nobody)'}: {trace.explain()}"
+        for trace in sends
+    ]
+    if not sends and call["name"] in SENDING_TOOLS:
+        verdicts = {"not_sent"}
+        found = ["- No message was prepared before the process stopped: nothing was sent."]
+    if verdicts == {"delivered"}:
+        heading = f"### Already sent before an interruption: `{call['name']}`"
+    elif verdicts == {"not_sent"}:
+        heading = f"### Interrupted before its mail was sent: `{call['name']}`"
+    else:
+        heading = f"### This may already have happened: `{call['name']}`"
+    if not verdicts:
+        decide = (
+            "Check (for example in the service it acts on) before running it again. "
+            "**Accept** runs it again; **ignore** does not."
+        )
+    elif verdicts == {"not_sent"}:
+        decide = (
+            "**Accept** runs it now (its mail keeps the Message-ID above); **ignore** does not."
+        )
+    elif any(trace.in_outbox is not None for trace in sends):
+        decide = (
+            "**Accept** runs it again: its mail goes to the local demo outbox again, a second "
+            "copy with the same Message-ID; **ignore** does not run it again."
+        )
+    else:
+        decide = (
+            "**Accept** runs it again: its mail is sent again with the same Message-ID, so most "
+            "mail systems keep only one copy; **ignore** does not run it again."
+        )
     lines = [
-        f"### This may already have happened: `{call['name']}`",
+        heading,
         "",
         f"It was started at {started_at} with the arguments below, but the process stopped "
-        "before its result was recorded. Check (for example your Sent folder) before running "
-        "it again. **Accept** runs it again; **ignore** does not.",
-        "",
-        *_argument_lines(call["args"]),
+        "before its result was recorded.",
     ]
+    if found:
+        lines += ["", "**What was found:**", "", *found]
+    lines += ["", decide, "", *_argument_lines(call["args"])]
+    summary = traces_summary(sends) if sends else "; ".join(sorted(verdicts))
     return {
         "action_request": {"action": call["name"], "args": call["args"]},
         "config": {
@@ -231,7 +275,9 @@ def unknown_outcome_request(call: ToolCallRequest, started_at: str) -> dict[str,
                 "kind": "unknown_outcome",
                 "value": started_at,
                 "seen_in": "",
-                "reason": "started earlier; it may have happened",
+                "reason": f"started earlier; {summary}"
+                if summary
+                else ("started earlier; it may have happened"),
             }
         ],
         "level": 1,

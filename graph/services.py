@@ -112,6 +112,9 @@ class Services:
     source: str
     """The inbox spec with an absolute path: the key of the mail cache and cursor (for the
     bundled demo, its working copy in the data directory)."""
+    mailbox: MailboxEnv
+    """The mailbox the mail tools work on: where a message an interrupted call was sending
+    is looked for (its Sent folder, the demo's outbox)."""
     db: AppDatabase
     tools: ToolRegistry
     engine: Engine
@@ -161,6 +164,7 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
     return Services(
         context=context,
         source=mailbox.source,
+        mailbox=mailbox,
         db=db,
         tools=tools,
         engine=load_engine(context.model, str(home)),

@@ -3,7 +3,9 @@
 A side effect is claimed in the ledger before it runs and marked done after, so a resumed
 graph or a re-run node never repeats one that completed. One that was started but never
 finished (the process died mid-call) may have happened: the user is asked before it runs
-again. A failed call becomes evidence with its error, so the answer can report it honestly.
+again, told what was found of the mail it was sending (a copy in Sent, in the demo's outbox,
+how far the exchange with the server got). A failed call becomes evidence with its error, so
+the answer can report it honestly.
 Results and errors are scrubbed of known secrets before anything keeps them.
 """
 
@@ -24,8 +26,9 @@ from graph.context import Context
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
-from memory.audit import AuditLog, LedgerEntry, SideEffectLedger
+from memory.audit import AuditLog, ClaimedCall, LedgerEntry, SideEffectLedger, running
 from memory.redaction import scrub, scrub_data
+from tools.mailbox import SentTrace, trace_sends, traces_summary
 from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)
@@ -69,7 +72,9 @@ async def _run_once(services: Services, thread: str, call: ToolCallRequest) -> O
     entry = await asyncio.to_thread(ledger.begin, thread, call["id"], call["name"], call["args"])
     if entry is not None:
         return _recorded(entry)
-    status, result, error = await _invoke(services, call)
+    # The mail it sends records its Message-ID and progress under the claim (`deliver`).
+    with running(ClaimedCall(ledger, thread, call["id"])):
+        status, result, error = await _invoke(services, call)
     await asyncio.to_thread(
         ledger.finish,
         thread,
@@ -99,6 +104,14 @@ def _recorded(entry: LedgerEntry) -> Outcome:
             f"another run of this conversation started it at {entry.started_at} and has not "
             "recorded its outcome yet (it may be running now), so it was not run a second time",
         )
+    found = str(result.get("found", ""))
+    if found:
+        return (
+            "unknown",
+            {},
+            f"it was interrupted earlier and its result was never recorded; what was found of "
+            f"its mail: {found}; you chose not to run it again",
+        )
     return (
         "unknown",
         {},
@@ -125,19 +138,47 @@ def _evidence(call: ToolCallRequest, outcome: Outcome, turn: int, number: int) -
     return record
 
 
-async def _settle_unknown(services: Services, thread: str, calls: list[ToolCallRequest]) -> None:
-    """Ask about calls whose outcome is unknown; forget the ones to run again."""
+def _trace(
+    services: Services, ledger: SideEffectLedger, thread: str, call_id: str
+) -> list[SentTrace]:
+    """Where the mail an interrupted call was sending can be seen (blocking)."""
+    return trace_sends(services.mailbox, ledger.messages(thread, call_id))
+
+
+async def _settle_unknown(services: Services, thread: str, calls: list[ToolCallRequest]) -> bool:
+    """Ask about calls whose outcome is unknown, saying what was found; forget those to rerun.
+
+    The mail of each is looked for first (its Sent folder, the demo's outbox, the stage the
+    ledger recorded), so the card can say whether it was delivered. This node re-runs from its
+    start on resume, so the search runs again then; its result only fills the cards. True when
+    answers were recorded (then nothing may run in this pass: see `act`).
+    """
     ledger = SideEffectLedger(services.db)
     entries = await asyncio.gather(*(asyncio.to_thread(ledger.get, thread, c["id"]) for c in calls))
     unknown = [(c, e) for c, e in zip(calls, entries, strict=True) if e and e.status == "started"]
+    if not unknown:
+        return False
+    traces = await asyncio.gather(
+        *(asyncio.to_thread(_trace, services, ledger, thread, c["id"]) for c, _ in unknown)
+    )
+    sends = {c["id"]: t for (c, _), t in zip(unknown, traces, strict=True)}
     pending, answers = unknown, {}
     while pending:
-        value = interrupt([unknown_outcome_request(c, e.started_at) for c, e in pending])
+        value = interrupt(
+            [unknown_outcome_request(c, e.started_at, sends[c["id"]]) for c, e in pending]
+        )
         answers.update(read_responses(value, [c for c, _ in pending]))
         pending = [(c, e) for c, e in pending if c["id"] not in answers]
     for call, _ in unknown:
         run_again = answers[call["id"]]["type"] in ("accept", "edit")
-        await asyncio.to_thread(ledger.settle_unknown, thread, call["id"], retry=run_again)
+        await asyncio.to_thread(
+            ledger.settle_unknown,
+            thread,
+            call["id"],
+            retry=run_again,
+            found=traces_summary(sends[call["id"]]),
+        )
+    return True
 
 
 async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -146,7 +187,11 @@ async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     thread = current_thread_id()
     calls = state.get("approved_calls") or []
     side = [c for c in calls if not services.tools.is_read_only(c["name"])]
-    await _settle_unknown(services, thread, side)
+    if await _settle_unknown(services, thread, side):
+        # The answers are in the ledger; the calls run in the next pass, once this one is
+        # saved. Run here, a crash would leave the answered card pending, and the next answer
+        # to it would decide about an attempt the card never described.
+        return {}
     outcomes = await asyncio.gather(
         *(_invoke(services, c) if c not in side else _run_once(services, thread, c) for c in calls)
     )

@@ -301,6 +301,9 @@ def test_a_send_cut_off_mid_call_is_not_retried_blindly(tmp_path: Path, choice: 
         assert request["action"] == "reply_to_email"
         assert "may already have happened" in request["description"]
         assert [f["kind"] for f in request["flags"]] == ["unknown_outcome"]
+        [received] = sink.messages
+        message_id = str(received.message["Message-ID"])
+        assert f"- Message-ID `{message_id}` to {SOFIA}: No copy in Sent." in request["description"]
         nothing_more_arrives(sink, 1)
 
         done = resume_json(tmp_path, env, "--thread", thread, choice)
@@ -311,5 +314,6 @@ def test_a_send_cut_off_mid_call_is_not_retried_blindly(tmp_path: Path, choice: 
             assert audit(tmp_path, thread)[0]["outcome"] == "unknown"
         else:
             assert [e["status"] for e in done["executed"]] == ["ok"]
-            sink.wait_for(2)
+            first, again = sink.wait_for(2)
             nothing_more_arrives(sink, 2)
+            assert again.message["Message-ID"] == first.message["Message-ID"] == message_id
