@@ -30,3 +30,14 @@ def after_approval(state: State) -> Literal["act", "select_tools", "answer"]:
     if decisions and decisions[-1]["type"] == "response":
         return "select_tools"
     return "answer"
+
+
+def after_act(state: State) -> Literal["act", "select_tools"]:
+    """Back to `act` when it only settled interrupted calls; else on to the engine.
+
+    `act` leaves the approved calls in place when its pass only recorded the person's answers
+    about calls that may already have happened: they run in the next pass, after the answers
+    are saved, so a crash while they run is asked about afresh, never answered by a card
+    from before.
+    """
+    return "act" if state.get("approved_calls") else "select_tools"

@@ -295,8 +295,9 @@ async def _run(payload: Any) -> None:
     """Run the graph, showing each tool call as a step, then the answer or the requests."""
     graph = await AGENT.get()
     config = _config()
+    # Each step is saved before the next begins (see graph.routing.after_act).
     async for update in graph.astream(
-        payload, config=config, context=Context(), stream_mode="updates"
+        payload, config=config, context=Context(), stream_mode="updates", durability="sync"
     ):
         for node, values in update.items():
             if node == "act" and isinstance(values, dict):
@@ -497,7 +498,12 @@ async def _triage() -> None:
         return
     services = await AGENT.services()
     async with cl.Step(name="triage", type="tool") as step:
-        await graph.ainvoke({"mode": "triage", "messages": []}, config=config, context=Context())
+        await graph.ainvoke(
+            {"mode": "triage", "messages": []},
+            config=config,
+            context=Context(),
+            durability="sync",
+        )
         pairs = await asyncio.to_thread(services.db.triaged_emails, services.source)
         step.output = f"{len(pairs)} message(s) triaged"
     zone = await asyncio.to_thread(_zone)

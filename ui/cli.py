@@ -376,7 +376,9 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
         async with open_checkpointer(database_config(home)) as saver:
             graph = build_graph(checkpointer=saver)
             config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-            await graph.ainvoke(payload, config=config, context=context)
+            # Each step is saved before the next begins: a crash while `act` sends must find
+            # the decisions that led to it recorded (see graph.routing.after_act).
+            await graph.ainvoke(payload, config=config, context=context, durability="sync")
             return await graph.aget_state(config)
     finally:
         # MCP sessions are closed by the tasks that opened them, before the loop ends.

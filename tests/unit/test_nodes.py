@@ -24,6 +24,7 @@ from graph.nodes.fetch import fetch
 from graph.nodes.request_approval import request_approval
 from graph.nodes.select_tools import select_tools
 from graph.services import services_for
+from memory.audit import SideEffectLedger
 from memory.db import PRIORITY_ORDER
 from tests.unit.conftest import (
     INJECTION_ID,
@@ -447,6 +448,42 @@ async def test_ignore_writes_nothing_and_says_it_was_declined(
     assert result["decisions"][-1]["type"] == "ignore"
     assert "save_draft" not in [e["action"] for e in result["executed"]]
     assert "declined" in result["messages"][-1].text
+
+
+async def test_an_interrupted_call_is_asked_about_then_run_in_a_pass_of_its_own(
+    context: Context, maildir: Path, runtime: Runtime[Context]
+) -> None:
+    graph, config = await _run_until_approval(context)
+    [pending] = (await graph.aget_state(config)).interrupts
+    [request] = pending.value
+    services = await services_for(runtime)
+    # A run before this one claimed the call and died without recording its outcome.
+    ledger = SideEffectLedger(services.db)
+    assert (
+        ledger.begin(
+            "approval", request["call_id"], "save_draft", request["action_request"]["args"]
+        )
+        is None
+    )
+    await graph.ainvoke(Command(resume={"type": "accept"}), config=config, context=context)
+    [asked] = (await graph.aget_state(config)).interrupts
+    [card] = asked.value
+    assert card["description"].startswith("### This may already have happened: `save_draft`")
+    assert drafts_in(maildir) == []
+    passes = [
+        update["act"]
+        async for update in graph.astream(
+            Command(resume={"type": "accept"}),
+            config=config,
+            context=context,
+            stream_mode="updates",
+        )
+        if "act" in update
+    ]
+    # The answer is recorded in one pass (nothing runs), the call runs in the next.
+    assert passes[0] in (None, {})
+    assert [e["status"] for e in passes[1]["executed"]] == ["ok"]
+    assert len(drafts_in(maildir)) == 1
 
 
 EDITED = {

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph.routing import after_approval, after_classify, after_select_tools
+from graph.routing import after_act, after_approval, after_classify, after_select_tools
 from graph.state import State
 
 CALL: dict[str, Any] = {
@@ -76,3 +76,13 @@ def test_after_approval_answers_with_no_decisions() -> None:
 def test_after_approval_only_looks_at_the_latest_decision() -> None:
     state: Any = {"approved_calls": [], "decisions": [decision("response"), decision("ignore")]}
     assert after_approval(state) == "answer"
+
+
+def test_after_act_goes_round_again_when_calls_are_left_to_run() -> None:
+    state: Any = {"approved_calls": [CALL]}
+    assert after_act(state) == "act"
+
+
+@pytest.mark.parametrize("state", [{"approved_calls": []}, {}])
+def test_after_act_returns_to_the_engine_once_everything_ran(state: State) -> None:
+    assert after_act(state) == "select_tools"
