@@ -15,7 +15,7 @@ from typing import Any
 from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
 from graph.state import ToolCallRequest
-from tools.mailbox import SENDING_TOOLS, MailAction, SentTrace, traces_summary
+from tools.mailbox import SENDING_TOOLS, VERDICT_WORDS, MailAction, SentTrace, traces_summary
 from tools.toolkit import ActionPreview
 
 DECISION_TYPES = ("accept", "edit", "response", "ignore")
@@ -236,9 +236,8 @@ def unknown_outcome_request(
             "**Accept** runs it again; **ignore** does not."
         )
     elif verdicts == {"not_sent"}:
-        decide = (
-            "**Accept** runs it now (its mail keeps the Message-ID above); **ignore** does not."
-        )
+        keeps = " (its mail keeps the Message-ID above)" if sends else ""
+        decide = f"**Accept** runs it now{keeps}; **ignore** does not."
     elif any(trace.in_outbox is not None for trace in sends):
         decide = (
             "**Accept** runs it again: its mail goes to the local demo outbox again, a second "
@@ -258,7 +257,7 @@ def unknown_outcome_request(
     if found:
         lines += ["", "**What was found:**", "", *found]
     lines += ["", decide, "", *_argument_lines(call["args"])]
-    summary = traces_summary(sends) if sends else "; ".join(sorted(verdicts))
+    summary = traces_summary(sends) or "; ".join(VERDICT_WORDS[v] for v in sorted(verdicts))
     return {
         "action_request": {"action": call["name"], "args": call["args"]},
         "config": {
@@ -275,9 +274,7 @@ def unknown_outcome_request(
                 "kind": "unknown_outcome",
                 "value": started_at,
                 "seen_in": "",
-                "reason": f"started earlier; {summary}"
-                if summary
-                else ("started earlier; it may have happened"),
+                "reason": f"started earlier; {summary or 'it may have happened'}",
             }
         ],
         "level": 1,

@@ -480,7 +480,9 @@ def _prepare(claimed: ClaimedCall, part: str, message: EmailMessage) -> Outgoing
     """Record the message before it is sent, and give it the Message-ID and Date on record.
 
     The first attempt records the ones the message was composed with; a retry gets them back,
-    so it sends the same message again. Nothing is sent when this cannot be recorded.
+    so it sends the same message again. The Date too: it is the message the person approved,
+    and a receiver that compares more than the Message-ID still sees the copy for what it is.
+    Nothing is sent when this cannot be recorded.
     """
     try:
         outgoing = claimed.prepare(
@@ -620,7 +622,10 @@ class SentTrace:
 
 
 STAGE_FINDINGS: dict[str, str] = {
-    "prepared": "The process stopped before connecting to the mail server: it was not sent.",
+    "prepared": (
+        "The process stopped before its session with the mail server was ready (while "
+        "connecting or logging in at the latest): it was not sent."
+    ),
     "envelope": (
         "The exchange stopped after connecting, while naming the sender and recipients, before "
         "the message itself was transmitted: the server never had it, so it was not sent."

@@ -184,7 +184,7 @@ def nothing_more_arrives(sink: Sink, before: dict[str, int], wait: float = 0.5) 
 # -- one send, killed by itself at each stage in turn -------------------------------------------
 
 STAGE_CARDS = [
-    ("prepared", "not_sent", "before connecting to the mail server"),
+    ("prepared", "not_sent", "before its session with the mail server was ready"),
     ("envelope", "not_sent", "after connecting, while naming the sender and recipients"),
     ("data", "maybe", "while the message was being transmitted"),
     ("data_sent", "likely", "its answer (250) was received"),

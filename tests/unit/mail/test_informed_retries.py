@@ -207,7 +207,11 @@ def stored(db: AppDatabase, stage: Any, *, message_id: str = "<m@x>", attempts: 
 @pytest.mark.parametrize(
     ("stage", "verdict", "says"),
     [
-        ("prepared", "not_sent", "before connecting to the mail server: it was not sent."),
+        (
+            "prepared",
+            "not_sent",
+            "(while connecting or logging in at the latest): it was not sent.",
+        ),
         ("envelope", "not_sent", "the server never had it, so it was not sent."),
         ("data", "maybe", "it may or may not have been delivered."),
         ("data_sent", "likely", "before its answer (250) was received: it was most likely"),
