@@ -209,15 +209,18 @@ def _message_flag(value: Value, mail: SourceMail) -> Flag:
 def reply_flags(arg: str, target: SourceMail, trust: Trust) -> list[Flag]:
     """Flags for a reply whose recipient the tool takes from the message itself.
 
-    Replying to a message the user chose is not flagged. A `Reply-To` that differs from the
-    sender is, unless the user trusts that address.
+    Replying to a message the user chose is not flagged, unless its sender's domain is a
+    lookalike. A `Reply-To` that differs from the sender is, unless the user trusts it.
     """
     flags: list[Flag] = []
     where = f"msg:{target.id}"
     recipient = Value(arg, "address", target.recipient)
-    if not target.chosen and trust.doubt(recipient):
+    doubt = trust.doubt(recipient)
+    if doubt and (not target.chosen or doubt != NOT_YOURS):
+        # A message the user chose is theirs to answer, unless its sender is a lookalike.
         reason = "the reply goes to the sender of a message you did not point to"
-        doubt = trust.doubt(recipient)
+        if target.chosen:
+            reason = "the reply goes to the sender of the message you pointed to"
         if doubt != NOT_YOURS:
             reason += f"; {doubt}"
         flags.append(_flag(recipient, reason, where))
@@ -243,45 +246,71 @@ def _mail_named(value: Value, mails: Mapping[str, SourceMail]) -> SourceMail | N
     return next((m for i, m in mails.items() if token_key(i) == key), None)
 
 
+def _chosen_senders(view: CallView, trust: Trust) -> set[str]:
+    """Senders of the messages the user chose: theirs to answer, invite or add, one call long.
+
+    Never a lookalike of a trusted domain, even one the user chose.
+    """
+    found = {canonical_address(m.from_addr) for m in view.mails.values() if m.chosen}
+    return {a for a in found if a and not domain_doubt(domain_of(a), trust.protected)}
+
+
+def _value_flag(
+    value: Value, view: CallView, trust: Trust, evidence: Sequence[Evidence]
+) -> Flag | None:
+    """The flag of one argument or recipient, or None when it is the user's."""
+    mail = _mail_named(value, view.mails)
+    if mail is not None:
+        trusted = mail.chosen or view.by_code or mail.id == view.answers[1]
+        return None if trusted else _message_flag(value, mail)
+    doubt = trust.doubt(value)
+    if not doubt:
+        return None
+    where = seen_in(value.value, evidence, view.mails.values())
+    return _flag(value, _argument_reason(value, doubt, where), where)
+
+
+def _copied_flag(
+    view: CallView, trust: Trust, value: Value, mail: SourceMail, label: str
+) -> Flag | None:
+    """The flag of a value the call copies out of a message, or None when it is the user's."""
+    doubt = trust.doubt(value)
+    if not doubt:
+        return None
+    reason = f"copied from msg:{mail.id} into {label}: {doubt}"
+    if view.opaque:
+        reason = f"the tool is given msg:{mail.id} and may copy this from it: {doubt}"
+    return _flag(value, reason, f"msg:{mail.id}")
+
+
 def call_flags(view: CallView, trust: Trust, evidence: Sequence[Evidence]) -> list[Flag]:
     """A flag for each value the call would use that the user did not supply."""
-    chosen = {canonical_address(m.from_addr) for m in view.mails.values() if m.chosen}
-    local = trust.with_addresses({a for a in chosen if a})
-    mails = list(view.mails.values())
-    flags: dict[tuple[str, str, str], Flag] = {}
+    local = trust.with_addresses(_chosen_senders(view, trust))
+    found: list[Flag | None] = []
     checked: set[str] = set()
     brought: dict[str, str] = {}  # the argument that names each message
-
-    def add(value: Value, flag: Flag) -> None:
-        flags.setdefault((value.arg, value.kind, value.key), flag)
-
-    for value in (*sensitive_values(view.args), *view.recipients):
+    for value in sensitive_values(view.args):
         checked.add(value.key)
         mail = _mail_named(value, view.mails)
         if mail is not None:
             brought.setdefault(mail.id, value.arg)
-            if not (mail.chosen or view.by_code or mail.id == view.answers[1]):
-                add(value, _message_flag(value, mail))
-            continue
-        doubt = local.doubt(value)
-        if doubt:
-            where = seen_in(value.value, evidence, mails)
-            add(value, _flag(value, _argument_reason(value, doubt, where), where))
+        found.append(_value_flag(value, view, local, evidence))
+    for value in view.recipients:
+        if value.key not in checked:
+            checked.add(value.key)
+            found.append(_value_flag(value, view, local, evidence))
     arg, answered = view.answers
-    if answered and answered in view.mails:
-        for flag in reply_flags(arg, view.mails[answered], local):
-            add(Value(flag["arg"], flag["kind"], flag["value"]), flag)
+    if answered in view.mails:
+        found += reply_flags(arg, view.mails[answered], local)
     for value, mail, label, destination in _copied(view, checked):
-        value = Value(brought.get(mail.id, label), value.kind, value.value)
-        sender = canonical_address(mail.from_addr)
-        if value.key == sender and not destination:
+        if value.key == canonical_address(mail.from_addr) and not destination:
             continue  # who sent the mail, said about the mail: not a value taken from it
-        doubt = local.doubt(value)
-        if doubt:
-            reason = f"copied from msg:{mail.id} into {label}: {doubt}"
-            if view.opaque:
-                reason = f"the tool is given msg:{mail.id} and may copy this from it: {doubt}"
-            add(value, _flag(value, reason, f"msg:{mail.id}"))
+        moved = Value(brought.get(mail.id, label), value.kind, value.value)
+        found.append(_copied_flag(view, local, moved, mail, label))
+    flags: dict[tuple[str, str, str], Flag] = {}
+    for flag in filter(None, found):
+        key = Value(flag["arg"], flag["kind"], flag["value"]).key
+        flags.setdefault((flag["arg"], flag["kind"], key), flag)
     return list(flags.values())
 
 

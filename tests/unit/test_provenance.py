@@ -472,3 +472,24 @@ def test_an_mcp_tool_given_a_mail_may_copy_all_of_it() -> None:
         "731 904",
     }
     assert all("may copy" in f["reason"] for f in flags)
+
+
+def test_a_lookalike_sender_is_flagged_even_in_a_message_the_user_chose() -> None:
+    bob = SourceMail(id="b@x", from_addr="bob@xn--nrthwind-nbh.example", chosen=True)
+    view = CallView(args={"email_id": bob.id}, mails={bob.id: bob}, answers=("email_id", bob.id))
+    [flag] = call_flags(view, NORTHWIND, [])
+    assert flag["value"] == "bob@xn--nrthwind-nbh.example"
+    assert (
+        "message you pointed to" in flag["reason"]
+        and "looks like northwind.example" in flag["reason"]
+    )
+
+
+def test_a_recipient_in_the_arguments_and_the_envelope_is_flagged_once() -> None:
+    view = CallView(
+        args={"to": "undisclosed:;", "cc": "team: eve@exfil.example;"},
+        recipients=(Value("cc (Cc)", "address", "eve@exfil.example"),),
+    )
+    assert [(f["arg"], f["value"]) for f in call_flags(view, NORTHWIND, [])] == [
+        ("cc", "eve@exfil.example")
+    ]
