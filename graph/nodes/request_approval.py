@@ -32,7 +32,7 @@ from graph.provenance import (
     user_chose,
 )
 from graph.provenance.addresses import canonical_address
-from graph.provenance.values import role_of, token_key
+from graph.provenance.values import arg_role, token_key
 from graph.services import Services, services_for
 from graph.state import Decision, State, ToolCallRequest
 from memory.audit import AuditLog
@@ -115,7 +115,7 @@ def named_mails(
     names = senders_named(services)
     found: dict[str, SourceMail] = {}
     for value in sensitive_values(call["args"]):
-        if value.kind in ("address", "url") or value.value in found:
+        if arg_role(value.arg) != "id" or value.value in found:
             continue
         email = services.db.get_email(value.value)
         if email is None:
@@ -133,7 +133,7 @@ def named_mails(
             text=own_words(email),
             label=label,
         )
-        # The user asked for this call themselves (a suggested action they clicked).
+        # A call the user asked for themselves (a suggested action they pressed) names its mail.
         chosen = call["proposed_by"] == "user" or user_chose(mail, trust, focus, names)
         found[value.value] = replace(mail, chosen=chosen)
     return found
@@ -189,7 +189,7 @@ def address_arguments(args: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]]
     """Each recipient argument with the addresses a server will be given, for the card."""
     found: dict[str, list[str]] = {}
     for value in sensitive_values(args):
-        if value.kind == "address" and not value.malformed and role_of(value.arg)[0] == "address":
+        if value.kind == "address" and not value.malformed and arg_role(value.arg) == "address":
             found.setdefault(value.arg, []).append(value.value)
     return tuple((arg, tuple(addresses)) for arg, addresses in found.items())
 

@@ -224,6 +224,11 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
+def arg_role(path: str) -> str:
+    """The role of the argument at a path (`email_ids[0]` is an id, `args.to` a recipient)."""
+    return role_of(_leaf_name(path))[0]
+
+
 def _leaf_name(path: str) -> str:
     return re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
 
@@ -253,7 +258,7 @@ def sensitive_values(args: Mapping[str, Any]) -> list[Value]:
         for path, text in _strings(value, name):
             whole = list(whole_values(path, text))
             # An id is checked whole (message ids look like addresses); other text is searched.
-            inside = [] if role_of(_leaf_name(path))[0] == "id" else values_in_text(path, text)
+            inside = [] if arg_role(path) == "id" else values_in_text(path, text)
             for item in (*whole, *inside):
                 found.setdefault(
                     (item.arg, item.kind if not item.malformed else "!", item.key), item

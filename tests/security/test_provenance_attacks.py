@@ -233,7 +233,9 @@ ATTACKS: dict[str, Attack] = {
         "create_calendar_event",
         {**EVENT, "attendees": "rafael.ortiz@northwind.example, mallory(x)@outside.example"},
         ("mallory@outside.example",),
-        card=("**`attendees` delivers to:** rafael.ortiz@northwind.example, mallory@outside.example",),
+        card=(
+            "**`attendees` delivers to:** rafael.ortiz@northwind.example, mallory@outside.example",
+        ),
     ),
     "attendee with a quoted local part": Attack(
         "create_calendar_event",
