@@ -39,6 +39,8 @@ class Review:
     """What a non-mail native call will really send, worked out by its toolkit."""
     unavailable: str = ""
     """Why the tool cannot run here (its integration is not configured): nothing will happen."""
+    recipients: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each recipient argument of a non-mail call with the addresses a server will be given."""
 
     @property
     def runs_without_asking(self) -> bool:
@@ -154,6 +156,8 @@ def describe_call(review: Review) -> str:
         lines += _preview_lines(review.preview)
     else:
         lines += _argument_lines(call["args"])
+    for arg, addresses in review.recipients:
+        lines.append(f"- **`{arg}` delivers to:** {', '.join(addresses)}")
     if review.flags:
         lines += ["", "**⚠ Check these — they did not come from you:**"]
         for flag in review.flags:
