@@ -37,6 +37,10 @@ class MessageRef(TypedDict):
     reason: NotRequired[str]
     reply_to: NotRequired[str]
     attachments: NotRequired[list[str]]
+    conversation: NotRequired[str]
+    """The conversation it belongs to (the id of the conversation's first message)."""
+    thread_size: NotRequired[int]
+    """How many messages that conversation has."""
 
 
 @DESCRIBED

@@ -26,7 +26,7 @@ NOT_A_PERSON_CATEGORIES = frozenset({"newsletter", "notification", "spam_or_cold
 """Triage categories of mail nobody is personally waiting on."""
 ROLE_MAILBOXES = re.compile(
     r"^(?:no-?reply|do-?not-?reply|notifications?|alerts?|mailer-daemon|postmaster|bounces?|"
-    r"billing|invoices?|accounts?|ar|ap|receipts?|orders?|support|helpdesk|info|news(?:letter)?|"
+    r"billing|invoices?|payments?|accounts?|ar|ap|receipts?|orders?|support|helpdesk|info|news(?:letter)?|"
     r"updates|digest|marketing|sales|team|hello|admin|root|webforms?|calendar(?:-noreply)?|ci|"
     r"jira|github)(?:[+.-].*)?$",
     re.I,
