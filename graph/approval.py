@@ -13,6 +13,7 @@ from typing import Any
 
 from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
+from graph.reply_checks import reply_notes_now
 from graph.state import ToolCallRequest
 from tools.mailbox import MailAction
 from tools.toolkit import ActionPreview
@@ -85,7 +86,7 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
 
 
-def _action_lines(action: MailAction) -> list[str]:
+def _action_lines(action: MailAction, words: str = "") -> list[str]:
     lines = [f"- **To:** {', '.join(action.to) or '(nobody)'}"]
     if action.cc:
         lines.append(f"- **Cc:** {', '.join(action.cc)}")
@@ -101,6 +102,8 @@ def _action_lines(action: MailAction) -> list[str]:
                 f"- **Reply-To differs from From:** the message came from {original.from_addr} "
                 f"but asks for replies to {original.reply_to}"
             )
+        # The times a reply names against the ones the mail proposed (past, or not proposed).
+        lines += [f"- **Note:** {note}" for note in reply_notes_now(original, words)]
     lines += ["", "**Content:**", "", _quote(action.body)]
     return lines
 
@@ -132,7 +135,7 @@ def describe_call(review: Review) -> str:
         title = review.preview.title
     lines = [f"### {title}", ""]
     if review.action:
-        lines += _action_lines(review.action)
+        lines += _action_lines(review.action, str(call["args"].get("body") or ""))
     elif review.preview is not None:
         lines += _preview_lines(review.preview)
     else:
