@@ -13,7 +13,6 @@ from typing import Any
 
 from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
-from graph.reply_checks import reply_notes_now
 from graph.state import ToolCallRequest
 from tools.mailbox import MailAction
 from tools.toolkit import ActionPreview
@@ -40,6 +39,9 @@ class Review:
     """What a non-mail native call will really send, worked out by its toolkit."""
     unavailable: str = ""
     """Why the tool cannot run here (its integration is not configured): nothing will happen."""
+    notes: tuple[str, ...] = ()
+    """What the person deciding should know about the content (a reply naming a day the
+    sender did not propose), worked out with the rest of the review, off the event loop."""
 
     @property
     def runs_without_asking(self) -> bool:
@@ -86,7 +88,7 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
 
 
-def _action_lines(action: MailAction, words: str = "") -> list[str]:
+def _action_lines(action: MailAction, notes: tuple[str, ...] = ()) -> list[str]:
     lines = [f"- **To:** {', '.join(action.to) or '(nobody)'}"]
     if action.cc:
         lines.append(f"- **Cc:** {', '.join(action.cc)}")
@@ -102,8 +104,7 @@ def _action_lines(action: MailAction, words: str = "") -> list[str]:
                 f"- **Reply-To differs from From:** the message came from {original.from_addr} "
                 f"but asks for replies to {original.reply_to}"
             )
-        # The times a reply names against the ones the mail proposed (past, or not proposed).
-        lines += [f"- **Note:** {note}" for note in reply_notes_now(original, words)]
+    lines += [f"- **Note:** {note}" for note in notes]
     lines += ["", "**Content:**", "", _quote(action.body)]
     return lines
 
@@ -135,7 +136,7 @@ def describe_call(review: Review) -> str:
         title = review.preview.title
     lines = [f"### {title}", ""]
     if review.action:
-        lines += _action_lines(review.action, str(call["args"].get("body") or ""))
+        lines += _action_lines(review.action, review.notes)
     elif review.preview is not None:
         lines += _preview_lines(review.preview)
     else:

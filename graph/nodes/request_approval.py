@@ -19,6 +19,7 @@ from langgraph.types import interrupt
 from graph.approval import Review, approval_request, edited_args, read_responses
 from graph.context import Context
 from graph.provenance import Flag, ReplyTarget, Trust, flags_for, reply_flags, user_chose
+from graph.reply_checks import reply_notes_now
 from graph.services import Services, services_for
 from graph.state import Decision, State, ToolCallRequest
 from memory.audit import AuditLog
@@ -96,8 +97,17 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
             arg = "email_id" if call["name"] == "reply_to_email" else "in_reply_to_id"
             flags += reply_flags(arg, target, trust, focus)
     flags = held + flags_for(call["args"], trust, state.get("evidence") or []) + flags
+    notes: tuple[str, ...] = ()
+    if action is not None and action.reply_of is not None:
+        notes = tuple(reply_notes_now(action.reply_of, str(call["args"].get("body") or "")))
     return Review(
-        call=call, level=level, side_effect=True, flags=flags, action=action, preview=preview
+        call=call,
+        level=level,
+        side_effect=True,
+        flags=flags,
+        action=action,
+        preview=preview,
+        notes=notes,
     )
 
 

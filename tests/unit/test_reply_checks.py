@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from graph.approval import Review, describe_call
-from graph.reply_checks import owner_name, reply_body, reply_signature, reply_time_notes
+from graph.reply_checks import (
+    owner_name,
+    reply_body,
+    reply_notes_now,
+    reply_signature,
+    reply_time_notes,
+)
 from tests.unit.answer_fixtures import DEMO
 from tools.mail.compose import greeting_for, reply_text
 from tools.mail.maildir import message_key
@@ -107,7 +113,9 @@ def test_the_card_of_a_reply_carries_the_notes_above_its_content() -> None:
         "proposed_by": "rules",
     }
     action = MailAction(to=[sofia.from_addr], cc=[], subject="Re: x", body=body, reply_of=sofia)
-    card = describe_call(Review(call=call, level=1, side_effect=True, flags=[], action=action))  # type: ignore[arg-type]
+    notes = tuple(reply_notes_now(sofia, body))
+    review = Review(call=call, level=1, side_effect=True, flags=[], action=action, notes=notes)  # type: ignore[arg-type]
+    card = describe_call(review)
     note = "- **Note:** Your reply names “Thursday”, which Sofia did not propose"
     assert note in card
     assert card.index(note) < card.index("**Content:**")
