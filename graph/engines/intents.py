@@ -107,7 +107,21 @@ def _reply_parts(request: ToolPlanRequest) -> tuple[MessageRef | None, str, list
     return target, body, []
 
 
+WRITING_TOOLS = ("save_draft", "reply_to_email")
+
+
+def _written(request: ToolPlanRequest) -> bool:
+    """Whether this turn already wrote the mail (the reply is not proposed a second time).
+
+    The body holds the sign-off of the process that proposed it; one resumed elsewhere may
+    sign differently, so "already done" is judged by the tool, not by equal arguments.
+    """
+    return any(_ran(request, tool) for tool in WRITING_TOOLS)
+
+
 def _draft_reply(request: ToolPlanRequest) -> list[ProposedCall]:
+    if _written(request):
+        return []
     target, words, first = _reply_parts(request)
     if first or target is None or not words:
         return first
@@ -121,6 +135,8 @@ def _reply(request: ToolPlanRequest) -> list[ProposedCall]:
     The body is the whole mail (greeting, the user's words, their sign-off), so the card
     shows exactly what will be sent and an edit there is final.
     """
+    if _written(request):
+        return []
     target, words, first = _reply_parts(request)
     if first or target is None or not words:
         return first

@@ -179,3 +179,24 @@ def test_a_summary_fetches_the_matching_threads_whatever_their_mail_says() -> No
     evidence = [record("search_emails", found, query="checkout")]
     intent, calls = plan("summarize the checkout incident", evidence)
     assert (intent, calls) == ("summary", [("get_conversation", {"email_id": "inc-2"})])
+
+
+def test_a_reply_written_this_turn_is_not_proposed_again_even_signed_differently() -> None:
+    sofia = {
+        "id": "sofia-1",
+        "sender": "Sofia Marchetti <sofia@x.example>",
+        "subject": "Roadmap",
+        "date": "2026-11-16",
+        "text": "Could I get 30 min on Tuesday?",
+        "category": "meeting_request",
+    }
+    found = record("search_emails", [sofia], sender="Sofia")
+    text = "reply to the meeting request from Sofia and say Thursday works"
+    intent, calls = plan(text, [found])
+    assert intent == "reply"
+    assert [name for name, _ in calls] == ["reply_to_email"]
+    assert calls[0][1]["body"].startswith("Hi Sofia,\n\nThursday works.")
+    sent = {**record("reply_to_email", [], "Sent."), "id": "ev-1-2"}
+    assert plan(text, [found, sent]) == ("reply", [])
+    drafted = {**record("save_draft", [], "Draft saved."), "id": "ev-1-2"}
+    assert plan(text.replace("reply", "draft a reply"), [found, drafted]) == ("draft_reply", [])
