@@ -255,22 +255,25 @@ def _awaiting(request: ToolPlanRequest) -> list[ProposedCall]:
 
 
 def _summary_topic(text: str) -> tuple[str, set[str]]:
-    """The words a summary is about, and the triage categories its nouns name ("incident")."""
+    """The words a summary is about, and the triage categories its nouns name ("incident").
+
+    Words that only name a category ("the overdue invoice") are searched for too when
+    nothing else names the topic.
+    """
     match = _SUMMARY.search(text)
     rest = text[match.end() :] if match else text
     categories: set[str] = set()
-    words = []
+    words: list[str] = []
+    kinds: list[str] = []
     for word in re.findall(r"[\w@.'-]+", rest):
         word = _clean(word)
         lowered = word.lower()
         if not word or lowered in STOPWORDS or lowered in SUMMARY_WORDS:
             continue
         named = {category for pattern, category in CATEGORY_WORDS if re.search(pattern, lowered)}
-        if named:
-            categories |= named
-            continue
-        words.append(word)
-    return " ".join(words)[:80], categories
+        categories |= named
+        (kinds if named else words).append(word)
+    return " ".join(words or kinds)[:80], categories
 
 
 def _found(request: ToolPlanRequest) -> list[MessageRef]:

@@ -22,14 +22,20 @@ from tools.mail.model import EMPTY_BODY_MARKER, without_quotes
 
 Part = Literal["happened", "impact", "status", "next", "ask"]
 PARTS: tuple[Part, ...] = ("happened", "impact", "status", "next", "ask")
-LABELS: dict[Part, str] = {
+"""The parts a sentence is scored for."""
+Line = Literal[Part, "also"]
+"""What a summary line is: one of the parts, or `also`, a fact that fits none of them."""
+LABELS: dict[Line, str] = {
     "happened": "What happened",
     "impact": "Impact",
     "status": "Status",
     "next": "Next step",
     "ask": "Asked of you",
+    "also": "Also",
 }
-PER_PART: dict[Part, int] = {"happened": 2, "impact": 1, "status": 1, "next": 1, "ask": 1}
+PER_PART: dict[Part, int] = {"happened": 2, "impact": 1, "status": 1, "next": 1, "ask": 2}
+MIN_LINES = 3
+"""A summary with fewer parts found is filled up with the sentences richest in facts."""
 """How many sentences each part may take in a summary."""
 MIN_PART_SCORE = 2.0
 """A sentence plays a part only with at least one cue word for it (worth 2) or as much evidence."""
@@ -37,6 +43,8 @@ MIN_PART_SCORE = 2.0
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·–]|\d{1,2}[.)])\s+")
 _KEY_VALUE = re.compile(r"^\s*[^\W\d_][\w/()&-]*(?: [\w/()&-]+){0,3}:\s+\S")
 """`Bridge: https://…`, `Due date:   20 October`: a line of its own, not wrapped text."""
+_TABLE_ROW = re.compile(r"\S {3,}\S")
+"""Columns lined up with spaces: a row of a table, never part of a sentence around it."""
 _CUT_MARKER = re.compile(r"\[… \d+ more characters[^\]]*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“'(\[]?[A-Z0-9À-ÖØ-Þ])|(?<=[。！？])")
 _ABBREVIATION = re.compile(
@@ -59,8 +67,8 @@ INSTRUCTION = re.compile(
     r"|\b(?:ai assistants?|assistants?|bots?|language models?|llms?|automated (?:assistants?|systems?))"
     r"\b.{0,40}\b(?:must|should|please|is instructed|reply|forward|send|transfer|click|visit|"
     r"create|open)\b"
-    r"|\b(?:transfer|wire|send|pay)\s+(?:the\s+)?(?:[$€£]\s?\d|\d[\d,.]*\s?(?:usd|eur|gbp|chf|"
-    r"dollars|euros))"
+    r"|\b(?:transfer|wire|send|pay)\s+(?:the\s+)?(?:[$€£]\s?\d|(?:usd|eur|gbp|chf)\s?\d"
+    r"|\d[\d,.]*\s?(?:usd|eur|gbp|chf|dollars|euros))"
     r"|\bforward (?:all|every)\b",
     re.IGNORECASE,
 )
@@ -90,13 +98,15 @@ def sentences_of(message: MessageRef, order: int = 0) -> list[Sentence]:
     found: list[Sentence] = []
     for item in _items(text):
         for piece in _split(_without_greeting(item)):
-            clean = _LIST_ITEM.sub("", piece).strip()
+            clean = " ".join(_LIST_ITEM.sub("", piece).split())
             if _worth_keeping(clean):
                 found.append(
                     Sentence(
                         clean, message["id"], sender_name(message["sender"]), order, len(found)
                     )
                 )
+    if len(found) > 1 and text.rstrip().endswith("…"):
+        found.pop()  # a preview's last sentence is cut off mid-word
     return found
 
 
@@ -109,8 +119,11 @@ def _items(text: str) -> list[str]:
             if not line.strip():
                 continue
             formula = is_greeting(line) or is_closing(line)
-            starts = bool(_LIST_ITEM.match(line) or _KEY_VALUE.match(line))
-            if current and (formula or starts or current.endswith(":")):
+            starts = bool(
+                _LIST_ITEM.match(line) or _KEY_VALUE.match(line) or _TABLE_ROW.search(line)
+            )
+            ended = current.endswith(":") or bool(_TABLE_ROW.search(current))
+            if current and (formula or starts or ended):
                 items.append(current)
                 current = ""
             if not formula:
@@ -123,7 +136,7 @@ def _items(text: str) -> list[str]:
 def _without_greeting(item: str) -> str:
     """An item without the salutation it opens with ("Hi Dana, could you…" in a preview)."""
     greeting = cue_pattern("greeting").pattern
-    match = re.match(rf"^(?:{greeting})(?:\s+[^\s,]+){{0,3}},\s+(?=\S)", item, re.IGNORECASE)
+    match = re.match(rf"^(?:{greeting})(?:\s+[^\s,]+){{0,4}},\s+(?=\S)", item, re.IGNORECASE)
     return item[match.end() :] if match else item
 
 
@@ -190,8 +203,10 @@ def part_scores(sentence: Sentence, messages: int) -> dict[Part, float]:
     opening = 0.6 if sentence.position < 3 else 0.0
     facts = _facts(text)
     question = 2.0 if re.search(r"[?？]", text) else 0.0
-    deadline = 1.0 if has_cue("deadline", text) else 0.0
+    deadline = 1.5 if has_cue("deadline", text) else 0.0
     cues = {part: 2.0 * min(cue_count(part, text), 2) for part in PARTS}
+    if has_cue("formula", text):  # "Please find attached…" hands something over, asks nothing
+        cues["ask"] = max(0.0, cues["ask"] - 2.0)
     raw: dict[Part, float] = {
         "happened": cues["happened"] + (1 - late) * 0.8 + opening + facts,
         "impact": cues["impact"] + facts,
@@ -202,12 +217,16 @@ def part_scores(sentence: Sentence, messages: int) -> dict[Part, float]:
     for part in PARTS:
         raw[part] += 2.0 if _labelled(part, text) else 0.0
     claims: dict[Part, bool] = {part: cues[part] > 0 for part in PARTS}
+    claims["next"] = claims["next"] or deadline > 0  # a due date is what comes next
     claims["ask"] = claims["ask"] or question > 0
+    if question:  # a question asks; it does not report what happened or its impact
+        reporting: tuple[Part, ...] = ("happened", "impact", "status", "next")
+        claims.update(dict.fromkeys(reporting, False))
     penalty = _length_penalty(text)
     return {part: (raw[part] - penalty if claims[part] else 0.0) for part in PARTS}
 
 
-def key_sentences(messages: Sequence[MessageRef], limit: int = 6) -> list[tuple[Part, Sentence]]:
+def key_sentences(messages: Sequence[MessageRef], limit: int = 6) -> list[tuple[Line, Sentence]]:
     """The sentences that carry the thread's facts, each with its part, in the parts' order.
 
     `messages` are the thread's, oldest first. Instruction-like sentences are left out.
@@ -219,7 +238,7 @@ def key_sentences(messages: Sequence[MessageRef], limit: int = 6) -> list[tuple[
         if not instruction_like(s.text)
     ]
     scored = [(s, part_scores(s, len(messages))) for s in candidates]
-    chosen: list[tuple[Part, Sentence]] = []
+    chosen: list[tuple[Line, Sentence]] = []
     taken: set[Sentence] = set()
     for part in PARTS:
         ranked = sorted((pair for pair in scored if pair[0] not in taken), key=_best_for(part))
@@ -227,7 +246,15 @@ def key_sentences(messages: Sequence[MessageRef], limit: int = 6) -> list[tuple[
             if scores[part] >= MIN_PART_SCORE and len(chosen) < limit:
                 chosen.append((part, sentence))
                 taken.add(sentence)
-    order = {part: n for n, part in enumerate(PARTS)}
+    rest = sorted(
+        (pair for pair in scored if pair[0] not in taken),
+        key=lambda pair: -(_facts(pair[0].text) + max(pair[1].values()) / 2),
+    )
+    for sentence, _ in rest[: max(0, MIN_LINES - len(chosen))]:
+        if _facts(sentence.text) or max(part_scores(sentence, len(messages)).values()) > 0:
+            chosen.append(("also", sentence))
+    lines: tuple[Line, ...] = (*PARTS, "also")
+    order = {line: n for n, line in enumerate(lines)}
     chosen.sort(key=lambda pair: (order[pair[0]], pair[1].order, pair[1].position))
     return chosen
 
@@ -246,6 +273,8 @@ def ask_of(message: MessageRef) -> Sentence | None:
         text = sentence.text
         question = 2.0 if re.search(r"[?？]", text) else 0.0
         asks = 2.0 * min(cue_count("ask", text), 2)
+        if has_cue("formula", text):
+            asks = max(0.0, asks - 2.0)
         deadline = 1.5 if has_cue("deadline", text) else 0.0
         if not (question or asks or deadline):
             continue

@@ -140,6 +140,7 @@ def test_quoted_words_stay_the_mails_words() -> None:
         ("what needs my attention today?", "attention", [("list_conversations", {"priority": "high", "limit": 10})]),
         ("summarize the checkout incident", "summary", [("search_emails", {"query": "checkout", "limit": 25})]),
         ("summarize my inbox", "summary", [("list_conversations", {"limit": 10})]),
+        ("summarize the overdue invoice", "summary", [("search_emails", {"query": "overdue invoice", "limit": 25})]),
         ("recap the mails from Sofia", "summary", [("search_emails", {"sender": "Sofia", "limit": 25})]),
     ],
 )  # fmt: skip

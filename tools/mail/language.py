@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Literal
 
-Role = Literal["happened", "impact", "status", "next", "ask", "deadline", "greeting", "closing"]
+Role = Literal[
+    "happened", "impact", "status", "next", "ask", "deadline", "greeting", "closing", "formula"
+]
 
 CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
     "happened": {
@@ -87,8 +89,9 @@ CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
     },
     "deadline": {
         "en": (
-            r"by (?:the )?(?:end of |eod|cob|tomorrow|today|tonight|mon|tue|wed|thu|fri|sat|sun|"
-            r"\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|next|this)",
+            r"by (?:the )?(?:end of \w+|eod|cob|tomorrow|today|tonight|next \w+|this \w+|"
+            r"(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*|"
+            r"\d[\w:./]*)",
             r"before", r"until", r"within", r"at the latest", r"asap", r"as soon as",
             r"today", r"tomorrow", r"tonight", r"deadline", r"due", r"overdue", r"urgent",
         ),
@@ -102,6 +105,15 @@ CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
         ),
         "es": (r"antes de", r"a más tardar", r"hoy", r"mañana", r"cuanto antes", r"plazo", r"urgente"),
         "ja": (r"までに", r"至急", r"本日中"),
+    },
+    "formula": {
+        "en": (
+            r"please (?:find|see) (?:\w+ )?(?:attached|below|enclosed|herewith)",
+            r"(?:attached|enclosed) (?:please find|is|are)", r"for your (?:information|records)",
+        ),
+        "de": (r"anbei", r"im anhang (?:finden|sende)", r"zu ihrer information"),
+        "fr": (r"veuillez trouver ci-(?:joint|dessous)", r"ci-joint", r"pour information"),
+        "es": (r"adjunto (?:le |te )?(?:envío|remito)", r"te adjunto", r"le adjunto"),
     },
     "greeting": {
         "en": (r"hi", r"hello", r"hey", r"dear", r"good (?:morning|afternoon|evening)"),
