@@ -59,21 +59,21 @@ NOTHING_LOOKED_UP = (
 def compose_answer(request: AnswerRequest) -> str:
     """Build the reply to the user from the evidence of this turn.
 
-    Messages the user pointed to are shown in full, or summarised when they asked for a
-    summary; whole conversations fetched this turn are summarised.
+    Whole conversations fetched this turn are summarised; otherwise messages the user
+    pointed to are shown in full, or summarised when they asked for a summary.
     """
     parts: list[str] = []
     if request.mode == "triage":
         parts.append(_triage_summary(request))
-    focus = _focused_messages(request)
+    turn = _turn_evidence(request)
+    whole = [r for r in turn if r["tool"] == SUMMARY_TOOL and not r["error"]]
+    focus = [] if whole else _focused_messages(request)
     if focus:
         if asks_for_summary(request.user_text):
             parts.append(summarise(focus))
         else:
             parts.extend(_full_message(m) for m in focus)
     else:
-        turn = _turn_evidence(request)
-        whole = [r for r in turn if r["tool"] == SUMMARY_TOOL and not r["error"]]
         if whole:
             parts.append(summarise([m for record in whole for m in record["messages"]]))
         for record in turn:

@@ -157,8 +157,8 @@ def _worth_keeping(text: str) -> bool:
     if _CJK.search(text):
         return len(text) >= 8
     words = text.split()
-    if len(words) < 3:
-        return False
+    if len(words) < 3 or (text.endswith(":") and len(words) < 6):
+        return False  # a fragment, or a heading ("What we know so far:")
     # "Ahmed Karim", "Thanks in advance," — a name or a formula, not a sentence.
     return len(words) >= 4 or bool(re.search(r"[.!?:]$|\d", text))
 

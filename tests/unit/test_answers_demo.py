@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
 
+from graph.builder import build_graph
 from graph.context import Context
 from graph.grounding import citations_in, verify_answer
 from graph.services import build_services
@@ -152,3 +155,13 @@ async def test_a_reply_to_a_meeting_request_is_a_mail_and_its_card_notices_the_d
     assert args.get("in_reply_to_id", args.get("email_id")) == SOFIA
     card = request["description"]
     assert "**Note:** Your reply names “Thursday”, which Sofia did not propose" in card
+
+
+async def test_summarising_the_first_item_summarises_its_whole_conversation(demo: Context) -> None:
+    graph = build_graph(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "first"}}
+    for text in ("what needs my attention today?", "summarize the first one"):
+        result = await graph.ainvoke({"messages": [HumanMessage(text)]}, config, context=demo)
+    text = _answer(result)
+    assert text.startswith("Summary of “URGENT: checkout API returning 500s in production” — 2")
+    assert {CHECKOUT_REPORT, CHECKOUT_UPDATE} <= set(citations_in(text))
