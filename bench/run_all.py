@@ -28,6 +28,7 @@ FULL = (
     ("bench.mcp_calls", ["--n", "300", "--fresh-n", "40"]),
     ("bench.server_start", ["--starts", "3", "--turns", "20"]),
     ("bench.load_test", ["--conversations", "50"]),
+    ("bench.browser_chat", ["--rounds", "10"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -35,6 +36,7 @@ QUICK = (
     ("bench.mcp_calls", ["--n", "30", "--fresh-n", "5", "--warmup", "2"]),
     ("bench.server_start", ["--starts", "1", "--turns", "3"]),
     ("bench.load_test", ["--conversations", "3"]),
+    ("bench.browser_chat", ["--rounds", "1"]),
 )
 
 

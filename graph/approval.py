@@ -89,7 +89,10 @@ def _quote(text: str) -> str:
 
 
 def _action_lines(action: MailAction, notes: tuple[str, ...] = ()) -> list[str]:
-    lines = [f"- **To:** {', '.join(action.to) or '(nobody)'}"]
+    lines = [
+        f"- **From:** {action.sender or '(no address)'}",
+        f"- **To:** {', '.join(action.to) or '(nobody)'}",
+    ]
     if action.cc:
         lines.append(f"- **Cc:** {', '.join(action.cc)}")
     lines.append(f"- **Subject:** {action.subject or '(no subject)'}")
@@ -104,7 +107,7 @@ def _action_lines(action: MailAction, notes: tuple[str, ...] = ()) -> list[str]:
                 f"- **Reply-To differs from From:** the message came from {original.from_addr} "
                 f"but asks for replies to {original.reply_to}"
             )
-    lines += [f"- **Note:** {note}" for note in notes]
+    lines += [f"- **Note:** {note}" for note in (*action.notes, *notes)]
     lines += ["", "**Content:**", "", _quote(action.body)]
     return lines
 

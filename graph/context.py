@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
-DEMO_INBOX = Path(__file__).resolve().parent.parent / "data" / "demo-inbox"
+from tools.mail.demo import DEMO_INBOX
 
 
 def default_model() -> str:
@@ -61,7 +60,8 @@ class Context:
         default_factory=_default_inbox,
         metadata={
             "description": "Mail source spec: maildir:PATH, imap://user@host[:port]/FOLDER or "
-            "mcp:NAME (INBOX); the demo inbox by default."
+            "mcp:NAME (INBOX); the bundled demo inbox by default (worked on as a copy in the "
+            "data directory)."
         },
     )
     home: str = field(
@@ -75,7 +75,8 @@ class Context:
     user_addresses: tuple[str, ...] = field(
         default_factory=lambda: _env_list("SMART_INBOX_USER_EMAILS"),
         metadata={
-            "description": "The user's own addresses, comma-separated (SMART_INBOX_USER_EMAILS)."
+            "description": "The user's own addresses, comma-separated (SMART_INBOX_USER_EMAILS); "
+            "on the bundled demo, its owner's when neither this nor SMTP_FROM is set."
         },
     )
 

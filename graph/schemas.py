@@ -33,4 +33,6 @@ class TriageOutput(BaseModel):
         "archive",
         "none",
     ]
-    reason: str = Field(description="One short line naming the signal used.")
+    reason: str = Field(
+        description="A short phrase (under 60 characters) naming the signal used; no quoted subject."
+    )

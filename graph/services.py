@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from langchain_core.tools import BaseTool
@@ -33,9 +33,7 @@ from tools.http import HttpSettings, HttpSettingsError
 from tools.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
 from tools.jira import JIRA_TOOLS, jira_toolkit
 from tools.mail.smtp import smtp_settings_from_env
-from tools.mail.sources import MailSourceError
-from tools.mail.sync import canonical_spec
-from tools.mailbox import MailboxEnv, mail_toolkit, sender_address
+from tools.mailbox import MailboxEnv, mail_toolkit, open_mailbox_env
 from tools.mcp.config import mcp_config_path
 from tools.mcp.hub import McpHub, shared_hub
 from tools.registry import ToolRegistry
@@ -109,8 +107,11 @@ class Services:
     """The database, tool catalogue and engine of one run."""
 
     context: Context
+    """The run's settings; `user_addresses` as the mailbox resolved them (the bundled demo's
+    owner when none is set)."""
     source: str
-    """The inbox spec with an absolute path: the key of the mail cache and cursor."""
+    """The inbox spec with an absolute path: the key of the mail cache and cursor (for the
+    bundled demo, its working copy in the data directory)."""
     db: AppDatabase
     tools: ToolRegistry
     engine: Engine
@@ -132,30 +133,31 @@ def _with_mcp(tools: ToolRegistry, db: AppDatabase, hub: McpHub) -> ToolRegistry
 
 
 def build_services(context: Context, hub: McpHub | None = None) -> Services:
-    """Database, tool catalogue (with the hub's MCP tools), engine and policy (blocking I/O)."""
+    """Database, tool catalogue (with the hub's MCP tools), engine and policy (blocking I/O).
+
+    The mailbox (`tools.mailbox.open_mailbox_env`) decides who the user is; `Services.context`
+    carries those addresses, so triage, provenance and the tools agree on them.
+    """
     home = data_dir(context.home)
     db = open_database(app_database_url(home))
     secrets = secret_lookup(db, home)
     smtp = smtp_settings_from_env(secrets=secrets)
-    try:
-        source = canonical_spec(context.inbox)
-    except MailSourceError:
-        # A missing or broken mailbox must not stop the run: `fetch` reports it as a fetch error.
-        source = context.inbox
-    mailbox = MailboxEnv(
-        db=db,
-        source=source,
-        smtp=smtp,
-        sender=sender_address(smtp, context.user_addresses),
+    mailbox = open_mailbox_env(
+        db,
+        context.inbox,
+        home,
         user_addresses=context.user_addresses,
+        smtp=smtp,
         secrets=secrets,
     )
+    if mailbox.user_addresses != context.user_addresses:
+        context = replace(context, user_addresses=mailbox.user_addresses)
     tools = ToolRegistry.from_toolkits(native_toolkits(mailbox, home))
     if hub is not None:
         tools = _with_mcp(tools, db, hub)
     return Services(
         context=context,
-        source=source,
+        source=mailbox.source,
         db=db,
         tools=tools,
         engine=load_engine(context.model, str(home)),

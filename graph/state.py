@@ -36,6 +36,8 @@ class MessageRef(TypedDict):
     action: NotRequired[str]
     reason: NotRequired[str]
     reply_to: NotRequired[str]
+    to: NotRequired[str]
+    """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""
     attachments: NotRequired[list[str]]
     conversation: NotRequired[str]
     """The conversation it belongs to (the id of the conversation's first message)."""
@@ -62,6 +64,9 @@ class Evidence(TypedDict):
     """The messages the result is about, in the order the tool listed them."""
     error: str
     """Why the call failed; empty on success."""
+    data: NotRequired[dict[str, Any]]
+    """The tool's structured result (slots, an event, what was sent), when it has one: what
+    later steps and the chat read instead of parsing `content` back."""
 
 
 @DESCRIBED
@@ -93,6 +98,9 @@ class Decision(TypedDict):
     """The call's policy level: 0 read-only, 1 confirm, 2 autonomous."""
     flags: NotRequired[list[dict[str, Any]]]
     """Provenance flags: arguments whose values did not come from the user."""
+    proposed_args: NotRequired[dict[str, Any]]
+    """The arguments as proposed, when an `edit` changed them: the proposal counts as decided,
+    so it is not proposed again in the same turn."""
 
 
 @DESCRIBED

@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, or_
+from sqlalchemy import event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from memory.database_url import safe_url, sqlalchemy_url
 from memory.sqlite_wal import enable_wal
-from tools.mail.model import Email
+from tools.mail.model import DRAFTS, SENT, Email
 
 
 def _now() -> str:
@@ -89,7 +89,13 @@ class TriageRecord(SQLModel, table=True):
         }
 
 
-PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
+PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
+"""How triage lists are sorted; a value not listed here comes last.
+
+`unknown` is the priority of a message that could not be read (see
+`graph.engines.triage_rules.UNREADABLE_PRIORITY`): only a person who opens it can tell how much it
+matters, so it comes right after the high-priority mail, never above a real incident and never
+buried under newsletters."""
 CATEGORY_ORDER = {
     "urgent_incident": 0,
     "bug_report": 1,
@@ -98,7 +104,7 @@ CATEGORY_ORDER = {
     "sales_inquiry": 4,
 }
 """Within one priority, what to show first; other categories follow."""
-NOT_TRIAGED_FOLDERS = ("Drafts", "Sent", "Trash")
+NOT_TRIAGED_FOLDERS = (DRAFTS, SENT, "Trash")
 """Folders of the user's own mail: searchable, but never triaged."""
 
 
@@ -202,7 +208,12 @@ class AppDatabase:
         folder: str | None = None,
         limit: int = 20,
     ) -> list[Email]:
-        """Newest first; `query` matches subject, sender or body, `sender` name or address."""
+        """Newest first; every word of `query` matches subject, sender, body or folder name.
+
+        A word that names a folder ("draft", "drafts", "sent") matches the messages in it, so
+        "draft Sofia" finds the user's draft to Sofia: drafts stay searchable, and show as the
+        user's own (`Email.sender`). `sender` matches the From name or address.
+        """
         stmt = select(StoredEmail)
         if source:
             stmt = stmt.where(StoredEmail.source == source)
@@ -216,6 +227,7 @@ class AppDatabase:
                     col(StoredEmail.from_addr).ilike(like),
                     col(StoredEmail.from_name).ilike(like),
                     col(StoredEmail.body).ilike(like),
+                    func.lower(StoredEmail.folder).in_(_folder_names(word)),
                 )
             )
         if sender:
@@ -298,7 +310,7 @@ class AppDatabase:
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
         pairs.sort(
             key=lambda pair: (
-                PRIORITY_ORDER.get(pair[1].priority, 3),
+                PRIORITY_ORDER.get(pair[1].priority, len(PRIORITY_ORDER)),
                 CATEGORY_ORDER.get(pair[1].category, len(CATEGORY_ORDER)),
             )
         )
@@ -335,6 +347,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         enable_wal(cursor.execute)
     finally:
         cursor.close()
+
+
+def _folder_names(word: str) -> list[str]:
+    """The lower-cased folder names a search word stands for: itself and its plural."""
+    word = word.lower()
+    return [word, word + "s"]
 
 
 def _strip_id(email_id: str) -> str:

@@ -46,6 +46,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel, create_engine
 
 from memory.audit import AuditRecord, LedgerEntry
+from memory.chat_owners import ChatOwner
 from memory.chat_tables import ensure_chat_tables
 from memory.db import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
@@ -151,6 +152,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(2, "chat history (Chainlit's tables)", ensure_chat_tables),
     Step(3, "credential vault", create_tables(StoredCredential)),
+    Step(4, "owners of the chat's graph threads", create_tables(ChatOwner)),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

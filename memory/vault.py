@@ -251,12 +251,14 @@ class CredentialVault:
     def set(self, name: str, value: str) -> bool:
         """Store `value` as credential `name`, replacing any; True if it is new.
 
-        Refused while other credentials are under a key this ring cannot read: a wrong key
-        would otherwise leave the vault split between two keys.
+        Refused while any credential, this one included, is under a key this ring does not
+        hold: a wrong key would otherwise leave the vault split between two keys, or quietly
+        move a credential to the wrong one. A value damaged under a key of the ring may be set
+        again: that is its repair.
 
         Raises:
             VaultError: a bad name or an empty or oversized value.
-            VaultKeyError: the ring cannot read the other credentials.
+            VaultKeyError: the ring does not hold the key of some stored credential.
             KeySourceError: no usable key.
 
         """
@@ -268,10 +270,12 @@ class CredentialVault:
         with _key_file_lock(self.home), Session(self.engine) as session:
             rows = list(session.exec(select(StoredCredential)))
             ring = self._keys(stored=bool(rows))
-            others = [row for row in rows if row.name != name]
-            unreadable = _unreadable(others, ring)
-            if unreadable:
-                raise _wrong_key(unreadable, ring, action=f"{name} was not stored")
+            held = {key_id(key) for key in ring.keys}
+            blocking = [
+                row for row in _unreadable(rows, ring) if row.name != name or row.key_id not in held
+            ]
+            if blocking:
+                raise _wrong_key(blocking, ring, action=f"{name} was not stored")
             existing = next((row for row in rows if row.name == name), None)
             token = _encrypt(name, value, ring.keys[0])
             if existing is None:
@@ -485,7 +489,8 @@ def _wrong_key(rows: Sequence[StoredCredential], ring: KeyRing, *, action: str) 
     held = ", ".join(key_id(key) for key in ring.keys)
     return VaultKeyError(
         f"{len(rows)} credential(s) ({names}) are encrypted under key id {needed}, which "
-        f"{ring.origin} does not hold (it holds {held}): use the key they were stored with; "
+        f"{ring.origin} does not hold (it holds {held}): use the key they were stored with, "
+        "or if it is lost remove them with `smart-inbox credentials delete NAME`; "
         f"{action}"
     )
 

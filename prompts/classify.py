@@ -7,7 +7,8 @@ Answer with a JSON object and nothing else:
 {{"priority": one of {priorities},
   "category": one of {categories},
   "action": one of {actions},
-  "reason": one short line naming the signal you used}}
+  "reason": a short phrase (under 60 characters) naming the signal you used, in plain words,
+            without quoting the subject, e.g. "invoice due 30 Nov" or "asks for a meeting"}}
 
 Definitions:
 - priority high: needs attention today (outage, security incident, overdue payment, a blocked

@@ -1,7 +1,9 @@
 """Native mail tools the model can call: search, list, get; draft, send and reply (with approval).
 
 Each tool returns a `ToolResult`; `act` turns it into an `Evidence` record. The mailbox
-environment is injected at call time and never visible to the model.
+environment is injected at call time and never visible to the model. Mail goes out over SMTP;
+from the bundled demo inbox without `SMTP_URL` it goes to a local outbox instead
+(`tools.mail.demo`), which `list_outbox` shows.
 """
 
 from __future__ import annotations
@@ -10,17 +12,29 @@ import asyncio
 import logging
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
 from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase, TriageRecord
-from tools.mail.compose import new_message, reply_message, reply_subject
+from tools.mail.compose import MESSAGE_ID_DOMAIN, new_message, reply_message, reply_subject
+from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_inbox
+from tools.mail.maildir import INBOX, MaildirSource
 from tools.mail.model import Email
-from tools.mail.smtp import SendReceipt, SmtpSendError, SmtpSettings, send_message
+from tools.mail.smtp import (
+    SendReceipt,
+    SmtpSendError,
+    SmtpSettings,
+    envelope_recipients,
+    send_message,
+)
 from tools.mail.sources import MailSourceError, SecretLookup, parse_source_spec
+from tools.mail.sync import canonical_spec
 from tools.toolkit import ToolFailure, Toolkit, ToolResult, text_result
 
 logger = logging.getLogger(__name__)
@@ -36,13 +50,16 @@ class MailboxEnv:
     db: AppDatabase
     source: str
     smtp: SmtpSettings | None = None
-    """Where mail is sent; None when `SMTP_URL` is not set (sending is then unavailable)."""
+    """Where mail is sent; None when `SMTP_URL` is not set (then only to `outbox`, if any)."""
     sender: str = ""
     """The From address of mail the user sends."""
     user_addresses: tuple[str, ...] = ()
     """The user's own addresses, left out of reply-all."""
     secrets: SecretLookup | None = None
     """Where a source's credentials (the IMAP password) are looked up; None: the environment."""
+    outbox: Path | None = None
+    """The local outbox (a Maildir) of the bundled demo: it takes the mail when `smtp` is None.
+    None for every other inbox, where sending then needs `SMTP_URL`."""
 
 
 def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool) -> dict[str, Any]:
@@ -56,6 +73,8 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
     }
     if email.error:
         ref["text"] = f"[UNREADABLE MESSAGE: {email.error}]"
+    if email.is_draft:  # the user's own: who it is for matters more than who it is from
+        ref["to"] = ", ".join(email.to)
     if triage is not None:
         ref.update(
             priority=triage.priority,
@@ -89,6 +108,7 @@ def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
         lines = [
             f"{n}. id: {ref['id']}",
             f"   from: {ref['sender']}",
+            *([f"   to: {ref['to']}"] if "to" in ref else []),
             f"   subject: {ref['subject']}",
             f"   date: {ref['date']}",
         ]
@@ -178,6 +198,11 @@ class MailAction:
     """The text the user's mail will carry (a reply's quote of the original included)."""
     reply_of: Email | None = None
     """The message being answered, for replies."""
+    sender: str = ""
+    """The From it will carry ('' when no address is known)."""
+    notes: tuple[str, ...] = ()
+    """What the person deciding should know about where it goes (a local outbox, a setting
+    that is still missing), so a call never fails for a setting only after it was approved."""
 
 
 def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAction | None:
@@ -186,6 +211,32 @@ def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAc
     Synchronous (reads the database); the approval step shows this on the card, so the
     person sees the real recipient and content, never a description written by a model.
     """
+    action = _planned_action(env, name, args)
+    if action is None:
+        return None
+    return replace(action, sender=env.sender, notes=delivery_notes(env, name))
+
+
+def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:
+    """Where a mail call's message will really go, and every setting it still lacks."""
+    missing = missing_for_sending(env)
+    if name == "save_draft":
+        notes = []
+        if not env.sender:
+            notes.append(f"The draft will have no From address: {NO_SENDER.how}")
+        if missing:
+            notes.append(f"Only a draft: sending needs what is missing here ({how_to(missing)})")
+        return tuple(notes)
+    if missing:
+        return (f"This will fail: {sending_problem(env)}",)
+    if env.smtp is not None:
+        if env.smtp.password_problem:
+            return (f"This will fail until it is fixed: {env.smtp.password_problem}",)
+        return ()
+    return (outbox_note(env) + ".",)
+
+
+def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAction | None:
     body = str(args.get("body", ""))
     if name == "send_email":
         return MailAction(
@@ -292,26 +343,92 @@ class Delivery:
     text: str
 
 
-def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
-    """Send over SMTP and keep a copy in Sent; `ToolFailure` when nothing was sent.
+@dataclass(frozen=True)
+class MissingSetting:
+    """A setting something needs that is not set: what is missing, and how to set it."""
 
-    Synchronous (callers on an event loop use `asyncio.to_thread`). Once the server accepted
-    the message, nothing here raises: a missing Sent copy is reported in the text instead.
-    """
-    if env.smtp is None:
-        raise ToolFailure(SENDING_UNAVAILABLE)
-    if not env.sender:
-        raise ToolFailure(
-            "sending needs your address: set SMTP_FROM (or SMART_INBOX_USER_EMAILS); nothing was sent"
-        )
-    try:
-        receipt = send_message(env.smtp, message)
-    except SmtpSendError as err:
-        raise ToolFailure(f"not sent: {err}") from err
-    text = (
-        f"Sent to {', '.join(receipt.recipients)}, subject {message['Subject']!r} "
-        f"(Message-ID {receipt.message_id})."
+    what: str
+    how: str
+
+
+NO_SMTP_URL = MissingSetting(
+    "SMTP_URL is not set", "set SMTP_URL to your mail server (smtp[s]://user@host[:port])"
+)
+NO_SENDER = MissingSetting(
+    "no From address is known",
+    "set SMTP_FROM to your address (or SMART_INBOX_USER_EMAILS to your addresses)",
+)
+
+
+def outbox_note(env: MailboxEnv) -> str:
+    """What a card says when the mail goes to the demo's local outbox."""
+    return (
+        f"Nothing leaves this machine: the bundled demo delivers to its local outbox "
+        f"({env.outbox}); set SMTP_URL to send for real"
     )
+
+
+def missing_for_sending(env: MailboxEnv) -> list[MissingSetting]:
+    """Every setting sending lacks here (none when mail can go out, over SMTP or to the outbox).
+
+    Read when the catalogue is built and when a card is written, so a send that cannot run
+    is said to be so before anyone approves it, never only afterwards.
+    """
+    missing = []
+    if env.smtp is None and env.outbox is None:
+        missing.append(NO_SMTP_URL)
+    if not env.sender:
+        missing.append(NO_SENDER)
+    return missing
+
+
+def what_is_missing(missing: list[MissingSetting]) -> str:
+    """`SMTP_URL is not set and no From address is known`."""
+    return " and ".join(m.what for m in missing)
+
+
+def how_to(missing: list[MissingSetting]) -> str:
+    """`set SMTP_URL to … and set SMTP_FROM to …`."""
+    return " and ".join(m.how for m in missing)
+
+
+def sending_problem(env: MailboxEnv) -> str:
+    """Why no mail can be sent here and how to fix it, in one sentence; '' when it can."""
+    missing = missing_for_sending(env)
+    if not missing:
+        return ""
+    return (
+        f"sending is unavailable: {what_is_missing(missing)}, so nothing is sent "
+        f"(drafts still work); to send, {how_to(missing)}"
+    )
+
+
+def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
+    """Send over SMTP (or, on the demo, into its local outbox) and keep a copy in Sent.
+
+    Synchronous (callers on an event loop use `asyncio.to_thread`); `ToolFailure` when
+    nothing was sent. Once the message is delivered, nothing here raises: a missing Sent
+    copy is reported in the text instead.
+    """
+    if env.smtp is None and env.outbox is not None and env.sender:
+        receipt = deliver_to_outbox(env.outbox, message)
+        text = (
+            f"Delivered to the local demo outbox ({env.outbox}) for "
+            f"{', '.join(receipt.recipients)}, subject {message['Subject']!r} "
+            f"(Message-ID {receipt.message_id}); nothing left this machine: set SMTP_URL to "
+            "send for real."
+        )
+    elif env.smtp is None or not env.sender:
+        raise ToolFailure(sending_problem(env))
+    else:
+        try:
+            receipt = send_message(env.smtp, message)
+        except SmtpSendError as err:
+            raise ToolFailure(f"not sent: {err}") from err
+        text = (
+            f"Sent to {', '.join(receipt.recipients)}, subject {message['Subject']!r} "
+            f"(Message-ID {receipt.message_id})."
+        )
     if receipt.refused:
         text += " Refused by the server: " + "; ".join(
             f"{address}: {why}" for address, why in receipt.refused.items()
@@ -323,6 +440,32 @@ def deliver(env: MailboxEnv, message: EmailMessage) -> Delivery:
         logger.warning("sent, but no copy was kept in Sent: %s", err)
         text += f" (No copy was kept in Sent: {err}.)"
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
+
+
+def deliver_to_outbox(outbox: Path, message: EmailMessage) -> SendReceipt:
+    """Put `message` in the local outbox Maildir (made when missing), as a server would take it.
+
+    Blocking. Like `send_message`, a message without a Message-ID gets one in place, so the
+    Sent copy matches what was delivered.
+
+    Raises:
+        ToolFailure: the message has no recipients, or the outbox cannot be written.
+
+    """
+    recipients = envelope_recipients(message)
+    if not recipients:
+        raise ToolFailure("not delivered to the local demo outbox: the message has no recipients")
+    if not message["Message-ID"]:
+        message["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    try:
+        for part in ("cur", "new", "tmp"):
+            (outbox / part).mkdir(parents=True, exist_ok=True, mode=0o700)
+        MaildirSource(outbox, f"maildir:{outbox}").save_message(bytes(message), INBOX, "")
+    except (OSError, MailSourceError) as err:
+        raise ToolFailure(f"not delivered to the local demo outbox {outbox}: {err}") from err
+    message_id = str(message["Message-ID"]).strip()
+    logger.info("delivered %s to the local demo outbox %s", message_id, outbox)
+    return SendReceipt(message_id=message_id, recipients=recipients)
 
 
 def sent_data(
@@ -340,15 +483,72 @@ def sent_data(
     }
 
 
-def sender_address(smtp: SmtpSettings | None, user_addresses: tuple[str, ...]) -> str:
+def sender_address(
+    smtp: SmtpSettings | None,
+    user_addresses: tuple[str, ...],
+    environ: Mapping[str, str] | None = None,
+) -> str:
     """The From of sent mail: `SMTP_FROM`, else your first address, else the SMTP login."""
-    if os.environ.get("SMTP_FROM"):
-        return os.environ["SMTP_FROM"].strip()
+    env = os.environ if environ is None else environ
+    if env.get("SMTP_FROM", "").strip():
+        return env["SMTP_FROM"].strip()
     if user_addresses:
         return user_addresses[0]
     if smtp is not None and "@" in smtp.username:
         return smtp.username
     return ""
+
+
+def open_mailbox_env(
+    db: AppDatabase,
+    inbox: str,
+    home: Path,
+    *,
+    user_addresses: tuple[str, ...],
+    smtp: SmtpSettings | None,
+    secrets: SecretLookup | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> MailboxEnv:
+    """The mailbox the tools work on: its source, whose it is, where sent mail goes. Blocking.
+
+    The one place the bundled demo differs from any other inbox: it is worked on as a copy in
+    the data directory `home` (the repository's folder is never written), its owner
+    (`owner.json`) is the user when neither `SMTP_FROM` nor `SMART_INBOX_USER_EMAILS` is set,
+    and its mail goes to a local outbox in `home` when `SMTP_URL` is not set. Explicit
+    settings always win. A source that cannot be opened is kept as given: fetching it reports
+    why.
+
+    Raises:
+        DemoInboxError: the demo's owner cannot be read or its copy cannot be made.
+
+    """
+    env = os.environ if environ is None else environ
+    if not is_demo_inbox(inbox):
+        try:
+            source = canonical_spec(inbox)
+        except MailSourceError:
+            source = inbox
+        return MailboxEnv(
+            db=db,
+            source=source,
+            smtp=smtp,
+            sender=sender_address(smtp, user_addresses, env),
+            user_addresses=user_addresses,
+            secrets=secrets,
+        )
+    sender = sender_address(smtp, user_addresses, env)
+    if not user_addresses and not env.get("SMTP_FROM", "").strip():
+        owner = demo_owner()
+        user_addresses, sender = (owner.address,), owner.sender
+    return MailboxEnv(
+        db=db,
+        source=canonical_spec(f"maildir:{demo_working_copy(home)}"),
+        smtp=smtp,
+        sender=sender,
+        user_addresses=user_addresses,
+        secrets=secrets,
+        outbox=demo_outbox(home),
+    )
 
 
 @tool
@@ -399,17 +599,93 @@ async def reply_to_email(
     return text_result(delivery.text, data=sent_data(message, delivery, in_reply_to=email_id))
 
 
-SENDING_UNAVAILABLE = (
-    "sending is unavailable: SMTP_URL is not set, so nothing was sent (drafts still work)"
+def read_outbox(outbox: Path, limit: int) -> tuple[str, list[dict[str, Any]]]:
+    """The mail in the local outbox, newest first: a text block and the same as plain data.
+
+    Blocking (reads the Maildir). An outbox that was never written to is empty, not an error.
+    """
+    if not outbox.is_dir():
+        return f"The local demo outbox ({outbox}) is empty: nothing has been sent yet.", []
+    try:
+        emails = MaildirSource(outbox, f"maildir:{outbox}").fetch_new(set()).emails
+    except MailSourceError as err:
+        raise ToolFailure(f"the local demo outbox cannot be read: {err}") from err
+    emails.sort(key=lambda e: (e.date, e.key), reverse=True)
+    rows = [
+        {
+            "message_id": email.id,
+            "from": email.sender,
+            "to": list(email.to),
+            "cc": list(email.cc),
+            "subject": email.subject,
+            "date": email.date,
+            "attachments": [a.filename for a in email.attachments],
+            "text": email.error or email.preview(),
+        }
+        for email in emails[:limit]
+    ]
+    if not rows:
+        return f"The local demo outbox ({outbox}) is empty: nothing has been sent yet.", []
+    blocks = [
+        f"{len(emails)} message(s) in the local demo outbox ({outbox}), newest first; "
+        "none of them left this machine:"
+    ]
+    for n, row in enumerate(rows, 1):
+        lines = [
+            f"{n}. to: {', '.join(row['to']) or '(nobody)'}",
+            f"   from: {row['from'] or '(no From header)'}",
+            f"   subject: {row['subject'] or '(no subject)'}",
+            f"   date: {row['date'] or 'unknown'}",
+        ]
+        if row["cc"]:
+            lines.insert(1, f"   cc: {', '.join(row['cc'])}")
+        if row["attachments"]:
+            lines.append(f"   attachments: {', '.join(row['attachments'])}")
+        lines.append(f"   text: {row['text']}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks), rows
+
+
+@tool
+async def list_outbox(
+    limit: int = 10,
+    *,
+    env: Annotated[MailboxEnv, InjectedToolArg],
+) -> ToolResult:
+    """List the mail delivered to the local demo outbox, newest first."""
+    if env.outbox is None:
+        raise ToolFailure(NO_OUTBOX)
+    text, rows = await asyncio.to_thread(read_outbox, env.outbox, max(1, min(limit, 50)))
+    return text_result(text, data={"outbox": str(env.outbox), "messages": rows})
+
+
+NO_OUTBOX = (
+    "there is no local outbox: only the bundled demo inbox has one; here mail goes out over "
+    "SMTP and a copy of it is kept in Sent"
 )
-MAIL_TOOLS = [search_emails, list_inbox, get_email, save_draft, send_email, reply_to_email]
-READ_ONLY_MAIL_TOOLS = frozenset({"search_emails", "list_inbox", "get_email"})
+MAIL_TOOLS = [
+    search_emails,
+    list_inbox,
+    get_email,
+    save_draft,
+    send_email,
+    reply_to_email,
+    list_outbox,
+]
+READ_ONLY_MAIL_TOOLS = frozenset({"search_emails", "list_inbox", "get_email", "list_outbox"})
 SENDING_TOOLS = frozenset({"send_email", "reply_to_email"})
 
 
 def mail_toolkit(env: MailboxEnv) -> Toolkit:
-    """The mail tools with their mailbox; sending only when SMTP is configured."""
-    unavailable = {} if env.smtp else dict.fromkeys(SENDING_TOOLS, SENDING_UNAVAILABLE)
+    """The mail tools with their mailbox; sending only when it can run here, with why not.
+
+    Sending needs SMTP (or the demo's local outbox) and a From address; the outbox can only
+    be listed where there is one.
+    """
+    problem = sending_problem(env)
+    unavailable = dict.fromkeys(SENDING_TOOLS, problem) if problem else {}
+    if env.outbox is None:
+        unavailable["list_outbox"] = NO_OUTBOX
     return Toolkit(
         name="mail",
         tools=MAIL_TOOLS,

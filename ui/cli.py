@@ -415,14 +415,34 @@ def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
 async def _ask(args: argparse.Namespace) -> int:
     from langchain_core.messages import HumanMessage
 
+    if not args.text.strip():
+        raise UserError("nothing to ask: the question is empty")
     context = await asyncio.to_thread(_context, args)
     thread_id = args.thread or f"thread-{uuid.uuid4().hex[:12]}"
     if not args.thread and not args.json:
         print(f"thread: {thread_id}")
+    if args.thread and not await _thread_exists(args.thread, context):
+        # A mistyped id would otherwise lose the conversation the user meant without a word.
+        print(
+            f"smart-inbox: no thread {args.thread!r} found: started a new thread {args.thread}",
+            file=sys.stderr,
+        )
     snapshot = await _run(
         {"messages": [HumanMessage(args.text)], "mode": "chat"}, thread_id, context
     )
     return _print_turn(turn_result(snapshot, thread_id), as_json=args.json)
+
+
+async def _thread_exists(thread_id: str, context: Any) -> bool:
+    """Whether the conversation store holds a checkpoint of `thread_id`."""
+    from memory.checkpointer import open_checkpointer
+    from memory.database_url import database_config
+    from memory.paths import data_dir
+
+    where = await asyncio.to_thread(database_config, data_dir(context.home))
+    async with open_checkpointer(where) as saver:
+        found = await saver.aget_tuple({"configurable": {"thread_id": thread_id}})
+    return found is not None
 
 
 def _resume_value(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -484,18 +504,40 @@ async def _resume(args: argparse.Namespace) -> int:
 
 
 def _print_turn(result: dict[str, Any], *, as_json: bool) -> int:
+    from ui.terminal_text import plain_text
+
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     if result["answer"]:
-        print(result["answer"])
-    for request in result["pending"]:
-        print(f"\nWaiting for your approval ({request['id']}):\n{request['description']}")
+        print(plain_text(result["answer"]))
+    pending = result["pending"]
+    for request in pending:
+        print(
+            f"\nWaiting for your approval ({request['id']}):\n{plain_text(request['description'])}"
+        )
+        call = request["id"] if len(pending) > 1 else None
+        print("\n" + "\n".join(_decision_commands(result["thread_id"], call)))
     return 0
+
+
+def _decision_commands(thread_id: str, call_id: str | None) -> list[str]:
+    """The exact `resume` commands that decide a pending request (`call_id`: one of several)."""
+    import shlex
+
+    command = f"smart-inbox resume --thread {shlex.quote(thread_id)}"
+    if call_id:
+        command += f" --call {shlex.quote(call_id)}"
+    return [
+        f"To run it:     {command} --accept",
+        f"To decline it: {command} --reject",
+        "(or --edit JSON to run it with other arguments, --respond TEXT to answer instead)",
+    ]
 
 
 async def _triage(args: argparse.Namespace) -> int:
     from graph.services import Services, build_services
+    from ui.terminal_text import plain_text
 
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
@@ -546,12 +588,14 @@ async def _triage(args: argparse.Namespace) -> int:
         and not e["error"]
     ]
     if offers:
-        print("\nSlots for the new meeting requests:\n\n" + "\n\n".join(offers))
+        print("\nSlots for the new meeting requests:\n\n" + plain_text("\n\n".join(offers)))
         print(f'\nTo book one: smart-inbox ask "book the first slot for NAME" --thread {thread_id}')
     if pending:
         print(f"\n{waiting}")
         for request in pending:
-            print(f"\n({request['id']}):\n{request['description']}")
+            print(f"\n({request['id']}):\n{plain_text(request['description'])}")
+            call = request["id"] if len(pending) > 1 else None
+            print("\n" + "\n".join(_decision_commands(thread_id, call)))
     return 0
 
 
@@ -794,12 +838,14 @@ def _ui(args: argparse.Namespace) -> int:
     home = data_dir()
     _open_app_database(home)
     store = UserStore(home)
-    if not store.has_users():
-        if args.host not in LOOPBACK:
-            raise UserError(
-                f"refusing to listen on {args.host} with no users: add one first with "
-                "smart-inbox users add NAME"
-            )
+    first_user = not store.has_users()
+    if first_user and args.host not in LOOPBACK:
+        raise UserError(
+            f"refusing to listen on {args.host} with no users: add one first with "
+            "smart-inbox users add NAME"
+        )
+    _check_chat_port(args.host, args.port)
+    if first_user:
         alphabet = string.ascii_letters + string.digits
         password = "".join(secrets.choice(alphabet) for _ in range(16))
         store.add("demo", password)
@@ -821,6 +867,19 @@ def _ui(args: argparse.Namespace) -> int:
     command += ["--host", args.host, "--port", str(args.port)]
     os.execvpe(sys.executable, command, env)
     return 0  # not reached: the process is now the chat server
+
+
+def _check_chat_port(host: str, port: int) -> None:
+    """Refuse a port that cannot be bound now, before anything announces the chat there.
+
+    Chainlit would fail on it only after the `chat on` line, and exit 0.
+    """
+    from ui.langgraph_server import ServerError, check_port
+
+    try:
+        check_port(host, port)
+    except ServerError as err:
+        raise UserError(str(err)) from err
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -974,6 +1033,13 @@ async def _mcp(args: argparse.Namespace) -> int:
     context = Context()
     path = mcp_config_path(data_dir(context.home))
     configs = load_mcp_config(path)
+    if not configs and args.mcp_command == "list":
+        # Nothing configured is a valid set-up (MCP is optional), not an error.
+        if args.json:
+            print(json.dumps({"file": str(path), "servers": []}, indent=2))
+        else:
+            print(f"no MCP servers configured: to add some, write them to {path}")
+        return 0
     if not configs:
         raise UserError(f"no MCP servers configured: {path} is missing or empty")
     if args.mcp_command == "trust" and args.server not in configs:
@@ -1032,9 +1098,17 @@ async def _mcp(args: argparse.Namespace) -> int:
 
 
 async def _integrations(args: argparse.Namespace) -> int:
+    """What each toolkit can do here; "configured" only when every action it offers can run.
+
+    A tool that exists but cannot run (sending without `SMTP_URL`, an event without your
+    address) is listed with why, and its toolkit is not called configured.
+    """
     from graph.context import Context
     from graph.services import build_services
     from memory.paths import data_dir
+    from tools.calendar.scheduling import CalendarEnv
+    from tools.calendar.toolkit import CREATE_TOOL
+    from tools.mailbox import SENDING_TOOLS, MailboxEnv
     from tools.webhooks import WebhooksEnv
 
     context = Context()
@@ -1043,22 +1117,47 @@ async def _integrations(args: argparse.Namespace) -> int:
     tools, policy = services.tools, services.policy
     kits = []
     for kit in tools.toolkits:
-        if kit.name == "mail":
-            continue
+        why = {name: tools.unavailable[name] for name in kit.names if name in tools.unavailable}
+        blocked: dict[str, list[str]] = {}  # why → the actions that cannot run for it
+        for name, text in why.items():
+            if name not in kit.read_only:
+                blocked.setdefault(text, []).append(name)
+        mail = kit.env.mail if isinstance(kit.env, CalendarEnv) else kit.env
+        if isinstance(mail, MailboxEnv) and mail.smtp is not None and mail.smtp.password_problem:
+            # Offered, and its card says so, but it fails until the password is there.
+            mailing = [n for n in kit.names if n in (*SENDING_TOOLS, CREATE_TOOL) and n not in why]
+            if mailing:
+                text = (
+                    f"mail cannot be sent through {mail.smtp.server}: {mail.smtp.password_problem}"
+                )
+                blocked.setdefault(text, []).extend(mailing)
         entry: dict[str, Any] = {
             "name": kit.name,
-            "configured": not kit.missing,
-            "why_not": kit.missing,
+            "configured": not kit.missing and not blocked,
+            "why_not": kit.missing
+            or "; ".join(f"{', '.join(names)}: {text}" for text, names in blocked.items()),
             "tools": [
                 {
                     "name": name,
                     "level": policy.level_for(name, default=tools.default_level(name)),
                     "read_only": tools.is_read_only(name),
                     "offered_to_the_model": name not in kit.hidden,
+                    "available": name not in why,
+                    "why_not": why.get(name, ""),
                 }
                 for name in kit.names
             ],
         }
+        if isinstance(kit.env, MailboxEnv):
+            entry["sends_through"] = ""
+            if blocked:
+                pass  # nothing is sent: `why_not` says what is missing
+            elif kit.env.smtp is not None:
+                entry["sends_through"] = f"the SMTP server {kit.env.smtp.server}"
+            elif kit.env.outbox is not None:
+                entry["sends_through"] = (
+                    f"the local demo outbox {kit.env.outbox} (set SMTP_URL to send for real)"
+                )
         if isinstance(kit.env, WebhooksEnv):
             entry["endpoints"] = [
                 {"name": e.name, "host": e.host, "events": sorted(e.events)}
@@ -1070,9 +1169,14 @@ async def _integrations(args: argparse.Namespace) -> int:
         return 0
     for kit_entry in kits:
         state = "configured" if kit_entry["configured"] else kit_entry["why_not"]
+        if kit_entry["configured"] and kit_entry.get("sends_through"):
+            state += f", sending through {kit_entry['sends_through']}"
         print(f"{kit_entry['name']}: {state}")
         for tool in kit_entry["tools"]:
             note = "" if tool["offered_to_the_model"] else "  (proposed by code only)"
+            if not tool["available"]:
+                said = tool["why_not"] in kit_entry["why_not"]
+                note += "  (cannot run here)" if said else f"  (cannot run here: {tool['why_not']})"
             print(f"  {tool['name']:<24} level {tool['level']}{note}")
         for endpoint in kit_entry.get("endpoints", []):
             events = ", ".join(endpoint["events"])
@@ -1102,8 +1206,12 @@ async def _history(args: argparse.Namespace) -> int:
             json.dumps({"thread_id": args.thread, "messages": turns}, ensure_ascii=False, indent=2)
         )
         return 0
+    from ui.terminal_text import plain_text
+
     for turn in turns:
-        print(f"{turn['role']}: {turn['text']}\n")
+        # The user's own words are shown as typed; the agent's Markdown is for the chat.
+        text = plain_text(turn["text"]) if turn["role"] == "agent" else turn["text"]
+        print(f"{turn['role']}: {text}\n")
     return 0
 
 

@@ -8,18 +8,22 @@ PostgreSQL, and adapts it to tables that store lists and dicts as JSON text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from chainlit.data.base import BaseDataLayer
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.data.storage_clients.base import BaseStorageClient
+from chainlit.data.utils import queue_until_user_message
 from chainlit.step import StepDict
 from chainlit.types import ThreadDict
 from chainlit.utils import utc_now
 
+from memory.chat_owners import ChatOwners, graph_thread_id
 from memory.chat_tables import CHAT_INDEXES, CHAT_TABLES
 from memory.database_url import database_config
 from memory.db import open_database
@@ -66,12 +70,61 @@ def ensure_chat_tables(home: Path) -> None:
     open_database(database_config(home).app_url)
 
 
-def create_data_layer(home: Path) -> BaseDataLayer:
-    """Chainlit's SQLAlchemy data layer on the app database, with no file store for elements."""
+ForgetThread = Callable[[str], Awaitable[None]]
+"""Deletes a graph thread's checkpointed state, given the graph's thread id."""
+ChatName = Callable[[str], str]
+"""The name a new chat gets from its first interaction (Chainlit's own name for it)."""
+
+
+def create_data_layer(
+    home: Path, forget: ForgetThread | None = None, chat_name: ChatName | None = None
+) -> ChatHistory:
+    """Chainlit's SQLAlchemy data layer on the app database, with no file store for elements.
+
+    Deleting a chat also locks its graph thread for good (`memory.chat_owners`) and, with
+    `forget`, deletes the graph's state of it. `chat_name` names a new chat from its first
+    interaction (so that two triage chats are not both called "triage").
+    """
     config = database_config(home)
-    if config.is_postgres:
-        return ChatHistory(conninfo=config.chat_url)
-    return ChatHistory(conninfo=config.chat_url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+    connect_args = None if config.is_postgres else {"timeout": BUSY_TIMEOUT_SECONDS}
+    layer = ChatHistory(
+        conninfo=config.chat_url, connect_args=connect_args, storage_provider=NoFiles()
+    )
+    layer.owners = ChatOwners(open_database(config.app_url))
+    layer.forget = forget
+    layer.chat_name = chat_name
+    return layer
+
+
+class NoFiles(BaseStorageClient):
+    """The chat's file store, which keeps no files.
+
+    The chat's elements are the product's own lists and buttons, whose props are rows of the
+    elements table (see `ChatHistory.create_element`), and messages open from links to the mail
+    page instead of copies of their bodies.
+    """
+
+    async def upload_file(
+        self,
+        object_key: str,
+        data: bytes | str,
+        mime: str = "application/octet-stream",
+        overwrite: bool = True,
+        content_disposition: str | None = None,
+    ) -> dict[str, Any]:
+        """Refuse: nothing in the chat is kept as a file."""
+        raise NotImplementedError(f"the chat keeps no files ({object_key} was not kept)")
+
+    async def delete_file(self, object_key: str) -> bool:
+        """Nothing to delete: no file was ever kept."""
+        return False
+
+    async def get_read_url(self, object_key: str) -> str:
+        """No file has a URL: none was kept."""
+        raise NotImplementedError(f"the chat keeps no files ({object_key} has no URL)")
+
+    async def close(self) -> None:
+        """Nothing to close."""
 
 
 class ChatHistory(SQLAlchemyDataLayer):
@@ -85,6 +138,26 @@ class ChatHistory(SQLAlchemyDataLayer):
     the `Z` they carry says. Thread ids are checked before they are stored (see `THREAD_ID`).
     """
 
+    owners: ChatOwners | None = None
+    """The record of who owns each chat's graph thread."""
+    forget: ForgetThread | None = None
+    """Deletes a deleted chat's graph state."""
+    chat_name: ChatName | None = None
+    """Names a new chat from its first interaction."""
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete a chat: its graph thread is locked first, then its rows and graph state go.
+
+        Locked before anything is deleted, so a failure half-way never leaves a thread that
+        someone else could connect to.
+        """
+        graph_thread = graph_thread_id(thread_id)
+        if self.owners is not None:
+            await asyncio.to_thread(self.owners.delete, graph_thread)
+        await super().delete_thread(thread_id)
+        if self.forget is not None:
+            await self.forget(graph_thread)
+
     async def get_current_timestamp(self) -> str:
         """The current time in UTC, ISO 8601 with a `Z`."""
         return utc_now()
@@ -97,13 +170,22 @@ class ChatHistory(SQLAlchemyDataLayer):
         metadata: dict[Any, Any] | None = None,
         tags: list[str] | None = None,
     ) -> None:
-        """Create or change a thread; `tags` are stored as JSON."""
+        """Create or change a thread; `tags` are stored as JSON, a new name may be changed."""
         if not THREAD_ID.fullmatch(thread_id):
             raise ValueError(f"refusing to store a thread with the id {thread_id!r}")
+        if name is not None and self.chat_name is not None and not await self._named(thread_id):
+            name = self.chat_name(name)
         stored_tags = None if tags is None else json.dumps(list(tags), ensure_ascii=False)
         await super().update_thread(
             thread_id, name=name, user_id=user_id, metadata=metadata, tags=cast(Any, stored_tags)
         )
+
+    async def _named(self, thread_id: str) -> bool:
+        """Whether the thread already has a name (a rename by its user is kept as typed)."""
+        rows = await self.execute_sql(
+            'SELECT "name" FROM threads WHERE "id" = :id', {"id": thread_id}
+        )
+        return isinstance(rows, list) and bool(rows) and bool(rows[0].get("name"))
 
     async def create_step(self, step_dict: StepDict) -> None:
         """Create or replace a step; its lists and non-empty dicts are stored as JSON.
@@ -151,16 +233,26 @@ class ChatHistory(SQLAlchemyDataLayer):
                 element["props"] = _decoded(element.get("props"))
         return threads
 
+    @queue_until_user_message()
     async def create_element(self, element: Element) -> None:
-        """Store an element only where a file store is configured (none is, by default).
+        """Keep the chat's own elements (lists, buttons) as rows; no other kind is kept.
 
-        Without one the content has nowhere to go; the base class would log a warning for
-        every element of every message.
+        A custom element is its props, which fit in the row: it needs no file, so it is shown
+        again after a reload, a reopened chat and a restart.
         """
-        if self.storage_provider is None:
+        if element.type != "custom" or not element.for_id:
             logger.debug("element %s of thread %s not kept", element.id, element.thread_id)
             return
-        await super().create_element(element)
+        row = {k: v for k, v in element.to_dict().items() if v is not None}
+        row["props"] = json.dumps(row.get("props") or {}, ensure_ascii=False)
+        columns = ", ".join(f'"{column}"' for column in row)
+        values = ", ".join(f":{column}" for column in row)
+        updates = ", ".join(f'"{column}" = :{column}' for column in row if column != "id")
+        await self.execute_sql(
+            query=f"INSERT INTO elements ({columns}) VALUES ({values}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates};",
+            parameters=row,
+        )
 
 
 def _json_text(value: Any) -> Any:

@@ -379,9 +379,11 @@ def _triage_summary(request: AnswerRequest) -> str:
         return "No new mail to triage since the last check."
     by_priority = Counter(row["priority"] for row in rows)
     by_category = Counter(row["category"] for row in rows)
+    unreadable = sum(1 for row in rows if row.get("error"))
     lines = [
         f"Triaged {len(rows)}{'+' if len(rows) >= 100 else ''} new message(s): "
-        + ", ".join(f"{by_priority[p]} {p}" for p in ("high", "normal", "low") if by_priority[p]),
+        + ", ".join(f"{by_priority[p]} {p}" for p in ("high", "normal", "low") if by_priority[p])
+        + (f", {unreadable} unreadable" if unreadable else ""),
         "By category: " + ", ".join(f"{c} {n}" for c, n in by_category.most_common()),
     ]
     high = [row for row in rows if row["priority"] == "high"]

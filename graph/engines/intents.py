@@ -42,6 +42,12 @@ STOPWORDS = frozenset(
 )
 
 _DRAFT = re.compile(r"\bdraft\b", re.IGNORECASE)
+_FIND_DRAFT = re.compile(
+    r"\b(?:find|show|search|list|open|look(?:ing)?|where(?:'s| is| are))\s+(?:me\s+)?(?:for\s+)?"
+    r"(?:my|the|our)\s+drafts?\b",
+    re.IGNORECASE,
+)
+"""Asking for a draft already written ("find my draft to Sofia") is a search, not a new draft."""
 _SAYING = re.compile(
     r"\b(?:saying|say|that says|telling (?:them|him|her)|to say)\b[:,]?\s*(?P<body>.+)$",
     re.IGNORECASE | re.DOTALL,
@@ -749,11 +755,32 @@ CALENDAR_INTENTS: list[Intent] = [
 before the listing ones ("meetings" alone lists the meeting requests)."""
 
 
+# --------------------------------------------------------------------------------------
+# The demo's local outbox
+# --------------------------------------------------------------------------------------
+
+_OUTBOX = re.compile(
+    r"\boutbox\b|\bwhat (?:did|have) i (?:just )?sen[dt]\b|\bwhat (?:was|has been|got) sent\b"
+    r"|\b(?:mail|e-?mails?|messages?|invitations?) (?:that )?i(?:'ve| have)? sent\b"
+    r"|\bsent (?:mail|e-?mails?|messages?)\b",
+    re.IGNORECASE,
+)
+OUTBOX_INTENT = Intent(
+    "outbox", _matches(_OUTBOX), lambda r: [ProposedCall("list_outbox", {"limit": 10})]
+)
+"""After the mail-writing intents ("reply saying what I sent" is a reply): what the demo "sent"."""
+
+
 INTENTS: list[Intent] = [
     *INTEGRATION_INTENTS,
-    Intent("draft_reply", _matches(_DRAFT), _draft_reply),
+    Intent(
+        "draft_reply",
+        lambda text: bool(_DRAFT.search(text) and not _FIND_DRAFT.search(text)),
+        _draft_reply,
+    ),
     Intent("send", _matches(_SEND), _send),
     Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
+    OUTBOX_INTENT,
     Intent("awaiting_reply", _matches(_AWAITING), _awaiting),
     Intent("summary", _matches(_SUMMARY), _summary),
     *CALENDAR_INTENTS,

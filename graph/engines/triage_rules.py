@@ -91,17 +91,29 @@ MEETING_SOON_DAYS = 3
 """A meeting proposed within this many days of `now` is high priority."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
+REASON_CHARS = 60
+"""A reason is read in a table cell: a short phrase, its least important parts left out."""
+
+UnreadablePriority = Literal["unknown"]
+UnreadableCategory = Literal["unreadable"]
+UNREADABLE_PRIORITY: UnreadablePriority = "unknown"
+"""The priority of a message that could not be read: only the person who opens it can tell.
+Never one of `PRIORITIES`, so no view mistakes a broken message for ordinary mail."""
+UNREADABLE_CATEGORY: UnreadableCategory = "unreadable"
+"""The category of a message that could not be read; never one of `CATEGORIES`, which a model
+may choose from."""
 
 
 @dataclass(frozen=True)
 class RuleTriage:
     """What the rules decided for one message, and how sure they are."""
 
-    priority: Priority
-    category: Category
+    priority: Priority | UnreadablePriority
+    category: Category | UnreadableCategory
     action: Action
     reason: str
-    """One line naming the deciding signal."""
+    """A short phrase (about `REASON_CHARS`) naming the deciding signals in plain words; it
+    never quotes the subject, which every view shows beside it."""
     confidence: float
     """0..1; below `UNSURE_BELOW` the caller may ask a model."""
 
@@ -318,7 +330,7 @@ class TextRule:
     body: float
     """Weight when found in the visible body."""
     says: str
-    """Reason fragment: "subject <says>" / "body <says>"."""
+    """How a reason names this signal, in a few plain words."""
 
 
 @dataclass(frozen=True)
@@ -379,15 +391,20 @@ def _combo(flags: str, category: Category, weight: float, says: str, unless: str
 # Headers are the most reliable signal: bulk mail and robots announce themselves.
 HEADER_RULES: tuple[HeaderRule, ...] = (
     HeaderRule(
-        "list-unsubscribe", re.compile(r"\S"), "newsletter", 3.0, "List-Unsubscribe header", "bulk"
+        "list-unsubscribe",
+        re.compile(r"\S"),
+        "newsletter",
+        3.0,
+        "bulk mail with an unsubscribe link",
+        "bulk",
     ),
-    HeaderRule("list-id", re.compile(r"\S"), "newsletter", 2.0, "List-Id header", "bulk"),
+    HeaderRule("list-id", re.compile(r"\S"), "newsletter", 2.0, "sent to a mailing list", "bulk"),
     HeaderRule(
         "precedence",
         re.compile(r"\b(bulk|list|junk)\b"),
         "newsletter",
         2.0,
-        "bulk precedence",
+        "bulk mail",
         "bulk",
     ),
     HeaderRule(
@@ -395,7 +412,7 @@ HEADER_RULES: tuple[HeaderRule, ...] = (
         re.compile(r"auto-(generated|replied|notified)"),
         "notification",
         3.0,
-        "Auto-Submitted header",
+        "automated message",
         "automated",
     ),
     HeaderRule(
@@ -405,7 +422,7 @@ HEADER_RULES: tuple[HeaderRule, ...] = (
         ),
         "newsletter",
         1.5,
-        "bulk-mail X-Mailer",
+        "sent by a bulk mailer",
         "bulk",
     ),
     HeaderRule(
@@ -415,14 +432,14 @@ HEADER_RULES: tuple[HeaderRule, ...] = (
         ),
         "spam_or_cold",
         2.5,
-        "cold-outreach X-Mailer",
+        "sent by a cold-outreach tool",
         "outreach_tool",
     ),
     HeaderRule(
-        "x-priority", re.compile(r"^\s*[12]\b"), None, 0.0, "X-Priority high", "high_importance"
+        "x-priority", re.compile(r"^\s*[12]\b"), None, 0.0, "marked urgent", "high_importance"
     ),
     HeaderRule(
-        "importance", re.compile(r"^\s*high"), None, 0.0, "Importance: high", "high_importance"
+        "importance", re.compile(r"^\s*high"), None, 0.0, "marked important", "high_importance"
     ),
 )
 
@@ -445,14 +462,14 @@ SENDER_RULES: tuple[SenderRule, ...] = (
         ),
         "notification",
         2.0,
-        "automated sender address",
+        "automated sender",
         "automated",
     ),
     SenderRule(
         re.compile(rf"@([\w-]+\.)*({_TOOL_NAMES})\.[a-z.]+$"),
         "notification",
         3.0,
-        "sent by a developer tool",
+        "from a developer tool",
         "tool",
     ),
     SenderRule(
@@ -461,7 +478,7 @@ SENDER_RULES: tuple[SenderRule, ...] = (
         ),
         "billing",
         1.5,
-        "billing sender address",
+        "from a billing address",
         "billing_sender",
     ),
     SenderRule(
@@ -470,14 +487,14 @@ SENDER_RULES: tuple[SenderRule, ...] = (
         ),
         "newsletter",
         1.0,
-        "mass-mail sender address",
+        "from a mass-mail address",
         "mass_sender",
     ),
     SenderRule(
         re.compile(r"^(orders?|shipping|delivery|tracking|shop|store)([._+-][^@]*)?@"),
         "notification",
         1.0,
-        "shop sender address",
+        "from a shop",
         "shop_sender",
     ),
     SenderRule(
@@ -493,63 +510,63 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(production|prod|site|website|app|api|service|servers?|checkout|login|database|db|primary|platform|system|everything|cluster|payments?)\b[^.\n]{0,30}\b((is|are|went|goes|seems|looks|has gone|completely|totally)\s+(down|offline|unreachable|unavailable|not loading)|unreachable|unavailable|offline)\b",
         5.0,
         3.0,
-        "says production is down",
+        "production is down",
     ),
     _text(
         "urgent_incident",
         r"\b((failing|down|broken|unavailable|erroring) for (all|every|most) (users|customers|merchants|clients)|(nobody|no one|no customer) can (log ?in|check ?out|pay|access|sign ?in|use)|(all|every) (writes|reads|requests|payments|orders|logins|checkouts|transactions|api calls|deploys)\b[^.\n]{0,15}\b(fail|failing|failed|erroring|timing out|time out))\b",
         4.0,
         2.5,
-        "says everyone is affected",
+        "down for all users",
     ),
     _text(
         "urgent_incident",
         r"\b(outages?|downtime|down for (everyone|all)|major incident|service disruption|partial outage)\b",
         4.0,
         2.0,
-        "reports an outage",
+        "outage reported",
     ),
     _text(
         "urgent_incident",
         r"\b(returning|throwing|serving|getting|all)\s+(http\s+)?5\d\d(s| errors?)?\b|\b5\d\d errors?\b|\b5\d\ds\b|\b5xx\b",
         3.5,
         1.5,
-        "reports server errors",
+        "server errors",
     ),
     _text(
         "urgent_incident",
         r"\b(sev[ -]?[01]|severity[ -]?1|p0|p1 incident|incident)\b",
         3.0,
         1.5,
-        "declares an incident",
+        "incident declared",
     ),
     _text(
         "urgent_incident",
         r"\b(security (incident|breach)|data (breach|leak)|breach|compromised|ransomware|unauthori[sz]ed access|leaked (credentials|keys|secrets|api keys?|tokens?)|ddos|intrusion|exfiltrat\w+)\b",
         4.0,
         2.0,
-        "reports a security incident",
+        "security incident",
     ),
     _text(
         "urgent_incident",
         r"\b(all|every|no|none of the|nobody|most)\s+(users?|customers?|one|merchants?)\b[^.\n]{0,40}\b(can(no|')?t|unable|affected|able to|locked out|failing)\b",
         3.0,
         2.0,
-        "says all customers are affected",
+        "customers affected",
     ),
     _text(
         "urgent_incident",
         r"\b(on fire|emergency|critical alert|firing|triggered|is failing in production|roll(ing)? ?back|hotfix|war room)\b",
         2.0,
         1.0,
-        "sounds an emergency",
+        "emergency",
     ),
     _text(
         "urgent_incident",
         r"\b(störung|ausfall|panne|caída|incidente|hors service|en panne)\b",
         3.5,
         2.0,
-        "reports an outage",
+        "outage reported",
     ),
     # --- bug_report
     _text("bug_report", r"\b(bugs?|defect|glitch|regression)\b", 3.0, 1.5, "reports a bug"),
@@ -558,35 +575,35 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(error|errors|exception|crash(es|ed|ing)?|stack ?trace|traceback|segfault|typeerror|nullpointer\w*|err_\w+|undefined is not)\b",
         2.0,
         1.0,
-        "mentions an error",
+        "error or crash",
     ),
     _text(
         "bug_report",
         r"\b(does ?n[o']?t|do ?n[o']?t|is ?n[o']?t|wo ?n[o']?t|can ?n?[o']?t|cannot|unable to|no longer|stopped|not)\s+(work(ing|s)?|load(ing|s)?|sav(e|ing)|open(ing)?|show(ing)?|display(ing)?|sync(ing)?|respond(ing)?|log ?in|sign ?in|login|upload(ing)?|download(ing)?|connect(ing)?|print(ing)?|validat(e|ing)|import(ing)?|export(ing)?)\b",
         2.5,
         1.5,
-        "says something does not work",
+        "something does not work",
     ),
     _text(
         "bug_report",
         r"\b(broken|breaks|fails?|failing|failed|wrong|incorrect|blank (page|screen)|freez(es|ing)|hangs|misaligned|locked out|(login|redirect|infinite|reload|crash) loop|drops? (rows|data|events|records)|off by|shows? (the )?(wrong|incorrect))\b",
         1.5,
         1.0,
-        "describes broken behaviour",
+        "broken behaviour",
     ),
     _text(
         "bug_report",
         r"\b(steps to reproduce|to reproduce|repro steps|expected (behaviou?r|result)|actual (behaviou?r|result)|reproducible|browser version|app version|workaround)\b",
         3.0,
         2.5,
-        "gives reproduction steps",
+        "steps to reproduce",
     ),
     _text(
         "bug_report",
         r"\b(since|after) (your |the |our |we |you )?(\d+\.\d+(\.\d+)?|last|latest|new|recent|yesterday'?s|today'?s|this morning'?s)\b[^.\n]{0,20}\b(release|update|version|deploy|upgrade|rollout)",
         2.0,
         2.0,
-        "says it broke after a release",
+        "broke after a release",
     ),
     _text(
         "bug_report",
@@ -615,7 +632,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b((add|adding|support for|option to|ability to|possibility to|way to)\s+(an? |the )?(option|setting|toggle|export|import|integration|dark mode|api|shortcut|filter|bulk|support)|dark mode|keyboard shortcuts?|integration with|support for|bulk (add|edit|delete|remove|update|actions?))\b",
         2.0,
         1.5,
-        "asks for a capability",
+        "asks for a feature",
     ),
     # --- meeting_request
     _text(
@@ -623,28 +640,28 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(meeting|meet( up)?|catch[- ]up|sync|1:1|one-on-one|call|coffee|get together|workshop|kick-?off|video call|google meet)\b",
         2.0,
         1.0,
-        "talks about meeting",
+        "mentions a meeting",
     ),
     _text(
         "meeting_request",
         r"\b(are you (free|available)|(is|are) (also )?free|do you have time|(\d+|half an hour|an hour) ?(min|mins|minutes)? with you|time with you|your availability|find a (time|slot)|time slot|schedule (a|an|our|the)|reschedule|move (our|the) (call|meeting)|calendar invite|send (you )?an? invite|let'?s (meet|talk|schedule|set up|find)|can we (meet|talk|hop on|set up|schedule)|set up (a|an) (call|meeting|time)|if (that|this|it|the time|monday|tuesday|wednesday|thursday|friday|\w+day) (does ?n[o']?t|wo ?n[o']?t) work|happy to (meet|jump on)|free for a (call|chat)|meeting request)\b",
         3.0,
         3.0,
-        "asks for a time to meet",
+        "asks for a meeting",
     ),
     _text(
         "meeting_request",
         r"^\s*(invitation|einladung|invitación|updated invitation):",
         3.0,
         0.0,
-        "is a calendar invitation",
+        "calendar invitation",
     ),
     _text(
         "meeting_request",
         r"\b(besprechung|termin|treffen|réunion|rendez-vous|reunión)\b",
         2.5,
         1.5,
-        "talks about meeting",
+        "mentions a meeting",
     ),
     # --- sales_inquiry (they want to buy from us)
     _text(
@@ -666,7 +683,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b((more|additional|extra|buy|add|purchase) (\d+ )?(seats|licen[cs]es)|(seats|licen[cs]es) for|team of \d+|for (our )?\d+ (users|people|employees|agents|staff)|enterprise (plan|tier|license|pricing|agreement)|volume discount|annual (plan|contract|billing)|procurement|purchase order|upgrade (to|our) (the )?(pro|business|enterprise|team)|sign (a |the )?contract)\b",
         2.5,
         2.0,
-        "talks about buying seats or plans",
+        "buying seats or plans",
     ),
     _text(
         "sales_inquiry",
@@ -681,21 +698,21 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(invoices?|receipts?|billing|your bill|statement of account|amount due|balance due|payment (due|reminder|received|confirmation|failed|declined|method)|remittance|credit note|pro-?forma|vat|tax invoice|refund(ed)?|charged|subscription (renewal|renewed|will renew|payment)|renewal notice|card (was )?declined)\b",
         4.0,
         2.0,
-        "is about an invoice or payment",
+        "invoice or payment",
     ),
     _text(
         "billing",
         r"\b(overdue|past due|final (notice|reminder|demand)|unpaid|outstanding (balance|amount|invoice|payment)|late (fee|payment)|dunning|collections?)\b",
         4.0,
         2.5,
-        "says a payment is overdue",
+        "payment overdue",
     ),
     _text(
         "billing",
         r"\b(rechnung|zahlung|mahnung|zahlungserinnerung|facture|paiement|relance|impayée?|factura|pago|factuur|betaling|fattura|pagamento)\b|請求書",
         4.0,
         2.0,
-        "is about an invoice or payment",
+        "invoice or payment",
     ),
     _text("billing", r"\$\s?\d|€|£|\b(usd|eur|gbp|chf)\b", 0.5, 0.5, "names an amount"),
     # --- newsletter
@@ -704,79 +721,79 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(newsletter|digest|weekly|monthly|this week in|roundup|round-up|issue #?\d+|edition|bulletin|top stories|what'?s new (in|at)|release notes)\b",
         3.0,
         1.0,
-        "reads like a newsletter",
+        "newsletter",
     ),
     _text(
         "newsletter",
         r"\b(unsubscribe|view (this email |it )?in (your |a )?browser|manage (your )?(email )?preferences|you('re| are) receiving this (email )?because|update your preferences|opt[- ]out|abbestellen|se désabonner|darse de baja)\b",
         0.0,
         2.5,
-        "has an unsubscribe footer",
+        "unsubscribe link",
     ),
     _text(
         "newsletter",
         r"% off\b|\b(sale|save \d+|limited time|early[- ]bird|webinar|register now|new arrivals|free shipping|flash sale|black friday|cyber monday|exclusive offer|last chance)\b",
         2.0,
         1.0,
-        "is a promotion",
+        "promotion",
     ),
     # --- notification: automated tool mail
-    _text("notification", r"^\s*(re:\s*)?\[[\w.-]+/[\w.-]+\]", 4.0, 0.0, "names a repository"),
+    _text("notification", r"^\s*(re:\s*)?\[[\w.-]+/[\w.-]+\]", 4.0, 0.0, "repository update"),
     _text(
         "notification",
         r"\b(pr|pull request|merge request|mr|issue)\s*#\d+|\(#\d+\)|\bpull request\b|\bmerge request\b",
         3.0,
         1.5,
-        "is about a pull request",
+        "pull request update",
     ),
     _text(
         "notification",
         r"\b(assigned to you|assigned you|has been assigned|was assigned|mentioned you (in|on)|requested your review|review requested|requested changes|approved (your|this|the) (pull|merge) request|commented on|new comment|left a comment|replied to your comment|status changed|transitioned|was (merged|closed|reopened)|has been (merged|closed|resolved|updated|created))\b",
         3.5,
         2.0,
-        "is a tool update",
+        "tool update",
     ),
     _text(
         "notification",
         r"\b(build|pipeline|workflow|job|run|deploy(ment)?|tests?|check(s)?|ci)\s+(#?\d+\s+)?(failed|failing|passed|succeeded|successful|fixed|broken|cancell?ed|errored|is green|is red|started|finished|completed)\b|\bworkflow run\b|\bcron\b",
         4.0,
         2.0,
-        "reports a build or job",
+        "build or job report",
     ),
     _text(
         "notification",
         r"\b(has shipped|have shipped|been shipped|is on (its|the) way|out for delivery|was delivered|has been delivered|tracking (number|code|link)|your (order|package|parcel|shipment)|order (confirmation|#?\d+))\b",
         3.5,
         2.0,
-        "is a shipping update",
+        "shipping update",
     ),
     _text(
         "notification",
         r"^\s*(accepted|declined|tentative|tentatively accepted|canceled|cancelled|updated invitation|invitation updated|reminder|new event|event reminder)\s*:",
         4.0,
         0.0,
-        "is a calendar update",
+        "calendar update",
     ),
     _text(
         "notification",
         r"\b(new sign-?in|new login|signed in from|password (was|has been) (changed|reset)|your (verification|security|one-time|login|sign-?in|2fa|confirmation) code|sign-?in code|verification code|two-factor|security alert for your)\b",
         3.0,
         2.0,
-        "is an account notice",
+        "account notice",
     ),
     _text(
         "notification",
         r"\b(this is an automated|automatically generated|automated (message|notification|email)|do not reply to this (email|message)|please do not reply|notification settings|manage (your )?notifications|you('re| are) receiving this because (you|your)|view it on (github|gitlab)|reply to this email directly)\b",
         0.0,
         2.5,
-        "says it is automated",
+        "automated message",
     ),
     _text(
         "notification",
         r"\b(ticket|case|request)\s*#?\s*\d+\b|\bjira\b|\bshared .{1,60} with you\b",
         2.0,
         1.0,
-        "names a ticket or share",
+        "ticket or share notice",
     ),
     # --- personal
     _text(
@@ -784,21 +801,21 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(mom|mum|dad|mama|papa|grandma|grandpa|granny|aunt|uncle|cousin|sis|bro|honey|sweetie|darling|kids|family|wedding|birthday|bday|anniversary|baby|christening|funeral)\b",
         3.0,
         1.5,
-        "mentions family",
+        "family",
     ),
     _text(
         "personal",
         r"\b(dinner|lunch|brunch|bbq|barbecue|party|drinks|beers?|weekend|holiday|vacation|trip|photos|pics|hike|hiking|climbing|bouldering|gym|tent|camping|picnic|cycling|skiing|festival|cinema|pub|game night|board games?|movie|concert|housewarming|long time no see|how are you( doing)?|how have you been|miss you|love you|hugs|xoxo|xx|haha|lol)\b",
         2.0,
         1.0,
-        "sounds personal",
+        "personal note",
     ),
     _text(
         "personal",
         r"\b(geburtstag|familie|abendessen|anniversaire|famille|dîner|cumpleaños|familia|cena)\b",
         2.5,
         1.5,
-        "sounds personal",
+        "personal note",
     ),
     # --- other: announcements and FYIs that need no action
     _text(
@@ -806,7 +823,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(fyi|for your information|no action (is )?(needed|required)|heads[- ]up|just (a quick note|to let you know)|running (\d+ (min|mins|minutes) |a (bit|few minutes) )?late|(policy|policies) (update|change)|updated .{0,40}polic(y|ies)|announcement|office (will be )?closed|(notes|minutes|recap|summary) (from|of) (the |our |today'?s |yesterday'?s )?(call|meeting|sync|workshop|session))\b",
         2.5,
         1.5,
-        "is an FYI or a recap",
+        "FYI or recap",
     ),
     # --- spam_or_cold: scams, phishing, cold outreach
     _text(
@@ -814,7 +831,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(gift ?cards?|itunes cards?|google play cards?|steam cards?|lottery|lotto|you('ve| have)? won|winner|claim (your|the) (prize|reward|funds)|inheritance|beneficiary|next of kin|million (usd|dollars|euros|pounds)|compensation fund|unclaimed funds|crypto(currency)? (investment|opportunity)|double your|western union|moneygram|(in|to|via) (bitcoin|btc)|(bitcoin|btc|crypto) wallet|wallet address|recorded you|i have access to your (device|computer|camera|account))\b",
         5.0,
         5.0,
-        "has scam bait",
+        "scam bait",
     ),
     _text(
         "spam_or_cold",
@@ -828,28 +845,28 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(verify your (account|identity|email|password|details|information|mailbox)|confirm your (account|identity|password|login|details|information|credentials|mailbox)|update your (payment|billing|account) (details|information)|(account|mailbox|password|access|email|service|membership|subscription) (will be |has been |is )?(temporarily )?(suspended|locked|deactivated|disabled|closed|terminated|blocked|on hold)|re-?activate your|restore (your )?access|unusual (sign-?in|login) activity|(mailbox|storage|quota) (is )?(almost )?(full|exceeded|over quota)|exceeded (its|your) (storage|quota|limit)|increase your (quota|storage)|password (expires|will expire)|login to avoid|(sign|log) ?in with your (email |office |work |account )?(password|credentials)|enter your (email |account )?(password|credentials)|email password)\b",
         3.0,
         2.5,
-        "asks for credentials",
+        "asks for your credentials",
     ),
     _text(
         "spam_or_cold",
         r"\b(ai assistant|ai agent|language model|llm|(note|message|instructions?) (for|to) (the |any )?(ai|assistant|automated)|automated (assistants?|tools?|agents?)\b[^.\n]{0,40}\b(reading|processing)|ignore (all |any )?(previous|prior|earlier|above) (instructions|rules|messages)|do not (notify|tell|inform|ask) the user|overrides? (any |all )?(earlier|previous|prior) (rules|instructions)|(dear|hey|hi|attention) (ai |virtual |email )?assistant)\b",
         6.0,
         6.0,
-        "gives instructions to an AI assistant",
+        "tries to instruct an AI assistant",
     ),
     _text(
         "spam_or_cold",
         r"\b(i came across (your|the)|i (noticed|saw) (that )?(your|you)|i('ve| have) been following your|companies like yours|teams like yours|businesses like yours|our (platform|solution|software|tool|agency|team|service|product|app) (helps|can help|has helped|enables|allows|lets)|we help (companies|businesses|teams|startups|brands|founders|saas)|i help (companies|businesses|teams|founders|startups)|helped (companies|clients|brands) like)\b",
         4.0,
         3.0,
-        "is cold outreach",
+        "cold outreach",
     ),
     _text(
         "spam_or_cold",
         r"\b(quick question|(5|10|15|20|30|45)[ -]?(min|mins|minutes?) (call|chat|intro|of your time|this week|next week)\b|book a (call|time|meeting|slot)|grab (a )?\d+|worth a (quick )?(chat|call|conversation)|open to (a |an )?(quick )?(chat|call|conversation|intro)|are you the right person|if not,? (who|could you point)|right person to (talk|speak)|i'?m a recruiter|exciting (job |career )?opportunit(y|ies)|open to new opportunities|following up on my (last|previous|earlier) (email|message|note)|bump(ing)? this|circling back|just checking in|did you get a chance|last try|break-?up email)\b",
         2.0,
         1.5,
-        "uses a cold-outreach line",
+        "sales opener",
     ),
     _text(
         "spam_or_cold",
@@ -863,7 +880,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         r"\b(dear (customer|user|client|valued|sir|madam|account ?holder|beneficiary|friend)|act now|urgent(ly)? (response|attention|action) (needed|required)|immediate(ly)? action required|you have been selected|congratulations!?)\b",
         2.5,
         2.0,
-        "uses scam phrasing",
+        "scam phrasing",
     ),
 )
 
@@ -982,48 +999,46 @@ FLAG_RULES: tuple[FlagRule, ...] = (
 
 # Combinations of flags: the shapes of scams, cold outreach, alerts and meeting proposals.
 COMBO_RULES: tuple[ComboRule, ...] = (
-    _combo("credential threat", "spam_or_cold", 4.0, "credential request with a threat (phishing)"),
+    _combo("credential threat", "spam_or_cold", 4.0, "phishing: a password request with a threat"),
     _combo(
         "credential urgency link",
         "spam_or_cold",
         3.5,
-        "urgent credential request with a link (phishing)",
+        "phishing: an urgent login link",
         unless="tool",
     ),
-    _combo("ip_link", "spam_or_cold", 4.0, "link to a raw IP, short-link or throwaway domain"),
+    _combo("ip_link", "spam_or_cold", 4.0, "suspicious link"),
     _combo("lookalike", "spam_or_cold", 6.0, "look-alike brand domain"),
-    _combo("owner_lookalike", "spam_or_cold", 5.0, "sender domain imitates your own"),
-    _combo("digit_domain", "spam_or_cold", 3.0, "sender domain swaps a letter for a digit"),
-    _combo(
-        "brand_spoof", "spam_or_cold", 5.0, "display name claims a brand the sender domain is not"
-    ),
+    _combo("owner_lookalike", "spam_or_cold", 5.0, "sender domain imitates yours"),
+    _combo("digit_domain", "spam_or_cold", 3.0, "look-alike sender domain"),
+    _combo("brand_spoof", "spam_or_cold", 5.0, "fake brand name on the sender"),
     _combo(
         "reply_to_mismatch payment_words",
         "spam_or_cold",
         3.0,
-        "Reply-To domain differs from the sender on a payment mail",
+        "payment mail, replies go elsewhere",
         unless="bulk",
     ),
     _combo(
         "reply_to_mismatch credential",
         "spam_or_cold",
         2.5,
-        "Reply-To domain differs from the sender on a login mail",
+        "login mail, replies go elsewhere",
         unless="bulk",
     ),
     _combo(
         "reply_to_mismatch urgency",
         "spam_or_cold",
         1.5,
-        "Reply-To domain differs from the sender",
+        "urgent, replies go elsewhere",
         unless="bulk",
     ),
-    _combo("freemail billing_claim", "spam_or_cold", 3.5, "invoice sent from a free-mail account"),
+    _combo("freemail billing_claim", "spam_or_cold", 3.5, "invoice from a free-mail account"),
     _combo(
         "bank_change billing_claim",
         "spam_or_cold",
         3.0,
-        "invoice with changed bank details (payment fraud)",
+        "changed bank details (payment fraud)",
     ),
     _combo("money_request urgency", "spam_or_cold", 2.5, "urgent request to move money"),
     _combo("greeting_generic link", "spam_or_cold", 2.0, "generic greeting with a link"),
@@ -1031,10 +1046,10 @@ COMBO_RULES: tuple[ComboRule, ...] = (
         "cold_line unknown_sender",
         "spam_or_cold",
         2.0,
-        "outreach from an unknown sender",
+        "cold outreach",
         unless="buying",
     ),
-    _combo("outreach_tool", "spam_or_cold", 2.0, "sent through a cold-outreach tool"),
+    _combo("outreach_tool", "spam_or_cold", 2.0, "sent by a cold-outreach tool"),
     _combo("buying", "sales_inquiry", 1.5, "wants our product", unless="cold_line"),
     _combo("meeting_word time_expression request", "meeting_request", 2.0, "proposes a time"),
     _combo("meeting_ask time_expression", "meeting_request", 2.0, "proposes a time"),
@@ -1042,15 +1057,13 @@ COMBO_RULES: tuple[ComboRule, ...] = (
         "freemail personal_word",
         "personal",
         2.0,
-        "free-mail sender writing personally",
+        "from a private address",
         unless="work_word",
     ),
-    _combo(
-        "personal_word time_expression", "personal", 1.5, "makes personal plans", unless="work_word"
-    ),
+    _combo("personal_word time_expression", "personal", 1.5, "personal plans", unless="work_word"),
     _combo("automated failure", "notification", 1.5, "automated failure report", unless="alert"),
-    _combo("bulk colleague", "other", 1.5, "sent to an internal list", unless="tool automated"),
-    _combo("alert prod", "urgent_incident", 5.0, "a critical alert firing in production"),
+    _combo("bulk colleague", "other", 1.5, "internal announcement", unless="tool automated"),
+    _combo("alert prod", "urgent_incident", 5.0, "critical alert firing in production"),
 )
 
 _BRANDS: tuple[tuple[str, str], ...] = (
@@ -1118,20 +1131,6 @@ ACTION_BY_CATEGORY: dict[Category, Action] = {
     "personal": "reply",
     "spam_or_cold": "archive",
     "other": "none",
-}
-
-CATEGORY_LABEL: dict[Category, str] = {
-    "urgent_incident": "an incident",
-    "bug_report": "a bug report",
-    "feature_request": "a feature request",
-    "meeting_request": "a meeting request",
-    "sales_inquiry": "a sales inquiry",
-    "billing": "billing",
-    "newsletter": "a newsletter",
-    "notification": "a tool notification",
-    "personal": "personal mail",
-    "spam_or_cold": "spam or cold outreach",
-    "other": "other mail",
 }
 
 # --------------------------------------------------------------------------------------
@@ -1223,6 +1222,12 @@ _DAY_MONTH_RE = re.compile(
     rf"\b(\d{{1,2}})(st|nd|rd|th|\.)?\s+(of\s+)?({_MONTH_ALT})\b\.?(\s+(20\d\d))?"
 )
 _NUMERIC_DATE_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b(?!\.\d)")
+# "Due date: 16 Dec 2026", "due on December 18", "due by 2026-12-18" (billing reasons only).
+_DUE_RE = re.compile(
+    rf"\bdue(?:\s+date)?\s*(?:on|by|:)?\s*(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_ALT})\b"
+    rf"|({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|(20\d\d)-(\d{{1,2}})-(\d{{1,2}})\b)"
+)
+_MONTH_ABBREVIATIONS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _TIME_PHRASES: frozenset[Phrase] = frozenset(
     {_WEEKDAY, _ISO_DATE, _MONTH_DAY, _CLOCK, *(phrase for phrase, _ in RELATIVE_DAYS)}
 )
@@ -1349,6 +1354,19 @@ def _snippet(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_ERROR_DETAIL_RE = re.compile(r"\s*(\([^()]*\)|'[^']*'|\"[^\"]*\")")
+
+
+def unreadable_reason(error: str) -> str:
+    """The reason of a message that could not be read: `unreadable: <why>`, short.
+
+    Quoted and parenthesised details (a MIME boundary, a list of headers) are left out: the
+    full error stays on the message for whoever needs it.
+    """
+    why = _ERROR_DETAIL_RE.sub("", error).strip() or error
+    return _snippet(f"unreadable: {why}", REASON_CHARS + 20)
+
+
 @dataclass
 class _Evidence:
     category: Category
@@ -1377,10 +1395,10 @@ def triage_by_rules(
     """
     if email.error:
         return RuleTriage(
-            priority="normal",
-            category="other",
+            priority=UNREADABLE_PRIORITY,
+            category=UNREADABLE_CATEGORY,
             action="none",
-            reason=f"could not be read: {_snippet(email.error, 160)}",
+            reason=unreadable_reason(email.error),
             confidence=1.0,
         )
 
@@ -1421,13 +1439,11 @@ def triage_by_rules(
     # 3. Subject and body phrases.
     for trule in TEXT_RULES:
         if trule.subject and trule.pattern in subject_hits:
-            said = f"subject {trule.says} ('{_snippet(subject_raw)}')"
-            evidence.append(_Evidence(trule.category, trule.subject, said))
+            evidence.append(_Evidence(trule.category, trule.subject, trule.says))
         elif trule.body and trule.pattern in body_hits:
-            evidence.append(_Evidence(trule.category, trule.body, f"body {trule.says}"))
+            evidence.append(_Evidence(trule.category, trule.body, trule.says))
     if _JIRA_KEY_RE.search(subject_raw):  # upper case, so looked for in the subject as written
-        said = f"subject carries a ticket key ('{_snippet(subject_raw)}')"
-        evidence.append(_Evidence("notification", 3.0, said))
+        evidence.append(_Evidence("notification", 3.0, "ticket update"))
 
     # 4. Flags and their combinations.
     hits_in = {"subject": subject_hits, "body": body_hits, "any": any_hits}
@@ -1472,7 +1488,8 @@ def triage_by_rules(
     reference = now.date() if now is not None else _parse_date(email.date)
     priority, priority_why = _priority_for(category, flags, both, any_hits, reference, header_says)
     action = _action_for(category, flags)
-    reason = _reason(category, evidence, flags, priority_why)
+    lead = _lead(category, flags, both, priority_why)
+    reason = _reason(category, evidence, flags, priority_why, lead)
     logger.debug(
         "triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, reason
     )
@@ -1551,8 +1568,8 @@ def _priority_for(
     hits: set[Phrase],
     reference: date | None,
     header_says: list[str],
-) -> tuple[Priority, str]:
-    """Return the priority and, when it differs from the category's default, why.
+) -> tuple[Priority, list[str]]:
+    """Return the priority and, when it differs from the category's default, why (short phrases).
 
     Bulk mail, robots and spam keep their default (low) whatever they say; an outage is
     high in any category that can carry one; billing is high when overdue or a payment
@@ -1563,48 +1580,48 @@ def _priority_for(
     """
     base = PRIORITY_BY_CATEGORY[category]
     if category in ("newsletter", "spam_or_cold"):
-        return base, ""
+        return base, []
     if "outage" in flags and category in ("urgent_incident", "bug_report", "notification", "other"):
-        return "high", "an outage or security incident"
+        return "high", ["outage or security incident"]
     if category in ("urgent_incident", "notification"):
-        return base, ""
+        return base, []
     if category == "billing":
         if "overdue" in flags:
-            return "high", "the payment is overdue"
+            return "high", ["overdue"]
         if "payment_failed" in flags:
-            return "high", "a payment failed"
+            return "high", ["payment failed"]
         if "receipt" in flags and "amount_due" not in flags:
-            return "low", "a receipt for a payment already made"
+            return "low", ["already paid"]
     if category == "meeting_request":
         days = _days_until_proposed(text, hits, reference)
         if days is not None and days <= MEETING_SOON_DAYS:
-            return "high", f"the proposed time is {_in_days(days)}"
+            return "high", [f"proposed {_in_days(days)}"]
     if category == "other" and "fyi" in flags and "vip" not in flags:
-        return "low", "an FYI that needs no action"
+        return "low", ["no action needed"]
     points = 0
     why: list[str] = []
     if "blocked" in flags and category == "bug_report":
         points += 2
-        why.append("the customer is blocked")
+        why.append("customer blocked")
     if "deadline" in flags:
         points += 1
-        why.append("a deadline")
+        why.append("deadline")
     if "high_importance" in flags:
         points += 1
         why.append(header_says[0] if header_says else "marked important")
     if "vip" in flags:
         points += 1
-        why.append("a VIP sender")
+        why.append("from a VIP")
     elif category == "other" and {"request", "unknown_sender"} <= flags:
         points += 1
-        why.append("a direct request from outside")
+        why.append("from outside the company")
     if points >= 2:
-        return "high", " and ".join(why)
-    return base, ""
+        return "high", why
+    return base, []
 
 
 def _in_days(days: int) -> str:
-    return {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    return {0: "for today", 1: "for tomorrow"}.get(days, f"in {days} days")
 
 
 def _action_for(category: Category, flags: set[str]) -> Action:
@@ -1628,23 +1645,79 @@ def _action_for(category: Category, flags: set[str]) -> Action:
     return ACTION_BY_CATEGORY[category]
 
 
+def _lead(category: Category, flags: set[str], text: str, why: list[str]) -> str:
+    """What the mail is in a few words where the rule signals say it poorly, else ''.
+
+    A bill gets its state and due date; a meeting proposed soon gets when.
+    """
+    if category == "billing":
+        return _billing_lead(flags, text)
+    if category == "meeting_request" and why and why[0].startswith("proposed "):
+        return f"meeting {why[0]}"
+    return ""
+
+
+def _billing_lead(flags: set[str], text: str) -> str:
+    """What a billing mail is in a few words, with its due date when it names one."""
+    due = _due_date(text)
+    if "overdue" in flags:
+        return f"overdue payment, was due {due}" if due else "overdue payment"
+    if "payment_failed" in flags:
+        return "payment failed"
+    if "receipt" in flags and "amount_due" not in flags:
+        return "receipt, already paid"
+    return f"invoice due {due}" if due else ""
+
+
+def _due_date(text: str) -> str:
+    """The first due date the text names ("due date: 16 Dec 2026"), as "Dec 16"; '' if none.
+
+    Month first, so a reason never ends on a month name: a list that puts the next line's
+    number after it ("... Dec" + "3. ...") would read as another date.
+    """
+    for m in _DUE_RE.finditer(text):
+        if m[1]:
+            day, month = int(m[1]), _MONTHS[m[2]]
+        elif m[3]:
+            day, month = int(m[4]), _MONTHS[m[3]]
+        else:
+            day, month = int(m[7]), int(m[6])
+        if _make_date(2000, month, day) is not None:  # a leap year: 29 Feb is a real day
+            return f"{_MONTH_ABBREVIATIONS[month - 1]} {day}"
+    return ""
+
+
 def _reason(
-    category: Category, evidence: list[_Evidence], flags: set[str], priority_why: str
+    category: Category, evidence: list[_Evidence], flags: set[str], why: list[str], lead: str
 ) -> str:
-    """One line: the strongest signals for the chosen category, then why the priority moved."""
+    """A short phrase: what the mail is, why its priority moved, then a second signal if it fits.
+
+    Parts are plain words from the rule tables (never the subject, which is shown beside the
+    reason); a part that repeats one already said, or that would make the phrase longer than
+    `REASON_CHARS`, is left out.
+    """
     mine = sorted((e for e in evidence if e.category == category), key=lambda e: -e.weight)
-    says: list[str] = []
-    for item in mine:
-        if item.says not in says:
-            says.append(item.says)
-        if len(says) == 2:
-            break
-    if says:
-        reason = f"{' and '.join(says)}: {CATEGORY_LABEL[category]}"
-    elif "request" in flags:
-        reason = "no category fits strongly; it asks you something directly"
+    signals = list(dict.fromkeys(item.says for item in mine))
+    if lead:
+        parts, more = [lead], why
+    elif signals:
+        parts, more = [signals[0]], [*why, *signals[1:2]]
     else:
-        reason = "no strong signal for any category"
-    if priority_why:
-        reason += f"; priority because {priority_why}"
-    return reason
+        direct = "asks you something directly" if "request" in flags else "no clear signal"
+        parts, more = [direct], why
+    if category == "urgent_incident":
+        more = [part for part in more if part not in why]  # high is what an incident always is
+    for part in more:
+        if any(_repeats(part, said) for said in parts):
+            continue
+        if len(", ".join([*parts, part])) <= REASON_CHARS:
+            parts.append(part)
+    return _snippet(", ".join(parts), REASON_CHARS + 20)
+
+
+def _repeats(part: str, said: str) -> bool:
+    """Whether `part` adds nothing to `said`.
+
+    One holds the other, or both end on the same noun ("asks for a meeting", "mentions a meeting").
+    """
+    return part in said or said in part or part.split()[-1] == said.split()[-1]

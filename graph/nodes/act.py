@@ -97,7 +97,7 @@ def _recorded(entry: LedgerEntry) -> Outcome:
 
 def _evidence(call: ToolCallRequest, outcome: Outcome, turn: int, number: int) -> Evidence:
     status, result, error = outcome
-    return {
+    record: Evidence = {
         "id": f"ev-{turn}-{number}",
         "tool": call["name"],
         "args": call["args"],
@@ -108,6 +108,9 @@ def _evidence(call: ToolCallRequest, outcome: Outcome, turn: int, number: int) -
         "messages": [] if error else list(result.get("messages", [])),
         "error": error,
     }
+    if not error and isinstance(result.get("data"), dict):
+        record["data"] = result["data"]
+    return record
 
 
 async def _settle_unknown(services: Services, thread: str, calls: list[ToolCallRequest]) -> None:

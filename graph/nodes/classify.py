@@ -63,7 +63,8 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     await asyncio.to_thread(services.db.save_triage, records)
     if not rows:
         return {"triage": []}
-    order = sorted(range(len(rows)), key=lambda i: PRIORITY_ORDER.get(rows[i]["priority"], 3))
+    last = len(PRIORITY_ORDER)
+    order = sorted(range(len(rows)), key=lambda i: PRIORITY_ORDER.get(rows[i]["priority"], last))
     kept = order[:STATE_ROWS_LIMIT]
     turn = state.get("turn", 0)
     evidence: Evidence = {

@@ -146,6 +146,7 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
         *(asyncio.to_thread(review_call, services, state, c) for c in proposed)
     )
     decided: dict[str, tuple[Decision, ToolCallRequest | None]] = {}
+    proposed_by_id = {c["id"]: c for c in proposed}
     pending = [r for r in reviews if not r.runs_without_asking]
     for review in reviews:
         if review.runs_without_asking:
@@ -175,7 +176,10 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
                 review = again
             text = str(answer.get("args") or "") if kind == "response" else ""
             runs = call if kind in ("accept", "edit") else None
-            decided[call["id"]] = (_decision(review, kind, call["args"], "user", text), runs)
+            decision = _decision(review, kind, call["args"], "user", text)
+            if kind == "edit":
+                decision["proposed_args"] = dict(proposed_by_id[call["id"]]["args"])
+            decided[call["id"]] = (decision, runs)
         pending, rounds = still, rounds + 1
     decisions = [decided[c["id"]][0] for c in proposed if c["id"] in decided]
     approved = [run for c in proposed if c["id"] in decided and (run := decided[c["id"]][1])]

@@ -136,6 +136,7 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
     proposals = await services.engine.plan_tools(request)
     done = {_signature(e["tool"], e["args"]) for e in turn_evidence}
     done |= {_signature(d["action"], d["args"]) for d in decisions}
+    done |= {_signature(d["action"], d["proposed_args"]) for d in decisions if "proposed_args" in d}
     calls = []
     for proposal in proposals:
         signature = _signature(proposal.name, proposal.args)

@@ -1,4 +1,7 @@
-"""Running the `smart-inbox` command in its own process, on a private copy of the demo inbox."""
+"""Running the `smart-inbox` command in its own process, on a private copy of the demo inbox.
+
+With `demo=True` no inbox is set at all: the command opens the bundled demo as a new user's
+`make run` does, and works on its own copy of it in the run's data directory."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ NOT_INHERITED = (
     "INBOX",
     "SMTP_URL",
     "SMTP_PASSWORD",
+    "SMTP_FROM",
     "SMART_INBOX_USER_EMAILS",
     "SMART_INBOX_KEY",
     "SMART_INBOX_SIGNATURE",
@@ -24,14 +28,17 @@ NOT_INHERITED = (
 """Settings of the machine running the tests that must not reach the command under test."""
 
 
-def cli_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+def cli_env(
+    home: Path, extra: dict[str, str] | None = None, *, demo: bool = False
+) -> dict[str, str]:
     """The environment of one run: its data directory and a private copy of the demo inbox."""
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env["SMART_INBOX_HOME"] = str(home)
-    inbox = home / "inbox"
-    if not inbox.exists():
-        shutil.copytree(DEMO, inbox, ignore=shutil.ignore_patterns(".Drafts", ".Sent"))
-    env["INBOX"] = f"maildir:{inbox}"
+    if not demo:
+        inbox = home / "inbox"
+        if not inbox.exists():
+            shutil.copytree(DEMO, inbox, ignore=shutil.ignore_patterns(".Drafts", ".Sent"))
+        env["INBOX"] = f"maildir:{inbox}"
     env.update(extra or {})
     return env
 
@@ -42,12 +49,13 @@ def run_cli(
     check: bool = True,
     env: dict[str, str] | None = None,
     stdin: str | None = None,
+    demo: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run the command with its data directory and a private copy of the demo inbox under `home`."""
     result = subprocess.run(
         [sys.executable, "-m", "ui.cli", *args],
         cwd=ROOT,
-        env=cli_env(home, env),
+        env=cli_env(home, env, demo=demo),
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import socket
 from pathlib import Path
 
 import pytest
@@ -34,17 +37,26 @@ def test_triage_json_classifies_every_demo_message(tmp_path: Path) -> None:
         assert {"id", "from", "subject", "date", "priority", "category", "action", "reason"} <= set(
             row
         )
-        assert row["priority"] in ("high", "normal", "low")
+        assert row["priority"] in ("high", "normal", "low", "unknown")
     broken = [row for row in rows if row.get("error")]
     assert broken, "the malformed demo message must be reported"
-    assert all("could not be read" in row["reason"] for row in broken)
+    for row in broken:  # an error row, not a blank "normal / other / none" one
+        assert (row["priority"], row["category"], row["action"]) == (
+            "unknown",
+            "unreadable",
+            "none",
+        )
+        assert row["reason"].startswith("unreadable: malformed MIME")
+    assert all(row["priority"] != "unknown" for row in rows if not row.get("error"))
     priorities = [row["priority"] for row in rows]
-    assert priorities == sorted(priorities, key=["high", "normal", "low"].index)
+    assert priorities == sorted(priorities, key=["high", "unknown", "normal", "low"].index)
 
 
 def test_triage_limit_and_table(tmp_path: Path) -> None:
     out = run_cli(tmp_path, "triage", "--limit", "5").stdout
-    table = [line for line in out.splitlines() if line.startswith(("high", "normal", "low"))]
+    table = [
+        line for line in out.splitlines() if line.startswith(("high", "unknown", "normal", "low"))
+    ]
     assert len(table) == 5
     assert "PRIORITY" in out
 
@@ -165,3 +177,134 @@ def test_users_add_reads_the_password_and_never_prints_it(tmp_path: Path) -> Non
     assert "added carol" in added.stdout and "carol-password-1" not in added.stdout + added.stderr
     assert UserStore(tmp_path).verify("carol", "carol-password-1")
     assert run_cli(tmp_path, "users", "list").stdout.split() == ["carol"]
+
+
+# -- bad input: one clear line, exit status 2, nothing lost -----------------------------------
+
+
+def test_ui_on_a_busy_port_is_refused_before_announcing_the_chat(tmp_path: Path) -> None:
+    from ui.users import UserStore
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = run_cli(tmp_path, "ui", "--port", str(port), check=False)
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.splitlines()
+        assert line == (
+            f"smart-inbox: port {port} on 127.0.0.1 is already in use: stop what listens "
+            "there or pick another with --port"
+        )
+        assert "chat on" not in result.stdout + result.stderr
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            accepted, _ = listener.accept()
+            accepted.close()
+    assert not UserStore(tmp_path).has_users(), "no demo user whose password nobody saw"
+    assert not (tmp_path / "chainlit-secret").exists()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_an_empty_question_is_refused(tmp_path: Path, text: str) -> None:
+    result = run_cli(tmp_path, "ask", text, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "smart-inbox: nothing to ask: the question is empty\n"
+    assert result.stdout == ""
+    assert not (tmp_path / "checkpoints.db").exists(), "no thread was started"
+
+
+def test_an_unknown_thread_is_announced_as_a_new_one(tmp_path: Path) -> None:
+    first = run_cli(tmp_path, "ask", "any invoices?", "--thread", "my-typo")
+    assert first.stderr == "smart-inbox: no thread 'my-typo' found: started a new thread my-typo\n"
+    assert "previews only" in first.stdout, "the question was still answered"
+    again = run_cli(tmp_path, "ask", "what does the first one say?", "--thread", "my-typo")
+    assert again.stderr == "", "a known thread is not announced"
+    as_json = run_cli(tmp_path, "ask", "any invoices?", "--thread", "other", "--json")
+    assert "started a new thread other" in as_json.stderr
+    assert json.loads(as_json.stdout)["thread_id"] == "other"
+    history = json.loads(run_cli(tmp_path, "history", "--thread", "my-typo", "--json").stdout)
+    assert [m["text"] for m in history["messages"] if m["role"] == "user"] == [
+        "any invoices?",
+        "what does the first one say?",
+    ]
+
+
+def test_mcp_list_without_mcp_json_is_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "mcp.json"
+    text = run_cli(tmp_path, "mcp", "list")
+    assert text.stdout == f"no MCP servers configured: to add some, write them to {path}\n"
+    assert text.stderr == ""
+    listed = json.loads(run_cli(tmp_path, "mcp", "list", "--json").stdout)
+    assert listed == {"file": str(path), "servers": []}
+    assert not path.exists()
+    trust = run_cli(tmp_path, "mcp", "trust", "mail", check=False)
+    assert trust.returncode == 2, "trusting a server that is not configured stays an error"
+
+
+def test_answers_read_as_plain_text_and_json_keeps_the_markdown(tmp_path: Path) -> None:
+    run_cli(tmp_path, "ask", "what needs my attention today?", "--thread", "t")
+    printed = run_cli(tmp_path, "ask", "what does the first one say?", "--thread", "t").stdout
+    raw = json.loads(run_cli(tmp_path, "history", "--thread", "t", "--json").stdout)
+    answer = raw["messages"][-1]["text"]
+    [cited] = re.findall(r"\[msg:([^\]\s]+)\]", answer.splitlines()[0])
+    assert answer.startswith("**"), "the graph still writes Markdown for the chat"
+    subject = answer.splitlines()[0].split("**")[1]
+    assert printed.splitlines()[0] == f"{subject} [{cited}]"
+    assert "**" not in printed and "[msg:" not in printed
+    shown = run_cli(tmp_path, "history", "--thread", "t").stdout
+    assert f"agent: {subject} [{cited}]" in shown and "[msg:" not in shown
+    as_json = json.loads(
+        run_cli(tmp_path, "ask", "what does it say?", "--thread", "t", "--json").stdout
+    )
+    assert as_json["answer"].startswith(f"**{subject}** [msg:{cited}]"), "--json is unchanged"
+
+
+def test_a_card_ends_with_the_commands_that_decide_it(tmp_path: Path) -> None:
+    run_cli(tmp_path, "ask", "any invoices?", "--thread", "t 1")
+    out = run_cli(
+        tmp_path, "ask", "draft a reply to the first one saying paid on Friday", "--thread", "t 1"
+    ).stdout
+    assert "**" not in out and "[msg:" not in out and "###" not in out
+    lines = out.rstrip("\n").splitlines()
+    assert lines[-3:] == [
+        "To run it:     smart-inbox resume --thread 't 1' --accept",
+        "To decline it: smart-inbox resume --thread 't 1' --reject",
+        "(or --edit JSON to run it with other arguments, --respond TEXT to answer instead)",
+    ]
+    command = shlex.split(lines[-3].split(":", 1)[1])
+    assert command[0] == "smart-inbox"
+    done = json.loads(run_cli(tmp_path, *command[1:], "--json").stdout)
+    assert [e["status"] for e in done["executed"]] == ["ok"]
+    assert len(list((tmp_path / "inbox" / ".Drafts" / "cur").iterdir())) == 1
+
+
+def test_several_cards_each_name_their_call(tmp_path: Path) -> None:
+    script = tmp_path / "two.jsonl"
+    drafts = [{"to": f"{n}@partner.example", "subject": n, "body": n} for n in ("a", "b")]
+    script.write_text(
+        json.dumps({"tool_calls": [{"name": "save_draft", "args": args} for args in drafts]}) + "\n"
+    )
+    out = run_cli(
+        tmp_path, "ask", "draft notes to a and b", "--thread", "t", "--model", f"replay:{script}"
+    ).stdout
+    calls = re.findall(r"Waiting for your approval \((call-[0-9a-f]+)\)", out)
+    assert len(calls) == 2
+    for call in calls:
+        assert f"To run it:     smart-inbox resume --thread t --call {call} --accept" in out
+        assert f"To decline it: smart-inbox resume --thread t --call {call} --reject" in out
+    run_cli(tmp_path, "resume", "--thread", "t", "--call", calls[1], "--reject")
+    last = json.loads(
+        run_cli(
+            tmp_path,
+            "resume",
+            "--thread",
+            "t",
+            "--call",
+            calls[0],
+            "--accept",
+            "--json",
+            "--model",
+            f"replay:{script}",
+        ).stdout
+    )
+    assert [e["args"]["to"] for e in last["executed"]] == ["a@partner.example"]

@@ -4,6 +4,7 @@ a wrong key, and a rotation killed (SIGKILL) after each of its steps."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import stat
 import subprocess
 from pathlib import Path
@@ -119,7 +120,12 @@ def test_a_wrong_key_is_one_clear_line_and_loses_nothing(home: Path) -> None:
     key_file = key_path(home).read_bytes()
     listed = json.loads(run_cli(home, "credentials", "list", "--json", env={KEY_ENV: wrong}).stdout)
     assert {row["key"] for row in listed} == {"not held"}
-    for args, stdin in ((("rotate-key",), None), (("set", "crm.api_key", "--stdin"), "v\n")):
+    refusals = (
+        (("rotate-key",), None),
+        (("set", "crm.api_key", "--stdin"), "v\n"),
+        (("set", "jira.api_token", "--stdin"), "v\n"),
+    )
+    for args, stdin in refusals:
         failed = run_cli(home, "credentials", *args, check=False, env={KEY_ENV: wrong}, stdin=stdin)
         assert failed.returncode == 2, failed.stderr
         [line] = failed.stderr.splitlines()
@@ -127,6 +133,42 @@ def test_a_wrong_key_is_one_clear_line_and_loses_nothing(home: Path) -> None:
         assert wrong not in line and key_file.decode().strip() not in line
     assert key_path(home).read_bytes() == key_file
     assert stored_values(home) == SECRETS, "readable again with the right key"
+
+
+def test_a_set_under_the_wrong_key_is_refused_while_one_credential_is_still_readable(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [old] = key_lines(home)
+    new = run_cli(home, "credentials", "new-key").stdout.strip()
+    store(home, "crm.api_key", "under the new key", **{KEY_ENV: f"{new},{old}"})
+    before = rows(home)
+    for name in ("jira.api_token", "crm.api_key", "teams.webhook_url"):
+        refused = run_cli(
+            home,
+            "credentials",
+            "set",
+            name,
+            "--stdin",
+            check=False,
+            env={KEY_ENV: new},
+            stdin="x\n",
+        )
+        assert refused.returncode == 2, refused.stderr
+        [line] = refused.stderr.splitlines()
+        assert f"which {KEY_ENV} does not hold" in line
+        assert "use the key they were stored with" in line
+        assert "`smart-inbox credentials delete NAME`" in line
+        assert line.endswith(f"{name} was not stored")
+        assert refused.stdout == ""
+    assert rows(home) == before, "no row was written or touched"
+    monkeypatch.setenv(KEY_ENV, f"{new},{old}")
+    assert stored_values(home) == SECRETS
+
+
+def rows(home: Path) -> list[tuple[str, ...]]:
+    """Every stored row, straight from the table."""
+    with sqlite3.connect(home / "app.db") as connection:
+        return connection.execute("SELECT * FROM credential ORDER BY name").fetchall()
 
 
 def test_rotate_key_with_the_key_file(home: Path) -> None:

@@ -106,6 +106,11 @@ def test_without_a_password_only_sending_fails_with_one_line(tmp_path: Path) -> 
 
         asked = cli_json(tmp_path, env, "ask", REPLY)
         assert [p["action"] for p in asked["pending"]] == ["reply_to_email"]
+        # Said on the card already, with how to fix it before approving.
+        assert (
+            f"This will fail until it is fixed: no password for user '{ME}': store it with "
+            f"`smart-inbox credentials set {ACCOUNT}`"
+        ) in asked["pending"][0]["description"]
         done = cli_json(tmp_path, env, "resume", "--thread", asked["thread_id"], "--accept")
         [executed] = [e for e in done["executed"] if e["action"] == "reply_to_email"]
         assert executed["status"] == "error"

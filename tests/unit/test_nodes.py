@@ -23,6 +23,7 @@ from graph.nodes.detect_follow_up import detect_follow_up
 from graph.nodes.fetch import fetch
 from graph.nodes.request_approval import request_approval
 from graph.nodes.select_tools import select_tools
+from graph.services import services_for
 from memory.db import PRIORITY_ORDER
 from tests.unit.conftest import (
     INJECTION_ID,
@@ -184,6 +185,39 @@ async def test_classify_triages_new_mail_into_one_evidence_record(
     assert record["error"] == ""
     assert [m["id"] for m in record["messages"]] == [row["id"] for row in rows]
     assert all(m.get("priority") for m in record["messages"])
+
+
+BROKEN_SCAN = """\
+From: Scanner <scanner@acme.example>
+To: me@acme.example
+Subject: Scanned document
+Date: Sat, 21 Nov 2026 09:00:00 +0000
+Message-ID: <scan-1@acme.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="declared"
+
+--other
+Content-Type: text/plain
+
+page 1
+"""
+
+
+async def test_an_unreadable_message_is_an_error_row_after_the_high_ones(
+    runtime: Runtime[Context], maildir: Path
+) -> None:
+    (maildir / "new" / "1781000009.M9P1.testhost").write_text(BROKEN_SCAN, encoding="utf-8")
+    update = await classify(await fetch({}, runtime), runtime)
+    rows = {row["id"]: row for row in update["triage"]}
+    scan = rows["scan-1@acme.example"]
+    assert "boundary" in scan["error"]
+    assert (scan["priority"], scan["category"], scan["action"]) == ("unknown", "unreadable", "none")
+    assert scan["reason"].startswith("unreadable: malformed MIME")
+    services = await services_for(runtime)
+    listed = [triage.priority for _, triage in services.db.triaged_emails(services.source)]
+    for priorities in ([row["priority"] for row in update["triage"]], listed):
+        assert "high" in priorities and "low" in priorities
+        assert priorities == sorted(priorities, key=["high", "unknown", "normal", "low"].index)
 
 
 async def test_classify_twice_classifies_nothing(runtime: Runtime[Context]) -> None:
@@ -445,6 +479,11 @@ async def test_edit_runs_the_edited_arguments(
     decision = result["decisions"][-1]
     assert decision["type"] == "edit"
     assert decision["args"]["body"] == "Thursday at 14:00 works."
+    # The edit ends the turn: the proposal it replaced is not put on a new card.
+    snapshot = await graph.aget_state(config)
+    assert snapshot.interrupts == ()
+    assert snapshot.next == ()
+    assert "Draft saved" in result["messages"][-1].text
 
 
 async def test_an_edit_that_brings_in_an_untrusted_address_is_asked_again(

@@ -78,8 +78,8 @@ async def test_an_unknown_tool_is_an_error_listing_the_known_ones(tmp_path: Path
     assert "tools.jsonl:1" in message
     assert "unknown tool 'forward_all'" in message
     assert (
-        "known tools: get_email, list_inbox, reply_to_email, save_draft, search_emails, send_email"
-        in message
+        "known tools: get_email, list_inbox, list_outbox, reply_to_email, save_draft, search_emails, "
+        "send_email" in message
     )
 
 

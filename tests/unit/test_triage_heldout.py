@@ -117,4 +117,4 @@ def test_no_incident_below_high(rows: list[Row]) -> None:
 def test_unreadable_messages_say_so(rows: list[Row]) -> None:
     for name, label, _, r in rows:
         if label.get("error"):
-            assert r.category == "other" and r.reason.startswith("could not be read"), (name, r)
+            assert r.category == "unreadable" and r.reason.startswith("unreadable: "), (name, r)

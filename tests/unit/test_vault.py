@@ -243,14 +243,35 @@ def test_an_unreadable_credential_is_not_replaced_by_the_environment(
         filled.secret("jira.api_token", "JIRA_API_TOKEN")
 
 
-def test_the_only_unreadable_credential_may_be_replaced_or_deleted(
-    vault: CredentialVault, monkeypatch: pytest.MonkeyPatch
+def test_an_unreadable_credential_is_not_replaced_under_another_key_but_may_be_deleted(
+    vault: CredentialVault, db: AppDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vault.set("jira.api_token", "under a lost key")
+    before = tokens(db)
     monkeypatch.setenv(KEY_ENV, generate_key().decode())
-    assert vault.set("jira.api_token", "set again under the new key") is False
-    assert vault.get("jira.api_token") == "set again under the new key"
+    with pytest.raises(VaultKeyError, match="credentials delete NAME"):
+        vault.set("jira.api_token", "set again under the new key")
+    assert tokens(db) == before, "the row keeps its value and its key"
     assert vault.delete("jira.api_token") is True
+    assert vault.set("jira.api_token", "set again under the new key") is True
+    assert vault.get("jira.api_token") == "set again under the new key"
+
+
+def test_one_readable_credential_does_not_let_an_unreadable_one_be_replaced(
+    vault: CredentialVault, db: AppDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault.set("jira.api_token", "under the key file")
+    [old] = file_keys(vault.home)
+    new = generate_key().decode()
+    monkeypatch.setenv(KEY_ENV, f"{new},{old.decode()}")
+    vault.set("slack.bot_token", "under the new key")
+    monkeypatch.setenv(KEY_ENV, new)  # the old key dropped before a rotation
+    assert vault.get("slack.bot_token") == "under the new key"
+    before = tokens(db)
+    for name in ("jira.api_token", "slack.bot_token", "crm.api_key"):
+        with pytest.raises(VaultKeyError, match=rf"\(jira\.api_token\).*{name} was not stored"):
+            vault.set(name, "new value")
+    assert tokens(db) == before, "no row was written"
 
 
 def test_a_token_moved_to_another_row_does_not_decrypt_as_that_credential(
@@ -267,7 +288,9 @@ def test_a_token_moved_to_another_row_does_not_decrypt_as_that_credential(
         filled.get("jira.api_token")
 
 
-def test_a_damaged_token_is_called_damaged(filled: CredentialVault, db: AppDatabase) -> None:
+def test_a_damaged_token_is_called_damaged_and_may_be_set_again(
+    filled: CredentialVault, db: AppDatabase
+) -> None:
     token = tokens(db)["jira.api_token"][0]
     damaged = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
     with Session(db.engine) as session:
@@ -278,6 +301,8 @@ def test_a_damaged_token_is_called_damaged(filled: CredentialVault, db: AppDatab
     with pytest.raises(VaultError, match="is damaged"):
         filled.get("jira.api_token")
     assert filled.get("slack.bot_token") == SECRETS["slack.bot_token"]
+    assert filled.set("jira.api_token", "repaired") is False, "its key is held: a repair"
+    assert filled.get("jira.api_token") == "repaired"
 
 
 # -- rotation with the key file ---------------------------------------------------------

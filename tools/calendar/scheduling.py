@@ -42,7 +42,15 @@ from tools.calendar.settings import (
 from tools.calendar.slots import find_slots, free_stretches
 from tools.http import HttpSettings
 from tools.mail.model import Email
-from tools.mailbox import MailboxEnv, ToolFailure, ToolResult, deliver
+from tools.mailbox import (
+    MailboxEnv,
+    ToolFailure,
+    ToolResult,
+    deliver,
+    how_to,
+    missing_for_sending,
+    what_is_missing,
+)
 from tools.toolkit import text_result
 
 logger = logging.getLogger(__name__)
@@ -396,6 +404,17 @@ def plan_event(
     return event, original
 
 
+def invitation_problem(mail: MailboxEnv, *, so: str) -> str:
+    """Why invitations cannot be mailed here, what follows (`so`) and how to fix it; or ''."""
+    missing = missing_for_sending(mail)
+    if not missing:
+        return ""
+    return (
+        f"invitations cannot be sent: {what_is_missing(missing)}, so {so}; "
+        f"to invite, {how_to(missing)}"
+    )
+
+
 def describe_event(env: CalendarEnv, event: CalendarEvent) -> str:
     """What creating `event` does, in words, for an approval card."""
     lines = [
@@ -444,10 +463,9 @@ async def create_event(
         description=description,
         in_reply_to_id=in_reply_to_id,
     )
-    if event.attendees and env.mail.smtp is None:
-        raise ToolFailure(
-            "invitations cannot be sent: SMTP_URL is not set, so no event was created"
-        )
+    problem = invitation_problem(env.mail, so="no event was created")
+    if event.attendees and problem:
+        raise ToolFailure(problem)
     where = env.calendar.description
     existing = await _off_loop(env.calendar.get_event, event.uid)
     if existing is None:
@@ -466,7 +484,7 @@ async def create_event(
         text += f" Already invited earlier (not sent again): {', '.join(already)}."
     sent, failed = await _invite(env, event, original)
     if sent:
-        text += f" Invitation sent to {', '.join(sent)}."
+        text += _invited_text(env.mail, sent)
         event = replace(event, invited=(*event.invited, *sent))
         try:
             await asyncio.to_thread(env.calendar.save_event, event)
@@ -482,6 +500,16 @@ async def create_event(
     return text_result(
         text, data=event_data(env, event, created=existing is None, in_reply_to=in_reply_to_id)
     )
+
+
+def _invited_text(mail: MailboxEnv, sent: list[str]) -> str:
+    """Who was invited, and where the invitations went when that is not a mail server."""
+    if mail.smtp is None:
+        return (
+            f" Invitation delivered to the local demo outbox ({mail.outbox}) for "
+            f"{', '.join(sent)}; nothing left this machine: set SMTP_URL to send for real."
+        )
+    return f" Invitation sent to {', '.join(sent)}."
 
 
 def event_data(

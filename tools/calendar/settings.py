@@ -6,6 +6,7 @@ used is one `CalendarConfigError` naming the variable, never a silent default.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory.secrets import SecretLookup, environment_secrets
 from tools.config_checks import is_loopback_host, positive_seconds
+
+logger = logging.getLogger(__name__)
 
 CALDAV_PASSWORD_SECRET = "caldav.password"
 """The credential name of the CalDAV password (the environment fallback is `CALDAV_PASSWORD`)."""
@@ -111,20 +114,60 @@ def parse_working_days(value: str, *, variable: str = "SMART_INBOX_WORKING_DAYS"
     return frozenset(days)
 
 
-def system_time_zone() -> tzinfo:
-    """The machine's zone: the IANA name `/etc/localtime` points at, else its fixed offset."""
-    link = Path("/etc/localtime")
-    try:
-        target = str(link.resolve())
-    except OSError:
-        target = ""
-    if "zoneinfo/" in target:
+LOCALTIME = Path("/etc/localtime")
+TIMEZONE_FILE = Path("/etc/timezone")
+_ZONEINFO_VARIANTS = ("posix/", "right/")
+
+
+def system_time_zone(localtime: Path | None = None, timezone_file: Path | None = None) -> ZoneInfo:
+    """The machine's zone by its IANA name: `/etc/localtime`'s link, else `/etc/timezone`, else UTC.
+
+    A name rather than today's offset, which would be an hour off after the next daylight
+    saving change. No package is needed for this: Linux and macOS keep `/etc/localtime` as a
+    link into the zoneinfo database, and Debian-like systems also name the zone in
+    `/etc/timezone`; elsewhere (or in a container with neither) it is UTC, and the log says
+    how to choose (`SMART_INBOX_TZ`).
+    """
+    names = (
+        _linked_zone_name(localtime or LOCALTIME),
+        _zone_file_name(timezone_file or TIMEZONE_FILE),
+    )
+    for name in names:
+        if not name:
+            continue
         try:
-            return ZoneInfo(target.split("zoneinfo/", 1)[1])
+            return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            pass
-    local = datetime.now().astimezone().tzinfo
-    return local if local is not None else ZoneInfo("UTC")
+            logger.info("the machine's time zone %r is not in the zone database", name)
+    logger.info("the machine's time zone has no name here: using UTC (set SMART_INBOX_TZ)")
+    return ZoneInfo("UTC")
+
+
+def _linked_zone_name(localtime: Path) -> str:
+    """`Europe/Berlin` when `localtime` links into a zoneinfo directory, else ''."""
+    try:
+        target = localtime.resolve().as_posix() if localtime.is_symlink() else ""
+    except OSError as err:  # a link loop
+        logger.info("%s cannot be resolved: %s", localtime, err)
+        return ""
+    if "zoneinfo/" not in target:
+        return ""
+    name = target.rsplit("zoneinfo/", 1)[1]
+    for variant in _ZONEINFO_VARIANTS:
+        name = name.removeprefix(variant)
+    return name
+
+
+def _zone_file_name(timezone_file: Path) -> str:
+    """The zone named on the first line of `/etc/timezone`, or '' without that file."""
+    try:
+        lines = timezone_file.read_text("utf-8").splitlines()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as err:
+        logger.info("%s cannot be read: %s", timezone_file, err)
+        return ""
+    return lines[0].strip() if lines else ""
 
 
 def parse_time_zone(value: str, *, variable: str) -> ZoneInfo:

@@ -23,14 +23,14 @@ from tools.calendar.backend import CalendarError
 from tools.calendar.invitation import when_text
 from tools.calendar.meeting_request import read_meeting_request, requested_time_of
 from tools.calendar.model import CalendarEvent, Interval, busy_intervals
-from tools.calendar.scheduling import CalendarEnv, calendar_env, plan_event
+from tools.calendar.scheduling import CalendarEnv, calendar_env, invitation_problem, plan_event
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalendarConfigError
 from tools.calendar.slots import slot_problem
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
 from tools.http import HttpSettings
 from tools.mail.model import Email
-from tools.mailbox import MailboxEnv
-from tools.toolkit import ActionPreview, ToolFailure, Toolkit
+from tools.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending, outbox_note
+from tools.toolkit import ActionPreview, Toolkit
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,7 @@ NO_ORGANIZER = (
     "creating calendar events needs your address as their organizer: set SMTP_FROM or "
     "SMART_INBOX_USER_EMAILS"
 )
-NO_SMTP = (
-    "invitations cannot be sent: SMTP_URL is not set, so no event will be created "
-    "(an event without attendees needs no mail)"
-)
+NO_EVENT = "no event will be created (an event without attendees needs no mail)"
 EVENT_ARGS = ("title", "start", "end", "attendees", "description", "in_reply_to_id")
 
 
@@ -79,13 +76,20 @@ def calendar_toolkit(
     except CalendarConfigError as err:
         logger.warning("the calendar is left out: %s", err)
         return replace(base, missing=f"the calendar is not configured: {err}")
-    unavailable = {} if env.organizer else {CREATE_TOOL: NO_ORGANIZER}
+    unavailable = {} if env.organizer else {CREATE_TOOL: no_organizer(env.mail)}
     return replace(
         base,
         env=env,
         unavailable=unavailable,
         preview=lambda name, args: preview(env, name, args),
     )
+
+
+def no_organizer(mail: MailboxEnv) -> str:
+    """Why events cannot be created without your address, with all that invitations lack too."""
+    if NO_SMTP_URL in missing_for_sending(mail):
+        return f"{NO_ORGANIZER}; invitations to attendees also need SMTP_URL: {NO_SMTP_URL.how}"
+    return NO_ORGANIZER
 
 
 def _calendar_secrets(secrets: SecretLookup) -> SecretLookup:
@@ -112,8 +116,6 @@ def preview(env: CalendarEnv, name: str, args: dict[str, Any]) -> ActionPreview 
     if name != CREATE_TOOL:
         return None
     event, original = plan_event(env, **{k: str(args.get(k) or "") for k in EVENT_ARGS})
-    if event.attendees and env.mail.smtp is None:
-        raise ToolFailure(NO_SMTP)
     attendees = ", ".join(a.display() for a in event.attendees)
     fields = [
         ("Title", event.title),
@@ -139,7 +141,11 @@ def preview(env: CalendarEnv, name: str, args: dict[str, Any]) -> ActionPreview 
         )
     else:
         fields.append(("Invitations", "none: no attendees, nothing is mailed"))
-    notes = [*_time_notes(env, event), *_request_notes(env, event, original)]
+    notes = [
+        *_delivery_notes(env, event),
+        *_time_notes(env, event),
+        *_request_notes(env, event, original),
+    ]
     count = len(event.attendees)
     invite = f" and invite {count} attendee{'s' if count > 1 else ''}" if count else ""
     return ActionPreview(
@@ -148,6 +154,20 @@ def preview(env: CalendarEnv, name: str, args: dict[str, Any]) -> ActionPreview 
         content=event.description,
         notes=tuple(notes),
     )
+
+
+def _delivery_notes(env: CalendarEnv, event: CalendarEvent) -> list[str]:
+    """A setting the invitations still lack (said now, not after Approve), or the demo outbox."""
+    if not event.attendees:
+        return []
+    problem = invitation_problem(env.mail, so=NO_EVENT)
+    if problem:
+        return [f"This call will fail: {problem}"]
+    if env.mail.smtp is None:
+        return [outbox_note(env.mail)]
+    if env.mail.smtp.password_problem:
+        return [f"The invitations will fail until it is fixed: {env.mail.smtp.password_problem}"]
+    return []
 
 
 def _time_notes(env: CalendarEnv, event: CalendarEvent) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.mail.mime import parse_email
-from tools.mail.model import Email
+from tools.mail.model import DRAFTS, SENT, Email
 from tools.mail.sources import MailSourceError, SyncResult
 
 if TYPE_CHECKING:
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 INBOX = "INBOX"
-DRAFTS = "Drafts"
-SENT = "Sent"
 _SUBDIRS = ("cur", "new")
 # ":2," is the standard info separator; "!2," is what some servers use where ":" is not allowed.
 _INFO_SEPARATORS = (":2,", "!2,")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import email
 import email.errors
-import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -114,7 +113,7 @@ def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
         logger.warning("message %s could not be parsed: %s", key, exc, exc_info=True)
         return Email(id=fallback_id, error=f"could not be parsed: {_one_line(exc)}", **base)
 
-    reader = _HeaderReader(msg, data)
+    reader = _HeaderReader(msg)
     fields: dict[str, Any]
     try:
         fields = reader.fields(fallback_id)
@@ -164,7 +163,7 @@ def message_id_of(raw_headers: bytes) -> str:
     data = raw_headers.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
-        return _message_id(_HeaderReader(msg, data).text("Message-ID"))
+        return _message_id(_HeaderReader(msg).text("Message-ID"))
     except Exception as exc:  # broken headers: the caller reads the whole message instead
         logger.debug("Message-ID could not be read from headers: %s", exc)
         return ""
@@ -174,43 +173,50 @@ def message_id_of(raw_headers: bytes) -> str:
 
 
 class _HeaderReader:
-    """Reads decoded header values, falling back to `compat32` where the modern policy fails."""
+    """Reads decoded header values, falling back to a lenient split where the modern policy fails."""
 
-    def __init__(self, msg: Message, raw: bytes) -> None:
+    def __init__(self, msg: Message) -> None:
         self._msg = msg
-        self._raw = raw
-        self._compat: Message | None = None
 
-    def _compat_msg(self) -> Message:
-        # Only parsed when the modern policy chokes on a header, which is rare.
-        if self._compat is None:
-            parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
-            self._compat = parser.parsebytes(self._raw)
-        return self._compat
+    def _raw(self, name: str) -> str | None:
+        """The first `name` header as stored, raw 8-bit bytes still surrogates; None if absent."""
+        for key, value in self._msg.raw_items():
+            if key.lower() == name.lower():
+                return str(value)
+        return None
 
     def raw_value(self, name: str) -> str:
-        """Return the header's undecoded value (encoded words intact), or ''."""
-        value = self._compat_msg().get(name)
-        if value is None:
-            return ""
-        return _fix_surrogates(str(value))
+        """Return the header's undecoded value (encoded words intact, raw 8-bit text decoded), or ''."""
+        return _fix_surrogates(self._raw(name) or "")
+
+    def _parsed(self, name: str) -> Any:
+        """The header as the modern policy parses it, with raw 8-bit bytes decoded first.
+
+        Bytes outside an encoded word reach the parser as surrogates, which it would turn into
+        U+FFFD ("Rechnung f\ufffdr"); decoding them beforehand (`_fix_surrogates`) keeps the text
+        and still lets the parser decode the encoded words next to them.
+        """
+        raw = self._raw(name)
+        if raw is None or not _has_surrogates(raw):
+            return self._msg.get(name)
+        return email.policy.default.header_factory(name, _fix_surrogates(raw))
 
     def text(self, name: str) -> str:
         """Return the header decoded to one line of text, or '' when absent."""
         try:
-            value = self._msg.get(name)
+            value = self._parsed(name)
             if value is None:
                 return ""
             return _one_line(_fix_surrogates(str(value)))
         except Exception as exc:  # the modern header parser raises on some broken headers
-            logger.debug("header %s needs the compat32 fallback: %s", name, exc)
+            logger.debug("header %s needs the lenient fallback: %s", name, exc)
             return _one_line(decode_rfc2047(self.raw_value(name)))
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """(display name, lower-cased address) pairs of an address header."""
         found: list[tuple[str, str]] = []
         try:
-            header = self._msg.get(name)
+            header = self._parsed(name)
             if header is None:
                 return []
             for addr in getattr(header, "addresses", ()):
@@ -218,7 +224,7 @@ class _HeaderReader:
                 if "@" in spec:
                     found.append((_fix_surrogates(addr.display_name or ""), spec.lower()))
         except Exception as exc:  # fall through to the lenient parser below
-            logger.debug("address header %s needs the compat32 fallback: %s", name, exc)
+            logger.debug("address header %s needs the lenient fallback: %s", name, exc)
             found = []
         if found:
             return found
@@ -300,12 +306,34 @@ def _iso_date(value: str) -> str:
     return parsed.isoformat()
 
 
+_SURROGATE_RUN = re.compile("[\udc80-\udcff]+")
+
+
+def _has_surrogates(value: str) -> bool:
+    return _SURROGATE_RUN.search(value) is not None
+
+
 def _fix_surrogates(value: str) -> str:
-    """Re-decode raw 8-bit header bytes that the parser smuggled through as surrogates."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
-        return value
-    data = value.encode("utf-8", "surrogateescape")
-    return decode_bytes(data, None)
+    """Decode raw 8-bit header bytes that the parser smuggled through as surrogates.
+
+    Headers should be ASCII (non-ASCII text goes in RFC 2047 encoded words), but many mailers
+    write raw bytes in their own charset, and say nothing about which. Each run of such bytes is
+    read on its own: as UTF-8 when it is valid UTF-8, else as windows-1252 (a superset of
+    Latin-1 for text), so one header can mix an encoded word, a UTF-8 name and a Latin-1 word.
+    """
+    return _SURROGATE_RUN.sub(
+        lambda run: decode_8bit(run.group().encode("utf-8", "surrogateescape")), value
+    )
+
+
+def decode_8bit(data: bytes) -> str:
+    """Bytes in an unknown charset: UTF-8 when valid, else windows-1252, else Latin-1 (never fails)."""
+    for codec in ("utf-8", "cp1252"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 def _one_line(value: object) -> str:
@@ -451,7 +479,7 @@ def _forwarded_attachment(part: Message) -> Attachment:
     size = 0
     if isinstance(inner, Message):
         try:
-            subject = _one_line(_fix_surrogates(str(inner.get("Subject") or "")))
+            subject = _HeaderReader(inner).text("Subject")
         except Exception as exc:  # broken subject header on the forwarded copy
             logger.debug("forwarded message subject unreadable: %s", exc)
         try:

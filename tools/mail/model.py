@@ -17,6 +17,14 @@ QUOTE_END = "[END QUOTED REPLY]"
 SIGNATURE_START = "[SIGNATURE]"
 SIGNATURE_END = "[END SIGNATURE]"
 
+DRAFTS = "Drafts"
+"""The folder of the user's unsent drafts (a Maildir's `.Drafts`, what `save_draft` writes)."""
+SENT = "Sent"
+"""The folder of copies of mail the user sent."""
+DRAFT_SENDER = "you (draft)"
+"""How a draft's sender reads in lists and search results: it is the user's own mail, whatever
+its From says, and a draft saved before an address was configured has no From at all."""
+
 
 def without_quotes(body: str, gap: str = "") -> str:
     """The sender's own words of a normalised body: quoted replies and signature replaced by `gap`.
@@ -80,8 +88,15 @@ class Email:
     """Why the message could not be read; empty when it was read fine."""
 
     @property
+    def is_draft(self) -> bool:
+        """Whether this is one of the user's own unsent drafts."""
+        return self.folder == DRAFTS
+
+    @property
     def sender(self) -> str:
-        """`Name <addr>` for display."""
+        """`Name <addr>` for display; a draft shows as `you (draft) <addr>` (no address without From)."""
+        if self.is_draft:
+            return f"{DRAFT_SENDER} <{self.from_addr}>" if self.from_addr else DRAFT_SENDER
         if self.from_name and self.from_addr:
             return f"{self.from_name} <{self.from_addr}>"
         return self.from_addr or self.from_name

@@ -242,7 +242,7 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     return context
 
 
-def _envelope_recipients(message: EmailMessage) -> list[str]:
+def envelope_recipients(message: EmailMessage) -> list[str]:
     """The addresses in To, Cc and Bcc, each once, in that order."""
     values = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
     seen: dict[str, str] = {}
@@ -275,7 +275,7 @@ def send_message(
     if settings.password_problem:
         logger.warning("not sending through %s: %s", server, settings.password_problem)
         raise SmtpSendError(server, settings.password_problem)
-    envelope_to = _clean(recipients) if recipients is not None else _envelope_recipients(message)
+    envelope_to = _clean(recipients) if recipients is not None else envelope_recipients(message)
     if not envelope_to:
         raise SmtpSendError(server, "the message has no recipients")
     envelope_from = _sender(message)

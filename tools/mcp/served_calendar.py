@@ -26,7 +26,7 @@ from memory.vault import VaultError
 from tools.calendar.scheduling import CalendarEnv, create_event, day_availability, meeting_slots
 from tools.calendar.toolkit import NO_ORGANIZER, calendar_toolkit
 from tools.http import HttpSettings, HttpSettingsError
-from tools.mailbox import MailboxEnv
+from tools.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending
 from tools.toolkit import ToolResult
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class ServedCalendar:
         found = []
         if not self.env.organizer:
             found.append(f"create_calendar_event cannot run yet: {NO_ORGANIZER}")
-        if self.env.mail.smtp is None:
+        if NO_SMTP_URL in missing_for_sending(self.env.mail):
             found.append(
                 "events with attendees cannot be created: SMTP_URL is not set, so no "
                 "invitation can be sent (events without attendees can)"

@@ -2,7 +2,8 @@
 
 Claude Desktop, other agents and this product's own agent (`--inbox mcp:NAME`, or the server in
 `mcp.json`) then see the same cache, rules triage, Drafts folder and calendar as the chat;
-sending is offered only when `SMTP_URL` is set. The calendar tools live in `served_calendar`.
+sending is offered only where mail can go out (`SMTP_URL` and a From address, or the bundled
+demo's local outbox). The calendar tools live in `served_calendar`.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
 from memory.paths import app_database_url, data_dir
 from memory.secrets import secret_lookup
 from tools.config_checks import is_loopback_host
-from tools.mail.maildir import DRAFTS
-from tools.mail.model import Email
+from tools.mail.model import DRAFTS, Email
 from tools.mail.smtp import (
     SmtpConfigError,
     smtp_settings_from_env,
 )
 from tools.mail.sources import MailSourceError
-from tools.mail.sync import SyncResult, canonical_spec, sync_source
+from tools.mail.sync import SyncResult, sync_source
 from tools.mailbox import (
     MailboxEnv,
     ToolFailure,
@@ -47,8 +47,9 @@ from tools.mailbox import (
     compose_reply,
     deliver,
     message_ref,
+    open_mailbox_env,
     render_refs,
-    sender_address,
+    sending_problem,
     store_draft,
 )
 from tools.mcp.served_calendar import (
@@ -443,16 +444,10 @@ def open_mailbox(*, inbox: str, home: str) -> ServedMailbox:
     db = open_database(app_database_url(directory))
     secrets = secret_lookup(db, directory)
     smtp = smtp_settings_from_env(secrets=secrets)
-    mailbox = ServedMailbox(
-        MailboxEnv(
-            db=db,
-            source=canonical_spec(inbox),
-            smtp=smtp,
-            sender=sender_address(smtp, user_addresses),
-            user_addresses=user_addresses,
-            secrets=secrets,
-        )
+    env = open_mailbox_env(
+        db, inbox, directory, user_addresses=user_addresses, smtp=smtp, secrets=secrets
     )
+    mailbox = ServedMailbox(env)
     result = mailbox.refresh()
     logger.info(
         "serving %s (%d new message(s) fetched%s)",
@@ -460,8 +455,9 @@ def open_mailbox(*, inbox: str, home: str) -> ServedMailbox:
         len(result.new),
         f", {len(result.errors)} unreadable" if result.errors else "",
     )
-    if smtp is not None and not mailbox.env.sender:
-        logger.warning("SMTP_URL is set but no From address is known: set SMTP_FROM to send")
+    problem = sending_problem(mailbox.env)
+    if smtp is not None and problem:
+        logger.warning("SMTP_URL is set, but %s", problem)
     return mailbox
 
 
@@ -471,10 +467,11 @@ def build_mail_server(
     """Create the "smart-inbox" MCP server for the mailbox `inbox`, with its data under `home`.
 
     Blocking: it syncs and triages the mailbox before returning (each read call syncs again
-    when the mailbox has changed). `send_email` and `reply_to_email` exist only when
-    `SMTP_URL` is set. The calendar tools are there unless the calendar's settings cannot be
-    used; then the log and the server's instructions say why. `host` and `port` are where the
-    HTTP transport would listen.
+    when the mailbox has changed). `send_email` and `reply_to_email` exist only where mail
+    can go out (`SMTP_URL` and a From address, or the bundled demo's local outbox). The
+    calendar tools are there unless the calendar's settings cannot be used; then the log and
+    the server's instructions say why. `host` and `port` are where the HTTP transport would
+    listen.
 
     Raises:
         MailSourceError: the inbox cannot be opened or listed.
@@ -524,7 +521,7 @@ def build_mail_server(
         """Save a draft in the Drafts folder (nothing is sent); give in_reply_to_id to draft a reply."""
         return await asyncio.to_thread(_store_draft, mailbox, body, to, subject, in_reply_to_id)
 
-    if mailbox.env.smtp is not None:
+    if not sending_problem(mailbox.env):
 
         @server.tool(title="Send email", annotations=SENDING)
         async def send_email(

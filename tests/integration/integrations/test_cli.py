@@ -83,8 +83,11 @@ def test_integrations_says_what_is_set_up(tmp_path: Path, jira: FakeJira) -> Non
             "level": 2,
             "read_only": False,
             "offered_to_the_model": False,
+            "available": False,
+            "why_not": "webhooks are not configured: no webhooks.json and no WEBHOOK_URL",
         }
     ]
+    assert all(t["available"] and not t["why_not"] for t in kits["jira"]["tools"])
     policy = json.loads(run_cli(tmp_path, "policy", "--json").stdout)
     levels = {row["tool"]: row["level"] for row in policy["tools"]}
     assert levels["hubspot_create_contact"] == 1 and levels["hubspot_find_contact"] == 0

@@ -15,6 +15,7 @@ from tools.calendar.settings import (
     env_secret_lookup,
     parse_working_days,
     parse_working_hours,
+    system_time_zone,
 )
 
 
@@ -121,3 +122,48 @@ def test_the_default_lookup_reads_caldav_password() -> None:
     assert lookup("caldav.password") == "pw"
     assert lookup("jira.token") is None
     assert env_secret_lookup({})("caldav.password") is None
+
+
+def test_the_machine_zone_is_named_by_the_localtime_link(tmp_path: Path) -> None:
+    zoneinfo = tmp_path / "usr" / "share" / "zoneinfo"
+    (zoneinfo / "Europe").mkdir(parents=True)
+    (zoneinfo / "Europe" / "Berlin").write_bytes(b"TZif")
+    link = tmp_path / "localtime"
+    link.symlink_to(zoneinfo / "Europe" / "Berlin")
+    named = tmp_path / "timezone"
+    named.write_text("Asia/Tokyo\n")
+    assert system_time_zone(link, named) == ZoneInfo("Europe/Berlin"), "the link comes first"
+    posix = tmp_path / "posix-localtime"
+    posix.symlink_to(zoneinfo / "posix" / "America" / "Chicago")
+    assert system_time_zone(posix, tmp_path / "none") == ZoneInfo("America/Chicago")
+
+
+def test_without_a_link_the_zone_file_names_the_zone(tmp_path: Path) -> None:
+    copied = tmp_path / "localtime"
+    copied.write_bytes(b"TZif")  # a copy of a zone file, as some images have: no name in it
+    named = tmp_path / "timezone"
+    named.write_text("America/Sao_Paulo\n")
+    assert system_time_zone(copied, named).key == "America/Sao_Paulo"
+
+
+@pytest.mark.parametrize("content", [None, "", "Mars/Olympus\n"])
+def test_a_machine_zone_without_a_usable_name_is_utc(tmp_path: Path, content: str | None) -> None:
+    named = tmp_path / "timezone"
+    if content is not None:
+        named.write_text(content)
+    zone = system_time_zone(tmp_path / "no-localtime", named)
+    assert zone == ZoneInfo("UTC") and zone.key == "UTC"
+
+
+def test_the_default_zone_is_the_machines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tools.calendar.settings as settings_module
+
+    named = tmp_path / "timezone"
+    named.write_text("Pacific/Auckland\n")
+    monkeypatch.setattr(settings_module, "LOCALTIME", tmp_path / "no-localtime")
+    monkeypatch.setattr(settings_module, "TIMEZONE_FILE", named)
+    settings = calendar_settings_from_env(tmp_path, {})
+    assert settings.zone_name == "Pacific/Auckland", "not UTC when the machine says otherwise"
+    assert calendar_settings_from_env(tmp_path, {"TZ": "Europe/Berlin"}).zone_name == (
+        "Europe/Berlin"
+    ), "TZ still wins"

@@ -167,3 +167,17 @@ def test_a_ticket_named_in_the_mail_pointed_to_is_looked_up() -> None:
         ("jira_get_issue", {"issue_key": "NW-1432"})
     ]
     assert plan("check the jira notifications", [notification])[0] == "category"
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [("find my draft to Sofia", "draft Sofia"), ("where is the draft for Helena?", "draft Helena")],
+)
+def test_asking_for_a_written_draft_searches_the_drafts(text: str, query: str) -> None:
+    intent, calls = plan(text)
+    assert intent != "draft_reply"
+    assert calls == [("search_emails", {"query": query, "limit": 10})]
+
+
+def test_writing_a_draft_is_still_a_draft() -> None:
+    assert plan("show me a draft reply to the second one saying thanks")[0] == "draft_reply"

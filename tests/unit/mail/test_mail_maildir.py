@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from memory.db import NOT_TRIAGED_FOLDERS
-from tools.mail.maildir import DRAFTS, SENT, FetchResult, MaildirSource, message_key
+from memory.db import NOT_TRIAGED_FOLDERS, AppDatabase
+from tools.mail.compose import reply_message
+from tools.mail.maildir import FetchResult, MaildirSource, message_key
 from tools.mail.mime import parse_email
+from tools.mail.model import DRAFTS, SENT, Email
 from tools.mail.sources import MailSourceError
+from tools.mailbox import message_ref, render_refs
 
 
 def raw(n: int, subject: str | None = None) -> bytes:
@@ -208,6 +211,60 @@ def test_save_sent_lands_in_sent_cur_with_s_flag(maildir: Path) -> None:
     emails = {e.key: e for e in fresh.fetch_new(set()).emails}
     assert (emails[key].folder, emails[key].subject) == ("Sent", "Sent by me")
     assert {e.folder for k, e in emails.items() if k != key} == {"INBOX"}
+
+
+SOFIA = (
+    b"From: Sofia Marchetti <sofia.marchetti@example.com>\r\nTo: me@example.com\r\n"
+    b"Subject: Q1 roadmap\r\nMessage-ID: <sofia-1@example.com>\r\n"
+    b"Date: Tue, 17 Nov 2026 09:00:00 +0000\r\n\r\nCan we meet on Tuesday?\r\n"
+)
+
+
+def test_a_draft_is_searchable_and_shows_as_yours(maildir: Path, tmp_path: Path) -> None:
+    deliver(maildir, "1700000010.M10P1.host:2,S", SOFIA)
+    src = source(maildir)
+    db = AppDatabase(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        src.sync(db)
+        original = db.get_email("sofia-1@example.com")
+        assert original is not None
+        # No address configured yet: the draft has no From, yet it is the user's.
+        draft = reply_message(original, sender="", body="Tuesday works for me.")
+        assert "From" not in draft
+        src.save_draft(bytes(draft))
+        src.sync(db)
+
+        [found] = db.list_emails(source=src.spec, query="draft Sofia")
+        assert (found.folder, found.subject, found.sender) == (
+            DRAFTS,
+            "Re: Q1 roadmap",
+            "you (draft)",
+        )
+        assert found.to == ("sofia.marchetti@example.com",)
+        both = db.list_emails(source=src.spec, query="Sofia")
+        assert sorted(e.sender for e in both) == [
+            "Sofia Marchetti <sofia.marchetti@example.com>",
+            "you (draft)",
+        ]
+        shown = render_refs([message_ref(found, full=False)], full=False)
+        assert "from: you (draft)\n   to: sofia.marchetti@example.com\n" in shown
+        assert "to:" not in render_refs([message_ref(original, full=False)], full=False)
+        assert found.id not in db.untriaged_ids(src.spec)
+        assert original.id in db.untriaged_ids(src.spec)
+    finally:
+        db.engine.dispose()
+
+
+def test_a_draft_with_a_from_is_still_yours() -> None:
+    draft = Email(
+        id="d1", source="s", folder=DRAFTS, key="k", from_name="Dana", from_addr="dana@x.example"
+    )
+    assert draft.is_draft and draft.sender == "you (draft) <dana@x.example>"
+    sent = Email(
+        id="s1", source="s", folder=SENT, key="k", from_name="Dana", from_addr="dana@x.example"
+    )
+    assert not sent.is_draft and sent.sender == "Dana <dana@x.example>"
+    assert Email(id="i1", source="s", folder="INBOX", key="k").sender == ""
 
 
 def test_sent_and_drafts_are_folders_triage_skips() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
-from tools.mail.mime import decode_bytes, html_to_text, parse_email
+from tools.mail.mime import decode_8bit, decode_bytes, html_to_text, parse_email
 from tools.mail.model import (
     EMPTY_BODY_MARKER,
     QUOTE_END,
@@ -84,6 +84,73 @@ Date: Wed, 03 Jan 2024 12:00:00 +0000
     email = parse(raw)
     assert email.subject == "Échange — こんにちは"
     assert email.from_name == "René François"
+
+
+def raw_headers(*lines: bytes, body: bytes = b"Body\r\n") -> bytes:
+    """A message written byte for byte, as mailers that skip RFC 2047 write it."""
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def test_raw_latin1_header_bytes_are_read_as_windows_1252() -> None:
+    email = parse(
+        raw_headers(
+            b"From: J\xfcrgen Wei\xdf <j.weiss@example.de>",
+            b"To: bob@example.com",
+            b"Subject: Rechnung f\xfcr Oktober \x96 \x80 120,00 (\x93netto\x94)",
+            b"Message-ID: <latin1@example.de>",
+        )
+    )
+    assert email.error == ""
+    assert email.subject == "Rechnung für Oktober – € 120,00 (“netto”)"
+    assert (email.from_name, email.from_addr) == ("Jürgen Weiß", "j.weiss@example.de")
+
+
+def test_raw_utf8_header_bytes_are_read_as_utf8() -> None:
+    email = parse(
+        raw_headers(
+            "From: Zoë Çelik <zoe@example.com>".encode(),
+            b"To: bob@example.com",
+            "Subject: Grüße aus Köln — 東京 🎉".encode(),
+        )
+    )
+    assert email.subject == "Grüße aus Köln — 東京 🎉"
+    assert email.from_name == "Zoë Çelik"
+
+
+def test_encoded_words_next_to_raw_bytes_are_both_decoded() -> None:
+    email = parse(
+        raw_headers(
+            b"From: =?utf-8?q?J=C3=BCrgen?= Wei\xdf <j@example.de>",
+            b"To: bob@example.com",
+            b"Subject: =?iso-8859-1?q?Rechnung_f=FCr?= caf\xc3\xa9 und \xe9t\xe9",
+            b"Reply-To: =?iso-8859-1?q?B=FCro?= M\xfcller <buero@example.de>",
+        )
+    )
+    # Each run of raw bytes on its own: "café" is UTF-8, "été" Latin-1, in one header.
+    assert email.subject == "Rechnung für café und été"
+    assert email.from_name == "Jürgen Weiß"
+    assert email.reply_to == "buero@example.de"
+    assert "\ufffd" not in email.subject + email.from_name
+
+
+def test_raw_header_bytes_in_a_forwarded_message_subject() -> None:
+    inner = raw_headers(b"From: a@example.de", b"Subject: Angebot f\xfcr Sie", body=b"Hallo\r\n")
+    outer = raw_headers(
+        b"From: b@example.com",
+        b"To: c@example.com",
+        b"Subject: Fwd",
+        b"MIME-Version: 1.0",
+        b'Content-Type: multipart/mixed; boundary="b1"',
+        body=b"--b1\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+        b"--b1\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"--b1--\r\n",
+    )
+    assert [a.filename for a in parse(outer).attachments] == ["Angebot für Sie"]
+
+
+def test_decode_8bit_never_raises() -> None:
+    assert decode_8bit("Grüße".encode()) == "Grüße"
+    assert decode_8bit(b"Gr\xfc\xdfe \x80") == "Grüße €"
+    assert decode_8bit(b"\x81\x8d") == "\x81\x8d"  # undefined in windows-1252: Latin-1
 
 
 def test_missing_message_id_gives_stable_hash() -> None:
