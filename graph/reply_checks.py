@@ -27,31 +27,36 @@ NAME_VARIABLE = "SMART_INBOX_USER_NAME"
 SIGN_OFF = "Best,"
 
 
-def owner_name(environ: Mapping[str, str] | None = None) -> str:
-    """The user's name, for sign-offs: `SMART_INBOX_USER_NAME`, else the name in `SMTP_FROM`.
+def owner_name(environ: Mapping[str, str] | None = None, sender: str = "") -> str:
+    """The user's name, for sign-offs: `SMART_INBOX_USER_NAME`, else the name in their From.
 
-    Empty when neither says it: a reply is then signed without a name rather than a guess.
+    `sender` is the From of the user's mail as the mailbox knows it (`SMTP_FROM`, or on the
+    bundled demo its owner); without it, `SMTP_FROM` is read. Empty when none names them: a
+    reply is then signed without a name rather than with a guess.
     """
     env = os.environ if environ is None else environ
     name = env.get(NAME_VARIABLE, "").strip()
     if name:
         return name
-    return parseaddr(env.get("SMTP_FROM", ""))[0].strip()
+    return parseaddr(sender or env.get("SMTP_FROM", ""))[0].strip()
 
 
-def reply_signature(environ: Mapping[str, str] | None = None) -> str:
+def reply_signature(environ: Mapping[str, str] | None = None, sender: str = "") -> str:
     """`SMART_INBOX_SIGNATURE`, else `Best,` over the user's first name (alone when unknown)."""
     env = os.environ if environ is None else environ
     configured = env.get(SIGNATURE_VARIABLE, "")
     if configured.strip():
         return configured.replace("\\n", "\n").strip()
-    name = owner_name(env)
+    name = owner_name(env, sender)
     return f"{SIGN_OFF}\n{name.split()[0]}" if name else SIGN_OFF
 
 
-def reply_body(sender: str, words: str, environ: Mapping[str, str] | None = None) -> str:
-    """The user's words to `sender` as a mail: greeting, words, sign-off."""
-    return reply_text(words, greeting=greeting_for(sender), signature=reply_signature(environ))
+def reply_body(
+    to: str, words: str, environ: Mapping[str, str] | None = None, *, sender: str = ""
+) -> str:
+    """The user's words to `to` as a mail: greeting, words, sign-off (`sender` signs it)."""
+    signature = reply_signature(environ, sender)
+    return reply_text(words, greeting=greeting_for(to), signature=signature)
 
 
 def user_time_zone(environ: Mapping[str, str] | None = None) -> tzinfo:

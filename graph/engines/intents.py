@@ -131,7 +131,7 @@ def _draft_reply(request: ToolPlanRequest) -> list[ProposedCall]:
     target, words, first = _reply_parts(request)
     if first or target is None or not words:
         return first
-    body = reply_body(target["sender"], words)
+    body = reply_body(target["sender"], words, sender=request.sender)
     return [ProposedCall("save_draft", {"in_reply_to_id": target["id"], "body": body})]
 
 
@@ -146,7 +146,7 @@ def _reply(request: ToolPlanRequest) -> list[ProposedCall]:
     target, words, first = _reply_parts(request)
     if first or target is None or not words:
         return first
-    body = reply_body(target["sender"], words)
+    body = reply_body(target["sender"], words, sender=request.sender)
     if any(tool.name == "reply_to_email" for tool in request.tools):
         return [ProposedCall("reply_to_email", {"email_id": target["id"], "body": body})]
     return [ProposedCall("save_draft", {"in_reply_to_id": target["id"], "body": body})]

@@ -20,6 +20,13 @@ from tools.mailbox import MAIL_TOOLS
 TOOLS = [*MAIL_TOOLS, *CONVERSATION_TOOLS]
 
 
+@pytest.fixture(autouse=True)
+def _no_configured_signature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replies are signed as these tests say, whatever the machine running them sets."""
+    for name in ("SMART_INBOX_SIGNATURE", "SMART_INBOX_USER_NAME", "SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def done(action: str, status: str = "ok", evidence_id: str = "ev-1-1") -> Any:
     return {
         "call_id": f"call-{action}",
@@ -45,7 +52,7 @@ def record(tool: str, messages: list[Any], content: str = "", **args: Any) -> An
     }
 
 
-def plan(text: str, evidence: list[Any] | None = None) -> tuple[str, list[Any]]:
+def plan(text: str, evidence: list[Any] | None = None, sender: str = "") -> tuple[str, list[Any]]:
     request = ToolPlanRequest(
         mode="chat",
         user_text=text,
@@ -53,6 +60,7 @@ def plan(text: str, evidence: list[Any] | None = None) -> tuple[str, list[Any]]:
         focus=[],
         turn_evidence=evidence or [],
         tools=TOOLS,
+        sender=sender,
     )
     intent, calls = plan_from_intents(request)
     return intent, [(c.name, c.args) for c in calls]
@@ -197,6 +205,8 @@ def test_a_reply_written_this_turn_is_not_proposed_again_even_signed_differently
     assert intent == "reply"
     assert [name for name, _ in calls] == ["reply_to_email"]
     assert calls[0][1]["body"].startswith("Hi Sofia,\n\nThursday works.")
+    _, signed = plan(text, [found], sender="Dana Whitfield <dana@northwind.example>")
+    assert signed[0][1]["body"] == "Hi Sofia,\n\nThursday works.\n\nBest,\nDana"
     sent = {**record("reply_to_email", [], "Sent."), "id": "ev-1-2"}
     assert plan(text, [found, sent]) == ("reply", [])
     drafted = {**record("save_draft", [], "Draft saved."), "id": "ev-1-2"}

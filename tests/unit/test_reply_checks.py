@@ -69,6 +69,9 @@ def test_the_signature_is_configurable_and_falls_back_to_no_name() -> None:
     assert owner_name(from_smtp) == "Dana Whitfield"
     assert reply_signature(from_smtp) == "Best,\nDana"
     assert reply_signature({}) == "Best,"
+    # The mailbox's own From (the bundled demo's owner) names the user when nothing else does.
+    assert reply_signature({}, "Dana Whitfield <dana@northwind.example>") == "Best,\nDana"
+    assert reply_signature({"SMART_INBOX_USER_NAME": "D. W."}, "Dana <d@x.example>") == "Best,\nD."
     assert reply_body("Sofia Marchetti <sofia@x.example>", "ok", {}) == "Hi Sofia,\n\nok.\n\nBest,"
 
 
