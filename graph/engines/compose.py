@@ -370,7 +370,7 @@ def _listing_header(record: Evidence, count: int) -> str:
     noun = "message" if count == 1 else "messages"
     if not count:
         return f"No messages found ({label})."
-    return f"{count} {noun} ({label}), from their previews:"
+    return f"{count} {noun} ({label}), previews only:"
 
 
 def _triage_summary(request: AnswerRequest) -> str:
