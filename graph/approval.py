@@ -112,6 +112,19 @@ def _action_lines(action: MailAction, notes: tuple[str, ...] = ()) -> list[str]:
     return lines
 
 
+def code_span(text: str) -> str:
+    """`text` as a markdown code span, whatever backticks it holds: shown exactly as it is.
+
+    An argument's value is never read as markdown on a card: an id such as `abc@mail.example`
+    would become a `mailto:` link, and `[text](url)` from a mail a link with hidden target.
+    """
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
 def _argument_lines(args: dict[str, Any]) -> list[str]:
     lines = []
     for name, value in args.items():
@@ -119,7 +132,7 @@ def _argument_lines(args: dict[str, Any]) -> list[str]:
         if "\n" in shown:
             lines.append(f"- `{name}`:\n\n" + _quote(shown))
         else:
-            lines.append(f"- `{name}`: {shown}")
+            lines.append(f"- `{name}`: {code_span(shown) if shown else '(empty)'}")
     return lines
 
 

@@ -2,6 +2,7 @@
 
 Secrets come from one lookup (`memory.secrets.secret_lookup`): the vault, else the environment
 (the SMTP password too); the engine finds the Groq key itself (`graph.engines.load_engine`).
+Each value looked up is remembered, so it is masked wherever a service repeats it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from memory.db import AppDatabase, open_database
 from memory.keys import KeySourceError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
+from memory.redaction import install_log_scrubbing
 from memory.secrets import SecretLookup, secret_lookup, warn_unreadable
 from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
@@ -138,6 +140,9 @@ def build_services(context: Context, hub: McpHub | None = None) -> Services:
     The mailbox (`tools.mailbox.open_mailbox_env`) decides who the user is; `Services.context`
     carries those addresses, so triage, provenance and the tools agree on them.
     """
+    # Every graph run starts here, also in the chat and the LangGraph server, whose logging
+    # is not ours to configure: the environment's secrets are known and logs scrubbed first.
+    install_log_scrubbing()
     home = data_dir(context.home)
     db = open_database(app_database_url(home))
     secrets = secret_lookup(db, home)

@@ -1,7 +1,8 @@
 """The audit log of every tool call and the ledger that keeps a side effect from running twice.
 
 Both live in the app database and hold only redacted values, so neither the log, the ledger
-nor the database file ever carries a password, key or token a call was given.
+nor the database file ever carries a password, key or token a call was given, or one a service
+repeated in its answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from sqlalchemy import UniqueConstraint, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
+
+from memory.redaction import scrub
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -76,11 +79,13 @@ LEVELS = frozenset({0, 1, 2})
 def redact(value: Any) -> Any:
     """A deep copy of `value` with every secret replaced by `[REDACTED]`.
 
-    Values under secret-looking keys are replaced whole; in every string, the patterns of
+    Values under secret-looking keys are replaced whole; in every string, the secrets this
+    process knows by value (`memory.redaction`, with their encodings) and then the patterns of
     `SECRET_PATTERNS` are. Dicts, lists and tuples are copied as they are walked (a tuple
     comes back a plain tuple); other values are returned as they are.
     """
     if isinstance(value, str):
+        value = scrub(value)
         for _name, pattern, replacement in SECRET_PATTERNS:
             value = pattern.sub(replacement, value)
         return value

@@ -4,6 +4,10 @@ One lookup serves the mail source (IMAP), sending (SMTP), the calendar (CalDAV) 
 integrations, so a credential stored with `smart-inbox credentials set` is used everywhere and a
 deployment may keep its environment variables instead. Values are looked up when needed, never
 kept in state. (The Groq key is the one exception to "vault first": see `graph.engines`.)
+
+Every value a lookup returns is remembered by `memory.redaction`, so that a service repeating
+it in an answer or an error has it masked before anyone sees or keeps it: no integration can
+forget to register its secret.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from memory.redaction import remember_secret
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -49,6 +55,17 @@ def warn_unreadable(logger: logging.Logger, message: str) -> None:
     logger.warning("%s", message)
 
 
+def remembered(lookup: SecretLookup) -> SecretLookup:
+    """`lookup`, with every value it hands out remembered for scrubbing under its name."""
+
+    def remembering(name: str) -> str | None:
+        value = lookup(name)
+        remember_secret(name, value)
+        return value
+
+    return remembering
+
+
 def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLookup:
     """Secrets read from the environment, by credential name.
 
@@ -67,7 +84,7 @@ def environment_secrets(environ: Mapping[str, str] | None = None) -> SecretLooku
             return env.get(f"WEBHOOK_SECRET_{suffix}") or env.get("WEBHOOK_SECRET") or None
         return None
 
-    return lookup
+    return remembered(lookup)
 
 
 def secret_lookup(
@@ -88,7 +105,7 @@ def secret_lookup(
         stored = vault.get(name)
         return stored if stored is not None else from_environment(name)
 
-    return lookup
+    return remembered(lookup)
 
 
 def account_secret(secrets: SecretLookup, name: str, account: str) -> tuple[str | None, str]:

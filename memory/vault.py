@@ -7,7 +7,8 @@ must survive restarts but never sit on disk in the clear. They live in the app d
 encrypts, every key of the ring decrypts (`MultiFernet`), which is what makes rotation safe.
 
 Names are not secret, values are: a name may appear in logs, errors and `credentials list`; a
-value never leaves this module except as the return value of `get` and `secret`.
+value never leaves this module except as the return value of `get` and `secret`, and every value
+read is remembered by `memory.redaction`, which masks it wherever a service repeats it.
 
 Naming convention, `SERVICE.FIELD[:ACCOUNT]`, lower-case service and field:
 
@@ -65,6 +66,7 @@ from memory.keys import (
     load_keys,
     write_key_file,
 )
+from memory.redaction import remember_secret
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -214,6 +216,7 @@ class CredentialVault:
             logger.debug("no credential %s", name)
             return None
         value = _decrypt(row, self._keys(stored=True))
+        remember_secret(name, value)
         logger.debug("read credential %s", name)
         return value
 

@@ -1,5 +1,5 @@
 """Fixtures every test directory may use: a real local SMTP server, a real PostgreSQL server,
-both database backends, fresh engine caches."""
+both database backends, fresh engine caches, no secrets known from an earlier test."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from graph.engines import load_engine
 from memory.database_url import DatabaseConfig, database_config
 from memory.db import close_databases
+from memory.redaction import KNOWN_SECRETS
 from tests.fakes.smtp_server import SmtpSink
 from tests.postgres_server import SKIP_ENV, PostgresServer, PostgresUnavailable, database_name
 
@@ -32,6 +33,14 @@ def _fresh_engines() -> Iterator[None]:
     load_engine.cache_clear()
     yield
     load_engine.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_known_secrets() -> Iterator[None]:
+    """The secrets one test looked up are not masked in the next one's text."""
+    KNOWN_SECRETS.forget_all()
+    yield
+    KNOWN_SECRETS.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,10 @@ twice.
   itself deduplicates). For any other request the outcome is unknown: it is reported as
   "may or may not have happened" and never repeated.
 
-Errors name the integration and say why; they never carry a URL, a header or a token.
+Errors name the integration and say why; they never carry a URL, a header or a token. Every
+credential a request carries in a header is remembered (`memory.redaction`), and every answer
+has the known secrets masked before any integration reads it: a service that repeats the token
+in an error, or echoes it in a successful answer, hands back `[REDACTED:<name>]` instead.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from memory.redaction import SECRET_HEADER, remember_authorization, remember_secret, scrub
 from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 """Transport errors raised before any byte of the request left this machine."""
 EXPLAIN_LIMIT = 300
 """Characters of a service's error body quoted in an error message."""
+UNSAFE_TO_COPY = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Response headers that no longer describe a body once it is decoded and rewritten."""
 
 
 class HttpSettingsError(ValueError):
@@ -169,7 +175,42 @@ def _status_text(response: httpx.Response) -> str:
 
 def _scrub(text: str, request: ApiRequest) -> str:
     # Transport errors rarely name the URL, but a webhook URL can be a secret: never show it.
-    return text.replace(request.url, "the service") if request.url else text
+    return scrub(text.replace(request.url, "the service") if request.url else text)
+
+
+def _remember_credentials(request: ApiRequest) -> None:
+    """Remember what the request's headers carry, so an echo of it is masked."""
+    for header, value in request.headers.items():
+        if SECRET_HEADER.search(header):
+            name = f"{request.integration} {header.lower()}"
+            if header.lower().endswith("authorization"):
+                remember_authorization(value, name)
+            else:
+                remember_secret(name, value)
+
+
+def without_secrets(response: httpx.Response) -> httpx.Response:
+    """The answer with every known secret masked in its body and headers (itself if clean).
+
+    Done here, before any integration's `explain` cuts the body short: a cut through a secret
+    would leave a piece no scrubber recognises.
+    """
+    text = response.text
+    clean = scrub(text)
+    headers = [(name, scrub(value)) for name, value in response.headers.multi_items()]
+    if clean == text and headers == response.headers.multi_items():
+        return response
+    try:
+        request: httpx.Request | None = response.request
+    except RuntimeError:  # an answer built by hand (a mock transport) belongs to no request
+        request = None
+    encoding = response.encoding or "utf-8"
+    return httpx.Response(
+        response.status_code,
+        headers=[(n, v) for n, v in headers if n.lower() not in UNSAFE_TO_COPY],
+        content=clean.encode(encoding, errors="replace"),
+        request=request,
+    )
 
 
 def _unknown(request: ApiRequest, why: str, status: int | None = None) -> IntegrationError:
@@ -205,6 +246,7 @@ async def send(
     that changes something may have done so anyway.
     """
     http = client or await shared_client()
+    _remember_credentials(request)
     attempt = 0
     while True:
         wait: float | None = None
@@ -234,6 +276,7 @@ async def send(
             if attempt >= settings.retries:
                 raise _failed(request, f"{why}; gave up after {attempt + 1} attempts") from err
         else:
+            response = without_secrets(response)
             status = response.status_code
             if 200 <= status < 300 or status in request.accept:
                 return response

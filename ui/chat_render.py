@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
+from graph.approval import code_span
 from graph.grounding import CITATION
 from memory.db import TriageRecord
 from tools.mail.model import Email
@@ -52,17 +53,8 @@ def card_markdown(description: str) -> str:
     starts with a dot or a bracket would lose its start to the markdown renderer.
     """
     return CITATION.sub(
-        lambda m: f"{code(m.group(1))} ([open]({mail_url(m.group(1))}))", description
+        lambda m: f"{code_span(m.group(1))} ([open]({mail_url(m.group(1))}))", description
     )
-
-
-def code(text: str) -> str:
-    """`text` as a markdown code span, whatever backticks it holds."""
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    padding = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def local_time(value: str | datetime, zone: tzinfo | None) -> datetime | None:

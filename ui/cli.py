@@ -209,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from memory.redaction import install_log_scrubbing
+
+    install_log_scrubbing()
     try:
         if args.command == "mcp-server":
             return _mcp_server(args)

@@ -23,6 +23,7 @@ from graph.engines.rules import RulesEngine
 from graph.engines.triage_rules import ACTIONS, CATEGORIES, PRIORITIES, UNSURE_BELOW, RuleTriage
 from graph.schemas import TriageOutput
 from graph.state import Evidence
+from memory.redaction import scrub_messages
 from prompts import answer as answer_prompt
 from prompts import classify as classify_prompt
 from prompts import select_tools as select_prompt
@@ -47,7 +48,8 @@ class ModelEngine:
         self, runnable: Runnable[Any, Any], messages: list[BaseMessage], node: str
     ) -> Any:
         config = {"metadata": {NODE_KEY: node}}
-        return await invoke_with_recovery(runnable, messages, config=config)  # type: ignore[arg-type]
+        clean = scrub_messages(messages)  # the prompt boundary: no known secret leaves
+        return await invoke_with_recovery(runnable, clean, config=config)  # type: ignore[arg-type]
 
     async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
         """Ask the model only when the rules are unsure; keep the rules' answer if it fails."""

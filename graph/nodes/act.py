@@ -4,6 +4,7 @@ A side effect is claimed in the ledger before it runs and marked done after, so 
 graph or a re-run node never repeats one that completed. One that was started but never
 finished (the process died mid-call) may have happened: the user is asked before it runs
 again. A failed call becomes evidence with its error, so the answer can report it honestly.
+Results and errors are scrubbed of known secrets before anything keeps them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
 from memory.audit import AuditLog, LedgerEntry, SideEffectLedger
+from memory.redaction import scrub, scrub_data
 from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,16 @@ Outcome = tuple[str, dict[str, Any], str]
 
 
 async def _invoke(services: Services, call: ToolCallRequest) -> Outcome:
+    """Run one call; its result and error come back with every known secret masked.
+
+    Masked here, before the ledger, the evidence, the audit log or a prompt can keep them: a
+    service may repeat its credential in an answer or an error.
+    """
+    status, result, error = await _call_tool(services, call)
+    return status, scrub_data(result), scrub(error)
+
+
+async def _call_tool(services: Services, call: ToolCallRequest) -> Outcome:
     try:
         result = dict(await services.tools.invoke(call["name"], call["args"]))
     except TimeoutError:

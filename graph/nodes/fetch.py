@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.services import mcp_hub_for, services_for
 from graph.state import State
+from memory.redaction import scrub
 from tools.mail.mcp_source import sync_mcp_source
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import sync_source
@@ -47,10 +48,12 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             )
     except MailSourceError as err:
         return {**update, "new_email_ids": [], "fetch_errors": [
-            {"id": "", "key": services.source, "error": str(err)}
+            {"id": "", "key": services.source, "error": scrub(str(err))}
         ]}  # fmt: skip
     return {
         **update,
         "new_email_ids": [email.id for email in result.new],
-        "fetch_errors": [{"id": e.id, "key": e.key, "error": e.error} for e in result.errors],
+        "fetch_errors": [
+            {"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors
+        ],
     }

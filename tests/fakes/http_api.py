@@ -4,11 +4,14 @@ Subclasses implement `serve` with the API's documented behaviour (status codes, 
 bodies). Tests can put scripted answers in front of it (a 429 with `Retry-After`, a 503, a
 connection dropped after the request arrived, an answer that comes too late), and read back
 every request exactly as it arrived: method, path, headers (authorization included: the
-tokens here are fake) and body.
+tokens here are fake) and body. An `Echo` answer plays a careless or hostile service: it repeats
+the credential the request carried (the `Authorization` header, the token, a webhook's secret),
+plainly and encoded, in an error or a successful body.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -18,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,53 @@ class Stall:
     then: Reply | Drop = field(default_factory=Drop)
 
 
-Scripted = Reply | Drop | Stall
+ECHO = "{echo}"
+"""Where an `Echo` body puts the credentials it repeats."""
+
+
+@dataclass(frozen=True)
+class Echo:
+    """Answer `status` with `body`, every `{echo}` in its strings replaced by `echo_text`."""
+
+    status: int
+    body: Any = ECHO
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_escape_split(secret: str) -> str:
+    """`secret` with its middle character written as a JSON `\\u00XX` escape."""
+    middle = len(secret) // 2
+    return f"{secret[:middle]}\\u{ord(secret[middle]):04x}{secret[middle + 1 :]}"
+
+
+def echo_text(secrets: list[str]) -> str:
+    """Each secret as an adversary would repeat it: plain, base64 (aligned and shifted by one
+    byte, as inside `user:secret`), base64url, URL-encoded and split by a JSON escape."""
+    parts = []
+    for secret in secrets:
+        raw = secret.encode()
+        parts += [
+            f"got {secret}",
+            f"b64 {base64.b64encode(raw).decode()}",
+            f"b64-shifted {base64.b64encode(b'u:' + raw).decode()}",
+            f"b64url {base64.urlsafe_b64encode(b'x' + raw).decode()}",
+            f"url {quote(secret, safe='')}",
+            f"escaped {json_escape_split(secret)}",
+        ]
+    return "; ".join(parts)
+
+
+def _fill(body: Any, text: str) -> Any:
+    if isinstance(body, str):
+        return body.replace(ECHO, text)
+    if isinstance(body, dict):
+        return {key: _fill(value, text) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_fill(value, text) for value in body]
+    return body
+
+
+Scripted = Reply | Drop | Stall | Echo
 
 
 @dataclass(frozen=True)
@@ -130,12 +179,25 @@ class FakeApi:
         """The API's own answer; subclasses implement it."""
         raise NotImplementedError
 
-    def _answer(self, request: Recorded) -> Scripted:
+    def credentials(self, request: Recorded) -> list[str]:
+        """What an `Echo` repeats: the `Authorization` header and the credential inside it."""
+        header = request.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        found = [header, credential] if credential else [header] if header else []
+        if scheme.lower() == "basic" and credential:
+            pair = base64.b64decode(credential).decode()
+            found += [pair, pair.partition(":")[2]]
+        return found
+
+    def _answer(self, request: Recorded) -> Reply | Drop | Stall:
         with self._lock:
             self.requests.append(request)
             for index, (path, answer) in enumerate(self._script):
                 if path is None or path == request.path:
                     del self._script[index]
+                    if isinstance(answer, Echo):
+                        text = echo_text(self.credentials(request))
+                        return Reply(answer.status, _fill(answer.body, text), answer.headers)
                     return answer
         return self.serve(request)
 

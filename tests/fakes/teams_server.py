@@ -61,6 +61,10 @@ class FakeTeams(FakeApi):
         """The full webhook URL (the secret)."""
         return self.base_url + WEBHOOK_PATH
 
+    def credentials(self, request: Recorded) -> list[str]:
+        """The webhook URL is the credential: an echo repeats its path."""
+        return [request.path]
+
     def serve(self, request: Recorded) -> Reply:
         if request.path != WEBHOOK_PATH or request.method != "POST":
             return Reply(404, "")

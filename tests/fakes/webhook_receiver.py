@@ -34,6 +34,11 @@ class WebhookReceiver(FakeApi):
         """Where to deliver."""
         return self.base_url + self.path
 
+    def credentials(self, request: Recorded) -> list[str]:
+        """An echo repeats the signing secret (a receiver that explains a signature it refused
+        by showing the secret it used)."""
+        return [self.secret]
+
     def verify(self, request: Recorded) -> str:
         """Why the request cannot be trusted, or '' when its signature is good."""
         timestamp = request.headers.get("x-smart-inbox-timestamp", "")

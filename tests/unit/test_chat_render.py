@@ -7,12 +7,12 @@ import re
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
+from graph.approval import code_span
 from memory.db import TriageRecord
 from tools.mail.model import Email
 from ui.chat_render import (
     answer_markdown,
     card_markdown,
-    code,
     first_rows,
     mail_url,
     slot_offer,
@@ -73,8 +73,8 @@ def test_card_ids_are_code_never_links() -> None:
     shown = card_markdown("In reply to: Roadmap [msg:.Q1road.2026@mail.northwind.example]")
     assert "`.Q1road.2026@mail.northwind.example`" in shown
     assert "[open](/mail/view?id=.Q1road.2026%40mail.northwind.example)" in shown
-    assert code("a`b") == "``a`b``"
-    assert code("`x") == "`` `x ``"
+    assert code_span("a`b") == "``a`b``"
+    assert code_span("`x") == "`` `x ``"
 
 
 def test_times_read_as_people_write_them_in_the_users_zone() -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar
+from urllib.parse import parse_qsl
 
 import anyio
 import httpx
@@ -31,6 +32,12 @@ from mcp import ClientSession, McpError, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from memory.redaction import (
+    SECRET_ENV_NAME,
+    SECRET_HEADER,
+    remember_authorization,
+    remember_secret,
+)
 from tools.mcp.config import McpServerConfig, load_mcp_config, redact_url
 
 logger = logging.getLogger(__name__)
@@ -311,6 +318,8 @@ class McpHub:
         self, configs: Mapping[str, McpServerConfig], *, start_timeout: float = 20.0
     ) -> None:
         self._configs = dict(configs)
+        for config in self._configs.values():
+            _remember_credentials(config)
         self._start_timeout = start_timeout
         self._current: dict[str, _Connection] = {}
         self._locks = {name: asyncio.Lock() for name in self._configs}
@@ -675,6 +684,25 @@ def _describe(exc: BaseException, config: McpServerConfig) -> str:
         if text not in parts:
             parts.append(text)
     return "; ".join(parts)
+
+
+def _remember_credentials(config: McpServerConfig) -> None:
+    """The server's secret headers, environment values and URL query are masked from now on.
+
+    They come from `mcp.json` with `${VAR}` expanded, not from a secret lookup, so a server
+    (or its error) repeating them would otherwise go unrecognised.
+    """
+    for key, value in config.headers.items():
+        name = f"mcp.{config.name}.{key.lower()}"
+        if key.lower().endswith("authorization"):
+            remember_authorization(value, name)
+        elif SECRET_HEADER.search(key):
+            remember_secret(name, value)
+    for key, value in config.env.items():
+        if SECRET_ENV_NAME.search(key.upper()):
+            remember_secret(f"mcp.{config.name}.{key}", value)
+    for key, value in parse_qsl((config.url or "").partition("?")[2]):
+        remember_secret(f"mcp.{config.name}.url.{key}", value)
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

@@ -30,6 +30,7 @@ from graph.context import Context
 from graph.engines.triage_rules import Category, Priority, triage_by_rules
 from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
 from memory.paths import app_database_url, data_dir
+from memory.redaction import install_log_scrubbing
 from memory.secrets import secret_lookup
 from tools.config_checks import is_loopback_host
 from tools.mail.model import DRAFTS, Email
@@ -565,6 +566,7 @@ def _log_to_stderr() -> None:
     )
     # The MCP SDK logs every request at INFO; a running server only needs its warnings.
     logging.getLogger("mcp").setLevel(logging.WARNING)
+    install_log_scrubbing()
 
 
 def run_mail_server(

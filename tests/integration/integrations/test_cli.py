@@ -54,7 +54,8 @@ def test_triage_lists_the_proposals_and_resume_decides_them(tmp_path: Path, jira
     out = run_cli(tmp_path, "triage", env=env).stdout
     match = re.search(r"wait for your approval: smart-inbox resume --thread (\S+)", out)
     assert match, out
-    assert "### Create a Jira issue in NW" in out
+    # The card as plain text: its title without the markdown heading markers.
+    assert "\nCreate a Jira issue in NW" in out and "### Create" not in out
     done = json.loads(
         run_cli(
             tmp_path, "resume", "--thread", match.group(1), "--reject", "--json", env=env
