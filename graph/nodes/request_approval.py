@@ -33,6 +33,7 @@ from graph.provenance import (
 )
 from graph.provenance.addresses import canonical_address
 from graph.provenance.values import arg_role, token_key
+from graph.reply_checks import reply_notes_now
 from graph.services import Services, services_for
 from graph.state import Decision, State, ToolCallRequest
 from memory.audit import AuditLog
@@ -228,6 +229,9 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         call, mails, action, preview, opaque=opaque, hidden=tools.is_hidden(call["name"])
     )
     flags = held + call_flags(view, trust, state.get("evidence") or [])
+    notes: tuple[str, ...] = ()
+    if action is not None and action.reply_of is not None:
+        notes = tuple(reply_notes_now(action.reply_of, str(call["args"].get("body") or "")))
     return Review(
         call=call,
         level=level,
@@ -236,6 +240,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         action=action,
         preview=preview,
         recipients=address_arguments(call["args"]) if action is None else (),
+        notes=notes,
     )
 
 
