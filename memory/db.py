@@ -233,17 +233,14 @@ class AppDatabase:
     def emails_with_message_id(self, message_id: str) -> list[Email]:
         """Every cached message whose parser id (its Message-ID) is `message_id`.
 
-        Oldest in the cache first: the one that has it as its id (if any), then the copies.
+        The one that has it as its id comes first (if any), then the copies, by when they were
+        cached, then by source and key.
         """
+        wanted = _strip_id(message_id)
         with Session(self.engine) as session:
-            rows = session.exec(
-                select(StoredEmail)
-                .where(StoredEmail.base_id == _strip_id(message_id))
-                .order_by(
-                    col(StoredEmail.fetched_at), col(StoredEmail.source), col(StoredEmail.key)
-                )
-            ).all()
-            return [_from_row(row) for row in rows]
+            rows = session.exec(select(StoredEmail).where(StoredEmail.base_id == wanted)).all()
+        rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
+        return [_from_row(row) for row in rows]
 
     def emails_by_ids(self, email_ids: Sequence[str]) -> list[Email]:
         """Cached messages with these ids, in no particular order."""

@@ -244,6 +244,8 @@ class _Converter:
         out = self.out
         if name == "br":
             out.line_break()
+        elif name in ("ul", "ol") and self.lists:
+            out.block(1)  # a list inside a list item goes on with the next line
         elif name in PARAGRAPHS:
             out.block(2)
         elif name in LINES:
@@ -293,7 +295,9 @@ class _Converter:
         out = self.out
         if name in ("ul", "ol"):
             self.lists.pop()
-        elif name == "tr":
+            out.block(1 if self.lists else 2)
+            return name
+        if name == "tr":
             out.rows.pop()
         elif name == "blockquote":
             out.quote -= 1

@@ -393,7 +393,9 @@ class _HeaderReader:
         if value is None:
             return None
         # Unfolded as the policy does before parsing: a line break is no space between words.
-        return bound_header(_LINE_BREAKS.sub("", value), self._max_chars, self._max_words)
+        # NUL is dropped: no header means it, and PostgreSQL cannot store it in text.
+        value = _LINE_BREAKS.sub("", value).replace("\x00", "")
+        return bound_header(value, self._max_chars, self._max_words)
 
     def raw_value(self, name: str) -> str:
         """Return the header's undecoded value (encoded words intact, raw 8-bit text decoded), or ''."""
@@ -556,7 +558,7 @@ def decode_8bit(data: bytes) -> str:
 
 
 def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
+    return " ".join(str(value).replace("\x00", "").split())
 
 
 # --------------------------------------------------------------------------- charsets
