@@ -578,7 +578,8 @@ class ImapSource:
         whose UIDNEXT has not moved costs one EXAMINE. Changed UIDVALIDITY (the folder was
         recreated or rebuilt): every UID is new, so the folder is listed again, each message's
         Message-ID is asked for, and only those not already cached are read in full. A message
-        already cached under its id is never stored twice, and cached mail is never dropped.
+        already cached (same Message-ID, same bytes) is never stored twice; one that only shares
+        a Message-ID is stored with an id of its own. Cached mail is never dropped.
         Progress is saved after every batch, so a connection lost midway loses nothing.
 
         Raises:
