@@ -1,10 +1,10 @@
 """HTML mail to readable text in one linear pass, however hostile the markup.
 
-Our own small tokenizer, not a library: html2text goes superlinear on nested lists (2,000
-unclosed `<ul><li>` took 14 s, 20,000 would take hours) and Python 3.11's `html.parser` is
-quadratic on runs of `</` or `<a` with no `>` (200,000 characters of either: 30 s). Here every
-character is scanned a bounded number of times, nesting is tracked only up to a depth cap, and
-the output stops at a size cap (see the README's section on mail parsing for the measurements).
+Our own small tokenizer, not a library: html2text's output for unclosed nested lists grows with
+the square of their number, and Python 3.11's `html.parser` is quadratic on runs of `</` or `<a`
+that never close (measured in `bench/RESULTS.md`, "Hostile mail"). Here every character is
+scanned a bounded number of times, nesting is tracked only up to a depth cap, and the output
+stops at a size cap.
 """
 
 from __future__ import annotations

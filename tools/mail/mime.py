@@ -157,8 +157,7 @@ def parse_email(
         return _headers_only(data[:header_end], str(exc), fallback_id, base, limits)
     except Exception as exc:  # RecursionError or a parser bug: one message, never the fetch
         reason = f"could not be parsed: {_exception_line(exc)}"
-        logger.warning("message %s %s", key, reason, exc_info=True)
-        return _headers_only(data[:header_end], reason, fallback_id, base, limits)
+        return _headers_only(data[:header_end], reason, fallback_id, base, limits, exc)
     fields = _fields(msg, fallback_id, key)
     try:
         _check_is_mail(msg)
@@ -172,7 +171,7 @@ def parse_email(
         return Email(error=str(exc), **fields, **base)
     except Exception as exc:  # unexpected structure: report it on the message, keep the fetch going
         reason = f"body could not be read: {_exception_line(exc)}"
-        logger.warning("message %s %s", key, reason, exc_info=True)
+        logger.warning("message %s: %s", key, reason, exc_info=exc)
         return Email(error=reason, **fields, **base)
     is_empty = not body.strip()
     return Email(
@@ -206,12 +205,14 @@ def _headers_only(
     fallback_id: str,
     base: dict[str, Any],
     limits: ParseLimits,
+    error: BaseException | None = None,
 ) -> Email:
     """The error row of a message past a limit: its headers as far as they can be read, no body.
 
-    The headers get a fresh deadline of their own: the message's may be what ran out.
+    Logged as one line; an unexpected `error` carries its traceback, which the command line
+    shows only with `-v`. The headers get a fresh deadline: the message's may be what ran out.
     """
-    logger.warning("message %s: %s", base["key"], reason)
+    logger.warning("message %s: %s", base["key"], reason, exc_info=error)
     try:
         msg = parse_bytes(head, limits, Deadline(limits.max_seconds))
         fields = _fields(msg, fallback_id, base["key"])

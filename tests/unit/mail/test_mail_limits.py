@@ -209,3 +209,17 @@ def test_a_limit_error_is_one_warning_line_naming_the_message(
     [record] = caplog.records
     assert record.getMessage() == "message k1: too deeply nested: more than 20 levels of MIME parts"
     assert record.exc_info is None
+
+
+def test_a_recursion_error_past_a_raised_limit_is_one_error_row_and_one_log_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the nesting limit set above what Python's stack allows, the parser itself fails."""
+    with caplog.at_level(logging.WARNING, logger="tools.mail.mime"):
+        email = parse(deep_multipart(3_000), ParseLimits(max_depth=5_000))
+    assert email.error.startswith("could not be parsed: RecursionError: maximum recursion depth")
+    assert (email.subject, email.from_addr) == ("Deep", "mallory@evil.example")
+    [record] = caplog.records
+    assert record.getMessage() == f"message k1: {email.error}"
+    # The traceback travels with the record; the command line shows it only with -v.
+    assert record.exc_info is not None and record.exc_info[0] is RecursionError
