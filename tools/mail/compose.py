@@ -140,8 +140,8 @@ def reply_message(
     message = new_message(
         sender=sender, to=to, cc=cc, subject=reply_subject(original.subject), body=text
     )
-    if not original.id.startswith("sha256:"):
-        message["In-Reply-To"] = f"<{original.id}>"
-        chain = [r for r in original.references if r != original.id][-20:]
-        message["References"] = " ".join(f"<{r}>" for r in (*chain, original.id))
+    if reference := original.reply_reference:
+        message["In-Reply-To"] = f"<{reference}>"
+        chain = [r for r in original.references if r != reference][-20:]
+        message["References"] = " ".join(f"<{r}>" for r in (*chain, reference))
     return message
