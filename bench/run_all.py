@@ -29,6 +29,7 @@ FULL = (
     ("bench.server_start", ["--starts", "3", "--turns", "20"]),
     ("bench.load_test", ["--conversations", "50"]),
     ("bench.browser_chat", ["--rounds", "10"]),
+    ("bench.hostile_mail", ["--n", "300"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -37,6 +38,7 @@ QUICK = (
     ("bench.server_start", ["--starts", "1", "--turns", "3"]),
     ("bench.load_test", ["--conversations", "3"]),
     ("bench.browser_chat", ["--rounds", "1"]),
+    ("bench.hostile_mail", ["--n", "40", "--quick"]),
 )
 
 

@@ -40,6 +40,11 @@ class Review:
     """What a non-mail native call will really send, worked out by its toolkit."""
     unavailable: str = ""
     """Why the tool cannot run here (its integration is not configured): nothing will happen."""
+    recipients: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each recipient argument of a non-mail call with the addresses a server will be given."""
+    notes: tuple[str, ...] = ()
+    """What the person deciding should know about the content (a reply naming a day the
+    sender did not propose), worked out with the rest of the review, off the event loop."""
 
     @property
     def runs_without_asking(self) -> bool:
@@ -86,7 +91,7 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines() or [""])
 
 
-def _action_lines(action: MailAction) -> list[str]:
+def _action_lines(action: MailAction, notes: tuple[str, ...] = ()) -> list[str]:
     lines = [
         f"- **From:** {action.sender or '(no address)'}",
         f"- **To:** {', '.join(action.to) or '(nobody)'}",
@@ -105,7 +110,7 @@ def _action_lines(action: MailAction) -> list[str]:
                 f"- **Reply-To differs from From:** the message came from {original.from_addr} "
                 f"but asks for replies to {original.reply_to}"
             )
-    lines += [f"- **Note:** {note}" for note in action.notes]
+    lines += [f"- **Note:** {note}" for note in (*action.notes, *notes)]
     lines += ["", "**Content:**", "", _quote(action.body)]
     return lines
 
@@ -150,11 +155,13 @@ def describe_call(review: Review) -> str:
         title = review.preview.title
     lines = [f"### {title}", ""]
     if review.action:
-        lines += _action_lines(review.action)
+        lines += _action_lines(review.action, review.notes)
     elif review.preview is not None:
         lines += _preview_lines(review.preview)
     else:
         lines += _argument_lines(call["args"])
+    for arg, addresses in review.recipients:
+        lines.append(f"- **`{arg}` delivers to:** {', '.join(addresses)}")
     if review.flags:
         lines += ["", "**⚠ Check these — they did not come from you:**"]
         for flag in review.flags:

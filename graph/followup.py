@@ -60,6 +60,9 @@ PROPOSING = re.compile(
 )
 """Asking for meeting slots, for a meeting request or in general."""
 OFFER_TOOL = "propose_meeting_slots"
+NOT_LISTINGS = frozenset({"get_conversation"})
+"""Tools whose messages were never shown as a numbered list (a thread fetched to summarise):
+"the second one" never means one of them."""
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
     r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
@@ -147,7 +150,7 @@ def has_full_copy(message_id: str, evidence: Sequence[Evidence]) -> bool:
 def _listed_after_offers(evidence: Sequence[Evidence]) -> bool:
     """Whether messages were listed after the newest slot offer (then ordinals mean mail)."""
     for record in reversed(evidence):
-        if record["error"]:
+        if record["error"] or record["tool"] in NOT_LISTINGS:
             continue
         if record["tool"] == OFFER_TOOL:
             return False
@@ -202,6 +205,8 @@ _NOT_ABOUT = frozenset(
 
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:
     for record in reversed(evidence):
+        if record["tool"] in NOT_LISTINGS:
+            continue
         if record["messages"] and not record["error"] and len(record["messages"]) > 1:
             return record["messages"]
         if record["messages"] and not record["error"] and record["completeness"] == "PREVIEW":

@@ -30,6 +30,7 @@ from memory.secrets import SecretLookup, secret_lookup, warn_unreadable
 from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
+from tools.conversations import conversation_toolkit
 from tools.http import HttpSettings, HttpSettingsError
 from tools.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
 from tools.jira import JIRA_TOOLS, jira_toolkit
@@ -77,6 +78,7 @@ def native_toolkits(
     db = mailbox.db
     return [
         mail_toolkit(mailbox),
+        conversation_toolkit(mailbox),
         _guarded(
             "calendar",
             "Calendar",

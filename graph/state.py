@@ -39,6 +39,10 @@ class MessageRef(TypedDict):
     to: NotRequired[str]
     """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""
     attachments: NotRequired[list[str]]
+    conversation: NotRequired[str]
+    """The conversation it belongs to (the id of the conversation's first message)."""
+    thread_size: NotRequired[int]
+    """How many messages that conversation has."""
 
 
 @DESCRIBED

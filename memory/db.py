@@ -11,16 +11,18 @@ event loop never blocks on the database.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, or_
+from sqlalchemy import Index, event, func, or_
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from memory.database_url import safe_url, sqlalchemy_url
@@ -33,13 +35,21 @@ def _now() -> str:
 
 
 class StoredEmail(SQLModel, table=True):
-    """One cached, normalised message; `data` holds the whole `Email` as JSON."""
+    """One cached, normalised message; `data` holds the whole `Email` as JSON.
+
+    `id` is unique across the cache (the `uq_email_id` index): a lookup by id finds one message.
+    `base_id` is the id the parser gave it (its Message-ID, or a hash of its bytes), which two
+    messages may share; see `AppDatabase.add_emails` for how such messages get their ids.
+    """
 
     __tablename__ = "email"
+    __table_args__ = (Index("uq_email_id", "id", unique=True),)
 
     source: str = Field(primary_key=True)
     key: str = Field(primary_key=True)
-    id: str = Field(index=True)
+    id: str
+    base_id: str = Field(default="", index=True, sa_column_kwargs={"server_default": ""})
+    digest: str = Field(default="", sa_column_kwargs={"server_default": ""})
     folder: str = "INBOX"
     from_addr: str = ""
     from_name: str = ""
@@ -167,26 +177,70 @@ class AppDatabase:
             return set(rows.all())
 
     def known_ids(self, source: str) -> set[str]:
-        """Message ids of every message of `source` already in the cache."""
+        """The parser ids (Message-IDs, or hashes of the bytes) of the cached messages of `source`."""
         with Session(self.engine) as session:
-            rows = session.exec(select(StoredEmail.id).where(StoredEmail.source == source))
+            rows = session.exec(select(StoredEmail.base_id).where(StoredEmail.source == source))
             return set(rows.all())
 
-    def add_emails(self, emails: Iterable[Email]) -> int:
-        """Insert or replace cached messages; returns how many were written."""
-        rows = [_to_row(email) for email in emails]
+    def known_digests(self, source: str) -> dict[str, set[str]]:
+        """The digests of the cached messages of `source`, by base id.
+
+        What tells a message read a second time from a new message with the same Message-ID.
+        A message cached before digests were kept has the digest ''.
+        """
+        found: dict[str, set[str]] = {}
         with Session(self.engine) as session:
-            _upsert(session, StoredEmail, rows)
-            session.commit()
-        return len(rows)
+            rows = session.exec(
+                select(StoredEmail.base_id, StoredEmail.digest).where(StoredEmail.source == source)
+            )
+            for base_id, digest in rows.all():
+                found.setdefault(base_id, set()).add(digest)
+        return found
+
+    def add_emails(self, emails: Iterable[Email]) -> list[Email]:
+        """Insert or replace cached messages; returns them as stored, each with its unique id.
+
+        A message's id is the id the parser gave it (its Message-ID) only when no other cached
+        message, and no other message of this call, has that id or was given it: otherwise it
+        is `<id>#<hash of source and key>` (`disambiguated_id`). Ids never change once given,
+        so a copy that arrives later (a forged mail reusing a genuine Message-ID) can never take
+        the id of the message cached first, whatever Date it claims; copies that arrive
+        together all get their own. A message stored again under its source and key keeps the
+        id it has. Two writers racing for one id: the unique index refuses the second, which
+        assigns again.
+        """
+        wanted = list(emails)
+        for attempt in range(3):
+            try:
+                with Session(self.engine) as session:
+                    stored = _with_unique_ids(session, wanted)
+                    _upsert(session, StoredEmail, [_to_row(email, base) for email, base in stored])
+                    session.commit()
+                return [email for email, _ in stored]
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def get_email(self, email_id: str) -> Email | None:
-        """The cached message with this id (the first source wins), or None."""
+        """The cached message with this id, or None; ids are unique, so there is one at most."""
         with Session(self.engine) as session:
             row = session.exec(
-                select(StoredEmail).where(StoredEmail.id == _strip_id(email_id)).limit(1)
+                select(StoredEmail).where(StoredEmail.id == _strip_id(email_id))
             ).first()
             return _from_row(row) if row else None
+
+    def emails_with_message_id(self, message_id: str) -> list[Email]:
+        """Every cached message whose parser id (its Message-ID) is `message_id`.
+
+        The one that has it as its id comes first (if any), then the copies, by when they were
+        cached, then by source and key.
+        """
+        wanted = _strip_id(message_id)
+        with Session(self.engine) as session:
+            rows = session.exec(select(StoredEmail).where(StoredEmail.base_id == wanted)).all()
+        rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
+        return [_from_row(row) for row in rows]
 
     def emails_by_ids(self, email_ids: Sequence[str]) -> list[Email]:
         """Cached messages with these ids, in no particular order."""
@@ -359,11 +413,91 @@ def _strip_id(email_id: str) -> str:
     return email_id.strip().strip("<>").strip()
 
 
-def _to_row(email: Email) -> StoredEmail:
+def disambiguated_id(base_id: str, source: str, key: str, *, long: bool = False) -> str:
+    """The id of a message whose parser id another message had first: `<base id>#<hash>`.
+
+    The hash is of the message's source and key, so the same copy always gets the same id.
+    """
+    digest = hashlib.sha256(f"{source}\n{key}".encode()).hexdigest()
+    return f"{base_id}#{digest if long else digest[:12]}"
+
+
+Place = tuple[str, str]
+"""Where a message is cached: its (source, key)."""
+
+
+def _with_unique_ids(session: Session, emails: list[Email]) -> list[tuple[Email, str]]:
+    """Each message as it is stored (with its unique id), and its base id (see `add_emails`)."""
+    latest = {(email.source, email.key): email for email in emails}
+    existing = _stored_ids(session, list(latest))
+    decided: dict[Place, tuple[str, str]] = {}
+    fresh: dict[str, list[Place]] = {}
+    for place, email in latest.items():
+        old = existing.get(place)
+        if old is not None and email.id in old:
+            decided[place] = old  # stored again: it keeps the id it has
+        else:
+            fresh.setdefault(_strip_id(email.id), []).append(place)
+    newcomers = {place for places in fresh.values() for place in places}
+    taken = _ids_in_use(session, list(fresh), exclude=newcomers)
+    for base_id, places in fresh.items():
+        alone = len(places) == 1 and base_id not in taken
+        for place in places:
+            decided[place] = (base_id if alone else _free_id(session, base_id, place), base_id)
+    return [
+        (replace(email, id=decided[place][0]), decided[place][1]) for place, email in latest.items()
+    ]
+
+
+def _stored_ids(session: Session, places: list[Place]) -> dict[Place, tuple[str, str]]:
+    """(id, base id) of the messages already cached at these places."""
+    found: dict[Place, tuple[str, str]] = {}
+    by_source: dict[str, list[str]] = {}
+    for source, key in places:
+        by_source.setdefault(source, []).append(key)
+    for source, keys in by_source.items():
+        for start in range(0, len(keys), 500):
+            rows = session.exec(
+                select(StoredEmail.key, StoredEmail.id, StoredEmail.base_id)
+                .where(StoredEmail.source == source)
+                .where(col(StoredEmail.key).in_(keys[start : start + 500]))
+            ).all()
+            found.update({(source, key): (row_id, base_id) for key, row_id, base_id in rows})
+    return found
+
+
+def _ids_in_use(session: Session, ids: list[str], *, exclude: set[Place]) -> set[str]:
+    """Which of `ids` a cached message (not at one of `exclude`) has as its id or its base id."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.exec(
+            select(StoredEmail.source, StoredEmail.key, StoredEmail.id, StoredEmail.base_id).where(
+                or_(col(StoredEmail.id).in_(chunk), col(StoredEmail.base_id).in_(chunk))
+            )
+        ).all()
+        wanted = set(chunk)
+        for source, key, row_id, base_id in rows:
+            if (source, key) not in exclude:
+                found.update({row_id, base_id} & wanted)
+    return found
+
+
+def _free_id(session: Session, base_id: str, place: Place) -> str:
+    """The disambiguated id of the copy at `place`; the long form if a Message-ID took the short."""
+    short = disambiguated_id(base_id, *place)
+    if _ids_in_use(session, [short], exclude={place}):
+        return disambiguated_id(base_id, *place, long=True)
+    return short
+
+
+def _to_row(email: Email, base_id: str) -> StoredEmail:
     return StoredEmail(
         source=email.source,
         key=email.key,
         id=email.id,
+        base_id=base_id,
+        digest=email.digest,
         folder=email.folder,
         from_addr=email.from_addr,
         from_name=email.from_name,

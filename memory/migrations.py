@@ -34,13 +34,14 @@ CONCURRENTLY` or other statements PostgreSQL refuses there.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Index, event, inspect, literal, text
+from sqlalchemy import Index, event, func, inspect, literal, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel, create_engine
@@ -48,7 +49,7 @@ from sqlmodel import SQLModel, create_engine
 from memory.audit import AuditRecord, LedgerEntry, OutgoingMessage
 from memory.chat_owners import ChatOwner
 from memory.chat_tables import ensure_chat_tables
-from memory.db import StoredEmail, SyncCursor, TriageRecord
+from memory.db import StoredEmail, SyncCursor, TriageRecord, disambiguated_id
 from memory.mcp_tools import McpToolRecord
 from memory.sqlite_wal import enable_wal
 from memory.vault import StoredCredential
@@ -142,6 +143,48 @@ def _server_default(column: Any) -> Any:
     return None
 
 
+def _unique_email_ids(conn: Connection) -> None:
+    """Give every cached message an id of its own, then let the database enforce it.
+
+    Before this step two messages with one Message-ID shared an id, and a lookup returned
+    either. The copy cached first (then by source and key) keeps the id; each other copy gets
+    `<id>#<hash of source and key>`, and the triage of a shared id is dropped, so every copy
+    is triaged again on its own content.
+    """
+    add_column(StoredEmail, "base_id")(conn)
+    add_column(StoredEmail, "digest")(conn)
+    table = _table(StoredEmail)
+    conn.execute(table.update().where(table.c.base_id == "").values(base_id=table.c.id))
+    shared = select(table.c.id).group_by(table.c.id).having(func.count() > 1).scalar_subquery()
+    rows = conn.execute(
+        select(table.c.source, table.c.key, table.c.id, table.c.data)
+        .where(table.c.id.in_(shared))
+        .order_by(table.c.id, table.c.fetched_at, table.c.source, table.c.key)
+    ).all()
+    previous = None
+    for source, key, email_id, data in rows:
+        if email_id != previous:
+            previous = email_id  # the first copy keeps it
+            continue
+        new_id = disambiguated_id(email_id, source, key)
+        values = json.loads(data)
+        # What replies to it name, as before: the Message-ID its id was (none for a hash).
+        values.setdefault("message_id", "" if email_id.startswith("sha256:") else email_id)
+        values["id"] = new_id
+        conn.execute(
+            table.update()
+            .where(table.c.source == source, table.c.key == key)
+            .values(id=new_id, data=json.dumps(values, ensure_ascii=False))
+        )
+    triage = _table(TriageRecord)
+    for email_id in sorted({row[2] for row in rows}):
+        conn.execute(triage.delete().where(triage.c.email_id == email_id))
+    # The model declares both indexes: a fresh database has them from step 1 already.
+    for index in table.indexes:
+        if index.name in ("uq_email_id", "ix_email_base_id"):
+            index.create(conn, checkfirst=True)
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         1,
@@ -153,8 +196,9 @@ STEPS: tuple[Step, ...] = (
     Step(2, "chat history (Chainlit's tables)", ensure_chat_tables),
     Step(3, "credential vault", create_tables(StoredCredential)),
     Step(4, "owners of the chat's graph threads", create_tables(ChatOwner)),
+    Step(5, "mail cache: one message per id, copies of a Message-ID kept apart", _unique_email_ids),
     Step(
-        5,
+        6,
         "messages of side-effecting calls: Message-ID and progress",
         create_tables(OutgoingMessage),
     ),

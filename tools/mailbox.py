@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -191,11 +191,31 @@ def _address_list(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
 
 
+def _header_addresses(message: EmailMessage, name: str) -> list[str]:
+    """The addresses a mail server is given for one header, read back as sending reads it."""
+    return [a for _, a in getaddresses([str(v) for v in message.get_all(name, [])]) if a]
+
+
+def _envelope(parts: list[str]) -> list[str]:
+    """The addresses sending would use for these recipients: the header built and read back.
+
+    A quoted local part or a comment is what the server gets without them
+    (`"archive"@x` is `archive@x`, `mallory(x)@y` is `mallory@y`).
+    """
+    message = EmailMessage()
+    try:
+        message["To"] = ", ".join(parts)
+    except ValueError:
+        return parts  # a line break: sending refuses the header, so the card shows the text
+    return _header_addresses(message, "To")
+
+
 @dataclass(frozen=True)
 class MailAction:
     """What a mail tool call would do, worked out from its real arguments and the mailbox."""
 
     to: list[str]
+    """The envelope addresses the server is given (not the text the call was written with)."""
     cc: list[str]
     subject: str
     body: str
@@ -244,8 +264,8 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
     body = str(args.get("body", ""))
     if name == "send_email":
         return MailAction(
-            to=_address_list(str(args.get("to", ""))),
-            cc=_address_list(str(args.get("cc", ""))),
+            to=_envelope(_address_list(str(args.get("to", "")))),
+            cc=_envelope(_address_list(str(args.get("cc", "")))),
             subject=str(args.get("subject", "")),
             body=body,
         )
@@ -255,7 +275,7 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
     original = env.db.get_email(reply_id) if reply_id else None
     if name == "save_draft" and (original is None or args.get("to")):
         return MailAction(
-            to=_address_list(str(args.get("to", ""))),
+            to=_envelope(_address_list(str(args.get("to", "")))),
             cc=[],
             subject=str(args.get("subject", ""))
             or (reply_subject(original.subject) if original else ""),
@@ -272,8 +292,8 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
         own=env.user_addresses,
     )
     return MailAction(
-        to=_address_list(str(message["To"] or "")),
-        cc=_address_list(str(message["Cc"] or "")),
+        to=_header_addresses(message, "To"),
+        cc=_header_addresses(message, "Cc"),
         subject=str(message["Subject"]),
         body=message.get_content(),
         reply_of=original,

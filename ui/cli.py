@@ -198,17 +198,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OneLineFormatter(logging.Formatter):
+    """Log lines without tracebacks: a handled error is one line; `-v` shows the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's line, with its exception's type and message but not its traceback."""
+        if not (record.exc_info or record.exc_text or record.stack_info):
+            return super().format(record)
+        error = record.exc_info[1] if record.exc_info else None
+        brief = logging.makeLogRecord(
+            {**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None}
+        )
+        line = super().format(brief)
+        if error is not None and str(error) not in line:
+            line += f" ({type(error).__name__}: {' '.join(str(error).split())[:200]})"
+        return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `smart-inbox` command."""
     # Before langgraph is imported: checkpoints load only allow-listed types.
     os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
     args = build_parser().parse_args(argv)
     levels = {0: logging.WARNING, 1: logging.INFO}
-    logging.basicConfig(
-        level=levels.get(args.verbose, logging.DEBUG),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = logging.Formatter if args.verbose else OneLineFormatter
+    handler.setFormatter(formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=levels.get(args.verbose, logging.DEBUG), handlers=[handler])
     from memory.redaction import install_log_scrubbing
 
     install_log_scrubbing()

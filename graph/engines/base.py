@@ -39,6 +39,8 @@ class ToolPlanRequest:
     """Tools that exist but cannot run here, with why (not offered to a model)."""
     evidence: list[Evidence] = field(default_factory=list)
     """Every tool result of the thread before this turn's (what "the first slot" refers to)."""
+    sender: str = ""
+    """The From of the user's own mail (`Name <address>`): whose name signs a reply."""
 
 
 @dataclass(frozen=True)

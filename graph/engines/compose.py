@@ -1,46 +1,286 @@
 """Answers composed from the evidence by templates: grounded by construction.
 
 The offline engine answers with these, and they are the safe answer any engine falls back
-to when its own draft fails the grounding check twice.
+to when its own draft fails the grounding check twice. They read like a person wrote them:
+one item per conversation saying who wants what (in the sender's words, cited), and
+summaries made of a thread's key sentences (`graph.engines.key_sentences`), never of rule
+explanations or lists of subjects.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from graph.engines.base import AnswerRequest
+from graph.engines.intents import STOPWORDS, asks_for_summary
+from graph.engines.key_sentences import (
+    LABELS,
+    Sentence,
+    ask_of,
+    clipped,
+    gist_of,
+    instructions,
+    key_sentences,
+)
 from graph.grounding import iso_day
 from graph.state import Decision, Evidence, Executed, MessageRef
+from tools.mail.conversations import normalised_subject, sender_name, without_reply_prefix
 
 FULL_BODY_LIMIT = 3000
 ABOUT_A_MESSAGE = frozenset({"propose_meeting_slots"})
 """Tools whose text answers about one message, named by their `email_id` argument."""
+SUMMARY_TOOL = "get_conversation"
+"""Its results are whole conversations: the answer summarises them."""
+CONVERSATION_LISTING = "list_conversations"
+WAITING_LISTING = "list_awaiting_reply"
+LISTINGS = frozenset({"search_emails", "list_inbox"})
+"""Mail tools whose result is a list of messages, said as such even when it is empty."""
+ITEMS_SHOWN = 7
+"""Conversations an answer lists before saying how many more there are."""
+ASK_LIMIT = 100
+"""Characters of a quoted ask in a list item; a longer one is cut at a clause."""
+TOPIC_LIMIT = 42
+_SUBJECT_TAGS = re.compile(
+    r"^\s*(?:(?:urgent|important|action required|fyi)\s*[:!-]\s*|\[[^\]]{1,20}\]\s*)+", re.I
+)
+"""Shouting and tags in front of a subject ("URGENT:", "[FIRING:1]"): the list says what is urgent."""
+NOTHING_LOOKED_UP = (
+    "I could not tell what to look up for that, so I have nothing to report. Offline I "
+    "understand questions such as “what needs my attention?”, “who is waiting on a reply "
+    "from me?”, “summarize the thread about <topic>”, “any invoices?” or “mail from <name>”, "
+    "and requests such as “reply to <name> saying …”."
+)
 
 
 def compose_answer(request: AnswerRequest) -> str:
-    """Build the reply to the user from the evidence of this turn."""
+    """Build the reply to the user from the evidence of this turn.
+
+    Whole conversations fetched this turn are summarised; otherwise messages the user
+    pointed to are shown in full, or summarised when they asked for a summary.
+    """
     parts: list[str] = []
     if request.mode == "triage":
         parts.append(_triage_summary(request))
-    focus = _focused_messages(request)
+    turn = _turn_evidence(request)
+    whole = [r for r in turn if r["tool"] == SUMMARY_TOOL and not r["error"]]
+    focus = [] if whole else _focused_messages(request)
     if focus:
-        parts.extend(_full_message(m) for m in focus)
+        if asks_for_summary(request.user_text):
+            parts.append(summarise(focus))
+        else:
+            parts.extend(_full_message(m) for m in focus)
     else:
-        turn = _turn_evidence(request)
+        if whole:
+            parts.append(summarise([m for record in whole for m in record["messages"]]))
         for record in turn:
-            if record["error"]:
+            if record["error"] or record["tool"] == SUMMARY_TOOL:
                 continue
             if record["tool"] in ABOUT_A_MESSAGE:
                 parts.append(_about_message(record, request.evidence))
-            elif record["messages"]:
-                parts.append(_listing(record))
+            elif record["tool"] == WAITING_LISTING:
+                parts.append(_waiting(record))
+            elif record["tool"] == CONVERSATION_LISTING:
+                parts.append(_conversations(record))
+            elif record["messages"] or record["tool"] in LISTINGS:
+                if not whole:  # a search that found the thread is not news once it is summarised
+                    parts.append(_listing(record))
             elif record["content"]:
                 parts.append(record["content"])
         if not turn and request.mode == "chat":
-            parts.append("I did not look anything up for that, so I have nothing to report.")
+            parts.append(NOTHING_LOOKED_UP)
     parts.extend(_failures(request))
     return "\n\n".join(p for p in parts if p).strip()
+
+
+# --------------------------------------------------------------------------------------
+# Conversations: one item each, who wants what, in their words
+# --------------------------------------------------------------------------------------
+
+
+def quoted(text: str, limit: int = 0) -> str:
+    """The sender's words in quotation marks, exactly as in the mail (so the verifier finds them).
+
+    Inner straight quotes become typographic ones (the verifier reads both alike), so a
+    quotation never seems to end inside the mail's own quotes. A closing colon or a
+    dangling "to"/"at" (the sentence introduced a list) is left out; a cut is marked
+    outside the quotation marks.
+    """
+    text = text.strip()
+    cut = False
+    if limit:
+        text, cut = clipped(text, limit)
+    trimmed = text.rstrip(":").rstrip()
+    if trimmed != text:
+        words = trimmed.rsplit(" ", 1)
+        if len(words) == 2 and words[1].lower() in {"to", "at", "on", "via", "as", "is", "are"}:
+            trimmed = words[0]
+    opened = False
+    chars = []
+    for char in trimmed:
+        if char == '"':
+            chars.append("”" if opened else "“")
+            opened = not opened
+        else:
+            chars.append(char)
+    return "“" + "".join(chars) + "”" + ("…" if cut else "")
+
+
+def topic(subject: str) -> str:
+    """A conversation's subject as it started, short enough for a list item."""
+    start = without_reply_prefix(subject)
+    text = _SUBJECT_TAGS.sub("", start).strip() or start or "(no subject)"
+    short, cut = clipped(text, TOPIC_LIMIT)
+    return short + ("…" if cut else "")
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in STOPWORDS}
+
+
+def conversation_item(number: int, message: MessageRef) -> str:
+    """`1. **Topic** — Who (3 messages): “what they want, by when” [msg:id]`.
+
+    The topic is left out when the quoted words already say it ("Can we do a quick sync
+    tomorrow…" under "Sync tomorrow?"): short answers are read, long ones skimmed.
+    """
+    who = sender_name(message["sender"])
+    size = message.get("thread_size", 1)
+    more = f" ({size} messages)" if size > 1 else ""
+    said: Sentence | None = ask_of(message) or gist_of(message)
+    what = f": {quoted(said.text, ASK_LIMIT)}" if said else ""
+    subject = _content_words(without_reply_prefix(message["subject"]))
+    covered = said is not None and len(subject & _content_words(said.text)) * 2 >= len(subject)
+    title = f"**{who}**{more}" if covered else f"**{topic(message['subject'])}** — {who}{more}"
+    return f"{number}. {title}{what} [msg:{message['id']}]"
+
+
+def _items(messages: list[MessageRef]) -> list[str]:
+    lines = [conversation_item(n, m) for n, m in enumerate(messages[:ITEMS_SHOWN], 1)]
+    left = len(messages) - ITEMS_SHOWN
+    if left > 0:
+        lines.append(f"…and {left} more; ask about one of them by name to see it.")
+    return lines
+
+
+def _conversations(record: Evidence) -> str:
+    """Conversations as one item each, under a line saying what was listed."""
+    messages = _one_per_conversation(record["messages"])
+    args: dict[str, Any] = record["args"]
+    count = len(messages)
+    noun = "conversation" if count == 1 else "conversations"
+    if args.get("priority") == "high" and not args.get("category"):
+        if not messages:
+            return "Nothing in the inbox is marked high priority right now."
+        verb = "needs" if count == 1 else "need"
+        header = f"{count} {noun} {verb} your attention, most urgent first:"
+    else:
+        what = [str(args[k]).replace("_", " ") for k in ("priority", "category") if args.get(k)]
+        label = f" ({', '.join(what)})" if what else ""
+        if not messages:
+            return f"No conversations{label} in the inbox."
+        header = f"{count} {noun}{label}, most important first:"
+    return "\n".join([header, *_items(messages)])
+
+
+def _waiting(record: Evidence) -> str:
+    messages = _one_per_conversation(record["messages"])
+    if not messages:
+        return (
+            "Nobody is waiting on a reply from you: every question a person sent you has an "
+            "answer from you after it in the mailbox."
+        )
+    count = len(messages)
+    people = len({m["sender"] for m in messages})
+    who = "1 person is" if people == 1 else f"{people} people are"
+    noun = "conversation" if count == 1 else "conversations"
+    header = f"{who} waiting on a reply from you ({count} {noun}), most important first:"
+    return "\n".join([header, *_items(messages)])
+
+
+def _one_per_conversation(messages: list[MessageRef]) -> list[MessageRef]:
+    """The first message listed of each conversation (by its key, else by subject)."""
+    seen: set[str] = set()
+    kept = []
+    for message in messages:
+        key = message.get("conversation") or normalised_subject(message["subject"]) or message["id"]
+        if key not in seen:
+            seen.add(key)
+            kept.append(message)
+    return kept
+
+
+# --------------------------------------------------------------------------------------
+# Summaries: the key sentences of a thread, in the senders' words
+# --------------------------------------------------------------------------------------
+
+
+def _when(message: MessageRef) -> datetime:
+    try:
+        value = datetime.fromisoformat(message["date"])
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def summarise(messages: list[MessageRef]) -> str:
+    """A summary of one or more conversations: what happened, impact, status, next, asks.
+
+    Each line is a sentence from the messages, quoted and cited; text written as an
+    instruction to an assistant is never part of it, only named in a warning.
+    """
+    unique = list({m["id"]: m for m in messages}.values())
+    ordered = sorted(unique, key=_when)
+    if not ordered:
+        return "There was nothing to summarise."
+    lines = [_summary_header(ordered)]
+    picked = key_sentences(ordered)
+    if picked:
+        lines += [
+            f"- **{LABELS[part]}:** {quoted(s.text, 300)} — {s.sender} [msg:{s.message_id}]"
+            for part, s in picked
+        ]
+    else:
+        gists = [(m, gist_of(m)) for m in ordered[-4:]]
+        lines += [
+            f"- {quoted(g.text, 300)} — {g.sender} [msg:{m['id']}]" for m, g in gists if g
+        ] or [f"- The messages have no text to summarise [msg:{ordered[-1]['id']}]."]
+    flagged = instructions(ordered)
+    if flagged:
+        first = flagged[0]
+        lines.append(
+            f"⚠ Left out: [msg:{first.message_id}] contains text written as an instruction to "
+            f"an assistant ({quoted(first.text, 120)}). It is the sender's text, not mine, and "
+            "nothing was done because of it."
+        )
+    if all(m["text"] and len(m["text"]) <= 210 and "\n" not in m["text"] for m in ordered):
+        lines.append("(Built from previews only; ask for the full thread for more.)")
+    return "\n".join(lines)
+
+
+def _summary_header(ordered: list[MessageRef]) -> str:
+    by_conversation = Counter(
+        m.get("conversation") or normalised_subject(m["subject"]) for m in ordered
+    )
+    main_key = by_conversation.most_common(1)[0][0]
+    main = next(
+        m
+        for m in ordered
+        if (m.get("conversation") or normalised_subject(m["subject"])) == main_key
+    )
+    title = without_reply_prefix(main["subject"]) or "(no subject)"
+    others = len(by_conversation) - 1
+    related = f" and {others} related conversation{'s' if others > 1 else ''}" if others else ""
+    people = list(dict.fromkeys(sender_name(m["sender"]) for m in ordered))
+    named = ", ".join(people[:3]) + (f" and {len(people) - 3} others" if len(people) > 3 else "")
+    days = sorted({iso_day(m["date"]) for m in ordered if m["date"]})
+    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}" if days else "undated"
+    count = len(ordered)
+    noun = "message" if count == 1 else "messages"
+    return f"Summary of {quoted(title)}{related} — {count} {noun} from {named}, {span}:"
 
 
 def _about_message(record: Evidence, evidence: list[Evidence]) -> str:
@@ -100,17 +340,18 @@ def _full_message(message: MessageRef) -> str:
 
 
 def _listing(record: Evidence) -> str:
+    """Messages a search or a listing returned, one line each, in the order the tool gave."""
     messages = record["messages"]
     header = _listing_header(record, len(messages))
     rows = []
     for n, message in enumerate(messages, 1):
-        tag = f"[{message['priority']}] " if message.get("priority") else ""
         when = iso_day(message["date"]) if message["date"] else "undated"
-        line = f"{n}. {tag}{message['subject'] or '(no subject)'} — {message['sender']}, {when} [msg:{message['id']}]"
-        detail = message.get("reason") or message["text"]
-        if detail:
-            line += f"\n   {detail}"
-        rows.append(line)
+        said = ask_of(message) or gist_of(message)
+        what = f": {quoted(said.text, ASK_LIMIT)}" if said else ""
+        rows.append(
+            f"{n}. **{topic(message['subject'])}** — {sender_name(message['sender'])}, {when}"
+            f"{what} [msg:{message['id']}]"
+        )
     return header + "\n" + "\n".join(rows)
 
 
@@ -127,6 +368,8 @@ def _listing_header(record: Evidence, count: int) -> str:
         what.append(f"matching {args['query']!r}")
     label = ", ".join(what) if what else "in the inbox"
     noun = "message" if count == 1 else "messages"
+    if not count:
+        return f"No messages found ({label})."
     return f"{count} {noun} ({label}), previews only:"
 
 
@@ -185,3 +428,21 @@ def outcome_notes(decisions: list[Decision], executed: list[Executed]) -> list[s
                 "its outcome is unknown; it was not run again. Check before retrying."
             )
     return notes
+
+
+DRAFT_TOOL = "save_draft"
+
+
+def unsent_notes(
+    executed: Iterable[Executed], why_unsent: Iterable[str], read_only: Callable[[str], bool]
+) -> list[str]:
+    """Why a draft was saved instead of mail sent, when that is what this turn really did.
+
+    Said only when saving a draft is the only side effect that ran: a mail another tool
+    sent (an MCP server's) needs no excuse, and a turn that sent nothing and drafted nothing
+    has nothing to explain. `why_unsent` says why this product's own sending cannot run.
+    """
+    done = [e for e in executed if e["status"] == "ok" and not read_only(e["action"])]
+    if not done or any(e["action"] != DRAFT_TOOL for e in done):
+        return []
+    return [f"Note: saved as a draft because {why}." for why in sorted(set(why_unsent))]

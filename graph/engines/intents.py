@@ -15,8 +15,10 @@ from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
 from graph.followup import ORDINALS, PROPOSING, SCHEDULING, offer_for
+from graph.reply_checks import reply_body
 from graph.state import MessageRef
 from tools.calendar.meeting_request import OfferedSlot, OfferedSlots, read_offered_slots
+from tools.mail.conversations import normalised_subject
 
 CATEGORY_WORDS: list[tuple[str, str]] = [
     (r"invoice|bill(?:ing|s)?\b|payment|overdue|receipt", "billing"),
@@ -68,6 +70,25 @@ _ATTENTION = re.compile(
 _OVERVIEW = re.compile(
     r"summar|overview|what'?s (?:new|in my inbox)|triage|catch me up|my inbox\b", re.IGNORECASE
 )
+_SUMMARY = re.compile(
+    r"\b(?:summar(?:y|ise|ize|ising|izing)|recap|tl;?dr|catch me up|brief me|fill me in|"
+    r"what happened (?:with|to|in|on)|what(?:'s| is) (?:the )?(?:status|latest|story) (?:of|on|with))\b",
+    re.IGNORECASE,
+)
+_AWAITING = re.compile(
+    r"\bwait(?:s|ing)? (?:on|for) (?:a |my |an )?(?:reply|replies|response|responses|answers?)\b"
+    r"|\b(?:unanswered|not (?:yet )?(?:replied|answered)|owe (?:a |an )?(?:reply|response|answer)"
+    r"|(?:haven'?t|have not|didn'?t|did not)(?: i| we)? (?:yet )?(?:replied|answered|responded)"
+    r"|needs? (?:a |an |my )?(?:reply|response|answer)(?: from me)?|(?:still )?waiting (?:to hear|for me))\b",
+    re.IGNORECASE,
+)
+SUMMARY_WORDS = frozenset(
+    """summarize summarise summary summarizing summarising recap tldr tl dr catch up brief fill
+    happened status latest story thread threads conversation conversations discussion
+    situation everything going said say says whole""".split()
+)
+"""Words of a summary request that say what to do, not what it is about."""
+SEARCH_TOOLS = ("search_emails", "list_inbox", "list_conversations")
 
 
 @dataclass(frozen=True)
@@ -92,18 +113,40 @@ def _reply_parts(request: ToolPlanRequest) -> tuple[MessageRef | None, str, list
     return target, body, []
 
 
+WRITING_TOOLS = ("save_draft", "reply_to_email")
+
+
+def _written(request: ToolPlanRequest) -> bool:
+    """Whether this turn already wrote the mail (the reply is not proposed a second time).
+
+    The body holds the sign-off of the process that proposed it; one resumed elsewhere may
+    sign differently, so "already done" is judged by the tool, not by equal arguments.
+    """
+    return any(_ran(request, tool) for tool in WRITING_TOOLS)
+
+
 def _draft_reply(request: ToolPlanRequest) -> list[ProposedCall]:
-    target, body, first = _reply_parts(request)
-    if first or target is None or not body:
+    if _written(request):
+        return []
+    target, words, first = _reply_parts(request)
+    if first or target is None or not words:
         return first
+    body = reply_body(target["sender"], words, sender=request.sender)
     return [ProposedCall("save_draft", {"in_reply_to_id": target["id"], "body": body})]
 
 
 def _reply(request: ToolPlanRequest) -> list[ProposedCall]:
-    """Reply by message id (the tool derives recipient and subject); a draft when sending is off."""
-    target, body, first = _reply_parts(request)
-    if first or target is None or not body:
+    """Reply by message id (the tool derives recipient and subject); a draft when sending is off.
+
+    The body is the whole mail (greeting, the user's words, their sign-off), so the card
+    shows exactly what will be sent and an edit there is final.
+    """
+    if _written(request):
+        return []
+    target, words, first = _reply_parts(request)
+    if first or target is None or not words:
         return first
+    body = reply_body(target["sender"], words, sender=request.sender)
     if any(tool.name == "reply_to_email" for tool in request.tools):
         return [ProposedCall("reply_to_email", {"email_id": target["id"], "body": body})]
     return [ProposedCall("save_draft", {"in_reply_to_id": target["id"], "body": body})]
@@ -188,6 +231,117 @@ def _fallback(request: ToolPlanRequest) -> list[ProposedCall]:
 
 def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda text: bool(pattern.search(text))
+
+
+def asks_for_summary(text: str) -> bool:
+    """Whether the user asks for a summary ("summarize the checkout incident", "recap")."""
+    return bool(_SUMMARY.search(text))
+
+
+def _offers(request: ToolPlanRequest, name: str) -> bool:
+    return any(tool.name == name for tool in request.tools)
+
+
+def _attention(request: ToolPlanRequest) -> list[ProposedCall]:
+    """The high-priority conversations (messages, where the conversation tools are missing)."""
+    if _offers(request, "list_conversations"):
+        return [ProposedCall("list_conversations", {"priority": "high", "limit": 10})]
+    return [ProposedCall("list_inbox", {"priority": "high", "limit": 10})]
+
+
+def _overview(request: ToolPlanRequest) -> list[ProposedCall]:
+    if _offers(request, "list_conversations"):
+        return [ProposedCall("list_conversations", {"limit": 10})]
+    return [ProposedCall("list_inbox", {"limit": 15})]
+
+
+def _awaiting(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Conversations where a person waits on the user's reply (every one, the answer shortens)."""
+    return [ProposedCall("list_awaiting_reply", {"limit": 30})]
+
+
+def _summary_topic(text: str) -> tuple[str, set[str]]:
+    """The words a summary is about, and the triage categories its nouns name ("incident").
+
+    Words that only name a category ("the overdue invoice") are searched for too when
+    nothing else names the topic.
+    """
+    match = _SUMMARY.search(text)
+    rest = text[match.end() :] if match else text
+    categories: set[str] = set()
+    words: list[str] = []
+    kinds: list[str] = []
+    for word in re.findall(r"[\w@.'-]+", rest):
+        word = _clean(word)
+        lowered = word.lower()
+        if not word or lowered in STOPWORDS or lowered in SUMMARY_WORDS:
+            continue
+        named = {category for pattern, category in CATEGORY_WORDS if re.search(pattern, lowered)}
+        categories |= named
+        (kinds if named else words).append(word)
+    return " ".join(words or kinds)[:80], categories
+
+
+def _found(request: ToolPlanRequest) -> list[MessageRef]:
+    return [
+        m
+        for record in request.turn_evidence
+        if record["tool"] in SEARCH_TOOLS and not record["error"]
+        for m in record["messages"]
+    ]
+
+
+def _threads_about(
+    messages: list[MessageRef], words: list[str], categories: set[str]
+) -> list[MessageRef]:
+    """The newest message of each best-matching conversation (at most three, ties kept)."""
+    best: dict[str, tuple[int, MessageRef]] = {}
+    for message in messages:
+        subject, text = message["subject"].casefold(), message["text"].casefold()
+        sender = message["sender"].casefold()
+        score = sum(3 if w in subject or w in sender else 1 if w in text else 0 for w in words)
+        score += 2 if message.get("category") in categories else 0
+        key = message.get("conversation") or normalised_subject(message["subject"]) or message["id"]
+        if key not in best or score > best[key][0]:
+            best[key] = (score, message)
+    top = max((score for score, _ in best.values()), default=0)
+    if top <= 0:
+        return []
+    return [message for score, message in best.values() if score == top][:3]
+
+
+def _summary(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Find the conversation the user means, then fetch it whole; no topic: an overview.
+
+    A search first (by sender when they name one, else by the topic's words; a multi-word
+    search that finds nothing is retried with its longest word), then every message of the
+    best-matching conversations.
+    """
+    if _ran(request, "get_conversation"):
+        return []
+    if not _offers(request, "get_conversation"):
+        return _overview(request)
+    if request.focus:
+        return [ProposedCall("get_conversation", {"email_id": request.focus[0]["id"]})]
+    words, categories = _summary_topic(request.user_text)
+    who = _FROM.search(request.user_text)
+    sender = _clean(who.group("who")) if who else ""
+    searches = [r for r in request.turn_evidence if r["tool"] == "search_emails"]
+    if not searches:
+        if sender and sender.lower() not in STOPWORDS:
+            return [ProposedCall("search_emails", {"sender": sender, "limit": 25})]
+        if words:
+            return [ProposedCall("search_emails", {"query": words, "limit": 25})]
+        if categories:
+            category = sorted(categories)[0]
+            return [ProposedCall("list_conversations", {"category": category, "limit": 10})]
+        return _overview(request)
+    found = _found(request)
+    terms = [w.casefold() for w in words.split()]
+    if not found and len(terms) > 1 and len(searches) == 1:
+        return [ProposedCall("search_emails", {"query": max(terms, key=len), "limit": 25})]
+    threads = _threads_about(found, terms, categories)
+    return [ProposedCall("get_conversation", {"email_id": m["id"]}) for m in threads]
 
 
 # --------------------------------------------------------------------------------------
@@ -627,12 +781,10 @@ INTENTS: list[Intent] = [
     Intent("send", _matches(_SEND), _send),
     Intent("reply", lambda text: bool(_REPLY.search(text) and _SAYING.search(text)), _reply),
     OUTBOX_INTENT,
+    Intent("awaiting_reply", _matches(_AWAITING), _awaiting),
+    Intent("summary", _matches(_SUMMARY), _summary),
     *CALENDAR_INTENTS,
-    Intent(
-        "attention",
-        _matches(_ATTENTION),
-        lambda r: [ProposedCall("list_inbox", {"priority": "high", "limit": 10})],
-    ),
+    Intent("attention", _matches(_ATTENTION), _attention),
     Intent("from_sender", _matches(_FROM), _from_sender),
     Intent("about", _matches(_ABOUT), _about),
     Intent(
@@ -640,7 +792,7 @@ INTENTS: list[Intent] = [
         lambda text: any(re.search(p, text.lower()) for p, _ in CATEGORY_WORDS),
         _by_category,
     ),
-    Intent("overview", _matches(_OVERVIEW), lambda r: [ProposedCall("list_inbox", {"limit": 15})]),
+    Intent("overview", _matches(_OVERVIEW), _overview),
     Intent("search", lambda text: True, _fallback),
 ]
 

@@ -14,7 +14,17 @@ from tools.mail.model import Email
 
 # Intents that may need a second round (search first, then act on what was found).
 MULTI_STEP_INTENTS = frozenset(
-    {"draft_reply", "reply", "jira_create", "slack", "teams", "crm", "propose_slots", "schedule"}
+    {
+        "draft_reply",
+        "reply",
+        "jira_create",
+        "slack",
+        "teams",
+        "crm",
+        "propose_slots",
+        "schedule",
+        "summary",
+    }  # fmt: skip
 )
 
 

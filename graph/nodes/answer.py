@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.engines.base import AnswerRequest
-from graph.engines.compose import compose_answer, outcome_notes
+from graph.engines.compose import compose_answer, outcome_notes, unsent_notes
 from graph.grounding import citations_in, verify_answer
 from graph.nodes.detect_follow_up import last_user_text
 from graph.services import services_for
@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 SENDING_WORDS = re.compile(
     r"\b(send|reply|respond|answer|write back|e-?mail (him|her|them))\b", re.I
 )
-"""A turn that asks to send mail, so an unavailable sender is worth saying."""
+"""A turn that asks to send mail, so a draft made instead is worth explaining."""
+DRAFT_WORDS = re.compile(r"\bdraft\b", re.I)
+"""A turn that asks for a draft: a draft needs no explanation."""
 
 SAFE_NOTE = (
     "Note: the model's answer stated things the mailbox does not support, so this answer "
@@ -74,9 +76,10 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         text = compose_answer(request) + "\n\n" + SAFE_NOTE
         note = "; ".join(report.problems)
     notes = outcome_notes(request.decisions, request.executed)
-    sending = [why for name, why in services.tools.unavailable.items() if name in SENDING_TOOLS]
-    if sending and SENDING_WORDS.search(request.user_text):
-        notes += sorted({f"Note: {why}." for why in sending})
+    if SENDING_WORDS.search(request.user_text) and not DRAFT_WORDS.search(request.user_text):
+        # From what ran only: a draft saved because this product cannot send here.
+        unsent = [why for name, why in services.tools.unavailable.items() if name in SENDING_TOOLS]
+        notes += unsent_notes(request.executed, unsent, services.tools.is_read_only)
     if notes:
         text += "\n\n" + "\n".join(notes)
     if state.get("answer_note"):

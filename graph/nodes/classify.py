@@ -29,11 +29,15 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ids = await asyncio.to_thread(services.db.untriaged_ids, services.source)
     emails = await asyncio.to_thread(services.db.emails_by_ids, ids)
     emails.sort(key=lambda e: e.date, reverse=True)
+    owners = services.context.user_addresses
+    # Regular expressions over up to megabytes of body each: CPU work, kept off the event loop.
+    by_rules = await asyncio.to_thread(
+        lambda: [triage_by_rules(email, owner_addresses=owners) for email in emails]
+    )
     rows: list[TriageRow] = []
     records: list[TriageRecord] = []
     refs: list[dict[str, Any]] = []
-    for email in emails:
-        rules = triage_by_rules(email, owner_addresses=services.context.user_addresses)
+    for email, rules in zip(emails, by_rules, strict=True):
         result = await services.engine.classify(email, rules)
         record = TriageRecord(
             email_id=email.id,

@@ -8,6 +8,7 @@ are keyed by call and simply rewritten).
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -18,12 +19,28 @@ from langgraph.types import interrupt
 
 from graph.approval import Review, approval_request, edited_args, read_responses
 from graph.context import Context
-from graph.provenance import Flag, ReplyTarget, Trust, flags_for, reply_flags, user_chose
+from graph.provenance import (
+    CallView,
+    Flag,
+    SendersNamed,
+    SourceMail,
+    Trust,
+    Value,
+    call_flags,
+    sender_words,
+    sensitive_values,
+    user_chose,
+)
+from graph.provenance.addresses import canonical_address
+from graph.provenance.values import arg_role, token_key
+from graph.reply_checks import reply_notes_now
 from graph.services import Services, services_for
 from graph.state import Decision, State, ToolCallRequest
 from memory.audit import AuditLog
-from tools.mail.model import Email
-from tools.mailbox import plan_mail_action
+from tools.mail.compose import own_words
+from tools.mailbox import MailAction, plan_mail_action
+from tools.registry import ToolRegistry
+from tools.toolkit import ActionPreview
 
 MAX_EDIT_ROUNDS = 5
 """How often one call may be edited into new flags and asked about again in one step."""
@@ -37,14 +54,145 @@ def current_thread_id() -> str:
         return ""
 
 
+CODE_PROPOSERS = frozenset({"triage", "events", "detect_follow_up"})
+"""Who proposes calls in code: the ids in their calls are ones the product made."""
+SUSPECT_CATEGORIES = frozenset({"spam_or_cold"})
+"""Triage categories that mean "a scam or unsolicited": named when a call uses such a mail."""
+DESTINATION_FIELDS = frozenset({"to", "cc", "bcc", "email", "attendees", "recipients"})
+"""Card fields that say where a call delivers (a CRM contact's `email`), not what it says."""
+NAME_SCAN_LIMIT = 5000
+"""Messages read to learn which senders go by a name the user used."""
+
+
 def trust_of(services: Services, state: State) -> Trust:
-    """What counts as the user's: their words in this thread and their configuration."""
+    """What counts as the user's: their words in this thread, their configuration, our ids."""
     texts = tuple(str(m.text) for m in state.get("messages") or [] if isinstance(m, HumanMessage))
+    made = {current_thread_id()}
+    made |= {d["call_id"] for d in state.get("decisions") or []}
+    made |= {e["call_id"] for e in state.get("executed") or []}
+    made |= {e["id"] for e in state.get("evidence") or []}
     return Trust(
         user_texts=texts,
         addresses=frozenset(services.context.user_addresses) | services.policy.trusted_addresses,
         domains=services.policy.trusted_domains,
+        configured=configured_destinations(services.tools),
+        product_ids=frozenset(token_key(i) for i in made if i),
     )
+
+
+def configured_destinations(tools: ToolRegistry) -> frozenset[str]:
+    """Destinations named by configuration rather than by anyone's words (`SLACK_CHANNEL`)."""
+    found = set()
+    for kit in tools.toolkits:
+        for attribute in ("channel", "meetings_channel"):
+            value = getattr(kit.env, attribute, "")
+            if isinstance(value, str) and value.strip():
+                found.add(token_key(value))
+    return frozenset(found)
+
+
+def senders_named(services: Services) -> SendersNamed:
+    """Which sender addresses of the mailbox go by a name word (cached for one review)."""
+
+    @functools.cache
+    def lookup(word: str) -> frozenset[str]:
+        emails = services.db.list_emails(
+            source=services.tools.env.source, sender=word, limit=NAME_SCAN_LIMIT
+        )
+        return frozenset(
+            canonical_address(e.from_addr)
+            for e in emails
+            if word in sender_words(e.from_name, e.from_addr)
+        )
+
+    return lookup
+
+
+def named_mails(
+    services: Services, state: State, call: ToolCallRequest, trust: Trust
+) -> dict[str, SourceMail]:
+    """The messages of the mailbox a call names by id, and whether the user chose each."""
+    focus = list(state.get("focus") or [])
+    names = senders_named(services)
+    found: dict[str, SourceMail] = {}
+    for value in sensitive_values(call["args"]):
+        if arg_role(value.arg) != "id" or value.value in found:
+            continue
+        email = services.db.get_email(value.value)
+        if email is None:
+            continue
+        triage = services.db.triage_for([email.id]).get(email.id)
+        label = ""
+        if triage is not None and triage.category in SUSPECT_CATEGORIES:
+            label = f"{triage.category} ({triage.reason})"
+        mail = SourceMail(
+            id=email.id,
+            from_addr=email.from_addr,
+            from_name=email.from_name,
+            reply_to=email.reply_to,
+            subject=email.subject,
+            text=own_words(email),
+            label=label,
+        )
+        # A call the user asked for themselves (a suggested action they pressed) names its mail.
+        chosen = call["proposed_by"] == "user" or user_chose(mail, trust, focus, names)
+        found[value.value] = replace(mail, chosen=chosen)
+    return found
+
+
+def call_view(
+    call: ToolCallRequest,
+    mails: dict[str, SourceMail],
+    action: MailAction | None,
+    preview: ActionPreview | None,
+    *,
+    opaque: bool,
+    hidden: bool,
+) -> CallView:
+    """The call as provenance judges it: arguments, real recipients, what it copies.
+
+    What a hidden tool writes is not searched for copied values: only the product's code
+    proposes it, its destination is configuration and its content a fixed shape (a webhook
+    event the user subscribed to, the announcement of a meeting they accepted).
+    """
+    args = call["args"]
+    answers = ("", "")
+    recipients: list[Value] = []
+    if action is not None:
+        original = action.reply_of
+        derived = original is not None and not args.get("to")
+        if derived:
+            arg = "email_id" if call["name"] == "reply_to_email" else "in_reply_to_id"
+            answers = (arg, str(args.get(arg) or ""))
+        else:
+            recipients += [Value("to", "address", a) for a in action.to]
+        cc_arg = "cc" if args.get("cc") else "reply_all"
+        recipients += [Value(f"{cc_arg} (Cc)", "address", a) for a in action.cc]
+    written: list[tuple[str, str, bool]] = []
+    if preview is not None and not hidden:
+        written += [
+            (f"the “{label}” field", text, label.casefold() in DESTINATION_FIELDS)
+            for label, text in preview.fields
+        ]
+        written.append(("the content", preview.content, False))
+    return CallView(
+        args=args,
+        mails=mails,
+        by_code=call["proposed_by"] in CODE_PROPOSERS,
+        answers=answers,
+        recipients=tuple(recipients),
+        written=tuple(written),
+        opaque=opaque and bool(mails),
+    )
+
+
+def address_arguments(args: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each recipient argument with the addresses a server will be given, for the card."""
+    found: dict[str, list[str]] = {}
+    for value in sensitive_values(args):
+        if value.kind == "address" and not value.malformed and arg_role(value.arg) == "address":
+            found.setdefault(value.arg, []).append(value.value)
+    return tuple((arg, tuple(addresses)) for arg, addresses in found.items())
 
 
 def review_call(services: Services, state: State, call: ToolCallRequest) -> Review:
@@ -73,39 +221,27 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
     if not side_effect:
         return Review(call=call, level=level, side_effect=False, flags=held)
     trust = trust_of(services, state)
-    focus = state.get("focus") or []
     action = plan_mail_action(services.tools.env, call["name"], call["args"])
     preview = tools.preview(call["name"], call["args"]) if action is None else None
-    original = action.reply_of if action else answered_message(services, call)
-    flags: list[Flag] = []
-    if original is not None:
-        target = ReplyTarget(
-            id=original.id,
-            from_addr=original.from_addr,
-            from_name=original.from_name,
-            reply_to=original.reply_to,
-            subject=original.subject,
-        )
-        if call["proposed_by"] == "user":
-            focus = [*focus, original.id]  # the user picked this message themselves
-        if user_chose(target, trust, focus):
-            # The sender of a message the user pointed to is theirs to answer (or invite).
-            trust = replace(trust, addresses=trust.addresses | {original.from_addr.lower()})
-        if action is not None and not call["args"].get("to"):
-            # A reply's recipient comes from the message itself, so the message is checked.
-            arg = "email_id" if call["name"] == "reply_to_email" else "in_reply_to_id"
-            flags += reply_flags(arg, target, trust, focus)
-    flags = held + flags_for(call["args"], trust, state.get("evidence") or []) + flags
-    return Review(
-        call=call, level=level, side_effect=True, flags=flags, action=action, preview=preview
+    mails = named_mails(services, state, call, trust)
+    opaque = action is None and preview is None and tools.server_of(call["name"]) is not None
+    view = call_view(
+        call, mails, action, preview, opaque=opaque, hidden=tools.is_hidden(call["name"])
     )
-
-
-def answered_message(services: Services, call: ToolCallRequest) -> Email | None:
-    """The mail a non-mail call answers (an event's meeting request), when it names one."""
-    arg = services.tools.answered_message_arg(call["name"])
-    email_id = str(call["args"].get(arg) or "") if arg else ""
-    return services.db.get_email(email_id) if email_id else None
+    flags = held + call_flags(view, trust, state.get("evidence") or [])
+    notes: tuple[str, ...] = ()
+    if action is not None and action.reply_of is not None:
+        notes = tuple(reply_notes_now(action.reply_of, str(call["args"].get("body") or "")))
+    return Review(
+        call=call,
+        level=level,
+        side_effect=True,
+        flags=flags,
+        action=action,
+        preview=preview,
+        recipients=address_arguments(call["args"]) if action is None else (),
+        notes=notes,
+    )
 
 
 def _decision(review: Review, kind: Any, args: dict[str, Any], by: str, text: str = "") -> Decision:

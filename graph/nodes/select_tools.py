@@ -63,6 +63,12 @@ def _triage_actions(
     return reads, cards[:MAX_PROPOSALS], max(0, len(cards) - MAX_PROPOSALS)
 
 
+def _mail_sender(services: Services) -> str:
+    """The From of the user's mail (the demo's owner on the demo), '' without a mailbox."""
+    kit = services.tools.toolkit("mail")
+    return str(getattr(kit.env, "sender", "") or "") if kit is not None else ""
+
+
 def _focus_refs(state: State) -> list[MessageRef]:
     focus = state.get("focus") or []
     found: dict[str, MessageRef] = {}
@@ -132,6 +138,7 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
         feedback=[d["feedback"] for d in decisions if d["type"] == "response" and d["feedback"]],
         unavailable=dict(services.tools.unavailable),
         evidence=[e for e in state.get("evidence") or [] if e["id"] not in executed_ids],
+        sender=_mail_sender(services),
     )
     proposals = await services.engine.plan_tools(request)
     done = {_signature(e["tool"], e["args"]) for e in turn_evidence}

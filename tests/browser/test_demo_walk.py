@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.chat_driver import ChatPage, ChatServer
+from tests.browser.chat_driver import ANSWER, ChatPage, ChatServer
 from tests.browser.conftest import USERS, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
@@ -75,6 +75,13 @@ def test_the_demo_walk_with_no_settings(demo_server: ChatServer, page: Page) -> 
     expect(page.locator("li.triage-row").first).to_be_visible()
     chat.assert_idle()
     screenshot(page, "walk-01-triage")
+    # The free times for the new meeting requests, as people write them (no ISO intervals).
+    offers = page.locator(ANSWER, has_text="Free times for the meeting requests")
+    expect(offers).to_have_count(1)
+    offer_text = offers.inner_text()
+    slot = re.compile(r"^\w{3} \d{1,2} \w{3}, \d\d:\d\d–\d\d:\d\d$", re.MULTILINE)
+    assert slot.search(offer_text), offer_text
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", offer_text), offer_text
 
     chat.ask("What needs my attention today?")
     chat.assert_idle()

@@ -22,6 +22,8 @@ NOT_INHERITED = (
     "SMTP_FROM",
     "SMART_INBOX_USER_EMAILS",
     "SMART_INBOX_KEY",
+    "SMART_INBOX_SIGNATURE",
+    "SMART_INBOX_USER_NAME",
 )
 """Settings of the machine running the tests that must not reach the command under test."""
 

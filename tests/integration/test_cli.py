@@ -308,3 +308,38 @@ def test_several_cards_each_name_their_call(tmp_path: Path) -> None:
         ).stdout
     )
     assert [e["args"]["to"] for e in last["executed"]] == ["a@partner.example"]
+
+
+def test_hostile_mail_gives_error_rows_and_one_line_each_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    from tests.hostile_mime import deep_multipart, many_parts, nested_lists, nul_bytes
+    from tests.integration.cli_runner import cli_env
+
+    inbox = Path(cli_env(tmp_path)["INBOX"].removeprefix("maildir:"))
+    hostile = {
+        "1800000001.M1P1.hostile": (
+            deep_multipart(),
+            "too deeply nested: more than 20 levels of MIME parts",
+        ),
+        "1800000002.M2P1.hostile": (many_parts(), "too many parts: more than 1,000 MIME parts"),
+        "1800000003.M3P1.hostile": (nested_lists(), ""),
+        "1800000004.M4P1.hostile": (nul_bytes(), ""),
+    }
+    for number, (key, (raw, _)) in enumerate(hostile.items()):
+        # One Message-ID each, so none is a copy of another.
+        raw = raw.replace(b"hostile@evil.example", f"hostile-{number}@evil.example".encode())
+        (inbox / "new" / key).write_bytes(raw)
+    result = run_cli(tmp_path, "triage", "--json")
+    rows = json.loads(result.stdout)
+    assert len(rows) == len(demo_files()) + len(hostile)
+    errors = {row["id"]: row["error"] for row in rows if row.get("error")}
+    for number, (_, reason) in enumerate(hostile.values()):
+        assert errors.get(f"hostile-{number}@evil.example", "") == reason
+    assert "Traceback" not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "tools.mail.mime" in line]
+    assert warnings == [
+        f"WARNING tools.mail.mime: message {key}: {reason}"
+        for key, (_, reason) in hostile.items()
+        if reason
+    ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from memory.db import AppDatabase
+from memory.db import AppDatabase, disambiguated_id
 from tests.fakes.imap_server import DovecotServer
 from tests.fakes.smtp_server import SmtpSink
 from tools.mail import imap
@@ -170,6 +170,24 @@ def test_uidvalidity_change_reads_only_mail_not_cached(
     cursor = db.get_cursor(source.spec)
     assert cursor is not None and cursor.signature.startswith(f"uidvalidity={validity_after} ")
     assert source.sync(db).skipped
+
+
+def test_a_later_message_reusing_a_message_id_is_kept_under_its_own_id(
+    dovecot: DovecotServer, db: AppDatabase
+) -> None:
+    """A forged copy of a Message-ID is a message of its own: stored, never the genuine one."""
+    dovecot.append(message(1))
+    source = open_source(dovecot)
+    source.sync(db)
+    forged = message(1).replace(b"sender1@example.com", b"billing@forged.example")
+    uid = dovecot.append(forged)
+    [new] = source.sync(db).new
+    validity, _ = dovecot.status("INBOX")
+    assert new.id == disambiguated_id("msg-1@example.com", source.spec, f"{validity}:{uid}")
+    assert new.from_addr == "billing@forged.example"
+    genuine = db.get_email("msg-1@example.com")
+    assert genuine is not None and genuine.from_addr == "sender1@example.com"
+    assert len(cached(db, source)) == 2
 
 
 def test_cache_lost_cursor_relists_without_duplicates(

@@ -89,7 +89,12 @@ def server(
 ) -> Iterator[LangGraphServer]:
     """One server for the module: starting one takes seconds."""
     home = tmp_path_factory.mktemp("served")
-    env = {"SMTP_URL": sink.url, "SMART_INBOX_USER_EMAILS": OWN_ADDRESS, **slack_env(slack)}
+    env = {
+        "SMTP_URL": sink.url,
+        "SMART_INBOX_USER_EMAILS": OWN_ADDRESS,
+        "SMART_INBOX_SIGNATURE": "Best,",
+        **slack_env(slack),
+    }
     with LangGraphServer(home, env=env) as running:
         yield running
 
@@ -158,7 +163,7 @@ async def test_reply_interrupts_and_accept_delivers_it(
     # The Agent Inbox shape, with the real recipient in the description.
     assert request["action_request"] == {
         "action": "reply_to_email",
-        "args": {"email_id": RAFAEL_ID, "body": "09:30 works for me"},
+        "args": {"email_id": RAFAEL_ID, "body": "Hi Rafael,\n\n09:30 works for me.\n\nBest,"},
     }
     assert request["config"] == {
         "allow_accept": True,
@@ -213,8 +218,14 @@ async def test_two_concurrent_threads_do_not_mix(server: LangGraphServer, sink: 
         reply_interrupted(client, REPLY_RAFAEL.replace("09:30", "10:15")),
         reply_interrupted(client, REPLY_SOFIA.replace("Thursday", "Wednesday")),
     )
-    assert rafael["action_request"]["args"] == {"email_id": RAFAEL_ID, "body": "10:15 works for me"}
-    assert sofia["action_request"]["args"] == {"email_id": SOFIA_ID, "body": "Wednesday works"}
+    assert rafael["action_request"]["args"] == {
+        "email_id": RAFAEL_ID,
+        "body": "Hi Rafael,\n\n10:15 works for me.\n\nBest,",
+    }
+    assert sofia["action_request"]["args"] == {
+        "email_id": SOFIA_ID,
+        "body": "Hi Sofia,\n\nWednesday works.\n\nBest,",
+    }
     for thread_id, text in ((rafael_thread, "10:15"), (sofia_thread, "Wednesday")):
         values = (await client.threads.get_state(thread_id))["values"]
         asked = [m["content"] for m in values["messages"] if m["type"] == "human"]

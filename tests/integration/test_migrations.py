@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from memory.audit import AuditLog, AuditRecord, LedgerEntry, SideEffectLedger
-from memory.db import AppDatabase, StoredEmail, SyncCursor, TriageRecord
+from memory.db import AppDatabase, StoredEmail, SyncCursor, TriageRecord, disambiguated_id
 from memory.mcp_tools import McpToolRecord
 from memory.migrations import (
     STEPS,
@@ -38,7 +39,16 @@ from tools.mail.model import Email
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_TABLES = {"email", "sync_cursor", "triage", "audit", "ledger", "mcp_tool", "credential"}
+APP_TABLES = {
+    "email",
+    "sync_cursor",
+    "triage",
+    "audit",
+    "ledger",
+    "ledger_messages",
+    "mcp_tool",
+    "credential",
+}
 CHAT_TABLES = {"users", "threads", "steps", "elements", "feedbacks"}
 
 EMAIL = Email(
@@ -310,3 +320,77 @@ def test_processes_starting_together_each_apply_a_step_once(
     finally:
         engine.dispose()
     assert len(markers) == 1 and markers[0] in {r["pid"] for r in results}
+
+
+SHARED_ID = "q4-invoice-7781@billing.vendor.example"
+
+
+def _old_email_row(key: str, sender: str, fetched_at: str) -> dict[str, Any]:
+    email = Email(
+        id=SHARED_ID, source="maildir:old", folder="INBOX", key=key, from_addr=sender, body="x"
+    )
+    data = email.to_dict()
+    for name in ("message_id", "digest"):  # fields the cache of that time did not have
+        del data[name]
+    return {"key": key, "sender": sender, "at": fetched_at, "data": json.dumps(data)}
+
+
+def test_messages_that_shared_an_id_get_ids_of_their_own(backend: Backend) -> None:
+    """Step 5 on a cache where a forged copy shared its id with the genuine message."""
+    engine = create_engine(backend.config.app_url)
+    with engine.begin() as conn:
+        # The mail cache as releases before step 5 made it: no base id, no unique index.
+        conn.exec_driver_sql(
+            "CREATE TABLE email (source VARCHAR NOT NULL, key VARCHAR NOT NULL, "
+            "id VARCHAR NOT NULL, folder VARCHAR NOT NULL, from_addr VARCHAR NOT NULL, "
+            "from_name VARCHAR NOT NULL, subject VARCHAR NOT NULL, date VARCHAR NOT NULL, "
+            "body VARCHAR NOT NULL, error VARCHAR NOT NULL, data VARCHAR NOT NULL, "
+            "fetched_at VARCHAR NOT NULL, PRIMARY KEY (source, key))"
+        )
+        conn.exec_driver_sql("CREATE INDEX ix_email_id ON email (id)")
+        TriageRecord.__table__.create(conn)  # type: ignore[attr-defined]
+        for row in (
+            _old_email_row("2-genuine", "billing@vendor.example", "2026-11-16T09:00:00+00:00"),
+            _old_email_row(
+                "1-forged", "billing@vendor-payments.example", "2026-11-20T09:00:00+00:00"
+            ),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO email VALUES ('maildir:old', :key, :id, 'INBOX', :sender, '', "
+                    "'', '', 'x', '', :data, :at)"
+                ),
+                {**row, "id": SHARED_ID},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO triage (email_id, priority, category, action, reason, confidence, "
+                "engine, created_at) VALUES (:id, 'normal', 'billing', 'pay', 'r', 1.0, 'rules', "
+                "'2026-11-20')"
+            ),
+            {"id": SHARED_ID},
+        )
+    engine.dispose()
+
+    db = AppDatabase(backend.config.app_url)
+    assert db.schema_version == latest_version()
+    genuine = db.get_email(SHARED_ID)
+    assert genuine is not None and genuine.from_addr == "billing@vendor.example"
+    forged_id = disambiguated_id(SHARED_ID, "maildir:old", "1-forged")
+    forged = db.get_email(forged_id)
+    assert forged is not None and forged.from_addr == "billing@vendor-payments.example"
+    assert genuine.message_id == forged.message_id == SHARED_ID
+    # The shared triage belonged to either copy: both are triaged again.
+    assert db.triage_for([SHARED_ID, forged_id]) == {}
+    assert set(db.untriaged_ids("maildir:old")) == {SHARED_ID, forged_id}
+    assert db.known_ids("maildir:old") == {SHARED_ID}
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO email (source, key, id, folder, from_addr, from_name, subject, date, "
+                "body, error, data, fetched_at) VALUES ('maildir:old', '3', :id, 'INBOX', '', '', "
+                "'', '', '', '', '{}', '')"
+            ),
+            {"id": SHARED_ID},
+        )
+    db.engine.dispose()

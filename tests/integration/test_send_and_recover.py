@@ -27,10 +27,17 @@ SOFIA = "sofia.marchetti@northwind.example"
 AUDIT_ID = "a81f0c3e2d.audit.fy2026@northwind-secure.example"
 ME = "dana@northwind.example"
 REPLY = "reply to the meeting request from Sofia and say Thursday works"
+REPLY_BODY = "Hi Sofia,\n\nThursday works.\n\nBest,\nDana"
+"""What the reply says: a greeting, the words asked for, the user's sign-off."""
 
 
 def sending(sink: SmtpSink, **extra: str) -> dict[str, str]:
-    return {"SMTP_URL": sink.url, "SMART_INBOX_USER_EMAILS": ME, **extra}
+    return {
+        "SMTP_URL": sink.url,
+        "SMART_INBOX_USER_EMAILS": ME,
+        "SMART_INBOX_USER_NAME": "Dana Whitfield",
+        **extra,
+    }
 
 
 def ask_json(home: Path, text: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
@@ -62,7 +69,7 @@ def test_reply_accept_delivers_one_threaded_message(tmp_path: Path, smtp_sink: S
     first = ask_json(tmp_path, REPLY, env)
     [request] = first["pending"]
     assert request["action"] == "reply_to_email"
-    assert request["args"] == {"email_id": SOFIA_ID, "body": "Thursday works"}
+    assert request["args"] == {"email_id": SOFIA_ID, "body": REPLY_BODY}
     assert request["flags"] == []
     assert f"**To:** {SOFIA}" in request["description"]
     assert smtp_sink.messages == []
@@ -78,7 +85,7 @@ def test_reply_accept_delivers_one_threaded_message(tmp_path: Path, smtp_sink: S
     assert message["In-Reply-To"] == f"<{SOFIA_ID}>"
     assert message["References"].split()[-1] == f"<{SOFIA_ID}>"
     text = message.get_content()
-    assert text.startswith("Thursday works\n")
+    assert text.startswith(REPLY_BODY + "\n")
     assert "Sofia Marchetti <sofia.marchetti@northwind.example> wrote:" in text
     assert "\n> " in text
     sent = list((tmp_path / "inbox" / ".Sent" / "cur").iterdir())
@@ -93,7 +100,7 @@ def test_reply_accept_delivers_one_threaded_message(tmp_path: Path, smtp_sink: S
         "user",
         "ok",
     )
-    assert row["args"] == {"email_id": SOFIA_ID, "body": "Thursday works"}
+    assert row["args"] == {"email_id": SOFIA_ID, "body": REPLY_BODY}
 
 
 def test_reply_reject_delivers_nothing_and_is_audited(tmp_path: Path, smtp_sink: SmtpSink) -> None:
@@ -108,10 +115,11 @@ def test_reply_reject_delivers_nothing_and_is_audited(tmp_path: Path, smtp_sink:
 
 
 def test_without_smtp_a_reply_becomes_a_draft_and_says_why(tmp_path: Path) -> None:
-    first = ask_json(tmp_path, REPLY, {"SMART_INBOX_USER_EMAILS": ME})
+    env = {"SMART_INBOX_USER_EMAILS": ME, "SMART_INBOX_USER_NAME": "Dana Whitfield"}
+    first = ask_json(tmp_path, REPLY, env)
     [request] = first["pending"]
     assert request["action"] == "save_draft"
-    assert request["args"] == {"in_reply_to_id": SOFIA_ID, "body": "Thursday works"}
+    assert request["args"] == {"in_reply_to_id": SOFIA_ID, "body": REPLY_BODY}
     done = resume_json(tmp_path, {}, "--thread", first["thread_id"], "--accept")
     assert [e["status"] for e in done["executed"]] == ["ok"]
     assert "SMTP_URL is not set" in done["answer"]

@@ -144,3 +144,16 @@ def test_a_noun_and_a_sender_together_pick_that_senders_message_of_that_kind() -
 def test_a_named_sender_the_thread_has_not_shown_is_not_a_follow_up() -> None:
     # Not "the newest meeting request": the engine must search for Sofia's message instead.
     assert resolve_reference("reply to the meeting request from Sofia and say yes", LISTING) is None
+
+
+def test_a_thread_fetched_for_a_summary_is_not_the_list_ordinals_count_in() -> None:
+    thread = {
+        **record([INVOICE, MEETING], completeness="COMPLETE"),
+        "id": "ev-2-1",
+        "tool": "get_conversation",
+        "turn": 2,
+    }
+    resolved = resolve_reference("what does the third one say?", [*LISTING, thread])
+    assert resolved is not None and resolved.ids == ("meeting@x",)
+    resolved = resolve_reference("and the fourth one?", [*LISTING, thread])
+    assert resolved is not None and resolved.ids == ("digest@x",)

@@ -402,8 +402,10 @@ async def _run_until_approval(context: Context) -> tuple[Any, RunnableConfig]:
 
 
 async def test_a_draft_waits_for_approval_in_the_agent_inbox_shape(
-    context: Context, maildir: Path
+    context: Context, maildir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("SMART_INBOX_SIGNATURE", "SMART_INBOX_USER_NAME", "SMTP_FROM"):
+        monkeypatch.delenv(name, raising=False)
     graph, config = await _run_until_approval(context)
     snapshot = await graph.aget_state(config)
     assert snapshot.next == ("request_approval",)
@@ -412,8 +414,9 @@ async def test_a_draft_waits_for_approval_in_the_agent_inbox_shape(
     assert set(request) >= {"action_request", "config", "description"}
     assert request["action_request"]["action"] == "save_draft"
     args = request["action_request"]["args"]
-    # A reply names the message; the tool derives the recipient, and the card shows it.
-    assert args == {"in_reply_to_id": MEETING_ID, "body": "ok"}
+    # A reply names the message; the tool derives the recipient, and the card shows it. The
+    # body is the whole mail: greeting, the user's words, a sign-off (no name configured).
+    assert args == {"in_reply_to_id": MEETING_ID, "body": "Hi Bob,\n\nok.\n\nBest,"}
     assert request["flags"] == []
     assert request["config"] == {
         "allow_accept": True,

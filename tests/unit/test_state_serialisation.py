@@ -59,7 +59,7 @@ async def test_a_full_thread_reloads_identically_in_a_fresh_saver(
 
     values = before.values
     assert len(values["messages"]) == 5
-    assert {e["tool"] for e in values["evidence"]} >= {"triage", "list_inbox", "get_email"}
+    assert {e["tool"] for e in values["evidence"]} >= {"triage", "list_conversations", "get_email"}
     assert before.next == ("request_approval",)
 
     async with open_checkpointer(path) as fresh:

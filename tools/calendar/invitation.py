@@ -76,8 +76,8 @@ def invitation_message(
     message.add_attachment(
         ics.encode("utf-8"), maintype="application", subtype="ics", filename="invite.ics"
     )
-    if in_reply_to is not None and not in_reply_to.id.startswith("sha256:"):
-        message["In-Reply-To"] = f"<{in_reply_to.id}>"
-        chain = [r for r in in_reply_to.references if r != in_reply_to.id][-20:]
-        message["References"] = " ".join(f"<{r}>" for r in (*chain, in_reply_to.id))
+    if in_reply_to is not None and (reference := in_reply_to.reply_reference):
+        message["In-Reply-To"] = f"<{reference}>"
+        chain = [r for r in in_reply_to.references if r != reference][-20:]
+        message["References"] = " ".join(f"<{r}>" for r in (*chain, reference))
     return message

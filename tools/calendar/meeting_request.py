@@ -562,12 +562,15 @@ def read_meeting_request(
     zone: tzinfo,
     own_addresses: tuple[str, ...] = (),
     now: datetime | None = None,
+    about_a_meeting: bool = False,
 ) -> MeetingRequest:
     """What `email` asks for: its proposed times (in order), duration, title and attendees.
 
     Days without a year are the next such day on or after the mail's date; times without a
     named zone are in the sender's zone (see `_sender_zone`). `now` stands in for the mail's
-    date when it has none.
+    date when it has none. A day named without a time counts only in a sentence about
+    meeting ("Thursday works"), unless `about_a_meeting` says the whole text is (a reply to
+    a meeting request: "Thursday is fine").
     """
     default_zone, sent = _sender_zone(email, zone)
     reference_instant = sent or now or datetime.now(UTC)
@@ -627,7 +630,7 @@ def read_meeting_request(
         for said in dates:
             if said.start in used or said.deadline or in_if(said.start):
                 continue
-            if _MEETING_CUE.search(sentence):
+            if about_a_meeting or _MEETING_CUE.search(sentence):
                 day_only.append(said)
     for said in day_only:
         if said.day not in proposed_days:

@@ -1,12 +1,18 @@
-"""Outgoing messages: new mail and replies with proper threading headers and quoting."""
+"""Outgoing messages: new mail and replies with proper threading headers and quoting.
+
+A reply's text is a whole mail: a greeting to the person answered, the user's words, and
+their sign-off (`reply_text`); a text that already has them is left as written.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
+from tools.mail.conversations import ROLE_MAILBOXES
+from tools.mail.language import is_closing, is_greeting
 from tools.mail.model import Email, without_quotes
 
 MESSAGE_ID_DOMAIN = "smart-inbox.local"
@@ -16,6 +22,59 @@ def reply_subject(subject: str) -> str:
     """The subject with one `Re:` in front (none added when it already has one)."""
     subject = subject.strip()
     return subject if re.match(r"(?i)^re\s*:", subject) else f"Re: {subject}".rstrip()
+
+
+NOT_A_PERSONS_NAME = re.compile(
+    r"\b(?:team|support|billing|office|accounts?|credit|control|data|centers?|centres?|inc|ltd|"
+    r"llc|gmbh|ag|sa|corp|group|department|desk|helpdesk|notifications?|alerts?|no-?reply|"
+    r"service|services|website|calendar|system|admin|administrator|news|digest|updates)\b",
+    re.IGNORECASE,
+)
+"""Words of a display name that belong to an organisation or a robot, not a person."""
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def greeting_for(sender: str) -> str:
+    """`Hi Sofia,` for a person's `Sofia Marchetti <sofia@…>`; `Hello,` when no first name fits.
+
+    An organisation, a shared mailbox or a bare address gets no name. A name in a script
+    written family name first (佐藤 健司) is used whole, with the polite suffix of Japanese mail.
+    """
+    name, address = parseaddr(sender)
+    name = " ".join(name.replace('"', "").split())
+    local = address.split("@", 1)[0]
+    if not name or NOT_A_PERSONS_NAME.search(name) or ROLE_MAILBOXES.match(local):
+        return "Hello,"
+    if _CJK.search(name):
+        return f"{name} 様"
+    if "," in name:  # "Whitfield, Dana"
+        name = name.split(",", 1)[1].strip()
+    first = name.split()[0]
+    if not re.fullmatch(r"[^\W\d_][\w'’-]+", first) or len(name.split()) > 4:
+        return "Hello,"
+    return f"Hi {first},"
+
+
+def reply_text(words: str, *, greeting: str, signature: str) -> str:
+    """The user's words as a mail: greeting, words (a sentence, ended), sign-off.
+
+    Words that already open with a greeting or close with a sign-off keep theirs; empty
+    words stay empty (there is nothing to send).
+    """
+    body = words.strip()
+    if not body:
+        return ""
+    lines = body.splitlines()
+    if len(lines) == 1 and body[-1].isalnum():
+        body += "."  # "Thursday works" typed in a chat is a sentence of the mail
+    parts = []
+    if greeting and not is_greeting(lines[0]):
+        parts.append(greeting)
+    parts.append(body)
+    signed = any(is_closing(line) for line in lines[-3:])
+    if signature.strip() and not signed and signature.strip() not in body:
+        parts.append(signature.strip())
+    return "\n\n".join(parts)
 
 
 def reply_recipients(
@@ -81,8 +140,8 @@ def reply_message(
     message = new_message(
         sender=sender, to=to, cc=cc, subject=reply_subject(original.subject), body=text
     )
-    if not original.id.startswith("sha256:"):
-        message["In-Reply-To"] = f"<{original.id}>"
-        chain = [r for r in original.references if r != original.id][-20:]
-        message["References"] = " ".join(f"<{r}>" for r in (*chain, original.id))
+    if reference := original.reply_reference:
+        message["In-Reply-To"] = f"<{reference}>"
+        chain = [r for r in original.references if r != reference][-20:]
+        message["References"] = " ".join(f"<{r}>" for r in (*chain, reference))
     return message

@@ -578,7 +578,8 @@ class ImapSource:
         whose UIDNEXT has not moved costs one EXAMINE. Changed UIDVALIDITY (the folder was
         recreated or rebuilt): every UID is new, so the folder is listed again, each message's
         Message-ID is asked for, and only those not already cached are read in full. A message
-        already cached under its id is never stored twice, and cached mail is never dropped.
+        already cached (same Message-ID, same bytes) is never stored twice; one that only shares
+        a Message-ID is stored with an id of its own. Cached mail is never dropped.
         Progress is saved after every batch, so a connection lost midway loses nothing.
 
         Raises:
@@ -608,18 +609,16 @@ class ImapSource:
                     )
                 last = 0
                 listed = reader.search("ALL")
-            known_ids = db.known_ids(self.spec)
-            wanted = (
-                listed if same or not known_ids else self._not_cached(reader, listed, known_ids)
-            )
+            known = db.known_digests(self.spec)
+            wanted = listed if same or not known else self._not_cached(reader, listed, set(known))
             for start in range(0, len(wanted), FETCH_BATCH):
                 batch = wanted[start : start + FETCH_BATCH]
-                emails, read = self._read_batch(reader, batch, status.uidvalidity, known_ids)
-                db.add_emails(emails)
+                emails, read = self._read_batch(reader, batch, status.uidvalidity, known)
+                stored = db.add_emails(emails)
                 db.set_cursor(
                     self.spec, cursor_signature(status.uidvalidity, batch[-1]), status.exists
                 )
-                result.new.extend(emails)
+                result.new.extend(stored)
                 result.read_count += read
             top = max([last, *listed, (status.uidnext or 1) - 1])
             db.set_cursor(self.spec, cursor_signature(status.uidvalidity, top), status.exists)
@@ -653,9 +652,15 @@ class ImapSource:
         return wanted
 
     def _read_batch(
-        self, reader: _FolderReader, uids: list[int], uidvalidity: int, known_ids: set[str]
+        self, reader: _FolderReader, uids: list[int], uidvalidity: int, known: dict[str, set[str]]
     ) -> tuple[list[Email], int]:
-        """Parse the messages of `uids` not cached yet; returns them and how many were read."""
+        """Parse the messages of `uids` not cached yet; returns them and how many were read.
+
+        `known` holds the digests of the cached messages by Message-ID. A message whose
+        Message-ID and bytes are both cached is the same message read again (the folder was
+        rebuilt) and is skipped; one that only shares the Message-ID is a message of its own
+        (a forged copy, say) and is kept, to get an id of its own when it is stored.
+        """
         bodies = self._bodies(reader, uids)
         emails: list[Email] = []
         read = 0
@@ -670,10 +675,12 @@ class ImapSource:
             else:
                 read += 1
                 email = parse_email(body, source=self.spec, folder=self.imap.folder, key=key)
-            if email.id in known_ids:
+            digests = known.setdefault(email.id, set())
+            # '': cached before digests were kept, when a Message-ID alone told messages apart.
+            if email.digest in digests or "" in digests:
                 logger.debug("%s: UID %d is %s, cached already", self.spec, uid, email.id)
                 continue
-            known_ids.add(email.id)
+            digests.add(email.digest)
             emails.append(email)
         return emails, read
 

@@ -257,9 +257,9 @@ class MaildirSource:
         if cursor is not None and cursor.signature == signature:
             return SyncResult(source=self.spec, skipped=True)
         fetched = self.fetch_new(db.known_keys(self.spec))
-        db.add_emails(fetched.emails)
+        stored = db.add_emails(fetched.emails)
         db.set_cursor(self.spec, signature, len(fetched.seen_keys))
-        return SyncResult(source=self.spec, new=list(fetched.emails), read_count=fetched.read_count)
+        return SyncResult(source=self.spec, new=stored, read_count=fetched.read_count)
 
     # ------------------------------------------------------------------ writing
 

@@ -130,8 +130,10 @@ def email_from_result(result: McpResult, *, message_id: str, spec: str) -> Email
         for a in data.get("attachments") or []
         if isinstance(a, dict)
     )
+    email_id = str(data.get("id") or message_id).strip("<>")
     return Email(
-        id=str(data.get("id") or message_id).strip("<>"),
+        id=email_id,
+        message_id=str(data.get("message_id") or email_id).strip("<>"),
         source=spec,
         folder=str(data.get("folder") or "INBOX"),
         key=message_id,
@@ -171,7 +173,10 @@ async def sync_mcp_source(db: AppDatabase, spec: str, hub: McpHub | None) -> Syn
             continue
         try:
             result = await hub.call(mail.server, mail.get_tool, {mail.id_arg: message_id})
-            email = email_from_result(result, message_id=message_id, spec=mail.source)
+            # Raw RFC 822 is parsed here: CPU work, kept off the event loop.
+            email = await asyncio.to_thread(
+                email_from_result, result, message_id=message_id, spec=mail.source
+            )
         except McpCallError as err:
             # One message the server cannot give us is reported; the fetch goes on.
             email = Email(
@@ -179,8 +184,8 @@ async def sync_mcp_source(db: AppDatabase, spec: str, hub: McpHub | None) -> Syn
             )
         new.append(email)
     signature = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
-    await asyncio.to_thread(db.add_emails, new)
+    stored = await asyncio.to_thread(db.add_emails, new)
     await asyncio.to_thread(db.set_cursor, mail.source, signature, len(ids))
     if new:
         logger.info("fetched %d new message(s) from %s", len(new), mail.source)
-    return SyncResult(source=mail.source, new=new, read_count=len(new))
+    return SyncResult(source=mail.source, new=stored, read_count=len(new))

@@ -9,12 +9,15 @@ from __future__ import annotations
 import codecs
 import email
 import email.errors
+import email.feedparser
 import email.policy
 import email.utils
+import functools
 import hashlib
 import io
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC
 from email.generator import BytesGenerator
 from email.header import decode_header, make_header
@@ -22,8 +25,17 @@ from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-import html2text
-
+from tools.mail.html_text import html_to_text
+from tools.mail.limits import (
+    DEFAULT_LIMITS,
+    MAX_ENCODED_WORDS,
+    MAX_HEADER_CHARS,
+    TRUNCATED_MARKER,
+    Deadline,
+    ParseLimitError,
+    ParseLimits,
+    size_text,
+)
 from tools.mail.model import (
     EMPTY_BODY_MARKER,
     QUOTE_END,
@@ -72,7 +84,14 @@ class _Unreadable(Exception):
     """Raised inside this module when the body cannot be trusted; carries the one-line reason."""
 
 
-def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
+def parse_email(
+    raw: bytes,
+    *,
+    source: str,
+    folder: str,
+    key: str,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> Email:
     """Parse one raw message into an `Email`; never raises for bad input.
 
     A message that cannot be read comes back with `error` set to a one-line reason, an empty
@@ -84,6 +103,8 @@ def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
         * `MultipartInvariantViolationDefect` — multipart type, but no parts could be split out.
         * `InvalidBase64LengthDefect` on a text part that makes up the body — the text is lost.
         * No headers at all, or none of the usual mail headers — this is not an e-mail.
+        * A message past one of `limits` (nesting depth, part count, header block size, raw
+          size, decoded text size, time): the reason names the limit. Its headers are still read.
 
     Cosmetic (logged at debug level, the message is read normally):
         * `CloseBoundaryNotFoundDefect` — every part was still split out; mail clients show
@@ -94,57 +115,64 @@ def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
           misplaced "From " lines, missing header/body separator after some headers): the
           affected header is read as well as possible and the rest of the message is intact.
         * Unknown or wrong charsets: text is decoded with fallbacks, never rejected.
+        * A header longer than `limits.max_header_chars`, or with more encoded words than
+          `limits.max_encoded_words`: it is cut there and ends with `TRUNCATED_MARKER`.
     """
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     elif not isinstance(raw, bytes):
         raw = bytes(raw)
-    size = len(raw)
-    fallback_id = "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
-    base: dict[str, Any] = {"source": source, "folder": folder, "key": key, "size": size}
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    base: dict[str, Any] = {
+        "source": source,
+        "folder": folder,
+        "key": key,
+        "size": len(raw),
+        "digest": digest,
+    }
+    fallback_id = "sha256:" + digest
     if not raw.strip():
         return Email(id=fallback_id, error="not an email: the message is empty", **base)
     # Some tools write a byte-order mark or a blank line before the headers; a parser would
     # take everything after that as body and find no headers at all.
     data = raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
-    try:
-        msg = email.message_from_bytes(data, policy=email.policy.default)
-    except Exception as exc:  # the stdlib parser is lenient, but a crash must not end a fetch
-        logger.warning("message %s could not be parsed: %s", key, exc, exc_info=True)
-        return Email(id=fallback_id, error=f"could not be parsed: {_one_line(exc)}", **base)
-
-    reader = _HeaderReader(msg)
-    fields: dict[str, Any]
-    try:
-        fields = reader.fields(fallback_id)
-    except Exception as exc:  # a header bug must not lose the whole message
-        logger.warning("headers of message %s could not be read: %s", key, exc, exc_info=True)
-        fields = {"id": fallback_id}
-
-    if not msg.keys():
-        return Email(error="not an email: no headers could be parsed", **fields, **base)
-    if not any(name in msg for name in _MAIL_HEADERS):
-        return Email(
-            error="not an email: none of the usual mail headers (From, To, Subject, Date) are present",
-            **fields,
-            **base,
+    deadline = Deadline(limits.max_seconds)
+    header_end = header_block_end(data, limits.max_header_bytes)
+    if header_end is None:
+        reason = (
+            f"headers too large: more than {size_text(limits.max_header_bytes)} of header lines"
         )
-
+        # Cut where the limit falls, even mid-line: a header too long to end within it still
+        # shows its start (bounded, with the marker).
+        return _headers_only(data[: limits.max_header_bytes], reason, fallback_id, base, limits)
+    if len(raw) > limits.max_message_bytes:
+        reason = (
+            f"too large: the message is {size_text(len(raw))}, more than the "
+            f"{size_text(limits.max_message_bytes)} read"
+        )
+        return _headers_only(data[:header_end], reason, fallback_id, base, limits)
     try:
-        walker = _BodyWalker()
+        msg = parse_bytes(data, limits, deadline)
+    except ParseLimitError as exc:
+        return _headers_only(data[:header_end], str(exc), fallback_id, base, limits)
+    except Exception as exc:  # RecursionError or a parser bug: one message, never the fetch
+        reason = f"could not be parsed: {_exception_line(exc)}"
+        return _headers_only(data[:header_end], reason, fallback_id, base, limits, exc)
+    fields = _fields(msg, fallback_id, key)
+    try:
+        _check_is_mail(msg)
+        walker = _BodyWalker(limits, deadline)
         walker.walk(msg)
-        text = walker.text()
+        body = _body(walker.text(), limits, deadline)
     except _Unreadable as exc:
         return Email(error=str(exc), **fields, **base)
+    except ParseLimitError as exc:
+        logger.warning("message %s: %s", key, exc)
+        return Email(error=str(exc), **fields, **base)
     except Exception as exc:  # unexpected structure: report it on the message, keep the fetch going
-        logger.warning("body of message %s could not be read: %s", key, exc, exc_info=True)
-        return Email(
-            error=f"body could not be read: {_one_line(exc)}",
-            **fields,
-            **base,
-        )
-
-    body = mark_quotes_and_signature(normalise_text(text))
+        reason = f"body could not be read: {_exception_line(exc)}"
+        logger.warning("message %s: %s", key, reason, exc_info=exc)
+        return Email(error=reason, **fields, **base)
     is_empty = not body.strip()
     return Email(
         body=EMPTY_BODY_MARKER if is_empty else body,
@@ -155,35 +183,220 @@ def parse_email(raw: bytes, *, source: str, folder: str, key: str) -> Email:
     )
 
 
+def _exception_line(exc: BaseException) -> str:
+    """An unexpected exception as one short line: its type and the start of its message."""
+    text = _one_line(exc)
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _check_is_mail(msg: Message) -> None:
+    """Raise `_Unreadable` for a file that is not an e-mail at all."""
+    if not msg.keys():
+        raise _Unreadable("not an email: no headers could be parsed")
+    if not any(name in msg for name in _MAIL_HEADERS):
+        raise _Unreadable(
+            "not an email: none of the usual mail headers (From, To, Subject, Date) are present"
+        )
+
+
+def _headers_only(
+    head: bytes,
+    reason: str,
+    fallback_id: str,
+    base: dict[str, Any],
+    limits: ParseLimits,
+    error: BaseException | None = None,
+) -> Email:
+    """The error row of a message past a limit: its headers as far as they can be read, no body.
+
+    Logged as one line; an unexpected `error` carries its traceback, which the command line
+    shows only with `-v`. The headers get a fresh deadline: the message's may be what ran out.
+    """
+    logger.warning("message %s: %s", base["key"], reason, exc_info=error)
+    try:
+        msg = parse_bytes(head, limits, Deadline(limits.max_seconds))
+        fields = _fields(msg, fallback_id, base["key"])
+    except Exception as exc:  # the reason above is what matters; the headers are a bonus
+        logger.debug("headers of message %s unreadable too: %s", base["key"], exc)
+        fields = {"id": fallback_id}
+    return Email(error=reason, **fields, **base)
+
+
+def _fields(msg: Message, fallback_id: str, key: str) -> dict[str, Any]:
+    try:
+        return _HeaderReader(msg).fields(fallback_id)
+    except Exception as exc:  # a header bug must not lose the whole message
+        logger.warning("headers of message %s could not be read: %s", key, _one_line(exc))
+        return {"id": fallback_id}
+
+
+def _body(text: str, limits: ParseLimits, deadline: Deadline) -> str:
+    """The walker's text laid out, quotes and signature marked, cut at `max_body_chars`."""
+    deadline.check()
+    cut = len(text) > limits.max_body_chars
+    if cut:
+        text = text[: limits.max_body_chars]
+    body = mark_quotes_and_signature(normalise_text(text))
+    deadline.check()
+    return f"{body}\n{TRUNCATED_MARKER}" if cut else body
+
+
 def message_id_of(raw_headers: bytes) -> str:
-    """The id `parse_email` would give a message with these headers; '' without a Message-ID.
+    """The Message-ID of a message with these headers, without brackets; '' without one.
 
     Lets a source tell whether a message is already cached from its headers alone.
     """
     data = raw_headers.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
     try:
-        msg = email.message_from_bytes(data, policy=email.policy.default)
+        msg = parse_bytes(data, DEFAULT_LIMITS, Deadline(DEFAULT_LIMITS.max_seconds))
         return _message_id(_HeaderReader(msg).text("Message-ID"))
     except Exception as exc:  # broken headers: the caller reads the whole message instead
         logger.debug("Message-ID could not be read from headers: %s", exc)
         return ""
 
 
+# --------------------------------------------------------------------------- bounded parsing
+
+_FEED_CHUNK = 64 * 1024
+"""Bytes fed to the parser between two deadline checks."""
+_HEADER_LINE = re.compile(rb"[^\s:]+[ \t]*:")
+_LINE_BREAKS = re.compile(r"[\r\n]")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]{1,75}\?[bBqQ]\?[^?\s]*\?=")
+_MODERN_PARSER_MAX_CHARS = 2 * 1024
+"""Longer header values are decoded by the lenient decoders (`decode_header`, `getaddresses`):
+the modern header parser takes about 30 µs a character, they take a tenth of that."""
+
+
+def header_block_end(data: bytes, max_bytes: int) -> int | None:
+    """Where the message's header block ends (its body starts); None when it runs past `max_bytes`.
+
+    The block ends at the blank line, or, as the standard parser reads it, at the first line
+    that is neither a header nor a continuation. Only the first `max_bytes` are looked at.
+    """
+    pos = 0
+    size = len(data)
+    while pos < size:
+        newline = data.find(b"\n", pos, max_bytes)
+        if newline < 0:
+            return size if size <= max_bytes else None
+        line = data[pos:newline].rstrip(b"\r")
+        if not line:
+            return newline + 1
+        continuation = line[:1] in (b" ", b"\t") and pos > 0
+        unix_from = pos == 0 and line.startswith(b"From ")
+        if not (continuation or unix_from or _HEADER_LINE.match(line)):
+            return pos
+        pos = newline + 1
+    return size
+
+
+def bound_header(value: str, max_chars: int, max_words: int) -> str:
+    """`value` cut at `max_chars` characters or after `max_words` encoded words, with a marker."""
+    cut = max_chars if len(value) > max_chars else None
+    if "=?" in value:
+        words = _ENCODED_WORD.finditer(value, 0, cut if cut is not None else len(value))
+        for count, word in enumerate(words, 1):
+            if count > max_words:
+                cut = word.start()
+                break
+    if cut is None:
+        return value
+    return f"{value[:cut].rstrip()} {TRUNCATED_MARKER}"
+
+
+class _BoundedPolicy(email.policy.EmailPolicy):
+    """The standard policy, with every header value bounded before the header parser sees it.
+
+    The stdlib parses a header each time it is read (`get_content_type`, `get_boundary`...),
+    and its parser's cost grows faster than the header: bounding at read time covers them all.
+    """
+
+    max_header_chars: int = MAX_HEADER_CHARS
+    max_encoded_words: int = MAX_ENCODED_WORDS
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        """Bound the raw value, then parse it as the standard policy does."""
+        if isinstance(value, str) and not hasattr(value, "name"):
+            value = bound_header(value, self.max_header_chars, self.max_encoded_words)
+        return super().header_fetch_parse(name, value)
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(max_header_chars: int, max_encoded_words: int) -> _BoundedPolicy:
+    # Policies take their settings as keywords, which the type stubs do not know of.
+    bounds: dict[str, Any] = {
+        "max_header_chars": max_header_chars,
+        "max_encoded_words": max_encoded_words,
+    }
+    return _BoundedPolicy(**bounds)
+
+
+class _BoundedParser(email.feedparser.BytesFeedParser):
+    """The standard feed parser, stopped as soon as a message goes past the depth or part limits.
+
+    It recurses once per level of nesting; refusing the 21st level before it is entered keeps
+    a 1,000-level message from ever reaching Python's recursion limit.
+    """
+
+    def __init__(self, limits: ParseLimits, deadline: Deadline) -> None:
+        super().__init__(policy=_policy(limits.max_header_chars, limits.max_encoded_words))
+        self._limits = limits
+        self._deadline = deadline
+        self._parts = 0
+
+    def _new_message(self) -> None:
+        depth = len(self._msgstack)  # type: ignore[attr-defined]
+        if depth >= self._limits.max_depth:
+            raise ParseLimitError(
+                f"too deeply nested: more than {self._limits.max_depth} levels of MIME parts"
+            )
+        self._parts += 1
+        if self._parts > self._limits.max_parts:
+            raise ParseLimitError(
+                f"too many parts: more than {self._limits.max_parts:,} MIME parts"
+            )
+        self._deadline.check()
+        super()._new_message()  # type: ignore[misc]
+
+
+def parse_bytes(data: bytes, limits: ParseLimits, deadline: Deadline) -> Message:
+    """The standard library's parse of `data`, within `limits`; raises `ParseLimitError`."""
+    parser = _BoundedParser(limits, deadline)
+    for start in range(0, len(data), _FEED_CHUNK):
+        deadline.check()
+        parser.feed(data[start : start + _FEED_CHUNK])
+    deadline.check()
+    return parser.close()
+
+
 # --------------------------------------------------------------------------- headers
 
 
 class _HeaderReader:
-    """Reads decoded header values, falling back to a lenient split where the modern policy fails."""
+    """Reads decoded header values, falling back to a lenient split where the modern policy fails.
+
+    Every value is bounded (`bound_header`) before any parser sees it, and long ones go to the
+    lenient decoders, whose cost grows linearly.
+    """
 
     def __init__(self, msg: Message) -> None:
         self._msg = msg
+        policy = msg.policy
+        self._max_chars = getattr(policy, "max_header_chars", MAX_HEADER_CHARS)
+        self._max_words = getattr(policy, "max_encoded_words", MAX_ENCODED_WORDS)
+        self._first: dict[str, str] = {}
+        for name, value in msg.raw_items():
+            self._first.setdefault(name.lower(), str(value))
 
     def _raw(self, name: str) -> str | None:
-        """The first `name` header as stored, raw 8-bit bytes still surrogates; None if absent."""
-        for key, value in self._msg.raw_items():
-            if key.lower() == name.lower():
-                return str(value)
-        return None
+        """The first `name` header, bounded, raw 8-bit bytes still surrogates; None if absent."""
+        value = self._first.get(name.lower())
+        if value is None:
+            return None
+        # Unfolded as the policy does before parsing: a line break is no space between words.
+        # NUL is dropped: no header means it, and PostgreSQL cannot store it in text.
+        value = _LINE_BREAKS.sub("", value).replace("\x00", "")
+        return bound_header(value, self._max_chars, self._max_words)
 
     def raw_value(self, name: str) -> str:
         """Return the header's undecoded value (encoded words intact, raw 8-bit text decoded), or ''."""
@@ -194,11 +407,14 @@ class _HeaderReader:
 
         Bytes outside an encoded word reach the parser as surrogates, which it would turn into
         U+FFFD ("Rechnung f\ufffdr"); decoding them beforehand (`_fix_surrogates`) keeps the text
-        and still lets the parser decode the encoded words next to them.
+        and still lets the parser decode the encoded words next to them. A value too long for
+        the modern parser raises `_TooLong`, and the caller decodes it leniently.
         """
         raw = self._raw(name)
-        if raw is None or not _has_surrogates(raw):
-            return self._msg.get(name)
+        if raw is None:
+            return None
+        if len(raw) > _MODERN_PARSER_MAX_CHARS:
+            raise _TooLong(name)
         return email.policy.default.header_factory(name, _fix_surrogates(raw))
 
     def text(self, name: str) -> str:
@@ -244,8 +460,10 @@ class _HeaderReader:
             from_name = self.text("From")
         reply_to = self.addresses("Reply-To")
         headers = {name: value for name in KEPT_HEADERS if (value := self.text(name))}
+        message_id = _message_id(self.text("Message-ID"))
         return {
-            "id": _message_id(self.text("Message-ID")) or fallback_id,
+            "id": message_id or fallback_id,
+            "message_id": message_id,
             "from_name": from_name,
             "from_addr": from_addr,
             "to": tuple(addr for _, addr in self.addresses("To")),
@@ -257,6 +475,10 @@ class _HeaderReader:
             "references": tuple(_message_ids(self.text("References"))),
             "headers": headers,
         }
+
+
+class _TooLong(Exception):
+    """A header value too long for the modern parser; read by the lenient one instead."""
 
 
 def decode_rfc2047(value: str) -> str:
@@ -337,7 +559,7 @@ def decode_8bit(data: bytes) -> str:
 
 
 def _one_line(value: object) -> str:
-    return " ".join(str(value).split())
+    return " ".join(str(value).replace("\x00", "").split())
 
 
 # --------------------------------------------------------------------------- charsets
@@ -386,16 +608,26 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 
 class _BodyWalker:
-    """Walks the MIME tree once, collecting body text and attachment descriptions."""
+    """Walks the MIME tree once, collecting body text and attachment descriptions.
 
-    def __init__(self) -> None:
+    The parser has already bounded the tree's depth and size; the walker bounds the decoded
+    text and checks the deadline at every part.
+    """
+
+    def __init__(
+        self, limits: ParseLimits = DEFAULT_LIMITS, deadline: Deadline | None = None
+    ) -> None:
         self.parts: list[str] = []
         self.attachments: list[Attachment] = []
+        self._limits = limits
+        self._deadline = deadline or Deadline(limits.max_seconds)
+        self._text_bytes = 0
 
     def text(self) -> str:
         return "\n\n".join(p.strip("\n") for p in self.parts if p.strip())
 
     def walk(self, part: Message) -> None:
+        self._deadline.check()
         _check_structure(part)
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global"):
@@ -404,7 +636,7 @@ class _BodyWalker:
         if part.is_multipart():
             children = [p for p in part.get_payload() if isinstance(p, Message)]  # type: ignore[union-attr]
             if ctype == "multipart/alternative":
-                chosen = _choose_alternative(children)
+                chosen = _choose_alternative(children, self._limits)
                 children = [chosen] if chosen is not None else []
             for child in children:
                 self.walk(child)
@@ -412,10 +644,19 @@ class _BodyWalker:
         if _is_attachment(part):
             self.attachments.append(_leaf_attachment(part))
             return
-        text = _part_text(part)
+        text = _part_text(part, self._count_text)
         if ctype == "text/html":
-            text = html_to_text(text)
+            text = html_to_text(text, self._limits, self._deadline)
         self.parts.append(text)
+
+    def _count_text(self, size: int) -> None:
+        """Add a text part's decoded size to the body's; past the limit, the message is refused."""
+        self._text_bytes += size
+        if self._text_bytes > self._limits.max_text_bytes:
+            raise ParseLimitError(
+                "body too large: its text decodes to more than "
+                f"{size_text(self._limits.max_text_bytes)}"
+            )
 
 
 def _check_structure(part: Message) -> None:
@@ -445,13 +686,29 @@ def _is_attachment(part: Message) -> bool:
 
 
 def _leaf_attachment(part: Message) -> Attachment:
+    return Attachment(
+        filename=_filename(part), content_type=part.get_content_type(), size=_decoded_size(part)
+    )
+
+
+def _decoded_size(part: Message) -> int:
+    """An attachment's decoded size; for base64, counted from the text without decoding it.
+
+    Attachments are described, never read, so a 20 MB file costs no 20 MB copy. Base64 with
+    characters outside its alphabet gives an approximate size, as its decoder skips them.
+    """
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return 0
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        letters = len(payload) - sum(payload.count(c) for c in "\r\n \t")
+        return max(0, letters * 3 // 4 - payload.count("="))
     try:
-        payload = part.get_payload(decode=True)
+        decoded = part.get_payload(decode=True)
     except Exception as exc:  # a broken attachment must not cost the message its body
         logger.debug("attachment payload could not be decoded: %s", exc)
-        payload = None
-    size = len(payload) if isinstance(payload, bytes) else 0
-    return Attachment(filename=_filename(part), content_type=part.get_content_type(), size=size)
+        return 0
+    return len(decoded) if isinstance(decoded, bytes) else 0
 
 
 def _filename(part: Message) -> str:
@@ -496,25 +753,28 @@ def _forwarded_attachment(part: Message) -> Attachment:
     )
 
 
-def _choose_alternative(children: list[Message]) -> Message | None:
+def _choose_alternative(children: list[Message], limits: ParseLimits) -> Message | None:
     """Pick the plain-text alternative when it has text, else HTML, else the richest part."""
     if not children:
         return None
     for wanted in ("text/plain", "text/html"):
         for child in children:
-            if _has_text(child, wanted):
+            if _has_text(child, wanted, limits):
                 return child
     return children[-1]
 
 
-def _has_text(part: Message, ctype: str) -> bool:
+def _has_text(part: Message, ctype: str, limits: ParseLimits) -> bool:
     if part.get_content_type() in ("message/rfc822", "message/global"):
         return False
     if part.is_multipart():
         children = part.get_payload()
-        return any(isinstance(c, Message) and _has_text(c, ctype) for c in children)  # type: ignore[union-attr]
+        return any(isinstance(c, Message) and _has_text(c, ctype, limits) for c in children)  # type: ignore[union-attr]
     if part.get_content_type() != ctype or _is_attachment(part):
         return False
+    raw = part.get_payload()
+    if isinstance(raw, str) and len(raw) > 2 * limits.max_text_bytes:
+        return True  # chosen, and refused as too large by the walk, without decoding it twice
     try:
         return bool(_part_text(part).strip())
     except _Unreadable:
@@ -522,12 +782,15 @@ def _has_text(part: Message, ctype: str) -> bool:
         return False
 
 
-def _part_text(part: Message) -> str:
+def _part_text(part: Message, count: Callable[[int], None] | None = None) -> str:
+    """The part's text, decoded; `count` is told its decoded size before any text is made of it."""
     payload = part.get_payload(decode=True)
     if any(isinstance(d, email.errors.InvalidBase64LengthDefect) for d in part.defects):
         raise _Unreadable("body could not be decoded: invalid base64")
     if not isinstance(payload, bytes):
         return ""
+    if count is not None:
+        count(len(payload))
     text = decode_bytes(payload, part.get_content_charset())
     params = {k.lower(): str(v).lower() for k, v in part.get_params() or () if isinstance(v, str)}
     if part.get_content_type() == "text/plain" and params.get("format") == "flowed":
@@ -558,45 +821,6 @@ def unflow(text: str, *, delsp: bool = False) -> str:
     if pending is not None:
         out.append(">" * pending_depth + (" " if pending_depth else "") + pending)
     return "\n".join(out)
-
-
-# --------------------------------------------------------------------------- HTML
-
-_DROP_BLOCKS = re.compile(r"<(script|style|head|title|noscript)\b[^>]*>.*?</\1\s*>", re.I | re.S)
-_COMMENTS = re.compile(r"<!--.*?(?:-->|$)", re.S)
-_CELL_END = re.compile(r"</t[dh]\s*>", re.I)
-_PIPES = re.compile(r"(?:[ \t]*\|[ \t]*){2,}")
-
-
-def html_to_text(html: str) -> str:
-    """Convert an HTML body to readable text: visible text and link text kept, markup dropped.
-
-    Comments, `<script>`, `<style>` and `<head>` are removed first: they are never shown to
-    the reader and are a favourite hiding place for instructions aimed at an assistant.
-    Text hidden only by CSS (white or 1px text, `display:none`) is kept on purpose: deciding
-    visibility needs a renderer, and the safety checks downstream should see such text rather
-    than have it silently vanish. Table cells are separated with " | " so rows stay readable.
-    """
-    cleaned = _COMMENTS.sub("", _DROP_BLOCKS.sub("", html))
-    cleaned = _CELL_END.sub(lambda m: " | " + m.group(0), cleaned)
-    converter = html2text.HTML2Text()
-    converter.ignore_links = True
-    converter.ignore_images = True
-    converter.ignore_emphasis = True
-    converter.ignore_tables = True
-    converter.body_width = 0
-    converter.unicode_snob = True
-    try:
-        text = converter.handle(cleaned)
-    except Exception as exc:  # html2text is sturdy, but the body must survive any HTML
-        logger.debug("html2text failed, stripping tags instead: %s", exc)
-        text = re.sub(r"<[^>]+>", " ", cleaned)
-    lines = []
-    for line in text.split("\n"):
-        line = _PIPES.sub(" | ", line).strip()
-        line = line.strip("|").strip()
-        lines.append(line)
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- text layout

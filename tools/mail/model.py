@@ -54,7 +54,9 @@ class Email:
     """One normalised message from a mailbox."""
 
     id: str
-    """Message-ID without angle brackets, or `sha256:<hex>` of the raw bytes when it has none."""
+    """The message's id in the product, unique among cached messages: its Message-ID without
+    angle brackets (or `sha256:<hex>` of the raw bytes when it has none), unless another cached
+    message had that id first; then `<that id>#<hash of source and key>` (`memory.db`)."""
     source: str
     """The source spec it came from, e.g. `maildir:data/demo-inbox`."""
     folder: str
@@ -86,11 +88,28 @@ class Email:
     """Size of the raw message in bytes."""
     error: str = ""
     """Why the message could not be read; empty when it was read fine."""
+    message_id: str = ""
+    """The Message-ID header without angle brackets, '' when it has none: what a reply's
+    In-Reply-To names. Another message may carry the same one; `id` never repeats."""
+    digest: str = ""
+    """SHA-256 (first 32 hex digits) of the raw bytes, '' when not read from raw bytes: tells
+    two copies of one message from two messages that claim the same Message-ID."""
 
     @property
     def is_draft(self) -> bool:
         """Whether this is one of the user's own unsent drafts."""
         return self.folder == DRAFTS
+
+    @property
+    def reply_reference(self) -> str:
+        """The Message-ID a reply to this message names (In-Reply-To), '' when it has none.
+
+        `message_id`, or for an `Email` made without one (a test, a mail server's record) its
+        `id`, unless that is the hash of a message that had no Message-ID.
+        """
+        if self.message_id:
+            return self.message_id
+        return "" if self.id.startswith("sha256:") else self.id
 
     @property
     def sender(self) -> str:
@@ -123,4 +142,7 @@ class Email:
             values[name] = tuple(values.get(name) or ())
         values["attachments"] = tuple(Attachment(**a) for a in values.get("attachments") or ())
         values["headers"] = dict(values.get("headers") or {})
+        if "message_id" not in values and not str(values.get("id", "")).startswith("sha256:"):
+            # Cached before the field existed, when the id was always the Message-ID.
+            values["message_id"] = values.get("id", "")
         return cls(**values)

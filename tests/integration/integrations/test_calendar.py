@@ -278,11 +278,11 @@ async def test_a_triage_run_offers_slots_and_proposes_the_time_a_mail_asked_for(
         "in_reply_to_id": NEW_REQUEST_ID,
     }
     assert "- **Note:** The mail asked for this time" in card["description"]
-    # Proposed by the triage, not chosen by the user: the address is flagged as read, not typed
-    # (seen last in the slots read from her mail).
+    # Proposed by the triage, not chosen by the user: the address is flagged as read, not typed,
+    # and named as coming from the mail the event answers.
     [flag] = card["flags"]
     assert (flag["arg"], flag["value"]) == ("attendees", "ana.ruiz@partner.example")
-    assert flag["seen_in"].endswith("(propose_meeting_slots)")
+    assert flag["seen_in"] == f"msg:{NEW_REQUEST_ID}"
     done = await run.decide({"type": "accept"})
     answer = grounded(done)
     meetings = [r["id"] for r in done["triage"] if r["category"] == "meeting_request"]

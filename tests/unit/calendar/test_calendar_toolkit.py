@@ -253,7 +253,8 @@ def test_an_attendee_from_a_mail_the_user_never_pointed_to_is_flagged(
 ) -> None:
     flags = card(services, event_call(), state(services, "what is new?"))["flags"]
     assert [(f["arg"], f["value"], f["seen_in"]) for f in flags] == [
-        ("attendees", ANA, f"msg:{REQUEST_ID}")
+        ("attendees", ANA, f"msg:{REQUEST_ID}"),
+        ("in_reply_to_id", REQUEST_ID, f"msg:{REQUEST_ID}"),  # the engine chose the mail
     ]
     # A call the user asked for themselves (a suggested action they pressed) names the mail.
     assert card(services, event_call("user"), state(services))["flags"] == []

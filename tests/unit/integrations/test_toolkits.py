@@ -56,6 +56,9 @@ def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offe
         "list_inbox",
         "get_email",
         "save_draft",
+        "list_conversations",
+        "get_conversation",
+        "list_awaiting_reply",
         "check_availability",
         "propose_meeting_slots",
     ]
@@ -64,6 +67,7 @@ def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offe
     )
     assert [kit.name for kit in tools.toolkits] == [
         "mail",
+        "conversations",
         "calendar",
         "jira",
         "slack",
