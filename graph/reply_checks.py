@@ -13,10 +13,9 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parseaddr
-from zoneinfo import ZoneInfoNotFoundError
 
 from tools.calendar.meeting_request import RequestedTime, read_meeting_request
-from tools.calendar.settings import CalendarConfigError, parse_time_zone, system_time_zone
+from tools.calendar.settings import user_time_zone
 from tools.mail.compose import greeting_for, reply_text
 from tools.mail.conversations import sent_at
 from tools.mail.model import Email
@@ -57,19 +56,6 @@ def reply_body(
     """The user's words to `to` as a mail: greeting, words, sign-off (`sender` signs it)."""
     signature = reply_signature(environ, sender)
     return reply_text(words, greeting=greeting_for(to), signature=signature)
-
-
-def user_time_zone(environ: Mapping[str, str] | None = None) -> tzinfo:
-    """The user's zone as the calendar reads it: `SMART_INBOX_TZ`, else `TZ`, else the machine's."""
-    env = os.environ if environ is None else environ
-    for variable in ("SMART_INBOX_TZ", "TZ"):
-        value = env.get(variable, "").strip()
-        if value:
-            try:
-                return parse_time_zone(value, variable=variable)
-            except (CalendarConfigError, ZoneInfoNotFoundError):
-                break  # the calendar reports the bad setting; a card still needs a zone
-    return system_time_zone()
 
 
 def _day(instant: datetime) -> str:

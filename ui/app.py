@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,7 @@ from memory.db import DatabaseUnavailableError, close_databases, open_database
 from memory.keys import KeySourceError
 from memory.paths import data_dir
 from memory.vault import VaultError
-from tools.calendar.settings import (
-    CalendarConfigError,
-    calendar_settings_from_env,
-    system_time_zone,
-)
+from tools.calendar.settings import user_time_zone
 from tools.http import close_shared_clients
 from tools.mcp.hub import close_shared_hubs
 from ui import chat_render as render
@@ -129,11 +125,13 @@ def _chat_name(first: str) -> str:
     """A triage chat is named by its time ("Triage, Thu 19 Nov 15:02"); others by their words."""
     if not TRIAGE_WORDS.match(first):
         return first
-    now = datetime.now(_zone())
+    now = datetime.now(user_time_zone())
     return f"Triage, {render.day_label(now)} {now:%H:%M}"
 
 
+@functools.cache
 def _owners() -> ChatOwners:
+    """The chat owners' record of this process's data directory (opened once)."""
     return ChatOwners(open_database(database_config(_home()).app_url))
 
 
@@ -206,15 +204,6 @@ def _engine_name(context: Context) -> str:
         # The first question will report it again; the greeting still says what was asked for.
         logger.warning("the engine %s cannot be built: %s", context.model, err)
         return context.model
-
-
-def _zone() -> tzinfo:
-    """The user's time zone, as the calendar reads it from the settings."""
-    try:
-        return calendar_settings_from_env(_home()).time_zone
-    except CalendarConfigError as err:
-        logger.warning("%s; times are shown in the machine's zone", err)
-        return system_time_zone()
 
 
 def _buttons() -> cl.CustomElement:
@@ -506,7 +495,7 @@ async def _triage() -> None:
         )
         pairs = await asyncio.to_thread(services.db.triaged_emails, services.source)
         step.output = f"{len(pairs)} message(s) triaged"
-    zone = await asyncio.to_thread(_zone)
+    zone = await asyncio.to_thread(user_time_zone)
     rows = render.triage_rows(pairs, zone)
     await cl.Message(
         content=render.triage_summary(rows),

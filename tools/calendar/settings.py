@@ -170,6 +170,34 @@ def _zone_file_name(timezone_file: Path) -> str:
     return lines[0].strip() if lines else ""
 
 
+def configured_time_zone(environ: Mapping[str, str] | None = None) -> tzinfo:
+    """The user's zone: `SMART_INBOX_TZ`, else `TZ`, else the machine's.
+
+    Raises:
+        CalendarConfigError: the variable that decides is set but names no zone.
+
+    """
+    env = os.environ if environ is None else environ
+    for variable in ("SMART_INBOX_TZ", "TZ"):
+        value = env.get(variable, "").strip()
+        if value:
+            return parse_time_zone(value, variable=variable)
+    return system_time_zone()
+
+
+def user_time_zone(environ: Mapping[str, str] | None = None) -> tzinfo:
+    """The user's zone for showing times: a bad setting falls back to the machine's zone.
+
+    The calendar itself reports the bad setting (`calendar_settings_from_env` raises); a card
+    or a list still needs a zone to show its times in.
+    """
+    try:
+        return configured_time_zone(environ)
+    except CalendarConfigError as err:
+        logger.warning("%s; times are shown in the machine's zone", err)
+        return system_time_zone()
+
+
 def parse_time_zone(value: str, *, variable: str) -> ZoneInfo:
     """An IANA zone name (`Europe/Berlin`; a leading `:` as in `TZ=:Europe/Berlin` is allowed)."""
     name = value.strip().removeprefix(":")
@@ -261,12 +289,7 @@ def calendar_settings_from_env(
 
     """
     env = os.environ if environ is None else environ
-    if env.get("SMART_INBOX_TZ", "").strip():
-        zone: tzinfo = parse_time_zone(env["SMART_INBOX_TZ"], variable="SMART_INBOX_TZ")
-    elif env.get("TZ", "").strip():
-        zone = parse_time_zone(env["TZ"], variable="TZ")
-    else:
-        zone = system_time_zone()
+    zone = configured_time_zone(env)
     start, end = parse_working_hours(
         env.get("SMART_INBOX_WORKING_HOURS", "").strip() or DEFAULT_WORKING_HOURS
     )
