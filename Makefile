@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench load-test clean
+.PHONY: run test test-fast lint typecheck docs bench load-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The docs site; `--strict` turns a broken link or a page left out of the menu into an error.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir .site
+
+test: lint typecheck docs
 	LANGGRAPH_STRICT_MSGPACK=true $(BIN)/pytest -q
+
+# The fast tier: lint and the unit tests (no servers, no browser), for every change.
+test-fast: lint
+	LANGGRAPH_STRICT_MSGPACK=true $(BIN)/pytest -q tests/unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
@@ -34,4 +42,4 @@ load-test: $(STAMP)
 	$(BIN)/python -m bench.load_test
 
 clean:
-	rm -rf $(VENV) .smart-inbox .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .smart-inbox .site .pytest_cache .mypy_cache .ruff_cache
