@@ -1,0 +1,5 @@
+"""The inbox's language as data: calendar words, ordinals and the triage categories.
+
+Every part of the offline engine that reads dates or names a category (triage, intents,
+follow-up, grounding, meeting requests) reads them from here, so a word is added once.
+"""
