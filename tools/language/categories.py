@@ -1,0 +1,37 @@
+"""The triage vocabulary: priorities, categories and actions, as every engine and view names them.
+
+`Category` and friends are `Literal` types so a model's structured output is checked against the
+same list the rules engine and the views use; the tuples are the same lists for iteration.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Priority = Literal["high", "normal", "low"]
+Category = Literal[
+    "urgent_incident",
+    "bug_report",
+    "feature_request",
+    "meeting_request",
+    "sales_inquiry",
+    "billing",
+    "newsletter",
+    "notification",
+    "personal",
+    "spam_or_cold",
+    "other",
+]
+Action = Literal[
+    "reply",
+    "schedule_meeting",
+    "create_ticket",
+    "notify_team",
+    "create_lead",
+    "archive",
+    "none",
+]
+
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+ACTIONS: tuple[Action, ...] = get_args(Action)
