@@ -235,6 +235,8 @@ def markdown(
         if name != "ordinary"
     )
     size_header = [f"{s:,}" for s in sizes[NESTED_LISTS]]
+    nested_rows = [r for r in html_rows if r[1] == NESTED_LISTS]
+    end_tag_rows = [r for r in html_rows if r[1] == END_TAG_RUN]
     lt_header = [f"{s:,}" for s in sizes[END_TAG_RUN]]
     return f"""## Hostile mail: a whole inbox of it through `smart-inbox triage`
 
@@ -268,9 +270,9 @@ output for nested lists grows with the square of their number: 64 million charac
 8,000). "Before" is html2text with the settings and the clean-up (regular expressions before
 and after it) that `tools/mail/mime.py` used until this converter replaced them.
 
-{table(["converter", "input", *[f"×{s}" for s in size_header]], [r for r in html_rows if r[1] == NESTED_LISTS])}
+{table(["converter", "input", *[f"×{s}" for s in size_header]], nested_rows)}
 
-{table(["converter", "input", *[f"×{s}" for s in lt_header]], [r for r in html_rows if r[1] == END_TAG_RUN])}
+{table(["converter", "input", *[f"×{s}" for s in lt_header]], end_tag_rows)}
 """
 
 

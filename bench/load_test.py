@@ -1,4 +1,4 @@
-"""Load test of the persistence: many concurrent conversations with approvals, SQLite and PostgreSQL.
+"""Load test of the persistence: many concurrent conversations with approvals (SQLite, PostgreSQL).
 
 Each conversation has five turns, as a person in the chat would take them (offline engine):
 
@@ -506,6 +506,9 @@ def _approval_race(env: dict[str, str], home: Path, sink: Any, inbox: Path) -> d
     }
 
 
+NOTHING_FAILED = "No turn failed and no conversation read back wrong."
+
+
 def _markdown(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     rows = []
     for r in results:
@@ -587,7 +590,7 @@ both processes together) is the number to compare.
 
 {table(headers, rows)}
 
-{ledger_text}{chr(10).join(notes) if notes else "No turn failed and no conversation read back wrong."}
+{ledger_text}{chr(10).join(notes) if notes else NOTHING_FAILED}
 {race_text}"""
 
 

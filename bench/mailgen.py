@@ -30,8 +30,14 @@ WORDS = (
     "pipeline build test coverage security audit compliance policy onboarding training "
     "roadmap milestone priority risk dependency vendor license renewal subscription usage"
 ).split()
-FIRST = "Alice Bob Carol Dan Erin Frank Grace Heidi Ivan Judy Ken Laura Mallory Nina Oscar Peggy Quentin Rita Sam Trent Uma Victor Wendy Xavier Yara Zoe".split()
-LAST = "Smith Jones Taylor Brown Wilson Evans Thomas Roberts Walker Wright Hall Green Baker Clark Lewis Young King Scott Adams Nelson".split()
+FIRST = (
+    "Alice Bob Carol Dan Erin Frank Grace Heidi Ivan Judy Ken Laura Mallory Nina Oscar Peggy"
+    " Quentin Rita Sam Trent Uma Victor Wendy Xavier Yara Zoe"
+).split()
+LAST = (
+    "Smith Jones Taylor Brown Wilson Evans Thomas Roberts Walker Wright Hall Green Baker Clark"
+    " Lewis Young King Scott Adams Nelson"
+).split()
 COMPANIES = (
     "acme globex initech umbrella hooli stark wayne wonka soylent cyberdyne tyrell vandelay".split()
 )
@@ -49,6 +55,15 @@ LATIN1_TEXTS = (
     "Hola,\n\nle envío la factura del mes pasado. El pago vence el próximo lunes. "
     "Si tiene alguna pregunta, no dude en contactarme.\n\nSaludos cordiales",
 )
+
+
+def _q(text: str) -> str:
+    """Quoted-printable for an RFC 2047 encoded word, as a latin-1 mailer writes it."""
+    return quopri.encodestring(text.encode("latin-1"), header=True).decode()
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "ignore").decode()
 
 
 @dataclass
@@ -122,7 +137,10 @@ class MailFactory:
         headers = {
             "From": f"{org.title()} Weekly <newsletter@{org}.com>",
             "Subject": f"{org.title()} Weekly #{self.rng.randint(1, 300)}: {topic}",
-            "List-Unsubscribe": f"<https://{org}.com/unsubscribe?u={self.rng.getrandbits(40):x}>, <mailto:unsub@{org}.com>",
+            "List-Unsubscribe": (
+                f"<https://{org}.com/unsubscribe?u={self.rng.getrandbits(40):x}>,"
+                f" <mailto:unsub@{org}.com>"
+            ),
             "List-Id": f"{org.title()} Weekly <weekly.{org}.com>",
             "Precedence": "bulk",
             "X-Mailer": self.rng.choice(("Mailchimp Mailer", "SendGrid", "Substack")),
@@ -195,13 +213,15 @@ class MailFactory:
             "Subject": f"Bug: {component} fails with error {self.rng.randint(400, 599)}",
         }
         trace = "\n".join(
-            f'  File "app/{component}/{self._words(1)}.py", line {self.rng.randint(10, 900)}, in {self._words(1)}'
+            f'  File "app/{component}/{self._words(1)}.py",'
+            f" line {self.rng.randint(10, 900)}, in {self._words(1)}"
             for _ in range(self.rng.randint(3, 8))
         )
         text = (
             f"Hi,\n\nThe {component} page crashes when I {self._words(6)}.\n\n"
             f"Steps to reproduce:\n1. Open {component}\n2. {self._words(5)}\n3. Click save\n\n"
-            f"Expected: it works. Actual: an error.\n\nTraceback (most recent call last):\n{trace}\n"
+            "Expected: it works. Actual: an error.\n\n"
+            f"Traceback (most recent call last):\n{trace}\n"
             f"ValueError: {self._words(4)}\n\n{self._paragraphs(0, 2)}{self._signature(name)}"
         )
         return headers, [_Part("text/plain", text)]
@@ -241,7 +261,10 @@ class MailFactory:
                 "List-Id": f"{repo} <{repo.replace('/', '.')}.github.com>",
                 "List-Unsubscribe": "<https://github.com/notifications/unsubscribe/x>",
             }
-            text = f"@{self.rng.choice(FIRST).lower()} approved this pull request.\n\n{self._words(20)}\n\n—\nReply to this email directly or view it on GitHub."
+            text = (
+                f"@{self.rng.choice(FIRST).lower()} approved this pull request.\n\n"
+                f"{self._words(20)}\n\n—\nReply to this email directly or view it on GitHub."
+            )
         elif kind == "jira":
             key = f"{self.rng.choice(('OPS', 'WEB', 'API'))}-{number}"
             headers = {
@@ -249,11 +272,17 @@ class MailFactory:
                 "Subject": f"[JIRA] ({key}) {self._words(5)}",
                 "Auto-Submitted": "auto-generated",
             }
-            text = f"{self.rng.choice(FIRST)} updated {key}:\n\nStatus: To Do -> In Progress\n\n{self._words(25)}"
+            text = (
+                f"{self.rng.choice(FIRST)} updated {key}:\n\n"
+                f"Status: To Do -> In Progress\n\n{self._words(25)}"
+            )
         elif kind == "ci":
             headers = {
                 "From": "CircleCI <builds@circleci.com>",
-                "Subject": f"{self.rng.choice(('Failed', 'Fixed', 'Success'))}: {repo}#{number} ({self._words(1)})",
+                "Subject": (
+                    f"{self.rng.choice(('Failed', 'Fixed', 'Success'))}:"
+                    f" {repo}#{number} ({self._words(1)})"
+                ),
                 "Auto-Submitted": "auto-generated",
             }
             text = f"Build {number} of {repo} finished.\n\n{self._words(30)}"
@@ -323,8 +352,8 @@ class MailFactory:
         )
         headers = {
             # RFC 2047 encoded words, as a latin-1 mailer writes them.
-            "From": f"=?iso-8859-1?Q?{quopri.encodestring(first.encode('latin-1'), header=True).decode()}?= <{first.encode('ascii', 'ignore').decode().lower()}@firma.de>",
-            "Subject": f"=?iso-8859-1?Q?{quopri.encodestring(subject.encode('latin-1'), header=True).decode()}?=",
+            "From": f"=?iso-8859-1?Q?{_q(first)}?= <{_ascii(first).lower()}@firma.de>",
+            "Subject": f"=?iso-8859-1?Q?{_q(subject)}?=",
         }
         encoding = self.rng.choice(("quoted-printable", "8bit"))
         return headers, [
@@ -339,9 +368,11 @@ class MailFactory:
             "X-Priority": "1",
         }
         text = (
-            f"The {service} is down in production since {self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d} UTC. "
+            f"The {service} is down in production since"
+            f" {self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d} UTC. "
             "Customers cannot complete checkout; all requests return 503 errors.\n\n"
-            f"Incident OPS-{self.rng.randint(100, 999)} is open; on-call please join the bridge now."
+            f"Incident OPS-{self.rng.randint(100, 999)} is open;"
+            " on-call please join the bridge now."
         )
         return headers, [_Part("text/plain", text)]
 
@@ -384,11 +415,15 @@ class MailFactory:
                 part.encoding = "quoted-printable"
         all_headers = {
             "Return-Path": "<bounce@mail.example>",
-            "Received": f"from mx{self.rng.randint(1, 9)}.mail.example by mx.acme.example; {self._date()}",
+            "Received": (
+                f"from mx{self.rng.randint(1, 9)}.mail.example by mx.acme.example; {self._date()}"
+            ),
             **headers,
             "To": OWNER,
             "Date": self._date(),
-            "Message-ID": f"<{self.count}.{self.rng.getrandbits(40):x}@{kind.replace('_', '-')}.example>",
+            "Message-ID": (
+                f"<{self.count}.{self.rng.getrandbits(40):x}@{kind.replace('_', '-')}.example>"
+            ),
             "MIME-Version": "1.0",
         }
         lines = [f"{k}: {v}" for k, v in all_headers.items() if v]

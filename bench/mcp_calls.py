@@ -113,7 +113,9 @@ def run(n: int = 300, fresh_n: int = 40, warmup: int = 5) -> dict[str, Any]:
         "n": n,
         "fresh_n": fresh_n,
         "warmup": warmup,
-        "versions": f"mcp {version('mcp')}, langchain-mcp-adapters {version('langchain-mcp-adapters')}",
+        "versions": (
+            f"mcp {version('mcp')}, langchain-mcp-adapters {version('langchain-mcp-adapters')}"
+        ),
     }
     result["markdown"] = _markdown(result)
     return result

@@ -83,9 +83,9 @@ def report(sections: list[Section]) -> str:
 Measured with `make bench` (`python -m bench.run_all`), which rewrites this file;
 `python -m bench.run_all --only MODULE` measures one benchmark again and replaces only its
 section. Every benchmark is offline (rules engine; the MCP, SMTP, LangGraph and PostgreSQL
-servers it starts listen on 127.0.0.1 only) and works in a temporary directory it deletes afterwards. The
-machine is shared: other work may run on its two cores at the same time, so absolute numbers
-vary from run to run (compare the ratios within one section).
+servers it starts listen on 127.0.0.1 only) and works in a temporary directory it deletes
+afterwards. The machine is shared: other work may run on its two cores at the same time, so
+absolute numbers vary from run to run (compare the ratios within one section).
 
 {machine_table()}
 

@@ -264,8 +264,10 @@ def _markdown(r: dict[str, Any]) -> str:
                 r["fetch_new"],
                 f"{r['fetch_s']:.2f}",
                 _rate(r["fetch_new"], r["fetch_s"]),
-                f"list + read + parse {parse_s:.2f} s, cache write {cache_s:.2f} s; "
-                f"{r['fetch_read_count']} files opened, {r['fetch_errors']} unreadable (broken MIME, on purpose)",
+                f"list + read + parse {parse_s:.2f} s, cache write {cache_s:.2f} s; "(
+                    f"{r['fetch_read_count']} files opened, {r['fetch_errors']} unreadable"
+                    " (broken MIME, on purpose)"
+                ),
             ],
             [
                 "(b) triage run of the graph (`mode: triage`)",
@@ -301,7 +303,10 @@ def _markdown(r: dict[str, Any]) -> str:
                 fmt_ms(r["flag_refetch_s"] * 1000),
                 _percent(r["flag_refetch_s"] / r["fetch_s"]),
                 ", ".join(map(str, r["flag_read_counts"])),
-                "median of 5; cursor changed, so the whole Maildir is listed and compared with the cache",
+                (
+                    "median of 5; cursor changed, so the whole Maildir is listed and"
+                    " compared with the cache"
+                ),
             ],
             [
                 "(d) one new message delivered",
@@ -348,10 +353,10 @@ def _markdown(r: dict[str, Any]) -> str:
 
 A generated Maildir of {n:,} messages ({r["kinds"]["total bytes"] / 2**20:.1f} MiB; 80 % in
 `cur/`, 15 % in `new/`, 5 % in an `.Archive` subfolder; generated in {r["generate_s"]:.1f} s,
-not counted). Templates, with a seeded random: {kinds}. {r["kinds"].get("base64 text", 0)} plain-text
-bodies are base64 and some are quoted-printable; the latin-1 ones use RFC 2047 headers and
-ISO-8859-1 bodies (8bit or quoted-printable); a third of the newsletters and all marketing
-mail are HTML-only.
+not counted). Templates, with a seeded random: {kinds}. {r["kinds"].get("base64 text", 0)}
+plain-text bodies are base64 and some are quoted-printable; the latin-1 ones use RFC 2047
+headers and ISO-8859-1 bodies (8bit or quoted-printable); a third of the newsletters and all
+marketing mail are HTML-only.
 
 {throughput}
 

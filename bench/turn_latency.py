@@ -96,10 +96,22 @@ def _prebuilt_agent(checkpointer: Any, db: Any, source: str) -> Any:
                 )
             return ChatResult(generations=[ChatGeneration(message=message)])
 
-        def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:  # fmt: skip
+        def _generate(
+            self,
+            messages: list[BaseMessage],
+            stop: Any = None,
+            run_manager: Any = None,
+            **kwargs: Any,
+        ) -> ChatResult:
             return self._reply(messages)
 
-        async def _agenerate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:  # fmt: skip
+        async def _agenerate(
+            self,
+            messages: list[BaseMessage],
+            stop: Any = None,
+            run_manager: Any = None,
+            **kwargs: Any,
+        ) -> ChatResult:
             return self._reply(messages)  # no thread hop: our rules engine has none either
 
     @tool
@@ -321,7 +333,8 @@ Turns whose answer cited at least one message: ours {r["grounded"]["ours"]}/{r["
 prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}.
 
 The very first turn on a fresh data directory (fetch, parse and triage all
-{r["messages"]} messages, then answer) took {r["cold_first_turn_ms"]:.0f} ms; it is not in the table.
+{r["messages"]} messages, then answer) took {r["cold_first_turn_ms"]:.0f} ms; it is not in the
+table.
 
 Where the time goes: {r["breakdown"]} more turns each (not in the table above), timed per
 node run with a callback handler. "Mean per turn" adds up every run of the node in a turn
