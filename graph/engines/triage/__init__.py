@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from graph.engines.triage.reading import BODY_CHARS, RAW_BODY_CHARS, SUBJECT_CHARS
 from graph.engines.triage.reasons import REASON_CHARS, unreadable_reason
-from graph.engines.triage.rules import RuleBook, RuleFileError, load_categories, load_rules
+from graph.engines.triage.rulebook import RuleBook, RuleFileError, load_categories, load_rules
 from graph.engines.triage.scorer import MIN_SCORE, triage_by_rules
 from graph.engines.triage.verdict import (
     UNREADABLE_CATEGORY,

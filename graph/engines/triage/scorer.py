@@ -20,7 +20,7 @@ from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
 from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
 from graph.engines.triage.reasons import Evidence, lead, reason, unreadable_reason
-from graph.engines.triage.rules import RuleBook, default_rules
+from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import sender_flags
 from graph.engines.triage.verdict import UNREADABLE_CATEGORY, UNREADABLE_PRIORITY, RuleTriage
 from tools.language.categories import CATEGORIES, Category

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graph.engines.triage.rules import RuleBook
+from graph.engines.triage.rulebook import RuleBook
 from tools.mail.model import Email
 
 _DIGIT_FOR_LETTER_RE = re.compile(r"[a-z][01][a-z]")

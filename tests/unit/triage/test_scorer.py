@@ -19,7 +19,7 @@ from graph.engines.triage import (
     triage_by_rules,
 )
 from graph.engines.triage.dates import DATE_PHRASES, due_date
-from graph.engines.triage.rules import default_rules
+from graph.engines.triage.rulebook import default_rules
 from tools.mail.model import (
     EMPTY_BODY_MARKER,
     QUOTE_END,

@@ -128,14 +128,14 @@ class _Entry:
         if not isinstance(table, dict):
             self.fail("is not a table")
         self.table: dict[str, Any] = table
+        says = table.get("says") or table.get("flag")
+        if isinstance(says, str):
+            self.where += f' ("{says}")'
         unknown = sorted(set(table) - allowed)
         if unknown:
             self.fail(
                 f"unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(allowed))}"
             )
-        says = table.get("says") or table.get("flag")
-        if isinstance(says, str):
-            self.where += f' ("{says}")'
 
     def fail(self, problem: str) -> NoReturn:
         raise RuleFileError(f"{self.where}: {problem}")
