@@ -19,8 +19,8 @@ _ERROR_DETAIL_RE = re.compile(r"\s*(\([^()]*\)|'[^']*'|\"[^\"]*\")")
 
 
 @dataclass
-class Evidence:
-    """One signal found in a message: the category it counts for, how much, how it is named."""
+class Signal:
+    """A signal found in a message: the category it counts for, how much, how it is named."""
 
     category: Category
     weight: float
@@ -68,7 +68,7 @@ def _billing_lead(flags: set[str], text: str) -> str:
 
 
 def reason(
-    category: Category, evidence: list[Evidence], flags: set[str], why: list[str], lead: str
+    category: Category, evidence: list[Signal], flags: set[str], why: list[str], lead: str
 ) -> str:
     """A short phrase: what the mail is, why its priority moved, then a second signal if it fits.
 

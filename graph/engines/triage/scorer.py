@@ -19,7 +19,7 @@ from graph.engines.triage.dates import has_time_expression, parse_date
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
 from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
-from graph.engines.triage.reasons import Evidence, lead, reason, unreadable_reason
+from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import sender_flags
 from graph.engines.triage.verdict import UNREADABLE_CATEGORY, UNREADABLE_PRIORITY, RuleTriage
@@ -44,7 +44,7 @@ class _Reading:
     both: str
     subject_hits: set[Phrase]
     body_hits: set[Phrase]
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Signal] = field(default_factory=list)
     flags: set[str] = field(default_factory=set)
     header_says: list[str] = field(default_factory=list)
     """How the priority-only headers (no category) are named, for the reason."""
@@ -75,7 +75,7 @@ def _weigh_headers(email: Email, rules: RuleBook, seen: _Reading) -> None:
             if rule.flag:
                 seen.flags.add(rule.flag)
             if rule.category is not None:
-                seen.evidence.append(Evidence(rule.category, rule.weight, rule.says))
+                seen.evidence.append(Signal(rule.category, rule.weight, rule.says))
             else:
                 seen.header_says.append(rule.says)
 
@@ -86,17 +86,17 @@ def _weigh_sender(sender: str, rules: RuleBook, seen: _Reading) -> None:
             if rule.flag:
                 seen.flags.add(rule.flag)
             if rule.category is not None:
-                seen.evidence.append(Evidence(rule.category, rule.weight, rule.says))
+                seen.evidence.append(Signal(rule.category, rule.weight, rule.says))
 
 
 def _weigh_phrases(rules: RuleBook, seen: _Reading) -> None:
     for rule in rules.phrases:
         if rule.subject and rule.pattern in seen.subject_hits:
-            seen.evidence.append(Evidence(rule.category, rule.subject, rule.says))
+            seen.evidence.append(Signal(rule.category, rule.subject, rule.says))
         elif rule.body and rule.pattern in seen.body_hits:
-            seen.evidence.append(Evidence(rule.category, rule.body, rule.says))
+            seen.evidence.append(Signal(rule.category, rule.body, rule.says))
     if _JIRA_KEY_RE.search(seen.subject_raw):
-        seen.evidence.append(Evidence("notification", 3.0, "ticket update"))
+        seen.evidence.append(Signal("notification", 3.0, "ticket update"))
 
 
 def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
@@ -118,7 +118,7 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
         flags.discard("outage")
     for combo in rules.combos:
         if combo.flags <= flags and not (combo.unless & flags):
-            seen.evidence.append(Evidence(combo.category, combo.weight, combo.says))
+            seen.evidence.append(Signal(combo.category, combo.weight, combo.says))
 
 
 def _apply_context(scores: dict[Category, float], flags: set[str], colleague: bool) -> None:
@@ -146,7 +146,7 @@ def _apply_context(scores: dict[Category, float], flags: set[str], colleague: bo
         scores["urgent_incident"] *= 0.5
 
 
-def _pick(evidence: list[Evidence], flags: set[str], colleague: bool) -> tuple[Category, float]:
+def _pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[Category, float]:
     """The best-scoring category and how sure that is: strength of evidence times margin."""
     scores: dict[Category, float] = dict.fromkeys(CATEGORIES, 0.0)
     for item in evidence:
