@@ -152,11 +152,16 @@ class _Entry:
             self.fail(f"`{key}` must be a number, 0 or more")
         return float(value)
 
-    def strings(self, key: str) -> list[str]:
+    def optional_text(self, key: str) -> str:
+        return self.text(key) if key in self.table else ""
+
+    def strings(self, key: str, *, required: bool = False) -> list[str]:
         value = self.table.get(key, [])
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
             self.fail(f"`{key}` must be a string or a list of non-empty strings")
+        if required and not items:
+            self.fail(f"`{key}` is missing")
         return cast(list[str], items)
 
     def one_of(self, key: str, choices: tuple[_T, ...], default: _T | None = None) -> _T:
@@ -214,13 +219,11 @@ def _header_rules(data: dict[str, Any]) -> tuple[HeaderRule, ...]:
     allowed = {"header", "matches", "category", "weight", "says", "flag"}
     rules = []
     for e in _entries(data, "headers.toml", "header", allowed):
-        pattern = re.compile(e.regex(e.strings("matches"), "matches") or e.text("matches"))
+        pattern = re.compile(e.regex(e.strings("matches", required=True), "matches"))
         category = e.category(optional=True)
         weight = e.number("weight") if category else 0.0
-        rules.append(
-            HeaderRule(e.text("header").lower(), pattern, category, weight, e.text("says"),
-                       e.table.get("flag", "") and e.text("flag"))
-        )  # fmt: skip
+        header, says = e.text("header").lower(), e.text("says")
+        rules.append(HeaderRule(header, pattern, category, weight, says, e.optional_text("flag")))
     return tuple(rules)
 
 
@@ -235,7 +238,7 @@ def _sender_rules(data: dict[str, Any]) -> tuple[SenderRule, ...]:
         source = _SENDER_SHAPES[shapes[0]].format(names=names) if shapes[0] != "address" else names
         category = e.category(optional=True)
         weight = e.number("weight") if category else 0.0
-        flag = e.table.get("flag", "") and e.text("flag")
+        flag = e.optional_text("flag")
         rules.append(SenderRule(re.compile(source), category, weight, e.text("says"), flag))
     return tuple(rules)
 
@@ -287,11 +290,13 @@ def _per_category(data: dict[str, Any], key: str, choices: tuple[_T, ...]) -> di
     unknown = sorted(set(data) - set(CATEGORIES))
     if unknown:
         raise RuleFileError(f"categories.toml: unknown categories {', '.join(unknown)}")
+    allowed = {"priority", "action"}
     return {
-        category: _Entry("categories.toml", f"[{category}]", data.get(category), {"priority",
-                         "action"}).one_of(key, choices)
+        category: _Entry("categories.toml", f"[{category}]", data.get(category), allowed).one_of(
+            key, choices
+        )
         for category in CATEGORIES
-    }  # fmt: skip
+    }
 
 
 def load_categories(
