@@ -87,7 +87,7 @@ async def _measure(n: int, workdir: Path, chat_turns: int, trace: bool) -> dict[
 
     from graph.builder import build_graph
     from graph.context import Context
-    from graph.engines.triage_rules import triage_by_rules
+    from graph.engines.triage import triage_by_rules
     from memory.checkpointer import open_checkpointer
     from memory.db import AppDatabase, open_database
     from memory.paths import app_database_url, checkpoint_path, data_dir

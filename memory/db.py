@@ -103,7 +103,7 @@ PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
 """How triage lists are sorted; a value not listed here comes last.
 
 `unknown` is the priority of a message that could not be read (see
-`graph.engines.triage_rules.UNREADABLE_PRIORITY`): only a person who opens it can tell how much it
+`graph.engines.triage.UNREADABLE_PRIORITY`): only a person who opens it can tell how much it
 matters, so it comes right after the high-priority mail, never above a real incident and never
 buried under newsletters."""
 CATEGORY_ORDER = {

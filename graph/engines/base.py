@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from langchain_core.messages import BaseMessage
 from langchain_core.tools import BaseTool
 
-from graph.engines.triage_rules import RuleTriage
+from graph.engines.triage import RuleTriage
 from graph.state import Decision, Evidence, Executed, MessageRef, Mode, TriageRow
 from tools.mail.model import Email
 

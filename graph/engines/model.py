@@ -20,7 +20,7 @@ from graph.engines.base import AnswerRequest, ProposedCall, ToolPlanRequest, Tri
 from graph.engines.recovery import ModelCallError, invoke_with_recovery
 from graph.engines.replay import NODE_KEY, ReplayExhausted
 from graph.engines.rules import RulesEngine
-from graph.engines.triage_rules import ACTIONS, CATEGORIES, PRIORITIES, UNSURE_BELOW, RuleTriage
+from graph.engines.triage import ACTIONS, CATEGORIES, PRIORITIES, UNSURE_BELOW, RuleTriage
 from graph.schemas import TriageOutput
 from graph.state import Evidence
 from memory.redaction import scrub_messages

@@ -9,7 +9,7 @@ from __future__ import annotations
 from graph.engines.base import AnswerRequest, ProposedCall, ToolPlanRequest, TriageResult
 from graph.engines.compose import compose_answer
 from graph.engines.intents import plan_from_intents
-from graph.engines.triage_rules import RuleTriage
+from graph.engines.triage import RuleTriage
 from tools.mail.model import Email
 
 # Intents that may need a second round (search first, then act on what was found).

@@ -27,12 +27,13 @@ from sqlmodel import Session, col, select
 from typing_extensions import TypedDict
 
 from graph.context import Context
-from graph.engines.triage_rules import Category, Priority, triage_by_rules
+from graph.engines.triage import triage_by_rules
 from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
 from memory.paths import app_database_url, data_dir
 from memory.redaction import install_log_scrubbing
 from memory.secrets import secret_lookup
 from tools.config_checks import is_loopback_host
+from tools.language.categories import Category, Priority
 from tools.mail.model import DRAFTS, Email
 from tools.mail.smtp import (
     SmtpConfigError,

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from graph.context import Context
-from graph.engines.triage_rules import triage_by_rules
+from graph.engines.triage import triage_by_rules
 from graph.grounding import evidence_ids, verify_answer
 from graph.nodes.classify import classify
 from graph.nodes.fetch import fetch

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from graph.engines.triage_rules import RuleTriage, triage_by_rules
+from graph.engines.triage import RuleTriage, triage_by_rules
 from tools.mail.maildir import message_key
 from tools.mail.mime import parse_email
 from tools.mail.model import Email
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo-inbox"
+DEMO = Path(__file__).resolve().parents[3] / "data" / "demo-inbox"
 OWNER = ("dana@northwind.example",)
 VIPS = ("rafael.ortiz@northwind.example",)  # the CEO, per the demo inbox's README
 MAX_CATEGORY_MISMATCHES = 2

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.engines.triage_rules import RuleTriage, triage_by_rules
+from graph.engines.triage import RuleTriage, triage_by_rules
 from tools.mail.mime import parse_email
 from tools.mail.model import Email
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "triage-mail"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "triage-mail"
 MIN_CATEGORY_ACCURACY = 0.80
 MIN_PRIORITY_ACCURACY = 0.75
 

@@ -1,0 +1,180 @@
+r"""Finding which of the rules' hundred-odd phrase patterns occur in a message, quickly.
+
+Triage runs over whole mailboxes, so this cost counts. Python's `re` only skips quickly
+through a text when a pattern starts with a literal; a leading `\b` or group makes it try every
+position. Measured on 2,000 generated messages (`bench/mailgen.py`, the rules of `rules/`), one
+plain `re.search` per pattern costs 1.46 ms per message; a prefilter that runs a pattern only
+when one of its first letters begins a word of the text still costs 1.29 ms; the literal-led
+variants below cost 0.52 ms (2.8 times faster), with identical results. So a `\b`-anchored
+pattern is rewritten here into one literal-led regex per leading alternative (the word boundary
+is checked by hand), indexed by the first letters it starts with; a pattern that cannot be
+rewritten runs as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_Variant = tuple[frozenset[str] | None, bool, re.Pattern[str]]
+"""(first letters, or None to always run; check the word boundary by hand; literal-led regex)."""
+
+_WORD_CHAR_RE = re.compile(r"\w")
+_WORD_START_RE = re.compile(r"\b\w{1,3}")
+_LITERAL_LED_RE = re.compile(r"\\[^\w\s]|[^\w\\()\[\]{}.|?*+^$]")
+_EXPANSION_BUDGET = 400
+"""How many pieces one pattern may expand into before it is run as written."""
+
+
+@dataclass(frozen=True, eq=False)
+class Phrase:
+    """A compiled pattern, plus literal-led variants of it (None when it cannot be rewritten)."""
+
+    regex: re.Pattern[str]
+    variants: tuple[_Variant, ...] | None
+
+
+def compile_phrase(pattern: str) -> Phrase:
+    """Compile `pattern` (raises `re.error`) with its literal-led variants."""
+    return Phrase(re.compile(pattern), _variants(pattern))
+
+
+def _scan(source: str, *, stop_at_close: bool) -> tuple[list[str], int]:
+    """Split `source` at its top-level `|`; with `stop_at_close`, stop at the group's `)`.
+
+    Returns the alternatives and the index where scanning stopped (-1: no closing `)` found).
+    """
+    parts: list[str] = []
+    depth, start, index, in_class = 0, 0, 0, False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+            if stop_at_close and depth == 0:
+                return parts, index
+        elif char == "|" and depth == (1 if stop_at_close else 0):
+            parts.append(source[start:index])
+            start = index + 1
+        index += 1
+    parts.append(source[start:])
+    return parts, -1
+
+
+def _expand(sequence: str, budget: list[int]) -> list[str] | None:
+    r"""Rewrite `sequence` as alternatives that each start with a letter, digit or `\d`."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if sequence[:1].isalnum() or sequence.startswith(r"\d"):
+        return [sequence]
+    if not sequence.startswith("("):
+        return None
+    _, end = _scan(sequence, stop_at_close=True)
+    if end < 0 or sequence[1:2] == "?" and sequence[1:3] != "?:":
+        return None  # unclosed, or look-arounds, flags, named groups: run as written
+    inner = sequence[1:end].removeprefix("?:")
+    rest = sequence[end + 1 :]
+    optional = rest[:1] in ("?", "*")
+    if optional:
+        rest = rest[1:].removeprefix("?")
+    elif rest[:1] in ("+", "{"):
+        return None
+    expanded: list[str] = []
+    for alternative in _scan(inner, stop_at_close=False)[0] + ([""] if optional else []):
+        found = _expand(alternative + rest, budget)
+        if found is None:
+            return None
+        expanded += found
+    return expanded
+
+
+def _starts(sequence: str) -> frozenset[str]:
+    """The first (up to three) letters every match of a literal-led `sequence` begins with."""
+    if sequence.startswith(r"\d"):
+        return frozenset("0123456789")
+    length = 0
+    while length < min(3, len(sequence)) and sequence[length].isalnum():
+        length += 1
+    if sequence[length : length + 1] in ("?", "*", "{"):
+        length -= 1  # the last letter is optional
+    return frozenset({sequence[:length]}) if length > 0 else frozenset()
+
+
+def _variants(pattern: str) -> tuple[_Variant, ...] | None:
+    r"""Literal-led variants of a pattern whose alternatives start with `\b` or a literal."""
+    variants: dict[str, bool] = {}
+    budget = [_EXPANSION_BUDGET]
+    for alternative in _scan(pattern, stop_at_close=False)[0]:
+        if alternative.startswith(r"\b"):
+            found = _expand(alternative[2:], budget)
+            if found is None:
+                return None
+            variants.update(dict.fromkeys(found, True))
+        elif _LITERAL_LED_RE.match(alternative):
+            variants[alternative] = False  # already literal-led, no word boundary to check
+        else:
+            return None
+    return tuple(
+        ((_starts(seq) or None) if boundary else None, boundary, re.compile(seq))
+        for seq, boundary in variants.items()
+    )
+
+
+def _word_starts(text: str) -> set[str]:
+    """The first one, two and three letters of every word in `text`."""
+    threes = set(_WORD_START_RE.findall(text))
+    return threes | {w[:2] for w in threes} | {w[:1] for w in threes}
+
+
+def _occurs(regex: re.Pattern[str], text: str, boundary: bool) -> bool:
+    """Whether `regex` matches in `text`, at the start of a word when `boundary` is set."""
+    match = regex.search(text)
+    while match is not None:
+        start = match.start()
+        if not boundary or start == 0 or not _WORD_CHAR_RE.match(text, start - 1):
+            return True
+        match = regex.search(text, start + 1)
+    return False
+
+
+class PhraseIndex:
+    """Finds which of many phrases occur in a text, running as few regexes as possible."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self._unindexed: list[Phrase] = []
+        self._always: list[tuple[Phrase, bool, re.Pattern[str]]] = []
+        self._by_start: dict[str, list[tuple[Phrase, bool, re.Pattern[str]]]] = {}
+        for phrase in dict.fromkeys(phrases):
+            if phrase.variants is None:
+                self._unindexed.append(phrase)
+                continue
+            for starts, boundary, regex in phrase.variants:
+                entry = (phrase, boundary, regex)
+                if starts is None:
+                    self._always.append(entry)
+                for start in starts or ():
+                    self._by_start.setdefault(start, []).append(entry)
+
+    def matching(self, text: str) -> set[Phrase]:
+        """The phrases that occur in `text`."""
+        found: set[Phrase] = set()
+        if not text:
+            return found
+        for phrase in self._unindexed:
+            if phrase.regex.search(text):
+                found.add(phrase)
+        candidates = list(self._always)
+        for start in _word_starts(text):
+            candidates += self._by_start.get(start, ())
+        for phrase, boundary, regex in dict.fromkeys(candidates):
+            if phrase not in found and _occurs(regex, text, boundary):
+                found.add(phrase)
+        return found

@@ -1,0 +1,48 @@
+"""The part of a message the triage reads: a capped subject and the body a person wrote.
+
+Quoted replies and signatures repeat other mail, so only the visible text counts, and caps keep
+the cost of a huge message bounded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.mail.model import (
+    EMPTY_BODY_MARKER,
+    QUOTE_END,
+    QUOTE_START,
+    SIGNATURE_END,
+    SIGNATURE_START,
+)
+
+BODY_CHARS = 4_000
+"""Visible body text (outside quotes and signatures) that is looked at."""
+RAW_BODY_CHARS = 20_000
+"""Raw body scanned for that visible text, so a huge quoted thread cannot slow us down."""
+SUBJECT_CHARS = 300
+
+_MARKER_RE = re.compile(
+    "|".join(re.escape(m) for m in (QUOTE_START, QUOTE_END, SIGNATURE_START, SIGNATURE_END))
+)
+_QUOTED_LINE_RE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
+def visible_body(body: str) -> str:
+    """The body without quoted replies, signatures and `>` lines, capped at `BODY_CHARS`."""
+    if not body or body.strip() == EMPTY_BODY_MARKER:
+        return ""
+    window = body[:RAW_BODY_CHARS]
+    parts: list[str] = []
+    depth = 0
+    position = 0
+    for marker in _MARKER_RE.finditer(window):
+        if depth == 0:
+            parts.append(window[position : marker.start()])
+        depth += 1 if marker.group() in (QUOTE_START, SIGNATURE_START) else -1
+        depth = max(depth, 0)
+        position = marker.end()
+    if depth == 0:
+        parts.append(window[position:])
+    text = _QUOTED_LINE_RE.sub("", "".join(parts))
+    return text[:BODY_CHARS]

@@ -1,0 +1,211 @@
+"""Offline, deterministic triage of one message: priority, category, next action and reason.
+
+Every message gets a fast, explainable answer from the rule files before any model is asked; a
+model is only consulted where the rules are unsure (confidence below `UNSURE_BELOW`). Each
+category is scored from weighted signals (headers, sender, subject, body, and combinations of
+flags such as "credential request + threat"), the best category wins, and confidence comes from
+the margin over the runner-up and the strength of the evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from graph.engines.triage.dates import has_time_expression, parse_date
+from graph.engines.triage.phrases import Phrase
+from graph.engines.triage.priority import action_for, priority_for
+from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
+from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
+from graph.engines.triage.rulebook import RuleBook, default_rules
+from graph.engines.triage.senders import sender_flags
+from graph.engines.triage.verdict import UNREADABLE_CATEGORY, UNREADABLE_PRIORITY, RuleTriage
+from tools.language.categories import CATEGORIES, Category
+from tools.mail.model import Email
+
+logger = logging.getLogger(__name__)
+
+MIN_SCORE = 1.5
+"""A category needs at least this much evidence; below it the message is `other`."""
+
+_JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
+"""A ticket key such as `(ABC-123)` in a subject: written in upper case, so read as written."""
+
+
+@dataclass
+class _Reading:
+    """What one message says, as the rules see it, and what they have found in it so far."""
+
+    subject_raw: str
+    subject: str
+    both: str
+    subject_hits: set[Phrase]
+    body_hits: set[Phrase]
+    evidence: list[Signal] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    header_says: list[str] = field(default_factory=list)
+    """How the priority-only headers (no category) are named, for the reason."""
+
+    @property
+    def any_hits(self) -> set[Phrase]:
+        return self.subject_hits | self.body_hits
+
+
+def _read(email: Email, rules: RuleBook) -> _Reading:
+    subject_raw = (email.subject or "")[:SUBJECT_CHARS]
+    subject = subject_raw.casefold()
+    body = visible_body(email.body or "").casefold()
+    return _Reading(
+        subject_raw,
+        subject,
+        f"{subject}\n{body}",
+        rules.index.matching(subject),
+        rules.index.matching(body),
+    )
+
+
+def _weigh_headers(email: Email, rules: RuleBook, seen: _Reading) -> None:
+    headers = {str(k).lower(): str(v or "") for k, v in (email.headers or {}).items()}
+    for rule in rules.headers:
+        value = headers.get(rule.header)
+        if value and rule.pattern.search(value.casefold()):
+            if rule.flag:
+                seen.flags.add(rule.flag)
+            if rule.category is not None:
+                seen.evidence.append(Signal(rule.category, rule.weight, rule.says))
+            else:
+                seen.header_says.append(rule.says)
+
+
+def _weigh_sender(sender: str, rules: RuleBook, seen: _Reading) -> None:
+    for rule in rules.senders:
+        if sender and rule.pattern.search(sender):
+            if rule.flag:
+                seen.flags.add(rule.flag)
+            if rule.category is not None:
+                seen.evidence.append(Signal(rule.category, rule.weight, rule.says))
+
+
+def _weigh_phrases(rules: RuleBook, seen: _Reading) -> None:
+    for rule in rules.phrases:
+        if rule.subject and rule.pattern in seen.subject_hits:
+            seen.evidence.append(Signal(rule.category, rule.subject, rule.says))
+        elif rule.body and rule.pattern in seen.body_hits:
+            seen.evidence.append(Signal(rule.category, rule.body, rule.says))
+    if _JIRA_KEY_RE.search(seen.subject_raw):
+        seen.evidence.append(Signal("notification", 3.0, "ticket update"))
+
+
+def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
+    """Raise the phrase flags and the ones read from the whole message, then the combinations."""
+    hits_in = {"subject": seen.subject_hits, "body": seen.body_hits, "any": seen.any_hits}
+    flags = seen.flags
+    for rule in rules.flags:
+        if rule.pattern in hits_in[rule.where]:
+            flags.add(rule.flag)
+    if has_time_expression(seen.both, seen.any_hits):
+        flags.add("time_expression")
+    if "?" in seen.both:
+        flags.add("request")
+    if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
+        flags.add("billing_claim")
+    if colleague:
+        flags.discard("cold_line")
+    if "no_outage" in flags:
+        flags.discard("outage")
+    for combo in rules.combos:
+        if combo.flags <= flags and not (combo.unless & flags):
+            seen.evidence.append(Signal(combo.category, combo.weight, combo.says))
+
+
+def _apply_context(scores: dict[Category, float], flags: set[str], colleague: bool) -> None:
+    """Adjust scores for the context (bulk, robot, colleague, leisure) rather than one signal."""
+    if flags & {"bulk", "automated", "tool", "shop_sender"}:
+        # Bulk and robot mail talk about bugs, meetings and outages too; it is still bulk. A
+        # web form is automated yet carries a real lead, so sales inquiries are not damped.
+        for category in ("bug_report", "feature_request", "meeting_request", "personal"):
+            scores[category] *= 0.5
+        alerting = {"alert", "prod"} <= flags or ("outage" in flags and "bulk" not in flags)
+        if not alerting:
+            scores["urgent_incident"] *= 0.5
+    else:
+        scores["notification"] *= 0.5  # tool phrases typed by a person do not make a robot
+    if "bulk" in flags:
+        scores["sales_inquiry"] *= 0.5
+        if not flags & {"ip_link", "lookalike", "brand_spoof", "owner_lookalike"}:
+            scores["spam_or_cold"] *= 0.6  # cold-outreach lines are common in newsletters
+    if colleague:
+        scores["spam_or_cold"] *= 0.3
+        scores["sales_inquiry"] *= 0.5
+    if "personal_word" in flags and "work_word" not in flags:
+        scores["meeting_request"] *= 0.6  # brunch on Saturday is a plan, not a meeting
+    if "no_outage" in flags:
+        scores["urgent_incident"] *= 0.5
+
+
+def _pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[Category, float]:
+    """The best-scoring category and how sure that is: strength of evidence times margin."""
+    scores: dict[Category, float] = dict.fromkeys(CATEGORIES, 0.0)
+    for item in evidence:
+        scores[item.category] += item.weight
+    _apply_context(scores, flags, colleague)
+    ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], CATEGORIES.index(c)))
+    top_score, second_score = scores[ranked[0]], max(scores[ranked[1]], 0.0)
+    if top_score < MIN_SCORE:
+        return "other", 0.4 if top_score <= 0 else 0.45
+    strength = top_score / (top_score + 3.0)
+    margin = (top_score - second_score) / top_score
+    return ranked[0], min(0.97, 0.25 + 0.75 * strength * margin**0.5)
+
+
+def triage_by_rules(
+    email: Email,
+    *,
+    owner_addresses: Sequence[str] = (),
+    vip_senders: Sequence[str] = (),
+    now: datetime | None = None,
+    rules: RuleBook | None = None,
+) -> RuleTriage:
+    """Triage one message with the rule files: priority, category, action, reason, confidence.
+
+    `owner_addresses` are the mailbox owner's addresses (mail from their own domain is never
+    cold outreach, and domains imitating it are suspicious); `vip_senders` are addresses or
+    `@domain`s whose deadlines make a message high priority; `now` is when the message is
+    read (default: the message's own date) and decides whether a proposed meeting is soon;
+    `rules` default to the shipped rule files.
+    """
+    if email.error:
+        return RuleTriage(
+            UNREADABLE_PRIORITY, UNREADABLE_CATEGORY, "none", unreadable_reason(email.error), 1.0
+        )
+    rules = rules or default_rules()
+    seen = _read(email, rules)
+    _weigh_headers(email, rules, seen)
+    sender = (email.from_addr or "").strip().casefold()
+    _weigh_sender(sender, rules, seen)
+    colleague = sender_flags(email, sender, owner_addresses, vip_senders, rules, seen.flags)
+    _weigh_phrases(rules, seen)
+    _weigh_flags(rules, seen, colleague)
+    category, confidence = _pick(seen.evidence, seen.flags, colleague)
+
+    reference = now.date() if now is not None else parse_date(email.date)
+    priority, why = priority_for(
+        category,
+        rules.priority_by_category,
+        seen.flags,
+        seen.both,
+        seen.any_hits,
+        reference,
+        seen.header_says,
+    )
+    action = action_for(category, rules.action_by_category, seen.flags)
+    said = reason(
+        category, seen.evidence, seen.flags, why, lead(category, seen.flags, seen.both, why)
+    )
+    logger.debug(
+        "triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, said
+    )
+    return RuleTriage(priority, category, action, said, round(confidence, 2))

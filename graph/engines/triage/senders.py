@@ -1,0 +1,76 @@
+"""Who a message is from, compared with the mailbox owner: colleague, VIP, stranger, imitator.
+
+The same words mean different things from a colleague and from a look-alike domain, so these
+flags feed the combinations in `rules/combos.toml` and the priority.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from graph.engines.triage.rulebook import RuleBook
+from tools.mail.model import Email
+
+_DIGIT_FOR_LETTER_RE = re.compile(r"[a-z][01][a-z]")
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "ne"})
+
+
+def domain_of(address: str) -> str:
+    """The lower-cased domain of an address, '' when it has none."""
+    return address.rsplit("@", 1)[1].strip().lower() if "@" in address else ""
+
+
+def base_domain(domain: str) -> str:
+    """The registrable part of a domain: `mail.eu.example.co.uk` -> `example.co.uk`."""
+    labels = [label for label in domain.split(".") if label]
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _imitation_flags(base: str, owner_domains: set[str], flags: set[str]) -> None:
+    """Flag a stranger's domain that imitates the owner's or swaps a letter for a digit."""
+    label = base.split(".")[0]
+    if any(
+        owner.split(".")[0] in label for owner in owner_domains if len(owner.split(".")[0]) >= 4
+    ):
+        flags.add("owner_lookalike")  # "northwind-secure.example" next to "northwind.example"
+    if _DIGIT_FOR_LETTER_RE.search(label):
+        flags.add("digit_domain")  # "mai1box", "paypa1"
+
+
+def sender_flags(
+    email: Email,
+    sender: str,
+    owner_addresses: Sequence[str],
+    vip_senders: Sequence[str],
+    rules: RuleBook,
+    flags: set[str],
+) -> bool:
+    """Add the flags that compare the sender with the owner; return whether it is a colleague."""
+    sender_domain = domain_of(sender)
+    owner_domains = {base_domain(domain_of(a.casefold())) for a in owner_addresses if "@" in a}
+    vip = {v.casefold().strip() for v in vip_senders}
+    base = base_domain(sender_domain) if sender_domain else ""
+    is_vip = bool(sender) and (sender in vip or f"@{sender_domain}" in vip or sender_domain in vip)
+    colleague = bool(base) and base in owner_domains
+    if is_vip:
+        flags.add("vip")
+    if colleague:
+        flags.add("colleague")
+    if not (is_vip or colleague):
+        flags.add("unknown_sender")
+    if base and not colleague:
+        _imitation_flags(base, owner_domains, flags)
+    reply_to_domain = domain_of((email.reply_to or "").casefold())
+    if reply_to_domain and base and base_domain(reply_to_domain) != base:
+        flags.add("reply_to_mismatch")
+    if sender_domain:
+        sender_name = (email.from_name or "").casefold()
+        if any(
+            name_re.search(sender_name) and genuine not in sender_domain
+            for name_re, genuine in rules.brands
+        ):
+            flags.add("brand_spoof")
+    return colleague
