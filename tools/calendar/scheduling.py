@@ -23,16 +23,16 @@ from tools.calendar.backend import Calendar, CalendarError
 from tools.calendar.caldav import CalDavCalendar
 from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
-from tools.calendar.meeting_request import (
+from tools.calendar.meeting_request import read_meeting_request
+from tools.calendar.model import Attendee, CalendarEvent, Interval, busy_intervals, event_uid
+from tools.calendar.proposal import (
     DEFAULT_COUNT,
     MeetingProposal,
     propose_slots,
-    read_meeting_request,
     render_proposal,
     search_window,
     slot_text,
 )
-from tools.calendar.model import Attendee, CalendarEvent, Interval, busy_intervals, event_uid
 from tools.calendar.settings import (
     CalendarSettings,
     SecretLookup,
@@ -41,6 +41,7 @@ from tools.calendar.settings import (
 )
 from tools.calendar.slots import find_slots, free_stretches
 from tools.http import HttpSettings
+from tools.language.dates import day_named
 from tools.mail.model import Email
 from tools.mailbox import (
     MailboxEnv,
@@ -127,29 +128,15 @@ async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs)
 # Reading arguments
 # ---------------------------------------------------------------------------------------
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
 
 def parse_day(text: str, today: date) -> date:
     """`2026-11-26`, `today`, `tomorrow`, or a weekday (`thursday`: the next one, today included)."""
-    value = " ".join(text.strip().lower().split())
-    if value in ("", "today"):
-        return today
-    if value == "tomorrow":
-        return today + timedelta(days=1)
-    match = re.fullmatch(r"(?:(next|this|on) )?([a-z]+)", value)
-    if match and match.group(2)[:3] in [w[:3] for w in _WEEKDAYS]:
-        weekday = [w[:3] for w in _WEEKDAYS].index(match.group(2)[:3])
-        ahead = (weekday - today.weekday()) % 7
-        if match.group(1) == "next" and ahead == 0:
-            ahead = 7
-        return today + timedelta(days=ahead)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    day = day_named(text, today)
+    if day is None:
         raise ToolFailure(
             f"{text!r} is not a day: give a date as YYYY-MM-DD, today, tomorrow or a weekday"
-        ) from None
+        )
+    return day
 
 
 def parse_instant(text: str, zone: tzinfo, what: str) -> datetime:
