@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from graph.state import Evidence
+from tools.language.dates import ENGLISH_MONTH, WEEKDAY_TITLES, month_number, twenty_four_hour
 
 CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
 ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -26,27 +27,7 @@ AMOUNT = re.compile(
 # Whole keys, so an invented "INV-2026-9999" is not excused by a real "INV-2026-0412".
 TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}(?:-\d{1,6})+\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
-MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ]
-    )
-    for m in names
-}
-_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = rf"({ENGLISH_MONTH})"
 MONTH_DAY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.IGNORECASE)
 CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?!\d)(?:\s*([ap])\.?m\b\.?)?", re.IGNORECASE)
@@ -55,7 +36,7 @@ SENDER_NAME = re.compile(r"\bfrom\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
 # Words that start a sentence after "from" without being a sender's name.
 NOT_NAMES = frozenset(
     {"The", "This", "That", "These", "Those", "Your", "You", "Our", "An", "A", "It", "Their"}
-    | {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    | WEEKDAY_TITLES
     | {"Today", "Tomorrow", "Yesterday", "Last", "Next"}
 )
 
@@ -131,7 +112,7 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         problems.append(f"states the time {hour:02d}:{minute:02d}, which is not in the evidence")
     for name in SENDER_NAME.findall(prose):
         first = name.split()[0]
-        if first in NOT_NAMES or first in MONTHS:
+        if first in NOT_NAMES:
             continue
         if _fold(name) not in folded:
             problems.append(f"names sender {name!r}, who is not in the evidence")
@@ -160,9 +141,9 @@ def _dates(text: str) -> set[tuple[int, int]]:
     for _year, month, day in ISO_DATE.findall(text):
         found.add((int(month), int(day)))
     for month_name, day in MONTH_DAY.findall(text):
-        found.add((MONTHS[month_name.lower().rstrip(".")], int(day)))
+        found.add((month_number(month_name) or 0, int(day)))
     for day, month_name in DAY_MONTH.findall(text):
-        found.add((MONTHS[month_name.lower()], int(day)))
+        found.add((month_number(month_name) or 0, int(day)))
     # RFC 2822 dates in evidence ("Tue, 17 Nov 2026") are covered by DAY_MONTH.
     return {(m, d) for m, d in found if 1 <= m <= 12 and 1 <= d <= 31}
 
@@ -179,11 +160,7 @@ def _times(text: str, *, strict: bool = False) -> set[tuple[int, int]]:
         hour, minute = int(hour_text), int(minute_text)
         if hour > 23 or minute > 59:
             continue
-        half = half.lower()
-        if half == "p" and hour < 12:
-            hour += 12
-        elif half == "a" and hour == 12:
-            hour = 0
+        hour = twenty_four_hour(hour, half)
         found.add((hour, minute))
         if not strict and not half:
             found.add(((hour + 12) % 24, minute))

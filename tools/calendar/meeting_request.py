@@ -11,7 +11,8 @@ guessed. Mail content is data: nothing in it is followed, only read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from tools.calendar.model import Attendee
@@ -128,6 +129,118 @@ def _sender_zone(email: Email, zone: tzinfo) -> tuple[tzinfo, datetime | None]:
     return timezone(offset or timedelta(0)), sent
 
 
+@dataclass
+class _Reading:
+    """What the sentences of a mail proposed so far, read in order."""
+
+    drafts: list[tuple[str, date, TimeMention | None]] = field(default_factory=list)
+    """(the mail's words, the day, the time of day if any), before zones and durations."""
+    proposed_days: set[date] = field(default_factory=set)
+    orphans: list[str] = field(default_factory=list)
+    last_proposed_day: date | None = None
+    day_only: list[DateMention] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text and text not in self.notes:
+            self.notes.append(text)
+
+
+def _mail_zone_token(sentences: list[str]) -> str:
+    """The first time zone the mail names next to a time ("10:00 CET"), or ''."""
+    for sentence in sentences:
+        for match in TIME.finditer(sentence):
+            if match.group("zone"):
+                return str(match.group("zone"))
+    return ""
+
+
+def _anchor_times(
+    reading: _Reading, sentence: str, dates: list[DateMention], in_if: Callable[[int], bool]
+) -> set[int]:
+    """Each time of day of a sentence on its day; returns the starts of the days used."""
+    used: set[int] = set()
+    for mention in time_mentions(sentence):
+        if in_if(mention.start):
+            continue
+        before = [d for d in dates if d.end <= mention.start]
+        after = [d for d in dates if d.start >= mention.end]
+        anchor = before[-1] if before else (after[0] if after else None)
+        if anchor is not None:
+            used.add(anchor.start)
+            if anchor.deadline:
+                continue
+            day = anchor.day
+            reading.note(anchor.note)
+            words = sentence[min(anchor.start, mention.start) : max(anchor.end, mention.end)]
+        elif reading.last_proposed_day is not None:
+            day, words = reading.last_proposed_day, mention.text
+        else:
+            if mention.begin is not None:
+                reading.orphans.append(mention.text)
+            continue
+        reading.drafts.append((words.strip(), day, mention))
+        reading.proposed_days.add(day)
+        reading.last_proposed_day = day
+    return used
+
+
+def _read_sentence(
+    reading: _Reading, sentence: str, reference: date, about_a_meeting: bool
+) -> None:
+    dates, date_notes = date_mentions(sentence, reference)
+    for note in date_notes:
+        reading.note(note)
+    spans = [(m.start(), m.end()) for m in _IF_NOT_WORK.finditer(sentence)]
+
+    def in_if(position: int) -> bool:
+        return any(s <= position < e for s, e in spans)
+
+    used = _anchor_times(reading, sentence, dates, in_if)
+    for said in dates:
+        if said.start in used or said.deadline or in_if(said.start):
+            continue
+        if about_a_meeting or _MEETING_CUE.search(sentence):
+            reading.day_only.append(said)
+
+
+def _duration_of(
+    sentences: list[str], drafts: list[tuple[str, date, TimeMention | None]]
+) -> tuple[timedelta, str]:
+    """The meeting's length and where it comes from: the mail's words, a range, a default."""
+    found = duration_named("\n".join(sentences))
+    first_range = next(
+        (m for _, _, m in drafts if m is not None and m.begin and m.finish and not m.modifier),
+        None,
+    )
+    if found is not None:
+        return found[0], f"the mail says “{found[1]}”"
+    if first_range is not None and first_range.begin and first_range.finish:
+        span = datetime.combine(date.min, first_range.finish) - datetime.combine(
+            date.min, first_range.begin
+        )
+        return span, f"the proposed time “{first_range.text}”"
+    return DEFAULT_DURATION, "the mail names no duration; 30 minutes assumed"
+
+
+def _requested_times(
+    drafts: list[tuple[str, date, TimeMention | None]],
+    mail_zone_token: str,
+    default_zone: tzinfo,
+    duration: timedelta,
+) -> list[RequestedTime]:
+    """The drafts as instants in their zone, each distinct time once."""
+    requested: list[RequestedTime] = []
+    for words, day, draft in drafts:
+        named = zone_named((draft.zone if draft else "") or mail_zone_token)
+        item = _requested(words, day, draft, named or default_zone, duration)
+        if item is not None and all(
+            (r.start, r.end, r.exact) != (item.start, item.end, item.exact) for r in requested
+        ):
+            requested.append(item)
+    return requested
+
+
 def read_meeting_request(
     email: Email,
     *,
@@ -145,102 +258,31 @@ def read_meeting_request(
     a meeting request: "Thursday is fine").
     """
     default_zone, sent = _sender_zone(email, zone)
-    reference_instant = sent or now or datetime.now(UTC)
-    reference = reference_instant.astimezone(default_zone).date()
+    reference = (sent or now or datetime.now(UTC)).astimezone(default_zone).date()
     subject = email.subject or ""
     sentences = ([subject] if subject.strip() else []) + _sentences(
         without_quotes(email.body, gap="\n")
     )
-    notes: list[str] = []
-    mail_zone_token = ""
+    mail_zone_token = _mail_zone_token(sentences)
+    reading = _Reading()
     for sentence in sentences:
-        for match in TIME.finditer(sentence):
-            if match.group("zone"):
-                mail_zone_token = match.group("zone")
-                break
-        if mail_zone_token:
-            break
-
-    drafts: list[tuple[str, date, TimeMention | None]] = []
-    proposed_days: set[date] = set()
-    orphans: list[str] = []
-    last_proposed_day: date | None = None
-    day_only: list[DateMention] = []
-    for sentence in sentences:
-        dates, date_notes = date_mentions(sentence, reference)
-        notes.extend(n for n in date_notes if n not in notes)
-        times = time_mentions(sentence)
-        if_spans = [(m.start(), m.end()) for m in _IF_NOT_WORK.finditer(sentence)]
-
-        def in_if(position: int, spans: list[tuple[int, int]] = if_spans) -> bool:
-            return any(s <= position < e for s, e in spans)
-
-        used: set[int] = set()
-        for mention in times:
-            if in_if(mention.start):
-                continue
-            before = [d for d in dates if d.end <= mention.start]
-            after = [d for d in dates if d.start >= mention.end]
-            anchor = before[-1] if before else (after[0] if after else None)
-            if anchor is not None:
-                used.add(anchor.start)
-                if anchor.deadline:
-                    continue
-                day = anchor.day
-                if anchor.note and anchor.note not in notes:
-                    notes.append(anchor.note)
-                words = sentence[min(anchor.start, mention.start) : max(anchor.end, mention.end)]
-            elif last_proposed_day is not None:
-                day, words = last_proposed_day, mention.text
-            else:
-                if mention.begin is not None:
-                    orphans.append(mention.text)
-                continue
-            drafts.append((words.strip(), day, mention))
-            proposed_days.add(day)
-            last_proposed_day = day
-        for said in dates:
-            if said.start in used or said.deadline or in_if(said.start):
-                continue
-            if about_a_meeting or _MEETING_CUE.search(sentence):
-                day_only.append(said)
-    for said in day_only:
-        if said.day not in proposed_days:
-            drafts.append((said.text, said.day, None))
-            proposed_days.add(said.day)
-            if said.note and said.note not in notes:
-                notes.append(said.note)
-
-    found = duration_named("\n".join(sentences))
-    first_range = next(
-        (m for _, _, m in drafts if m is not None and m.begin and m.finish and not m.modifier),
-        None,
-    )
-    if found is not None:
-        duration, source = found[0], f"the mail says “{found[1]}”"
-    elif first_range is not None and first_range.begin and first_range.finish:
-        span = datetime.combine(date.min, first_range.finish) - datetime.combine(
-            date.min, first_range.begin
-        )
-        duration, source = span, f"the proposed time “{first_range.text}”"
-    else:
-        duration, source = DEFAULT_DURATION, "the mail names no duration; 30 minutes assumed"
-
-    requested: list[RequestedTime] = []
-    for words, day, draft in drafts:
-        named = zone_named((draft.zone if draft else "") or mail_zone_token)
-        item = _requested(words, day, draft, named or default_zone, duration)
-        if item is not None and all(
-            (r.start, r.end, r.exact) != (item.start, item.end, item.exact) for r in requested
-        ):
-            requested.append(item)
+        _read_sentence(reading, sentence, reference, about_a_meeting)
+    for said in reading.day_only:
+        if said.day not in reading.proposed_days:
+            reading.drafts.append((said.text, said.day, None))
+            reading.proposed_days.add(said.day)
+            reading.note(said.note)
+    duration, source = _duration_of(sentences, reading.drafts)
+    requested = _requested_times(reading.drafts, mail_zone_token, default_zone, duration)
+    notes = reading.notes
     if not mail_zone_token and default_zone is not zone and requested:
         notes.append(
-            f"the mail names no time zone; its times are read in the sender's {_offset_name(default_zone)} "
-            "(from its Date header)"
+            "the mail names no time zone; its times are read in the sender's "
+            f"{_offset_name(default_zone)} (from its Date header)"
         )
-    for text in dict.fromkeys(orphans):
-        notes.append(f"could not tell which day “{text}” is on")
+    notes.extend(
+        f"could not tell which day “{text}” is on" for text in dict.fromkeys(reading.orphans)
+    )
     if not requested:
         notes.append("no proposed time could be read from the mail")
     return MeetingRequest(
