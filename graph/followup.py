@@ -203,12 +203,11 @@ def _offer_about(record: Evidence) -> str:
 
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:
     for record in reversed(evidence):
-        if record["tool"] in NOT_LISTINGS:
+        messages: list[MessageRef] = record["messages"]
+        if record["tool"] in NOT_LISTINGS or not messages or record["error"]:
             continue
-        if record["messages"] and not record["error"] and len(record["messages"]) > 1:
-            return record["messages"]
-        if record["messages"] and not record["error"] and record["completeness"] == "PREVIEW":
-            return record["messages"]
+        if len(messages) > 1 or record["completeness"] == "PREVIEW":
+            return messages
     return []
 
 

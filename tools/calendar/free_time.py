@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
 
 from tools.calendar.meeting_request import read_meeting_request
@@ -25,8 +25,7 @@ from tools.calendar.proposal import (
 from tools.calendar.scheduling import MAX_COUNT, MAX_RANGE_DAYS, CalendarEnv, off_loop, parse_day
 from tools.calendar.settings import local_day_bounds
 from tools.calendar.slots import find_slots, free_stretches
-from tools.mailbox import ToolFailure, ToolResult
-from tools.toolkit import text_result
+from tools.toolkit import ToolFailure, ToolResult, text_result
 
 # ---------------------------------------------------------------------------------------
 # Free/busy for a day
@@ -117,25 +116,10 @@ async def _request_slots(
     return text_result(render_proposal(proposal, zone), data=proposal_data(proposal, env))
 
 
-async def meeting_slots(
-    env: CalendarEnv,
-    *,
-    duration_minutes: int = 0,
-    count: int = DEFAULT_COUNT,
-    from_date: str = "",
-    to_date: str = "",
-    email_id: str = "",
+async def _free_slots(
+    env: CalendarEnv, duration_minutes: int, count: int, from_date: str, to_date: str
 ) -> ToolResult:
-    """Free slots in working hours; with `email_id`, an answer to that meeting request.
-
-    For a meeting request, the mail's own times come first when they are free, then other
-    free slots; its duration is used unless `duration_minutes` is given.
-    """
-    count = max(1, min(count, MAX_COUNT))
-    if duration_minutes and not 5 <= duration_minutes <= 8 * 60:
-        raise ToolFailure("duration_minutes must be between 5 and 480")
-    if email_id:
-        return await _request_slots(env, email_id, duration_minutes, count)
+    """Free slots of a length in working hours between two days (two weeks by default)."""
     now, zone, hours = env.now(), env.zone, env.settings.working_hours
     today = now.astimezone(zone).date()
     first = parse_day(from_date, today) if from_date else today
@@ -179,6 +163,28 @@ async def meeting_slots(
         "notes": [],
     }
     return text_result("\n".join(lines), data=data)
+
+
+async def meeting_slots(
+    env: CalendarEnv,
+    *,
+    duration_minutes: int = 0,
+    count: int = DEFAULT_COUNT,
+    from_date: str = "",
+    to_date: str = "",
+    email_id: str = "",
+) -> ToolResult:
+    """Free slots in working hours; with `email_id`, an answer to that meeting request.
+
+    For a meeting request, the mail's own times come first when they are free, then other
+    free slots; its duration is used unless `duration_minutes` is given.
+    """
+    count = max(1, min(count, MAX_COUNT))
+    if duration_minutes and not 5 <= duration_minutes <= 8 * 60:
+        raise ToolFailure("duration_minutes must be between 5 and 480")
+    if email_id:
+        return await _request_slots(env, email_id, duration_minutes, count)
+    return await _free_slots(env, duration_minutes, count, from_date, to_date)
 
 
 def proposal_data(proposal: MeetingProposal, env: CalendarEnv) -> dict[str, Any]:

@@ -76,6 +76,40 @@ def search_window(
     return Interval(start, end)
 
 
+def _check(
+    item: RequestedTime,
+    request: MeetingRequest,
+    taken: list[Interval],
+    *,
+    zone: tzinfo,
+    hours: WorkingHours,
+    now: datetime,
+) -> RequestCheck:
+    """Whether a time the mail asked for is free: the time itself, or a slot in its window."""
+    slot: Interval | None
+    if item.exact:
+        slot = Interval(item.start, item.end)
+        problem = slot_problem(slot, busy=taken, zone=zone, hours=hours, now=now)
+    else:
+        window = Interval(item.start, item.end)
+        found = find_slots(
+            taken,
+            zone=zone,
+            hours=hours,
+            duration=request.duration,
+            first_day=window.start.astimezone(zone).date(),
+            last_day=window.end.astimezone(zone).date(),
+            count=1,
+            not_before=now,
+            within=window,
+        )
+        slot = found[0] if found else None
+        problem = "" if slot else _window_problem(window, request.duration, zone, hours, now)
+    if problem or slot is None:
+        return RequestCheck(item, problem or "no free time")
+    return RequestCheck(item, "", slot)
+
+
 def propose_slots(
     request: MeetingRequest,
     *,
@@ -89,37 +123,18 @@ def propose_slots(
     """Slots for `request`: its own times first when free, then other free slots.
 
     Each exact time of the mail that is free, and the first free slot in each of its windows,
-    in the mail's order; then other free slots up to `count` in all. `busy` must cover `search_window(request, now=now, horizon=horizon)`.
+    in the mail's order; then other free slots up to `count` in all. `busy` must cover
+    `search_window(request, now=now, horizon=horizon)`.
     """
     chosen: list[ProposedSlot] = []
     checks: list[RequestCheck] = []
     taken = list(busy)
-    slot: Interval | None
     for item in request.requested:
-        if item.exact:
-            slot = Interval(item.start, item.end)
-            problem = slot_problem(slot, busy=taken, zone=zone, hours=hours, now=now)
-        else:
-            window = Interval(item.start, item.end)
-            found = find_slots(
-                taken,
-                zone=zone,
-                hours=hours,
-                duration=request.duration,
-                first_day=window.start.astimezone(zone).date(),
-                last_day=window.end.astimezone(zone).date(),
-                count=1,
-                not_before=now,
-                within=window,
-            )
-            slot = found[0] if found else None
-            problem = "" if slot else _window_problem(window, request.duration, zone, hours, now)
-        if problem or slot is None:
-            checks.append(RequestCheck(item, problem or "no free time"))
-            continue
-        checks.append(RequestCheck(item, "", slot))
-        chosen.append(ProposedSlot(slot, item.text))
-        taken.append(slot)
+        check = _check(item, request, taken, zone=zone, hours=hours, now=now)
+        checks.append(check)
+        if check.slot is not None:
+            chosen.append(ProposedSlot(check.slot, item.text))
+            taken.append(check.slot)
     missing = count - len(chosen)
     if missing > 0:
         window = search_window(request, now=now, horizon=horizon)

@@ -19,29 +19,24 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from memory.secrets import SecretLookup
 from tools.calendar.backend import Calendar, CalendarError
 from tools.calendar.caldav import CalDavCalendar
 from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
 from tools.calendar.model import Attendee, CalendarEvent, event_uid
-from tools.calendar.settings import (
-    CalendarSettings,
-    SecretLookup,
-    calendar_settings_from_env,
-)
+from tools.calendar.settings import CalendarSettings, calendar_settings_from_env
 from tools.http import HttpSettings
 from tools.language.dates import day_named
 from tools.mail.model import Email
 from tools.mailbox import (
     MailboxEnv,
-    ToolFailure,
-    ToolResult,
     deliver,
     how_to,
     missing_for_sending,
     what_is_missing,
 )
-from tools.toolkit import text_result
+from tools.toolkit import ToolFailure, ToolResult, text_result
 
 logger = logging.getLogger(__name__)
 

@@ -77,8 +77,9 @@ def draft_target(request: ToolPlanRequest) -> MessageRef | None:
     wanted = set(categories_named(request.user_text))
     for record in reversed(request.turn_evidence):
         if record["messages"] and not record["error"]:
-            named = [m for m in record["messages"] if m.get("category") in wanted]
-            return (named or record["messages"])[0]
+            messages: list[MessageRef] = record["messages"]
+            named = [m for m in messages if m.get("category") in wanted]
+            return (named or messages)[0]
     return None
 
 
