@@ -37,15 +37,16 @@ _FROM = re.compile(
     re.IGNORECASE,
 )
 _THAT_NOUN = re.compile(
-    r"\b(?:that|this|the)\s+(?P<noun>invoice|bill|payment|meeting(?: request)?|newsletter|bug(?: report)?|"
-    r"feature request|outage|incident|scam|ticket|review|order|quote|contract|thread|reply)\b",
+    r"\b(?:that|this|the)\s+(?P<noun>invoice|bill|payment|meeting(?: request)?|newsletter|"
+    r"bug(?: report)?|feature request|outage|incident|scam|ticket|review|order|quote|contract|"
+    r"thread|reply)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(
     r"\b(?:what does it say|what did (?:it|they|he|she) say|open it|read it|show (?:me )?it|"
     r"tell me more|more about (?:it|that)|full (?:text|message|email|body)|what(?:'s| is) in it|"
-    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|the whole (?:thing|message)|"
-    r"(?:that|this) (?:one|e-?mail|mail|message))\b",
+    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|"
+    r"the whole (?:thing|message)|(?:that|this) (?:one|e-?mail|mail|message))\b",
     re.IGNORECASE,
 )
 SCHEDULING = pattern("scheduling")
@@ -58,7 +59,8 @@ NOT_LISTINGS = frozenset({"get_conversation"})
 "the second one" never means one of them."""
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
-    r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
+    r"comment|open an? (?:jira )?(?:ticket|issue)|"
+    r"add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
     r"(?:status|look up)\b.{0,30}\b(?:jira|ticket|issue)|jira (?:status|issue|ticket))\b",
     re.IGNORECASE,
 )
@@ -88,38 +90,72 @@ def resolve_reference(
             email_id = str(offered["args"].get("email_id") or "")
             return Resolution((email_id,), True, "offered slots") if email_id else None
     listing = _latest_listing(evidence)
+    by_position = _by_ordinal(text, listing, wants_action)
+    if by_position is not None:
+        return by_position
+    if _FROM.search(text):
+        return _by_sender(text, evidence, wants_action)
+    return _by_noun(text, evidence, wants_action) or _by_pronoun(
+        text, listing, last_citations, wants_action
+    )
+
+
+def _by_ordinal(text: str, listing: list[MessageRef], wants_action: bool) -> Resolution | None:
+    """A position in the latest listing: "the second one", "number 3"."""
     match = _ORDINAL.search(text)
-    if match and listing:
-        word = match.group("ord") or match.group("ord2")
-        index = ORDINALS[word.lower()] if word else int(match.group("num"))
-        position = index - 1 if index > 0 else len(listing) + index
-        if 0 <= position < len(listing):
-            return Resolution((listing[position]["id"],), wants_action, f"ordinal {index}")
-    match = _FROM.search(text)
-    if match:
-        who = match.group("who").casefold()
-        theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
-        named = _THAT_NOUN.search(text)
-        wanted = categories_of_noun(named.group("noun").split()[0]) if named else ()
-        preferred = [m for m in theirs if m.get("category") in wanted] or theirs
-        if preferred:
-            return Resolution((preferred[0]["id"],), wants_action, f"sender {who}")
-        # A sender the thread has not shown yet: not a follow-up, so the engine searches.
+    if not match or not listing:
         return None
+    word = match.group("ord") or match.group("ord2")
+    index = ORDINALS[word.lower()] if word else int(match.group("num"))
+    position = index - 1 if index > 0 else len(listing) + index
+    if 0 <= position < len(listing):
+        return Resolution((listing[position]["id"],), wants_action, f"ordinal {index}")
+    return None
+
+
+def _by_sender(text: str, evidence: Sequence[Evidence], wants_action: bool) -> Resolution | None:
+    """A sender's newest message shown, of the kind named if any ("the invoice from Copperleaf").
+
+    A sender the thread has not shown yet: not a follow-up (None), so the engine searches.
+    """
+    match = _FROM.search(text)
+    if match is None:
+        return None
+    who = match.group("who").casefold()
+    theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
+    named = _THAT_NOUN.search(text)
+    wanted = categories_of_noun(named.group("noun").split()[0]) if named else ()
+    preferred = [m for m in theirs if m.get("category") in wanted] or theirs
+    if preferred:
+        return Resolution((preferred[0]["id"],), wants_action, f"sender {who}")
+    return None
+
+
+def _by_noun(text: str, evidence: Sequence[Evidence], wants_action: bool) -> Resolution | None:
+    """The newest message of a noun's categories or with it in the subject ("that invoice")."""
     match = _THAT_NOUN.search(text)
-    if match:
-        noun = match.group("noun").split()[0].lower()
-        categories = categories_of_noun(noun)
-        for message in _recent_messages(evidence):
-            if message.get("category") in categories or noun in message["subject"].casefold():
-                return Resolution((message["id"],), wants_action, f"noun {noun}")
-    if _PRONOUN.search(text):
-        if last_citations and len(last_citations) == 1:
-            return Resolution((last_citations[0],), wants_action, "pronoun: last cited message")
-        if listing and len(listing) == 1:
-            return Resolution((listing[0]["id"],), wants_action, "pronoun: only message listed")
-        if last_citations:
-            return Resolution((last_citations[0],), wants_action, "pronoun: first cited message")
+    if match is None:
+        return None
+    noun = match.group("noun").split()[0].lower()
+    categories = categories_of_noun(noun)
+    for message in _recent_messages(evidence):
+        if message.get("category") in categories or noun in message["subject"].casefold():
+            return Resolution((message["id"],), wants_action, f"noun {noun}")
+    return None
+
+
+def _by_pronoun(
+    text: str, listing: list[MessageRef], last_citations: Sequence[str], wants_action: bool
+) -> Resolution | None:
+    """The message "it" means ("what does it say?"): the last cited, or the only one listed."""
+    if not _PRONOUN.search(text):
+        return None
+    if last_citations and len(last_citations) == 1:
+        return Resolution((last_citations[0],), wants_action, "pronoun: last cited message")
+    if listing and len(listing) == 1:
+        return Resolution((listing[0]["id"],), wants_action, "pronoun: only message listed")
+    if last_citations:
+        return Resolution((last_citations[0],), wants_action, "pronoun: first cited message")
     return None
 
 

@@ -1,8 +1,8 @@
 """The grounding verifier: every checkable claim in a draft answer must be found in the evidence.
 
 It checks cited message ids, e-mail addresses, quoted phrases (subjects are quoted by the
-prompt's rules), amounts, ticket keys, dates, times of day and sender names. A draft with any problem
-is never shown to the user as is.
+prompt's rules), amounts, ticket keys, dates, times of day and sender names. A draft with any
+problem is never shown to the user as is.
 """
 
 from __future__ import annotations
@@ -79,14 +79,24 @@ def citations_in(text: str) -> list[str]:
 def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
     """Check a draft answer against the evidence; returns every problem found."""
     corpus = evidence_text(evidence)
-    folded = _fold(corpus)
     known_ids = evidence_ids(evidence)
-    problems: list[str] = []
     cited = citations_in(draft)
-    for cited_id in cited:
-        if cited_id not in known_ids:
-            problems.append(f"cites message id {cited_id!r}, which no tool returned")
+    problems = [
+        f"cites message id {cited_id!r}, which no tool returned"
+        for cited_id in cited
+        if cited_id not in known_ids
+    ]
     prose = CITATION.sub(" ", draft)
+    folded = _fold(corpus)
+    problems += _unsupported_words(prose, folded)
+    problems += _unsupported_figures(prose, corpus)
+    problems += _unknown_senders(prose, folded)
+    return GroundingReport(problems=tuple(dict.fromkeys(problems)), citations=tuple(cited))
+
+
+def _unsupported_words(prose: str, folded: str) -> list[str]:
+    """Addresses and quoted phrases of the draft that the evidence lacks."""
+    problems: list[str] = []
     for address in set(ADDRESS.findall(prose)):
         if address.lower() not in folded:
             problems.append(f"mentions address {address!r}, which is not in the evidence")
@@ -94,29 +104,34 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         phrase = match.group(1) or match.group(2)
         if _fold(phrase) not in folded:
             problems.append(f"quotes {phrase!r}, which is not in the evidence")
-    known_amounts = _amounts(corpus)
-    for amount in _amounts(prose) - known_amounts:
-        problems.append(f"states the amount {amount}, which is not in the evidence")
+    return problems
+
+
+def _unknown_senders(prose: str, folded: str) -> list[str]:
+    """Names the draft gives as a sender ("from Dana Whit") that the evidence lacks."""
+    return [
+        f"names sender {name!r}, who is not in the evidence"
+        for name in SENDER_NAME.findall(prose)
+        if name.split()[0] not in NOT_NAMES and _fold(name) not in folded
+    ]
+
+
+def _unsupported_figures(prose: str, corpus: str) -> list[str]:
+    """Amounts, ticket keys, dates and times of day of the draft that the evidence lacks."""
+    problems = [
+        f"states the amount {amount}, which is not in the evidence"
+        for amount in _amounts(prose) - _amounts(corpus)
+    ]
     known_tickets = set(TICKET.findall(corpus))
     for ticket in set(TICKET.findall(prose)) - known_tickets:
         if any(known.startswith(ticket + "-") for known in known_tickets):
             continue  # a shortened form of a real key ("INV-2026" of "INV-2026-0412")
         problems.append(f"names {ticket}, which is not in the evidence")
-    known_dates = _dates(corpus)
-    for date in _dates(prose) - known_dates:
-        problems.append(
-            f"states the date {date[0]:02d}-{date[1]:02d}, which is not in the evidence"
-        )
-    known_times = _times(corpus)
-    for hour, minute in sorted(_times(prose, strict=True) - known_times):
+    for month, day in _dates(prose) - _dates(corpus):
+        problems.append(f"states the date {month:02d}-{day:02d}, which is not in the evidence")
+    for hour, minute in sorted(_times(prose, strict=True) - _times(corpus)):
         problems.append(f"states the time {hour:02d}:{minute:02d}, which is not in the evidence")
-    for name in SENDER_NAME.findall(prose):
-        first = name.split()[0]
-        if first in NOT_NAMES:
-            continue
-        if _fold(name) not in folded:
-            problems.append(f"names sender {name!r}, who is not in the evidence")
-    return GroundingReport(problems=tuple(dict.fromkeys(problems)), citations=tuple(cited))
+    return problems
 
 
 def _fold(text: str) -> str:

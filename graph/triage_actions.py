@@ -2,14 +2,14 @@
 
 Deterministic, from the triage alone, and only through integrations that are configured:
 
-| triage | proposal |
-| --- | --- |
-| bug report | a Jira issue of type Bug (priority from the triage) |
-| feature request | a Jira issue of type Story |
-| bug report or feature request naming an issue of our projects (NW-12) | the mail as a comment on that issue, not a duplicate |
-| sales inquiry | a HubSpot contact (lead) for the sender |
-| high priority | a Slack post to `SLACK_CHANNEL` and a Teams post |
-| meeting request | its slots (`propose_meeting_slots`, read-only, for the summary); then, when a time the mail asked for is free, the event at that time with an invitation |
+- bug report: a Jira issue of type Bug (priority from the triage);
+- feature request: a Jira issue of type Story;
+- bug report or feature request naming an issue of our projects (NW-12): the mail as a
+  comment on that issue, not a duplicate;
+- sales inquiry: a HubSpot contact (lead) for the sender;
+- high priority: a Slack post to `SLACK_CHANNEL` and a Teams post;
+- meeting request: its slots (`propose_meeting_slots`, read-only, for the summary); then,
+  when a time the mail asked for is free, the event at that time with an invitation.
 
 Each proposal with a side effect waits on an approval card like any other call. Only newly
 triaged mail gets proposals, at most `MAX_PROPOSALS` cards per run, most important first;

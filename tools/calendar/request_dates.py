@@ -1,5 +1,6 @@
-"""The days a meeting request names: "Tue 24 Nov", "2026-11-26", "tomorrow (Fri 20 Nov)",
-"this Thursday (3/12)", "next Friday"; each resolved against the mail's own date.
+"""The days a meeting request names, each resolved against the mail's own date.
+
+"Tue 24 Nov", "2026-11-26", "tomorrow (Fri 20 Nov)", "this Thursday (3/12)", "next Friday".
 
 Weekday and month words come from `tools.language.dates`, like every other reader of a date.
 """
@@ -70,6 +71,8 @@ _PAREN_JOIN = re.compile(r"\s*\(\s*$")
 
 @dataclass(frozen=True)
 class DateMention:
+    """A day named in a sentence: where, which day, and how it was read."""
+
     start: int
     end: int
     day: date
@@ -105,63 +108,76 @@ def _next_on_or_after(month: int, day: int, reference: date) -> date | None:
     return None
 
 
+def _weekday_day(match: re.Match[str], weekday: int, reference: date) -> tuple[date, str]:
+    """A weekday: the next one after the mail; "next Thursday": in the week after the mail's."""
+    if (match.group("which") or "").lower() == "next":
+        target = _week_start(reference) + timedelta(days=7 + weekday)
+        words = match.group(0).strip()
+        return target, f"read “{words}” as {target:%a %d %b %Y} (in the week after the mail's)"
+    return reference + timedelta(days=(weekday - reference.weekday()) % 7 or 7), ""
+
+
+def _numeric_day(
+    match: re.Match[str], weekday: int | None, reference: date
+) -> tuple[date | None, str]:
+    """`3/12`: US month/day first, then day/month; the weekday named decides between them."""
+    a, b = int(match.group("a")), int(match.group("b"))
+    readings = []
+    for month, dom in ((a, b), (b, a)):
+        candidate = _next_on_or_after(month, dom, reference) if 1 <= month <= 12 else None
+        if candidate is not None and (weekday is None or candidate.weekday() == weekday):
+            readings.append(candidate)
+    if not readings:
+        return None, f"could not read the date in “{match.group(0)}”"
+    return min(readings), ""
+
+
+def _named_month_day(
+    match: re.Match[str], weekday: int | None, reference: date
+) -> tuple[date | None, str]:
+    """`24 Nov`, `Nov 24, 2026`: without a year the next such day (or the year the weekday fits)."""
+    month, dom = _month_index(match.group("mon")), int(match.group("d"))
+    if match.group("y"):
+        try:
+            return date(int(match.group("y")), month, dom), ""
+        except ValueError:
+            return None, f"“{match.group(0)}” is not a real date"
+    day = _next_on_or_after(month, dom, reference)
+    if day is None:
+        return None, f"“{match.group(0)}” is not a real date"
+    if weekday is not None and day.weekday() != weekday:
+        later = _next_on_or_after(month, dom, date(day.year + 1, 1, 1))
+        if later is not None and later.weekday() == weekday and later.year <= reference.year + 1:
+            return later, ""
+    return day, ""
+
+
 def _resolve(kind: str, match: re.Match[str], reference: date) -> tuple[date | None, str]:
     """The day a date mention means (and a note when a reading was assumed or looks wrong)."""
     groups = match.groupdict()
     weekday = _weekday_index(groups["wd"]) if groups.get("wd") else None
-    note = ""
-    day: date | None
     if kind == "relative":
         return reference + timedelta(days=RELATIVE_DAYS[groups["rel"].lower()]), ""
     if kind == "weekday":
         assert weekday is not None
-        if (groups.get("which") or "").lower() == "next":
-            target = _week_start(reference) + timedelta(days=7 + weekday)
-            words = match.group(0).strip()
-            return target, f"read “{words}” as {target:%a %d %b %Y} (in the week after the mail's)"
-        return reference + timedelta(days=(weekday - reference.weekday()) % 7 or 7), ""
+        return _weekday_day(match, weekday, reference)
+    if kind == "numeric":
+        return _numeric_day(match, weekday, reference)
     if kind == "iso":
         try:
-            day = date(int(groups["y"]), int(groups["m"]), int(groups["d"]))
+            day: date | None = date(int(groups["y"]), int(groups["m"]), int(groups["d"]))
         except ValueError:
             return None, f"“{match.group(0)}” is not a real date"
-    elif kind == "numeric":
-        a, b = int(groups["a"]), int(groups["b"])
-        readings = []
-        for month, dom in ((a, b), (b, a)):  # US month/day first, then day/month
-            candidate = _next_on_or_after(month, dom, reference) if 1 <= month <= 12 else None
-            if candidate is not None and (weekday is None or candidate.weekday() == weekday):
-                readings.append(candidate)
-        if not readings:
-            return None, f"could not read the date in “{match.group(0)}”"
-        day = min(readings)
-        return day, ""
     else:
-        month = _month_index(groups["mon"])
-        dom = int(groups["d"])
-        if groups.get("y"):
-            try:
-                day = date(int(groups["y"]), month, dom)
-            except ValueError:
-                return None, f"“{match.group(0)}” is not a real date"
-        else:
-            day = _next_on_or_after(month, dom, reference)
-            if day is None:
-                return None, f"“{match.group(0)}” is not a real date"
-            if weekday is not None and day.weekday() != weekday:
-                later = _next_on_or_after(month, dom, date(day.year + 1, 1, 1))
-                if (
-                    later is not None
-                    and later.weekday() == weekday
-                    and later.year <= reference.year + 1
-                ):
-                    day = later
-    if weekday is not None and day.weekday() != weekday:
-        note = (
+        day, note = _named_month_day(match, weekday, reference)
+        if day is None:
+            return None, note
+    if weekday is not None and day is not None and day.weekday() != weekday:
+        return day, (
             f"the mail says “{match.group(0).strip()}”, but {day:%d %b %Y} is a {day:%A}; "
             "read as the date"
         )
-    return day, note
+    return day, ""
 
 
 def _week_start(day: date) -> date:
@@ -169,6 +185,7 @@ def _week_start(day: date) -> date:
 
 
 def date_mentions(sentence: str, reference: date) -> tuple[list[DateMention], list[str]]:
+    """The days a sentence names, in order, and notes on what could not be read."""
     found: list[tuple[int, int, str, re.Match[str]]] = []
     for kind, pattern in _DATE_PATTERNS:
         for match in pattern.finditer(sentence):

@@ -1,5 +1,6 @@
-"""The times of day, zones and durations a meeting request names: "10:00-10:30 (CET)",
-"after 14:00", "10-11am", "in the morning", "1:00 pm CT", "30 min", "one hour".
+"""The times of day, zones and durations a meeting request names.
+
+"10:00-10:30 (CET)", "after 14:00", "10-11am", "in the morning", "1:00 pm CT", "30 min".
 """
 
 from __future__ import annotations
@@ -69,12 +70,15 @@ _SHORT_RANGE = re.compile(
     re.IGNORECASE,
 )
 _DAY_PART = re.compile(
-    r"(?i)\b(?P<part>(?:in the |late |early )?morning|(?:in the |late |early )?afternoon|any ?time)\b"
+    r"(?i)\b(?P<part>(?:in the |late |early )?morning|(?:in the |late |early )?afternoon"
+    r"|any ?time)\b"
 )
 
 
 @dataclass(frozen=True)
 class TimeMention:
+    """A time of day named in a sentence: where, when, and what kind (exact or a window)."""
+
     start: int
     end: int
     text: str
@@ -103,7 +107,7 @@ def _clock(match: re.Match[str], p: str, fallback_ap: str | None = None) -> time
 
 
 def _short_ranges(sentence: str) -> list[TimeMention]:
-    """ "10-11am", "2 to 3 pm": one am/pm for both ends."""
+    """Short ranges ("10-11am", "2 to 3 pm"): one am/pm for both ends."""
     mentions = []
     for match in _SHORT_RANGE.finditer(sentence):
         half = match.group("ap")
@@ -173,6 +177,7 @@ def time_mentions(sentence: str) -> list[TimeMention]:
 
 
 def zone_named(token: str) -> tzinfo | None:
+    """The zone an abbreviation (`CET`) or offset (`UTC+2`) names; None for none or unknown."""
     if not token:
         return None
     token = token.replace("−", "-").replace(" ", "")
@@ -195,6 +200,7 @@ _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "one and a hal
 
 
 def duration_named(text: str) -> tuple[timedelta, str] | None:
+    """The first meeting length the text names (5 minutes to 8 hours), with its words."""
     for match in _DURATION.finditer(text):
         raw, unit = match.group("n").lower(), match.group("unit").lower()
         if raw.startswith("half"):

@@ -114,7 +114,7 @@ async def off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) 
 
 
 def parse_day(text: str, today: date) -> date:
-    """`2026-11-26`, `today`, `tomorrow`, or a weekday (`thursday`: the next one, today included)."""
+    """`2026-11-26`, `today`, `tomorrow` or a weekday (`thursday`: the next one, today included)."""
     day = day_named(text, today)
     if day is None:
         raise ToolFailure(
