@@ -39,7 +39,8 @@ Duration: 30 minutes (the mail says “30 min”)
 Times proposed in the mail:
 - “Tue 08 Dec 10:00-10:30”: free
 Slots to offer (Europe/Berlin):
-1. Tue 08 Dec 2026 10:00-10:30 [2026-12-08T10:00:00+01:00/2026-12-08T10:30:00+01:00] — asked for in the mail (“Tue 08 Dec 10:00-10:30”)
+1. Tue 08 Dec 2026 10:00-10:30 [2026-12-08T10:00:00+01:00/2026-12-08T10:30:00+01:00] \
+— asked for in the mail (“Tue 08 Dec 10:00-10:30”)
 2. Wed 09 Dec 2026 09:00-09:30 [2026-12-09T09:00:00+01:00/2026-12-09T09:30:00+01:00] — free
 3. Thu 10 Dec 2026 14:00-14:30 [2026-12-10T14:00:00+01:00/2026-12-10T14:30:00+01:00] — free"""
 EVENT = {"title": "Q1 roadmap", "attendees": "Sofia Marchetti <sofia@x.example>"}
