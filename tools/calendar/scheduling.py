@@ -1,9 +1,10 @@
-"""What the calendar tools do: free/busy for a day, slots to propose, an event with invitations.
+"""The calendar behind the tools, their arguments read strictly, and events with invitations.
 
 Plain async functions over a `CalendarEnv`, returning the `ToolResult` every native tool returns
 (so the answer step sees them as evidence), with the same facts as plain `data` beside the text
 (our MCP server returns it as structured content). Calendar and SMTP I/O blocks, so it runs in
-`asyncio.to_thread`. A failure raises `ToolFailure` with a sentence the user can act on.
+`asyncio.to_thread`. A failure raises `ToolFailure` with a sentence the user can act on. Free
+time (a day's free/busy, slots to offer) is `tools.calendar.free_time`.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def _strings(value: Any, where: str, key: str) -> list[str]:
     return value
 
 
-def _pattern(name: str, raw: Any, where: str) -> re.Pattern[str]:
+def _pattern(raw: Any, where: str) -> re.Pattern[str]:
     if not isinstance(raw, dict):
         raise IntentTableError(f"{where}: must be a table with `phrases`")
     phrases = _strings(raw.get("phrases"), where, "phrases")
@@ -106,8 +106,7 @@ def read_phrase_table(path: Path = INTENTS_FILE) -> PhraseTable:
     if not isinstance(raw_patterns, dict) or not isinstance(raw_intents, list):
         raise IntentTableError(f"{path.name}: needs [patterns.NAME] tables and [[intent]] entries")
     patterns = {
-        name: _pattern(name, raw, f"{path.name}: pattern {name!r}")
-        for name, raw in raw_patterns.items()
+        name: _pattern(raw, f"{path.name}: pattern {name!r}") for name, raw in raw_patterns.items()
     }
     known = set(patterns) | BUILT_IN_CONDITIONS
     intents = tuple(_intent(raw, n, known, path) for n, raw in enumerate(raw_intents, 1))
