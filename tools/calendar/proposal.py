@@ -2,7 +2,7 @@
 
 `propose_slots` checks the times `read_meeting_request` found against the user's free/busy
 and fills up with other free slots; `render_proposal` writes the result as the tool's text,
-while the same facts travel as structured data (`tools.calendar.scheduling.proposal_data`).
+while the same facts travel as structured data (`tools.calendar.free_time.proposal_data`).
 """
 
 from __future__ import annotations
