@@ -49,6 +49,18 @@ class PhraseTable:
     intents: tuple[IntentSpec, ...]
 
 
+PATTERN_KEYS = frozenset({"phrases", "whole_words", "case_sensitive", "dotall"})
+INTENT_KEYS = frozenset({"name", "when", "plan"})
+
+
+def _known_keys(raw: dict[str, Any], keys: frozenset[str], where: str) -> None:
+    unknown = sorted(set(raw) - keys)
+    if unknown:
+        raise IntentTableError(
+            f"{where}: unknown key {unknown[0]!r}; known: {', '.join(sorted(keys))}"
+        )
+
+
 def _strings(value: Any, where: str, key: str) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise IntentTableError(f"{where}: `{key}` must be a non-empty list of strings")
@@ -58,6 +70,7 @@ def _strings(value: Any, where: str, key: str) -> list[str]:
 def _pattern(raw: Any, where: str) -> re.Pattern[str]:
     if not isinstance(raw, dict):
         raise IntentTableError(f"{where}: must be a table with `phrases`")
+    _known_keys(raw, PATTERN_KEYS, where)
     phrases = _strings(raw.get("phrases"), where, "phrases")
     if raw.get("whole_words"):
         phrases = [rf"\b(?:{phrase})\b" for phrase in phrases]
@@ -88,6 +101,7 @@ def _intent(raw: Any, number: int, known: set[str], path: Path) -> IntentSpec:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise IntentTableError(f"{where} has no `name`")
     where = f"{where} ({raw['name']!r})"
+    _known_keys(raw, INTENT_KEYS, where)
     when = tuple(_condition(c, known, where) for c in _strings(raw.get("when"), where, "when"))
     plan = raw.get("plan", raw["name"])
     if not isinstance(plan, str):
