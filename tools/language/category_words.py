@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +70,13 @@ def read_category_words(path: Path = CATEGORY_WORDS_FILE) -> tuple[CategoryWords
     return tuple(_entry(raw, number, path) for number, raw in enumerate(entries, 1))
 
 
-@cache
+_CATEGORY_WORDS = read_category_words()
+"""Read when the module is imported, like the other word tables: never on the event loop."""
+
+
 def category_words() -> tuple[CategoryWords, ...]:
-    """The product's category words (read once)."""
-    return read_category_words()
+    """The product's category words, in the file's order."""
+    return _CATEGORY_WORDS
 
 
 def categories_named(text: str) -> list[str]:

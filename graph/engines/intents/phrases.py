@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,10 +126,13 @@ def read_phrase_table(path: Path = INTENTS_FILE) -> PhraseTable:
     return PhraseTable(patterns, intents)
 
 
-@cache
+_PHRASE_TABLE = read_phrase_table()
+"""Read when the module is imported (start-up), never on the event loop of a running graph."""
+
+
 def phrase_table() -> PhraseTable:
-    """The product's intent table (read once)."""
-    return read_phrase_table()
+    """The product's intent table."""
+    return _PHRASE_TABLE
 
 
 def pattern(name: str) -> re.Pattern[str]:
