@@ -10,19 +10,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from graph.engines.intents.phrases import pattern
 from graph.state import Evidence, MessageRef
+from tools.calendar.offered_slots import offered_slots
+from tools.language.category_words import categories_of_noun
+from tools.language.dates import (
+    ENGLISH_MONTH_WORDS,
+    ENGLISH_WEEKDAY_WORDS,
+    ORDINAL,
+    ORDINALS,
+    RELATIVE_DAYS,
+    WEEKDAY_NAMES,
+)
 
-ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
-    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1,
-}  # fmt: skip
-_ORD = "|".join(ORDINALS)
 _NOUN = r"(?:one|email|e-mail|message|mail|item)"
 # "the second one", "third email", "the last?" — but not "the first quarter report".
 _ORDINAL = re.compile(
-    rf"\b(?:the\s+)?(?P<ord>{_ORD})\s+{_NOUN}\b"
-    rf"|\bthe\s+(?P<ord2>{_ORD})\b(?=\s*(?:[?.!,;:]|$|please\b|say|is|was|about))"
+    rf"\b(?:the\s+)?(?P<ord>{ORDINAL})\s+{_NOUN}\b"
+    rf"|\bthe\s+(?P<ord2>{ORDINAL})\b(?=\s*(?:[?.!,;:]|$|please\b|say|is|was|about))"
     r"|(?:number|#|no\.)\s*(?P<num>\d{1,2})\b",
     re.IGNORECASE,
 )
@@ -32,32 +37,21 @@ _FROM = re.compile(
     re.IGNORECASE,
 )
 _THAT_NOUN = re.compile(
-    r"\b(?:that|this|the)\s+(?P<noun>invoice|bill|payment|meeting(?: request)?|newsletter|bug(?: report)?|"
-    r"feature request|outage|incident|scam|ticket|review|order|quote|contract|thread|reply)\b",
+    r"\b(?:that|this|the)\s+(?P<noun>invoice|bill|payment|meeting(?: request)?|newsletter|"
+    r"bug(?: report)?|feature request|outage|incident|scam|ticket|review|order|quote|contract|"
+    r"thread|reply)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(
     r"\b(?:what does it say|what did (?:it|they|he|she) say|open it|read it|show (?:me )?it|"
     r"tell me more|more about (?:it|that)|full (?:text|message|email|body)|what(?:'s| is) in it|"
-    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|the whole (?:thing|message)|"
-    r"(?:that|this) (?:one|e-?mail|mail|message))\b",
+    r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|"
+    r"the whole (?:thing|message)|(?:that|this) (?:one|e-?mail|mail|message))\b",
     re.IGNORECASE,
 )
-SCHEDULING = re.compile(
-    r"\b(?:schedule|book|reserve)\b"
-    r"|\bcreate\s+(?:the|an?)\s+(?:calendar\s+)?(?:event|meeting|invite|invitation)\b"
-    r"|\bsend\s+(?:the|an?)\s+(?:calendar\s+)?invit(?:e|ation)\b"
-    r"|\b(?:put|add)\s+(?:it|that|this|the meeting)\s+(?:in|on|to|into)\s+(?:my|the)\s+calendar\b"
-    r"|\bgo\s+(?:with|for)\s+(?:the\s+)?(?:first|second|third|fourth|fifth|last|\d)",
-    re.IGNORECASE,
-)
+SCHEDULING = pattern("scheduling")
 """Asking for a calendar event: after slots were offered, "the first one" means a slot."""
-PROPOSING = re.compile(
-    r"\b(?:propose|suggest|offer|find|give\s+me|pick|recommend)\b[^.?!\n]{0,40}?"
-    r"\b(?:times?|slots?|dates?)\b"
-    r"|\bwhen\s+(?:can|could|should|shall)\s+(?:i|we)\s+meet\b",
-    re.IGNORECASE,
-)
+PROPOSING = pattern("proposing")
 """Asking for meeting slots, for a meeting request or in general."""
 OFFER_TOOL = "propose_meeting_slots"
 NOT_LISTINGS = frozenset({"get_conversation"})
@@ -65,17 +59,11 @@ NOT_LISTINGS = frozenset({"get_conversation"})
 "the second one" never means one of them."""
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
-    r"comment|open an? (?:jira )?(?:ticket|issue)|add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
+    r"comment|open an? (?:jira )?(?:ticket|issue)|"
+    r"add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
     r"(?:status|look up)\b.{0,30}\b(?:jira|ticket|issue)|jira (?:status|issue|ticket))\b",
     re.IGNORECASE,
 )
-NOUN_CATEGORIES = {
-    "invoice": ("billing",), "bill": ("billing",), "payment": ("billing",),
-    "meeting": ("meeting_request",), "newsletter": ("newsletter",), "bug": ("bug_report",),
-    "feature": ("feature_request",), "outage": ("urgent_incident",), "incident": ("urgent_incident",),
-    "scam": ("spam_or_cold",), "review": ("notification",), "ticket": ("notification", "bug_report"),
-    "quote": ("sales_inquiry",), "order": ("sales_inquiry", "billing"),
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,38 +90,72 @@ def resolve_reference(
             email_id = str(offered["args"].get("email_id") or "")
             return Resolution((email_id,), True, "offered slots") if email_id else None
     listing = _latest_listing(evidence)
+    by_position = _by_ordinal(text, listing, wants_action)
+    if by_position is not None:
+        return by_position
+    if _FROM.search(text):
+        return _by_sender(text, evidence, wants_action)
+    return _by_noun(text, evidence, wants_action) or _by_pronoun(
+        text, listing, last_citations, wants_action
+    )
+
+
+def _by_ordinal(text: str, listing: list[MessageRef], wants_action: bool) -> Resolution | None:
+    """A position in the latest listing: "the second one", "number 3"."""
     match = _ORDINAL.search(text)
-    if match and listing:
-        word = match.group("ord") or match.group("ord2")
-        index = ORDINALS[word.lower()] if word else int(match.group("num"))
-        position = index - 1 if index > 0 else len(listing) + index
-        if 0 <= position < len(listing):
-            return Resolution((listing[position]["id"],), wants_action, f"ordinal {index}")
-    match = _FROM.search(text)
-    if match:
-        who = match.group("who").casefold()
-        theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
-        named = _THAT_NOUN.search(text)
-        wanted = NOUN_CATEGORIES.get(named.group("noun").split()[0].lower(), ()) if named else ()
-        preferred = [m for m in theirs if m.get("category") in wanted] or theirs
-        if preferred:
-            return Resolution((preferred[0]["id"],), wants_action, f"sender {who}")
-        # A sender the thread has not shown yet: not a follow-up, so the engine searches.
+    if not match or not listing:
         return None
+    word = match.group("ord") or match.group("ord2")
+    index = ORDINALS[word.lower()] if word else int(match.group("num"))
+    position = index - 1 if index > 0 else len(listing) + index
+    if 0 <= position < len(listing):
+        return Resolution((listing[position]["id"],), wants_action, f"ordinal {index}")
+    return None
+
+
+def _by_sender(text: str, evidence: Sequence[Evidence], wants_action: bool) -> Resolution | None:
+    """A sender's newest message shown, of the kind named if any ("the invoice from Copperleaf").
+
+    A sender the thread has not shown yet: not a follow-up (None), so the engine searches.
+    """
+    match = _FROM.search(text)
+    if match is None:
+        return None
+    who = match.group("who").casefold()
+    theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
+    named = _THAT_NOUN.search(text)
+    wanted = categories_of_noun(named.group("noun").split()[0]) if named else ()
+    preferred = [m for m in theirs if m.get("category") in wanted] or theirs
+    if preferred:
+        return Resolution((preferred[0]["id"],), wants_action, f"sender {who}")
+    return None
+
+
+def _by_noun(text: str, evidence: Sequence[Evidence], wants_action: bool) -> Resolution | None:
+    """The newest message of a noun's categories or with it in the subject ("that invoice")."""
     match = _THAT_NOUN.search(text)
-    if match:
-        noun = match.group("noun").split()[0].lower()
-        categories = NOUN_CATEGORIES.get(noun, ())
-        for message in _recent_messages(evidence):
-            if message.get("category") in categories or noun in message["subject"].casefold():
-                return Resolution((message["id"],), wants_action, f"noun {noun}")
-    if _PRONOUN.search(text):
-        if last_citations and len(last_citations) == 1:
-            return Resolution((last_citations[0],), wants_action, "pronoun: last cited message")
-        if listing and len(listing) == 1:
-            return Resolution((listing[0]["id"],), wants_action, "pronoun: only message listed")
-        if last_citations:
-            return Resolution((last_citations[0],), wants_action, "pronoun: first cited message")
+    if match is None:
+        return None
+    noun = match.group("noun").split()[0].lower()
+    categories = categories_of_noun(noun)
+    for message in _recent_messages(evidence):
+        if message.get("category") in categories or noun in message["subject"].casefold():
+            return Resolution((message["id"],), wants_action, f"noun {noun}")
+    return None
+
+
+def _by_pronoun(
+    text: str, listing: list[MessageRef], last_citations: Sequence[str], wants_action: bool
+) -> Resolution | None:
+    """The message "it" means ("what does it say?"): the last cited, or the only one listed."""
+    if not _PRONOUN.search(text):
+        return None
+    if last_citations and len(last_citations) == 1:
+        return Resolution((last_citations[0],), wants_action, "pronoun: last cited message")
+    if listing and len(listing) == 1:
+        return Resolution((listing[0]["id"],), wants_action, "pronoun: only message listed")
+    if last_citations:
+        return Resolution((last_citations[0],), wants_action, "pronoun: first cited message")
     return None
 
 
@@ -164,8 +186,8 @@ def _listed_after_offers(evidence: Sequence[Evidence]) -> bool:
 _NAMED = re.compile(r"\b(?:from|for|with|of)\s+(?P<who>[^\W\d_][\w.@'-]{2,})", re.IGNORECASE)
 NOT_NAMED = frozenset(
     """the that this them him her me us you it its my your our a an one all any some today
-    tomorrow next monday tuesday wednesday thursday friday saturday sunday""".split()
-)
+    tomorrow next""".split()
+) | frozenset(WEEKDAY_NAMES)
 
 
 def offer_for(text: str, evidence: Sequence[Evidence]) -> Evidence | None:
@@ -181,8 +203,7 @@ def offer_for(text: str, evidence: Sequence[Evidence]) -> Evidence | None:
         return None
     words = {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", text)} - _NOT_ABOUT
     for record in sorted(offers, key=lambda r: -r["turn"]):
-        about = re.findall(r"^(?:Title|Attendees): (.*)$", record["content"], re.MULTILINE)
-        if words & {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", " ".join(about))}:
+        if words & {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", _offer_about(record))}:
             return record
     who = _NAMED.search(text)
     if who and who.group("who").casefold() not in NOT_NAMED:
@@ -191,26 +212,38 @@ def offer_for(text: str, evidence: Sequence[Evidence]) -> Evidence | None:
     return next(r for r in offers if r["turn"] == newest)
 
 
-_NOT_ABOUT = frozenset(
-    """schedule book reserve create send put add invite invitation event meeting request call
-    slot slots first second third fourth fifth last one the and for with from that this
-    calendar please option number time times today tomorrow next week min minutes hour hours
-    mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday
-    jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june
-    july august september october november december""".split()
+_NOT_ABOUT = (
+    frozenset(
+        """schedule book reserve create send put add invite invitation event meeting request call
+        slot slots one the and for with from that this calendar please option number time times
+        next week min minutes hour hours""".split()
+    )
+    | frozenset(ORDINALS)
+    | ENGLISH_WEEKDAY_WORDS
+    | ENGLISH_MONTH_WORDS
+    | frozenset(RELATIVE_DAYS)
 )
 """Words of a scheduling request that say what to do or when, not which request it is about
 (a title may well name a day: "Workshop, Thursday 26 Nov")."""
 
 
+def _offer_about(record: Evidence) -> str:
+    """The title and attendees of an offer, from its structured data.
+
+    An offer saved without data (an older thread) names nobody: it is only chosen as the
+    newest, and its slots are proposed again.
+    """
+    offer = offered_slots(record.get("data"))
+    return f"{offer.title} {offer.attendees}" if offer is not None else ""
+
+
 def _latest_listing(evidence: Sequence[Evidence]) -> list[MessageRef]:
     for record in reversed(evidence):
-        if record["tool"] in NOT_LISTINGS:
+        messages: list[MessageRef] = record["messages"]
+        if record["tool"] in NOT_LISTINGS or not messages or record["error"]:
             continue
-        if record["messages"] and not record["error"] and len(record["messages"]) > 1:
-            return record["messages"]
-        if record["messages"] and not record["error"] and record["completeness"] == "PREVIEW":
-            return record["messages"]
+        if len(messages) > 1 or record["completeness"] == "PREVIEW":
+            return messages
     return []
 
 

@@ -1,8 +1,8 @@
 """The grounding verifier: every checkable claim in a draft answer must be found in the evidence.
 
 It checks cited message ids, e-mail addresses, quoted phrases (subjects are quoted by the
-prompt's rules), amounts, ticket keys, dates, times of day and sender names. A draft with any problem
-is never shown to the user as is.
+prompt's rules), amounts, ticket keys, dates, times of day and sender names. A draft with any
+problem is never shown to the user as is.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from graph.state import Evidence
+from tools.language.dates import ENGLISH_MONTH, WEEKDAY_TITLES, month_number, twenty_four_hour
 
 CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
 ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -26,27 +27,7 @@ AMOUNT = re.compile(
 # Whole keys, so an invented "INV-2026-9999" is not excused by a real "INV-2026-0412".
 TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}(?:-\d{1,6})+\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
-MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ]
-    )
-    for m in names
-}
-_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = rf"({ENGLISH_MONTH})"
 MONTH_DAY = re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.IGNORECASE)
 CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?!\d)(?:\s*([ap])\.?m\b\.?)?", re.IGNORECASE)
@@ -55,7 +36,7 @@ SENDER_NAME = re.compile(r"\bfrom\s+((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+){0,2})")
 # Words that start a sentence after "from" without being a sender's name.
 NOT_NAMES = frozenset(
     {"The", "This", "That", "These", "Those", "Your", "You", "Our", "An", "A", "It", "Their"}
-    | {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    | WEEKDAY_TITLES
     | {"Today", "Tomorrow", "Yesterday", "Last", "Next"}
 )
 
@@ -98,14 +79,24 @@ def citations_in(text: str) -> list[str]:
 def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
     """Check a draft answer against the evidence; returns every problem found."""
     corpus = evidence_text(evidence)
-    folded = _fold(corpus)
     known_ids = evidence_ids(evidence)
-    problems: list[str] = []
     cited = citations_in(draft)
-    for cited_id in cited:
-        if cited_id not in known_ids:
-            problems.append(f"cites message id {cited_id!r}, which no tool returned")
+    problems = [
+        f"cites message id {cited_id!r}, which no tool returned"
+        for cited_id in cited
+        if cited_id not in known_ids
+    ]
     prose = CITATION.sub(" ", draft)
+    folded = _fold(corpus)
+    problems += _unsupported_words(prose, folded)
+    problems += _unsupported_figures(prose, corpus)
+    problems += _unknown_senders(prose, folded)
+    return GroundingReport(problems=tuple(dict.fromkeys(problems)), citations=tuple(cited))
+
+
+def _unsupported_words(prose: str, folded: str) -> list[str]:
+    """Addresses and quoted phrases of the draft that the evidence lacks."""
+    problems: list[str] = []
     for address in set(ADDRESS.findall(prose)):
         if address.lower() not in folded:
             problems.append(f"mentions address {address!r}, which is not in the evidence")
@@ -113,29 +104,34 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         phrase = match.group(1) or match.group(2)
         if _fold(phrase) not in folded:
             problems.append(f"quotes {phrase!r}, which is not in the evidence")
-    known_amounts = _amounts(corpus)
-    for amount in _amounts(prose) - known_amounts:
-        problems.append(f"states the amount {amount}, which is not in the evidence")
+    return problems
+
+
+def _unknown_senders(prose: str, folded: str) -> list[str]:
+    """Names the draft gives as a sender ("from Dana Whit") that the evidence lacks."""
+    return [
+        f"names sender {name!r}, who is not in the evidence"
+        for name in SENDER_NAME.findall(prose)
+        if name.split()[0] not in NOT_NAMES and _fold(name) not in folded
+    ]
+
+
+def _unsupported_figures(prose: str, corpus: str) -> list[str]:
+    """Amounts, ticket keys, dates and times of day of the draft that the evidence lacks."""
+    problems = [
+        f"states the amount {amount}, which is not in the evidence"
+        for amount in _amounts(prose) - _amounts(corpus)
+    ]
     known_tickets = set(TICKET.findall(corpus))
     for ticket in set(TICKET.findall(prose)) - known_tickets:
         if any(known.startswith(ticket + "-") for known in known_tickets):
             continue  # a shortened form of a real key ("INV-2026" of "INV-2026-0412")
         problems.append(f"names {ticket}, which is not in the evidence")
-    known_dates = _dates(corpus)
-    for date in _dates(prose) - known_dates:
-        problems.append(
-            f"states the date {date[0]:02d}-{date[1]:02d}, which is not in the evidence"
-        )
-    known_times = _times(corpus)
-    for hour, minute in sorted(_times(prose, strict=True) - known_times):
+    for month, day in _dates(prose) - _dates(corpus):
+        problems.append(f"states the date {month:02d}-{day:02d}, which is not in the evidence")
+    for hour, minute in sorted(_times(prose, strict=True) - _times(corpus)):
         problems.append(f"states the time {hour:02d}:{minute:02d}, which is not in the evidence")
-    for name in SENDER_NAME.findall(prose):
-        first = name.split()[0]
-        if first in NOT_NAMES or first in MONTHS:
-            continue
-        if _fold(name) not in folded:
-            problems.append(f"names sender {name!r}, who is not in the evidence")
-    return GroundingReport(problems=tuple(dict.fromkeys(problems)), citations=tuple(cited))
+    return problems
 
 
 def _fold(text: str) -> str:
@@ -160,9 +156,9 @@ def _dates(text: str) -> set[tuple[int, int]]:
     for _year, month, day in ISO_DATE.findall(text):
         found.add((int(month), int(day)))
     for month_name, day in MONTH_DAY.findall(text):
-        found.add((MONTHS[month_name.lower().rstrip(".")], int(day)))
+        found.add((month_number(month_name) or 0, int(day)))
     for day, month_name in DAY_MONTH.findall(text):
-        found.add((MONTHS[month_name.lower()], int(day)))
+        found.add((month_number(month_name) or 0, int(day)))
     # RFC 2822 dates in evidence ("Tue, 17 Nov 2026") are covered by DAY_MONTH.
     return {(m, d) for m, d in found if 1 <= m <= 12 and 1 <= d <= 31}
 
@@ -179,11 +175,7 @@ def _times(text: str, *, strict: bool = False) -> set[tuple[int, int]]:
         hour, minute = int(hour_text), int(minute_text)
         if hour > 23 or minute > 59:
             continue
-        half = half.lower()
-        if half == "p" and hour < 12:
-            hour += 12
-        elif half == "a" and hour == 12:
-            hour = 0
+        hour = twenty_four_hour(hour, half)
         found.add((hour, minute))
         if not strict and not half:
             found.add(((hour + 12) % 24, minute))

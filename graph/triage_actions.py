@@ -2,14 +2,14 @@
 
 Deterministic, from the triage alone, and only through integrations that are configured:
 
-| triage | proposal |
-| --- | --- |
-| bug report | a Jira issue of type Bug (priority from the triage) |
-| feature request | a Jira issue of type Story |
-| bug report or feature request naming an issue of our projects (NW-12) | the mail as a comment on that issue, not a duplicate |
-| sales inquiry | a HubSpot contact (lead) for the sender |
-| high priority | a Slack post to `SLACK_CHANNEL` and a Teams post |
-| meeting request | its slots (`propose_meeting_slots`, read-only, for the summary); then, when a time the mail asked for is free, the event at that time with an invitation |
+- bug report: a Jira issue of type Bug (priority from the triage);
+- feature request: a Jira issue of type Story;
+- bug report or feature request naming an issue of our projects (NW-12): the mail as a
+  comment on that issue, not a duplicate;
+- sales inquiry: a HubSpot contact (lead) for the sender;
+- high priority: a Slack post to `SLACK_CHANNEL` and a Teams post;
+- meeting request: its slots (`propose_meeting_slots`, read-only, for the summary); then,
+  when a time the mail asked for is free, the event at that time with an invitation.
 
 Each proposal with a side effect waits on an approval card like any other call. Only newly
 triaged mail gets proposals, at most `MAX_PROPOSALS` cards per run, most important first;
@@ -27,7 +27,7 @@ from datetime import datetime
 
 from graph.engines.base import ProposedCall
 from graph.state import Evidence, TriageRow
-from tools.calendar.meeting_request import OfferedSlots, read_offered_slots
+from tools.calendar.offered_slots import OfferedSlots, offered_slots
 from tools.jira import ISSUE_TYPE_BY_CATEGORY, PRIORITY_BY_TRIAGE, JiraEnv, issue_keys
 from tools.mail.compose import own_words
 from tools.mail.model import Email
@@ -58,12 +58,17 @@ EVENT_TOOL = "create_calendar_event"
 
 
 def slot_offers(evidence: Iterable[Evidence]) -> dict[str, OfferedSlots | None]:
-    """The slots offered in these results, by the meeting request (None: the offer failed)."""
+    """The slots offered in these results, by the meeting request (None: no offer to book from).
+
+    None when the offer failed, or when its result carries no structured data (evidence from
+    before results carried it): then no event card is proposed, and the slots stay in the
+    summary for the user to pick in the chat.
+    """
     found: dict[str, OfferedSlots | None] = {}
     for record in evidence:
         email_id = str(record["args"].get("email_id") or "")
         if record["tool"] == OFFER_TOOL and email_id:
-            found[email_id] = None if record["error"] else read_offered_slots(record["content"])
+            found[email_id] = None if record["error"] else offered_slots(record.get("data"))
     return found
 
 

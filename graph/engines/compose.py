@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph.engines.base import AnswerRequest
-from graph.engines.intents import STOPWORDS, asks_for_summary
+from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
 from graph.engines.key_sentences import (
     LABELS,
     Sentence,

@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.engines.base import AnswerRequest, ToolPlanRequest
 from graph.engines.compose import compose_answer, quoted, unsent_notes
-from graph.engines.intents import plan_from_intents
+from graph.engines.intents.matcher import plan_from_intents
 from graph.grounding import verify_answer
 from graph.nodes.answer import answer
 from tools.conversations import CONVERSATION_TOOLS

@@ -1,9 +1,10 @@
-"""What the calendar tools do: free/busy for a day, slots to propose, an event with invitations.
+"""The calendar behind the tools, their arguments read strictly, and events with invitations.
 
 Plain async functions over a `CalendarEnv`, returning the `ToolResult` every native tool returns
 (so the answer step sees them as evidence), with the same facts as plain `data` beside the text
 (our MCP server returns it as structured content). Calendar and SMTP I/O blocks, so it runs in
-`asyncio.to_thread`. A failure raises `ToolFailure` with a sentence the user can act on.
+`asyncio.to_thread`. A failure raises `ToolFailure` with a sentence the user can act on. Free
+time (a day's free/busy, slots to offer) is `tools.calendar.free_time`.
 """
 
 from __future__ import annotations
@@ -19,39 +20,24 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from memory.secrets import SecretLookup
 from tools.calendar.backend import Calendar, CalendarError
 from tools.calendar.caldav import CalDavCalendar
 from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
-from tools.calendar.meeting_request import (
-    DEFAULT_COUNT,
-    MeetingProposal,
-    propose_slots,
-    read_meeting_request,
-    render_proposal,
-    search_window,
-    slot_text,
-)
-from tools.calendar.model import Attendee, CalendarEvent, Interval, busy_intervals, event_uid
-from tools.calendar.settings import (
-    CalendarSettings,
-    SecretLookup,
-    calendar_settings_from_env,
-    local_day_bounds,
-)
-from tools.calendar.slots import find_slots, free_stretches
+from tools.calendar.model import Attendee, CalendarEvent, event_uid
+from tools.calendar.settings import CalendarSettings, calendar_settings_from_env
 from tools.http import HttpSettings
+from tools.language.dates import day_named
 from tools.mail.model import Email
 from tools.mailbox import (
     MailboxEnv,
-    ToolFailure,
-    ToolResult,
     deliver,
     how_to,
     missing_for_sending,
     what_is_missing,
 )
-from tools.toolkit import text_result
+from tools.toolkit import ToolFailure, ToolResult, text_result
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +101,7 @@ def calendar_env(
     return CalendarEnv(calendar=open_calendar(settings, retry), settings=settings, mail=mail)
 
 
-async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+async def off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run blocking calendar I/O in a thread; a `CalendarError` becomes a `ToolFailure`."""
     try:
         return await asyncio.to_thread(function, *args, **kwargs)
@@ -127,29 +113,15 @@ async def _off_loop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs)
 # Reading arguments
 # ---------------------------------------------------------------------------------------
 
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
 
 def parse_day(text: str, today: date) -> date:
-    """`2026-11-26`, `today`, `tomorrow`, or a weekday (`thursday`: the next one, today included)."""
-    value = " ".join(text.strip().lower().split())
-    if value in ("", "today"):
-        return today
-    if value == "tomorrow":
-        return today + timedelta(days=1)
-    match = re.fullmatch(r"(?:(next|this|on) )?([a-z]+)", value)
-    if match and match.group(2)[:3] in [w[:3] for w in _WEEKDAYS]:
-        weekday = [w[:3] for w in _WEEKDAYS].index(match.group(2)[:3])
-        ahead = (weekday - today.weekday()) % 7
-        if match.group(1) == "next" and ahead == 0:
-            ahead = 7
-        return today + timedelta(days=ahead)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    """`2026-11-26`, `today`, `tomorrow` or a weekday (`thursday`: the next one, today included)."""
+    day = day_named(text, today)
+    if day is None:
         raise ToolFailure(
             f"{text!r} is not a day: give a date as YYYY-MM-DD, today, tomorrow or a weekday"
-        ) from None
+        )
+    return day
 
 
 def parse_instant(text: str, zone: tzinfo, what: str) -> datetime:
@@ -182,170 +154,6 @@ def parse_attendees(text: str, *, own: tuple[str, ...]) -> tuple[Attendee, ...]:
     if text.strip() and not named:
         raise ToolFailure(f"no e-mail address in attendees {text!r}")
     return tuple(found.values())
-
-
-# ---------------------------------------------------------------------------------------
-# Free/busy for a day
-# ---------------------------------------------------------------------------------------
-
-
-def _instants(interval: Interval, zone: tzinfo) -> dict[str, str]:
-    """`{"start", "end"}` as ISO 8601 in the user's zone, as the text writes them."""
-    return {
-        "start": interval.start.astimezone(zone).isoformat(),
-        "end": interval.end.astimezone(zone).isoformat(),
-    }
-
-
-def _span(interval: Interval, zone: tzinfo) -> str:
-    start, end = interval.start.astimezone(zone), interval.end.astimezone(zone)
-    return f"{start:%H:%M}-{end:%H:%M} [{start.isoformat()}/{end.isoformat()}]"
-
-
-async def day_availability(env: CalendarEnv, day: str) -> ToolResult:
-    """Busy times of one day (in the user's zone) and the free stretches of its working hours."""
-    zone, hours = env.zone, env.settings.working_hours
-    wanted = parse_day(day, env.now().astimezone(zone).date())
-    start, end = local_day_bounds(wanted, zone)
-    events = await _off_loop(env.calendar.events_between, start, end)
-    day_span = Interval(start, end)
-    busy = [b for b in busy_intervals(events, zone) if b.overlaps(day_span)]
-    lines = [
-        f"Availability on {wanted:%a %d %b %Y} ({env.settings.zone_name}; working hours "
-        f"{hours.describe()}, {hours.describe_days()}):"
-    ]
-    lines.append("Busy:" if busy else "Busy: nothing in the calendar.")
-    for item in busy:
-        title = f"“{item.title}”" if item.title else "(no title)"
-        if item.all_day:
-            lines.append(f"- all day {title}")
-        else:
-            lines.append(f"- {_span(item, zone)} {title}")
-    working_day = hours.is_working_day(wanted)
-    free = free_stretches(wanted, hours, zone, busy) if working_day else []
-    if not working_day:
-        lines.append(f"{wanted:%A} is not one of your working days.")
-    else:
-        lines.append("Free in working hours:" if free else "Free in working hours: none.")
-        lines.extend(f"- {_span(item, zone)}" for item in free)
-    data = {
-        "day": wanted.isoformat(),
-        "time_zone": env.settings.zone_name,
-        "working_hours": hours.describe(),
-        "working_days": hours.describe_days(),
-        "working_day": working_day,
-        "busy": [
-            {**_instants(item, zone), "title": item.title, "all_day": item.all_day} for item in busy
-        ],
-        "free": [_instants(item, zone) for item in free],
-    }
-    return text_result("\n".join(lines), data=data)
-
-
-# ---------------------------------------------------------------------------------------
-# Slots to propose
-# ---------------------------------------------------------------------------------------
-
-
-async def meeting_slots(
-    env: CalendarEnv,
-    *,
-    duration_minutes: int = 0,
-    count: int = DEFAULT_COUNT,
-    from_date: str = "",
-    to_date: str = "",
-    email_id: str = "",
-) -> ToolResult:
-    """Free slots in working hours; with `email_id`, an answer to that meeting request.
-
-    For a meeting request, the mail's own times come first when they are free, then other
-    free slots; its duration is used unless `duration_minutes` is given.
-    """
-    count = max(1, min(count, MAX_COUNT))
-    if duration_minutes and not 5 <= duration_minutes <= 8 * 60:
-        raise ToolFailure("duration_minutes must be between 5 and 480")
-    now, zone, hours = env.now(), env.zone, env.settings.working_hours
-    if email_id:
-        email = await asyncio.to_thread(env.mail.db.get_email, email_id)
-        if email is None:
-            raise ToolFailure(f"no message with id {email_id!r} in the mailbox")
-        # Off the loop too: reading a zone named in the mail loads it from disk the first time.
-        request = await asyncio.to_thread(
-            read_meeting_request, email, zone=zone, own_addresses=env.mail.user_addresses, now=now
-        )
-        if duration_minutes:
-            request = replace(
-                request,
-                duration=timedelta(minutes=duration_minutes),
-                duration_source="as asked",
-            )
-        window = search_window(request, now=now)
-        events = await _off_loop(env.calendar.events_between, window.start, window.end)
-        proposal = propose_slots(
-            request, busy=busy_intervals(events, zone), zone=zone, hours=hours, now=now, count=count
-        )
-        return text_result(render_proposal(proposal, zone), data=proposal_data(proposal, env))
-    today = now.astimezone(zone).date()
-    first = parse_day(from_date, today) if from_date else today
-    last = parse_day(to_date, today) if to_date else first + timedelta(days=13)
-    if last < first:
-        raise ToolFailure(f"to_date {last} is before from_date {first}")
-    if (last - first).days > MAX_RANGE_DAYS:
-        raise ToolFailure(f"look at most {MAX_RANGE_DAYS} days ahead at once")
-    start, _ = local_day_bounds(first, zone)
-    _, end = local_day_bounds(last, zone)
-    events = await _off_loop(env.calendar.events_between, start, end)
-    duration = timedelta(minutes=duration_minutes or 30)
-    slots = find_slots(
-        busy_intervals(events, zone),
-        zone=zone,
-        hours=hours,
-        duration=duration,
-        first_day=first,
-        last_day=last,
-        count=count,
-        not_before=now,
-    )
-    minutes = int(duration.total_seconds() // 60)
-    lines = [
-        f"Free {minutes}-minute slots from {first:%a %d %b %Y} to {last:%a %d %b %Y} "
-        f"({env.settings.zone_name}; working hours {hours.describe()}, {hours.describe_days()}):"
-    ]
-    if not slots:
-        lines.append("- none: no free time of that length in your working hours")
-    lines.extend(f"{n}. {slot_text(slot, zone)}" for n, slot in enumerate(slots, 1))
-    data = {
-        "time_zone": env.settings.zone_name,
-        "duration_minutes": minutes,
-        "from_date": first.isoformat(),
-        "to_date": last.isoformat(),
-        "email_id": "",
-        "title": "",
-        "attendees": [],
-        "requested": [],
-        "slots": [{**_instants(slot, zone), "asked_for": ""} for slot in slots],
-        "notes": [],
-    }
-    return text_result("\n".join(lines), data=data)
-
-
-def proposal_data(proposal: MeetingProposal, env: CalendarEnv) -> dict[str, Any]:
-    """A meeting request's proposal as plain data: the same slots and checks as its text."""
-    request, zone = proposal.request, env.zone
-    return {
-        "time_zone": env.settings.zone_name,
-        "duration_minutes": int(request.duration.total_seconds() // 60),
-        "email_id": request.email_id,
-        "title": request.title,
-        "attendees": [a.display() for a in request.attendees],
-        "requested": [
-            {"text": check.requested.text, "problem": check.problem} for check in proposal.checks
-        ],
-        "slots": [
-            {**_instants(item.slot, zone), "asked_for": item.requested} for item in proposal.slots
-        ],
-        "notes": list(proposal.notes),
-    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -466,19 +274,7 @@ async def create_event(
     problem = invitation_problem(env.mail, so="no event was created")
     if event.attendees and problem:
         raise ToolFailure(problem)
-    where = env.calendar.description
-    existing = await _off_loop(env.calendar.get_event, event.uid)
-    if existing is None:
-        await _off_loop(env.calendar.save_event, event)
-        text = (
-            f"Created “{event.title}” on {when_text(event, env.zone)} in {where} (UID {event.uid})."
-        )
-    else:
-        event = replace(event, invited=existing.invited)
-        text = (
-            f"“{event.title}” on {when_text(event, env.zone)} was already in {where} "
-            f"(UID {event.uid}); it was not created again."
-        )
+    event, text, created = await _store(env, event)
     already = [a.address for a in event.attendees if a.address in event.invited]
     if already:
         text += f" Already invited earlier (not sent again): {', '.join(already)}."
@@ -498,8 +294,26 @@ async def create_event(
             "sends only the missing invitations."
         )
     return text_result(
-        text, data=event_data(env, event, created=existing is None, in_reply_to=in_reply_to_id)
+        text, data=event_data(env, event, created=created, in_reply_to=in_reply_to_id)
     )
+
+
+async def _store(env: CalendarEnv, event: CalendarEvent) -> tuple[CalendarEvent, str, bool]:
+    """Save the event unless it is there already (a retry); the text says which."""
+    where = env.calendar.description
+    existing = await off_loop(env.calendar.get_event, event.uid)
+    if existing is None:
+        await off_loop(env.calendar.save_event, event)
+        text = (
+            f"Created “{event.title}” on {when_text(event, env.zone)} in {where} (UID {event.uid})."
+        )
+    else:
+        event = replace(event, invited=existing.invited)
+        text = (
+            f"“{event.title}” on {when_text(event, env.zone)} was already in {where} "
+            f"(UID {event.uid}); it was not created again."
+        )
+    return event, text, existing is None
 
 
 def _invited_text(mail: MailboxEnv, sent: list[str]) -> str:

@@ -11,7 +11,8 @@ from typing import Annotated
 
 from langchain_core.tools import InjectedToolArg, tool
 
-from tools.calendar.scheduling import CalendarEnv, create_event, day_availability, meeting_slots
+from tools.calendar.free_time import day_availability, meeting_slots
+from tools.calendar.scheduling import CalendarEnv, create_event
 from tools.mailbox import ToolResult
 
 

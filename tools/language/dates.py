@@ -1,9 +1,14 @@
-"""Weekday and month names, ordinals and the English patterns built from them (`words.toml`)."""
+"""Weekday and month names, ordinals, days relative to today and times of day (`words.toml`).
+
+The calendar words the offline engine reads in questions, mail and tool arguments, with the
+English patterns built from them, so every reader of a date understands the same words.
+"""
 
 from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +66,55 @@ def weekday_index(word: str) -> int | None:
 def month_number(word: str) -> int | None:
     """The month a word names (`Sept`, `März`), else None."""
     return MONTHS.get(word.strip().rstrip(".").lower())
+
+
+ENGLISH_WEEKDAY_WORDS: frozenset[str] = frozenset(_english(_WORDS["weekdays"]))
+"""English weekday names and abbreviations (`monday`, `mon`, `thurs`)."""
+ENGLISH_MONTH_WORDS: frozenset[str] = frozenset(_english(_WORDS["months"]))
+"""English month names and abbreviations (`january`, `jan`, `sept`)."""
+WEEKDAY_TITLES: frozenset[str] = frozenset(name.title() for name in WEEKDAY_NAMES)
+"""`Monday` … `Sunday`, as a sentence writes them."""
+
+RELATIVE_DAYS: dict[str, int] = dict(_WORDS["relative_days"])
+"""`today`, `tonight`, `tomorrow`, `the day after tomorrow` → days from today."""
+
+
+def twenty_four_hour(hour: int, half: str) -> int:
+    """The hour of a 12-hour reading (`half` is `am`/`pm`/`a`/`p`, any case; empty: as is)."""
+    half = half.lower()[:1]
+    if half == "p" and hour < 12:
+        return hour + 12
+    if half == "a" and hour == 12:
+        return 0
+    return hour
+
+
+def _weekday_word(word: str) -> int | None:
+    """A weekday word, or any English word starting like one (`wednes`, `thursdays`)."""
+    found = weekday_index(word)
+    if found is None and len(word) >= 3:
+        found = WEEKDAYS.get(word[:3]) if word[:3] in ENGLISH_WEEKDAY_WORDS else None
+    return found
+
+
+def day_named(text: str, today: date) -> date | None:
+    """The day `2026-11-26`, `today`, `tomorrow`, `thursday` or `next friday` means, else None.
+
+    A weekday is the next such day, today included; `next` skips today.
+    """
+    value = " ".join(text.strip().lower().split())
+    if value == "":
+        return today
+    if value in RELATIVE_DAYS:
+        return today + timedelta(days=RELATIVE_DAYS[value])
+    match = re.fullmatch(r"(?:(next|this|on) )?([^\W\d_]+)", value)
+    weekday = _weekday_word(match.group(2)) if match else None
+    if match and weekday is not None:
+        ahead = (weekday - today.weekday()) % 7
+        if match.group(1) == "next" and ahead == 0:
+            ahead = 7
+        return today + timedelta(days=ahead)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None

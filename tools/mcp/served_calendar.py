@@ -23,7 +23,8 @@ from typing_extensions import TypedDict
 from memory.keys import KeySourceError
 from memory.secrets import secret_lookup
 from memory.vault import VaultError
-from tools.calendar.scheduling import CalendarEnv, create_event, day_availability, meeting_slots
+from tools.calendar.free_time import day_availability, meeting_slots
+from tools.calendar.scheduling import CalendarEnv, create_event
 from tools.calendar.toolkit import NO_ORGANIZER, calendar_toolkit
 from tools.http import HttpSettings, HttpSettingsError
 from tools.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending

@@ -37,7 +37,8 @@ from tests.integration.integrations.fixtures import (
     use,
     webhook_env,
 )
-from tools.calendar.meeting_request import OfferedSlot, OfferedSlots, read_offered_slots
+from tests.offer_text import read_offered_slots
+from tools.calendar.offered_slots import OfferedSlot, OfferedSlots
 
 pytestmark = pytest.mark.integration
 

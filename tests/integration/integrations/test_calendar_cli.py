@@ -17,7 +17,8 @@ import pytest
 from tests.fakes.smtp_server import ReceivedMessage, SmtpSink
 from tests.integration.cli_runner import ROOT, cli_env, run_cli
 from tests.integration.integrations.fixtures import ME
-from tools.calendar.meeting_request import OfferedSlot, read_offered_slots
+from tests.offer_text import read_offered_slots
+from tools.calendar.offered_slots import OfferedSlot
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from graph.engines.base import ToolPlanRequest
-from graph.engines.intents import plan_from_intents
+from graph.engines.intents.matcher import plan_from_intents
 from graph.followup import offer_for, resolve_reference
 from graph.state import Evidence, MessageRef
+from tests.offer_text import offer_data
 from tools.calendar.tools import CALENDAR_TOOLS
 from tools.mailbox import MAIL_TOOLS
 
@@ -38,7 +39,8 @@ Duration: 30 minutes (the mail says “30 min”)
 Times proposed in the mail:
 - “Tue 08 Dec 10:00-10:30”: free
 Slots to offer (Europe/Berlin):
-1. Tue 08 Dec 2026 10:00-10:30 [2026-12-08T10:00:00+01:00/2026-12-08T10:30:00+01:00] — asked for in the mail (“Tue 08 Dec 10:00-10:30”)
+1. Tue 08 Dec 2026 10:00-10:30 [2026-12-08T10:00:00+01:00/2026-12-08T10:30:00+01:00] \
+— asked for in the mail (“Tue 08 Dec 10:00-10:30”)
 2. Wed 09 Dec 2026 09:00-09:30 [2026-12-09T09:00:00+01:00/2026-12-09T09:30:00+01:00] — free
 3. Thu 10 Dec 2026 14:00-14:30 [2026-12-10T14:00:00+01:00/2026-12-10T14:30:00+01:00] — free"""
 EVENT = {"title": "Q1 roadmap", "attendees": "Sofia Marchetti <sofia@x.example>"}
@@ -55,6 +57,8 @@ def record(tool: str, args: dict[str, Any], content: str = "", messages: Any = (
         "content": content,
         "messages": list(messages),
         "error": "",
+        # An offer carries the tool's structured data beside its text, as `act` records it.
+        **({"data": offer_data(content)} if tool == "propose_meeting_slots" else {}),
     }
 
 
@@ -251,6 +255,7 @@ def test_after_several_offers_the_named_request_is_meant() -> None:
     thursday = {
         **batch[2],
         "content": OFFER_TEXT.replace("Title: Q1 roadmap", "Title: Thursday sync"),
+        "data": {**offer_data(OFFER_TEXT), "title": "Thursday sync"},
     }
     assert offer_for("book Thursday 14:00", [*batch[:2], thursday]) == batch[1]
     assert offer_for("schedule the meeting request from Rafael", batch) is None

@@ -12,17 +12,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.offer_text import read_offered_slots
 from tools.calendar.meeting_request import (
+    read_meeting_request,
+    requested_time_of,
+)
+from tools.calendar.model import Interval
+from tools.calendar.proposal import (
     MeetingProposal,
     meeting_proposal,
     propose_slots,
-    read_meeting_request,
-    read_offered_slots,
     render_proposal,
-    requested_time_of,
     search_window,
 )
-from tools.calendar.model import Interval
 from tools.calendar.settings import WorkingHours
 from tools.mail.maildir import message_key
 from tools.mail.mime import parse_email

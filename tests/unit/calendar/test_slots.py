@@ -1,4 +1,4 @@
-"""Free time and slots: working hours in the user's zone, DST, weekends, overlapping and all-day busy time."""
+"""Free time and slots: working hours in the user's zone, DST, weekends, overlaps, all-day."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def busy(day: date, start: tuple[int, int], end: tuple[int, int], title: str = "
 
 
 def slots_in(busy_times: list[Interval], **given: Any) -> list[Interval]:
-    """`find_slots` in Berlin, in `HOURS`, for 30 minutes, with no earliest start, unless given otherwise."""
+    """`find_slots` in Berlin, in `HOURS`, 30 minutes, no earliest start, unless given otherwise."""
     settings: dict[str, Any] = {
         "zone": BERLIN,
         "hours": HOURS,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from graph.engines.base import ToolPlanRequest
-from graph.engines.intents import plan_from_intents
+from graph.engines.intents.matcher import plan_from_intents
 from graph.followup import resolve_reference
 from graph.state import Evidence, MessageRef
 from tools.hubspot import HUBSPOT_TOOLS

@@ -9,6 +9,7 @@ from typing import Any
 from graph.events import due_announcements, due_events
 from graph.state import Evidence, TriageRow
 from graph.triage_actions import triage_proposals
+from tests.offer_text import offer_data
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
 from tools.hubspot import HubSpotEnv, hubspot_toolkit
 from tools.jira import JiraEnv, JiraSettings, jira_toolkit
@@ -202,6 +203,7 @@ def offer(mail_id: str, *slots: tuple[str, str, bool], error: str = "") -> Evide
         "content": "" if error else "\n".join(lines),
         "messages": [],
         "error": error,
+        **({} if error else {"data": offer_data("\n".join(lines))}),
     }
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from graph.context import Context
 from graph.engines.base import ToolPlanRequest
-from graph.engines.intents import plan_from_intents
+from graph.engines.intents.matcher import plan_from_intents
 from graph.services import build_services
 from memory.db import open_database
 from tools.mail.compose import new_message
