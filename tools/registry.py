@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 
-from tools.mailbox import MailboxEnv, mail_toolkit
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.tools import mail_toolkit
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult
 
 if TYPE_CHECKING:

@@ -262,10 +262,10 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
     from memory.state_encryption import StateEncryptionError
     from memory.vault import VaultError
     from tools.http import HttpSettingsError
+    from tools.integrations.webhooks import WebhookConfigError
     from tools.mail.smtp import SmtpConfigError
     from tools.mail.sources import MailSourceError
     from tools.mcp.config import McpConfigError
-    from tools.webhooks import WebhookConfigError
     from ui.langgraph_server import ServerError
 
     return (
@@ -364,8 +364,8 @@ def _check_integrations(home: Any) -> None:
     from memory.paths import app_database_url
     from memory.secrets import secret_lookup
     from tools.http import HttpSettings
+    from tools.integrations.webhooks import load_endpoints, webhooks_path
     from tools.mail.smtp import smtp_settings_from_env
-    from tools.webhooks import load_endpoints, webhooks_path
 
     HttpSettings.from_env()
     secrets = secret_lookup(open_database(app_database_url(home)), home)
@@ -1129,8 +1129,9 @@ async def _integrations(args: argparse.Namespace) -> int:
     from memory.paths import data_dir
     from tools.calendar.scheduling import CalendarEnv
     from tools.calendar.toolkit import CREATE_TOOL
-    from tools.mailbox import SENDING_TOOLS, MailboxEnv
-    from tools.webhooks import WebhooksEnv
+    from tools.integrations.webhooks import WebhooksEnv
+    from tools.mail.mailbox import MailboxEnv
+    from tools.mail.tools import SENDING_TOOLS
 
     context = Context()
     _check_integrations(data_dir(context.home))

@@ -15,11 +15,14 @@ from tests.fakes.imap_server import DovecotServer
 from tests.fakes.smtp_server import SmtpSink
 from tools.mail import imap
 from tools.mail.compose import new_message
+from tools.mail.delivery import deliver
 from tools.mail.imap import ImapSource, parse_imap_spec
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.outgoing import store_draft
 from tools.mail.smtp import SmtpSettings
 from tools.mail.sources import MailSourceError
 from tools.mail.sync import sync_source
-from tools.mailbox import MailboxEnv, ToolFailure, deliver, store_draft
+from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration
 

@@ -41,17 +41,10 @@ from tools.calendar.settings import (
 )
 from tools.calendar.slots import find_slots, free_stretches
 from tools.http import HttpSettings
+from tools.mail.delivery import deliver
+from tools.mail.mailbox import MailboxEnv, how_to, missing_for_sending, what_is_missing
 from tools.mail.model import Email
-from tools.mailbox import (
-    MailboxEnv,
-    ToolFailure,
-    ToolResult,
-    deliver,
-    how_to,
-    missing_for_sending,
-    what_is_missing,
-)
-from tools.toolkit import text_result
+from tools.toolkit import ToolFailure, ToolResult, text_result
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from langchain_core.tools import InjectedToolArg, tool
 
 from tools.calendar.scheduling import CalendarEnv, create_event, day_availability, meeting_slots
-from tools.mailbox import ToolResult
+from tools.toolkit import ToolResult
 
 
 @tool

@@ -15,7 +15,7 @@ from tests.integration.integrations.fixtures import (
     lookup,
 )
 from tools.http import IntegrationError
-from tools.hubspot import hubspot_toolkit
+from tools.integrations.hubspot import hubspot_toolkit
 from tools.registry import ToolRegistry
 
 pytestmark = pytest.mark.integration

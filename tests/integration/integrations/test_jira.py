@@ -21,7 +21,7 @@ from tests.integration.integrations.fixtures import (
     lookup,
 )
 from tools.http import HttpSettings, IntegrationError
-from tools.jira import JiraEnv, jira_toolkit
+from tools.integrations.jira import JiraEnv, jira_toolkit
 from tools.registry import ToolRegistry
 
 pytestmark = pytest.mark.integration

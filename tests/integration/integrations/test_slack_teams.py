@@ -17,9 +17,9 @@ from tests.integration.integrations.fixtures import (
     teams_env,
 )
 from tools.http import IntegrationError
+from tools.integrations.slack import slack_toolkit
+from tools.integrations.teams import teams_toolkit
 from tools.registry import ToolRegistry
-from tools.slack import slack_toolkit
-from tools.teams import teams_toolkit
 from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from graph.engines.intents import plan_from_intents
 from graph.followup import offer_for, resolve_reference
 from graph.state import Evidence, MessageRef
 from tools.calendar.tools import CALENDAR_TOOLS
-from tools.mailbox import MAIL_TOOLS
+from tools.mail.tools import MAIL_TOOLS
 
 TOOLS = [*MAIL_TOOLS, *CALENDAR_TOOLS]
 SOFIA: MessageRef = {

@@ -29,8 +29,9 @@ from tools.mail.conversations import (
     sender_name,
     sent_at,
 )
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import Email, without_quotes
-from tools.mailbox import MailboxEnv, message_ref, render_refs
 from tools.toolkit import ToolFailure, Toolkit, ToolResult
 
 logger = logging.getLogger(__name__)
