@@ -264,7 +264,7 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
     from tools.http import HttpSettingsError
     from tools.integrations.webhooks import WebhookConfigError
     from tools.mail.smtp import SmtpConfigError
-    from tools.mail.sources import MailSourceError
+    from tools.mail.source_protocol import MailSourceError
     from tools.mcp.config import McpConfigError
     from ui.langgraph_server import ServerError
 
@@ -1017,7 +1017,7 @@ def _mcp_server(args: argparse.Namespace) -> int:
     from memory.db import DatabaseUnavailableError
     from memory.paths import data_dir
     from tools.mail.smtp import SmtpConfigError
-    from tools.mail.sources import MailSourceError
+    from tools.mail.source_protocol import MailSourceError
     from tools.mail.sync import canonical_spec
     from tools.mcp.server import run_mail_server
 

@@ -20,7 +20,7 @@ from tools.mail.imap import ImapSource, parse_imap_spec
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.outgoing import store_draft
 from tools.mail.smtp import SmtpSettings
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import sync_source
 from tools.toolkit import ToolFailure
 

@@ -28,7 +28,8 @@ from tools.mail.smtp import (
     envelope_recipients,
     send_message,
 )
-from tools.mail.sources import MailSourceError, parse_source_spec
+from tools.mail.source_protocol import MailSourceError
+from tools.mail.sources import parse_source_spec
 from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from memory.secrets import SecretLookup
 from tools.config_checks import check_ca_file, is_loopback_host, positive_seconds
 from tools.mail.mime import message_id_of, parse_email
 from tools.mail.model import Email
-from tools.mail.sources import MailSourceError, SecretLookup, SyncResult, environment_secrets
+from tools.mail.source_protocol import MailSourceError, SyncResult, environment_secrets
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase

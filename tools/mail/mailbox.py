@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memory.db import AppDatabase
+from memory.secrets import SecretLookup
 from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_inbox
 from tools.mail.model import Email
 from tools.mail.smtp import (
     SmtpSettings,
 )
-from tools.mail.sources import MailSourceError, SecretLookup
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
 from tools.toolkit import ToolFailure
 

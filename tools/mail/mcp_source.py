@@ -20,8 +20,7 @@ from urllib.parse import parse_qs
 from memory.db import AppDatabase
 from tools.mail.mime import parse_email
 from tools.mail.model import EMPTY_BODY_MARKER, Attachment, Email
-from tools.mail.sources import MailSourceError
-from tools.mail.sync import SyncResult
+from tools.mail.source_protocol import MailSourceError, SyncResult
 from tools.mcp.hub import McpCallError
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from memory.db import TriageRecord
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import MaildirSource
 from tools.mail.model import Email
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from tools.toolkit import ToolFailure
 
 FULL_TEXT_LIMIT = 20_000

@@ -23,7 +23,8 @@ from tools.mail.mailbox import (
     sending_problem,
 )
 from tools.mail.model import Email
-from tools.mail.sources import MailSourceError, parse_source_spec
+from tools.mail.source_protocol import MailSourceError
+from tools.mail.sources import parse_source_spec
 from tools.toolkit import ToolFailure
 
 

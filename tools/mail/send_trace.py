@@ -13,7 +13,8 @@ from typing import Literal, get_args
 from memory.audit import OutgoingMessage, SendStage
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import INBOX, MaildirSource
-from tools.mail.sources import MailSourceError, parse_source_spec
+from tools.mail.source_protocol import MailSourceError
+from tools.mail.sources import parse_source_spec
 
 Verdict = Literal["delivered", "likely", "maybe", "not_sent"]
 """What can be said of a message whose send was interrupted, surest delivery first."""

@@ -42,7 +42,7 @@ from tools.mail.smtp import (
     SmtpConfigError,
     smtp_settings_from_env,
 )
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import SyncResult, sync_source
 from tools.mcp.served_calendar import (
     add_calendar_tools,

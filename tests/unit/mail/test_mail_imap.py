@@ -18,7 +18,8 @@ from tools.mail.imap import (
     uid_set,
 )
 from tools.mail.mime import message_id_of
-from tools.mail.sources import MailSourceError, environment_secrets, parse_source_spec
+from tools.mail.source_protocol import MailSourceError, environment_secrets
+from tools.mail.sources import parse_source_spec
 from tools.mail.sync import canonical_spec
 
 

@@ -13,7 +13,7 @@ from tools.mail.maildir import FetchResult, MaildirSource, message_key
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.mime import parse_email
 from tools.mail.model import DRAFTS, SENT, Email
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 
 
 def raw(n: int, subject: str | None = None) -> bytes:
