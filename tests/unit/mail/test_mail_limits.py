@@ -34,7 +34,8 @@ from tools.mail.limits import (
     ParseLimits,
     size_text,
 )
-from tools.mail.mime import bound_header, header_block_end, parse_email
+from tools.mail.headers import bound_header, header_block_end
+from tools.mail.mime import parse_email
 from tools.mail.model import Email
 
 
