@@ -16,7 +16,9 @@ from tests.fakes.smtp_server import SmtpSink
 from tools.mail import imap
 from tools.mail.compose import new_message
 from tools.mail.delivery import deliver
-from tools.mail.imap import ImapSource, parse_imap_spec
+from tools.mail.imap import ImapSource
+from tools.mail.imap_spec import parse_imap_spec
+from tools.mail.imap_wire import encode_mailbox
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.outgoing import store_draft
 from tools.mail.smtp import SmtpSettings
@@ -311,7 +313,7 @@ def test_draft_lands_in_the_drafts_folder_flagged_draft(
     env = MailboxEnv(db=db, source=server.spec(), secrets=lookup(server))
     key, text = store_draft(env, draft_message())
     assert text.startswith("Draft saved in Drafts")
-    encoded = imap.encode_mailbox(folder)
+    encoded = encode_mailbox(folder)
     drafts = server.messages(encoded)
     assert len(drafts) == 1
     uid, flags, raw = drafts[0]

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memory.secrets import SecretLookup
-from tools.mail.imap import ImapSource, parse_imap_spec
+from tools.mail.imap import ImapSource
+from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
 

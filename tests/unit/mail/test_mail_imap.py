@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tools.mail.imap import (
-    ImapSource,
+from tools.mail.imap import ImapSource
+from tools.mail.imap_spec import parse_imap_spec
+from tools.mail.imap_wire import (
     cursor_signature,
     decode_mailbox,
     encode_mailbox,
     fetch_literals,
     parse_cursor,
-    parse_imap_spec,
     quoted,
     uid_set,
 )
