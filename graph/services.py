@@ -38,7 +38,7 @@ from tools.integrations.teams import TEAMS_TOOLS, teams_toolkit
 from tools.integrations.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
 from tools.mail.conversation_tools import conversation_toolkit
 from tools.mail.mailbox import MailboxEnv, open_mailbox_env
-from tools.mail.smtp import smtp_settings_from_env
+from tools.mail.smtp_settings import smtp_settings_from_env
 from tools.mail.tools import mail_toolkit
 from tools.mcp.config import mcp_config_path
 from tools.mcp.hub import McpHub, shared_hub

@@ -263,7 +263,7 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
     from memory.vault import VaultError
     from tools.http import HttpSettingsError
     from tools.integrations.webhooks import WebhookConfigError
-    from tools.mail.smtp import SmtpConfigError
+    from tools.mail.smtp_settings import SmtpConfigError
     from tools.mail.source_protocol import MailSourceError
     from tools.mcp.config import McpConfigError
     from ui.langgraph_server import ServerError
@@ -365,7 +365,7 @@ def _check_integrations(home: Any) -> None:
     from memory.secrets import secret_lookup
     from tools.http import HttpSettings
     from tools.integrations.webhooks import load_endpoints, webhooks_path
-    from tools.mail.smtp import smtp_settings_from_env
+    from tools.mail.smtp_settings import smtp_settings_from_env
 
     HttpSettings.from_env()
     secrets = secret_lookup(open_database(app_database_url(home)), home)
@@ -1016,7 +1016,7 @@ def _mcp_server(args: argparse.Namespace) -> int:
     from memory.database_url import DatabaseConfigError
     from memory.db import DatabaseUnavailableError
     from memory.paths import data_dir
-    from tools.mail.smtp import SmtpConfigError
+    from tools.mail.smtp_settings import SmtpConfigError
     from tools.mail.source_protocol import MailSourceError
     from tools.mail.sync import canonical_spec
     from tools.mcp.server import run_mail_server

@@ -23,7 +23,7 @@ from tools.calendar.settings import CalDavSettings, CalendarSettings, WorkingHou
 from tools.calendar.tools import check_availability, create_calendar_event, propose_meeting_slots
 from tools.http import HttpSettings
 from tools.mail.mailbox import MailboxEnv
-from tools.mail.smtp import SmtpSettings
+from tools.mail.smtp_settings import SmtpSettings
 from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration

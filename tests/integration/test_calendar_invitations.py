@@ -19,7 +19,7 @@ from tools.calendar.settings import CalendarSettings, WorkingHours
 from tools.calendar.tools import create_calendar_event
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.mime import parse_email
-from tools.mail.smtp import SmtpSettings
+from tools.mail.smtp_settings import SmtpSettings
 from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.imap_wire import encode_mailbox
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.outgoing import store_draft
-from tools.mail.smtp import SmtpSettings
+from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import sync_source
 from tools.toolkit import ToolFailure

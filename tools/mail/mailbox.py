@@ -15,9 +15,7 @@ from memory.db import AppDatabase
 from memory.secrets import SecretLookup
 from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_inbox
 from tools.mail.model import Email
-from tools.mail.smtp import (
-    SmtpSettings,
-)
+from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
 from tools.toolkit import ToolFailure

@@ -38,10 +38,7 @@ from tools.mail.mailbox import MailboxEnv, open_mailbox_env, sending_problem
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import DRAFTS, Email
 from tools.mail.outgoing import compose_draft, compose_new, compose_reply, store_draft
-from tools.mail.smtp import (
-    SmtpConfigError,
-    smtp_settings_from_env,
-)
+from tools.mail.smtp_settings import SmtpConfigError, smtp_settings_from_env
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import SyncResult, sync_source
 from tools.mcp.served_calendar import (

@@ -12,7 +12,7 @@ from mcp.server.fastmcp import FastMCP
 from memory.db import AppDatabase
 from memory.vault import VaultError
 from tools.mail.mailbox import MailboxEnv
-from tools.mail.smtp import SmtpSettings
+from tools.mail.smtp_settings import SmtpSettings
 from tools.mcp.served_calendar import (
     add_calendar_tools,
     calendar_instructions,
