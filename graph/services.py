@@ -41,7 +41,8 @@ from tools.mail.mailbox import MailboxEnv, open_mailbox_env
 from tools.mail.smtp_settings import smtp_settings_from_env
 from tools.mail.tools import mail_toolkit
 from tools.mcp.config import mcp_config_path
-from tools.mcp.hub import McpHub, shared_hub
+from tools.mcp.hub import McpHub
+from tools.mcp.shared_hub import shared_hub
 from tools.registry import ToolRegistry
 from tools.toolkit import Toolkit
 

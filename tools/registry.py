@@ -23,7 +23,8 @@ from tools.mail.tools import mail_toolkit
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult
 
 if TYPE_CHECKING:
-    from tools.mcp.hub import McpHub, McpToolInfo
+    from tools.mcp.hub import McpHub
+    from tools.mcp.results import McpToolInfo
 
 READ_ONLY, CONFIRM, AUTONOMOUS = 0, 1, 2
 

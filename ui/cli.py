@@ -385,7 +385,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     from memory.database_url import database_config
     from memory.paths import data_dir
     from tools.http import close_shared_clients
-    from tools.mcp.hub import close_shared_hubs
+    from tools.mcp.shared_hub import close_shared_hubs
 
     home = data_dir(context.home)
     try:
@@ -1049,7 +1049,7 @@ async def _mcp(args: argparse.Namespace) -> int:
     from memory.mcp_tools import McpToolFingerprints
     from memory.paths import data_dir
     from tools.mcp.config import load_mcp_config, mcp_config_path
-    from tools.mcp.hub import close_shared_hubs
+    from tools.mcp.shared_hub import close_shared_hubs
 
     context = Context()
     path = mcp_config_path(data_dir(context.home))
