@@ -32,10 +32,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 import icalendar
 
+from tools.api_requests import NOT_SENT, RETRY_ANY, RETRY_IDEMPOTENT, retry_after
 from tools.calendar.backend import CalendarError
 from tools.calendar.model import CalendarEvent, from_vevent, new_calendar, occurrences, to_vevent
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalDavSettings
-from tools.http import NOT_SENT, RETRY_ANY, RETRY_IDEMPOTENT, HttpSettings, retry_after
+from tools.http import HttpSettings
 
 logger = logging.getLogger(__name__)
 

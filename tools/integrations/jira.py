@@ -22,7 +22,8 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase, TriageRecord
 from memory.secrets import SecretLookup
-from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
+from tools.api_requests import ApiRequest, json_of, send
+from tools.http import HttpSettings, HttpSettingsError, service_url
 from tools.toolkit import (
     ActionPreview,
     ToolFailure,

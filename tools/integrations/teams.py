@@ -18,14 +18,8 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
-from tools.http import (
-    ApiRequest,
-    HttpSettings,
-    HttpSettingsError,
-    register_secret_url,
-    send,
-    service_url,
-)
+from tools.api_requests import ApiRequest, send
+from tools.http import HttpSettings, HttpSettingsError, register_secret_url, service_url
 from tools.toolkit import (
     ActionPreview,
     ToolFailure,

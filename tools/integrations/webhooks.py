@@ -33,15 +33,8 @@ from langchain_core.tools import InjectedToolArg, tool
 from memory.audit import SideEffectLedger
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
-from tools.http import (
-    ApiRequest,
-    HttpSettings,
-    HttpSettingsError,
-    IntegrationError,
-    register_secret_url,
-    send,
-    service_url,
-)
+from tools.api_requests import ApiRequest, IntegrationError, send
+from tools.http import HttpSettings, HttpSettingsError, register_secret_url, service_url
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
 
 logger = logging.getLogger(__name__)

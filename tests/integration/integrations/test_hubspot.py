@@ -14,7 +14,7 @@ from tests.integration.integrations.fixtures import (
     hubspot_env,
     lookup,
 )
-from tools.http import IntegrationError
+from tools.api_requests import IntegrationError
 from tools.integrations.hubspot import hubspot_toolkit
 from tools.registry import ToolRegistry
 

@@ -20,7 +20,8 @@ from tests.integration.integrations.fixtures import (
     jira_env,
     lookup,
 )
-from tools.http import HttpSettings, IntegrationError
+from tools.api_requests import IntegrationError
+from tools.http import HttpSettings
 from tools.integrations.jira import JiraEnv, jira_toolkit
 from tools.registry import ToolRegistry
 

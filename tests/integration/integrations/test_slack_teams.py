@@ -16,7 +16,7 @@ from tests.integration.integrations.fixtures import (
     slack_env,
     teams_env,
 )
-from tools.http import IntegrationError
+from tools.api_requests import IntegrationError
 from tools.integrations.slack import slack_toolkit
 from tools.integrations.teams import teams_toolkit
 from tools.registry import ToolRegistry
