@@ -28,7 +28,12 @@ from datetime import datetime
 from graph.engines.base import ProposedCall
 from graph.state import Evidence, TriageRow
 from tools.calendar.meeting_request import OfferedSlots, read_offered_slots
-from tools.integrations.jira import ISSUE_TYPE_BY_CATEGORY, PRIORITY_BY_TRIAGE, JiraEnv, issue_keys
+from tools.integrations.jira_issues import (
+    ISSUE_TYPE_BY_CATEGORY,
+    PRIORITY_BY_TRIAGE,
+    JiraEnv,
+    issue_keys,
+)
 from tools.integrations.slack import SlackEnv
 from tools.mail.compose import own_words
 from tools.mail.model import Email

@@ -21,7 +21,7 @@ async def check_availability(
     *,
     env: Annotated[CalendarEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Show busy times and free working hours for one day (YYYY-MM-DD, today, tomorrow or a weekday)."""
+    """Show busy times and free working hours for one day (YYYY-MM-DD, today, tomorrow or a weekday)."""  # noqa: E501 — the model reads it as one line
     return await day_availability(env, day)
 
 
@@ -57,7 +57,7 @@ async def create_calendar_event(
     *,
     env: Annotated[CalendarEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Create a calendar event (ISO start/end) and email an invitation to each attendee (comma-separated)."""
+    """Create a calendar event (ISO start/end) and email an invitation to each attendee (comma-separated)."""  # noqa: E501 — the model reads it as one line
     return await create_event(
         env,
         title=title,

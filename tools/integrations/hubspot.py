@@ -191,7 +191,7 @@ async def hubspot_create_contact(
     *,
     env: Annotated[HubSpotEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Find or create a HubSpot contact (a lead) for the sender of a mail by its id, or for an address."""
+    """Find or create a HubSpot contact (a lead) for the sender of a mail by its id, or for an address."""  # noqa: E501 — the model reads it as one line
     args = {
         "email_id": email_id,
         "email": email,

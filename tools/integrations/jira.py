@@ -1,318 +1,46 @@
-"""Jira Cloud (REST API v3): open an issue from a mail, search, read and comment on issues.
+"""Jira tools: create an issue from a mail, search issues, read one, comment (writes need approval).
 
-An issue made from a mail takes its type from the triage (a bug report is a Bug, a feature
-request a Story, anything else a Task), its priority from the triage priority, and carries the
-mail in its description: sender, date, subject, Message-ID (a link when `MAIL_LINK_URL` is
-set) and the sender's own words. Issue keys of the configured projects are recognised in mail.
+The tools talk to Jira Cloud's REST API over the shared client; `jira_issues` plans what
+they send and `jira_documents` writes the mail into it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import replace
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
-from memory.db import AppDatabase, TriageRecord
+from memory.db import AppDatabase
 from memory.secrets import SecretLookup
 from tools.api_requests import ApiRequest, json_of, send
 from tools.http import HttpSettings, HttpSettingsError, service_url
+from tools.integrations.jira_documents import adf_to_text
+from tools.integrations.jira_issues import (
+    INTEGRATION,
+    SEARCH_FIELDS,
+    JiraEnv,
+    JiraSettings,
+    checked_key,
+    plan_comment,
+    plan_issue,
+    search_jql,
+)
 from tools.toolkit import (
     ActionPreview,
-    ToolFailure,
     Toolkit,
     ToolResult,
-    mail_excerpt,
-    mail_link,
-    mail_with_triage,
     text_result,
 )
 
-if TYPE_CHECKING:
-    from tools.mail.model import Email
-
 logger = logging.getLogger(__name__)
 
-INTEGRATION = "Jira"
-ISSUE_TYPE_BY_CATEGORY = {"bug_report": "Bug", "feature_request": "Story"}
-DEFAULT_ISSUE_TYPE = "Task"
-PRIORITY_BY_TRIAGE = {"high": "High", "normal": "Medium", "low": "Low"}
-SUMMARY_LIMIT = 255
-"""Jira refuses a longer summary."""
-SEARCH_FIELDS = ["summary", "status", "priority", "issuetype", "assignee", "updated"]
-ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{0,19})-([1-9]\d{0,8})\b")
-SUBJECT_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
-JQL_TEXT = re.compile(r"[^\w\s.@']")
-"""Characters that mean something in a JQL text search; dropped from plain-word queries."""
-
-
-@dataclass(frozen=True)
-class JiraSettings:
-    """Where Jira is and which projects are ours."""
-
-    base_url: str
-    """`JIRA_BASE_URL`, e.g. `https://your-site.atlassian.net`."""
-    email: str
-    """`JIRA_EMAIL`: the Atlassian account the API token belongs to."""
-    project: str
-    """`JIRA_PROJECT`: the key of the project new issues go to."""
-    project_keys: frozenset[str] = frozenset()
-    """`JIRA_PROJECT_KEYS`: projects whose issue keys are recognised in mail (and searched)."""
-    mail_link: str = ""
-    """`MAIL_LINK_URL`: a link template with `{id}` that opens a message in the mail client."""
-
-
-@dataclass(frozen=True)
-class JiraEnv:
-    """What the Jira tools need at run time, injected by `act`; the token is never shown."""
-
-    settings: JiraSettings
-    token: str = field(repr=False)
-    db: AppDatabase = field(repr=False)
-    http: HttpSettings = field(default_factory=HttpSettings)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """Basic auth with the account's e-mail and API token, JSON both ways."""
-        pair = f"{self.settings.email}:{self.token}".encode()
-        return {
-            "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
-            "Accept": "application/json",
-        }
-
-    def url(self, path: str) -> str:
-        """An API URL on the site."""
-        return f"{self.settings.base_url}{path}"
-
-
-# --------------------------------------------------------------------------------------
-# Atlassian Document Format
-# --------------------------------------------------------------------------------------
-
-
-def adf_text(text: str, *, strong: bool = False, link: str = "") -> dict[str, Any]:
-    """An ADF text node, optionally bold or a link."""
-    node: dict[str, Any] = {"type": "text", "text": text}
-    marks: list[dict[str, Any]] = []
-    if strong:
-        marks.append({"type": "strong"})
-    if link:
-        marks.append({"type": "link", "attrs": {"href": link}})
-    if marks:
-        node["marks"] = marks
-    return node
-
-
-def adf_paragraphs(text: str) -> list[dict[str, Any]]:
-    """Plain text as ADF paragraphs: blank lines split paragraphs, single newlines break lines.
-
-    ADF forbids empty text nodes, so empty lines and paragraphs are left out.
-    """
-    blocks = []
-    for chunk in re.split(r"\n\s*\n", text.strip()):
-        content: list[dict[str, Any]] = []
-        for line in chunk.splitlines():
-            if not line.strip():
-                continue
-            if content:
-                content.append({"type": "hardBreak"})
-            content.append(adf_text(line.rstrip()))
-        if content:
-            blocks.append({"type": "paragraph", "content": content})
-    return blocks
-
-
-def adf_document(blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    """An ADF document (an empty one still holds one empty paragraph, as Jira's editor does)."""
-    return {"type": "doc", "version": 1, "content": blocks or [{"type": "paragraph"}]}
-
-
-def adf_to_text(node: Any) -> str:
-    """The readable text of an ADF document (for issues read back from Jira)."""
-    if isinstance(node, str):
-        return node
-    if not isinstance(node, dict):
-        return ""
-    kind = node.get("type")
-    if kind == "text":
-        return str(node.get("text", ""))
-    if kind == "hardBreak":
-        return "\n"
-    inner = "".join(adf_to_text(child) for child in node.get("content") or [])
-    if kind in ("paragraph", "heading", "blockquote", "codeBlock", "listItem"):
-        return inner.strip("\n") + "\n\n"
-    return inner
-
-
-def mail_blocks(
-    email: Email, triage: TriageRecord | None, link_template: str
-) -> list[dict[str, Any]]:
-    """The mail as ADF: who, when, what, its id (or a link to it) and the sender's words."""
-    link = mail_link(link_template, email)
-    facts = [
-        ("From: ", email.sender),
-        ("Date: ", email.date or "unknown"),
-        ("Subject: ", email.subject or "(no subject)"),
-    ]
-    content: list[dict[str, Any]] = [adf_text("From the mail", strong=True)]
-    for label, value in facts:
-        # ADF refuses empty text nodes: a missing value is said, not left blank.
-        text = value or "(unknown)"
-        content += [{"type": "hardBreak"}, adf_text(label, strong=True), adf_text(text)]
-    content += [{"type": "hardBreak"}, adf_text("Message-ID: ", strong=True)]
-    content.append(adf_text(email.id, link=link) if link else adf_text(email.id))
-    if triage is not None:
-        line = f"{triage.priority} priority, {triage.category}: {triage.reason}"
-        content += [{"type": "hardBreak"}, adf_text("Triage: ", strong=True), adf_text(line)]
-    blocks: list[dict[str, Any]] = [{"type": "paragraph", "content": content}]
-    quoted = adf_paragraphs(mail_excerpt(email))
-    if quoted:
-        blocks.append({"type": "blockquote", "content": quoted})
-    return blocks
-
-
-def mail_text(email: Email, triage: TriageRecord | None, link_template: str) -> str:
-    """The same mail block as plain text (for the approval card)."""
-    return adf_to_text(adf_document(mail_blocks(email, triage, link_template))).strip()
-
-
-# --------------------------------------------------------------------------------------
-# What a call will send
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IssuePlan:
-    """The issue a `jira_create_issue` call creates, exactly as it will be sent."""
-
-    project: str
-    summary: str
-    issue_type: str
-    priority: str
-    """Empty when neither the call nor a triage gives one (Jira then uses its default)."""
-    description: str
-    """The description as plain text, for the card."""
-    fields: dict[str, Any]
-    """The `fields` object of the request."""
-    email_id: str = ""
-
-
-def _clean_subject(subject: str) -> str:
-    return SUBJECT_PREFIX.sub("", subject).strip()
-
-
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def jira_priority(value: str) -> str:
-    """A Jira priority name from a triage priority (`high` → High) or as given."""
-    value = value.strip()
-    return PRIORITY_BY_TRIAGE.get(value.lower(), value)
-
-
-def plan_issue(env: JiraEnv, args: Mapping[str, Any]) -> IssuePlan:
-    """Work out summary, type, priority and description from the arguments and the mail."""
-    email_id = str(args.get("email_id") or "").strip()
-    details = str(args.get("details") or "").strip()
-    email, triage = mail_with_triage(env.db, email_id) if email_id else (None, None)
-    summary = str(args.get("summary") or "").strip()
-    if not summary and email is not None:
-        summary = _clean_subject(email.subject) or f"Mail from {email.sender}"
-    if not summary:
-        raise ToolFailure("a Jira issue needs a summary or the id of the mail it is about")
-    summary = _cut(summary, SUMMARY_LIMIT)
-    issue_type = str(args.get("issue_type") or "").strip()
-    if not issue_type:
-        category = triage.category if triage else ""
-        issue_type = ISSUE_TYPE_BY_CATEGORY.get(category, DEFAULT_ISSUE_TYPE)
-    priority = jira_priority(str(args.get("priority") or ""))
-    if not priority and triage is not None:
-        priority = PRIORITY_BY_TRIAGE.get(triage.priority, "")
-    blocks = adf_paragraphs(details)
-    if email is not None:
-        blocks += mail_blocks(email, triage, env.settings.mail_link)
-    fields: dict[str, Any] = {
-        "project": {"key": env.settings.project},
-        "summary": summary,
-        "issuetype": {"name": issue_type},
-        "description": adf_document(blocks),
-    }
-    if priority:
-        fields["priority"] = {"name": priority}
-    return IssuePlan(
-        project=env.settings.project,
-        summary=summary,
-        issue_type=issue_type,
-        priority=priority,
-        description=adf_to_text(fields["description"]).strip(),
-        fields=fields,
-        email_id=email.id if email else "",
-    )
-
-
-@dataclass(frozen=True)
-class CommentPlan:
-    """The comment a `jira_add_comment` call adds."""
-
-    issue_key: str
-    body: dict[str, Any]
-    text: str
-
-
-def checked_key(value: Any) -> str:
-    """An issue key such as `NW-12` (upper-cased), or `ToolFailure`."""
-    key = str(value or "").strip().upper()
-    if not ISSUE_KEY.fullmatch(key):
-        raise ToolFailure(f"not a Jira issue key: {str(value)!r} (expected something like NW-12)")
-    return key
-
-
-def plan_comment(env: JiraEnv, args: Mapping[str, Any]) -> CommentPlan:
-    """The comment: the given text, then the mail when an `email_id` is given."""
-    key = checked_key(args.get("issue_key"))
-    text = str(args.get("text") or "").strip()
-    email_id = str(args.get("email_id") or "").strip()
-    blocks = adf_paragraphs(text)
-    if email_id:
-        email, triage = mail_with_triage(env.db, email_id)
-        blocks += mail_blocks(email, triage, env.settings.mail_link)
-    if not blocks:
-        raise ToolFailure("a Jira comment needs text or the id of a mail to add")
-    body = adf_document(blocks)
-    return CommentPlan(issue_key=key, body=body, text=adf_to_text(body).strip())
-
-
-def issue_keys(text: str, projects: frozenset[str]) -> list[str]:
-    """Issue keys of the given projects mentioned in a text, in order, without repeats."""
-    found = [m.group(0) for m in ISSUE_KEY.finditer(text) if m.group(1) in projects]
-    return list(dict.fromkeys(found))
-
-
-def search_jql(env: JiraEnv, query: str, jql: str) -> str:
-    """The JQL of a search: given as is, or the words as a text search in our projects."""
-    if jql.strip():
-        return jql.strip()
-    words = " ".join(JQL_TEXT.sub(" ", query).split())
-    projects = sorted({env.settings.project} | env.settings.project_keys)
-    scope = "project in (" + ", ".join(f'"{p}"' for p in projects) + ")"
-    if not words:
-        return f"{scope} ORDER BY updated DESC"
-    escaped = words.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{scope} AND text ~ "{escaped}" ORDER BY updated DESC'
-
-
-# --------------------------------------------------------------------------------------
-# Talking to Jira
-# --------------------------------------------------------------------------------------
 
 HINTS = {
     401: "check JIRA_EMAIL and the API token (jira.api_token / JIRA_API_TOKEN)",
@@ -384,7 +112,7 @@ async def jira_create_issue(
     *,
     env: Annotated[JiraEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Create a Jira issue from a mail by its id (type and priority from its triage), or from a summary."""
+    """Create a Jira issue from a mail by its id (type and priority from its triage), or from a summary."""  # noqa: E501 — the model reads it as one line
     args = {
         "email_id": email_id,
         "summary": summary,
@@ -416,7 +144,7 @@ async def jira_search(
     *,
     env: Annotated[JiraEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Search Jira issues by words (or by a JQL query); returns key, summary, status and priority."""
+    """Search Jira issues by words (or by a JQL query); returns key, summary, status and priority."""  # noqa: E501 — the model reads it as one line
     expression = search_jql(env, query, jql)
     found = await _call(
         env,

@@ -264,7 +264,7 @@ async def slack_post_message(
     *,
     env: Annotated[SlackEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Post a message to a Slack channel (the configured one by default), optionally about a mail by its id."""
+    """Post a message to a Slack channel (the configured one by default), optionally about a mail by its id."""  # noqa: E501 — the model reads it as one line
     post = await asyncio.to_thread(
         plan_post, env, {"text": text, "channel": channel, "email_id": email_id}
     )

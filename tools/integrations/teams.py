@@ -131,7 +131,7 @@ async def teams_post_message(
     *,
     env: Annotated[TeamsEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Post a message to the configured Microsoft Teams channel, optionally about a mail by its id."""
+    """Post a message to the configured Microsoft Teams channel, optionally about a mail by its id."""  # noqa: E501 — the model reads it as one line
     post = await asyncio.to_thread(plan_post, env, {"text": text, "email_id": email_id})
     request = ApiRequest(
         integration=INTEGRATION,

@@ -77,7 +77,10 @@ class Endpoint:
 
 
 def webhooks_path(home: Path, environ: Mapping[str, str] | None = None) -> Path:
-    """Where the subscriptions live: `$WEBHOOKS_CONFIG`, else `webhooks.json` in the data directory."""
+    """Where the subscriptions live.
+
+    `$WEBHOOKS_CONFIG`, else `webhooks.json` in the data directory.
+    """
     env = os.environ if environ is None else environ
     return (
         Path(env["WEBHOOKS_CONFIG"]).expanduser()

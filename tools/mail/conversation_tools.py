@@ -132,7 +132,8 @@ def render_conversations(refs: list[dict[str, Any]], mailbox: Mailbox) -> str:
         ]
         if "priority" in ref:
             lines.append(
-                f"   triage: {ref['priority']} / {ref['category']} / {ref['action']} — {ref['reason']}"
+                f"   triage: {ref['priority']} / {ref['category']} / {ref['action']}"
+                f" — {ref['reason']}"
             )
         lines.append("   excerpt (own words, no quoted history):")
         lines += [f"   | {line}" for line in ref["text"].splitlines()]

@@ -16,12 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from tools.mail.mime import message_id_of, parse_email
-from tools.mail.model import Email
-from tools.mail.source_protocol import MailSourceError, SyncResult
-
-if TYPE_CHECKING:
-    from memory.db import AppDatabase
 from tools.mail.imap_session import FolderReader, ImapConnection
 from tools.mail.imap_wire import (
     APPENDUID,
@@ -34,6 +28,13 @@ from tools.mail.imap_wire import (
     quoted,
     reply_text,
 )
+from tools.mail.mime import message_id_of, parse_email
+from tools.mail.model import Email
+from tools.mail.source_protocol import MailSourceError, SyncResult
+
+if TYPE_CHECKING:
+    from memory.db import AppDatabase
+
 
 logger = logging.getLogger(__name__)
 

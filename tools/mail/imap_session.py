@@ -16,14 +16,10 @@ import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import Any, Self, cast
 
 from memory.secrets import SecretLookup
 from tools.config_checks import check_ca_file, positive_seconds
-from tools.mail.source_protocol import MailSourceError, environment_secrets
-
-if TYPE_CHECKING:
-    pass
 from tools.mail.imap_spec import PASSWORD_CREDENTIAL, ImapSpec
 from tools.mail.imap_wire import (
     LIST_LINE,
@@ -42,6 +38,7 @@ from tools.mail.imap_wire import (
     shut_down,
     uid_set,
 )
+from tools.mail.source_protocol import MailSourceError, environment_secrets
 
 logger = logging.getLogger(__name__)
 

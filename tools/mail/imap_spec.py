@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from tools.config_checks import is_loopback_host
 from tools.mail.source_protocol import MailSourceError
-
-if TYPE_CHECKING:
-    pass
-
 
 SPEC_FORM = "imap://user@host[:port][/FOLDER][?tls=starttls|none]"
 TLS_MODES = ("implicit", "starttls", "none")

@@ -14,10 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
-
-if TYPE_CHECKING:
-    pass
+from typing import Any, BinaryIO, cast
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,11 @@ from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tools.mail.smtp_settings import SmtpSettings
+
 if TYPE_CHECKING:
     from memory.audit import SendStage
-from tools.mail.smtp_settings import SmtpSettings
+
 
 logger = logging.getLogger(__name__)
 

@@ -13,15 +13,10 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from memory.secrets import SecretLookup, account_secret, environment_secrets, warn_unreadable
 from tools.config_checks import check_ca_file, positive_seconds
-
-if TYPE_CHECKING:
-    pass
-
 
 logger = logging.getLogger(__name__)
 

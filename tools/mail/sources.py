@@ -11,16 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from memory.secrets import SecretLookup
 from tools.mail.imap import ImapSource
 from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger(__name__)
 

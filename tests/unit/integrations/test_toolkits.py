@@ -15,16 +15,13 @@ from memory.db import open_database
 from memory.secrets import environment_secrets
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.http import HttpSettings
-from tools.integrations.jira import (
+from tools.integrations.jira import jira_settings, jira_toolkit
+from tools.integrations.jira_documents import adf_document, adf_paragraphs, adf_to_text
+from tools.integrations.jira_issues import (
     JiraEnv,
     JiraSettings,
-    adf_document,
-    adf_paragraphs,
-    adf_to_text,
     checked_key,
     issue_keys,
-    jira_settings,
-    jira_toolkit,
     search_jql,
 )
 from tools.integrations.slack import escape, meeting_blocks

@@ -11,7 +11,8 @@ from graph.state import Evidence, TriageRow
 from graph.triage_actions import triage_proposals
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
 from tools.integrations.hubspot import HubSpotEnv, hubspot_toolkit
-from tools.integrations.jira import JiraEnv, JiraSettings, jira_toolkit
+from tools.integrations.jira import jira_toolkit
+from tools.integrations.jira_issues import JiraEnv, JiraSettings
 from tools.integrations.slack import SlackEnv, slack_toolkit
 from tools.integrations.teams import TeamsEnv, teams_toolkit
 from tools.integrations.webhooks import Endpoint, WebhooksEnv, webhooks_toolkit
