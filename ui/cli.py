@@ -262,7 +262,7 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
     from memory.state_encryption import StateEncryptionError
     from memory.vault import VaultError
     from tools.http import HttpSettingsError
-    from tools.integrations.webhooks import WebhookConfigError
+    from tools.integrations.webhook_endpoints import WebhookConfigError
     from tools.mail.smtp_settings import SmtpConfigError
     from tools.mail.source_protocol import MailSourceError
     from tools.mcp.config import McpConfigError
@@ -364,7 +364,7 @@ def _check_integrations(home: Any) -> None:
     from memory.paths import app_database_url
     from memory.secrets import secret_lookup
     from tools.http import HttpSettings
-    from tools.integrations.webhooks import load_endpoints, webhooks_path
+    from tools.integrations.webhook_endpoints import load_endpoints, webhooks_path
     from tools.mail.smtp_settings import smtp_settings_from_env
 
     HttpSettings.from_env()

@@ -15,7 +15,8 @@ from tools.integrations.jira import jira_toolkit
 from tools.integrations.jira_issues import JiraEnv, JiraSettings
 from tools.integrations.slack import SlackEnv, slack_toolkit
 from tools.integrations.teams import TeamsEnv, teams_toolkit
-from tools.integrations.webhooks import Endpoint, WebhooksEnv, webhooks_toolkit
+from tools.integrations.webhook_endpoints import Endpoint
+from tools.integrations.webhooks import WebhooksEnv, webhooks_toolkit
 from tools.mail.model import Email
 from tools.registry import ToolRegistry
 from tools.toolkit import Toolkit
