@@ -104,3 +104,4 @@ def failure_reason(err: httpx.HTTPError) -> str:
         return "its TLS certificate could not be verified"
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused"
+    return text

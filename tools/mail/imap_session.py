@@ -16,7 +16,7 @@ import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self, cast
+from typing import Any, Self
 
 from memory.secrets import SecretLookup
 from tools.config_checks import check_ca_file, positive_seconds
@@ -352,7 +352,7 @@ class FolderReader:
     def _command(self, *args: str) -> tuple[str, list[Any]]:
         assert self.conn is not None, "the folder is not open"
         try:
-            return cast(tuple[str, list[Any]], self.conn.uid(*args))
+            return self.conn.uid(*args)
         except (imaplib.IMAP4.abort, ConnectionResetError, BrokenPipeError) as exc:
             # imaplib words it "command: UID => <what the server said>".
             raise ConnectionDropped(re.sub(r"^command: \w+ => ", "", reply_text(str(exc)))) from exc
