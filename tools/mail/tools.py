@@ -1,7 +1,9 @@
 """Native mail tools the model can call: search, list, get; draft, send and reply (with approval).
 
 Each tool returns a `ToolResult`; `act` turns it into an `Evidence` record. The mailbox
-is injected at call time and never visible to the model.
+is injected at call time and never visible to the model. Mail goes out over SMTP; from the
+bundled demo inbox without `SMTP_URL` it goes to a local outbox instead (`tools.mail.demo`),
+which `list_outbox` shows.
 """
 
 from __future__ import annotations
