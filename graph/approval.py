@@ -15,7 +15,9 @@ from typing import Any
 from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
 from graph.state import ToolCallRequest
-from tools.mailbox import SENDING_TOOLS, VERDICT_WORDS, MailAction, SentTrace, traces_summary
+from tools.mail.outgoing import MailAction
+from tools.mail.send_trace import VERDICT_WORDS, SentTrace, traces_summary
+from tools.mail.tools import SENDING_TOOLS
 from tools.toolkit import ActionPreview
 
 DECISION_TYPES = ("accept", "edit", "response", "ignore")
@@ -217,7 +219,7 @@ def unknown_outcome_request(
 ) -> dict[str, Any]:
     """The card for a call that was started but whose outcome was never recorded.
 
-    `sends` is what was found of each message the call was sending (`tools.mailbox.
+    `sends` is what was found of each message the call was sending (`tools.mail.send_trace.
     trace_sends`): the card says, per message, where it was seen or how far the exchange got,
     and so whether it was delivered, before the person decides to run the call again. A
     sending tool that recorded no message stopped before anything connected: nothing was sent.

@@ -3,7 +3,7 @@
 - `email_classified`: the mail newly triaged in a triage run (unreadable messages are left out);
 - `reply_sent`: a `reply_to_email` call of this turn that really sent its reply;
 - `meeting_scheduled`: a calendar tool's create call that really created its event (any tool
-  mapped to the event in `tools.webhooks.EVENT_OF_TOOL`).
+  mapped to the event in `tools.integrations.webhooks.EVENT_OF_TOOL`).
 
 Only events some endpoint subscribed to are proposed. The delivery tool builds each payload
 from what really happened (the mailbox, the side-effect ledger), never from a model's words.
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from graph.engines.base import ProposedCall
 from graph.state import State
+from tools.integrations.slack import MEETING_ANNOUNCEMENT, SCHEDULING_TOOL, SlackEnv
+from tools.integrations.webhooks import DELIVERY_TOOL, EVENT_OF_TOOL, WebhooksEnv
 from tools.registry import ToolRegistry
-from tools.slack import MEETING_ANNOUNCEMENT, SCHEDULING_TOOL, SlackEnv
-from tools.webhooks import DELIVERY_TOOL, EVENT_OF_TOOL, WebhooksEnv
 
 
 def due_events(state: State, tools: ToolRegistry, thread_id: str) -> list[ProposedCall]:

@@ -30,19 +30,21 @@ from memory.secrets import SecretLookup, secret_lookup, warn_unreadable
 from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
-from tools.conversations import conversation_toolkit
 from tools.http import HttpSettings, HttpSettingsError
-from tools.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
-from tools.jira import JIRA_TOOLS, jira_toolkit
-from tools.mail.smtp import smtp_settings_from_env
-from tools.mailbox import MailboxEnv, mail_toolkit, open_mailbox_env
+from tools.integrations.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
+from tools.integrations.jira import JIRA_TOOLS, jira_toolkit
+from tools.integrations.slack import SLACK_TOOLS, slack_toolkit
+from tools.integrations.teams import TEAMS_TOOLS, teams_toolkit
+from tools.integrations.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
+from tools.mail.conversation_tools import conversation_toolkit
+from tools.mail.mailbox import MailboxEnv, open_mailbox_env
+from tools.mail.smtp_settings import smtp_settings_from_env
+from tools.mail.tools import mail_toolkit
 from tools.mcp.config import mcp_config_path
-from tools.mcp.hub import McpHub, shared_hub
+from tools.mcp.hub import McpHub
+from tools.mcp.shared_hub import shared_hub
 from tools.registry import ToolRegistry
-from tools.slack import SLACK_TOOLS, slack_toolkit
-from tools.teams import TEAMS_TOOLS, teams_toolkit
 from tools.toolkit import Toolkit
-from tools.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +142,7 @@ def _with_mcp(tools: ToolRegistry, db: AppDatabase, hub: McpHub) -> ToolRegistry
 def build_services(context: Context, hub: McpHub | None = None) -> Services:
     """Database, tool catalogue (with the hub's MCP tools), engine and policy (blocking I/O).
 
-    The mailbox (`tools.mailbox.open_mailbox_env`) decides who the user is; `Services.context`
+    The mailbox (`tools.mail.mailbox.open_mailbox_env`) decides who the user is; `Services.context`
     carries those addresses, so triage, provenance and the tools agree on them.
     """
     # Every graph run starts here, also in the chat and the LangGraph server, whose logging

@@ -28,11 +28,16 @@ from datetime import datetime
 from graph.engines.base import ProposedCall
 from graph.state import Evidence, TriageRow
 from tools.calendar.offered_slots import OfferedSlots, offered_slots
-from tools.jira import ISSUE_TYPE_BY_CATEGORY, PRIORITY_BY_TRIAGE, JiraEnv, issue_keys
+from tools.integrations.jira_issues import (
+    ISSUE_TYPE_BY_CATEGORY,
+    PRIORITY_BY_TRIAGE,
+    JiraEnv,
+    issue_keys,
+)
+from tools.integrations.slack import SlackEnv
 from tools.mail.compose import own_words
 from tools.mail.model import Email
 from tools.registry import ToolRegistry
-from tools.slack import SlackEnv
 
 MAX_PROPOSALS = 10
 """Proposals per triage run; a first triage of a big mailbox must not bury the user in cards."""

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 
-from tools.mailbox import MailboxEnv, mail_toolkit
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.tools import mail_toolkit
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult
 
 if TYPE_CHECKING:
-    from tools.mcp.hub import McpHub, McpToolInfo
+    from tools.mcp.hub import McpHub
+    from tools.mcp.results import McpToolInfo
 
 READ_ONLY, CONFIRM, AUTONOMOUS = 0, 1, 2
 

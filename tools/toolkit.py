@@ -59,7 +59,10 @@ class ActionPreview:
 
 
 Preview = Callable[[str, dict[str, Any]], ActionPreview | None]
-"""A toolkit's card writer: (tool name, arguments) → preview; synchronous (may read the database)."""
+"""A toolkit's card writer: (tool name, arguments) → preview.
+
+Synchronous (it may read the database).
+"""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from memory.paths import data_dir
 from memory.vault import VaultError
 from tools.calendar.settings import user_time_zone
 from tools.http import close_shared_clients
-from tools.mcp.hub import close_shared_hubs
+from tools.mcp.shared_hub import close_shared_hubs
 from ui import chat_render as render
 from ui.mail_page import add_mail_page
 from ui.persistence import create_data_layer, ensure_chat_tables

@@ -262,10 +262,10 @@ def _configuration_errors() -> tuple[type[Exception], ...]:
     from memory.state_encryption import StateEncryptionError
     from memory.vault import VaultError
     from tools.http import HttpSettingsError
-    from tools.mail.smtp import SmtpConfigError
-    from tools.mail.sources import MailSourceError
+    from tools.integrations.webhook_endpoints import WebhookConfigError
+    from tools.mail.smtp_settings import SmtpConfigError
+    from tools.mail.source_protocol import MailSourceError
     from tools.mcp.config import McpConfigError
-    from tools.webhooks import WebhookConfigError
     from ui.langgraph_server import ServerError
 
     return (
@@ -364,8 +364,8 @@ def _check_integrations(home: Any) -> None:
     from memory.paths import app_database_url
     from memory.secrets import secret_lookup
     from tools.http import HttpSettings
-    from tools.mail.smtp import smtp_settings_from_env
-    from tools.webhooks import load_endpoints, webhooks_path
+    from tools.integrations.webhook_endpoints import load_endpoints, webhooks_path
+    from tools.mail.smtp_settings import smtp_settings_from_env
 
     HttpSettings.from_env()
     secrets = secret_lookup(open_database(app_database_url(home)), home)
@@ -385,7 +385,7 @@ async def _run(payload: Any, thread_id: str, context: Any) -> Any:
     from memory.database_url import database_config
     from memory.paths import data_dir
     from tools.http import close_shared_clients
-    from tools.mcp.hub import close_shared_hubs
+    from tools.mcp.shared_hub import close_shared_hubs
 
     home = data_dir(context.home)
     try:
@@ -1016,8 +1016,8 @@ def _mcp_server(args: argparse.Namespace) -> int:
     from memory.database_url import DatabaseConfigError
     from memory.db import DatabaseUnavailableError
     from memory.paths import data_dir
-    from tools.mail.smtp import SmtpConfigError
-    from tools.mail.sources import MailSourceError
+    from tools.mail.smtp_settings import SmtpConfigError
+    from tools.mail.source_protocol import MailSourceError
     from tools.mail.sync import canonical_spec
     from tools.mcp.server import run_mail_server
 
@@ -1049,7 +1049,7 @@ async def _mcp(args: argparse.Namespace) -> int:
     from memory.mcp_tools import McpToolFingerprints
     from memory.paths import data_dir
     from tools.mcp.config import load_mcp_config, mcp_config_path
-    from tools.mcp.hub import close_shared_hubs
+    from tools.mcp.shared_hub import close_shared_hubs
 
     context = Context()
     path = mcp_config_path(data_dir(context.home))
@@ -1129,8 +1129,9 @@ async def _integrations(args: argparse.Namespace) -> int:
     from memory.paths import data_dir
     from tools.calendar.scheduling import CalendarEnv
     from tools.calendar.toolkit import CREATE_TOOL
-    from tools.mailbox import SENDING_TOOLS, MailboxEnv
-    from tools.webhooks import WebhooksEnv
+    from tools.integrations.webhooks import WebhooksEnv
+    from tools.mail.mailbox import MailboxEnv
+    from tools.mail.tools import SENDING_TOOLS
 
     context = Context()
     _check_integrations(data_dir(context.home))

@@ -28,7 +28,7 @@ from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
 from memory.audit import AuditLog, ClaimedCall, LedgerEntry, SideEffectLedger, running
 from memory.redaction import scrub, scrub_data
-from tools.mailbox import SentTrace, trace_sends, traces_summary
+from tools.mail.send_trace import SentTrace, trace_sends, traces_summary
 from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from graph.grounding import citations_in, verify_answer
 from graph.nodes.detect_follow_up import last_user_text
 from graph.services import services_for
 from graph.state import Evidence, State
-from tools.mailbox import SENDING_TOOLS
+from tools.mail.tools import SENDING_TOOLS
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from graph.engines.triage import triage_by_rules
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
 from memory.db import PRIORITY_ORDER, TriageRecord
-from tools.mailbox import message_ref, render_refs
+from tools.mail.message_refs import message_ref, render_refs
 
 STATE_ROWS_LIMIT = 100
 """Triage rows kept in state (the most important); the database keeps them all."""

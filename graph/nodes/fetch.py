@@ -12,7 +12,7 @@ from graph.services import mcp_hub_for, services_for
 from graph.state import State
 from memory.redaction import scrub
 from tools.mail.mcp_source import sync_mcp_source
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import sync_source
 
 

@@ -38,7 +38,7 @@ from graph.services import Services, services_for
 from graph.state import Decision, State, ToolCallRequest
 from memory.audit import AuditLog
 from tools.mail.compose import own_words
-from tools.mailbox import MailAction, plan_mail_action
+from tools.mail.outgoing import MailAction, plan_mail_action
 from tools.registry import ToolRegistry
 from tools.toolkit import ActionPreview
 

@@ -22,8 +22,9 @@ from tools.calendar.scheduling import CalendarEnv, calendar_env
 from tools.calendar.settings import CalDavSettings, CalendarSettings, WorkingHours
 from tools.calendar.tools import check_availability, create_calendar_event, propose_meeting_slots
 from tools.http import HttpSettings
-from tools.mail.smtp import SmtpSettings
-from tools.mailbox import MailboxEnv, ToolFailure
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.smtp_settings import SmtpSettings
+from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,10 @@ from tools.calendar.local_file import LocalCalendar
 from tools.calendar.scheduling import CalendarEnv
 from tools.calendar.settings import CalendarSettings, WorkingHours
 from tools.calendar.tools import create_calendar_event
+from tools.mail.mailbox import MailboxEnv
 from tools.mail.mime import parse_email
-from tools.mail.smtp import SmtpSettings
-from tools.mailbox import MailboxEnv, ToolFailure
+from tools.mail.smtp_settings import SmtpSettings
+from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration
 

@@ -15,11 +15,16 @@ from tests.fakes.imap_server import DovecotServer
 from tests.fakes.smtp_server import SmtpSink
 from tools.mail import imap
 from tools.mail.compose import new_message
-from tools.mail.imap import ImapSource, parse_imap_spec
-from tools.mail.smtp import SmtpSettings
-from tools.mail.sources import MailSourceError
+from tools.mail.delivery import deliver
+from tools.mail.imap import ImapSource
+from tools.mail.imap_spec import parse_imap_spec
+from tools.mail.imap_wire import encode_mailbox
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.outgoing import store_draft
+from tools.mail.smtp_settings import SmtpSettings
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import sync_source
-from tools.mailbox import MailboxEnv, ToolFailure, deliver, store_draft
+from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration
 
@@ -308,7 +313,7 @@ def test_draft_lands_in_the_drafts_folder_flagged_draft(
     env = MailboxEnv(db=db, source=server.spec(), secrets=lookup(server))
     key, text = store_draft(env, draft_message())
     assert text.startswith("Draft saved in Drafts")
-    encoded = imap.encode_mailbox(folder)
+    encoded = encode_mailbox(folder)
     drafts = server.messages(encoded)
     assert len(drafts) == 1
     uid, flags, raw = drafts[0]

@@ -47,7 +47,7 @@ from tests.integration.integrations.fixtures import (
 )
 from tests.unit.conftest import write_script
 from tools.http import close_shared_clients
-from tools.mcp.hub import close_shared_hubs
+from tools.mcp.shared_hub import close_shared_hubs
 
 pytestmark = pytest.mark.integration
 

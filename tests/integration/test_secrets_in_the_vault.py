@@ -29,8 +29,9 @@ from tests.fakes.groq_server import FakeGroqServer, completion
 from tests.fakes.smtp_server import SmtpSink
 from tests.integration.cli_runner import DEMO, run_cli
 from tests.integration.conftest import FAKE_GROQ_API_KEY
+from tools.mail.delivery import deliver
+from tools.mail.outgoing import compose_new
 from tools.mail.smtp import SmtpSendError
-from tools.mailbox import compose_new, deliver
 from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration

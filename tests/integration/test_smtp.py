@@ -18,14 +18,8 @@ from tests.fakes.smtp_server import (
     free_port,
     write_self_signed_cert,
 )
-from tools.mail.smtp import (
-    SendReceipt,
-    SmtpConfigError,
-    SmtpSendError,
-    SmtpSettings,
-    send_message,
-    smtp_settings_from_env,
-)
+from tools.mail.smtp import SendReceipt, SmtpSendError, send_message
+from tools.mail.smtp_settings import SmtpConfigError, SmtpSettings, smtp_settings_from_env
 
 pytestmark = pytest.mark.integration
 

@@ -57,7 +57,7 @@ from tests.security.attack_inbox import (
 from tests.security.chat_server import LOG_ENV
 from tests.unit.conftest import write_script
 from tools.http import close_shared_clients
-from tools.mcp.hub import close_shared_hubs
+from tools.mcp.shared_hub import close_shared_hubs
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from graph.engines.compose import compose_answer, quoted, unsent_notes
 from graph.engines.intents.matcher import plan_from_intents
 from graph.grounding import verify_answer
 from graph.nodes.answer import answer
-from tools.conversations import CONVERSATION_TOOLS
-from tools.mailbox import MAIL_TOOLS
+from tools.mail.conversation_tools import CONVERSATION_TOOLS
+from tools.mail.tools import MAIL_TOOLS
 
 TOOLS = [*MAIL_TOOLS, *CONVERSATION_TOOLS]
 

@@ -11,9 +11,9 @@ import pytest
 
 from memory.db import AppDatabase
 from memory.mcp_tools import McpToolFingerprints
+from tools.mail.mailbox import MailboxEnv
 from tools.mail.mcp_source import email_from_result, listed_ids, parse_mcp_spec
-from tools.mail.sources import MailSourceError
-from tools.mailbox import MailboxEnv
+from tools.mail.source_protocol import MailSourceError
 from tools.registry import ToolRegistry
 
 

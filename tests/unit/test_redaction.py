@@ -29,7 +29,8 @@ from memory.redaction import (
 )
 from memory.secrets import environment_secrets, secret_lookup
 from memory.vault import CredentialVault
-from tools.http import ApiRequest, HttpSettings, send, without_secrets
+from tools.api_requests import ApiRequest, send, without_secrets
+from tools.http import HttpSettings
 
 TOKEN = "xoxb-7Qz1Tq93c1e9-Mw4k22Pz"
 MARK = "[REDACTED:slack.bot_token]"

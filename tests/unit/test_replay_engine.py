@@ -28,7 +28,7 @@ from graph.engines.rules import RulesEngine
 from graph.grounding import evidence_ids
 from graph.schemas import TriageOutput
 from tests.unit.conftest import write_script
-from tools.mailbox import MAIL_TOOLS
+from tools.mail.tools import MAIL_TOOLS
 
 PROMPT = [HumanMessage("hello")]
 

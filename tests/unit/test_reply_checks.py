@@ -20,7 +20,7 @@ from tools.mail.compose import greeting_for, reply_text
 from tools.mail.maildir import message_key
 from tools.mail.mime import parse_email
 from tools.mail.model import Email
-from tools.mailbox import MailAction
+from tools.mail.outgoing import MailAction
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SOFIA_FILE = "cur/1794817822.M4P4104.demo:2,S"

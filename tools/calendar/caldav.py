@@ -7,7 +7,7 @@ find an event by UID, and create or replace one with a conditional PUT (`If-None
 expanded here, not by the server, so every server gives the same answer. Every failure is one
 `CalendarError` naming the server and the reason; the password never appears in one.
 
-Retries follow the integrations' rule (`tools/http.py`, `INTEGRATION_RETRIES` and
+Retries follow the integrations' rule (`tools.api_requests`, `INTEGRATION_RETRIES` and
 `INTEGRATION_MAX_WAIT`): every request here may be sent again — PROPFIND and REPORT only
 read, and a conditional PUT cannot store an event twice (a repeated create finds its own
 event and is taken as done). The shared async client itself is not used: the calendar is
@@ -20,42 +20,39 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 import icalendar
 
+from tools.api_requests import NOT_SENT, RETRY_ANY, RETRY_IDEMPOTENT, retry_after
 from tools.calendar.backend import CalendarError
+from tools.calendar.caldav_wire import (
+    CALENDAR_QUERY,
+    NS,
+    PROPFIND_CALENDAR,
+    USER_AGENT,
+    DavResource,
+    StoredObject,
+    calendar_name,
+    failure_reason,
+    href,
+    is_event_calendar,
+    object_name,
+    offers_digest_only,
+    url_path,
+    utc,
+)
 from tools.calendar.model import CalendarEvent, from_vevent, new_calendar, occurrences, to_vevent
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalDavSettings
-from tools.http import NOT_SENT, RETRY_ANY, RETRY_IDEMPOTENT, HttpSettings, retry_after
+from tools.http import HttpSettings
 
 logger = logging.getLogger(__name__)
-
-DAV = "DAV:"
-CALDAV = "urn:ietf:params:xml:ns:caldav"
-NS = {"d": DAV, "c": CALDAV}
-USER_AGENT = "smart-inbox-agent (calendar)"
-
-_PROPFIND_CALENDAR = """<?xml version="1.0" encoding="utf-8"?>
-<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
-  <d:prop><d:resourcetype/><d:displayname/><d:current-user-principal/>
-  <c:calendar-home-set/><c:supported-calendar-component-set/></d:prop>
-</d:propfind>"""
-
-_QUERY = """<?xml version="1.0" encoding="utf-8"?>
-<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
-  <d:prop><d:getetag/><c:calendar-data/></d:prop>
-  <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">{inner}</c:comp-filter>
-  </c:comp-filter></c:filter>
-</c:calendar-query>"""
 
 
 class CalDavStatusError(CalendarError):
@@ -64,21 +61,6 @@ class CalDavStatusError(CalendarError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class _Resource:
-    """One `<d:response>` of a multistatus: its href and the properties found."""
-
-    href: str
-    props: ET.Element
-
-
-@dataclass(frozen=True)
-class _StoredObject:
-    href: str
-    etag: str
-    calendar: icalendar.Calendar
 
 
 class CalDavCalendar:
@@ -153,7 +135,7 @@ class CalDavCalendar:
                 if attempt >= self.retry.retries:
                     raise self._transport_error(err, attempt) from err
             except httpx.HTTPError as err:
-                raise CalendarError(f"CalDAV server {self._server}: {_reason(err)}") from err
+                raise CalendarError(f"CalDAV server {self._server}: {failure_reason(err)}") from err
             else:
                 status = response.status_code
                 if status not in RETRY_ANY | RETRY_IDEMPOTENT or attempt >= self.retry.retries:
@@ -161,7 +143,7 @@ class CalDavCalendar:
                 wait = retry_after(response)
                 if wait is not None and wait > self.retry.max_wait:
                     raise CalDavStatusError(
-                        f"CalDAV server {self._server} answered {method} {_path(url)} with "
+                        f"CalDAV server {self._server} answered {method} {url_path(url)} with "
                         f"{status} {response.reason_phrase} and asks to wait {wait:g}s, longer "
                         f"than the {self.retry.max_wait:g}s allowed (INTEGRATION_MAX_WAIT); "
                         "try again later",
@@ -173,10 +155,15 @@ class CalDavCalendar:
                     self.retry.backoff * 2**attempt + random.uniform(0, 0.25),
                 )
             attempt += 1
-            logger.info("CalDAV %s %s: attempt %d failed; retrying", method, _path(url), attempt)
+            logger.info("CalDAV %s %s: attempt %d failed; retrying", method, url_path(url), attempt)
             self._sleep(wait)
         if response.status_code in ok:
             return response
+        raise self._refusal(response, method, url)
+
+    def _refusal(self, response: httpx.Response, method: str, url: str) -> CalDavStatusError:
+        """The error for an answer that is not one of the statuses the request wanted."""
+        status = response.status_code
         if status == 401:
             why = (
                 f"CalDAV server {self._server} refused the login of user "
@@ -185,16 +172,16 @@ class CalDavCalendar:
         elif status == 403:
             why = (
                 f"CalDAV server {self._server} does not let user {self.settings.username!r} "
-                f"{method} {_path(url)}"
+                f"{method} {url_path(url)}"
             )
         elif status == 404:
-            why = f"CalDAV server {self._server} has nothing at {_path(url)}"
+            why = f"CalDAV server {self._server} has nothing at {url_path(url)}"
         else:
             why = (
-                f"CalDAV server {self._server} answered {method} {_path(url)} with "
+                f"CalDAV server {self._server} answered {method} {url_path(url)} with "
                 f"{status} {response.reason_phrase}"
             )
-        raise CalDavStatusError(why, status)
+        return CalDavStatusError(why, status)
 
     def _request(
         self,
@@ -205,7 +192,7 @@ class CalDavCalendar:
         headers: dict[str, str] | None,
     ) -> httpx.Response:
         response = client.request(method, url, content=body, headers=headers)
-        if response.status_code == 401 and not self._digest and _offers_digest_only(response):
+        if response.status_code == 401 and not self._digest and offers_digest_only(response):
             self._digest = True  # the server wants Digest: ask again with it
             client.auth = httpx.DigestAuth(self.settings.username, self.settings.password() or "")
             response = client.request(method, url, content=body, headers=headers)
@@ -216,12 +203,12 @@ class CalDavCalendar:
         if isinstance(err, httpx.TimeoutException) and not isinstance(err, NOT_SENT):
             why = f"CalDAV server {self._server} did not answer within {self.settings.timeout:g}s"
         elif isinstance(err, httpx.ConnectError | httpx.ConnectTimeout):
-            why = f"cannot reach the CalDAV server {self._server}: {_reason(err)}"
+            why = f"cannot reach the CalDAV server {self._server}: {failure_reason(err)}"
         else:
-            why = f"CalDAV server {self._server}: {_reason(err)}"
+            why = f"CalDAV server {self._server}: {failure_reason(err)}"
         return CalendarError(why + tries)
 
-    def _multistatus(self, response: httpx.Response) -> list[_Resource]:
+    def _multistatus(self, response: httpx.Response) -> list[DavResource]:
         try:
             root = ET.fromstring(response.content)
         except ET.ParseError as err:
@@ -237,7 +224,7 @@ class CalDavCalendar:
                 if " 200 " in f"{status} ":
                     for prop in propstat.findall("d:prop", NS):
                         props.extend(list(prop))
-            resources.append(_Resource(urljoin(str(response.url), href), props))
+            resources.append(DavResource(urljoin(str(response.url), href), props))
         return resources
 
     # --- discovery ----------------------------------------------------------------------
@@ -248,12 +235,12 @@ class CalDavCalendar:
             logger.info("using CalDAV calendar %s", self._collection)
         return self._collection
 
-    def _propfind(self, client: httpx.Client, url: str, depth: str) -> list[_Resource]:
+    def _propfind(self, client: httpx.Client, url: str, depth: str) -> list[DavResource]:
         response = self._send(
             client,
             "PROPFIND",
             url,
-            body=_PROPFIND_CALENDAR,
+            body=PROPFIND_CALENDAR,
             headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
         )
         return self._multistatus(response)
@@ -262,13 +249,13 @@ class CalDavCalendar:
         url = self.settings.url
         resources = self._propfind(client, url, "0")
         this = resources[0] if resources else None
-        if this is not None and _is_event_calendar(this):
+        if this is not None and is_event_calendar(this):
             return this.href
-        principal = _href(this, "d:current-user-principal/d:href") if this else ""
+        principal = href(this, "d:current-user-principal/d:href") if this else ""
         if not principal:
             well_known = urljoin(url, "/.well-known/caldav")
             found = self._propfind(client, well_known, "0")
-            principal = _href(found[0], "d:current-user-principal/d:href") if found else ""
+            principal = href(found[0], "d:current-user-principal/d:href") if found else ""
             url = str(found[0].href) if found else url
         if not principal:
             raise CalendarError(
@@ -277,9 +264,9 @@ class CalDavCalendar:
             )
         principal = urljoin(url, principal)
         home_props = self._propfind(client, principal, "0")
-        home = _href(home_props[0], "c:calendar-home-set/d:href") if home_props else ""
+        home = href(home_props[0], "c:calendar-home-set/d:href") if home_props else ""
         home = urljoin(principal, home) if home else principal
-        calendars = [r for r in self._propfind(client, home, "1") if _is_event_calendar(r)]
+        calendars = [r for r in self._propfind(client, home, "1") if is_event_calendar(r)]
         if not calendars:
             raise CalendarError(
                 f"CalDAV server {self._server} has no calendar for events at {home}"
@@ -293,7 +280,7 @@ class CalDavCalendar:
             last = unquote(urlsplit(resource.href).path.rstrip("/").rsplit("/", 1)[-1])
             if wanted in (name.lower(), last.lower()):
                 return resource.href
-        names = ", ".join(_calendar_name(r) for r in calendars)
+        names = ", ".join(calendar_name(r) for r in calendars)
         raise CalendarError(
             f"CalDAV server {self._server} has no calendar named {self.settings.calendar!r} "
             f"(CALDAV_CALENDAR); it has: {names}"
@@ -301,13 +288,13 @@ class CalDavCalendar:
 
     # --- reading and writing ----------------------------------------------------------------
 
-    def _query(self, client: httpx.Client, inner: str) -> list[_StoredObject]:
+    def _query(self, client: httpx.Client, inner: str) -> list[StoredObject]:
         collection = self._calendar_url(client)
         response = self._send(
             client,
             "REPORT",
             collection,
-            body=_QUERY.format(inner=inner),
+            body=CALENDAR_QUERY.format(inner=inner),
             headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
         )
         found = []
@@ -321,12 +308,12 @@ class CalDavCalendar:
                 logger.warning("skipping unreadable event %s: %s", resource.href, err)
                 continue
             etag = resource.props.findtext("d:getetag", default="", namespaces=NS).strip()
-            found.append(_StoredObject(resource.href, etag, calendar))
+            found.append(StoredObject(resource.href, etag, calendar))
         return found
 
     def events_between(self, start: datetime, end: datetime) -> list[CalendarEvent]:
         """Every occurrence overlapping [start, end), from a `calendar-query` with a time range."""
-        inner = f'<c:time-range start="{_utc(start)}" end="{_utc(end)}"/>'
+        inner = f'<c:time-range start="{utc(start)}" end="{utc(end)}"/>'
         with self._client() as client:
             stored = self._query(client, inner)
         try:
@@ -334,7 +321,7 @@ class CalDavCalendar:
         except ValueError as err:
             raise CalendarError(f"cannot read the events of {self.description}: {err}") from err
 
-    def _find(self, client: httpx.Client, uid: str) -> _StoredObject | None:
+    def _find(self, client: httpx.Client, uid: str) -> StoredObject | None:
         escaped = uid.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         inner = (
             '<c:prop-filter name="UID"><c:text-match collation="i;octet">'
@@ -367,7 +354,7 @@ class CalDavCalendar:
         with self._client() as client:
             existing = self._find(client, event.uid)
             if existing is None:
-                url = urljoin(self._calendar_url(client), _object_name(event.uid))
+                url = urljoin(self._calendar_url(client), object_name(event.uid))
                 headers["If-None-Match"] = "*"
             else:
                 url = existing.href
@@ -388,51 +375,3 @@ class CalDavCalendar:
                     ) from err
                 raise
         logger.info("saved event %s at %s", event.uid, url)
-
-
-def _offers_digest_only(response: httpx.Response) -> bool:
-    challenges = response.headers.get_list("www-authenticate")
-    schemes = {c.split(" ", 1)[0].lower() for c in challenges}
-    return "digest" in schemes and "basic" not in schemes
-
-
-def _is_event_calendar(resource: _Resource) -> bool:
-    kinds = resource.props.find("d:resourcetype", NS)
-    if kinds is None or kinds.find("c:calendar", NS) is None:
-        return False
-    components = resource.props.find("c:supported-calendar-component-set", NS)
-    if components is None or not list(components):
-        return True
-    return any(c.get("name", "").upper() == "VEVENT" for c in components)
-
-
-def _calendar_name(resource: _Resource) -> str:
-    name = resource.props.findtext("d:displayname", default="", namespaces=NS).strip()
-    return name or unquote(urlsplit(resource.href).path.rstrip("/").rsplit("/", 1)[-1])
-
-
-def _href(resource: _Resource | None, path: str) -> str:
-    if resource is None:
-        return ""
-    return (resource.props.findtext(path, default="", namespaces=NS) or "").strip()
-
-
-def _object_name(uid: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", uid) + ".ics"
-
-
-def _utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path or "/"
-
-
-def _reason(err: httpx.HTTPError) -> str:
-    text = str(err) or type(err).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "its TLS certificate could not be verified"
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    return text

@@ -29,7 +29,10 @@ def when_text(event: CalendarEvent, zone: tzinfo) -> str:
 
 
 def invitation_calendar(event: CalendarEvent, *, stamp: datetime) -> icalendar.Calendar:
-    """The iTIP REQUEST: a VCALENDAR with `METHOD:REQUEST` and the event, organizer and attendees."""
+    """The iTIP REQUEST: a VCALENDAR with `METHOD:REQUEST`.
+
+    It holds the event, its organizer and its attendees.
+    """
     calendar = new_calendar()
     calendar.add("method", "REQUEST")
     calendar.add_component(to_vevent(event, stamp=stamp, for_invitation=True))

@@ -29,14 +29,9 @@ from tools.calendar.model import Attendee, CalendarEvent, event_uid
 from tools.calendar.settings import CalendarSettings, calendar_settings_from_env
 from tools.http import HttpSettings
 from tools.language.dates import day_named
+from tools.mail.delivery import deliver
+from tools.mail.mailbox import MailboxEnv, how_to, missing_for_sending, what_is_missing
 from tools.mail.model import Email
-from tools.mailbox import (
-    MailboxEnv,
-    deliver,
-    how_to,
-    missing_for_sending,
-    what_is_missing,
-)
 from tools.toolkit import ToolFailure, ToolResult, text_result
 
 logger = logging.getLogger(__name__)

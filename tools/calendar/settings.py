@@ -232,7 +232,10 @@ class CalDavSettings:
 
 
 def check_caldav_url(url: str) -> str:
-    """`CALDAV_URL` as given, or `CalendarConfigError` (no login inside, no plain http elsewhere)."""
+    """`CALDAV_URL` as given, or `CalendarConfigError`.
+
+    No login inside the URL, and no plain http to another machine.
+    """
     url = url.strip()
     try:
         parts = urlsplit(url)

@@ -52,7 +52,10 @@ def free_stretches(
 
 
 def align_up(instant: datetime, zone: tzinfo, step: timedelta = DEFAULT_STEP) -> datetime:
-    """The first wall-clock multiple of `step` (from local midnight) at or after `instant` (UTC)."""
+    """The first wall-clock multiple of `step` at or after `instant`, in UTC.
+
+    Multiples count from local midnight.
+    """
     local = instant.astimezone(zone)
     step_minutes = max(1, int(step.total_seconds() // 60))
     partial = 1 / 60 if (local.second or local.microsecond) else 0

@@ -28,8 +28,8 @@ from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalendarConfigError
 from tools.calendar.slots import slot_problem
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
 from tools.http import HttpSettings
+from tools.mail.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending, outbox_note
 from tools.mail.model import Email
-from tools.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending, outbox_note
 from tools.toolkit import ActionPreview, Toolkit
 
 logger = logging.getLogger(__name__)

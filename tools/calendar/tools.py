@@ -13,7 +13,7 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from tools.calendar.free_time import day_availability, meeting_slots
 from tools.calendar.scheduling import CalendarEnv, create_event
-from tools.mailbox import ToolResult
+from tools.toolkit import ToolResult
 
 
 @tool
@@ -22,7 +22,7 @@ async def check_availability(
     *,
     env: Annotated[CalendarEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Show busy times and free working hours for one day (YYYY-MM-DD, today, tomorrow or a weekday)."""
+    """Show busy times and free working hours for one day (YYYY-MM-DD, today, tomorrow or a weekday)."""  # noqa: E501 — the model reads it as one line
     return await day_availability(env, day)
 
 
@@ -58,7 +58,7 @@ async def create_calendar_event(
     *,
     env: Annotated[CalendarEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Create a calendar event (ISO start/end) and email an invitation to each attendee (comma-separated)."""
+    """Create a calendar event (ISO start/end) and email an invitation to each attendee (comma-separated)."""  # noqa: E501 — the model reads it as one line
     return await create_event(
         env,
         title=title,

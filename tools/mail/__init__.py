@@ -1,1 +1,1 @@
-"""Mail: the `Email` type, MIME normalisation and the mailbox sources."""
+"""Mail: the `Email` type, MIME normalisation, the mailbox sources and the mail tools."""

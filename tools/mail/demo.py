@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from email.utils import formataddr
 from pathlib import Path
 
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 
 logger = logging.getLogger(__name__)
 

@@ -233,6 +233,16 @@ class _Converter:
         return end
 
     def _start_tag(self, name: str, attributes: str) -> None:
+        self._close_implied(name)
+        self._space_before(name)
+        if name == "li":
+            self._bullet()
+        if name in VOID or len(self.stack) >= self.max_depth:
+            return
+        self._push(name, attributes)
+
+    def _close_implied(self, name: str) -> None:
+        """Close what this tag ends without an end tag (a `<p>` before a block, an open link)."""
         closes = _CLOSED_BY.get(name)
         while closes and self.stack and self.stack[-1] in closes:
             self._pop()
@@ -241,6 +251,9 @@ class _Converter:
                 self._pop()
         if name == "a" and self.open.get("a"):
             self._end_tag("a")
+
+    def _space_before(self, name: str) -> None:
+        """The line break or blank lines the tag starts with."""
         out = self.out
         if name == "br":
             out.line_break()
@@ -253,10 +266,10 @@ class _Converter:
         elif name in ("td", "th") and out.rows:
             row = out.rows[-1]
             row.need_separator = row.has_text
-        if name == "li":
-            self._bullet()
-        if name in VOID or len(self.stack) >= self.max_depth:
-            return
+
+    def _push(self, name: str, attributes: str) -> None:
+        """Open the element: what it changes in the output lasts until it is closed."""
+        out = self.out
         self.stack.append(name)
         self.open[name] = self.open.get(name, 0) + 1
         if name in ("ul", "ol"):

@@ -54,7 +54,9 @@ CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
             r"behoben", r"stand", r"aktuell", r"inzwischen", r"zurückgerollt", r"gelöst",
             r"wiederhergestellt", r"noch immer", r"weiterhin",
         ),
-        "fr": (r"résolu\w*", r"corrigé\w*", r"rétabli\w*", r"actuellement", r"toujours", r"en cours"),
+        "fr": (
+            r"résolu\w*", r"corrigé\w*", r"rétabli\w*", r"actuellement", r"toujours", r"en cours",
+        ),
         "es": (r"resuelt\w+", r"corregid\w+", r"restablecid\w+", r"actualmente", r"todavía"),
     },
     "next": {
@@ -103,7 +105,9 @@ CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
             r"avant", r"d'ici", r"au plus tard", r"aujourd'hui", r"demain", r"dès que",
             r"échéance", r"urgent",
         ),
-        "es": (r"antes de", r"a más tardar", r"hoy", r"mañana", r"cuanto antes", r"plazo", r"urgente"),
+        "es": (
+            r"antes de", r"a más tardar", r"hoy", r"mañana", r"cuanto antes", r"plazo", r"urgente",
+        ),
         "ja": (r"までに", r"至急", r"本日中"),
     },
     "formula": {
@@ -117,7 +121,9 @@ CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
     },
     "greeting": {
         "en": (r"hi", r"hello", r"hey", r"dear", r"good (?:morning|afternoon|evening)"),
-        "de": (r"hallo", r"liebe[rs]?", r"sehr geehrte[rs]?", r"guten (?:morgen|tag|abend)", r"moin"),
+        "de": (
+            r"hallo", r"liebe[rs]?", r"sehr geehrte[rs]?", r"guten (?:morgen|tag|abend)", r"moin",
+        ),
         "fr": (r"bonjour", r"bonsoir", r"cher", r"chère", r"salut"),
         "es": (r"hola", r"estimad[oa]s?", r"buen(?:os|as) (?:días|tardes|noches)"),
     },
@@ -130,7 +136,9 @@ CUES: Mapping[Role, Mapping[str, tuple[str, ...]]] = {
             r"danke(?: schön)?", r"vielen dank", r"(?:viele|beste|liebe|freundliche) grüße",
             r"mit freundlichen grüßen", r"gruß", r"lg",
         ),
-        "fr": (r"merci(?: beaucoup)?", r"cordialement", r"bien à vous", r"bonne journée", r"amitiés"),
+        "fr": (
+            r"merci(?: beaucoup)?", r"cordialement", r"bien à vous", r"bonne journée", r"amitiés",
+        ),
         "es": (r"gracias", r"saludos", r"un saludo", r"atentamente", r"un abrazo"),
     },
 }  # fmt: skip

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from tools.mail.mime import message_id_of, parse_email
 from tools.mail.model import DRAFTS, SENT, Email
-from tools.mail.sources import MailSourceError, SyncResult
+from tools.mail.source_protocol import MailSourceError, SyncResult
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase

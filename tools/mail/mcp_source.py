@@ -20,12 +20,12 @@ from urllib.parse import parse_qs
 from memory.db import AppDatabase
 from tools.mail.mime import parse_email
 from tools.mail.model import EMPTY_BODY_MARKER, Attachment, Email
-from tools.mail.sources import MailSourceError
-from tools.mail.sync import SyncResult
-from tools.mcp.hub import McpCallError
+from tools.mail.source_protocol import MailSourceError, SyncResult
+from tools.mcp.results import McpCallError
 
 if TYPE_CHECKING:
-    from tools.mcp.hub import McpHub, McpResult
+    from tools.mcp.hub import McpHub
+    from tools.mcp.results import McpResult
 
 logger = logging.getLogger(__name__)
 

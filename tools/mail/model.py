@@ -113,7 +113,10 @@ class Email:
 
     @property
     def sender(self) -> str:
-        """`Name <addr>` for display; a draft shows as `you (draft) <addr>` (no address without From)."""
+        """`Name <addr>` for display; a draft shows as `you (draft) <addr>`.
+
+        A draft without From shows no address.
+        """
         if self.is_draft:
             return f"{DRAFT_SENDER} <{self.from_addr}>" if self.from_addr else DRAFT_SENDER
         if self.from_name and self.from_addr:

@@ -9,17 +9,14 @@ the MCP server's own tools: see `tools.mail.mcp_source`.)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from memory.secrets import SecretLookup
-from memory.secrets import environment_secrets as env_lookup
-from tools.mail.model import Email
-
-if TYPE_CHECKING:
-    from memory.db import AppDatabase
+from tools.mail.imap import ImapSource
+from tools.mail.imap_spec import parse_imap_spec
+from tools.mail.maildir import MaildirSource
+from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -27,75 +24,7 @@ logger = logging.getLogger(__name__)
 SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
 
 
-class MailSourceError(Exception):
-    """A mailbox could not be opened or listed; the message says which and why."""
-
-
-@dataclass
-class SyncResult:
-    """What one fetch of a source brought in."""
-
-    source: str
-    new: list[Email] = field(default_factory=list)
-    read_count: int = 0
-    """Messages read in full by this fetch (0 for an unchanged mailbox)."""
-    skipped: bool = False
-    """True when the cursor showed the source unchanged, so nothing was even listed."""
-
-    @property
-    def errors(self) -> list[Email]:
-        """New messages that could not be read."""
-        return [e for e in self.new if e.error]
-
-
-class MailSource(Protocol):
-    """A mailbox the app fetches new mail from and keeps the user's drafts and sent mail in.
-
-    Every method blocks (files, sockets): async callers use `asyncio.to_thread`.
-    """
-
-    @property
-    def spec(self) -> str:
-        """The spec the source was opened with: the key of its mail cache and cursor."""
-        ...
-
-    def sync(self, db: AppDatabase) -> SyncResult:
-        """Read what is new since the cursor stored in `db` into its mail cache.
-
-        Raises:
-            MailSourceError: the mailbox cannot be reached or listed (a message that cannot
-                be read is not an error here: it comes back with `error` set).
-
-        """
-        ...
-
-    def save_draft(self, raw: bytes) -> str:
-        """Keep `raw` in the Drafts folder, marked as a draft; return its key there."""
-        ...
-
-    def save_sent(self, raw: bytes) -> str:
-        """Keep a copy of a message that was sent in the Sent folder; return its key there."""
-        ...
-
-    def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
-        """The messages of the Sent folder carrying these Message-IDs: id → key, found only.
-
-        Raises:
-            MailSourceError: the mailbox cannot be reached or searched.
-
-        """
-        ...
-
-
-def environment_secrets(name: str) -> str | None:
-    """The credential `name` from the environment: `imap.password` is `IMAP_PASSWORD`."""
-    return env_lookup()(name)
-
-
 def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource:
-    # Imported here because maildir.py imports MailSourceError from this module.
-    from tools.mail.maildir import MaildirSource
-
     if not location.strip():
         raise MailSourceError(f"inbox spec '{spec}' has no path: use maildir:PATH")
     path = Path(location).expanduser()
@@ -105,8 +34,6 @@ def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource
 
 
 def _open_imap(location: str, spec: str, secrets: SecretLookup) -> MailSource:
-    from tools.mail.imap import ImapSource, parse_imap_spec
-
     return ImapSource.from_environment(parse_imap_spec(spec), secrets=secrets)
 
 

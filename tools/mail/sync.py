@@ -10,7 +10,11 @@ from __future__ import annotations
 import logging
 
 from memory.db import AppDatabase
-from tools.mail.sources import MailSourceError, SecretLookup, SyncResult, parse_source_spec
+from memory.secrets import SecretLookup
+from tools.mail.maildir import MaildirSource
+from tools.mail.mcp_source import parse_mcp_spec
+from tools.mail.source_protocol import MailSourceError, SyncResult
+from tools.mail.sources import parse_source_spec
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +30,10 @@ def canonical_spec(spec: str) -> str:
     """
     lowered = spec.strip().lower()
     if lowered.startswith("mcp:"):
-        from tools.mail.mcp_source import parse_mcp_spec
-
         return parse_mcp_spec(spec).source
     if lowered.startswith("imap:"):
         # Opened, not only parsed, so a bad IMAP_CA_FILE or IMAP_TIMEOUT fails here too.
         return parse_source_spec(spec).spec
-    from tools.mail.maildir import MaildirSource
-
     source = parse_source_spec(spec)
     if not isinstance(source, MaildirSource):  # the scheme table and this function disagree
         raise MailSourceError(f"inbox spec '{spec}' names no Maildir")

@@ -27,7 +27,7 @@ from tools.calendar.free_time import day_availability, meeting_slots
 from tools.calendar.scheduling import CalendarEnv, create_event
 from tools.calendar.toolkit import NO_ORGANIZER, calendar_toolkit
 from tools.http import HttpSettings, HttpSettingsError
-from tools.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending
+from tools.mail.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending
 from tools.toolkit import ToolResult
 
 if TYPE_CHECKING:

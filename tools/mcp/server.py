@@ -34,31 +34,20 @@ from memory.redaction import install_log_scrubbing
 from memory.secrets import secret_lookup
 from tools.config_checks import is_loopback_host
 from tools.language.categories import Category, Priority
+from tools.mail.delivery import deliver
+from tools.mail.mailbox import MailboxEnv, open_mailbox_env, sending_problem
+from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import DRAFTS, Email
-from tools.mail.smtp import (
-    SmtpConfigError,
-    smtp_settings_from_env,
-)
-from tools.mail.sources import MailSourceError
+from tools.mail.outgoing import compose_draft, compose_new, compose_reply, store_draft
+from tools.mail.smtp_settings import SmtpConfigError, smtp_settings_from_env
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import SyncResult, sync_source
-from tools.mailbox import (
-    MailboxEnv,
-    ToolFailure,
-    compose_draft,
-    compose_new,
-    compose_reply,
-    deliver,
-    message_ref,
-    open_mailbox_env,
-    render_refs,
-    sending_problem,
-    store_draft,
-)
 from tools.mcp.served_calendar import (
     add_calendar_tools,
     calendar_instructions,
     open_served_calendar,
 )
+from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)
 

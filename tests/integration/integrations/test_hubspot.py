@@ -14,8 +14,8 @@ from tests.integration.integrations.fixtures import (
     hubspot_env,
     lookup,
 )
-from tools.http import IntegrationError
-from tools.hubspot import hubspot_toolkit
+from tools.api_requests import IntegrationError
+from tools.integrations.hubspot import hubspot_toolkit
 from tools.registry import ToolRegistry
 
 pytestmark = pytest.mark.integration

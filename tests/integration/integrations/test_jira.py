@@ -20,8 +20,10 @@ from tests.integration.integrations.fixtures import (
     jira_env,
     lookup,
 )
-from tools.http import HttpSettings, IntegrationError
-from tools.jira import JiraEnv, jira_toolkit
+from tools.api_requests import IntegrationError
+from tools.http import HttpSettings
+from tools.integrations.jira import jira_toolkit
+from tools.integrations.jira_issues import JiraEnv
 from tools.registry import ToolRegistry
 
 pytestmark = pytest.mark.integration

@@ -16,10 +16,10 @@ from tests.integration.integrations.fixtures import (
     slack_env,
     teams_env,
 )
-from tools.http import IntegrationError
+from tools.api_requests import IntegrationError
+from tools.integrations.slack import slack_toolkit
+from tools.integrations.teams import teams_toolkit
 from tools.registry import ToolRegistry
-from tools.slack import slack_toolkit
-from tools.teams import teams_toolkit
 from tools.toolkit import ToolFailure
 
 pytestmark = pytest.mark.integration

@@ -20,9 +20,9 @@ from tests.integration.integrations.fixtures import (
     lookup,
     webhook_env,
 )
+from tools.integrations.webhooks import event_id, webhooks_toolkit
 from tools.registry import ToolRegistry
 from tools.toolkit import ToolFailure
-from tools.webhooks import event_id, webhooks_toolkit
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ import pytest
 
 from tests.fakes.mcp.launch import HANG_MODULE, HttpMcpServer, child_pids, running, stdio_config
 from tools.mcp.config import McpServerConfig
-from tools.mcp.hub import McpCallError, McpHub, McpToolInfo
+from tools.mcp.hub import McpHub
+from tools.mcp.results import McpCallError, McpToolInfo
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from graph.builder import build_graph
 from graph.context import DEMO_INBOX, Context
 from tests.integration.cli_runner import ROOT, run_cli
 from tests.unit.conftest import write_script
-from tools.mcp.hub import close_shared_hubs
+from tools.mcp.shared_hub import close_shared_hubs
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.fakes.mcp.launch import ECHO_MODULE, REPO_ROOT, running
 from tools.mcp.config import McpConfigError
-from tools.mcp.hub import close_shared_hubs, shared_hub
+from tools.mcp.shared_hub import close_shared_hubs, shared_hub
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from graph.followup import offer_for, resolve_reference
 from graph.state import Evidence, MessageRef
 from tests.offer_text import offer_data
 from tools.calendar.tools import CALENDAR_TOOLS
-from tools.mailbox import MAIL_TOOLS
+from tools.mail.tools import MAIL_TOOLS
 
 TOOLS = [*MAIL_TOOLS, *CALENDAR_TOOLS]
 SOFIA: MessageRef = {

@@ -22,8 +22,8 @@ from graph.state import Evidence, State, ToolCallRequest
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.calendar.local_file import LocalCalendar
 from tools.calendar.model import CalendarEvent
+from tools.mail.message_refs import message_ref
 from tools.mail.sync import sync_source
-from tools.mailbox import message_ref
 from tools.mcp.server import triage_new_mail
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -25,8 +25,9 @@ from tools.calendar.tools import (
     create_calendar_event,
     propose_meeting_slots,
 )
+from tools.mail.mailbox import MailboxEnv
 from tools.mail.mime import parse_email
-from tools.mailbox import MailboxEnv, ToolFailure
+from tools.toolkit import ToolFailure
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 16, 8, 0, tzinfo=BERLIN)  # a Monday morning

@@ -15,7 +15,7 @@ from tools.calendar.model import Interval
 from tools.calendar.offered_slots import offered_slots, slot_label
 from tools.calendar.proposal import slot_text
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
-from tools.mailbox import MAIL_TOOLS
+from tools.mail.tools import MAIL_TOOLS
 from tools.registry import ToolRegistry
 from tools.toolkit import Toolkit
 

@@ -9,15 +9,12 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from tools.api_requests import ApiRequest, IntegrationError, retry_after, send
 from tools.http import (
-    ApiRequest,
     HttpSettings,
     HttpSettingsError,
-    IntegrationError,
     _hide_secret_urls_in_logs,
     register_secret_url,
-    retry_after,
-    send,
     service_url,
 )
 

@@ -10,11 +10,11 @@ from graph.engines.base import ToolPlanRequest
 from graph.engines.intents.matcher import plan_from_intents
 from graph.followup import resolve_reference
 from graph.state import Evidence, MessageRef
-from tools.hubspot import HUBSPOT_TOOLS
-from tools.jira import JIRA_TOOLS
-from tools.mailbox import MAIL_TOOLS
-from tools.slack import SLACK_TOOLS
-from tools.teams import TEAMS_TOOLS
+from tools.integrations.hubspot import HUBSPOT_TOOLS
+from tools.integrations.jira import JIRA_TOOLS
+from tools.integrations.slack import SLACK_TOOLS
+from tools.integrations.teams import TEAMS_TOOLS
+from tools.mail.tools import MAIL_TOOLS
 
 ALL = [*MAIL_TOOLS, *JIRA_TOOLS, *SLACK_TOOLS, *TEAMS_TOOLS, *HUBSPOT_TOOLS]
 BUG: MessageRef = {

@@ -15,22 +15,19 @@ from memory.db import open_database
 from memory.secrets import environment_secrets
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.http import HttpSettings
-from tools.jira import (
+from tools.integrations.jira import jira_settings, jira_toolkit
+from tools.integrations.jira_documents import adf_document, adf_paragraphs, adf_to_text
+from tools.integrations.jira_issues import (
     JiraEnv,
     JiraSettings,
-    adf_document,
-    adf_paragraphs,
-    adf_to_text,
     checked_key,
     issue_keys,
-    jira_settings,
-    jira_toolkit,
     search_jql,
 )
+from tools.integrations.slack import escape, meeting_blocks
+from tools.integrations.webhooks import Event, WebhooksEnv, build_events, event_id, sign
 from tools.registry import ToolRegistry
-from tools.slack import escape, meeting_blocks
 from tools.toolkit import ToolFailure
-from tools.webhooks import Event, WebhooksEnv, build_events, event_id, sign
 
 INTEGRATION_VARIABLES = (
     "JIRA_BASE_URL JIRA_EMAIL JIRA_API_TOKEN JIRA_PROJECT SLACK_BOT_TOKEN TEAMS_WEBHOOK_URL "
@@ -272,7 +269,7 @@ def test_a_meeting_scheduled_event_is_the_stored_event_once(tmp_path: Path) -> N
 
 
 def test_the_registry_offers_configured_toolkits_in_order() -> None:
-    from tools.mailbox import MailboxEnv
+    from tools.mail.mailbox import MailboxEnv
 
     registry = ToolRegistry.for_mailbox(MailboxEnv(db=None, source="maildir:/x"))  # type: ignore[arg-type]
     assert registry.configured("mail") and not registry.configured("jira")

@@ -11,14 +11,16 @@ from graph.state import Evidence, TriageRow
 from graph.triage_actions import triage_proposals
 from tests.offer_text import offer_data
 from tools.calendar.tools import CALENDAR_TOOLS, READ_ONLY_CALENDAR_TOOLS
-from tools.hubspot import HubSpotEnv, hubspot_toolkit
-from tools.jira import JiraEnv, JiraSettings, jira_toolkit
+from tools.integrations.hubspot import HubSpotEnv, hubspot_toolkit
+from tools.integrations.jira import jira_toolkit
+from tools.integrations.jira_issues import JiraEnv, JiraSettings
+from tools.integrations.slack import SlackEnv, slack_toolkit
+from tools.integrations.teams import TeamsEnv, teams_toolkit
+from tools.integrations.webhook_endpoints import Endpoint
+from tools.integrations.webhooks import WebhooksEnv, webhooks_toolkit
 from tools.mail.model import Email
 from tools.registry import ToolRegistry
-from tools.slack import SlackEnv, slack_toolkit
-from tools.teams import TeamsEnv, teams_toolkit
 from tools.toolkit import Toolkit
-from tools.webhooks import Endpoint, WebhooksEnv, webhooks_toolkit
 
 DB: Any = None  # the proposals never read the database
 

@@ -19,6 +19,7 @@ from graph.engines.intents.matcher import plan_from_intents
 from graph.services import build_services
 from memory.db import open_database
 from tools.mail.compose import new_message
+from tools.mail.delivery import deliver
 from tools.mail.demo import (
     DEMO_INBOX,
     DemoInboxError,
@@ -26,8 +27,9 @@ from tools.mail.demo import (
     demo_working_copy,
     is_demo_inbox,
 )
+from tools.mail.mailbox import MailboxEnv, open_mailbox_env
 from tools.mail.sync import sync_source
-from tools.mailbox import MAIL_TOOLS, MailboxEnv, deliver, list_outbox, open_mailbox_env
+from tools.mail.tools import MAIL_TOOLS, list_outbox
 from tools.toolkit import ToolFailure
 
 DANA = "dana@northwind.example"

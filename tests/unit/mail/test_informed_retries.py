@@ -15,8 +15,10 @@ from memory.audit import SEND_STAGES, ClaimedCall, SideEffectLedger, running, ru
 from memory.db import AppDatabase
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.mail.compose import new_message
+from tools.mail.delivery import deliver
+from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import INBOX, MaildirSource
-from tools.mailbox import MailboxEnv, SentTrace, deliver, trace_sends, traces_summary
+from tools.mail.send_trace import SentTrace, trace_sends, traces_summary
 
 ME = "me@acme.example"
 LENA = "lena@partner.example"

@@ -6,19 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from tools.mail.imap import (
-    ImapSource,
+from tools.mail.imap import ImapSource
+from tools.mail.imap_spec import parse_imap_spec
+from tools.mail.imap_wire import (
     cursor_signature,
     decode_mailbox,
     encode_mailbox,
     fetch_literals,
     parse_cursor,
-    parse_imap_spec,
     quoted,
     uid_set,
 )
 from tools.mail.mime import message_id_of
-from tools.mail.sources import MailSourceError, environment_secrets, parse_source_spec
+from tools.mail.source_protocol import MailSourceError, environment_secrets
+from tools.mail.sources import parse_source_spec
 from tools.mail.sync import canonical_spec
 
 

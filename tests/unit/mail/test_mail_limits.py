@@ -27,6 +27,7 @@ from tests.hostile_mime import (
     text_message,
     unterminated_tags,
 )
+from tools.mail.headers import bound_header, header_block_end
 from tools.mail.limits import (
     TRUNCATED_MARKER,
     Deadline,
@@ -34,7 +35,7 @@ from tools.mail.limits import (
     ParseLimits,
     size_text,
 )
-from tools.mail.mime import bound_header, header_block_end, parse_email
+from tools.mail.mime import parse_email
 from tools.mail.model import Email
 
 

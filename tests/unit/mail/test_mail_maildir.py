@@ -10,10 +10,10 @@ import pytest
 from memory.db import NOT_TRIAGED_FOLDERS, AppDatabase
 from tools.mail.compose import reply_message
 from tools.mail.maildir import FetchResult, MaildirSource, message_key
+from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.mime import parse_email
 from tools.mail.model import DRAFTS, SENT, Email
-from tools.mail.sources import MailSourceError
-from tools.mailbox import message_ref, render_refs
+from tools.mail.source_protocol import MailSourceError
 
 
 def raw(n: int, subject: str | None = None) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
-from tools.mail.mime import decode_8bit, decode_bytes, html_to_text, parse_email
+from tools.mail.charsets import decode_8bit, decode_bytes
+from tools.mail.html_text import html_to_text
+from tools.mail.mime import parse_email
 from tools.mail.model import (
     EMPTY_BODY_MARKER,
     QUOTE_END,

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tools.mail.maildir import MaildirSource
-from tools.mail.sources import MailSourceError, parse_source_spec
+from tools.mail.source_protocol import MailSourceError
+from tools.mail.sources import parse_source_spec
 
 
 def make_maildir(root: Path) -> Path:

@@ -7,7 +7,7 @@ import base64
 from mcp import types
 from pydantic import AnyUrl
 
-from tools.mcp.hub import McpCallError, McpResult, McpToolInfo, render_content, tool_fingerprint
+from tools.mcp.results import McpCallError, McpResult, McpToolInfo, render_content, tool_fingerprint
 
 
 def test_every_kind_of_content_block_renders_to_text() -> None:

@@ -11,8 +11,8 @@ from mcp.server.fastmcp import FastMCP
 
 from memory.db import AppDatabase
 from memory.vault import VaultError
-from tools.mail.smtp import SmtpSettings
-from tools.mailbox import MailboxEnv
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.smtp_settings import SmtpSettings
 from tools.mcp.served_calendar import (
     add_calendar_tools,
     calendar_instructions,

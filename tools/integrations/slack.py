@@ -21,7 +21,8 @@ from langchain_core.tools import InjectedToolArg, tool
 from memory.audit import SideEffectLedger
 from memory.db import AppDatabase, TriageRecord
 from memory.secrets import SecretLookup
-from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
+from tools.api_requests import ApiRequest, json_of, send
+from tools.http import HttpSettings, HttpSettingsError, service_url
 from tools.toolkit import (
     ActionPreview,
     ToolFailure,
@@ -263,7 +264,7 @@ async def slack_post_message(
     *,
     env: Annotated[SlackEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Post a message to a Slack channel (the configured one by default), optionally about a mail by its id."""
+    """Post a message to a Slack channel (the configured one by default), optionally about a mail by its id."""  # noqa: E501 — the model reads it as one line
     post = await asyncio.to_thread(
         plan_post, env, {"text": text, "channel": channel, "email_id": email_id}
     )

@@ -29,8 +29,9 @@ from tools.mail.conversations import (
     sender_name,
     sent_at,
 )
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import Email, without_quotes
-from tools.mailbox import MailboxEnv, message_ref, render_refs
 from tools.toolkit import ToolFailure, Toolkit, ToolResult
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,8 @@ def render_conversations(refs: list[dict[str, Any]], mailbox: Mailbox) -> str:
         ]
         if "priority" in ref:
             lines.append(
-                f"   triage: {ref['priority']} / {ref['category']} / {ref['action']} — {ref['reason']}"
+                f"   triage: {ref['priority']} / {ref['category']} / {ref['action']}"
+                f" — {ref['reason']}"
             )
         lines.append("   excerpt (own words, no quoted history):")
         lines += [f"   | {line}" for line in ref["text"].splitlines()]

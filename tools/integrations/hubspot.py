@@ -21,7 +21,8 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
-from tools.http import ApiRequest, HttpSettings, HttpSettingsError, json_of, send, service_url
+from tools.api_requests import ApiRequest, json_of, send
+from tools.http import HttpSettings, HttpSettingsError, service_url
 from tools.toolkit import (
     ActionPreview,
     ToolFailure,
@@ -190,7 +191,7 @@ async def hubspot_create_contact(
     *,
     env: Annotated[HubSpotEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Find or create a HubSpot contact (a lead) for the sender of a mail by its id, or for an address."""
+    """Find or create a HubSpot contact (a lead) for the sender of a mail by its id, or for an address."""  # noqa: E501 — the model reads it as one line
     args = {
         "email_id": email_id,
         "email": email,

@@ -18,14 +18,8 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
-from tools.http import (
-    ApiRequest,
-    HttpSettings,
-    HttpSettingsError,
-    register_secret_url,
-    send,
-    service_url,
-)
+from tools.api_requests import ApiRequest, send
+from tools.http import HttpSettings, HttpSettingsError, register_secret_url, service_url
 from tools.toolkit import (
     ActionPreview,
     ToolFailure,
@@ -137,7 +131,7 @@ async def teams_post_message(
     *,
     env: Annotated[TeamsEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Post a message to the configured Microsoft Teams channel, optionally about a mail by its id."""
+    """Post a message to the configured Microsoft Teams channel, optionally about a mail by its id."""  # noqa: E501 — the model reads it as one line
     post = await asyncio.to_thread(plan_post, env, {"text": text, "email_id": email_id})
     request = ApiRequest(
         integration=INTEGRATION,
