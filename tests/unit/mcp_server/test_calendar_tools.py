@@ -13,7 +13,7 @@ from memory.db import AppDatabase
 from memory.vault import VaultError
 from tools.mail.smtp import SmtpSettings
 from tools.mailbox import MailboxEnv
-from tools.mcp.served_calendar import (
+from ui.mcp_server.calendar_tools import (
     add_calendar_tools,
     calendar_instructions,
     open_served_calendar,
