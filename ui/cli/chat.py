@@ -16,7 +16,7 @@ from pathlib import Path
 from memory.paths import data_dir
 from ui.chat.users import UserStore
 from ui.cli.errors import UserError
-from ui.cli.settings import LOOPBACK, open_app_database
+from ui.cli.server_checks import LOOPBACK, open_app_database
 from ui.langgraph_server import ServerError, check_port
 
 APP_ROOT = Path(__file__).resolve().parents[1]

@@ -10,13 +10,8 @@ from pathlib import Path
 
 from memory.paths import data_dir
 from ui.cli.errors import UserError
-from ui.cli.settings import (
-    CONFIGURATION_ERRORS,
-    LOOPBACK,
-    load_context,
-    one_line_errors,
-    open_app_database,
-)
+from ui.cli.server_checks import LOOPBACK, open_app_database
+from ui.cli.settings import CONFIGURATION_ERRORS, load_context, one_line_errors
 from ui.langgraph_server import (
     SERVER_DIR,
     STUDIO_URL,

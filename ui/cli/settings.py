@@ -41,8 +41,6 @@ from ui.langgraph_server import ServerError
 
 logger = logging.getLogger("ui.cli")  # the command's warnings, named as they always were
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 CONFIGURATION_ERRORS: tuple[type[Exception], ...] = (
     EngineSpecError,
     MailSourceError,
@@ -120,15 +118,3 @@ def check_integrations(home: Path) -> None:
     if smtp is not None and smtp.password_problem:
         logger.warning("mail cannot be sent through %s: %s", smtp.server, smtp.password_problem)
     load_endpoints(webhooks_path(home), os.environ, secrets)
-
-
-def open_app_database(home: Path) -> None:
-    """Check the database settings and bring the schema up to date before a server starts."""
-    try:
-        encryption_wanted()
-        open_database(database_config(home).app_url)
-    except (DatabaseConfigError, StateEncryptionError) as err:
-        raise UserError(str(err)) from err
-    except (DatabaseUnavailableError, SchemaVersionError) as err:
-        print(f"smart-inbox: {err}", file=sys.stderr)
-        raise SystemExit(1) from None
