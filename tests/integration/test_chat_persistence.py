@@ -28,14 +28,14 @@ CHAT_TABLE_NAMES = {"users", "threads", "steps", "elements", "feedbacks"}
 
 @pytest.fixture(scope="module")
 def persistence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """`ui.persistence`, imported with Chainlit's app root in a temp folder.
+    """`ui.chat.persistence`, imported with Chainlit's app root in a temp folder.
 
     Importing Chainlit writes a `.chainlit` config folder into its app root (the working
     directory by default); this keeps it out of the source tree.
     """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CHAINLIT_APP_ROOT", str(tmp_path_factory.mktemp("chainlit-root")))
-        yield importlib.import_module("ui.persistence")
+        yield importlib.import_module("ui.chat.persistence")
 
 
 @pytest.fixture

@@ -167,7 +167,7 @@ def test_ui_refuses_to_listen_beyond_loopback_without_users(tmp_path: Path) -> N
 
 
 def test_users_add_reads_the_password_and_never_prints_it(tmp_path: Path) -> None:
-    from ui.users import UserStore
+    from ui.chat.users import UserStore
 
     short = run_cli(
         tmp_path, "users", "add", "carol", "--password-stdin", check=False, stdin="short"
@@ -183,7 +183,7 @@ def test_users_add_reads_the_password_and_never_prints_it(tmp_path: Path) -> Non
 
 
 def test_ui_on_a_busy_port_is_refused_before_announcing_the_chat(tmp_path: Path) -> None:
-    from ui.users import UserStore
+    from ui.chat.users import UserStore
 
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))

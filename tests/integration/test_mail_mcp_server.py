@@ -86,7 +86,7 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def server_args(transport: str, inbox: Path, home: Path, *more: str) -> list[str]:
     return [
         "-m",
-        "tools.mcp.server",
+        "ui.mcp_server",
         "--transport",
         transport,
         "--inbox",

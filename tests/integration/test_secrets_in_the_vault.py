@@ -123,7 +123,7 @@ def test_without_a_password_only_sending_fails_with_one_line(tmp_path: Path) -> 
 def test_the_mail_mcp_server_finds_the_password_in_the_vault(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tools.mcp.server import open_mailbox
+    from ui.mcp_server.served_mailbox import open_mailbox
 
     inbox = shutil.copytree(DEMO, tmp_path / "inbox", ignore=shutil.ignore_patterns(".Drafts"))
     home = data_dir(tmp_path / "home")

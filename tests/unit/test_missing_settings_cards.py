@@ -21,7 +21,7 @@ from graph.nodes.request_approval import review_call
 from graph.services import Services, build_services
 from graph.state import State, ToolCallRequest
 from tools.mail.sync import sync_source
-from tools.mcp.server import triage_new_mail
+from ui.mcp_server.served_mailbox import triage_new_mail
 
 SOFIA_ID = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
 SOFIA = "sofia.marchetti@northwind.example"

@@ -23,7 +23,7 @@ from tests.fakes.teams_server import FakeTeams
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tools.http import HttpSettings
 from tools.mail.sync import canonical_spec, sync_source
-from tools.mcp.server import triage_new_mail
+from ui.mcp_server.served_mailbox import triage_new_mail
 
 JIRA_EMAIL = "dana@northwind.example"
 JIRA_TOKEN = "ATATT3xFfGF0fakeJiraTokenForTests0123456789"

@@ -24,7 +24,7 @@ from tools.calendar.local_file import LocalCalendar
 from tools.calendar.model import CalendarEvent
 from tools.mail.message_refs import message_ref
 from tools.mail.sync import sync_source
-from tools.mcp.server import triage_new_mail
+from ui.mcp_server.served_mailbox import triage_new_mail
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ME = "me@acme.example"

@@ -14,7 +14,7 @@ from graph.services import Services, build_services
 from graph.state import Evidence, State, ToolCallRequest
 from tests.unit.conftest import INJECTION_ID, OUTAGE_ID
 from tools.mail.sync import sync_source
-from tools.mcp.server import triage_new_mail
+from ui.mcp_server.served_mailbox import triage_new_mail
 
 SETUP = {
     "JIRA_BASE_URL": "https://northwind.atlassian.net",

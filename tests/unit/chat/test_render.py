@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from graph.approval import code_span
 from memory.db import TriageRecord
 from tools.mail.model import Email
-from ui.chat_render import (
+from ui.chat.mail_page import message_page
+from ui.chat.render import (
     answer_markdown,
     card_markdown,
     first_rows,
@@ -20,7 +21,6 @@ from ui.chat_render import (
     triage_rows,
     triage_summary,
 )
-from ui.mail_page import message_page
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

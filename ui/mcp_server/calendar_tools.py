@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any, cast
 
 from mcp.server.fastmcp import FastMCP
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -29,9 +29,7 @@ from tools.calendar.toolkit import NO_ORGANIZER, calendar_toolkit
 from tools.http import HttpSettings, HttpSettingsError
 from tools.mail.mailbox import NO_SMTP_URL, MailboxEnv, missing_for_sending
 from tools.toolkit import ToolResult
-
-if TYPE_CHECKING:
-    from tools.mcp.server import ServedMailbox
+from ui.mcp_server.served_mailbox import ServedMailbox
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +228,7 @@ def add_calendar_tools(server: FastMCP, calendar: ServedCalendar, mailbox: Serve
 
     @server.tool(title="Check availability", annotations=READING)
     async def check_availability(day: str) -> Annotated[CallToolResult, Availability]:
-        """Show busy times and free working hours for one day (YYYY-MM-DD, today, tomorrow or a weekday)."""
+        """Show busy times and free working hours for one day (YYYY-MM-DD, today, tomorrow or a weekday)."""  # noqa: E501 (what clients see)
         return _result(await day_availability(env, day))
 
     @server.tool(title="Propose meeting slots", annotations=READING)
@@ -241,7 +239,7 @@ def add_calendar_tools(server: FastMCP, calendar: ServedCalendar, mailbox: Serve
         to_date: str = "",
         email_id: str = "",
     ) -> Annotated[CallToolResult, SlotProposal]:
-        """Propose free meeting slots in working hours; give email_id to answer that meeting request."""
+        """Propose free meeting slots in working hours; give email_id to answer that meeting request."""  # noqa: E501 (what clients see)
         return _result(
             await meeting_slots(
                 env,
@@ -262,7 +260,7 @@ def add_calendar_tools(server: FastMCP, calendar: ServedCalendar, mailbox: Serve
         description: str = "",
         in_reply_to_id: str = "",
     ) -> Annotated[CallToolResult, EventScheduled]:
-        """Create a calendar event (ISO start/end) and email an invitation to each attendee (comma-separated); the same call again changes nothing."""
+        """Create a calendar event (ISO start/end) and email an invitation to each attendee (comma-separated); the same call again changes nothing."""  # noqa: E501 (what clients see)
         async with calendar.creating:
             result = await create_event(
                 env,

@@ -1,7 +1,7 @@
 """What the chat shows, as data and markdown: answers with citation links, cards, the triage list.
 
 Pure functions with no Chainlit in them, so what a person sees is tested without a browser.
-A message opens from a plain link to the mail page (`ui.mail_page`): the link is text in the
+A message opens from a plain link to the mail page (`ui.chat.mail_page`): the link is text in the
 chat's history, so it works after a reload, a reopened chat and a restart, and the page holds
 a message only when someone opens it.
 """
@@ -21,7 +21,7 @@ from memory.db import TriageRecord
 from tools.mail.model import Email
 
 MAIL_PATH = "/mail/view"
-"""Where the chat server shows one message (see `ui.mail_page`)."""
+"""Where the chat server shows one message (see `ui.chat.mail_page`)."""
 PRIORITY_ORDER = {"error": -1, "high": 0, "normal": 1, "low": 2}
 FIRST_ROWS = 12
 """Triage rows shown before "show more": every high-priority row, and at least this many."""

@@ -30,7 +30,8 @@ def plain_text(markdown: str) -> str:
     """`markdown` without its markers: citations as `[ID]`, links as `text <url>`.
 
     Line structure, list bullets, quotes and code spans are kept: they read well as they are.
-    Code spans, citations, URLs and e-mail addresses are set aside first, so their `_` and `*` stay as written.
+    Code spans, citations, URLs and e-mail addresses are set aside first, so their `_` and `*`
+    stay as written.
     """
     kept: list[str] = []
 

@@ -12,8 +12,8 @@ from mcp.server.fastmcp import FastMCP
 from memory.db import AppDatabase
 from memory.vault import VaultError
 from tools.mail.mailbox import MailboxEnv
-from tools.mail.smtp_settings import SmtpSettings
-from tools.mcp.served_calendar import (
+from tools.mail.smtp import SmtpSettings
+from ui.mcp_server.calendar_tools import (
     add_calendar_tools,
     calendar_instructions,
     open_served_calendar,

@@ -73,7 +73,10 @@ class UserStore:
         return previous is None
 
     def verify(self, name: str, password: str) -> bool:
-        """Whether `password` is `name`'s; an unknown name costs as much time as a wrong password."""
+        """Whether `password` is `name`'s.
+
+        An unknown name costs as much time as a wrong password.
+        """
         entry = self._load().get(name) if NAME_PATTERN.fullmatch(name) else None
         if entry is None:
             _spend_one_check(password)

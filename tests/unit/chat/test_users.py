@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from ui import users
-from ui.users import UserStore, UserStoreError, check_password, hash_password, read_password
+from ui.chat import users
+from ui.chat.users import UserStore, UserStoreError, check_password, hash_password, read_password
 
 PASSWORD = "correct horse battery"
 

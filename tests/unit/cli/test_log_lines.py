@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from ui.cli import OneLineFormatter
+from ui.cli.logs import OneLineFormatter
 
 FORMAT = "%(levelname)s %(name)s: %(message)s"
 

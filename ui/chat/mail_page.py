@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from memory.db import AppDatabase, TriageRecord, open_database
 from memory.paths import app_database_url
 from tools.mail.model import Email
-from ui.chat_render import MAIL_PATH
+from ui.chat.render import MAIL_PATH
 
 STYLE = """
 body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;

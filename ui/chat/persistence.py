@@ -160,7 +160,8 @@ class ChatHistory(SQLAlchemyDataLayer):
 
     async def get_current_timestamp(self) -> str:
         """The current time in UTC, ISO 8601 with a `Z`."""
-        return utc_now()
+        now: str = utc_now()  # type: ignore[no-untyped-call]
+        return now
 
     async def update_thread(
         self,
@@ -233,7 +234,7 @@ class ChatHistory(SQLAlchemyDataLayer):
                 element["props"] = _decoded(element.get("props"))
         return threads
 
-    @queue_until_user_message()
+    @queue_until_user_message()  # type: ignore[no-untyped-call, untyped-decorator]
     async def create_element(self, element: Element) -> None:
         """Keep the chat's own elements (lists, buttons) as rows; no other kind is kept.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.terminal_text import plain_text
+from ui.cli.terminal_text import plain_text
 
 
 @pytest.mark.parametrize(

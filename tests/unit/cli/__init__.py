@@ -1,0 +1,1 @@
+"""Unit tests of the command line (`ui.cli`): its plain text and its log lines."""

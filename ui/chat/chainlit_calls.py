@@ -1,0 +1,36 @@
+"""Typed doors into the few Chainlit calls the chat makes: Chainlit's own are untyped.
+
+Each wrapper is one call with one precise `type: ignore`, so the chat's code stays checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chainlit as cl
+
+
+async def send(message: cl.Message) -> cl.Message:
+    """Show `message` in the chat (and keep it with the thread); returns it."""
+    await message.send()  # type: ignore[no-untyped-call]
+    return message
+
+
+async def say(text: str, *, elements: list[Any] | None = None) -> cl.Message:
+    """Show a new message with `text` (and elements such as lists and buttons)."""
+    return await send(cl.Message(content=text, elements=elements or []))
+
+
+def recalled(key: str) -> Any:
+    """What this chat's session holds under `key` (None when nothing)."""
+    return cl.user_session.get(key)  # type: ignore[no-untyped-call]
+
+
+def remember(key: str, value: Any) -> None:
+    """Keep `value` under `key` in this chat's session."""
+    cl.user_session.set(key, value)  # type: ignore[no-untyped-call]
+
+
+async def remove_button(action: cl.Action) -> None:
+    """Take one button off its message."""
+    await action.remove()  # type: ignore[no-untyped-call]

@@ -1,0 +1,231 @@
+"""The `smart-inbox` arguments: one `add_*_commands` per command group, gathered by `build_parser`.
+
+Only the standard library is imported here, so `smart-inbox --help` answers at once; each
+command's own module is imported when that command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any, NoReturn
+
+from ui.cli.errors import EXIT_USER_ERROR
+
+DESCRIPTION = (
+    "`smart-inbox`: the command line — triage the inbox, ask about it, read a thread's history.\n"
+    "\n"
+    "User errors (a bad flag, a missing mailbox, a bad model spec) print one line and exit 2.\n"
+)
+"""The `--help` text, as the command line's module docstring says it."""
+
+INBOX_HELP = (
+    "mail source: maildir:PATH, imap://user@host[:port]/FOLDER or mcp:NAME "
+    "(default: INBOX or the demo inbox)"
+)
+MODEL_HELP = "rules | groq:<model> | replay:<file.jsonl> (default: MODEL)"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"smart-inbox: {message} (see smart-inbox --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="smart-inbox", description=DESCRIPTION)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log what happens (-vv: debug)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    add_triage_commands(commands)
+    add_ask_commands(commands)
+    add_policy_commands(commands)
+    add_mcp_commands(commands)
+    add_integrations_commands(commands)
+    add_mcp_server_commands(commands)
+    add_serve_commands(commands)
+    add_chat_commands(commands)
+    add_credentials_commands(commands)
+    add_history_commands(commands)
+    return parser
+
+
+def _common(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--inbox", help=INBOX_HELP)
+    sub.add_argument("--model", help=MODEL_HELP)
+    sub.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`triage`."""
+    triage = commands.add_parser("triage", help="fetch new mail and classify every message")
+    _common(triage)
+    triage.add_argument("--limit", type=int, help="show at most N rows, most important first")
+
+
+def add_ask_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`ask` and `resume`: a chat turn, and the decisions on the approval requests it left."""
+    ask = commands.add_parser("ask", help="one chat turn on a persistent thread")
+    ask.add_argument("text", help="what to ask")
+    ask.add_argument("--thread", help="thread id (a new one is made and printed when omitted)")
+    _common(ask)
+
+    resume = commands.add_parser(
+        "resume",
+        help="answer the pending approval requests of a thread (or finish an interrupted run)",
+    )
+    resume.add_argument("--thread", required=True, help="thread id")
+    resume.add_argument("--call", help="decide only this request (its id); the others stay pending")
+    decision = resume.add_mutually_exclusive_group()
+    decision.add_argument("--accept", action="store_true", help="run the call as proposed")
+    decision.add_argument("--reject", action="store_true", help="do not run it")
+    decision.add_argument("--edit", metavar="JSON", help="run it with these arguments instead")
+    decision.add_argument("--respond", metavar="TEXT", help="do not run it; tell the engine this")
+    _common(resume)
+
+
+def add_policy_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`policy` and `audit`: the approval levels, and what was decided under them."""
+    policy = commands.add_parser("policy", help="show or change the approval policy")
+    policy_commands = policy.add_subparsers(dest="policy_command", parser_class=_Parser)
+    policy_commands.add_parser("show", help="each tool's approval level (the default)")
+    set_level = policy_commands.add_parser("set", help="set one tool's level")
+    set_level.add_argument("tool", help="tool name")
+    set_level.add_argument(
+        "level", type=int, choices=[0, 1, 2], help="0 read-only, 1 confirm, 2 autonomous"
+    )
+    for verb, text in (("trust", "trust"), ("untrust", "stop trusting")):
+        trust = policy_commands.add_parser(verb, help=f"{text} an address or a domain")
+        trust.add_argument("value", help="name@example.com, or example.com for a whole domain")
+    policy.add_argument("--json", action="store_true", help="print JSON")
+
+    audit = commands.add_parser("audit", help="every tool call: decision, flags and outcome")
+    audit.add_argument("--thread", help="only this thread")
+    audit.add_argument("--limit", type=int, help="only the last N calls")
+    audit.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_mcp_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`mcp`: the MCP servers the agent uses."""
+    mcp = commands.add_parser("mcp", help="the MCP servers of mcp.json: list them, trust changes")
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", required=True, parser_class=_Parser)
+    mcp_list = mcp_commands.add_parser("list", help="each server: state, tools, approval levels")
+    mcp_list.add_argument("--json", action="store_true", help="print JSON")
+    mcp_trust = mcp_commands.add_parser(
+        "trust", help="accept a server's changed tool definitions (restores auto-approval)"
+    )
+    mcp_trust.add_argument("server", help="server name in mcp.json")
+    mcp_trust.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_integrations_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`integrations`."""
+    integrations = commands.add_parser(
+        "integrations", help="Jira, Slack, Teams, HubSpot, webhooks: set up or not, tools, levels"
+    )
+    integrations.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_mcp_server_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`mcp-server`: our own MCP server of the mailbox and calendar."""
+    server = commands.add_parser(
+        "mcp-server", help="serve this mailbox and calendar to MCP clients"
+    )
+    server.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765)")
+    server.add_argument("--inbox", help=INBOX_HELP)
+
+
+def add_serve_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`serve` and `schedule-triage`: the agent on the LangGraph server."""
+    serve = commands.add_parser(
+        "serve", help="the agent on the LangGraph server (API and Studio), offline"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=2024, help="port (default 2024); must be free")
+    serve.add_argument(
+        "--jobs", type=int, default=4, help="runs the server works on at once (default 4)"
+    )
+    serve.add_argument(
+        "--env-file", help="variables to read first (default: .env here, if there is one)"
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on a non-loopback address although the API has no authentication",
+    )
+    serve.add_argument(
+        "--inbox", help="mail source, e.g. maildir:PATH (default: INBOX or the demo inbox)"
+    )
+    serve.add_argument("--model", help=MODEL_HELP)
+
+    schedule = commands.add_parser(
+        "schedule-triage", help="run the triage on a schedule on the LangGraph server"
+    )
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--every", metavar="N(m|h)", help="every N minutes or hours, e.g. 15m or 2h")
+    when.add_argument("--cron", metavar="EXPR", help="a cron schedule, e.g. '0 8-18 * * 1-5'")
+    when.add_argument("--list", action="store_true", help="list the scheduled triages")
+    when.add_argument("--delete", metavar="ID", help="delete a scheduled triage")
+    schedule.add_argument(
+        "--server",
+        default=os.environ.get("SMART_INBOX_SERVER") or "http://127.0.0.1:2024",
+        help="the LangGraph server's URL (default: SMART_INBOX_SERVER or http://127.0.0.1:2024)",
+    )
+    schedule.add_argument("--timezone", help="IANA time zone of the schedule (default UTC)")
+    schedule.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_chat_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`ui` (the chat) and `users` (who may log in to it)."""
+    ui = commands.add_parser("ui", help="the chat in your browser (Chainlit)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+    users = commands.add_parser("users", help="who may log in to the chat")
+    users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    add_user = users_commands.add_parser("add", help="add a user, or set a user's password")
+    add_user.add_argument("name", help="user name")
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    users_commands.add_parser("list", help="the user names")
+
+
+def add_credentials_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`credentials`: the integrations' secrets in the vault."""
+    credentials = commands.add_parser(
+        "credentials", help="the integrations' tokens and passwords, encrypted in the app database"
+    )
+    credential_commands = credentials.add_subparsers(
+        dest="credentials_command", required=True, parser_class=_Parser
+    )
+    set_credential = credential_commands.add_parser(
+        "set", help="store a credential; its value is asked without echo, never an argument"
+    )
+    set_credential.add_argument("name", help="SERVICE.FIELD[:ACCOUNT], e.g. jira.api_token")
+    set_credential.add_argument(
+        "--stdin", action="store_true", help="read the value from one line of standard input"
+    )
+    list_credentials = credential_commands.add_parser(
+        "list", help="the stored names, when they were set, and under which key (never values)"
+    )
+    list_credentials.add_argument("--json", action="store_true", help="print JSON")
+    delete_credential = credential_commands.add_parser("delete", help="remove a credential")
+    delete_credential.add_argument("name", help="credential name")
+    rotate = credential_commands.add_parser(
+        "rotate-key", help="re-encrypt every credential under a new key"
+    )
+    rotate.add_argument("--json", action="store_true", help="print JSON")
+    credential_commands.add_parser("new-key", help="print a fresh key for SMART_INBOX_KEY")
+
+
+def add_history_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`history`."""
+    history = commands.add_parser("history", help="print a thread's conversation")
+    history.add_argument("--thread", required=True, help="thread id")
+    history.add_argument("--json", action="store_true", help="print JSON")

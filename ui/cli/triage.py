@@ -1,0 +1,108 @@
+"""`smart-inbox triage`: fetch new mail, classify it, and print the inbox most important first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from typing import Any
+
+from langgraph.types import StateSnapshot
+
+from graph.services import Services, build_services
+from memory.db import TriageRecord
+from tools.mail.model import Email
+from ui.cli.errors import UserError
+from ui.cli.settings import load_context, one_line_errors
+from ui.cli.terminal_text import plain_text
+from ui.cli.turns import decision_commands, run_turn, turn_result
+
+COLUMNS = [("priority", 8), ("category", 15), ("action", 16), ("from", 28), ("subject", 50)]
+"""The table's columns and their widths."""
+
+
+@one_line_errors
+async def triage(args: argparse.Namespace) -> int:
+    """Run the triage on a new thread, then print every triaged message and what it suggests."""
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
+    context = await asyncio.to_thread(load_context, args)
+    thread_id = f"triage-{uuid.uuid4().hex[:12]}"
+    snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
+    pending = turn_result(snapshot, thread_id)["pending"]
+    services: Services = await asyncio.to_thread(build_services, context)
+    pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
+    rows = _rows(pairs)
+    for failure in snapshot.values.get("fetch_errors") or []:
+        if not failure.get("id"):  # the source itself, not one message
+            print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+    waiting = (
+        f"{len(pending)} suggested action(s) wait for your approval: "
+        f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
+    )
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        if pending:
+            print(f"smart-inbox: {waiting}", file=sys.stderr)
+        return 0
+    new = len(snapshot.values.get("triage") or [])
+    print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
+    print(_table(rows))
+    for row in rows:
+        if row.get("error"):
+            print(f"\nunreadable: {row['id']}: {row['error']}")
+    _print_suggestions(snapshot, thread_id, pending, waiting)
+    return 0
+
+
+def _rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": email.id,
+            "from": email.sender,
+            "subject": email.subject,
+            "date": email.date,
+            "priority": triage.priority,
+            "category": triage.category,
+            "action": triage.action,
+            "reason": triage.reason,
+            **({"error": email.error} if email.error else {}),
+        }
+        for email, triage in pairs
+    ]
+
+
+def _print_suggestions(
+    snapshot: StateSnapshot, thread_id: str, pending: list[dict[str, Any]], waiting: str
+) -> None:
+    """The slots offered for meeting requests, and the actions waiting for approval."""
+    values = snapshot.values
+    offers = [
+        e["content"]
+        for e in values.get("evidence") or []
+        if e["turn"] == values.get("turn")
+        and e["tool"] == "propose_meeting_slots"
+        and not e["error"]
+    ]
+    if offers:
+        print("\nSlots for the new meeting requests:\n\n" + plain_text("\n\n".join(offers)))
+        print(f'\nTo book one: smart-inbox ask "book the first slot for NAME" --thread {thread_id}')
+    if pending:
+        print(f"\n{waiting}")
+        for request in pending:
+            print(f"\n({request['id']}):\n{plain_text(request['description'])}")
+            call = request["id"] if len(pending) > 1 else None
+            print("\n" + "\n".join(decision_commands(thread_id, call)))
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    lines = ["  ".join(name.upper().ljust(width) for name, width in COLUMNS)]
+    for row in rows:
+        cells = []
+        for name, width in COLUMNS:
+            value = str(row[name])
+            cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
