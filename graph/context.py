@@ -90,13 +90,14 @@ class Context:
                 setattr(self, name, default())
             elif not isinstance(value, str):
                 raise ValueError(f"context field {name} must be a string, not {value!r}")
-        if self.max_steps is None or self.max_steps == "":
-            self.max_steps = _default_max_steps()
+        steps: Any = self.max_steps  # typed int, but JSON may bring text, null or ""
+        if steps is None or steps == "":
+            steps = _default_max_steps()
         try:
-            self.max_steps = int(self.max_steps)
+            self.max_steps = int(steps)
         except (TypeError, ValueError) as err:
             raise ValueError(
-                f"context field max_steps must be a whole number, not {self.max_steps!r}"
+                f"context field max_steps must be a whole number, not {steps!r}"
             ) from err
         self.user_addresses = _addresses(self.user_addresses or ())
 

@@ -15,7 +15,7 @@ from memory.db import DatabaseUnavailableError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import data_dir
 from tools.mail.smtp_settings import SmtpConfigError
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
 from tools.mcp.config import load_mcp_config, mcp_config_path
 from tools.mcp.hub import McpHub

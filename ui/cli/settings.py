@@ -33,7 +33,7 @@ from tools.http import HttpSettings, HttpSettingsError
 from tools.integrations.webhook_endpoints import WebhookConfigError, load_endpoints, webhooks_path
 from tools.mail.mcp_source import parse_mcp_spec
 from tools.mail.smtp_settings import SmtpConfigError, smtp_settings_from_env
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
 from tools.mcp.config import McpConfigError, load_mcp_config, mcp_config_path
 from ui.cli.errors import UserError

@@ -22,7 +22,7 @@ from memory.paths import data_dir
 from memory.redaction import install_log_scrubbing
 from tools.config_checks import is_loopback_host
 from tools.mail.smtp_settings import SmtpConfigError
-from tools.mail.sources import MailSourceError
+from tools.mail.source_protocol import MailSourceError
 from ui.mcp_server.calendar_tools import (
     add_calendar_tools,
     calendar_instructions,
