@@ -9,6 +9,7 @@ the margin over the runner-up and the strength of the evidence.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -16,13 +17,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from graph.engines.triage.dates import has_time_expression, parse_date
+from graph.engines.triage.decision import Writer, decide, read_writer
+from graph.engines.triage.phishing import suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
+from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import sender_flags
-from graph.engines.triage.verdict import UNREADABLE_CATEGORY, UNREADABLE_PRIORITY, RuleTriage
+from graph.engines.triage.verdict import (
+    UNREADABLE_CATEGORY,
+    UNREADABLE_PRIORITY,
+    UNSURE_BELOW,
+    RuleTriage,
+)
 from tools.language.categories import CATEGORIES, Category
 from tools.mail.model import Email
 
@@ -161,6 +170,26 @@ def _pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[Cat
     return ranked[0], min(0.97, 0.25 + 0.75 * strength * margin**0.5)
 
 
+def _categorise(
+    email: Email, rules: RuleBook, profile: MailboxProfile, vip_senders: Sequence[str]
+) -> tuple[_Reading, Category, float, Writer, str]:
+    """What the message is about and how sure, who wrote it, and any phishing warning."""
+    seen = _read(email, rules)
+    _weigh_headers(email, rules, seen)
+    sender = (email.from_addr or "").strip().casefold()
+    _weigh_sender(sender, rules, seen)
+    colleague = sender_flags(email, sender, profile.owner_addresses, vip_senders, rules, seen.flags)
+    trusted = colleague or profile.knows(sender) or profile.answers_owner(email)
+    _weigh_phrases(rules, seen)
+    _weigh_flags(rules, seen, trusted)
+    category, confidence = _pick(seen.evidence, seen.flags, trusted)
+    writer = read_writer(email, profile, seen.flags)
+    suspicious = suspicion(email, profile, seen.flags, writer.known)
+    if suspicious and category not in ("spam_or_cold", "urgent_incident"):
+        category = "spam_or_cold"
+    return seen, category, confidence, writer, suspicious
+
+
 def triage_by_rules(
     email: Email,
     *,
@@ -168,29 +197,28 @@ def triage_by_rules(
     vip_senders: Sequence[str] = (),
     now: datetime | None = None,
     rules: RuleBook | None = None,
+    profile: MailboxProfile | None = None,
 ) -> RuleTriage:
-    """Triage one message with the rule files: priority, category, action, reason, confidence.
+    """Triage one message by the rule files: what it is, how urgent, and what to do with it.
+
+    The row has priority, category, action, reason and confidence, and the decision (respond /
+    notify / ignore) with its own confidence and any phishing warning.
 
     `owner_addresses` are the mailbox owner's addresses (mail from their own domain is never
     cold outreach, and domains imitating it are suspicious); `vip_senders` are addresses or
     `@domain`s whose deadlines make a message high priority; `now` is when the message is
     read (default: the message's own date) and decides whether a proposed meeting is soon;
-    `rules` default to the shipped rule files.
+    `rules` default to the shipped rule files; `profile` is what the mailbox says about its
+    owner (`profile.build_profile`: the people they know), by default only `owner_addresses`.
     """
     if email.error:
         return RuleTriage(
             UNREADABLE_PRIORITY, UNREADABLE_CATEGORY, "none", unreadable_reason(email.error), 1.0
         )
     rules = rules or default_rules()
-    seen = _read(email, rules)
-    _weigh_headers(email, rules, seen)
-    sender = (email.from_addr or "").strip().casefold()
-    _weigh_sender(sender, rules, seen)
-    colleague = sender_flags(email, sender, owner_addresses, vip_senders, rules, seen.flags)
-    _weigh_phrases(rules, seen)
-    _weigh_flags(rules, seen, colleague)
-    category, confidence = _pick(seen.evidence, seen.flags, colleague)
-
+    if profile is None or (owner_addresses and not profile.owner_addresses):
+        profile = replace_owner(profile, owner_addresses)
+    seen, category, confidence, writer, suspicious = _categorise(email, rules, profile, vip_senders)
     reference = now.date() if now is not None else parse_date(email.date)
     priority, why = priority_for(
         category,
@@ -202,10 +230,21 @@ def triage_by_rules(
         seen.header_says,
     )
     action = action_for(category, rules.action_by_category, seen.flags)
+    decision, sure = decide(email, category, seen.flags, writer, suspicious)
+    if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
+        action = "none"  # no reply, ticket or lead for a suspicious mail; nothing unsure archived
     said = reason(
         category, seen.evidence, seen.flags, why, lead(category, seen.flags, seen.both, why)
     )
-    logger.debug(
-        "triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, said
+    logger.debug("triage %s: %s/%s/%s/%s %s", email.id, priority, category, action, decision, said)
+    return RuleTriage(
+        priority, category, action, said, round(confidence, 2), decision, round(sure, 2), suspicious
     )
-    return RuleTriage(priority, category, action, said, round(confidence, 2))
+
+
+def replace_owner(profile: MailboxProfile | None, owners: Sequence[str]) -> MailboxProfile:
+    """The profile with these owner addresses (a bare profile when there is none)."""
+    addresses = tuple(a.casefold().strip() for a in owners if a.strip())
+    if profile is None:
+        return MailboxProfile(owner_addresses=addresses)
+    return dataclasses.replace(profile, owner_addresses=addresses)
