@@ -31,7 +31,8 @@ _REQUEST_CATEGORIES: frozenset[Category] = frozenset(
 _ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
 _BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
 _ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
-_BULK_FLAGS = frozenset({"bulk", "mass_sender", "template_footer", "outreach_tool"})
+_BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
+"""Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
 
 
 @dataclass(frozen=True)

@@ -140,9 +140,6 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     imitated = imitated_domain(sender_base, genuine, profile.owner_domains) if sender_base else ""
     if imitated:
         return f"the sender's domain imitates {imitated}"
-    for flag, said in _GENUINE_FLAGS.items():
-        if flag in flags:
-            return said
     if _claims_colleague(email, profile, sender_base):
         return "a colleague's name on an outside address"
     failed = authentication_failure(email)
@@ -158,4 +155,7 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         return "asks for a login under time pressure"
     if "reply_to_mismatch" in flags and "money_request" in flags and sender_base not in FREE_MAIL:
         return "answers go elsewhere and it asks for money"
+    for flag, said in _GENUINE_FLAGS.items():
+        if flag in flags:
+            return said
     return ""
