@@ -25,9 +25,6 @@ from graph.engines.triage.profile import MailboxProfile
 from tools.language.categories import Category, Decision
 from tools.mail.model import Email
 
-_REQUEST_CATEGORIES: frozenset[Category] = frozenset(
-    {"meeting_request", "bug_report", "feature_request", "sales_inquiry"}
-)
 _ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
 _BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
 _ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
@@ -91,25 +88,62 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     return Writer(robot=robot, bulk=bulk, known=known, direct=direct)
 
 
+def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
+    """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
+
+    Someone the owner knows (or a colleague) is never cold; a stranger is, when the mail pitches
+    in two ways (an offer, a call to book, a cold-outreach line or tool) or pretends to continue
+    a conversation that never happened (a "Re:" without `In-Reply-To`, a "following up on my
+    last email").
+    """
+    if writer.known or writer.robot:
+        return False
+    subject = (email.subject or "").casefold().lstrip()
+    fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
+        email.in_reply_to or email.references
+    )
+    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool"})
+    if "pitch_bump" in flags and not email.in_reply_to:
+        return True  # "following up on my last email", about a mail that never was
+    return pitches >= 2 or (fake_reply and pitches >= 1)
+
+
+def _calendar(flags: set[str]) -> tuple[Decision, float] | None:
+    """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
+    if "calendar_reply" in flags:
+        # An answer to the owner's invitation; one with a note or a question is worth a look.
+        return ("notify", 0.6) if flags & {"request", "relayed_person"} else ("ignore", 0.6)
+    if "calendar_update" in flags:
+        return "notify", 0.75
+    if "calendar_invite" in flags:
+        return "respond", 0.7
+    return None
+
+
 def _from_person(category: Category, flags: set[str], writer: Writer) -> tuple[Decision, float]:
     asks = bool(flags & {"request", "meeting_ask", "action_required"})
     if asks and writer.direct:
         return "respond", 0.85 if writer.known else 0.75
-    if category in _REQUEST_CATEGORIES and writer.direct:
-        return "respond", 0.7
     if asks:
-        return "respond", 0.55  # on Cc, yet asked: the reader decides
+        return "notify", 0.55  # on Cc, though something is asked: perhaps of someone else
     return "notify", 0.7 if writer.known else 0.6
 
 
 def _from_program(category: Category, flags: set[str], writer: Writer) -> tuple[Decision, float]:
+    if "relayed_person" in flags and writer.robot:
+        # A tool relaying a person: a mention, a comment, a direct message.
+        asked = flags & {"request", "action_required"} and "fyi" not in flags
+        return ("respond", 0.65) if asked else ("notify", 0.65)
     if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
         return "respond", 0.7
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     if "colleague" in flags:
-        return "notify", 0.65  # the company's own announcements
-    if category in ("newsletter", "spam_or_cold") or "receipt" in flags:
+        # The company's own announcements: a deadline makes them work to do.
+        return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
+    if "reminder" in flags:
+        return "notify", 0.55  # of something the owner signed up for
+    if category == "newsletter" or "receipt" in flags:
         return "ignore", 0.8
     if writer.bulk:
         return "ignore", 0.6
@@ -122,6 +156,8 @@ def decide(
     flags: set[str],
     writer: Writer,
     suspicious: str,
+    cold: bool = False,
+    sure_cold: bool = False,
 ) -> tuple[Decision, float]:
     """Respond, notify or ignore, and how sure (0..1) the rules are of it."""
     if suspicious:
@@ -130,8 +166,14 @@ def decide(
         return "notify", 0.85
     if is_auto_reply(email, flags):
         return "ignore", 0.85
-    if category == "spam_or_cold" and not writer.known:
+    if cold:
         return "ignore", 0.75
+    if category == "spam_or_cold" and writer.person and not writer.known:
+        # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
+        return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
+    calendar = _calendar(flags)
+    if calendar is not None:
+        return calendar
     if writer.person:
         return _from_person(category, flags, writer)
     return _from_program(category, flags, writer)

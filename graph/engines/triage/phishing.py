@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from graph.engines.triage.profile import FREE_MAIL, MailboxProfile
+from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.model import Email
 
@@ -46,7 +46,15 @@ _CONFUSABLE = str.maketrans(
 )
 _DIGRAPHS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("ii", "u"))
 _AUTH_RESULT_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)")
-_NAME_WORD_RE = re.compile(r"[^\W\d_]+")
+_RISKY_FLAGS = frozenset(
+    {"credential", "link", "bank_change", "money_request", "gift_card", "wire_request", "threat"}
+)
+"""Content that matters when the sender's domain is not authenticated."""
+_ASKING_FLAGS = frozenset(
+    {"credential", "bank_change", "money_request", "gift_card", "wire_request", "secrecy"}
+)
+"""What a fraudster wearing a colleague's name asks for; a colleague on a new address asks
+for other things too."""
 _GENUINE_FLAGS = {
     "lookalike": "a look-alike of a known brand's name",
     "owner_lookalike": "a domain imitating your own",
@@ -56,9 +64,19 @@ _GENUINE_FLAGS = {
 }
 
 
+def _unicode(label: str) -> str:
+    """A label as people see it: `xn--lumenhve-yhh` decoded to its Unicode form."""
+    if label.startswith("xn--"):
+        try:
+            return label.encode("ascii").decode("idna")
+        except UnicodeError:
+            return label
+    return label
+
+
 def skeleton(label: str) -> str:
     """A domain label reduced to what it looks like: `1umenhlve`, `lumеnhive` -> `lumenhive`."""
-    text = unicodedata.normalize("NFKC", label).casefold().translate(_CONFUSABLE)
+    text = unicodedata.normalize("NFKC", _unicode(label)).casefold().translate(_CONFUSABLE)
     for pair, single in _DIGRAPHS:
         text = text.replace(pair, single)
     return text.replace("l", "i").replace("-", "")
@@ -85,7 +103,7 @@ def imitated_domain(
     The same name under another ending (`acme.de` beside `acme.com`) is often the same company,
     except for the owner's own domains (`own`): a colleague never writes from a second one.
     """
-    label = sender_base.split(".")[0]
+    label = _unicode(sender_base.split(".")[0])
     if len(label) < 4:
         return ""
     shape = skeleton(label)
@@ -107,13 +125,17 @@ def imitated_domain(
     return ""
 
 
-def authentication_failure(email: Email) -> str:
-    """What the receiving server's `Authentication-Results` say failed, '' when nothing did."""
+def authentication(email: Email) -> dict[str, str]:
+    """The receiving server's verdicts (`spf`, `dkim`, `dmarc`); empty when it gave none."""
     header = next(
         (v for k, v in (email.headers or {}).items() if k.lower() == "authentication-results"),
         "",
     )
-    results = dict(_AUTH_RESULT_RE.findall(header.casefold()))
+    return dict(_AUTH_RESULT_RE.findall(header.casefold()))
+
+
+def authentication_failure(results: dict[str, str]) -> str:
+    """What the receiving server says failed, '' when nothing did."""
     if results.get("dmarc") == "fail":
         return "the sender's domain failed DMARC"
     if results.get("spf") in ("fail", "softfail") and results.get("dkim") in (None, "fail", "none"):
@@ -121,41 +143,73 @@ def authentication_failure(email: Email) -> str:
     return ""
 
 
-def _claims_colleague(email: Email, profile: MailboxProfile, sender_base: str) -> bool:
-    """A display name that is a colleague's (or the owner's company's) on an outside address."""
+def _claims_colleague(
+    email: Email, profile: MailboxProfile, sender_base: str, flags: set[str]
+) -> bool:
+    """A colleague's display name (or an address of the company's) on an outside address.
+
+    Tools that relay a colleague ("Mateo (via GitHub)") are not claims.
+    """
     name = (email.from_name or "").casefold().strip()
     if not name or sender_base in profile.owner_domains or not profile.owner_domains:
         return False
+    if flags & {"tool", "automated"}:
+        return False
     if name in profile.colleague_names:
         return True
-    words = set(_NAME_WORD_RE.findall(name))
-    return any(domain.split(".")[0] in words for domain in profile.owner_domains)
+    return any(f"@{domain}" in name for domain in profile.owner_domains)
 
 
 def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_sender: bool) -> str:
     """Why this message looks like phishing or fraud, '' when it does not."""
     sender = (email.from_addr or "").casefold()
     sender_base = base_domain(domain_of(sender))
-    genuine = [*profile.owner_domains, *profile.known_domains]
-    imitated = imitated_domain(sender_base, genuine, profile.owner_domains) if sender_base else ""
+    imitated = _imitation(profile, sender_base)
     if imitated:
         return f"the sender's domain imitates {imitated}"
-    if _claims_colleague(email, profile, sender_base):
-        return "a colleague's name on an outside address"
-    failed = authentication_failure(email)
+    if _claims_colleague(email, profile, sender_base, flags) and flags & _ASKING_FLAGS:
+        return "a colleague's name on an outside address, asking for money, a login or secrecy"
+    results = authentication(email)
+    failed = authentication_failure(results)
     if failed:
         return failed
+    said = _asks_for_fraud(flags, known_sender)
+    if said:
+        return said
+    signed = results.get("dmarc") == "pass" or results.get("dkim") == "pass"
+    if results and not signed and flags & _RISKY_FLAGS and not known_sender:
+        return "the sender's domain is not authenticated and it asks for a login, money or a click"
+    if signed and flags & {"tool", "automated"}:
+        return ""  # a service's own signed notice: its links and login words are its job
+    for flag, meaning in _GENUINE_FLAGS.items():
+        if flag in flags:
+            return meaning
+    return ""
+
+
+def _imitation(profile: MailboxProfile, sender_base: str) -> str:
+    """The owner's or a contact's domain the sender's imitates ('' for none).
+
+    Contacts' domains count only where mail has come from them (a typo the owner once sent to
+    is not a company), and a domain the owner writes to is never an imitation itself.
+    """
+    if not sender_base or sender_base in profile.known_domains:
+        return ""
+    genuine = [*profile.owner_domains, *(profile.known_domains & profile.sending_domains)]
+    return imitated_domain(sender_base, genuine, profile.owner_domains)
+
+
+def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:
+    """The fraud a message's words ask for, '' for none."""
     if "gift_card" in flags and ({"request", "urgency", "secrecy"} & flags):
         return "asks for gift cards"
     if "bank_change" in flags and not known_sender:
         return "asks to pay into new bank details"
     if "wire_request" in flags and ({"secrecy", "urgency"} & flags) and not known_sender:
         return "an urgent, confidential transfer"
-    if {"credential", "link"} <= flags and ({"threat", "urgency"} & flags) and not known_sender:
-        return "asks for a login under time pressure"
-    if "reply_to_mismatch" in flags and "money_request" in flags and sender_base not in FREE_MAIL:
+    if "credential" in flags and "link" in flags and ({"threat", "urgency"} & flags):
+        if not known_sender and not ({"tool"} & flags):
+            return "asks for a login under time pressure"
+    if "reply_to_mismatch" in flags and "money_request" in flags:
         return "answers go elsewhere and it asks for money"
-    for flag, said in _GENUINE_FLAGS.items():
-        if flag in flags:
-            return said
     return ""

@@ -67,6 +67,8 @@ class MailboxProfile:
     """Message-IDs of the owner's sent mail, so an answer to them is recognised."""
     history: Mapping[str, int] = field(default_factory=dict)
     """Messages received per sender address."""
+    sending_domains: frozenset[str] = frozenset()
+    """Registrable domains mail has come from."""
 
     @property
     def owner_domains(self) -> frozenset[str]:
@@ -125,4 +127,7 @@ def build_profile(emails: Iterable[Email], configured: Sequence[str] = ()) -> Ma
         colleague_names=frozenset(n for n in colleague_names if len(n) >= 4),
         sent_ids=sent_ids,
         history=Counter(e.from_addr.casefold() for e in received if e.from_addr),
+        sending_domains=frozenset(
+            base_domain(domain_of(e.from_addr.casefold())) for e in received if e.from_addr
+        ),
     )

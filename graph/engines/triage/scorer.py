@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from graph.engines.triage.dates import has_time_expression, parse_date
-from graph.engines.triage.decision import Writer, decide, read_writer
+from graph.engines.triage.decision import Writer, decide, looks_cold, read_writer
 from graph.engines.triage.phishing import suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
@@ -37,6 +37,8 @@ from tools.mail.model import Email
 
 logger = logging.getLogger(__name__)
 
+SURE_COLD = 0.6
+"""A stranger's mail the phrases call cold with this confidence is skipped; below, it is shown."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
@@ -185,7 +187,9 @@ def _categorise(
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
     suspicious = suspicion(email, profile, seen.flags, writer.known)
-    if suspicious and category not in ("spam_or_cold", "urgent_incident"):
+    if looks_cold(email, seen.flags, writer):
+        seen.flags.add("looks_cold")
+    if (suspicious and category != "urgent_incident") or "looks_cold" in seen.flags:
         category = "spam_or_cold"
     return seen, category, confidence, writer, suspicious
 
@@ -230,7 +234,9 @@ def triage_by_rules(
         seen.header_says,
     )
     action = action_for(category, rules.action_by_category, seen.flags)
-    decision, sure = decide(email, category, seen.flags, writer, suspicious)
+    cold = "looks_cold" in seen.flags
+    sure_cold = category == "spam_or_cold" and confidence >= SURE_COLD
+    decision, sure = decide(email, category, seen.flags, writer, suspicious, cold, sure_cold)
     if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
         action = "none"  # no reply, ticket or lead for a suspicious mail; nothing unsure archived
     said = reason(
