@@ -41,7 +41,6 @@ KNOWN_CIRCLES = [
     ]
 ]
 KNOWN_LONG_MODULES = {
-    "graph.engines.compose",
     "memory.audit",
     "memory.db",
     "memory.redaction",
