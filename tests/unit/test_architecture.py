@@ -48,7 +48,6 @@ KNOWN_LONG_MODULES = {
 }
 KNOWN_LONG_FUNCTIONS = {
     "graph.approval.unknown_outcome_request",
-    "graph.engines.recovery.invoke_with_recovery",
     "graph.nodes.classify.classify",
     "graph.nodes.select_tools.select_tools",
 }
