@@ -47,7 +47,6 @@ KNOWN_LONG_MODULES = {
     "memory.vault",
 }
 KNOWN_LONG_FUNCTIONS = {
-    "graph.nodes.classify.classify",
     "graph.nodes.select_tools.select_tools",
 }
 
