@@ -33,8 +33,10 @@ class RulesEngine:
 
     name = "rules"
 
-    async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
-        """Take the rules' triage as it is."""
+    async def classify(
+        self, email: Email, rules: RuleTriage, preferences: str = ""
+    ) -> TriageResult:
+        """Take the rules' triage as it is (the user's corrections are already in it)."""
         return TriageResult(
             priority=rules.priority,
             category=rules.category,
@@ -42,6 +44,9 @@ class RulesEngine:
             reason=rules.reason,
             confidence=rules.confidence,
             engine=self.name,
+            decision=rules.decision,
+            suspicious=rules.suspicious,
+            unsure=rules.unsure,
         )
 
     async def plan_tools(self, request: ToolPlanRequest) -> list[ProposedCall]:

@@ -32,7 +32,7 @@ Action = Literal[
     "none",
 ]
 
-Decision = Literal["respond", "notify", "ignore"]
+TriageDecision = Literal["respond", "notify", "ignore"]
 """What the person does with a message, the standard three of email assistants: `respond` (a
 reply or an action is expected of them), `notify` (worth seeing, nothing to do), `ignore` (safe
 to skip). docs/engines.md gives the mapping from categories and signals."""
@@ -40,4 +40,4 @@ to skip). docs/engines.md gives the mapping from categories and signals."""
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 ACTIONS: tuple[Action, ...] = get_args(Action)
-DECISIONS: tuple[Decision, ...] = get_args(Decision)
+DECISIONS: tuple[TriageDecision, ...] = get_args(TriageDecision)

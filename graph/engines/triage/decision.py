@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
-from tools.language.categories import Category, Decision
+from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
 _ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
@@ -30,6 +30,10 @@ _BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
 _ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
 _BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
 """Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
+
+
+Verdict = tuple[TriageDecision, float]
+"""A decision and how sure of it the rules are (0..1)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     return pitches >= 2 or (fake_reply and pitches >= 1)
 
 
-def _calendar(flags: set[str]) -> tuple[Decision, float] | None:
+def _calendar(flags: set[str]) -> Verdict | None:
     """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
     if "calendar_reply" in flags:
         # An answer to the owner's invitation; one with a note or a question is worth a look.
@@ -120,7 +124,7 @@ def _calendar(flags: set[str]) -> tuple[Decision, float] | None:
     return None
 
 
-def _from_person(category: Category, flags: set[str], writer: Writer) -> tuple[Decision, float]:
+def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
     asks = bool(flags & {"request", "meeting_ask", "action_required"})
     if asks and writer.direct:
         return "respond", 0.85 if writer.known else 0.75
@@ -129,7 +133,7 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> tuple[D
     return "notify", 0.7 if writer.known else 0.6
 
 
-def _from_program(category: Category, flags: set[str], writer: Writer) -> tuple[Decision, float]:
+def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
     if "relayed_person" in flags and writer.robot:
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
@@ -158,7 +162,7 @@ def decide(
     suspicious: str,
     cold: bool = False,
     sure_cold: bool = False,
-) -> tuple[Decision, float]:
+) -> Verdict:
     """Respond, notify or ignore, and how sure (0..1) the rules are of it."""
     if suspicious:
         return "ignore", 0.9

@@ -29,7 +29,7 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import visible_body
 from graph.engines.triage.senders import base_domain, domain_of
 from graph.engines.triage.verdict import RuleTriage
-from tools.language.categories import DECISIONS, Action, Category, Decision, Priority
+from tools.language.categories import DECISIONS, Action, Category, Priority, TriageDecision
 from tools.mail.model import Email
 
 Scope = Literal["sender", "domain", "list"]
@@ -69,7 +69,7 @@ class Correction:
     scope: Scope
     key: str
     """The list id, address or domain the rule matches (lower case)."""
-    decision: Decision | None = None
+    decision: TriageDecision | None = None
     priority: Priority | None = None
     category: Category | None = None
     words: tuple[str, ...] = ()
@@ -82,7 +82,7 @@ class Correction:
         email: Email,
         profile: MailboxProfile,
         *,
-        decision: Decision | None = None,
+        decision: TriageDecision | None = None,
         priority: Priority | None = None,
         category: Category | None = None,
         scope: Scope | None = None,
@@ -104,7 +104,7 @@ class Correction:
         return cls.of(
             email,
             profile,
-            decision=cast(Decision, label["decision"]),
+            decision=cast(TriageDecision, label["decision"]),
             priority=cast(Priority, label["priority"]),
             category=cast(Category, label["category"]),
         )
@@ -152,7 +152,7 @@ class NaiveBayes:
         return {label: v / whole for label, v in exp.items()}
 
 
-def _action_for(decision: Decision, row: RuleTriage) -> Action:
+def _action_for(decision: TriageDecision, row: RuleTriage) -> Action:
     """Archive what the user ignores; never archive what they want to see."""
     if decision == "ignore":
         return "archive"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from tools.language.categories import Action, Category, Decision, Priority
+from tools.language.categories import Action, Category, Priority, TriageDecision
 
 UNSURE_BELOW = 0.55
 """Below this confidence the caller may ask a model for a second opinion."""
@@ -32,7 +32,7 @@ class RuleTriage:
     never quotes the subject, which every view shows beside it."""
     confidence: float
     """0..1, of the category; below `UNSURE_BELOW` the caller may ask a model."""
-    decision: Decision = "notify"
+    decision: TriageDecision = "notify"
     """What the reader does with it: respond, notify or ignore (`decision.py`)."""
     decision_confidence: float = 1.0
     """0..1, of the decision; below `UNSURE_BELOW` the row is marked unsure and never archived."""
