@@ -78,7 +78,7 @@ def decrypt_credential(row: StoredCredential, ring: KeyRing) -> str:
     return str(data["value"])
 
 
-def unreadable(rows: Sequence[StoredCredential], ring: KeyRing) -> list[StoredCredential]:
+def unreadable_rows(rows: Sequence[StoredCredential], ring: KeyRing) -> list[StoredCredential]:
     """The rows no key of `ring` decrypts."""
     cipher = MultiFernet([Fernet(key) for key in ring.keys])
     bad: list[StoredCredential] = []

@@ -4,8 +4,8 @@ A message's id is the id the parser gave it (its Message-ID) only when no other 
 and no other message stored with it, has that id or was given it: otherwise it is
 `<id>#<hash of source and key>` (`disambiguated_id`). Ids never change once given, so a copy
 that arrives later (a forged mail reusing a genuine Message-ID) can never take the id of the
-message cached first. `memory.db` assigns them as it stores mail; `memory.migrations` used the
-same rule once to give the messages of older caches their own ids.
+message cached first. `memory.db` assigns them as it stores mail; step 5 of `memory.migrations`
+gave the messages of caches made before this rule their own ids the same way.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from memory.credential_cipher import (
     decrypt_credential,
     encrypt_credential,
     key_id,
-    unreadable,
+    unreadable_rows,
     wrong_key,
 )
 from memory.credential_table import StoredCredential
@@ -151,7 +151,7 @@ class KeyRotation:
                 rows = list(session.exec(select(StoredCredential)))
                 if only_stale:
                     rows = [row for row in rows if row.key_id != new_id]
-                blocked = unreadable(rows, ring)
+                blocked = unreadable_rows(rows, ring)
                 if blocked:
                     raise wrong_key(blocked, ring, action="nothing was changed")
                 conflict = False
@@ -188,6 +188,6 @@ class KeyRotation:
     def _require_readable(self, ring: KeyRing, *, action: str) -> None:
         with Session(self.engine) as session:
             rows = list(session.exec(select(StoredCredential)))
-        blocked = unreadable(rows, ring)
+        blocked = unreadable_rows(rows, ring)
         if blocked:
             raise wrong_key(blocked, ring, action=action)

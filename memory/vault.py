@@ -56,7 +56,7 @@ from memory.credential_cipher import (
     decrypt_credential,
     encrypt_credential,
     key_id,
-    unreadable,
+    unreadable_rows,
     wrong_key,
 )
 from memory.credential_table import MAX_NAME_LENGTH, StoredCredential
@@ -203,7 +203,9 @@ class CredentialVault:
             ring = self._keys(stored=bool(rows))
             held = {key_id(key) for key in ring.keys}
             blocking = [
-                row for row in unreadable(rows, ring) if row.name != name or row.key_id not in held
+                row
+                for row in unreadable_rows(rows, ring)
+                if row.name != name or row.key_id not in held
             ]
             if blocking:
                 raise wrong_key(blocking, ring, action=f"{name} was not stored")
@@ -241,7 +243,7 @@ class CredentialVault:
             rows = list(session.exec(select(StoredCredential)))
         if not rows:
             return []
-        return [row.name for row in unreadable(rows, self._keys(stored=True))]
+        return [row.name for row in unreadable_rows(rows, self._keys(stored=True))]
 
     # -- rotation and keys --------------------------------------------------
 
