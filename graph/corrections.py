@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from graph.engines.triage.learning import Correction, Learner, Scope
 from graph.engines.triage.profile import MailboxProfile, build_profile
 from graph.engines.triage.verdict import RuleTriage
-from memory.db import AppDatabase, TriageRecord
+from memory.db import AppDatabase
+from memory.mail_tables import TriageRecord
 from memory.triage_preferences import TriagePreference, TriagePreferences
 from tools.language.categories import (
     CATEGORIES,

@@ -21,13 +21,13 @@ from graph.context import Context, context_from
 from graph.engines import load_engine
 from graph.engines.base import Engine
 from graph.policy import ApprovalPolicy, load_policy, policy_path
+from memory.credential_cipher import VaultError
 from memory.db import AppDatabase, open_database
 from memory.keys import KeySourceError
 from memory.mcp_tools import McpToolFingerprints
 from memory.paths import app_database_url, data_dir
 from memory.redaction import install_log_scrubbing
 from memory.secrets import SecretLookup, secret_lookup, warn_unreadable
-from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
 from tools.http import HttpSettings, HttpSettingsError

@@ -19,7 +19,8 @@ from graph.engines.base import TriageResult
 from graph.engines.triage import RuleTriage, triage_by_rules
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
-from memory.db import PRIORITY_ORDER, AppDatabase, TriageRecord
+from memory.db import PRIORITY_ORDER, AppDatabase
+from memory.mail_tables import TriageRecord
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import Email
 
