@@ -126,6 +126,12 @@ def correct(
     if current is not None:
         updated = Learner([correction]).apply(email, _as_rule_triage(current), profile)
         db.save_triage([_as_record(current, updated)])
+    covered = [
+        other.id
+        for other, _ in db.triaged_emails(email.source)
+        if other.id != email.id and correction.matches(other)
+    ]
+    db.forget_triage(covered)
     return stored
 
 
@@ -136,6 +142,9 @@ def _as_rule_triage(record: TriageRecord) -> RuleTriage:
         record.action,  # type: ignore[arg-type]
         record.reason,
         record.confidence,
+        record.decision,  # type: ignore[arg-type]
+        1.0,
+        record.suspicious,
     )
 
 
@@ -148,4 +157,7 @@ def _as_record(record: TriageRecord, row: RuleTriage) -> TriageRecord:
         reason=row.reason,
         confidence=row.confidence,
         engine="you",
+        decision=row.decision,
+        suspicious=row.suspicious,
+        unsure=False,
     )

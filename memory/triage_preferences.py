@@ -10,39 +10,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
+
+from memory.preference_table import TriagePreferenceRecord
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
 
 MAX_WORDS = 400
 """Features kept per example: enough for the classifier, small in the database."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class TriagePreferenceRecord(SQLModel, table=True):
-    """One correction the user made, as stored."""
-
-    __tablename__ = "triage_preference"
-
-    id: int | None = Field(default=None, primary_key=True)
-    scope: str
-    """`sender`, `domain` or `list`."""
-    key: str = Field(index=True)
-    decision: str = ""
-    priority: str = ""
-    category: str = ""
-    words: str = "[]"
-    """The example's features, a JSON list."""
-    email_id: str = ""
-    origin: str = "cli"
-    created_at: str = Field(default_factory=_now)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ def _triage_record(email: Email, result: TriageResult) -> TriageRecord:
         reason=result.reason,
         confidence=result.confidence,
         engine=result.engine,
+        decision=result.decision,
+        suspicious=result.suspicious,
+        unsure=result.unsure,
     )
 
 
