@@ -15,6 +15,7 @@ from tools.mail.model import Email
 # Intents that may need a second round (search first, then act on what was found).
 MULTI_STEP_INTENTS = frozenset(
     {
+        "correct_triage",
         "draft_reply",
         "reply",
         "jira_create",
