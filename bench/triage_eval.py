@@ -24,6 +24,7 @@ from bench.common import table
 from graph.engines.triage import RuleTriage, triage_by_rules
 from graph.engines.triage.learning import Correction, Learner
 from graph.engines.triage.profile import MailboxProfile, build_profile
+from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.mime import parse_email
 from tools.mail.model import SENT, Email
 
@@ -150,6 +151,28 @@ def corrections(
     ]
 
 
+def same_kind(
+    before: Sequence[tuple[Labelled, RuleTriage]],
+    rows: Sequence[tuple[Labelled, RuleTriage]],
+    dev: Sequence[Labelled],
+    made: Sequence[Correction],
+) -> dict[str, str]:
+    """Decision accuracy on mail from the domains of the corrected dev mail, before → after."""
+    by_id = {item.email.id: item.email for item in dev}
+    domains = {
+        base_domain(domain_of(by_id[c.email_id].from_addr.casefold()))
+        for c in made
+        if c.email_id in by_id
+    }
+    alike = [
+        (i, r) for i, r in rows if base_domain(domain_of(i.email.from_addr.casefold())) in domains
+    ]
+    right = sum(r.decision == i.label["decision"] for i, r in alike)
+    return {
+        "on mail from the corrected senders' domains": f"{_ratio(right, len(alike))} ({len(alike)})"
+    }
+
+
 def markdown(
     split: str,
     learned: MailboxProfile,
@@ -164,7 +187,8 @@ def markdown(
         [[k, *[figures(rows)[k] for _, rows in headline]] for k in keys],
     )
     rows = headline[0][1]
-    curve_table = table(["corrections", *keys], [[n, *f.values()] for n, f in curve])
+    curve_keys = list(curve[0][1])
+    curve_table = table(["corrections", *curve_keys], [[n, *f.values()] for n, f in curve])
     return f"""## Triage quality on mail it has never seen
 
 `data/triage-eval/{split}`: {len(rows)} messages of one person's inbox, written without reading
@@ -209,9 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     dev = load_split("dev")
     curve = []
+    before = settings["owner learned"]
     for count in CORRECTION_STEPS:
-        learner = Learner(corrections(dev, learned, count))
-        curve.append((count, figures(run(items, learned, learner))))
+        made = corrections(dev, learned, count)
+        rows = run(items, learned, Learner(made))
+        curve.append((count, {**figures(rows), **same_kind(before, rows, dev, made)}))
     print(markdown(args.split, learned, settings, curve))
     if args.misses:
         for item, row in settings["owner learned"]:
