@@ -17,7 +17,7 @@ from graph.corrections import CorrectionError, correct, mailbox_profile
 from tools.mail.mailbox import MailboxEnv
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
 
-SCOPES = ("sender", "domain", "list")
+SCOPES = ("sender", "domain", "list", "message")
 
 
 def _corrected(
@@ -71,8 +71,8 @@ async def correct_triage(
     """Correct a message's triage and remember it as the user's rule for mail like it.
 
     decision: respond, notify or ignore; priority: high, normal or low; category: a triage
-    category. scope: sender (default), domain or list (the rule covers the sender's whole
-    domain, or the mailing list).
+    category. scope: sender (the default), domain, list (the rule covers the sender's whole
+    domain, or the mailing list) or message (this message only).
     """
     return await asyncio.to_thread(_corrected, env, email_id, decision, priority, category, scope)
 

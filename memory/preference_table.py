@@ -21,7 +21,7 @@ class TriagePreferenceRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     scope: str
-    """`sender`, `domain` or `list`."""
+    """`sender`, `domain`, `list` or `message` (that message only)."""
     key: str = Field(index=True)
     decision: str = ""
     priority: str = ""

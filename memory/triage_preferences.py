@@ -73,8 +73,10 @@ class TriagePreferences:
         origin: str = "cli",
     ) -> TriagePreference:
         """Store one correction and return it with its id."""
-        if scope not in ("sender", "domain", "list") or not key:
-            raise ValueError(f"a correction needs a sender, domain or list to match, not {scope!r}")
+        if scope not in ("sender", "domain", "list", "message") or not key:
+            raise ValueError(
+                f"a correction needs a sender, domain, list or message to match, not {scope!r}"
+            )
         if not (decision or priority or category):
             raise ValueError("a correction must change the decision, the priority or the category")
         row = TriagePreferenceRecord(

@@ -32,7 +32,7 @@ from graph.engines.triage.verdict import RuleTriage
 from tools.language.categories import DECISIONS, Action, Category, Priority, TriageDecision
 from tools.mail.model import Email
 
-Scope = Literal["sender", "domain", "list"]
+Scope = Literal["sender", "domain", "list", "message"]
 SURE_VOTE = 0.9
 """The classifier's probability needed to change a decision."""
 _WORD_RE = re.compile(r"[^\W\d_]{3,24}")
@@ -65,6 +65,23 @@ def features(email: Email, profile: MailboxProfile) -> list[str]:
     return words + header_features * _HEADER_WEIGHT
 
 
+def _default_scope(
+    email: Email, profile: MailboxProfile, decision: TriageDecision | None, list_id: str
+) -> Scope:
+    """The list, else the sender; only the message when ignoring someone the owner knows.
+
+    "Ignore this" about a known person's mail (a one-off, or their hacked account's phishing)
+    must not silence everything they write next.
+    """
+    if list_id:
+        return "list"
+    sender = (email.from_addr or "").casefold()
+    own = base_domain(domain_of(sender)) in profile.owner_domains
+    if decision == "ignore" and (own or profile.knows(sender)):
+        return "message"
+    return "sender"
+
+
 @dataclass(frozen=True)
 class Correction:
     """What the user said one message should have been, and the facts its rule matches on."""
@@ -93,8 +110,13 @@ class Correction:
         """The correction of one message; the scope defaults to its list, else its sender."""
         sender = (email.from_addr or "").casefold()
         list_id = _list_id(email)
-        chosen: Scope = scope or ("list" if list_id else "sender")
-        key = {"list": list_id, "sender": sender, "domain": domain_of(sender)}[chosen]
+        chosen: Scope = scope or _default_scope(email, profile, decision, list_id)
+        key = {
+            "list": list_id,
+            "sender": sender,
+            "domain": domain_of(sender),
+            "message": email.id,
+        }[chosen]
         return cls(
             chosen, key, decision, priority, category, tuple(features(email, profile)), email.id
         )
@@ -114,6 +136,8 @@ class Correction:
 
     def matches(self, email: Email) -> bool:
         """Whether this correction's rule covers the message."""
+        if self.scope == "message":
+            return email.id == self.key
         sender = (email.from_addr or "").casefold()
         if self.scope == "list":
             return bool(self.key) and _list_id(email) == self.key
@@ -208,8 +232,8 @@ class Learner:
         best = self._vote(words)
         if best is None or best == row.decision:
             return row
-        if best == "ignore" and row.decision == "respond" and not row.unsure:
-            return row  # a message the rules are sure asks something of the owner stays
+        if best == "ignore" and (row.from_person or (row.decision == "respond" and not row.unsure)):
+            return row  # a person's mail, or one the rules are sure asks something, stays
         return dataclasses.replace(
             row,
             decision=best,

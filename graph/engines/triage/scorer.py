@@ -243,8 +243,17 @@ def triage_by_rules(
         category, seen.evidence, seen.flags, why, lead(category, seen.flags, seen.both, why)
     )
     logger.debug("triage %s: %s/%s/%s/%s %s", email.id, priority, category, action, decision, said)
+    person = writer.person and not cold and not suspicious
     return RuleTriage(
-        priority, category, action, said, round(confidence, 2), decision, round(sure, 2), suspicious
+        priority,
+        category,
+        action,
+        said,
+        round(confidence, 2),
+        decision,
+        round(sure, 2),
+        suspicious,
+        person,
     )
 
 

@@ -38,6 +38,9 @@ class RuleTriage:
     """0..1, of the decision; below `UNSURE_BELOW` the row is marked unsure and never archived."""
     suspicious: str = ""
     """Why the message looks like phishing or fraud (`phishing.py`); '' when it does not."""
+    from_person: bool = False
+    """A person wrote it (not a program, not a mass mailing, not cold outreach): the learner
+    never votes such mail into `ignore`; only the user's own rule can."""
 
     @property
     def unsure(self) -> bool:

@@ -131,3 +131,41 @@ def test_naive_bayes_needs_two_classes_and_prefers_the_evidence() -> None:
     votes = model.probabilities(["offer", "sale", "sale"])
     assert votes["ignore"] > 0.8
     assert abs(sum(votes.values()) - 1.0) < 1e-9
+
+
+def test_ignoring_a_known_persons_mail_covers_only_that_message() -> None:
+    # "Ignore this" about a contact's one-off (or their hacked account's phishing) must not
+    # silence the next thing they write.
+    profile = MailboxProfile(
+        owner_addresses=("priya@lumenhive.com",), known_people=frozenset({"henrik@nordkap.example"})
+    )
+    shared = mail("Shared document", "Open the document here.", "henrik@nordkap.example")
+    correction = Correction.of(shared, profile, decision="ignore")
+    assert correction.scope == "message"
+    later = mail("export broken", "Can you call me? The export fails.", "henrik@nordkap.example")
+    learner = Learner([correction])
+    assert learner.rule_for(later) is None
+    assert learner.apply(later, triage_by_rules(later, profile=profile), profile).decision == (
+        "respond"
+    )
+    stranger = mail("Shared document", "Open the document here.", "x@promo.example")
+    assert Correction.of(stranger, profile, decision="ignore").scope == "sender"
+
+
+def test_a_vote_never_ignores_a_persons_mail() -> None:
+    def chat(i: int) -> Email:
+        return mail(
+            f"lunch {i}", f"Lunch on Friday {i}? The usual place.", f"friend{i}@x{i}.example"
+        )
+
+    corrections = [Correction.of(chat(i), PROFILE, decision="ignore") for i in range(5)]
+    corrections += [
+        Correction.of(
+            mail(f"invoice {i}", "Invoice due", f"ap@v{i}.example"), PROFILE, decision="respond"
+        )
+        for i in range(3)
+    ]
+    new = chat(9)
+    row = triage_by_rules(new, profile=PROFILE)
+    assert row.from_person
+    assert Learner(corrections).apply(new, row, PROFILE).decision != "ignore"
