@@ -7,6 +7,7 @@ for callers that need one set once (the command line, the chat's own reads).
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from langgraph.runtime import Runtime
 
@@ -30,12 +31,15 @@ __all__ = [
 ]
 
 
+def _mcp_config(home: str) -> Path | None:
+    path = mcp_config_path(data_dir(home))
+    return path if path.exists() else None
+
+
 async def mcp_hub_for(context: Context) -> McpHub | None:
     """The process's kept MCP sessions for this data directory, or None without `mcp.json`."""
-    path = await asyncio.to_thread(lambda: mcp_config_path(data_dir(context.home)))
-    if not await asyncio.to_thread(path.exists):
-        return None
-    return await shared_hub(path)
+    path = await asyncio.to_thread(_mcp_config, context.home)
+    return None if path is None else await shared_hub(path)
 
 
 async def services_for(runtime: Runtime[Context]) -> Services:

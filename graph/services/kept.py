@@ -78,7 +78,8 @@ def watched_files(home: Path) -> list[Path]:
     return [*toolkit_files(home), key_path(home)]
 
 
-def _file_stamp(path: Path) -> FileStamp:
+def file_stamp(path: Path) -> FileStamp:
+    """`path`'s modification time and size, or None when it does not exist."""
     try:
         stat = path.stat()
     except (FileNotFoundError, NotADirectoryError):
@@ -88,7 +89,7 @@ def _file_stamp(path: Path) -> FileStamp:
 
 def take_readings(home: Path) -> Readings:
     """The database stamp and the watched files' stamps, as they are now (blocking)."""
-    files = tuple((path, _file_stamp(path)) for path in watched_files(home))
+    files = tuple((path, file_stamp(path)) for path in watched_files(home))
     return Readings(database_stamp(app_database_url(home)), files)
 
 
