@@ -142,14 +142,16 @@ class KeptServices:
                 return kept
             try:
                 services = build()
-            finally:
+            except BaseException:
                 with self._lock:
                     self._building.pop(key, None)
+                raise
             with self._lock:
                 self._entries[key] = _Entry(services, readings)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.size:
                     self._entries.popitem(last=False)
+                self._building.pop(key, None)
         return services
 
     def clear(self) -> None:

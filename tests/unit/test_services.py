@@ -204,6 +204,22 @@ def test_the_store_holds_at_most_its_size_and_builds_a_key_once_across_threads(
     assert len(kept) == CACHE_SIZE
 
 
+def test_a_failed_build_is_not_kept_and_the_next_call_builds_again(context: Context) -> None:
+    home = Path(context.home).resolve()
+    home.mkdir(parents=True)
+    kept, key, readings = KeptServices(), services_key(context, home), take_readings(home)
+    placeholder = cast(Services, object())
+
+    def broken() -> Services:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        kept.get(key, readings, broken)
+    assert len(kept) == 0
+    assert kept.get(key, readings, lambda: placeholder) is placeholder
+    assert kept.get(key, readings, broken) is placeholder
+
+
 @dataclass
 class FakeHub:
     """What the catalogue reads from a hub: its servers' tools and configurations."""
