@@ -16,7 +16,7 @@ from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
 from graph.state import ToolCallRequest
 from tools.mail.outgoing import MailAction
-from tools.mail.send_trace import VERDICT_WORDS, SentTrace, traces_summary
+from tools.mail.send_trace import VERDICT_WORDS, SentTrace, Verdict, traces_summary
 from tools.mail.tools import SENDING_TOOLS
 from tools.toolkit import ActionPreview
 
@@ -224,48 +224,16 @@ def unknown_outcome_request(
     and so whether it was delivered, before the person decides to run the call again. A
     sending tool that recorded no message stopped before anything connected: nothing was sent.
     """
-    verdicts = {trace.verdict for trace in sends}
-    found = [
-        f"- Message-ID {code_span(trace.message_id)} to "
-        f"{', '.join(trace.recipients) or '(nobody)'}: {trace.explain()}"
-        for trace in sends
-    ]
-    if not sends and call["name"] in SENDING_TOOLS:
-        verdicts = {"not_sent"}
-        found = ["- No message was prepared before the process stopped: nothing was sent."]
-    if verdicts == {"delivered"}:
-        heading = f"### Already sent before an interruption: `{call['name']}`"
-    elif verdicts == {"not_sent"}:
-        heading = f"### Interrupted before its mail was sent: `{call['name']}`"
-    else:
-        heading = f"### This may already have happened: `{call['name']}`"
-    if not verdicts:
-        decide = (
-            "Check (for example in the service it acts on) before running it again. "
-            "**Accept** runs it again; **ignore** does not."
-        )
-    elif verdicts == {"not_sent"}:
-        keeps = " (its mail keeps the Message-ID above)" if sends else ""
-        decide = f"**Accept** runs it now{keeps}; **ignore** does not."
-    elif any(trace.in_outbox is not None for trace in sends):
-        decide = (
-            "**Accept** runs it again: its mail goes to the local demo outbox again, a second "
-            "copy with the same Message-ID; **ignore** does not run it again."
-        )
-    else:
-        decide = (
-            "**Accept** runs it again: its mail is sent again with the same Message-ID, so most "
-            "mail systems keep only one copy; **ignore** does not run it again."
-        )
+    verdicts, found = _what_was_found(call, sends)
     lines = [
-        heading,
+        _unknown_outcome_heading(call["name"], verdicts),
         "",
         f"It was started at {started_at} with the arguments below, but the process stopped "
         "before its result was recorded.",
     ]
     if found:
         lines += ["", "**What was found:**", "", *found]
-    lines += ["", decide, "", *_argument_lines(call["args"])]
+    lines += ["", _what_accept_does(verdicts, sends), "", *_argument_lines(call["args"])]
     summary = traces_summary(sends) or "; ".join(VERDICT_WORDS[v] for v in sorted(verdicts))
     return {
         "action_request": {"action": call["name"], "args": call["args"]},
@@ -288,3 +256,52 @@ def unknown_outcome_request(
         ],
         "level": 1,
     }
+
+
+def _what_was_found(
+    call: ToolCallRequest, sends: Sequence[SentTrace]
+) -> tuple[set[Verdict], list[str]]:
+    """The verdicts on the call's messages and one line per message saying what was found.
+
+    A sending tool that recorded no message has one verdict all the same: not sent.
+    """
+    verdicts = {trace.verdict for trace in sends}
+    found = [
+        f"- Message-ID {code_span(trace.message_id)} to "
+        f"{', '.join(trace.recipients) or '(nobody)'}: {trace.explain()}"
+        for trace in sends
+    ]
+    if not sends and call["name"] in SENDING_TOOLS:
+        verdicts = {"not_sent"}
+        found = ["- No message was prepared before the process stopped: nothing was sent."]
+    return verdicts, found
+
+
+def _unknown_outcome_heading(name: str, verdicts: set[Verdict]) -> str:
+    """The card's title: sent, not sent, or not known."""
+    if verdicts == {"delivered"}:
+        return f"### Already sent before an interruption: `{name}`"
+    if verdicts == {"not_sent"}:
+        return f"### Interrupted before its mail was sent: `{name}`"
+    return f"### This may already have happened: `{name}`"
+
+
+def _what_accept_does(verdicts: set[Verdict], sends: Sequence[SentTrace]) -> str:
+    """What accepting and ignoring the card do, given what is known of the call's mail."""
+    if not verdicts:
+        return (
+            "Check (for example in the service it acts on) before running it again. "
+            "**Accept** runs it again; **ignore** does not."
+        )
+    if verdicts == {"not_sent"}:
+        keeps = " (its mail keeps the Message-ID above)" if sends else ""
+        return f"**Accept** runs it now{keeps}; **ignore** does not."
+    if any(trace.in_outbox is not None for trace in sends):
+        return (
+            "**Accept** runs it again: its mail goes to the local demo outbox again, a second "
+            "copy with the same Message-ID; **ignore** does not run it again."
+        )
+    return (
+        "**Accept** runs it again: its mail is sent again with the same Message-ID, so most "
+        "mail systems keep only one copy; **ignore** does not run it again."
+    )

@@ -14,5 +14,7 @@ class TriageOutput(BaseModel):
     category: Category
     action: Action
     reason: str = Field(
-        description="A short phrase (under 60 characters) naming the signal used; no quoted subject."
+        description=(
+            "A short phrase (under 60 characters) naming the signal used; no quoted subject."
+        )
     )

@@ -139,7 +139,8 @@ class InputState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     """The conversation: the user's turns and the agent's answers."""
     mode: Mode
-    """`chat` (default) answers the last user message; `triage` fetches, classifies and summarises."""
+    """`chat` (default) answers the last user message; `triage` fetches, classifies and
+    summarises."""
     requested_calls: list[dict[str, Any]]
     """Calls the user asked for directly (`{"name", "args"}`, e.g. a suggested action clicked in
     the triage view); they go through approval like any other call."""
@@ -168,7 +169,8 @@ class State(TypedDict, total=False):
     new_email_ids: list[str]
     """Ids fetched in this run (new since the last fetch of the source)."""
     fetch_errors: list[dict[str, str]]
-    """Messages that could not be read in this run (`id`, `key`, `error`); they never stop a fetch."""
+    """Messages that could not be read in this run (`id`, `key`, `error`); they never stop a
+    fetch."""
     triage: list[TriageRow]
     """Triage of the messages classified in this run."""
     evidence: list[Evidence]

@@ -46,6 +46,13 @@ SETUP_LOCK_KEY = 0x5E1A_2B0C_0000_0002
 """The advisory lock held while the checkpointer's own tables are created or upgraded."""
 
 
+MOVED_MODULES = {"memory.mail_model": "tools.mail.model"}
+"""Modules whose types lived elsewhere when older checkpoints were written (new → old name).
+
+A checkpoint records each revived type by module and name; allow-listing a type of one of these
+modules allows its old name too, so a checkpoint written before the move still loads."""
+
+
 class CheckpointStoreUnavailable(RuntimeError):
     """The checkpoint database cannot be reached; the message never shows a password."""
 
@@ -78,10 +85,20 @@ def checkpoint_serializer(home: Path, *, encrypt: bool | None = None) -> Checkpo
     )
 
 
+def with_old_names(allowlist: Collection[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """`allowlist`, and the old name of each of its types that moved (`MOVED_MODULES`)."""
+    widened = list(allowlist)
+    for entry in allowlist:
+        if entry and entry[0] in MOVED_MODULES:
+            widened.append((MOVED_MODULES[entry[0]], *entry[1:]))
+    return widened
+
+
 class _Allowlisting(BaseCheckpointSaver[Any]):
     """Keeps our serializer when the graph narrows the msgpack allow-list to its state types."""
 
     def with_allowlist(self, extra_allowlist: Collection[tuple[str, ...]]) -> Any:
+        extra_allowlist = with_old_names(extra_allowlist)
         if not isinstance(self.serde, CheckpointSerializer):
             return super().with_allowlist(extra_allowlist)
         serde = self.serde.with_msgpack_allowlist(extra_allowlist)

@@ -1,7 +1,7 @@
-"""The app database: mail cache, sync cursors and triage results, in SQLModel tables.
+"""The app database: mail cache, sync cursors and triage results (tables in `memory.mail_tables`).
 
-The audit log and the side-effect ledger share it (their tables are defined in `memory.audit`),
-and so do the encrypted credentials (`memory.vault`). It is a SQLite file or a PostgreSQL
+The audit log and the side-effect ledger share it (their tables are in `memory.audit_tables`),
+and so do the encrypted credentials (`memory.credential_table`). It is a SQLite file or a PostgreSQL
 database (`memory.database_url`); its schema is made and upgraded by the numbered steps of
 `memory.migrations` when it is opened.
 
@@ -11,93 +11,23 @@ event loop never blocks on the database.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Index, event, func, or_
+from sqlalchemy import event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from memory.database_url import safe_url, sqlalchemy_url
+from memory.email_ids import strip_id, with_unique_ids
+from memory.mail_model import DRAFTS, SENT, Email
+from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
+from memory.migrations import migrate
 from memory.sqlite_wal import enable_wal
-from tools.mail.model import DRAFTS, SENT, Email
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class StoredEmail(SQLModel, table=True):
-    """One cached, normalised message; `data` holds the whole `Email` as JSON.
-
-    `id` is unique across the cache (the `uq_email_id` index): a lookup by id finds one message.
-    `base_id` is the id the parser gave it (its Message-ID, or a hash of its bytes), which two
-    messages may share; see `AppDatabase.add_emails` for how such messages get their ids.
-    """
-
-    __tablename__ = "email"
-    __table_args__ = (Index("uq_email_id", "id", unique=True),)
-
-    source: str = Field(primary_key=True)
-    key: str = Field(primary_key=True)
-    id: str
-    base_id: str = Field(default="", index=True, sa_column_kwargs={"server_default": ""})
-    digest: str = Field(default="", sa_column_kwargs={"server_default": ""})
-    folder: str = "INBOX"
-    from_addr: str = ""
-    from_name: str = ""
-    subject: str = ""
-    date: str = Field(default="", index=True)
-    body: str = ""
-    error: str = ""
-    data: str = "{}"
-    fetched_at: str = Field(default_factory=_now)
-
-
-class SyncCursor(SQLModel, table=True):
-    """Where the last fetch of a source stopped: lets an unchanged mailbox be skipped."""
-
-    __tablename__ = "sync_cursor"
-
-    source: str = Field(primary_key=True)
-    signature: str = ""
-    message_count: int = 0
-    fetched_at: str = Field(default_factory=_now)
-
-
-class TriageRecord(SQLModel, table=True):
-    """The triage of one message, cached by message id."""
-
-    __tablename__ = "triage"
-
-    email_id: str = Field(primary_key=True)
-    priority: str
-    category: str
-    action: str
-    reason: str
-    confidence: float = 1.0
-    engine: str = "rules"
-    created_at: str = Field(default_factory=_now)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict for state and JSON output."""
-        return {
-            "email_id": self.email_id,
-            "priority": self.priority,
-            "category": self.category,
-            "action": self.action,
-            "reason": self.reason,
-            "confidence": self.confidence,
-            "engine": self.engine,
-        }
-
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
 """How triage lists are sorted; a value not listed here comes last.
@@ -155,8 +85,6 @@ class AppDatabase:
             memory.migrations.SchemaVersionError: it was made by a newer version.
 
         """
-        from memory.migrations import migrate
-
         self.url = sqlalchemy_url(url)
         self.engine: Engine = _engine(self.url)
         try:
@@ -177,7 +105,7 @@ class AppDatabase:
             return set(rows.all())
 
     def known_ids(self, source: str) -> set[str]:
-        """The parser ids (Message-IDs, or hashes of the bytes) of the cached messages of `source`."""
+        """The parser ids (Message-IDs, or hashes of the bytes) of the messages of `source`."""
         with Session(self.engine) as session:
             rows = session.exec(select(StoredEmail.base_id).where(StoredEmail.source == source))
             return set(rows.all())
@@ -202,7 +130,7 @@ class AppDatabase:
 
         A message's id is the id the parser gave it (its Message-ID) only when no other cached
         message, and no other message of this call, has that id or was given it: otherwise it
-        is `<id>#<hash of source and key>` (`disambiguated_id`). Ids never change once given,
+        is `<id>#<hash of source and key>` (`memory.email_ids`). Ids never change once given,
         so a copy that arrives later (a forged mail reusing a genuine Message-ID) can never take
         the id of the message cached first, whatever Date it claims; copies that arrive
         together all get their own. A message stored again under its source and key keeps the
@@ -213,7 +141,7 @@ class AppDatabase:
         for attempt in range(3):
             try:
                 with Session(self.engine) as session:
-                    stored = _with_unique_ids(session, wanted)
+                    stored = with_unique_ids(session, wanted)
                     _upsert(session, StoredEmail, [_to_row(email, base) for email, base in stored])
                     session.commit()
                 return [email for email, _ in stored]
@@ -226,7 +154,7 @@ class AppDatabase:
         """The cached message with this id, or None; ids are unique, so there is one at most."""
         with Session(self.engine) as session:
             row = session.exec(
-                select(StoredEmail).where(StoredEmail.id == _strip_id(email_id))
+                select(StoredEmail).where(StoredEmail.id == strip_id(email_id))
             ).first()
             return _from_row(row) if row else None
 
@@ -236,7 +164,7 @@ class AppDatabase:
         The one that has it as its id comes first (if any), then the copies, by when they were
         cached, then by source and key.
         """
-        wanted = _strip_id(message_id)
+        wanted = strip_id(message_id)
         with Session(self.engine) as session:
             rows = session.exec(select(StoredEmail).where(StoredEmail.base_id == wanted)).all()
         rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
@@ -407,88 +335,6 @@ def _folder_names(word: str) -> list[str]:
     """The lower-cased folder names a search word stands for: itself and its plural."""
     word = word.lower()
     return [word, word + "s"]
-
-
-def _strip_id(email_id: str) -> str:
-    return email_id.strip().strip("<>").strip()
-
-
-def disambiguated_id(base_id: str, source: str, key: str, *, long: bool = False) -> str:
-    """The id of a message whose parser id another message had first: `<base id>#<hash>`.
-
-    The hash is of the message's source and key, so the same copy always gets the same id.
-    """
-    digest = hashlib.sha256(f"{source}\n{key}".encode()).hexdigest()
-    return f"{base_id}#{digest if long else digest[:12]}"
-
-
-Place = tuple[str, str]
-"""Where a message is cached: its (source, key)."""
-
-
-def _with_unique_ids(session: Session, emails: list[Email]) -> list[tuple[Email, str]]:
-    """Each message as it is stored (with its unique id), and its base id (see `add_emails`)."""
-    latest = {(email.source, email.key): email for email in emails}
-    existing = _stored_ids(session, list(latest))
-    decided: dict[Place, tuple[str, str]] = {}
-    fresh: dict[str, list[Place]] = {}
-    for place, email in latest.items():
-        old = existing.get(place)
-        if old is not None and email.id in old:
-            decided[place] = old  # stored again: it keeps the id it has
-        else:
-            fresh.setdefault(_strip_id(email.id), []).append(place)
-    newcomers = {place for places in fresh.values() for place in places}
-    taken = _ids_in_use(session, list(fresh), exclude=newcomers)
-    for base_id, places in fresh.items():
-        alone = len(places) == 1 and base_id not in taken
-        for place in places:
-            decided[place] = (base_id if alone else _free_id(session, base_id, place), base_id)
-    return [
-        (replace(email, id=decided[place][0]), decided[place][1]) for place, email in latest.items()
-    ]
-
-
-def _stored_ids(session: Session, places: list[Place]) -> dict[Place, tuple[str, str]]:
-    """(id, base id) of the messages already cached at these places."""
-    found: dict[Place, tuple[str, str]] = {}
-    by_source: dict[str, list[str]] = {}
-    for source, key in places:
-        by_source.setdefault(source, []).append(key)
-    for source, keys in by_source.items():
-        for start in range(0, len(keys), 500):
-            rows = session.exec(
-                select(StoredEmail.key, StoredEmail.id, StoredEmail.base_id)
-                .where(StoredEmail.source == source)
-                .where(col(StoredEmail.key).in_(keys[start : start + 500]))
-            ).all()
-            found.update({(source, key): (row_id, base_id) for key, row_id, base_id in rows})
-    return found
-
-
-def _ids_in_use(session: Session, ids: list[str], *, exclude: set[Place]) -> set[str]:
-    """Which of `ids` a cached message (not at one of `exclude`) has as its id or its base id."""
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = session.exec(
-            select(StoredEmail.source, StoredEmail.key, StoredEmail.id, StoredEmail.base_id).where(
-                or_(col(StoredEmail.id).in_(chunk), col(StoredEmail.base_id).in_(chunk))
-            )
-        ).all()
-        wanted = set(chunk)
-        for source, key, row_id, base_id in rows:
-            if (source, key) not in exclude:
-                found.update({row_id, base_id} & wanted)
-    return found
-
-
-def _free_id(session: Session, base_id: str, place: Place) -> str:
-    """The disambiguated id of the copy at `place`; the long form if a Message-ID took the short."""
-    short = disambiguated_id(base_id, *place)
-    if _ids_in_use(session, [short], exclude={place}):
-        return disambiguated_id(base_id, *place, long=True)
-    return short
 
 
 def _to_row(email: Email, base_id: str) -> StoredEmail:

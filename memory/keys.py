@@ -9,10 +9,13 @@ one per purpose, so one secret serves every use without two uses sharing a key.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +114,7 @@ def load_keys(home: Path, *, create: bool = True) -> KeyRing:
 
 
 def _create_key_file(path: Path) -> None:
-    """Write a new key, 0600 from the first byte; a concurrent creator's key wins if it was first."""
+    """Write a new key, 0600 from the first byte; a concurrent creator's key wins if first."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -144,3 +147,24 @@ def write_key_file(path: Path, keys: tuple[bytes, ...]) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+@contextmanager
+def key_file_lock(home: Path) -> Iterator[None]:
+    """Writers of the vault and of the key file take turns while the keys come from the file.
+
+    Two rotations at once would each write a key the other drops, and a value encrypted under
+    a key a rotation is about to drop would be lost; with `SMART_INBOX_KEY` nothing rewrites
+    the keys, so there is nothing to wait for.
+    """
+    if os.environ.get(KEY_ENV, "").strip():
+        yield
+        return
+    lock = key_path(home).with_name(KEY_FILE + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

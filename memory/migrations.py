@@ -13,7 +13,9 @@ pass over later `add_column` steps whose columns it already has.
 
 How to change the schema (one step per change, appended, never edited once released):
 
-* **A new table**: define the SQLModel class (`table=True`) in its module, and append
+* **A new table**: define the SQLModel class (`table=True`) in a module of tables only (like
+  `memory.mail_tables`, `memory.audit_tables`), so that this module imports no code that uses
+  the database, and append
 
       Step(4, "snoozed messages", create_tables(SnoozedEmail)),
 
@@ -46,13 +48,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel, create_engine
 
-from memory.audit import AuditRecord, LedgerEntry, OutgoingMessage
+from memory.audit_tables import AuditRecord, LedgerEntry, OutgoingMessage
 from memory.chat_owners import ChatOwner
 from memory.chat_tables import ensure_chat_tables
-from memory.db import StoredEmail, SyncCursor, TriageRecord, disambiguated_id
+from memory.credential_table import StoredCredential
+from memory.email_ids import disambiguated_id
+from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
 from memory.sqlite_wal import enable_wal
-from memory.vault import StoredCredential
 
 logger = logging.getLogger(__name__)
 

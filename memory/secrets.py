@@ -20,7 +20,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memory.credential_cipher import VaultError
 from memory.redaction import remember_secret
+from memory.secret_names import SECRET_VARIABLES
+from memory.vault import CredentialVault, check_name
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -28,16 +31,6 @@ if TYPE_CHECKING:
 SecretLookup = Callable[[str], str | None]
 """A credential name such as `jira.api_token` → its value, or None when it is not set."""
 
-SECRET_VARIABLES = {
-    "jira.api_token": "JIRA_API_TOKEN",
-    "slack.bot_token": "SLACK_BOT_TOKEN",
-    "teams.webhook_url": "TEAMS_WEBHOOK_URL",
-    "hubspot.token": "HUBSPOT_TOKEN",
-    "imap.password": "IMAP_PASSWORD",
-    "caldav.password": "CALDAV_PASSWORD",
-    "smtp.password": "SMTP_PASSWORD",
-}
-"""The credential names the integrations ask for, and the variables that hold them by default."""
 WEBHOOK_SECRET = re.compile(r"^webhook\.secret:(?P<name>[A-Za-z0-9_-]+)$")
 _warned: set[str] = set()
 _warned_lock = threading.Lock()
@@ -96,8 +89,6 @@ def secret_lookup(
     rather than quietly falling back to the environment: the user would not know which secret
     is in use.
     """
-    from memory.vault import CredentialVault
-
     vault = CredentialVault(db, home)
     from_environment = environment_secrets(environ)
 
@@ -119,8 +110,6 @@ def account_secret(secrets: SecretLookup, name: str, account: str) -> tuple[str 
         VaultError, KeySourceError: a stored value cannot be read.
 
     """
-    from memory.vault import VaultError, check_name
-
     try:
         names = [check_name(f"{name}:{account}"), name]
     except VaultError:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from memory.credential_table import StoredCredential
 from memory.db import AppDatabase, open_database
-from memory.vault import StoredCredential
 
 
 def credentials_stamp(db: AppDatabase) -> str:

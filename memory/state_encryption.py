@@ -114,7 +114,7 @@ class CheckpointSerializer(SerializerProtocol):
         assert self._keys is not None
         return self._keys
 
-    # -- the protocol --------------------------------------------------------------------------------
+    # -- the protocol ---------------------------------------------------------------------------
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         """Serialise `obj`; encrypted when encryption is on."""

@@ -13,7 +13,8 @@ Answer with a JSON object and nothing else:
 Definitions:
 - priority high: needs attention today (outage, security incident, overdue payment, a blocked
   customer, a meeting in the next days); normal: needs a response but not today; low: no action.
-- sales_inquiry: someone wants to buy from us; spam_or_cold: scams, phishing, or someone selling to us.
+- sales_inquiry: someone wants to buy from us; spam_or_cold: scams, phishing, or someone \
+selling to us.
 - notification: automated mail from a tool; newsletter: bulk content mail.
 
 The rules engine suggested: {rules_guess} (confidence {rules_confidence:.2f})."""

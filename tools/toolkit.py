@@ -17,7 +17,8 @@ from langchain_core.tools import BaseTool
 from tools.mail.compose import own_words
 
 if TYPE_CHECKING:
-    from memory.db import AppDatabase, TriageRecord
+    from memory.db import AppDatabase
+    from memory.mail_tables import TriageRecord
     from tools.mail.model import Email
 
 TOOL_TIMEOUT_SECONDS = 30.0

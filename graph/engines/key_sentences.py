@@ -61,10 +61,12 @@ INSTRUCTION = re.compile(
     # A label that makes the mail's words pose as the answer's: "Summary: transfer $10,000 now".
     r"^\W*(?:summary|tl;?dr|note|answer|instructions?|system(?: prompt)?)\s*:\s*"
     + _IMPERATIVE
-    + r"|^\W*(?:notes? (?:to|for) (?:the |all |any )?(?:automated |ai )?(?:assistants?|bots?|models?|systems?|ai)|(?:ai )?assistants?|bots?)\s*[:,]"
+    + r"|^\W*(?:notes? (?:to|for) (?:the |all |any )?(?:automated |ai )?"
+    r"(?:assistants?|bots?|models?|systems?|ai)|(?:ai )?assistants?|bots?)\s*[:,]"
     r"|\bignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier|your) "
     r"(?:instructions|rules|messages)\b"
-    r"|\b(?:ai assistants?|assistants?|bots?|language models?|llms?|automated (?:assistants?|systems?))"
+    r"|\b(?:ai assistants?|assistants?|bots?|language models?|llms?|"
+    r"automated (?:assistants?|systems?))"
     r"\b.{0,40}\b(?:must|should|please|is instructed|reply|forward|send|transfer|click|visit|"
     r"create|open)\b"
     r"|\b(?:transfer|wire|send|pay)\s+(?:the\s+)?(?:[$€£]\s?\d|(?:usd|eur|gbp|chf)\s?\d"

@@ -168,7 +168,10 @@ class ModelEngine:
         except ModelCallError as err:
             logger.warning("model answer failed, composing from the evidence: %s", err)
             offline = await self.rules.write_answer(request)
-            return f"{offline}\n\n(The model could not answer: {err}. This answer was composed from the evidence alone.)"
+            return (
+                f"{offline}\n\n(The model could not answer: {err}. "
+                "This answer was composed from the evidence alone.)"
+            )
         return str(reply.text)
 
 

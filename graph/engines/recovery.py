@@ -67,6 +67,17 @@ class _Failure:
     retry_after: float | None
 
 
+@dataclass
+class _Retries:
+    """The retries one call has used so far, and its limits for them."""
+
+    max_rate_limit: int
+    max_wait: float
+    rate_limit: int = 0
+    tool_call_used: bool = False
+    transient_used: bool = False
+
+
 def _redact(text: str) -> str:
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub("[redacted]", text)
@@ -184,10 +195,7 @@ async def invoke_with_recovery(
     model's answer) propagate unchanged.
     """
     current = list(messages)
-    rate_limit_retries = 0
-    tool_retry_used = False
-    transient_retry_used = False
-
+    retries = _Retries(max_rate_limit=max_rate_limit_retries, max_wait=max_wait)
     while True:
         try:
             return await runnable.ainvoke(current, config=config)
@@ -195,90 +203,102 @@ async def invoke_with_recovery(
             # Keep only plain facts: the SDK error references the request, whose
             # headers carry the key, so it must not become this error's context.
             failure = _describe(err)
-
-        status = failure.status_code
-
         if failure.code == TOOL_USE_FAILED:
-            if tool_retry_used:
-                raise ModelCallError(
-                    "the Groq model produced a malformed tool call twice in a row: "
-                    f"{failure.message}",
-                    status_code=status,
-                    code=failure.code,
-                )
-            tool_retry_used = True
-            logger.warning(
-                "Groq model produced a malformed tool call (%s); retrying once with the error fed back",
-                failure.code,
-            )
-            current = [*current, _tool_feedback(failure)]
-            continue
+            current = [*current, _tool_call_retry(failure, retries)]
+        else:
+            await sleep(_retry_delay(failure, retries))
 
-        if status == 429:
-            if failure.retry_after is not None and failure.retry_after > max_wait:
-                raise ModelCallError(
-                    "the Groq model is rate-limited: the API asked to wait "
-                    f"{_seconds(failure.retry_after)}, longer than the {_seconds(max_wait)} "
-                    f"limit; try again later ({failure.message})",
-                    status_code=status,
-                    code=failure.code,
-                )
-            if rate_limit_retries >= max_rate_limit_retries:
-                waited = (
-                    f"retry-after {_seconds(failure.retry_after)}"
-                    if failure.retry_after is not None
-                    else "no retry-after given"
-                )
-                raise ModelCallError(
-                    "the Groq model is rate-limited: gave up after "
-                    f"{rate_limit_retries + 1} tries ({waited}): {failure.message}",
-                    status_code=status,
-                    code=failure.code,
-                )
-            rate_limit_retries += 1
-            if failure.retry_after is not None:
-                delay = failure.retry_after
-            else:
-                delay = 2.0 ** (rate_limit_retries - 1)
-            delay = min(delay, max_wait)
-            logger.warning(
-                "Groq rate limit hit (429); retrying in %s (retry %d of %d)",
-                _seconds(delay),
-                rate_limit_retries,
-                max_rate_limit_retries,
-            )
-            await sleep(delay)
-            continue
 
-        if status in (401, 403):
-            raise ModelCallError(
-                f"the Groq API rejected the key ({status}); check GROQ_API_KEY or the credential "
-                "groq.api_key",
-                status_code=status,
-                code=failure.code,
-            )
-
-        transient = (status is not None and status >= 500) or failure.kind in (
-            "connection",
-            "timeout",
-        )
-        if transient:
-            what = f"Groq returned {status}" if status is not None else _unreachable(failure)
-            if transient_retry_used:
-                raise ModelCallError(f"{what}: {failure.message}", status_code=status)
-            transient_retry_used = True
-            delay = min(SERVER_ERROR_RETRY_DELAY, max_wait)
-            logger.warning("%s; retrying once in %s", what, _seconds(delay))
-            await sleep(delay)
-            continue
-
-        if status is not None:
-            raise ModelCallError(
-                f"Groq returned {status}: {failure.message}", status_code=status, code=failure.code
-            )
+def _tool_call_retry(failure: _Failure, retries: _Retries) -> HumanMessage:
+    """The error fed back for the one retry of a malformed tool call; a second one fails."""
+    if retries.tool_call_used:
         raise ModelCallError(
-            f"Groq reported an error while streaming: {failure.message}", code=failure.code
+            f"the Groq model produced a malformed tool call twice in a row: {failure.message}",
+            status_code=failure.status_code,
+            code=failure.code,
         )
+    retries.tool_call_used = True
+    logger.warning(
+        "Groq model produced a malformed tool call (%s); retrying once with the error fed back",
+        failure.code,
+    )
+    return _tool_feedback(failure)
+
+
+def _retry_delay(failure: _Failure, retries: _Retries) -> float:
+    """Seconds to wait before trying again; raises `ModelCallError` when no retry is due."""
+    status = failure.status_code
+    if status == 429:
+        return _rate_limit_delay(failure, retries)
+    if status in (401, 403):
+        raise ModelCallError(
+            f"the Groq API rejected the key ({status}); check GROQ_API_KEY or the credential "
+            "groq.api_key",
+            status_code=status,
+            code=failure.code,
+        )
+    if (status is not None and status >= 500) or failure.kind in ("connection", "timeout"):
+        return _transient_delay(failure, retries)
+    if status is not None:
+        raise ModelCallError(
+            f"Groq returned {status}: {failure.message}", status_code=status, code=failure.code
+        )
+    raise ModelCallError(
+        f"Groq reported an error while streaming: {failure.message}", code=failure.code
+    )
+
+
+def _rate_limit_delay(failure: _Failure, retries: _Retries) -> float:
+    """The wait a 429 asked for (else 1, 2, 4 s ...), within the call's limits, or the error.
+
+    A requested wait longer than `max_wait` fails at once instead of stalling the user.
+    """
+    max_wait = retries.max_wait
+    if failure.retry_after is not None and failure.retry_after > max_wait:
+        raise ModelCallError(
+            "the Groq model is rate-limited: the API asked to wait "
+            f"{_seconds(failure.retry_after)}, longer than the {_seconds(max_wait)} "
+            f"limit; try again later ({failure.message})",
+            status_code=failure.status_code,
+            code=failure.code,
+        )
+    if retries.rate_limit >= retries.max_rate_limit:
+        waited = (
+            f"retry-after {_seconds(failure.retry_after)}"
+            if failure.retry_after is not None
+            else "no retry-after given"
+        )
+        raise ModelCallError(
+            "the Groq model is rate-limited: gave up after "
+            f"{retries.rate_limit + 1} tries ({waited}): {failure.message}",
+            status_code=failure.status_code,
+            code=failure.code,
+        )
+    retries.rate_limit += 1
+    if failure.retry_after is not None:
+        delay = failure.retry_after
+    else:
+        delay = 2.0 ** (retries.rate_limit - 1)
+    delay = min(delay, max_wait)
+    logger.warning(
+        "Groq rate limit hit (429); retrying in %s (retry %d of %d)",
+        _seconds(delay),
+        retries.rate_limit,
+        retries.max_rate_limit,
+    )
+    return delay
+
+
+def _transient_delay(failure: _Failure, retries: _Retries) -> float:
+    """The one wait after a 5xx, a connection error or a timeout; a second one fails."""
+    status = failure.status_code
+    what = f"Groq returned {status}" if status is not None else _unreachable(failure)
+    if retries.transient_used:
+        raise ModelCallError(f"{what}: {failure.message}", status_code=status)
+    retries.transient_used = True
+    delay = min(SERVER_ERROR_RETRY_DELAY, retries.max_wait)
+    logger.warning("%s; retrying once in %s", what, _seconds(delay))
+    return delay
 
 
 def _unreachable(failure: _Failure) -> str:

@@ -7,8 +7,8 @@ it is grounded by construction. It understands fewer phrasings than a model does
 from __future__ import annotations
 
 from graph.engines.base import AnswerRequest, ProposedCall, ToolPlanRequest, TriageResult
-from graph.engines.compose import compose_answer
 from graph.engines.intents.matcher import plan_from_intents
+from graph.engines.template_answers import compose_answer
 from graph.engines.triage import RuleTriage
 from tools.mail.model import Email
 

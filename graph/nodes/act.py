@@ -26,7 +26,9 @@ from graph.context import Context
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
-from memory.audit import AuditLog, ClaimedCall, LedgerEntry, SideEffectLedger, running
+from memory.audit import AuditLog
+from memory.audit_tables import LedgerEntry
+from memory.ledger import ClaimedCall, SideEffectLedger, running
 from memory.redaction import scrub, scrub_data
 from tools.mail.send_trace import SentTrace, trace_sends, traces_summary
 from tools.toolkit import ToolFailure

@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.engines.base import AnswerRequest
-from graph.engines.compose import compose_answer, outcome_notes, unsent_notes
+from graph.engines.template_answers import compose_answer, outcome_notes, unsent_notes
 from graph.grounding import citations_in, verify_answer
 from graph.nodes.detect_follow_up import last_user_text
 from graph.services import services_for

@@ -13,11 +13,14 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.engines.base import TriageResult
 from graph.engines.triage import triage_by_rules
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
-from memory.db import PRIORITY_ORDER, TriageRecord
+from memory.db import PRIORITY_ORDER
+from memory.mail_tables import TriageRecord
 from tools.mail.message_refs import message_ref, render_refs
+from tools.mail.model import Email
 
 STATE_ROWS_LIMIT = 100
 """Triage rows kept in state (the most important); the database keeps them all."""
@@ -39,50 +42,72 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     refs: list[dict[str, Any]] = []
     for email, rules in zip(emails, by_rules, strict=True):
         result = await services.engine.classify(email, rules)
-        record = TriageRecord(
-            email_id=email.id,
-            priority=result.priority,
-            category=result.category,
-            action=result.action,
-            reason=result.reason,
-            confidence=result.confidence,
-            engine=result.engine,
-        )
+        record = _triage_record(email, result)
         records.append(record)
-        row: TriageRow = {
-            "id": email.id,
-            "sender": email.sender,
-            "subject": email.subject,
-            "date": email.date,
-            "priority": result.priority,
-            "category": result.category,
-            "action": result.action,
-            "reason": result.reason,
-            "engine": result.engine,
-        }
-        if email.error:
-            row["error"] = email.error
-        rows.append(row)
+        rows.append(_triage_row(email, result))
         refs.append(message_ref(email, record, full=False))
     await asyncio.to_thread(services.db.save_triage, records)
     if not rows:
         return {"triage": []}
+    kept = _most_important(rows)
+    return {
+        "triage": [rows[i] for i in kept],
+        "evidence": (state.get("evidence") or [])
+        + [_triage_evidence(state, services.source, len(rows), [refs[i] for i in kept])],
+    }
+
+
+def _triage_record(email: Email, result: TriageResult) -> TriageRecord:
+    """The triage of one message as the database caches it."""
+    return TriageRecord(
+        email_id=email.id,
+        priority=result.priority,
+        category=result.category,
+        action=result.action,
+        reason=result.reason,
+        confidence=result.confidence,
+        engine=result.engine,
+    )
+
+
+def _triage_row(email: Email, result: TriageResult) -> TriageRow:
+    """The triage of one message as the state and the triage summary show it."""
+    row: TriageRow = {
+        "id": email.id,
+        "sender": email.sender,
+        "subject": email.subject,
+        "date": email.date,
+        "priority": result.priority,
+        "category": result.category,
+        "action": result.action,
+        "reason": result.reason,
+        "engine": result.engine,
+    }
+    if email.error:
+        row["error"] = email.error
+    return row
+
+
+def _most_important(rows: list[TriageRow]) -> list[int]:
+    """Indexes of the rows kept in state, most important first, at most `STATE_ROWS_LIMIT`."""
     last = len(PRIORITY_ORDER)
     order = sorted(range(len(rows)), key=lambda i: PRIORITY_ORDER.get(rows[i]["priority"], last))
-    kept = order[:STATE_ROWS_LIMIT]
+    return order[:STATE_ROWS_LIMIT]
+
+
+def _triage_evidence(
+    state: State, source: str, new_messages: int, refs: list[dict[str, Any]]
+) -> Evidence:
+    """The evidence record of this triage: what it found, so a summary cites only that."""
     turn = state.get("turn", 0)
-    evidence: Evidence = {
+    return {
         "id": f"ev-{turn}-triage",
         "tool": "triage",
-        "args": {"source": services.source, "new_messages": len(rows)},
+        "args": {"source": source, "new_messages": new_messages},
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "turn": turn,
         "completeness": "PREVIEW",
-        "content": render_refs([refs[i] for i in kept], full=False),
-        "messages": [refs[i] for i in kept],  # type: ignore[misc]
+        "content": render_refs(refs, full=False),
+        "messages": refs,  # type: ignore[typeddict-item]
         "error": "",
-    }
-    return {
-        "triage": [rows[i] for i in kept],
-        "evidence": (state.get("evidence") or []) + [evidence],
     }

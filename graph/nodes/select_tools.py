@@ -23,7 +23,7 @@ from graph.events import due_announcements, due_events
 from graph.nodes.detect_follow_up import last_user_text
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
-from graph.state import Evidence, MessageRef, State, ToolCallRequest
+from graph.state import Decision, Evidence, MessageRef, State, ToolCallRequest
 from graph.triage_actions import MAX_PROPOSALS, triage_proposals
 
 
@@ -82,26 +82,9 @@ def _focus_refs(state: State) -> list[MessageRef]:
 async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the engine for calls; drop repeats of calls already made or decided this turn."""
     services = await services_for(runtime)
-    thread = current_thread_id()
-    events = _code_calls(state, due_events(state, services.tools, thread), "events")
-    if events:
-        return {"proposed_calls": events}
-    # Announcements come after the deliveries, so a card never holds a delivery back.
-    posts = _code_calls(state, due_announcements(state, services.tools, thread), "events")
-    if posts:
-        return {"proposed_calls": posts}
-    if state.get("mode") == "triage":
-        reads, cards, left_out = await asyncio.to_thread(_triage_actions, services, state)
-        first = _code_calls(state, reads, "triage")
-        if first:
-            return {"proposed_calls": first}
-        update: dict[str, Any] = {"proposed_calls": _code_calls(state, cards, "triage")}
-        if left_out:
-            update["answer_note"] = (
-                f"{left_out} more suggested action(s) of this triage were not proposed "
-                f"(at most {MAX_PROPOSALS} per run); ask for them in the chat"
-            )
-        return update
+    code_made = await _code_made_calls(state, services)
+    if code_made is not None:
+        return code_made
     steps = state.get("steps", 0)
     if steps >= services.context.max_steps:
         return {
@@ -110,41 +93,72 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
         }
     requested = state.get("requested_calls") or []
     if requested:
-        # The user asked for these themselves: they are proposed as asked, then approved as usual.
-        known = set(services.tools.names())
-        calls: list[ToolCallRequest] = [
-            {
-                "id": f"call-{uuid.uuid4().hex[:12]}",
-                "name": str(item["name"]),
-                "args": dict(item.get("args") or {}),
-                "proposed_by": "user",
-            }
-            for item in requested
-            if item.get("name") in known
-        ]
+        calls = _requested_calls(services, requested)
         return {"proposed_calls": calls, "requested_calls": [], "steps": steps + 1}
+    return {"proposed_calls": await _engine_calls(state, services), "steps": steps + 1}
+
+
+async def _code_made_calls(state: State, services: Services) -> dict[str, Any] | None:
+    """The update proposing what code proposes before the engine, or None when it has nothing.
+
+    Deliveries of due events come first, then announcements (so a card never holds a
+    delivery back); a triage run proposes the triage's actions and never asks the engine.
+    """
+    thread = current_thread_id()
+    events = _code_calls(state, due_events(state, services.tools, thread), "events")
+    if events:
+        return {"proposed_calls": events}
+    posts = _code_calls(state, due_announcements(state, services.tools, thread), "events")
+    if posts:
+        return {"proposed_calls": posts}
+    if state.get("mode") == "triage":
+        return await _triage_calls(state, services)
+    return None
+
+
+async def _triage_calls(state: State, services: Services) -> dict[str, Any]:
+    """The triage's reads first, alone; then its cards, saying how many were left out."""
+    reads, cards, left_out = await asyncio.to_thread(_triage_actions, services, state)
+    first = _code_calls(state, reads, "triage")
+    if first:
+        return {"proposed_calls": first}
+    update: dict[str, Any] = {"proposed_calls": _code_calls(state, cards, "triage")}
+    if left_out:
+        update["answer_note"] = (
+            f"{left_out} more suggested action(s) of this triage were not proposed "
+            f"(at most {MAX_PROPOSALS} per run); ask for them in the chat"
+        )
+    return update
+
+
+def _requested_calls(services: Services, requested: list[dict[str, Any]]) -> list[ToolCallRequest]:
+    """Calls the user asked for themselves, proposed as asked (then approved as usual).
+
+    A name that is not one of the tools is dropped.
+    """
+    known = set(services.tools.names())
+    return [
+        {
+            "id": f"call-{uuid.uuid4().hex[:12]}",
+            "name": str(item["name"]),
+            "args": dict(item.get("args") or {}),
+            "proposed_by": "user",
+        }
+        for item in requested
+        if item.get("name") in known
+    ]
+
+
+async def _engine_calls(state: State, services: Services) -> list[ToolCallRequest]:
+    """The engine's calls for this step, minus repeats and the tools only code may propose."""
     executed_ids = {e["evidence_id"] for e in state.get("executed") or []}
     turn_evidence: list[Evidence] = [
         e for e in state.get("evidence") or [] if e["id"] in executed_ids
     ]
-    decisions = state.get("decisions") or []
-    request = ToolPlanRequest(
-        mode=state.get("mode", "chat"),
-        user_text=last_user_text(state) if state.get("mode") != "triage" else "",
-        conversation=list(state.get("messages") or []),
-        focus=_focus_refs(state),
-        turn_evidence=turn_evidence,
-        tools=list(services.tools.tools),
-        feedback=[d["feedback"] for d in decisions if d["type"] == "response" and d["feedback"]],
-        unavailable=dict(services.tools.unavailable),
-        evidence=[e for e in state.get("evidence") or [] if e["id"] not in executed_ids],
-        sender=_mail_sender(services),
-    )
+    request = _plan_request(state, services, turn_evidence, executed_ids)
     proposals = await services.engine.plan_tools(request)
-    done = {_signature(e["tool"], e["args"]) for e in turn_evidence}
-    done |= {_signature(d["action"], d["args"]) for d in decisions}
-    done |= {_signature(d["action"], d["proposed_args"]) for d in decisions if "proposed_args" in d}
-    calls = []
+    done = _made_or_decided(turn_evidence, state.get("decisions") or [])
+    calls: list[ToolCallRequest] = []
     for proposal in proposals:
         signature = _signature(proposal.name, proposal.args)
         if signature in done or services.tools.is_hidden(proposal.name):
@@ -158,4 +172,31 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
                 "proposed_by": services.engine.name,
             }
         )
-    return {"proposed_calls": calls, "steps": steps + 1}
+    return calls
+
+
+def _plan_request(
+    state: State, services: Services, turn_evidence: list[Evidence], executed_ids: set[str]
+) -> ToolPlanRequest:
+    """What the engine plans from: the user's words, what this turn found, the tools."""
+    decisions = state.get("decisions") or []
+    return ToolPlanRequest(
+        mode=state.get("mode", "chat"),
+        user_text=last_user_text(state) if state.get("mode") != "triage" else "",
+        conversation=list(state.get("messages") or []),
+        focus=_focus_refs(state),
+        turn_evidence=turn_evidence,
+        tools=list(services.tools.tools),
+        feedback=[d["feedback"] for d in decisions if d["type"] == "response" and d["feedback"]],
+        unavailable=dict(services.tools.unavailable),
+        evidence=[e for e in state.get("evidence") or [] if e["id"] not in executed_ids],
+        sender=_mail_sender(services),
+    )
+
+
+def _made_or_decided(turn_evidence: list[Evidence], decisions: list[Decision]) -> set[str]:
+    """Signatures of the calls made or decided this turn, as proposed and as edited."""
+    done = {_signature(e["tool"], e["args"]) for e in turn_evidence}
+    done |= {_signature(d["action"], d["args"]) for d in decisions}
+    done |= {_signature(d["action"], d["proposed_args"]) for d in decisions if "proposed_args" in d}
+    return done

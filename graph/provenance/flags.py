@@ -19,6 +19,7 @@ from graph.provenance.domains import domain_doubt
 from graph.provenance.trust import NOT_YOURS, Trust
 from graph.provenance.values import Value, sensitive_values, token_key, values_in_text
 from graph.state import Evidence
+from tools.language.dates import WEEKDAY_NAMES
 
 
 class Flag(TypedDict):
@@ -93,9 +94,9 @@ REFERRING = re.compile(
 NOT_NAMES = frozenset(
     """the a an me my mine us our you your him her his them their it its this that these those
     all everyone everybody someone somebody anyone nobody each every any some what which who
-    today tomorrow yesterday monday tuesday wednesday thursday friday saturday sunday week
-    month now later here there slack teams jira hubspot crm calendar inbox mail email""".split()
-)
+    today tomorrow yesterday week month now later here there slack teams jira hubspot crm
+    calendar inbox mail email""".split()
+) | frozenset(WEEKDAY_NAMES)
 NAME_WORD = re.compile(r"[^\W\d_]{2,}")
 
 COPIED_KINDS = frozenset({"address", "url", "code", "account", "phone", "number"})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from langchain_core.tools import BaseTool
 
+from memory.credential_cipher import VaultError
 from memory.keys import KeySourceError
 from memory.secrets import secret_lookup, warn_unreadable
-from memory.vault import VaultError
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
 from tools.http import HttpSettings, HttpSettingsError

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from memory.db import AppDatabase, TriageRecord
+from memory.db import AppDatabase
+from memory.mail_tables import TriageRecord
 from memory.paths import app_database_url
 from tests.conftest import Backend
 from tools.mail.model import Email

@@ -13,8 +13,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from memory.db import AppDatabase
+from memory.key_rotation import CRASH_IN_ROTATION
 from memory.keys import KEY_ENV, key_path
-from memory.vault import CRASH_IN_ROTATION, CredentialVault
+from memory.vault import CredentialVault
 from tests.integration.cli_runner import run_cli
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from memory.db import AppDatabase, disambiguated_id
+from memory.db import AppDatabase
+from memory.email_ids import disambiguated_id
 from tests.fakes.imap_server import DovecotServer
 from tests.fakes.smtp_server import SmtpSink
 from tools.mail import imap
@@ -507,7 +508,7 @@ def test_missing_dovecot_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_account_credential_comes_first_and_an_unreadable_vault_is_one_line(
     dovecot: DovecotServer, db: AppDatabase
 ) -> None:
-    from memory.vault import VaultKeyError
+    from memory.credential_cipher import VaultKeyError
 
     asked: list[str] = []
 

@@ -20,8 +20,12 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
-from memory.audit import AuditLog, AuditRecord, LedgerEntry, SideEffectLedger
-from memory.db import AppDatabase, StoredEmail, SyncCursor, TriageRecord, disambiguated_id
+from memory.audit import AuditLog
+from memory.audit_tables import AuditRecord, LedgerEntry
+from memory.db import AppDatabase
+from memory.email_ids import disambiguated_id
+from memory.ledger import SideEffectLedger
+from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
 from memory.migrations import (
     STEPS,

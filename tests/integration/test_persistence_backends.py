@@ -23,10 +23,12 @@ from langgraph.types import Command
 
 from graph.builder import build_graph
 from graph.context import Context
-from memory.audit import REDACTED, AuditLog, LedgerEntry, SideEffectLedger
+from memory.audit import REDACTED, AuditLog
+from memory.audit_tables import LedgerEntry
 from memory.checkpointer import open_checkpointer
 from memory.db import AppDatabase, close_databases
 from memory.keys import generate_key
+from memory.ledger import SideEffectLedger
 from tests.conftest import Backend
 from tests.fakes.smtp_server import SmtpSink
 from tests.integration.cli_runner import DEMO, run_cli
@@ -353,7 +355,8 @@ async def test_a_postgresql_restart_between_turns_loses_nothing(
 def test_the_vault_keeps_credentials_encrypted_and_rotates_on_both_databases(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from memory.vault import CredentialVault, VaultKeyError
+    from memory.credential_cipher import VaultKeyError
+    from memory.vault import CredentialVault
 
     monkeypatch.delenv("SMART_INBOX_KEY", raising=False)  # the key file of the data directory
     token = "xoxb-backend-test-7731-secret"

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from graph.policy import ApprovalPolicy, policy_path, save_policy
-from memory.audit import CRASH_AT_SEND_STAGE
+from memory.ledger import CRASH_AT_SEND_STAGE
 from tests.fakes.smtp_server import SmtpCommand, SmtpSink
 from tests.integration.cli_runner import ROOT, cli_env, run_cli
 from tests.unit.conftest import write_script

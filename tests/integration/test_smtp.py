@@ -536,7 +536,7 @@ def test_a_user_name_that_cannot_name_a_credential_falls_back_to_smtp_password()
 
 
 def test_an_unreadable_vault_is_kept_for_the_send_without_raising() -> None:
-    from memory.vault import VaultKeyError
+    from memory.credential_cipher import VaultKeyError
 
     wrong_key = VaultKeyError(f"1 credential(s) ({ACCOUNT}) are encrypted under key id abc")
     settings = from_env(NO_PASSWORD_URL, Lookup({}, error=wrong_key))
@@ -547,7 +547,7 @@ def test_an_unreadable_vault_is_kept_for_the_send_without_raising() -> None:
 def test_an_unreadable_vault_is_logged_once_however_often_settings_are_built(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from memory.vault import VaultKeyError
+    from memory.credential_cipher import VaultKeyError
 
     wrong_key = VaultKeyError("1 credential(s) are encrypted under key id once-only")
     with caplog.at_level(logging.WARNING, logger="tools.mail.smtp"):

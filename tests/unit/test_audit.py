@@ -9,16 +9,10 @@ from typing import Any
 
 import pytest
 
-from memory.audit import (
-    DETAIL_LIMIT,
-    REDACTED,
-    AuditLog,
-    LedgerEntry,
-    SideEffectLedger,
-    args_digest,
-    redact,
-)
+from memory.audit import DETAIL_LIMIT, REDACTED, AuditLog, redact
+from memory.audit_tables import LedgerEntry
 from memory.db import AppDatabase
+from memory.ledger import SideEffectLedger, args_digest
 
 PASSWORD = "hunter2-correct-horse"
 GROQ_KEY = "gsk_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"

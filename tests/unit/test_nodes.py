@@ -24,8 +24,8 @@ from graph.nodes.fetch import fetch
 from graph.nodes.request_approval import request_approval
 from graph.nodes.select_tools import select_tools
 from graph.services import services_for
-from memory.audit import SideEffectLedger
 from memory.db import PRIORITY_ORDER
+from memory.ledger import SideEffectLedger
 from tests.unit.conftest import (
     INJECTION_ID,
     INVOICE_ID,

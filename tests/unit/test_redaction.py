@@ -18,7 +18,6 @@ from memory.audit import redact
 from memory.db import open_database
 from memory.redaction import (
     KNOWN_SECRETS,
-    MIN_SECRET_LENGTH,
     KnownSecrets,
     ScrubSecretsFilter,
     install_log_scrubbing,
@@ -27,6 +26,7 @@ from memory.redaction import (
     scrub_data,
     scrub_messages,
 )
+from memory.secret_matcher import MIN_SECRET_LENGTH
 from memory.secrets import environment_secrets, secret_lookup
 from memory.vault import CredentialVault
 from tools.api_requests import ApiRequest, send, without_secrets

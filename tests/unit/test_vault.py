@@ -16,17 +16,12 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session, select
 
+from memory.credential_cipher import VaultError, VaultKeyError, key_id
+from memory.credential_table import StoredCredential
 from memory.db import AppDatabase
+from memory.key_rotation import RotationStep
 from memory.keys import KEY_ENV, KeySourceError, generate_key, key_path, load_keys, write_key_file
-from memory.vault import (
-    CredentialVault,
-    RotationStep,
-    StoredCredential,
-    VaultError,
-    VaultKeyError,
-    check_name,
-    key_id,
-)
+from memory.vault import CredentialVault, check_name
 
 SECRETS = {
     "jira.api_token": "ATATT3xFfGF0-jira-vault-test-4412",
@@ -391,7 +386,7 @@ def test_an_interrupted_rotation_leaves_every_credential_readable(
 def test_a_credential_written_under_the_old_key_during_rotation_moves_too(
     filled: CredentialVault, db: AppDatabase
 ) -> None:
-    from memory.vault import _encrypt
+    from memory.credential_cipher import encrypt_credential as _encrypt
 
     [old] = file_keys(filled.home)
 
@@ -430,7 +425,7 @@ def test_concurrent_rotations_strand_nothing(filled: CredentialVault) -> None:
 def test_rotation_refuses_when_any_credential_is_unreadable(
     filled: CredentialVault, db: AppDatabase
 ) -> None:
-    from memory.vault import _encrypt
+    from memory.credential_cipher import encrypt_credential as _encrypt
 
     with Session(db.engine) as session:
         foreign = generate_key()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory.secrets import SecretLookup, environment_secrets
 from tools.config_checks import is_loopback_host, positive_seconds
+from tools.language.dates import WEEKDAY_ABBREVIATIONS, WEEKDAY_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ DEFAULT_WORKING_HOURS = "09:00-17:30"
 DEFAULT_WORKING_DAYS = "mon-fri"
 DEFAULT_CALDAV_TIMEOUT = 30.0
 CALENDAR_FILE_NAME = "calendar.ics"
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = tuple(name[:3] for name in WEEKDAY_NAMES)
+"""`mon` … `sun`: a working-days setting names a day by its first three letters."""
 
 
 class CalendarConfigError(ValueError):
@@ -66,8 +68,8 @@ class WorkingHours:
         """`Mon-Fri`, or the days listed."""
         days = sorted(self.days)
         if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-            return f"{DAY_NAMES[days[0]].title()}-{DAY_NAMES[days[-1]].title()}"
-        return ", ".join(DAY_NAMES[d].title() for d in days)
+            return f"{WEEKDAY_ABBREVIATIONS[days[0]]}-{WEEKDAY_ABBREVIATIONS[days[-1]]}"
+        return ", ".join(WEEKDAY_ABBREVIATIONS[d] for d in days)
 
     def is_working_day(self, day: date) -> bool:
         """True on the user's working weekdays."""

@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from memory.credential_cipher import VaultError
 from memory.keys import KeySourceError
 from memory.secrets import SecretLookup
-from memory.vault import VaultError
 from tools.calendar.backend import CalendarError
 from tools.calendar.invitation import when_text
 from tools.calendar.meeting_request import read_meeting_request, requested_time_of

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from memory.db import TriageRecord
+from memory.mail_tables import TriageRecord
 from tools.toolkit import (
     mail_excerpt,
     mail_link,

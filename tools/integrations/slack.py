@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 from langchain_core.tools import InjectedToolArg, tool
 
-from memory.audit import SideEffectLedger
-from memory.db import AppDatabase, TriageRecord
+from memory.db import AppDatabase
+from memory.ledger import SideEffectLedger
+from memory.mail_tables import TriageRecord
 from memory.secrets import SecretLookup
 from tools.api_requests import ApiRequest, json_of, send
 from tools.http import HttpSettings, HttpSettingsError, service_url

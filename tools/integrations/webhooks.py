@@ -28,8 +28,8 @@ from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
-from memory.audit import SideEffectLedger
 from memory.db import AppDatabase
+from memory.ledger import SideEffectLedger
 from memory.secrets import SecretLookup
 from tools.api_requests import ApiRequest, IntegrationError, send
 from tools.http import HttpSettings

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 from langchain_core.tools import InjectedToolArg, tool
 from sqlmodel import Session, col, select
 
-from memory.audit import LedgerEntry
-from memory.db import CATEGORY_ORDER, PRIORITY_ORDER, TriageRecord
+from memory.audit_tables import LedgerEntry
+from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
+from memory.mail_tables import TriageRecord
 from tools.mail.conversations import (
     Conversation,
     awaiting_reply,

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from memory.audit import ClaimedCall, OutgoingMessage, SendStage, running_call
+from memory.audit_tables import OutgoingMessage
+from memory.ledger import ClaimedCall, SendStage, running_call
 from tools.mail.compose import MESSAGE_ID_DOMAIN
 from tools.mail.mailbox import MailboxEnv, sending_problem
 from tools.mail.maildir import INBOX, MaildirSource
@@ -51,7 +52,7 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     nothing was sent. Once the message is delivered, nothing here raises: a missing Sent
     copy is reported in the text instead.
 
-    Run by `act` (see `memory.audit.running_call`), the message is one of the call's
+    Run by `act` (see `memory.ledger.running_call`), the message is one of the call's
     messages (`part` tells several apart, '' for the only one): its Message-ID and Date are
     recorded before anything connects, a retry of the call sends the first attempt's again,
     and each stage the exchange reaches is recorded, so a card after a crash can say whether

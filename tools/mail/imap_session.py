@@ -178,9 +178,9 @@ class ImapConnection:
 
     def _login(self, conn: imaplib.IMAP4) -> None:
         """Log in with the looked-up password (AUTHENTICATE PLAIN when offered, else LOGIN)."""
+        from memory.credential_cipher import VaultError
         from memory.keys import KeySourceError
         from memory.secrets import account_secret
-        from memory.vault import VaultError
 
         user = self.imap.user
         try:

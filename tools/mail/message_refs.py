@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from memory.db import TriageRecord
+from memory.mail_tables import TriageRecord
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import MaildirSource
 from tools.mail.model import Email

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from memory.audit import OutgoingMessage, SendStage
+from memory.audit_tables import OutgoingMessage
+from memory.ledger import SendStage
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import INBOX, MaildirSource
 from tools.mail.source_protocol import MailSourceError
@@ -34,7 +35,7 @@ class SentTrace:
     message_id: str
     recipients: tuple[str, ...]
     stage: SendStage
-    """The furthest stage an attempt recorded (`memory.audit.SendStage`)."""
+    """The furthest stage an attempt recorded (`memory.ledger.SendStage`)."""
     stage_at: str
     attempts: int
     in_sent: bool | None

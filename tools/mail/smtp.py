@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tools.mail.smtp_settings import SmtpSettings
 
 if TYPE_CHECKING:
-    from memory.audit import SendStage
+    from memory.ledger import SendStage
 
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ StageCallback = Callable[["SendStage"], None]
 """Told each stage of the exchange as it is reached: `envelope` before MAIL FROM, `data` once
 the server is ready for the message and before any of it is transmitted, `data_sent` once all
 of it is handed to the connection and before the server's answer is read, `accepted` after
-the server's 250 (see `memory.audit.SendStage`)."""
+the server's 250 (see `memory.ledger.SendStage`)."""
 
 
 def send_message(

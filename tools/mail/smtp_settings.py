@@ -184,8 +184,8 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
     """
     if not settings.username or settings.password:
         return settings
+    from memory.credential_cipher import VaultError
     from memory.keys import KeySourceError
-    from memory.vault import VaultError
 
     try:
         password, credential = account_secret(

@@ -22,10 +22,10 @@ from langchain_core.messages import HumanMessage
 
 from graph.context import Context
 from graph.engines import EngineSpecError, load_engine
+from memory.credential_cipher import VaultError
 from memory.db import DatabaseUnavailableError, close_databases
 from memory.keys import KeySourceError
 from memory.paths import data_dir
-from memory.vault import VaultError
 from tools.calendar.settings import user_time_zone
 from tools.http import close_shared_clients
 from tools.mcp.shared_hub import close_shared_hubs

@@ -17,7 +17,8 @@ from chainlit.auth import get_current_user, reuseable_oauth
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from memory.db import AppDatabase, TriageRecord, open_database
+from memory.db import AppDatabase, open_database
+from memory.mail_tables import TriageRecord
 from memory.paths import app_database_url
 from tools.mail.model import Email
 from ui.chat.render import MAIL_PATH

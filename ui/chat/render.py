@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from graph.approval import code_span
 from graph.grounding import CITATION
-from memory.db import TriageRecord
+from memory.mail_tables import TriageRecord
 from tools.mail.model import Email
 
 MAIL_PATH = "/mail/view"

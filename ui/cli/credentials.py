@@ -11,9 +11,11 @@ import getpass
 import json
 import sys
 
+from memory.credential_cipher import VaultError
+from memory.key_rotation import RotationReport
 from memory.keys import KEY_ENV, KeySourceError, generate_key, key_path
 from memory.state_encryption import StateEncryptionError, encryption_wanted
-from memory.vault import CredentialVault, RotationReport, VaultError, check_name, open_vault
+from memory.vault import CredentialVault, check_name, open_vault
 from ui.cli.errors import UserError
 
 

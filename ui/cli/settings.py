@@ -21,6 +21,7 @@ from graph.engines.recovery import ModelCallError
 from graph.engines.replay import ReplayScriptError
 from graph.policy import PolicyError, load_policy, policy_path
 from memory.checkpointer import CheckpointStoreUnavailable
+from memory.credential_cipher import VaultError
 from memory.database_url import DatabaseConfigError, database_config
 from memory.db import DatabaseUnavailableError, open_database
 from memory.keys import KeySourceError
@@ -28,7 +29,6 @@ from memory.migrations import SchemaVersionError
 from memory.paths import app_database_url, data_dir
 from memory.secrets import secret_lookup
 from memory.state_encryption import StateEncryptionError, encryption_wanted
-from memory.vault import VaultError
 from tools.http import HttpSettings, HttpSettingsError
 from tools.integrations.webhook_endpoints import WebhookConfigError, load_endpoints, webhooks_path
 from tools.mail.mcp_source import parse_mcp_spec

@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.types import StateSnapshot
 
 from graph.services import Services, build_services
-from memory.db import TriageRecord
+from memory.mail_tables import TriageRecord
 from tools.mail.model import Email
 from ui.cli.errors import UserError
 from ui.cli.settings import load_context, one_line_errors

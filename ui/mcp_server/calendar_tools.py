@@ -20,9 +20,9 @@ from mcp.server.fastmcp import FastMCP
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from typing_extensions import TypedDict
 
+from memory.credential_cipher import VaultError
 from memory.keys import KeySourceError
 from memory.secrets import secret_lookup
-from memory.vault import VaultError
 from tools.calendar.free_time import day_availability, meeting_slots
 from tools.calendar.scheduling import CalendarEnv, create_event
 from tools.calendar.toolkit import NO_ORGANIZER, calendar_toolkit

@@ -16,7 +16,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from memory.db import StoredEmail, TriageRecord
+from memory.mail_tables import StoredEmail, TriageRecord
 from tools.language.categories import Category, Priority
 from tools.mail.delivery import deliver
 from tools.mail.mailbox import sending_problem

@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from graph.context import Context
 from graph.engines.triage.scorer import triage_by_rules
-from memory.db import AppDatabase, StoredEmail, TriageRecord, open_database
+from memory.db import AppDatabase, open_database
+from memory.mail_tables import StoredEmail, TriageRecord
 from memory.paths import app_database_url, data_dir
 from memory.secrets import secret_lookup
 from tools.mail.mailbox import MailboxEnv, open_mailbox_env, sending_problem

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from memory.audit import SideEffectLedger
 from memory.db import AppDatabase
+from memory.ledger import SideEffectLedger
 from tests.fakes.http_api import Reply
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.integrations.fixtures import (

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
 from graph.approval import code_span
-from memory.db import TriageRecord
+from memory.mail_tables import TriageRecord
 from tools.mail.model import Email
 from ui.chat.mail_page import message_page
 from ui.chat.render import (

@@ -10,8 +10,9 @@ import pytest
 
 from graph.context import Context
 from graph.services import build_services
-from memory.audit import SideEffectLedger, redact
+from memory.audit import redact
 from memory.db import open_database
+from memory.ledger import SideEffectLedger
 from memory.secrets import environment_secrets
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.http import HttpSettings

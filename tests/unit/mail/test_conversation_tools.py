@@ -8,7 +8,7 @@ import pytest
 
 from graph.context import Context
 from graph.services import Services, build_services
-from memory.audit import SideEffectLedger
+from memory.ledger import SideEffectLedger
 from tests.unit.answer_fixtures import MARA, OWN_MAIL, ask, context_for, copy_mailbox
 from tools.toolkit import ToolFailure
 

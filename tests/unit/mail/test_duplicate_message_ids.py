@@ -20,7 +20,9 @@ from graph.grounding import evidence_ids, verify_answer
 from graph.nodes.classify import classify
 from graph.nodes.fetch import fetch
 from graph.services import services_for
-from memory.db import AppDatabase, StoredEmail, disambiguated_id
+from memory.db import AppDatabase
+from memory.email_ids import disambiguated_id
+from memory.mail_tables import StoredEmail
 from tools.mail.compose import reply_message
 from tools.mail.maildir import MaildirSource
 from tools.mail.model import Email

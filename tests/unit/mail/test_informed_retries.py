@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from graph.approval import unknown_outcome_request
-from memory.audit import SEND_STAGES, ClaimedCall, SideEffectLedger, running, running_call
 from memory.db import AppDatabase
+from memory.ledger import SEND_STAGES, ClaimedCall, SideEffectLedger, running, running_call
 from tests.unit.conftest import MESSAGES, write_maildir
 from tools.mail.compose import new_message
 from tools.mail.delivery import deliver

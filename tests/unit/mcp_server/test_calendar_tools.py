@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from mcp.server.fastmcp import FastMCP
 
+from memory.credential_cipher import VaultError
 from memory.db import AppDatabase
-from memory.vault import VaultError
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.smtp import SmtpSettings
 from ui.mcp_server.calendar_tools import (

@@ -10,8 +10,9 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.engines.base import AnswerRequest, ToolPlanRequest
-from graph.engines.compose import compose_answer, quoted, unsent_notes
 from graph.engines.intents.matcher import plan_from_intents
+from graph.engines.summaries import quoted
+from graph.engines.template_answers import compose_answer, unsent_notes
 from graph.grounding import verify_answer
 from graph.nodes.answer import answer
 from tools.mail.conversation_tools import CONVERSATION_TOOLS

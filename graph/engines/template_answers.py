@@ -3,7 +3,7 @@
 The offline engine answers with these, and they are the safe answer any engine falls back
 to when its own draft fails the grounding check twice. They read like a person wrote them:
 one item per conversation saying who wants what (in the sender's words, cited), and
-summaries made of a thread's key sentences (`graph.engines.key_sentences`), never of rule
+summaries made of a thread's key sentences (`graph.engines.summaries`), never of rule
 explanations or lists of subjects.
 """
 
@@ -12,20 +12,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from graph.engines.base import AnswerRequest
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
-from graph.engines.key_sentences import (
-    LABELS,
-    Sentence,
-    ask_of,
-    clipped,
-    gist_of,
-    instructions,
-    key_sentences,
-)
+from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
+from graph.engines.summaries import quoted, summarise
 from graph.grounding import iso_day
 from graph.state import Decision, Evidence, Executed, MessageRef
 from tools.mail.conversations import normalised_subject, sender_name, without_reply_prefix
@@ -47,7 +39,8 @@ TOPIC_LIMIT = 42
 _SUBJECT_TAGS = re.compile(
     r"^\s*(?:(?:urgent|important|action required|fyi)\s*[:!-]\s*|\[[^\]]{1,20}\]\s*)+", re.I
 )
-"""Shouting and tags in front of a subject ("URGENT:", "[FIRING:1]"): the list says what is urgent."""
+"""Shouting and tags in front of a subject ("URGENT:", "[FIRING:1]"): the list says what is
+urgent."""
 NOTHING_LOOKED_UP = (
     "I could not tell what to look up for that, so I have nothing to report. Offline I "
     "understand questions such as “what needs my attention?”, “who is waiting on a reply "
@@ -76,57 +69,35 @@ def compose_answer(request: AnswerRequest) -> str:
     else:
         if whole:
             parts.append(summarise([m for record in whole for m in record["messages"]]))
-        for record in turn:
-            if record["error"] or record["tool"] == SUMMARY_TOOL:
-                continue
-            if record["tool"] in ABOUT_A_MESSAGE:
-                parts.append(_about_message(record, request.evidence))
-            elif record["tool"] == WAITING_LISTING:
-                parts.append(_waiting(record))
-            elif record["tool"] == CONVERSATION_LISTING:
-                parts.append(_conversations(record))
-            elif record["messages"] or record["tool"] in LISTINGS:
-                if not whole:  # a search that found the thread is not news once it is summarised
-                    parts.append(_listing(record))
-            elif record["content"]:
-                parts.append(record["content"])
+        parts.extend(_result_text(record, request.evidence, bool(whole)) for record in turn)
         if not turn and request.mode == "chat":
             parts.append(NOTHING_LOOKED_UP)
     parts.extend(_failures(request))
     return "\n\n".join(p for p in parts if p).strip()
 
 
+def _result_text(record: Evidence, evidence: list[Evidence], summarised: bool) -> str:
+    """What one call of this turn found, said the way its tool's results read best.
+
+    Failed calls are left to `_failures`, and whole conversations to the summary; once a
+    thread is summarised, the search that found it is not news and is left out too.
+    """
+    if record["error"] or record["tool"] == SUMMARY_TOOL:
+        return ""
+    if record["tool"] in ABOUT_A_MESSAGE:
+        return _about_message(record, evidence)
+    if record["tool"] == WAITING_LISTING:
+        return _waiting(record)
+    if record["tool"] == CONVERSATION_LISTING:
+        return _conversations(record)
+    if record["messages"] or record["tool"] in LISTINGS:
+        return "" if summarised else _listing(record)
+    return record["content"]
+
+
 # --------------------------------------------------------------------------------------
 # Conversations: one item each, who wants what, in their words
 # --------------------------------------------------------------------------------------
-
-
-def quoted(text: str, limit: int = 0) -> str:
-    """The sender's words in quotation marks, exactly as in the mail (so the verifier finds them).
-
-    Inner straight quotes become typographic ones (the verifier reads both alike), so a
-    quotation never seems to end inside the mail's own quotes. A closing colon or a
-    dangling "to"/"at" (the sentence introduced a list) is left out; a cut is marked
-    outside the quotation marks.
-    """
-    text = text.strip()
-    cut = False
-    if limit:
-        text, cut = clipped(text, limit)
-    trimmed = text.rstrip(":").rstrip()
-    if trimmed != text:
-        words = trimmed.rsplit(" ", 1)
-        if len(words) == 2 and words[1].lower() in {"to", "at", "on", "via", "as", "is", "are"}:
-            trimmed = words[0]
-    opened = False
-    chars = []
-    for char in trimmed:
-        if char == '"':
-            chars.append("”" if opened else "“")
-            opened = not opened
-        else:
-            chars.append(char)
-    return "“" + "".join(chars) + "”" + ("…" if cut else "")
 
 
 def topic(subject: str) -> str:
@@ -214,73 +185,8 @@ def _one_per_conversation(messages: list[MessageRef]) -> list[MessageRef]:
 
 
 # --------------------------------------------------------------------------------------
-# Summaries: the key sentences of a thread, in the senders' words
+# Messages and results: shown as the tools found them
 # --------------------------------------------------------------------------------------
-
-
-def _when(message: MessageRef) -> datetime:
-    try:
-        value = datetime.fromisoformat(message["date"])
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def summarise(messages: list[MessageRef]) -> str:
-    """A summary of one or more conversations: what happened, impact, status, next, asks.
-
-    Each line is a sentence from the messages, quoted and cited; text written as an
-    instruction to an assistant is never part of it, only named in a warning.
-    """
-    unique = list({m["id"]: m for m in messages}.values())
-    ordered = sorted(unique, key=_when)
-    if not ordered:
-        return "There was nothing to summarise."
-    lines = [_summary_header(ordered)]
-    picked = key_sentences(ordered)
-    if picked:
-        lines += [
-            f"- **{LABELS[part]}:** {quoted(s.text, 300)} — {s.sender} [msg:{s.message_id}]"
-            for part, s in picked
-        ]
-    else:
-        gists = [(m, gist_of(m)) for m in ordered[-4:]]
-        lines += [
-            f"- {quoted(g.text, 300)} — {g.sender} [msg:{m['id']}]" for m, g in gists if g
-        ] or [f"- The messages have no text to summarise [msg:{ordered[-1]['id']}]."]
-    flagged = instructions(ordered)
-    if flagged:
-        first = flagged[0]
-        lines.append(
-            f"⚠ Left out: [msg:{first.message_id}] contains text written as an instruction to "
-            f"an assistant ({quoted(first.text, 120)}). It is the sender's text, not mine, and "
-            "nothing was done because of it."
-        )
-    if all(m["text"] and len(m["text"]) <= 210 and "\n" not in m["text"] for m in ordered):
-        lines.append("(Built from previews only; ask for the full thread for more.)")
-    return "\n".join(lines)
-
-
-def _summary_header(ordered: list[MessageRef]) -> str:
-    by_conversation = Counter(
-        m.get("conversation") or normalised_subject(m["subject"]) for m in ordered
-    )
-    main_key = by_conversation.most_common(1)[0][0]
-    main = next(
-        m
-        for m in ordered
-        if (m.get("conversation") or normalised_subject(m["subject"])) == main_key
-    )
-    title = without_reply_prefix(main["subject"]) or "(no subject)"
-    others = len(by_conversation) - 1
-    related = f" and {others} related conversation{'s' if others > 1 else ''}" if others else ""
-    people = list(dict.fromkeys(sender_name(m["sender"]) for m in ordered))
-    named = ", ".join(people[:3]) + (f" and {len(people) - 3} others" if len(people) > 3 else "")
-    days = sorted({iso_day(m["date"]) for m in ordered if m["date"]})
-    span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}" if days else "undated"
-    count = len(ordered)
-    noun = "message" if count == 1 else "messages"
-    return f"Summary of {quoted(title)}{related} — {count} {noun} from {named}, {span}:"
 
 
 def _about_message(record: Evidence, evidence: list[Evidence]) -> str:
@@ -390,7 +296,8 @@ def _triage_summary(request: AnswerRequest) -> str:
     if high:
         lines.append("Needs attention:")
         lines.extend(
-            f"- {row['subject'] or '(no subject)'} — {row['sender']} [msg:{row['id']}]\n  {row['reason']}"
+            f"- {row['subject'] or '(no subject)'} — {row['sender']} [msg:{row['id']}]"
+            f"\n  {row['reason']}"
             for row in high
         )
     return "\n".join(lines)
