@@ -30,6 +30,7 @@ FULL = (
     ("bench.load_test", ["--conversations", "50"]),
     ("bench.browser_chat", ["--rounds", "10"]),
     ("bench.hostile_mail", ["--n", "300"]),
+    ("bench.services_build", ["--n", "300"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -39,6 +40,7 @@ QUICK = (
     ("bench.load_test", ["--conversations", "3"]),
     ("bench.browser_chat", ["--rounds", "1"]),
     ("bench.hostile_mail", ["--n", "40", "--quick"]),
+    ("bench.services_build", ["--n", "30", "--warmup", "3"]),
 )
 
 
