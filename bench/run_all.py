@@ -30,6 +30,7 @@ FULL = (
     ("bench.load_test", ["--conversations", "50"]),
     ("bench.browser_chat", ["--rounds", "10"]),
     ("bench.hostile_mail", ["--n", "300"]),
+    ("bench.services_build", ["--n", "300"]),
     ("bench.triage_eval", []),
 )
 QUICK = (
@@ -40,6 +41,7 @@ QUICK = (
     ("bench.load_test", ["--conversations", "3"]),
     ("bench.browser_chat", ["--rounds", "1"]),
     ("bench.hostile_mail", ["--n", "40", "--quick"]),
+    ("bench.services_build", ["--n", "30", "--warmup", "3"]),
     ("bench.triage_eval", []),
 )
 

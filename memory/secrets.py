@@ -39,7 +39,8 @@ _warned_lock = threading.Lock()
 def warn_unreadable(logger: logging.Logger, message: str) -> None:
     """Log that a stored secret cannot be read, once per process and message.
 
-    Services are rebuilt for every node run; the same warning on each would bury the logs.
+    Services are built again whenever what they read changes, and the command line builds them
+    per command; the same warning on each build would bury the logs.
     """
     with _warned_lock:
         if message in _warned:

@@ -1,5 +1,6 @@
 """Fixtures every test directory may use: a real local SMTP server, a real PostgreSQL server,
-both database backends, fresh engine caches, no secrets known from an earlier test."""
+both database backends, fresh engine caches, no kept services, no secrets known from an earlier
+test."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from graph.engines import load_engine
+from graph.services import clear_services_cache
 from memory.database_url import DatabaseConfig, database_config
 from memory.db import close_databases
 from memory.redaction import KNOWN_SECRETS
@@ -33,6 +35,15 @@ def _fresh_engines() -> Iterator[None]:
     load_engine.cache_clear()
     yield
     load_engine.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_services() -> Iterator[None]:
+    """Services are kept per process; a test never gets one built in another (with its engine,
+    its secrets remembered, its database handle)."""
+    clear_services_cache()
+    yield
+    clear_services_cache()
 
 
 @pytest.fixture(autouse=True)

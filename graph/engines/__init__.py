@@ -51,7 +51,7 @@ def load_engine(spec: str, home: str | None = None) -> Engine:
     Built once per process, spec and data directory `home` (whose vault may hold the Groq key;
     default `SMART_INBOX_HOME`), so a key stored later is used from the next process on. Blocking
     for `auto` and `groq:` without `GROQ_API_KEY` (the vault is read): nodes reach it through
-    `build_services`, which runs in a thread.
+    `services_for`, which builds in a thread.
     """
     kind, _, rest = spec.partition(":")
     if kind == AUTO and not rest:
