@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from graph.engines.triage.learning import Correction, Learner, Scope
 from graph.engines.triage.profile import MailboxProfile, build_profile
+from graph.engines.triage.scorer import triage_by_rules
 from graph.engines.triage.verdict import RuleTriage
 from memory.db import AppDatabase
 from memory.mail_tables import TriageRecord
@@ -123,9 +124,13 @@ def correct(
         origin=origin,
     )
     current = db.triage_for([email.id]).get(email.id)
-    if current is not None:
-        updated = Learner([correction]).apply(email, _as_rule_triage(current), profile)
-        db.save_triage([_as_record(current, updated)])
+    before = (
+        _as_rule_triage(current)
+        if current is not None
+        else triage_by_rules(email, profile=profile)  # its triage was forgotten by a rule
+    )
+    updated = Learner([correction]).apply(email, before, profile)
+    db.save_triage([_as_record(email.id, updated)])
     covered = [
         other.id
         for other, _ in db.triaged_emails(email.source)
@@ -148,9 +153,9 @@ def _as_rule_triage(record: TriageRecord) -> RuleTriage:
     )
 
 
-def _as_record(record: TriageRecord, row: RuleTriage) -> TriageRecord:
+def _as_record(email_id: str, row: RuleTriage) -> TriageRecord:
     return TriageRecord(
-        email_id=record.email_id,
+        email_id=email_id,
         priority=row.priority,
         category=row.category,
         action=row.action,

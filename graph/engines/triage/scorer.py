@@ -32,7 +32,7 @@ from graph.engines.triage.verdict import (
     UNSURE_BELOW,
     RuleTriage,
 )
-from tools.language.categories import CATEGORIES, Category
+from tools.language.categories import CATEGORIES, Action, Category, TriageDecision
 from tools.mail.model import Email
 
 logger = logging.getLogger(__name__)
@@ -234,27 +234,40 @@ def triage_by_rules(
         seen.header_says,
     )
     action = action_for(category, rules.action_by_category, seen.flags)
-    cold = "looks_cold" in seen.flags
-    sure_cold = category == "spam_or_cold" and confidence >= SURE_COLD
-    decision, sure = decide(email, category, seen.flags, writer, suspicious, cold, sure_cold)
-    if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
-        action = "none"  # no reply, ticket or lead for a suspicious mail; nothing unsure archived
+    decision, sure, action = _decision(
+        email, category, confidence, action, seen, writer, suspicious
+    )
     said = reason(
         category, seen.evidence, seen.flags, why, lead(category, seen.flags, seen.both, why)
     )
     logger.debug("triage %s: %s/%s/%s/%s %s", email.id, priority, category, action, decision, said)
-    person = writer.person and not cold and not suspicious
+    person = writer.person and "looks_cold" not in seen.flags and not suspicious
     return RuleTriage(
-        priority,
-        category,
-        action,
-        said,
-        round(confidence, 2),
-        decision,
-        round(sure, 2),
-        suspicious,
-        person,
-    )
+        priority, category, action, said, round(confidence, 2), decision, round(sure, 2),
+        suspicious, person,
+    )  # fmt: skip
+
+
+def _decision(
+    email: Email,
+    category: Category,
+    confidence: float,
+    action: Action,
+    seen: _Reading,
+    writer: Writer,
+    suspicious: str,
+) -> tuple[TriageDecision, float, Action]:
+    """The decision, how sure, and the action it leaves.
+
+    A suspicious mail gets no action but archive (no reply, ticket or lead), and nothing the
+    rules are unsure of is archived.
+    """
+    cold = "looks_cold" in seen.flags
+    sure_cold = category == "spam_or_cold" and confidence >= SURE_COLD
+    decision, sure = decide(email, category, seen.flags, writer, suspicious, cold, sure_cold)
+    if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
+        action = "none"
+    return decision, sure, action
 
 
 def replace_owner(profile: MailboxProfile | None, owners: Sequence[str]) -> MailboxProfile:
