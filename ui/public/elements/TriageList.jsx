@@ -63,7 +63,7 @@ function Row({ row, onCorrect, correcting }) {
       <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
       <span className="font-medium" style={fixed("7.5rem")}>{row.sender}</span>
       <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem", alignItems: "center" }} href={row.url} target="_blank" rel="noopener">
-        <span style={{ flex: "0 1 auto", maxWidth: warned ? "35%" : "50%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
+        <span style={{ flex: "0 1 auto", maxWidth: warned ? "35%" : "60%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
         {row.byYou ? <span className="triage-yours" style={pill("#16a34a")}>your rule</span> : null}
         {row.unsure ? <span className="triage-unsure" style={pill("#d97706")} title="The engine is unsure: check this one">unsure</span> : null}
         {warned ? (
