@@ -67,6 +67,29 @@ def _note(row: render.TriageRow, scope: str) -> str:
     return f"Saved as your rule for {covers}; the other messages it covers follow it next triage."
 
 
+def with_corrected_row(
+    props: dict[str, Any], shown: dict[str, Any], expanded: bool
+) -> dict[str, Any]:
+    """The list's props with one row replaced, moved into its decision's group, still in view.
+
+    The sort is stable: the other rows keep their order, and the corrected one takes the place
+    its old position gives it among its new group's rows. It stays on the first screen (or the
+    whole list stays open, when the person had opened it).
+    """
+    rows = [shown if r.get("id") == shown["id"] else r for r in props.get("rows") or []]
+
+    def place(row: dict[str, Any]) -> tuple[int, int]:
+        return (
+            render.DECISION_ORDER.get(str(row.get("decision")), 3),
+            render.PRIORITY_ORDER.get(str(row.get("priority")), 3),
+        )
+
+    rows.sort(key=place)  # stable: the others keep their order
+    at = next((n for n, r in enumerate(rows) if r.get("id") == shown["id"]), 0)
+    first = len(rows) if expanded else max(int(props.get("first") or 0), at + 1)
+    return {**props, "rows": rows, "first": min(first, len(rows))}
+
+
 async def _rewrite_list(element_id: str, shown: dict[str, Any], expanded: bool) -> None:
     """Put the corrected row into the list element kept with this chat (and on screen)."""
     layer = data_layer()
@@ -75,11 +98,7 @@ async def _rewrite_list(element_id: str, shown: dict[str, Any], expanded: bool) 
     if stored is None:
         logger.warning("triage list %s not found in chat %s", element_id, thread_id)
         return
-    props = dict(stored.get("props") or {})
-    rows = [shown if r.get("id") == shown["id"] else r for r in props.get("rows") or []]
-    props["rows"] = rows
-    if expanded:
-        props["first"] = len(rows)
+    props = with_corrected_row(dict(stored.get("props") or {}), shown, expanded)
     element = cl.CustomElement(
         id=element_id,
         for_id=stored.get("forId") or "",

@@ -17,7 +17,7 @@ from memory.mail_tables import TriageRecord
 from memory.triage_preferences import TriagePreferences
 from tools.mail.model import Email
 from ui.chat.render import first_rows, triage_list_props, triage_row, triage_rows, triage_summary
-from ui.chat.triage_corrections import corrected_row
+from ui.chat.triage_corrections import corrected_row, with_corrected_row
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SOURCE = "maildir:/inbox"
@@ -176,3 +176,21 @@ def test_a_wrong_correction_is_refused_and_nothing_is_stored(
     assert TriagePreferences(services.db).all() == []
     record = services.db.triage_for(["m1@mail.example"])["m1@mail.example"]
     assert record.decision == "respond" and record.engine == "rules"
+
+
+def test_a_corrected_row_moves_into_its_group_and_stays_in_view() -> None:
+    rows = [
+        {"id": "a", "decision": "respond", "priority": "high"},
+        {"id": "b", "decision": "notify", "priority": "normal"},
+        {"id": "c", "decision": "notify", "priority": "low"},
+        {"id": "d", "decision": "ignore", "priority": "low"},
+        {"id": "e", "decision": "ignore", "priority": "low"},
+    ]
+    props = {"rows": rows, "first": 2, "elementId": "x"}
+    fixed = with_corrected_row(props, {"id": "b", "decision": "ignore", "priority": "low"}, False)
+    assert [r["id"] for r in fixed["rows"]] == ["a", "c", "b", "d", "e"]
+    assert fixed["first"] == 3 and fixed["elementId"] == "x"
+    up = with_corrected_row(props, {"id": "e", "decision": "respond", "priority": "low"}, True)
+    assert [r["id"] for r in up["rows"]] == ["a", "e", "b", "c", "d"]
+    assert up["first"] == 5
+    assert props["rows"][1]["decision"] == "notify", "the stored props are not changed in place"

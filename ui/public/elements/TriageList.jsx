@@ -59,7 +59,7 @@ function Row({ row, onCorrect, correcting }) {
   };
   return (
     <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined}>
-      <DecisionChip decision={row.decision} />
+      {row.decision ? <DecisionChip decision={row.decision} /> : null}
       <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
       <span className="font-medium" style={fixed("7.5rem")}>{row.sender}</span>
       <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem", alignItems: "center" }} href={row.url} target="_blank" rel="noopener">
@@ -165,8 +165,10 @@ export default function TriageList() {
   const items = [];
   let group = "";
   shown.forEach((row, index) => {
+    // Headings from the order the list was sent in (a corrected row stays where it was);
+    // a list kept from before rows had a decision has none.
     const heading = (props.rows[index] || row).decision;
-    if (heading !== group) {
+    if (heading && heading !== group) {
       group = heading;
       items.push(
         <li key={`group-${heading}`} className="triage-group text-xs font-semibold uppercase text-muted-foreground" style={{ padding: "0.6rem 0 0.15rem", letterSpacing: "0.05em" }}>
