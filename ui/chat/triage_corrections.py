@@ -18,6 +18,7 @@ import chainlit as cl
 from graph.corrections import CorrectionError, correct, mailbox_profile
 from graph.engines.triage.learning import Scope
 from graph.services import Services
+from memory.mail_tables import TriageRecord
 from tools.calendar.settings import user_time_zone
 from ui.chat import render
 from ui.chat.agent import AGENT
@@ -32,9 +33,18 @@ FIELDS = ("decision", "priority", "category")
 
 
 def corrected_row(
-    services: Services, email_id: str, wanted: dict[str, str], scope: str, zone: tzinfo | None
+    services: Services,
+    email_id: str,
+    wanted: dict[str, str],
+    scope: str,
+    zone: tzinfo | None,
+    was: dict[str, str] | None = None,
 ) -> render.TriageRow:
-    """Store the correction of one message of this chat's mailbox; its row as it reads now."""
+    """Store the correction of one message of this chat's mailbox; its row as it reads now.
+
+    `was` is what the row showed: a message whose triage an earlier rule set aside (it is
+    triaged again at the next run) shows what was chosen over it until then.
+    """
     if scope not in SCOPES:
         raise CorrectionError(f"a rule covers the sender, the domain or the list, not {scope!r}")
     email = services.db.get_email(email_id)
@@ -52,6 +62,17 @@ def corrected_row(
         origin="view",
     )
     record = services.db.triage_for([email.id]).get(email.id)
+    if record is None:
+        shown = {**(was or {}), **{name: value for name, value in wanted.items() if value}}
+        record = TriageRecord(
+            email_id=email.id,
+            priority=shown.get("priority") or "normal",
+            category=shown.get("category") or "other",
+            action="none",
+            reason="your rule; triaged in full at the next run",
+            engine="you",
+            decision=shown.get("decision") or "notify",
+        )
     return render.triage_row(email, record, zone)
 
 
@@ -121,8 +142,9 @@ async def correct_from_list(payload: dict[str, Any]) -> dict[str, Any]:
     services = await AGENT.services()
     zone = await asyncio.to_thread(user_time_zone)
     try:
+        was = {name: str(value) for name, value in (payload.get("was") or {}).items()}
         row = await asyncio.to_thread(
-            corrected_row, services, str(payload.get("email_id", "")), wanted, scope, zone
+            corrected_row, services, str(payload.get("email_id", "")), wanted, scope, zone, was
         )
     except CorrectionError as err:
         return {"ok": False, "error": f"Not saved: {err}."}

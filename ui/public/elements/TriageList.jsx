@@ -119,7 +119,7 @@ function Correction({ row, expanded, onSaved, onClose }) {
     try {
       const answer = await callAction({
         name: "correct_triage",
-        payload: { ...payload, email_id: row.id, scope, element_id: props.elementId, expanded },
+        payload: { ...payload, was: current, email_id: row.id, scope, element_id: props.elementId, expanded },
       });
       const result = answer && answer.response;
       if (result && result.ok) onSaved(result.row, result.note);
@@ -144,7 +144,7 @@ function Correction({ row, expanded, onSaved, onClose }) {
       {menu("priority", "Priority")}
       {menu("category", "Category")}
       <span className="text-muted-foreground">for</span>
-      <select aria-label="Rule covers" style={{ ...field, maxWidth: "15rem" }} value={scope} disabled={busy} onChange={(e) => setScope(e.target.value)}>
+      <select aria-label="Rule covers" style={{ ...field, maxWidth: "16rem" }} value={scope} disabled={busy} onChange={(e) => setScope(e.target.value)}>
         {scopes(row.fix).map((option) => (
           <option key={option.value} value={option.value}>{option.label}</option>
         ))}
