@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
-from graph.corrections import CorrectionError, correct, mailbox_profile
+from graph.corrections import CorrectionError, correct, covered_by, mailbox_profile
 from tools.mail.mailbox import MailboxEnv
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
 
@@ -52,7 +52,7 @@ def _corrected(
         if value
     )
     return text_result(
-        f"Remembered (rule {stored.id}): mail from the {stored.scope} {stored.key}: {sets}. "
+        f"Remembered (rule {stored.id}): {covered_by(stored.scope, stored.key)}: {sets}. "
         "It applies to this message now and to the others at the next triage.",
         data={"rule": stored.id, "scope": stored.scope, "key": stored.key},
     )

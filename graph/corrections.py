@@ -63,6 +63,16 @@ def mailbox_profile(
     return build_profile([*sent, *emails], configured)
 
 
+def covered_by(scope: str, key: str) -> str:
+    """What a rule covers, in words: `mail from the sender x@y.z`, `the message ID only`."""
+    return {
+        "sender": f"mail from the sender {key}",
+        "domain": f"mail from the domain {key}",
+        "list": f"mail on the list {key}",
+        "message": f"the message {key} only",
+    }.get(scope, f"mail from the {scope} {key}")
+
+
 def preferences_text(learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
     """The user's rules as lines a model can read (the newest `limit`), '' when none."""
     lines = []
@@ -76,7 +86,7 @@ def preferences_text(learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
             )
             if value
         )
-        lines.append(f"- mail from the {item.scope} {item.key}: {said}")
+        lines.append(f"- {covered_by(item.scope, item.key)}: {said}")
     return "\n".join(lines)
 
 
@@ -129,7 +139,7 @@ def correct(
         if current is not None
         else triage_by_rules(email, profile=profile)  # its triage was forgotten by a rule
     )
-    updated = Learner([correction]).apply(email, before, profile)
+    updated = load_learner(db).apply(email, before, profile)  # every rule, the new one last
     db.save_triage([_as_record(email.id, updated)])
     covered = [
         other.id

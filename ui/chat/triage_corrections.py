@@ -20,6 +20,7 @@ from graph.engines.triage.learning import Scope
 from graph.services import Services
 from memory.mail_tables import TriageRecord
 from tools.calendar.settings import user_time_zone
+from tools.mail.model import Email
 from ui.chat import render
 from ui.chat.agent import AGENT
 from ui.chat.chainlit_calls import data_layer
@@ -58,7 +59,7 @@ def corrected_row(
         email,
         profile,
         **{name: wanted.get(name) or None for name in FIELDS},
-        scope=SCOPES[scope],
+        scope=SCOPES[scope] or ("list" if _has_list(email) else "sender"),
         origin="view",
     )
     record = services.db.triage_for([email.id]).get(email.id)
@@ -74,6 +75,11 @@ def corrected_row(
             decision=shown.get("decision") or "notify",
         )
     return render.triage_row(email, record, zone)
+
+
+def _has_list(email: Email) -> bool:
+    """Whether the message came through a mailing list (the view's default rule is the list)."""
+    return any(name.casefold() == "list-id" for name in (email.headers or {}))
 
 
 def _note(row: render.TriageRow, scope: str) -> str:

@@ -81,8 +81,11 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     correct.add_argument(
         "--scope",
-        choices=["sender", "domain", "list"],
-        help="what the rule covers (default: the message's list, else its sender)",
+        choices=["sender", "domain", "list", "message"],
+        help=(
+            "what the rule covers (default: the message's list, else its sender; only the "
+            "message when it ignores someone you know)"
+        ),
     )
     # Given before or after `correct`: a default here would hide the one given to `triage`.
     correct.add_argument("--inbox", default=argparse.SUPPRESS, help=INBOX_HELP)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from graph.context import Context
-from graph.corrections import CorrectionError, as_correction, mailbox_profile
+from graph.corrections import CorrectionError, as_correction, covered_by, mailbox_profile
 from graph.corrections import correct as store_correction
 from graph.services import Services, build_services
 from memory.db import open_database
@@ -45,7 +45,7 @@ class CorrectionDone:
 def rule_text(rule: TriagePreference) -> str:
     """What a rule says, e.g. `mail from the sender x@y.z: decision ignore`."""
     sets = ", ".join(f"{name} {getattr(rule, name)}" for name in CHANGED if getattr(rule, name))
-    return f"mail from the {rule.scope} {rule.key}: {sets}"
+    return f"{covered_by(rule.scope, rule.key)}: {sets}"
 
 
 def rule_row(rule: TriagePreference) -> dict[str, Any]:

@@ -196,16 +196,12 @@ def test_a_corrected_row_moves_into_its_group_and_stays_in_view() -> None:
     assert props["rows"][1]["decision"] == "notify", "the stored props are not changed in place"
 
 
-def test_a_message_an_earlier_rule_set_aside_shows_the_correction_until_the_next_run(
+def test_a_message_an_earlier_rule_set_aside_is_triaged_again_with_the_correction(
     services: Services,
 ) -> None:
     corrected_row(services, "m1@mail.example", {"decision": "ignore"}, "domain", BERLIN)
     assert services.db.triage_for(["m2@mail.example"]) == {}
-    was = {"decision": "respond", "priority": "high", "category": "meeting_request"}
-    row = corrected_row(services, "m2@mail.example", {"priority": "low"}, "", BERLIN, was)
-    assert (row.decision, row.priority, row.fix["category"]) == (
-        "respond",
-        "low",
-        "meeting_request",
-    )
-    assert row.by_you and "next run" in row.reason
+    row = corrected_row(services, "m2@mail.example", {"priority": "low"}, "", BERLIN)
+    assert row.priority == "low"
+    assert row.by_you and "next run" not in row.reason
+    assert services.db.triage_for(["m2@mail.example"])["m2@mail.example"].priority == "low"

@@ -216,7 +216,9 @@ def test_a_correction_is_stored_applied_and_re_triages_the_senders_other_mail(
     services: Services,
 ) -> None:
     assert len(MESSAGES) == 5  # plus Bob's second message
-    done = _correct(services, correct_args(MEETING_ID, decision="ignore", priority="low"))
+    done = _correct(
+        services, correct_args(MEETING_ID, decision="ignore", priority="low", scope="sender")
+    )
     assert done.after is not None and (done.after.decision, done.after.engine) == ("ignore", "you")
     assert done.after.priority == "low"
     assert (
