@@ -31,6 +31,7 @@ FULL = (
     ("bench.browser_chat", ["--rounds", "10"]),
     ("bench.hostile_mail", ["--n", "300"]),
     ("bench.services_build", ["--n", "300"]),
+    ("bench.triage_eval", []),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -41,6 +42,7 @@ QUICK = (
     ("bench.browser_chat", ["--rounds", "1"]),
     ("bench.hostile_mail", ["--n", "40", "--quick"]),
     ("bench.services_build", ["--n", "30", "--warmup", "3"]),
+    ("bench.triage_eval", []),
 )
 
 

@@ -129,6 +129,12 @@ class TriageRow(TypedDict):
     action: str
     reason: str
     engine: str
+    decision: NotRequired[str]
+    """`respond`, `notify` or `ignore`: what the reader does with it."""
+    suspicious: NotRequired[str]
+    """Why it looks like phishing or fraud; absent when it does not."""
+    unsure: NotRequired[bool]
+    """The engine is unsure: shown to the person, never archived on its own."""
     error: NotRequired[str]
 
 

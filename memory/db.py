@@ -250,6 +250,19 @@ class AppDatabase:
             ).all()
             return {row.email_id: row for row in rows}
 
+    def forget_triage(self, email_ids: Sequence[str]) -> int:
+        """Drop the cached triage of these messages, so the next run triages them again."""
+        if not email_ids:
+            return 0
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(TriageRecord).where(col(TriageRecord.email_id).in_(list(email_ids)))
+            ).all()
+            for row in rows:
+                session.delete(row)
+            session.commit()
+            return len(rows)
+
     def save_triage(self, records: Iterable[TriageRecord]) -> None:
         """Insert or replace triage results."""
         with Session(self.engine) as session:

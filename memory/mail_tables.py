@@ -68,6 +68,12 @@ class TriageRecord(SQLModel, table=True):
     confidence: float = 1.0
     engine: str = "rules"
     created_at: str = Field(default_factory=_now)
+    decision: str = "notify"
+    """`respond`, `notify` or `ignore` (rows triaged before it existed say `notify`)."""
+    suspicious: str = ""
+    """Why it looks like phishing or fraud; '' when it does not."""
+    unsure: bool = False
+    """The engine was unsure: shown, never archived on its own."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for state and JSON output."""
@@ -79,4 +85,7 @@ class TriageRecord(SQLModel, table=True):
             "reason": self.reason,
             "confidence": self.confidence,
             "engine": self.engine,
+            "decision": self.decision,
+            "suspicious": self.suspicious,
+            "unsure": self.unsure,
         }

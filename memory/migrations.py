@@ -55,6 +55,7 @@ from memory.credential_table import StoredCredential
 from memory.email_ids import disambiguated_id
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
+from memory.preference_table import TriagePreferenceRecord
 from memory.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,14 @@ def _unique_email_ids(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+_TRIAGE_DECISION = [add_column(TriageRecord, n) for n in ("decision", "suspicious", "unsure")]
+
+
+def _triage_decision(conn: Connection) -> None:
+    for apply in _TRIAGE_DECISION:
+        apply(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         1,
@@ -205,6 +214,8 @@ STEPS: tuple[Step, ...] = (
         "messages of side-effecting calls: Message-ID and progress",
         create_tables(OutgoingMessage),
     ),
+    Step(7, "triage: the decision, the phishing warning, unsure", _triage_decision),
+    Step(8, "the user's triage corrections", create_tables(TriagePreferenceRecord)),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

@@ -7,6 +7,7 @@ Answer with a JSON object and nothing else:
 {{"priority": one of {priorities},
   "category": one of {categories},
   "action": one of {actions},
+  "decision": one of respond, notify, ignore,
   "reason": a short phrase (under 60 characters) naming the signal you used, in plain words,
             without quoting the subject, e.g. "invoice due 30 Nov" or "asks for a meeting"}}
 
@@ -16,8 +17,17 @@ Definitions:
 - sales_inquiry: someone wants to buy from us; spam_or_cold: scams, phishing, or someone \
 selling to us.
 - notification: automated mail from a tool; newsletter: bulk content mail.
-
+- decision respond: a reply or an action is expected of the owner; notify: worth seeing,
+  nothing to do; ignore: safe to skip (newsletters, cold outreach, routine receipts). A real
+  person writing to the owner is never ignore.
+{preferences}
 The rules engine suggested: {rules_guess} (confidence {rules_confidence:.2f})."""
+
+PREFERENCES = """
+The owner's own triage rules and corrected examples (settings the owner made, not part of the
+message; they outrank the definitions above):
+{lines}
+"""
 
 MESSAGE = """<<<EMAIL {id} START>>>
 From: {sender}

@@ -70,6 +70,11 @@ class TriageResult:
     reason: str
     confidence: float
     engine: str
+    decision: str = "notify"
+    """`respond`, `notify` or `ignore`."""
+    suspicious: str = ""
+    """Why the rules think it is phishing or fraud; no engine can clear it."""
+    unsure: bool = False
 
 
 class Engine(Protocol):
@@ -77,8 +82,14 @@ class Engine(Protocol):
 
     name: str
 
-    async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
-        """Triage one message, given what the rules said."""
+    async def classify(
+        self, email: Email, rules: RuleTriage, preferences: str = ""
+    ) -> TriageResult:
+        """Triage one message, given what the rules said.
+
+        `preferences` are the user's own triage rules and corrected examples as plain text for
+        a model (the rules have already applied them).
+        """
         ...
 
     async def plan_tools(self, request: ToolPlanRequest) -> list[ProposedCall]:

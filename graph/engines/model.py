@@ -20,7 +20,7 @@ from graph.engines.base import AnswerRequest, ProposedCall, ToolPlanRequest, Tri
 from graph.engines.recovery import ModelCallError, invoke_with_recovery
 from graph.engines.replay import NODE_KEY, ReplayExhausted
 from graph.engines.rules import RulesEngine
-from graph.engines.triage import ACTIONS, CATEGORIES, PRIORITIES, UNSURE_BELOW, RuleTriage
+from graph.engines.triage import ACTIONS, CATEGORIES, PRIORITIES, RuleTriage
 from graph.schemas import TriageOutput
 from graph.state import Evidence
 from memory.redaction import scrub_messages
@@ -51,17 +51,26 @@ class ModelEngine:
         clean = scrub_messages(messages)  # the prompt boundary: no known secret leaves
         return await invoke_with_recovery(runnable, clean, config=config)  # type: ignore[arg-type]
 
-    async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
-        """Ask the model only when the rules are unsure; keep the rules' answer if it fails."""
-        if rules.confidence >= UNSURE_BELOW or email.error:
+    async def classify(
+        self, email: Email, rules: RuleTriage, preferences: str = ""
+    ) -> TriageResult:
+        """Ask the model only when the rules are unsure; keep the rules' answer if it fails.
+
+        The model sees the owner's triage rules and a few corrected examples (`preferences`);
+        it cannot clear the rules' phishing warning, and a suspicious mail gets no action.
+        """
+        if not rules.unsure or email.error:
             return await self.rules.classify(email, rules)
         system = classify_prompt.SYSTEM.format(
             owner=self.owner,
             priorities=", ".join(PRIORITIES),
             categories=", ".join(CATEGORIES),
             actions=", ".join(ACTIONS),
-            rules_guess=f"{rules.priority}/{rules.category}/{rules.action}",
-            rules_confidence=rules.confidence,
+            rules_guess=f"{rules.priority}/{rules.category}/{rules.action}/{rules.decision}",
+            rules_confidence=min(rules.confidence, rules.decision_confidence),
+            preferences=(
+                classify_prompt.PREFERENCES.format(lines=preferences) if preferences else ""
+            ),
         )
         message = classify_prompt.MESSAGE.format(
             id=email.id,
@@ -84,13 +93,18 @@ class ModelEngine:
                 "model triage of %s failed, keeping the rules' triage: %s", email.id, err
             )
             return await self.rules.classify(email, rules)
+        action = output.action
+        if rules.suspicious and action != "archive":
+            action = "none"
         return TriageResult(
             priority=output.priority,
             category=output.category,
-            action=output.action,
+            action=action,
             reason=output.reason,
             confidence=0.8,
             engine=self.name,
+            decision=output.decision or rules.decision,
+            suspicious=rules.suspicious,
         )
 
     async def plan_tools(self, request: ToolPlanRequest) -> list[ProposedCall]:

@@ -15,6 +15,7 @@ from tools.mail.model import Email
 # Intents that may need a second round (search first, then act on what was found).
 MULTI_STEP_INTENTS = frozenset(
     {
+        "correct_triage",
         "draft_reply",
         "reply",
         "jira_create",
@@ -33,8 +34,10 @@ class RulesEngine:
 
     name = "rules"
 
-    async def classify(self, email: Email, rules: RuleTriage) -> TriageResult:
-        """Take the rules' triage as it is."""
+    async def classify(
+        self, email: Email, rules: RuleTriage, preferences: str = ""
+    ) -> TriageResult:
+        """Take the rules' triage as it is (the user's corrections are already in it)."""
         return TriageResult(
             priority=rules.priority,
             category=rules.category,
@@ -42,6 +45,9 @@ class RulesEngine:
             reason=rules.reason,
             confidence=rules.confidence,
             engine=self.name,
+            decision=rules.decision,
+            suspicious=rules.suspicious,
+            unsure=rules.unsure,
         )
 
     async def plan_tools(self, request: ToolPlanRequest) -> list[ProposedCall]:

@@ -7,17 +7,19 @@ become one evidence record, so a triage summary cites only what triage really fo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.corrections import load_learner, mailbox_profile, preferences_text
 from graph.engines.base import TriageResult
-from graph.engines.triage import triage_by_rules
+from graph.engines.triage import RuleTriage, triage_by_rules
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
-from memory.db import PRIORITY_ORDER
+from memory.db import PRIORITY_ORDER, AppDatabase
 from memory.mail_tables import TriageRecord
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import Email
@@ -34,14 +36,14 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     emails.sort(key=lambda e: e.date, reverse=True)
     owners = services.context.user_addresses
     # Regular expressions over up to megabytes of body each: CPU work, kept off the event loop.
-    by_rules = await asyncio.to_thread(
-        lambda: [triage_by_rules(email, owner_addresses=owners) for email in emails]
+    by_rules, preferences = await asyncio.to_thread(
+        _rules_triage, services.db, services.source, emails, owners
     )
     rows: list[TriageRow] = []
     records: list[TriageRecord] = []
     refs: list[dict[str, Any]] = []
     for email, rules in zip(emails, by_rules, strict=True):
-        result = await services.engine.classify(email, rules)
+        result = await services.engine.classify(email, rules, preferences)
         record = _triage_record(email, result)
         records.append(record)
         rows.append(_triage_row(email, result))
@@ -57,6 +59,20 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     }
 
 
+def _rules_triage(
+    db: AppDatabase, source: str, emails: list[Email], owners: Sequence[str]
+) -> tuple[list[RuleTriage], str]:
+    """Each message's triage by the rules and the user's corrections; those as model text."""
+    if not emails:
+        return [], ""
+    profile = mailbox_profile(db, source, emails, owners)
+    learner = load_learner(db)
+    rows = [
+        learner.apply(email, triage_by_rules(email, profile=profile), profile) for email in emails
+    ]
+    return rows, preferences_text(learner)
+
+
 def _triage_record(email: Email, result: TriageResult) -> TriageRecord:
     """The triage of one message as the database caches it."""
     return TriageRecord(
@@ -67,6 +83,9 @@ def _triage_record(email: Email, result: TriageResult) -> TriageRecord:
         reason=result.reason,
         confidence=result.confidence,
         engine=result.engine,
+        decision=result.decision,
+        suspicious=result.suspicious,
+        unsure=result.unsure,
     )
 
 
@@ -82,7 +101,12 @@ def _triage_row(email: Email, result: TriageResult) -> TriageRow:
         "action": result.action,
         "reason": result.reason,
         "engine": result.engine,
+        "decision": result.decision,
     }
+    if result.suspicious:
+        row["suspicious"] = result.suspicious
+    if result.unsure:
+        row["unsure"] = True
     if email.error:
         row["error"] = email.error
     return row

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from langchain_core.tools import BaseTool
 
+from graph.correction_tools import corrections_toolkit
 from memory.credential_cipher import VaultError
 from memory.keys import KeySourceError
 from memory.secrets import secret_lookup, warn_unreadable
@@ -62,6 +63,7 @@ def native_toolkits(
     return [
         mail_toolkit(mailbox),
         conversation_toolkit(mailbox),
+        corrections_toolkit(mailbox),
         _guarded(
             "calendar",
             "Calendar",

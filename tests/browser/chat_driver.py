@@ -32,6 +32,8 @@ ANSWER = '[data-step-type="assistant_message"]'
 """A message of the assistant in Chainlit's page (answers, cards, prompts)."""
 BUSY = "#stop-button"
 """Chainlit's Stop button: shown while a step of the chat is running."""
+SUBMIT = "#chat-submit"
+"""Chainlit's send button: enabled when the input holds text and the chat takes a message."""
 TURN_TIMEOUT_MS = 60_000
 
 
@@ -223,6 +225,9 @@ class ChatPage:
         box = self.page.locator("#chat-input")
         expect(box).to_be_editable()
         box.fill(text)
+        # Chainlit drops Enter while a task still runs (the chat's start, say, which shows no
+        # Stop button): its send button is enabled once the chat takes this text.
+        expect(self.page.locator(SUBMIT)).to_be_enabled(timeout=TURN_TIMEOUT_MS)
         before = self.answers()
         started = time.perf_counter()
         box.press("Enter")

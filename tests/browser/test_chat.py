@@ -73,9 +73,15 @@ def test_the_triage_list_is_compact_ordered_and_offers_replies(
     assert max(heights) <= 40, heights
     widths = rows.evaluate_all("rows => rows.map(r => r.scrollWidth - r.clientWidth)")
     assert max(widths) <= 1, "a row's cells are cut with an ellipsis, never pushed out"
-    priorities = [rows.nth(i).get_attribute("data-priority") for i in range(50)]
+    # Grouped by decision (respond, notify, ignore), by priority within each group.
+    shown_rows = [
+        (rows.nth(i).get_attribute("data-decision"), rows.nth(i).get_attribute("data-priority"))
+        for i in range(50)
+    ]
+    groups = {"error": -1, "respond": 0, "notify": 1, "ignore": 2}
     order = {"error": -1, "high": 0, "normal": 1, "low": 2}
-    assert priorities == sorted(priorities, key=order.__getitem__)
+    assert shown_rows == sorted(shown_rows, key=lambda r: (groups[r[0]], order[r[1]]))
+    priorities = [priority for _, priority in shown_rows]
     assert priorities[0] == "error", "the unreadable scanner mail is an error row, shown first"
     rows.first.scroll_into_view_if_needed()
     screenshot(page, "03-triage")

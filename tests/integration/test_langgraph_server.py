@@ -462,3 +462,24 @@ async def test_the_repository_config_serves_under_plain_langgraph_dev(tmp_path: 
     db = open_database(app_database_url(home))
     assert len(db.triaged_emails(f"maildir:{inbox.resolve()}")) == 50
     assert (workdir / ".langgraph_api").is_dir()
+
+
+async def test_a_correction_through_the_api_is_a_card_then_a_kept_rule(
+    server: LangGraphServer,
+) -> None:
+    """Teaching triage through the server API: the same card as in the chat, kept once accepted,
+    and `smart-inbox rules list` on the same data directory shows it."""
+    client = client_of(server)
+    thread_id, request = await reply_interrupted(
+        client, "mail from backendweekly.example is not important"
+    )
+    assert request["action_request"]["action"] == "correct_triage"
+    assert request["action_request"]["args"]["scope"] == "domain"
+    await client.runs.wait(thread_id, "agent", command={"resume": {"type": "accept"}})
+    values = (await client.threads.get_state(thread_id))["values"]
+    assert ("correct_triage", "ok") in [(e["action"], e["status"]) for e in values["executed"]]
+    assert "Remembered" in last_answer(values)
+    listed = json.loads(run_cli(server.home, "rules", "list", "--json").stdout)
+    assert [(r["scope"], r["key"], r["decision"], r["origin"]) for r in listed] == [
+        ("domain", "backendweekly.example", "ignore", "chat")
+    ]

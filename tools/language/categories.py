@@ -32,6 +32,12 @@ Action = Literal[
     "none",
 ]
 
+TriageDecision = Literal["respond", "notify", "ignore"]
+"""What the person does with a message, the standard three of email assistants: `respond` (a
+reply or an action is expected of them), `notify` (worth seeing, nothing to do), `ignore` (safe
+to skip). docs/engines.md gives the mapping from categories and signals."""
+
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 ACTIONS: tuple[Action, ...] = get_args(Action)
+DECISIONS: tuple[TriageDecision, ...] = get_args(TriageDecision)

@@ -45,6 +45,11 @@ KEPT_HEADERS = (
     "Importance",
     "X-Auto-Response-Suppress",
     "Reply-To",
+    "Authentication-Results",
+    "X-Autoreply",
+    "X-Autorespond",
+    "List-Unsubscribe-Post",
+    "X-Failed-Recipients",
 )
 
 

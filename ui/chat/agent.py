@@ -114,16 +114,17 @@ async def _may_use_this_chat() -> bool:
     return True
 
 
-Handler = Callable[..., Awaitable[None]]
+Handler = Callable[..., Awaitable[Any]]
 
 
 def owned(handler: Handler) -> Handler:
-    """Run a chat callback only for the owner of its chat."""
+    """Run a chat callback only for the owner of its chat (None for anyone else)."""
 
     @functools.wraps(handler)
-    async def checked(*args: object, **kwargs: object) -> None:
+    async def checked(*args: object, **kwargs: object) -> Any:
         # Chainlit passes a callback's arguments by the names in its signature.
         if await _may_use_this_chat():
-            await handler(*args, **kwargs)
+            return await handler(*args, **kwargs)
+        return None
 
     return checked

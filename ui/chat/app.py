@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import Any
 
 import chainlit as cl
 from chainlit.data.base import BaseDataLayer
@@ -36,6 +37,7 @@ from ui.chat.chainlit_calls import recalled, remember, say, send
 from ui.chat.decisions import CANCEL_WORDS, finish_writing
 from ui.chat.mail_page import add_mail_page
 from ui.chat.persistence import create_data_layer, ensure_chat_tables
+from ui.chat.triage_corrections import correct_from_list
 from ui.chat.triage_view import TRIAGE_WORDS, suggested_reply, triage
 from ui.chat.turn import run
 from ui.chat.users import UserStore
@@ -168,3 +170,10 @@ async def on_message(message: cl.Message) -> None:
 async def on_triage(action: cl.Action) -> None:
     """The triage button."""
     await triage()
+
+
+@cl.action_callback("correct_triage")
+@owned
+async def on_correct_triage(action: cl.Action) -> dict[str, Any]:
+    """A row's correction from the triage list; the answer is what the row shows next."""
+    return await correct_from_list(action.payload)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import chainlit as cl
+from chainlit.data import get_data_layer
+from chainlit.data.base import BaseDataLayer
 
 
 async def send(message: cl.Message) -> cl.Message:
@@ -34,3 +36,9 @@ def remember(key: str, value: Any) -> None:
 async def remove_button(action: cl.Action) -> None:
     """Take one button off its message."""
     await action.remove()  # type: ignore[no-untyped-call]
+
+
+def data_layer() -> BaseDataLayer | None:
+    """Where the chats are kept (their messages and elements); None when nothing is kept."""
+    layer: BaseDataLayer | None = get_data_layer()  # type: ignore[no-untyped-call]
+    return layer

@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
 from graph.approval import code_span
+from graph.engines.triage.senders import domain_of
 from graph.grounding import CITATION
 from memory.mail_tables import TriageRecord
+from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 from tools.mail.model import Email
 
 MAIL_PATH = "/mail/view"
 """Where the chat server shows one message (see `ui.chat.mail_page`)."""
 PRIORITY_ORDER = {"error": -1, "high": 0, "normal": 1, "low": 2}
+DECISION_ORDER = {"error": -1, "respond": 0, "notify": 1, "ignore": 2}
+"""The triage list's groups, in the order a person works through them (unreadable on top)."""
 FIRST_ROWS = 12
-"""Triage rows shown before "show more": every high-priority row, and at least this many."""
+"""Triage rows shown before "show more": every urgent row, and at least this many."""
 REPLY_ACTIONS = ("reply", "schedule_meeting")
 """Suggested actions the triage list offers as a reply button."""
+SUGGESTIONS = (*REPLY_ACTIONS, "create_ticket", "notify_team", "create_lead")
+"""Actions that are suggestions to act on a message: never shown on a suspicious one."""
 
 
 def mail_url(message_id: str) -> str:
@@ -116,8 +122,18 @@ class TriageRow:
     day: str
     reply_to: str
     """Who a suggested reply goes to (a name), or empty when the row suggests no reply."""
+    decision: str = "error"
+    """`respond`, `notify` or `ignore`; `error` for a message that could not be read."""
+    warning: str = ""
+    """Why the message looks like phishing or fraud; '' when it does not."""
+    unsure: bool = False
+    by_you: bool = False
+    """The row follows one of the user's own rules (their correction)."""
+    fix: dict[str, str] = field(default_factory=dict)
+    """What a correction starts from: the raw priority and category, the sender's address and
+    domain, and `list` when the message came through a mailing list. Empty on an error row."""
 
-    def as_props(self) -> dict[str, str]:
+    def as_props(self) -> dict[str, Any]:
         """The row as the triage list element's props (JSON)."""
         return {
             "id": self.id,
@@ -130,6 +146,11 @@ class TriageRow:
             "reason": self.reason,
             "day": self.day,
             "replyTo": self.reply_to,
+            "decision": self.decision,
+            "warning": self.warning,
+            "unsure": self.unsure,
+            "byYou": self.by_you,
+            "fix": dict(self.fix),
         }
 
 
@@ -142,12 +163,20 @@ ACTION_WORDS = {
     "archive": "archive",
     "none": "—",
 }
+CHOICES = {"decision": DECISIONS, "priority": PRIORITIES, "category": CATEGORIES}
+"""What a row's decision, priority and category may be changed to (the correction menus)."""
+
+
+def _has_list(email: Email) -> bool:
+    return any(name.casefold() == "list-id" for name in email.headers or {})
 
 
 def triage_row(email: Email, triage: TriageRecord | None, zone: tzinfo | None) -> TriageRow:
     """A message and its triage as one row; an unreadable message is an error row."""
     moment = local_time(email.date, zone) if email.date else None
     sender = email.from_name or email.from_addr or "(unknown sender)"
+    day = day_label(moment) if moment else ""
+    subject = email.subject or "(no subject)"
     if email.error or triage is None:
         why = email.error or "not triaged"
         return TriageRow(
@@ -155,48 +184,94 @@ def triage_row(email: Email, triage: TriageRecord | None, zone: tzinfo | None) -
             url=mail_url(email.id),
             priority="error",
             sender=sender,
-            subject=email.subject or "(no subject)",
+            subject=subject,
             category="unreadable" if email.error else "—",
             action="—",
             reason=f"unreadable: {why}" if email.error else why,
-            day=day_label(moment) if moment else "",
+            day=day,
             reply_to="",
         )
-    offers_reply = triage.action in REPLY_ACTIONS and triage.priority in ("high", "normal")
+    suspicious = triage.suspicious
+    offers_reply = (
+        triage.action in REPLY_ACTIONS and triage.priority in ("high", "normal") and not suspicious
+    )
+    shown_action = "—" if suspicious and triage.action in SUGGESTIONS else triage.action
+    address = (email.from_addr or "").casefold()
     return TriageRow(
         id=email.id,
         url=mail_url(email.id),
         priority=triage.priority,
         sender=sender,
-        subject=email.subject or "(no subject)",
+        subject=subject,
         category=triage.category.replace("_", " "),
-        action=ACTION_WORDS.get(triage.action, triage.action.replace("_", " ")),
+        action=ACTION_WORDS.get(shown_action, shown_action.replace("_", " ")),
         reason=triage.reason,
-        day=day_label(moment) if moment else "",
+        day=day,
         reply_to=sender if offers_reply else "",
+        decision=triage.decision if triage.decision in DECISION_ORDER else "notify",
+        warning=suspicious,
+        unsure=triage.unsure,
+        by_you=triage.engine == "you",
+        fix={
+            "priority": triage.priority,
+            "category": triage.category,
+            "address": address,
+            "domain": domain_of(address),
+            "list": "yes" if _has_list(email) else "",
+        },
     )
 
 
 def triage_rows(
     pairs: Iterable[tuple[Email, TriageRecord | None]], zone: tzinfo | None
 ) -> list[TriageRow]:
-    """Every row, the most important first (errors on top: they need a look), newest first."""
+    """Every row: unreadable first, then respond, notify, ignore; by priority, newest first."""
     rows = [(triage_row(email, triage, zone), email.date) for email, triage in pairs]
     rows.sort(key=lambda pair: pair[1], reverse=True)
-    rows.sort(key=lambda pair: PRIORITY_ORDER.get(pair[0].priority, 3))
+    rows.sort(
+        key=lambda pair: (
+            DECISION_ORDER.get(pair[0].decision, 3),
+            PRIORITY_ORDER.get(pair[0].priority, 3),
+        )
+    )
     return [row for row, _ in rows]
 
 
+def _urgent(row: TriageRow) -> bool:
+    return row.decision in ("error", "respond") or (
+        row.priority == "high" and row.decision != "ignore"
+    )
+
+
 def first_rows(rows: Sequence[TriageRow]) -> int:
-    """How many rows show before "show more": the errors and high ones, at least `FIRST_ROWS`."""
-    urgent = sum(1 for row in rows if row.priority in ("error", "high"))
-    return min(len(rows), max(FIRST_ROWS, urgent))
+    """How many rows show before "show more": through the last urgent one, at least `FIRST_ROWS`.
+
+    Urgent: unreadable, to respond to, or high priority and not to ignore.
+    """
+    last = max((n + 1 for n, row in enumerate(rows) if _urgent(row)), default=0)
+    return min(len(rows), max(FIRST_ROWS, last))
 
 
 def triage_summary(rows: Sequence[TriageRow]) -> str:
-    """One line above the list: how many of each priority."""
+    """One line above the list: how many of each priority, and a warning about phishing."""
     counts = {p: sum(1 for r in rows if r.priority == p) for p in PRIORITY_ORDER}
     parts = [f"{counts['high']} high", f"{counts['normal']} normal", f"{counts['low']} low"]
     if counts["error"]:
         parts.append(f"{counts['error']} unreadable")
-    return f"**{len(rows)} messages triaged**: " + ", ".join(parts) + "."
+    summary = f"**{len(rows)} messages triaged**: " + ", ".join(parts) + "."
+    suspicious = sum(1 for r in rows if r.warning)
+    if suspicious:
+        summary += (
+            f" ⚠ {suspicious} look like phishing or fraud: don't reply, pay or sign in from them."
+        )
+    return summary
+
+
+def triage_list_props(rows: Sequence[TriageRow], element_id: str) -> dict[str, Any]:
+    """The triage list element's props: its rows, how many show first, the correction menus."""
+    return {
+        "rows": [row.as_props() for row in rows],
+        "first": first_rows(rows),
+        "elementId": element_id,
+        "choices": {name: list(values) for name, values in CHOICES.items()},
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from typing import Any
 
 import chainlit as cl
@@ -43,12 +44,15 @@ async def triage() -> None:
         step.output = f"{len(pairs)} message(s) triaged"
     zone = await asyncio.to_thread(user_time_zone)
     rows = render.triage_rows(pairs, zone)
+    # The list names itself in its props: a correction from a row rewrites this element.
+    element_id = str(uuid.uuid4())
     await say(
         render.triage_summary(rows),
         elements=[
             cl.CustomElement(
+                id=element_id,
                 name="TriageList",
-                props={"rows": [row.as_props() for row in rows], "first": render.first_rows(rows)},
+                props=render.triage_list_props(rows, element_id),
             )
         ],
     )

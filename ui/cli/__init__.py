@@ -24,6 +24,8 @@ __all__ = ["EXIT_USER_ERROR", "OneLineFormatter", "UserError", "build_parser", "
 
 COMMANDS = {
     "triage": "ui.cli.triage:triage",
+    "triage correct": "ui.cli.rules:correct",
+    "rules": "ui.cli.rules:rules",
     "ask": "ui.cli.ask:ask",
     "resume": "ui.cli.ask:resume",
     "history": "ui.cli.ask:history",
@@ -38,9 +40,17 @@ COMMANDS = {
     "users": "ui.cli.users:users",
     "credentials": "ui.cli.credentials:credentials",
 }
-"""Each command's function, as `module:name`: a command imports only what it runs."""
+"""Each command's function, as `module:name`: a command imports only what it runs.
+
+A subcommand with its own module is `command subcommand`."""
 
 Command = Callable[[argparse.Namespace], int | Awaitable[int]]
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """The `COMMANDS` key of what was asked: the subcommand's own, when it has one."""
+    sub = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {sub}" if f"{args.command} {sub}" in COMMANDS else args.command
 
 
 def _command(name: str) -> Command:
@@ -62,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=levels.get(args.verbose, logging.DEBUG), handlers=[handler])
     install_log_scrubbing()
     try:
-        command = _command(args.command)
+        command = _command(command_name(args))
         if inspect.iscoroutinefunction(command):
             return cast(int, asyncio.run(command(args)))
         return cast(int, command(args))

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_triage_commands(commands)
+    add_rules_commands(commands)
     add_ask_commands(commands)
     add_policy_commands(commands)
     add_mcp_commands(commands)
@@ -62,6 +63,50 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
     triage = commands.add_parser("triage", help="fetch new mail and classify every message")
     _common(triage)
     triage.add_argument("--limit", type=int, help="show at most N rows, most important first")
+    triage_commands = triage.add_subparsers(
+        dest="triage_command", parser_class=_Parser, metavar="{correct}"
+    )
+    correct = triage_commands.add_parser(
+        "correct",
+        help="say what a message should have been; a rule for its sender, domain or list",
+        description="Correct one message's triage. The correction is kept as a rule (by "
+        "default for the message's mailing list, else its sender) and applied before the "
+        "generic rules on every later triage.",
+    )
+    correct.add_argument("id", help="the message's id (see triage --json)")
+    correct.add_argument("--decision", help="respond | notify | ignore")
+    correct.add_argument("--priority", help="high | normal | low")
+    correct.add_argument(
+        "--category", help="e.g. newsletter, spam_or_cold, meeting_request, personal"
+    )
+    correct.add_argument(
+        "--scope",
+        choices=["sender", "domain", "list", "message"],
+        help=(
+            "what the rule covers (default: the message's list, else its sender; only the "
+            "message when it ignores someone you know)"
+        ),
+    )
+    # Given before or after `correct`: a default here would hide the one given to `triage`.
+    correct.add_argument("--inbox", default=argparse.SUPPRESS, help=INBOX_HELP)
+    correct.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
+    )
+
+
+def add_rules_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`rules`: the triage rules the user's corrections made."""
+    rules = commands.add_parser(
+        "rules", help="the triage rules your corrections made: list them, remove one"
+    )
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True, parser_class=_Parser)
+    rules_list = rules_commands.add_parser("list", help="every rule, oldest first")
+    rules_list.add_argument("--json", action="store_true", help="print JSON")
+    remove = rules_commands.add_parser("remove", help="remove one rule (its id from rules list)")
+    remove.add_argument("id", type=int, help="the rule's id")
+    remove.add_argument(
+        "--inbox", help="the mailbox whose messages are triaged again without it (default: INBOX)"
+    )
 
 
 def add_ask_commands(commands: argparse._SubParsersAction[Any]) -> None:

@@ -19,8 +19,21 @@ from ui.cli.settings import load_context, one_line_errors
 from ui.cli.terminal_text import plain_text
 from ui.cli.turns import decision_commands, run_turn, turn_result
 
-COLUMNS = [("priority", 8), ("category", 15), ("action", 16), ("from", 28), ("subject", 50)]
-"""The table's columns and their widths."""
+COLUMNS = [
+    ("decision", 9),
+    ("priority", 8),
+    ("category", 15),
+    ("action", 16),
+    ("from", 28),
+    ("subject", 50),
+]
+"""The table's columns and their widths: what to do with the message first."""
+SUSPICIOUS_MARK = "!"
+UNSURE_MARK = "?"
+LEGEND = (
+    f"{SUSPICIOUS_MARK} looks like phishing or fraud (see the warnings below)   "
+    f"{UNSURE_MARK} the engine is unsure: check it"
+)
 
 
 @one_line_errors
@@ -50,6 +63,7 @@ async def triage(args: argparse.Namespace) -> int:
     new = len(snapshot.values.get("triage") or [])
     print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
     print(_table(rows))
+    print("\n".join(warning_lines(rows)))
     for row in rows:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
@@ -68,6 +82,9 @@ def _rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:
             "category": triage.category,
             "action": triage.action,
             "reason": triage.reason,
+            "decision": triage.decision,
+            "suspicious": triage.suspicious,
+            "unsure": triage.unsure,
             **({"error": email.error} if email.error else {}),
         }
         for email, triage in pairs
@@ -102,7 +119,29 @@ def _table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         cells = []
         for name, width in COLUMNS:
-            value = str(row[name])
+            value = decision_cell(row) if name == "decision" else str(row[name])
             cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def decision_cell(row: dict[str, Any]) -> str:
+    """The decision, marked when the message looks like phishing or the engine is unsure."""
+    marks = (SUSPICIOUS_MARK if row.get("suspicious") else "") + (
+        UNSURE_MARK if row.get("unsure") else ""
+    )
+    return f"{row['decision']}{marks}"
+
+
+def warning_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Under the table: what the marks mean, and why each suspicious message looks so."""
+    if not any(row.get("suspicious") or row.get("unsure") for row in rows):
+        return []
+    lines = ["", LEGEND]
+    for row in rows:
+        if row.get("suspicious"):
+            lines.append(
+                f"WARNING {row['id']} ({row['from']}): {row['suspicious']}; "
+                "do not reply, click its links or pay"
+            )
+    return lines

@@ -66,6 +66,9 @@ def _summary(email: Email, triage: TriageRecord | None, preview: str) -> Message
         summary["category"] = triage.category
         summary["action"] = triage.action
         summary["reason"] = triage.reason
+        summary["decision"] = triage.decision
+        summary["suspicious"] = triage.suspicious
+        summary["unsure"] = triage.unsure
     if email.error:
         summary["error"] = email.error
     return summary
@@ -141,6 +144,9 @@ def _read_message(mailbox: ServedMailbox, email_id: str) -> CallToolResult:
         detail["category"] = triage.category
         detail["action"] = triage.action
         detail["reason"] = triage.reason
+        detail["decision"] = triage.decision
+        detail["suspicious"] = triage.suspicious
+        detail["unsure"] = triage.unsure
     if email.error:
         detail["error"] = email.error
     return _result(_render_detail(detail), dict(detail))
@@ -163,9 +169,12 @@ def _render_detail(detail: MessageDetail) -> str:
     ]
     if "priority" in detail:
         lines.append(
-            f"triage: {detail['priority']} / {detail['category']} / {detail['action']}"
-            f" — {detail['reason']}"
+            f"triage: {detail.get('decision', 'notify')}"
+            f"{' (unsure)' if detail.get('unsure') else ''} / {detail['priority']}"
+            f" / {detail['category']} / {detail['action']} — {detail['reason']}"
         )
+    if detail.get("suspicious"):
+        lines.append(f"WARNING, looks like phishing or fraud: {detail['suspicious']}")
     if detail["attachments"]:
         lines.append(
             "attachments: "

@@ -23,6 +23,9 @@ MessageSummary = TypedDict(
         "category": NotRequired[str],
         "action": NotRequired[str],
         "reason": NotRequired[str],
+        "decision": NotRequired[str],
+        "suspicious": NotRequired[str],
+        "unsure": NotRequired[bool],
         "error": NotRequired[str],
     },
 )
@@ -60,6 +63,9 @@ MessageDetail = TypedDict(
         "category": NotRequired[str],
         "action": NotRequired[str],
         "reason": NotRequired[str],
+        "decision": NotRequired[str],
+        "suspicious": NotRequired[str],
+        "unsure": NotRequired[bool],
         "error": NotRequired[str],
     },
 )

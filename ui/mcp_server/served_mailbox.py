@@ -1,7 +1,8 @@
 """The one mailbox our MCP server serves: its cache kept current and triaged by the rules.
 
-The server triages with the offline rules, so a client sees the same priorities as the chat
-without a model; a message triaged before (by the rules or a model) keeps its triage.
+The server triages with the offline rules and the user's corrections, so a client sees the
+same decisions and priorities as the chat without a model; a message triaged before (by the
+rules, a model or the user) keeps its triage.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from graph.context import Context
+from graph.corrections import load_learner, mailbox_profile
 from graph.engines.triage.scorer import triage_by_rules
 from memory.db import AppDatabase, open_database
 from memory.mail_tables import StoredEmail, TriageRecord
@@ -66,16 +68,21 @@ class ServedMailbox:
 def triage_new_mail(
     db: AppDatabase, source: str, *, owner_addresses: tuple[str, ...] = ()
 ) -> list[TriageRecord]:
-    """Triage, with the offline rules, every message of `source` that has no triage yet.
+    """Triage, with the offline rules and the user's corrections, every new message of `source`.
 
-    Messages triaged before (by the rules or by a model) keep their triage.
+    As the chat's triage does: the user's own rules first, then the generic ones, each row with
+    its decision, any phishing warning and whether the rules are unsure. Messages triaged before
+    (by the rules or by a model) keep their triage.
     """
     ids = db.untriaged_ids(source)
     if not ids:
         return []
+    emails = db.emails_by_ids(ids)
+    profile = mailbox_profile(db, source, emails, owner_addresses)
+    learner = load_learner(db)
     records = []
-    for email in db.emails_by_ids(ids):
-        rules = triage_by_rules(email, owner_addresses=owner_addresses)
+    for email in emails:
+        rules = learner.apply(email, triage_by_rules(email, profile=profile), profile)
         records.append(
             TriageRecord(
                 email_id=email.id,
@@ -85,6 +92,9 @@ def triage_new_mail(
                 reason=rules.reason,
                 confidence=rules.confidence,
                 engine=TRIAGE_ENGINE,
+                decision=rules.decision,
+                suspicious=rules.suspicious,
+                unsure=rules.unsure,
             )
         )
     db.save_triage(records)

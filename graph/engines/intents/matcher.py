@@ -13,7 +13,13 @@ from functools import cache
 from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
-from graph.engines.intents import calendar_plans, mail_plans, summary_plans, work_plans
+from graph.engines.intents import (
+    calendar_plans,
+    mail_plans,
+    summary_plans,
+    triage_plans,
+    work_plans,
+)
 from graph.engines.intents.phrases import (
     INTENTS_FILE,
     Condition,
@@ -34,6 +40,7 @@ PLANS: dict[str, Plan] = {
     "teams": work_plans.teams,
     "crm": work_plans.crm,
     "crm_lookup": work_plans.crm_lookup,
+    "correct_triage": triage_plans.correct_triage,
     "draft_reply": mail_plans.draft_reply,
     "send": mail_plans.send,
     "reply": mail_plans.reply,

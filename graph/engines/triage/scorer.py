@@ -9,6 +9,7 @@ the margin over the runner-up and the strength of the evidence.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -16,18 +17,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from graph.engines.triage.dates import has_time_expression, parse_date
+from graph.engines.triage.decision import Writer, decide, looks_cold, read_writer
+from graph.engines.triage.phishing import suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
+from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import sender_flags
-from graph.engines.triage.verdict import UNREADABLE_CATEGORY, UNREADABLE_PRIORITY, RuleTriage
-from tools.language.categories import CATEGORIES, Category
+from graph.engines.triage.verdict import (
+    UNREADABLE_CATEGORY,
+    UNREADABLE_PRIORITY,
+    UNSURE_BELOW,
+    RuleTriage,
+)
+from tools.language.categories import CATEGORIES, Action, Category, TriageDecision
 from tools.mail.model import Email
 
 logger = logging.getLogger(__name__)
 
+SURE_COLD = 0.6
+"""A stranger's mail the phrases call cold with this confidence is skipped; below, it is shown."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
@@ -161,6 +172,28 @@ def _pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[Cat
     return ranked[0], min(0.97, 0.25 + 0.75 * strength * margin**0.5)
 
 
+def _categorise(
+    email: Email, rules: RuleBook, profile: MailboxProfile, vip_senders: Sequence[str]
+) -> tuple[_Reading, Category, float, Writer, str]:
+    """What the message is about and how sure, who wrote it, and any phishing warning."""
+    seen = _read(email, rules)
+    _weigh_headers(email, rules, seen)
+    sender = (email.from_addr or "").strip().casefold()
+    _weigh_sender(sender, rules, seen)
+    colleague = sender_flags(email, sender, profile.owner_addresses, vip_senders, rules, seen.flags)
+    trusted = colleague or profile.knows(sender) or profile.answers_owner(email)
+    _weigh_phrases(rules, seen)
+    _weigh_flags(rules, seen, trusted)
+    category, confidence = _pick(seen.evidence, seen.flags, trusted)
+    writer = read_writer(email, profile, seen.flags)
+    suspicious = suspicion(email, profile, seen.flags, writer.known)
+    if looks_cold(email, seen.flags, writer):
+        seen.flags.add("looks_cold")
+    if (suspicious and category != "urgent_incident") or "looks_cold" in seen.flags:
+        category = "spam_or_cold"
+    return seen, category, confidence, writer, suspicious
+
+
 def triage_by_rules(
     email: Email,
     *,
@@ -168,29 +201,28 @@ def triage_by_rules(
     vip_senders: Sequence[str] = (),
     now: datetime | None = None,
     rules: RuleBook | None = None,
+    profile: MailboxProfile | None = None,
 ) -> RuleTriage:
-    """Triage one message with the rule files: priority, category, action, reason, confidence.
+    """Triage one message by the rule files: what it is, how urgent, and what to do with it.
+
+    The row has priority, category, action, reason and confidence, and the decision (respond /
+    notify / ignore) with its own confidence and any phishing warning.
 
     `owner_addresses` are the mailbox owner's addresses (mail from their own domain is never
     cold outreach, and domains imitating it are suspicious); `vip_senders` are addresses or
     `@domain`s whose deadlines make a message high priority; `now` is when the message is
     read (default: the message's own date) and decides whether a proposed meeting is soon;
-    `rules` default to the shipped rule files.
+    `rules` default to the shipped rule files; `profile` is what the mailbox says about its
+    owner (`profile.build_profile`: the people they know), by default only `owner_addresses`.
     """
     if email.error:
         return RuleTriage(
             UNREADABLE_PRIORITY, UNREADABLE_CATEGORY, "none", unreadable_reason(email.error), 1.0
         )
     rules = rules or default_rules()
-    seen = _read(email, rules)
-    _weigh_headers(email, rules, seen)
-    sender = (email.from_addr or "").strip().casefold()
-    _weigh_sender(sender, rules, seen)
-    colleague = sender_flags(email, sender, owner_addresses, vip_senders, rules, seen.flags)
-    _weigh_phrases(rules, seen)
-    _weigh_flags(rules, seen, colleague)
-    category, confidence = _pick(seen.evidence, seen.flags, colleague)
-
+    if profile is None or (owner_addresses and not profile.owner_addresses):
+        profile = replace_owner(profile, owner_addresses)
+    seen, category, confidence, writer, suspicious = _categorise(email, rules, profile, vip_senders)
     reference = now.date() if now is not None else parse_date(email.date)
     priority, why = priority_for(
         category,
@@ -202,10 +234,45 @@ def triage_by_rules(
         seen.header_says,
     )
     action = action_for(category, rules.action_by_category, seen.flags)
+    decision, sure, action = _decision(
+        email, category, confidence, action, seen, writer, suspicious
+    )
     said = reason(
         category, seen.evidence, seen.flags, why, lead(category, seen.flags, seen.both, why)
     )
-    logger.debug(
-        "triage %s: %s/%s/%s %.2f %s", email.id, priority, category, action, confidence, said
-    )
-    return RuleTriage(priority, category, action, said, round(confidence, 2))
+    logger.debug("triage %s: %s/%s/%s/%s %s", email.id, priority, category, action, decision, said)
+    person = writer.person and "looks_cold" not in seen.flags and not suspicious
+    return RuleTriage(
+        priority, category, action, said, round(confidence, 2), decision, round(sure, 2),
+        suspicious, person,
+    )  # fmt: skip
+
+
+def _decision(
+    email: Email,
+    category: Category,
+    confidence: float,
+    action: Action,
+    seen: _Reading,
+    writer: Writer,
+    suspicious: str,
+) -> tuple[TriageDecision, float, Action]:
+    """The decision, how sure, and the action it leaves.
+
+    A suspicious mail gets no action but archive (no reply, ticket or lead), and nothing the
+    rules are unsure of is archived.
+    """
+    cold = "looks_cold" in seen.flags
+    sure_cold = category == "spam_or_cold" and confidence >= SURE_COLD
+    decision, sure = decide(email, category, seen.flags, writer, suspicious, cold, sure_cold)
+    if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
+        action = "none"
+    return decision, sure, action
+
+
+def replace_owner(profile: MailboxProfile | None, owners: Sequence[str]) -> MailboxProfile:
+    """The profile with these owner addresses (a bare profile when there is none)."""
+    addresses = tuple(a.casefold().strip() for a in owners if a.strip())
+    if profile is None:
+        return MailboxProfile(owner_addresses=addresses)
+    return dataclasses.replace(profile, owner_addresses=addresses)

@@ -45,7 +45,7 @@ def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Context:
     return Context(model="rules", inbox=f"maildir:{inbox}", home=str(tmp_path / "home"))
 
 
-def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offered(
+def test_with_nothing_set_up_only_the_mail_tools_the_corrections_and_the_local_calendar_are_offered(
     bare: Context,
 ) -> None:
     tools = build_services(bare).tools
@@ -57,6 +57,7 @@ def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offe
         "list_conversations",
         "get_conversation",
         "list_awaiting_reply",
+        "correct_triage",
         "check_availability",
         "propose_meeting_slots",
     ]
@@ -66,6 +67,7 @@ def test_with_nothing_set_up_only_the_mail_tools_and_the_local_calendar_are_offe
     assert [kit.name for kit in tools.toolkits] == [
         "mail",
         "conversations",
+        "triage_corrections",
         "calendar",
         "jira",
         "slack",

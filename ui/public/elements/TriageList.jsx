@@ -1,14 +1,44 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
+import { Pencil, TriangleAlert } from "lucide-react";
 
-// The triage list: one line per message, the most important first, the rest behind
-// "show more". Rows, links and reply buttons come from the server as props; a row's full
-// text is in its tooltip. Opening a message follows a plain link to the mail page.
+// The triage list: one line per message, grouped by what to do with it (respond, notify,
+// ignore), the most important first and the rest behind "show more". A suspicious row shows
+// its warning where the reason and the action would be, and never a reply button; an unsure
+// row says so; ignore rows are faded, not hidden. The pencil opens a correction: the decision, priority or category, as a rule for the
+// sender, their domain or the mailing list. The server stores it and rewrites this element, so
+// the row keeps it after a reload. Rows, links and menus come from the server as props.
 // Widths and colours are inline styles: only the classes Chainlit's own build uses exist.
 const DOT = { error: "#b91c1c", high: "#ef4444", normal: "#f59e0b", low: "#94a3b8" };
+const DECISION = {
+  error: { label: "Error", color: "#fff", background: "#b91c1c", border: "#b91c1c" },
+  respond: { label: "Respond", color: "#fff", background: "#2563eb", border: "#2563eb" },
+  notify: { label: "Notify", color: "inherit", background: "transparent", border: "#64748b" },
+  ignore: { label: "Ignore", color: "#94a3b8", background: "transparent", border: "transparent" },
+};
+const GROUP = { error: "Unreadable", respond: "Respond", notify: "Notify", ignore: "Ignore" };
+const WARN = "#dc2626";
 const fixed = (width) => ({ width, flexShrink: 0, overflow: "hidden", textOverflow: "ellipsis" });
+const pill = (color) => ({
+  flexShrink: 0, border: `1px solid ${color}`, color, borderRadius: "9999px",
+  padding: "0 0.4rem", fontSize: "0.7rem", lineHeight: "1.1rem",
+});
+const field = {
+  height: "1.75rem", border: "1px solid hsl(var(--border))", borderRadius: "0.375rem",
+  background: "hsl(var(--background))", color: "inherit", padding: "0 0.25rem", fontSize: "0.8rem",
+};
+const words = (value) => String(value || "").replace(/_/g, " ");
 
-function Row({ row }) {
+function DecisionChip({ decision }) {
+  const look = DECISION[decision] || DECISION.notify;
+  return (
+    <span className="text-center text-xs font-semibold" style={{ ...fixed("4.75rem"), color: look.color, background: look.background, border: `1px solid ${look.border}`, borderRadius: "0.375rem", lineHeight: "1.25rem" }}>
+      {look.label}
+    </span>
+  );
+}
+
+function Row({ row, onCorrect, correcting }) {
   const [busy, setBusy] = useState(false);
   const reply = async () => {
     setBusy(true);
@@ -18,39 +48,159 @@ function Row({ row }) {
       setBusy(false);
     }
   };
-  const full = `${row.priority} · ${row.sender} · ${row.subject} · ${row.category} · ${row.action} — ${row.reason}`;
+  const warned = !!row.warning;
+  const said = warned ? `suspicious: ${row.warning}` : row.reason;
+  const full = `${row.decision} · ${row.priority} · ${row.sender} · ${row.subject} · ${row.category} · ${row.action} — ${said}${row.unsure ? " (unsure)" : ""}`;
+  const look = {
+    // Ignore rows fade; a suspicious one stays readable: its warning is the point.
+    opacity: row.decision === "ignore" && !warned && !correcting ? 0.55 : 1,
+    background: warned ? "rgba(220, 38, 38, 0.10)" : undefined,
+    boxShadow: warned ? `inset 3px 0 0 ${WARN}` : undefined,
+  };
   return (
-    <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" title={full} data-priority={row.priority}>
+    <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined}>
+      {row.decision ? <DecisionChip decision={row.decision} /> : null}
       <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
-      <span className="font-medium" style={fixed("8.5rem")}>{row.sender}</span>
-      <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem" }} href={row.url} target="_blank" rel="noopener">
-        <span style={{ flex: "0 1 auto", maxWidth: "55%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
-        <span className="text-muted-foreground" style={{ flex: "1 1 0", minWidth: "6rem", overflow: "hidden", textOverflow: "ellipsis" }}>{row.reason}</span>
+      <span className="font-medium" style={fixed("7.5rem")}>{row.sender}</span>
+      <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem", alignItems: "center" }} href={row.url} target="_blank" rel="noopener">
+        <span style={{ flex: "0 1 auto", maxWidth: warned ? "35%" : "60%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
+        {row.byYou ? <span className="triage-yours" style={pill("#16a34a")}>your rule</span> : null}
+        {row.unsure ? <span className="triage-unsure" style={pill("#d97706")} title="The engine is unsure: check this one">unsure</span> : null}
+        {warned ? (
+          <span className="triage-warning font-medium" style={{ flex: "1 1 0", minWidth: "6rem", overflow: "hidden", textOverflow: "ellipsis", color: WARN, display: "flex", gap: "0.25rem", alignItems: "center" }}>
+            <TriangleAlert size={14} style={{ flexShrink: 0 }} aria-label="Suspicious" />
+            <span style={{ overflow: "hidden", textOverflow: "ellipsis" }}>{row.warning}</span>
+          </span>
+        ) : (
+          <span className="text-muted-foreground" style={{ flex: "1 1 0", minWidth: "6rem", overflow: "hidden", textOverflow: "ellipsis" }}>{row.reason}</span>
+        )}
       </a>
-      <span className="text-right text-muted-foreground" style={fixed("6.5rem")}>{row.action}</span>
+      {warned ? null : <span className="text-right text-muted-foreground" style={fixed("6.25rem")}>{row.action}</span>}
       <span className="text-right text-muted-foreground" style={fixed("5.75rem")}>{row.day}</span>
-      {row.replyTo ? (
+      {row.replyTo && !warned ? (
         <Button size="sm" variant="outline" className="h-6 px-2" style={fixed("3.5rem")} disabled={busy} onClick={reply} aria-label={`Reply to ${row.replyTo}: ${row.subject}`}>
           Reply
         </Button>
       ) : (
         <span style={fixed("3.5rem")} />
       )}
+      {row.fix && row.fix.priority && props.elementId ? (
+        <Button size="sm" variant="ghost" className="h-6 px-1" style={fixed("1.75rem")} onClick={onCorrect} aria-expanded={correcting} aria-label={`Correct the triage of ${row.sender}: ${row.subject}`} title="Correct this triage">
+          <Pencil size={14} />
+        </Button>
+      ) : (
+        <span style={fixed("1.75rem")} />
+      )}
+    </li>
+  );
+}
+
+function scopes(fix) {
+  const found = [];
+  if (fix.list) found.push({ value: "list", label: "this mailing list" });
+  found.push({ value: "sender", label: `mail from ${fix.address}` });
+  if (fix.domain) found.push({ value: "domain", label: `all mail from @${fix.domain}` });
+  return found;
+}
+
+function Correction({ row, expanded, onSaved, onClose }) {
+  const choices = props.choices || {};
+  const [chosen, setChosen] = useState({ decision: row.decision, priority: row.fix.priority, category: row.fix.category });
+  const [scope, setScope] = useState(row.fix.list ? "list" : "sender");
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState("");
+  const current = { decision: row.decision, priority: row.fix.priority, category: row.fix.category };
+  const save = async () => {
+    setBusy(true);
+    setProblem("");
+    const changed = Object.fromEntries(Object.entries(chosen).filter(([name, value]) => value !== current[name]));
+    // Nothing changed: the person confirms the decision as their rule.
+    const payload = Object.keys(changed).length ? changed : { decision: chosen.decision };
+    try {
+      const answer = await callAction({
+        name: "correct_triage",
+        payload: { ...payload, was: current, email_id: row.id, scope, element_id: props.elementId, expanded },
+      });
+      const result = answer && answer.response;
+      if (result && result.ok) onSaved(result.row, result.note);
+      else setProblem((result && result.error) || "Not saved: the chat did not answer. Try again.");
+    } catch (err) {
+      setProblem(`Not saved: ${err}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const menu = (name, label) => (
+    <select aria-label={label} style={field} value={chosen[name]} disabled={busy} onChange={(e) => setChosen({ ...chosen, [name]: e.target.value })}>
+      {(choices[name] || [chosen[name]]).map((value) => (
+        <option key={value} value={value}>{words(value)}</option>
+      ))}
+    </select>
+  );
+  return (
+    <li className="triage-editor flex flex-wrap items-center gap-2 py-2 text-sm border-b border-border" style={{ paddingLeft: "1rem", background: "hsl(var(--accent))" }}>
+      <span className="text-muted-foreground">Should be</span>
+      {menu("decision", "Decision")}
+      {menu("priority", "Priority")}
+      {menu("category", "Category")}
+      <span className="text-muted-foreground">for</span>
+      <select aria-label="Rule covers" style={{ ...field, maxWidth: "16rem" }} value={scope} disabled={busy} onChange={(e) => setScope(e.target.value)}>
+        {scopes(row.fix).map((option) => (
+          <option key={option.value} value={option.value}>{option.label}</option>
+        ))}
+      </select>
+      <Button size="sm" className="h-7 px-3" disabled={busy} onClick={save}>{busy ? "Saving…" : "Save"}</Button>
+      <Button size="sm" variant="ghost" className="h-7 px-2" disabled={busy} onClick={onClose}>Cancel</Button>
+      {problem ? <span className="triage-problem w-full" role="alert" style={{ color: WARN }}>{problem}</span> : null}
     </li>
   );
 }
 
 export default function TriageList() {
   const [all, setAll] = useState(false);
-  const rows = props.rows || [];
+  const [open, setOpen] = useState("");
+  const [saved, setSaved] = useState({});
+  const rows = (props.rows || []).map((row) => saved[row.id] || row);
   const shown = all ? rows : rows.slice(0, props.first || rows.length);
+  const items = [];
+  let group = "";
+  shown.forEach((row, index) => {
+    // Headings from the order the list was sent in (a corrected row stays where it was);
+    // a list kept from before rows had a decision has none.
+    const heading = (props.rows[index] || row).decision;
+    if (heading && heading !== group) {
+      group = heading;
+      items.push(
+        <li key={`group-${heading}`} className="triage-group text-xs font-semibold uppercase text-muted-foreground" style={{ padding: "0.6rem 0 0.15rem", letterSpacing: "0.05em" }}>
+          {GROUP[heading] || heading} · {(props.rows || []).filter((r) => r.decision === heading).length}
+        </li>
+      );
+    }
+    items.push(<Row key={row.id} row={row} correcting={open === row.id} onCorrect={() => setOpen(open === row.id ? "" : row.id)} />);
+    if (open === row.id) {
+      items.push(
+        <Correction
+          key={`fix-${row.id}`}
+          row={row}
+          expanded={all}
+          onClose={() => setOpen("")}
+          onSaved={(next, note) => {
+            setSaved({ ...saved, [row.id]: { ...next, note } });
+            setOpen("");
+          }}
+        />
+      );
+    } else if (row.note) {
+      items.push(
+        <li key={`note-${row.id}`} className="triage-note text-xs text-muted-foreground py-1 border-b border-border" style={{ paddingLeft: "5.25rem", whiteSpace: "normal" }} role="status">
+          {row.note}
+        </li>
+      );
+    }
+  });
   return (
     <div className="triage-list w-full">
-      <ul className="m-0 list-none p-0">
-        {shown.map((row) => (
-          <Row key={row.id} row={row} />
-        ))}
-      </ul>
+      <ul className="m-0 list-none p-0">{items}</ul>
       {rows.length > shown.length ? (
         <Button size="sm" variant="ghost" className="mt-1" onClick={() => setAll(true)}>
           Show {rows.length - shown.length} more

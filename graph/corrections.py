@@ -1,0 +1,178 @@
+"""The user's triage corrections: stored, turned into rules and examples, applied on every run.
+
+Every way of correcting a row (the chat, the triage view, `smart-inbox triage correct`, the
+LangGraph server API through the chat) ends in `correct`: it stores the correction with the
+mailbox's data (`memory.triage_preferences`), rewrites that message's triage at once, and
+forgets the cached triage of the other messages the new rule covers, so the next triage run
+applies it to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graph.engines.triage.learning import Correction, Learner, Scope
+from graph.engines.triage.profile import MailboxProfile, build_profile
+from graph.engines.triage.scorer import triage_by_rules
+from graph.engines.triage.verdict import RuleTriage
+from memory.db import AppDatabase
+from memory.mail_tables import TriageRecord
+from memory.triage_preferences import TriagePreference, TriagePreferences
+from tools.language.categories import (
+    CATEGORIES,
+    DECISIONS,
+    PRIORITIES,
+    Category,
+    Priority,
+    TriageDecision,
+)
+from tools.mail.model import SENT, Email
+
+SENT_FOR_PROFILE = 2_000
+"""Sent messages the profile learns known people from (the newest)."""
+EXAMPLES_FOR_MODEL = 5
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be stored: an unknown value, nothing to change, no message."""
+
+
+def as_correction(stored: TriagePreference) -> Correction:
+    """A stored correction as the learner uses it."""
+    return Correction(
+        scope=stored.scope,  # type: ignore[arg-type]
+        key=stored.key,
+        decision=stored.decision or None,  # type: ignore[arg-type]
+        priority=stored.priority or None,  # type: ignore[arg-type]
+        category=stored.category or None,  # type: ignore[arg-type]
+        words=stored.words,
+        email_id=stored.email_id,
+    )
+
+
+def load_learner(db: AppDatabase) -> Learner:
+    """The learner over every stored correction, oldest first."""
+    return Learner([as_correction(p) for p in TriagePreferences(db).all()])
+
+
+def mailbox_profile(
+    db: AppDatabase, source: str, emails: Sequence[Email], configured: Sequence[str]
+) -> MailboxProfile:
+    """What the mailbox says about its owner: its Sent folder and the messages at hand."""
+    sent = db.list_emails(source=source, folder=SENT, limit=SENT_FOR_PROFILE)
+    return build_profile([*sent, *emails], configured)
+
+
+def covered_by(scope: str, key: str) -> str:
+    """What a rule covers, in words: `mail from the sender x@y.z`, `the message ID only`."""
+    return {
+        "sender": f"mail from the sender {key}",
+        "domain": f"mail from the domain {key}",
+        "list": f"mail on the list {key}",
+        "message": f"the message {key} only",
+    }.get(scope, f"mail from the {scope} {key}")
+
+
+def preferences_text(learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
+    """The user's rules as lines a model can read (the newest `limit`), '' when none."""
+    lines = []
+    for item in learner.corrections[-limit:]:
+        said = ", ".join(
+            f"{name} {value}"
+            for name, value in (
+                ("decision", item.decision),
+                ("priority", item.priority),
+                ("category", item.category),
+            )
+            if value
+        )
+        lines.append(f"- {covered_by(item.scope, item.key)}: {said}")
+    return "\n".join(lines)
+
+
+def _checked(
+    decision: str | None, priority: str | None, category: str | None
+) -> tuple[TriageDecision | None, Priority | None, Category | None]:
+    for name, value, allowed in (
+        ("decision", decision, DECISIONS),
+        ("priority", priority, PRIORITIES),
+        ("category", category, CATEGORIES),
+    ):
+        if value and value not in allowed:
+            raise CorrectionError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    if not (decision or priority or category):
+        raise CorrectionError("say what to change: a decision, a priority or a category")
+    return decision or None, priority or None, category or None  # type: ignore[return-value]
+
+
+def correct(
+    db: AppDatabase,
+    email: Email,
+    profile: MailboxProfile,
+    *,
+    decision: str | None = None,
+    priority: str | None = None,
+    category: str | None = None,
+    scope: Scope | None = None,
+    origin: str = "cli",
+) -> TriagePreference:
+    """Store the user's correction of one message and apply it to that message now."""
+    wanted = _checked(decision, priority, category)
+    correction = Correction.of(
+        email, profile, decision=wanted[0], priority=wanted[1], category=wanted[2], scope=scope
+    )
+    if not correction.key:
+        raise CorrectionError(f"message {email.id} has no sender to make a rule for")
+    stored = TriagePreferences(db).add(
+        scope=correction.scope,
+        key=correction.key,
+        decision=wanted[0] or "",
+        priority=wanted[1] or "",
+        category=wanted[2] or "",
+        words=correction.words,
+        email_id=email.id,
+        origin=origin,
+    )
+    current = db.triage_for([email.id]).get(email.id)
+    before = (
+        _as_rule_triage(current)
+        if current is not None
+        else triage_by_rules(email, profile=profile)  # its triage was forgotten by a rule
+    )
+    updated = load_learner(db).apply(email, before, profile)  # every rule, the new one last
+    db.save_triage([_as_record(email.id, updated)])
+    covered = [
+        other.id
+        for other, _ in db.triaged_emails(email.source)
+        if other.id != email.id and correction.matches(other)
+    ]
+    db.forget_triage(covered)
+    return stored
+
+
+def _as_rule_triage(record: TriageRecord) -> RuleTriage:
+    return RuleTriage(
+        record.priority,  # type: ignore[arg-type]
+        record.category,  # type: ignore[arg-type]
+        record.action,  # type: ignore[arg-type]
+        record.reason,
+        record.confidence,
+        record.decision,  # type: ignore[arg-type]
+        1.0,
+        record.suspicious,
+    )
+
+
+def _as_record(email_id: str, row: RuleTriage) -> TriageRecord:
+    return TriageRecord(
+        email_id=email_id,
+        priority=row.priority,
+        category=row.category,
+        action=row.action,
+        reason=row.reason,
+        confidence=row.confidence,
+        engine="you",
+        decision=row.decision,
+        suspicious=row.suspicious,
+        unsure=False,
+    )

@@ -1,0 +1,183 @@
+"""The decision a person acts on: respond, notify or ignore, and how sure it is.
+
+The category says what a message is about; the decision says what its reader does with it, and
+that depends on who wrote it and how as much as on its words. In order, first match wins:
+
+1. suspicious (phishing or fraud): `ignore`, with the warning; never a reply, link or lead;
+2. a bounce of the owner's mail: `notify`; an automatic reply: `ignore`;
+3. cold outreach from someone the owner does not know: `ignore`;
+4. a person writing to the owner (not a robot, not a mass mailing): `respond` when it asks
+   something of them or is a request by its kind (meeting, bug, feature, purchase), else
+   `notify`; a person's message is never `ignore`d;
+5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
+   expense report due, a bill to pay, a failed payment); `notify` for alerts, incidents,
+   failures, security notices and mail from the owner's own company; `ignore` for newsletters,
+   receipts and the rest of the mass mail; `notify` for other transactional mail.
+
+docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind each flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.engines.triage.profile import MailboxProfile
+from tools.language.categories import Category, TriageDecision
+from tools.mail.model import Email
+
+_ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
+_BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
+_ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
+_BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
+"""Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
+
+
+Verdict = tuple[TriageDecision, float]
+"""A decision and how sure of it the rules are (0..1)."""
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who wrote a message, as far as its headers and the owner's mail tell."""
+
+    robot: bool
+    """Sent by a program: automated headers or sender, a developer tool, a shop."""
+    bulk: bool
+    """Sent to many: list headers, a bulk mailer, an unsubscribe footer."""
+    known: bool
+    """A colleague, someone the owner has written to, or an answer to the owner's mail."""
+    direct: bool
+    """The owner is in `To` (not only Cc or a list); true when the owner is unknown."""
+
+    @property
+    def person(self) -> bool:
+        """A human writing: neither a program nor a mass mailing."""
+        return not (self.robot or self.bulk)
+
+
+def _header(email: Email, name: str) -> str:
+    wanted = name.casefold()
+    return next((v for k, v in (email.headers or {}).items() if k.casefold() == wanted), "")
+
+
+def is_auto_reply(email: Email, flags: set[str]) -> bool:
+    """An out-of-office or other automatic answer."""
+    submitted = _header(email, "Auto-Submitted").casefold()
+    return (
+        "auto_reply" in flags
+        or "auto-replied" in submitted
+        or bool(_header(email, "X-Autoreply") or _header(email, "X-Autorespond"))
+    )
+
+
+def is_bounce(email: Email, flags: set[str]) -> bool:
+    """A delivery failure report."""
+    sender = (email.from_addr or "").casefold()
+    return (
+        "bounce" in flags
+        or sender.startswith(("mailer-daemon@", "postmaster@"))
+        or bool(_header(email, "X-Failed-Recipients"))
+    )
+
+
+def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
+    """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
+    submitted = _header(email, "Auto-Submitted").casefold()
+    robot = bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
+    bulk = bool(flags & _BULK_FLAGS) or bool(_header(email, "List-Id"))
+    sender = (email.from_addr or "").casefold()
+    known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
+    owners = set(profile.owner_addresses)
+    direct = not owners or any(a.casefold() in owners for a in email.to)
+    return Writer(robot=robot, bulk=bulk, known=known, direct=direct)
+
+
+def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
+    """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
+
+    Someone the owner knows (or a colleague) is never cold; a stranger is, when the mail pitches
+    in two ways (an offer, a call to book, a cold-outreach line or tool) or pretends to continue
+    a conversation that never happened (a "Re:" without `In-Reply-To`, a "following up on my
+    last email").
+    """
+    if writer.known or writer.robot:
+        return False
+    subject = (email.subject or "").casefold().lstrip()
+    fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
+        email.in_reply_to or email.references
+    )
+    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool"})
+    if "pitch_bump" in flags and not email.in_reply_to:
+        return True  # "following up on my last email", about a mail that never was
+    return pitches >= 2 or (fake_reply and pitches >= 1)
+
+
+def _calendar(flags: set[str]) -> Verdict | None:
+    """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
+    if "calendar_reply" in flags:
+        # An answer to the owner's invitation; one with a note or a question is worth a look.
+        return ("notify", 0.6) if flags & {"request", "relayed_person"} else ("ignore", 0.6)
+    if "calendar_update" in flags:
+        return "notify", 0.75
+    if "calendar_invite" in flags:
+        return "respond", 0.7
+    return None
+
+
+def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
+    asks = bool(flags & {"request", "meeting_ask", "action_required"})
+    if asks and writer.direct:
+        return "respond", 0.85 if writer.known else 0.75
+    if asks:
+        return "notify", 0.55  # on Cc, though something is asked: perhaps of someone else
+    return "notify", 0.7 if writer.known else 0.6
+
+
+def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
+    if "relayed_person" in flags and writer.robot:
+        # A tool relaying a person: a mention, a comment, a direct message.
+        asked = flags & {"request", "action_required"} and "fyi" not in flags
+        return ("respond", 0.65) if asked else ("notify", 0.65)
+    if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
+        return "respond", 0.7
+    if flags & _ALERT_FLAGS or category == "urgent_incident":
+        return "notify", 0.8
+    if "colleague" in flags:
+        # The company's own announcements: a deadline makes them work to do.
+        return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
+    if "reminder" in flags:
+        return "notify", 0.55  # of something the owner signed up for
+    if category == "newsletter" or "receipt" in flags:
+        return "ignore", 0.8
+    if writer.bulk:
+        return "ignore", 0.6
+    return "notify", 0.6
+
+
+def decide(
+    email: Email,
+    category: Category,
+    flags: set[str],
+    writer: Writer,
+    suspicious: str,
+    cold: bool = False,
+    sure_cold: bool = False,
+) -> Verdict:
+    """Respond, notify or ignore, and how sure (0..1) the rules are of it."""
+    if suspicious:
+        return "ignore", 0.9
+    if is_bounce(email, flags):
+        return "notify", 0.85
+    if is_auto_reply(email, flags):
+        return "ignore", 0.85
+    if cold:
+        return "ignore", 0.75
+    if category == "spam_or_cold" and writer.person and not writer.known:
+        # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
+        return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
+    calendar = _calendar(flags)
+    if calendar is not None:
+        return calendar
+    if writer.person:
+        return _from_person(category, flags, writer)
+    return _from_program(category, flags, writer)

@@ -1,0 +1,215 @@
+"""Whether a message looks like phishing or fraud, and the plain reason why.
+
+A suspicious message is never offered a reply, a link, a ticket or a lead, and every view warns.
+The checks, each one a reason on its own:
+
+- the sender's domain imitates the owner's, a known contact's or a brand's (a letter swapped,
+  `rn` for `m`, a look-alike character from another script, a hyphenated add-on);
+- a display name that claims a colleague (or the owner's company) from an outside address;
+- failed authentication (`Authentication-Results`: DMARC fail, or SPF and DKIM both failing),
+  or a brand's name on mail no domain of that brand signed;
+- a request for gift cards, a change of bank details, or an urgent, secret transfer;
+- a credential request with a link under a threat or time pressure (the rules' combination).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.senders import base_domain, domain_of
+from tools.mail.model import Email
+
+_CONFUSABLE = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "х": "x",
+        "у": "y",
+        "і": "i",
+        "ј": "j",
+        "ԁ": "d",
+        "ɡ": "g",
+        "ո": "n",
+        "ı": "i",
+        "0": "o",
+        "1": "l",
+        "3": "e",
+        "5": "s",
+        "!": "i",
+    }
+)
+_DIGRAPHS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("ii", "u"))
+_AUTH_RESULT_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)")
+_RISKY_FLAGS = frozenset(
+    {"credential", "link", "bank_change", "money_request", "gift_card", "wire_request", "threat"}
+)
+"""Content that matters when the sender's domain is not authenticated."""
+_ASKING_FLAGS = frozenset(
+    {"credential", "bank_change", "money_request", "gift_card", "wire_request", "secrecy"}
+)
+"""What a fraudster wearing a colleague's name asks for; a colleague on a new address asks
+for other things too."""
+_GENUINE_FLAGS = {
+    "lookalike": "a look-alike of a known brand's name",
+    "owner_lookalike": "a domain imitating your own",
+    "digit_domain": "a domain with digits for letters",
+    "brand_spoof": "a brand's name from a domain that is not the brand's",
+    "ip_link": "a link to a raw address or a throw-away domain",
+}
+
+
+def _unicode(label: str) -> str:
+    """A label as people see it: `xn--lumenhve-yhh` decoded to its Unicode form."""
+    if label.startswith("xn--"):
+        try:
+            return label.encode("ascii").decode("idna")
+        except UnicodeError:
+            return label
+    return label
+
+
+def skeleton(label: str) -> str:
+    """A domain label reduced to what it looks like: `1umenhlve`, `lumеnhive` -> `lumenhive`."""
+    text = unicodedata.normalize("NFKC", _unicode(label)).casefold().translate(_CONFUSABLE)
+    for pair, single in _DIGRAPHS:
+        text = text.replace(pair, single)
+    return text.replace("l", "i").replace("-", "")
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether two strings differ by one substitution, insertion, deletion or neighbour swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diffs) == 1 or (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def imitated_domain(
+    sender_base: str, genuine: Iterable[str], own: frozenset[str] = frozenset()
+) -> str:
+    """The genuine domain `sender_base` imitates, '' when it imitates none.
+
+    The same name under another ending (`acme.de` beside `acme.com`) is often the same company,
+    except for the owner's own domains (`own`): a colleague never writes from a second one.
+    """
+    label = _unicode(sender_base.split(".")[0])
+    if len(label) < 4:
+        return ""
+    shape = skeleton(label)
+    for real in genuine:
+        if not real or real == sender_base:
+            continue
+        real_label = real.split(".")[0]
+        if len(real_label) < 4:
+            continue
+        real_shape = skeleton(real_label)
+        if label == real_label:
+            if real in own:
+                return real
+            continue
+        if shape == real_shape or (len(real_label) >= 5 and _one_edit_apart(label, real_label)):
+            return real
+        if len(real_label) >= 5 and label.startswith(real_label + "-"):
+            return real  # "lumenhive-hr" next to "lumenhive"
+    return ""
+
+
+def authentication(email: Email) -> dict[str, str]:
+    """The receiving server's verdicts (`spf`, `dkim`, `dmarc`); empty when it gave none."""
+    header = next(
+        (v for k, v in (email.headers or {}).items() if k.lower() == "authentication-results"),
+        "",
+    )
+    return dict(_AUTH_RESULT_RE.findall(header.casefold()))
+
+
+def authentication_failure(results: dict[str, str]) -> str:
+    """What the receiving server says failed, '' when nothing did."""
+    if results.get("dmarc") == "fail":
+        return "the sender's domain failed DMARC"
+    if results.get("spf") in ("fail", "softfail") and results.get("dkim") in (None, "fail", "none"):
+        return "the sender failed SPF and was not signed"
+    return ""
+
+
+def _claims_colleague(
+    email: Email, profile: MailboxProfile, sender_base: str, flags: set[str]
+) -> bool:
+    """A colleague's display name (or an address of the company's) on an outside address.
+
+    Tools that relay a colleague ("Mateo (via GitHub)") are not claims.
+    """
+    name = (email.from_name or "").casefold().strip()
+    if not name or sender_base in profile.owner_domains or not profile.owner_domains:
+        return False
+    if flags & {"tool", "automated"}:
+        return False
+    if name in profile.colleague_names:
+        return True
+    return any(f"@{domain}" in name for domain in profile.owner_domains)
+
+
+def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_sender: bool) -> str:
+    """Why this message looks like phishing or fraud, '' when it does not."""
+    sender = (email.from_addr or "").casefold()
+    sender_base = base_domain(domain_of(sender))
+    imitated = _imitation(profile, sender_base)
+    if imitated:
+        return f"the sender's domain imitates {imitated}"
+    if _claims_colleague(email, profile, sender_base, flags) and flags & _ASKING_FLAGS:
+        return "a colleague's name on an outside address, asking for money, a login or secrecy"
+    results = authentication(email)
+    failed = authentication_failure(results)
+    if failed:
+        return failed
+    said = _asks_for_fraud(flags, known_sender)
+    if said:
+        return said
+    signed = results.get("dmarc") == "pass" or results.get("dkim") == "pass"
+    if results and not signed and flags & _RISKY_FLAGS and not known_sender:
+        return "the sender's domain is not authenticated and it asks for a login, money or a click"
+    if signed and flags & {"tool", "automated"}:
+        return ""  # a service's own signed notice: its links and login words are its job
+    for flag, meaning in _GENUINE_FLAGS.items():
+        if flag in flags:
+            return meaning
+    return ""
+
+
+def _imitation(profile: MailboxProfile, sender_base: str) -> str:
+    """The owner's or a contact's domain the sender's imitates ('' for none).
+
+    Contacts' domains count only where mail has come from them (a typo the owner once sent to
+    is not a company), and a domain the owner writes to is never an imitation itself.
+    """
+    if not sender_base or sender_base in profile.known_domains:
+        return ""
+    genuine = [*profile.owner_domains, *(profile.known_domains & profile.sending_domains)]
+    return imitated_domain(sender_base, genuine, profile.owner_domains)
+
+
+def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:
+    """The fraud a message's words ask for, '' for none."""
+    if "gift_card" in flags and ({"request", "urgency", "secrecy"} & flags):
+        return "asks for gift cards"
+    if "bank_change" in flags and not known_sender:
+        return "asks to pay into new bank details"
+    if "wire_request" in flags and ({"secrecy", "urgency"} & flags) and not known_sender:
+        return "an urgent, confidential transfer"
+    if "credential" in flags and "link" in flags and ({"threat", "urgency"} & flags):
+        if not known_sender and not ({"tool"} & flags):
+            return "asks for a login under time pressure"
+    if "reply_to_mismatch" in flags and "money_request" in flags:
+        return "answers go elsewhere and it asks for money"
+    return ""

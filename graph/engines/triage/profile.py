@@ -1,0 +1,133 @@
+"""Who the mailbox belongs to and whom they know, learned from the mailbox itself.
+
+Real mail is judged by relationships as much as by words: a question from someone the owner has
+written to is never cold outreach, and a display name that claims a colleague from an outside
+address is a warning. The profile is built from the stored mail (the Sent folder above all):
+
+- the owner: the configured addresses (`SMART_INBOX_USER_EMAILS`), else the `From` of the Sent
+  folder, else the address most of the mail is sent to;
+- known people: everyone the owner has written to (To and Cc of sent mail), and everyone who
+  answered a message the owner sent;
+- colleague names: the display names seen on the owner's own domain;
+- history: how many messages each sender has sent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from graph.engines.triage.senders import base_domain, domain_of
+from tools.mail.model import SENT, Email
+
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+        "fastmail.com",
+        "hey.com",
+        "zoho.com",
+        "mail.com",
+        "yandex.com",
+        "orange.fr",
+        "free.fr",
+        "libero.it",
+        "ziggo.nl",
+        "kpnmail.nl",
+    }
+)
+"""Domains anyone can get an address on: knowing one person there says nothing of the rest."""
+
+
+@dataclass(frozen=True)
+class MailboxProfile:
+    """What the mailbox says about its owner; empty when nothing is known."""
+
+    owner_addresses: tuple[str, ...] = ()
+    known_people: frozenset[str] = frozenset()
+    """Lower-cased addresses the owner has written to or that answered the owner."""
+    known_domains: frozenset[str] = frozenset()
+    """Registrable domains of known people, free-mail providers left out."""
+    colleague_names: frozenset[str] = frozenset()
+    """Lower-cased display names seen on the owner's own domains."""
+    sent_ids: frozenset[str] = frozenset()
+    """Message-IDs of the owner's sent mail, so an answer to them is recognised."""
+    history: Mapping[str, int] = field(default_factory=dict)
+    """Messages received per sender address."""
+    sending_domains: frozenset[str] = frozenset()
+    """Registrable domains mail has come from."""
+
+    @property
+    def owner_domains(self) -> frozenset[str]:
+        """The owner's company domains (free-mail providers are nobody's company)."""
+        return frozenset(
+            base_domain(domain_of(a)) for a in self.owner_addresses if domain_of(a) not in FREE_MAIL
+        )
+
+    def knows(self, address: str) -> bool:
+        """Whether the owner has written to this address (or it answered the owner)."""
+        return address.casefold().strip() in self.known_people
+
+    def answers_owner(self, email: Email) -> bool:
+        """Whether the message replies to something the owner sent."""
+        refs = {email.in_reply_to, *email.references} - {""}
+        return bool(refs & self.sent_ids)
+
+
+def infer_owner(emails: Sequence[Email], configured: Sequence[str] = ()) -> tuple[str, ...]:
+    """The owner's addresses: configured, else the Sent folder's senders, else the top recipient."""
+    if configured:
+        return tuple(a.casefold().strip() for a in configured if a.strip())
+    senders = Counter(e.from_addr.casefold() for e in emails if e.folder == SENT and e.from_addr)
+    if senders:
+        return tuple(address for address, _ in senders.most_common(3))
+    received = Counter(a.casefold() for e in emails for a in {*e.to, *e.cc})
+    if not received:
+        return ()
+    (top, count), *_ = received.most_common(1)
+    return (top,) if count >= max(2, len(emails) // 4) else ()
+
+
+def build_profile(emails: Iterable[Email], configured: Sequence[str] = ()) -> MailboxProfile:
+    """The profile of the mailbox these messages come from."""
+    mail = list(emails)
+    owners = infer_owner(mail, configured)
+    owner_set = set(owners)
+    owner_domains = {base_domain(domain_of(a)) for a in owners} - FREE_MAIL
+    sent = [e for e in mail if e.folder == SENT or e.from_addr.casefold() in owner_set]
+    sent_keys = {id(e) for e in sent}
+    known = {a.casefold() for e in sent for a in (*e.to, *e.cc)} - owner_set
+    sent_ids = frozenset(e.message_id for e in sent if e.message_id)
+    received = [e for e in mail if id(e) not in sent_keys]
+    for email in received:
+        if {email.in_reply_to, *email.references} & sent_ids and email.from_addr:
+            known.add(email.from_addr.casefold())
+    colleague_names = {
+        e.from_name.casefold().strip()
+        for e in received
+        if e.from_name and base_domain(domain_of(e.from_addr.casefold())) in owner_domains
+    }
+    return MailboxProfile(
+        owner_addresses=owners,
+        known_people=frozenset(known),
+        known_domains=frozenset(base_domain(domain_of(a)) for a in known) - FREE_MAIL,
+        colleague_names=frozenset(n for n in colleague_names if len(n) >= 4),
+        sent_ids=sent_ids,
+        history=Counter(e.from_addr.casefold() for e in received if e.from_addr),
+        sending_domains=frozenset(
+            base_domain(domain_of(e.from_addr.casefold())) for e in received if e.from_addr
+        ),
+    )

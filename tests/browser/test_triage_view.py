@@ -1,0 +1,136 @@
+"""The triage view in a real browser: decisions first, phishing warned about, unsure rows marked,
+and a correction from a row that the row keeps after a reload, a restart and the next triage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.chat_driver import ChatPage
+from tests.browser.conftest import USERS, ChatServer, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
+
+ROW = "li.triage-row"
+NEWSLETTER = "The Pragmatic Backend #212"
+"""A newsletter the demo's rules leave at notify; the person says: ignore it."""
+BANK_DETAILS = "updated bank"
+"""The demo's fraud: an invoice 'update' asking to pay into new bank details."""
+GROUPS = ["error", "respond", "notify", "ignore"]
+
+
+def _shot(page: Page, where: Path, name: str) -> Path:
+    path = where / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path
+
+
+def _row(page: Page, subject: str) -> Locator:
+    """The row of the last triage list whose subject has `subject`."""
+    return page.locator(".triage-list").last.locator(ROW, has_text=subject)
+
+
+def _show_all(page: Page) -> None:
+    more = page.get_by_role("button", name=re.compile(r"Show \d+ more"))
+    if more.count():
+        more.last.click()
+
+
+def _keeps_the_correction(page: Page) -> None:
+    row = _row(page, NEWSLETTER)
+    expect(row).to_have_attribute("data-decision", "ignore")
+    expect(row).to_have_attribute("data-yours", "yes")
+    expect(row.locator(".triage-yours")).to_have_text("your rule")
+
+
+def test_decisions_warnings_and_a_correction_that_stays(
+    chat_server: ChatServer, page: Page, tmp_path: Path
+) -> None:
+    chat = ChatPage(page)
+    chat.open(chat_server.base_url, "alice", USERS["alice"])
+    chat.click(page.get_by_role("button", name="Triage inbox").first)
+    expect(page.get_by_text("50 messages triaged")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"⚠ \d+ look like phishing or fraud"))).to_be_visible()
+    rows = page.locator(ROW)
+    # The first screen: what to answer, under its heading, before what only informs.
+    expect(page.locator("li.triage-group").first).to_have_text(re.compile(r"^Unreadable · 1"))
+    expect(page.locator("li.triage-group", has_text="Respond")).to_have_count(1)
+    _shot(page, tmp_path, "01-triage-first-screen")
+
+    _show_all(page)
+    expect(rows).to_have_count(50)
+    decisions = rows.evaluate_all("rows => rows.map(r => r.dataset.decision)")
+    assert decisions == sorted(decisions, key=GROUPS.index), "respond, then notify, then ignore"
+    assert set(decisions) == set(GROUPS)
+    # Still one line a row at 1280 px, nothing pushed out.
+    heights = rows.evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")
+    assert max(heights) <= 40, heights
+    widths = rows.evaluate_all("rows => rows.map(r => r.scrollWidth - r.clientWidth)")
+    assert max(widths) <= 1
+
+    # Ignore rows are there, faded; suspicious rows warn and offer nothing to act on.
+    ignored = page.locator(f'{ROW}[data-decision="ignore"]')
+    assert ignored.count() >= 3
+    assert float(ignored.first.evaluate("r => getComputedStyle(r).opacity")) < 0.8
+    suspicious = page.locator(f'{ROW}[data-suspicious="yes"]')
+    assert suspicious.count() >= 1
+    fraud = _row(page, BANK_DETAILS)
+    expect(fraud).to_have_attribute("data-suspicious", "yes")
+    expect(fraud.locator(".triage-warning")).to_contain_text("asks to pay into new bank details")
+    assert suspicious.get_by_role("button", name=re.compile(r"^Reply to ")).count() == 0
+    expect(page.locator(f"{ROW} .triage-unsure").first).to_be_visible()
+    fraud.scroll_into_view_if_needed()
+    _shot(page, tmp_path, "02-warnings")
+
+    # A wrong value is refused with a clear line, and the choices stay as they were.
+    newsletter = _row(page, NEWSLETTER)
+    expect(newsletter).to_have_attribute("data-decision", "notify")
+    newsletter.get_by_role("button", name=re.compile(r"^Correct the triage of ")).click()
+    editor = page.locator("li.triage-editor")
+    decision = editor.get_by_label("Decision")
+    decision.evaluate("s => s.add(new Option('urgent', 'urgent'))")
+    decision.select_option("urgent")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor.get_by_role("alert")).to_contain_text(
+        "Not saved: decision must be one of respond, notify, ignore"
+    )
+    expect(decision).to_have_value("urgent")
+    _shot(page, tmp_path, "03-refused")
+
+    # The person's correction: this newsletter is to be ignored.
+    decision.select_option("ignore")
+    editor.get_by_role("button", name="Save").click()
+    expect(page.locator("li.triage-note")).to_contain_text("Saved as your rule for")
+    _keeps_the_correction(page)
+    expect(page.locator("li.triage-editor")).to_have_count(0)
+    _row(page, NEWSLETTER).scroll_into_view_if_needed()
+    _shot(page, tmp_path, "04-corrected")
+    page.wait_for_url(re.compile(r"/thread/"), timeout=30_000)
+    thread_url = page.url
+
+    page.reload()
+    chat.wait_for_welcome()
+    _show_all(page)
+    _keeps_the_correction(page)
+
+    chat_server.restart()
+    page.goto(thread_url)
+    if "/login" in page.url:
+        login(page, chat_server.base_url, "alice", USERS["alice"])
+        page.goto(thread_url)
+    chat.wait_for_welcome()
+    _show_all(page)
+    _keeps_the_correction(page)
+    _shot(page, tmp_path, "05-after-restart")
+
+    # The next triage run applies the stored rule as well.
+    before = page.locator(".triage-list").count()
+    chat.click(page.get_by_role("button", name="Triage inbox").first)
+    expect(page.locator(".triage-list")).to_have_count(before + 1)
+    _show_all(page)
+    _keeps_the_correction(page)
+    _row(page, NEWSLETTER).scroll_into_view_if_needed()
+    _shot(page, tmp_path, "06-next-triage")

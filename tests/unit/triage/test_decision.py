@@ -1,0 +1,304 @@
+"""Respond / notify / ignore, the phishing warning and the mailbox profile, with their traps."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.engines.triage import triage_by_rules
+from graph.engines.triage.phishing import imitated_domain, skeleton
+from graph.engines.triage.profile import MailboxProfile, build_profile, infer_owner
+from tools.mail.model import SENT, Email
+
+OWNER = "priya@lumenhive.com"
+
+
+def mail(
+    subject: str,
+    body: str,
+    *,
+    sender: str = "someone@example.org",
+    name: str = "",
+    to: tuple[str, ...] = (OWNER,),
+    headers: dict[str, str] | None = None,
+    folder: str = "INBOX",
+    message_id: str = "",
+    in_reply_to: str = "",
+) -> Email:
+    return Email(
+        id=f"m-{abs(hash((subject, sender, body))) % 10**8}",
+        source="test",
+        folder=folder,
+        key=subject,
+        from_name=name,
+        from_addr=sender,
+        to=to,
+        subject=subject,
+        date="2026-11-20T10:00:00+01:00",
+        body=body,
+        headers=headers or {},
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+    )
+
+
+SENT_MAIL = [
+    mail(
+        "lunch?",
+        "Free on Thursday?",
+        sender=OWNER,
+        to=("karen.holt@brightwater.example",),
+        folder=SENT,
+        message_id="<s1@lumenhive.com>",
+    ),
+    mail(
+        "intro",
+        "Hi Omar, nice to meet you.",
+        sender=OWNER,
+        to=("omar@gmail.com",),
+        folder=SENT,
+        message_id="<s2@lumenhive.com>",
+    ),
+]
+COLLEAGUE = mail(
+    "hi", "Weekly numbers attached.", sender="daniel@lumenhive.com", name="Daniel Okafor"
+)
+PROFILE = build_profile([*SENT_MAIL, COLLEAGUE])
+
+
+def test_the_owner_comes_from_the_sent_folder_else_the_top_recipient() -> None:
+    assert infer_owner(SENT_MAIL) == (OWNER,)
+    inbox = [mail(f"m{i}", "x") for i in range(4)] + [mail("cc", "x", to=("other@x.org",))]
+    assert infer_owner(inbox) == (OWNER,)
+    assert infer_owner(inbox, ["Me@Example.org "]) == ("me@example.org",)
+    assert infer_owner([]) == ()
+
+
+def test_known_people_are_who_the_owner_wrote_to_or_who_answered() -> None:
+    reply = mail(
+        "re: intro", "Thanks!", sender="new@startup.example", in_reply_to="<s2@lumenhive.com>"
+    )
+    profile = build_profile([*SENT_MAIL, reply])
+    assert profile.knows("karen.holt@brightwater.example")
+    assert profile.knows("new@startup.example")
+    assert not profile.knows("stranger@startup.example")
+    assert "brightwater.example" in profile.known_domains
+    assert "gmail.com" not in profile.known_domains  # free mail says nothing of its other users
+    assert "daniel okafor" in PROFILE.colleague_names
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "sender", "want"),
+    [
+        (
+            "quick question about the API docs",
+            "Hey, is the /v2 export paginated?",
+            "mateo@lumenhive.com",
+            "respond",
+        ),
+        ("numbers", "FYI the weekly numbers are in the sheet.", "daniel@lumenhive.com", "notify"),
+        (
+            "Interested in speaking?",
+            "We are putting together DevDays Lisbon; would you be "
+            "interested in giving a talk on data pipelines?",
+            "events@devdays.example",
+            "respond",
+        ),
+    ],
+)
+def test_a_person_who_asks_gets_respond(subject: str, body: str, sender: str, want: str) -> None:
+    assert triage_by_rules(mail(subject, body, sender=sender), profile=PROFILE).decision == want
+
+
+def test_a_colleague_asking_is_never_cold_even_without_configuration() -> None:
+    colleague = mail(
+        "quick question",
+        "Do you have 15 minutes to walk me through the API docs?",
+        sender="lena@lumenhive.com",
+    )
+    learned = build_profile([*SENT_MAIL, colleague])
+    row = triage_by_rules(colleague, profile=learned)
+    assert row.category != "spam_or_cold"
+    assert row.decision == "respond"
+
+
+def test_mass_mail_is_ignored_and_alerts_notify() -> None:
+    newsletter = mail(
+        "This week in data",
+        "Ten links about Postgres.\nUnsubscribe here.",
+        sender="news@weekly.example",
+        headers={"List-Unsubscribe": "<https://weekly.example/u>"},
+    )
+    alert = mail(
+        "[Datadog] CPU above 95% on api-3",
+        "Alert triggered: CPU usage high.",
+        sender="alerts@datadoghq.com",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    assert triage_by_rules(newsletter, profile=PROFILE).decision == "ignore"
+    assert triage_by_rules(alert, profile=PROFILE).decision == "notify"
+
+
+def test_an_automated_request_to_act_is_respond() -> None:
+    reminder = mail(
+        "Reminder: submit your expense report",
+        "You have 3 outstanding expenses "
+        "from November. Please submit your expense report by Friday.",
+        sender="no-reply@expensify.com",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    assert triage_by_rules(reminder, profile=PROFILE).decision == "respond"
+
+
+def test_out_of_office_and_bounces() -> None:
+    ooo = mail(
+        "Automatic reply: roadmap",
+        "I am out of the office until Monday.",
+        sender="aisha@lumenhive.com",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    bounce = mail(
+        "Undeliverable: lunch?",
+        "Your message could not be delivered.",
+        sender="MAILER-DAEMON@mx.example.org",
+    )
+    assert triage_by_rules(ooo, profile=PROFILE).decision == "ignore"
+    assert triage_by_rules(bounce, profile=PROFILE).decision == "notify"
+
+
+def test_a_known_person_is_never_cold() -> None:
+    pitchy = mail(
+        "quick call?",
+        "I came across a tool that helps companies like yours. Book a call with me? 15 minutes.",
+        sender="karen.holt@brightwater.example",
+    )
+    stranger = mail(
+        "quick call?",
+        "I came across a tool that helps companies like yours. Book a call with me? 15 minutes.",
+        sender="sdr@growthly.example",
+    )
+    assert triage_by_rules(pitchy, profile=PROFILE).decision != "ignore"
+    assert triage_by_rules(stranger, profile=PROFILE).category == "spam_or_cold"
+
+
+@pytest.mark.parametrize(
+    ("fake", "real"),
+    [
+        ("lumenhlve.com", "lumenhive.com"),
+        ("lumenhive-hr.com", "lumenhive.com"),
+        ("lumenhive.co", "lumenhive.com"),
+        ("lumеnhive.com", "lumenhive.com"),  # Cyrillic е
+        ("brightwaterr.example", "brightwater.example"),
+        ("rnicrosoft.com", "microsoft.com"),
+    ],
+)
+def test_look_alike_domains_are_caught(fake: str, real: str) -> None:
+    assert imitated_domain(fake, [real], frozenset({"lumenhive.com"})) == real
+
+
+@pytest.mark.parametrize(
+    ("domain", "genuine"),
+    [
+        ("github.com", "gitlab.com"),
+        ("stripe.com", "stripe.com"),
+        ("brightwater.de", "brightwater.example"),  # another ending of a contact's company
+        ("abc.io", "abd.io"),  # too short to tell
+        ("lumen.io", "lumenhive.com"),
+    ],
+)
+def test_unrelated_or_same_domains_are_not_look_alikes(domain: str, genuine: str) -> None:
+    assert imitated_domain(domain, [genuine], frozenset({"lumenhive.com"})) == ""
+
+
+def test_skeleton_folds_the_usual_tricks() -> None:
+    assert skeleton("rnicros0ft") == skeleton("microsoft")
+    assert skeleton("paypa1") == skeleton("paypal")
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "sender", "name", "headers", "why"),
+    [
+        (
+            "Invoice",
+            "Please see the attached invoice.",
+            "billing@lumenhlve.com",
+            "",
+            {},
+            "imitates lumenhive.com",
+        ),
+        (
+            "quick favour",
+            "Are you at your desk? I need you to buy gift cards for a client.",
+            "daniel.okafor.ceo@gmail.com",
+            "Daniel Okafor",
+            {},
+            "colleague's name",
+        ),
+        (
+            "Payment",
+            "Our bank details have changed, please pay the invoice to the new IBAN.",
+            "accounts@supplier.example",
+            "",
+            {},
+            "bank details",
+        ),
+        (
+            "Your parcel",
+            "Pay the customs fee here.",
+            "info@dhl-parcel.example",
+            "DHL",
+            {
+                "Authentication-Results": "mx.lumenhive.com; spf=fail smtp.mailfrom=dhl-parcel.example;"
+                " dkim=none; dmarc=fail header.from=dhl-parcel.example"
+            },
+            "",
+        ),
+        (
+            "Mailbox full",
+            "Your mailbox will be suspended within 24 hours. Verify your password "
+            "here: https://mail-verify.example/login",
+            "admin@mailhost.example",
+            "",
+            {},
+            "login",
+        ),
+    ],
+)
+def test_phishing_is_suspicious_and_gets_nothing_done(
+    subject: str, body: str, sender: str, name: str, headers: dict[str, str], why: str
+) -> None:
+    row = triage_by_rules(
+        mail(subject, body, sender=sender, name=name, headers=headers), profile=PROFILE
+    )
+    assert row.suspicious
+    assert why in row.suspicious
+    assert row.decision == "ignore"
+    assert row.action in ("archive", "none")
+
+
+def test_the_words_of_phishing_from_a_known_sender_over_signed_mail_are_not_suspicious() -> None:
+    # The adversary's mirror: the same words are real when a known customer writes them.
+    row = triage_by_rules(
+        mail(
+            "New bank details",
+            "Our bank details have changed from 1 December; please call "
+            "me to verify before paying.",
+            sender="karen.holt@brightwater.example",
+            headers={"Authentication-Results": "mx; spf=pass; dkim=pass; dmarc=pass"},
+        ),
+        profile=PROFILE,
+    )
+    assert not row.suspicious
+    assert row.decision != "ignore"
+
+
+def test_unsure_rows_are_never_archived() -> None:
+    rows = [
+        triage_by_rules(mail(f"note {i}", text, sender=f"x{i}@list.example"), profile=PROFILE)
+        for i, text in enumerate(["ok", "see below", "hm", "thanks all", "weekly update"])
+    ]
+    assert all(not (r.unsure and r.action == "archive") for r in rows)
+
+
+def test_a_bare_profile_still_decides() -> None:
+    row = triage_by_rules(mail("hello", "Can you call me?"), profile=MailboxProfile())
+    assert row.decision == "respond"

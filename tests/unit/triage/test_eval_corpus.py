@@ -1,0 +1,62 @@
+"""The evaluation corpus (`data/triage-eval`): the test part is frozen, the dev part guards.
+
+The test part is only scored by `python -m bench.triage_eval`; here it is only hashed, so an
+edit to it (which would make its figures worthless) fails. The dev part, which the rules were
+tuned on, keeps the figures they reached, so a change that makes them worse fails here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.triage_eval import figures, load_sent, load_split, run
+from graph.engines.triage.profile import build_profile
+from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
+
+CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
+DEV_DECISION_ACCURACY = 0.74
+DEV_PHISHING_RECALL = 0.90
+DEV_REAL_PEOPLE_IGNORED = 2
+
+
+def test_the_test_part_is_exactly_what_was_frozen() -> None:
+    digest = hashlib.sha256()
+    for path in sorted((CORPUS / "test").iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    assert digest.hexdigest() == (CORPUS / "test.sha256").read_text().strip()
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_every_message_is_labelled_with_known_values(split: str) -> None:
+    labels = json.loads((CORPUS / split / "labels.json").read_text("utf-8"))
+    files = {p.name for p in (CORPUS / split).glob("*.eml")}
+    assert set(labels) == files
+    for name, label in labels.items():
+        assert label["decision"] in DECISIONS, name
+        assert label["priority"] in PRIORITIES, name
+        assert label["category"] in CATEGORIES, name
+        assert all(isinstance(label[k], bool) for k in ("cold", "phishing", "real_person")), name
+
+
+def test_the_parts_do_not_share_a_message() -> None:
+    dev = {p.name for p in (CORPUS / "dev").glob("*.eml")}
+    test = {p.name for p in (CORPUS / "test").glob("*.eml")}
+    assert dev and test and not dev & test
+    assert len(dev) + len(test) >= 400
+
+
+def test_the_rules_keep_their_figures_on_the_dev_part() -> None:
+    items = load_split("dev")
+    profile = build_profile([*(i.email for i in items), *load_sent()])
+    rows = run(items, profile)
+    right = sum(row.decision == item.label["decision"] for item, row in rows)
+    phishing = [(i, r) for i, r in rows if i.label["phishing"]]
+    people_ignored = sum(1 for i, r in rows if i.label["real_person"] and r.decision == "ignore")
+    summary = figures(rows)
+    assert right / len(rows) >= DEV_DECISION_ACCURACY, summary
+    assert sum(bool(r.suspicious) for _, r in phishing) / len(phishing) >= DEV_PHISHING_RECALL
+    assert people_ignored <= DEV_REAL_PEOPLE_IGNORED, summary

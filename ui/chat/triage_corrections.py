@@ -1,0 +1,160 @@
+"""Corrections from the triage list: a row's decision, priority or category, made the user's rule.
+
+The list sends what the person chose; the correction is stored with the mailbox's data by
+`graph.corrections.correct` (the same path as the chat, the command line and the API), the row
+is read back as the triage now says, and the list element is rewritten in the chat's history,
+so the row shows the correction again after a reload, a reopened chat and a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import tzinfo
+from typing import Any, cast
+
+import chainlit as cl
+
+from graph.corrections import CorrectionError, correct, mailbox_profile
+from graph.engines.triage.learning import Scope
+from graph.services import Services
+from memory.mail_tables import TriageRecord
+from tools.calendar.settings import user_time_zone
+from tools.mail.model import Email
+from ui.chat import render
+from ui.chat.agent import AGENT
+from ui.chat.chainlit_calls import data_layer
+
+logger = logging.getLogger(__name__)
+
+SCOPES: dict[str, Scope | None] = {"": None, "sender": "sender", "domain": "domain", "list": "list"}
+"""What a correction's rule covers, as the list names it ('' is the message's list, else its
+sender: the rule `correct` makes by default)."""
+FIELDS = ("decision", "priority", "category")
+
+
+def corrected_row(
+    services: Services,
+    email_id: str,
+    wanted: dict[str, str],
+    scope: str,
+    zone: tzinfo | None,
+    was: dict[str, str] | None = None,
+) -> render.TriageRow:
+    """Store the correction of one message of this chat's mailbox; its row as it reads now.
+
+    `was` is what the row showed: a message whose triage an earlier rule set aside (it is
+    triaged again at the next run) shows what was chosen over it until then.
+    """
+    if scope not in SCOPES:
+        raise CorrectionError(f"a rule covers the sender, the domain or the list, not {scope!r}")
+    email = services.db.get_email(email_id)
+    if email is None or email.source != services.source:
+        raise CorrectionError(f"message {email_id} is not in this mailbox (triage it again)")
+    profile = mailbox_profile(
+        services.db, services.source, [email], services.context.user_addresses
+    )
+    correct(
+        services.db,
+        email,
+        profile,
+        **{name: wanted.get(name) or None for name in FIELDS},
+        scope=SCOPES[scope] or ("list" if _has_list(email) else "sender"),
+        origin="view",
+    )
+    record = services.db.triage_for([email.id]).get(email.id)
+    if record is None:
+        shown = {**(was or {}), **{name: value for name, value in wanted.items() if value}}
+        record = TriageRecord(
+            email_id=email.id,
+            priority=shown.get("priority") or "normal",
+            category=shown.get("category") or "other",
+            action="none",
+            reason="your rule; triaged in full at the next run",
+            engine="you",
+            decision=shown.get("decision") or "notify",
+        )
+    return render.triage_row(email, record, zone)
+
+
+def _has_list(email: Email) -> bool:
+    """Whether the message came through a mailing list (the view's default rule is the list)."""
+    return any(name.casefold() == "list-id" for name in (email.headers or {}))
+
+
+def _note(row: render.TriageRow, scope: str) -> str:
+    """What the person reads under the row once the correction is stored."""
+    if not scope:
+        scope = "list" if row.fix.get("list") else "sender"
+    covers = {
+        "domain": f"all mail from @{row.fix.get('domain', '')}",
+        "list": "this mailing list",
+        "sender": f"mail from {row.fix.get('address', '')}",
+    }[scope]
+    return f"Saved as your rule for {covers}; the other messages it covers follow it next triage."
+
+
+def with_corrected_row(
+    props: dict[str, Any], shown: dict[str, Any], expanded: bool
+) -> dict[str, Any]:
+    """The list's props with one row replaced, moved into its decision's group, still in view.
+
+    The sort is stable: the other rows keep their order, and the corrected one takes the place
+    its old position gives it among its new group's rows. It stays on the first screen (or the
+    whole list stays open, when the person had opened it).
+    """
+    rows = [shown if r.get("id") == shown["id"] else r for r in props.get("rows") or []]
+
+    def place(row: dict[str, Any]) -> tuple[int, int]:
+        return (
+            render.DECISION_ORDER.get(str(row.get("decision")), 3),
+            render.PRIORITY_ORDER.get(str(row.get("priority")), 3),
+        )
+
+    rows.sort(key=place)  # stable: the others keep their order
+    at = next((n for n, r in enumerate(rows) if r.get("id") == shown["id"]), 0)
+    first = len(rows) if expanded else max(int(props.get("first") or 0), at + 1)
+    return {**props, "rows": rows, "first": min(first, len(rows))}
+
+
+async def _rewrite_list(element_id: str, shown: dict[str, Any], expanded: bool) -> None:
+    """Put the corrected row into the list element kept with this chat (and on screen)."""
+    layer = data_layer()
+    thread_id = cl.context.session.thread_id
+    stored = await layer.get_element(thread_id, element_id) if layer is not None else None
+    if stored is None:
+        logger.warning("triage list %s not found in chat %s", element_id, thread_id)
+        return
+    props = with_corrected_row(dict(stored.get("props") or {}), shown, expanded)
+    element = cl.CustomElement(
+        id=element_id,
+        for_id=stored.get("forId") or "",
+        thread_id=thread_id,
+        name=str(stored.get("name") or "TriageList"),
+        props=props,
+        display=cast(Any, stored.get("display") or "inline"),
+    )
+    await element.update()  # type: ignore[no-untyped-call]
+
+
+async def correct_from_list(payload: dict[str, Any]) -> dict[str, Any]:
+    """A row's correction from the triage list: stored, then the row as it reads now.
+
+    The answer is `{"ok": True, "row", "note"}`, or `{"ok": False, "error"}` with a line that
+    says what was wrong; nothing is stored then.
+    """
+    wanted = {name: str(payload.get(name) or "") for name in FIELDS}
+    scope = str(payload.get("scope") or "")
+    services = await AGENT.services()
+    zone = await asyncio.to_thread(user_time_zone)
+    try:
+        was = {name: str(value) for name, value in (payload.get("was") or {}).items()}
+        row = await asyncio.to_thread(
+            corrected_row, services, str(payload.get("email_id", "")), wanted, scope, zone, was
+        )
+    except CorrectionError as err:
+        return {"ok": False, "error": f"Not saved: {err}."}
+    note = _note(row, scope)
+    shown = {**row.as_props(), "note": note}
+    await _rewrite_list(str(payload.get("element_id", "")), shown, bool(payload.get("expanded")))
+    return {"ok": True, "row": shown, "note": note}
