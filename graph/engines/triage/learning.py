@@ -37,7 +37,7 @@ SURE_VOTE = 0.9
 """The classifier's probability needed to change a decision."""
 _WORD_RE = re.compile(r"[^\W\d_]{3,24}")
 _MAX_WORDS = 300
-NEAR = 0.35
+NEAR = 0.5
 """Cosine similarity to a corrected example for it to count as mail of the same kind."""
 NEIGHBOURS = 3
 _HEADER_WEIGHT = 3
@@ -68,18 +68,17 @@ def features(email: Email, profile: MailboxProfile) -> list[str]:
 def _default_scope(
     email: Email, profile: MailboxProfile, decision: TriageDecision | None, list_id: str
 ) -> Scope:
-    """The list, else the sender; only the message when ignoring someone the owner knows.
+    """The list, else the sender; only the message for someone the owner knows.
 
-    "Ignore this" about a known person's mail (a one-off, or their hacked account's phishing)
-    must not silence everything they write next.
+    What one message of a colleague or a contact needs says nothing of their next one ("ignore
+    this" about a one-off, or about their hacked account's phishing, must not silence them), so
+    such a correction is a rule for that message and an example for the classifier.
     """
-    if list_id:
-        return "list"
     sender = (email.from_addr or "").casefold()
     own = base_domain(domain_of(sender)) in profile.owner_domains
-    if decision == "ignore" and (own or profile.knows(sender)):
-        return "message"
-    return "sender"
+    if own or profile.knows(sender):
+        return "message"  # a colleague on the company's own list too: its mail is mixed
+    return "list" if list_id else "sender"
 
 
 @dataclass(frozen=True)
@@ -203,8 +202,12 @@ class Learner:
             (c.words, c.decision) for c in self.corrections if c.decision is not None
         )
         self.examples = [
-            (Counter(c.words), c.decision) for c in self.corrections if c.decision is not None
+            (Counter(w for w in c.words if ":" not in w and w != "known"), c.decision)
+            for c in self.corrections
+            if c.decision is not None
         ]
+        """Each example's words (no header features) for likeness: the words say what it is
+        about, while a shared domain or "known" would make every colleague's mail alike."""
 
     def rule_for(self, email: Email) -> Correction | None:
         """The latest correction whose rule covers the message (a list over a sender)."""
@@ -226,8 +229,8 @@ class Learner:
                 confidence=0.95,
                 decision_confidence=0.95,
             )
-        if row.suspicious or not self.model.usable:
-            return row
+        if row.suspicious or not row.unsure or not self.model.usable:
+            return row  # the vote only settles what the rules are unsure of
         words = features(email, profile)
         best = self._vote(words)
         if best is None or best == row.decision:
@@ -249,14 +252,14 @@ class Learner:
         where the nearest corrected examples (cosine over the features, at least `NEAR`) agree
         with it.
         """
-        counts = Counter(words)
+        counts = Counter(w for w in words if ":" not in w and w != "known")
         near = sorted(
             ((_cosine(counts, example), decision) for example, decision in self.examples),
             reverse=True,
         )[:NEIGHBOURS]
         near = [(similarity, decision) for similarity, decision in near if similarity >= NEAR]
-        if not near:
-            return None
+        if len(near) < 2 or len({decision for _, decision in near}) > 1:
+            return None  # two corrected examples much like it, and of one mind
         weight: dict[str, float] = defaultdict(float)
         for similarity, decision in near:
             weight[decision] += similarity

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.learning import Correction, Learner, NaiveBayes
 from graph.engines.triage.profile import MailboxProfile
@@ -68,7 +70,7 @@ def test_the_latest_correction_wins() -> None:
     assert learner.apply(one, triage_by_rules(one, profile=PROFILE), PROFILE).decision == "respond"
 
 
-def test_examples_generalise_to_mail_of_the_same_kind() -> None:
+def test_examples_settle_unsure_mail_of_the_same_kind_and_nothing_else() -> None:
     footer = {"List-Unsubscribe": "<https://x.example/u>"}
 
     def release_notes(i: int) -> Email:
@@ -93,16 +95,23 @@ def test_examples_generalise_to_mail_of_the_same_kind() -> None:
     corrections += [Correction.of(promo(i), PROFILE, decision="ignore") for i in range(4)]
     learner = Learner(corrections)
     new = release_notes(9)
-    before = triage_by_rules(new, profile=PROFILE)
-    after = learner.apply(new, before, PROFILE)
-    assert before.decision == "ignore"  # mass mail, by the rules
+    sure = triage_by_rules(new, profile=PROFILE)
+    assert sure.decision == "ignore" and not sure.unsure  # mass mail, by the rules
+    assert learner.apply(new, sure, PROFILE) == sure, "a sure row is left to the rules"
+    unsure = dataclasses.replace(sure, decision_confidence=0.4)
+    after = learner.apply(new, unsure, PROFILE)
     assert after.decision == "notify"
     assert after.action != "archive"
     assert "like mail you corrected" in after.reason
-    assert (
-        learner.apply(promo(9), triage_by_rules(promo(9), profile=PROFILE), PROFILE).decision
-        == "ignore"
+    unsure_promo = dataclasses.replace(
+        triage_by_rules(promo(9), profile=PROFILE), decision_confidence=0.4
     )
+    assert learner.apply(promo(9), unsure_promo, PROFILE).decision == "ignore"
+    unlike = mail("Quarterly board pack", "Attached the board pack for Thursday.", "cfo@x.example")
+    unlike_row = dataclasses.replace(
+        triage_by_rules(unlike, profile=PROFILE), decision_confidence=0.4
+    )
+    assert learner.apply(unlike, unlike_row, PROFILE) == unlike_row, "nothing like it was corrected"
 
 
 def test_a_vote_never_lets_a_suspicious_mail_through() -> None:
