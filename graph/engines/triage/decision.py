@@ -48,11 +48,13 @@ class Writer:
     """A colleague, someone the owner has written to, or an answer to the owner's mail."""
     direct: bool
     """The owner is in `To` (not only Cc or a list); true when the owner is unknown."""
+    answers_owner: bool = False
+    """It replies to a message the owner sent (on a mailing list too)."""
 
     @property
     def person(self) -> bool:
-        """A human writing: neither a program nor a mass mailing."""
-        return not (self.robot or self.bulk)
+        """A human writing: not a program, and not a mass mailing unless it answers the owner."""
+        return not self.robot and (not self.bulk or self.answers_owner)
 
 
 def _header(email: Email, name: str) -> str:
@@ -86,10 +88,11 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     robot = bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
     bulk = bool(flags & _BULK_FLAGS) or bool(_header(email, "List-Id"))
     sender = (email.from_addr or "").casefold()
+    answers = profile.answers_owner(email, by_domain=True)
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
     owners = set(profile.owner_addresses)
-    direct = not owners or any(a.casefold() in owners for a in email.to)
-    return Writer(robot=robot, bulk=bulk, known=known, direct=direct)
+    direct = answers or not owners or any(a.casefold() in owners for a in email.to)
+    return Writer(robot=robot, bulk=bulk, known=known, direct=direct, answers_owner=answers)
 
 
 def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
@@ -128,6 +131,8 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
     asks = bool(flags & {"request", "meeting_ask", "action_required"})
     if asks and writer.direct:
         return "respond", 0.85 if writer.known else 0.75
+    if writer.direct and "urgency" in flags:
+        return "respond", 0.6  # something is on fire for them, and they wrote to the owner
     if asks:
         return "notify", 0.55  # on Cc, though something is asked: perhaps of someone else
     return "notify", 0.7 if writer.known else 0.6

@@ -81,10 +81,22 @@ class MailboxProfile:
         """Whether the owner has written to this address (or it answered the owner)."""
         return address.casefold().strip() in self.known_people
 
-    def answers_owner(self, email: Email) -> bool:
-        """Whether the message replies to something the owner sent."""
+    def answers_owner(self, email: Email, *, by_domain: bool = False) -> bool:
+        """Whether the message replies to a message of the owner's Sent folder.
+
+        With `by_domain`, a reply to a Message-ID their company's mail server made counts too.
+        That is a hint, not proof: anyone can write such an `In-Reply-To`, so it never
+        makes a sender known (and so never quiets a phishing check).
+        """
         refs = {email.in_reply_to, *email.references} - {""}
-        return bool(refs & self.sent_ids)
+        if refs & self.sent_ids:
+            return True
+        domains = self.owner_domains if by_domain else frozenset()
+        return bool(domains) and any(
+            base_domain(ref.rsplit("@", 1)[-1].strip("<> ").casefold()) in domains
+            for ref in refs
+            if "@" in ref
+        )
 
 
 def infer_owner(emails: Sequence[Email], configured: Sequence[str] = ()) -> tuple[str, ...]:

@@ -302,3 +302,25 @@ def test_unsure_rows_are_never_archived() -> None:
 def test_a_bare_profile_still_decides() -> None:
     row = triage_by_rules(mail("hello", "Can you call me?"), profile=MailboxProfile())
     assert row.decision == "respond"
+
+
+def test_a_forged_in_reply_to_on_the_owners_domain_does_not_vouch_for_a_stranger() -> None:
+    # A reply to the owner's company's Message-ID reads as a conversation (a list answering
+    # the owner's question) but never makes the sender known: a phisher can write that header.
+    forged = mail(
+        "Re: invoice",
+        "Our bank details have changed, please pay the invoice to the new IBAN.",
+        sender="accounts@supplier.example",
+        in_reply_to="<abc@lumenhive.com>",
+    )
+    row = triage_by_rules(forged, profile=PROFILE)
+    assert "bank details" in row.suspicious
+    assert row.decision == "ignore"
+    answer = mail(
+        "Re: vacuum question",
+        "Try raising maintenance_work_mem; does that help?",
+        sender="someone@postgres.example",
+        headers={"List-Id": "<pgsql-general.lists.postgresql.org>"},
+        in_reply_to="<q-1@lumenhive.com>",
+    )
+    assert triage_by_rules(answer, profile=PROFILE).decision == "respond"
