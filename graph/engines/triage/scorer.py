@@ -263,7 +263,10 @@ def _decision(
     rules are unsure of is archived.
     """
     cold = "looks_cold" in seen.flags
-    sure_cold = category == "spam_or_cold" and confidence >= SURE_COLD
+    company = "freemail" not in seen.flags  # a pitch comes from a company; people write from home
+    sure_cold = category == "spam_or_cold" and (
+        confidence >= SURE_COLD or (company and confidence >= SURE_COLD - 0.1)
+    )
     decision, sure = decide(email, category, seen.flags, writer, suspicious, cold, sure_cold)
     if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
         action = "none"
