@@ -68,11 +68,13 @@ class TriageRecord(SQLModel, table=True):
     confidence: float = 1.0
     engine: str = "rules"
     created_at: str = Field(default_factory=_now)
-    decision: str = "notify"
+    # Server defaults too: a row written by an older program (or a tool that does not know
+    # these columns) still fits, on a fresh database as on a migrated one.
+    decision: str = Field(default="notify", sa_column_kwargs={"server_default": "notify"})
     """`respond`, `notify` or `ignore` (rows triaged before it existed say `notify`)."""
-    suspicious: str = ""
+    suspicious: str = Field(default="", sa_column_kwargs={"server_default": ""})
     """Why it looks like phishing or fraud; '' when it does not."""
-    unsure: bool = False
+    unsure: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     """The engine was unsure: shown, never archived on its own."""
 
     def as_dict(self) -> dict[str, Any]:

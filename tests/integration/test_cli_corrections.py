@@ -36,7 +36,10 @@ def test_a_correction_is_kept_applied_to_the_sender_and_removable(tmp_path: Path
     corrected, other = owens
     assert rows[other]["decision"] != "ignore"
 
-    out = run_cli(tmp_path, "triage", "correct", corrected, "--decision", "ignore").stdout
+    # Owen is a colleague: without --scope, ignoring one of his messages covers that one only.
+    out = run_cli(
+        tmp_path, "triage", "correct", corrected, "--decision", "ignore", "--scope", "sender"
+    ).stdout
     assert f"corrected {corrected}" in out
     assert f"  decision: {rows[corrected]['decision']} -> ignore" in out
     assert f"rule 1: mail from the sender {OWEN}: decision ignore" in out

@@ -398,3 +398,36 @@ def test_messages_that_shared_an_id_get_ids_of_their_own(backend: Backend) -> No
             {"id": SHARED_ID},
         )
     db.engine.dispose()
+
+
+def test_triage_rows_from_before_the_decision_keep_their_values_and_read_notify(
+    backend: Backend,
+) -> None:
+    """Steps 7 and 8 on a database whose triage table has no decision columns yet."""
+    engine = create_engine(backend.config.app_url)
+    migrate(engine, STEPS[:6])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE triage")
+        conn.exec_driver_sql(
+            "CREATE TABLE triage (email_id VARCHAR NOT NULL PRIMARY KEY, priority VARCHAR NOT "
+            "NULL, category VARCHAR NOT NULL, action VARCHAR NOT NULL, reason VARCHAR NOT NULL, "
+            "confidence FLOAT NOT NULL, engine VARCHAR NOT NULL, created_at VARCHAR NOT NULL)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO triage VALUES ('old-1', 'low', 'newsletter', 'archive', 'bulk', 0.9, "
+            "'rules', '2026-11-20')"
+        )
+    assert migrate(engine) == latest_version()
+    engine.dispose()
+
+    db = AppDatabase(backend.config.app_url)
+    row = db.triage_for(["old-1"])["old-1"]
+    assert (row.priority, row.category, row.decision, row.suspicious, row.unsure) == (
+        "low",
+        "newsletter",
+        "notify",
+        "",
+        False,
+    )
+    assert "triage_preference" in set(inspect(db.engine).get_table_names())
+    db.engine.dispose()
