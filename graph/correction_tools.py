@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
-from graph.corrections import CorrectionError, correct, covered_by, mailbox_profile
+from graph.corrections import CorrectionError, correct, mailbox_profile, rule_says
 from tools.mail.mailbox import MailboxEnv
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
 
@@ -42,17 +42,9 @@ def _corrected(
         )
     except CorrectionError as err:
         raise ToolFailure(str(err)) from err
-    sets = ", ".join(
-        f"{name} {value}"
-        for name, value in (
-            ("decision", stored.decision),
-            ("priority", stored.priority),
-            ("category", stored.category),
-        )
-        if value
-    )
+    said = rule_says(stored.scope, stored.key, stored.decision, stored.priority, stored.category)
     return text_result(
-        f"Remembered (rule {stored.id}): {covered_by(stored.scope, stored.key)}: {sets}. "
+        f"Remembered (rule {stored.id}): {said}. "
         "It applies to this message now and to the others at the next triage.",
         data={"rule": stored.id, "scope": stored.scope, "key": stored.key},
     )

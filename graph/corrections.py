@@ -73,20 +73,24 @@ def covered_by(scope: str, key: str) -> str:
     }.get(scope, f"mail from the {scope} {key}")
 
 
+def rule_says(
+    scope: str, key: str, decision: str | None, priority: str | None, category: str | None
+) -> str:
+    """A rule in words: `mail from the sender x@y.z: decision ignore, priority low`."""
+    sets = ", ".join(
+        f"{name} {value}"
+        for name, value in (("decision", decision), ("priority", priority), ("category", category))
+        if value
+    )
+    return f"{covered_by(scope, key)}: {sets}"
+
+
 def preferences_text(learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
     """The user's rules as lines a model can read (the newest `limit`), '' when none."""
     lines = []
     for item in learner.corrections[-limit:]:
-        said = ", ".join(
-            f"{name} {value}"
-            for name, value in (
-                ("decision", item.decision),
-                ("priority", item.priority),
-                ("category", item.category),
-            )
-            if value
-        )
-        lines.append(f"- {covered_by(item.scope, item.key)}: {said}")
+        said = rule_says(item.scope, item.key, item.decision, item.priority, item.category)
+        lines.append(f"- {said}")
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from graph.context import Context
-from graph.corrections import CorrectionError, as_correction, covered_by, mailbox_profile
+from graph.corrections import CorrectionError, as_correction, mailbox_profile, rule_says
 from graph.corrections import correct as store_correction
 from graph.services import Services, build_services
 from memory.db import open_database
@@ -24,8 +24,6 @@ from tools.mail.model import Email
 from ui.cli.errors import UserError
 from ui.cli.settings import load_context, one_line_errors
 
-CHANGED = ("decision", "priority", "category")
-"""What a correction may change, in the order it is shown."""
 SHOWN = ("decision", "priority", "category", "action")
 """The triage fields shown before and after a correction."""
 
@@ -44,8 +42,7 @@ class CorrectionDone:
 
 def rule_text(rule: TriagePreference) -> str:
     """What a rule says, e.g. `mail from the sender x@y.z: decision ignore`."""
-    sets = ", ".join(f"{name} {getattr(rule, name)}" for name in CHANGED if getattr(rule, name))
-    return f"{covered_by(rule.scope, rule.key)}: {sets}"
+    return rule_says(rule.scope, rule.key, rule.decision, rule.priority, rule.category)
 
 
 def rule_row(rule: TriagePreference) -> dict[str, Any]:

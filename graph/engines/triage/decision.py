@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.reading import header
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
@@ -57,18 +58,13 @@ class Writer:
         return not self.robot and (not self.bulk or self.answers_owner)
 
 
-def _header(email: Email, name: str) -> str:
-    wanted = name.casefold()
-    return next((v for k, v in (email.headers or {}).items() if k.casefold() == wanted), "")
-
-
 def is_auto_reply(email: Email, flags: set[str]) -> bool:
     """An out-of-office or other automatic answer."""
-    submitted = _header(email, "Auto-Submitted").casefold()
+    submitted = header(email, "Auto-Submitted").casefold()
     return (
         "auto_reply" in flags
         or "auto-replied" in submitted
-        or bool(_header(email, "X-Autoreply") or _header(email, "X-Autorespond"))
+        or bool(header(email, "X-Autoreply") or header(email, "X-Autorespond"))
     )
 
 
@@ -78,15 +74,15 @@ def is_bounce(email: Email, flags: set[str]) -> bool:
     return (
         "bounce" in flags
         or sender.startswith(("mailer-daemon@", "postmaster@"))
-        or bool(_header(email, "X-Failed-Recipients"))
+        or bool(header(email, "X-Failed-Recipients"))
     )
 
 
 def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
     """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
-    submitted = _header(email, "Auto-Submitted").casefold()
+    submitted = header(email, "Auto-Submitted").casefold()
     robot = bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
-    bulk = bool(flags & _BULK_FLAGS) or bool(_header(email, "List-Id"))
+    bulk = bool(flags & _BULK_FLAGS) or bool(header(email, "List-Id"))
     sender = (email.from_addr or "").casefold()
     answers = profile.answers_owner(email, by_domain=True)
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)

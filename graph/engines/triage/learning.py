@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.reading import visible_body
+from graph.engines.triage.reading import header, visible_body
 from graph.engines.triage.senders import base_domain, domain_of
 from graph.engines.triage.verdict import RuleTriage
 from tools.language.categories import DECISIONS, Action, Category, Priority, TriageDecision
@@ -45,7 +45,7 @@ _HEADER_WEIGHT = 3
 
 
 def _list_id(email: Email) -> str:
-    value = next((v for k, v in (email.headers or {}).items() if k.casefold() == "list-id"), "")
+    value = header(email, "List-Id")
     found = re.search(r"<([^>]+)>", value)
     return (found.group(1) if found else value).strip().casefold()
 

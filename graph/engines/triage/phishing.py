@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.reading import header
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.model import Email
 
@@ -127,11 +128,7 @@ def imitated_domain(
 
 def authentication(email: Email) -> dict[str, str]:
     """The receiving server's verdicts (`spf`, `dkim`, `dmarc`); empty when it gave none."""
-    header = next(
-        (v for k, v in (email.headers or {}).items() if k.lower() == "authentication-results"),
-        "",
-    )
-    return dict(_AUTH_RESULT_RE.findall(header.casefold()))
+    return dict(_AUTH_RESULT_RE.findall(header(email, "Authentication-Results").casefold()))
 
 
 def authentication_failure(results: dict[str, str]) -> str:

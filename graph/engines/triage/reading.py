@@ -14,6 +14,7 @@ from tools.mail.model import (
     QUOTE_START,
     SIGNATURE_END,
     SIGNATURE_START,
+    Email,
 )
 
 BODY_CHARS = 4_000
@@ -26,6 +27,12 @@ _MARKER_RE = re.compile(
     "|".join(re.escape(m) for m in (QUOTE_START, QUOTE_END, SIGNATURE_START, SIGNATURE_END))
 )
 _QUOTED_LINE_RE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
+def header(email: Email, name: str) -> str:
+    """The value of one kept header, whatever its spelling's case; '' when absent."""
+    wanted = name.casefold()
+    return next((v for k, v in (email.headers or {}).items() if k.casefold() == wanted), "")
 
 
 def visible_body(body: str) -> str:
