@@ -43,10 +43,12 @@ _SUBJECT_TAGS = re.compile(
 urgent."""
 NOTHING_LOOKED_UP = (
     "I could not tell what to look up for that, so I have nothing to report. Offline I "
-    "understand questions such as “what needs my attention?”, “who is waiting on a reply "
-    "from me?”, “summarize the thread about <topic>”, “any invoices?” or “mail from <name>”, "
-    "and requests such as “reply to <name> saying …”."
+    "understand questions such as: what needs my attention? · who is waiting on a reply "
+    "from me? · summarize the thread about <topic> · any invoices? · mail from <name>; "
+    "and requests such as: reply to <name> saying …"
 )
+"""Said when a chat turn looked nothing up and nothing was proposed. The examples carry no
+quotation marks: a quote in an answer must be the mail's words (`graph.grounding`)."""
 
 
 def compose_answer(request: AnswerRequest) -> str:
@@ -70,7 +72,7 @@ def compose_answer(request: AnswerRequest) -> str:
         if whole:
             parts.append(summarise([m for record in whole for m in record["messages"]]))
         parts.extend(_result_text(record, request.evidence, bool(whole)) for record in turn)
-        if not turn and request.mode == "chat":
+        if not turn and request.mode == "chat" and not request.decisions:
             parts.append(NOTHING_LOOKED_UP)
     parts.extend(_failures(request))
     return "\n\n".join(p for p in parts if p).strip()
