@@ -35,7 +35,7 @@ class RulesEngine:
     name = "rules"
 
     async def classify(
-        self, email: Email, rules: RuleTriage, preferences: str = ""
+        self, email: Email, rules: RuleTriage, preferences: str = "", examples: str = ""
     ) -> TriageResult:
         """Take the rules' triage as it is (the user's corrections are already in it)."""
         return TriageResult(
