@@ -4,7 +4,8 @@ The category says what a message is about; the decision says what its reader doe
 that depends on who wrote it and how as much as on its words. In order, first match wins:
 
 1. suspicious (phishing or fraud): `ignore`, with the warning; never a reply, link or lead;
-2. a bounce of the owner's mail: `notify`; an automatic reply: `ignore`;
+2. a bounce of the owner's mail: `notify`; an automatic reply: `ignore`, or `notify` when it
+   names someone else to write to (an out-of-office's stand-in);
 3. cold outreach from someone the owner does not know: `ignore`;
 4. a person writing to the owner (not a robot, not a mass mailing): `respond` when it asks
    something of them or is a request by its kind (meeting, bug, feature, purchase), else
@@ -19,10 +20,11 @@ docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.reading import header
+from graph.engines.triage.reading import header, visible_body
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
@@ -32,6 +34,10 @@ _ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
 _BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
 """Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
 
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_STAND_IN_CHARS = 4000
+"""The start of an automatic reply searched for a stand-in's address."""
 
 Verdict = tuple[TriageDecision, float]
 """A decision and how sure of it the rules are (0..1)."""
@@ -68,6 +74,13 @@ def is_auto_reply(email: Email, flags: set[str]) -> bool:
     )
 
 
+def names_a_stand_in(email: Email) -> bool:
+    """Whether an automatic reply gives another address to write to ("please contact …")."""
+    sender = (email.from_addr or "").casefold()
+    text = visible_body((email.body or "")[:_STAND_IN_CHARS])
+    return any(a.casefold().rstrip(".") != sender for a in _ADDRESS.findall(text))
+
+
 def is_bounce(email: Email, flags: set[str]) -> bool:
     """A delivery failure report."""
     sender = (email.from_addr or "").casefold()
@@ -91,13 +104,20 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     return Writer(robot=robot, bulk=bulk, known=known, direct=direct, answers_owner=answers)
 
 
+_PITCH = frozenset({"pitch_offer", "pitch_call"})
+"""A stranger's offer of services or ask for the right person: a pitch on its own."""
+
+
 def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
 
-    Someone the owner knows (or a colleague) is never cold; a stranger is, when the mail pitches
-    in two ways (an offer, a call to book, a cold-outreach line or tool) or pretends to continue
-    a conversation that never happened (a "Re:" without `In-Reply-To`, a "following up on my
-    last email").
+    Someone the owner knows (or a colleague) is never cold. A stranger's mail that answers no
+    mail of the owner is, when it offers services or asks for "the right person" to the owner
+    alone (not in a mailing), pitches in
+    two ways (an offer, a call to book, a cold-outreach line or tool, a hint such as an award),
+    pretends to continue a conversation that never happened (a "Re:" without `In-Reply-To`),
+    or bumps its own unanswered mail ("following up on my last email"). One that answers the
+    owner's mail is cold only when it pitches in two ways.
     """
     if writer.known or writer.robot:
         return False
@@ -105,10 +125,13 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
         email.in_reply_to or email.references
     )
-    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool"})
-    if "pitch_bump" in flags and not email.in_reply_to:
-        return True  # "following up on my last email", about a mail that never was
-    return pitches >= 2 or (fake_reply and pitches >= 1)
+    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
+    if writer.answers_owner:
+        return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch
+    if "pitch_bump" in flags:
+        return True  # "following up on my last email", to someone who never answered
+    alone = bool(flags & _PITCH) and not writer.bulk  # one to one: a mailing has many readers
+    return pitches >= 2 or (fake_reply and pitches >= 1) or alone
 
 
 def _calendar(flags: set[str]) -> Verdict | None:
@@ -170,7 +193,7 @@ def decide(
     if is_bounce(email, flags):
         return "notify", 0.85
     if is_auto_reply(email, flags):
-        return "ignore", 0.85
+        return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
     if cold:
         return "ignore", 0.75
     if category == "spam_or_cold" and writer.person and not writer.known:
