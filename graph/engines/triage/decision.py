@@ -12,8 +12,10 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
    expense report due, a bill to pay, a failed payment); `notify` for alerts, incidents,
-   failures, security notices and mail from the owner's own company; `ignore` for newsletters,
-   receipts and the rest of the mass mail; `notify` for other transactional mail.
+   failures, security notices and mail from the owner's own company; `notify` for the news of
+   an organisation the owner writes to (a partner, a customer, a child's school); `ignore` for
+   other newsletters, receipts and the rest of the mass mail; `notify` for other transactional
+   mail.
 
 docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind each flag.
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header, visible_body
+from graph.engines.triage.senders import base_domain, domain_of
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
@@ -57,6 +60,8 @@ class Writer:
     """The owner is in `To` (not only Cc or a list); true when the owner is unknown."""
     answers_owner: bool = False
     """It replies to a message the owner sent (on a mailing list too)."""
+    known_org: bool = False
+    """It comes from the domain of someone the owner writes to (a customer, a partner, a school)."""
 
     @property
     def person(self) -> bool:
@@ -101,7 +106,8 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
     owners = set(profile.owner_addresses)
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
-    return Writer(robot=robot, bulk=bulk, known=known, direct=direct, answers_owner=answers)
+    org = base_domain(domain_of(sender)) in profile.known_domains
+    return Writer(robot, bulk, known, direct, answers, org)
 
 
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
@@ -171,6 +177,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
     if "reminder" in flags:
         return "notify", 0.55  # of something the owner signed up for
+    if writer.known_org and "receipt" not in flags:
+        return "notify", 0.55  # the news of an organisation the owner deals with
     if category == "newsletter" or "receipt" in flags:
         return "ignore", 0.8
     if writer.bulk:

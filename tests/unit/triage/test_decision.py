@@ -422,3 +422,22 @@ def test_an_out_of_office_with_a_stand_in_is_worth_seeing() -> None:
     assert triage_by_rules(plain, profile=PROFILE).decision == "ignore"
     assert triage_by_rules(stand_in, profile=PROFILE).decision == "notify"
     assert triage_by_rules(signed, profile=PROFILE).decision == "ignore", "their own address"
+
+
+def test_the_newsletter_of_an_organisation_the_owner_writes_to_is_worth_seeing() -> None:
+    def newsletter(sender: str) -> Email:
+        return mail(
+            "November newsletter",
+            "News from the month: the new timetable, the winter fair and the library hours.",
+            sender=sender,
+            headers={"List-Unsubscribe": "<mailto:leave@list.example>", "Precedence": "bulk"},
+        )
+
+    profile = build_profile(
+        [
+            *SENT_MAIL,
+            mail("hi", "See you", sender=OWNER, to=("juf.anna@school.example",), folder=SENT),
+        ]
+    )
+    assert triage_by_rules(newsletter("news@school.example"), profile=profile).decision == "notify"
+    assert triage_by_rules(newsletter("news@shop.example"), profile=profile).decision == "ignore"
