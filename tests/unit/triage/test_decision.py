@@ -441,3 +441,23 @@ def test_the_newsletter_of_an_organisation_the_owner_writes_to_is_worth_seeing()
     )
     assert triage_by_rules(newsletter("news@school.example"), profile=profile).decision == "notify"
     assert triage_by_rules(newsletter("news@shop.example"), profile=profile).decision == "ignore"
+
+
+def test_an_unsigned_pitchs_booking_link_is_cold_but_a_login_is_still_phishing() -> None:
+    unsigned = {"Authentication-Results": "mx.lumenhive.com; spf=none; dkim=none"}
+    pitch = mail(
+        "speaking slot",
+        "We help SaaS founders get on stage. Pick a time here: https://book.stagepro.example/priya",
+        sender="events@stagepro.example",
+        headers=unsigned,
+    )
+    login = mail(
+        "speaking slot",
+        "We help SaaS founders get on stage. Confirm your account password to hold your slot: "
+        "https://book.stagepro.example/login",
+        sender="events@stagepro.example",
+        headers=unsigned,
+    )
+    cold = triage_by_rules(pitch, profile=PROFILE)
+    assert (cold.category, cold.decision, cold.suspicious) == ("spam_or_cold", "ignore", "")
+    assert triage_by_rules(login, profile=PROFILE).suspicious
