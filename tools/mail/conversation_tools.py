@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
@@ -256,11 +256,21 @@ def awaited_in(mailbox: Mailbox, now: datetime, days: int) -> list[Awaited]:
     )
 
 
-def awaited_ref(awaited: Awaited, mailbox: Mailbox) -> dict[str, Any]:
-    """The user's asking message, standing for its conversation, with whom it asked (`to`)."""
+def awaited_ref(
+    awaited: Awaited, mailbox: Mailbox, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The user's asking message, standing for its conversation, with whom it asked (`to`).
+
+    `to` names each person as their own mail does (`Bob Stone <bob@…>`), for the answer
+    and the greeting of a follow-up; a name a list could not hold is left out.
+    """
     triage = mailbox.triage.get(awaited.email.id)
     ref = conversation_ref(awaited.email, awaited.conversation, triage)
-    ref["to"] = ", ".join(awaited.waiting_on)
+    known = _names(mailbox) if names is None else names
+    ref["to"] = ", ".join(
+        formataddr((name, a)) if (name := known.get(a, "")) and not set(name) & set(',;"<>') else a
+        for a in awaited.waiting_on
+    )
     return ref
 
 
@@ -271,9 +281,10 @@ def _awaited(env: MailboxEnv, person: str, limit: int) -> ToolResult:
         raise ToolFailure(str(err)) from err
     mailbox = read_mailbox(env, with_sent=True)
     awaited = awaited_in(mailbox, datetime.now(UTC), days)
+    names = _names(mailbox)
     if person:
-        awaited = awaited_from(awaited, person, names=_names(mailbox))
-    refs = [awaited_ref(a, mailbox) for a in awaited[:limit]]
+        awaited = awaited_from(awaited, person, names=names)
+    refs = [awaited_ref(a, mailbox, names) for a in awaited[:limit]]
     lines = []
     for n, (item, ref) in enumerate(zip(awaited, refs, strict=False), 1):
         lines += [
