@@ -14,6 +14,7 @@ from typing import Any
 import chainlit as cl
 from langchain_core.messages import HumanMessage
 
+from tools.mail.conversations import sender_name
 from tools.mail.followups import FollowupRow, Followups, read_followups
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.reply_tracking import AwaitingDaysError
@@ -31,7 +32,7 @@ def followup_row(row: FollowupRow, zone: tzinfo | None) -> dict[str, Any]:
     moment = render.local_time(row.date, zone)
     return {
         "id": row.id,
-        "who": ", ".join(row.waiting_on) if row.waiting_on else row.sender,
+        "who": ", ".join(row.waiting_on) if row.waiting_on else sender_name(row.sender),
         "person": row.waiting_on[0] if row.waiting_on else "",
         "subject": row.subject or "(no subject)",
         "age": "today" if row.age_days == 0 else f"{row.age_days}d",
