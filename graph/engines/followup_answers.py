@@ -56,8 +56,8 @@ def awaited_answer(record: Evidence) -> str:
                 "unanswered after the waiting time, so there is nobody to follow up with."
             )
         return (
-            "Nobody owes you a reply: every question you sent a person has an answer after "
-            "it, or was sent too recently to count as waiting."
+            "Nobody owes you a reply: no question of yours to a person is still unanswered "
+            "after the waiting time."
         )
     count = len(messages)
     noun = "conversation" if count == 1 else "conversations"

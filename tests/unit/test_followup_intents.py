@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from graph.engines.base import ToolPlanRequest
+from graph.engines.followup_answers import awaited_answer
 from graph.engines.intents.matcher import plan_from_intents
 from tools.mail.conversation_tools import CONVERSATION_TOOLS
 from tools.mail.tools import MAIL_TOOLS
@@ -99,3 +100,11 @@ def test_then_drafts_the_follow_up_in_that_conversation_or_nothing() -> None:
 def test_a_nudge_needs_someone_named() -> None:
     assert plan("nudge them")[1] == []
     assert plan("follow up with him")[1] == []
+
+
+def test_the_answer_says_when_nothing_is_awaited() -> None:
+    [anyone] = _found()
+    anyone["args"] = {"limit": 30}
+    assert awaited_answer(anyone).startswith("Nobody owes you a reply: no question of yours")
+    [bob] = _found()
+    assert awaited_answer(bob).startswith("Nothing is awaited from Bob: no question of yours")
