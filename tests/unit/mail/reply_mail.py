@@ -27,6 +27,8 @@ RECENT = "recent-1@northwind.example"
 """Dana asked Jonas yesterday: not overdue."""
 QUESTION_FOR_DANA = "jonas-ask-1@fernhill.example"
 """Jonas asks Dana something: needs her reply."""
+ROOM = "room-1@fernhill.example"
+"""Jonas asked Dana about a room; her reply only quotes his question: nothing awaited."""
 
 
 def _day(days_ago: float) -> str:
@@ -66,6 +68,12 @@ SENT = {
         LIST_POST, f"Dana Whitfield <{ME}>", "team@lists.northwind.example", "Build server", 6,
         "Who looks after the build server these days?",
     ),
+    "6.room:2,S": _raw(
+        "room-2@northwind.example", f"Dana Whitfield <{ME}>", f"Jonas Keller <{JONAS}>",
+        "Re: Room", 5, "Booked room 4.12, see you there.\n\n"
+        "On Mon, Jonas Keller wrote:\n> Can you book a room for Thursday?\n",
+        f"In-Reply-To: <{ROOM}>",
+    ),
     "5.recent:2,S": _raw(
         RECENT, f"Dana Whitfield <{ME}>", f"Jonas Keller <{JONAS}>", "Slides", 1,
         "Can you share the slides?",
@@ -81,6 +89,9 @@ INBOX = {
         "list-1@lists.northwind.example", "Ann Lee <ann@northwind.example>",
         "team@lists.northwind.example", "Team lunch", 7, "Can everyone vote on the lunch place?",
         "List-Id: <team.lists.northwind.example>",
+    ),
+    "13.room": _raw(
+        ROOM, f"Jonas Keller <{JONAS}>", ME, "Room", 6, "Can you book a room for Thursday?",
     ),
     "12.jonas-asks": _raw(
         QUESTION_FOR_DANA, f"Jonas Keller <{JONAS}>", ME, "Budget 2027", 2,

@@ -20,6 +20,7 @@ from tests.unit.mail.reply_mail import (
     PDF,
     QUESTION_FOR_DANA,
     RECENT,
+    ROOM,
     write_reply_mailbox,
 )
 
@@ -47,7 +48,7 @@ async def test_the_tool_lists_questions_people_owe_an_answer_to(dana: Context) -
     assert [m["id"] for m in result["messages"]] == [CONTRACT, EXPORT], "oldest first"
     assert result["messages"][0]["to"] == BOB
     assert "waiting on bob.stone@acme.example for 5 day(s)" in result["content"]
-    for left_out in (PDF, LIST_POST, RECENT):
+    for left_out in (PDF, LIST_POST, RECENT, "room-2@northwind.example"):
         assert left_out not in result["content"]
     only_bob = await tools.invoke("list_awaiting_their_reply", {"person": "Bob"})
     assert [m["id"] for m in only_bob["messages"]] == [CONTRACT]
@@ -81,6 +82,7 @@ async def test_who_is_waiting_on_me_still_lists_what_needs_a_reply(dana: Context
     text = _answer(await ask(dana, "who is waiting on me?"))
     assert QUESTION_FOR_DANA in citations_in(text)
     assert CONTRACT not in citations_in(text)
+    assert ROOM not in citations_in(text), "Dana answered it"
 
 
 async def test_nudge_bob_proposes_a_follow_up_quoting_the_question(dana: Context) -> None:
