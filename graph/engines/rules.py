@@ -25,6 +25,7 @@ MULTI_STEP_INTENTS = frozenset(
         "propose_slots",
         "schedule",
         "summary",
+        "nudge",
     }  # fmt: skip
 )
 

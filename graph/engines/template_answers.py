@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from graph.engines.base import AnswerRequest
+from graph.engines.followup_answers import AWAITED_LISTING, awaited_answer
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
 from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
 from graph.engines.summaries import quoted, summarise
@@ -90,6 +91,8 @@ def _result_text(record: Evidence, evidence: list[Evidence], summarised: bool) -
         return _about_message(record, evidence)
     if record["tool"] == WAITING_LISTING:
         return _waiting(record)
+    if record["tool"] == AWAITED_LISTING:
+        return awaited_answer(record)
     if record["tool"] == CONVERSATION_LISTING:
         return _conversations(record)
     if record["messages"] or record["tool"] in LISTINGS:
