@@ -8,7 +8,7 @@ more: it invents no news, no deadline and no reason.
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import formataddr, getaddresses
+from email.utils import getaddresses
 
 from graph.engines.key_sentences import ask_of, clipped
 from graph.engines.summaries import quoted
@@ -94,7 +94,7 @@ def nudge_body(message: MessageRef, *, sender: str = "") -> str:
         "Could you let me know when you have a moment?"
     )
     asked = getaddresses([message.get("to", "")])
-    to = formataddr(asked[0]) if len(asked) == 1 else ""
+    to = f"{asked[0][0]} <{asked[0][1]}>" if len(asked) == 1 and asked[0][0] else ""
     greeting = _own_greeting(message["text"]) or greeting_for(to)
     return reply_text(words, greeting=greeting, signature=reply_signature(sender=sender))
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
@@ -261,14 +261,15 @@ def awaited_ref(
 ) -> dict[str, Any]:
     """The user's asking message, standing for its conversation, with whom it asked (`to`).
 
-    `to` names each person as their own mail does (`Bob Stone <bob@…>`), for the answer
-    and the greeting of a follow-up; a name a list could not hold is left out.
+    `to` names each person as their own mail does (`Bob Stone <bob@…>`, `Tomás Rivera <…>`:
+    text for people, never a header's encoded words), for the answer and the greeting of a
+    follow-up; a name a list could not hold is left out.
     """
     triage = mailbox.triage.get(awaited.email.id)
     ref = conversation_ref(awaited.email, awaited.conversation, triage)
     known = _names(mailbox) if names is None else names
     ref["to"] = ", ".join(
-        formataddr((name, a)) if (name := known.get(a, "")) and not set(name) & set(',;"<>') else a
+        f"{name} <{a}>" if (name := known.get(a, "")) and not set(name) & set(',;"<>') else a
         for a in awaited.waiting_on
     )
     return ref
