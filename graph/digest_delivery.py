@@ -95,7 +95,9 @@ def own_address(env: MailboxEnv) -> str:
     """The user's own address: the digest mail goes there and nowhere else."""
     address = parseaddr(env.sender)[1].strip() or next(iter(env.user_addresses), "")
     if not address:
-        raise ToolFailure("no address of yours is configured (SMTP_FROM or USER_ADDRESSES)")
+        raise ToolFailure(
+            "no address of yours is configured (SMTP_FROM or SMART_INBOX_USER_EMAILS)"
+        )
     return address
 
 
