@@ -20,6 +20,7 @@ from email.utils import parseaddr
 from typing import Literal
 
 from graph.digest import Digest
+from memory.audit import AuditLog
 from memory.db import AppDatabase
 from memory.ledger import SideEffectLedger
 from tools.api_requests import ApiRequest, send
@@ -169,6 +170,31 @@ async def deliver_digest(
             reason = f"{channel.kind} is not set up here ({reason})"
         # Nothing went out: the claim is released, so a later run may try again.
         await asyncio.to_thread(ledger.settle_unknown, claim, digest.key, retry=True)
+        await asyncio.to_thread(_audit, db, claim, digest.key, channel, "error", reason)
         return DigestDelivery("failed", f"{digest.key} to {channel.name}: {reason}")
     await asyncio.to_thread(ledger.finish, claim, digest.key, "done", {"delivered": done})
+    await asyncio.to_thread(_audit, db, claim, digest.key, channel, "ok", done)
     return DigestDelivery("sent", f"{digest.key} {done}")
+
+
+def _audit(
+    db: AppDatabase,
+    thread_id: str,
+    call_id: str,
+    channel: DigestChannel,
+    outcome: Literal["ok", "error"],
+    detail: str,
+) -> None:
+    """One audit row per delivery tried: run without a card, as the user's chosen channel."""
+    AuditLog(db).record(
+        thread_id=thread_id,
+        call_id=call_id,
+        tool=DELIVERY_TOOL,
+        args={"channel": channel.name},
+        level=2,
+        flags=[],
+        decision="auto",
+        decided_by=DIGEST_TO,
+        outcome=outcome,
+        detail=detail,
+    )

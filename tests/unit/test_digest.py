@@ -19,6 +19,7 @@ from graph.digest_delivery import (
     digest_channel,
 )
 from graph.digest_graph import build_digest_graph
+from memory.audit import AuditLog
 from memory.db import AppDatabase, open_database
 from memory.mail_tables import TriageRecord
 from memory.paths import app_database_url
@@ -213,6 +214,10 @@ async def test_one_digest_a_day_per_channel_and_a_failure_may_be_tried_again(
     assert (sent.status, again.status) == ("sent", "skipped")
     assert [name for name, _ in tools.calls] == ["slack_post_message"]
     assert tools.calls[0][1]["channel"] == "#me" and "[msg:question]" in tools.calls[0][1]["text"]
+    audit = AuditLog(env.db).entries(thread_id="digest:slack:#me")
+    assert [(row["tool"], row["outcome"], row["decided_by"]) for row in audit] == [
+        ("deliver_digest", "ok", "SMART_INBOX_DIGEST_TO")
+    ]
     # Mail to the user's own address is another channel: it gets today's digest too.
     mailed = await deliver_digest(digest, DigestChannel("mail"), tools, env.db)  # type: ignore[arg-type]
     assert mailed.status == "sent" and tools.calls[-1][1]["to"] == ME
