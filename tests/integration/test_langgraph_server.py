@@ -490,6 +490,9 @@ async def test_the_scheduled_digest_is_posted_once_a_day_to_the_chosen_channel(
     server: LangGraphServer, slack: FakeSlack
 ) -> None:
     """Every two seconds the cron runs the digest graph; Slack gets one digest, not one a run."""
+    client = client_of(server)
+    # The digest reads what the server fetched: one triage run fetches the demo mail first.
+    await client.runs.wait((await client.threads.create())["thread_id"], "triage", input={})
     home, before = server.home, len(slack.posted)
     schedule = ("schedule-digest", "--server", server.url, "--json")
     created = json.loads(run_cli(home, *schedule, "--cron", "* * * * * */2").stdout)
