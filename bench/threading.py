@@ -8,8 +8,8 @@ Sent and the headers real clients write: full `References` mostly, some only `In
 some trimmed `References`, a few none at all (threaded by subject). Then it times:
 
 1. `group_conversations` (`tools.mail.threading`), the median of `--repeats` runs;
-2. needs reply (`awaiting_reply`) over those conversations, and awaiting reply
-   (`awaiting_their_reply`) where `tools.mail.reply_tracking` exists;
+2. needs reply (`awaiting_reply`) and awaiting reply (`awaiting_their_reply`) over those
+   conversations;
 3. the same mailbox with each adversary added: a `References` of 5,000 ids, a ring of messages
    that name each other, 1,000 messages claiming one Message-ID, a 5,000-deep reply chain;
 4. the Python heap peak of one threading run (tracemalloc) and the process's peak RSS.
@@ -21,7 +21,6 @@ what `read_mailbox` gets from the cache. Run alone: `python -m bench.threading -
 from __future__ import annotations
 
 import argparse
-import importlib
 import random
 import statistics
 import sys
@@ -36,6 +35,7 @@ from bench.common import current_rss_mib, fmt_ms, log, max_rss_mib, table
 from bench.mailgen import COMPANIES, FIRST, LAST, OWNER, WORDS
 from tools.mail.conversations import awaiting_reply, group_conversations
 from tools.mail.model import Email
+from tools.mail.reply_tracking import awaiting_their_reply
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 LISTS = ("digest", "news", "updates", "weekly", "release-notes", "security-bulletin")
@@ -205,15 +205,6 @@ def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return statistics.median(times), value
 
 
-def _awaited_by_others() -> Callable[..., list[Any]] | None:
-    try:
-        module = importlib.import_module("tools.mail.reply_tracking")
-    except ModuleNotFoundError:
-        return None
-    found: Callable[..., list[Any]] | None = getattr(module, "awaiting_their_reply", None)
-    return found
-
-
 def run(n: int = 10_000, repeats: int = 5) -> dict[str, Any]:
     """Measure; returns the numbers and a Markdown section under `markdown`."""
     r: dict[str, Any] = {"n": n, "repeats": repeats}
@@ -235,12 +226,10 @@ def run(n: int = 10_000, repeats: int = 5) -> dict[str, Any]:
         repeats,
     )
     r["needs"] = len(needs)
-    awaited = _awaited_by_others()
-    if awaited is not None:
-        r["awaiting_s"], found = _median_time(
-            lambda: awaited(conversations, own=own, now=NOW), repeats
-        )
-        r["awaiting"] = len(found)
+    r["awaiting_s"], found = _median_time(
+        lambda: awaiting_their_reply(conversations, own=own, now=NOW), repeats
+    )
+    r["awaiting"] = len(found)
     log("adversaries ...")
     r["adversaries"] = {}
     for name, extra in adversaries(emails).items():
@@ -272,21 +261,12 @@ def _markdown(r: dict[str, Any]) -> str:
             fmt_ms(r["needs_s"] * 1000),
             f"{r['needs']:,} conversations wait on the user",
         ],
+        [
+            "awaiting reply (`awaiting_their_reply`)",
+            fmt_ms(r["awaiting_s"] * 1000),
+            f"{r['awaiting']:,} conversations wait on someone else",
+        ],
     ]
-    if "awaiting_s" in r:
-        rows.append(
-            [
-                "awaiting reply (`awaiting_their_reply`)",
-                fmt_ms(r["awaiting_s"] * 1000),
-                f"{r['awaiting']:,} conversations wait on someone else",
-            ]
-        )
-    awaiting_note = (
-        ""
-        if "awaiting_s" in r
-        else "Awaiting reply (the user waits on someone) is not measured: "
-        "`tools.mail.reply_tracking` is not in this tree yet.\n\n"
-    )
     hostile = table(
         ["the mailbox plus", "messages added", "threading (ms)", "conversations"],
         [
@@ -310,7 +290,7 @@ Replies name their parent as clients do: {styles}. Median of {r["repeats"]} runs
 
 {table(["step", "time (ms)", "result"], rows)}
 
-{awaiting_note}The same mailbox with one adversary added each time:
+The same mailbox with one adversary added each time:
 
 {hostile}
 

@@ -2,15 +2,14 @@
 
 One function builds it from the cached mailbox, its triage and the calendar, so the command line
 (`smart-inbox digest`) and the scheduled digest (`graph.digest_graph`) say the same thing.
-Sections: needs reply, awaiting reply (where reply tracking is in this tree), urgent mail,
+Sections: needs reply and awaiting reply (the lists of `smart-inbox followups`), urgent mail,
 today's meetings. A section that cannot be built is named in `left_out` with why, never silently
 dropped.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,10 +20,13 @@ from tools.calendar.model import CalendarEvent
 from tools.calendar.scheduling import CalendarEnv
 from tools.calendar.settings import local_day_bounds
 from tools.mail.conversation_tools import Mailbox, read_mailbox, replies_sent
-from tools.mail.conversations import awaiting_reply, is_own, sender_name, sent_at
+from tools.mail.conversations import is_own, sender_name, sent_at
+from tools.mail.followups import FollowupRow, followups_in
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.model import Email
+from tools.mail.reply_tracking import awaiting_days
 from tools.registry import ToolRegistry
+from tools.toolkit import ToolFailure
 
 SECTION_LIMIT = 5
 """Items shown per section; the rest are counted."""
@@ -67,8 +69,8 @@ class Digest:
     day: date
     needs_reply: tuple[DigestItem, ...]
     urgent: tuple[DigestItem, ...]
-    awaiting_reply: tuple[DigestItem, ...] | None
-    """None when reply tracking (the user waiting on others) is not available."""
+    awaiting_reply: tuple[DigestItem, ...]
+    """Conversations where the user waits on someone, oldest question first."""
     meetings: tuple[Meeting, ...] | None
     """None when there is no calendar to read (`left_out` says why)."""
     more: dict[str, int] = field(default_factory=dict)
@@ -91,18 +93,14 @@ class Digest:
     def text(self) -> str:
         """The digest as a person reads it: short, every message cited."""
         lines = [f"Your inbox on {self.day:%A %d %B %Y}"]
-        sections: list[tuple[str, str, Sequence[DigestItem] | None]] = [
+        sections: list[tuple[str, str, Sequence[DigestItem]]] = [
             ("needs_reply", "Waiting on your reply", self.needs_reply),
             ("awaiting_reply", "You are waiting on", self.awaiting_reply),
             ("urgent", "Urgent", self.urgent),
         ]
         for name, title, items in sections:
-            if items is None:
-                continue
-            lines += [
-                "",
-                f"{title}: {'none' if not items else len(items) + self.more.get(name, 0)}",
-            ]
+            count = len(items) + self.more.get(name, 0)
+            lines += ["", f"{title}: {count or 'none'}"]
             lines += [item.line() for item in items]
             if self.more.get(name):
                 lines.append(f"- … and {self.more[name]} more")
@@ -125,34 +123,27 @@ def calendar_of(tools: ToolRegistry) -> CalendarEnv | str:
     return env if isinstance(env, CalendarEnv) else "no calendar is set up"
 
 
-def _awaiting_their_reply() -> Callable[..., list[Any]] | None:
-    """Reply tracking's list of conversations where the user waits on someone, if present."""
-    try:
-        module = importlib.import_module("tools.mail.reply_tracking")
-    except ModuleNotFoundError:
-        return None
-    found: Callable[..., list[Any]] | None = getattr(module, "awaiting_their_reply", None)
-    return found
-
-
 def _item(email: Email, note: str) -> DigestItem:
     return DigestItem(email.id, sender_name(email.sender), email.subject, note)
 
 
-def _waited(now: datetime, since: datetime) -> str:
-    days = (now - since).days
+def _days(days: int) -> str:
     return "today" if days < 1 else ("1 day" if days == 1 else f"{days} days")
 
 
-def _needs_reply(mailbox: Mailbox, env: MailboxEnv, now: datetime) -> list[DigestItem]:
-    waiting = awaiting_reply(
-        mailbox.conversations,
-        own=mailbox.own,
-        actions={i: t.action for i, t in mailbox.triage.items()},
-        categories={i: t.category for i, t in mailbox.triage.items()},
-        replied=replies_sent(env),
-    )
-    return [_item(w.email, f"waiting {_waited(now, sent_at(w.email))}") for w in waiting]
+def _needs_reply(rows: Sequence[FollowupRow]) -> list[DigestItem]:
+    return [
+        DigestItem(r.id, sender_name(r.sender), r.subject, f"waiting {_days(r.age_days)}")
+        for r in rows
+    ]
+
+
+def _awaiting(rows: Sequence[FollowupRow]) -> list[DigestItem]:
+    """Whom the user asked, and how long ago."""
+    return [
+        DigestItem(r.id, ", ".join(r.waiting_on), r.subject, f"asked {_days(r.age_days)} ago")
+        for r in rows
+    ]
 
 
 def _urgent(mailbox: Mailbox, now: datetime, listed: set[str]) -> list[DigestItem]:
@@ -174,15 +165,6 @@ def _urgent(mailbox: Mailbox, now: datetime, listed: set[str]) -> list[DigestIte
     ]
 
 
-def _awaiting(mailbox: Mailbox, now: datetime) -> list[DigestItem] | None:
-    awaited = _awaiting_their_reply()
-    if awaited is None:
-        return None
-    categories = {i: t.category for i, t in mailbox.triage.items()}
-    rows = awaited(mailbox.conversations, own=mailbox.own, now=now, categories=categories)
-    return [_item(row.email, f"asked {_waited(now, sent_at(row.email))} ago") for row in rows]
-
-
 def _meeting(event: CalendarEvent, calendar: CalendarEnv) -> Meeting:
     if event.all_day or not isinstance(event.start, datetime):
         return Meeting(event.uid, event.title, "all day")
@@ -199,9 +181,7 @@ def _meetings(calendar: CalendarEnv, day: date) -> tuple[Meeting, ...]:
     return tuple(_meeting(e, calendar) for e in events if e.busy)
 
 
-def _shown(items: list[DigestItem] | None, name: str, more: dict[str, int]) -> Any:
-    if items is None:
-        return None
+def _shown(items: list[DigestItem], name: str, more: dict[str, int]) -> tuple[DigestItem, ...]:
     if len(items) > SECTION_LIMIT:
         more[name] = len(items) - SECTION_LIMIT
     return tuple(items[:SECTION_LIMIT])
@@ -211,22 +191,26 @@ def build_digest(
     env: MailboxEnv,
     calendar: CalendarEnv | str,
     now: datetime,
-    *,
-    archived_available: bool = False,
 ) -> Digest:
     """The digest of `now`'s day (blocking: reads the mail cache and the calendar).
 
+    The reply lists are `smart-inbox followups`' (`tools.mail.followups`), so the two never
+    disagree; `AwaitingDaysError` for a bad `SMART_INBOX_AWAITING_DAYS`.
+
     `calendar` is the calendar to read, or why there is none (then today's meetings are left
-    out, with that reason). What was archived for the user is left out until the inbox actions
-    exist (`archived_available`).
+    out, with that reason). What was archived for the user is left out, and said so, until
+    the inbox actions that archive exist.
     """
-    mailbox = read_mailbox(env)
     left_out: list[str] = []
-    needs = _needs_reply(mailbox, env, now)
+    try:
+        mailbox = read_mailbox(env, with_sent=True)
+    except ToolFailure as err:  # an IMAP account's Sent folder: the lists may miss answers
+        mailbox = read_mailbox(env)
+        left_out.append(f"answers in your Sent folder ({err}): the reply lists may be stale")
+    lists = followups_in(mailbox, replies_sent(env), now, awaiting_days())
+    needs = _needs_reply(lists.needs_reply)
     urgent = _urgent(mailbox, now, {item.message_id for item in needs})
-    awaiting = _awaiting(mailbox, now)
-    if awaiting is None:
-        left_out.append("who you are waiting on: reply tracking is not available here")
+    awaiting = _awaiting(lists.awaiting_reply)
     meetings: tuple[Meeting, ...] | None = None
     day = now.date()
     if isinstance(calendar, str):
@@ -237,8 +221,7 @@ def build_digest(
             meetings = _meetings(calendar, day)
         except CalendarError as err:
             left_out.append(f"today's meetings: the calendar could not be read ({err})")
-    if not archived_available:
-        left_out.append(ARCHIVED_LEFT_OUT)
+    left_out.append(ARCHIVED_LEFT_OUT)
     more: dict[str, int] = {}
     return Digest(
         day=day,

@@ -20,6 +20,8 @@ from graph.context import Context
 from graph.digest import build_digest, calendar_of
 from graph.digest_delivery import DIGEST_TO, DigestChannelError, deliver_digest, digest_channel
 from graph.services import services_for
+from tools.mail.reply_tracking import AwaitingDaysError
+from tools.toolkit import ToolFailure
 
 
 class DigestState(TypedDict, total=False):
@@ -49,7 +51,10 @@ def make_send_digest(clock: Callable[[], datetime] = _now) -> Any:
             return {"delivery": {"status": "failed", "text": text}}
         services = await services_for(runtime)
         calendar = calendar_of(services.tools)
-        digest = await asyncio.to_thread(build_digest, services.mailbox, calendar, clock())
+        try:
+            digest = await asyncio.to_thread(build_digest, services.mailbox, calendar, clock())
+        except (AwaitingDaysError, ToolFailure) as err:
+            return {"delivery": {"status": "failed", "text": f"no digest: {err}"}}
         delivery = await deliver_digest(digest, channel, services.tools, services.db)
         return {
             "digest": digest.to_json(),

@@ -154,7 +154,7 @@ def test_todays_meetings_in_the_users_zone_and_a_broken_calendar_is_said(
 def test_a_long_section_shows_five_and_counts_the_rest() -> None:
     items = tuple(DigestItem(f"m{n}", "Bob", "Hi", "waiting today") for n in range(5))
     digest = Digest(
-        day=NOW.date(), needs_reply=items, urgent=(), awaiting_reply=None, meetings=(),
+        day=NOW.date(), needs_reply=items, urgent=(), awaiting_reply=(), meetings=(),
         more={"needs_reply": 3},
     )  # fmt: skip
     text = digest.text()
@@ -264,3 +264,22 @@ def test_a_daily_time_becomes_a_cron_schedule() -> None:
     for bad in ("24:00", "7.30", "noon"):
         with pytest.raises(ServerError):
             schedule_from_at(bad)
+
+
+def test_who_the_user_waits_on_is_the_followups_list(
+    env: MailboxEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = mail(
+        "asked", 24 * 5, from_addr=ME, folder="Sent", to=("kim@acme.example",),
+        subject="Contract", body="Kim, can you send the signed contract?",
+    )  # fmt: skip
+    env.db.add_emails([asked])
+    monkeypatch.delenv("SMART_INBOX_AWAITING_DAYS", raising=False)
+    digest = build_digest(env, "none", NOW)
+    assert [(i.message_id, i.note) for i in digest.awaiting_reply] == [
+        ("asked", "asked 5 days ago")
+    ]
+    assert "kim@acme.example" in digest.awaiting_reply[0].sender
+    assert "You are waiting on: 1" in digest.text()
+    monkeypatch.setenv("SMART_INBOX_AWAITING_DAYS", "7")
+    assert build_digest(env, "none", NOW).awaiting_reply == ()

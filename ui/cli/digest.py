@@ -22,6 +22,7 @@ from graph.digest_delivery import (
     digest_channel,
 )
 from graph.services import Services, build_services
+from tools.mail.reply_tracking import AwaitingDaysError
 from ui.cli.errors import UserError
 from ui.cli.settings import load_context, one_line_errors
 from ui.cli.turns import run_turn, turn_result
@@ -66,7 +67,11 @@ async def digest(args: argparse.Namespace) -> int:
             )
     services: Services = await asyncio.to_thread(build_services, context)
     now = datetime.now().astimezone()
-    made = await asyncio.to_thread(build_digest, services.mailbox, calendar_of(services.tools), now)
+    calendar = calendar_of(services.tools)
+    try:
+        made = await asyncio.to_thread(build_digest, services.mailbox, calendar, now)
+    except AwaitingDaysError as err:
+        raise UserError(str(err)) from err
     delivery = await deliver_digest(made, channel, services.tools, services.db) if channel else None
     if args.json:
         data = made.to_json()
