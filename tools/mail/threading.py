@@ -148,17 +148,15 @@ def _people(email: Email) -> set[str]:
 
 
 def thread_messages(emails: Iterable[Email], own: Collection[str] = ()) -> list[Thread]:
-    """Thread `emails` (unreadable ones left out) into conversations, in no particular order.
+    """Thread `emails` (unreadable ones left out) into conversations, each oldest first.
 
     `own` are the user's addresses: sharing only the user (every mail of the inbox does)
     does not make two same-subject messages one conversation.
     """
     # The message the mail cache gave a Message-ID to (the first to arrive) holds that id here
-    # too; then oldest first, as the messages were written.
-    mail = sorted(
-        (e for e in emails if not e.error),
-        key=lambda e: (e.id != (e.reply_reference or e.id), sent_at(e), e.id),
-    )
+    # too; then oldest first, as the messages were written. Each date is parsed once.
+    dated = sorted(((sent_at(e), e) for e in emails if not e.error), key=_arrival_order)
+    mail = [email for _, email in dated]
     containers = _Containers()
     keys = [containers.place(email) for email in mail]
     groups = _UnionFind()
@@ -172,7 +170,8 @@ def thread_messages(emails: Iterable[Email], own: Collection[str] = ()) -> list[
             groups.join(first_of_thread.setdefault((email.source, email.thread_id), key), key)
     _join_by_subject(groups, keys, mail, own)
     members: dict[str, list[str]] = {}
-    for key in keys:
+    # Oldest first within each conversation (the copies and claims sorted last come back in).
+    for _, key in sorted(zip((when for when, _ in dated), keys, strict=True)):
         members.setdefault(groups.find(key), []).append(key)
     nearest = _NearestMessage(containers)
     threads = []
@@ -188,6 +187,12 @@ def thread_messages(emails: Iterable[Email], own: Collection[str] = ()) -> list[
     return threads
 
 
+def _arrival_order(pair: tuple[datetime, Email]) -> tuple[bool, datetime, str]:
+    """Messages holding their own Message-ID first, then the copies and claims; oldest first."""
+    when, email = pair
+    return (email.id != (email.reply_reference or email.id), when, email.id)
+
+
 def _join_by_subject(
     groups: _UnionFind, keys: Sequence[str], mail: Sequence[Email], own: Collection[str]
 ) -> None:
@@ -198,11 +203,12 @@ def _join_by_subject(
     a thousand newsletters share costs a thousand steps, not a million.
     """
     provider = {groups.find(key) for key, email in zip(keys, mail, strict=True) if email.thread_id}
+    provider_threaded = bool(provider)
     mine = {a.lower() for a in own}
     seen: dict[tuple[str, str, str], str] = {}
     for key, email in zip(keys, mail, strict=True):
         subject = normalised_subject(email.subject)
-        if not subject or groups.find(key) in provider:
+        if not subject or (provider_threaded and groups.find(key) in provider):
             continue
         marks = [("from", email.from_addr)]
         marks += [("person", person) for person in _people(email) - mine]
@@ -240,7 +246,5 @@ class _NearestMessage:
 
 
 def by_date(threads: Sequence[Thread]) -> list[Thread]:
-    """The threads with their messages oldest first, the newest thread first."""
-    ordered = [Thread(tuple(sorted(t.emails, key=sent_at)), t.parents) for t in threads]
-    ordered.sort(key=lambda t: sent_at(t.emails[-1]), reverse=True)
-    return ordered
+    """The threads newest first (by their newest message; each is oldest first already)."""
+    return sorted(threads, key=lambda t: sent_at(t.emails[-1]), reverse=True)
