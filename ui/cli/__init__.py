@@ -37,6 +37,8 @@ COMMANDS = {
     "integrations": "ui.cli.integrations:integrations",
     "serve": "ui.cli.serve:serve",
     "schedule-triage": "ui.cli.serve:schedule",
+    "digest": "ui.cli.digest:digest",
+    "schedule-digest": "ui.cli.digest:schedule",
     "ui": "ui.cli.chat:chat",
     "users": "ui.cli.users:users",
     "credentials": "ui.cli.credentials:credentials",
