@@ -35,6 +35,8 @@ class MessageRef(TypedDict):
     category: NotRequired[str]
     action: NotRequired[str]
     reason: NotRequired[str]
+    suspicious: NotRequired[str]
+    """Why the triage thinks it is phishing or fraud: its links are never followed."""
     reply_to: NotRequired[str]
     to: NotRequired[str]
     """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""

@@ -40,6 +40,8 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
             action=triage.action,
             reason=triage.reason,
         )
+        if triage.suspicious:
+            ref["suspicious"] = triage.suspicious
     if full:
         if email.reply_to and email.reply_to != email.from_addr:
             ref["reply_to"] = email.reply_to
