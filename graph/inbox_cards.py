@@ -1,0 +1,193 @@
+"""What an inbox action's card shows: every conversation it touches, and what an undo reverses.
+
+A bulk action is one call with many ids, so its card is a table: one row per conversation
+(subject, sender, date, how many messages), read from the mailbox, never from the words of
+whoever proposed it. An Edit may drop rows; it can never add an id the proposal did not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graph.state import Evidence
+from tools.mail.conversation_tools import read_mailbox
+from tools.mail.conversations import conversation_of, sender_name
+from tools.mail.mailbox import MailboxEnv
+
+ID_LIST_ARGS = frozenset({"message_ids"})
+"""Arguments that list message ids: shown as conversations; an Edit may only narrow them."""
+ID_ARGS = frozenset({"message_id"})
+"""Arguments that name one message: shown as its conversation."""
+INBOX_ACTIONS: dict[str, str] = {
+    "archive_conversations": "Archive",
+    "mark_done": "Mark done (archived)",
+    "move_to_folder": "Move",
+    "trash_conversations": "Move to Trash",
+    "mark_read": "Mark read",
+    "flag_messages": "Flag",
+    "snooze_conversations": "Snooze",
+    "unsubscribe": "Unsubscribe from the list of",
+    "block_sender": "Block a sender",
+}
+"""The inbox actions an undo can reverse, with the verb their card's title starts with."""
+UNDO_TOOL = "undo_inbox_action"
+
+
+@dataclass(frozen=True)
+class ConversationLine:
+    """One conversation an action touches, as the mailbox has it."""
+
+    id: str
+    """The id the call names (the tool acts on the whole conversation it belongs to)."""
+    subject: str
+    sender: str
+    date: str
+    count: int
+    """Messages in the conversation; 0 when the id is not in the mailbox."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The line as plain data (for the approval request a chat renders its Edit from)."""
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "sender": self.sender,
+            "date": self.date,
+            "count": self.count,
+        }
+
+
+def named_ids(args: dict[str, Any]) -> list[str]:
+    """The message ids a call's arguments name, in order, each once."""
+    ids: list[str] = []
+    for name, value in args.items():
+        if name in ID_LIST_ARGS and isinstance(value, list):
+            ids += [str(v) for v in value]
+        elif name in ID_ARGS and isinstance(value, str) and value:
+            ids.append(value)
+    return list(dict.fromkeys(ids))
+
+
+def conversation_lines(env: MailboxEnv, ids: Sequence[str]) -> tuple[ConversationLine, ...]:
+    """One line per id: its conversation's subject, first sender, newest date, size (blocking)."""
+    if not ids:
+        return ()
+    mailbox = read_mailbox(env)
+    lines = []
+    for message_id in ids:
+        conversation = conversation_of(message_id, mailbox.conversations)
+        if conversation is None:
+            email = env.db.get_email(message_id)
+            if email is None:
+                lines.append(ConversationLine(message_id, "(not in the mailbox)", "", "", 0))
+                continue
+            emails = [email]
+        else:
+            emails = list(conversation.emails)
+        first, newest = emails[0], emails[-1]
+        lines.append(
+            ConversationLine(
+                id=message_id,
+                subject=first.subject or "(no subject)",
+                sender=sender_name(first.sender),
+                date=newest.date[:16],
+                count=len(emails),
+            )
+        )
+    return tuple(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def conversation_table(lines: Sequence[ConversationLine]) -> list[str]:
+    """The conversations as a markdown table, numbered as the Edit form numbers them."""
+    total = sum(line.count for line in lines)
+    rows = [
+        f"**{len(lines)} conversation(s), {total} message(s):**",
+        "",
+        "| # | Subject | From | Date | Messages |",
+        "|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {n} | {_cell(line.subject)} | {_cell(line.sender)} | {line.date} | {line.count} |"
+        for n, line in enumerate(lines, 1)
+    ]
+    return rows
+
+
+def action_title(tool: str, args: dict[str, Any], lines: Sequence[ConversationLine]) -> str:
+    """`Archive 7 conversations`, `Snooze 1 conversation`, or '' for a tool that is not one."""
+    verb = INBOX_ACTIONS.get(tool)
+    if verb is None:
+        return "Undo the last inbox action" if tool == UNDO_TOOL else ""
+    if args.get("read") is False:
+        verb = "Mark unread"
+    if args.get("flagged") is False:
+        verb = "Remove the flag of"
+    if not lines:
+        return verb
+    noun = "conversation" if len(lines) == 1 else "conversations"
+    return f"{verb} {len(lines)} {noun}"
+
+
+def undoable(evidence: Sequence[Evidence]) -> Evidence | None:
+    """The thread's inbox action an undo reverses now: the newest not yet undone."""
+    done: list[Evidence] = []
+    for record in evidence:
+        if record["error"]:
+            continue
+        if record["tool"] in INBOX_ACTIONS:
+            done.append(record)
+        elif record["tool"] == UNDO_TOOL and done:
+            done.pop()
+    return done[-1] if done else None
+
+
+def narrowed_args(proposed: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
+    """The edited arguments, with each id list cut to the ids the proposal had, in its order.
+
+    An Edit can drop conversations from a bulk action, never add one: an id that was not
+    proposed (or a list replaced by something else) is left out.
+    """
+    args = dict(edited)
+    for name, value in proposed.items():
+        if name not in ID_LIST_ARGS or not isinstance(value, list):
+            continue
+        wanted = args.get(name, value)
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        kept = {str(v) for v in wanted} if isinstance(wanted, list) else set()
+        args[name] = [v for v in value if str(v) in kept]
+    return args
+
+
+def emptied(args: dict[str, Any]) -> bool:
+    """Whether an edit left an id list with nothing in it (nothing is left to do)."""
+    return any(name in ID_LIST_ARGS and value == [] for name, value in args.items())
+
+
+def inbox_review(
+    env: MailboxEnv, tool: str, args: dict[str, Any], evidence: Sequence[Evidence]
+) -> tuple[tuple[ConversationLine, ...], tuple[str, ...]]:
+    """The conversations a call names, and for an undo what it reverses (blocking: reads mail)."""
+    lines = conversation_lines(env, named_ids(args))
+    if tool != UNDO_TOOL:
+        return lines, ()
+    record = undoable(evidence)
+    if record is None:
+        return lines, (
+            "",
+            "Nothing this chat did to the inbox is left to undo; the tool says so if it finds "
+            "nothing either.",
+        )
+    done = conversation_lines(env, named_ids(record["args"]))
+    what = action_title(record["tool"], record["args"], done)
+    extra = [f"`{k}`: {v}" for k, v in record["args"].items() if k not in ID_LIST_ARGS | ID_ARGS]
+    said = f" ({', '.join(extra)})" if extra else ""
+    reverses = ["", f"**It reverses:** {what}{said}, done at {record['at']}."]
+    if done:
+        reverses += ["", *conversation_table(done)]
+    return lines, tuple(reverses)
