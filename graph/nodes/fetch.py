@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -11,7 +12,9 @@ from graph.context import Context
 from graph.services import mcp_hub_for, services_for
 from graph.state import State
 from memory.redaction import scrub
+from tools.mail.inbox_actions import open_operations
 from tools.mail.mcp_source import sync_mcp_source
+from tools.mail.snoozes import wake_quietly
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import sync_source
 
@@ -50,10 +53,21 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {**update, "new_email_ids": [], "fetch_errors": [
             {"id": "", "key": services.source, "error": scrub(str(err))}
         ]}  # fmt: skip
+    fetch_errors = [{"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors]
+    # After the fetch, so a woken message is in the cache to move back; every fetch (and so
+    # every scheduled triage run) wakes what is due, whatever restarts happened meanwhile.
+    mailbox = services.mailbox
+    problem = await asyncio.to_thread(
+        wake_quietly,
+        services.db,
+        mailbox.source,
+        lambda: open_operations(mailbox),
+        datetime.now(UTC),
+    )
+    if problem:
+        fetch_errors.append({"id": "", "key": mailbox.source, "error": scrub(problem)})
     return {
         **update,
         "new_email_ids": [email.id for email in result.new],
-        "fetch_errors": [
-            {"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors
-        ],
+        "fetch_errors": fetch_errors,
     }

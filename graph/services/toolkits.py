@@ -23,6 +23,7 @@ from tools.integrations.teams import TEAMS_TOOLS, teams_toolkit
 from tools.integrations.webhook_endpoints import webhooks_path
 from tools.integrations.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
 from tools.mail.conversation_tools import conversation_toolkit
+from tools.mail.inbox_tools import inbox_toolkit
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.tools import mail_toolkit
 from tools.toolkit import Toolkit
@@ -63,6 +64,7 @@ def native_toolkits(
     return [
         mail_toolkit(mailbox),
         conversation_toolkit(mailbox),
+        inbox_toolkit(mailbox),
         corrections_toolkit(mailbox),
         _guarded(
             "calendar",
