@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graph.provenance import Flag
 from graph.state import Evidence
+from memory.db import AppDatabase
 from tools.mail.conversation_tools import read_mailbox
 from tools.mail.conversations import conversation_of, sender_name
 from tools.mail.mailbox import MailboxEnv
@@ -33,6 +35,12 @@ INBOX_ACTIONS: dict[str, str] = {
 }
 """The inbox actions an undo can reverse, with the verb their card's title starts with."""
 UNDO_TOOL = "undo_inbox_action"
+LINK_FOLLOWING = frozenset({"unsubscribe"})
+"""Tools that follow a link the mail wrote: never for a mail the triage called suspicious."""
+NAMES_ONLY = frozenset(INBOX_ACTIONS) - {"unsubscribe", "block_sender"}
+"""Tools that move or mark the messages they name without using what those messages say: the
+card lists every conversation, so no id needs a flag of its own (an unsubscribe follows a
+link the mail wrote, so its id is judged like any other)."""
 
 
 @dataclass(frozen=True)
@@ -191,3 +199,27 @@ def inbox_review(
     if done:
         reverses += ["", *conversation_table(done)]
     return lines, tuple(reverses)
+
+
+def suspicious_flags(db: AppDatabase, tool: str, args: dict[str, Any]) -> list[Flag]:
+    """A flag on an unsubscribe from a mail the triage warned about (blocking: reads triage).
+
+    The offline engine never proposes one; a model might, so its card says why not to approve.
+    """
+    if tool not in LINK_FOLLOWING:
+        return []
+    flags: list[Flag] = []
+    for message_id in named_ids(args):
+        triage = db.triage_for([message_id]).get(message_id)
+        if triage is not None and triage.suspicious:
+            flags.append(
+                {
+                    "arg": "message_id",
+                    "kind": "suspicious",
+                    "value": message_id,
+                    "seen_in": f"msg:{message_id}",
+                    "reason": f"the triage warned about this mail ({triage.suspicious}): its "
+                    "unsubscribe link is the attack; do not approve",
+                }
+            )
+    return flags

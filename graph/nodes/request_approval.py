@@ -21,11 +21,13 @@ from graph.approval import Review, approval_request, edited_args, read_responses
 from graph.context import Context
 from graph.inbox_cards import (
     INBOX_ACTIONS,
+    NAMES_ONLY,
     UNDO_TOOL,
     ConversationLine,
     emptied,
     inbox_review,
     narrowed_args,
+    suspicious_flags,
 )
 from graph.provenance import (
     CallView,
@@ -143,7 +145,11 @@ def named_mails(
             label=label,
         )
         # A call the user asked for themselves (a suggested action they pressed) names its mail.
-        chosen = call["proposed_by"] == "user" or user_chose(mail, trust, focus, names)
+        chosen = (
+            call["proposed_by"] == "user"
+            or call["name"] in NAMES_ONLY
+            or user_chose(mail, trust, focus, names)
+        )
         found[value.value] = replace(mail, chosen=chosen)
     return found
 
@@ -237,6 +243,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         call, mails, action, preview, opaque=opaque, hidden=tools.is_hidden(call["name"])
     )
     flags = held + call_flags(view, trust, state.get("evidence") or [])
+    flags += suspicious_flags(services.db, call["name"], call["args"])
     notes: tuple[str, ...] = ()
     if action is not None and action.reply_of is not None:
         notes = tuple(reply_notes_now(action.reply_of, str(call["args"].get("body") or "")))

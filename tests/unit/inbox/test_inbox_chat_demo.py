@@ -1,0 +1,190 @@
+"""The inbox flows of the chat on a copy of the demo, with the real tools on its Maildir.
+
+"archive the newsletters" is one card listing them all; approved, they leave the triage view
+and sit in the Archive folder; "undo" brings them back. An Edit drops rows and can never add
+one. "snooze the invoice from Vireo until tomorrow 9am" hides it until the clock (passed in)
+reaches that time; then it leads the triage view, marked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from graph.builder import build_graph
+from graph.context import Context
+from graph.services import build_services
+from tests.unit.answer_fixtures import DANA, DEMO, context_for, copy_mailbox
+from tools.calendar.settings import user_time_zone
+from tools.mail.inbox_actions import open_operations
+from tools.mail.snoozes import wake_snoozed
+from ui.chat.inbox_rows import inbox_pairs, woken_first
+from ui.chat.render import triage_rows
+
+NEWSLETTERS = {
+    "20261121080000.9c1a7e.news@updates.cloudhost.example",
+    "digest-87.d9a71c55@lists.dedigest.example",
+    "212.8f2c41d0.20261116060211@mail.backendweekly.example",
+}
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Context:
+    return context_for(copy_mailbox(DEMO, tmp_path / "inbox"), tmp_path / "home", DANA)
+
+
+class Chat:
+    """One chat thread on the demo, turn by turn."""
+
+    def __init__(self, context: Context, thread: str = "inbox-chat") -> None:
+        self.context = context
+        self.graph = build_graph(checkpointer=InMemorySaver())
+        self.config: RunnableConfig = {"configurable": {"thread_id": thread}}
+
+    async def say(self, text: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.graph.ainvoke(
+            {"messages": [HumanMessage(text)]}, config=self.config, context=self.context
+        )
+        return result
+
+    async def pending(self) -> list[dict[str, Any]]:
+        snapshot = await self.graph.aget_state(self.config)
+        return [r for item in snapshot.interrupts for r in item.value]
+
+    async def decide(self, decision: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.graph.ainvoke(
+            Command(resume=decision), config=self.config, context=self.context
+        )
+        return result
+
+
+def in_view(context: Context) -> list[str]:
+    services = build_services(context)
+    pairs, woken = inbox_pairs(services.db, services.source)
+    return [row.id for row in woken_first(triage_rows(pairs, user_time_zone()), woken)]
+
+
+def folder_of(context: Context, message_id: str) -> str:
+    email = build_services(context).db.get_email(message_id)
+    assert email is not None
+    return email.folder
+
+
+def files_in(mailbox: Path, folder: str) -> set[str]:
+    root = mailbox / f".{folder}" if folder != "INBOX" else mailbox
+    return {p.name.split(":")[0] for sub in ("cur", "new") for p in (root / sub).glob("*")}
+
+
+async def test_archive_the_newsletters_is_one_card_and_undo_brings_them_back(
+    demo: Context,
+) -> None:
+    chat = Chat(demo)
+    await chat.say("archive the newsletters")
+    [card] = await chat.pending()
+    assert card["action_request"]["action"] == "archive_conversations"
+    assert set(card["action_request"]["args"]["message_ids"]) == NEWSLETTERS
+    assert card["description"].startswith("### Archive 3 conversations")
+    assert {row["id"] for row in card["conversations"]} == NEWSLETTERS
+    for subject in ("CloudHost", "DE Digest #87", "The Pragmatic Backend #212"):
+        assert subject in card["description"]
+    assert NEWSLETTERS <= set(in_view(demo))
+
+    done = await chat.decide({"type": "accept"})
+    assert [(e["action"], e["status"]) for e in done["executed"]][-1] == (
+        "archive_conversations",
+        "ok",
+    )
+    assert not NEWSLETTERS & set(in_view(demo)), "archived mail leaves the triage view"
+    assert {folder_of(demo, i) for i in NEWSLETTERS} == {"Archive"}
+    assert len(files_in(Path(demo.inbox.removeprefix("maildir:")), "Archive")) == 3
+
+    await chat.say("undo")
+    [undo] = await chat.pending()
+    assert undo["action_request"]["action"] == "undo_inbox_action"
+    assert "It reverses:** Archive 3 conversations" in undo["description"]
+    await chat.decide({"type": "accept"})
+    assert {folder_of(demo, i) for i in NEWSLETTERS} == {"INBOX"}
+    assert NEWSLETTERS <= set(in_view(demo))
+
+
+async def test_edit_drops_a_row_and_cannot_add_one(demo: Context) -> None:
+    chat = Chat(demo)
+    await chat.say("archive the newsletters")
+    [card] = await chat.pending()
+    ids = card["action_request"]["args"]["message_ids"]
+    kept, dropped = ids[:2], ids[2]
+    stranger = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
+    result = await chat.decide({"type": "edit", "args": {"message_ids": [*kept, stranger]}})
+    [decision] = [d for d in result["decisions"] if d["action"] == "archive_conversations"]
+    assert decision["args"]["message_ids"] == kept
+    assert {folder_of(demo, i) for i in kept} == {"Archive"}
+    assert folder_of(demo, dropped) == "INBOX"
+    assert folder_of(demo, stranger) == "INBOX", "an id the card did not list is never acted on"
+
+
+async def test_dropping_every_row_runs_nothing(demo: Context) -> None:
+    chat = Chat(demo)
+    await chat.say("archive the newsletters")
+    result = await chat.decide({"type": "edit", "args": {"message_ids": []}})
+    assert [d["type"] for d in result["decisions"] if d["action"] == "archive_conversations"] == [
+        "ignore"
+    ]
+    assert {folder_of(demo, i) for i in NEWSLETTERS} == {"INBOX"}
+
+
+async def test_snoozed_invoice_hides_until_its_time_then_leads_the_triage_view(
+    demo: Context,
+) -> None:
+    chat = Chat(demo)
+    await chat.say("snooze the invoice from Vireo until tomorrow 9am")
+    [card] = await chat.pending()
+    assert card["action_request"]["action"] == "snooze_conversations"
+    [invoice] = card["action_request"]["args"]["message_ids"]
+    until = datetime.fromisoformat(card["action_request"]["args"]["until"])
+    now = datetime.now(user_time_zone())
+    assert until.utcoffset() == now.utcoffset() or until.tzinfo is not None
+    assert (until.hour, until.minute) == (9, 0)
+    assert until.date() == (now + timedelta(days=1)).date()
+    assert "Overdue" in card["description"] or "overdue" in card["description"]
+    await chat.decide({"type": "accept"})
+    assert folder_of(demo, invoice) == "Snoozed"
+    assert invoice not in in_view(demo)
+
+    services = build_services(demo)
+    opened = lambda: open_operations(services.tools.env)  # noqa: E731
+    assert wake_snoozed(services.db, services.source, opened, until - timedelta(minutes=1)) == []
+    assert invoice not in in_view(demo), "not before its time"
+    woken = wake_snoozed(services.db, services.source, opened, until)
+    assert [o.id for o in woken if o.ok]
+    assert folder_of(demo, invoice) == "INBOX"
+    assert in_view(demo)[0] == invoice, "a woken conversation comes back at the top"
+
+
+async def test_unsubscribe_is_never_offered_for_a_suspicious_mail(demo: Context) -> None:
+    chat = Chat(demo, "suspicious")
+    await chat.say("show me the newsletters")  # fetches and triages the demo
+    services = build_services(demo)
+    pairs, _ = inbox_pairs(services.db, services.source)
+    [lure, *_] = [email for email, triage in pairs if triage.suspicious]
+    await chat.say(f"unsubscribe from the mail from {lure.from_addr}")
+    assert await chat.pending() == [], "the offline engine proposes no unsubscribe"
+    # A model might: the card then says why not to approve.
+    result = await chat.graph.ainvoke(
+        {
+            "messages": [HumanMessage("unsubscribe me")],
+            "requested_calls": [{"name": "unsubscribe", "args": {"message_id": lure.id}}],
+        },
+        config=chat.config,
+        context=demo,
+    )
+    assert result is not None
+    [card] = await chat.pending()
+    assert any(flag["kind"] == "suspicious" for flag in card["flags"])
+    assert "its unsubscribe link is the attack" in card["description"]
