@@ -61,7 +61,7 @@ def open_operations(env: MailboxEnv) -> MailboxOperations:
     if isinstance(source, MaildirSource):
         return MaildirOperations(source)
     if isinstance(source, ImapSource):
-        return ImapOperations(source)
+        return ImapOperations.of(source)
     raise ToolFailure(f"the mail source {env.source} cannot archive, move or flag mail")
 
 

@@ -90,10 +90,12 @@ def way_out(email: Email) -> UnsubscribeWay:
     )
 
 
-def _post(url: str) -> str:
+def _post(url: str, transport: httpx.BaseTransport | None) -> str:
     """POST the one-click body; the outcome in one line. `ToolFailure` when it fails."""
     try:
-        with httpx.Client(timeout=POST_TIMEOUT, follow_redirects=False) as client:
+        with httpx.Client(
+            timeout=POST_TIMEOUT, follow_redirects=False, transport=transport
+        ) as client:
             response = client.post(url, data={"List-Unsubscribe": "One-Click"})
     except httpx.HTTPError as err:
         raise ToolFailure(f"the unsubscribe link {url} could not be reached: {err}") from None
@@ -122,15 +124,20 @@ def _mail(env: MailboxEnv, link: str) -> str:
     return f"Unsubscribe mail sent to {address}. {delivery.text}"
 
 
-def unsubscribe(env: MailboxEnv, message_id: str) -> ToolResult:
-    """Unsubscribe from the mailing a message came from (the way `way_out` picks)."""
+def unsubscribe(
+    env: MailboxEnv, message_id: str, *, transport: httpx.BaseTransport | None = None
+) -> ToolResult:
+    """Unsubscribe from the mailing a message came from (the way `way_out` picks).
+
+    `transport` carries the one-click POST (the network by default; tests pass their own).
+    """
     email = env.db.get_email(message_id)
     if email is None or email.source != env.source:
         raise ToolFailure(f"no message with id {message_id!r} in the mailbox")
     way = way_out(email)
     if way.problem or way.method is None:
         raise ToolFailure(f"cannot unsubscribe: {way.problem}")
-    text = _post(way.target) if way.method == "post" else _mail(env, way.target)
+    text = _post(way.target, transport) if way.method == "post" else _mail(env, way.target)
     entry = {"id": email.id, "method": way.method, "target": way.target}
     InboxStore(env.db).record(current_thread(), "unsubscribe", env.source, [entry])
     return text_result(text, data={"action": "unsubscribe", **entry})
