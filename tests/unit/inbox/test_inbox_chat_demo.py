@@ -10,23 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
 
-from graph.builder import build_graph
 from graph.context import Context
 from graph.services import build_services
 from tests.unit.answer_fixtures import DANA, DEMO, context_for, copy_mailbox
+from tests.unit.inbox.chat import Chat, in_view
 from tools.calendar.settings import user_time_zone
 from tools.mail.inbox_actions import open_operations
+from tools.mail.inbox_ops import MailboxOperations
 from tools.mail.snoozes import wake_snoozed
-from ui.chat.inbox_rows import inbox_pairs, woken_first
-from ui.chat.render import triage_rows
+from ui.chat.inbox_rows import inbox_pairs
 
 NEWSLETTERS = {
     "20261121080000.9c1a7e.news@updates.cloudhost.example",
@@ -38,37 +34,6 @@ NEWSLETTERS = {
 @pytest.fixture
 def demo(tmp_path: Path) -> Context:
     return context_for(copy_mailbox(DEMO, tmp_path / "inbox"), tmp_path / "home", DANA)
-
-
-class Chat:
-    """One chat thread on the demo, turn by turn."""
-
-    def __init__(self, context: Context, thread: str = "inbox-chat") -> None:
-        self.context = context
-        self.graph = build_graph(checkpointer=InMemorySaver())
-        self.config: RunnableConfig = {"configurable": {"thread_id": thread}}
-
-    async def say(self, text: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.graph.ainvoke(
-            {"messages": [HumanMessage(text)]}, config=self.config, context=self.context
-        )
-        return result
-
-    async def pending(self) -> list[dict[str, Any]]:
-        snapshot = await self.graph.aget_state(self.config)
-        return [r for item in snapshot.interrupts for r in item.value]
-
-    async def decide(self, decision: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.graph.ainvoke(
-            Command(resume=decision), config=self.config, context=self.context
-        )
-        return result
-
-
-def in_view(context: Context) -> list[str]:
-    services = build_services(context)
-    pairs, woken = inbox_pairs(services.db, services.source)
-    return [row.id for row in woken_first(triage_rows(pairs, user_time_zone()), woken)]
 
 
 def folder_of(context: Context, message_id: str) -> str:
@@ -158,7 +123,10 @@ async def test_snoozed_invoice_hides_until_its_time_then_leads_the_triage_view(
     assert invoice not in in_view(demo)
 
     services = build_services(demo)
-    opened = lambda: open_operations(services.tools.env)  # noqa: E731
+
+    def opened() -> MailboxOperations:
+        return open_operations(services.tools.env)
+
     assert wake_snoozed(services.db, services.source, opened, until - timedelta(minutes=1)) == []
     assert invoice not in in_view(demo), "not before its time"
     woken = wake_snoozed(services.db, services.source, opened, until)
