@@ -57,7 +57,8 @@ class Review:
     conversations: tuple[ConversationLine, ...] = ()
     """The conversations an inbox action touches, one per id it names, from the mailbox."""
     reverses: tuple[str, ...] = ()
-    """For an undo: what it will reverse, one line each (the action, when, its table)."""
+    """More lines for an inbox action's card: when a snooze ends; for an undo, what it will
+    reverse (the action, when, its table)."""
 
     @property
     def runs_without_asking(self) -> bool:
@@ -179,9 +180,9 @@ def describe_call(review: Review) -> str:
         named = ID_LIST_ARGS | ID_ARGS if review.conversations else frozenset()
         shown = {k: v for k, v in call["args"].items() if k not in named}
         lines += _argument_lines(shown)
+    lines += list(review.reverses)
     if review.conversations:
         lines += ["", *conversation_table(review.conversations)]
-    lines += list(review.reverses)
     for arg, addresses in review.recipients:
         lines.append(f"- **`{arg}` delivers to:** {', '.join(addresses)}")
     if review.flags:

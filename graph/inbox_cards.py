@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from graph.provenance import Flag
 from graph.state import Evidence
 from memory.db import AppDatabase
+from tools.calendar.settings import user_time_zone
 from tools.mail.conversation_tools import read_mailbox
 from tools.mail.conversations import conversation_of, sender_name
 from tools.mail.mailbox import MailboxEnv
@@ -66,6 +68,21 @@ class ConversationLine:
         }
 
 
+def moment(text: str, zone: tzinfo) -> str:
+    """`Fri 4 Dec, 09:00` in the user's zone; the text as it is when it is not an instant."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if when.tzinfo is not None:
+        when = when.astimezone(zone)
+    return f"{when:%a} {when.day} {when:%b}, {when:%H:%M}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def named_ids(args: dict[str, Any]) -> list[str]:
     """The message ids a call's arguments name, in order, each once."""
     ids: list[str] = []
@@ -77,7 +94,9 @@ def named_ids(args: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def conversation_lines(env: MailboxEnv, ids: Sequence[str]) -> tuple[ConversationLine, ...]:
+def conversation_lines(
+    env: MailboxEnv, ids: Sequence[str], zone: tzinfo
+) -> tuple[ConversationLine, ...]:
     """One line per id: its conversation's subject, first sender, newest date, size (blocking)."""
     if not ids:
         return ()
@@ -99,7 +118,7 @@ def conversation_lines(env: MailboxEnv, ids: Sequence[str]) -> tuple[Conversatio
                 id=message_id,
                 subject=first.subject or "(no subject)",
                 sender=sender_name(first.sender),
-                date=newest.date[:16],
+                date=moment(newest.date, zone),
                 count=len(emails),
             )
         )
@@ -114,7 +133,7 @@ def conversation_table(lines: Sequence[ConversationLine]) -> list[str]:
     """The conversations as a markdown table, numbered as the Edit form numbers them."""
     total = sum(line.count for line in lines)
     rows = [
-        f"**{len(lines)} conversation(s), {total} message(s):**",
+        f"**{_plural(len(lines), 'conversation')}, {_plural(total, 'message')}:**",
         "",
         "| # | Subject | From | Date | Messages |",
         "|---|---|---|---|---|",
@@ -137,8 +156,7 @@ def action_title(tool: str, args: dict[str, Any], lines: Sequence[ConversationLi
         verb = "Remove the flag of"
     if not lines:
         return verb
-    noun = "conversation" if len(lines) == 1 else "conversations"
-    return f"{verb} {len(lines)} {noun}"
+    return f"{verb} {_plural(len(lines), 'conversation')}"
 
 
 def undoable(evidence: Sequence[Evidence]) -> Evidence | None:
@@ -180,10 +198,15 @@ def emptied(args: dict[str, Any]) -> bool:
 def inbox_review(
     env: MailboxEnv, tool: str, args: dict[str, Any], evidence: Sequence[Evidence]
 ) -> tuple[tuple[ConversationLine, ...], tuple[str, ...]]:
-    """The conversations a call names, and for an undo what it reverses (blocking: reads mail)."""
-    lines = conversation_lines(env, named_ids(args))
+    """The conversations a call names, and what else its card says (blocking: reads mail).
+
+    A snooze says when it ends, an undo what it reverses, both in the user's zone.
+    """
+    zone = user_time_zone()
+    lines = conversation_lines(env, named_ids(args), zone)
     if tool != UNDO_TOOL:
-        return lines, ()
+        until = str(args.get("until") or "")
+        return lines, ((f"- **Comes back:** {moment(until, zone)} ({zone})",) if until else ())
     record = undoable(evidence)
     if record is None:
         return lines, (
@@ -191,11 +214,13 @@ def inbox_review(
             "Nothing this chat did to the inbox is left to undo; the tool says so if it finds "
             "nothing either.",
         )
-    done = conversation_lines(env, named_ids(record["args"]))
+    done = conversation_lines(env, named_ids(record["args"]), zone)
     what = action_title(record["tool"], record["args"], done)
-    extra = [f"`{k}`: {v}" for k, v in record["args"].items() if k not in ID_LIST_ARGS | ID_ARGS]
-    said = f" ({', '.join(extra)})" if extra else ""
-    reverses = ["", f"**It reverses:** {what}{said}, done at {record['at']}."]
+    until = str(record["args"].get("until") or "")
+    said = f" until {moment(until, zone)}" if until else ""
+    folder = str(record["args"].get("folder") or "")
+    said += f" to {folder}" if folder else ""
+    reverses = ["", f"**It reverses:** {what}{said}, done {moment(record['at'], zone)}."]
     if done:
         reverses += ["", *conversation_table(done)]
     return lines, tuple(reverses)

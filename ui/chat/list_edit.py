@@ -23,8 +23,7 @@ _NUMBER = re.compile(r"\b\d{1,3}\b")
 def list_edit_prompt(rows: Sequence[dict[str, Any]]) -> str:
     """The Edit form of a bulk action: one numbered line per conversation, and what to send."""
     lines = [
-        f"{n}. {row.get('subject', '')} — {row.get('sender', '')} — {row.get('date', '')} "
-        f"({row.get('count', 0)} message(s))"
+        f"{n}. {row.get('subject', '')} — {row.get('sender', '')}, {row.get('date', '')}"
         for n, row in enumerate(rows, 1)
     ]
     return (
