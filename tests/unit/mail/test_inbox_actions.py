@@ -342,3 +342,20 @@ def test_an_mcp_source_cannot_archive(env: MailboxEnv) -> None:
     remote = MailboxEnv(db=env.db, source="mcp:gmail")
     with pytest.raises(ToolFailure, match=r"this mail source \(mcp:gmail\) cannot archive"):
         open_operations(remote)
+
+
+def test_a_run_again_after_a_crash_between_the_move_and_the_record(env: MailboxEnv) -> None:
+    """The files moved but the process died before the cache and the journal were written."""
+    ops = open_operations(env)
+    emails = env.db.emails_by_ids([PLAN, PLAN_REPLY])
+    ops.move(emails, ops.folder_for("archive"))
+    assert folder_of(env, PLAN) == "INBOX", "the cache was never told"
+
+    again = moves.archive(env, [PLAN], action="archive_conversations")
+
+    assert [r["status"] for r in again["data"]["results"]] == ["already", "already"]
+    assert files(env, "Archive") == ["1781000001.M1P1.host:2,S", "1781000002.M2P1.host"]
+    assert folder_of(env, PLAN) == folder_of(env, PLAN_REPLY) == "Archive"
+    undo(env, {})
+    assert folder_of(env, PLAN) == "INBOX"
+    assert len(files(env)) == 4 and files(env, "Archive") == []
