@@ -182,7 +182,11 @@ def describe_call(review: Review) -> str:
         lines += _argument_lines(shown)
     lines += list(review.reverses)
     if review.conversations:
-        lines += ["", *conversation_table(review.conversations)]
+        lines += (
+            ["", *conversation_table(review.conversations)]
+            if lines[-1]
+            else [*conversation_table(review.conversations)]
+        )
     for arg, addresses in review.recipients:
         lines.append(f"- **`{arg}` delivers to:** {', '.join(addresses)}")
     if review.flags:
