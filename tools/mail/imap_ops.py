@@ -47,7 +47,9 @@ class ImapOperations(ImapSource):
         if role == "inbox":
             return self.imap.folder
         with self._session() as conn:
-            encoded = self._special_folder(conn, SPECIAL_USE.get(role, ""), MAILDIR_FOLDERS[role])
+            use = SPECIAL_USE.get(role)
+            fallback = MAILDIR_FOLDERS[role]
+            encoded = self._special_folder(conn, use, fallback) if use else encode_mailbox(fallback)
             name = decode_mailbox(encoded)
             if create and not self._exists(conn, name):
                 self._create(conn, name)
