@@ -261,3 +261,20 @@ def test_snooze_and_wake_on_imap(start) -> None:
     assert [(o.id, o.status) for o in woken] == [("msg-1@example.com", "moved")]
     assert ids_in(server, "INBOX") == ["msg-1@example.com"]
     assert sync_source(env.db, env.source).new == []
+
+
+def test_a_message_id_that_cannot_go_into_a_command_is_found_by_its_uid(start) -> None:
+    server, env = start()
+    raw = message(1).replace(b"<msg-1@example.com>", '<m\u00fc" OR ALL@example.com>'.encode())
+    server.append(raw)
+    server.append(message(2))
+    sync_source(env.db, env.source)
+    [odd] = [
+        e for e in env.db.list_emails(source=env.source, limit=5) if e.id != "msg-2@example.com"
+    ]
+
+    result = moves.archive(env, [odd.id], action="archive_conversations")
+
+    assert result["data"]["failed"] == 0
+    assert len(server.messages("Archive")) == 1
+    assert ids_in(server, "INBOX") == ["msg-2@example.com"]

@@ -102,8 +102,12 @@ class ImapOperations(ImapSource):
         return ""
 
     def _find(self, conn: imaplib.IMAP4, email: Email) -> int | None:
-        """The UID of the message in the selected folder, by Message-ID (or its cached UID)."""
-        if email.message_id:
+        """The UID of the message in the selected folder, by Message-ID (or its cached UID).
+
+        A Message-ID that is not plain printable ASCII is never put into a command: such a
+        message is found by the UID it was fetched under, in the inbox it was fetched from.
+        """
+        if email.message_id and all(0x21 <= ord(c) <= 0x7E for c in email.message_id):
             typ, data = conn.uid("SEARCH", "HEADER", "Message-ID", quoted(f"<{email.message_id}>"))
             if typ != "OK":
                 return None
