@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from memory.db import AppDatabase
 
 
+AWAY_FOLDERS = ("Archive", "Trash", "Snoozed")
+"""Where the inbox actions put mail on a Maildir (and on IMAP without SPECIAL-USE marks)."""
+MOVING_ACTIONS = (
+    "archive_conversations",
+    "mark_done",
+    "move_to_folder",
+    "trash_conversations",
+    "snooze_conversations",
+)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -184,6 +195,30 @@ class InboxStore:
                 row.undone_at = _now()
                 session.add(row)
                 session.commit()
+
+    def away_ids(self, source: str) -> set[str]:
+        """Ids of cached messages the inbox actions moved out of the inbox that are still out.
+
+        Archive, Trash and Snoozed, and every folder an action that stands moved mail to (an
+        IMAP server's own Archive, a `move_to_folder` target): listings of the inbox leave
+        these out. A message woken or moved back (undone) is in the inbox again.
+        """
+        stmt = select(InboxJournalEntry.entries).where(
+            InboxJournalEntry.source == source,
+            InboxJournalEntry.undone_at == "",
+            col(InboxJournalEntry.action).in_(MOVING_ACTIONS),
+        )
+        with Session(self.engine) as session:
+            rows = session.exec(stmt).all()
+            folders = set(AWAY_FOLDERS)
+            folders |= {str(e.get("to")) for row in rows for e in json.loads(row or "[]")}
+            folders -= {"INBOX", ""}
+            ids = session.exec(
+                select(StoredEmail.id).where(
+                    StoredEmail.source == source, col(StoredEmail.folder).in_(sorted(folders))
+                )
+            ).all()
+        return set(ids)
 
     def done_ids(self, source: str) -> set[str]:
         """The ids of messages marked done (and not undone)."""

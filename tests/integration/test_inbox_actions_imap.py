@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ import pytest
 from memory.db import AppDatabase
 from tests.fakes.imap_server import DOVECOT_MISSING, DovecotServer, dovecot_binary
 from tools.mail import inbox_moves as moves
+from tools.mail.inbox_actions import open_operations
+from tools.mail.inbox_ops import MailboxOperations
 from tools.mail.inbox_undo import undo
 from tools.mail.mailbox import MailboxEnv
+from tools.mail.snoozes import wake_snoozed
 from tools.mail.sync import sync_source
 from tools.toolkit import ToolFailure
 
@@ -238,3 +242,39 @@ def test_a_read_only_folder_is_one_clear_line(start) -> None:
     assert str(failure.value).count("\n") == 0
     assert ids_in(server, "Shared") == ["msg-1@example.com"]
     assert env.db.get_email("msg-1@example.com").folder == "Shared"
+
+
+def test_snooze_and_wake_on_imap(start) -> None:
+    server, env = start()
+    server.append(message(1))
+    sync_source(env.db, env.source)
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+
+    moves.snooze(env, ["msg-1@example.com"], "2026-12-03T10:00:00+01:00", now=now)
+    assert ids_in(server, "Snoozed") == ["msg-1@example.com"]
+
+    def ops() -> MailboxOperations:
+        return open_operations(env)
+
+    assert wake_snoozed(env.db, env.source, ops, now + timedelta(minutes=59)) == []
+    woken = wake_snoozed(env.db, env.source, ops, now + timedelta(hours=1))
+    assert [(o.id, o.status) for o in woken] == [("msg-1@example.com", "moved")]
+    assert ids_in(server, "INBOX") == ["msg-1@example.com"]
+    assert sync_source(env.db, env.source).new == []
+
+
+def test_a_message_id_that_cannot_go_into_a_command_is_found_by_its_uid(start) -> None:
+    server, env = start()
+    raw = message(1).replace(b"<msg-1@example.com>", '<m\u00fc" OR ALL@example.com>'.encode())
+    server.append(raw)
+    server.append(message(2))
+    sync_source(env.db, env.source)
+    [odd] = [
+        e for e in env.db.list_emails(source=env.source, limit=5) if e.id != "msg-2@example.com"
+    ]
+
+    result = moves.archive(env, [odd.id], action="archive_conversations")
+
+    assert result["data"]["failed"] == 0
+    assert len(server.messages("Archive")) == 1
+    assert ids_in(server, "INBOX") == ["msg-2@example.com"]

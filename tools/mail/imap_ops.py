@@ -47,7 +47,9 @@ class ImapOperations(ImapSource):
         if role == "inbox":
             return self.imap.folder
         with self._session() as conn:
-            encoded = self._special_folder(conn, SPECIAL_USE.get(role, ""), MAILDIR_FOLDERS[role])
+            use = SPECIAL_USE.get(role)
+            fallback = MAILDIR_FOLDERS[role]
+            encoded = self._special_folder(conn, use, fallback) if use else encode_mailbox(fallback)
             name = decode_mailbox(encoded)
             if create and not self._exists(conn, name):
                 self._create(conn, name)
@@ -100,8 +102,12 @@ class ImapOperations(ImapSource):
         return ""
 
     def _find(self, conn: imaplib.IMAP4, email: Email) -> int | None:
-        """The UID of the message in the selected folder, by Message-ID (or its cached UID)."""
-        if email.message_id:
+        """The UID of the message in the selected folder, by Message-ID (or its cached UID).
+
+        A Message-ID that is not plain printable ASCII is never put into a command: such a
+        message is found by the UID it was fetched under, in the inbox it was fetched from.
+        """
+        if email.message_id and all(0x21 <= ord(c) <= 0x7E for c in email.message_id):
             typ, data = conn.uid("SEARCH", "HEADER", "Message-ID", quoted(f"<{email.message_id}>"))
             if typ != "OK":
                 return None

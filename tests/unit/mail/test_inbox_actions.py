@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from graph.corrections import load_learner
 from memory.db import AppDatabase
 from memory.inbox_store import InboxStore
 from memory.ledger import ClaimedCall, SideEffectLedger, running
+from memory.mail_tables import TriageRecord
 from tools.mail import inbox_moves as moves
 from tools.mail.inbox_actions import open_operations
 from tools.mail.inbox_tools import INBOX_TOOLS, inbox_toolkit
@@ -20,6 +22,7 @@ from tools.mail.inbox_undo import undo
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.snoozes import wake_snoozed
 from tools.mail.sync import canonical_spec, sync_source
+from tools.mail.tools import mail_toolkit
 from tools.mail.unsubscribe import unsubscribe
 from tools.registry import ToolRegistry
 from tools.toolkit import ToolFailure
@@ -209,9 +212,7 @@ def test_block_sender_makes_their_mail_ignored_and_undo_lifts_it(env: MailboxEnv
 
 
 def _invoke(env: MailboxEnv, name: str, args: dict[str, object]) -> dict[str, object]:
-    import asyncio
-
-    registry = ToolRegistry.from_toolkits([inbox_toolkit(env)])
+    registry = ToolRegistry.from_toolkits([inbox_toolkit(env), mail_toolkit(env)])
     return dict(asyncio.run(registry.invoke(name, args)))
 
 
@@ -359,3 +360,23 @@ def test_a_run_again_after_a_crash_between_the_move_and_the_record(env: MailboxE
     undo(env, {})
     assert folder_of(env, PLAN) == "INBOX"
     assert len(files(env)) == 4 and files(env, "Archive") == []
+
+
+def test_the_inbox_listing_leaves_out_what_was_archived_snoozed_or_moved(env: MailboxEnv) -> None:
+    env.db.save_triage(
+        TriageRecord(email_id=i, priority="normal", category="other", action="read", reason="")
+        for i in (PLAN, PLAN_REPLY, OTHER, DIGEST)
+    )
+
+    def listed() -> set[str]:
+        result = _invoke(env, "list_inbox", {"limit": 50})
+        return {str(m["id"]) for m in result["messages"]}  # type: ignore[union-attr]
+
+    assert listed() == {PLAN, PLAN_REPLY, OTHER, DIGEST}
+    moves.archive(env, [PLAN], action="archive_conversations")
+    moves.move_to(env, [OTHER], "Receipts", True)
+    moves.snooze(env, [DIGEST], (datetime.now(UTC) + timedelta(days=1)).isoformat())
+    assert listed() == set()
+    undo(env, {})
+    undo(env, {})
+    assert listed() == {OTHER, DIGEST}
