@@ -37,6 +37,8 @@ class MessageRef(TypedDict):
     reason: NotRequired[str]
     suspicious: NotRequired[str]
     """Why the triage thinks it is phishing or fraud: its links are never followed."""
+    folder: NotRequired[str]
+    """The folder it is in when an inbox action moved it out of the inbox (Archive, Snoozed)."""
     reply_to: NotRequired[str]
     to: NotRequired[str]
     """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""

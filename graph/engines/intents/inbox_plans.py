@@ -24,8 +24,6 @@ from tools.mail.conversations import normalised_subject
 
 SEARCHES = ("search_emails", "list_conversations", "list_inbox")
 """The read-only calls that find what a bulk action is about."""
-BULK_LIMITS = {"search_emails": 50, "list_conversations": 30}
-"""The most each search returns (the tools' own caps): a bulk card lists at most this many."""
 _BULK = pattern("inbox_bulk")
 _READ = pattern("inbox_read")
 _FLAG = pattern("inbox_flag")
@@ -72,13 +70,15 @@ class Selection:
         if self.sender:
             return ProposedCall("search_emails", {"sender": self.sender, "limit": 50})
         if self.kind is not None and self.kind.category:
-            return ProposedCall("list_conversations", {"category": self.kind.category, "limit": 30})
+            return ProposedCall("list_inbox", {"category": self.kind.category, "limit": 50})
         if self.kind is not None and self.kind.words:
             return ProposedCall("search_emails", {"query": self.kind.words, "limit": 50})
         return None
 
     def keeps(self, message: MessageRef) -> bool:
-        """Whether a message found belongs to the selection (its category, when one is named)."""
+        """Whether a message found is still in the inbox and of the category named, if any."""
+        if message.get("folder"):
+            return False
         if self.kind is None or not self.kind.category or not self.sender:
             return True
         return message.get("category") == self.kind.category
@@ -143,7 +143,7 @@ def targets(request: ToolPlanRequest, words: str = "") -> tuple[list[str], list[
     if search is None:
         found = _found_this_turn(request)
         listed = found if found is not None else _last_listing(request.evidence)
-        return _one_per_conversation(listed), []
+        return _one_per_conversation([m for m in listed if not m.get("folder")]), []
     found = _found_this_turn(request)
     if found is None:
         return [], [search]

@@ -156,3 +156,16 @@ async def test_unsubscribe_is_never_offered_for_a_suspicious_mail(demo: Context)
     [card] = await chat.pending()
     assert any(flag["kind"] == "suspicious" for flag in card["flags"])
     assert "its unsubscribe link is the attack" in card["description"]
+
+
+async def test_archived_newsletters_are_not_proposed_again(demo: Context) -> None:
+    chat = Chat(demo, "twice")
+    await chat.say("archive the newsletters")
+    await chat.decide({"type": "accept"})
+    await chat.say("archive the newsletters")
+    assert await chat.pending() == [], "nothing of that kind is left in the inbox"
+    result = await chat.say("show me everything from CloudHost")
+    found = [r for r in result["evidence"] if r["tool"] == "search_emails"][-1]
+    archived = [m for m in found["messages"] if m["id"] in NEWSLETTERS]
+    assert archived and all(m.get("folder") == "Archive" for m in archived)
+    assert "folder: Archive (out of the inbox)" in found["content"]

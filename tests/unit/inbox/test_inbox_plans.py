@@ -99,8 +99,8 @@ def plan(
 def test_archive_the_newsletters_searches_then_proposes_one_call_with_every_conversation() -> None:
     intent, first = plan("archive the newsletters")
     assert intent == "archive"
-    assert first == [("list_conversations", {"category": "newsletter", "limit": 30})]
-    found = record("list_conversations", first[0][1], NEWS)
+    assert first == [("list_inbox", {"category": "newsletter", "limit": 50})]
+    found = record("list_inbox", first[0][1], NEWS)
     _, calls = plan("archive the newsletters", turn=[found])
     assert calls == [("archive_conversations", {"message_ids": [m["id"] for m in NEWS]})]
 
@@ -130,7 +130,7 @@ def test_the_github_notifications_are_the_senders_mail_of_that_kind_one_per_conv
         (
             "trash the cold pitches",
             "trash",
-            ("list_conversations", {"category": "spam_or_cold", "limit": 30}),
+            ("list_inbox", {"category": "spam_or_cold", "limit": 50}),
         ),
     ],
 )
@@ -139,8 +139,17 @@ def test_bulk_words_search_first(text: str, intent: str, search: Any) -> None:
 
 
 def test_nothing_found_proposes_nothing() -> None:
-    found = record("list_conversations", {"category": "newsletter"}, [])
+    found = record("list_inbox", {"category": "newsletter"}, [])
     assert plan("archive the newsletters", turn=[found])[1] == []
+
+
+def test_mail_already_out_of_the_inbox_is_left_out() -> None:
+    archived = ref(11, "newsletter", "Old <o@old.example>", "Old news", folder="Archive")
+    found = record("search_emails", {"sender": "GitHub", "limit": 50}, [*GITHUB, archived])
+    _, calls = plan("archive everything from GitHub", turn=[found])
+    assert calls == [
+        ("archive_conversations", {"message_ids": ["m4@x.example", "m6@x.example", "m7@x.example"]})
+    ]
 
 
 def test_archive_them_means_the_last_listing() -> None:
