@@ -8,6 +8,8 @@ reaches that time; then it leads the triage view, marked.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -169,3 +171,25 @@ async def test_archived_newsletters_are_not_proposed_again(demo: Context) -> Non
     archived = [m for m in found["messages"] if m["id"] in NEWSLETTERS]
     assert archived and all(m.get("folder") == "Archive" for m in archived)
     assert "folder: Archive (out of the inbox)" in found["content"]
+
+
+async def test_a_model_calls_the_same_tool_and_gets_the_same_card(
+    demo: Context, tmp_path: Path
+) -> None:
+    ids = sorted(NEWSLETTERS)
+    script = tmp_path / "model.jsonl"
+    line = {
+        "node": "select_tools",
+        "content": "",
+        "tool_calls": [{"name": "archive_conversations", "args": {"message_ids": ids}}],
+    }
+    script.write_text(json.dumps(line) + "\n")
+    chat = Chat(replace(demo, model=f"replay:{script}"), "model")
+    await chat.say("clear out the mailing-list mail")
+    [card] = await chat.pending()
+    assert card["action_request"] == {
+        "action": "archive_conversations",
+        "args": {"message_ids": ids},
+    }
+    assert card["description"].startswith("### Archive 3 conversations")
+    assert {row["id"] for row in card["conversations"]} == NEWSLETTERS
