@@ -218,6 +218,15 @@ def test_a_suspicious_mail_is_never_offered_unsubscribe() -> None:
     assert plan("unsubscribe from Payroll", turn=[found])[1] == []
 
 
+def test_block_a_typed_address_or_a_named_sender() -> None:
+    assert plan("block Spam@Example.com")[1] == [("block_sender", {"address": "spam@example.com"})]
+    assert plan("block Vireo")[1] == [("search_emails", {"sender": "Vireo", "limit": 5})]
+    found = record("search_emails", {"sender": "Vireo", "limit": 5}, [INVOICE])
+    assert plan("block Vireo", turn=[found])[1] == [
+        ("block_sender", {"address": "billing@vireo.example"})
+    ]
+
+
 def test_mark_it_as_spam_is_still_a_correction() -> None:
     assert plan("mark it as spam", focus=[INVOICE])[0] == "correct_triage"
 
