@@ -68,6 +68,8 @@ async def test_archive_the_newsletters_is_one_card_and_undo_brings_them_back(
         "archive_conversations",
         "ok",
     )
+    # The card listed them: the answer says what happened, not the search again.
+    assert done["messages"][-1].text.startswith("Archived 3 of 3 message")
     assert not NEWSLETTERS & set(in_view(demo)), "archived mail leaves the triage view"
     assert {folder_of(demo, i) for i in NEWSLETTERS} == {"Archive"}
     assert len(files_in(Path(demo.inbox.removeprefix("maildir:")), "Archive")) == 3
