@@ -9,20 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from memory.db import AppDatabase
-from memory.inbox_store import InboxStore
+from memory.inbox_store import InboxStore, utc_text
 from memory.mail_tables import TriageRecord
 from tools.mail.model import Email
 from ui.chat.render import TriageRow
 
+BACK_FOR = timedelta(days=1)
+"""How long a conversation woken from a snooze leads the list; then it sorts like any other."""
 
-def inbox_pairs(db: AppDatabase, source: str) -> tuple[list[tuple[Email, TriageRecord]], list[str]]:
-    """The triaged messages still in the inbox, and the ids woken from a snooze (blocking)."""
+
+def inbox_pairs(
+    db: AppDatabase, source: str, now: datetime | None = None
+) -> tuple[list[tuple[Email, TriageRecord]], list[str]]:
+    """The triaged messages still in the inbox, and the ids woken from a snooze (blocking).
+
+    The woken ones are those woken within `BACK_FOR` of `now` (the clock when not given),
+    most recently woken first.
+    """
     store = InboxStore(db)
     away = store.away_ids(source)
     pairs = [(e, t) for e, t in db.triaged_emails(source) if e.id not in away]
-    return pairs, store.woken_ids(source)
+    since = utc_text((now or datetime.now(UTC)) - BACK_FOR)
+    woken = [s for s in store.snoozes(source, state="woken") if s.woken_at >= since]
+    woken.sort(key=lambda s: s.woken_at, reverse=True)
+    return pairs, list(dict.fromkeys(i for s in woken for i in s.message_ids))
 
 
 def woken_first(rows: Sequence[TriageRow], woken: Sequence[str]) -> list[TriageRow]:

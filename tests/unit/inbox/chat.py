@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from langchain_core.messages import HumanMessage
@@ -42,7 +43,7 @@ class Chat:
         return result
 
 
-def in_view(context: Context) -> list[str]:
+def in_view(context: Context, now: datetime | None = None) -> list[str]:
     services = build_services(context)
-    pairs, woken = inbox_pairs(services.db, services.source)
+    pairs, woken = inbox_pairs(services.db, services.source, now)
     return [row.id for row in woken_first(triage_rows(pairs, user_time_zone()), woken)]

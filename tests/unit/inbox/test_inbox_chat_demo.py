@@ -137,6 +137,9 @@ async def test_snoozed_invoice_hides_until_its_time_then_leads_the_triage_view(
     assert [o.id for o in woken if o.ok]
     assert folder_of(demo, invoice) == "INBOX"
     assert in_view(demo)[0] == invoice, "a woken conversation comes back at the top"
+    assert in_view(demo, until + timedelta(hours=23))[0] == invoice
+    later = in_view(demo, until + timedelta(days=2))
+    assert invoice in later and later[0] != invoice, "a day later it sorts like any other"
 
 
 async def test_unsubscribe_is_never_offered_for_a_suspicious_mail(demo: Context) -> None:
