@@ -68,7 +68,9 @@ async def on_edit(action: cl.Action) -> None:
     if request is None:
         await say("That request was already decided.")
         return
-    if request.get("conversations"):
+    if request.get("conversations") and isinstance(
+        request["action_request"]["args"].get("message_ids"), list
+    ):  # a bulk inbox action: the rows to keep
         await _start_writing(action, "edit_list", list_edit_prompt(request["conversations"]))
     elif "body" in request["action_request"]["args"]:
         await _start_writing(action, "edit_body", "Type the new text below (or “cancel”).")
