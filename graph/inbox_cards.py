@@ -25,17 +25,20 @@ ID_LIST_ARGS = frozenset({"message_ids"})
 ID_ARGS = frozenset({"message_id"})
 """Arguments that name one message: shown as its conversation."""
 INBOX_ACTIONS: dict[str, str] = {
-    "archive_conversations": "Archive",
-    "mark_done": "Mark done (archived)",
-    "move_to_folder": "Move",
-    "trash_conversations": "Move to Trash",
-    "mark_read": "Mark read",
-    "flag_messages": "Flag",
-    "snooze_conversations": "Snooze",
-    "unsubscribe": "Unsubscribe from the list of",
-    "block_sender": "Block a sender",
+    "archive_conversations": "Archive {n}",
+    "mark_done": "Mark {n} done (archived)",
+    "move_to_folder": "Move {n} to {folder}",
+    "trash_conversations": "Move {n} to Trash",
+    "mark_read": "Mark {n} read",
+    "flag_messages": "Flag {n}",
+    "snooze_conversations": "Snooze {n}",
+    "unsubscribe": "Unsubscribe from the list of {n}",
+    "block_sender": "Block {address}",
 }
-"""The inbox actions an undo can reverse, with the verb their card's title starts with."""
+"""The inbox actions an undo can reverse, with their card's title (`{n}`: how many
+conversations)."""
+UNWANTED = {("read", False): "Mark {n} unread", ("flagged", False): "Remove the flag of {n}"}
+"""Titles of the calls that take a mark away."""
 UNDO_TOOL = "undo_inbox_action"
 LINK_FOLLOWING = frozenset({"unsubscribe"})
 """Tools that follow a link the mail wrote: never for a mail the triage called suspicious."""
@@ -147,16 +150,15 @@ def conversation_table(lines: Sequence[ConversationLine]) -> list[str]:
 
 def action_title(tool: str, args: dict[str, Any], lines: Sequence[ConversationLine]) -> str:
     """`Archive 7 conversations`, `Snooze 1 conversation`, or '' for a tool that is not one."""
-    verb = INBOX_ACTIONS.get(tool)
-    if verb is None:
+    title = INBOX_ACTIONS.get(tool)
+    if title is None:
         return "Undo the last inbox action" if tool == UNDO_TOOL else ""
-    if args.get("read") is False:
-        verb = "Mark unread"
-    if args.get("flagged") is False:
-        verb = "Remove the flag of"
-    if not lines:
-        return verb
-    return f"{verb} {_plural(len(lines), 'conversation')}"
+    title = next((t for (arg, v), t in UNWANTED.items() if args.get(arg) is v), title)
+    return title.format(
+        n=_plural(len(lines), "conversation") if lines else "mail",
+        folder=args.get("folder") or "a folder",
+        address=args.get("address") or "a sender",
+    )
 
 
 def undoable(evidence: Sequence[Evidence]) -> Evidence | None:
@@ -218,8 +220,6 @@ def inbox_review(
     what = action_title(record["tool"], record["args"], done)
     until = str(record["args"].get("until") or "")
     said = f" until {moment(until, zone)}" if until else ""
-    folder = str(record["args"].get("folder") or "")
-    said += f" to {folder}" if folder else ""
     reverses = ["", f"**It reverses:** {what}{said}, done {moment(record['at'], zone)}."]
     if done:
         reverses += ["", *conversation_table(done)]

@@ -57,7 +57,8 @@ def test_undo_reverses_the_newest_action_not_undone_yet() -> None:
 
 
 def test_titles_say_what_happens_to_how_many() -> None:
-    assert action_title("mark_read", {"read": False}, []) == "Mark unread"
+    assert action_title("mark_read", {"read": False}, []) == "Mark mail unread"
+    assert action_title("block_sender", {"address": "x@y.example"}, []) == "Block x@y.example"
     assert action_title("undo_inbox_action", {}, []) == "Undo the last inbox action"
     assert action_title("search_emails", {}, []) == ""
 
