@@ -30,6 +30,8 @@ _FLAG = pattern("inbox_flag")
 _MOVE = pattern("inbox_move")
 _UNTIL = pattern("inbox_until")
 _BLOCK = pattern("inbox_block")
+DEFAULT_SNOOZE = "tomorrow"
+"""When a snooze without a time ends: tomorrow at the start of the morning."""
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _SENDER_BEFORE = re.compile(
     r"\b(?:the|my|all|all\s+the)\s+(?P<who>[A-Z][\w.@-]*)\s+(?:newsletters|digests|receipts|"
@@ -203,14 +205,21 @@ def move_to_folder(request: ToolPlanRequest) -> list[ProposedCall]:
 def snooze(request: ToolPlanRequest) -> list[ProposedCall]:
     """Snooze the conversation meant until the time named, in the user's zone.
 
-    Without a time that is still ahead nothing is proposed: the answer asks until when.
+    A time said back on the card ("Reply": "monday") wins; with no time named, tomorrow
+    morning (the card says when); a time named that has passed proposes nothing.
     """
     now = request.now or datetime.now().astimezone()
     until_words = _UNTIL.search(request.user_text)
-    until = wake_time(until_words.group(0), now) if until_words else None
+    words = request.user_text[: until_words.start()] if until_words else ""
+    said_back = [t for text in request.feedback if (t := wake_time(text, now)) is not None]
+    if said_back:
+        until: datetime | None = said_back[-1]
+    elif until_words:
+        until = wake_time(until_words.group(0), now)
+    else:
+        until = wake_time(DEFAULT_SNOOZE, now)
     if until is None:
         return []
-    words = request.user_text[: until_words.start()] if until_words else ""
     return _acting(request, "snooze_conversations", {"until": until.isoformat()}, words)
 
 

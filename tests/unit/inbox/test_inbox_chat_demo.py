@@ -198,3 +198,22 @@ async def test_a_model_calls_the_same_tool_and_gets_the_same_card(
     }
     assert card["description"].startswith("### Archive 3 conversations")
     assert {row["id"] for row in card["conversations"]} == NEWSLETTERS
+
+
+async def test_a_snooze_without_a_time_is_tomorrow_morning_and_a_reply_changes_it(
+    demo: Context,
+) -> None:
+    chat = Chat(demo, "snooze-reply")
+    await chat.say("snooze the invoice from Vireo")
+    [card] = await chat.pending()
+    until = datetime.fromisoformat(card["action_request"]["args"]["until"])
+    assert (until.hour, until.minute) == (9, 0)
+    assert "Comes back:" in card["description"]
+    await chat.decide({"type": "response", "args": "monday afternoon"})
+    [again] = await chat.pending()
+    later = datetime.fromisoformat(again["action_request"]["args"]["until"])
+    assert (later.weekday(), later.hour) == (0, 14)
+    assert (
+        again["action_request"]["args"]["message_ids"]
+        == card["action_request"]["args"]["message_ids"]
+    )

@@ -194,9 +194,30 @@ def test_snooze_the_invoice_from_vireo_until_tomorrow_9am_in_the_users_zone() ->
     ]
 
 
-def test_snooze_without_a_time_ahead_proposes_nothing() -> None:
-    assert plan("snooze that", focus=[INVOICE])[1] == []
+def test_snooze_without_a_time_is_until_tomorrow_morning_and_a_past_time_is_nothing() -> None:
+    assert plan("snooze that", focus=[INVOICE])[1] == [
+        (
+            "snooze_conversations",
+            {"message_ids": [INVOICE["id"]], "until": "2026-12-04T09:00:00+01:00"},
+        )
+    ]
     assert plan("snooze that until 2026-11-01", focus=[INVOICE])[1] == []
+
+
+def test_a_time_said_back_on_the_card_wins() -> None:
+    request = ToolPlanRequest(
+        mode="chat",
+        user_text="snooze that until tomorrow",
+        conversation=[],
+        focus=[INVOICE],
+        turn_evidence=[],
+        tools=[*MAIL_TOOLS, *CONVERSATION_TOOLS],
+        unavailable=dict.fromkeys(INBOX_TOOLS, "not in this test"),
+        feedback=["make it monday afternoon"],
+        now=NOW,
+    )
+    _, [call] = plan_from_intents(request)
+    assert call.args["until"] == "2026-12-07T14:00:00+01:00"
 
 
 def test_undo_proposes_the_undo_tool() -> None:
