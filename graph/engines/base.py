@@ -86,12 +86,12 @@ class Engine(Protocol):
     name: str
 
     async def classify(
-        self, email: Email, rules: RuleTriage, preferences: str = ""
+        self, email: Email, rules: RuleTriage, preferences: str = "", examples: str = ""
     ) -> TriageResult:
         """Triage one message, given what the rules said.
 
-        `preferences` are the user's own triage rules and corrected examples as plain text for
-        a model (the rules have already applied them).
+        `preferences` are the user's own triage rules and `examples` the messages they
+        corrected, as plain text for a model (the rules have already applied both).
         """
         ...
 

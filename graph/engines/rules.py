@@ -34,6 +34,7 @@ MULTI_STEP_INTENTS = frozenset(
         "archive",
         "trash",
         "move_to_folder",
+        "nudge",
     }  # fmt: skip
 )
 
@@ -44,7 +45,7 @@ class RulesEngine:
     name = "rules"
 
     async def classify(
-        self, email: Email, rules: RuleTriage, preferences: str = ""
+        self, email: Email, rules: RuleTriage, preferences: str = "", examples: str = ""
     ) -> TriageResult:
         """Take the rules' triage as it is (the user's corrections are already in it)."""
         return TriageResult(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from graph.engines.base import AnswerRequest
+from graph.engines.followup_answers import AWAITED_LISTING, awaited_answer
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
 from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
 from graph.engines.summaries import quoted, summarise
@@ -46,10 +47,12 @@ _SUBJECT_TAGS = re.compile(
 urgent."""
 NOTHING_LOOKED_UP = (
     "I could not tell what to look up for that, so I have nothing to report. Offline I "
-    "understand questions such as “what needs my attention?”, “who is waiting on a reply "
-    "from me?”, “summarize the thread about <topic>”, “any invoices?” or “mail from <name>”, "
-    "and requests such as “reply to <name> saying …”."
+    "understand questions such as: what needs my attention? · who is waiting on a reply "
+    "from me? · summarize the thread about <topic> · any invoices? · mail from <name>; "
+    "and requests such as: reply to <name> saying …"
 )
+"""Said when a chat turn looked nothing up and nothing was proposed. The examples carry no
+quotation marks: a quote in an answer must be the mail's words (`graph.grounding`)."""
 
 
 def compose_answer(request: AnswerRequest) -> str:
@@ -78,7 +81,7 @@ def compose_answer(request: AnswerRequest) -> str:
         parts.extend(
             _result_text(record, request.evidence, bool(whole) or acted) for record in turn
         )
-        if not turn and request.mode == "chat":
+        if not turn and request.mode == "chat" and not request.decisions:
             parts.append(NOTHING_LOOKED_UP)
     parts.extend(_failures(request))
     return "\n\n".join(p for p in parts if p).strip()
@@ -96,6 +99,8 @@ def _result_text(record: Evidence, evidence: list[Evidence], summarised: bool) -
         return _about_message(record, evidence)
     if record["tool"] == WAITING_LISTING:
         return _waiting(record)
+    if record["tool"] == AWAITED_LISTING:
+        return awaited_answer(record)
     if record["tool"] == CONVERSATION_LISTING:
         return _conversations(record)
     if record["messages"] or record["tool"] in LISTINGS:

@@ -381,6 +381,33 @@ async def test_elements_are_skipped_without_a_file_store(layer: Any, backend: Ba
     assert query(backend, "SELECT COUNT(*) FROM elements") == [(0,)]
 
 
+async def test_an_element_is_changed_only_within_its_own_chat(layer: Any, backend: Backend) -> None:
+    """The browser names the element it updates; another chat's element id changes nothing."""
+    import chainlit as cl
+
+    alice, bob = await new_user(layer, "alice"), await new_user(layer, "bob")
+    alice_thread, bob_thread = str(uuid.uuid4()), str(uuid.uuid4())
+    alice_answer = (await save_chat(layer, alice, alice_thread))[2]
+    bob_answer = (await save_chat(layer, bob, bob_thread))[2]
+
+    in_chat(alice_thread)
+    element = cl.CustomElement(name="TriageList", props={"rows": ["alice's row"]})
+    element.for_id, element.thread_id = alice_answer, alice_thread
+    await layer.create_element(element)
+    element.props = {"rows": ["alice's row, corrected"]}
+    await layer.create_element(element)  # her own update goes through
+
+    in_chat(bob_thread)
+    forged = cl.CustomElement(id=element.id, name="TriageList", props={"rows": ["bob was here"]})
+    forged.for_id, forged.thread_id = bob_answer, bob_thread
+    await layer.create_element(forged)
+
+    rows = query(backend, 'SELECT "threadId", props FROM elements')
+    assert rows == [(alice_thread, '{"rows": ["alice\'s row, corrected"]}')]
+    bobs = await layer.get_thread(bob_thread)
+    assert bobs is not None and bobs["elements"] == []
+
+
 @pytest.mark.parametrize(
     "thread_id",
     ["x') OR 1=1 --", "a b", "thread'id", "", "a" * 129],

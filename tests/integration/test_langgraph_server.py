@@ -201,12 +201,16 @@ async def test_ignore_sends_nothing_and_says_so(server: LangGraphServer, sink: S
     await client.runs.wait(thread_id, "agent", command={"resume": {"type": "ignore"}})
     state = await client.threads.get_state(thread_id)
     values = state["values"]
-    assert [e["action"] for e in values["executed"]] == ["search_emails"]
-    assert [(d["action"], d["type"]) for d in values["decisions"]] == [
-        ("search_emails", "auto"),
-        ("reply_to_email", "ignore"),
-    ]
-    assert "Not done" in last_answer(values)
+    # On a server's first turn the fetch's triage already names Sofia's mail; later turns
+    # search for it first. Either way only reads ran, and the reply was declined.
+    assert {e["action"] for e in values["executed"]} <= {"search_emails"}
+    assert [(d["action"], d["type"]) for d in values["decisions"]][-1] == (
+        "reply_to_email",
+        "ignore",
+    )
+    answer = last_answer(values)
+    assert f"Not done: you declined `reply_to_email` ({SOFIA_ID})." in answer
+    assert "could not tell what to look up" not in answer
     assert requests_of(state) == []
     assert len(sink.messages) == before, "an ignored reply was sent"
 

@@ -12,9 +12,10 @@ from graph.context import Context
 from graph.engines.base import AnswerRequest, ToolPlanRequest
 from graph.engines.intents.matcher import plan_from_intents
 from graph.engines.summaries import quoted
-from graph.engines.template_answers import compose_answer, unsent_notes
+from graph.engines.template_answers import compose_answer, outcome_notes, unsent_notes
 from graph.grounding import verify_answer
 from graph.nodes.answer import answer
+from graph.state import Decision
 from tools.mail.conversation_tools import CONVERSATION_TOOLS
 from tools.mail.tools import MAIL_TOOLS
 
@@ -118,7 +119,34 @@ def test_nothing_looked_up_says_so_and_what_works_instead() -> None:
     )
     text = compose_answer(request)
     assert text.startswith("I could not tell what to look up for that")
-    assert "“who is waiting on a reply from me?”" in text
+    assert "who is waiting on a reply from me?" in text
+    assert verify_answer(text, []).ok, "the help text passes the answer's own grounding check"
+
+
+def test_a_declined_card_is_not_a_turn_that_looked_nothing_up() -> None:
+    decision: Decision = {
+        "call_id": "call-1",
+        "action": "reply_to_email",
+        "args": {"email_id": "m-1", "body": "Thursday works."},
+        "type": "ignore",
+        "feedback": "",
+        "by": "user",
+        "level": 1,
+        "flags": [],
+    }
+    request = AnswerRequest(
+        mode="chat",
+        user_text="reply to the meeting request from Sofia and say Thursday works",
+        conversation=[],
+        evidence=[],
+        focus_ids=[],
+        executed=[],
+        decisions=[decision],
+        triage=[],
+        fetch_errors=[],
+    )
+    assert "could not tell what to look up" not in compose_answer(request)
+    assert outcome_notes([decision], []) == ["Not done: you declined `reply_to_email` (m-1)."]
 
 
 def test_quoted_words_stay_the_mails_words() -> None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from tools.mail.imap import ImapSource
 from tools.mail.imap_wire import decode_mailbox, encode_mailbox, quoted, reply_text, uid_set
 from tools.mail.inbox_ops import (
+    GONE,
     MAILDIR_FOLDERS,
     Flag,
     FolderError,
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 SPECIAL_USE: dict[Role, str] = {"archive": "\\Archive", "trash": "\\Trash"}
 IMAP_FLAGS: dict[Flag, str] = {"seen": "\\Seen", "flagged": "\\Flagged"}
-GONE = "the message is no longer in the mailbox (moved or deleted elsewhere)"
 
 
 class ImapOperations(ImapSource):

@@ -31,6 +31,8 @@ from tools.mail.inbox_ops import (
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import MaildirSource
 from tools.mail.maildir_ops import MaildirOperations
+from tools.mail.mcp_ops import McpOperations, current_bridge
+from tools.mail.mcp_source import parse_mcp_spec
 from tools.mail.model import DRAFTS, Email
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sources import parse_source_spec
@@ -43,17 +45,23 @@ NOT_MOVED_FOLDERS = frozenset({*OWN_FOLDERS, DRAFTS})
 
 
 def mcp_cannot(source: str) -> str:
-    """Why an MCP mail source cannot take inbox actions, in one line."""
+    """Why an MCP mail source cannot take inbox actions here, in one line."""
     return (
         f"this mail source ({source}) cannot archive, move or flag mail: it is read through an "
-        "MCP server that offers no tools for it; use a Maildir or IMAP inbox for inbox actions"
+        "MCP server, and no MCP server is configured (mcp.json) to ask"
     )
 
 
 def open_operations(env: MailboxEnv) -> MailboxOperations:
     """The folder and flag operations of the configured mail source (blocking, no connection)."""
     if env.source.lower().startswith("mcp:"):
-        raise ToolFailure(mcp_cannot(env.source))
+        bridge = current_bridge()
+        if bridge is None:
+            raise ToolFailure(mcp_cannot(env.source))
+        try:
+            return McpOperations(parse_mcp_spec(env.source), bridge)
+        except MailSourceError as err:
+            raise ToolFailure(str(err)) from None
     try:
         source = parse_source_spec(env.source, secrets=env.secrets)
     except MailSourceError as err:
@@ -183,7 +191,7 @@ def report(
         raise ToolFailure(f"nothing was {done}: " + "; ".join(o.line() for o in failed))
     if not every:
         raise ToolFailure("no message was named")
-    head = f"{done.capitalize()} {len(every) - len(failed)} of {len(every)} message(s)"
+    head = f"{done[:1].upper()}{done[1:]} {len(every) - len(failed)} of {len(every)} message(s)"
     if failed:
         head = f"Partly done: {head}; {len(failed)} failed"
     data = {"action": action, "results": [o.as_dict() for o in every], "failed": len(failed)}

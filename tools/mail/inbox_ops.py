@@ -28,6 +28,8 @@ MAILDIR_FOLDERS: dict[Role, str] = {
     "snoozed": "Snoozed",
 }
 """Folder names for each role where the server marks none (and Maildir++ `.Archive` etc.)."""
+GONE = "the message is no longer in the mailbox (moved or deleted elsewhere)"
+"""Why a message could not be acted on when it is not where the cache said, nor where it went."""
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\*%]")
 
 

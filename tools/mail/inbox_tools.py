@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
@@ -20,23 +23,52 @@ from tools.mail import inbox_moves as moves
 from tools.mail.inbox_actions import current_thread
 from tools.mail.inbox_undo import forget_sender_triage, undo
 from tools.mail.mailbox import MailboxEnv
+from tools.mail.mcp_ops import bridged
 from tools.mail.unsubscribe import unsubscribe as unsubscribe_from
 from tools.mail.unsubscribe import way_out
+from tools.mcp.config import McpConfigError
+from tools.mcp.shared_hub import shared_hub
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
 
-Env = Annotated[MailboxEnv, InjectedToolArg]
+
+@dataclass(frozen=True)
+class InboxEnv:
+    """What the inbox tools need at run time, injected by `act`."""
+
+    mailbox: MailboxEnv
+    mcp_config: Path | None = None
+    """The MCP configuration (`mcp.json`): for an `mcp:` inbox, whose server is asked to act."""
+
+
+Env = Annotated[InboxEnv, InjectedToolArg]
+
+
+async def _acting(
+    env: InboxEnv, work: Callable[..., ToolResult], *args: Any, **kwargs: Any
+) -> ToolResult:
+    """Run an action in a worker thread; for an `mcp:` inbox, with its server's hub at hand."""
+    config = env.mcp_config
+    remote = env.mailbox.source.lower().startswith("mcp:")
+    if not remote or config is None or not await asyncio.to_thread(config.exists):
+        return await asyncio.to_thread(work, env.mailbox, *args, **kwargs)
+    try:
+        hub = await shared_hub(config)
+    except McpConfigError as err:
+        raise ToolFailure(f"the MCP servers cannot be reached: {err}") from None
+    with bridged(hub):
+        return await asyncio.to_thread(work, env.mailbox, *args, **kwargs)
 
 
 @tool
 async def archive_conversations(message_ids: list[str], *, env: Env) -> ToolResult:
     """Archive the conversations of these messages (moved to Archive, nothing deleted)."""
-    return await asyncio.to_thread(moves.archive, env, message_ids, action="archive_conversations")
+    return await _acting(env, moves.archive, message_ids, action="archive_conversations")
 
 
 @tool
 async def mark_done(message_ids: list[str], *, env: Env) -> ToolResult:
     """Mark the conversations of these messages done: archived and remembered as done."""
-    return await asyncio.to_thread(moves.archive, env, message_ids, action="mark_done")
+    return await _acting(env, moves.archive, message_ids, action="mark_done")
 
 
 @tool
@@ -44,37 +76,37 @@ async def move_to_folder(
     message_ids: list[str], folder: str, create: bool = False, *, env: Env
 ) -> ToolResult:
     """Move the conversations of these messages to a folder (create=True makes a new one)."""
-    return await asyncio.to_thread(moves.move_to, env, message_ids, folder, create)
+    return await _acting(env, moves.move_to, message_ids, folder, create)
 
 
 @tool
 async def trash_conversations(message_ids: list[str], *, env: Env) -> ToolResult:
     """Move the conversations of these messages to Trash (never deleted outright)."""
-    return await asyncio.to_thread(moves.trash, env, message_ids)
+    return await _acting(env, moves.trash, message_ids)
 
 
 @tool
 async def mark_read(message_ids: list[str], read: bool = True, *, env: Env) -> ToolResult:
     """Mark the conversations of these messages read (read=False: unread)."""
-    return await asyncio.to_thread(moves.mark_read, env, message_ids, read)
+    return await _acting(env, moves.mark_read, message_ids, read)
 
 
 @tool
 async def flag_messages(message_ids: list[str], flagged: bool = True, *, env: Env) -> ToolResult:
     """Flag these messages (flagged=False: remove the flag)."""
-    return await asyncio.to_thread(moves.flag, env, message_ids, flagged)
+    return await _acting(env, moves.flag, message_ids, flagged)
 
 
 @tool
 async def snooze_conversations(message_ids: list[str], until: str, *, env: Env) -> ToolResult:
     """Snooze the conversations until a time (ISO 8601 with offset); they come back then."""
-    return await asyncio.to_thread(moves.snooze, env, message_ids, until)
+    return await _acting(env, moves.snooze, message_ids, until)
 
 
 @tool
 async def unsubscribe(message_id: str, *, env: Env) -> ToolResult:
     """Unsubscribe from the mailing list a message came from (one-click link, else by mail)."""
-    return await asyncio.to_thread(unsubscribe_from, env, message_id)
+    return await _acting(env, unsubscribe_from, message_id)
 
 
 def _block(env: MailboxEnv, address: str) -> ToolResult:
@@ -97,13 +129,13 @@ def _block(env: MailboxEnv, address: str) -> ToolResult:
 @tool
 async def block_sender(address: str, *, env: Env) -> ToolResult:
     """Block a sender: their mail is triaged 'ignore' from now on."""
-    return await asyncio.to_thread(_block, env, address)
+    return await _acting(env, _block, address)
 
 
 @tool
 async def undo_inbox_action(*, env: Env) -> ToolResult:
     """Undo the last inbox action of this conversation (within the undo window)."""
-    return await asyncio.to_thread(undo, env, os.environ)
+    return await _acting(env, undo, os.environ)
 
 
 def _snoozed(env: MailboxEnv) -> ToolResult:
@@ -129,7 +161,7 @@ def _snoozed(env: MailboxEnv) -> ToolResult:
 @tool
 async def list_snoozed(*, env: Env) -> ToolResult:
     """List the snoozed conversations and when each comes back."""
-    return await asyncio.to_thread(_snoozed, env)
+    return await _acting(env, _snoozed)
 
 
 INBOX_TOOLS = [
@@ -171,12 +203,16 @@ def preview(env: MailboxEnv, name: str, args: dict[str, Any]) -> ActionPreview |
     )
 
 
-def inbox_toolkit(env: MailboxEnv) -> Toolkit:
-    """The inbox actions on the mailbox; all but `list_snoozed` need approval."""
+def inbox_toolkit(env: MailboxEnv, mcp_config: Path | None = None) -> Toolkit:
+    """The inbox actions on the mailbox; all but `list_snoozed` need approval.
+
+    `mcp_config` is where the MCP servers are configured: an `mcp:` inbox acts through its
+    server's own tools.
+    """
     return Toolkit(
         name="inbox",
         tools=INBOX_TOOLS,
         read_only=READ_ONLY_INBOX_TOOLS,
-        env=env,
+        env=InboxEnv(env, mcp_config),
         preview=lambda name, args: preview(env, name, args),
     )

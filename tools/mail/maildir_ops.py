@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tools.mail.inbox_ops import (
+    GONE,
     MAILDIR_FOLDERS,
     Flag,
     FolderError,
@@ -26,7 +27,6 @@ from tools.mail.model import Email
 logger = logging.getLogger(__name__)
 
 FLAG_LETTERS: dict[Flag, str] = {"seen": "S", "flagged": "F"}
-GONE = "the message is no longer in the mailbox (moved or deleted elsewhere)"
 
 
 def _info(name: str) -> tuple[str, str]:

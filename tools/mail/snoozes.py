@@ -12,7 +12,7 @@ from datetime import datetime
 
 from memory.db import AppDatabase
 from memory.inbox_store import InboxStore, moved_in_cache
-from tools.mail.inbox_ops import MailboxOperations, MessageOutcome
+from tools.mail.inbox_ops import GONE, MailboxOperations, MessageOutcome
 from tools.mail.source_protocol import MailSourceError
 from tools.toolkit import ToolFailure
 
@@ -49,7 +49,7 @@ def wake_snoozed(
         for email, outcome in zip(emails, outcomes, strict=True):
             if outcome.ok and outcome.to_folder != email.folder:
                 moved_in_cache(db, source, email.key, outcome.to_folder, outcome.key)
-        retry = [o for o in outcomes if not o.ok and "no longer" not in o.detail]
+        retry = [o for o in outcomes if not o.ok and o.detail != GONE]
         if retry:
             logger.warning(
                 "%s: snoozed message(s) could not come back yet: %s",

@@ -239,7 +239,9 @@ class ChatHistory(SQLAlchemyDataLayer):
         """Keep the chat's own elements (lists, buttons) as rows; no other kind is kept.
 
         A custom element is its props, which fit in the row: it needs no file, so it is shown
-        again after a reload, a reopened chat and a restart.
+        again after a reload, a reopened chat and a restart. An element is only ever changed
+        within its own chat: Chainlit's element update takes the id from the browser, so an id
+        that belongs to another chat leaves that chat's element as it was.
         """
         if element.type != "custom" or not element.for_id:
             logger.debug("element %s of thread %s not kept", element.id, element.thread_id)
@@ -251,7 +253,8 @@ class ChatHistory(SQLAlchemyDataLayer):
         updates = ", ".join(f'"{column}" = :{column}' for column in row if column != "id")
         await self.execute_sql(
             query=f"INSERT INTO elements ({columns}) VALUES ({values}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates};",
+            f"ON CONFLICT (id) DO UPDATE SET {updates} "
+            'WHERE elements."threadId" = excluded."threadId";',
             parameters=row,
         )
 

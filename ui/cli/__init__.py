@@ -25,6 +25,7 @@ __all__ = ["EXIT_USER_ERROR", "OneLineFormatter", "UserError", "build_parser", "
 COMMANDS = {
     "triage": "ui.cli.triage:triage",
     "triage correct": "ui.cli.rules:correct",
+    "followups": "ui.cli.followups:followups",
     "rules": "ui.cli.rules:rules",
     "ask": "ui.cli.ask:ask",
     "resume": "ui.cli.ask:resume",

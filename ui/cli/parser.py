@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_triage_commands(commands)
+    add_followups_commands(commands)
     add_rules_commands(commands)
     add_ask_commands(commands)
     add_policy_commands(commands)
@@ -92,6 +93,15 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
     correct.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
     )
+
+
+def add_followups_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`followups`: the two reply lists."""
+    followups = commands.add_parser(
+        "followups",
+        help="conversations that need your reply, and those where you await someone else's",
+    )
+    _common(followups)
 
 
 def add_rules_commands(commands: argparse._SubParsersAction[Any]) -> None:

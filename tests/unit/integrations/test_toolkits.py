@@ -57,6 +57,7 @@ def test_with_nothing_set_up_only_the_mail_tools_the_corrections_and_the_local_c
         "list_conversations",
         "get_conversation",
         "list_awaiting_reply",
+        "list_awaiting_their_reply",
         "archive_conversations",
         "mark_done",
         "move_to_folder",

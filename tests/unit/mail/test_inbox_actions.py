@@ -380,3 +380,16 @@ def test_the_inbox_listing_leaves_out_what_was_archived_snoozed_or_moved(env: Ma
     undo(env, {})
     undo(env, {})
     assert listed() == {OTHER, DIGEST}
+
+
+def test_a_snoozed_message_deleted_meanwhile_does_not_hold_back_the_wake(env: MailboxEnv) -> None:
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    moves.snooze(env, [PLAN], "2026-12-03T09:00:00+00:00", now=now)
+    root = Path(env.source.removeprefix("maildir:"))
+    (root / ".Snoozed" / "new" / "1781000002.M2P1.host").unlink()
+
+    woken = wake_snoozed(env.db, env.source, lambda: open_operations(env), now + timedelta(hours=2))
+
+    assert {o.id: o.status for o in woken} == {PLAN: "moved", PLAN_REPLY: "failed"}
+    assert folder_of(env, PLAN) == "INBOX"
+    assert InboxStore(env.db).snoozes(env.source) == []
