@@ -25,6 +25,15 @@ MULTI_STEP_INTENTS = frozenset(
         "propose_slots",
         "schedule",
         "summary",
+        "snooze",
+        "unsubscribe",
+        "block_sender",
+        "mark_done",
+        "mark_read",
+        "flag",
+        "archive",
+        "trash",
+        "move_to_folder",
         "nudge",
     }  # fmt: skip
 )
