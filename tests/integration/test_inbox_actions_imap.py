@@ -278,3 +278,19 @@ def test_a_message_id_that_cannot_go_into_a_command_is_found_by_its_uid(start) -
     assert result["data"]["failed"] == 0
     assert len(server.messages("Archive")) == 1
     assert ids_in(server, "INBOX") == ["msg-2@example.com"]
+
+
+def test_without_move_or_uidplus_the_original_is_left_marked_deleted_and_said_so(start) -> None:
+    server, env = start(extra=NO_MOVE.replace(" UIDPLUS", ""))
+    assert not {"MOVE", "UIDPLUS"} & capabilities(server)
+    server.append(message(1))
+    server.append(message(2), flags="\\Deleted")
+    sync_source(env.db, env.source)
+
+    result = moves.archive(env, ["msg-1@example.com"], action="archive_conversations")
+
+    assert ids_in(server, "Archive") == ["msg-1@example.com"]
+    assert ids_in(server, "INBOX") == ["msg-1@example.com", "msg-2@example.com"]
+    assert all("\\Deleted" in flags for _, flags, _ in server.messages("INBOX"))
+    [line] = [x for x in result["content"].splitlines() if x.startswith("- ")]
+    assert "moved INBOX → Archive (the original stays in INBOX marked deleted" in line

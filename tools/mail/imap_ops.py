@@ -29,6 +29,10 @@ from tools.mail.model import Email
 logger = logging.getLogger(__name__)
 
 SPECIAL_USE: dict[Role, str] = {"archive": "\\Archive", "trash": "\\Trash"}
+LEFT_DELETED = (
+    "the original stays in {folder} marked deleted: the server cannot remove one message alone "
+    "(no UIDPLUS), and removing all deleted mail there is not ours to do"
+)
 IMAP_FLAGS: dict[Flag, str] = {"seen": "\\Seen", "flagged": "\\Flagged"}
 
 
@@ -156,7 +160,13 @@ class ImapOperations(ImapSource):
         problem = self._transfer(conn, uid, folder)
         if problem:
             return MessageOutcome(email.id, "failed", problem, from_folder=current)
-        return MessageOutcome(email.id, "moved", "", current, folder, flags, key=email.key)
+        note = "" if self._can_move(conn) else LEFT_DELETED.format(folder=current)
+        return MessageOutcome(email.id, "moved", note, current, folder, flags, key=email.key)
+
+    @staticmethod
+    def _can_move(conn: imaplib.IMAP4) -> bool:
+        """Whether a move leaves nothing behind: MOVE, or UIDPLUS to expunge one UID."""
+        return "MOVE" in conn.capabilities or "UIDPLUS" in conn.capabilities
 
     def _transfer(self, conn: imaplib.IMAP4, uid: int, folder: str) -> str:
         """Move one UID of the selected folder; '' when done, else why not."""

@@ -62,7 +62,8 @@ class MessageOutcome:
         if self.status == "failed":
             return f"{self.id}: failed: {self.detail}"
         if self.status == "moved":
-            return f"{self.id}: moved {self.from_folder} → {self.to_folder}"
+            note = f" ({self.detail})" if self.detail else ""
+            return f"{self.id}: moved {self.from_folder} → {self.to_folder}{note}"
         return f"{self.id}: {STATUS_WORDS[self.status]}" + (
             f" ({self.detail})" if self.detail else ""
         )
