@@ -3,8 +3,8 @@
 One function builds it from the cached mailbox, its triage and the calendar, so the command line
 (`smart-inbox digest`) and the scheduled digest (`graph.digest_graph`) say the same thing.
 Sections: needs reply and awaiting reply (the lists of `smart-inbox followups`), urgent mail,
-today's meetings. A section that cannot be built is named in `left_out` with why, never silently
-dropped.
+what was cleared for the user in the last day (the inbox actions' journal), today's meetings.
+A section that cannot be built is named in `left_out` with why, never silently dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from memory.inbox_store import InboxStore
 from memory.mail_tables import TriageRecord
 from tools.calendar.backend import CalendarError
 from tools.calendar.model import CalendarEvent
@@ -32,9 +33,13 @@ SECTION_LIMIT = 5
 """Items shown per section; the rest are counted."""
 URGENT_WINDOW = timedelta(days=1)
 """How recent high-priority mail must be to count as urgent today."""
-ARCHIVED_LEFT_OUT = (
-    "what was archived for you: the inbox actions (archive, snooze) are not here yet"
-)
+CLEARED_WINDOW = timedelta(days=1)
+"""How far back the digest lists what was archived, marked done or trashed."""
+CLEARED_NOTES = {
+    "archive_conversations": "archived",
+    "mark_done": "marked done",
+    "trash_conversations": "moved to Trash",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class Digest:
     """Conversations where the user waits on someone, oldest question first."""
     meetings: tuple[Meeting, ...] | None
     """None when there is no calendar to read (`left_out` says why)."""
+    cleared: tuple[DigestItem, ...] = ()
+    """What approved inbox actions archived, marked done or trashed in the last day."""
     more: dict[str, int] = field(default_factory=dict)
     """Section → items beyond `SECTION_LIMIT`, not shown."""
     left_out: tuple[str, ...] = ()
@@ -97,6 +104,7 @@ class Digest:
             ("needs_reply", "Waiting on your reply", self.needs_reply),
             ("awaiting_reply", "You are waiting on", self.awaiting_reply),
             ("urgent", "Urgent", self.urgent),
+            ("cleared", "Cleared for you in the last day", self.cleared),
         ]
         for name, title, items in sections:
             count = len(items) + self.more.get(name, 0)
@@ -165,6 +173,17 @@ def _urgent(mailbox: Mailbox, now: datetime, listed: set[str]) -> list[DigestIte
     ]
 
 
+def _cleared(env: MailboxEnv, now: datetime) -> list[DigestItem]:
+    """What the inbox actions archived, marked done or trashed in the last day, newest first."""
+    cleared = InboxStore(env.db).cleared_since(env.source, now - CLEARED_WINDOW)
+    emails = {e.id: e for e in env.db.emails_by_ids([message for message, _ in cleared])}
+    return [
+        _item(emails[message], CLEARED_NOTES.get(action, "cleared"))
+        for message, action in cleared
+        if message in emails
+    ]
+
+
 def _meeting(event: CalendarEvent, calendar: CalendarEnv) -> Meeting:
     if event.all_day or not isinstance(event.start, datetime):
         return Meeting(event.uid, event.title, "all day")
@@ -198,8 +217,8 @@ def build_digest(
     disagree; `AwaitingDaysError` for a bad `SMART_INBOX_AWAITING_DAYS`.
 
     `calendar` is the calendar to read, or why there is none (then today's meetings are left
-    out, with that reason). What was archived for the user is left out, and said so, until
-    the inbox actions that archive exist.
+    out, with that reason). What approved inbox actions cleared in the last day (archived,
+    marked done, trashed; not undone) is listed last.
     """
     left_out: list[str] = []
     try:
@@ -221,7 +240,6 @@ def build_digest(
             meetings = _meetings(calendar, day)
         except CalendarError as err:
             left_out.append(f"today's meetings: the calendar could not be read ({err})")
-    left_out.append(ARCHIVED_LEFT_OUT)
     more: dict[str, int] = {}
     return Digest(
         day=day,
@@ -229,6 +247,7 @@ def build_digest(
         urgent=_shown(urgent, "urgent", more),
         awaiting_reply=_shown(awaiting, "awaiting_reply", more),
         meetings=meetings,
+        cleared=_shown(_cleared(env, now), "cleared", more),
         more=more,
         left_out=tuple(left_out),
     )

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 AWAY_FOLDERS = ("Archive", "Trash", "Snoozed")
 """Where the inbox actions put mail on a Maildir (and on IMAP without SPECIAL-USE marks)."""
+CLEARING_ACTIONS = ("archive_conversations", "mark_done", "trash_conversations")
+"""The actions that clear mail out of the inbox for good (not a snooze, not a filing move)."""
 MOVING_ACTIONS = (
     "archive_conversations",
     "mark_done",
@@ -219,6 +221,33 @@ class InboxStore:
                 )
             ).all()
         return set(ids)
+
+    def cleared_since(self, source: str, since: datetime) -> list[tuple[str, str]]:
+        """(message id, action) of what was archived, marked done or trashed since `since`.
+
+        Newest first, each message once, only what is still out of the inbox (not undone, not
+        moved back): what the daily digest tells the user was cleared for them.
+        """
+        stmt = (
+            select(InboxJournalEntry)
+            .where(
+                InboxJournalEntry.source == source,
+                InboxJournalEntry.undone_at == "",
+                InboxJournalEntry.created_at >= utc_text(since),
+                col(InboxJournalEntry.action).in_(CLEARING_ACTIONS),
+            )
+            .order_by(col(InboxJournalEntry.id).desc())
+        )
+        with Session(self.engine) as session:
+            rows = session.exec(stmt).all()
+        away = self.away_ids(source)
+        found: dict[str, str] = {}
+        for row in rows:
+            for entry in json.loads(row.entries or "[]"):
+                message = str(entry.get("id") or "")
+                if message in away and message not in found:
+                    found[message] = row.action
+        return list(found.items())
 
     def done_ids(self, source: str) -> set[str]:
         """The ids of messages marked done (and not undone)."""

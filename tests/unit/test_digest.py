@@ -113,7 +113,31 @@ def test_needs_reply_and_urgent_are_cited_and_today_only_counts_recent_urgent_ma
     assert "- Bob Stone: About question (waiting 1 day) [msg:question]" in text
     assert "today's meetings: no calendar is set up" in digest.left_out
     assert digest.meetings is None and "Meetings today" not in text
-    assert any("archived" in why for why in digest.left_out)
+    assert digest.cleared == () and "Cleared for you in the last day: none" in text
+
+
+def test_what_inbox_actions_cleared_in_the_last_day_is_listed_unless_undone(
+    env: MailboxEnv,
+) -> None:
+    from memory.inbox_store import InboxStore, moved_in_cache
+
+    store = InboxStore(env.db)
+    env.db.add_emails([mail("news", 30, from_addr="news@letters.example")])
+    for message, action in (("news", "archive_conversations"), ("old-outage", "mark_done")):
+        moved_in_cache(env.db, env.source, message, "Archive")
+        store.record("t", action, env.source, [{"id": message, "from": "INBOX", "to": "Archive"}])
+    undone = store.record(
+        "t", "trash_conversations", env.source, [{"id": "answered", "from": "INBOX", "to": "Trash"}]
+    )
+    store.mark_undone(undone.id)  # undone: it is back in the inbox and not listed
+    digest = build_digest(env, "none", datetime.now(UTC))
+    assert [(i.message_id, i.note) for i in digest.cleared] == [
+        ("old-outage", "marked done"),
+        ("news", "archived"),
+    ]
+    assert "Cleared for you in the last day: 2" in digest.text()
+    a_day_later = build_digest(env, "none", datetime.now(UTC) + timedelta(days=2))
+    assert a_day_later.cleared == ()
 
 
 def test_urgent_mail_nobody_waits_on_is_listed_as_urgent(env: MailboxEnv) -> None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from memory.audit_tables import LedgerEntry
 from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
+from memory.inbox_store import InboxStore
 from memory.mail_tables import TriageRecord
 from tools.mail.conversations import (
     Conversation,
@@ -62,6 +63,10 @@ class Mailbox:
     conversations: list[Conversation]
     triage: dict[str, TriageRecord]
     own: tuple[str, ...]
+    away: frozenset[str] = frozenset()
+    """Ids the inbox actions moved out of the inbox (archived, trashed, snoozed, filed): a
+    conversation whose message to act on is among them is cleared, and not listed as needing
+    the user."""
 
 
 def _own_addresses(env: MailboxEnv) -> tuple[str, ...]:
@@ -83,7 +88,8 @@ def read_mailbox(env: MailboxEnv, *, with_sent: bool = False) -> Mailbox:
             raise ToolFailure(f"your sent mail could not be read: {err}") from err
     own = _own_addresses(env)
     triage = env.db.triage_for([e.id for e in emails])
-    return Mailbox(group_conversations(emails, own), triage, own)
+    away = frozenset(InboxStore(env.db).away_ids(env.source))
+    return Mailbox(group_conversations(emails, own), triage, own, away)
 
 
 def replies_sent(env: MailboxEnv) -> dict[str, datetime]:
@@ -173,7 +179,7 @@ def _listed(env: MailboxEnv, priority: str, category: str, limit: int) -> ToolRe
             and (not priority or t.priority == priority)
             and (not category or t.category == category)
         ]
-        if not matching:
+        if not matching or matching[-1].id in mailbox.away:
             continue
         email = matching[-1]
         triage = mailbox.triage.get(email.id)
@@ -218,6 +224,7 @@ def _waiting(env: MailboxEnv, limit: int) -> ToolResult:
         categories={i: t.category for i, t in mailbox.triage.items()},
         replied=replies_sent(env),
     )
+    waiting = [w for w in waiting if w.email.id not in mailbox.away]
     waiting.sort(key=lambda w: _rank(mailbox.triage.get(w.email.id), w.email)[::2])
     refs = [
         conversation_ref(w.email, w.conversation, mailbox.triage.get(w.email.id))

@@ -110,7 +110,9 @@ def followups_in(
     awaited = awaited_in(mailbox, now, days)
     return Followups(
         needs_reply=[
-            _row(w.email, len(w.conversation.emails), w.conversation.key, now) for w in waiting
+            _row(w.email, len(w.conversation.emails), w.conversation.key, now)
+            for w in waiting
+            if w.email.id not in mailbox.away
         ],
         awaiting_reply=[
             _row(a.email, len(a.conversation.emails), a.conversation.key, now, a.waiting_on)

@@ -9,6 +9,7 @@ reaches that time; then it leads the triage view, marked.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -217,3 +218,24 @@ async def test_a_snooze_without_a_time_is_tomorrow_morning_and_a_reply_changes_i
         again["action_request"]["args"]["message_ids"]
         == card["action_request"]["args"]["message_ids"]
     )
+
+
+async def test_an_archived_conversation_no_longer_waits_on_the_user(demo: Context) -> None:
+    from graph.grounding import citations_in
+
+    chat = Chat(demo)
+    before = await chat.say("who is waiting on a reply from me?")
+    waiting = citations_in(before["messages"][-1].text)
+    [first, *_] = waiting
+    await chat.say("archive the first one")
+    [card] = await chat.pending()
+    assert card["action_request"]["action"] == "archive_conversations"
+    assert first in card["action_request"]["args"]["message_ids"]
+    await chat.decide({"type": "accept"})
+    after = await Chat(demo, thread="later").say("who is waiting on a reply from me?")
+    assert first not in citations_in(after["messages"][-1].text), "cleared: not waiting"
+    counted = [
+        re.search(r"\((\d+) conversations\)", r["messages"][-1].text) for r in (before, after)
+    ]
+    was, now = (int(m.group(1)) for m in counted if m)
+    assert now == was - 1
