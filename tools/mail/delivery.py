@@ -19,7 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from memory.audit_tables import OutgoingMessage
 from memory.ledger import ClaimedCall, SendStage, running_call
 from tools.mail.compose import MESSAGE_ID_DOMAIN
-from tools.mail.mailbox import MailboxEnv, sending_problem
+from tools.mail.gmail.sending import GmailSendError, send_with_gmail
+from tools.mail.gmail.source import GmailSource
+from tools.mail.mailbox import MailboxEnv, sending_problem, sends_through_source
 from tools.mail.maildir import INBOX, MaildirSource
 from tools.mail.outgoing import address_list
 from tools.mail.smtp import (
@@ -58,11 +60,13 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     and each stage the exchange reaches is recorded, so a card after a crash can say whether
     the server can have it. A copy already kept in Sent by an earlier attempt is not kept twice.
     """
-    if not env.sender or (env.smtp is None and env.outbox is None):
+    if sending_problem(env):
         raise ToolFailure(sending_problem(env))
     claimed = running_call()
     outgoing = _prepare(claimed, part, message) if claimed is not None else None
     on_stage = _stage_recorder(claimed, part) if claimed is not None else None
+    if sends_through_source(env.source):
+        return _deliver_with_gmail(env, message, outgoing, on_stage)
     if env.smtp is None and env.outbox is not None:
         receipt = deliver_to_outbox(env.outbox, message, on_stage=on_stage)
         text = (
@@ -97,6 +101,32 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     else:
         if on_stage is not None:
             on_stage("copied")
+    return Delivery(receipt=receipt, sent_copy_key=key, text=text)
+
+
+def _deliver_with_gmail(
+    env: MailboxEnv,
+    message: EmailMessage,
+    outgoing: OutgoingMessage | None,
+    on_stage: StageCallback | None,
+) -> Delivery:
+    """Send through the Gmail API; Gmail keeps the Sent copy, so its id is the copy's key."""
+    if not message["Message-ID"]:
+        message["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    try:
+        source = parse_source_spec(env.source, secrets=env.secrets)
+        if not isinstance(source, GmailSource):  # the spec table and this module disagree
+            raise MailSourceError(f"{env.source} is not a Gmail mailbox")
+        retry = outgoing is not None and outgoing.attempts > 1
+        receipt, key = send_with_gmail(source, message, retry=retry, on_stage=on_stage)
+    except (GmailSendError, MailSourceError) as err:
+        raise ToolFailure(f"not sent: {err}") from err
+    if on_stage is not None:
+        on_stage("copied")
+    text = (
+        f"Sent through Gmail to {', '.join(receipt.recipients)}, subject "
+        f"{message['Subject']!r} (Message-ID {receipt.message_id})."
+    )
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
 
 

@@ -18,6 +18,8 @@ from memory.inbox_store import InboxStore, moved_in_cache
 from memory.ledger import running_call
 from tools.mail.conversation_tools import read_mailbox
 from tools.mail.conversations import OWN_FOLDERS, conversation_of
+from tools.mail.gmail.ops import GmailOperations
+from tools.mail.gmail.source import GmailSource
 from tools.mail.imap import ImapSource
 from tools.mail.imap_ops import ImapOperations
 from tools.mail.inbox_ops import (
@@ -70,6 +72,8 @@ def open_operations(env: MailboxEnv) -> MailboxOperations:
         return MaildirOperations(source)
     if isinstance(source, ImapSource):
         return ImapOperations.of(source)
+    if isinstance(source, GmailSource):
+        return GmailOperations(source)
     raise ToolFailure(f"the mail source {env.source} cannot archive, move or flag mail")
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from memory.secrets import SecretLookup
+from tools.mail.gmail.source import GmailSource
 from tools.mail.imap import ImapSource
 from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
@@ -21,7 +22,7 @@ from tools.mail.source_protocol import MailSource, MailSourceError, environment_
 logger = logging.getLogger(__name__)
 
 
-SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
+SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER], gmail:ACCOUNT or mcp:NAME"
 
 
 def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource:
@@ -37,10 +38,15 @@ def _open_imap(location: str, spec: str, secrets: SecretLookup) -> MailSource:
     return ImapSource.from_environment(parse_imap_spec(spec), secrets=secrets)
 
 
+def _open_gmail(location: str, spec: str, secrets: SecretLookup) -> MailSource:
+    return GmailSource.from_settings(spec, secrets=secrets)
+
+
 # Scheme → opener taking (the text after "scheme:", the whole spec, the secret lookup).
 _SCHEMES: dict[str, Callable[[str, str, SecretLookup], MailSource]] = {
     "maildir": _open_maildir,
     "imap": _open_imap,
+    "gmail": _open_gmail,
 }
 
 

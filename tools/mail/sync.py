@@ -11,6 +11,7 @@ import logging
 
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
+from tools.mail.gmail.labels import parse_gmail_spec
 from tools.mail.maildir import MaildirSource
 from tools.mail.mcp_source import parse_mcp_spec
 from tools.mail.source_protocol import MailSourceError, SyncResult
@@ -24,13 +25,16 @@ __all__ = ["SyncResult", "canonical_spec", "sync_source"]
 def canonical_spec(spec: str) -> str:
     """The spec with its path made absolute, so one mailbox has one cursor whatever the cwd.
 
-    An `mcp:` spec is checked and kept as it is (its server is named, not located); an
+    An `mcp:` spec is checked and kept as it is (its server is named, not located), a
+    `gmail:` spec is checked and kept (its account is named); an
     `imap://` spec is checked and written in one form (host lower-case, port and folder
     spelled out) without connecting.
     """
     lowered = spec.strip().lower()
     if lowered.startswith("mcp:"):
         return parse_mcp_spec(spec).source
+    if lowered.startswith("gmail:"):
+        return parse_gmail_spec(spec).source
     if lowered.startswith("imap:"):
         # Opened, not only parsed, so a bad IMAP_CA_FILE or IMAP_TIMEOUT fails here too.
         return parse_source_spec(spec).spec
