@@ -1,0 +1,287 @@
+"""A local stand-in for the Gmail API (users.messages, history, labels, drafts), as documented.
+
+One mailbox behind one bearer token. It keeps a history: every message added and every label
+changed gets a new `historyId`, and `history.list` answers what happened after the one asked
+for (`404` once that is older than the history kept, as Gmail does after about a week). Tests
+can make the token expire after some calls (`401` until the client refreshes), make one
+message fail (`500`), and forget the history.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from typing import Any
+
+from tests.fakes.http_api import FakeApi, Recorded, Reply
+
+ME = "/gmail/v1/users/me"
+SYSTEM_LABELS = ("INBOX", "SENT", "DRAFT", "TRASH", "SPAM", "UNREAD", "STARRED", "IMPORTANT")
+
+
+def error(status: int, message: str, reason: str = "") -> Reply:
+    """Google's error body."""
+    return Reply(
+        status,
+        {"error": {"code": status, "message": message, "errors": [{"reason": reason or "x"}]}},
+    )
+
+
+@dataclass
+class StoredMessage:
+    """One message of the mailbox."""
+
+    id: str
+    thread_id: str
+    raw: bytes
+    labels: list[str]
+    message_id: str
+    history_id: int
+    deleted: bool = False
+
+
+@dataclass
+class FakeGmail(FakeApi):
+    """A Gmail mailbox for `address`, reachable with `token`."""
+
+    token: str = "gmail-token-1"
+    address: str = "me@gmail.example"
+    messages: dict[str, StoredMessage] = field(default_factory=dict)
+    user_labels: dict[str, str] = field(default_factory=dict)
+    """Label id → name (the user's own)."""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    history_id: int = 1000
+    oldest_history: int = 0
+    broken: set[str] = field(default_factory=set)
+    """Ids of messages whose `messages.get` answers 500."""
+    expire_after: int | None = None
+    """Authorised calls after which the token expires (then `next_token` is the valid one)."""
+    next_token: str = "gmail-token-2"
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    drafts: list[dict[str, Any]] = field(default_factory=list)
+
+    name = "fake gmail"
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1)
+
+    # ---------------------------------------------------------------- the mailbox
+
+    def _next_history(self) -> int:
+        self.history_id += 1
+        return self.history_id
+
+    def add(
+        self,
+        raw: bytes,
+        labels: tuple[str, ...] = ("INBOX", "UNREAD"),
+        thread_id: str | None = None,
+    ) -> StoredMessage:
+        """Deliver `raw` with these labels, in `thread_id` ('' a new thread).
+
+        Mail from others (`thread_id` None) joins the thread of the message it answers, as
+        Gmail threads incoming mail; the user's own joins a thread only when asked to.
+        """
+        parsed = message_from_bytes(raw, policy=policy.default)
+        message_id = str(parsed["Message-ID"] or "").strip().strip("<>")
+        replied = str(parsed["In-Reply-To"] or "").strip().strip("<>")
+        known = {m.thread_id for m in self.messages.values()}
+        if thread_id is None:
+            found = (m.thread_id for m in self.messages.values() if m.message_id == replied)
+            thread = next(found, "")
+        else:
+            thread = thread_id if thread_id in known else ""
+        number = next(self._ids)
+        key = f"18c{number:013x}"
+        stored = StoredMessage(
+            key, thread or key, raw, list(labels), message_id, self._next_history()
+        )
+        self.messages[key] = stored
+        self._record("messagesAdded", stored)
+        return stored
+
+    def _record(self, kind: str, message: StoredMessage, labels: list[str] | None = None) -> None:
+        item: dict[str, Any] = {"message": self._minimal(message)}
+        if labels is not None:
+            item["labelIds"] = labels
+        self.history.append({"id": str(self.history_id), kind: [item]})
+
+    def forget_history(self) -> None:
+        """Keep no history older than now (a client's stored historyId becomes too old)."""
+        self.oldest_history = self.history_id + 1
+
+    def relabel(self, key: str, add: list[str], remove: list[str]) -> None:
+        """Change a message's labels as a person would in Gmail (recorded in the history)."""
+        message = self.messages[key]
+        added = [x for x in add if x not in message.labels]
+        removed = [x for x in remove if x in message.labels]
+        message.labels = [x for x in message.labels if x not in removed] + added
+        if added or removed:
+            message.history_id = self._next_history()
+        if added:
+            self._record("labelsAdded", message, added)
+        if removed:
+            self._record("labelsRemoved", message, removed)
+
+    def _minimal(self, message: StoredMessage) -> dict[str, Any]:
+        return {"id": message.id, "threadId": message.thread_id, "labelIds": list(message.labels)}
+
+    # ---------------------------------------------------------------- HTTP
+
+    def serve(self, request: Recorded) -> Reply:
+        auth = request.headers.get("authorization", "")
+        if self.expire_after is not None and self.expire_after <= 0:
+            self.token, self.expire_after = self.next_token, None
+        if auth != f"Bearer {self.token}":
+            return error(401, "Request had invalid authentication credentials.", "authError")
+        if self.expire_after is not None:
+            self.expire_after -= 1
+        if not request.path.startswith(ME):
+            return error(404, "Not Found", "notFound")
+        path = request.path[len(ME) :]
+        route = (request.method, path.split("/")[1] if "/" in path else "")
+        handler = {
+            ("GET", "profile"): self._profile,
+            ("GET", "labels"): self._labels,
+            ("POST", "labels"): self._create_label,
+            ("GET", "history"): self._history,
+            ("GET", "messages"): self._messages,
+            ("POST", "messages"): self._message_action,
+            ("POST", "drafts"): self._draft,
+        }.get(route)
+        return handler(request, path) if handler else error(404, "Not Found", "notFound")
+
+    def _one(self, request: Recorded, name: str) -> str:
+        return (request.query.get(name) or [""])[-1]
+
+    def _profile(self, request: Recorded, path: str) -> Reply:
+        return Reply(
+            200,
+            {
+                "emailAddress": self.address,
+                "messagesTotal": len(self.messages),
+                "threadsTotal": len({m.thread_id for m in self.messages.values()}),
+                "historyId": str(self.history_id),
+            },
+        )
+
+    def _labels(self, request: Recorded, path: str) -> Reply:
+        labels = [{"id": x, "name": x, "type": "system"} for x in SYSTEM_LABELS]
+        labels += [{"id": k, "name": v, "type": "user"} for k, v in self.user_labels.items()]
+        return Reply(200, {"labels": labels})
+
+    def _create_label(self, request: Recorded, path: str) -> Reply:
+        name = str((request.json or {}).get("name") or "")
+        if not name:
+            return error(400, "Invalid label name", "invalidArgument")
+        if name in self.user_labels.values() or name.upper() in SYSTEM_LABELS:
+            return error(409, "Label name exists or conflicts", "duplicate")
+        key = f"Label_{len(self.user_labels) + 1}"
+        self.user_labels[key] = name
+        return Reply(200, {"id": key, "name": name, "type": "user"})
+
+    def _history(self, request: Recorded, path: str) -> Reply:
+        start = int(self._one(request, "startHistoryId") or 0)
+        if start < self.oldest_history or start > self.history_id:
+            return error(404, "Requested entity was not found.", "notFound")
+        records = [h for h in self.history if int(h["id"]) > start]
+        page = int(self._one(request, "pageToken") or 0)
+        size = 100
+        body: dict[str, Any] = {"historyId": str(self.history_id)}
+        if records[page : page + size]:
+            body["history"] = records[page : page + size]
+        if page + size < len(records):
+            body["nextPageToken"] = str(page + size)
+        return Reply(200, body)
+
+    def _search(self, request: Recorded) -> list[StoredMessage]:
+        query = self._one(request, "q")
+        wanted = set(request.query.get("labelIds") or [])
+        found = [m for m in reversed(list(self.messages.values())) if not m.deleted]
+        if not wanted & {"SPAM", "TRASH"}:
+            found = [m for m in found if not {"SPAM", "TRASH"} & set(m.labels)]
+        found = [m for m in found if wanted <= set(m.labels)]
+        if query.startswith("rfc822msgid:"):
+            bare = query.removeprefix("rfc822msgid:").strip().strip("<>")
+            found = [m for m in found if m.message_id == bare]
+        return found
+
+    def _messages(self, request: Recorded, path: str) -> Reply:
+        parts = path.split("/")
+        if len(parts) == 2:
+            found = self._search(request)
+            size = int(self._one(request, "maxResults") or 100)
+            start = int(self._one(request, "pageToken") or 0)
+            page = found[start : start + size]
+            body: dict[str, Any] = {"resultSizeEstimate": len(found)}
+            if page:
+                body["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
+            if start + size < len(found):
+                body["nextPageToken"] = str(start + size)
+            return Reply(200, body)
+        message = self.messages.get(parts[2])
+        if message is None or message.deleted:
+            return error(404, "Requested entity was not found.", "notFound")
+        if message.id in self.broken:
+            return error(500, "Backend Error", "backendError")
+        body = self._minimal(message) | {"historyId": str(message.history_id)}
+        if self._one(request, "format") == "raw":
+            body["raw"] = base64.urlsafe_b64encode(message.raw).decode()
+            body["sizeEstimate"] = len(message.raw)
+        return Reply(200, body)
+
+    def _message_action(self, request: Recorded, path: str) -> Reply:
+        parts = path.split("/")
+        if parts[2:] == ["send"]:
+            return self._send(request)
+        message = self.messages.get(parts[2]) if len(parts) == 4 else None
+        if message is None or message.deleted:
+            return error(404, "Requested entity was not found.", "notFound")
+        body = request.json or {}
+        action = parts[3]
+        if action == "modify":
+            unknown = [
+                x
+                for x in body.get("addLabelIds") or []
+                if x not in SYSTEM_LABELS and x not in self.user_labels
+            ]
+            if unknown:
+                return error(400, f"Invalid label: {unknown[0]}", "invalidArgument")
+            self.relabel(
+                message.id, body.get("addLabelIds") or [], body.get("removeLabelIds") or []
+            )
+        elif action == "trash":
+            self.relabel(message.id, ["TRASH"], ["INBOX"])
+        elif action == "untrash":
+            self.relabel(message.id, [], ["TRASH"])
+        else:
+            return error(404, "Not Found", "notFound")
+        return Reply(200, self._minimal(message))
+
+    def _raw_of(self, body: dict[str, Any]) -> bytes | None:
+        try:
+            return base64.urlsafe_b64decode(str(body.get("raw") or ""))
+        except ValueError:
+            return None
+
+    def _send(self, request: Recorded) -> Reply:
+        body = request.json or {}
+        raw = self._raw_of(body)
+        if not raw:
+            return error(400, "Invalid value for ByteString", "invalidArgument")
+        stored = self.add(raw, ("SENT",), str(body.get("threadId") or ""))
+        self.sent.append({"id": stored.id, "threadId": stored.thread_id, "raw": raw})
+        return Reply(200, self._minimal(stored))
+
+    def _draft(self, request: Recorded, path: str) -> Reply:
+        message = (request.json or {}).get("message") or {}
+        raw = self._raw_of(message)
+        if not raw:
+            return error(400, "Invalid value for ByteString", "invalidArgument")
+        stored = self.add(raw, ("DRAFT",), str(message.get("threadId") or ""))
+        draft = {"id": f"r-{len(self.drafts) + 1}", "message": self._minimal(stored)}
+        self.drafts.append(draft)
+        return Reply(200, draft)
