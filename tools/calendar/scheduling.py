@@ -23,6 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 from memory.secrets import SecretLookup
 from tools.calendar.backend import Calendar, CalendarError
 from tools.calendar.caldav import CalDavCalendar
+from tools.calendar.google import GoogleCalendar, sends_invitations
 from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
 from tools.calendar.model import Attendee, CalendarEvent, event_uid
@@ -47,10 +48,14 @@ R = TypeVar("R")
 
 
 def open_calendar(settings: CalendarSettings, retry: HttpSettings | None = None) -> Calendar:
-    """The calendar the settings name: CalDAV when `CALDAV_URL` is set, else the local file.
+    """The calendar the settings name: CalDAV, Google, else the local file.
 
-    `retry` bounds CalDAV's retries (the integrations' `INTEGRATION_*` settings).
+    CalDAV when `CALDAV_URL` is set, a Google calendar when `GOOGLE_CALENDAR_ACCOUNT` is.
+
+    `retry` bounds CalDAV's and Google's retries (the integrations' `INTEGRATION_*` settings).
     """
+    if settings.google is not None:
+        return GoogleCalendar(settings.google, zone=settings.time_zone, retry=retry)
     if settings.caldav is not None:
         return CalDavCalendar(settings.caldav, zone=settings.time_zone, retry=retry)
     return LocalCalendar(settings.calendar_file, zone=settings.time_zone)
@@ -267,7 +272,7 @@ async def create_event(
         in_reply_to_id=in_reply_to_id,
     )
     problem = invitation_problem(env.mail, so="no event was created")
-    if event.attendees and problem:
+    if event.attendees and problem and not sends_invitations(env.calendar):
         raise ToolFailure(problem)
     event, text, created = await _store(env, event)
     already = [a.address for a in event.attendees if a.address in event.invited]
@@ -298,10 +303,14 @@ async def _store(env: CalendarEnv, event: CalendarEvent) -> tuple[CalendarEvent,
     where = env.calendar.description
     existing = await off_loop(env.calendar.get_event, event.uid)
     if existing is None:
+        if sends_invitations(env.calendar):  # the calendar mails them: none of ours
+            event = replace(event, invited=tuple(a.address for a in event.attendees))
         await off_loop(env.calendar.save_event, event)
         text = (
             f"Created “{event.title}” on {when_text(event, env.zone)} in {where} (UID {event.uid})."
         )
+        if sends_invitations(env.calendar) and event.attendees:
+            text += f" The calendar mailed the invitations to {', '.join(event.invited)}."
     else:
         event = replace(event, invited=existing.invited)
         text = (
@@ -313,7 +322,7 @@ async def _store(env: CalendarEnv, event: CalendarEvent) -> tuple[CalendarEvent,
 
 def _invited_text(mail: MailboxEnv, sent: list[str]) -> str:
     """Who was invited, and where the invitations went when that is not a mail server."""
-    if mail.smtp is None:
+    if mail.smtp is None and mail.outbox is not None:
         return (
             f" Invitation delivered to the local demo outbox ({mail.outbox}) for "
             f"{', '.join(sent)}; nothing left this machine: set SMTP_URL to send for real."
@@ -341,9 +350,16 @@ def event_data(
         "attendees": [a.address for a in event.attendees],
         "invited": list(event.invited),
         "in_reply_to": in_reply_to,
-        "calendar": "caldav" if env.settings.caldav is not None else "file",
+        "calendar": calendar_kind(env.settings),
         "created": created,
     }
+
+
+def calendar_kind(settings: CalendarSettings) -> str:
+    """`google`, `caldav` or `file`: which kind of calendar the settings name."""
+    if settings.google is not None:
+        return "google"
+    return "caldav" if settings.caldav is not None else "file"
 
 
 async def _invite(

@@ -26,6 +26,8 @@ CALDAV_PASSWORD_SECRET = "caldav.password"
 """The credential name of the CalDAV password (the environment fallback is `CALDAV_PASSWORD`)."""
 
 
+GOOGLE_CALENDAR_API_VARIABLE = "SMART_INBOX_GOOGLE_CALENDAR_API"
+DEFAULT_GOOGLE_CALENDAR_API = "https://www.googleapis.com"
 DEFAULT_WORKING_HOURS = "09:00-17:30"
 DEFAULT_WORKING_DAYS = "mon-fri"
 DEFAULT_CALDAV_TIMEOUT = 30.0
@@ -260,6 +262,41 @@ def check_caldav_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class GoogleCalendarSettings:
+    """Which Google calendar of which connected account; the token is looked up when needed."""
+
+    account: str
+    """The account's name, as given to `smart-inbox accounts add`."""
+    calendar_id: str = "primary"
+    api_url: str = DEFAULT_GOOGLE_CALENDAR_API
+    secrets: SecretLookup = field(default_factory=env_secret_lookup, repr=False, compare=False)
+
+
+def google_calendar_settings(
+    env: Mapping[str, str], secrets: SecretLookup | None
+) -> GoogleCalendarSettings | None:
+    """`GOOGLE_CALENDAR_ACCOUNT` (+ `GOOGLE_CALENDAR_ID`), or None when it is not set."""
+    account = env.get("GOOGLE_CALENDAR_ACCOUNT", "").strip()
+    if not account:
+        return None
+    if env.get("CALDAV_URL", "").strip():
+        raise CalendarConfigError(
+            "CALDAV_URL and GOOGLE_CALENDAR_ACCOUNT are both set: choose one calendar"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}", account):
+        raise CalendarConfigError(
+            "GOOGLE_CALENDAR_ACCOUNT must be an account name as given to `smart-inbox accounts "
+            f"add`, not {account!r}"
+        )
+    return GoogleCalendarSettings(
+        account=account,
+        calendar_id=env.get("GOOGLE_CALENDAR_ID", "").strip() or "primary",
+        api_url=env.get(GOOGLE_CALENDAR_API_VARIABLE, "").strip() or DEFAULT_GOOGLE_CALENDAR_API,
+        secrets=secrets or env_secret_lookup(env),
+    )
+
+
+@dataclass(frozen=True)
 class CalendarSettings:
     """The user's time zone and working hours, and the calendar to read and write."""
 
@@ -268,6 +305,8 @@ class CalendarSettings:
     calendar_file: Path
     """The local iCalendar file, used when `caldav` is None."""
     caldav: CalDavSettings | None = None
+    google: GoogleCalendarSettings | None = None
+    """A Google calendar (`GOOGLE_CALENDAR_ACCOUNT`), used instead of the file when set."""
 
     @property
     def zone_name(self) -> str:
@@ -287,7 +326,9 @@ def calendar_settings_from_env(
     `SMART_INBOX_WORKING_HOURS` (default 09:00-17:30) on `SMART_INBOX_WORKING_DAYS`
     (default mon-fri). With `CALDAV_URL` set the calendar is on that CalDAV server (login
     `CALDAV_USER`, password from `secrets` under `caldav.password`, by default the
-    `CALDAV_PASSWORD` variable); otherwise it is the file `calendar.ics` in `home`.
+    `CALDAV_PASSWORD` variable); with `GOOGLE_CALENDAR_ACCOUNT` set it is that connected
+    account's Google calendar (`GOOGLE_CALENDAR_ID`, default `primary`); otherwise it is the
+    file `calendar.ics` in `home`.
 
     Raises:
         CalendarConfigError: a variable is set but unusable.
@@ -322,6 +363,7 @@ def calendar_settings_from_env(
         working_hours=WorkingHours(start, end, days),
         calendar_file=home / CALENDAR_FILE_NAME,
         caldav=caldav,
+        google=google_calendar_settings(env, secrets),
     )
 
 

@@ -20,6 +20,7 @@ from memory.credential_cipher import VaultError
 from memory.keys import KeySourceError
 from memory.secrets import SecretLookup
 from tools.calendar.backend import CalendarError
+from tools.calendar.google import sends_invitations
 from tools.calendar.invitation import when_text
 from tools.calendar.meeting_request import read_meeting_request, requested_time_of
 from tools.calendar.model import CalendarEvent, Interval, busy_intervals
@@ -160,11 +161,13 @@ def _delivery_notes(env: CalendarEnv, event: CalendarEvent) -> list[str]:
     """A setting the invitations still lack (said now, not after Approve), or the demo outbox."""
     if not event.attendees:
         return []
+    if sends_invitations(env.calendar):
+        return [f"The invitations are mailed by {env.calendar.description}, not from here"]
     problem = invitation_problem(env.mail, so=NO_EVENT)
     if problem:
         return [f"This call will fail: {problem}"]
     if env.mail.smtp is None:
-        return [outbox_note(env.mail)]
+        return [outbox_note(env.mail)] if env.mail.outbox is not None else []
     if env.mail.smtp.password_problem:
         return [f"The invitations will fail until it is fixed: {env.mail.smtp.password_problem}"]
     return []
