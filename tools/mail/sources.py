@@ -1,9 +1,9 @@
 """Open a mailbox from the inbox spec string the user configures (e.g. `maildir:~/Mail`).
 
 Every kind of mailbox the app can read new mail from and keep drafts and sent copies in
-(a Maildir, an IMAP folder) is a `MailSource`; keeping the spec parsing in one small table
-means a new kind plugs in without touching the callers. (An `mcp:` inbox is only read, through
-the MCP server's own tools: see `tools.mail.mcp_source`.)
+(a Maildir, an IMAP folder, a Gmail mailbox) is a `MailSource`; keeping the spec parsing in one
+small table means a new kind plugs in without touching the callers. (An `mcp:` inbox is only
+read, through the MCP server's own tools: see `tools.mail.mcp_source`.)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tools.mail.source_protocol import MailSource, MailSourceError, environment_
 logger = logging.getLogger(__name__)
 
 
-SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER], gmail:ACCOUNT or mcp:NAME"
+SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
 
 
 def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource:
@@ -55,7 +55,8 @@ def parse_source_spec(spec: str, *, secrets: SecretLookup | None = None) -> Mail
 
     Relative Maildir paths are resolved against the current directory and `~` is expanded.
     An IMAP source is only described here: nothing connects until it is used, and its
-    password comes from `secrets` (default: the environment) when it logs in.
+    password comes from `secrets` (default: the environment) when it logs in. So is a
+    `gmail:ACCOUNT` one (a connected Gmail account): its token is looked up on the first call.
 
     Raises:
         MailSourceError: the scheme is not supported, the Maildir is missing or not a Maildir,
