@@ -136,8 +136,10 @@ def revoke_and_forget(store: AccountStore, name: str) -> tuple[bool, str]:
     account = store.get(name)
     if account is None:
         return False, ""
-    said = "forgot the password account"
-    if account.provider != "imap":
+    said = "forgot the login and its password"
+    if account.provider == "imap":
+        store.vault.delete(f"imap.password:{account.address}")
+    else:
         found = provider(account.provider)
         try:
             revoked = revoke_grant(found, client_for(found), account.grant)
