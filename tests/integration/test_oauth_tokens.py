@@ -147,7 +147,9 @@ def test_a_revoked_grant_is_one_clear_line(oauth: FakeOAuth, store: AccountStore
 
 
 def test_an_unknown_account(store: AccountStore) -> None:
-    with pytest.raises(TokenError, match=re.escape("run `smart-inbox accounts add gmail|microsoft nope`")):
+    with pytest.raises(
+        TokenError, match=re.escape("run `smart-inbox accounts add gmail|microsoft nope`")
+    ):
         VaultTokens(store, "nope")
 
 

@@ -141,7 +141,10 @@ def _account_option(query: str) -> str:
     options = parse_qs(query, keep_blank_values=True)
     if set(options) != {"account"} or not options["account"][-1].strip():
         # Names only: a value might be the password put in the wrong place.
-        raise SmtpConfigError(f"SMTP_URL: the only option is account=NAME: use {URL_FORM}")
+        raise SmtpConfigError(
+            "SMTP_URL has a path or query after the host (the only option is account=NAME; "
+            f"a '?' in the password must be written %3F): use {URL_FORM}"
+        )
     return options["account"][-1].strip()
 
 
