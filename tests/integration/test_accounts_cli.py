@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from memory.keys import key_path
 from tests.fakes.oauth_server import FakeOAuth, oauth_error
 from tests.integration.cli_runner import ROOT, cli_env, run_cli
+from tests.integration.test_no_plaintext_secrets import forms
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +31,30 @@ def oauth_env(server: FakeOAuth, provider: str = "microsoft") -> dict[str, str]:
         **server.endpoints(provider),
         f"SMART_INBOX_OAUTH_{provider.upper()}_CLIENT_ID": server.client_id,
     }
+
+
+USE_TOKENS = """
+import logging, sys
+logging.basicConfig(level=logging.DEBUG, filename=sys.argv[1])
+logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
+from tools.oauth.accounts import VaultTokens
+tokens = VaultTokens.open("work")
+first = tokens.access_token()
+assert tokens.refreshed() != first
+print("refreshed")
+"""
+
+
+def assert_nowhere(tokens: list[str], home: Path, printed: bytes) -> None:
+    """No token, in any encoding, in what was printed or in any file of the data directory."""
+    files = {path: path.read_bytes() for path in home.rglob("*") if path.is_file()}
+    files.pop(key_path(home), None)
+    assert len(tokens) >= 3 and any(path.name == "debug.log" for path in files)
+    for token in tokens:
+        for form, needle in forms(token).items():
+            assert needle not in printed, form
+            for path, content in files.items():
+                assert needle not in content, f"{form} in {path.name}"
 
 
 def approve_when_shown(process: subprocess.Popen[str], server: FakeOAuth, lines: list[str]) -> None:
@@ -64,11 +90,19 @@ def test_device_flow_list_and_remove(tmp_path: Path, oauth: FakeOAuth) -> None:
     assert row["name"] == "work" and row["kind"] == "microsoft"
     assert row["address"] == "dana@northwind.example" and row["state"] == "connected"
     assert row["expires_at"] and row["scopes"] == ["mail"]
-    for token in [refresh, *oauth.access]:
-        assert token not in listed.stdout + listed.stderr
-        for path in tmp_path.rglob("*"):
-            if path.is_file():
-                assert token.encode() not in path.read_bytes(), path
+
+    # A process that uses and refreshes the grant, logging everything at DEBUG.
+    used = subprocess.run(
+        [sys.executable, "-c", USE_TOKENS, str(tmp_path / "debug.log")],
+        cwd=ROOT,
+        env=cli_env(tmp_path, env),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert used.stdout.strip() == "refreshed"
+    printed = "".join(lines) + listed.stdout + listed.stderr + used.stdout + used.stderr
+    assert_nowhere([refresh, *oauth.access], tmp_path, printed.encode())
 
     removed = run_cli(tmp_path, "accounts", "remove", "work", env=env)
     assert removed.stdout.strip().startswith("removed account work")
