@@ -143,7 +143,12 @@ def revoke_and_forget(store: AccountStore, name: str) -> tuple[bool, str]:
         found = provider(account.provider)
         try:
             revoked = revoke_grant(found, client_for(found), account.grant)
-            said = "revoked the grant" if revoked else f"{found.label} has no revocation endpoint"
+            said = (
+                "revoked the grant"
+                if revoked
+                else f"{found.label} offers no revocation: remove the app's access in your "
+                "account's privacy settings"
+            )
         except TokenError as err:
             said = f"could not revoke ({err}); forgot it anyway"
     store.forget(name)

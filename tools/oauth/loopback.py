@@ -112,7 +112,7 @@ def run_loopback_flow(
     pkce, state = Pkce.new(), secrets.token_urlsafe(24)
     listener = _Redirect(("127.0.0.1", 0), _Handler)
     listener.timeout = wait
-    redirect_uri = f"http://127.0.0.1:{listener.server_port}/"
+    redirect_uri = f"http://{provider.redirect_host}:{listener.server_port}/"
     url = authorize_url(provider, client, redirect_uri, state, pkce)
     try:
         show(f"Open this URL to connect your {provider.label} account:\n{url}")

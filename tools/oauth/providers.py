@@ -39,6 +39,9 @@ class Provider:
     scopes: tuple[str, ...]
     secret_required: bool
     """Whether the provider wants the installed app's client secret at its token endpoint."""
+    redirect_host: str = "127.0.0.1"
+    """The loopback host of the redirect URI, as the app's registration names it (the listener
+    is on 127.0.0.1 either way; any port matches a registered loopback URI)."""
 
     def endpoint(self, which: str, environ: Mapping[str, str] | None = None) -> str:
         """The endpoint `which` (one of `ENDPOINTS`), moved by its setting if set."""
@@ -88,6 +91,7 @@ MICROSOFT = Provider(
         "offline_access",
     ),
     secret_required=False,
+    redirect_host="localhost",
 )
 PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT}
 BY_KIND = {"gmail": GOOGLE, "microsoft": MICROSOFT}
