@@ -1,1 +1,1 @@
-"""Connected accounts: OAuth 2.0 tokens for Google and Microsoft, kept in the vault."""
+"""OAuth 2.0 for installed apps: the flows that grant mail and calendar access, and the tokens."""

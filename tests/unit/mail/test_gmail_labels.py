@@ -14,7 +14,7 @@ from tools.mail.mailbox import MailboxEnv, missing_for_sending, sending_problem
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sources import parse_source_spec
 from tools.mail.sync import canonical_spec
-from tools.oauth.tokens import TokenError
+from tools.oauth.tokens import AccessTokens, StaticTokens, TokenError
 
 NAMES = {"Label_1": "Projects", "Label_2": "Receipts"}
 
@@ -55,16 +55,30 @@ def test_a_gmail_spec_opens_a_gmail_source_without_a_token_yet() -> None:
     assert isinstance(source, GmailSource) and source.spec == "gmail:work"
 
 
+def not_connected(account: str) -> AccessTokens:
+    raise TokenError(f"no account {account!r}: run `smart-inbox accounts add gmail {account}`")
+
+
+def test_a_connected_account_is_used_before_a_pasted_token() -> None:
+    granted = StaticTokens("work", "google", "granted", "me@gmail.example")
+    pasted = {"google.token:work": "pasted"}
+    assert account_tokens("work", pasted.get, lambda name: granted).access_token() == "granted"
+    assert account_tokens("work", pasted.get, not_connected).access_token() == "pasted"
+    microsoft = StaticTokens("work", "microsoft", "m", "me@outlook.example")
+    with pytest.raises(TokenError, match="not a Google one"):
+        account_tokens("work", pasted.get, lambda name: microsoft).access_token()
+
+
 def test_a_missing_token_says_what_to_run() -> None:
-    tokens = account_tokens("work", lambda name: None)
+    tokens = account_tokens("work", lambda name: None, not_connected)
     with pytest.raises(TokenError, match="smart-inbox accounts add gmail work"):
         tokens.access_token()
 
 
 def test_the_granted_address_comes_from_the_store() -> None:
     stored = {"google.token:work": "t", "google.address:work": "Me@Gmail.example"}
-    assert granted_address("gmail:work", stored.get) == "me@gmail.example"
-    assert granted_address("gmail:work", lambda name: None) == ""
+    assert granted_address("gmail:work", stored.get, not_connected) == "me@gmail.example"
+    assert granted_address("gmail:work", lambda name: None, not_connected) == ""
 
 
 def test_a_gmail_inbox_sends_without_smtp(tmp_path: Path) -> None:

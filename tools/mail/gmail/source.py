@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from memory.inbox_store import moved_in_cache
 from memory.secrets import SecretLookup
-from tools.google.account import account_tokens
+from tools.google.account import ConnectedTokens, account_tokens, vault_tokens
 from tools.google.api import GoogleApi, GoogleApiError, checked_base_url, path_part
 from tools.http import HttpSettings
 from tools.mail.gmail.labels import (
@@ -304,15 +304,18 @@ class GmailSource:
         return str(profile.get("emailAddress") or "").lower()
 
 
-def granted_address(spec: str, secrets: SecretLookup | None) -> str:
+def granted_address(
+    spec: str, secrets: SecretLookup | None, connected: ConnectedTokens = vault_tokens
+) -> str:
     """The address the account of a `gmail:` inbox was granted as, '' when none is stored.
 
-    Read from the credential store only (no call to Gmail): it is the From of the user's mail
-    when neither `SMTP_FROM` nor `SMART_INBOX_USER_EMAILS` says otherwise.
+    Read from the vault only (no call to Gmail): it is the From of the user's mail when
+    neither `SMTP_FROM` nor `SMART_INBOX_USER_EMAILS` says otherwise.
     """
     try:
         gmail = parse_gmail_spec(spec)
-        return account_tokens(gmail.account, secrets or environment_secrets).address()
+        tokens = account_tokens(gmail.account, secrets or environment_secrets, connected)
+        return tokens.address()
     except (MailSourceError, TokenError):
         return ""
 
