@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from typing import Any
@@ -59,6 +60,8 @@ class FakeGmail(FakeApi):
     expire_after: int | None = None
     """Authorised calls after which the token expires (then `next_token` is the valid one)."""
     next_token: str = "gmail-token-2"
+    accepts: Callable[[str], bool] | None = None
+    """When set, which bearer tokens are valid (an authorization server's live ones)."""
     sent: list[dict[str, Any]] = field(default_factory=list)
     drafts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -135,7 +138,11 @@ class FakeGmail(FakeApi):
         auth = request.headers.get("authorization", "")
         if self.expire_after is not None and self.expire_after <= 0:
             self.token, self.expire_after = self.next_token, None
-        if auth != f"Bearer {self.token}":
+        if self.accepts is not None:
+            valid = self.accepts(auth.removeprefix("Bearer "))
+        else:
+            valid = auth == f"Bearer {self.token}"
+        if not valid:
             return error(401, "Request had invalid authentication credentials.", "authError")
         if self.expire_after is not None:
             self.expire_after -= 1

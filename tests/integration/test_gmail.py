@@ -7,6 +7,7 @@ inbox actions by labels.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from memory.db import AppDatabase
+from memory.vault import CredentialVault
 from tests.fakes.gmail_server import FakeGmail
 from tests.fakes.http_api import Reply
+from tests.fakes.oauth_server import FakeOAuth
 from tools.google.api import GoogleApi, GoogleApiError, checked_base_url
 from tools.http import HttpSettings
 from tools.mail.compose import reply_message
@@ -24,6 +27,8 @@ from tools.mail.gmail.ops import GmailOperations
 from tools.mail.gmail.sending import send_with_gmail
 from tools.mail.gmail.source import GmailSource
 from tools.mail.source_protocol import MailSourceError
+from tools.oauth.accounts import Account, AccountStore, VaultTokens
+from tools.oauth.grants import Grant
 from tools.oauth.tokens import TokenError
 
 pytestmark = pytest.mark.integration
@@ -164,6 +169,33 @@ def test_a_token_that_expires_mid_sync_is_refreshed_once(gmail: FakeGmail, db: A
     assert result.read_count == 4 and not result.errors
     refused = [r for r in gmail.requests if r.headers["authorization"] == "Bearer gmail-token-1"]
     assert len(refused) == 4  # three answered, one refused
+
+
+def test_a_connected_account_refreshes_its_grant_after_a_401(
+    gmail: FakeGmail, db: AppDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SMART_INBOX_KEY", raising=False)
+    gmail.add(mail(1))
+    with FakeOAuth(client_secret="shh") as oauth:
+        for name, value in oauth.endpoints("google").items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SMART_INBOX_OAUTH_GOOGLE_CLIENT_ID", oauth.client_id)
+        monkeypatch.setenv("SMART_INBOX_OAUTH_GOOGLE_CLIENT_SECRET", oauth.client_secret)
+        issued = oauth._issue(refresh=True)
+        grant = Grant(str(issued["access_token"]), str(issued["refresh_token"]), time.time() + 3600)
+        store = AccountStore(CredentialVault(db, tmp_path))
+        store.save(Account("work", "google", "me@gmail.example").with_grant(grant))
+        oauth.access.clear()  # the access token died early: the vault still thinks it fresh
+        gmail.accepts = oauth.live
+        tokens = VaultTokens(store, "work")
+        api = GoogleApi(gmail.base_url, tokens, name="Gmail", retry=FAST)
+        result = GmailSource(parse_gmail_spec("gmail:work"), api).sync(db)
+        assert result.read_count == 1
+        assert len(oauth.calls("POST", "/token")) == 1, "refreshed exactly once"
+        oauth.revoke_everything()
+        gmail.add(mail(2))
+        with pytest.raises(MailSourceError, match="accounts add gmail work"):
+            GmailSource(parse_gmail_spec("gmail:work"), api).sync(db)
 
 
 def test_a_token_that_cannot_be_refreshed_is_one_clear_error(
