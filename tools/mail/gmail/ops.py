@@ -21,7 +21,7 @@ from tools.mail.gmail.labels import (
     TRASH,
     flags_of,
 )
-from tools.mail.gmail.source import GmailSource
+from tools.mail.gmail.source import USERS_ME, GmailSource
 from tools.mail.inbox_ops import (
     GONE,
     Flag,
@@ -92,7 +92,7 @@ class GmailOperations:
         try:
             data = self.source.api.request(
                 "GET",
-                f"/gmail/v1/users/me/messages/{path_part(email.key)}",
+                f"{USERS_ME}/messages/{path_part(email.key)}",
                 params={"format": "minimal"},
             )
         except GoogleApiError as err:
@@ -108,7 +108,7 @@ class GmailOperations:
         try:
             self.source.api.request(
                 "POST",
-                f"/gmail/v1/users/me/messages/{path_part(email.key)}/{path}",
+                f"{USERS_ME}/messages/{path_part(email.key)}/{path}",
                 body=body,
                 idempotent=True,  # labels added or removed twice are as asked
             )
