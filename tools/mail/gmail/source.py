@@ -296,8 +296,8 @@ class GmailSource:
         """The account's address: as granted with its token, else Gmail's profile."""
         try:
             granted = self.api.tokens.address()
-        except Exception:  # noqa: BLE001 — a token problem shows on the call below
-            granted = ""
+        except TokenError:
+            granted = ""  # no grant to ask: the call below says why
         if granted:
             return granted
         profile = self.call("GET", "/profile") or {}
