@@ -135,7 +135,8 @@ def test_triage_ask_and_reply_through_a_pypi_mail_server(
         assert sent.rcpt_tos == [SOFIA] and sent.authenticated_as == dovecot.user
         message = sent.message
         assert message["In-Reply-To"] == f"<{SOFIA_ID}>"
-        assert "Tuesday works for me." in message.get_body(("plain",)).get_content()
+        body = message.get_body(("plain",))
+        assert body is not None and "Tuesday works for me." in body.get_content()
 
 
 def test_a_spec_without_the_account_is_one_line_and_exit_2(
