@@ -82,11 +82,21 @@ async def list_keys(
     ids, or `MAX_PAGES` calls, whichever comes first.
     """
     tool = tool_of(hub, server, tool_name)
+    keys = await _list_pages(hub, tool, mapping, limit)
+    if tool.schema is None:
+        # The server was not connected, so that listing ran without the tool's schema (no
+        # argument checks or types, a guessed size); now that the call connected it, list again.
+        known = tool_of(hub, server, tool_name)
+        if known.schema is not None:
+            keys = await _list_pages(hub, known, mapping, limit)
+    return keys
+
+
+async def _list_pages(hub: McpHub, tool: McpTool, mapping: McpMailMapping, limit: int) -> list[str]:
+    server, tool_name = tool.server, tool.name
     keys: list[str] = []
     cursor: Any = None
     for page in range(1, MAX_PAGES + 1):
-        if tool.schema is None and page > 1:  # the first call connected the server
-            tool = tool_of(hub, server, tool_name)
         size_name, cap = size_argument(mapping, tool.schema)
         per_call = min(limit, cap) if cap else limit
         supplied: dict[str, Any] = {size_name: per_call} if size_name else {}

@@ -77,8 +77,9 @@ def account_server(count: int, *, body: str = "Can we meet Tuesday?") -> FakeMai
 
     def listing(args: dict[str, Any]) -> Any:
         assert args["account_name"] == "work"
-        start = (args["page"] - 1) * args["page_size"]
-        page = uids[start : start + args["page_size"]]
+        size = args.get("page_size", 10)  # the server's own default
+        start = (args["page"] - 1) * size
+        page = uids[start : start + size]
         return {"page": args["page"], "total": count, "emails": [
             {"email_id": str(uid), "subject": f"m{uid}", "sender": "a@x.example"} for uid in page
         ]}  # fmt: skip
@@ -131,6 +132,24 @@ def test_a_short_page_ends_the_listing_and_an_empty_mailbox_is_no_error(tmp_path
     assert [a["page"] for t, a in server.calls if t == "list_emails_metadata"] == [1, 2]
     empty = account_server(0)
     assert sync(tmp_path / "empty", ACCOUNT_SPEC, empty).new == []
+
+
+def test_a_server_the_first_listing_connects_is_listed_again_by_its_schema(
+    tmp_path: Path,
+) -> None:
+    server = account_server(150)
+    infos, server.infos = server.infos, []
+    handler = server.handlers["list_emails_metadata"]
+
+    def connecting(args: dict[str, Any]) -> Any:
+        server.infos = infos  # as the hub's tools once the call has connected the server
+        return handler(args)
+
+    server.handlers["list_emails_metadata"] = connecting
+    assert len(sync(tmp_path, ACCOUNT_SPEC, server).new) == 150
+    lists = [args for tool, args in server.calls if tool == "list_emails_metadata"]
+    assert lists[0] == {"limit": 200, "page": 1, "account_name": "work"}, "blind, at first"
+    assert [a.get("page_size") for a in lists[1:]] == [100, 100]
 
 
 @pytest.mark.parametrize(
