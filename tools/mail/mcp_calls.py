@@ -60,11 +60,31 @@ class McpTool:
 
 @dataclass(frozen=True)
 class ReadMessage:
-    """What reading one listed message gave: its fields (or text), or why there are none."""
+    """What reading one listed message gave: its fields or text, or why there are none."""
 
     key: str
     result: McpResult | None
+    """The get tool's result when the message is it (text, or a lone message's object)."""
     error: str = ""
+    fields: dict[str, Any] | None = None
+    """The message's object as the server gave it, within a result of several."""
+
+    def as_result(self, mapping: McpMailMapping) -> McpResult | None:
+        """The message as a result the mail cache reads: its fields under our names.
+
+        CPU work on large messages (a long body cut, a base64 raw decoded): callers run it
+        off the event loop.
+        """
+        data = self.fields
+        if data is None and self.result is not None:
+            data = payload(self.result)
+            if mapping.message_path:
+                data = at_path(data, mapping.message_path)[1]
+            if not isinstance(data, dict):  # text: kept as the body, as the server wrote it
+                return self.result
+        if data is None:
+            return None
+        return McpResult(text="", structured=message_fields(data, mapping, self.key))
 
 
 def tool_of(hub: McpHub, server: str, name: str) -> McpTool:
@@ -172,14 +192,11 @@ async def read_keys(
 
 
 def _single(result: McpResult, key: str, mapping: McpMailMapping) -> ReadMessage:
-    data = payload(result)
     if mapping.message_path:
-        found, data = at_path(data, mapping.message_path)
+        found, data = at_path(payload(result), mapping.message_path)
         if not found:
             raise MailSourceError(f"the message: {data}")
-    if not isinstance(data, dict):  # text: kept as the body, as the server wrote it
-        return ReadMessage(key, result)
-    return ReadMessage(key, McpResult(text="", structured=message_fields(data, mapping, key)))
+    return ReadMessage(key, result)
 
 
 def _batch(result: McpResult, chunk: list[str], mapping: McpMailMapping) -> list[ReadMessage]:
@@ -194,7 +211,7 @@ def _batch(result: McpResult, chunk: list[str], mapping: McpMailMapping) -> list
             f"(first asked: {chunk[0]!r}); name the id with field.id=PATH"
         )
     return [
-        ReadMessage(key, McpResult(text="", structured=message_fields(by_key[key], mapping, key)))
+        ReadMessage(key, None, fields=by_key[key])
         if key in by_key
         else ReadMessage(key, None, "the server returned nothing for this message")
         for key in chunk

@@ -33,10 +33,10 @@ from tools.mail.mcp_mapping import payload as _payload
 from tools.mail.mime import parse_email
 from tools.mail.model import EMPTY_BODY_MARKER, Attachment, Email
 from tools.mail.source_protocol import MailSourceError, SyncResult
-from tools.mcp.results import McpResult
 
 if TYPE_CHECKING:
     from tools.mcp.hub import McpHub
+    from tools.mcp.results import McpResult
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ async def sync_mcp_source(db: AppDatabase, spec: str, hub: McpHub | None) -> Syn
         read = await read_keys(hub, mail.server, mail.get_tool, mail.id_arg, mail.mapping, fresh)
     except MailSourceError as err:
         raise MailSourceError(f"inbox {spec}: {err}") from err
-    # Raw RFC 822 is parsed here: CPU work, kept off the event loop.
-    new = await asyncio.to_thread(_emails, read, mail.source)
+    # Fields are mapped and raw RFC 822 parsed here: CPU work, kept off the event loop.
+    new = await asyncio.to_thread(_emails, read, mail)
     signature = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
     stored = await asyncio.to_thread(db.add_emails, new)
     await asyncio.to_thread(db.set_cursor, mail.source, signature, len(ids))
@@ -167,19 +167,19 @@ async def sync_mcp_source(db: AppDatabase, spec: str, hub: McpHub | None) -> Syn
     return SyncResult(source=mail.source, new=stored, read_count=len(new))
 
 
-def _emails(read: list[ReadMessage], source: str) -> list[Email]:
+def _emails(read: list[ReadMessage], mail: McpMailSpec) -> list[Email]:
     """The messages read, each an `Email`; one whose fields cannot be used is an error row."""
     emails = []
+    source = mail.source
     for message in read:
         error = message.error
-        if message.result is not None:
-            try:
-                emails.append(
-                    email_from_result(message.result, message_id=message.key, spec=source)
-                )
+        try:
+            result = message.as_result(mail.mapping)
+            if result is not None:
+                emails.append(email_from_result(result, message_id=message.key, spec=source))
                 continue
-            except (TypeError, ValueError, AttributeError) as err:
-                error = f"the server's fields for this message cannot be read: {err}"
+        except (TypeError, ValueError, AttributeError) as err:
+            error = f"the server's fields for this message cannot be read: {err}"
         emails.append(
             Email(id=message.key, source=source, folder="INBOX", key=message.key, error=error)
         )
