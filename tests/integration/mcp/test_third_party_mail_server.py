@@ -91,6 +91,7 @@ def test_triage_ask_and_reply_through_a_pypi_mail_server(
     mcp_email_server: Path, dovecot: DovecotServer, tmp_path: Path
 ) -> None:
     count = seed_demo_inbox(dovecot)
+    flags_before = dovecot.flags()
     with SmtpSink(auth={dovecot.user: dovecot.password}) as smtp:
         write_config(tmp_path, {"mail": server_entry(mcp_email_server, dovecot, smtp, tmp_path)})
 
@@ -110,6 +111,7 @@ def test_triage_ask_and_reply_through_a_pypi_mail_server(
             cli("ask", "what needs my attention today?", "--inbox", SPEC, "--json").stdout
         )
         assert answer["citations"] and set(answer["citations"]) <= set(by_id)
+        assert dovecot.flags() == flags_before, "reading marks nothing as read"
 
         reply = {
             "account_name": "work",
