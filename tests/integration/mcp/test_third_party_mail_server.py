@@ -95,8 +95,8 @@ def test_triage_ask_and_reply_through_a_pypi_mail_server(
     with SmtpSink(auth={dovecot.user: dovecot.password}) as smtp:
         write_config(tmp_path, {"mail": server_entry(mcp_email_server, dovecot, smtp, tmp_path)})
 
-        def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-            return run_cli(tmp_path, *args, env={"SMTP_FROM": ME}, check=check)
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            return run_cli(tmp_path, *args, env={"SMTP_FROM": ME})
 
         rows = json.loads(cli("triage", "--inbox", SPEC, "--json").stdout)
         assert len(rows) == count
