@@ -141,8 +141,9 @@ def call_arguments(
     properties = (schema or {}).get("properties")
     properties = properties if isinstance(properties, dict) else {}
     args = dict(supplied)
+    open_ended = (schema or {}).get("additionalProperties") is True
     for name, text in fixed.items():
-        if properties and name not in properties:
+        if properties and name not in properties and not open_ended:
             raise MailSourceError(
                 f"it takes no argument {name!r} (it takes: {', '.join(properties)})"
             )

@@ -208,6 +208,10 @@ def test_fixed_arguments_take_the_type_the_schema_asks_for(tmp_path: Path) -> No
     assert (first["seen"], first["tags"]) == (False, ["a", "b"])
     with pytest.raises(MailSourceError, match="argument 'seen' must be true or false"):
         sync(tmp_path, ACCOUNT_SPEC + "&search.seen=maybe", server)
+    server.infos[0].input_schema["additionalProperties"] = True
+    sync(tmp_path, ACCOUNT_SPEC + "&search.folder=Work", server)
+    last = [args for tool, args in server.calls if tool == "list_emails_metadata"][-1]
+    assert last["folder"] == "Work", "a schema open to more arguments takes it as text"
 
 
 # ------------------------------------------------------------------ adversaries
