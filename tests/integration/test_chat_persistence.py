@@ -381,9 +381,7 @@ async def test_elements_are_skipped_without_a_file_store(layer: Any, backend: Ba
     assert query(backend, "SELECT COUNT(*) FROM elements") == [(0,)]
 
 
-async def test_an_element_is_changed_only_within_its_own_chat(
-    layer: Any, backend: Backend
-) -> None:
+async def test_an_element_is_changed_only_within_its_own_chat(layer: Any, backend: Backend) -> None:
     """The browser names the element it updates; another chat's element id changes nothing."""
     import chainlit as cl
 
