@@ -113,9 +113,9 @@ async def http_verdict(probe: HttpProbe, timeout: float) -> Verdict:
     """Send the probe once (no retries: the next check is the retry)."""
     client = await shared_client()
     try:
-        response = await client.request(
-            probe.method, probe.url, headers=dict(probe.headers), timeout=timeout
-        )
+        # A connection of its own: a kept one could outlive the server it says is there.
+        headers = {**probe.headers, "Connection": "close"}
+        response = await client.request(probe.method, probe.url, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
         return Verdict("down", f"{probe.shown} did not answer within {timeout:g} s")
     except httpx.HTTPError as err:

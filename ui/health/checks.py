@@ -107,7 +107,8 @@ def _calendar_check(kit: Toolkit, timeout: float) -> Check:
 
 def _degraded_by(kit: Toolkit, probe: Probe) -> Probe:
     """The probe, its `ok` lowered to `degraded` while some action of `kit` cannot run."""
-    why = {name: reason for name, reason in kit.unavailable.items()}
+    # A tool only code proposes, and only once it is set up (a meetings channel), is optional.
+    why = {name: reason for name, reason in kit.unavailable.items() if name not in kit.hidden}
     blocked = blocked_actions(kit, why)
     if not blocked:
         return probe

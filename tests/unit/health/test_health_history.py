@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from memory.db import open_database
-from memory.health_tables import HealthRecord
 from memory.health_history import HealthHistory, HealthRow
+from memory.health_tables import HealthRecord
 from tools.health.model import PartHealth
 from ui.health.watch import changes, with_past
 
@@ -70,8 +70,6 @@ def test_with_past_keeps_since_while_the_state_holds(tmp_path: Path) -> None:
     )
     assert still_down.since == T0 + timedelta(minutes=1)
     assert still_down.last_success == T0
-    [back] = with_past(
-        [PartHealth("smtp", "mail", "ok", "", 1.0, later)], history.pasts(["smtp"])
-    )
+    [back] = with_past([PartHealth("smtp", "mail", "ok", "", 1.0, later)], history.pasts(["smtp"]))
     assert back.since == later and back.last_success == later
     assert back.last_error == "refused"
