@@ -192,7 +192,10 @@ async def check_everything(context: Context | None = None) -> tuple[list[PartHea
     """Build the services and check every part once, concurrently; the services too."""
     context = context or Context()
     hub = await mcp_hub_for(context)
-    home = data_dir(context.home)
-    services = await asyncio.to_thread(build_services, context, hub)
-    checks = await asyncio.to_thread(checks_for, services, hub, home)
+
+    def build() -> tuple[Services, list[Check]]:
+        services = build_services(context, hub)
+        return services, checks_for(services, hub, data_dir(context.home))
+
+    services, checks = await asyncio.to_thread(build)
     return await run_checks(checks), services
