@@ -180,7 +180,9 @@ def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check
     for name, config in (hub.configs if hub is not None else {}).items():
         assert hub is not None
         probe = functools.partial(mcp_verdict, hub, name, timeout)
-        checks.append(Check(f"mcp {name}", "mcp", probe, "", min(timeout, config.timeout)))
+        tools = tuple(n for n, entry in services.tools.mcp.items() if entry.server == name)
+        limit = min(timeout, config.timeout)
+        checks.append(Check(f"mcp {name}", "mcp", probe, "", limit, tools))
     checks.append(_model_check(services, home, timeout))
     db_probe = functools.partial(_database_verdict, services)
     checks.append(Check("database", "database", db_probe, "", timeout))
