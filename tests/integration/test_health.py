@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.groq_server import FakeGroqServer, rate_limited
 from tests.fakes.http_api import Reply, Stall
 from tests.fakes.imap_server import DovecotServer
 from tests.fakes.jira_server import FakeJira
@@ -21,6 +23,7 @@ from tests.fakes.slack_server import FakeSlack
 from tests.fakes.smtp_server import SmtpSink
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.cli_runner import NOT_INHERITED, cli_env, run_cli
+from tests.integration.conftest import FAKE_GROQ_API_KEY
 from tests.integration.integrations.fixtures import (
     JIRA_EMAIL,
     JIRA_TOKEN,
@@ -33,6 +36,7 @@ from tests.integration.integrations.fixtures import (
 from tools.health.model import PartHealth, exit_code
 from tools.http import close_shared_clients
 from tools.mcp.shared_hub import close_shared_hubs
+from ui.health.checks import check_everything
 from ui.health.watch import HealthWatch, latest_health
 
 pytestmark = pytest.mark.integration
@@ -188,8 +192,6 @@ async def test_an_imap_server_killed_and_hung_is_down(
     assert source.state == "ok", source.reason
     assert dovecot._process is not None
     group = dovecot._process.pid
-    import os
-
     os.killpg(group, signal.SIGSTOP)
     try:
         [hung] = [p for p in await watch.round() if p.part == "mail source"]
@@ -232,3 +234,24 @@ def test_the_command_exits_1_while_smtp_is_down(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     [line] = [line for line in result.stdout.splitlines() if line.startswith("smtp")]
     assert "down" in line and "connection refused" in line
+
+
+async def test_the_model_is_checked_with_the_models_list(
+    home: Path, monkeypatch: pytest.MonkeyPatch, groq_server: FakeGroqServer
+) -> None:
+    monkeypatch.setenv("GROQ_API_KEY", FAKE_GROQ_API_KEY)
+    monkeypatch.setenv("GROQ_BASE_URL", groq_server.base_url)
+    monkeypatch.setenv("MODEL", "groq:llama-3.3-70b-versatile")
+
+    async def model() -> PartHealth:
+        parts, _ = await check_everything()
+        return next(p for p in parts if p.part == "model")
+
+    assert (await model()).state == "ok"
+    groq_server.script(rate_limited())
+    limited = await model()
+    assert (limited.state, limited.reason) == ("degraded", "Groq is rate-limiting us (429)")
+    monkeypatch.setenv("GROQ_API_KEY", "gsk_expired")
+    refused = await model()
+    assert (refused.state, refused.reason) == ("down", "Groq refuses our credentials (401)")
+    assert [r.path for r in groq_server.requests] == ["/openai/v1/models"] * 3

@@ -35,7 +35,11 @@ async def _current() -> list[PartHealth]:
     parts = latest_health()
     if parts:
         return parts
-    parts, _ = await check_everything()
+    try:
+        parts, _ = await check_everything()
+    except Exception as exc:  # the settings or the database: said, not a bare 500
+        logger.warning("the health round failed: %s", exc)
+        return [PartHealth("settings", "app", "down", f"{type(exc).__name__}: {exc}")]
     return parts
 
 
