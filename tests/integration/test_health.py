@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from tests.fakes.groq_server import FakeGroqServer, rate_limited
 from tests.fakes.http_api import Reply, Stall
 from tests.fakes.imap_server import DovecotServer
 from tests.fakes.jira_server import FakeJira
-from tests.fakes.mcp.launch import HttpMcpServer
+from tests.fakes.mcp.launch import HANG_MODULE, REPO_ROOT, HttpMcpServer
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.smtp_server import SmtpSink
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -255,3 +256,17 @@ async def test_the_model_is_checked_with_the_models_list(
     refused = await model()
     assert (refused.state, refused.reason) == ("down", "Groq refuses our credentials (401)")
     assert [r.path for r in groq_server.requests] == ["/openai/v1/models"] * 3
+
+
+async def test_an_mcp_server_that_hangs_at_start_costs_one_timeout(home: Path) -> None:
+    """Starting the sessions waits up to 20 s for a server that never answers `initialize`;
+    the round waits one check timeout and reports it down."""
+    server = {"command": sys.executable, "args": ["-m", HANG_MODULE], "cwd": str(REPO_ROOT)}
+    (home / "mcp.json").write_text(json.dumps({"mcpServers": {"stuck": server}}), "utf-8")
+    started = time.monotonic()
+    parts, _ = await check_everything()
+    took = time.monotonic() - started
+    [stuck] = [p for p in parts if p.part == "mcp stuck"]
+    assert stuck.state == "down", stuck.reason
+    assert took < TIMEOUT + 3.0, took
+    assert exit_code(parts) == 1

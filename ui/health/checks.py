@@ -43,6 +43,7 @@ from tools.mail.mcp_source import parse_mcp_spec
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sources import parse_source_spec
 from tools.mail.tools import SENDING_TOOLS
+from tools.mcp.config import load_mcp_config, mcp_config_path
 from tools.mcp.hub import McpHub
 from tools.toolkit import Toolkit
 from ui.cli.integrations import blocked_actions
@@ -69,7 +70,8 @@ def _source_check(services: Services, hub: McpHub | None, timeout: float) -> Che
     if spec.lower().startswith("mcp:"):
         server = parse_mcp_spec(spec).server
         if hub is None or server not in hub.configs:
-            return Check(part, "mail", _fixed("down", f"no MCP server {server!r} in mcp.json"))
+            why = f"the MCP server {server!r} is not started, or not in mcp.json"
+            return Check(part, "mail", _fixed("down", why))
         return Check(
             part, "mail", functools.partial(mcp_verdict, hub, server, timeout), reason, timeout
         )
@@ -98,9 +100,8 @@ def _smtp_check(services: Services, timeout: float) -> Check:
 def _calendar_check(kit: Toolkit, timeout: float) -> Check:
     tools = tuple(n for n in kit.names if n not in kit.read_only)
     if kit.missing:
-        broken = bool(os.environ.get("CALDAV_URL", "").strip()) or "cannot be read" in kit.missing
-        state = _fixed("down", kit.missing) if broken else None
-        return Check("calendar", "calendar", state, kit.missing, timeout, tools)
+        # The local file needs no setting: a calendar left out has one set but unusable.
+        return Check("calendar", "calendar", _fixed("down", kit.missing), "", timeout, tools)
     probe = _degraded_by(kit, functools.partial(calendar_verdict, kit.env.calendar))
     return Check("calendar", "calendar", probe, "", timeout, tools)
 
@@ -190,14 +191,33 @@ def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check
     return checks
 
 
+async def _started_hub(context: Context, timeout: float) -> tuple[McpHub | None, list[str]]:
+    """The process's MCP hub, or (None, the servers of `mcp.json`) while it is still starting.
+
+    Starting a hub waits for every server (up to 20 s for one that hangs); the health round
+    waits one check timeout, and the hub goes on starting for the next round.
+    """
+    task = asyncio.ensure_future(mcp_hub_for(context))
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if task in done:
+        return task.result(), []
+
+    def names() -> list[str]:
+        return list(load_mcp_config(mcp_config_path(data_dir(context.home))))
+
+    return None, await asyncio.to_thread(names)
+
+
 async def check_everything(context: Context | None = None) -> tuple[list[PartHealth], Services]:
     """Build the services and check every part once, concurrently; the services too."""
     context = context or Context()
-    hub = await mcp_hub_for(context)
+    hub, starting = await _started_hub(context, check_timeout())
 
     def build() -> tuple[Services, list[Check]]:
         services = build_services(context, hub)
-        return services, checks_for(services, hub, data_dir(context.home))
+        checks = checks_for(services, hub, data_dir(context.home))
+        late = _fixed("down", "the MCP sessions did not finish starting within the timeout")
+        return services, [*checks, *(Check(f"mcp {n}", "mcp", late) for n in starting)]
 
     services, checks = await asyncio.to_thread(build)
     return await run_checks(checks), services
