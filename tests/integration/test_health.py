@@ -97,6 +97,7 @@ async def test_smtp_jira_and_an_mcp_server_killed_and_restarted_alert_once_per_c
         monkeypatch.setenv("SMTP_FROM", "dana@northwind.example")  # the organizer of events
         use(monkeypatch, jira_env(jira), slack_env(slack))  # type: ignore[arg-type]
         use(monkeypatch, webhook_env(receiver, "health_changed"))  # type: ignore[arg-type]
+        monkeypatch.setenv("SMART_INBOX_HEALTH_SLACK_CHANNEL", "#ops")
         watch = HealthWatch()
 
         first = await watch.round()
@@ -130,8 +131,12 @@ async def test_smtp_jira_and_an_mcp_server_killed_and_restarted_alert_once_per_c
             ("smtp", "ok", "down"),
         ]
 
+        [post] = slack.posted
+        assert post["channel"] == "C0OPS0001"
+        assert "- smtp: ok → down (SMTP server 127.0.0.1:" in post["text"]
+
         await watch.round()  # nothing changed: no second alert
-        assert len(alerted(receiver)) == 1
+        assert len(alerted(receiver)) == 1 and len(slack.posted) == 1
 
         smtp = SmtpSink().start()
         monkeypatch.setenv("SMTP_URL", smtp.url)
@@ -140,6 +145,7 @@ async def test_smtp_jira_and_an_mcp_server_killed_and_restarted_alert_once_per_c
         assert states(third)["smtp"] == "ok" and states(third)["mcp files"] == "ok"
         assert states(third)["jira"] == "down"
         assert sorted(alerted(receiver)[1]) == [("mcp files", "down", "ok"), ("smtp", "down", "ok")]
+        assert len(slack.posted) == 2 and "- smtp: down → ok" in slack.posted[1]["text"]
         assert third[1].since == third[1].checked_at
         assert latest_health()[1].state == "ok"
     finally:

@@ -1,7 +1,9 @@
-"""Alerts of health changes: a signed POST to each webhook endpoint subscribed to them.
+"""Alerts of health changes: to the webhooks subscribed to them, and a Slack channel named.
 
-Subscribing an endpoint to `health_changed` (in `webhooks.json` or `WEBHOOK_EVENTS`) is the
-consent; no other endpoint hears of it. The body and signature are those of every webhook.
+Each webhook endpoint gets a signed POST (the body and signature of every webhook), the channel
+a post. Subscribing an endpoint to `health_changed` (in `webhooks.json` or `WEBHOOK_EVENTS`),
+or naming a channel in `SMART_INBOX_HEALTH_SLACK_CHANNEL`, is the consent; nothing else hears
+of it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 import httpx
 
 from tools.http import shared_client
+from tools.integrations.slack import SlackEnv
 from tools.integrations.webhook_endpoints import HEALTH_EVENT, Endpoint
 from tools.integrations.webhooks import (
     DELIVERY_HEADER,
@@ -90,3 +93,34 @@ async def send_alerts(
             outcomes[endpoint.name] = f"failed ({type(err).__name__})"
             logger.warning("the health alert to webhook %s failed: %s", endpoint.name, err)
     return outcomes
+
+
+def alert_text(changes: Sequence[HealthChange]) -> str:
+    """The alert as one line per change, for a person."""
+    return "Smart Inbox health changed:\n" + "\n".join(
+        f"- {c.part}: {c.before} → {c.after}" + (f" ({c.reason})" if c.reason else "")
+        for c in changes
+    )
+
+
+async def post_to_slack(
+    env: SlackEnv, channel: str, changes: Sequence[HealthChange], timeout: float = 10.0
+) -> str:
+    """Post the alert to `channel` with the Slack toolkit's token; what came of it."""
+    client = await shared_client()
+    try:
+        response = await client.post(
+            f"{env.api_url}/chat.postMessage",
+            json={"channel": channel, "text": alert_text(changes)},
+            headers={"Authorization": f"Bearer {env.token}"},
+            timeout=timeout,
+        )
+        body = response.json() if "json" in response.headers.get("content-type", "") else {}
+    except (httpx.HTTPError, ValueError) as err:
+        logger.warning("the health alert to Slack failed: %s", type(err).__name__)
+        return f"failed ({type(err).__name__})"
+    if not isinstance(body, dict) or not body.get("ok"):
+        error = body.get("error") if isinstance(body, dict) else response.status_code
+        logger.warning("Slack refused the health alert: %s", error)
+        return f"failed ({error})"
+    return "sent"

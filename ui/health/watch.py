@@ -2,9 +2,10 @@
 
 Every round is recorded in the app database (`memory.health_history`, bounded). A part whose
 state differs from its last recorded one has changed: the change is alerted once, to the
-webhook endpoints subscribed to `health_changed`. A part seen for the first time is a change
-only when it is in trouble. Between two processes on one database, the one that records a
-change first alerts it; the other finds the new state already recorded.
+webhook endpoints subscribed to `health_changed` and to the Slack channel named for alerts. A
+part seen for the first time is a change only when it is in trouble. Between two processes on
+one database, the one that records a change first alerts it; the other finds the new state
+already recorded.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from dataclasses import replace
 from graph.context import Context
 from graph.services import Services
 from memory.health_history import HealthHistory, HealthRow, PartPast
-from tools.health.alerts import HealthChange, send_alerts
+from tools.health.alerts import HealthChange, post_to_slack, send_alerts
 from tools.health.model import TROUBLE, PartHealth
 from ui.health.checks import check_everything
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 60.0
+SLACK_CHANNEL_VARIABLE = "SMART_INBOX_HEALTH_SLACK_CHANNEL"
+"""A Slack channel for health alerts (the Slack toolkit's token posts them); unset: none."""
 
 Round = Callable[[], Awaitable[tuple[list[PartHealth], Services]]]
 Alert = Callable[[Services, list[HealthChange]], Awaitable[object]]
@@ -81,18 +84,25 @@ def changes(parts: Sequence[PartHealth], before: dict[str, str]) -> list[HealthC
     return found
 
 
-async def alert_webhooks(services: Services, found: list[HealthChange]) -> object:
-    """Send the changes to the webhook endpoints subscribed to them."""
-    kit = next((k for k in services.tools.toolkits if k.name == "webhooks"), None)
-    endpoints = kit.env.endpoints if kit is not None and kit.env is not None else ()
-    return await send_alerts(endpoints, found)
+async def send_change_alerts(services: Services, found: list[HealthChange]) -> dict[str, str]:
+    """Send the changes where the user asked for them: webhooks, a Slack channel."""
+    kits = {k.name: k for k in services.tools.toolkits}
+    webhooks, slack = kits.get("webhooks"), kits.get("slack")
+    endpoints = webhooks.env.endpoints if webhooks is not None and webhooks.env else ()
+    outcomes = await send_alerts(endpoints, found)
+    channel = os.environ.get(SLACK_CHANNEL_VARIABLE, "").strip()
+    if channel and slack is not None and slack.env is not None:
+        outcomes["slack"] = await post_to_slack(slack.env, channel, found)
+    elif channel:
+        logger.warning("%s is set but Slack is not configured", SLACK_CHANNEL_VARIABLE)
+    return outcomes
 
 
 class HealthWatch:
     """Rounds of checks, their history, and an alert for each change."""
 
     def __init__(
-        self, check: Round | None = None, alert: Alert = alert_webhooks, interval: float = 60.0
+        self, check: Round | None = None, alert: Alert = send_change_alerts, interval: float = 60.0
     ) -> None:
         self.check = check or check_everything
         self.alert = alert
