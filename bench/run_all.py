@@ -25,6 +25,7 @@ RESULTS = HERE / "RESULTS.md"
 FULL = (
     ("bench.turn_latency", ["--n", "200", "--warmup", "20", "--per-thread", "4"]),
     ("bench.triage_throughput", ["--n", "10000", "--chat-turns", "20"]),
+    ("bench.threading", ["--n", "10000", "--repeats", "5"]),
     ("bench.mcp_calls", ["--n", "300", "--fresh-n", "40"]),
     ("bench.server_start", ["--starts", "3", "--turns", "20"]),
     ("bench.load_test", ["--conversations", "50"]),
@@ -37,6 +38,7 @@ FULL = (
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
     ("bench.triage_throughput", ["--n", "500", "--chat-turns", "5"]),
+    ("bench.threading", ["--n", "1000", "--repeats", "1"]),
     ("bench.mcp_calls", ["--n", "30", "--fresh-n", "5", "--warmup", "2"]),
     ("bench.server_start", ["--starts", "1", "--turns", "3"]),
     ("bench.load_test", ["--conversations", "3"]),

@@ -12,6 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graph.inbox_cards import (
+    ID_ARGS,
+    ID_LIST_ARGS,
+    ConversationLine,
+    action_title,
+    conversation_table,
+)
 from graph.policy import AUTONOMOUS, LEVEL_NAMES, READ_ONLY
 from graph.provenance import Flag
 from graph.state import ToolCallRequest
@@ -47,6 +54,11 @@ class Review:
     notes: tuple[str, ...] = ()
     """What the person deciding should know about the content (a reply naming a day the
     sender did not propose), worked out with the rest of the review, off the event loop."""
+    conversations: tuple[ConversationLine, ...] = ()
+    """The conversations an inbox action touches, one per id it names, from the mailbox."""
+    reverses: tuple[str, ...] = ()
+    """More lines for an inbox action's card: when a snooze ends; for an undo, what it will
+    reverse (the action, when, its table)."""
 
     @property
     def runs_without_asking(self) -> bool:
@@ -77,6 +89,7 @@ def approval_request(review: Review) -> dict[str, Any]:
         "call_id": call["id"],
         "flags": list(review.flags),
         "level": review.level,
+        "conversations": [line.as_dict() for line in review.conversations],
     }
 
 
@@ -153,15 +166,27 @@ def describe_call(review: Review) -> str:
     """Markdown that says what will happen, to whom, with which content, and the flags."""
     call = review.call
     title = TITLES.get(call["name"], f"Run `{call['name']}`")
+    inbox_title = action_title(call["name"], call["args"], review.conversations)
     if review.preview is not None and call["name"] not in TITLES:
         title = review.preview.title
+    elif inbox_title:
+        title = inbox_title
     lines = [f"### {title}", ""]
     if review.action:
         lines += _action_lines(review.action, review.notes)
     elif review.preview is not None:
         lines += _preview_lines(review.preview)
     else:
-        lines += _argument_lines(call["args"])
+        named = ID_LIST_ARGS | ID_ARGS if review.conversations else frozenset()
+        shown = {k: v for k, v in call["args"].items() if k not in named}
+        lines += _argument_lines(shown)
+    lines += list(review.reverses)
+    if review.conversations:
+        lines += (
+            ["", *conversation_table(review.conversations)]
+            if lines[-1]
+            else [*conversation_table(review.conversations)]
+        )
     for arg, addresses in review.recipients:
         lines.append(f"- **`{arg}` delivers to:** {', '.join(addresses)}")
     if review.flags:

@@ -9,6 +9,7 @@ applies it to them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from graph.engines.triage.learning import Correction, Learner, Scope
@@ -18,6 +19,7 @@ from graph.engines.triage.verdict import RuleTriage
 from memory.db import AppDatabase
 from memory.mail_tables import TriageRecord
 from memory.triage_preferences import TriagePreference, TriagePreferences
+from prompts import as_data
 from tools.language.categories import (
     CATEGORIES,
     DECISIONS,
@@ -31,6 +33,11 @@ from tools.mail.model import SENT, Email
 SENT_FOR_PROFILE = 2_000
 """Sent messages the profile learns known people from (the newest)."""
 EXAMPLES_FOR_MODEL = 5
+"""The user's newest rules, and their newest corrected messages, a model is shown."""
+EXAMPLE_SUBJECT_CHARS = 100
+_NOT_IN_A_KEY = re.compile(r"[^\w@.+\-]")
+"""An address, a domain, a list id or a Message-ID needs none of these: a key came from mail,
+so what it shows a model is cut down to those characters (no spaces, no markers, no prose)."""
 
 
 class CorrectionError(ValueError):
@@ -86,11 +93,46 @@ def rule_says(
 
 
 def preferences_text(learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
-    """The user's rules as lines a model can read (the newest `limit`), '' when none."""
+    """The user's rules as lines a model can read (the newest `limit`), '' when none.
+
+    A rule's key came from mail (a sender, a list id), and these lines are the model's
+    instructions, so the key is shown only as the characters an address or an id has.
+    """
     lines = []
     for item in learner.corrections[-limit:]:
-        said = rule_says(item.scope, item.key, item.decision, item.priority, item.category)
+        key = _NOT_IN_A_KEY.sub("", item.key)[:200]
+        said = rule_says(item.scope, key, item.decision, item.priority, item.category)
         lines.append(f"- {said}")
+    return "\n".join(lines)
+
+
+def examples_text(db: AppDatabase, learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
+    """The user's newest corrected messages as data lines for a model, '' when none is cached.
+
+    Each line is the sender's address, the subject (cut to `EXAMPLE_SUBJECT_CHARS`, no marker
+    left in it: `prompts.as_data`) and what the user said it is. The caller puts them in the
+    message part of the prompt, between markers, as mail is: a subject is the sender's words,
+    never instructions.
+    """
+    wanted = [c for c in learner.corrections if c.email_id][-limit:]
+    emails = {e.id: e for e in db.emails_by_ids([c.email_id for c in wanted])}
+    lines = []
+    for item in wanted:
+        email = emails.get(item.email_id)
+        if email is None or email.error:
+            continue
+        subject = as_data(" ".join((email.subject or "").split()))
+        sets = ", ".join(
+            f"{name} {value}"
+            for name, value in (
+                ("decision", item.decision),
+                ("priority", item.priority),
+                ("category", item.category),
+            )
+            if value
+        )
+        sender = _NOT_IN_A_KEY.sub("", email.from_addr or "")[:200]
+        lines.append(f"- from {sender}, subject {subject[:EXAMPLE_SUBJECT_CHARS]!r}: {sets}")
     return "\n".join(lines)
 
 

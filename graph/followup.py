@@ -46,7 +46,9 @@ _PRONOUN = re.compile(
     r"\b(?:what does it say|what did (?:it|they|he|she) say|open it|read it|show (?:me )?it|"
     r"tell me more|more about (?:it|that)|full (?:text|message|email|body)|what(?:'s| is) in it|"
     r"summari[sz]e it|who sent it|when was it sent|reply to it|draft a reply to it|"
-    r"the whole (?:thing|message)|(?:that|this) (?:one|e-?mail|mail|message))\b",
+    r"the whole (?:thing|message)|(?:that|this) (?:one|e-?mail|mail|message|thread|conversation)|"
+    r"(?:archive|snooze|trash|delete|flag|unflag|star|mark|move|file|unsubscribe from|block) "
+    r"(?:it|that|this))\b",
     re.IGNORECASE,
 )
 SCHEDULING = pattern("scheduling")
@@ -60,6 +62,7 @@ NOT_LISTINGS = frozenset({"get_conversation"})
 _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
     r"comment|open an? (?:jira )?(?:ticket|issue)|"
+    r"archive|snooze|trash|delete|flag|unflag|star|mark|move|unsubscribe|block|"
     r"add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
     r"(?:status|look up)\b.{0,30}\b(?:jira|ticket|issue)|jira (?:status|issue|ticket))\b",
     re.IGNORECASE,

@@ -35,6 +35,10 @@ class MessageRef(TypedDict):
     category: NotRequired[str]
     action: NotRequired[str]
     reason: NotRequired[str]
+    suspicious: NotRequired[str]
+    """Why the triage thinks it is phishing or fraud: its links are never followed."""
+    folder: NotRequired[str]
+    """The folder it is in when an inbox action moved it out of the inbox (Archive, Snoozed)."""
     reply_to: NotRequired[str]
     to: NotRequired[str]
     """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""

@@ -96,6 +96,10 @@ class Email:
     digest: str = ""
     """SHA-256 (first 32 hex digits) of the raw bytes, '' when not read from raw bytes: tells
     two copies of one message from two messages that claim the same Message-ID."""
+    thread_id: str = ""
+    """The provider's own conversation id (Gmail `threadId`, Microsoft 365 `conversationId`),
+    '' when the source gives none: messages of one source with the same one are one
+    conversation, whatever their headers and subjects say."""
 
     @property
     def is_draft(self) -> bool:

@@ -54,6 +54,7 @@ from memory.chat_tables import ensure_chat_tables
 from memory.credential_table import StoredCredential
 from memory.email_ids import disambiguated_id
 from memory.health_tables import HealthRecord
+from memory.inbox_tables import InboxJournalEntry, SnoozedConversation
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
 from memory.preference_table import TriagePreferenceRecord
@@ -217,7 +218,12 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(7, "triage: the decision, the phishing warning, unsure", _triage_decision),
     Step(8, "the user's triage corrections", create_tables(TriagePreferenceRecord)),
-    Step(9, "health check history", create_tables(HealthRecord)),
+    Step(
+        9,
+        "inbox actions: snoozed conversations, the undo journal",
+        create_tables(SnoozedConversation, InboxJournalEntry),
+    ),
+    Step(10, "health check history", create_tables(HealthRecord)),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

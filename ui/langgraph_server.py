@@ -1,10 +1,10 @@
-"""The agent on the LangGraph server: `smart-inbox serve` and `smart-inbox schedule-triage`.
+"""The agent on the LangGraph server: `smart-inbox serve`, `schedule-triage`, `schedule-digest`.
 
 `serve` runs `langgraph dev` (the in-memory LangGraph server) offline: no analytics, no version
 check, no tracing unless you configured it, on a port that must be free (the server would
 otherwise pick another one without saying so), with its state in the data directory so
 threads survive a restart. `schedule-triage` uses the server's cron API to run the `triage`
-graph on a schedule.
+graph on a schedule, `schedule-digest` the `digest` graph once a day.
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ SERVER_DIR = "server"
 saved state (`.langgraph_api/`: threads, runs, crons, checkpoints)."""
 STUDIO_URL = "https://smith.langchain.com/studio/?baseUrl={url}"
 
-GRAPHS = {"agent": "graph.builder:graph", "triage": "graph.builder:triage_graph"}
+GRAPHS = {
+    "agent": "graph.builder:graph",
+    "triage": "graph.builder:triage_graph",
+    "digest": "graph.digest_graph:digest_graph",
+}
 """Graph id → `module:variable`; the repository's `langgraph.json` names the same objects."""
 HTTP = {"app": "ui.health.routes:app"}
 """Our routes on the server (`GET /health`, `GET /metrics`); the repository's `langgraph.json`
@@ -38,6 +42,9 @@ names the same app."""
 TRIAGE_GRAPH = "triage"
 SCHEDULE_METADATA = {"smart_inbox": "scheduled-triage"}
 """Set on every scheduled-triage cron, and so on the thread of every run it starts."""
+DIGEST_GRAPH = "digest"
+DIGEST_METADATA = {"smart_inbox": "scheduled-digest"}
+"""Set on every scheduled-digest cron."""
 
 OFFLINE = {"LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "true"}
 TRACING_VARIABLES = (
@@ -283,5 +290,54 @@ async def unschedule_triage(url: str, cron_id: str) -> None:
     if cron_id not in known:
         raise ServerError(
             f"no scheduled triage {cron_id!r} on {url}; scheduled: {', '.join(known) or 'none'}"
+        )
+    await _call(url, "delete the cron", client_for(url).crons.delete(cron_id))
+
+
+# -- scheduled digest -------------------------------------------------------
+
+AT = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
+
+
+def schedule_from_at(at: str) -> str:
+    """A daily cron schedule for `--at`: `07:30` → `30 7 * * *`."""
+    match = AT.match(at)
+    if not match:
+        raise ServerError(f"--at takes a time of day such as 07:30, not {at!r}")
+    return f"{int(match.group(2))} {int(match.group(1))} * * *"
+
+
+async def schedule_digest(url: str, schedule: str, timezone: str | None) -> ScheduledTriage:
+    """Create a cron that runs the digest graph; its runs' threads are not kept."""
+    client = client_for(url)
+    cron = await _call(
+        url,
+        "schedule the digest",
+        client.crons.create(
+            DIGEST_GRAPH,
+            schedule=schedule,
+            input={},
+            metadata=DIGEST_METADATA,
+            on_run_completed="delete",
+            timezone=timezone,
+        ),
+    )
+    return ScheduledTriage.from_cron(cron)
+
+
+async def scheduled_digests(url: str) -> list[ScheduledTriage]:
+    """Every scheduled-digest cron on the server."""
+    crons = await _call(
+        url, "list its crons", client_for(url).crons.search(metadata=DIGEST_METADATA, limit=100)
+    )
+    return [ScheduledTriage.from_cron(cron) for cron in crons]
+
+
+async def unschedule_digest(url: str, cron_id: str) -> None:
+    """Delete one scheduled-digest cron."""
+    known = {s.cron_id for s in await scheduled_digests(url)}
+    if cron_id not in known:
+        raise ServerError(
+            f"no scheduled digest {cron_id!r} on {url}; scheduled: {', '.join(known) or 'none'}"
         )
     await _call(url, "delete the cron", client_for(url).crons.delete(cron_id))

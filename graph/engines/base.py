@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage
@@ -41,6 +42,8 @@ class ToolPlanRequest:
     """Every tool result of the thread before this turn's (what "the first slot" refers to)."""
     sender: str = ""
     """The From of the user's own mail (`Name <address>`): whose name signs a reply."""
+    now: datetime | None = None
+    """The current time in the user's zone ("tomorrow 9am" is read from it); None: the clock."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,12 @@ class Engine(Protocol):
     name: str
 
     async def classify(
-        self, email: Email, rules: RuleTriage, preferences: str = ""
+        self, email: Email, rules: RuleTriage, preferences: str = "", examples: str = ""
     ) -> TriageResult:
         """Triage one message, given what the rules said.
 
-        `preferences` are the user's own triage rules and corrected examples as plain text for
-        a model (the rules have already applied them).
+        `preferences` are the user's own triage rules and `examples` the messages they
+        corrected, as plain text for a model (the rules have already applied both).
         """
         ...
 

@@ -25,8 +25,10 @@ from graph.schemas import TriageOutput
 from graph.state import Evidence
 from memory.redaction import scrub_messages
 from prompts import answer as answer_prompt
+from prompts import as_data
 from prompts import classify as classify_prompt
 from prompts import select_tools as select_prompt
+from tools.language.categories import TriageDecision
 from tools.mail.model import Email
 
 logger = logging.getLogger(__name__)
@@ -52,12 +54,14 @@ class ModelEngine:
         return await invoke_with_recovery(runnable, clean, config=config)  # type: ignore[arg-type]
 
     async def classify(
-        self, email: Email, rules: RuleTriage, preferences: str = ""
+        self, email: Email, rules: RuleTriage, preferences: str = "", examples: str = ""
     ) -> TriageResult:
         """Ask the model only when the rules are unsure; keep the rules' answer if it fails.
 
-        The model sees the owner's triage rules and a few corrected examples (`preferences`);
-        it cannot clear the rules' phishing warning, and a suspicious mail gets no action.
+        The model sees the owner's triage rules (`preferences`, in its instructions) and a few
+        messages they corrected (`examples`, as data beside the message). It cannot clear the
+        rules' phishing warning, a suspicious mail gets no action, and a person's mail the rules
+        would show is never turned into `ignore` by it (only the owner's own rule can do that).
         """
         if not rules.unsure or email.error:
             return await self.rules.classify(email, rules)
@@ -72,13 +76,14 @@ class ModelEngine:
                 classify_prompt.PREFERENCES.format(lines=preferences) if preferences else ""
             ),
         )
-        message = classify_prompt.MESSAGE.format(
-            id=email.id,
-            sender=email.sender,
-            subject=email.subject,
-            date=email.date,
-            headers=json.dumps(email.headers, ensure_ascii=False),
-            body=email.body[:CLASSIFY_BODY_LIMIT],
+        shown = classify_prompt.EXAMPLES.format(lines=examples) if examples else ""
+        message = shown + classify_prompt.MESSAGE.format(
+            id=as_data(email.id),
+            sender=as_data(email.sender),
+            subject=as_data(email.subject),
+            date=as_data(email.date),
+            headers=as_data(json.dumps(email.headers, ensure_ascii=False)),
+            body=as_data(email.body[:CLASSIFY_BODY_LIMIT]),
         )
         try:
             output: TriageOutput = await self._call(
@@ -103,7 +108,7 @@ class ModelEngine:
             reason=output.reason,
             confidence=0.8,
             engine=self.name,
-            decision=output.decision or rules.decision,
+            decision=_decision(output.decision, rules),
             suspicious=rules.suspicious,
         )
 
@@ -197,11 +202,18 @@ def render_evidence(record: Evidence) -> str:
         id=record["id"],
         status=status,
         tool=record["tool"],
-        args=json.dumps(record["args"], ensure_ascii=False),
-        content=content,
+        args=as_data(json.dumps(record["args"], ensure_ascii=False)),
+        content=as_data(content),
     )
 
 
 def _window(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
     kept = [m for m in messages if m.type in ("human", "ai")]
     return kept[-CONVERSATION_WINDOW:]
+
+
+def _decision(said: TriageDecision | None, rules: RuleTriage) -> TriageDecision:
+    """The model's decision, unless it would skip a person's mail the rules would show."""
+    if said is None or (said == "ignore" and rules.from_person and rules.decision != "ignore"):
+        return rules.decision
+    return said

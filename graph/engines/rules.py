@@ -25,6 +25,16 @@ MULTI_STEP_INTENTS = frozenset(
         "propose_slots",
         "schedule",
         "summary",
+        "snooze",
+        "unsubscribe",
+        "block_sender",
+        "mark_done",
+        "mark_read",
+        "flag",
+        "archive",
+        "trash",
+        "move_to_folder",
+        "nudge",
     }  # fmt: skip
 )
 
@@ -35,7 +45,7 @@ class RulesEngine:
     name = "rules"
 
     async def classify(
-        self, email: Email, rules: RuleTriage, preferences: str = ""
+        self, email: Email, rules: RuleTriage, preferences: str = "", examples: str = ""
     ) -> TriageResult:
         """Take the rules' triage as it is (the user's corrections are already in it)."""
         return TriageResult(

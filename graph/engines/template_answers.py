@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from graph.engines.base import AnswerRequest
+from graph.engines.followup_answers import AWAITED_LISTING, awaited_answer
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
 from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
 from graph.engines.summaries import quoted, summarise
 from graph.grounding import iso_day
+from graph.inbox_cards import INBOX_ACTIONS, UNDO_TOOL
 from graph.state import Decision, Evidence, Executed, MessageRef
 from tools.mail.conversations import normalised_subject, sender_name, without_reply_prefix
 
@@ -30,6 +32,8 @@ SUMMARY_TOOL = "get_conversation"
 CONVERSATION_LISTING = "list_conversations"
 WAITING_LISTING = "list_awaiting_reply"
 LISTINGS = frozenset({"search_emails", "list_inbox"})
+INBOX_TOOLS = frozenset(INBOX_ACTIONS) | {UNDO_TOOL}
+"""Tools that act on the inbox: the listing that found their messages is on their card."""
 """Mail tools whose result is a list of messages, said as such even when it is empty."""
 ITEMS_SHOWN = 7
 """Conversations an answer lists before saying how many more there are."""
@@ -71,7 +75,12 @@ def compose_answer(request: AnswerRequest) -> str:
     else:
         if whole:
             parts.append(summarise([m for record in whole for m in record["messages"]]))
-        parts.extend(_result_text(record, request.evidence, bool(whole)) for record in turn)
+        # Once an inbox action ran on what a search found, its card listed them: the
+        # search is not news either.
+        acted = any(r["tool"] in INBOX_TOOLS and not r["error"] for r in turn)
+        parts.extend(
+            _result_text(record, request.evidence, bool(whole) or acted) for record in turn
+        )
         if not turn and request.mode == "chat" and not request.decisions:
             parts.append(NOTHING_LOOKED_UP)
     parts.extend(_failures(request))
@@ -82,7 +91,7 @@ def _result_text(record: Evidence, evidence: list[Evidence], summarised: bool) -
     """What one call of this turn found, said the way its tool's results read best.
 
     Failed calls are left to `_failures`, and whole conversations to the summary; once a
-    thread is summarised, the search that found it is not news and is left out too.
+    thread is summarised (or acted on), the search that found it is not news and is left out.
     """
     if record["error"] or record["tool"] == SUMMARY_TOOL:
         return ""
@@ -90,6 +99,8 @@ def _result_text(record: Evidence, evidence: list[Evidence], summarised: bool) -
         return _about_message(record, evidence)
     if record["tool"] == WAITING_LISTING:
         return _waiting(record)
+    if record["tool"] == AWAITED_LISTING:
+        return awaited_answer(record)
     if record["tool"] == CONVERSATION_LISTING:
         return _conversations(record)
     if record["messages"] or record["tool"] in LISTINGS:

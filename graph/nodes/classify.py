@@ -14,7 +14,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.corrections import load_learner, mailbox_profile, preferences_text
+from graph.corrections import examples_text, load_learner, mailbox_profile, preferences_text
 from graph.engines.base import TriageResult
 from graph.engines.triage import RuleTriage, triage_by_rules
 from graph.services import services_for
@@ -36,14 +36,14 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     emails.sort(key=lambda e: e.date, reverse=True)
     owners = services.context.user_addresses
     # Regular expressions over up to megabytes of body each: CPU work, kept off the event loop.
-    by_rules, preferences = await asyncio.to_thread(
+    by_rules, preferences, examples = await asyncio.to_thread(
         _rules_triage, services.db, services.source, emails, owners
     )
     rows: list[TriageRow] = []
     records: list[TriageRecord] = []
     refs: list[dict[str, Any]] = []
     for email, rules in zip(emails, by_rules, strict=True):
-        result = await services.engine.classify(email, rules, preferences)
+        result = await services.engine.classify(email, rules, preferences, examples)
         record = _triage_record(email, result)
         records.append(record)
         rows.append(_triage_row(email, result))
@@ -61,16 +61,20 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 def _rules_triage(
     db: AppDatabase, source: str, emails: list[Email], owners: Sequence[str]
-) -> tuple[list[RuleTriage], str]:
-    """Each message's triage by the rules and the user's corrections; those as model text."""
+) -> tuple[list[RuleTriage], str, str]:
+    """Each message's triage by the rules and the user's corrections; those as model text.
+
+    Returns the rows, the user's rules as lines and their corrected messages as data lines
+    (`graph.corrections.examples_text`), both for a model's second opinion on unsure rows.
+    """
     if not emails:
-        return [], ""
+        return [], "", ""
     profile = mailbox_profile(db, source, emails, owners)
     learner = load_learner(db)
     rows = [
         learner.apply(email, triage_by_rules(email, profile=profile), profile) for email in emails
     ]
-    return rows, preferences_text(learner)
+    return rows, preferences_text(learner), examples_text(db, learner)
 
 
 def _triage_record(email: Email, result: TriageResult) -> TriageRecord:

@@ -3,22 +3,49 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.services import mcp_hub_for, services_for
+from graph.services import Services, mcp_hub_for, services_for
 from graph.state import State
 from memory.redaction import scrub
+from tools.mail.inbox_actions import open_operations
+from tools.mail.mcp_ops import bridged
 from tools.mail.mcp_source import sync_mcp_source
+from tools.mail.snoozes import wake_quietly
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import sync_source
+from tools.mcp.hub import McpHub
 
 
 def _has_new_question(state: State) -> bool:
     messages = state.get("messages") or []
     return bool(messages) and messages[-1].type == "human"
+
+
+async def _wake_snoozed(services: Services, hub: McpHub | None) -> str:
+    """Move the snoozed mail that is due back to the inbox; why it could not, or ''.
+
+    Run after the fetch, so a woken message is in the cache to move back: every fetch (and so
+    every scheduled triage run) wakes what is due, whatever restarts happened meanwhile. An
+    `mcp:` inbox is asked through its server's tools, on this loop's hub.
+    """
+    mailbox = services.mailbox
+    wake = partial(
+        wake_quietly,
+        services.db,
+        mailbox.source,
+        lambda: open_operations(mailbox),
+        datetime.now(UTC),
+    )
+    if hub is None:
+        return await asyncio.to_thread(wake)
+    with bridged(hub):
+        return await asyncio.to_thread(wake)
 
 
 async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -38,6 +65,7 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "answer_note": "",
         "evidence": state.get("evidence") or [],
     }
+    hub = None
     try:
         if services.source.lower().startswith("mcp:"):
             hub = await mcp_hub_for(services.context)
@@ -50,10 +78,12 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {**update, "new_email_ids": [], "fetch_errors": [
             {"id": "", "key": services.source, "error": scrub(str(err))}
         ]}  # fmt: skip
+    fetch_errors = [{"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors]
+    problem = await _wake_snoozed(services, hub)
+    if problem:
+        fetch_errors.append({"id": "", "key": services.mailbox.source, "error": scrub(problem)})
     return {
         **update,
         "new_email_ids": [email.id for email in result.new],
-        "fetch_errors": [
-            {"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors
-        ],
+        "fetch_errors": fetch_errors,
     }

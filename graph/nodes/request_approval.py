@@ -19,6 +19,16 @@ from langgraph.types import interrupt
 
 from graph.approval import Review, approval_request, edited_args, read_responses
 from graph.context import Context
+from graph.inbox_cards import (
+    INBOX_ACTIONS,
+    NAMES_ONLY,
+    UNDO_TOOL,
+    ConversationLine,
+    emptied,
+    inbox_review,
+    narrowed_args,
+    suspicious_flags,
+)
 from graph.provenance import (
     CallView,
     Flag,
@@ -135,7 +145,11 @@ def named_mails(
             label=label,
         )
         # A call the user asked for themselves (a suggested action they pressed) names its mail.
-        chosen = call["proposed_by"] == "user" or user_chose(mail, trust, focus, names)
+        chosen = (
+            call["proposed_by"] == "user"
+            or call["name"] in NAMES_ONLY
+            or user_chose(mail, trust, focus, names)
+        )
         found[value.value] = replace(mail, chosen=chosen)
     return found
 
@@ -229,9 +243,15 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         call, mails, action, preview, opaque=opaque, hidden=tools.is_hidden(call["name"])
     )
     flags = held + call_flags(view, trust, state.get("evidence") or [])
+    flags += suspicious_flags(services.db, call["name"], call["args"])
     notes: tuple[str, ...] = ()
     if action is not None and action.reply_of is not None:
         notes = tuple(reply_notes_now(action.reply_of, str(call["args"].get("body") or "")))
+    conversations: tuple[ConversationLine, ...] = ()
+    reverses: tuple[str, ...] = ()
+    if call["name"] in INBOX_ACTIONS or call["name"] == UNDO_TOOL:
+        evidence = state.get("evidence") or []
+        conversations, reverses = inbox_review(tools.env, call["name"], call["args"], evidence)
     return Review(
         call=call,
         level=level,
@@ -241,6 +261,8 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
         preview=preview,
         recipients=address_arguments(call["args"]) if action is None else (),
         notes=notes,
+        conversations=conversations,
+        reverses=reverses,
     )
 
 
@@ -294,7 +316,12 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
                 continue
             kind, call = answer["type"], review.call
             if kind == "edit":
-                call = {**call, "args": edited_args(answer.get("args"), call["args"])}
+                proposed_args = proposed_by_id[call["id"]]["args"]
+                args = narrowed_args(proposed_args, edited_args(answer.get("args"), call["args"]))
+                call = {**call, "args": args}
+                if emptied(args):  # every row dropped: nothing is left to run
+                    decided[call["id"]] = (_decision(review, "ignore", args, "user"), None)
+                    continue
                 again = await asyncio.to_thread(review_call, services, state, call)
                 if _new_flags(again, review.flags) and rounds < MAX_EDIT_ROUNDS:
                     still.append(again)  # an edit that brings in an untrusted value is asked again

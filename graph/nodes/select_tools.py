@@ -13,6 +13,8 @@ import asyncio
 import hashlib
 import json
 import uuid
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -25,6 +27,7 @@ from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
 from graph.state import Decision, Evidence, MessageRef, State, ToolCallRequest
 from graph.triage_actions import MAX_PROPOSALS, triage_proposals
+from tools.calendar.settings import user_time_zone
 
 
 def _signature(name: str, args: dict[str, Any]) -> str:
@@ -156,6 +159,7 @@ async def _engine_calls(state: State, services: Services) -> list[ToolCallReques
         e for e in state.get("evidence") or [] if e["id"] in executed_ids
     ]
     request = _plan_request(state, services, turn_evidence, executed_ids)
+    request = replace(request, now=await asyncio.to_thread(user_now))
     proposals = await services.engine.plan_tools(request)
     done = _made_or_decided(turn_evidence, state.get("decisions") or [])
     calls: list[ToolCallRequest] = []
@@ -173,6 +177,11 @@ async def _engine_calls(state: State, services: Services) -> list[ToolCallReques
             }
         )
     return calls
+
+
+def user_now() -> datetime:
+    """The current time in the user's zone (reads the zone's file once: off the event loop)."""
+    return datetime.now(user_time_zone())
 
 
 def _plan_request(

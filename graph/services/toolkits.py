@@ -23,8 +23,10 @@ from tools.integrations.teams import TEAMS_TOOLS, teams_toolkit
 from tools.integrations.webhook_endpoints import webhooks_path
 from tools.integrations.webhooks import WEBHOOK_TOOLS, webhooks_toolkit
 from tools.mail.conversation_tools import conversation_toolkit
+from tools.mail.inbox_tools import inbox_toolkit
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.tools import mail_toolkit
+from tools.mcp.config import mcp_config_path
 from tools.toolkit import Toolkit
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ def native_toolkits(
     return [
         mail_toolkit(mailbox),
         conversation_toolkit(mailbox),
+        inbox_toolkit(mailbox, mcp_config_path(home, env)),
         corrections_toolkit(mailbox),
         _guarded(
             "calendar",

@@ -4,6 +4,8 @@ and a correction from a row that the row keeps after a reload, a restart and the
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,48 @@ def test_decisions_warnings_and_a_correction_that_stays(
     _keeps_the_correction(page)
     _row(page, NEWSLETTER).scroll_into_view_if_needed()
     _shot(page, tmp_path, "06-next-triage")
+
+
+def test_the_reply_lists_follow_the_triage_list_and_a_follow_up_is_a_card(
+    chat_server: ChatServer, page: Page, tmp_path: Path
+) -> None:
+    # A question Dana sent five days ago that nobody answered, in the inbox's Sent folder.
+    sent = chat_server.home / "inbox" / ".Sent"
+    for sub in ("cur", "new", "tmp"):
+        (sent / sub).mkdir(parents=True, exist_ok=True)
+    asked = datetime.now(UTC) - timedelta(days=5)
+    (sent / "cur" / "asked-1:2,S").write_text(
+        "Message-ID: <asked-1@northwind.example>\n"
+        "From: Dana Whitfield <dana@northwind.example>\n"
+        "To: Priya Nair <priya.nair@lumen-labs.example>\n"
+        "Subject: Pilot figures\n"
+        f"Date: {format_datetime(asked)}\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "Hi Priya,\n\ncould you send me the pilot figures for November?\n\nThanks,\nDana\n",
+        encoding="utf-8",
+    )
+    chat = ChatPage(page)
+    chat.open(chat_server.base_url, "alice", USERS["alice"])
+    chat.click(page.get_by_role("button", name="Triage inbox").first)
+    lists = page.locator(".followup-lists").last
+    expect(lists).to_be_visible()
+    needs = lists.locator("details.followup-needs")
+    awaited = lists.locator("details.followup-awaited")
+    expect(needs.locator("summary")).to_have_text(re.compile(r"^Needs your reply · [1-9]\d*$"))
+    expect(awaited.locator("summary")).to_have_text("Awaiting their reply (asked 3+ days ago) · 1")
+    expect(needs.locator("li.followup-row").first).to_be_hidden()  # folded until opened
+    needs.locator("summary").click()
+    expect(needs.locator("li.followup-row").first).to_be_visible()
+    awaited.locator("summary").click()
+    row = awaited.locator("li.followup-row", has_text="Pilot figures")
+    expect(row).to_contain_text("priya.nair@lumen-labs.example")
+    expect(row.locator(".followup-age")).to_have_text("5d")
+    _shot(page, tmp_path, "07-reply-lists")
+
+    chat.click(row.get_by_role("button", name=re.compile(r"^Follow up with ")))
+    expect(page.get_by_text("I am following up on my message of").last).to_be_visible()
+    expect(
+        page.get_by_text("could you send me the pilot figures for November?").last
+    ).to_be_visible()
+    expect(chat.button("Approve")).to_be_visible()
+    _shot(page, tmp_path, "08-follow-up-card")

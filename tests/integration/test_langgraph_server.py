@@ -93,6 +93,7 @@ def server(
         "SMTP_URL": sink.url,
         "SMART_INBOX_USER_EMAILS": OWN_ADDRESS,
         "SMART_INBOX_SIGNATURE": "Best,",
+        "SMART_INBOX_DIGEST_TO": "slack:#ops",
         **slack_env(slack),
     }
     with LangGraphServer(home, env=env) as running:
@@ -112,7 +113,7 @@ async def reply_interrupted(client: LangGraphClient, text: str) -> tuple[str, di
 async def test_both_graphs_are_served_with_their_context_schema(server: LangGraphServer) -> None:
     client = client_of(server)
     assistants = {a["graph_id"]: a for a in await client.assistants.search(limit=20)}
-    assert set(assistants) == {"agent", "triage"}
+    assert set(assistants) == {"agent", "triage", "digest"}
     schemas = await client.assistants.get_schemas(assistants["agent"]["assistant_id"])
     context = schemas["context_schema"]["properties"]
     assert {"model", "inbox", "home", "max_steps", "user_addresses"} <= set(context)
@@ -487,3 +488,29 @@ async def test_a_correction_through_the_api_is_a_card_then_a_kept_rule(
     assert [(r["scope"], r["key"], r["decision"], r["origin"]) for r in listed] == [
         ("domain", "backendweekly.example", "ignore", "chat")
     ]
+
+
+async def test_the_scheduled_digest_is_posted_once_a_day_to_the_chosen_channel(
+    server: LangGraphServer, slack: FakeSlack
+) -> None:
+    """Every two seconds the cron runs the digest graph; Slack gets one digest, not one a run."""
+    client = client_of(server)
+    # The digest reads what the server fetched: one triage run fetches the demo mail first.
+    await client.runs.wait((await client.threads.create())["thread_id"], "triage", input={})
+    home, before = server.home, len(slack.posted)
+    schedule = ("schedule-digest", "--server", server.url, "--json")
+    created = json.loads(run_cli(home, *schedule, "--cron", "* * * * * */2").stdout)
+    try:
+        listed = json.loads(run_cli(home, *schedule, "--list").stdout)
+        assert [c["id"] for c in listed] == [created["id"]]
+        ends = time.monotonic() + 90
+        while len(slack.posted) == before and time.monotonic() < ends:
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(6)  # three more runs, each finding today's digest delivered
+    finally:
+        run_cli(home, *schedule, "--delete", created["id"])
+    assert json.loads(run_cli(home, *schedule, "--list").stdout) == []
+    posts = slack.posted[before:]
+    assert len(posts) == 1, posts
+    assert posts[0]["channel"] == slack.channels["ops"]
+    assert "Your inbox on" in posts[0]["text"] and "[msg:" in posts[0]["text"]

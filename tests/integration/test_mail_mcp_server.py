@@ -37,6 +37,13 @@ SOFIA_ID = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
 SCANNER_ID = "SCAN.20261120091044.0042@mfp-3f.northwind.example"
 READ_ONLY_TOOLS = {"search_emails", "get_email", "list_folders", "list_inbox"}
 SENDING_TOOLS = {"send_email", "reply_to_email"}
+INBOX_TOOLS = {
+    "archive_conversations",
+    "move_to_folder",
+    "trash_conversations",
+    "mark_read",
+    "flag_messages",
+}
 CALENDAR_TOOLS = {"check_availability", "propose_meeting_slots", "create_calendar_event"}
 """Served too, on the local calendar file (tests/integration/test_calendar_mcp_server.py)."""
 CALENDAR_SETTINGS = (
@@ -171,7 +178,7 @@ async def tool_map(session: ClientSession) -> dict[str, Any]:
 async def test_read_tools_over_stdio(inbox: Path, home: Path, tmp_path: Path) -> None:
     async with stdio_session(inbox, home, tmp_path / "server.log") as session:
         tools = await tool_map(session)
-        assert set(tools) == READ_ONLY_TOOLS | CALENDAR_TOOLS | {"save_draft"}
+        assert set(tools) == READ_ONLY_TOOLS | INBOX_TOOLS | CALENDAR_TOOLS | {"save_draft"}
         for name in READ_ONLY_TOOLS:
             assert tools[name].annotations.readOnlyHint is True, name
             assert tools[name].annotations.destructiveHint is False, name
@@ -302,7 +309,9 @@ async def test_sending_over_http(
         ):
             await session.initialize()
             tools = await tool_map(session)
-            assert set(tools) == READ_ONLY_TOOLS | SENDING_TOOLS | CALENDAR_TOOLS | {"save_draft"}
+            assert set(tools) == (
+                READ_ONLY_TOOLS | SENDING_TOOLS | INBOX_TOOLS | CALENDAR_TOOLS | {"save_draft"}
+            )
             for name in SENDING_TOOLS:
                 assert tools[name].annotations.readOnlyHint is False, name
                 assert tools[name].annotations.destructiveHint is True, name

@@ -126,7 +126,7 @@ async def test_a_reply_in_sent_takes_its_conversation_off_the_waiting_list(
 ) -> None:
     inbox = copy_mailbox(DEMO, tmp_path / "inbox")
     sent = inbox / ".Sent" / "cur"
-    sent.mkdir(parents=True)
+    sent.mkdir(parents=True, exist_ok=True)  # the demo ships two sent questions
     (sent / "1795200000.M1P1.dana:2,S").write_text(
         "From: Dana Whitfield <dana@northwind.example>\n"
         "To: rafael.ortiz@northwind.example\n"

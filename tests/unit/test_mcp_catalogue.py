@@ -155,3 +155,33 @@ def test_listing_and_message_results_become_emails() -> None:
     raw = "From: a@b.example\r\nSubject: raw\r\nMessage-ID: <r@b>\r\n\r\nhello\r\n"
     parsed = email_from_result(Result(text="", structured={"raw": raw}), message_id="r@b", spec="s")
     assert (parsed.id, parsed.subject) == ("r@b", "raw")
+
+
+def test_a_providers_thread_id_and_reply_headers_are_kept() -> None:
+    gmail = email_from_result(
+        Result(
+            text="",
+            structured={
+                "id": "b@x",
+                "threadId": "18c2f",
+                "in_reply_to": "<a@x>",
+                "references": "<root@x> <a@x>",
+            },
+        ),
+        message_id="b@x",
+        spec="mcp:gmail",
+    )
+    assert (gmail.thread_id, gmail.in_reply_to, gmail.references) == (
+        "18c2f",
+        "a@x",
+        ("root@x", "a@x"),
+    )
+    raw = "From: a@b.example\r\nMessage-ID: <r@b>\r\n\r\nhello\r\n"
+    outlook = email_from_result(
+        Result(text="", structured={"raw": raw, "conversationId": "AAQk="}),
+        message_id="r@b",
+        spec="mcp:outlook",
+    )
+    assert outlook.thread_id == "AAQk="
+    plain = email_from_result(Result(text="", structured={"id": "c@x"}), message_id="c@x", spec="s")
+    assert plain.thread_id == ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from memory.audit_tables import LedgerEntry
 from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
+from memory.inbox_store import InboxStore
 from memory.mail_tables import TriageRecord
 from tools.mail.conversations import (
     Conversation,
@@ -33,6 +34,16 @@ from tools.mail.conversations import (
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import Email, without_quotes
+from tools.mail.reply_tracking import (
+    Awaited,
+    AwaitingDaysError,
+    awaited_from,
+    awaiting_days,
+    awaiting_their_reply,
+    not_people,
+)
+from tools.mail.sent_folder import sent_mail
+from tools.mail.source_protocol import MailSourceError
 from tools.toolkit import ToolFailure, Toolkit, ToolResult
 
 logger = logging.getLogger(__name__)
@@ -52,6 +63,10 @@ class Mailbox:
     conversations: list[Conversation]
     triage: dict[str, TriageRecord]
     own: tuple[str, ...]
+    away: frozenset[str] = frozenset()
+    """Ids the inbox actions moved out of the inbox (archived, trashed, snoozed, filed): a
+    conversation whose message to act on is among them is cleared, and not listed as needing
+    the user."""
 
 
 def _own_addresses(env: MailboxEnv) -> tuple[str, ...]:
@@ -59,12 +74,22 @@ def _own_addresses(env: MailboxEnv) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*env.user_addresses, *([sender] if sender else [])]))
 
 
-def read_mailbox(env: MailboxEnv) -> Mailbox:
-    """Thread the newest cached messages of the source (blocking: reads the database)."""
+def read_mailbox(env: MailboxEnv, *, with_sent: bool = False) -> Mailbox:
+    """Thread the newest cached messages of the source (blocking: reads the database).
+
+    `with_sent` adds the account's separate Sent folder where the source does not hold it
+    (IMAP; fetched first, so blocking on the network too): who answered whom needs both sides.
+    """
     emails = env.db.list_emails(source=env.source, limit=MAILBOX_WINDOW)
+    if with_sent:
+        try:
+            emails += sent_mail(env, MAILBOX_WINDOW)
+        except MailSourceError as err:
+            raise ToolFailure(f"your sent mail could not be read: {err}") from err
     own = _own_addresses(env)
     triage = env.db.triage_for([e.id for e in emails])
-    return Mailbox(group_conversations(emails, own), triage, own)
+    away = frozenset(InboxStore(env.db).away_ids(env.source))
+    return Mailbox(group_conversations(emails, own), triage, own, away)
 
 
 def replies_sent(env: MailboxEnv) -> dict[str, datetime]:
@@ -154,7 +179,7 @@ def _listed(env: MailboxEnv, priority: str, category: str, limit: int) -> ToolRe
             and (not priority or t.priority == priority)
             and (not category or t.category == category)
         ]
-        if not matching:
+        if not matching or matching[-1].id in mailbox.away:
             continue
         email = matching[-1]
         triage = mailbox.triage.get(email.id)
@@ -191,7 +216,7 @@ def _whole(env: MailboxEnv, email_id: str) -> ToolResult:
 
 
 def _waiting(env: MailboxEnv, limit: int) -> ToolResult:
-    mailbox = read_mailbox(env)
+    mailbox = read_mailbox(env, with_sent=True)
     waiting = awaiting_reply(
         mailbox.conversations,
         own=mailbox.own,
@@ -199,6 +224,7 @@ def _waiting(env: MailboxEnv, limit: int) -> ToolResult:
         categories={i: t.category for i, t in mailbox.triage.items()},
         replied=replies_sent(env),
     )
+    waiting = [w for w in waiting if w.email.id not in mailbox.away]
     waiting.sort(key=lambda w: _rank(mailbox.triage.get(w.email.id), w.email)[::2])
     refs = [
         conversation_ref(w.email, w.conversation, mailbox.triage.get(w.email.id))
@@ -220,6 +246,82 @@ def _waiting(env: MailboxEnv, limit: int) -> ToolResult:
         "completeness": "PREVIEW",
         "content": f"{len(waiting)} conversation(s) wait on your reply. {how}\n{content}",
         "messages": refs,
+    }
+
+
+def awaited_in(mailbox: Mailbox, now: datetime, days: int) -> list[Awaited]:
+    """The conversations of `mailbox` where the user waits on a person's reply (oldest first)."""
+    categories = {i: t.category for i, t in mailbox.triage.items()}
+    emails = [e for c in mailbox.conversations for e in c.emails]
+    return awaiting_their_reply(
+        mailbox.conversations,
+        own=mailbox.own,
+        now=now,
+        days=days,
+        categories=categories,
+        automated=not_people(emails, categories),
+    )
+
+
+def awaited_ref(
+    awaited: Awaited, mailbox: Mailbox, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The user's asking message, standing for its conversation, with whom it asked (`to`).
+
+    `to` names each person as their own mail does (`Bob Stone <bob@…>`, `Tomás Rivera <…>`:
+    text for people, never a header's encoded words), for the answer and the greeting of a
+    follow-up; a name a list could not hold is left out.
+    """
+    triage = mailbox.triage.get(awaited.email.id)
+    ref = conversation_ref(awaited.email, awaited.conversation, triage)
+    known = _names(mailbox) if names is None else names
+    ref["to"] = ", ".join(
+        f"{name} <{a}>" if (name := known.get(a, "")) and not set(name) & set(',;"<>') else a
+        for a in awaited.waiting_on
+    )
+    return ref
+
+
+def _awaited(env: MailboxEnv, person: str, limit: int) -> ToolResult:
+    try:
+        days = awaiting_days()
+    except AwaitingDaysError as err:
+        raise ToolFailure(str(err)) from err
+    mailbox = read_mailbox(env, with_sent=True)
+    awaited = awaited_in(mailbox, datetime.now(UTC), days)
+    names = _names(mailbox)
+    if person:
+        awaited = awaited_from(awaited, person, names=names)
+    refs = [awaited_ref(a, mailbox, names) for a in awaited[:limit]]
+    lines = []
+    for n, (item, ref) in enumerate(zip(awaited, refs, strict=False), 1):
+        lines += [
+            f"{n}. conversation of {len(item.conversation.emails)} message(s), "
+            f"waiting on {ref['to']} for {item.days} day(s)",
+            f"   your message that asks: id: {ref['id']}",
+            f"   subject: {ref['subject']}",
+            f"   date: {ref['date']}",
+            "   excerpt (your own words, no quoted history):",
+            *(f"   | {line}" for line in ref["text"].splitlines()),
+        ]
+    who = f" from {person}" if person else ""
+    header = (
+        f"{len(awaited)} conversation(s) wait on a reply{who} to a question of yours, "
+        f"asked {days} or more day(s) ago and not answered since (your own message is the "
+        "newest of each; mailing lists and automated senders are left out)."
+    )
+    if len(awaited) > limit:
+        lines.append(f"({len(awaited) - limit} more conversation(s) also wait on a reply.)")
+    return {"completeness": "PREVIEW", "content": "\n".join([header, *lines]), "messages": refs}
+
+
+def _names(mailbox: Mailbox) -> dict[str, str]:
+    """Address → display name, as the people's own mail shows them."""
+    return {
+        e.from_addr: e.from_name
+        for c in mailbox.conversations
+        for e in c.emails
+        if e.from_addr and e.from_name
     }
 
 
@@ -255,7 +357,23 @@ async def list_awaiting_reply(
     return await asyncio.to_thread(_waiting, env, max(1, min(limit, 30)))
 
 
-CONVERSATION_TOOLS = [list_conversations, get_conversation, list_awaiting_reply]
+@tool
+async def list_awaiting_their_reply(
+    person: str = "",
+    limit: int = 10,
+    *,
+    env: Annotated[MailboxEnv, InjectedToolArg],
+) -> ToolResult:
+    """List conversations where you asked someone something and they have not answered yet."""
+    return await asyncio.to_thread(_awaited, env, person.strip(), max(1, min(limit, 30)))
+
+
+CONVERSATION_TOOLS = [
+    list_conversations,
+    get_conversation,
+    list_awaiting_reply,
+    list_awaiting_their_reply,
+]
 
 
 def conversation_toolkit(env: MailboxEnv) -> Toolkit:

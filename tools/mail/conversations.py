@@ -1,7 +1,8 @@
 """Mail threaded into conversations, and which conversations wait on the user's reply.
 
-A conversation is the messages linked by `In-Reply-To` / `References`, plus messages with
-the same subject once reply prefixes are removed ("Re:", "AW:", "Fwd:") when they share a
+A conversation is the messages linked by `In-Reply-To` / `References` (JWZ threading, or the
+provider's own thread id where it gives one: `tools.mail.threading`), plus messages with the
+same subject once reply prefixes are removed ("Re:", "AW:", "Fwd:") when they share a
 participant: a stranger's "Re: <your subject>" does not join a thread just by its subject.
 Everything here is pure: the caller reads the mailbox and passes the messages in.
 """
@@ -10,16 +11,39 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parseaddr
 
 from tools.mail.language import asks_something
 from tools.mail.model import Email, without_quotes
-
-_REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr|antw|rif|res|enc|vs)\s*(?:\[\d+\])?\s*[:：]\s*)+", re.I
+from tools.mail.threading import (
+    by_date,
+    normalised_subject,
+    sent_at,
+    thread_messages,
+    without_reply_prefix,
 )
+
+__all__ = [
+    "AUTOMATED_PRECEDENCE",
+    "Conversation",
+    "NOT_A_PERSON_CATEGORIES",
+    "OWN_FOLDERS",
+    "ROLE_MAILBOXES",
+    "Waiting",
+    "addressed_to",
+    "awaiting_reply",
+    "conversation_of",
+    "from_a_person",
+    "group_conversations",
+    "is_own",
+    "normalised_subject",
+    "sender_name",
+    "sent_at",
+    "without_reply_prefix",
+]
+
 OWN_FOLDERS = frozenset({"Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail"})
 """Folders holding mail the user sent."""
 NOT_A_PERSON_CATEGORIES = frozenset({"newsletter", "notification", "spam_or_cold"})
@@ -35,30 +59,14 @@ ROLE_MAILBOXES = re.compile(
 AUTOMATED_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 
 
-def without_reply_prefix(subject: str) -> str:
-    """The subject as its conversation started it: no "Re:", "AW:" or "Fwd:" in front."""
-    return _REPLY_PREFIX.sub("", subject or "").strip()
-
-
-def normalised_subject(subject: str) -> str:
-    """The subject without reply and forward prefixes, spaces collapsed, case folded."""
-    return " ".join(without_reply_prefix(subject).split()).casefold()
-
-
-def sent_at(email: Email) -> datetime:
-    """The message's date as an aware instant (the oldest possible when it has none)."""
-    try:
-        value = datetime.fromisoformat(email.date)
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Conversation:
     """The messages of one conversation, oldest first."""
 
     emails: tuple[Email, ...]
+    parents: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Message id → id of the message of this conversation it answers, by its headers;
+    messages that start a branch (or joined only by their subject) are not keys."""
 
     @property
     def key(self) -> str:
@@ -76,60 +84,16 @@ class Conversation:
         return next((e.subject for e in self.emails if e.subject), "")
 
 
-class _Links:
-    """Union-find over message ids (and the ids messages refer to)."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        self.parent.setdefault(item, item)
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def join(self, a: str, b: str) -> None:
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            self.parent[root_b] = root_a
-
-
-def _people(email: Email) -> set[str]:
-    return {a for a in (email.from_addr, email.reply_to, *email.to, *email.cc) if a}
-
-
 def group_conversations(emails: Iterable[Email], own: Collection[str] = ()) -> list[Conversation]:
-    """Thread `emails` into conversations, newest conversation first.
+    """Thread `emails` into conversations, newest conversation first (`tools.mail.threading`).
 
     `own` are the user's addresses: sharing only the user (every mail of the inbox does)
     does not make two same-subject messages one conversation.
     """
-    mail = [e for e in emails if not e.error]
-    links = _Links()
-    for email in mail:
-        links.find(email.id)
-        for other in (email.in_reply_to, *email.references):
-            if other:
-                links.join(email.id, other)
-    mine = {a.lower() for a in own}
-    by_subject: dict[str, list[Email]] = {}
-    for email in mail:
-        subject = normalised_subject(email.subject)
-        if subject:
-            by_subject.setdefault(subject, []).append(email)
-    for same in by_subject.values():
-        for i, first in enumerate(same):
-            for second in same[i + 1 :]:
-                shared = (_people(first) & _people(second)) - mine
-                if first.from_addr == second.from_addr or shared:
-                    links.join(first.id, second.id)
-    groups: dict[str, list[Email]] = {}
-    for email in mail:
-        groups.setdefault(links.find(email.id), []).append(email)
-    conversations = [Conversation(tuple(sorted(group, key=sent_at))) for group in groups.values()]
-    conversations.sort(key=lambda c: sent_at(c.newest), reverse=True)
-    return conversations
+    return [
+        Conversation(thread.emails, thread.parents)
+        for thread in by_date(thread_messages(emails, own))
+    ]
 
 
 def conversation_of(email_id: str, conversations: Sequence[Conversation]) -> Conversation | None:

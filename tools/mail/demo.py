@@ -89,9 +89,9 @@ def demo_owner() -> MailboxOwner:
 def demo_working_copy(home: Path) -> Path:
     """The demo Maildir the app reads and writes: `<home>/demo-inbox`, copied on first use.
 
-    Only the messages are copied (`cur/`, `new/` and an empty `tmp/`), into a temporary
-    folder renamed into place, so a process never sees half a copy and two processes making
-    it at once end with one. Blocking.
+    Only the messages are copied (`cur/`, `new/` and an empty `tmp/`, and the same of each
+    bundled Maildir++ folder such as `.Sent`), into a temporary folder renamed into place, so a
+    process never sees half a copy and two processes making it at once end with one. Blocking.
 
     Raises:
         DemoInboxError: the copy cannot be made.
@@ -102,9 +102,11 @@ def demo_working_copy(home: Path) -> Path:
         return target
     staging = Path(tempfile.mkdtemp(prefix=f".{WORKING_COPY}-", dir=home))
     try:
-        for part in _MAILDIR_PARTS:
-            shutil.copytree(DEMO_INBOX / part, staging / part)
-        (staging / "tmp").mkdir()
+        for folder in _bundled_folders():
+            for part in _MAILDIR_PARTS:
+                if (DEMO_INBOX / folder / part).is_dir():
+                    shutil.copytree(DEMO_INBOX / folder / part, staging / folder / part)
+            (staging / folder / "tmp").mkdir(parents=True)
         os.rename(staging, target)
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
@@ -113,6 +115,11 @@ def demo_working_copy(home: Path) -> Path:
         raise DemoInboxError(f"the demo inbox cannot be copied to {target}: {err}") from err
     logger.info("copied the demo inbox to %s", target)
     return target
+
+
+def _bundled_folders() -> list[str]:
+    """The bundled demo's folders: "" for the inbox, then its Maildir++ folders (`.Sent`)."""
+    return ["", *sorted(p.name for p in DEMO_INBOX.glob(".*") if (p / "cur").is_dir())]
 
 
 def demo_outbox(home: Path) -> Path:

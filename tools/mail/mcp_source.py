@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 LIST_KEYS = ("messages", "emails", "results", "items", "result")
 """Where a listing tool's structured result may keep its messages."""
+THREAD_ID_KEYS = ("thread_id", "threadId", "conversation_id", "conversationId")
+"""Where a get tool's result may name the provider's conversation (Gmail, Microsoft 365)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ def email_from_result(result: McpResult, *, message_id: str, spec: str) -> Email
     """One message from a get tool's result: raw RFC 822 when offered, else its fields."""
     data = _payload(result)
     if isinstance(data, dict) and isinstance(data.get("raw"), str):
-        return parse_email(data["raw"].encode("utf-8"), source=spec, folder="INBOX", key=message_id)
+        raw = data["raw"].encode("utf-8")
+        parsed = parse_email(raw, source=spec, folder="INBOX", key=message_id)
+        return replace(parsed, thread_id=provider_thread_id(data))
     if not isinstance(data, dict):
         return Email(
             id=message_id,
@@ -149,7 +153,21 @@ def email_from_result(result: McpResult, *, message_id: str, spec: str) -> Email
         attachments=attachments,
         headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
         error=str(data.get("error") or ""),
+        in_reply_to=str(data.get("in_reply_to") or "").strip().strip("<>"),
+        references=_message_ids(data.get("references")),
+        thread_id=provider_thread_id(data),
     )
+
+
+def provider_thread_id(data: dict[str, Any]) -> str:
+    """The provider's conversation id in a message's fields, '' when it gives none."""
+    return next((str(data[key]) for key in THREAD_ID_KEYS if data.get(key)), "")
+
+
+def _message_ids(value: Any) -> tuple[str, ...]:
+    """Message-IDs from a list, or a References header's text, without angle brackets."""
+    items = value if isinstance(value, list) else str(value or "").split()
+    return tuple(ids for item in items if (ids := str(item).strip().strip("<>")))
 
 
 async def sync_mcp_source(db: AppDatabase, spec: str, hub: McpHub | None) -> SyncResult:

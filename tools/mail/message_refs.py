@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from memory.inbox_store import InboxStore
 from memory.mail_tables import TriageRecord
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import MaildirSource
@@ -40,6 +41,8 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
             action=triage.action,
             reason=triage.reason,
         )
+        if triage.suspicious:
+            ref["suspicious"] = triage.suspicious
     if full:
         if email.reply_to and email.reply_to != email.from_addr:
             ref["reply_to"] = email.reply_to
@@ -73,6 +76,8 @@ def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
         if "priority" in ref:
             triage = f"{ref['priority']} / {ref['category']} / {ref['action']}"
             lines.append(f"   triage: {triage} — {ref['reason']}")
+        if ref.get("folder"):
+            lines.append(f"   folder: {ref['folder']} (out of the inbox)")
         if ref.get("reply_to"):
             lines.append(f"   reply-to: {ref['reply_to']}")
         if ref.get("attachments"):
@@ -84,9 +89,18 @@ def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
 
 
 def with_triage(env: MailboxEnv, emails: list[Email], *, full: bool) -> list[dict[str, Any]]:
-    """The `MessageRef`s of these messages, each with its triage when there is one."""
+    """The `MessageRef`s of these messages, each with its triage when there is one.
+
+    A message an inbox action moved out of the inbox (archived, trashed, snoozed, moved) says
+    which folder it is in, so nobody takes it for inbox mail.
+    """
     triage = env.db.triage_for([e.id for e in emails])
-    return [message_ref(e, triage.get(e.id), full=full) for e in emails]
+    away = InboxStore(env.db).away_ids(env.source)
+    refs = [message_ref(e, triage.get(e.id), full=full) for e in emails]
+    for ref, email in zip(refs, emails, strict=True):
+        if email.id in away:
+            ref["folder"] = email.folder
+    return refs
 
 
 def read_outbox(outbox: Path, limit: int) -> tuple[str, list[dict[str, Any]]]:

@@ -13,9 +13,12 @@ from typing import Annotated
 
 from langchain_core.tools import InjectedToolArg, tool
 
+from memory.inbox_store import InboxStore
+from memory.mail_tables import TriageRecord
 from tools.mail.delivery import deliver, sent_data
 from tools.mail.mailbox import MailboxEnv, sending_problem
 from tools.mail.message_refs import message_ref, read_outbox, render_refs, with_triage
+from tools.mail.model import Email
 from tools.mail.outgoing import compose_draft, compose_new, compose_reply, store_draft
 from tools.toolkit import ToolFailure, Toolkit, ToolResult, text_result
 
@@ -47,15 +50,18 @@ async def list_inbox(
 ) -> ToolResult:
     """List triaged messages, most important first, optionally by priority or category."""
     limit = max(1, min(limit, 50))
-    pairs = await asyncio.to_thread(
-        env.db.triaged_emails,
-        env.source,
-        priority=priority or None,
-        category=category or None,
-        limit=limit,
-    )
+    pairs = await asyncio.to_thread(_in_the_inbox, env, priority, category, limit)
     refs = [message_ref(email, triage, full=False) for email, triage in pairs]
     return {"completeness": "PREVIEW", "content": render_refs(refs, full=False), "messages": refs}
+
+
+def _in_the_inbox(
+    env: MailboxEnv, priority: str, category: str, limit: int
+) -> list[tuple[Email, TriageRecord]]:
+    """Triaged messages still in the inbox: not archived, trashed or snoozed by an inbox action."""
+    away = InboxStore(env.db).away_ids(env.source)
+    pairs = env.db.triaged_emails(env.source, priority=priority or None, category=category or None)
+    return [(email, triage) for email, triage in pairs if email.id not in away][:limit]
 
 
 @tool

@@ -16,6 +16,7 @@ from langgraph.types import Command
 from ui.chat.agent import owned
 from ui.chat.cards import pending, set_cards, shown_cards
 from ui.chat.chainlit_calls import remember, remove_button, say
+from ui.chat.list_edit import kept_ids, list_edit_prompt
 from ui.chat.turn import run
 
 CANCEL_WORDS = re.compile(r"^\s*(cancel|never ?mind|stop)\s*[.!]?\s*$", re.IGNORECASE)
@@ -67,7 +68,11 @@ async def on_edit(action: cl.Action) -> None:
     if request is None:
         await say("That request was already decided.")
         return
-    if "body" in request["action_request"]["args"]:
+    if request.get("conversations") and isinstance(
+        request["action_request"]["args"].get("message_ids"), list
+    ):  # a bulk inbox action: the rows to keep
+        await _start_writing(action, "edit_list", list_edit_prompt(request["conversations"]))
+    elif "body" in request["action_request"]["args"]:
         await _start_writing(action, "edit_body", "Type the new text below (or “cancel”).")
     else:
         await _start_writing(
@@ -98,7 +103,13 @@ async def finish_writing(writing: dict[str, Any], text: str) -> None:
         await say("That request was already decided.")
         return
     args = dict(request["action_request"]["args"])
-    if writing.get("kind") == "edit_body":
+    if writing.get("kind") == "edit_list":
+        kept = kept_ids(text, request.get("conversations") or [])
+        if kept is None:
+            await say("That names none of the card's conversations; nothing changed.")
+            return
+        args["message_ids"] = kept
+    elif writing.get("kind") == "edit_body":
         args["body"] = text
     else:
         try:

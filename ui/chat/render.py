@@ -132,6 +132,8 @@ class TriageRow:
     fix: dict[str, str] = field(default_factory=dict)
     """What a correction starts from: the raw priority and category, the sender's address and
     domain, and `list` when the message came through a mailing list. Empty on an error row."""
+    woken: bool = False
+    """Back from a snooze: shown first, marked."""
 
     def as_props(self) -> dict[str, Any]:
         """The row as the triage list element's props (JSON)."""
@@ -151,6 +153,7 @@ class TriageRow:
             "unsure": self.unsure,
             "byYou": self.by_you,
             "fix": dict(self.fix),
+            "woken": self.woken,
         }
 
 

@@ -1,7 +1,8 @@
 """The triage view: a triage run on the chat's thread, and the replies it suggests.
 
-The run ends with the list of every message, most important first; a suggested reply is
-written by the user in the chat, then proposed on an approval card like any other call.
+The run ends with the list of every message, most important first, then the reply lists
+(`ui.chat.followup_view`); a suggested reply is written by the user in the chat, then
+proposed on an approval card like any other call.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ui.chat import render
 from ui.chat.agent import AGENT, owned, thread_config
 from ui.chat.cards import show_requests
 from ui.chat.chainlit_calls import remember, say
+from ui.chat.followup_view import show_followups
+from ui.chat.inbox_rows import inbox_pairs, woken_first
 from ui.chat.turn import run
 
 TRIAGE_WORDS = re.compile(r"^\s*(triage( my)? inbox|triage)\s*[.!]?\s*$", re.IGNORECASE)
@@ -40,10 +43,10 @@ async def triage() -> None:
             context=Context(),
             durability="sync",
         )
-        pairs = await asyncio.to_thread(services.db.triaged_emails, services.source)
-        step.output = f"{len(pairs)} message(s) triaged"
+        pairs, woken = await asyncio.to_thread(inbox_pairs, services.db, services.source)
+        step.output = f"{len(pairs)} message(s) in the inbox"
     zone = await asyncio.to_thread(user_time_zone)
-    rows = render.triage_rows(pairs, zone)
+    rows = woken_first(render.triage_rows(pairs, zone), woken)
     # The list names itself in its props: a correction from a row rewrites this element.
     element_id = str(uuid.uuid4())
     await say(
@@ -56,6 +59,7 @@ async def triage() -> None:
             )
         ],
     )
+    await show_followups(services.mailbox, zone)
     snapshot = await graph.aget_state(config)
     offers = [render.slot_offer(data, zone) for data in _slot_proposals(snapshot.values)]
     if offers:

@@ -25,6 +25,7 @@ __all__ = ["EXIT_USER_ERROR", "OneLineFormatter", "UserError", "build_parser", "
 COMMANDS = {
     "triage": "ui.cli.triage:triage",
     "triage correct": "ui.cli.rules:correct",
+    "followups": "ui.cli.followups:followups",
     "rules": "ui.cli.rules:rules",
     "ask": "ui.cli.ask:ask",
     "resume": "ui.cli.ask:resume",
@@ -37,6 +38,8 @@ COMMANDS = {
     "health": "ui.cli.health:health",
     "serve": "ui.cli.serve:serve",
     "schedule-triage": "ui.cli.serve:schedule",
+    "digest": "ui.cli.digest:digest",
+    "schedule-digest": "ui.cli.digest:schedule",
     "ui": "ui.cli.chat:chat",
     "users": "ui.cli.users:users",
     "credentials": "ui.cli.credentials:credentials",

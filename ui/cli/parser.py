@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_triage_commands(commands)
+    add_followups_commands(commands)
     add_rules_commands(commands)
     add_ask_commands(commands)
     add_policy_commands(commands)
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_health_commands(commands)
     add_mcp_server_commands(commands)
     add_serve_commands(commands)
+    add_digest_commands(commands)
     add_chat_commands(commands)
     add_credentials_commands(commands)
     add_history_commands(commands)
@@ -93,6 +95,15 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
     correct.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON"
     )
+
+
+def add_followups_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`followups`: the two reply lists."""
+    followups = commands.add_parser(
+        "followups",
+        help="conversations that need your reply, and those where you await someone else's",
+    )
+    _common(followups)
 
 
 def add_rules_commands(commands: argparse._SubParsersAction[Any]) -> None:
@@ -231,6 +242,37 @@ def add_serve_commands(commands: argparse._SubParsersAction[Any]) -> None:
     when.add_argument("--cron", metavar="EXPR", help="a cron schedule, e.g. '0 8-18 * * 1-5'")
     when.add_argument("--list", action="store_true", help="list the scheduled triages")
     when.add_argument("--delete", metavar="ID", help="delete a scheduled triage")
+    schedule.add_argument(
+        "--server",
+        default=os.environ.get("SMART_INBOX_SERVER") or "http://127.0.0.1:2024",
+        help="the LangGraph server's URL (default: SMART_INBOX_SERVER or http://127.0.0.1:2024)",
+    )
+    schedule.add_argument("--timezone", help="IANA time zone of the schedule (default UTC)")
+    schedule.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_digest_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`digest` and `schedule-digest`: what needs you today, now or every morning."""
+    digest = commands.add_parser(
+        "digest", help="what needs you today: replies, urgent mail, today's meetings"
+    )
+    _common(digest)
+    digest.add_argument(
+        "--send",
+        action="store_true",
+        help="also deliver it to the channel in SMART_INBOX_DIGEST_TO (once a day)",
+    )
+    digest.add_argument(
+        "--no-triage", action="store_true", help="read the mail already fetched; fetch nothing"
+    )
+    schedule = commands.add_parser(
+        "schedule-digest", help="deliver the digest every day from the LangGraph server"
+    )
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", metavar="HH:MM", help="every day at this time, e.g. 07:30")
+    when.add_argument("--cron", metavar="EXPR", help="a cron schedule, e.g. '30 7 * * 1-5'")
+    when.add_argument("--list", action="store_true", help="list the scheduled digests")
+    when.add_argument("--delete", metavar="ID", help="delete a scheduled digest")
     schedule.add_argument(
         "--server",
         default=os.environ.get("SMART_INBOX_SERVER") or "http://127.0.0.1:2024",

@@ -7,6 +7,7 @@ read them all, and `smart-inbox integrations` says which actions of a toolkit ca
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -175,7 +176,12 @@ def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check
     """Every part of this set-up, in the order the table shows them (blocking: the vault)."""
     timeout = check_timeout()
     kits = {kit.name: kit for kit in services.tools.toolkits}
-    checks = [_source_check(services, hub, timeout), _smtp_check(services, timeout)]
+    source = _source_check(services, hub, timeout)
+    if "inbox" in kits:  # archiving, moving, flagging: actions on the source itself
+        inbox = kits["inbox"]
+        acting = tuple(n for n in inbox.names if n not in inbox.read_only)
+        source = dataclasses.replace(source, tools=acting)
+    checks = [source, _smtp_check(services, timeout)]
     checks.append(_calendar_check(kits["calendar"], timeout))
     checks += integration_checks(kits, timeout, _degraded_by)
     for name, config in (hub.configs if hub is not None else {}).items():

@@ -3,8 +3,9 @@
 Claude Desktop, other agents and this product's own agent (`--inbox mcp:NAME`, or the server in
 `mcp.json`) then see the same cache, rules triage, Drafts folder and calendar as the chat;
 sending is offered only where mail can go out (`SMTP_URL` and a From address, or the bundled
-demo's local outbox). This module assembles the server and runs it; the tools live in
-`mail_tools` and `calendar_tools`, the mailbox they read in `served_mailbox`.
+demo's local outbox), and the inbox actions (archive, move, trash, read, flag) clear it. This
+module assembles the server and runs it; the tools live in `mail_tools`, `inbox_tools` and
+`calendar_tools`, the mailbox they read in `served_mailbox`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ui.mcp_server.calendar_tools import (
     calendar_instructions,
     open_served_calendar,
 )
+from ui.mcp_server.inbox_tools import add_inbox_tools
 from ui.mcp_server.mail_tools import INSTRUCTIONS, add_mail_tools
 from ui.mcp_server.served_mailbox import open_mailbox
 
@@ -73,6 +75,7 @@ def build_mail_server(
     )
 
     add_mail_tools(server, mailbox)
+    add_inbox_tools(server, mailbox)
     add_calendar_tools(server, calendar, mailbox)
     return server
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
+from graph.engines.followup_answers import AWAITED_LISTING, nudge_body
 from graph.engines.intents.phrases import pattern
 from graph.engines.intents.user_words import (
     FROM,
@@ -27,6 +28,8 @@ from tools.language.category_words import categories_named
 WRITING_TOOLS = ("save_draft", "reply_to_email")
 _SEND = pattern("send")
 _ABOUT = pattern("about")
+_NUDGE = pattern("nudge")
+_PRONOUNS = frozenset({"him", "her", "them", "everyone", "everybody", "people", "up"})
 
 
 def _written(request: ToolPlanRequest) -> bool:
@@ -98,6 +101,35 @@ def outbox(request: ToolPlanRequest) -> list[ProposedCall]:
 def awaiting_reply(request: ToolPlanRequest) -> list[ProposedCall]:
     """Conversations where a person waits on the user's reply (every one, the answer shortens)."""
     return [ProposedCall("list_awaiting_reply", {"limit": 30})]
+
+
+def awaiting_their_reply(request: ToolPlanRequest) -> list[ProposedCall]:
+    """Conversations where the user waits on someone else's reply."""
+    return [ProposedCall(AWAITED_LISTING, {"limit": 30})]
+
+
+def nudge(request: ToolPlanRequest) -> list[ProposedCall]:
+    """A follow-up draft in the conversation where the person named owes the user a reply.
+
+    First the awaited conversations with that person; then, when there is one, a draft
+    answering the user's own question there (to the people it asked), quoting it. When
+    nothing is awaited from them, no draft: the answer says so.
+    """
+    match = _NUDGE.search(request.user_text)
+    named = next((g for g in match.groups() if g), "") if match else ""
+    who = clean(named)
+    if _written(request) or not who or who.lower() in STOPWORDS | _PRONOUNS:
+        return []
+    found = [r for r in request.turn_evidence if r["tool"] == AWAITED_LISTING and not r["error"]]
+    if not found:
+        return [ProposedCall(AWAITED_LISTING, {"person": who, "limit": 5})]
+    messages = found[-1]["messages"]
+    if not messages:
+        return []
+    asked = messages[0]
+    body = nudge_body(asked, sender=request.sender)
+    args = {"in_reply_to_id": asked["id"], "to": asked.get("to", ""), "body": body}
+    return [ProposedCall("save_draft", args)]
 
 
 def attention(request: ToolPlanRequest) -> list[ProposedCall]:

@@ -4,25 +4,30 @@ The category says what a message is about; the decision says what its reader doe
 that depends on who wrote it and how as much as on its words. In order, first match wins:
 
 1. suspicious (phishing or fraud): `ignore`, with the warning; never a reply, link or lead;
-2. a bounce of the owner's mail: `notify`; an automatic reply: `ignore`;
+2. a bounce of the owner's mail: `notify`; an automatic reply: `ignore`, or `notify` when it
+   names someone else to write to (an out-of-office's stand-in);
 3. cold outreach from someone the owner does not know: `ignore`;
 4. a person writing to the owner (not a robot, not a mass mailing): `respond` when it asks
    something of them or is a request by its kind (meeting, bug, feature, purchase), else
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
    expense report due, a bill to pay, a failed payment); `notify` for alerts, incidents,
-   failures, security notices and mail from the owner's own company; `ignore` for newsletters,
-   receipts and the rest of the mass mail; `notify` for other transactional mail.
+   failures, security notices and mail from the owner's own company; `notify` for the news of
+   an organisation the owner writes to (a partner, a customer, a child's school); `ignore` for
+   other newsletters, receipts and the rest of the mass mail; `notify` for other transactional
+   mail.
 
 docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind each flag.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.reading import header
+from graph.engines.triage.reading import header, visible_body
+from graph.engines.triage.senders import base_domain, domain_of
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
@@ -32,6 +37,10 @@ _ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
 _BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
 """Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
 
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_STAND_IN_CHARS = 4000
+"""The start of an automatic reply searched for a stand-in's address."""
 
 Verdict = tuple[TriageDecision, float]
 """A decision and how sure of it the rules are (0..1)."""
@@ -51,6 +60,8 @@ class Writer:
     """The owner is in `To` (not only Cc or a list); true when the owner is unknown."""
     answers_owner: bool = False
     """It replies to a message the owner sent (on a mailing list too)."""
+    known_org: bool = False
+    """It comes from the domain of someone the owner writes to (a customer, a partner, a school)."""
 
     @property
     def person(self) -> bool:
@@ -66,6 +77,13 @@ def is_auto_reply(email: Email, flags: set[str]) -> bool:
         or "auto-replied" in submitted
         or bool(header(email, "X-Autoreply") or header(email, "X-Autorespond"))
     )
+
+
+def names_a_stand_in(email: Email) -> bool:
+    """Whether an automatic reply gives another address to write to ("please contact …")."""
+    sender = (email.from_addr or "").casefold()
+    text = visible_body((email.body or "")[:_STAND_IN_CHARS])
+    return any(a.casefold().rstrip(".") != sender for a in _ADDRESS.findall(text))
 
 
 def is_bounce(email: Email, flags: set[str]) -> bool:
@@ -88,16 +106,24 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
     owners = set(profile.owner_addresses)
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
-    return Writer(robot=robot, bulk=bulk, known=known, direct=direct, answers_owner=answers)
+    org = base_domain(domain_of(sender)) in profile.known_domains
+    return Writer(robot, bulk, known, direct, answers, org)
+
+
+_PITCH = frozenset({"pitch_offer", "pitch_call"})
+"""A stranger's offer of services or ask for the right person: a pitch on its own."""
 
 
 def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
 
-    Someone the owner knows (or a colleague) is never cold; a stranger is, when the mail pitches
-    in two ways (an offer, a call to book, a cold-outreach line or tool) or pretends to continue
-    a conversation that never happened (a "Re:" without `In-Reply-To`, a "following up on my
-    last email").
+    Someone the owner knows (or a colleague) is never cold. A stranger's mail that answers no
+    mail of the owner is, when it offers services or asks for "the right person" to the owner
+    alone (not in a mailing), pitches in
+    two ways (an offer, a call to book, a cold-outreach line or tool, a hint such as an award),
+    pretends to continue a conversation that never happened (a "Re:" without `In-Reply-To`),
+    or bumps its own unanswered mail ("following up on my last email"). One that answers the
+    owner's mail is cold only when it pitches in two ways.
     """
     if writer.known or writer.robot:
         return False
@@ -105,10 +131,13 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
         email.in_reply_to or email.references
     )
-    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool"})
-    if "pitch_bump" in flags and not email.in_reply_to:
-        return True  # "following up on my last email", about a mail that never was
-    return pitches >= 2 or (fake_reply and pitches >= 1)
+    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
+    if writer.answers_owner:
+        return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch
+    if "pitch_bump" in flags:
+        return True  # "following up on my last email", to someone who never answered
+    alone = bool(flags & _PITCH) and not writer.bulk  # one to one: a mailing has many readers
+    return pitches >= 2 or (fake_reply and pitches >= 1) or alone
 
 
 def _calendar(flags: set[str]) -> Verdict | None:
@@ -148,6 +177,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
     if "reminder" in flags:
         return "notify", 0.55  # of something the owner signed up for
+    if writer.known_org and "receipt" not in flags:
+        return "notify", 0.55  # the news of an organisation the owner deals with
     if category == "newsletter" or "receipt" in flags:
         return "ignore", 0.8
     if writer.bulk:
@@ -170,7 +201,7 @@ def decide(
     if is_bounce(email, flags):
         return "notify", 0.85
     if is_auto_reply(email, flags):
-        return "ignore", 0.85
+        return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
     if cold:
         return "ignore", 0.75
     if category == "spam_or_cold" and writer.person and not writer.known:

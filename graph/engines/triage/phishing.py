@@ -174,7 +174,10 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     if said:
         return said
     signed = results.get("dmarc") == "pass" or results.get("dkim") == "pass"
-    if results and not signed and flags & _RISKY_FLAGS and not known_sender:
+    risky = flags & _RISKY_FLAGS
+    if "looks_cold" in flags:
+        risky -= {"link"}  # a pitch's link books a call; a login or a payment would still count
+    if results and not signed and risky and not known_sender:
         return "the sender's domain is not authenticated and it asks for a login, money or a click"
     if signed and flags & {"tool", "automated"}:
         return ""  # a service's own signed notice: its links and login words are its job

@@ -34,7 +34,7 @@ CODE_FLAGS = frozenset(
 _SENDER_SHAPES = {
     "mailbox_is": r"^(?:{names})([._+-][^@]*)?@",
     "mailbox_has": r"(^|[._+-])(?:{names})([._+-][^@]*)?@",
-    "domain_is": r"@(?:{names})\.[a-z.]+$",
+    "domain_is": r"@(?:{names})\.[a-z]{{2,3}}(?:\.[a-z]{{2}})?$",
     "domain_within": r"@([\w-]+\.)*(?:{names})\.[a-z.]+$",
 }
 """How each way of naming a sender in `senders.toml` becomes a regex over the address."""

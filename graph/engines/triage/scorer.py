@@ -186,9 +186,9 @@ def _categorise(
     _weigh_flags(rules, seen, trusted)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
-    suspicious = suspicion(email, profile, seen.flags, writer.known)
     if looks_cold(email, seen.flags, writer):
         seen.flags.add("looks_cold")
+    suspicious = suspicion(email, profile, seen.flags, writer.known)
     if (suspicious and category != "urgent_incident") or "looks_cold" in seen.flags:
         category = "spam_or_cold"
     return seen, category, confidence, writer, suspicious

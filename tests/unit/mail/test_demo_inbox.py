@@ -29,10 +29,13 @@ def emails() -> dict[str, Email]:
 
 def test_every_demo_file_parses(emails: dict[str, Email], labels: dict[str, dict]) -> None:
     files = [p for sub in ("cur", "new") for p in (DEMO / sub).iterdir()]
-    assert len(emails) == len(files) == len(labels)
-    assert set(emails) == set(labels)
+    inbox = {key: email for key, email in emails.items() if email.folder == "INBOX"}
+    sent = {key: email for key, email in emails.items() if email.folder == "Sent"}
+    assert len(inbox) == len(files) == len(labels)
+    assert set(inbox) == set(labels)
+    assert len(sent) == len(list((DEMO / ".Sent" / "cur").iterdir())) == 2
+    assert {e.from_addr for e in sent.values()} == {"dana@northwind.example"}
     for email in emails.values():
-        assert email.folder == "INBOX"
         assert email.subject, email.key
         assert email.from_addr, email.key
         assert email.date, email.key

@@ -95,8 +95,8 @@ def test_with_no_settings_the_demo_has_its_owner_and_an_outbox(tmp_path: Path) -
     assert env.outbox == tmp_path / "demo-outbox"
     assert env.source == f"maildir:{(tmp_path / 'demo-inbox').resolve()}"
     copy = tmp_path / "demo-inbox"
-    assert sorted(p.name for p in copy.iterdir()) == ["cur", "new", "tmp"]
-    for part in ("cur", "new"):
+    assert sorted(p.name for p in copy.iterdir()) == [".Sent", "cur", "new", "tmp"]
+    for part in ("cur", "new", ".Sent/cur"):
         assert fingerprint(copy / part) == fingerprint(DEMO_INBOX / part), "byte for byte"
     assert list((copy / "tmp").iterdir()) == []
     assert fingerprint(DEMO_INBOX) == before
@@ -179,7 +179,10 @@ def test_a_reply_from_the_demo_lands_in_the_outbox_with_a_sent_copy(tmp_path: Pa
     assert received["From"] == DANA_FROM
     assert received["To"] == SOFIA
     assert received["Message-ID"] == delivery.receipt.message_id
-    [sent_copy] = (tmp_path / "demo-inbox" / ".Sent" / "cur").iterdir()
+    bundled = {p.name for p in (DEMO_INBOX / ".Sent" / "cur").iterdir()}
+    [sent_copy] = [
+        p for p in (tmp_path / "demo-inbox" / ".Sent" / "cur").iterdir() if p.name not in bundled
+    ]
     assert sent_copy.read_bytes() == delivered.read_bytes()
     assert delivery.sent_copy_key and delivery.sent_copy_key in sent_copy.name
 
@@ -249,7 +252,7 @@ def test_outside_the_demo_sending_and_the_outbox_are_unavailable_with_what_to_se
     with pytest.raises(ToolFailure, match="SMTP_URL is not set and no From address is known"):
         deliver(tools.env, message)
     assert not (tmp_path / "home" / "demo-outbox").exists()
-    assert not (inbox / ".Sent").exists()
+    assert fingerprint(inbox / ".Sent") == fingerprint(DEMO_INBOX / ".Sent"), "no copy kept"
 
 
 def test_smtp_without_a_from_address_is_unavailable_before_any_card(
@@ -293,3 +296,28 @@ def test_a_reply_that_mentions_sending_is_still_a_reply() -> None:
     assert intent == "reply"
     intent, _ = plan("send an email to bob@acme.example saying show the outbox")
     assert intent == "send"
+
+
+def test_the_copy_holds_the_demos_sent_folder(tmp_path: Path) -> None:
+    copy = demo_working_copy(tmp_path)
+    sent = sorted(p.name for p in (copy / ".Sent" / "cur").iterdir())
+    assert sent == sorted(p.name for p in (DEMO_INBOX / ".Sent" / "cur").iterdir())
+    assert len(sent) == 2 and (copy / ".Sent" / "tmp").is_dir()
+
+
+async def test_who_owes_dana_a_reply_on_the_demo_names_people_as_text(tmp_path: Path) -> None:
+    from tests.unit.answer_fixtures import DANA, ask, context_for
+
+    (tmp_path / "home").mkdir()
+    context = context_for(demo_working_copy(tmp_path / "home"), tmp_path / "home", DANA)
+    answer = str((await ask(context, "who hasn't got back to me?"))["messages"][-1].content)
+    assert "2 people owe you a reply" in answer
+    assert "Tomás Rivera" in answer and "Owen Gallagher" in answer
+    assert "=?utf-8?" not in answer
+    nudge = await ask(context, "nudge Tomás", thread="n")
+    [pending] = nudge["__interrupt__"]
+    [request] = pending.value
+    assert request["action_request"]["action"] == "save_draft"
+    args = request["action_request"]["args"]
+    assert args["to"] == "Tomás Rivera <tomas.rivera@northwind.example>"
+    assert args["body"].startswith("Hi Tomás,\n\nI am following up on my message of ")

@@ -180,6 +180,78 @@ def test_a_known_person_is_never_cold() -> None:
     assert triage_by_rules(stranger, profile=PROFILE).category == "spam_or_cold"
 
 
+def test_one_pitch_to_the_owner_alone_is_cold_and_a_friends_invitation_is_not() -> None:
+    seo = mail(
+        "Your site's rankings",
+        "Hi Priya, we help SaaS companies double organic traffic with white-hat backlinks. "
+        "Can I send over a short audit?",
+        sender="mark.seo.expert@gmail.com",
+    )
+    referral = mail(
+        "security questionnaires",
+        "Hi Priya, who handles security questionnaires at your company? If that's not you, "
+        "would you mind pointing me to the right person?",
+        sender="ben@trustgate.example",
+    )
+    friend = mail(
+        "long time!",
+        "We finally moved to Lisbon and we'd love to have you visit in May. Are you free?",
+        sender="ines.costa@gmail.com",
+    )
+    newsletter = mail(
+        "Department news, March",
+        "Cleanroom training is mandatory for new lab users: booking link on the intranet.",
+        sender="news@physics.example.edu",
+        headers={"List-Unsubscribe": "<mailto:leave@physics.example.edu>"},
+    )
+    for pitch in (seo, referral):
+        row = triage_by_rules(pitch, profile=PROFILE)
+        assert (row.category, row.decision) == ("spam_or_cold", "ignore"), pitch.subject
+    assert triage_by_rules(friend, profile=PROFILE).decision != "ignore"
+    assert triage_by_rules(newsletter, profile=PROFILE).category != "spam_or_cold"
+
+
+def test_a_bump_is_cold_unless_it_answers_the_owners_own_mail() -> None:
+    text = "I haven't heard back, so just following up: worth a look?"
+    own_sequence = mail(
+        "Re: engineering metrics",
+        text,
+        sender="jake@devmetrics.example",
+        in_reply_to="<seq-3.jake@devmetrics.example>",
+    )
+    answering = mail(
+        "Re: lunch?",
+        "Just following up on my last note: is Thursday still good?",
+        sender="sam@newcontact.example",
+        in_reply_to="<s1@lumenhive.com>",
+    )
+    assert triage_by_rules(own_sequence, profile=PROFILE).decision == "ignore"
+    row = triage_by_rules(answering, profile=PROFILE)
+    assert row.category != "spam_or_cold" and row.decision != "ignore"
+
+
+@pytest.mark.parametrize(
+    ("sender", "free"),
+    [
+        ("aws-billing@email.amazon.com", False),
+        ("noreply@email.apple.com", False),
+        ("news@mail.example-shop.com", False),
+        ("someone@gmail.com", True),
+        ("someone@yahoo.co.uk", True),
+        ("someone@mail.com", True),
+    ],
+)
+def test_free_mail_is_the_providers_own_domain_not_a_subdomain_word(
+    sender: str, free: bool
+) -> None:
+    from graph.engines.triage import scorer
+    from graph.engines.triage.rulebook import default_rules
+
+    seen = scorer._read(mail("hello", "hello", sender=sender), default_rules())
+    scorer._weigh_sender(sender, default_rules(), seen)
+    assert ("freemail" in seen.flags) is free
+
+
 @pytest.mark.parametrize(
     ("fake", "real"),
     [
@@ -324,3 +396,68 @@ def test_a_forged_in_reply_to_on_the_owners_domain_does_not_vouch_for_a_stranger
         in_reply_to="<q-1@lumenhive.com>",
     )
     assert triage_by_rules(answer, profile=PROFILE).decision == "respond"
+
+
+def test_an_out_of_office_with_a_stand_in_is_worth_seeing() -> None:
+    headers = {"Auto-Submitted": "auto-replied"}
+    plain = mail(
+        "Automatic reply: agenda",
+        "I am out of the office until Monday and will answer when I am back.",
+        sender="julien@partner.example",
+        headers=headers,
+    )
+    stand_in = mail(
+        "Automatic reply: agenda",
+        "I am away until Friday. For anything urgent please contact Camille "
+        "(camille.roux@partner.example).",
+        sender="julien@partner.example",
+        headers=headers,
+    )
+    signed = mail(
+        "Automatic reply: agenda",
+        "I am away until Friday.\n\nJulien Moreau | julien@partner.example",
+        sender="julien@partner.example",
+        headers=headers,
+    )
+    assert triage_by_rules(plain, profile=PROFILE).decision == "ignore"
+    assert triage_by_rules(stand_in, profile=PROFILE).decision == "notify"
+    assert triage_by_rules(signed, profile=PROFILE).decision == "ignore", "their own address"
+
+
+def test_the_newsletter_of_an_organisation_the_owner_writes_to_is_worth_seeing() -> None:
+    def newsletter(sender: str) -> Email:
+        return mail(
+            "November newsletter",
+            "News from the month: the new timetable, the winter fair and the library hours.",
+            sender=sender,
+            headers={"List-Unsubscribe": "<mailto:leave@list.example>", "Precedence": "bulk"},
+        )
+
+    profile = build_profile(
+        [
+            *SENT_MAIL,
+            mail("hi", "See you", sender=OWNER, to=("juf.anna@school.example",), folder=SENT),
+        ]
+    )
+    assert triage_by_rules(newsletter("news@school.example"), profile=profile).decision == "notify"
+    assert triage_by_rules(newsletter("news@shop.example"), profile=profile).decision == "ignore"
+
+
+def test_an_unsigned_pitchs_booking_link_is_cold_but_a_login_is_still_phishing() -> None:
+    unsigned = {"Authentication-Results": "mx.lumenhive.com; spf=none; dkim=none"}
+    pitch = mail(
+        "speaking slot",
+        "We help SaaS founders get on stage. Pick a time here: https://book.stagepro.example/priya",
+        sender="events@stagepro.example",
+        headers=unsigned,
+    )
+    login = mail(
+        "speaking slot",
+        "We help SaaS founders get on stage. Confirm your account password to hold your slot: "
+        "https://book.stagepro.example/login",
+        sender="events@stagepro.example",
+        headers=unsigned,
+    )
+    cold = triage_by_rules(pitch, profile=PROFILE)
+    assert (cold.category, cold.decision, cold.suspicious) == ("spam_or_cold", "ignore", "")
+    assert triage_by_rules(login, profile=PROFILE).suspicious

@@ -16,7 +16,9 @@ const DECISION = {
   notify: { label: "Notify", color: "inherit", background: "transparent", border: "#64748b" },
   ignore: { label: "Ignore", color: "#94a3b8", background: "transparent", border: "transparent" },
 };
-const GROUP = { error: "Unreadable", respond: "Respond", notify: "Notify", ignore: "Ignore" };
+const GROUP = { woken: "Back from snooze", error: "Unreadable", respond: "Respond", notify: "Notify", ignore: "Ignore" };
+// A row back from a snooze leads the list under its own heading, whatever its decision.
+const groupOf = (row) => (row.woken ? "woken" : row.decision);
 const WARN = "#dc2626";
 const fixed = (width) => ({ width, flexShrink: 0, overflow: "hidden", textOverflow: "ellipsis" });
 const pill = (color) => ({
@@ -58,12 +60,13 @@ function Row({ row, onCorrect, correcting }) {
     boxShadow: warned ? `inset 3px 0 0 ${WARN}` : undefined,
   };
   return (
-    <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined}>
+    <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined} data-woken={row.woken ? "yes" : undefined}>
       {row.decision ? <DecisionChip decision={row.decision} /> : null}
       <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
       <span className="font-medium" style={fixed("7.5rem")}>{row.sender}</span>
       <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem", alignItems: "center" }} href={row.url} target="_blank" rel="noopener">
         <span style={{ flex: "0 1 auto", maxWidth: warned ? "35%" : "60%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
+        {row.woken ? <span className="triage-woken" style={pill("#7c3aed")} title="Back from snooze">back</span> : null}
         {row.byYou ? <span className="triage-yours" style={pill("#16a34a")}>your rule</span> : null}
         {row.unsure ? <span className="triage-unsure" style={pill("#d97706")} title="The engine is unsure: check this one">unsure</span> : null}
         {warned ? (
@@ -167,12 +170,12 @@ export default function TriageList() {
   shown.forEach((row, index) => {
     // Headings from the order the list was sent in (a corrected row stays where it was);
     // a list kept from before rows had a decision has none.
-    const heading = (props.rows[index] || row).decision;
+    const heading = groupOf(props.rows[index] || row);
     if (heading && heading !== group) {
       group = heading;
       items.push(
         <li key={`group-${heading}`} className="triage-group text-xs font-semibold uppercase text-muted-foreground" style={{ padding: "0.6rem 0 0.15rem", letterSpacing: "0.05em" }}>
-          {GROUP[heading] || heading} · {(props.rows || []).filter((r) => r.decision === heading).length}
+          {GROUP[heading] || heading} · {(props.rows || []).filter((r) => groupOf(r) === heading).length}
         </li>
       );
     }

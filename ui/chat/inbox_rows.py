@@ -1,0 +1,46 @@
+"""Which triaged messages the triage view shows: those still in the inbox, woken ones first.
+
+Archived, trashed, snoozed or moved mail is out of the inbox (the inbox store says which, the
+same way the `list_inbox` tool leaves it out), so it leaves the list; a snoozed conversation
+that woke up is back in the inbox and comes first, marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from memory.db import AppDatabase
+from memory.inbox_store import InboxStore, utc_text
+from memory.mail_tables import TriageRecord
+from tools.mail.model import Email
+from ui.chat.render import TriageRow
+
+BACK_FOR = timedelta(days=1)
+"""How long a conversation woken from a snooze leads the list; then it sorts like any other."""
+
+
+def inbox_pairs(
+    db: AppDatabase, source: str, now: datetime | None = None
+) -> tuple[list[tuple[Email, TriageRecord]], list[str]]:
+    """The triaged messages still in the inbox, and the ids woken from a snooze (blocking).
+
+    The woken ones are those woken within `BACK_FOR` of `now` (the clock when not given),
+    most recently woken first.
+    """
+    store = InboxStore(db)
+    away = store.away_ids(source)
+    pairs = [(e, t) for e, t in db.triaged_emails(source) if e.id not in away]
+    since = utc_text((now or datetime.now(UTC)) - BACK_FOR)
+    woken = [s for s in store.snoozes(source, state="woken") if s.woken_at >= since]
+    woken.sort(key=lambda s: s.woken_at, reverse=True)
+    return pairs, list(dict.fromkeys(i for s in woken for i in s.message_ids))
+
+
+def woken_first(rows: Sequence[TriageRow], woken: Sequence[str]) -> list[TriageRow]:
+    """The rows with those woken from a snooze first (most recently woken first), marked."""
+    order = {message_id: n for n, message_id in enumerate(woken)}
+    back = sorted((r for r in rows if r.id in order), key=lambda r: order[r.id])
+    rest = [r for r in rows if r.id not in order]
+    return [replace(row, woken=True) for row in back] + rest
