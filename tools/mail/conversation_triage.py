@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from memory.db import PRIORITY_ORDER
+from memory.inbox_store import InboxStore
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_tools import MAILBOX_WINDOW, own_addresses, replies_sent
 from tools.mail.conversations import OWN_FOLDERS, group_conversations, is_own, sender_name, sent_at
 from tools.mail.mailbox import MailboxEnv
+from tools.mail.message_refs import message_ref
 from tools.mail.model import Email
 from tools.mail.sent_folder import sent_mail
 from tools.mail.source_protocol import MailSourceError
@@ -71,6 +75,12 @@ class ConversationTriage:
         """Who wrote in it, by name, in order of their first message; the user is `me`."""
         names = [ME if is_own(e, self.own) else sender_name(e.sender) for e in self.emails]
         return list(dict.fromkeys(n for n in names if n))
+
+    @property
+    def needs_you(self) -> bool:
+        """High priority now and not answered: what a triage summary puts first."""
+        record = self.record
+        return not self.answered and record is not None and record.priority == "high"
 
 
 def conversation_triage(
@@ -137,3 +147,89 @@ def triaged_conversations(
     triage = {email.id: record for email, record in pairs}
     emails = [email for email, _ in pairs] + mine
     return conversation_triage(emails, triage, own, replies_sent(env)), note
+
+
+def conversations_around(
+    env: MailboxEnv, pairs: Sequence[tuple[Email, TriageRecord]]
+) -> list[ConversationTriage]:
+    """The conversations these triaged messages are in, each with the rest of its inbox mail.
+
+    Blocking (the database only: an IMAP account's separate Sent folder is not fetched, so
+    answered there is told by the replies sent from here). Mail moved out of the inbox is
+    left out, as the triage list leaves it out.
+    """
+    emails = env.db.list_emails(source=env.source, limit=MAILBOX_WINDOW)
+    triage = env.db.triage_for([e.id for e in emails])
+    away = InboxStore(env.db).away_ids(env.source)
+    near = [(e, triage[e.id]) for e in emails if e.id in triage and e.id not in away]
+    states, _ = triaged_conversations(env, [*pairs, *near], with_sent=False)
+    ids = {email.id for email, _ in pairs}
+    return [s for s in states if any(e.id in ids for e in s.emails)]
+
+
+def by_importance(states: Iterable[ConversationTriage]) -> list[ConversationTriage]:
+    """Those that need the user first, then by priority now, answered last; newest first."""
+    ordered = sorted(states, key=lambda s: sent_at(s.latest), reverse=True)
+    last = len(PRIORITY_ORDER)
+
+    def rank(state: ConversationTriage) -> tuple[bool, bool, int]:
+        record = state.record
+        priority = PRIORITY_ORDER.get(record.priority, last) if record else last
+        return not state.needs_you, state.answered, priority
+
+    return sorted(ordered, key=rank)
+
+
+def state_ref(state: ConversationTriage) -> dict[str, Any]:
+    """The conversation as a `MessageRef`: its latest message, with the triage it stands at.
+
+    The triage fields are the conversation's state (its newest message from someone else),
+    `suspicious` is a warning from any of its messages, `answered` says the user wrote last.
+    """
+    ref = message_ref(state.latest, None, full=False)
+    record = state.record
+    if record is not None:
+        ref.update(
+            priority=record.priority,
+            category=record.category,
+            action=record.action,
+            reason=record.reason,
+            decision=record.decision,
+        )
+    if state.warning:
+        ref["suspicious"] = state.warning
+    ref.update(
+        conversation=state.key,
+        thread_size=len(state.emails),
+        people=state.people,
+        answered=state.answered,
+    )
+    return ref
+
+
+def render_state_refs(refs: Sequence[Mapping[str, Any]]) -> str:
+    """Conversations as a numbered text block: people, size, latest message, state now."""
+    if not refs:
+        return "No conversations."
+    blocks = []
+    for n, ref in enumerate(refs, 1):
+        lines = [
+            f"{n}. conversation of {ref['thread_size']} message(s), "
+            f"people: {', '.join(ref['people'])}",
+            f"   latest message: id: {ref['id']}",
+            f"   from: {ref['sender']}",
+            f"   subject: {ref['subject']}",
+            f"   date: {ref['date']}",
+        ]
+        if "priority" in ref:
+            lines.append(
+                f"   state now: {ref['priority']} / {ref['category']} / {ref['action']}"
+                f" — {ref['reason']}"
+            )
+        if ref.get("answered"):
+            lines.append("   answered: the user wrote last")
+        if ref.get("suspicious"):
+            lines.append(f"   suspicious: {ref['suspicious']}")
+        lines.append(f"   preview: {ref['text']}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
