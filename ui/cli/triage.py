@@ -53,7 +53,7 @@ async def triage(args: argparse.Namespace) -> int:
     snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
     pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
-    rows = await asyncio.to_thread(_listed, services, args.limit, args.messages)
+    rows = await asyncio.to_thread(listed_rows, services, args.limit, args.messages)
     for failure in snapshot.values.get("fetch_errors") or []:
         if not failure.get("id"):  # the source itself, not one message
             print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
@@ -78,7 +78,7 @@ async def triage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _listed(services: Services, limit: int | None, messages: bool) -> list[dict[str, Any]]:
+def listed_rows(services: Services, limit: int | None, messages: bool) -> list[dict[str, Any]]:
     """The rows to print, most important first (blocking: the database, an IMAP Sent folder)."""
     if messages:
         return message_rows(services.db.triaged_emails(services.source, limit=limit))
