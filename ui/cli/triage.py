@@ -21,7 +21,7 @@ from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import ConversationTriage, triaged_conversations
 from tools.mail.conversations import sent_at
 from tools.mail.model import Email
-from ui.cli.errors import UserError
+from ui.cli.errors import EXIT_USER_ERROR, UserError
 from ui.cli.settings import load_context, one_line_errors
 from ui.cli.terminal_text import plain_text
 from ui.cli.turns import decision_commands, run_turn, turn_result
@@ -54,9 +54,14 @@ async def triage(args: argparse.Namespace) -> int:
     pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
     rows = await asyncio.to_thread(listed_rows, services, args.limit, args.messages)
+    # The source itself failed (not one message): what the cache holds is still shown, and
+    # the exit status says the inbox could not be read, so nothing mistakes it for an empty one.
+    source_failed = False
     for failure in snapshot.values.get("fetch_errors") or []:
-        if not failure.get("id"):  # the source itself, not one message
+        if not failure.get("id"):
             print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+            source_failed = True
+    status = EXIT_USER_ERROR if source_failed else 0
     waiting = (
         f"{len(pending)} suggested action(s) wait for your approval: "
         f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
@@ -65,7 +70,7 @@ async def triage(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         if pending:
             print(f"smart-inbox: {waiting}", file=sys.stderr)
-        return 0
+        return status
     new = len(snapshot.values.get("triage") or [])
     shown = "message(s)" if args.messages else "conversation(s)"
     print(f"{len(rows)} {shown} shown, {new} newly triaged.\n")
@@ -75,7 +80,7 @@ async def triage(args: argparse.Namespace) -> int:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
     _print_suggestions(snapshot, thread_id, pending, waiting)
-    return 0
+    return status
 
 
 def listed_rows(services: Services, limit: int | None, messages: bool) -> list[dict[str, Any]]:

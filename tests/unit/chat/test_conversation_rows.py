@@ -7,7 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from tests.unit.mail.test_conversation_triage import ME_ADDRESS, mail, record
-from tools.mail.conversation_triage import conversation_triage
+from tools.mail.conversation_triage import ConversationTriage, conversation_triage
 from ui.chat.inbox_rows import woken_first
 from ui.chat.render import conversation_rows, first_rows, triage_summary
 from ui.chat.triage_corrections import merged_row, with_corrected_row
@@ -17,7 +17,7 @@ MARCUS = "Marcus Lee <marcus@northwind.example>"
 TOMAS = "Tomás Rivera <tomas@northwind.example>"
 
 
-def _inbox() -> list:  # type: ignore[type-arg]
+def _inbox() -> list[ConversationTriage]:
     alarm = mail("inc-1", "URGENT: checkout 500s", MARCUS, "20T10:00")
     fixed = mail("inc-2", "Re: URGENT: checkout 500s", MARCUS, "20T11:00", answers="inc-1")
     asked = mail("q-1", "Pilot figures?", TOMAS, "19T09:00")

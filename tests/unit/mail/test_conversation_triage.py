@@ -15,7 +15,9 @@ from tools.mail.model import Email
 ME_ADDRESS = "dana@northwind.example"
 
 
-def mail(key: str, subject: str, sender: str, when: str, *, answers: str = "", **more: Any) -> Email:
+def mail(
+    key: str, subject: str, sender: str, when: str, *, answers: str = "", **more: Any
+) -> Email:
     name, address = sender.split(" <")
     values: dict[str, Any] = {
         "id": f"{key}@mail.example",
@@ -154,9 +156,7 @@ def test_one_phishing_message_warns_for_the_whole_conversation() -> None:
 
 def test_unreadable_mail_stands_alone_and_own_only_threads_are_left_out() -> None:
     broken = mail("x-1", "Scan", "Scanner <scan@northwind.example>", "16T09:00", error="bad MIME")
-    mine = mail(
-        "x-2", "Question", f"Dana Whitfield <{ME_ADDRESS}>", "16T10:00", folder="Sent"
-    )
+    mine = mail("x-2", "Question", f"Dana Whitfield <{ME_ADDRESS}>", "16T10:00", folder="Sent")
     states = conversation_triage([broken, mine], {}, [ME_ADDRESS])
     assert [(s.standing.id, len(s.emails)) for s in states] == [(broken.id, 1)]
     assert states[0].record is None
