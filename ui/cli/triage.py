@@ -187,10 +187,18 @@ def _table(rows: list[dict[str, Any]]) -> str:
         for name, width in COLUMNS:
             value = decision_cell(row) if name == "decision" else str(row[name])
             if name == "from" and row.get("thread_size", 1) > 1:
-                value = f"{', '.join(row['people'])} ({row['thread_size']})"
+                value = people_cell(row["people"], row["thread_size"], width)
             cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def people_cell(people: list[str], size: int, width: int) -> str:
+    """Who wrote in a conversation and how many messages it has; the names cut, never the count."""
+    names, count = ", ".join(people), f" ({size})"
+    if len(names) + len(count) > width:
+        names = names[: width - len(count) - 1] + "…"
+    return names + count
 
 
 def decision_cell(row: dict[str, Any]) -> str:
