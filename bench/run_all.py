@@ -32,6 +32,7 @@ FULL = (
     ("bench.browser_chat", ["--rounds", "10"]),
     ("bench.hostile_mail", ["--n", "300"]),
     ("bench.services_build", ["--n", "300"]),
+    ("bench.health_checks", ["--rounds", "30", "--hung-rounds", "5"]),
     ("bench.triage_eval", []),
 )
 QUICK = (
@@ -44,6 +45,7 @@ QUICK = (
     ("bench.browser_chat", ["--rounds", "1"]),
     ("bench.hostile_mail", ["--n", "40", "--quick"]),
     ("bench.services_build", ["--n", "30", "--warmup", "3"]),
+    ("bench.health_checks", ["--rounds", "3", "--hung-rounds", "1"]),
     ("bench.triage_eval", []),
 )
 

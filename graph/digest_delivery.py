@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Literal
 
@@ -23,17 +21,9 @@ from graph.digest import Digest
 from memory.audit import AuditLog
 from memory.db import AppDatabase
 from memory.ledger import SideEffectLedger
-from tools.api_requests import ApiRequest, send
+from tools.api_requests import send
 from tools.integrations.webhook_endpoints import Endpoint
-from tools.integrations.webhooks import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    Event,
-    WebhooksEnv,
-    sign,
-)
+from tools.integrations.webhooks import Event, WebhooksEnv, signed_request
 from tools.mail.mailbox import MailboxEnv
 from tools.registry import ToolRegistry, UnknownToolError
 from tools.toolkit import ToolFailure
@@ -127,22 +117,7 @@ async def _post_to_webhook(digest: Digest, name: str, tools: ToolRegistry, text:
     if endpoint is None or not isinstance(env, WebhooksEnv):
         raise ToolFailure(f"no webhook endpoint {name!r} is configured (webhooks.json)")
     event = Event(f"evt_{digest.key}", DIGEST_EVENT, {**digest.to_json(), "text": text})
-    timestamp = str(int(time.time()))
-    body = event.body(datetime.now(UTC).isoformat(timespec="seconds"))
-    request = ApiRequest(
-        integration=f"webhook {endpoint.name}",
-        method="POST",
-        url=endpoint.url,
-        action=f"deliver the digest {digest.key}",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            EVENT_HEADER: event.type,
-            DELIVERY_HEADER: event.id,
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
-        },
-    )
+    request = signed_request(endpoint, event, f"deliver the digest {digest.key}")
     response = await send(request, env.http)
     return f"delivered to webhook {endpoint.name} ({response.status_code})"
 

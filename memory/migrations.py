@@ -53,6 +53,7 @@ from memory.chat_owners import ChatOwner
 from memory.chat_tables import ensure_chat_tables
 from memory.credential_table import StoredCredential
 from memory.email_ids import disambiguated_id
+from memory.health_tables import HealthRecord
 from memory.inbox_tables import InboxJournalEntry, SnoozedConversation
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
@@ -222,6 +223,7 @@ STEPS: tuple[Step, ...] = (
         "inbox actions: snoozed conversations, the undo journal",
         create_tables(SnoozedConversation, InboxJournalEntry),
     ),
+    Step(10, "health check history", create_tables(HealthRecord)),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

@@ -36,6 +36,9 @@ GRAPHS = {
     "digest": "graph.digest_graph:digest_graph",
 }
 """Graph id → `module:variable`; the repository's `langgraph.json` names the same objects."""
+HTTP = {"app": "ui.health.routes:app"}
+"""Our routes on the server (`GET /health`, `GET /metrics`); the repository's `langgraph.json`
+names the same app."""
 TRIAGE_GRAPH = "triage"
 SCHEDULE_METADATA = {"smart_inbox": "scheduled-triage"}
 """Set on every scheduled-triage cron, and so on the thread of every run it starts."""
@@ -141,7 +144,7 @@ def write_server_config(server_dir: Path) -> Path:
     """Write the server's `langgraph.json` into its directory; returns its path."""
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = server_dir / "langgraph.json"
-    config = {"dependencies": [str(project_root())], "graphs": GRAPHS}
+    config = {"dependencies": [str(project_root())], "graphs": GRAPHS, "http": HTTP}
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return path
 

@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 CHAT_COMPLETIONS_PATH = "/openai/v1/chat/completions"
 """Where the groq SDK posts: `base_url` + this path (base_url has no `/openai/v1`)."""
 
+MODELS_PATH = "/openai/v1/models"
+"""The models list: what the health check asks for."""
+
 DEFAULT_MODEL = "llama-3.3-70b-versatile"
 
 
@@ -218,6 +221,11 @@ class FakeGroqServer:
             self.requests.append(request)
             if not request.authorized:
                 return invalid_api_key()
+            if request.method == "GET" and request.path == MODELS_PATH:
+                # The models list answers by itself, unless a test scripted its answer.
+                if self._queue:
+                    return self._queue.popleft()
+                return ScriptedResponse(200, {"object": "list", "data": [{"id": DEFAULT_MODEL}]})
             if request.path != CHAT_COMPLETIONS_PATH or request.method != "POST":
                 return error(
                     404,

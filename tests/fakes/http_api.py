@@ -216,6 +216,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
         def do_PUT(self) -> None:
             self._handle()
 
+        def do_HEAD(self) -> None:
+            self._handle()
+
         def _handle(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -255,7 +258,8 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             logger.debug(f"{api.name}: " + format, *args)

@@ -119,6 +119,8 @@ class FakeJira(FakeApi):
     def serve(self, request: Recorded) -> Reply:
         if not self._authorized(request):
             return NOT_AUTHENTICATED
+        if request.method == "GET" and request.path == "/rest/api/3/myself":
+            return Reply(200, {"accountId": "5b10ac8d82e05b22cc7d4ef5", "emailAddress": self.email})
         if request.path == "/rest/api/3/search":
             return jira_error(
                 410,

@@ -66,13 +66,15 @@ class FakeSlack(FakeApi):
         return value if value in self.channels.values() else None
 
     def serve(self, request: Recorded) -> Reply:
-        if request.path != "/api/chat.postMessage":
+        if request.path not in ("/api/chat.postMessage", "/api/auth.test"):
             return Reply(404, {"ok": False, "error": "unknown_method"})
         auth = request.headers.get("authorization", "")
         if not auth:
             return Reply(200, {"ok": False, "error": "not_authed"})
         if auth != f"Bearer {self.token}":
             return Reply(200, {"ok": False, "error": "invalid_auth"})
+        if request.path == "/api/auth.test":
+            return Reply(200, {"ok": True, "team": "Northwind", "user": "smart-inbox"})
         body = request.json
         if not isinstance(body, dict):
             return Reply(200, {"ok": False, "error": "invalid_json"})

@@ -31,6 +31,7 @@ from tests.integration.cli_runner import ROOT, run_cli
 from tests.integration.test_mail_mcp_server import (
     CALENDAR_TOOLS,
     DEMO,
+    INBOX_TOOLS,
     READ_ONLY_TOOLS,
     data_of,
     http_server,
@@ -49,7 +50,7 @@ SOFIA = "sofia.marchetti@northwind.example"
 OWEN = "owen@northwind.example"
 SOFIA_ID = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
 CALDAV_USER, CALDAV_PASSWORD = "dana", "caldav-vault-pw-5e1f"
-MAIL_TOOLS = READ_ONLY_TOOLS | {"save_draft"}
+MAIL_TOOLS = READ_ONLY_TOOLS | INBOX_TOOLS | {"save_draft"}
 
 
 def wednesday_ahead() -> date:

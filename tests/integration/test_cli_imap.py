@@ -98,7 +98,9 @@ def test_unreachable_imap_server_is_reported(tmp_path: Path) -> None:
         "--inbox",
         f"imap://dana@127.0.0.1:{port}/INBOX",
         env={"IMAP_PASSWORD": "x"},
+        check=False,
     )
+    assert result.returncode == 2, "an inbox that cannot be read is not an empty one"
     assert f"could not fetch: inbox imap://dana@127.0.0.1:{port}/INBOX: connection refused" in (
         result.stderr
     )

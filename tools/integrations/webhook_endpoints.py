@@ -18,6 +18,9 @@ from memory.secrets import SecretLookup
 from tools.http import HttpSettingsError, register_secret_url, service_url
 
 EVENTS = ("email_classified", "meeting_scheduled", "reply_sent")
+"""The events an endpoint gets when it names none."""
+HEALTH_EVENT = "health_changed"
+"""A part's health changed state: sent only to endpoints that name it (it is not in `EVENTS`)."""
 
 
 WEBHOOKS_FILE = "webhooks.json"
@@ -71,11 +74,10 @@ def _events(value: Any, where: str) -> frozenset[str]:
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
         raise WebhookConfigError(f"{where}: 'events' must be a list of event names")
     names = {v.strip() for v in items if v.strip()}
-    unknown = sorted(names - set(EVENTS))
+    unknown = sorted(names - {*EVENTS, HEALTH_EVENT})
     if unknown:
-        raise WebhookConfigError(
-            f"{where}: unknown event(s) {', '.join(unknown)}; known: {', '.join(EVENTS)}"
-        )
+        known = ", ".join((*EVENTS, HEALTH_EVENT))
+        raise WebhookConfigError(f"{where}: unknown event(s) {', '.join(unknown)}; known: {known}")
     return frozenset(names)
 
 

@@ -152,6 +152,26 @@ def build_events(env: WebhooksEnv, args: Mapping[str, Any]) -> list[Event]:
     return [Event(event_id(event, *key), event, done)]
 
 
+def signed_request(endpoint: Endpoint, event: Event, action: str) -> ApiRequest:
+    """The POST of one event to one endpoint, timestamped and signed with its secret now."""
+    timestamp = str(int(time.time()))
+    body = event.body(datetime.now(UTC).isoformat(timespec="seconds"))
+    return ApiRequest(
+        integration=f"webhook {endpoint.name}",
+        method="POST",
+        url=endpoint.url,
+        action=action,
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            EVENT_HEADER: event.type,
+            DELIVERY_HEADER: event.id,
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
+        },
+    )
+
+
 async def _deliver(env: WebhooksEnv, endpoint: Endpoint, event: Event) -> tuple[str, str]:
     """Deliver one event to one endpoint at most once: ('sent' | 'skipped' | 'failed', text)."""
     ledger = SideEffectLedger(env.db)
@@ -165,22 +185,7 @@ async def _deliver(env: WebhooksEnv, endpoint: Endpoint, event: Event) -> tuple[
             "started": "a delivery was started earlier and its outcome is unknown; not sent again",
         }.get(earlier.status, f"an earlier delivery {earlier.status}; not sent again")
         return "skipped", f"{event.type} {event.id} to {endpoint.name}: {said}"
-    timestamp = str(int(time.time()))
-    body = event.body(datetime.now(UTC).isoformat(timespec="seconds"))
-    request = ApiRequest(
-        integration=f"webhook {endpoint.name}",
-        method="POST",
-        url=endpoint.url,
-        action=f"deliver {event.type} {event.id}",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            EVENT_HEADER: event.type,
-            DELIVERY_HEADER: event.id,
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
-        },
-    )
+    request = signed_request(endpoint, event, f"deliver {event.type} {event.id}")
     try:
         response = await send(request, env.http)
     except IntegrationError as err:

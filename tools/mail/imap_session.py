@@ -250,6 +250,11 @@ class ImapConnection:
         else:
             log_out(conn)
 
+    def probe(self) -> FolderStatus:
+        """Log in and examine the folder read-only, then log out: the health check. Blocking."""
+        with self._session() as conn:
+            return self._examine(conn)
+
     def _examine(self, conn: imaplib.IMAP4) -> FolderStatus:
         """Open the folder read-only: nothing done on it can change a flag."""
         folder = self.imap.folder

@@ -1,16 +1,17 @@
 """Mail from an MCP server (`--inbox mcp:NAME`): our own mail server, or a Gmail or Outlook one.
 
-The server must offer a tool that lists messages with their ids and one that returns one
-message by id. By default they are `search_emails` (called with `limit`) and `get_email`
-(called with `email_id`), as our own `smart-inbox mcp-server` names them; other servers are
-mapped in the spec itself: `mcp:gmail?search=search_messages&get=get_message&id=message_id`.
+The server must offer a tool that lists messages with their ids and one that returns messages
+by id. By default they are `search_emails` (called with `limit`) and `get_email` (called with
+`email_id`), as our own `smart-inbox mcp-server` names them; other servers are mapped in the
+spec itself (`mcp:gmail?search=search_messages&get=get_message&id=message_id`, and fixed
+arguments, paging and result paths: `tools.mail.mcp_mapping`). A spec that does not fit the
+server is an error naming the tool, never an empty inbox.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, replace
 from email.utils import getaddresses, parseaddr
@@ -18,10 +19,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from memory.db import AppDatabase
+from tools.mail.mcp_calls import ReadMessage, list_keys, read_keys
+from tools.mail.mcp_mapping import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    McpMailMapping,
+    listed_keys,
+    messages_in,
+    number_option,
+    parse_mapping,
+)
+from tools.mail.mcp_mapping import payload as _payload
 from tools.mail.mime import parse_email
 from tools.mail.model import EMPTY_BODY_MARKER, Attachment, Email
 from tools.mail.source_protocol import MailSourceError, SyncResult
-from tools.mcp.results import McpCallError
 
 if TYPE_CHECKING:
     from tools.mcp.hub import McpHub
@@ -29,8 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LIST_KEYS = ("messages", "emails", "results", "items", "result")
-"""Where a listing tool's structured result may keep its messages."""
 THREAD_ID_KEYS = ("thread_id", "threadId", "conversation_id", "conversationId")
 """Where a get tool's result may name the provider's conversation (Gmail, Microsoft 365)."""
 
@@ -45,59 +54,38 @@ class McpMailSpec:
     search_tool: str = "search_emails"
     get_tool: str = "get_email"
     id_arg: str = "email_id"
-    limit: int = 200
+    limit: int = DEFAULT_LIMIT
+    mapping: McpMailMapping = McpMailMapping()
+    """Fixed arguments, paging and result paths (`tools.mail.mcp_mapping`)."""
 
 
 def parse_mcp_spec(spec: str) -> McpMailSpec:
-    """Read `mcp:NAME[?search=TOOL&get=TOOL&id=ARG&limit=N]`."""
+    """Read `mcp:NAME[?search=TOOL&get=TOOL&id=ARG&limit=N&…]` (all options: mcp_mapping)."""
     body = spec.strip()[len("mcp:") :]
     name, _, query = body.partition("?")
     if not name.strip():
         raise MailSourceError(f"inbox spec '{spec}' names no server: use mcp:NAME")
     options = {key: values[-1] for key, values in parse_qs(query).items()}
-    unknown = sorted(set(options) - {"search", "get", "id", "limit"})
-    if unknown:
-        raise MailSourceError(
-            f"inbox spec '{spec}': unknown option(s) {', '.join(unknown)} "
-            "(use search=, get=, id=, limit=)"
-        )
-    try:
-        limit = int(options.get("limit", "200"))
-    except ValueError as err:
-        raise MailSourceError(f"inbox spec '{spec}': limit must be a number") from err
+    mapping = parse_mapping(spec, options)
     return McpMailSpec(
         source=spec.strip(),
         server=name.strip(),
         search_tool=options.get("search", "search_emails"),
         get_tool=options.get("get", "get_email"),
         id_arg=options.get("id", "email_id"),
-        limit=max(1, limit),
+        limit=min(number_option(spec, options, "limit", DEFAULT_LIMIT), MAX_LIMIT),
+        mapping=mapping,
     )
 
 
-def _payload(result: McpResult) -> Any:
-    if result.structured is not None:
-        return result.structured
-    try:
-        return json.loads(result.text)
-    except ValueError:
-        return None
+def listed_ids(result: McpResult, mapping: McpMailMapping | None = None) -> list[str]:
+    """Message ids in a listing tool's result (structured content, or JSON text).
 
-
-def listed_ids(result: McpResult) -> list[str]:
-    """Message ids in a listing tool's result (structured content, or JSON text)."""
-    data = _payload(result)
-    if isinstance(data, dict):
-        data = next((data[k] for k in LIST_KEYS if isinstance(data.get(k), list)), [])
-    if not isinstance(data, list):
-        raise MailSourceError("the listing tool returned no list of messages with ids")
-    ids = []
-    for item in data:
-        if isinstance(item, dict):
-            value = item.get("id") or item.get("email_id") or item.get("message_id")
-            if value:
-                ids.append(str(value).strip("<>"))
-    return list(dict.fromkeys(ids))
+    Raises `MailSourceError` when the result holds no list of messages, or none has an id.
+    """
+    mapping = mapping or McpMailMapping()
+    items = messages_in(_payload(result), mapping.list_path, what="the listing")
+    return listed_keys(items, mapping, what="the listing")
 
 
 def _addresses(value: Any) -> tuple[str, ...]:
@@ -173,37 +161,45 @@ def _message_ids(value: Any) -> tuple[str, ...]:
 async def sync_mcp_source(db: AppDatabase, spec: str, hub: McpHub | None) -> SyncResult:
     """Fetch the messages the server lists that the cache does not hold yet.
 
-    An unchanged mailbox costs one listing call and reads no message again.
+    An unchanged mailbox costs the listing calls and reads no message again. A listing that
+    is an empty list where the spec says the messages are is an empty mailbox; anything that
+    does not fit the spec raises `MailSourceError`, naming the server and tool.
     """
     mail = parse_mcp_spec(spec)
     if hub is None or mail.server not in {status.name for status in hub.statuses()}:
         raise MailSourceError(f"inbox {spec}: no MCP server {mail.server!r} in mcp.json")
     # A server that failed or lost its session is not ruled out here: the call reconnects it.
     try:
-        listing = await hub.call(mail.server, mail.search_tool, {"limit": mail.limit})
-    except McpCallError as err:
+        ids = await list_keys(hub, mail.server, mail.search_tool, mail.mapping, mail.limit)
+        known = await asyncio.to_thread(db.known_keys, mail.source)
+        fresh = [key for key in ids if key not in known]
+        read = await read_keys(hub, mail.server, mail.get_tool, mail.id_arg, mail.mapping, fresh)
+    except MailSourceError as err:
         raise MailSourceError(f"inbox {spec}: {err}") from err
-    ids = listed_ids(listing)
-    known = await asyncio.to_thread(db.known_keys, mail.source)
-    new: list[Email] = []
-    for message_id in ids:
-        if message_id in known:
-            continue
-        try:
-            result = await hub.call(mail.server, mail.get_tool, {mail.id_arg: message_id})
-            # Raw RFC 822 is parsed here: CPU work, kept off the event loop.
-            email = await asyncio.to_thread(
-                email_from_result, result, message_id=message_id, spec=mail.source
-            )
-        except McpCallError as err:
-            # One message the server cannot give us is reported; the fetch goes on.
-            email = Email(
-                id=message_id, source=mail.source, folder="INBOX", key=message_id, error=str(err)
-            )
-        new.append(email)
+    # Fields are mapped and raw RFC 822 parsed here: CPU work, kept off the event loop.
+    new = await asyncio.to_thread(_emails, read, mail)
     signature = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
     stored = await asyncio.to_thread(db.add_emails, new)
     await asyncio.to_thread(db.set_cursor, mail.source, signature, len(ids))
     if new:
         logger.info("fetched %d new message(s) from %s", len(new), mail.source)
     return SyncResult(source=mail.source, new=stored, read_count=len(new))
+
+
+def _emails(read: list[ReadMessage], mail: McpMailSpec) -> list[Email]:
+    """The messages read, each an `Email`; one whose fields cannot be used is an error row."""
+    emails = []
+    source = mail.source
+    for message in read:
+        error = message.error
+        try:
+            result = message.as_result(mail.mapping)
+            if result is not None:
+                emails.append(email_from_result(result, message_id=message.key, spec=source))
+                continue
+        except (TypeError, ValueError, AttributeError) as err:
+            error = f"the server's fields for this message cannot be read: {err}"
+        emails.append(
+            Email(id=message.key, source=source, folder="INBOX", key=message.key, error=error)
+        )
+    return emails

@@ -228,6 +228,40 @@ def _deliver(
         client.close()
 
 
+def probe_server(settings: SmtpSettings) -> None:
+    """Greet the server (EHLO, STARTTLS when offered, the login when set), then QUIT.
+
+    Nothing is sent: the health check of `SMTP_URL`. Blocking.
+
+    Raises:
+        SmtpSendError: the server cannot be reached, or refuses the greeting or the login.
+
+    """
+    if settings.password_problem:
+        raise SmtpSendError(settings.server, settings.password_problem)
+    try:
+        context = _tls_context(settings)
+        address, limit = (settings.host, settings.port), settings.timeout
+        client: smtplib.SMTP = (
+            smtplib.SMTP_SSL(*address, timeout=limit, context=context)
+            if settings.scheme == "smtps"
+            else smtplib.SMTP(*address, timeout=limit)
+        )
+        try:
+            client.ehlo()
+            if settings.scheme == "smtp" and client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            if settings.username:
+                _login(client, settings)
+            client.quit()
+        finally:
+            client.close()
+    except (OSError, smtplib.SMTPException) as exc:
+        reason = _scrub(_reason(exc, settings), settings.password)
+        raise SmtpSendError(settings.server, reason) from None
+
+
 def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
     if not client.has_extn("auth"):
         raise SmtpSendError(

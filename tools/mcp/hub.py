@@ -128,6 +128,23 @@ class McpHub:
             return []
         return [tool for c in self._current.values() for tool in c.tools.values()]
 
+    async def probe(self, server: str, timeout: float) -> ServerStatus:
+        """The server's state after a ping through its kept session (started when it has none).
+
+        The health check: a session that does not answer the ping within `timeout` is lost,
+        so the next call (or probe) starts a new one.
+        """
+        self._bind_loop()
+        config = self._configs[server]
+        if config.disabled or self._closed:
+            return next(s for s in self.statuses() if s.name == server)
+        connection = self._current.get(server)
+        if connection is None or not connection.usable:
+            connection = await self._ensure(server, retry_failed=True)
+        if connection.usable and not await self._answers_ping(connection, timeout):
+            connection.lose(f"no answer to a ping within {timeout:g} s")
+        return connection.status()
+
     # ------------------------------------------------------------------ calls
 
     async def call(
@@ -217,10 +234,12 @@ class McpHub:
             )
         return result
 
-    async def _answers_ping(self, connection: ServerConnection) -> bool:
+    async def _answers_ping(
+        self, connection: ServerConnection, limit: float = PROBE_SECONDS
+    ) -> bool:
         if connection.session is None:
             return False
-        outcome, ping = await race(connection.session.send_ping(), connection, PROBE_SECONDS)
+        outcome, ping = await race(connection.session.send_ping(), connection, limit)
         return outcome == "done" and ping.exception() is None
 
     async def _refresh_tools(self, connection: ServerConnection, limit: float) -> None:

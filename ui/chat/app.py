@@ -41,6 +41,8 @@ from ui.chat.triage_corrections import correct_from_list
 from ui.chat.triage_view import TRIAGE_WORDS, suggested_reply, triage
 from ui.chat.turn import run
 from ui.chat.users import UserStore
+from ui.health.chat import HEALTH_WORDS, health_answer, welcome_note
+from ui.health.watch import start_watch
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +73,20 @@ def _chat_name(first: str) -> str:
     return f"Triage, {render.day_label(now)} {now:%H:%M}"
 
 
+_WATCH: list[asyncio.Task[None]] = []
+
+
+@cl.on_app_startup
+async def watch_health() -> None:
+    """Check every part in the background (`SMART_INBOX_HEALTH_INTERVAL`)."""
+    _WATCH.extend(task for task in [start_watch()] if task is not None)
+
+
 @cl.on_app_shutdown
 async def shutdown() -> None:
-    """Close the checkpointer, the MCP sessions, the HTTP client and the databases."""
+    """Stop the health watch; close the checkpointer, MCP sessions, HTTP client, databases."""
+    for task in _WATCH:
+        task.cancel()
     await AGENT.close()
     await close_shared_hubs()
     await close_shared_clients()
@@ -116,8 +129,10 @@ async def start() -> None:
         kind = "the offline rules engine"
     else:
         kind = f"the model `{engine}`; every answer is checked against your mail first"
+    note = welcome_note()
     await say(
-        f"Ask about your mail, or triage the inbox. (Running on {kind}.)",
+        f"Ask about your mail, or triage the inbox. (Running on {kind}.)"
+        + (f"\n\n⚠ {note}" if note else ""),
         elements=[_inbox_buttons()],
     )
 
@@ -150,6 +165,9 @@ async def on_message(message: cl.Message) -> None:
         return
     if TRIAGE_WORDS.match(message.content):
         await triage()
+        return
+    if HEALTH_WORDS.match(message.content):
+        await say(await health_answer())
         return
     graph = await AGENT.get()
     pending = (await graph.aget_state(thread_config())).interrupts

@@ -13,6 +13,7 @@ import chainlit as cl
 from ui.chat import render
 from ui.chat.agent import AGENT, thread_config
 from ui.chat.chainlit_calls import recalled, remember, send
+from ui.health.chat import health_note
 
 
 def requests(snapshot: Any) -> list[dict[str, Any]]:
@@ -44,7 +45,8 @@ async def show_requests(snapshot: Any) -> list[cl.Message]:
         heading = "**⚠ Approval needed — flagged**" if flags else "**Approval needed**"
         card = await send(
             cl.Message(
-                content=f"{heading}\n\n{render.card_markdown(request['description'])}",
+                content=f"{heading}\n\n{render.card_markdown(request['description'])}"
+                + health_note(request),
                 actions=_buttons(request.get("config", {}), payload),
                 author="Approval",
             )

@@ -35,6 +35,7 @@ COMMANDS = {
     "mcp": "ui.cli.mcp:mcp",
     "mcp-server": "ui.cli.mcp:serve_mcp",
     "integrations": "ui.cli.integrations:integrations",
+    "health": "ui.cli.health:health",
     "serve": "ui.cli.serve:serve",
     "schedule-triage": "ui.cli.serve:schedule",
     "digest": "ui.cli.digest:digest",

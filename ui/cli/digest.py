@@ -24,6 +24,7 @@ from graph.digest_delivery import (
 from graph.services import Services, build_services
 from tools.mail.reply_tracking import AwaitingDaysError
 from ui.cli.errors import UserError
+from ui.cli.serve import Schedules, manage_schedule
 from ui.cli.settings import load_context, one_line_errors
 from ui.cli.turns import run_turn, turn_result
 from ui.langgraph_server import (
@@ -88,31 +89,13 @@ async def digest(args: argparse.Namespace) -> int:
 @one_line_errors
 async def schedule(args: argparse.Namespace) -> int:
     """`schedule-digest`: add, list or delete the server's daily digest."""
-    url = args.server.rstrip("/")
-    if args.delete:
-        await unschedule_digest(url, args.delete)
-        print(json.dumps({"deleted": args.delete}) if args.json else f"deleted {args.delete}")
-        return 0
-    if args.list:
-        rows = await scheduled_digests(url)
-        if args.json:
-            print(json.dumps([row.to_json() for row in rows], indent=2))
-        elif not rows:
-            print(f"no scheduled digest on {url}")
-        for row in [] if args.json else rows:
-            print(f"{row.cron_id}  {row.schedule} ({row.timezone})  next run {row.next_run}")
-        return 0
-    when = args.cron or schedule_from_at(args.at)
-    row = await schedule_digest(url, when, args.timezone)
-    if args.json:
-        print(json.dumps(row.to_json(), indent=2))
-        return 0
-    print(
-        f"scheduled digest {row.cron_id}: '{row.schedule}' ({row.timezone}), "
-        f"next run {row.next_run}"
+    return await manage_schedule(
+        args,
+        "digest",
+        Schedules(scheduled_digests, schedule_digest, unschedule_digest),
+        when=lambda: args.cron or schedule_from_at(args.at),
+        after=(
+            f"It goes where the server's {DIGEST_TO} says, once a day, from the mail the server "
+            "has fetched (schedule-triage keeps it fresh)."
+        ),
     )
-    print(
-        f"It goes where the server's {DIGEST_TO} says, once a day, from the mail the server "
-        "has fetched (schedule-triage keeps it fresh)."
-    )
-    return 0

@@ -39,7 +39,7 @@ async def integrations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _blocked(kit: Toolkit, why: dict[str, str]) -> dict[str, list[str]]:
+def blocked_actions(kit: Toolkit, why: dict[str, str]) -> dict[str, list[str]]:
     """Why → the actions of `kit` that cannot run for it."""
     blocked: dict[str, list[str]] = {}
     for name, text in why.items():
@@ -57,7 +57,7 @@ def _blocked(kit: Toolkit, why: dict[str, str]) -> dict[str, list[str]]:
 
 def _kit_entry(kit: Toolkit, tools: ToolRegistry, policy: ApprovalPolicy) -> dict[str, Any]:
     why = {name: tools.unavailable[name] for name in kit.names if name in tools.unavailable}
-    blocked = _blocked(kit, why)
+    blocked = blocked_actions(kit, why)
     entry: dict[str, Any] = {
         "name": kit.name,
         "configured": not kit.missing and not blocked,

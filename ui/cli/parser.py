@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_policy_commands(commands)
     add_mcp_commands(commands)
     add_integrations_commands(commands)
+    add_health_commands(commands)
     add_mcp_server_commands(commands)
     add_serve_commands(commands)
     add_digest_commands(commands)
@@ -182,6 +183,20 @@ def add_integrations_commands(commands: argparse._SubParsersAction[Any]) -> None
         "integrations", help="Jira, Slack, Teams, HubSpot, webhooks: set up or not, tools, levels"
     )
     integrations.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_health_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`health`."""
+    health = commands.add_parser(
+        "health", help="whether each part works now: mail, SMTP, calendar, integrations, MCP, …"
+    )
+    health.add_argument("--json", action="store_true", help="print JSON")
+    health.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again every SMART_INBOX_HEALTH_INTERVAL seconds (default 60), "
+        "keeping the history and alerting changes",
+    )
 
 
 def add_mcp_server_commands(commands: argparse._SubParsersAction[Any]) -> None:

@@ -6,7 +6,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from memory.paths import data_dir
 from ui.cli.errors import UserError
@@ -72,31 +75,57 @@ def serve(args: argparse.Namespace) -> int:
 @one_line_errors
 async def schedule(args: argparse.Namespace) -> int:
     """`schedule-triage`: add, list or delete the server's scheduled triage runs."""
+    return await manage_schedule(
+        args,
+        "triage",
+        Schedules(scheduled_triages, schedule_triage, unschedule_triage),
+        when=lambda: args.cron or schedule_from_every(args.every),
+        after=(
+            "Each run has its own thread; approval requests wait on the interrupted ones "
+            "(metadata smart_inbox=scheduled-triage)."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """How one kind of scheduled run is listed, added and deleted on the server."""
+
+    listed: Callable[[str], Awaitable[Sequence[Any]]]
+    add: Callable[[str, str, str], Awaitable[Any]]
+    remove: Callable[[str, str], Awaitable[None]]
+
+
+async def manage_schedule(
+    args: argparse.Namespace,
+    kind: str,
+    schedules: Schedules,
+    *,
+    when: Callable[[], str],
+    after: str,
+) -> int:
+    """`schedule-<kind>`: delete (`--delete`), list (`--list`) or add one schedule, then say so."""
     url = args.server.rstrip("/")
     if args.delete:
-        await unschedule_triage(url, args.delete)
+        await schedules.remove(url, args.delete)
         print(json.dumps({"deleted": args.delete}) if args.json else f"deleted {args.delete}")
         return 0
     if args.list:
-        rows = await scheduled_triages(url)
+        rows = await schedules.listed(url)
         if args.json:
             print(json.dumps([row.to_json() for row in rows], indent=2))
         elif not rows:
-            print(f"no scheduled triage on {url}")
+            print(f"no scheduled {kind} on {url}")
         for row in [] if args.json else rows:
             print(f"{row.cron_id}  {row.schedule} ({row.timezone})  next run {row.next_run}")
         return 0
-    when = args.cron or schedule_from_every(args.every)
-    row = await schedule_triage(url, when, args.timezone)
+    row = await schedules.add(url, when(), args.timezone)
     if args.json:
         print(json.dumps(row.to_json(), indent=2))
         return 0
     print(
-        f"scheduled triage {row.cron_id}: '{row.schedule}' ({row.timezone}), "
+        f"scheduled {kind} {row.cron_id}: '{row.schedule}' ({row.timezone}), "
         f"next run {row.next_run}"
     )
-    print(
-        "Each run has its own thread; approval requests wait on the interrupted ones "
-        "(metadata smart_inbox=scheduled-triage)."
-    )
+    print(after)
     return 0

@@ -14,7 +14,7 @@ from langgraph.types import StateSnapshot
 from graph.services import Services, build_services
 from memory.mail_tables import TriageRecord
 from tools.mail.model import Email
-from ui.cli.errors import UserError
+from ui.cli.errors import EXIT_USER_ERROR, UserError
 from ui.cli.settings import load_context, one_line_errors
 from ui.cli.terminal_text import plain_text
 from ui.cli.turns import decision_commands, run_turn, turn_result
@@ -48,9 +48,14 @@ async def triage(args: argparse.Namespace) -> int:
     services: Services = await asyncio.to_thread(build_services, context)
     pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
     rows = _rows(pairs)
+    # The source itself failed (not one message): what the cache holds is still shown, and
+    # the exit status says the inbox could not be read, so nothing mistakes it for an empty one.
+    source_failed = False
     for failure in snapshot.values.get("fetch_errors") or []:
-        if not failure.get("id"):  # the source itself, not one message
+        if not failure.get("id"):
             print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+            source_failed = True
+    status = EXIT_USER_ERROR if source_failed else 0
     waiting = (
         f"{len(pending)} suggested action(s) wait for your approval: "
         f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
@@ -59,7 +64,7 @@ async def triage(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         if pending:
             print(f"smart-inbox: {waiting}", file=sys.stderr)
-        return 0
+        return status
     new = len(snapshot.values.get("triage") or [])
     print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
     print(_table(rows))
@@ -68,7 +73,7 @@ async def triage(args: argparse.Namespace) -> int:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
     _print_suggestions(snapshot, thread_id, pending, waiting)
-    return 0
+    return status
 
 
 def _rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:

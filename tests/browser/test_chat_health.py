@@ -1,0 +1,45 @@
+"""The chat says what is down: in its welcome, when asked, and on a card that needs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.chat_driver import ChatPage
+from tests.browser.conftest import USERS, ChatServer, screenshot
+from tests.fakes.smtp_server import SmtpSink
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
+
+DOWN = "smtp is down"
+
+
+def test_the_chat_names_a_stopped_smtp_server(tmp_path: Path, page: Page) -> None:
+    smtp = SmtpSink().start()
+    server = ChatServer(tmp_path / "home", tmp_path / "logs", smtp)
+    server.env["SMART_INBOX_HEALTH_INTERVAL"] = "1"
+    server.env["SMART_INBOX_HEALTH_TIMEOUT"] = "2"
+    try:
+        server.add_user("alice", USERS["alice"])
+        server.start()
+        smtp.stop()
+        chat = ChatPage(page)
+        page.wait_for_timeout(4000)  # a round or more of the watch after the stop
+        chat.open(server.base_url, "alice", USERS["alice"])
+        expect(page.get_by_text(f"Not working now: {DOWN}").first).to_be_visible()
+
+        chat.ask("how are my integrations?")
+        expect(page.locator("td", has_text="down").first).to_be_visible()
+        expect(page.locator("td", has_text="smtp").first).to_be_visible()
+        screenshot(page, "health-table")
+
+        chat.ask("reply to the meeting request from Sofia and say Thursday works")
+        expect(page.get_by_role("button", name="Approve").last).to_be_visible()
+        note = page.get_by_text("This action depends on a part that is not working now")
+        expect(note.last).to_be_visible()
+        expect(note.last).to_contain_text(DOWN)
+        screenshot(page, "health-card")
+    finally:
+        server.stop()

@@ -1,0 +1,175 @@
+"""A mail MCP server from PyPI as the inbox: `mcp-email-server` on a real Dovecot and a local SMTP.
+
+The package is installed by the test into a virtual environment of its own (the product's
+dependencies stay as they are); the test is skipped only when the package index cannot be
+reached. Through the graph: `triage --json`, a cited answer, and a reply sent with that
+server's own `send_email` tool behind an approval card.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.imap_server import DovecotServer
+from tests.fakes.smtp_server import SmtpSink
+from tests.integration.cli_runner import ROOT, run_cli
+from tests.integration.mcp.test_mcp_agent import turn, write_config
+from tests.integration.test_cli_imap import seed_demo_inbox
+from tests.unit.conftest import write_script
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+PACKAGE = "mcp-email-server==1.13.3"
+UNREACHABLE = (
+    "Could not find a version",
+    "No matching distribution",
+    "NewConnectionError",
+    "Temporary failure in name resolution",
+    "Network is unreachable",
+    "Max retries exceeded",
+)
+"""What pip says when the package index cannot be reached (or does not have the package)."""
+ME = "dana@northwind.example"
+SOFIA = "sofia.marchetti@northwind.example"
+SOFIA_ID = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
+SPEC = (
+    "mcp:mail?search=list_emails_metadata&get=get_emails_content&id=email_ids&page=page"
+    "&search.account_name=work&get.account_name=work"
+)
+"""How this server's tools are called: its account on every call, ids as a list, paged."""
+
+
+@pytest.fixture(scope="module")
+def mcp_email_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's command, from a virtual environment made for this test."""
+    venv = tmp_path_factory.mktemp("mcp-email-server") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+    installed = subprocess.run(
+        [*pip, "--quiet", PACKAGE], capture_output=True, text=True, timeout=600
+    )
+    if installed.returncode != 0:
+        if any(sign in installed.stderr for sign in UNREACHABLE):
+            pytest.skip(f"the package index cannot be reached to install {PACKAGE}")
+        pytest.fail(f"installing {PACKAGE} failed:\n{installed.stderr[-3000:]}")
+    return venv / "bin" / "mcp-email-server"
+
+
+def server_entry(
+    command: Path, dovecot: DovecotServer, smtp: SmtpSink, home: Path
+) -> dict[str, Any]:
+    """The server's entry in mcp.json: one account, `work`, on our Dovecot and SMTP server."""
+    env = {
+        "MCP_EMAIL_SERVER_CONFIG_PATH": str(home / "mcp-email-server.toml"),
+        "MCP_EMAIL_SERVER_ACCOUNT_NAME": "work",
+        "MCP_EMAIL_SERVER_FULL_NAME": "Dana Whitfield",
+        "MCP_EMAIL_SERVER_EMAIL_ADDRESS": ME,
+        "MCP_EMAIL_SERVER_USER_NAME": dovecot.user,
+        "MCP_EMAIL_SERVER_PASSWORD": dovecot.password,
+        "MCP_EMAIL_SERVER_IMAP_HOST": "127.0.0.1",
+        "MCP_EMAIL_SERVER_IMAP_PORT": str(dovecot.tls_port),
+        "MCP_EMAIL_SERVER_IMAP_SSL": "true",
+        # The test's Dovecot has a certificate made for it; this server takes no CA file.
+        "MCP_EMAIL_SERVER_IMAP_VERIFY_SSL": "false",
+        "MCP_EMAIL_SERVER_SMTP_HOST": "127.0.0.1",
+        "MCP_EMAIL_SERVER_SMTP_PORT": str(smtp.port),
+        "MCP_EMAIL_SERVER_SMTP_SSL": "false",
+        "MCP_EMAIL_SERVER_SMTP_START_SSL": "false",
+        "MCP_EMAIL_SERVER_SAVE_TO_SENT": "false",
+        "MCP_EMAIL_SERVER_ALLOWED_RECIPIENTS": "*@northwind.example",
+    }
+    return {"command": str(command), "args": ["stdio"], "env": env, "timeout": 60}
+
+
+def test_triage_ask_and_reply_through_a_pypi_mail_server(
+    mcp_email_server: Path, dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    count = seed_demo_inbox(dovecot)
+    flags_before = dovecot.flags()
+    with SmtpSink(auth={dovecot.user: dovecot.password}) as smtp:
+        write_config(tmp_path, {"mail": server_entry(mcp_email_server, dovecot, smtp, tmp_path)})
+
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            return run_cli(tmp_path, *args, env={"SMTP_FROM": ME})
+
+        rows = json.loads(cli("triage", "--inbox", SPEC, "--json").stdout)
+        assert len(rows) == count
+        by_id = {row["id"]: row for row in rows}
+        assert by_id[SOFIA_ID]["from"].endswith(f"<{SOFIA}>"), "ids are Message-IDs"
+        by_subject = {row["subject"]: row for row in rows}
+        assert by_subject["URGENT: checkout API returning 500s in production"]["priority"] == "high"
+        again = cli("triage", "--inbox", SPEC)
+        assert f"{count} message(s) shown, 0 newly triaged." in again.stdout
+
+        answer = json.loads(
+            cli("ask", "what needs my attention today?", "--inbox", SPEC, "--json").stdout
+        )
+        assert answer["citations"] and set(answer["citations"]) <= set(by_id)
+        assert dovecot.flags() == flags_before, "reading marks nothing as read"
+
+        reply = {
+            "account_name": "work",
+            "recipients": [SOFIA],
+            "subject": "Re: " + by_id[SOFIA_ID]["subject"],
+            "body": "Tuesday works for me.",
+            "in_reply_to": f"<{SOFIA_ID}>",
+        }
+        script = write_script(tmp_path / "reply.jsonl", turn(("mail__send_email", reply)))
+        asked = json.loads(
+            cli("ask", "reply to Sofia: Tuesday works", "--inbox", SPEC, "--model",
+                f"replay:{script}", "--json").stdout
+        )  # fmt: skip
+        [card] = asked["pending"]
+        assert card["action"] == "mail__send_email" and smtp.messages == []
+        done = json.loads(
+            cli(
+                "resume", "--thread", asked["thread_id"], "--accept", "--inbox", SPEC, "--json"
+            ).stdout
+        )
+        assert [e["status"] for e in done["executed"]] == ["ok"]
+        [sent] = smtp.wait_for(1)
+        assert sent.rcpt_tos == [SOFIA] and sent.authenticated_as == dovecot.user
+        message = sent.message
+        assert message["In-Reply-To"] == f"<{SOFIA_ID}>"
+        body = message.get_body(("plain",))
+        assert body is not None and "Tuesday works for me." in body.get_content()
+
+
+def test_a_spec_without_the_account_is_one_line_and_exit_2(
+    mcp_email_server: Path, dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    seed_demo_inbox(dovecot)
+    with SmtpSink() as smtp:
+        write_config(tmp_path, {"mail": server_entry(mcp_email_server, dovecot, smtp, tmp_path)})
+        spec = "mcp:mail?search=list_emails_metadata&get=get_emails_content&id=email_ids"
+        result = run_cli(tmp_path, "triage", "--inbox", spec, "--json", check=False)
+    assert result.returncode == 2
+    assert json.loads(result.stdout) == []
+    assert (
+        f"smart-inbox: could not fetch: inbox {spec}: MCP server 'mail', tool "
+        "'list_emails_metadata': it needs argument(s) account_name, which the spec does not "
+        "give (search.account_name=VALUE)"
+    ) in result.stderr
+
+
+def test_a_server_that_hangs_is_a_timeout_line(tmp_path: Path) -> None:
+    slow = {
+        "command": sys.executable,
+        "args": ["-m", "tests.fakes.mcp.echo_server"],
+        "cwd": str(ROOT),
+        "timeout": 1,
+    }
+    write_config(tmp_path, {"slow": slow})
+    spec = "mcp:slow?search=slow&search.seconds=30"
+    result = run_cli(tmp_path, "triage", "--inbox", spec, "--json", check=False)
+    assert result.returncode == 2
+    assert (
+        f"could not fetch: inbox {spec}: MCP server 'slow', tool 'slow': timed out after 1 s"
+        in (result.stderr)
+    )

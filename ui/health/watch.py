@@ -1,0 +1,157 @@
+"""Checking every part again and again in the chat and the server, and alerting each change once.
+
+Every round is recorded in the app database (`memory.health_history`, bounded). A part whose
+state differs from its last recorded one has changed: the change is alerted once, to the
+webhook endpoints subscribed to `health_changed` and to the Slack channel named for alerts. A
+part seen for the first time is a change only when it is in trouble. Between two processes on
+one database, the one that records a change first alerts it; the other finds the new state
+already recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+
+from graph.context import Context
+from graph.services import Services
+from memory.health_history import HealthHistory, HealthRow, PartPast
+from tools.health.alerts import HealthChange, post_to_slack, send_alerts
+from tools.health.model import TROUBLE, PartHealth
+from ui.health.checks import check_everything
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 60.0
+SLACK_CHANNEL_VARIABLE = "SMART_INBOX_HEALTH_SLACK_CHANNEL"
+"""A Slack channel for health alerts (the Slack toolkit's token posts them); unset: none."""
+
+Round = Callable[[], Awaitable[tuple[list[PartHealth], Services]]]
+Alert = Callable[[Services, list[HealthChange]], Awaitable[object]]
+
+_LATEST: list[PartHealth] = []
+"""The last round of this process's watch (the chat's welcome, `GET /health`)."""
+
+
+def watch_interval() -> float:
+    """`SMART_INBOX_HEALTH_INTERVAL` in seconds (default 60); 0 turns the watch off."""
+    raw = os.environ.get("SMART_INBOX_HEALTH_INTERVAL", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_INTERVAL
+    except ValueError:
+        logger.warning("SMART_INBOX_HEALTH_INTERVAL %r is not a number; using 60", raw)
+        return DEFAULT_INTERVAL
+    return max(value, 0.0)
+
+
+def latest_health() -> list[PartHealth]:
+    """What this process's watch found last (empty before its first round)."""
+    return list(_LATEST)
+
+
+def with_past(parts: Sequence[PartHealth], pasts: dict[str, PartPast]) -> list[PartHealth]:
+    """Each part with its last success, last error and since when, from the history."""
+    merged = []
+    for part in parts:
+        past = pasts.get(part.part)
+        ok_now = part.checked_at if part.state == "ok" else None
+        error_now = part.reason if part.state in TROUBLE else ""
+        same = past is not None and past.state == part.state
+        merged.append(
+            replace(
+                part,
+                last_success=ok_now or (past.last_success if past else None),
+                last_error=error_now or (past.last_error if past else ""),
+                since=past.since if same and past else part.checked_at,
+            )
+        )
+    return merged
+
+
+def changes(parts: Sequence[PartHealth], before: dict[str, str]) -> list[HealthChange]:
+    """The parts whose state is not the one recorded before them."""
+    found = []
+    for part in parts:
+        previous = before.get(part.part)
+        if previous == part.state or (previous is None and part.state not in TROUBLE):
+            continue
+        found.append(
+            HealthChange(part.part, previous or "unknown", part.state, part.reason, part.checked_at)
+        )
+    return found
+
+
+async def send_change_alerts(services: Services, found: list[HealthChange]) -> dict[str, str]:
+    """Send the changes where the user asked for them: webhooks, a Slack channel."""
+    kits = {k.name: k for k in services.tools.toolkits}
+    webhooks, slack = kits.get("webhooks"), kits.get("slack")
+    endpoints = webhooks.env.endpoints if webhooks is not None and webhooks.env else ()
+    outcomes = await send_alerts(endpoints, found)
+    channel = os.environ.get(SLACK_CHANNEL_VARIABLE, "").strip()
+    if channel and slack is not None and slack.env is not None:
+        outcomes["slack"] = await post_to_slack(slack.env, channel, found)
+    elif channel:
+        logger.warning("%s is set but Slack is not configured", SLACK_CHANNEL_VARIABLE)
+    return outcomes
+
+
+class HealthWatch:
+    """Rounds of checks, their history, and an alert for each change."""
+
+    def __init__(
+        self, check: Round | None = None, alert: Alert = send_change_alerts, interval: float = 60.0
+    ) -> None:
+        self.check = check or check_everything
+        self.alert = alert
+        self.interval = interval
+        self.alerted: list[HealthChange] = []
+        """Every change this watch alerted, oldest first."""
+
+    async def round(self) -> list[PartHealth]:
+        """Check everything once, record it, and alert what changed."""
+        global _LATEST
+        parts, services = await self.check()
+        history = HealthHistory(services.db)
+        names = [p.part for p in parts]
+        pasts = await asyncio.to_thread(history.pasts, names)
+        rows = [HealthRow(p.part, p.state, p.reason, p.latency_ms, p.checked_at) for p in parts]
+        before = await asyncio.to_thread(history.record, rows)
+        merged = with_past(parts, pasts)
+        _LATEST = merged
+        found = changes(merged, before)
+        if found:
+            logger.warning(
+                "health changed: %s", "; ".join(f"{c.part} {c.before} -> {c.after}" for c in found)
+            )
+            self.alerted.extend(found)
+            await self.alert(services, found)
+        return merged
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Rounds every `interval` seconds until `stop` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.round()
+            except Exception as exc:  # a failed round is logged; the watch goes on
+                logger.warning("the health round failed: %s", exc, exc_info=True)
+            try:
+                await asyncio.wait_for(stop.wait(), self.interval)
+            except TimeoutError:
+                continue
+
+
+def start_watch(context: Context | None = None) -> asyncio.Task[None] | None:
+    """Start the background watch on the running loop, unless the interval is 0."""
+    interval = watch_interval()
+    if interval == 0:
+        return None
+
+    async def check() -> tuple[list[PartHealth], Services]:
+        return await check_everything(context)
+
+    watch = HealthWatch(check, interval=interval)
+    return asyncio.create_task(watch.run(), name="smart-inbox-health-watch")
