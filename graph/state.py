@@ -47,6 +47,12 @@ class MessageRef(TypedDict):
     """The conversation it belongs to (the id of the conversation's first message)."""
     thread_size: NotRequired[int]
     """How many messages that conversation has."""
+    people: NotRequired[list[str]]
+    """Who wrote in that conversation, by name (the user is `me`)."""
+    answered: NotRequired[bool]
+    """The user wrote last in that conversation (a triage run's conversations say it)."""
+    decision: NotRequired[str]
+    """`respond`, `notify` or `ignore`: the triage's decision (a triage run's conversations)."""
 
 
 @DESCRIBED

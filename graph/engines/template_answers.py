@@ -10,7 +10,6 @@ explanations or lists of subjects.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,6 +18,7 @@ from graph.engines.followup_answers import AWAITED_LISTING, awaited_answer
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
 from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
 from graph.engines.summaries import quoted, summarise
+from graph.engines.triage_summary import triage_summary
 from graph.grounding import iso_day
 from graph.inbox_cards import INBOX_ACTIONS, UNDO_TOOL
 from graph.state import Decision, Evidence, Executed, MessageRef
@@ -63,7 +63,7 @@ def compose_answer(request: AnswerRequest) -> str:
     """
     parts: list[str] = []
     if request.mode == "triage":
-        parts.append(_triage_summary(request))
+        parts.append(triage_summary(request.triage, request.evidence))
     turn = _turn_evidence(request)
     whole = [r for r in turn if r["tool"] == SUMMARY_TOOL and not r["error"]]
     focus = [] if whole else _focused_messages(request)
@@ -290,30 +290,6 @@ def _listing_header(record: Evidence, count: int) -> str:
     if not count:
         return f"No messages found ({label})."
     return f"{count} {noun} ({label}), previews only:"
-
-
-def _triage_summary(request: AnswerRequest) -> str:
-    rows = request.triage
-    if not rows:
-        return "No new mail to triage since the last check."
-    by_priority = Counter(row["priority"] for row in rows)
-    by_category = Counter(row["category"] for row in rows)
-    unreadable = sum(1 for row in rows if row.get("error"))
-    lines = [
-        f"Triaged {len(rows)}{'+' if len(rows) >= 100 else ''} new message(s): "
-        + ", ".join(f"{by_priority[p]} {p}" for p in ("high", "normal", "low") if by_priority[p])
-        + (f", {unreadable} unreadable" if unreadable else ""),
-        "By category: " + ", ".join(f"{c} {n}" for c, n in by_category.most_common()),
-    ]
-    high = [row for row in rows if row["priority"] == "high"]
-    if high:
-        lines.append("Needs attention:")
-        lines.extend(
-            f"- {row['subject'] or '(no subject)'} — {row['sender']} [msg:{row['id']}]"
-            f"\n  {row['reason']}"
-            for row in high
-        )
-    return "\n".join(lines)
 
 
 def _failures(request: AnswerRequest) -> list[str]:

@@ -1,7 +1,9 @@
 """`classify`: triage every message that has none yet; rules first, the engine where unsure.
 
-The results are cached by message id in the app database, and the most important of them
-become one evidence record, so a triage summary cites only what triage really found.
+The results are cached by message id in the app database. The conversations the new mail is
+in, each in the state its newest message from someone else left it, become one evidence
+record (the most important first), so a triage summary speaks of conversations and cites
+only what triage really found.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
 from memory.db import PRIORITY_ORDER, AppDatabase
 from memory.mail_tables import TriageRecord
-from tools.mail.message_refs import message_ref, render_refs
+from tools.mail.conversation_triage import (
+    by_importance,
+    conversations_around,
+    render_state_refs,
+    state_ref,
+)
+from tools.mail.mailbox import MailboxEnv
 from tools.mail.model import Email
 
 STATE_ROWS_LIMIT = 100
@@ -41,22 +49,33 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     )
     rows: list[TriageRow] = []
     records: list[TriageRecord] = []
-    refs: list[dict[str, Any]] = []
     for email, rules in zip(emails, by_rules, strict=True):
         result = await services.engine.classify(email, rules, preferences, examples)
-        record = _triage_record(email, result)
-        records.append(record)
+        records.append(_triage_record(email, result))
         rows.append(_triage_row(email, result))
-        refs.append(message_ref(email, record, full=False))
     await asyncio.to_thread(services.db.save_triage, records)
     if not rows:
         return {"triage": []}
     kept = _most_important(rows)
+    refs, count = await asyncio.to_thread(
+        _conversation_refs, services.mailbox, list(zip(emails, records, strict=True))
+    )
     return {
         "triage": [rows[i] for i in kept],
         "evidence": (state.get("evidence") or [])
-        + [_triage_evidence(state, services.source, len(rows), [refs[i] for i in kept])],
+        + [_triage_evidence(state, services.source, len(rows), count, refs)],
     }
+
+
+def _conversation_refs(
+    mailbox: MailboxEnv, pairs: list[tuple[Email, TriageRecord]]
+) -> tuple[list[dict[str, Any]], int]:
+    """The conversations of the new mail as refs citing their latest message, and their count.
+
+    The most important first, at most `STATE_ROWS_LIMIT` (blocking: the database).
+    """
+    states = by_importance(conversations_around(mailbox, pairs))
+    return [state_ref(s) for s in states[:STATE_ROWS_LIMIT]], len(states)
 
 
 def _rules_triage(
@@ -124,18 +143,18 @@ def _most_important(rows: list[TriageRow]) -> list[int]:
 
 
 def _triage_evidence(
-    state: State, source: str, new_messages: int, refs: list[dict[str, Any]]
+    state: State, source: str, new_messages: int, conversations: int, refs: list[dict[str, Any]]
 ) -> Evidence:
-    """The evidence record of this triage: what it found, so a summary cites only that."""
+    """The evidence record of this triage: the conversations of the new mail, as they stand."""
     turn = state.get("turn", 0)
     return {
         "id": f"ev-{turn}-triage",
         "tool": "triage",
-        "args": {"source": source, "new_messages": new_messages},
+        "args": {"source": source, "new_messages": new_messages, "conversations": conversations},
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "turn": turn,
         "completeness": "PREVIEW",
-        "content": render_refs(refs, full=False),
+        "content": render_state_refs(refs),
         "messages": refs,  # type: ignore[typeddict-item]
         "error": "",
     }

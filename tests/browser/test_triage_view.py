@@ -1,5 +1,6 @@
-"""The triage view in a real browser: decisions first, phishing warned about, unsure rows marked,
-and a correction from a row that the row keeps after a reload, a restart and the next triage."""
+"""The triage view in a real browser: a row per conversation that opens onto its messages,
+decisions first, phishing warned about, unsure rows marked, and a correction from a row that
+the row keeps after a reload, a restart and the next triage."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ NEWSLETTER = "The Pragmatic Backend #212"
 BANK_DETAILS = "updated bank"
 """The demo's fraud: an invoice 'update' asking to pay into new bank details."""
 GROUPS = ["error", "respond", "notify", "ignore"]
+INCIDENT = "checkout API returning 500s"
+"""The demo's incident: Marcus's alarm and his update, one conversation."""
+CONVERSATIONS = 47
+"""The demo's 50 messages: a thread of three, one of two, each a row."""
 
 
 def _shot(page: Page, where: Path, name: str) -> Path:
@@ -63,7 +68,7 @@ def test_decisions_warnings_and_a_correction_that_stays(
     _shot(page, tmp_path, "01-triage-first-screen")
 
     _show_all(page)
-    expect(rows).to_have_count(50)
+    expect(rows).to_have_count(CONVERSATIONS)
     decisions = rows.evaluate_all("rows => rows.map(r => r.dataset.decision)")
     assert decisions == sorted(decisions, key=GROUPS.index), "respond, then notify, then ignore"
     assert set(decisions) == set(GROUPS)
@@ -86,6 +91,24 @@ def test_decisions_warnings_and_a_correction_that_stays(
     expect(page.locator(f"{ROW} .triage-unsure").first).to_be_visible()
     fraud.scroll_into_view_if_needed()
     _shot(page, tmp_path, "02-warnings")
+
+    # The incident is one row in the state of its update; opened, it shows both messages.
+    incident = _row(page, INCIDENT)
+    expect(incident).to_have_count(1)
+    expect(incident).to_have_attribute("data-count", "2")
+    expect(incident).to_contain_text("Re: URGENT: checkout API returning 500s")
+    assert page.locator("li.triage-message").count() == 0, "closed until opened"
+    incident.get_by_role("button", name=re.compile(r"^Open the 2 messages of ")).click()
+    lines = page.locator("li.triage-message")
+    expect(lines).to_have_count(2)
+    expect(lines.first).to_contain_text("Re: URGENT")
+    expect(lines.nth(1)).to_contain_text("URGENT: checkout API returning 500s in production")
+    expect(lines.nth(1)).not_to_contain_text("Re: URGENT")
+    assert max(lines.evaluate_all("ls => ls.map(l => l.scrollWidth - l.clientWidth)")) <= 1
+    incident.scroll_into_view_if_needed()
+    _shot(page, tmp_path, "02b-conversation-open")
+    incident.get_by_role("button", name=re.compile(r"^Close the 2 messages of ")).click()
+    expect(lines).to_have_count(0)
 
     # A wrong value is refused with a clear line, and the choices stay as they were.
     newsletter = _row(page, NEWSLETTER)

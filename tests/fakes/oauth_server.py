@@ -73,10 +73,10 @@ class FakeOAuth(FakeApi):
         self.devices: dict[str, DeviceCode] = {}
 
     def endpoints(self, provider: str) -> dict[str, str]:
-        """The `SMART_INBOX_OAUTH_<PROVIDER>_*` variables that point `provider` here."""
+        """The `SMART_INBOX_OAUTH_<PROVIDER>_*_URL` variables that point `provider` here."""
         upper = provider.upper()
         return {
-            f"SMART_INBOX_OAUTH_{upper}_{which.upper()}": self.base_url + path
+            f"SMART_INBOX_OAUTH_{upper}_{which.upper()}_URL": self.base_url + path
             for which, path in ENDPOINTS.items()
         }
 

@@ -30,7 +30,7 @@ def demo_body(message_id: str) -> str:
 
 
 def test_triage_json_classifies_every_demo_message(tmp_path: Path) -> None:
-    rows = json.loads(run_cli(tmp_path, "triage", "--json").stdout)
+    rows = json.loads(run_cli(tmp_path, "triage", "--json", "--messages").stdout)
     assert len(rows) == len(demo_files())
     assert len({row["id"] for row in rows}) == len(rows)
     for row in rows:
@@ -52,6 +52,19 @@ def test_triage_json_classifies_every_demo_message(tmp_path: Path) -> None:
     assert priorities == sorted(priorities, key=["high", "unknown", "normal", "low"].index)
 
 
+def test_triage_json_has_a_row_per_conversation(tmp_path: Path) -> None:
+    rows = json.loads(run_cli(tmp_path, "triage", "--json").stdout)
+    assert len(rows) == 47, "50 messages, two threads of 3 and 2, Dana's own questions left out"
+    [incident] = [row for row in rows if row["conversation"].startswith("CAM1ee7Lk.inc-checkout")]
+    assert incident["id"] == "CAM1ee7Lk.inc-checkout-500.upd1@mail.northwind.example"
+    assert (incident["thread_size"], incident["people"], incident["state"]) == (
+        2,
+        ["Marcus Lee"],
+        "respond",
+    )
+    assert {"triaged", "answered", "subject", "date", "priority", "reason"} <= set(incident)
+
+
 def test_triage_limit_and_table(tmp_path: Path) -> None:
     out = run_cli(tmp_path, "triage", "--limit", "5").stdout
     table = [line for line in out.splitlines() if line.startswith(("respond", "notify", "ignore"))]
@@ -69,7 +82,8 @@ def test_ask_then_follow_up_in_a_new_process(tmp_path: Path) -> None:
     first = json.loads(run_cli(tmp_path, "ask", "what needs my attention today?", "--json").stdout)
     assert first["thread_id"]
     assert first["citations"], first["answer"]
-    rows = {row["id"]: row for row in json.loads(run_cli(tmp_path, "triage", "--json").stdout)}
+    triaged = run_cli(tmp_path, "triage", "--json", "--messages").stdout
+    rows = {row["id"]: row for row in json.loads(triaged)}
     for cited in first["citations"]:
         assert cited in rows
         assert rows[cited]["priority"] == "high"
@@ -328,7 +342,7 @@ def test_hostile_mail_gives_error_rows_and_one_line_each_without_a_traceback(
         # One Message-ID each, so none is a copy of another.
         raw = raw.replace(b"hostile@evil.example", f"hostile-{number}@evil.example".encode())
         (inbox / "new" / key).write_bytes(raw)
-    result = run_cli(tmp_path, "triage", "--json")
+    result = run_cli(tmp_path, "triage", "--json", "--messages")
     rows = json.loads(result.stdout)
     assert len(rows) == len(demo_files()) + len(hostile)
     errors = {row["id"]: row["error"] for row in rows if row.get("error")}

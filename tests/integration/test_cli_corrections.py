@@ -18,7 +18,8 @@ OWEN = "owen@northwind.example"
 
 
 def triage_rows(home: Path) -> dict[str, dict[str, Any]]:
-    return {row["id"]: row for row in json.loads(run_cli(home, "triage", "--json").stdout)}
+    rows = json.loads(run_cli(home, "triage", "--json", "--messages").stdout)
+    return {row["id"]: row for row in rows}
 
 
 def rules(home: Path) -> list[dict[str, Any]]:

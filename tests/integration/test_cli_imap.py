@@ -34,7 +34,7 @@ def test_triage_ask_and_draft_over_imap(dovecot: DovecotServer, tmp_path: Path) 
         assert dovecot.password not in result.stdout + result.stderr
         return json.loads(result.stdout)
 
-    rows = cli("triage")
+    rows = cli("triage", "--messages")
     assert len(rows) == count
     assert len({row["id"] for row in rows}) == count
     assert [row for row in rows if row.get("error")], "the malformed demo message is reported"

@@ -81,6 +81,36 @@ def test_loopback_flow_with_pkce(oauth: FakeOAuth, store: AccountStore) -> None:
     )
 
 
+def test_only_the_answer_with_the_state_counts(oauth: FakeOAuth) -> None:
+    oauth.client_secret = ""
+    client = Client(oauth.client_id)
+    strangers: list[int] = []
+
+    def show(text: str) -> None:
+        url = text.splitlines()[-1]
+        redirect = httpx.URL(url).params["redirect_uri"]
+        assert redirect.startswith("http://localhost:")  # as Microsoft's registration has it
+
+        def stranger_then_user() -> None:
+            with httpx.Client() as http:
+                for stray in ("favicon.ico", "?code=stolen&state=guess"):
+                    strangers.append(
+                        http.get(redirect.replace("localhost", "127.0.0.1") + stray).status_code
+                    )
+            browser_consent(oauth)(text)
+
+        threading.Thread(target=stranger_then_user, daemon=True).start()
+
+    grant = run_loopback_flow(MICROSOFT, client, open_browser=False, show=show)
+    assert strangers == [404, 400] and oauth.live(grant.access_token)
+
+
+def test_no_answer_in_time(oauth: FakeOAuth) -> None:
+    client = Client(oauth.client_id, oauth.client_secret)
+    with pytest.raises(TokenError, match="no answer from the browser in 0.3s"):
+        run_loopback_flow(GOOGLE, client, open_browser=False, show=lambda _text: None, wait=0.3)
+
+
 def test_a_refused_consent_stores_nothing(oauth: FakeOAuth) -> None:
     client = Client(oauth.client_id, oauth.client_secret)
     with pytest.raises(TokenError, match="access_denied"):

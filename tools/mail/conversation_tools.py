@@ -69,7 +69,8 @@ class Mailbox:
     the user."""
 
 
-def _own_addresses(env: MailboxEnv) -> tuple[str, ...]:
+def own_addresses(env: MailboxEnv) -> tuple[str, ...]:
+    """The user's addresses: the configured ones and the From address mail is sent with."""
     sender = parseaddr(env.sender)[1].lower()
     return tuple(dict.fromkeys([*env.user_addresses, *([sender] if sender else [])]))
 
@@ -86,7 +87,7 @@ def read_mailbox(env: MailboxEnv, *, with_sent: bool = False) -> Mailbox:
             emails += sent_mail(env, MAILBOX_WINDOW)
         except MailSourceError as err:
             raise ToolFailure(f"your sent mail could not be read: {err}") from err
-    own = _own_addresses(env)
+    own = own_addresses(env)
     triage = env.db.triage_for([e.id for e in emails])
     away = frozenset(InboxStore(env.db).away_ids(env.source))
     return Mailbox(group_conversations(emails, own), triage, own, away)

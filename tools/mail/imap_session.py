@@ -195,7 +195,10 @@ class ImapConnection:
 
         user = self.imap.user
         if self.imap.account:
-            self._login_xoauth2(conn)
+            try:
+                imap_xoauth2(conn, user, self._tokens_for(self.imap.account))
+            except TokenError as err:
+                raise self._error(str(err)) from None
             return _refresh_capabilities(conn)
         try:
             password, account = account_secret(
@@ -227,13 +230,6 @@ class ImapConnection:
                 "AUTHENTICATE PLAIN to carry it"
             ) from None
         _refresh_capabilities(conn)
-
-    def _login_xoauth2(self, conn: imaplib.IMAP4) -> None:
-        """`AUTHENTICATE XOAUTH2` with the token of the spec's OAuth account."""
-        try:
-            imap_xoauth2(conn, self.imap.user, self._tokens_for(self.imap.account))
-        except TokenError as err:
-            raise self._error(str(err)) from None
 
     @contextmanager
     def _session(self) -> Iterator[imaplib.IMAP4]:

@@ -276,7 +276,10 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
             "(use smtps:// or a server that offers STARTTLS)",
         )
     if settings.account:
-        return _login_xoauth2(client, settings)
+        try:
+            return smtp_xoauth2(client, settings.username, vault_tokens(settings.account))
+        except TokenError as err:
+            raise SmtpSendError(settings.server, str(err)) from None
     if not (settings.username + settings.password).isascii():
         # smtplib sends AUTH as ASCII; its encoding error would carry the whole AUTH string.
         raise SmtpSendError(
@@ -284,13 +287,6 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
             "the user name or password is not ASCII, which the SMTP login cannot carry",
         )
     client.login(settings.username, settings.password)
-
-
-def _login_xoauth2(client: smtplib.SMTP, settings: SmtpSettings) -> None:
-    try:
-        smtp_xoauth2(client, settings.username, vault_tokens(settings.account))
-    except TokenError as err:
-        raise SmtpSendError(settings.server, str(err)) from None
 
 
 def _is_loopback(client: smtplib.SMTP) -> bool:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ def authorize_url(
 
 
 class _Redirect(HTTPServer):
-    """A listener that keeps the one query string it was sent."""
+    """A listener that keeps the first query string that carries the expected `state`."""
 
+    state = ""
     query: dict[str, list[str]] | None = None
 
 
@@ -81,6 +83,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         query = parse_qs(parts.query)
+        if query.get("state") != [self.server.state]:
+            # Not the provider's answer to this flow (another page, a stale tab): keep waiting.
+            self.send_error(400, "not the answer this sign-in waits for")
+            return
         self.server.query = query
         page = DONE_PAGE if "code" in query else FAILED_PAGE
         self.send_response(200)
@@ -111,18 +117,19 @@ def run_loopback_flow(
     """
     pkce, state = Pkce.new(), secrets.token_urlsafe(24)
     listener = _Redirect(("127.0.0.1", 0), _Handler)
-    listener.timeout = wait
+    listener.state = state
     redirect_uri = f"http://{provider.redirect_host}:{listener.server_port}/"
     url = authorize_url(provider, client, redirect_uri, state, pkce)
     try:
         show(f"Open this URL to connect your {provider.label} account:\n{url}")
         if open_browser:
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        deadline = time.monotonic() + wait
         while listener.query is None:
-            before = listener.query
-            listener.handle_request()
-            if listener.query is before:
+            listener.timeout = deadline - time.monotonic()
+            if listener.timeout <= 0:
                 raise TokenError(f"{provider.label}: no answer from the browser in {wait:g}s")
+            listener.handle_request()
         query = listener.query
     finally:
         listener.server_close()

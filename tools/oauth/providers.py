@@ -1,6 +1,6 @@
 """The OAuth providers as data: endpoints, scopes, and where the user's own client id lives.
 
-Every endpoint can be moved with `SMART_INBOX_OAUTH_<PROVIDER>_<ENDPOINT>` (tests point them at
+Every endpoint can be moved with `SMART_INBOX_OAUTH_<PROVIDER>_<ENDPOINT>_URL` (tests point them at
 a local server); plain http is allowed only to this machine. The client id (and, for Google,
 the installed app's client secret) is the user's own, from the vault or the environment.
 """
@@ -46,7 +46,7 @@ class Provider:
     def endpoint(self, which: str, environ: Mapping[str, str] | None = None) -> str:
         """The endpoint `which` (one of `ENDPOINTS`), moved by its setting if set."""
         env = os.environ if environ is None else environ
-        variable = f"SMART_INBOX_OAUTH_{self.name.upper()}_{which.upper()}"
+        variable = f"SMART_INBOX_OAUTH_{self.name.upper()}_{which.upper()}_URL"
         value = env.get(variable, "").strip() or getattr(self, which)
         if not value:
             return ""

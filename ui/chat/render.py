@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
@@ -20,13 +20,16 @@ from graph.engines.triage.senders import domain_of
 from graph.grounding import CITATION
 from memory.mail_tables import TriageRecord
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
+from tools.mail.conversation_triage import ConversationTriage
+from tools.mail.conversations import is_own
 from tools.mail.model import Email
 
 MAIL_PATH = "/mail/view"
 """Where the chat server shows one message (see `ui.chat.mail_page`)."""
 PRIORITY_ORDER = {"error": -1, "high": 0, "normal": 1, "low": 2}
-DECISION_ORDER = {"error": -1, "respond": 0, "notify": 1, "ignore": 2}
-"""The triage list's groups, in the order a person works through them (unreadable on top)."""
+DECISION_ORDER = {"error": -1, "respond": 0, "notify": 1, "answered": 2, "ignore": 3}
+"""The triage list's groups, in the order a person works through them (unreadable on top);
+`answered` is a conversation the user wrote in last, whatever its decision."""
 FIRST_ROWS = 12
 """Triage rows shown before "show more": every urgent row, and at least this many."""
 REPLY_ACTIONS = ("reply", "schedule_meeting")
@@ -134,6 +137,24 @@ class TriageRow:
     domain, and `list` when the message came through a mailing list. Empty on an error row."""
     woken: bool = False
     """Back from a snooze: shown first, marked."""
+    conversation: str = ""
+    """The conversation's key (the id of its first message); '' on a row of one message."""
+    people: tuple[str, ...] = ()
+    """Who wrote in the conversation, by name (the user is `me`)."""
+    count: int = 1
+    """How many messages the conversation has (the user's own included)."""
+    triaged: str = ""
+    """The message whose triage the row shows (a correction changes it); '' when it is `id`."""
+    answered: bool = False
+    """The user wrote last: nothing waits on them, whatever the decision."""
+    messages: tuple[TriageRow, ...] = ()
+    """The row of each message of the conversation not the user's own, newest first (shown
+    when the row is opened); empty when it has only one."""
+
+    @property
+    def group(self) -> str:
+        """Where the row sorts: `answered`, else its decision."""
+        return "answered" if self.answered else self.decision
 
     def as_props(self) -> dict[str, Any]:
         """The row as the triage list element's props (JSON)."""
@@ -154,6 +175,12 @@ class TriageRow:
             "byYou": self.by_you,
             "fix": dict(self.fix),
             "woken": self.woken,
+            "conversation": self.conversation,
+            "people": list(self.people),
+            "count": self.count,
+            "triaged": self.triaged or self.id,
+            "answered": self.answered,
+            "messages": [m.as_props() for m in self.messages],
         }
 
 
@@ -228,19 +255,69 @@ def triage_row(email: Email, triage: TriageRecord | None, zone: tzinfo | None) -
 def triage_rows(
     pairs: Iterable[tuple[Email, TriageRecord | None]], zone: tzinfo | None
 ) -> list[TriageRow]:
-    """Every row: unreadable first, then respond, notify, ignore; by priority, newest first."""
-    rows = [(triage_row(email, triage, zone), email.date) for email, triage in pairs]
-    rows.sort(key=lambda pair: pair[1], reverse=True)
-    rows.sort(
-        key=lambda pair: (
-            DECISION_ORDER.get(pair[0].decision, 3),
-            PRIORITY_ORDER.get(pair[0].priority, 3),
-        )
+    """A row per message: unreadable, respond, notify, ignore; by priority, newest first."""
+    return _sorted([(triage_row(email, triage, zone), email.date) for email, triage in pairs])
+
+
+def conversation_row(state: ConversationTriage, zone: tzinfo | None) -> TriageRow:
+    """A conversation as one row: its people and size, its latest message, the state it is in.
+
+    The state is the triage of its newest message not the user's own (`state.standing`):
+    an incident followed by its "resolved" update reads as the update. A warning from any of
+    its messages stands on the row; a conversation the user answered offers no reply.
+    """
+    shown = triage_row(state.standing, state.record, zone)
+    theirs = [e for e in reversed(state.emails) if not is_own(e, state.own)]
+    latest = state.latest
+    moment = local_time(latest.date, zone) if latest.date else None
+    warning = state.warning
+    record = state.record
+    hide = bool(warning and not shown.warning and record and record.action in SUGGESTIONS)
+    return replace(
+        shown,
+        id=latest.id,
+        url=mail_url(latest.id),
+        sender=", ".join(state.people) or shown.sender,
+        subject=latest.subject or "(no subject)",
+        day=day_label(moment) if moment else "",
+        action="—" if hide else shown.action,
+        reply_to="" if warning or state.answered else shown.reply_to,
+        warning=warning,
+        conversation=state.key if len(state.emails) > 1 else "",
+        people=tuple(state.people),
+        count=len(state.emails),
+        triaged=state.standing.id,
+        answered=state.answered,
+        messages=tuple(
+            triage_row(e, state.triage.get(e.id), zone) for e in theirs if len(state.emails) > 1
+        ),
     )
+
+
+def conversation_rows(states: Iterable[ConversationTriage], zone: tzinfo | None) -> list[TriageRow]:
+    """A row per conversation, in the order of `triage_rows`; the answered ones before ignore."""
+    return _sorted([(conversation_row(state, zone), state.latest.date) for state in states])
+
+
+def _sorted(rows: list[tuple[TriageRow, str]]) -> list[TriageRow]:
+    rows.sort(key=lambda pair: pair[1], reverse=True)
+    rows.sort(key=lambda pair: row_place(pair[0].as_props()))
     return [row for row, _ in rows]
 
 
+def _group_order(group: str) -> int:
+    return DECISION_ORDER.get(group, len(DECISION_ORDER))
+
+
+def row_place(row: dict[str, Any]) -> tuple[int, int]:
+    """Where a row (as props) sorts in the list: its group, then its priority."""
+    group = "answered" if row.get("answered") else str(row.get("decision"))
+    return _group_order(group), PRIORITY_ORDER.get(str(row.get("priority")), 3)
+
+
 def _urgent(row: TriageRow) -> bool:
+    if row.answered:
+        return False
     return row.decision in ("error", "respond") or (
         row.priority == "high" and row.decision != "ignore"
     )
@@ -256,12 +333,21 @@ def first_rows(rows: Sequence[TriageRow]) -> int:
 
 
 def triage_summary(rows: Sequence[TriageRow]) -> str:
-    """One line above the list: how many of each priority, and a warning about phishing."""
-    counts = {p: sum(1 for r in rows if r.priority == p) for p in PRIORITY_ORDER}
+    """One line above the list: how many of each priority, and a warning about phishing.
+
+    The counts are of rows (conversations), the answered ones apart; the message count says
+    how many triaged messages they hold.
+    """
+    open_rows = [r for r in rows if not r.answered]
+    counts = {p: sum(1 for r in open_rows if r.priority == p) for p in PRIORITY_ORDER}
     parts = [f"{counts['high']} high", f"{counts['normal']} normal", f"{counts['low']} low"]
     if counts["error"]:
         parts.append(f"{counts['error']} unreadable")
-    summary = f"**{len(rows)} messages triaged**: " + ", ".join(parts) + "."
+    if len(open_rows) < len(rows):
+        parts.append(f"{len(rows) - len(open_rows)} answered")
+    messages = sum(len(r.messages) or 1 for r in rows)
+    grouped = f" in {len(rows)} conversations" if messages != len(rows) else ""
+    summary = f"**{messages} messages triaged**{grouped}: " + ", ".join(parts) + "."
     suspicious = sum(1 for r in rows if r.warning)
     if suspicious:
         summary += (

@@ -1,9 +1,11 @@
 """Corrections from the triage list: a row's decision, priority or category, made the user's rule.
 
-The list sends what the person chose; the correction is stored with the mailbox's data by
-`graph.corrections.correct` (the same path as the chat, the command line and the API), the row
-is read back as the triage now says, and the list element is rewritten in the chat's history,
-so the row shows the correction again after a reload, a reopened chat and a restart.
+The list sends what the person chose, for one message (a conversation's row corrects the
+message whose triage it shows; an opened row's lines correct their own); the correction is
+stored with the mailbox's data by `graph.corrections.correct` (the same path as the chat, the
+command line and the API), the message's row is read back as the triage now says and put into
+its conversation's row, and the list element is rewritten in the chat's history, so the row
+shows the correction again after a reload, a reopened chat and a restart.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ SCOPES: dict[str, Scope | None] = {"": None, "sender": "sender", "domain": "doma
 """What a correction's rule covers, as the list names it ('' is the message's list, else its
 sender: the rule `correct` makes by default)."""
 FIELDS = ("decision", "priority", "category")
+STATE = ("priority", "category", "action", "reason", "decision", "unsure", "byYou", "fix")
+"""What a conversation's row takes from the message whose triage it shows."""
 
 
 def corrected_row(
@@ -94,6 +98,29 @@ def _note(row: render.TriageRow, scope: str) -> str:
     return f"Saved as your rule for {covers}; the other messages it covers follow it next triage."
 
 
+def merged_row(conversation: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """A conversation's row (props) with one of its messages' rows as corrected.
+
+    The message's line is replaced; when it is the message the row's state comes from, the
+    row takes its new triage (a warning from any message stays; no reply on an answered row).
+    """
+    if message["id"] == (conversation.get("triaged") or conversation.get("id")):
+        state = {name: message[name] for name in STATE if name in message}
+        if not conversation.get("answered") and not conversation.get("warning"):
+            state["replyTo"] = message.get("replyTo", "")
+    else:
+        state = {}
+    lines = [
+        _without_note(message) if line.get("id") == message["id"] else line
+        for line in conversation.get("messages") or []
+    ]
+    return {**conversation, **state, "messages": lines}
+
+
+def _without_note(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "note"}
+
+
 def with_corrected_row(
     props: dict[str, Any], shown: dict[str, Any], expanded: bool
 ) -> dict[str, Any]:
@@ -104,28 +131,32 @@ def with_corrected_row(
     whole list stays open, when the person had opened it).
     """
     rows = [shown if r.get("id") == shown["id"] else r for r in props.get("rows") or []]
-
-    def place(row: dict[str, Any]) -> tuple[int, int]:
-        return (
-            render.DECISION_ORDER.get(str(row.get("decision")), 3),
-            render.PRIORITY_ORDER.get(str(row.get("priority")), 3),
-        )
-
-    rows.sort(key=place)  # stable: the others keep their order
+    rows.sort(key=render.row_place)  # stable: the others keep their order
     at = next((n for n, r in enumerate(rows) if r.get("id") == shown["id"]), 0)
     first = len(rows) if expanded else max(int(props.get("first") or 0), at + 1)
     return {**props, "rows": rows, "first": min(first, len(rows))}
 
 
-async def _rewrite_list(element_id: str, shown: dict[str, Any], expanded: bool) -> None:
-    """Put the corrected row into the list element kept with this chat (and on screen)."""
+async def _rewrite_list(
+    element_id: str, row_id: str, message: dict[str, Any], expanded: bool
+) -> dict[str, Any] | None:
+    """Put the corrected message into its row of the list kept with this chat (and on screen).
+
+    Returns that row as it reads now, or None when the list or the row is not found.
+    """
     layer = data_layer()
     thread_id = cl.context.session.thread_id
     stored = await layer.get_element(thread_id, element_id) if layer is not None else None
     if stored is None:
         logger.warning("triage list %s not found in chat %s", element_id, thread_id)
-        return
-    props = with_corrected_row(dict(stored.get("props") or {}), shown, expanded)
+        return None
+    props = dict(stored.get("props") or {})
+    row = next((r for r in props.get("rows") or [] if r.get("id") == row_id), None)
+    if row is None:
+        logger.warning("row %s not found in triage list %s", row_id, element_id)
+        return None
+    shown = {**merged_row(row, message), "note": message.get("note", "")}
+    props = with_corrected_row(props, shown, expanded)
     element = cl.CustomElement(
         id=element_id,
         for_id=stored.get("forId") or "",
@@ -135,13 +166,16 @@ async def _rewrite_list(element_id: str, shown: dict[str, Any], expanded: bool) 
         display=cast(Any, stored.get("display") or "inline"),
     )
     await element.update()  # type: ignore[no-untyped-call]
+    return shown
 
 
 async def correct_from_list(payload: dict[str, Any]) -> dict[str, Any]:
     """A row's correction from the triage list: stored, then the row as it reads now.
 
-    The answer is `{"ok": True, "row", "note"}`, or `{"ok": False, "error"}` with a line that
-    says what was wrong; nothing is stored then.
+    The payload names the message (`email_id`) and its conversation's row (`row_id`, and
+    the row itself as `conversation`, used when the list is not kept). The answer is
+    `{"ok": True, "row", "note"}` with that conversation's row as it reads now, or
+    `{"ok": False, "error"}` with a line that says what was wrong; nothing is stored then.
     """
     wanted = {name: str(payload.get(name) or "") for name in FIELDS}
     scope = str(payload.get("scope") or "")
@@ -155,6 +189,15 @@ async def correct_from_list(payload: dict[str, Any]) -> dict[str, Any]:
     except CorrectionError as err:
         return {"ok": False, "error": f"Not saved: {err}."}
     note = _note(row, scope)
-    shown = {**row.as_props(), "note": note}
-    await _rewrite_list(str(payload.get("element_id", "")), shown, bool(payload.get("expanded")))
-    return {"ok": True, "row": shown, "note": note}
+    message = row.as_props()
+    row_id = str(payload.get("row_id") or message["id"])
+    conversation = payload.get("conversation")
+    client = conversation if isinstance(conversation, dict) else {"id": row_id}
+    stored = await _rewrite_list(
+        str(payload.get("element_id", "")),
+        row_id,
+        {**message, "note": note},
+        bool(payload.get("expanded")),
+    )
+    shown = stored or merged_row({**message, **client}, message)
+    return {"ok": True, "row": {**shown, "note": note}, "note": note}

@@ -1,6 +1,7 @@
 """The triage view: a triage run on the chat's thread, and the replies it suggests.
 
-The run ends with the list of every message, most important first, then the reply lists
+The run ends with the list of every conversation in the inbox, most important first (a row
+opens onto its messages), then the reply lists
 (`ui.chat.followup_view`); a suggested reply is written by the user in the chat, then
 proposed on an approval card like any other call.
 """
@@ -22,14 +23,14 @@ from ui.chat.agent import AGENT, owned, thread_config
 from ui.chat.cards import show_requests
 from ui.chat.chainlit_calls import remember, say
 from ui.chat.followup_view import show_followups
-from ui.chat.inbox_rows import inbox_pairs, woken_first
+from ui.chat.inbox_rows import inbox_conversations, woken_first
 from ui.chat.turn import run
 
 TRIAGE_WORDS = re.compile(r"^\s*(triage( my)? inbox|triage)\s*[.!]?\s*$", re.IGNORECASE)
 
 
 async def triage() -> None:
-    """Triage run on this chat's thread, then the list of every message, most important first."""
+    """Triage run on this chat's thread, then a row per conversation, most important first."""
     graph = await AGENT.get()
     config = thread_config()
     if (await graph.aget_state(config)).interrupts:
@@ -43,14 +44,14 @@ async def triage() -> None:
             context=Context(),
             durability="sync",
         )
-        pairs, woken = await asyncio.to_thread(inbox_pairs, services.db, services.source)
-        step.output = f"{len(pairs)} message(s) in the inbox"
+        states, woken, note = await asyncio.to_thread(inbox_conversations, services.mailbox)
+        step.output = f"{len(states)} conversation(s) in the inbox"
     zone = await asyncio.to_thread(user_time_zone)
-    rows = woken_first(render.triage_rows(pairs, zone), woken)
+    rows = woken_first(render.conversation_rows(states, zone), woken)
     # The list names itself in its props: a correction from a row rewrites this element.
     element_id = str(uuid.uuid4())
     await say(
-        render.triage_summary(rows),
+        render.triage_summary(rows) + (f" ({note}: answered ones may read as open.)" * bool(note)),
         elements=[
             cl.CustomElement(
                 id=element_id,

@@ -67,6 +67,11 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
     triage = commands.add_parser("triage", help="fetch new mail and classify every message")
     _common(triage)
     triage.add_argument("--limit", type=int, help="show at most N rows, most important first")
+    triage.add_argument(
+        "--messages",
+        action="store_true",
+        help="one row per message instead of one per conversation",
+    )
     triage_commands = triage.add_subparsers(
         dest="triage_command", parser_class=_Parser, metavar="{correct}"
     )

@@ -1,4 +1,8 @@
-"""`smart-inbox triage`: fetch new mail, classify it, and print the inbox most important first."""
+"""`smart-inbox triage`: fetch new mail, classify it, and print the inbox most important first.
+
+One row per conversation, in the state its newest message from someone else left it
+(`tools.mail.conversation_triage`); `--messages` prints one row per message instead.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,10 @@ from typing import Any
 from langgraph.types import StateSnapshot
 
 from graph.services import Services, build_services
+from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
 from memory.mail_tables import TriageRecord
+from tools.mail.conversation_triage import ConversationTriage, triaged_conversations
+from tools.mail.conversations import sent_at
 from tools.mail.model import Email
 from ui.cli.errors import EXIT_USER_ERROR, UserError
 from ui.cli.settings import load_context, one_line_errors
@@ -27,7 +34,7 @@ COLUMNS = [
     ("from", 28),
     ("subject", 50),
 ]
-"""The table's columns and their widths: what to do with the message first."""
+"""The table's columns and their widths: what to do with the conversation first."""
 SUSPICIOUS_MARK = "!"
 UNSURE_MARK = "?"
 LEGEND = (
@@ -38,7 +45,7 @@ LEGEND = (
 
 @one_line_errors
 async def triage(args: argparse.Namespace) -> int:
-    """Run the triage on a new thread, then print every triaged message and what it suggests."""
+    """Run the triage on a new thread, then print every conversation and what it suggests."""
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     context = await asyncio.to_thread(load_context, args)
@@ -46,8 +53,7 @@ async def triage(args: argparse.Namespace) -> int:
     snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
     pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
-    pairs = await asyncio.to_thread(services.db.triaged_emails, services.source, limit=args.limit)
-    rows = _rows(pairs)
+    rows = await asyncio.to_thread(listed_rows, services, args.limit, args.messages)
     # The source itself failed (not one message): what the cache holds is still shown, and
     # the exit status says the inbox could not be read, so nothing mistakes it for an empty one.
     source_failed = False
@@ -66,7 +72,8 @@ async def triage(args: argparse.Namespace) -> int:
             print(f"smart-inbox: {waiting}", file=sys.stderr)
         return status
     new = len(snapshot.values.get("triage") or [])
-    print(f"{len(rows)} message(s) shown, {new} newly triaged.\n")
+    shown = "message(s)" if args.messages else "conversation(s)"
+    print(f"{len(rows)} {shown} shown, {new} newly triaged.\n")
     print(_table(rows))
     print("\n".join(warning_lines(rows)))
     for row in rows:
@@ -76,7 +83,61 @@ async def triage(args: argparse.Namespace) -> int:
     return status
 
 
-def _rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:
+def listed_rows(services: Services, limit: int | None, messages: bool) -> list[dict[str, Any]]:
+    """The rows to print, most important first (blocking: the database, an IMAP Sent folder)."""
+    if messages:
+        return message_rows(services.db.triaged_emails(services.source, limit=limit))
+    pairs = services.db.triaged_emails(services.source)
+    states, note = triaged_conversations(services.mailbox, pairs, with_sent=True)
+    if note:
+        print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)
+    states.sort(key=lambda c: sent_at(c.latest), reverse=True)
+    states.sort(key=_importance)
+    return [conversation_json(state) for state in states[:limit]]
+
+
+def _importance(state: ConversationTriage) -> tuple[bool, int, int]:
+    record = state.record
+    if record is None:
+        return state.answered, len(PRIORITY_ORDER), len(CATEGORY_ORDER)
+    return (
+        state.answered,
+        PRIORITY_ORDER.get(record.priority, len(PRIORITY_ORDER)),
+        CATEGORY_ORDER.get(record.category, len(CATEGORY_ORDER)),
+    )
+
+
+def conversation_json(state: ConversationTriage) -> dict[str, Any]:
+    """One conversation as `triage --json` prints it: its latest message, its state now."""
+    latest, record = state.latest, state.record
+    row: dict[str, Any] = {
+        "id": latest.id,
+        "conversation": state.key,
+        "thread_size": len(state.emails),
+        "people": state.people,
+        "from": latest.sender,
+        "subject": latest.subject,
+        "date": latest.date,
+        "state": "answered" if state.answered else (record.decision if record else "error"),
+        "answered": state.answered,
+        "triaged": state.standing.id,
+        "priority": record.priority if record else "unknown",
+        "category": record.category if record else "unreadable",
+        "action": record.action if record else "none",
+        "reason": record.reason if record else "not triaged",
+        "decision": record.decision if record else "error",
+        "suspicious": state.warning,
+        "unsure": record.unsure if record else False,
+    }
+    if state.suspicious:
+        row["suspicious_id"] = state.suspicious[0][0].id
+    if state.standing.error:
+        row["error"] = state.standing.error
+    return row
+
+
+def message_rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:
+    """One row per message, as `triage --json --messages` prints them."""
     return [
         {
             "id": email.id,
@@ -125,17 +186,27 @@ def _table(rows: list[dict[str, Any]]) -> str:
         cells = []
         for name, width in COLUMNS:
             value = decision_cell(row) if name == "decision" else str(row[name])
+            if name == "from" and row.get("thread_size", 1) > 1:
+                value = people_cell(row["people"], row["thread_size"], width)
             cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
+def people_cell(people: list[str], size: int, width: int) -> str:
+    """Who wrote in a conversation and how many messages it has; the names cut, never the count."""
+    names, count = ", ".join(people), f" ({size})"
+    if len(names) + len(count) > width:
+        names = names[: width - len(count) - 1] + "…"
+    return names + count
+
+
 def decision_cell(row: dict[str, Any]) -> str:
-    """The decision, marked when the message looks like phishing or the engine is unsure."""
+    """The state (`answered`, else the decision), marked for phishing or an unsure engine."""
     marks = (SUSPICIOUS_MARK if row.get("suspicious") else "") + (
         UNSURE_MARK if row.get("unsure") else ""
     )
-    return f"{row['decision']}{marks}"
+    return f"{row.get('state') or row['decision']}{marks}"
 
 
 def warning_lines(rows: list[dict[str, Any]]) -> list[str]:
@@ -146,7 +217,7 @@ def warning_lines(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         if row.get("suspicious"):
             lines.append(
-                f"WARNING {row['id']} ({row['from']}): {row['suspicious']}; "
-                "do not reply, click its links or pay"
+                f"WARNING {row.get('suspicious_id') or row['id']} ({row['from']}): "
+                f"{row['suspicious']}; do not reply, click its links or pay"
             )
     return lines

@@ -14,8 +14,8 @@ from graph.builder import build_graph
 from graph.context import Context
 from graph.services import build_services
 from tools.calendar.settings import user_time_zone
-from ui.chat.inbox_rows import inbox_pairs, woken_first
-from ui.chat.render import triage_rows
+from ui.chat.inbox_rows import inbox_conversations, woken_first
+from ui.chat.render import conversation_rows
 
 
 class Chat:
@@ -45,5 +45,5 @@ class Chat:
 
 def in_view(context: Context, now: datetime | None = None) -> list[str]:
     services = build_services(context)
-    pairs, woken = inbox_pairs(services.db, services.source, now)
-    return [row.id for row in woken_first(triage_rows(pairs, user_time_zone()), woken)]
+    states, woken, _ = inbox_conversations(services.mailbox, now)
+    return [row.id for row in woken_first(conversation_rows(states, user_time_zone()), woken)]

@@ -16,12 +16,12 @@ from tools.oauth.tokens import StaticTokens, TokenError
 
 
 def test_endpoints_move_with_their_settings() -> None:
-    env = {"SMART_INBOX_OAUTH_GOOGLE_TOKEN": "http://127.0.0.1:9999/token/"}
+    env = {"SMART_INBOX_OAUTH_GOOGLE_TOKEN_URL": "http://127.0.0.1:9999/token/"}
     assert GOOGLE.endpoint("token", env) == "http://127.0.0.1:9999/token"
     assert GOOGLE.endpoint("token", {}) == "https://oauth2.googleapis.com/token"
     assert MICROSOFT.endpoint("revoke", {}) == ""
-    with pytest.raises(TokenError, match="SMART_INBOX_OAUTH_GOOGLE_TOKEN must use https://"):
-        GOOGLE.endpoint("token", {"SMART_INBOX_OAUTH_GOOGLE_TOKEN": "http://evil.example/t"})
+    with pytest.raises(TokenError, match="SMART_INBOX_OAUTH_GOOGLE_TOKEN_URL must use https://"):
+        GOOGLE.endpoint("token", {"SMART_INBOX_OAUTH_GOOGLE_TOKEN_URL": "http://evil.example/t"})
 
 
 def test_providers_by_kind_and_scopes() -> None:

@@ -1,13 +1,17 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Pencil, TriangleAlert } from "lucide-react";
+import { ChevronDown, ChevronRight, Pencil, TriangleAlert } from "lucide-react";
 
-// The triage list: one line per message, grouped by what to do with it (respond, notify,
-// ignore), the most important first and the rest behind "show more". A suspicious row shows
-// its warning where the reason and the action would be, and never a reply button; an unsure
-// row says so; ignore rows are faded, not hidden. The pencil opens a correction: the decision, priority or category, as a rule for the
-// sender, their domain or the mailing list. The server stores it and rewrites this element, so
-// the row keeps it after a reload. Rows, links and menus come from the server as props.
+// The triage list: one line per conversation (its people, how many messages, its latest
+// message and the state it is in now), grouped by what to do with it (respond, notify,
+// answered, ignore), the most important first and the rest behind "show more". The arrow
+// opens a conversation onto one line per message, each with its own triage. A suspicious row
+// shows its warning where the reason and the action would be, and never a reply button; an
+// unsure row says so; ignore rows are faded, not hidden. The pencil opens a correction of one
+// message (on a conversation's line, the message whose triage it shows): the decision,
+// priority or category, as a rule for the sender, their domain or the mailing list. The
+// server stores it and rewrites this element, so the row keeps it after a reload. Rows, links
+// and menus come from the server as props.
 // Widths and colours are inline styles: only the classes Chainlit's own build uses exist.
 const DOT = { error: "#b91c1c", high: "#ef4444", normal: "#f59e0b", low: "#94a3b8" };
 const DECISION = {
@@ -15,10 +19,12 @@ const DECISION = {
   respond: { label: "Respond", color: "#fff", background: "#2563eb", border: "#2563eb" },
   notify: { label: "Notify", color: "inherit", background: "transparent", border: "#64748b" },
   ignore: { label: "Ignore", color: "#94a3b8", background: "transparent", border: "transparent" },
+  answered: { label: "Answered", color: "#16a34a", background: "transparent", border: "#16a34a" },
 };
-const GROUP = { woken: "Back from snooze", error: "Unreadable", respond: "Respond", notify: "Notify", ignore: "Ignore" };
-// A row back from a snooze leads the list under its own heading, whatever its decision.
-const groupOf = (row) => (row.woken ? "woken" : row.decision);
+const GROUP = { woken: "Back from snooze", error: "Unreadable", respond: "Respond", notify: "Notify", answered: "Answered", ignore: "Ignore" };
+// A row back from a snooze leads the list under its own heading, whatever its decision; a
+// conversation the user wrote last in is answered, whatever its decision.
+const groupOf = (row) => (row.woken ? "woken" : row.answered ? "answered" : row.decision);
 const WARN = "#dc2626";
 const fixed = (width) => ({ width, flexShrink: 0, overflow: "hidden", textOverflow: "ellipsis" });
 const pill = (color) => ({
@@ -40,33 +46,45 @@ function DecisionChip({ decision }) {
   );
 }
 
-function Row({ row, onCorrect, correcting }) {
+function Row({ row, onCorrect, correcting, line, open, onOpen }) {
   const [busy, setBusy] = useState(false);
+  const many = !line && (row.messages || []).length > 0;
   const reply = async () => {
     setBusy(true);
     try {
-      await callAction({ name: "suggested_reply", payload: { email_id: row.id, to: row.replyTo } });
+      await callAction({ name: "suggested_reply", payload: { email_id: row.triaged || row.id, to: row.replyTo } });
     } finally {
       setBusy(false);
     }
   };
   const warned = !!row.warning;
   const said = warned ? `suspicious: ${row.warning}` : row.reason;
-  const full = `${row.decision} · ${row.priority} · ${row.sender} · ${row.subject} · ${row.category} · ${row.action} — ${said}${row.unsure ? " (unsure)" : ""}`;
+  const count = row.count > 1 ? ` · ${row.count} messages` : "";
+  const full = `${row.answered ? "answered · " : ""}${row.decision} · ${row.priority} · ${row.sender}${count} · ${row.subject} · ${row.category} · ${row.action} — ${said}${row.unsure ? " (unsure)" : ""}`;
   const look = {
     // Ignore rows fade; a suspicious one stays readable: its warning is the point.
-    opacity: row.decision === "ignore" && !warned && !correcting ? 0.55 : 1,
-    background: warned ? "rgba(220, 38, 38, 0.10)" : undefined,
+    opacity: (row.decision === "ignore" || row.answered) && !warned && !correcting ? 0.55 : 1,
+    background: warned ? "rgba(220, 38, 38, 0.10)" : line ? "hsl(var(--accent))" : undefined,
     boxShadow: warned ? `inset 3px 0 0 ${WARN}` : undefined,
+    paddingLeft: line ? "1.5rem" : undefined,
   };
   return (
-    <li className="triage-row flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap" style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined} data-woken={row.woken ? "yes" : undefined}>
-      {row.decision ? <DecisionChip decision={row.decision} /> : null}
+    <li className={`${line ? "triage-message" : "triage-row"} flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap`} style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-group={groupOf(row)} data-count={line ? undefined : row.count || 1} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined} data-woken={row.woken ? "yes" : undefined} data-answered={row.answered ? "yes" : undefined}>
+      {row.decision ? <DecisionChip decision={row.answered ? "answered" : row.decision} /> : null}
       <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
-      <span className="font-medium" style={fixed("7.5rem")}>{row.sender}</span>
+      <span className="font-medium" style={{ ...fixed(line ? "6rem" : "6.25rem"), ...(line ? { fontWeight: 400 } : {}) }}>{row.sender}</span>
+      {many ? (
+        <Button size="sm" variant="ghost" className="triage-open h-6 px-1" style={fixed("2.5rem")} onClick={onOpen} aria-expanded={open} aria-label={`${open ? "Close" : "Open"} the ${row.count} messages of ${row.subject}`} title={`${row.count} messages: ${(row.people || []).join(", ")}`}>
+          {open ? <ChevronDown size={14} /> : <ChevronRight size={14} />}
+          <span className="triage-count text-xs">{row.count}</span>
+        </Button>
+      ) : (
+        <span className="triage-count text-xs text-muted-foreground text-center" style={fixed("2.5rem")}>{!line && row.count > 1 ? row.count : ""}</span>
+      )}
       <a className="hover:underline" style={{ flex: 1, minWidth: 0, display: "flex", gap: "0.4rem", alignItems: "center" }} href={row.url} target="_blank" rel="noopener">
         <span style={{ flex: "0 1 auto", maxWidth: warned ? "35%" : "60%", overflow: "hidden", textOverflow: "ellipsis" }}>{row.subject}</span>
         {row.woken ? <span className="triage-woken" style={pill("#7c3aed")} title="Back from snooze">back</span> : null}
+        {row.answered ? <span className="triage-answered" style={pill("#16a34a")} title="You wrote last in this conversation">you replied</span> : null}
         {row.byYou ? <span className="triage-yours" style={pill("#16a34a")}>your rule</span> : null}
         {row.unsure ? <span className="triage-unsure" style={pill("#d97706")} title="The engine is unsure: check this one">unsure</span> : null}
         {warned ? (
@@ -88,7 +106,7 @@ function Row({ row, onCorrect, correcting }) {
         <span style={fixed("3.5rem")} />
       )}
       {row.fix && row.fix.priority && props.elementId ? (
-        <Button size="sm" variant="ghost" className="h-6 px-1" style={fixed("1.75rem")} onClick={onCorrect} aria-expanded={correcting} aria-label={`Correct the triage of ${row.sender}: ${row.subject}`} title="Correct this triage">
+        <Button size="sm" variant="ghost" className="h-6 px-1" style={fixed("1.75rem")} onClick={onCorrect} aria-expanded={correcting} aria-label={`Correct the triage of ${line ? row.sender : (row.messages || []).find((m) => m.id === row.triaged)?.sender || row.sender}: ${line ? row.subject : (row.messages || []).find((m) => m.id === row.triaged)?.subject || row.subject}`} title="Correct this triage">
           <Pencil size={14} />
         </Button>
       ) : (
@@ -106,7 +124,7 @@ function scopes(fix) {
   return found;
 }
 
-function Correction({ row, expanded, onSaved, onClose }) {
+function Correction({ row, parent, expanded, onSaved, onClose }) {
   const choices = props.choices || {};
   const [chosen, setChosen] = useState({ decision: row.decision, priority: row.fix.priority, category: row.fix.category });
   const [scope, setScope] = useState(row.fix.list ? "list" : "sender");
@@ -122,7 +140,7 @@ function Correction({ row, expanded, onSaved, onClose }) {
     try {
       const answer = await callAction({
         name: "correct_triage",
-        payload: { ...payload, was: current, email_id: row.id, scope, element_id: props.elementId, expanded },
+        payload: { ...payload, was: current, email_id: row.triaged || row.id, row_id: parent.id, conversation: parent, scope, element_id: props.elementId, expanded },
       });
       const result = answer && answer.response;
       if (result && result.ok) onSaved(result.row, result.note);
@@ -162,11 +180,25 @@ function Correction({ row, expanded, onSaved, onClose }) {
 export default function TriageList() {
   const [all, setAll] = useState(false);
   const [open, setOpen] = useState("");
+  const [opened, setOpened] = useState({});
   const [saved, setSaved] = useState({});
   const rows = (props.rows || []).map((row) => saved[row.id] || row);
   const shown = all ? rows : rows.slice(0, props.first || rows.length);
   const items = [];
   let group = "";
+  const editor = (row, parent, key) => (
+    <Correction
+      key={`fix-${key}`}
+      row={row}
+      parent={parent}
+      expanded={all}
+      onClose={() => setOpen("")}
+      onSaved={(next, note) => {
+        setSaved({ ...saved, [parent.id]: { ...next, note } });
+        setOpen("");
+      }}
+    />
+  );
   shown.forEach((row, index) => {
     // Headings from the order the list was sent in (a corrected row stays where it was);
     // a list kept from before rows had a decision has none.
@@ -179,26 +211,25 @@ export default function TriageList() {
         </li>
       );
     }
-    items.push(<Row key={row.id} row={row} correcting={open === row.id} onCorrect={() => setOpen(open === row.id ? "" : row.id)} />);
+    const isOpen = !!opened[row.id];
+    items.push(
+      <Row key={row.id} row={row} correcting={open === row.id} onCorrect={() => setOpen(open === row.id ? "" : row.id)} open={isOpen} onOpen={() => setOpened({ ...opened, [row.id]: !isOpen })} />
+    );
     if (open === row.id) {
-      items.push(
-        <Correction
-          key={`fix-${row.id}`}
-          row={row}
-          expanded={all}
-          onClose={() => setOpen("")}
-          onSaved={(next, note) => {
-            setSaved({ ...saved, [row.id]: { ...next, note } });
-            setOpen("");
-          }}
-        />
-      );
+      items.push(editor(row, row, row.id));
     } else if (row.note) {
       items.push(
         <li key={`note-${row.id}`} className="triage-note text-xs text-muted-foreground py-1 border-b border-border" style={{ paddingLeft: "5.25rem", whiteSpace: "normal" }} role="status">
           {row.note}
         </li>
       );
+    }
+    if (isOpen) {
+      (row.messages || []).forEach((message) => {
+        const key = `${row.id}/${message.id}`;
+        items.push(<Row key={`line-${key}`} row={message} line correcting={open === key} onCorrect={() => setOpen(open === key ? "" : key)} />);
+        if (open === key) items.push(editor(message, row, key));
+      });
     }
   });
   return (

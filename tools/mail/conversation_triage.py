@@ -1,0 +1,235 @@
+"""Where each conversation stands now: the triage its latest word from someone else got.
+
+Triage is per message, but a person works through conversations: an incident and its
+"resolved" update are one thing, in the state of the update. A conversation's state is the
+triage of its newest message that is not the user's own; it is answered when the user wrote
+after it (a message of theirs, or a reply sent from here); it is suspicious when any of its
+messages is. The triage list, `smart-inbox triage` and the triage summary all read it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from memory.db import PRIORITY_ORDER
+from memory.inbox_store import InboxStore
+from memory.mail_tables import TriageRecord
+from tools.mail.conversation_tools import MAILBOX_WINDOW, own_addresses, replies_sent
+from tools.mail.conversations import OWN_FOLDERS, group_conversations, is_own, sender_name, sent_at
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.message_refs import message_ref
+from tools.mail.model import Email
+from tools.mail.sent_folder import sent_mail
+from tools.mail.source_protocol import MailSourceError
+
+ME = "me"
+"""How the user reads among a conversation's people."""
+
+
+@dataclass(frozen=True)
+class ConversationTriage:
+    """One conversation and the state it is in now."""
+
+    emails: tuple[Email, ...]
+    """Its messages, oldest first, the user's own included."""
+    standing: Email
+    """Its newest message not the user's own: the one whose triage the conversation shows."""
+    triage: Mapping[str, TriageRecord] = field(default_factory=dict, compare=False)
+    """The triage of its messages, by id (the user's own have none)."""
+    answered: bool = False
+    """The user wrote after `standing` (or a reply to one of its messages was sent from here)."""
+    own: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @property
+    def key(self) -> str:
+        """The id of its first message: stable while the conversation grows."""
+        return self.emails[0].id
+
+    @property
+    def latest(self) -> Email:
+        """Its newest message: the one a list cites and opens."""
+        return self.emails[-1]
+
+    @property
+    def record(self) -> TriageRecord | None:
+        """The triage of `standing`: the conversation's priority, decision and reason now."""
+        return self.triage.get(self.standing.id)
+
+    @property
+    def suspicious(self) -> list[tuple[Email, str]]:
+        """Every message of it that looks like phishing or fraud, with why, newest first."""
+        found = [(e, t.suspicious) for e in self.emails if (t := self.triage.get(e.id))]
+        return [(e, why) for e, why in reversed(found) if why]
+
+    @property
+    def warning(self) -> str:
+        """Why the conversation looks like phishing or fraud ('' when none of it does)."""
+        found = self.suspicious
+        return found[0][1] if found else ""
+
+    @property
+    def people(self) -> list[str]:
+        """Who wrote in it, by name, in order of their first message; the user is `me`."""
+        names = [ME if is_own(e, self.own) else sender_name(e.sender) for e in self.emails]
+        return list(dict.fromkeys(n for n in names if n))
+
+    @property
+    def needs_you(self) -> bool:
+        """High priority now and not answered: what a triage summary puts first."""
+        record = self.record
+        return not self.answered and record is not None and record.priority == "high"
+
+
+def conversation_triage(
+    emails: Iterable[Email],
+    triage: Mapping[str, TriageRecord],
+    own: Collection[str],
+    replied: Mapping[str, datetime] | None = None,
+) -> list[ConversationTriage]:
+    """Thread `emails` and say where each conversation stands, newest conversation first.
+
+    A conversation only the user wrote in has no state and is left out; an unreadable
+    message cannot be threaded and stands alone. `replied`: message id → when a reply to it
+    was sent from here (`tools.mail.conversation_tools.replies_sent`).
+    """
+    mail = list({e.id: e for e in emails}.values())
+    mine = frozenset(a.lower() for a in own)
+    states = [
+        ConversationTriage((email,), email, triage, own=mine) for email in mail if email.error
+    ]
+    for conversation in group_conversations(mail, own):
+        theirs = [e for e in conversation.emails if not is_own(e, own)]
+        if not theirs:
+            continue
+        standing = next((e for e in reversed(theirs) if e.id in triage), theirs[-1])
+        answers = [sent_at(e) for e in conversation.emails if is_own(e, own) and not e.is_draft]
+        answers += [at for e in conversation.emails if (at := (replied or {}).get(e.id))]
+        answered = bool(answers) and max(answers) >= sent_at(standing)
+        states.append(ConversationTriage(conversation.emails, standing, triage, answered, mine))
+    states.sort(key=lambda c: sent_at(c.latest), reverse=True)
+    return states
+
+
+def own_mail(env: MailboxEnv, *, with_sent: bool) -> list[Email]:
+    """The user's sent mail in the cache (and an IMAP account's Sent folder, with `with_sent`).
+
+    Blocking (the database; the network for an IMAP Sent folder, which raises
+    `MailSourceError` when it cannot be read).
+    """
+    mail = [
+        email
+        for folder in sorted(OWN_FOLDERS)
+        for email in env.db.list_emails(source=env.source, folder=folder, limit=MAILBOX_WINDOW)
+    ]
+    return mail + (sent_mail(env, MAILBOX_WINDOW) if with_sent else [])
+
+
+def triaged_conversations(
+    env: MailboxEnv,
+    pairs: Sequence[tuple[Email, TriageRecord]],
+    *,
+    with_sent: bool,
+) -> tuple[list[ConversationTriage], str]:
+    """The conversations of these triaged messages, with the user's own mail to tell answered.
+
+    Blocking. Returns the conversations and a note: '' or why the user's sent mail could not
+    be read (then a conversation only they answered there reads as not answered).
+    """
+    note = ""
+    try:
+        mine = own_mail(env, with_sent=with_sent)
+    except MailSourceError as err:
+        mine, note = own_mail(env, with_sent=False), f"your sent mail could not be read: {err}"
+    own = own_addresses(env)
+    triage = {email.id: record for email, record in pairs}
+    emails = [email for email, _ in pairs] + mine
+    return conversation_triage(emails, triage, own, replies_sent(env)), note
+
+
+def conversations_around(
+    env: MailboxEnv, pairs: Sequence[tuple[Email, TriageRecord]]
+) -> list[ConversationTriage]:
+    """The conversations these triaged messages are in, each with the rest of its inbox mail.
+
+    Blocking (the database only: an IMAP account's separate Sent folder is not fetched, so
+    answered there is told by the replies sent from here). Mail moved out of the inbox is
+    left out, as the triage list leaves it out.
+    """
+    emails = env.db.list_emails(source=env.source, limit=MAILBOX_WINDOW)
+    triage = env.db.triage_for([e.id for e in emails])
+    away = InboxStore(env.db).away_ids(env.source)
+    near = [(e, triage[e.id]) for e in emails if e.id in triage and e.id not in away]
+    states, _ = triaged_conversations(env, [*pairs, *near], with_sent=False)
+    ids = {email.id for email, _ in pairs}
+    return [s for s in states if any(e.id in ids for e in s.emails)]
+
+
+def by_importance(states: Iterable[ConversationTriage]) -> list[ConversationTriage]:
+    """Those that need the user first, then by priority now, answered last; newest first."""
+    ordered = sorted(states, key=lambda s: sent_at(s.latest), reverse=True)
+    last = len(PRIORITY_ORDER)
+
+    def rank(state: ConversationTriage) -> tuple[bool, bool, int]:
+        record = state.record
+        priority = PRIORITY_ORDER.get(record.priority, last) if record else last
+        return not state.needs_you, state.answered, priority
+
+    return sorted(ordered, key=rank)
+
+
+def state_ref(state: ConversationTriage) -> dict[str, Any]:
+    """The conversation as a `MessageRef`: its latest message, with the triage it stands at.
+
+    The triage fields are the conversation's state (its newest message from someone else),
+    `suspicious` is a warning from any of its messages, `answered` says the user wrote last.
+    """
+    ref = message_ref(state.latest, None, full=False)
+    record = state.record
+    if record is not None:
+        ref.update(
+            priority=record.priority,
+            category=record.category,
+            action=record.action,
+            reason=record.reason,
+            decision=record.decision,
+        )
+    if state.warning:
+        ref["suspicious"] = state.warning
+    ref.update(
+        conversation=state.key,
+        thread_size=len(state.emails),
+        people=state.people,
+        answered=state.answered,
+    )
+    return ref
+
+
+def render_state_refs(refs: Sequence[Mapping[str, Any]]) -> str:
+    """Conversations as a numbered text block: people, size, latest message, state now."""
+    if not refs:
+        return "No conversations."
+    blocks = []
+    for n, ref in enumerate(refs, 1):
+        lines = [
+            f"{n}. conversation of {ref['thread_size']} message(s), "
+            f"people: {', '.join(ref['people'])}",
+            f"   latest message: id: {ref['id']}",
+            f"   from: {ref['sender']}",
+            f"   subject: {ref['subject']}",
+            f"   date: {ref['date']}",
+        ]
+        if "priority" in ref:
+            lines.append(
+                f"   state now: {ref['priority']} / {ref['category']} / {ref['action']}"
+                f" — {ref['reason']}"
+            )
+        if ref.get("answered"):
+            lines.append("   answered: the user wrote last")
+        if ref.get("suspicious"):
+            lines.append(f"   suspicious: {ref['suspicious']}")
+        lines.append(f"   preview: {ref['text']}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
