@@ -59,9 +59,10 @@ def cli(home: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
 
 def test_triage_and_a_cited_answer_on_gmail(tmp_path: Path, google: Any) -> None:
     gmail, _, env = google
-    triaged = cli(tmp_path, env, "triage")
-    rows = triaged["emails"] if isinstance(triaged, dict) else triaged
-    assert len(rows) == len(gmail.messages)
+    rows = cli(tmp_path, env, "triage")
+    threads = {m.thread_id for m in gmail.messages.values()}
+    assert len(rows) == len(threads) < len(gmail.messages), "one row per Gmail thread"
+    assert len(cli(tmp_path, env, "triage", "--messages")) == len(gmail.messages)
     answered = cli(tmp_path, env, "ask", "any invoices?")
     assert answered["citations"], answered
     assert all(c in {m.message_id for m in gmail.messages.values()} for c in answered["citations"])
