@@ -29,8 +29,8 @@ from tools.mail.smtp import (
     envelope_recipients,
     send_message,
 )
-from tools.mail.source_protocol import MailSourceError
-from tools.mail.sources import parse_source_spec
+from tools.mail.source_protocol import MailSourceError, SendsMail
+from tools.mail.sources import parse_source_spec, sends_its_own_mail
 from tools.toolkit import ToolFailure
 
 logger = logging.getLogger(__name__)
@@ -58,12 +58,19 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     and each stage the exchange reaches is recorded, so a card after a crash can say whether
     the server can have it. A copy already kept in Sent by an earlier attempt is not kept twice.
     """
-    if not env.sender or (env.smtp is None and env.outbox is None):
+    own = sends_its_own_mail(env.source)
+    if not env.sender or (env.smtp is None and env.outbox is None and not own):
         raise ToolFailure(sending_problem(env))
     claimed = running_call()
     outgoing = _prepare(claimed, part, message) if claimed is not None else None
     on_stage = _stage_recorder(claimed, part) if claimed is not None else None
-    if env.smtp is None and env.outbox is not None:
+    if own:
+        receipt = deliver_by_source(env, message, on_stage=on_stage)
+        text = (
+            f"Sent through {env.source} to {', '.join(receipt.recipients)}, subject "
+            f"{message['Subject']!r} (Message-ID {receipt.message_id})."
+        )
+    elif env.smtp is None and env.outbox is not None:
         receipt = deliver_to_outbox(env.outbox, message, on_stage=on_stage)
         text = (
             f"Delivered to the local demo outbox ({env.outbox}) for "
@@ -187,6 +194,37 @@ def deliver_to_outbox(
     message_id = str(message["Message-ID"]).strip()
     logger.info("delivered %s to the local demo outbox %s", message_id, outbox)
     return SendReceipt(message_id=message_id, recipients=recipients)
+
+
+def deliver_by_source(
+    env: MailboxEnv, message: EmailMessage, *, on_stage: StageCallback | None = None
+) -> SendReceipt:
+    """Hand `message` as it is (MIME) to a source that sends mail itself (Microsoft 365).
+
+    Its Message-ID, In-Reply-To and References go with it, so the reply stays in its thread.
+    `on_stage` hears `data` before the message is handed over and `accepted` once it is taken.
+
+    Raises:
+        ToolFailure: the source did not take it (the reason says if it may have).
+
+    """
+    recipients = envelope_recipients(message)
+    if not recipients:
+        raise ToolFailure(f"not sent through {env.source}: the message has no recipients")
+    if not message["Message-ID"]:
+        message["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    try:
+        source = parse_source_spec(env.source, secrets=env.secrets)
+        if on_stage is not None:
+            on_stage("data")
+        if not isinstance(source, SendsMail):
+            raise MailSourceError(f"the mail source {env.source} does not send mail")
+        source.send(bytes(message))
+    except MailSourceError as err:
+        raise ToolFailure(f"not sent: {err}") from err
+    if on_stage is not None:
+        on_stage("accepted")
+    return SendReceipt(message_id=str(message["Message-ID"]).strip(), recipients=recipients)
 
 
 def sent_data(

@@ -17,6 +17,7 @@ from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_
 from tools.mail.model import Email
 from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
+from tools.mail.sources import sends_its_own_mail
 from tools.mail.sync import canonical_spec
 from tools.toolkit import ToolFailure
 
@@ -80,7 +81,7 @@ def missing_for_sending(env: MailboxEnv) -> list[MissingSetting]:
     is said to be so before anyone approves it, never only afterwards.
     """
     missing = []
-    if env.smtp is None and env.outbox is None:
+    if env.smtp is None and env.outbox is None and not sends_its_own_mail(env.source):
         missing.append(NO_SMTP_URL)
     if not env.sender:
         missing.append(NO_SENDER)
