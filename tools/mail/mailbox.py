@@ -17,7 +17,6 @@ from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_
 from tools.mail.model import Email
 from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
-from tools.mail.sources import sends_its_own_mail
 from tools.mail.sync import canonical_spec
 from tools.toolkit import ToolFailure
 
@@ -66,6 +65,15 @@ NO_SENDER = MissingSetting(
 )
 
 
+SOURCES_THAT_SEND = ("outlook:",)
+"""Inboxes whose own API sends mail (and keeps the Sent copy): no SMTP server is needed."""
+
+
+def sends_through_source(source: str) -> bool:
+    """Whether mail from this inbox is sent by its own API (Microsoft Graph) rather than SMTP."""
+    return source.strip().lower().startswith(SOURCES_THAT_SEND)
+
+
 def outbox_note(env: MailboxEnv) -> str:
     """What a card says when the mail goes to the demo's local outbox."""
     return (
@@ -81,7 +89,7 @@ def missing_for_sending(env: MailboxEnv) -> list[MissingSetting]:
     is said to be so before anyone approves it, never only afterwards.
     """
     missing = []
-    if env.smtp is None and env.outbox is None and not sends_its_own_mail(env.source):
+    if env.smtp is None and env.outbox is None and not sends_through_source(env.source):
         missing.append(NO_SMTP_URL)
     if not env.sender:
         missing.append(NO_SENDER)

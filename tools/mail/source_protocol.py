@@ -82,6 +82,14 @@ class MailSource(Protocol):
 class SendsMail(Protocol):
     """A source whose provider sends the user's mail itself and keeps the Sent copy."""
 
+    def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The messages of the Sent folder carrying these Message-IDs: id → key, found only."""
+        ...
+
+    def save_sent(self, raw: bytes) -> str:
+        """The key of the Sent copy the provider kept of `raw` ('' when not seen yet)."""
+        ...
+
     def send(self, raw: bytes) -> None:
         """Send the composed message as it is.
 

@@ -51,15 +51,6 @@ def _open_outlook(location: str, spec: str, secrets: SecretLookup) -> MailSource
     return OutlookSource(account, client)
 
 
-SENDS_ITS_OWN_MAIL = frozenset({"outlook"})
-"""Schemes whose provider sends the user's mail itself (and keeps the Sent copy)."""
-
-
-def sends_its_own_mail(spec: str) -> bool:
-    """Whether the source of `spec` sends mail itself (no SMTP server needed)."""
-    return spec.strip().partition(":")[0].lower() in SENDS_ITS_OWN_MAIL
-
-
 # Scheme → opener taking (the text after "scheme:", the whole spec, the secret lookup).
 _SCHEMES: dict[str, Callable[[str, str, SecretLookup], MailSource]] = {
     "maildir": _open_maildir,
