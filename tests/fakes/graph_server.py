@@ -195,6 +195,10 @@ class FakeGraph(FakeApi):
             return Reply(200, {"value": [{"scheduleId": self.address, "scheduleItems": self.busy}]})
         if path == f"{API}/me/events":
             return self._events(request)
+        if method == "PATCH" and path.startswith(f"{API}/me/events/"):
+            return self._change_event(path.rsplit("/", 1)[1], request.json or {})
+        if method == "GET" and path == f"{API}/me":
+            return Reply(200, {"mail": self.address, "userPrincipalName": self.address})
         return graph_error(404, "ResourceNotFound", f"Resource not found for the segment {path!r}.")
 
     def _folder_id(self, name: str) -> str | None:
@@ -353,13 +357,31 @@ class FakeGraph(FakeApi):
                     and event.data.get("transactionId") == data["transactionId"]
                 ):
                     return Reply(201, event.data)
-            event = Event(
-                f"evt-{next(self._ids)}",
-                {**data, "id": "", "iCalUId": data.get("transactionId", "")},
-            )
-            event.data["id"] = event.id
+            event = Event(f"evt-{next(self._ids)}", dict(data))
+            event.data.update(id=event.id, iCalUId=f"040000008200E00074C5B7101A82E008{event.id}")
+            event.data["organizer"] = {"emailAddress": {"address": self.address}}
             self.events.append(event)
             return Reply(201, event.data)
-        wanted = re.fullmatch(r"iCalUId eq '(.*)'", request.query.get("$filter", [""])[0])
-        rows = [e.data for e in self.events if wanted is None or e.data.get("iCalUId") == wanted[1]]
+        wanted = re.search(
+            r"ep/id eq '(.*)' and ep/value eq '(.*)'\)$", request.query.get("$filter", [""])[0]
+        )
+        rows = [
+            e.data for e in self.events if wanted is None or _property(e, wanted[1]) == wanted[2]
+        ]
         return Reply(200, {"value": rows})
+
+    def _change_event(self, event_id: str, change: dict[str, Any]) -> Reply:
+        for event in self.events:
+            if event.id == event_id:
+                event.data.update(change)
+                return Reply(200, event.data)
+        return graph_error(
+            404, "ErrorItemNotFound", "The specified object was not found in the store."
+        )
+
+
+def _property(event: Event, property_id: str) -> str | None:
+    for prop in event.data.get("singleValueExtendedProperties", []):
+        if prop.get("id") == property_id:
+            return str(prop.get("value"))
+    return None

@@ -17,8 +17,9 @@ from tools.http import HttpSettingsError
 from tools.mail.imap import ImapSource
 from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
-from tools.mail.msgraph.source import OutlookSource, pasted_tokens
+from tools.mail.msgraph.source import OutlookSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
+from tools.msgraph.account import pasted_tokens
 from tools.msgraph.client import GraphClient
 
 logger = logging.getLogger(__name__)

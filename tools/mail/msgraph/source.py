@@ -18,12 +18,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from memory.secrets import SecretLookup
 from tools.mail.mime import parse_email
 from tools.mail.model import SENT, Email
 from tools.mail.source_protocol import MailSourceError, SyncResult
 from tools.msgraph.client import PROVIDER, GraphClient, GraphError
-from tools.oauth.tokens import AccessTokens, TokenError
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -35,41 +33,6 @@ SYNCED_FOLDERS = {"inbox": "INBOX", "sentitems": SENT}
 """Graph's well-known folders that are fetched, and what the cache calls each."""
 DELTA_FIELDS = "id,conversationId,internetMessageId"
 EXPIRED_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
-TOKEN_SECRET = "outlook.token:{account}"
-"""The credential name of a pasted access token for an account (the vault holds it)."""
-
-
-class StoredToken:
-    """An account's access token as stored (`outlook.token:ACCOUNT`), looked up when used."""
-
-    provider = "microsoft"
-
-    def __init__(self, account: str, secrets: SecretLookup) -> None:
-        self.account = account
-        self._secrets = secrets
-
-    def access_token(self) -> str:
-        """The stored token; `TokenError` saying what to run when there is none."""
-        token = self._secrets(TOKEN_SECRET.format(account=self.account))
-        if not token:
-            raise TokenError(
-                f"outlook:{self.account} is not connected: run "
-                f"`smart-inbox accounts add outlook {self.account}`"
-            )
-        return token
-
-    def refreshed(self) -> str:
-        """The stored token again: one stored as it is cannot be refreshed."""
-        return self.access_token()
-
-    def address(self) -> str:
-        """Not known from a stored token alone."""
-        return ""
-
-
-def pasted_tokens(account: str, secrets: SecretLookup) -> AccessTokens:
-    """The tokens of `account` as stored in the vault; nothing is looked up before a call."""
-    return StoredToken(account, secrets)
 
 
 class OutlookSource:
