@@ -33,6 +33,7 @@ FULL = (
     ("bench.hostile_mail", ["--n", "300"]),
     ("bench.services_build", ["--n", "300"]),
     ("bench.triage_eval", []),
+    ("bench.outlook_sync", ["--n", "1000"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -45,6 +46,7 @@ QUICK = (
     ("bench.hostile_mail", ["--n", "40", "--quick"]),
     ("bench.services_build", ["--n", "30", "--warmup", "3"]),
     ("bench.triage_eval", []),
+    ("bench.outlook_sync", ["--n", "50"]),
 )
 
 

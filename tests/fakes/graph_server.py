@@ -55,9 +55,11 @@ class Message:
     flagged: bool = False
     is_draft: bool = False
 
-    @property
-    def internet_message_id(self) -> str:
-        return str(message_from_bytes(self.raw, policy=policy.default)["Message-ID"] or "").strip()
+    internet_message_id: str = ""
+
+    def __post_init__(self) -> None:
+        parsed = message_from_bytes(self.raw, policy=policy.compat32)
+        self.internet_message_id = str(parsed["Message-ID"] or "").strip()
 
 
 @dataclass
@@ -99,6 +101,7 @@ class FakeGraph(FakeApi):
         super().__init__()
         handler = self._httpd.RequestHandlerClass
         handler.do_PATCH = handler.do_POST  # type: ignore[attr-defined]
+        handler.disable_nagle_algorithm = True  # headers and body go out as two writes
         self.address = address
         self._lock2 = threading.RLock()
         self._ids = itertools.count(1)

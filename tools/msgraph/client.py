@@ -74,6 +74,7 @@ class GraphClient:
     transport: httpx.BaseTransport | None = None
     calls: int = 0
     """Requests sent (every attempt counts): what a benchmark of a re-sync reads."""
+    _http: httpx.Client | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(
@@ -106,36 +107,37 @@ class GraphClient:
         idempotent = method.upper() in ("GET", "HEAD", "PATCH")
         refreshed = False
         attempt = 0
-        with httpx.Client(
-            transport=self.transport,
-            timeout=httpx.Timeout(self.settings.timeout),
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT, "Prefer": IMMUTABLE_IDS},
-        ) as http:
-            while True:
-                headers = {"Authorization": f"Bearer {self._token(refreshed)}"}
-                remember_authorization(headers["Authorization"], "microsoft graph token")
-                if content_type:
-                    headers["Content-Type"] = content_type
-                self.calls += 1
-                try:
-                    response = http.request(
-                        method, url, json=json, content=content, params=params, headers=headers
-                    )
-                except httpx.TransportError as err:
-                    self._give_up(err, action, idempotent, attempt)
-                    wait = self._backoff(attempt)
-                else:
-                    if response.is_success:
-                        return response
-                    if response.status_code == 401 and not refreshed:
-                        logger.info("%s: the token was refused; refreshing it once", PROVIDER)
-                        refreshed = True
-                        continue
-                    wait = self._wait(response, action, idempotent, attempt)
-                attempt += 1
-                logger.info("%s: could not %s; trying again in %.2f s", PROVIDER, action, wait)
-                self.sleep(wait)
+        http = self._connection()
+        while True:
+            headers = {"Authorization": f"Bearer {self._token(refreshed)}"}
+            remember_authorization(headers["Authorization"], "microsoft graph token")
+            if content_type:
+                headers["Content-Type"] = content_type
+            self.calls += 1
+            try:
+                response = http.request(
+                    method,
+                    url,
+                    json=json,
+                    content=content,
+                    params=params,
+                    headers=headers,
+                    timeout=httpx.Timeout(self.settings.timeout),
+                )
+            except httpx.TransportError as err:
+                self._give_up(err, action, idempotent, attempt)
+                wait = self._backoff(attempt)
+            else:
+                if response.is_success:
+                    return response
+                if response.status_code == 401 and not refreshed:
+                    logger.info("%s: the token was refused; refreshing it once", PROVIDER)
+                    refreshed = True
+                    continue
+                wait = self._wait(response, action, idempotent, attempt)
+            attempt += 1
+            logger.info("%s: could not %s; trying again in %.2f s", PROVIDER, action, wait)
+            self.sleep(wait)
 
     def json(self, method: str, path: str, *, action: str, **kwargs: Any) -> dict[str, Any]:
         """The JSON object of a successful answer (`{}` for an empty one)."""
@@ -149,6 +151,22 @@ class GraphClient:
         if not isinstance(data, dict):
             raise GraphError(f"{PROVIDER} answered the request to {action} with no JSON object")
         return data
+
+    def _connection(self) -> httpx.Client:
+        """The client kept for this account's calls (its connections and TLS context reused)."""
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.Client(
+                transport=self.transport,
+                timeout=httpx.Timeout(self.settings.timeout),
+                follow_redirects=False,
+                headers={"User-Agent": USER_AGENT, "Prefer": IMMUTABLE_IDS},
+            )
+        return self._http
+
+    def close(self) -> None:
+        """Close the kept connections (a later call opens new ones)."""
+        if self._http is not None:
+            self._http.close()
 
     def _token(self, refreshed: bool) -> str:
         try:
