@@ -39,6 +39,8 @@ from tools.mail.imap_wire import (
     uid_set,
 )
 from tools.mail.source_protocol import MailSourceError, environment_secrets
+from tools.oauth.tokens import TokenError
+from tools.oauth.xoauth2 import TokensFor, imap_xoauth2, vault_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,13 @@ DEFAULT_TIMEOUT = 30.0
 
 MAX_RECONNECTS = 10
 """Times one fetch reopens a connection the server dropped (on a message it cannot serve)."""
+
+
+def _refresh_capabilities(conn: imaplib.IMAP4) -> None:
+    typ, data = conn.capability()
+    if typ == "OK" and data and isinstance(data[-1], bytes):
+        # imaplib keeps the capabilities of the greeting; they often grow after login.
+        conn.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
 
 
 class ImapConnection:
@@ -60,9 +69,11 @@ class ImapConnection:
         secrets: SecretLookup = environment_secrets,
         ca_file: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        tokens_for: TokensFor | None = None,
     ) -> None:
         self.imap = imap
         self._secrets = secrets
+        self._tokens_for = tokens_for or vault_tokens
         self.ca_file = ca_file
         """A PEM bundle of extra CAs to trust, on top of the system ones (e.g. a private CA)."""
         self.timeout = timeout
@@ -177,12 +188,15 @@ class ImapConnection:
         return conn
 
     def _login(self, conn: imaplib.IMAP4) -> None:
-        """Log in with the looked-up password (AUTHENTICATE PLAIN when offered, else LOGIN)."""
+        """Log in with the password (AUTHENTICATE PLAIN if offered, else LOGIN), or XOAUTH2."""
         from memory.credential_cipher import VaultError
         from memory.keys import KeySourceError
         from memory.secrets import account_secret
 
         user = self.imap.user
+        if self.imap.account:
+            self._login_xoauth2(conn)
+            return _refresh_capabilities(conn)
         try:
             password, account = account_secret(
                 self._secrets, PASSWORD_CREDENTIAL, f"{user}@{self.imap.host}"
@@ -212,10 +226,14 @@ class ImapConnection:
                 "the user name or password is not ASCII and the server offers no "
                 "AUTHENTICATE PLAIN to carry it"
             ) from None
-        typ, data = conn.capability()
-        if typ == "OK" and data and isinstance(data[-1], bytes):
-            # imaplib keeps the capabilities of the greeting; they often grow after login.
-            conn.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+        _refresh_capabilities(conn)
+
+    def _login_xoauth2(self, conn: imaplib.IMAP4) -> None:
+        """`AUTHENTICATE XOAUTH2` with the token of the spec's OAuth account."""
+        try:
+            imap_xoauth2(conn, self.imap.user, self._tokens_for(self.imap.account))
+        except TokenError as err:
+            raise self._error(str(err)) from None
 
     @contextmanager
     def _session(self) -> Iterator[imaplib.IMAP4]:

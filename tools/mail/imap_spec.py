@@ -1,7 +1,8 @@
 """The `imap://user@host[:port][/FOLDER][?tls=...]` inbox spec, read and checked without connecting.
 
 A spec is the key of a folder's mail cache and cursor, so it has one canonical spelling; it
-never holds a password, and plain text is allowed only to this machine.
+never holds a password, and plain text is allowed only to this machine. `account=NAME` logs in
+with the OAuth account NAME (`smart-inbox accounts add`) instead of a password.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from tools.config_checks import is_loopback_host
 from tools.mail.source_protocol import MailSourceError
 
-SPEC_FORM = "imap://user@host[:port][/FOLDER][?tls=starttls|none]"
+SPEC_FORM = "imap://user@host[:port][/FOLDER][?tls=starttls|none][&account=NAME]"
 TLS_MODES = ("implicit", "starttls", "none")
 """`implicit`: TLS from the first byte (the default); `starttls`: a plain connection upgraded
 before login; `none`: no TLS at all, allowed only to this machine."""
@@ -37,6 +38,8 @@ class ImapSpec:
     """The folder as the user wrote it (the server's own hierarchy separator, not encoded)."""
     tls: str = "implicit"
     """One of `TLS_MODES`."""
+    account: str = ""
+    """The OAuth account whose token logs in (XOAUTH2); empty: the password."""
 
     @property
     def server(self) -> str:
@@ -47,7 +50,9 @@ class ImapSpec:
     @property
     def spec(self) -> str:
         """The one spelling of this inbox: the key of its mail cache and cursor."""
-        query = "" if self.tls == "implicit" else f"?tls={self.tls}"
+        options = [] if self.tls == "implicit" else [f"tls={self.tls}"]
+        options += [f"account={quote(self.account, safe='')}"] if self.account else []
+        query = f"?{'&'.join(options)}" if options else ""
         user = quote(self.user, safe="")
         return f"imap://{user}@{self.server}/{quote(self.folder, safe='/')}{query}"
 
@@ -58,7 +63,8 @@ def parse_imap_spec(spec: str) -> ImapSpec:
     TLS from the first byte on port 993 unless `tls=` says otherwise: `starttls` (port 143,
     upgraded before login) or `none` (port 143, only to 127.0.0.1, ::1 or localhost). The folder
     defaults to INBOX. User and folder are percent-decoded (`%40` for an `@` in the user name,
-    `%20` for a space). The password never goes in the spec: it is looked up when logging in.
+    `%20` for a space). The password never goes in the spec: it is looked up when logging in;
+    with `account=NAME` the login is XOAUTH2 with that connected account's token.
 
     Raises:
         MailSourceError: the spec is malformed; the message quotes it only when it cannot
@@ -86,12 +92,20 @@ def parse_imap_spec(spec: str) -> ImapSpec:
         raise MailSourceError(f"inbox spec '{text}': the user name holds control characters")
     host, port = _host_and_port(text, hostport)
     tls = _tls_mode(text, query, host)
+    account = (parse_qs(query).get("account") or [""])[-1].strip()
     folder = unquote(path).strip("/") or "INBOX"
     if _CONTROL.search(folder):
         raise MailSourceError(f"inbox spec '{text}': the folder name holds control characters")
     if folder.upper() == "INBOX":
         folder = "INBOX"  # the one name IMAP makes case-insensitive
-    return ImapSpec(user=user, host=host, port=port or DEFAULT_PORTS[tls], folder=folder, tls=tls)
+    return ImapSpec(
+        user=user,
+        host=host,
+        port=port or DEFAULT_PORTS[tls],
+        folder=folder,
+        tls=tls,
+        account=account,
+    )
 
 
 def _host_and_port(text: str, hostport: str) -> tuple[str, int | None]:
@@ -114,11 +128,12 @@ def _host_and_port(text: str, hostport: str) -> tuple[str, int | None]:
 def _tls_mode(text: str, query: str, host: str) -> str:
     """The `tls=` option of a spec, checked: a known mode, and `none` only to this machine."""
     options = parse_qs(query, keep_blank_values=True)
-    unknown = sorted(set(options) - {"tls"})
+    unknown = sorted(set(options) - {"tls", "account"})
     if unknown:
         # Names only: a value might be something secret put in the wrong place.
         raise MailSourceError(
-            f"IMAP inbox spec: unknown option(s) {', '.join(unknown)} (the only option is tls=)"
+            f"IMAP inbox spec: unknown option(s) {', '.join(unknown)} "
+            "(the options are tls= and account=)"
         )
     tls = (options.get("tls") or ["implicit"])[-1].strip().lower()
     if tls not in TLS_MODES:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools.mail.smtp_settings import SmtpSettings
+from tools.oauth.tokens import TokenError
+from tools.oauth.xoauth2 import smtp_xoauth2, vault_tokens
 
 if TYPE_CHECKING:
     from memory.ledger import SendStage
@@ -239,6 +241,8 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
             "the server offers no STARTTLS, so the password would travel unencrypted "
             "(use smtps:// or a server that offers STARTTLS)",
         )
+    if settings.account:
+        return _login_xoauth2(client, settings)
     if not (settings.username + settings.password).isascii():
         # smtplib sends AUTH as ASCII; its encoding error would carry the whole AUTH string.
         raise SmtpSendError(
@@ -246,6 +250,13 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
             "the user name or password is not ASCII, which the SMTP login cannot carry",
         )
     client.login(settings.username, settings.password)
+
+
+def _login_xoauth2(client: smtplib.SMTP, settings: SmtpSettings) -> None:
+    try:
+        smtp_xoauth2(client, settings.username, vault_tokens(settings.account))
+    except TokenError as err:
+        raise SmtpSendError(settings.server, str(err)) from None
 
 
 def _is_loopback(client: smtplib.SMTP) -> bool:

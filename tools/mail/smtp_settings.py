@@ -3,6 +3,7 @@
 The login's password may sit in the URL or, better, in the credential vault
 (`smtp.password:USER@HOST`, else `smtp.password`, else `SMTP_PASSWORD`), looked up when the
 settings are built; a malformed URL is refused without quoting what could be the password.
+`?account=NAME` logs in with the OAuth account NAME (XOAUTH2) instead of a password.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from memory.secrets import SecretLookup, account_secret, environment_secrets, warn_unreadable
 from tools.config_checks import check_ca_file, positive_seconds
@@ -25,7 +26,7 @@ DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 """`smtp://` defaults to the submission port (RFC 6409), where mail clients hand over mail and
 which providers keep open; port 25 is for server-to-server relay and is often blocked."""
 DEFAULT_TIMEOUT = 30.0
-URL_FORM = "smtp[s]://[user[:password]@]host[:port]"
+URL_FORM = "smtp[s]://[user[:password]@]host[:port][?account=NAME]"
 _HOST = re.compile(r"[A-Za-z0-9._~%:-]+")
 PASSWORD_CREDENTIAL = "smtp.password"
 """The credential of the SMTP password for any login; `smtp.password:USER@HOST` is one
@@ -51,6 +52,8 @@ class SmtpSettings:
     """A PEM bundle of extra CAs to trust, on top of the system ones (e.g. a private CA)."""
     timeout: float = DEFAULT_TIMEOUT
     """Seconds any one network operation may take."""
+    account: str = ""
+    """The OAuth account whose token logs in (`AUTH XOAUTH2`); empty: the password."""
     password_problem: str = ""
     """Why the login (`username`) has no password: none is stored or set, or the vault cannot
     be read. Sending fails with it before connecting; the rest of the product works. Never
@@ -89,8 +92,10 @@ class SmtpSettings:
             raise SmtpConfigError(f"SMTP_URL has an unsupported scheme{shown}: use {URL_FORM}")
         # Only the authority is allowed; anything after it is a typo (or an unescaped "/" in
         # the password) that would otherwise be silently ignored.
+        rest, _, query = rest.partition("?")
         authority, _, tail = rest.partition("/")
-        if tail or "?" in authority or "#" in authority:
+        account = _account_option(query)
+        if tail or "#" in authority:
             raise SmtpConfigError(
                 f"SMTP_URL has a path or query after the host (a '/' in the password must be "
                 f"written %2F): use {URL_FORM}"
@@ -113,6 +118,7 @@ class SmtpSettings:
             password=unquote(password),
             ca_file=ca_file,
             timeout=timeout,
+            account=account,
         )
 
     @property
@@ -124,7 +130,22 @@ class SmtpSettings:
     def safe_url(self) -> str:
         """The URL with the user name but without the password, for messages and logs."""
         user = f"{quote(self.username, safe='')}@" if self.username else ""
-        return f"{self.scheme}://{user}{self.server}"
+        account = f"?account={quote(self.account, safe='')}" if self.account else ""
+        return f"{self.scheme}://{user}{self.server}{account}"
+
+
+def _account_option(query: str) -> str:
+    """The `account=` option of an `SMTP_URL`, the only one there is."""
+    if not query:
+        return ""
+    options = parse_qs(query, keep_blank_values=True)
+    if set(options) != {"account"} or not options["account"][-1].strip():
+        # Names only: a value might be the password put in the wrong place.
+        raise SmtpConfigError(
+            "SMTP_URL has a path or query after the host (the only option is account=NAME; "
+            f"a '?' in the password must be written %3F): use {URL_FORM}"
+        )
+    return options["account"][-1].strip()
 
 
 def _host_and_port(hostport: str) -> tuple[str, int | None]:
@@ -182,7 +203,7 @@ def with_password(settings: SmtpSettings, secrets: SecretLookup) -> SmtpSettings
     `password_problem` instead of raising: only sending needs the password, and it fails with
     that one line.
     """
-    if not settings.username or settings.password:
+    if not settings.username or settings.password or settings.account:
         return settings
     from memory.credential_cipher import VaultError
     from memory.keys import KeySourceError

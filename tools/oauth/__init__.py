@@ -1,1 +1,1 @@
-"""OAuth 2.0 access to mail and calendar providers: the token contract and its stores."""
+"""OAuth 2.0 for installed apps: the flows that grant mail and calendar access, and the tokens."""

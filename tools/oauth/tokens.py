@@ -1,12 +1,11 @@
-"""The token contract every provider client codes against: a bearer token that stays valid.
+"""The token contract: what mail and calendar code asks of an account's OAuth grant.
 
-A client asks `access_token()` before each call and `refreshed()` once after a 401; where the
-tokens come from (the vault, or one pasted by the user) is the implementation's business.
+Code that talks to a provider holds an `AccessTokens`; it never sees how tokens are stored or
+refreshed, so tests and pasted tokens (`StaticTokens`) fit the same shape as the vault.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -19,43 +18,46 @@ class TokenError(Exception):
 
 
 class AccessTokens(Protocol):
-    """The tokens of one connected account."""
+    """A bearer token source for one account at one provider."""
 
     account: str
     """The account's name, e.g. "work"."""
     provider: str
-    """"google" | "microsoft"."""
+    """"google" or "microsoft"."""
 
     def access_token(self) -> str:
-        """A valid bearer token (refreshes when near expiry)."""
+        """Return a valid bearer token, refreshing it when near expiry."""
         ...
 
     def refreshed(self) -> str:
-        """Force a refresh (after a 401) and return the new one."""
+        """Force a refresh (after a 401) and return the new token."""
         ...
 
     def address(self) -> str:
-        """The account's mail address, as granted."""
+        """Return the account's mail address, as granted."""
         ...
 
 
-@dataclass
 class StaticTokens:
-    """One token given as it is (tests, or a user who pastes one): it cannot be refreshed."""
+    """A fixed token: for tests and for a user who pastes a token."""
 
-    account: str
-    provider: str
-    token: str
-    mail_address: str = ""
+    def __init__(self, account: str, provider: str, token: str, address: str) -> None:
+        self.account = account
+        self.provider = provider
+        self._token = token
+        self._address = address
+
+    def __repr__(self) -> str:
+        return f"StaticTokens(account={self.account!r}, provider={self.provider!r})"
 
     def access_token(self) -> str:
-        """The token given."""
-        return self.token
+        """Return the pasted token."""
+        return self._token
 
     def refreshed(self) -> str:
-        """The same token: a pasted one cannot be refreshed, so a 401 stays a 401."""
-        return self.token
+        """Return the same token: a pasted token cannot be refreshed."""
+        return self._token
 
     def address(self) -> str:
-        """The address given with the token."""
-        return self.mail_address
+        """Return the address given with the token."""
+        return self._address

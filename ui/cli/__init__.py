@@ -42,6 +42,7 @@ COMMANDS = {
     "ui": "ui.cli.chat:chat",
     "users": "ui.cli.users:users",
     "credentials": "ui.cli.credentials:credentials",
+    "accounts": "ui.cli.accounts:accounts",
 }
 """Each command's function, as `module:name`: a command imports only what it runs.
 

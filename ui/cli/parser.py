@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_digest_commands(commands)
     add_chat_commands(commands)
     add_credentials_commands(commands)
+    add_accounts_commands(commands)
     add_history_commands(commands)
     return parser
 
@@ -309,6 +310,35 @@ def add_credentials_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     rotate.add_argument("--json", action="store_true", help="print JSON")
     credential_commands.add_parser("new-key", help="print a fresh key for SMART_INBOX_KEY")
+
+
+def add_accounts_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    """`accounts`: mail and calendar accounts connected with OAuth (or an IMAP login)."""
+    accounts = commands.add_parser(
+        "accounts", help="connect Gmail or Microsoft 365 (OAuth) or an IMAP login; list; remove"
+    )
+    account_commands = accounts.add_subparsers(
+        dest="accounts_command", required=True, parser_class=_Parser
+    )
+    add = account_commands.add_parser("add", help="connect an account (asks for consent)")
+    add.add_argument("kind", choices=("gmail", "microsoft", "imap"))
+    add.add_argument("name", help="the account's name, e.g. work (gmail:work, outlook:work)")
+    add.add_argument(
+        "--no-browser", action="store_true", help="print the consent URL instead of opening it"
+    )
+    add.add_argument(
+        "--device", action="store_true", help="the device code flow: consent on another device"
+    )
+    add.add_argument("--login", help="imap: USER@HOST of the IMAP login")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="imap: read the password from standard input"
+    )
+    listing = account_commands.add_parser(
+        "list", help="each account: state, scopes and token expiry (never a token)"
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    remove = account_commands.add_parser("remove", help="revoke an account's grant and forget it")
+    remove.add_argument("name", help="the account's name")
 
 
 def add_history_commands(commands: argparse._SubParsersAction[Any]) -> None:

@@ -1,0 +1,147 @@
+"""The OAuth providers as data: endpoints, scopes, and where the user's own client id lives.
+
+Every endpoint can be moved with `SMART_INBOX_OAUTH_<PROVIDER>_<ENDPOINT>` (tests point them at
+a local server); plain http is allowed only to this machine. The client id (and, for Google,
+the installed app's client secret) is the user's own, from the vault or the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from memory.secrets import SecretLookup, environment_secrets
+from tools.http import HttpSettingsError, service_url
+from tools.oauth.tokens import TokenError
+
+ENDPOINTS = ("authorize", "token", "revoke", "device", "userinfo")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One OAuth provider: its endpoints and the scopes the inbox asks for."""
+
+    name: str
+    """`google` or `microsoft`: the key of credentials and settings."""
+    label: str
+    """How messages name it: `Google`, `Microsoft`."""
+    kind: str
+    """What `accounts add` calls it: `gmail` or `microsoft`."""
+    authorize: str
+    token: str
+    revoke: str
+    """RFC 7009 revocation endpoint; empty when the provider has none."""
+    device: str
+    """RFC 8628 device authorization endpoint."""
+    userinfo: str
+    """Where the granted mail address is read (OpenID Connect userinfo, or Graph's /me)."""
+    scopes: tuple[str, ...]
+    secret_required: bool
+    """Whether the provider wants the installed app's client secret at its token endpoint."""
+    redirect_host: str = "127.0.0.1"
+    """The loopback host of the redirect URI, as the app's registration names it (the listener
+    is on 127.0.0.1 either way; any port matches a registered loopback URI)."""
+
+    def endpoint(self, which: str, environ: Mapping[str, str] | None = None) -> str:
+        """The endpoint `which` (one of `ENDPOINTS`), moved by its setting if set."""
+        env = os.environ if environ is None else environ
+        variable = f"SMART_INBOX_OAUTH_{self.name.upper()}_{which.upper()}"
+        value = env.get(variable, "").strip() or getattr(self, which)
+        if not value:
+            return ""
+        try:
+            return service_url(variable, value)
+        except HttpSettingsError as err:
+            raise TokenError(str(err)) from None
+
+
+GOOGLE = Provider(
+    name="google",
+    label="Google",
+    kind="gmail",
+    authorize="https://accounts.google.com/o/oauth2/v2/auth",
+    token="https://oauth2.googleapis.com/token",
+    revoke="https://oauth2.googleapis.com/revoke",
+    device="https://oauth2.googleapis.com/device/code",
+    userinfo="https://openidconnect.googleapis.com/v1/userinfo",
+    scopes=(
+        "https://www.googleapis.com/auth/gmail.modify",
+        "https://www.googleapis.com/auth/gmail.send",
+        "https://www.googleapis.com/auth/calendar.events",
+        "openid",
+        "email",
+    ),
+    secret_required=True,
+)
+MICROSOFT = Provider(
+    name="microsoft",
+    label="Microsoft",
+    kind="microsoft",
+    authorize="https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+    token="https://login.microsoftonline.com/common/oauth2/v2.0/token",
+    revoke="",
+    device="https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
+    userinfo="https://graph.microsoft.com/v1.0/me",
+    scopes=(
+        "https://graph.microsoft.com/Mail.ReadWrite",
+        "https://graph.microsoft.com/Mail.Send",
+        "https://graph.microsoft.com/Calendars.ReadWrite",
+        "https://graph.microsoft.com/User.Read",
+        "offline_access",
+    ),
+    secret_required=False,
+    redirect_host="localhost",
+)
+PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT}
+BY_KIND = {"gmail": GOOGLE, "microsoft": MICROSOFT}
+
+
+def provider(name: str) -> Provider:
+    """The provider `name` (`google`, `microsoft`, or the kinds `gmail`), else `TokenError`."""
+    found = PROVIDERS.get(name) or BY_KIND.get(name)
+    if found is None:
+        raise TokenError(f"unknown OAuth provider {name!r}: use gmail or microsoft")
+    return found
+
+
+@dataclass(frozen=True)
+class Client:
+    """The user's own registered app: its id, and its secret where the provider wants one."""
+
+    client_id: str
+    client_secret: str = ""
+
+
+def client_for(
+    found: Provider,
+    secrets: SecretLookup | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Client:
+    """The client of `found` from `oauth.client_id:PROVIDER` (else `SMART_INBOX_OAUTH_…`).
+
+    Raises:
+        TokenError: no client id (or no secret where the provider requires one); the message
+            says how to store it.
+
+    """
+    env = os.environ if environ is None else environ
+    lookup = secrets or environment_secrets(env)
+    upper = found.name.upper()
+    client_id = lookup(f"oauth.client_id:{found.name}") or env.get(
+        f"SMART_INBOX_OAUTH_{upper}_CLIENT_ID", ""
+    )
+    secret = lookup(f"oauth.client_secret:{found.name}") or env.get(
+        f"SMART_INBOX_OAUTH_{upper}_CLIENT_SECRET", ""
+    )
+    if not client_id:
+        raise TokenError(
+            f"no {found.label} OAuth client id: register an app (see docs/accounts.md), then "
+            f"run `smart-inbox credentials set oauth.client_id:{found.name}`"
+        )
+    if found.secret_required and not secret:
+        raise TokenError(
+            f"no {found.label} OAuth client secret: run "
+            f"`smart-inbox credentials set oauth.client_secret:{found.name}`"
+        )
+    return Client(client_id, secret or "")
