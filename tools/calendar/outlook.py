@@ -17,7 +17,7 @@ from tools.calendar.backend import CalendarError
 from tools.calendar.model import Attendee, CalendarEvent
 from tools.calendar.settings import CalendarConfigError, OutlookCalendarSettings
 from tools.http import HttpSettings, HttpSettingsError
-from tools.msgraph.account import pasted_tokens
+from tools.msgraph.account import account_tokens
 from tools.msgraph.client import GraphClient, GraphError
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def open_outlook_calendar(
 ) -> OutlookCalendar:
     """The calendar of the account; `CalendarConfigError` when `SMART_INBOX_GRAPH_API` is bad."""
     try:
-        client = GraphClient.from_env(pasted_tokens(outlook.account, outlook.secrets))
+        client = GraphClient.from_env(account_tokens(outlook.account, outlook.secrets))
     except HttpSettingsError as err:
         raise CalendarConfigError(str(err)) from None
     if retry is not None:

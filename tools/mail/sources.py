@@ -19,7 +19,7 @@ from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
 from tools.mail.msgraph.source import OutlookSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
-from tools.msgraph.account import pasted_tokens
+from tools.msgraph.account import account_tokens
 from tools.msgraph.client import GraphClient
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _open_outlook(location: str, spec: str, secrets: SecretLookup) -> MailSource
     if not account or not account.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise MailSourceError(f"inbox spec '{spec}' names no account: use outlook:ACCOUNT")
     try:
-        client = GraphClient.from_env(pasted_tokens(account, secrets))
+        client = GraphClient.from_env(account_tokens(account, secrets))
     except HttpSettingsError as err:
         raise MailSourceError(str(err)) from None
     return OutlookSource(account, client)

@@ -206,7 +206,7 @@ class GraphClient:
         if status == 401:
             raise GraphError(
                 f"{PROVIDER} refused the sign-in even after a refresh ({why}); connect the "
-                f"account again: `smart-inbox accounts add outlook {self.tokens.account}`",
+                f"account again: `smart-inbox accounts add microsoft {self.tokens.account}`",
                 status=status,
                 code=code,
             )

@@ -109,7 +109,7 @@ def test_a_token_refused_after_its_refresh_is_one_line_saying_what_to_run(
         source.sync(db)
 
     assert tokens.refreshes == 1
-    assert "smart-inbox accounts add outlook work" in str(caught.value)
+    assert "smart-inbox accounts add microsoft work" in str(caught.value)
     assert "still-wrong" not in str(caught.value) and "Bearer" not in str(caught.value)
 
 
@@ -247,5 +247,5 @@ def test_the_spec_opens_without_connecting_and_plain_http_goes_to_this_machine_o
 
 def test_a_source_without_a_token_says_what_to_run(db: AppDatabase) -> None:
     source = parse_source_spec("outlook:home", secrets=lambda name: None)
-    with pytest.raises(MailSourceError, match="smart-inbox accounts add outlook home"):
+    with pytest.raises(MailSourceError, match="smart-inbox accounts add microsoft home"):
         source.sync(db)
