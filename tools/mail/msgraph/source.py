@@ -25,14 +25,26 @@ from tools.msgraph.client import PROVIDER, GraphClient, GraphError
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
+    from memory.mail_tables import SyncCursor
 
 logger = logging.getLogger(__name__)
 
 SCHEME = "outlook"
 SYNCED_FOLDERS = {"inbox": "INBOX", "sentitems": SENT}
 """Graph's well-known folders that are fetched, and what the cache calls each."""
+STORE_BATCH = 50
+"""Messages stored per write to the cache: what a lost connection can cost is one batch."""
 DELTA_FIELDS = "id,conversationId,internetMessageId"
 EXPIRED_CODES = frozenset({"syncStateNotFound", "syncStateInvalid", "resyncRequired"})
+
+
+def _links(cursor: SyncCursor | None) -> dict[str, str]:
+    """The delta link of each folder the cursor holds (none: every folder is listed afresh)."""
+    try:
+        links = json.loads(cursor.signature) if cursor is not None else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in links.items()} if isinstance(links, dict) else {}
 
 
 class OutlookSource:
@@ -59,8 +71,7 @@ class OutlookSource:
             MailSourceError: Graph cannot be reached, refuses the sign-in or the listing.
 
         """
-        cursor = db.get_cursor(self.spec)
-        links: dict[str, str] = json.loads(cursor.signature) if cursor else {}
+        links = _links(db.get_cursor(self.spec))
         result = SyncResult(source=self.spec)
         known = db.known_keys(self.spec)
         changed = False
@@ -71,11 +82,11 @@ class OutlookSource:
                 raise self._error(err) from err
             wanted = [item for item in listed if str(item.get("id")) not in known]
             changed = changed or bool(listed)
-            for item in wanted:
-                email = self._read(item, folder)
-                result.read_count += 0 if email.error else 1
-                result.new.extend(db.add_emails([email]))
-                known.add(email.key)
+            for start in range(0, len(wanted), STORE_BATCH):
+                emails = [self._read(item, folder) for item in wanted[start : start + STORE_BATCH]]
+                result.read_count += sum(1 for e in emails if not e.error)
+                result.new.extend(db.add_emails(emails))
+                known.update(e.key for e in emails)
             links[folder_id] = link
             db.set_cursor(self.spec, json.dumps(links), len(known))
         result.skipped = not changed
@@ -88,12 +99,14 @@ class OutlookSource:
         params: dict[str, str] | None = None if link else {"$select": DELTA_FIELDS}
         url = link or first
         listed: list[dict[str, Any]] = []
+        restarted = False
         while True:
             try:
                 page = self.client.json("GET", url, action="list the mail", params=params)
             except GraphError as err:
-                if url != link or (err.status != 410 and err.code not in EXPIRED_CODES):
+                if restarted or (err.status != 410 and err.code not in EXPIRED_CODES):
                     raise
+                restarted, listed = True, []
                 logger.warning(
                     "%s: the %s sync state expired; listing it again", self.spec, folder_id
                 )
