@@ -18,6 +18,7 @@ from tools.mail.model import Email
 from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
+from tools.msgraph.account import granted_address
 from tools.toolkit import ToolFailure
 
 
@@ -162,11 +163,14 @@ def open_mailbox_env(
             source = canonical_spec(inbox)
         except MailSourceError:
             source = inbox
+        sender = sender_address(smtp, user_addresses, env)
+        if not sender and sends_through_source(source):
+            sender = granted_address(source, secrets)
         return MailboxEnv(
             db=db,
             source=source,
             smtp=smtp,
-            sender=sender_address(smtp, user_addresses, env),
+            sender=sender,
             user_addresses=user_addresses,
             secrets=secrets,
         )

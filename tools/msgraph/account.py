@@ -8,11 +8,17 @@ add microsoft ACCOUNT` (the vault's grant, refreshed when needed), else a token 
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 
+from memory.credential_cipher import VaultError
+from memory.keys import KeySourceError
 from memory.secrets import SecretLookup
 from tools.oauth.tokens import AccessTokens, TokenError
 from tools.oauth.xoauth2 import vault_tokens
+
+logger = logging.getLogger(__name__)
 
 TOKEN_SECRET = "outlook.token:{account}"
 """The credential name of a pasted access token for an account."""
@@ -73,6 +79,18 @@ class OutlookTokens:
         """The granted address ('' for a pasted token)."""
         tokens = self._tokens()
         return tokens.address() if tokens is not None else ""
+
+
+def granted_address(spec: str, secrets: SecretLookup | None) -> str:
+    """The address an `outlook:ACCOUNT` inbox's connected account was granted ('' if none)."""
+    account = spec.partition(":")[2].strip()
+    try:
+        stored = secrets(ACCOUNT_SECRET.format(account=account)) if secrets and account else None
+        data = json.loads(stored) if stored else {}
+    except (ValueError, VaultError, KeySourceError) as err:
+        logger.warning("the address of %s cannot be read: %s", spec, err)
+        return ""
+    return str(data.get("address") or "") if isinstance(data, dict) else ""
 
 
 def account_tokens(account: str, secrets: SecretLookup) -> AccessTokens:
