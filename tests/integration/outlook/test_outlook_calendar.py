@@ -45,7 +45,8 @@ def graph() -> Iterator[FakeGraph]:
         yield server  # type: ignore[misc]
 
 
-def calendar_env(graph: FakeGraph, tmp_path: Path) -> CalendarEnv:
+def calendar_env(graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CalendarEnv:
+    monkeypatch.setenv("SMART_INBOX_GRAPH_API", graph.base_url)
     settings = calendar_settings_from_env(
         tmp_path,
         {
@@ -57,7 +58,6 @@ def calendar_env(graph: FakeGraph, tmp_path: Path) -> CalendarEnv:
     )
     calendar = open_calendar(settings)
     assert isinstance(calendar, OutlookCalendar)
-    calendar.client.base_url = graph.base_url  # os.environ is not where the test set it
     mail = MailboxEnv(
         db=AppDatabase(f"sqlite:///{tmp_path / 'app.db'}"),
         source="outlook:work",
@@ -80,16 +80,18 @@ def test_free_busy_comes_from_get_schedule(graph: FakeGraph) -> None:
     assert asked["startTime"] == {"dateTime": "2026-12-08T00:00:00", "timeZone": "UTC"}
 
 
-async def test_the_day_view_shows_the_busy_block(graph: FakeGraph, tmp_path: Path) -> None:
-    env = calendar_env(graph, tmp_path)
+async def test_the_day_view_shows_the_busy_block(
+    graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = calendar_env(graph, tmp_path, monkeypatch)
     result = await day_availability(env, "2026-12-08")
     assert "Board review" in result["content"]
 
 
 async def test_a_booking_is_one_event_with_attendees_and_exchange_invites_them(
-    graph: FakeGraph, tmp_path: Path
+    graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = calendar_env(graph, tmp_path)
+    env = calendar_env(graph, tmp_path, monkeypatch)
     args = {
         "title": "Roadmap review",
         "start": "2026-12-10T14:00",

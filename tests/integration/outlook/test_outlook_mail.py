@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -11,7 +12,7 @@ from memory.db import AppDatabase
 from tests.fakes.graph_server import FakeGraph, GraphTokens, throttled
 from tools.http import HttpSettings, HttpSettingsError
 from tools.mail.compose import reply_message
-from tools.mail.delivery import deliver
+from tools.mail.delivery import _deliver_by_source, deliver
 from tools.mail.mailbox import MailboxEnv, missing_for_sending
 from tools.mail.msgraph.ops import OutlookOperations
 from tools.mail.msgraph.source import OutlookSource
@@ -249,3 +250,28 @@ def test_a_source_without_a_token_says_what_to_run(db: AppDatabase) -> None:
     source = parse_source_spec("outlook:home", secrets=lambda name: None)
     with pytest.raises(MailSourceError, match="smart-inbox accounts add microsoft home"):
         source.sync(db)
+
+
+def test_a_retried_send_that_already_went_out_is_found_in_sent_items_and_not_sent_again(
+    graph: FakeGraph, db: AppDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph.deliver(mail(1))
+    source, _ = source_on(graph)
+    original = source.sync(db).new[0]
+    monkeypatch.setenv("SMART_INBOX_GRAPH_API", graph.base_url)
+    env = MailboxEnv(
+        db=db,
+        source="outlook:work",
+        sender="me@contoso.example",
+        secrets=lambda name: graph.token if name == "outlook.token:work" else None,
+    )
+    message = reply_message(original, sender=env.sender, body="Thursday works.")
+    first = deliver(env, message)
+    stages: list[str] = []
+
+    # A second attempt of the same call (the process died before it recorded the outcome).
+    again = _deliver_by_source(env, message, SimpleNamespace(attempts=2), stages.append)  # type: ignore[arg-type]
+
+    assert len(graph.sent) == 1
+    assert again.text.startswith("Already sent by an earlier attempt")
+    assert again.sent_copy_key == first.sent_copy_key and stages == ["copied"]
