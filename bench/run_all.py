@@ -34,6 +34,7 @@ FULL = (
     ("bench.services_build", ["--n", "300"]),
     ("bench.health_checks", ["--rounds", "30", "--hung-rounds", "5"]),
     ("bench.triage_eval", []),
+    ("bench.outlook_sync", ["--n", "1000"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -47,6 +48,7 @@ QUICK = (
     ("bench.services_build", ["--n", "30", "--warmup", "3"]),
     ("bench.health_checks", ["--rounds", "3", "--hung-rounds", "1"]),
     ("bench.triage_eval", []),
+    ("bench.outlook_sync", ["--n", "50"]),
 )
 
 

@@ -26,6 +26,7 @@ from tools.calendar.caldav import CalDavCalendar
 from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
 from tools.calendar.model import Attendee, CalendarEvent, event_uid
+from tools.calendar.outlook import OutlookCalendar, open_outlook_calendar
 from tools.calendar.settings import CalendarSettings, calendar_settings_from_env
 from tools.http import HttpSettings
 from tools.language.dates import day_named
@@ -51,6 +52,8 @@ def open_calendar(settings: CalendarSettings, retry: HttpSettings | None = None)
 
     `retry` bounds CalDAV's retries (the integrations' `INTEGRATION_*` settings).
     """
+    if settings.outlook is not None:
+        return open_outlook_calendar(settings.outlook, settings.time_zone, retry)
     if settings.caldav is not None:
         return CalDavCalendar(settings.caldav, zone=settings.time_zone, retry=retry)
     return LocalCalendar(settings.calendar_file, zone=settings.time_zone)
@@ -267,7 +270,7 @@ async def create_event(
         in_reply_to_id=in_reply_to_id,
     )
     problem = invitation_problem(env.mail, so="no event was created")
-    if event.attendees and problem:
+    if event.attendees and problem and not isinstance(env.calendar, OutlookCalendar):
         raise ToolFailure(problem)
     event, text, created = await _store(env, event)
     already = [a.address for a in event.attendees if a.address in event.invited]
@@ -302,6 +305,9 @@ async def _store(env: CalendarEnv, event: CalendarEvent) -> tuple[CalendarEvent,
         text = (
             f"Created “{event.title}” on {when_text(event, env.zone)} in {where} (UID {event.uid})."
         )
+        if isinstance(env.calendar, OutlookCalendar) and event.attendees:
+            event = replace(event, invited=tuple(a.address for a in event.attendees))
+            text += f" Outlook sent the invitations to {', '.join(event.invited)}."
     else:
         event = replace(event, invited=existing.invited)
         text = (
@@ -341,9 +347,14 @@ def event_data(
         "attendees": [a.address for a in event.attendees],
         "invited": list(event.invited),
         "in_reply_to": in_reply_to,
-        "calendar": "caldav" if env.settings.caldav is not None else "file",
+        "calendar": calendar_kind(env.settings),
         "created": created,
     }
+
+
+def calendar_kind(settings: CalendarSettings) -> str:
+    """`outlook`, `caldav` or `file`: which calendar the settings name."""
+    return "outlook" if settings.outlook else "caldav" if settings.caldav else "file"
 
 
 async def _invite(

@@ -260,6 +260,26 @@ def check_caldav_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class OutlookCalendarSettings:
+    """The Microsoft 365 account whose Outlook calendar is used (`SMART_INBOX_CALENDAR`)."""
+
+    account: str
+    secrets: SecretLookup = field(default_factory=env_secret_lookup, repr=False, compare=False)
+
+
+def parse_calendar_choice(value: str, secrets: SecretLookup) -> OutlookCalendarSettings | None:
+    """`SMART_INBOX_CALENDAR`: empty for the file or CalDAV, `outlook:ACCOUNT` for Outlook."""
+    scheme, _, account = value.strip().partition(":")
+    if not value.strip():
+        return None
+    if scheme.lower() != "outlook" or not account.strip():
+        raise CalendarConfigError(
+            f"SMART_INBOX_CALENDAR must be outlook:ACCOUNT (or unset), not {value!r}"
+        )
+    return OutlookCalendarSettings(account.strip(), secrets)
+
+
+@dataclass(frozen=True)
 class CalendarSettings:
     """The user's time zone and working hours, and the calendar to read and write."""
 
@@ -268,6 +288,8 @@ class CalendarSettings:
     calendar_file: Path
     """The local iCalendar file, used when `caldav` is None."""
     caldav: CalDavSettings | None = None
+    outlook: OutlookCalendarSettings | None = None
+    """The Outlook calendar of a Microsoft 365 account: used before CalDAV and the file."""
 
     @property
     def zone_name(self) -> str:
@@ -287,7 +309,8 @@ def calendar_settings_from_env(
     `SMART_INBOX_WORKING_HOURS` (default 09:00-17:30) on `SMART_INBOX_WORKING_DAYS`
     (default mon-fri). With `CALDAV_URL` set the calendar is on that CalDAV server (login
     `CALDAV_USER`, password from `secrets` under `caldav.password`, by default the
-    `CALDAV_PASSWORD` variable); otherwise it is the file `calendar.ics` in `home`.
+    `CALDAV_PASSWORD` variable); otherwise it is the file `calendar.ics` in `home`. With
+    `SMART_INBOX_CALENDAR=outlook:ACCOUNT` it is that Microsoft 365 account's Outlook calendar.
 
     Raises:
         CalendarConfigError: a variable is set but unusable.
@@ -322,6 +345,9 @@ def calendar_settings_from_env(
         working_hours=WorkingHours(start, end, days),
         calendar_file=home / CALENDAR_FILE_NAME,
         caldav=caldav,
+        outlook=parse_calendar_choice(
+            env.get("SMART_INBOX_CALENDAR", ""), secrets or env_secret_lookup(env)
+        ),
     )
 
 

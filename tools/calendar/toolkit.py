@@ -23,6 +23,7 @@ from tools.calendar.backend import CalendarError
 from tools.calendar.invitation import when_text
 from tools.calendar.meeting_request import read_meeting_request, requested_time_of
 from tools.calendar.model import CalendarEvent, Interval, busy_intervals
+from tools.calendar.outlook import OutlookCalendar
 from tools.calendar.scheduling import CalendarEnv, calendar_env, invitation_problem, plan_event
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalendarConfigError
 from tools.calendar.slots import slot_problem
@@ -160,6 +161,8 @@ def _delivery_notes(env: CalendarEnv, event: CalendarEvent) -> list[str]:
     """A setting the invitations still lack (said now, not after Approve), or the demo outbox."""
     if not event.attendees:
         return []
+    if isinstance(env.calendar, OutlookCalendar):
+        return [f"Exchange mails the invitations from {env.calendar.description}"]
     problem = invitation_problem(env.mail, so=NO_EVENT)
     if problem:
         return [f"This call will fail: {problem}"]

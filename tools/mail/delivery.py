@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from memory.audit_tables import OutgoingMessage
 from memory.ledger import ClaimedCall, SendStage, running_call
 from tools.mail.compose import MESSAGE_ID_DOMAIN
-from tools.mail.mailbox import MailboxEnv, sending_problem
+from tools.mail.mailbox import MailboxEnv, sending_problem, sends_through_source
 from tools.mail.maildir import INBOX, MaildirSource
 from tools.mail.outgoing import address_list
 from tools.mail.smtp import (
@@ -29,7 +29,7 @@ from tools.mail.smtp import (
     envelope_recipients,
     send_message,
 )
-from tools.mail.source_protocol import MailSourceError
+from tools.mail.source_protocol import MailSourceError, SendsMail
 from tools.mail.sources import parse_source_spec
 from tools.toolkit import ToolFailure
 
@@ -58,11 +58,13 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     and each stage the exchange reaches is recorded, so a card after a crash can say whether
     the server can have it. A copy already kept in Sent by an earlier attempt is not kept twice.
     """
-    if not env.sender or (env.smtp is None and env.outbox is None):
+    if sending_problem(env):
         raise ToolFailure(sending_problem(env))
     claimed = running_call()
     outgoing = _prepare(claimed, part, message) if claimed is not None else None
     on_stage = _stage_recorder(claimed, part) if claimed is not None else None
+    if sends_through_source(env.source):
+        return _deliver_by_source(env, message, outgoing, on_stage)
     if env.smtp is None and env.outbox is not None:
         receipt = deliver_to_outbox(env.outbox, message, on_stage=on_stage)
         text = (
@@ -97,6 +99,50 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     else:
         if on_stage is not None:
             on_stage("copied")
+    return Delivery(receipt=receipt, sent_copy_key=key, text=text)
+
+
+def _deliver_by_source(
+    env: MailboxEnv,
+    message: EmailMessage,
+    outgoing: OutgoingMessage | None,
+    on_stage: StageCallback | None,
+) -> Delivery:
+    """Hand the message as it is (MIME) to an inbox whose API sends it (Microsoft Graph).
+
+    Its Message-ID, In-Reply-To and References go with it, so a reply stays in its thread; the
+    provider keeps the Sent copy itself, whose id is the copy's key. A retry whose message is
+    already in Sent went out the first time and is not sent again.
+    """
+    recipients = envelope_recipients(message)
+    if not recipients:
+        raise ToolFailure(f"not sent through {env.source}: the message has no recipients")
+    if not message["Message-ID"]:
+        message["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    message_id = str(message["Message-ID"]).strip()
+    try:
+        source = parse_source_spec(env.source, secrets=env.secrets)
+        if not isinstance(source, SendsMail):  # the spec table and this module disagree
+            raise MailSourceError(f"the mail source {env.source} does not send mail")
+        earlier = source.find_sent([message_id]) if outgoing and outgoing.attempts > 1 else {}
+        if not earlier:
+            if on_stage is not None:
+                on_stage("data")
+            source.send(bytes(message))
+            if on_stage is not None:
+                on_stage("accepted")
+        key = earlier.get(message_id) or source.save_sent(bytes(message))
+    except MailSourceError as err:
+        raise ToolFailure(f"not sent: {err}") from err
+    if on_stage is not None:
+        on_stage("copied")
+    receipt = SendReceipt(message_id=message_id, recipients=recipients)
+    text = (
+        f"Sent through {env.source} to {', '.join(recipients)}, subject "
+        f"{message['Subject']!r} (Message-ID {message_id})."
+    )
+    if earlier:
+        text = f"Already sent by an earlier attempt: found in Sent ({env.source}). " + text
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
 
 

@@ -18,6 +18,7 @@ from tools.mail.model import Email
 from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
+from tools.msgraph.account import granted_address
 from tools.toolkit import ToolFailure
 
 
@@ -65,6 +66,15 @@ NO_SENDER = MissingSetting(
 )
 
 
+SOURCES_THAT_SEND = ("outlook:",)
+"""Inboxes whose own API sends mail (and keeps the Sent copy): no SMTP server is needed."""
+
+
+def sends_through_source(source: str) -> bool:
+    """Whether mail from this inbox is sent by its own API (Microsoft Graph) rather than SMTP."""
+    return source.strip().lower().startswith(SOURCES_THAT_SEND)
+
+
 def outbox_note(env: MailboxEnv) -> str:
     """What a card says when the mail goes to the demo's local outbox."""
     return (
@@ -80,7 +90,7 @@ def missing_for_sending(env: MailboxEnv) -> list[MissingSetting]:
     is said to be so before anyone approves it, never only afterwards.
     """
     missing = []
-    if env.smtp is None and env.outbox is None:
+    if env.smtp is None and env.outbox is None and not sends_through_source(env.source):
         missing.append(NO_SMTP_URL)
     if not env.sender:
         missing.append(NO_SENDER)
@@ -153,11 +163,14 @@ def open_mailbox_env(
             source = canonical_spec(inbox)
         except MailSourceError:
             source = inbox
+        sender = sender_address(smtp, user_addresses, env)
+        if not sender and sends_through_source(source):
+            sender = granted_address(source, secrets)
         return MailboxEnv(
             db=db,
             source=source,
             smtp=smtp,
-            sender=sender_address(smtp, user_addresses, env),
+            sender=sender,
             user_addresses=user_addresses,
             secrets=secrets,
         )

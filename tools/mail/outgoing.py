@@ -21,6 +21,7 @@ from tools.mail.mailbox import (
     original_message,
     outbox_note,
     sending_problem,
+    sends_through_source,
 )
 from tools.mail.model import Email
 from tools.mail.source_protocol import MailSourceError
@@ -95,6 +96,8 @@ def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:
         return tuple(notes)
     if missing:
         return (f"This will fail: {sending_problem(env)}",)
+    if sends_through_source(env.source):
+        return (f"Sent through {env.source} (Microsoft Graph), which keeps the copy in Sent.",)
     if env.smtp is not None:
         if env.smtp.password_problem:
             return (f"This will fail until it is fixed: {env.smtp.password_problem}",)

@@ -13,15 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from memory.secrets import SecretLookup
+from tools.http import HttpSettingsError
 from tools.mail.imap import ImapSource
 from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
+from tools.mail.msgraph.source import OutlookSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
+from tools.msgraph.account import account_tokens
+from tools.msgraph.client import GraphClient
 
 logger = logging.getLogger(__name__)
 
 
-SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
+SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER], outlook:ACCOUNT or mcp:NAME"
 
 
 def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource:
@@ -37,10 +41,22 @@ def _open_imap(location: str, spec: str, secrets: SecretLookup) -> MailSource:
     return ImapSource.from_environment(parse_imap_spec(spec), secrets=secrets)
 
 
+def _open_outlook(location: str, spec: str, secrets: SecretLookup) -> MailSource:
+    account = location.strip()
+    if not account or not account.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise MailSourceError(f"inbox spec '{spec}' names no account: use outlook:ACCOUNT")
+    try:
+        client = GraphClient.from_env(account_tokens(account, secrets))
+    except HttpSettingsError as err:
+        raise MailSourceError(str(err)) from None
+    return OutlookSource(account, client)
+
+
 # Scheme → opener taking (the text after "scheme:", the whole spec, the secret lookup).
 _SCHEMES: dict[str, Callable[[str, str, SecretLookup], MailSource]] = {
     "maildir": _open_maildir,
     "imap": _open_imap,
+    "outlook": _open_outlook,
 }
 
 
