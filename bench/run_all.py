@@ -34,6 +34,7 @@ FULL = (
     ("bench.services_build", ["--n", "300"]),
     ("bench.health_checks", ["--rounds", "30", "--hung-rounds", "5"]),
     ("bench.triage_eval", []),
+    ("bench.outlook_sync", ["--n", "1000"]),
     ("bench.gmail_sync", ["--n", "500"]),
 )
 QUICK = (
@@ -48,6 +49,7 @@ QUICK = (
     ("bench.services_build", ["--n", "30", "--warmup", "3"]),
     ("bench.health_checks", ["--rounds", "3", "--hung-rounds", "1"]),
     ("bench.triage_eval", []),
+    ("bench.outlook_sync", ["--n", "50"]),
     ("bench.gmail_sync", ["--n", "50"]),
 )
 

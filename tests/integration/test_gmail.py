@@ -24,9 +24,8 @@ from tools.http import HttpSettings
 from tools.mail.compose import reply_message
 from tools.mail.gmail.labels import parse_gmail_spec
 from tools.mail.gmail.ops import GmailOperations
-from tools.mail.gmail.sending import send_with_gmail
 from tools.mail.gmail.source import GmailSource
-from tools.mail.source_protocol import MailSourceError
+from tools.mail.source_protocol import MailSourceError, SendsMail
 from tools.oauth.accounts import Account, AccountStore, VaultTokens
 from tools.oauth.grants import Grant
 from tools.oauth.tokens import TokenError
@@ -239,19 +238,21 @@ def test_one_message_that_fails_comes_back_unreadable_and_the_rest_are_read(
     assert len(db.known_keys("gmail:work")) == 3, "nothing lost"
 
 
-def test_a_reply_is_sent_once_in_its_thread(gmail: FakeGmail, db: AppDatabase) -> None:
+def test_a_reply_is_sent_in_its_thread_and_found_in_sent(gmail: FakeGmail, db: AppDatabase) -> None:
     original = gmail.add(mail(1))
     source = source_on(gmail)
     [email] = source.sync(db).new
+    assert isinstance(source, SendsMail)
     reply = reply_message(email, body="Thanks, done.", sender="me@gmail.example")
-    receipt, key = send_with_gmail(source, reply)
+    source.send(bytes(reply))
     [sent] = gmail.calls("POST", "/gmail/v1/users/me/messages/send")
     assert sent.json["threadId"] == original.thread_id
+    key = source.save_sent(bytes(reply))
     assert gmail.messages[key].thread_id == original.thread_id
-    assert receipt.recipients == ["sender1@example.org"]
-    again, same = send_with_gmail(source, reply, retry=True)
-    assert same == key and len(gmail.sent) == 1, "a retry finds it in Sent"
-    assert source.save_sent(bytes(reply)) == key
+    assert gmail.messages[key].labels == ["SENT"] and len(gmail.messages) == 2, "no copy added"
+    message_id = str(reply["Message-ID"])
+    assert source_on(gmail).find_sent([message_id]) == {message_id: key}
+    assert source_on(gmail).save_sent(bytes(reply)) == key
 
 
 def test_a_draft_is_kept_in_the_thread(gmail: FakeGmail, db: AppDatabase) -> None:

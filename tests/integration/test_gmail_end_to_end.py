@@ -39,7 +39,7 @@ def google(tmp_path: Path) -> Iterator[tuple[FakeGmail, FakeGoogleCalendar, dict
     env = {
         "INBOX": "gmail:work",
         "SMART_INBOX_GMAIL_API": gmail.base_url,
-        "GOOGLE_CALENDAR_ACCOUNT": "work",
+        "SMART_INBOX_CALENDAR": "google:work",
         "SMART_INBOX_GOOGLE_CALENDAR_API": calendar.base_url,
         "SMART_INBOX_USER_EMAILS": DANA,
         "SMART_INBOX_TZ": "Europe/Berlin",

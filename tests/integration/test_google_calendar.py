@@ -101,7 +101,7 @@ def test_a_refused_token_is_one_error_without_it(server: FakeGoogleCalendar) -> 
 
 
 def test_the_setting_selects_google_calendar(tmp_path: Path) -> None:
-    env = {"GOOGLE_CALENDAR_ACCOUNT": "work", "SMART_INBOX_TZ": "Europe/Berlin"}
+    env = {"SMART_INBOX_CALENDAR": "google:work", "SMART_INBOX_TZ": "Europe/Berlin"}
     settings = calendar_settings_from_env(tmp_path, env)
     assert settings.google is not None and settings.google.calendar_id == "primary"
     assert isinstance(open_calendar(settings), GoogleCalendar)

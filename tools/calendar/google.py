@@ -1,4 +1,4 @@
-"""A Google calendar of a connected account (`GOOGLE_CALENDAR_ACCOUNT`), over its REST API.
+"""A Google calendar of a connected account (`SMART_INBOX_CALENDAR=google:ACCOUNT`), by its API.
 
 Availability is Google's own `freeBusy` answer: busy times only (no titles), but every event
 counts, private ones and those of shared calendars included, as Google itself reckons them.

@@ -27,6 +27,7 @@ from tools.calendar.google import GoogleCalendar, sends_invitations
 from tools.calendar.invitation import invitation_message, when_text
 from tools.calendar.local_file import LocalCalendar
 from tools.calendar.model import Attendee, CalendarEvent, event_uid
+from tools.calendar.outlook import OutlookCalendar, open_outlook_calendar
 from tools.calendar.settings import CalendarSettings, calendar_settings_from_env
 from tools.http import HttpSettings
 from tools.language.dates import day_named
@@ -48,14 +49,15 @@ R = TypeVar("R")
 
 
 def open_calendar(settings: CalendarSettings, retry: HttpSettings | None = None) -> Calendar:
-    """The calendar the settings name: CalDAV, Google, else the local file.
+    """The calendar the settings name: Google, Outlook, CalDAV, else the local file.
 
-    CalDAV when `CALDAV_URL` is set, a Google calendar when `GOOGLE_CALENDAR_ACCOUNT` is.
-
-    `retry` bounds CalDAV's and Google's retries (the integrations' `INTEGRATION_*` settings).
+    Google or Outlook when `SMART_INBOX_CALENDAR` names one, CalDAV when `CALDAV_URL` is set.
+    `retry` bounds their retries (the integrations' `INTEGRATION_*` settings).
     """
     if settings.google is not None:
         return GoogleCalendar(settings.google, zone=settings.time_zone, retry=retry)
+    if settings.outlook is not None:
+        return open_outlook_calendar(settings.outlook, settings.time_zone, retry)
     if settings.caldav is not None:
         return CalDavCalendar(settings.caldav, zone=settings.time_zone, retry=retry)
     return LocalCalendar(settings.calendar_file, zone=settings.time_zone)
@@ -272,7 +274,8 @@ async def create_event(
         in_reply_to_id=in_reply_to_id,
     )
     problem = invitation_problem(env.mail, so="no event was created")
-    if event.attendees and problem and not sends_invitations(env.calendar):
+    invites_itself = sends_invitations(env.calendar) or isinstance(env.calendar, OutlookCalendar)
+    if event.attendees and problem and not invites_itself:
         raise ToolFailure(problem)
     event, text, created = await _store(env, event)
     already = [a.address for a in event.attendees if a.address in event.invited]
@@ -311,6 +314,9 @@ async def _store(env: CalendarEnv, event: CalendarEvent) -> tuple[CalendarEvent,
         )
         if sends_invitations(env.calendar) and event.attendees:
             text += f" The calendar mailed the invitations to {', '.join(event.invited)}."
+        if isinstance(env.calendar, OutlookCalendar) and event.attendees:
+            event = replace(event, invited=tuple(a.address for a in event.attendees))
+            text += f" Outlook sent the invitations to {', '.join(event.invited)}."
     else:
         event = replace(event, invited=existing.invited)
         text = (
@@ -356,10 +362,10 @@ def event_data(
 
 
 def calendar_kind(settings: CalendarSettings) -> str:
-    """`google`, `caldav` or `file`: which kind of calendar the settings name."""
+    """`google`, `outlook`, `caldav` or `file`: which calendar the settings name."""
     if settings.google is not None:
         return "google"
-    return "caldav" if settings.caldav is not None else "file"
+    return "outlook" if settings.outlook else "caldav" if settings.caldav else "file"
 
 
 async def _invite(

@@ -262,6 +262,27 @@ def check_caldav_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class OutlookCalendarSettings:
+    """The Microsoft 365 account whose Outlook calendar is used (`SMART_INBOX_CALENDAR`)."""
+
+    account: str
+    secrets: SecretLookup = field(default_factory=env_secret_lookup, repr=False, compare=False)
+
+
+def parse_calendar_choice(value: str, secrets: SecretLookup) -> OutlookCalendarSettings | None:
+    """`SMART_INBOX_CALENDAR`: empty for the file or CalDAV, `outlook:ACCOUNT` for Outlook."""
+    scheme, _, account = value.strip().partition(":")
+    if not value.strip() or scheme.lower() == "google":  # google: is `google_calendar_settings`
+        return None
+    if scheme.lower() != "outlook" or not account.strip():
+        raise CalendarConfigError(
+            "SMART_INBOX_CALENDAR must be outlook:ACCOUNT or google:ACCOUNT (or unset), "
+            f"not {value!r}"
+        )
+    return OutlookCalendarSettings(account.strip(), secrets)
+
+
+@dataclass(frozen=True)
 class GoogleCalendarSettings:
     """Which Google calendar of which connected account; the token is looked up when needed."""
 
@@ -275,18 +296,19 @@ class GoogleCalendarSettings:
 def google_calendar_settings(
     env: Mapping[str, str], secrets: SecretLookup | None
 ) -> GoogleCalendarSettings | None:
-    """`GOOGLE_CALENDAR_ACCOUNT` (+ `GOOGLE_CALENDAR_ID`), or None when it is not set."""
-    account = env.get("GOOGLE_CALENDAR_ACCOUNT", "").strip()
-    if not account:
+    """`SMART_INBOX_CALENDAR=google:ACCOUNT` (+ `GOOGLE_CALENDAR_ID`), else None."""
+    scheme, _, account = env.get("SMART_INBOX_CALENDAR", "").strip().partition(":")
+    if scheme.lower() != "google":
         return None
+    account = account.strip()
     if env.get("CALDAV_URL", "").strip():
         raise CalendarConfigError(
-            "CALDAV_URL and GOOGLE_CALENDAR_ACCOUNT are both set: choose one calendar"
+            "CALDAV_URL and SMART_INBOX_CALENDAR=google:… are both set: choose one calendar"
         )
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}", account):
         raise CalendarConfigError(
-            "GOOGLE_CALENDAR_ACCOUNT must be an account name as given to `smart-inbox accounts "
-            f"add`, not {account!r}"
+            "SMART_INBOX_CALENDAR=google:ACCOUNT needs an account name as given to `smart-inbox "
+            f"accounts add`, not {account!r}"
         )
     return GoogleCalendarSettings(
         account=account,
@@ -305,8 +327,10 @@ class CalendarSettings:
     calendar_file: Path
     """The local iCalendar file, used when `caldav` is None."""
     caldav: CalDavSettings | None = None
+    outlook: OutlookCalendarSettings | None = None
+    """The Outlook calendar of a Microsoft 365 account: used before CalDAV and the file."""
     google: GoogleCalendarSettings | None = None
-    """A Google calendar (`GOOGLE_CALENDAR_ACCOUNT`), used instead of the file when set."""
+    """A Google calendar (`SMART_INBOX_CALENDAR=google:ACCOUNT`): used before CalDAV, the file."""
 
     @property
     def zone_name(self) -> str:
@@ -326,9 +350,10 @@ def calendar_settings_from_env(
     `SMART_INBOX_WORKING_HOURS` (default 09:00-17:30) on `SMART_INBOX_WORKING_DAYS`
     (default mon-fri). With `CALDAV_URL` set the calendar is on that CalDAV server (login
     `CALDAV_USER`, password from `secrets` under `caldav.password`, by default the
-    `CALDAV_PASSWORD` variable); with `GOOGLE_CALENDAR_ACCOUNT` set it is that connected
-    account's Google calendar (`GOOGLE_CALENDAR_ID`, default `primary`); otherwise it is the
-    file `calendar.ics` in `home`.
+    `CALDAV_PASSWORD` variable); otherwise it is the file `calendar.ics` in `home`. With
+    `SMART_INBOX_CALENDAR=outlook:ACCOUNT` it is that Microsoft 365 account's Outlook calendar.
+    With `SMART_INBOX_CALENDAR=google:ACCOUNT` it is that Google account's calendar
+    (`GOOGLE_CALENDAR_ID`, default `primary`).
 
     Raises:
         CalendarConfigError: a variable is set but unusable.
@@ -363,6 +388,9 @@ def calendar_settings_from_env(
         working_hours=WorkingHours(start, end, days),
         calendar_file=home / CALENDAR_FILE_NAME,
         caldav=caldav,
+        outlook=parse_calendar_choice(
+            env.get("SMART_INBOX_CALENDAR", ""), secrets or env_secret_lookup(env)
+        ),
         google=google_calendar_settings(env, secrets),
     )
 

@@ -24,6 +24,7 @@ from tools.calendar.google import sends_invitations
 from tools.calendar.invitation import when_text
 from tools.calendar.meeting_request import read_meeting_request, requested_time_of
 from tools.calendar.model import CalendarEvent, Interval, busy_intervals
+from tools.calendar.outlook import OutlookCalendar
 from tools.calendar.scheduling import CalendarEnv, calendar_env, invitation_problem, plan_event
 from tools.calendar.settings import CALDAV_PASSWORD_SECRET, CalendarConfigError
 from tools.calendar.slots import slot_problem
@@ -163,6 +164,8 @@ def _delivery_notes(env: CalendarEnv, event: CalendarEvent) -> list[str]:
         return []
     if sends_invitations(env.calendar):
         return [f"The invitations are mailed by {env.calendar.description}, not from here"]
+    if isinstance(env.calendar, OutlookCalendar):
+        return [f"Exchange mails the invitations from {env.calendar.description}"]
     problem = invitation_problem(env.mail, so=NO_EVENT)
     if problem:
         return [f"This call will fail: {problem}"]

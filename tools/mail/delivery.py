@@ -19,8 +19,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from memory.audit_tables import OutgoingMessage
 from memory.ledger import ClaimedCall, SendStage, running_call
 from tools.mail.compose import MESSAGE_ID_DOMAIN
-from tools.mail.gmail.sending import GmailSendError, send_with_gmail
-from tools.mail.gmail.source import GmailSource
 from tools.mail.mailbox import MailboxEnv, sending_problem, sends_through_source
 from tools.mail.maildir import INBOX, MaildirSource
 from tools.mail.outgoing import address_list
@@ -31,7 +29,7 @@ from tools.mail.smtp import (
     envelope_recipients,
     send_message,
 )
-from tools.mail.source_protocol import MailSourceError
+from tools.mail.source_protocol import MailSourceError, SendsMail
 from tools.mail.sources import parse_source_spec
 from tools.toolkit import ToolFailure
 
@@ -66,7 +64,7 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     outgoing = _prepare(claimed, part, message) if claimed is not None else None
     on_stage = _stage_recorder(claimed, part) if claimed is not None else None
     if sends_through_source(env.source):
-        return _deliver_with_gmail(env, message, outgoing, on_stage)
+        return _deliver_by_source(env, message, outgoing, on_stage)
     if env.smtp is None and env.outbox is not None:
         receipt = deliver_to_outbox(env.outbox, message, on_stage=on_stage)
         text = (
@@ -104,29 +102,47 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
 
 
-def _deliver_with_gmail(
+def _deliver_by_source(
     env: MailboxEnv,
     message: EmailMessage,
     outgoing: OutgoingMessage | None,
     on_stage: StageCallback | None,
 ) -> Delivery:
-    """Send through the Gmail API; Gmail keeps the Sent copy, so its id is the copy's key."""
+    """Hand the message as it is (MIME) to an inbox whose API sends it (Microsoft Graph).
+
+    Its Message-ID, In-Reply-To and References go with it, so a reply stays in its thread; the
+    provider keeps the Sent copy itself, whose id is the copy's key. A retry whose message is
+    already in Sent went out the first time and is not sent again.
+    """
+    recipients = envelope_recipients(message)
+    if not recipients:
+        raise ToolFailure(f"not sent through {env.source}: the message has no recipients")
     if not message["Message-ID"]:
         message["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    message_id = str(message["Message-ID"]).strip()
     try:
         source = parse_source_spec(env.source, secrets=env.secrets)
-        if not isinstance(source, GmailSource):  # the spec table and this module disagree
-            raise MailSourceError(f"{env.source} is not a Gmail mailbox")
-        retry = outgoing is not None and outgoing.attempts > 1
-        receipt, key = send_with_gmail(source, message, retry=retry, on_stage=on_stage)
-    except (GmailSendError, MailSourceError) as err:
+        if not isinstance(source, SendsMail):  # the spec table and this module disagree
+            raise MailSourceError(f"the mail source {env.source} does not send mail")
+        earlier = source.find_sent([message_id]) if outgoing and outgoing.attempts > 1 else {}
+        if not earlier:
+            if on_stage is not None:
+                on_stage("data")
+            source.send(bytes(message))
+            if on_stage is not None:
+                on_stage("accepted")
+        key = earlier.get(message_id) or source.save_sent(bytes(message))
+    except MailSourceError as err:
         raise ToolFailure(f"not sent: {err}") from err
     if on_stage is not None:
         on_stage("copied")
+    receipt = SendReceipt(message_id=message_id, recipients=recipients)
     text = (
-        f"Sent through Gmail to {', '.join(receipt.recipients)}, subject "
-        f"{message['Subject']!r} (Message-ID {receipt.message_id})."
+        f"Sent through {env.source} to {', '.join(recipients)}, subject "
+        f"{message['Subject']!r} (Message-ID {message_id})."
     )
+    if earlier:
+        text = f"Already sent by an earlier attempt: found in Sent ({env.source}). " + text
     return Delivery(receipt=receipt, sent_copy_key=key, text=text)
 
 

@@ -36,6 +36,8 @@ from tools.mail.maildir_ops import MaildirOperations
 from tools.mail.mcp_ops import McpOperations, current_bridge
 from tools.mail.mcp_source import parse_mcp_spec
 from tools.mail.model import DRAFTS, Email
+from tools.mail.msgraph.ops import OutlookOperations
+from tools.mail.msgraph.source import OutlookSource
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sources import parse_source_spec
 from tools.toolkit import ToolFailure, ToolResult, text_result
@@ -72,6 +74,8 @@ def open_operations(env: MailboxEnv) -> MailboxOperations:
         return MaildirOperations(source)
     if isinstance(source, ImapSource):
         return ImapOperations.of(source)
+    if isinstance(source, OutlookSource):
+        return OutlookOperations(source)
     if isinstance(source, GmailSource):
         return GmailOperations(source)
     raise ToolFailure(f"the mail source {env.source} cannot archive, move or flag mail")

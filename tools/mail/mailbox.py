@@ -14,11 +14,12 @@ from pathlib import Path
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
 from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_inbox
-from tools.mail.gmail.source import granted_address
+from tools.mail.gmail.source import granted_address as gmail_address
 from tools.mail.model import Email
 from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
 from tools.mail.sync import canonical_spec
+from tools.msgraph.account import granted_address as outlook_address
 from tools.toolkit import ToolFailure
 
 
@@ -66,12 +67,12 @@ NO_SENDER = MissingSetting(
 )
 
 
-SOURCES_THAT_SEND = ("gmail:",)
+SOURCES_THAT_SEND = ("outlook:", "gmail:")
 """Inboxes whose own API sends mail (and keeps the Sent copy): no SMTP server is needed."""
 
 
 def sends_through_source(source: str) -> bool:
-    """Whether mail from this inbox is sent by its own API (Gmail) rather than over SMTP."""
+    """Whether mail from this inbox is sent by its own API (Graph, Gmail) rather than SMTP."""
     return source.strip().lower().startswith(SOURCES_THAT_SEND)
 
 
@@ -165,7 +166,8 @@ def open_mailbox_env(
             source = inbox
         sender = sender_address(smtp, user_addresses, env)
         if not sender and sends_through_source(source):
-            sender = granted_address(source, secrets)
+            granted = gmail_address if source.lower().startswith("gmail:") else outlook_address
+            sender = granted(source, secrets)
         return MailboxEnv(
             db=db,
             source=source,

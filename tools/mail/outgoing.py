@@ -97,7 +97,7 @@ def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:
     if missing:
         return (f"This will fail: {sending_problem(env)}",)
     if sends_through_source(env.source):
-        return (f"Sent through Gmail ({env.source}), which keeps it in Sent.",)
+        return (f"Sent through {env.source}, which keeps the copy in Sent.",)
     if env.smtp is not None:
         if env.smtp.password_problem:
             return (f"This will fail until it is fixed: {env.smtp.password_problem}",)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from memory.secrets import environment_secrets as env_lookup
 from tools.mail.model import Email
@@ -73,6 +73,28 @@ class MailSource(Protocol):
 
         Raises:
             MailSourceError: the mailbox cannot be reached or searched.
+
+        """
+        ...
+
+
+@runtime_checkable
+class SendsMail(Protocol):
+    """A source whose provider sends the user's mail itself and keeps the Sent copy."""
+
+    def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The messages of the Sent folder carrying these Message-IDs: id → key, found only."""
+        ...
+
+    def save_sent(self, raw: bytes) -> str:
+        """The key of the Sent copy the provider kept of `raw` ('' when not seen yet)."""
+        ...
+
+    def send(self, raw: bytes) -> None:
+        """Send the composed message as it is.
+
+        Raises:
+            MailSourceError: the provider did not take it (the message says if it may have).
 
         """
         ...

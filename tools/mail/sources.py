@@ -13,16 +13,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from memory.secrets import SecretLookup
+from tools.http import HttpSettingsError
 from tools.mail.gmail.source import GmailSource
 from tools.mail.imap import ImapSource
 from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
+from tools.mail.msgraph.source import OutlookSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
+from tools.msgraph.account import account_tokens
+from tools.msgraph.client import GraphClient
 
 logger = logging.getLogger(__name__)
 
 
-SPEC_FORMS = "maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
+SPEC_FORMS = (
+    "maildir:PATH, imap://user@host[:port][/FOLDER], gmail:ACCOUNT, outlook:ACCOUNT or mcp:NAME"
+)
 
 
 def _open_maildir(location: str, spec: str, secrets: SecretLookup) -> MailSource:
@@ -42,10 +48,22 @@ def _open_gmail(location: str, spec: str, secrets: SecretLookup) -> MailSource:
     return GmailSource.from_settings(spec, secrets=secrets)
 
 
+def _open_outlook(location: str, spec: str, secrets: SecretLookup) -> MailSource:
+    account = location.strip()
+    if not account or not account.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise MailSourceError(f"inbox spec '{spec}' names no account: use outlook:ACCOUNT")
+    try:
+        client = GraphClient.from_env(account_tokens(account, secrets))
+    except HttpSettingsError as err:
+        raise MailSourceError(str(err)) from None
+    return OutlookSource(account, client)
+
+
 # Scheme → opener taking (the text after "scheme:", the whole spec, the secret lookup).
 _SCHEMES: dict[str, Callable[[str, str, SecretLookup], MailSource]] = {
     "maildir": _open_maildir,
     "imap": _open_imap,
+    "outlook": _open_outlook,
     "gmail": _open_gmail,
 }
 

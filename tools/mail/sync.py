@@ -35,7 +35,7 @@ def canonical_spec(spec: str) -> str:
         return parse_mcp_spec(spec).source
     if lowered.startswith("gmail:"):
         return parse_gmail_spec(spec).source
-    if lowered.startswith("imap:"):
+    if lowered.startswith(("imap:", "outlook:")):
         # Opened, not only parsed, so a bad IMAP_CA_FILE or IMAP_TIMEOUT fails here too.
         return parse_source_spec(spec).spec
     source = parse_source_spec(spec)

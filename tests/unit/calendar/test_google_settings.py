@@ -17,7 +17,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def test_google_calendar_account_selects_google(tmp_path: Path) -> None:
-    env = {"GOOGLE_CALENDAR_ACCOUNT": "work", "GOOGLE_CALENDAR_ID": "team@group.example"}
+    env = {"SMART_INBOX_CALENDAR": "google:work", "GOOGLE_CALENDAR_ID": "team@group.example"}
     settings = calendar_settings_from_env(tmp_path, env)
     assert settings.google is not None and settings.google.calendar_id == "team@group.example"
     assert settings.google.api_url == "https://www.googleapis.com"
@@ -28,9 +28,13 @@ def test_google_calendar_account_selects_google(tmp_path: Path) -> None:
 
 
 def test_a_bad_account_or_two_calendars_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(CalendarConfigError, match="GOOGLE_CALENDAR_ACCOUNT"):
-        calendar_settings_from_env(tmp_path, {"GOOGLE_CALENDAR_ACCOUNT": "a b"})
-    both = {"GOOGLE_CALENDAR_ACCOUNT": "w", "CALDAV_URL": "https://d.example", "CALDAV_USER": "u"}
+    with pytest.raises(CalendarConfigError, match="google:ACCOUNT"):
+        calendar_settings_from_env(tmp_path, {"SMART_INBOX_CALENDAR": "google:a b"})
+    both = {
+        "SMART_INBOX_CALENDAR": "google:w",
+        "CALDAV_URL": "https://d.example",
+        "CALDAV_USER": "u",
+    }
     with pytest.raises(CalendarConfigError, match="choose one"):
         calendar_settings_from_env(tmp_path, both)
 

@@ -47,7 +47,7 @@ def test_unsupported_spec(spec: str) -> None:
         parse_source_spec(spec)
     assert str(info.value) == (
         f"unsupported inbox spec '{spec}': "
-        "use maildir:PATH, imap://user@host[:port][/FOLDER] or mcp:NAME"
+        "use maildir:PATH, imap://user@host[:port][/FOLDER], gmail:ACCOUNT, outlook:ACCOUNT or mcp:NAME"
     )
 
 

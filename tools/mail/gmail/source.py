@@ -6,8 +6,8 @@ time, storing after each batch. The cursor is Gmail's `historyId`: every later f
 `history.list` what changed since, reads only the messages added and files again the ones whose
 labels changed. Gmail forgets old history (a 404): then the mailbox is listed again, and
 only mail not cached yet is read. A message Gmail cannot give comes back with `error` set.
-Sending is Gmail's (`messages.send`, in the thread of the mail it answers), so Gmail keeps the
-Sent copy itself.
+Sending is Gmail's (`messages.send`, in the thread of the mail it answers; `SendsMail`), so
+Gmail keeps the Sent copy itself.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ class GmailSource:
         self.gmail = gmail
         self.api = api
         self._label_names: dict[str, str] | None = None
+        self._sent: dict[str, str] = {}
+        """Message-ID → the id Gmail gave what this source sent."""
 
     @classmethod
     def from_settings(
@@ -251,11 +253,11 @@ class GmailSource:
         found = data.get("messages") or []
         return str(found[0].get("threadId") or "") if found else ""
 
-    def send(self, raw: bytes) -> dict[str, str]:
-        """Send `raw` as it is (in its thread); Gmail's `{"id", "threadId"}` of the sent mail.
+    def send(self, raw: bytes) -> None:
+        """Send `raw` as it is, in the thread of the mail it answers (`messages.send`).
 
         Raises:
-            MailSourceError: Gmail did not take the message (nothing was sent).
+            MailSourceError: Gmail did not take the message.
 
         """
         body: dict[str, str] = {"raw": _b64(raw)}
@@ -264,7 +266,9 @@ class GmailSource:
             body["threadId"] = thread
         data = self.call("POST", "/messages/send", body=body) or {}
         logger.info("%s: sent as %s", self.spec, data.get("id"))
-        return {"id": str(data.get("id") or ""), "threadId": str(data.get("threadId") or "")}
+        message_id = message_id_of(raw)
+        if message_id and data.get("id"):
+            self._sent[message_id] = str(data["id"])
 
     def save_draft(self, raw: bytes) -> str:
         """Keep `raw` as a Gmail draft (`drafts.create`, in its thread); the draft message's id."""
@@ -276,9 +280,14 @@ class GmailSource:
         return str((data.get("message") or {}).get("id") or data.get("id") or "")
 
     def save_sent(self, raw: bytes) -> str:
-        """Nothing to store: Gmail keeps what it sent. The id of that copy ('' if not found)."""
+        """Nothing to store: Gmail keeps what it sent. The id of that copy ('' if not found).
+
+        The id `send` was answered with, else Sent searched by the Message-ID.
+        """
         message_id = message_id_of(raw)
-        return self.find_sent([message_id]).get(message_id, "") if message_id else ""
+        if not message_id:
+            return ""
+        return self._sent.get(message_id) or self.find_sent([message_id]).get(message_id, "")
 
     def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
         """The sent messages carrying these Message-IDs (a `rfc822msgid:` search each)."""

@@ -1,0 +1,1 @@
+"""Microsoft 365 mail through Microsoft Graph: an `outlook:ACCOUNT` inbox and its actions."""
