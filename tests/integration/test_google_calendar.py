@@ -12,13 +12,10 @@ import pytest
 from tests.fakes.google_calendar_server import FakeGoogleCalendar
 from tools.calendar.backend import CalendarError
 from tools.calendar.google import GoogleCalendar
+from tools.calendar.google_settings import GoogleCalendarSettings
 from tools.calendar.model import Attendee, CalendarEvent
 from tools.calendar.scheduling import open_calendar
-from tools.calendar.settings import (
-    CalendarConfigError,
-    GoogleCalendarSettings,
-    calendar_settings_from_env,
-)
+from tools.calendar.settings import CalendarConfigError, calendar_settings_from_env
 from tools.http import HttpSettings
 
 pytestmark = pytest.mark.integration

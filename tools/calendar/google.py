@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from tools.calendar.backend import CalendarError
+from tools.calendar.google_settings import GOOGLE_CALENDAR_API_VARIABLE, GoogleCalendarSettings
 from tools.calendar.model import Attendee, CalendarEvent
-from tools.calendar.settings import GOOGLE_CALENDAR_API_VARIABLE, GoogleCalendarSettings
 from tools.google.account import account_tokens
 from tools.google.api import GoogleApi, GoogleApiError, checked_base_url, path_part
 from tools.http import HttpSettings

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from memory.secrets import SecretLookup, environment_secrets
+from tools.calendar.google_settings import GoogleCalendarSettings, google_calendar_choice
 from tools.config_checks import is_loopback_host, positive_seconds
 from tools.language.dates import WEEKDAY_ABBREVIATIONS, WEEKDAY_NAMES
 
@@ -26,8 +27,6 @@ CALDAV_PASSWORD_SECRET = "caldav.password"
 """The credential name of the CalDAV password (the environment fallback is `CALDAV_PASSWORD`)."""
 
 
-GOOGLE_CALENDAR_API_VARIABLE = "SMART_INBOX_GOOGLE_CALENDAR_API"
-DEFAULT_GOOGLE_CALENDAR_API = "https://www.googleapis.com"
 DEFAULT_WORKING_HOURS = "09:00-17:30"
 DEFAULT_WORKING_DAYS = "mon-fri"
 DEFAULT_CALDAV_TIMEOUT = 30.0
@@ -283,42 +282,6 @@ def parse_calendar_choice(value: str, secrets: SecretLookup) -> OutlookCalendarS
 
 
 @dataclass(frozen=True)
-class GoogleCalendarSettings:
-    """Which Google calendar of which connected account; the token is looked up when needed."""
-
-    account: str
-    """The account's name, as given to `smart-inbox accounts add`."""
-    calendar_id: str = "primary"
-    api_url: str = DEFAULT_GOOGLE_CALENDAR_API
-    secrets: SecretLookup = field(default_factory=env_secret_lookup, repr=False, compare=False)
-
-
-def google_calendar_settings(
-    env: Mapping[str, str], secrets: SecretLookup | None
-) -> GoogleCalendarSettings | None:
-    """`SMART_INBOX_CALENDAR=google:ACCOUNT` (+ `GOOGLE_CALENDAR_ID`), else None."""
-    scheme, _, account = env.get("SMART_INBOX_CALENDAR", "").strip().partition(":")
-    if scheme.lower() != "google":
-        return None
-    account = account.strip()
-    if env.get("CALDAV_URL", "").strip():
-        raise CalendarConfigError(
-            "CALDAV_URL and SMART_INBOX_CALENDAR=google:… are both set: choose one calendar"
-        )
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}", account):
-        raise CalendarConfigError(
-            "SMART_INBOX_CALENDAR=google:ACCOUNT needs an account name as given to `smart-inbox "
-            f"accounts add`, not {account!r}"
-        )
-    return GoogleCalendarSettings(
-        account=account,
-        calendar_id=env.get("GOOGLE_CALENDAR_ID", "").strip() or "primary",
-        api_url=env.get(GOOGLE_CALENDAR_API_VARIABLE, "").strip() or DEFAULT_GOOGLE_CALENDAR_API,
-        secrets=secrets or env_secret_lookup(env),
-    )
-
-
-@dataclass(frozen=True)
 class CalendarSettings:
     """The user's time zone and working hours, and the calendar to read and write."""
 
@@ -391,8 +354,17 @@ def calendar_settings_from_env(
         outlook=parse_calendar_choice(
             env.get("SMART_INBOX_CALENDAR", ""), secrets or env_secret_lookup(env)
         ),
-        google=google_calendar_settings(env, secrets),
+        google=_google_calendar(env, secrets),
     )
+
+
+def _google_calendar(
+    env: Mapping[str, str], secrets: SecretLookup | None
+) -> GoogleCalendarSettings | None:
+    try:
+        return google_calendar_choice(env, secrets or env_secret_lookup(env))
+    except ValueError as err:
+        raise CalendarConfigError(str(err)) from None
 
 
 def local_day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
