@@ -80,7 +80,7 @@ def test_a_reply_is_sent_once_through_gmail_in_its_thread(tmp_path: Path, google
     assert "SMTP_URL" not in request["description"]
     done = cli(tmp_path, env, "resume", "--thread", asked["thread_id"], "--accept")
     assert [(e["action"], e["status"]) for e in done["executed"]] == [("reply_to_email", "ok")]
-    assert "Sent through Gmail" in done["answer"]
+    assert "Sent through gmail:work" in done["answer"]
     [sent] = gmail.calls("POST", "/gmail/v1/users/me/messages/send")
     original = next(m for m in gmail.messages.values() if m.message_id == SOFIA_ID)
     assert sent.json["threadId"] == original.thread_id
