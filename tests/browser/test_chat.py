@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(
 SOFIA = "sofia.marchetti@northwind.example"
 SOFIA_ID = "CAF9s0fia.Q1road.20261116@mail.northwind.example"
 REPLY = "reply to the meeting request from Sofia and say Thursday works"
+CONVERSATIONS = 47
+"""The demo's 50 messages are 47 conversations (an incident and its update, a thread of 3)."""
 ROW = "li.triage-row"
 TEXT_BUDGET = 50_000
 """Characters of text the page may hold after the attention answer (it once held 396,000)."""
@@ -65,20 +67,20 @@ def test_the_triage_list_is_compact_ordered_and_offers_replies(
     rows = page.locator(ROW)
     expect(rows.first).to_be_visible()
     shown = rows.count()
-    assert 12 <= shown < 50, "the most important rows first, the rest behind show more"
+    assert 12 <= shown < CONVERSATIONS, "the most important rows first, the rest behind more"
     page.get_by_role("button", name=re.compile(r"Show \d+ more")).click()
-    expect(rows).to_have_count(50)
+    expect(rows).to_have_count(CONVERSATIONS)
     # One line a row at 1280 px, nothing wider than the list.
     heights = rows.evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")
     assert max(heights) <= 40, heights
     widths = rows.evaluate_all("rows => rows.map(r => r.scrollWidth - r.clientWidth)")
     assert max(widths) <= 1, "a row's cells are cut with an ellipsis, never pushed out"
-    # Grouped by decision (respond, notify, ignore), by priority within each group.
+    # Grouped by decision (respond, notify, answered, ignore), by priority within each group.
     shown_rows = [
-        (rows.nth(i).get_attribute("data-decision"), rows.nth(i).get_attribute("data-priority"))
-        for i in range(50)
+        (rows.nth(i).get_attribute("data-group"), rows.nth(i).get_attribute("data-priority"))
+        for i in range(CONVERSATIONS)
     ]
-    groups = {"error": -1, "respond": 0, "notify": 1, "ignore": 2}
+    groups = {"error": -1, "respond": 0, "notify": 1, "answered": 1.5, "ignore": 2}
     order = {"error": -1, "high": 0, "normal": 1, "low": 2}
     assert shown_rows == sorted(shown_rows, key=lambda r: (groups[r[0]], order[r[1]]))
     priorities = [priority for _, priority in shown_rows]
@@ -90,9 +92,10 @@ def test_the_triage_list_is_compact_ordered_and_offers_replies(
         page.get_by_text(re.compile(r"^Triage, \w{3} \d+ \w{3} \d\d:\d\d$")).first
     ).to_be_visible()
 
-    # Every row opens its message.
+    # Every row opens its conversation's latest message.
     hrefs = rows.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
-    assert len(set(hrefs)) == 50 and all(h.startswith("/mail/view?id=") for h in hrefs)
+    assert len(set(hrefs)) == CONVERSATIONS
+    assert all(h.startswith("/mail/view?id=") for h in hrefs)
 
     # A suggested reply becomes an approval card once the user says what to write.
     chat.click(page.get_by_role("button", name=re.compile(r"Reply to Rafael Ortiz: Sync tomorrow")))
