@@ -156,3 +156,35 @@ def test_imap_login_account(tmp_path: Path) -> None:
     assert "imap-secret-Zq81" not in listed
     assert "removed account home" in run_cli(tmp_path, "accounts", "remove", "home").stdout
     assert "imap.password" not in run_cli(tmp_path, "credentials", "list").stdout
+
+
+def test_health_watches_a_connected_accounts_grant(tmp_path: Path) -> None:
+    with FakeOAuth(address="dana@northwind.example", access_ttl=30) as oauth:
+        env = oauth_env(oauth)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ui.cli", "accounts", "add", "microsoft", "work", "--device"],
+            cwd=ROOT,
+            env=cli_env(tmp_path, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        reader = threading.Thread(target=approve_when_shown, args=(process, oauth, []))
+        reader.start()
+        assert process.wait(timeout=30) == 0
+        reader.join(timeout=5)
+        issued = len(oauth.access)
+
+        healthy = run_cli(tmp_path, "health", "--json", env=env, demo=True)
+        account = {p["part"]: p for p in json.loads(healthy.stdout)["parts"]}["account work"]
+        assert account["state"] == "ok", account
+        assert len(oauth.access) == issued + 1, "a token about to expire was refreshed"
+
+        oauth.revoke_everything()  # the user removed the app's access at Microsoft
+        broken = run_cli(tmp_path, "health", "--json", env=env, check=False, demo=True)
+        assert broken.returncode == 1
+        account = {p["part"]: p for p in json.loads(broken.stdout)["parts"]}["account work"]
+        assert account["state"] == "down"
+        assert "smart-inbox accounts add microsoft work" in account["reason"]
+        printed = healthy.stdout + healthy.stderr + broken.stdout + broken.stderr
+        assert oauth.revoked and not any(token in printed for token in oauth.revoked)

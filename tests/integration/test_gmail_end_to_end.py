@@ -122,3 +122,19 @@ def test_a_meeting_is_booked_on_google_calendar(tmp_path: Path, google: Any) -> 
     assert calendar.invitations == [(SOFIA, event["summary"])]
     assert gmail.sent == [], "Google mails the invitation: none of ours"
     assert calendar.calls("POST", "/calendar/v3/freeBusy"), "the slots came from freeBusy"
+
+
+def test_health_checks_the_gmail_account_with_one_call(tmp_path: Path, google: Any) -> None:
+    gmail, _, env = google
+    healthy = run_cli(tmp_path, "health", "--json", env=env)
+    parts = {p["part"]: p for p in json.loads(healthy.stdout)["parts"]}
+    assert parts["mail source"]["state"] == "ok", parts["mail source"]
+    assert parts["calendar"]["state"] == "ok", parts["calendar"]
+    assert [r.path for r in gmail.requests].count("/gmail/v1/users/me/profile") == 1
+    assert not [r for r in gmail.requests if r.method != "GET"], "the check changes nothing"
+    gmail.token = "ya29.rotated-elsewhere"  # the stored token no longer works
+    broken = run_cli(tmp_path, "health", "--json", env=env, check=False)
+    assert broken.returncode == 1
+    source = {p["part"]: p for p in json.loads(broken.stdout)["parts"]}["mail source"]
+    assert source["state"] == "down" and "gmail" in source["reason"].lower()
+    assert TOKEN not in broken.stdout + broken.stderr

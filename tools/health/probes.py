@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -23,6 +24,15 @@ from tools.mail.smtp import SmtpSendError, probe_server
 from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.source_protocol import MailSourceError
 from tools.mcp.hub import McpHub
+from tools.oauth.tokens import AccessTokens, TokenError
+
+
+class ProbedSource(Protocol):
+    """A mail source with a cheap check of its own (`probe`, blocking)."""
+
+    def probe(self) -> str:
+        """What the check found; `MailSourceError` when it fails."""
+        ...
 
 
 async def maildir_verdict(path: Path, spec: str) -> Verdict:
@@ -121,3 +131,25 @@ async def http_verdict(probe: HttpProbe, timeout: float) -> Verdict:
     except httpx.HTTPError as err:
         return Verdict("down", f"{probe.shown} cannot be reached ({type(err).__name__})")
     return _answer_verdict(probe, response)
+
+
+async def source_probe_verdict(source: ProbedSource) -> Verdict:
+    """A provider mail source (Gmail, Microsoft 365) answers one cheap call with its token."""
+    try:
+        said = await asyncio.to_thread(source.probe)
+    except MailSourceError as err:
+        return Verdict("down", str(err))
+    return Verdict("ok", said)
+
+
+async def account_verdict(tokens: AccessTokens) -> Verdict:
+    """A connected account still has a usable token: refreshed now if it was about to expire.
+
+    Refreshing is what any use of the account would do first; it changes nothing the user
+    sees. A revoked or expired grant is `down`, with the command that connects it again.
+    """
+    try:
+        await asyncio.to_thread(tokens.access_token)
+    except TokenError as err:
+        return Verdict("down", str(err))
+    return Verdict("ok", f"a {tokens.provider} token for {tokens.account} is valid")

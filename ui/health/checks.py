@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import os
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import text
 
@@ -32,12 +33,15 @@ from tools.health.model import (
 )
 from tools.health.probes import (
     HttpProbe,
+    ProbedSource,
+    account_verdict,
     calendar_verdict,
     http_verdict,
     imap_verdict,
     maildir_verdict,
     mcp_verdict,
     smtp_verdict,
+    source_probe_verdict,
 )
 from tools.mail.imap_session import ImapConnection
 from tools.mail.mcp_source import parse_mcp_spec
@@ -46,6 +50,7 @@ from tools.mail.sources import parse_source_spec
 from tools.mail.tools import SENDING_TOOLS
 from tools.mcp.config import load_mcp_config, mcp_config_path
 from tools.mcp.hub import McpHub
+from tools.oauth.accounts import AccountStore, VaultTokens
 from tools.toolkit import Toolkit
 from ui.cli.integrations import blocked_actions
 from ui.health.integrations import integration_checks
@@ -83,6 +88,9 @@ def _source_check(services: Services, hub: McpHub | None, timeout: float) -> Che
     if isinstance(source, ImapConnection):
         limit = min(timeout, source.timeout)
         return Check(part, "mail", functools.partial(imap_verdict, source), reason, limit)
+    if callable(getattr(source, "probe", None)):  # Gmail, Microsoft 365: one API call
+        probe = functools.partial(source_probe_verdict, cast(ProbedSource, source))
+        return Check(part, "mail", probe, reason, timeout)
     path = Path(spec.partition(":")[2])
     return Check(part, "mail", functools.partial(maildir_verdict, path, spec), reason, timeout)
 
@@ -172,6 +180,25 @@ def _vault_check(services: Services, home: Path, timeout: float) -> Check:
     return Check("vault", "vault", opens, "", timeout)
 
 
+def _account_checks(services: Services, home: Path, timeout: float) -> list[Check]:
+    """One check per account connected with OAuth (`smart-inbox accounts add`)."""
+    try:
+        store = AccountStore(CredentialVault(services.db, home))
+        accounts = [a for a in store.all() if a.provider != "imap"]
+    except (VaultError, KeySourceError):
+        return []  # the vault's own check says why it cannot be read
+    return [
+        Check(
+            f"account {a.name}",
+            "accounts",
+            functools.partial(account_verdict, VaultTokens(store, a.name)),
+            f"{a.kind} {a.address}",
+            timeout,
+        )
+        for a in accounts
+    ]
+
+
 def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check]:
     """Every part of this set-up, in the order the table shows them (blocking: the vault)."""
     timeout = check_timeout()
@@ -194,7 +221,7 @@ def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check
     db_probe = functools.partial(_database_verdict, services)
     checks.append(Check("database", "database", db_probe, "", timeout))
     checks.append(_vault_check(services, home, timeout))
-    return checks
+    return checks + _account_checks(services, home, timeout)
 
 
 async def _started_hub(context: Context, timeout: float) -> tuple[McpHub | None, list[str]]:

@@ -301,6 +301,16 @@ class GmailSource:
                 found[message_id] = str(hits[0]["id"])
         return found
 
+    def probe(self) -> str:
+        """One cheap, side-effect-free call (the profile): what the health check says of it.
+
+        Raises:
+            MailSourceError: Gmail cannot be reached or refuses the account's token.
+
+        """
+        profile = self.call("GET", "/profile") or {}
+        return f"{profile.get('messagesTotal', '?')} messages in {self.spec}"
+
     def address(self) -> str:
         """The account's address: as granted with its token, else Gmail's profile."""
         try:

@@ -64,6 +64,19 @@ class OutlookSource:
 
     # ------------------------------------------------------------------ reading
 
+    def probe(self) -> str:
+        """One cheap, side-effect-free call (the Inbox folder): what the health check says of it.
+
+        Raises:
+            MailSourceError: Graph cannot be reached or refuses the account's token.
+
+        """
+        try:
+            folder = self.client.json("GET", "/me/mailFolders/inbox", action="look at the Inbox")
+        except GraphError as err:
+            raise self._error(err) from err
+        return f"{folder.get('displayName') or 'Inbox'} of {self.spec} answers"
+
     def sync(self, db: AppDatabase) -> SyncResult:
         """Read what changed in Inbox and Sent Items since the cursor (see the module doc).
 
