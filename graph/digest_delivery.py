@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Literal
@@ -63,22 +63,31 @@ class DigestDelivery:
     text: str
 
 
-def digest_channel(environ: Mapping[str, str] | None = None) -> DigestChannel | None:
-    """The chosen channel, None when the user chose none; `DigestChannelError` when unusable."""
-    value = (os.environ if environ is None else environ).get(DIGEST_TO, "").strip()
+def digest_channel(
+    environ: Mapping[str, str] | None = None,
+    variable: str = DIGEST_TO,
+    kinds: Sequence[str] = KINDS,
+) -> DigestChannel | None:
+    """The channel chosen in `variable`, None when the user chose none.
+
+    `DigestChannelError` when it is none of `kinds` or cannot be used. The health alerts read
+    their own variable the same way (`ui.health.watch`).
+    """
+    value = (os.environ if environ is None else environ).get(variable, "").strip()
     if not value:
         return None
     kind, _, target = value.partition(":")
     kind, target = kind.strip().lower(), target.strip()
-    if kind not in KINDS:
-        raise DigestChannelError(
-            f"{DIGEST_TO}={value!r}: use mail, slack[:#channel], teams or webhook:NAME"
-        )
+    if kind not in kinds:
+        shapes = {"mail": "mail", "slack": "slack[:#channel]", "teams": "teams"}
+        shapes["webhook"] = "webhook:NAME"
+        said = ", ".join(shapes[k] for k in kinds[:-1]) + f" or {shapes[kinds[-1]]}"
+        raise DigestChannelError(f"{variable}={value!r}: use {said}")
     if kind == "webhook" and not target:
-        raise DigestChannelError(f"{DIGEST_TO}={value!r}: name the endpoint, webhook:NAME")
+        raise DigestChannelError(f"{variable}={value!r}: name the endpoint, webhook:NAME")
     if kind in ("mail", "teams") and target:
         where = "your own address" if kind == "mail" else "the configured Teams channel"
-        raise DigestChannelError(f"{DIGEST_TO}={value!r}: {kind} goes to {where}; write {kind}")
+        raise DigestChannelError(f"{variable}={value!r}: {kind} goes to {where}; write {kind}")
     return DigestChannel(kind, target)
 
 

@@ -22,6 +22,7 @@ from tests.fakes.jira_server import FakeJira
 from tests.fakes.mcp.launch import HANG_MODULE, REPO_ROOT, HttpMcpServer
 from tests.fakes.slack_server import FakeSlack
 from tests.fakes.smtp_server import SmtpSink
+from tests.fakes.teams_server import FakeTeams
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.cli_runner import NOT_INHERITED, cli_env, run_cli
 from tests.integration.conftest import FAKE_GROQ_API_KEY
@@ -31,6 +32,7 @@ from tests.integration.integrations.fixtures import (
     SLACK_TOKEN,
     jira_env,
     slack_env,
+    teams_env,
     use,
     webhook_env,
 )
@@ -154,6 +156,38 @@ async def test_smtp_jira_and_an_mcp_server_killed_and_restarted_alert_once_per_c
                 server.stop()
             except AssertionError:  # never started
                 pass
+
+
+@pytest.mark.parametrize("channel", ["mail", "teams"])
+async def test_a_change_is_mailed_to_the_user_or_posted_to_teams_once(
+    home: Path, monkeypatch: pytest.MonkeyPatch, channel: str
+) -> None:
+    smtp = SmtpSink().start()
+    teams = FakeTeams().start()
+    jira = FakeJira(JIRA_EMAIL, JIRA_TOKEN).start()
+    try:
+        monkeypatch.setenv("SMTP_URL", smtp.url)
+        monkeypatch.setenv("SMTP_FROM", "dana@northwind.example")
+        use(monkeypatch, jira_env(jira), teams_env(teams))  # type: ignore[arg-type]
+        monkeypatch.setenv("SMART_INBOX_HEALTH_ALERT_TO", channel)
+        watch = HealthWatch()
+        assert states(await watch.round())["jira"] == "ok"
+        jira.stop()
+        assert states(await watch.round())["jira"] == "down"
+        await watch.round()  # no change, no second alert
+        mailed = [m for m in smtp.messages if m.message["Subject"] == "Smart Inbox health changed"]
+        if channel == "mail":
+            [alert] = mailed
+            assert alert.rcpt_tos == ["dana@northwind.example"], "only to the user's own address"
+            assert "- jira: ok → down" in alert.message.get_body(("plain",)).get_content()
+            assert teams.cards == []
+        else:
+            [card] = teams.cards
+            assert "jira: ok → down" in json.dumps(card, ensure_ascii=False)
+            assert mailed == []
+    finally:
+        for server in (smtp, teams):
+            server.stop()
 
 
 async def test_hung_servers_cost_at_most_their_timeout(

@@ -17,16 +17,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from graph.context import Context
+from graph.digest_delivery import DigestChannelError, digest_channel, own_address
 from graph.services import Services
 from memory.health_history import HealthHistory, HealthRow, PartPast
-from tools.health.alerts import HealthChange, post_to_slack, send_alerts
+from tools.health.alerts import HealthChange, alert_text, post_to_slack, send_alerts
 from tools.health.model import TROUBLE, PartHealth
+from tools.registry import UnknownToolError
+from tools.toolkit import ToolFailure
 from ui.health.checks import check_everything
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 60.0
 SLACK_CHANNEL_VARIABLE = "SMART_INBOX_HEALTH_SLACK_CHANNEL"
+ALERT_TO = "SMART_INBOX_HEALTH_ALERT_TO"
+"""`mail` (to the user's own address) or `teams`: setting it is the consent, as for the digest."""
 """A Slack channel for health alerts (the Slack toolkit's token posts them); unset: none."""
 
 Round = Callable[[], Awaitable[tuple[list[PartHealth], Services]]]
@@ -84,8 +89,31 @@ def changes(parts: Sequence[PartHealth], before: dict[str, str]) -> list[HealthC
     return found
 
 
+async def _to_chosen_channel(services: Services, found: list[HealthChange]) -> dict[str, str]:
+    """The alert by mail to the user's own address or to Teams, as `ALERT_TO` chose."""
+    try:
+        channel = digest_channel(variable=ALERT_TO, kinds=("mail", "teams"))
+    except DigestChannelError as err:
+        logger.warning("%s", err)
+        return {ALERT_TO: f"failed ({err})"}
+    if channel is None:
+        return {}
+    text = alert_text(found)
+    try:
+        if channel.kind == "mail":
+            to = own_address(services.tools.env)
+            args = {"to": to, "subject": "Smart Inbox health changed", "body": text}
+            await services.tools.invoke("send_email", args)
+        else:
+            await services.tools.invoke("teams_post_message", {"text": text})
+    except (ToolFailure, UnknownToolError) as err:
+        logger.warning("the health alert by %s failed: %s", channel.kind, err)
+        return {channel.kind: f"failed ({err})"}
+    return {channel.kind: "sent"}
+
+
 async def send_change_alerts(services: Services, found: list[HealthChange]) -> dict[str, str]:
-    """Send the changes where the user asked for them: webhooks, a Slack channel."""
+    """Send the changes where the user asked for them: webhooks, Slack, mail or Teams."""
     kits = {k.name: k for k in services.tools.toolkits}
     webhooks, slack = kits.get("webhooks"), kits.get("slack")
     endpoints = webhooks.env.endpoints if webhooks is not None and webhooks.env else ()
@@ -95,7 +123,7 @@ async def send_change_alerts(services: Services, found: list[HealthChange]) -> d
         outcomes["slack"] = await post_to_slack(slack.env, channel, found)
     elif channel:
         logger.warning("%s is set but Slack is not configured", SLACK_CHANNEL_VARIABLE)
-    return outcomes
+    return outcomes | await _to_chosen_channel(services, found)
 
 
 class HealthWatch:
