@@ -135,6 +135,8 @@ class PostgresServer:
     user: str = ADMIN
     external_url: str | None = None
     run_as: _RunAs = field(default_factory=_RunAs)
+    server_options: str = ""
+    """The options the server was started with (`resume` starts it with them again)."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -259,6 +261,7 @@ class PostgresServer:
                 check=False,
             )
             if done.returncode == 0:
+                self.server_options = " ".join(server_options)
                 return
             last = self.log_tail()
             if "already in use" not in last:  # another port only helps a taken port
@@ -274,6 +277,21 @@ class PostgresServer:
         self._run(
             "pg_ctl", "-D", str(self.folder / "data"), "-l", log, "-m", "fast", "-w", "restart"
         )
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown) and keep its data: `resume` starts it again."""
+        if self.folder is None:
+            raise PostgresUnavailable("cannot halt a server this process did not start")
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a halted server again, on its port, with the options it had."""
+        if self.folder is None:
+            raise PostgresUnavailable("cannot resume a server this process did not start")
+        log = str(self.folder / "server.log")
+        data = str(self.folder / "data")
+        options = ("-o", self.server_options)
+        self._run("pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", *options, "start")
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of the server's log."""

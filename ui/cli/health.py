@@ -17,7 +17,7 @@ from tools.health.model import PartHealth, exit_code
 from tools.http import close_shared_clients
 from tools.mcp.shared_hub import close_shared_hubs
 from ui.cli.settings import check_integrations, one_line_errors
-from ui.health.checks import check_everything
+from ui.health.checks import DatabaseDown, check_everything
 from ui.health.table import health_table
 from ui.health.watch import HealthWatch, watch_interval, with_past
 
@@ -38,7 +38,11 @@ async def health(args: argparse.Namespace) -> int:
     try:
         if args.watch:
             return await _watch(as_json=args.json)
-        parts, services = await check_everything(context)
+        try:
+            parts, services = await check_everything(context)
+        except DatabaseDown as down:
+            _show(down.parts, as_json=args.json)
+            return exit_code(down.parts)
         history = HealthHistory(services.db)
         pasts = await asyncio.to_thread(history.pasts, [p.part for p in parts])
         parts = with_past(parts, pasts)

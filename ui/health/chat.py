@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tools.health.model import TROUBLE, PartHealth
-from ui.health.checks import check_everything
+from ui.health.checks import DatabaseDown, check_everything
 from ui.health.table import rows, trouble_line
 from ui.health.watch import latest_health
 
@@ -49,5 +49,8 @@ def health_markdown(parts: Sequence[PartHealth]) -> str:
 
 async def health_answer() -> str:
     """Check every part now and say how each is."""
-    parts, _ = await check_everything()
+    try:
+        parts, _ = await check_everything()
+    except DatabaseDown as down:
+        parts = down.parts
     return health_markdown(parts)

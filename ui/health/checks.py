@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from graph.context import Context
 from graph.engines import groq_api_key
@@ -241,8 +242,24 @@ async def _started_hub(context: Context, timeout: float) -> tuple[McpHub | None,
     return None, await asyncio.to_thread(names)
 
 
+class DatabaseDown(Exception):
+    """The app database cannot be reached, so nothing that reads settings from it is built.
+
+    `parts` is the one row that can be said: the database, down, with the driver's words.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.parts = [PartHealth("database", "database", "down", reason)]
+
+
 async def check_everything(context: Context | None = None) -> tuple[list[PartHealth], Services]:
-    """Build the services and check every part once, concurrently; the services too."""
+    """Build the services and check every part once, concurrently; the services too.
+
+    Raises:
+        DatabaseDown: the app database cannot be reached (the services cannot be built).
+
+    """
     context = context or Context()
     hub, starting = await _started_hub(context, check_timeout())
 
@@ -252,5 +269,9 @@ async def check_everything(context: Context | None = None) -> tuple[list[PartHea
         late = _fixed("down", "the MCP sessions did not finish starting within the timeout")
         return services, [*checks, *(Check(f"mcp {n}", "mcp", late) for n in starting)]
 
-    services, checks = await asyncio.to_thread(build)
+    try:
+        services, checks = await asyncio.to_thread(build)
+    except SQLAlchemyError as exc:
+        first = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
+        raise DatabaseDown(f"the app database cannot be reached: {first}") from exc
     return await run_checks(checks), services

@@ -24,7 +24,7 @@ from tools.health.alerts import HealthChange, alert_text, post_to_slack, send_al
 from tools.health.model import TROUBLE, PartHealth
 from tools.registry import UnknownToolError
 from tools.toolkit import ToolFailure
-from ui.health.checks import check_everything
+from ui.health.checks import DatabaseDown, check_everything
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +137,19 @@ class HealthWatch:
         self.interval = interval
         self.alerted: list[HealthChange] = []
         """Every change this watch alerted, oldest first."""
+        self.states: dict[str, str] = {}
+        """Each part's state at the last round, kept here too for when the database is down."""
 
     async def round(self) -> list[PartHealth]:
         """Check everything once, record it, and alert what changed."""
         global _LATEST
-        parts, services = await self.check()
+        try:
+            parts, services = await self.check()
+        except DatabaseDown as down:
+            _LATEST = down.parts
+            self._without_database(down.parts)
+            return down.parts
+        self.states = {p.part: p.state for p in parts}
         history = HealthHistory(services.db)
         names = [p.part for p in parts]
         pasts = await asyncio.to_thread(history.pasts, names)
@@ -157,6 +165,21 @@ class HealthWatch:
             self.alerted.extend(found)
             await self.alert(services, found)
         return merged
+
+    def _without_database(self, parts: list[PartHealth]) -> None:
+        """A round the database could not hold: the change is logged, not recorded or alerted.
+
+        Alerts go where settings kept in the database say (credentials, endpoints' secrets),
+        so the log is the one place left to tell; the next round with the database up records
+        and alerts what changed since its last record.
+        """
+        found = changes(parts, self.states)
+        self.states |= {p.part: p.state for p in parts}
+        for change in found:
+            logger.error(
+                "health changed: %s %s -> %s (%s); not recorded nor alerted: the database is down",
+                change.part, change.before, change.after, change.reason,
+            )  # fmt: skip
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Rounds every `interval` seconds until `stop` is set (or the task is cancelled)."""
