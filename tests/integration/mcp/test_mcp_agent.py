@@ -202,7 +202,9 @@ def test_mail_from_our_own_mcp_server(tmp_path: Path) -> None:
             }
         },
     )
-    rows = json.loads(run_cli(tmp_path, "triage", "--inbox", "mcp:mail", "--json").stdout)
+    rows = json.loads(
+        run_cli(tmp_path, "triage", "--inbox", "mcp:mail", "--json", "--messages").stdout
+    )
     assert len(rows) == 50
     by_subject = {row["subject"]: row for row in rows}
     assert by_subject["URGENT: checkout API returning 500s in production"]["priority"] == "high"

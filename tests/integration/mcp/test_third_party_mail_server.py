@@ -98,13 +98,13 @@ def test_triage_ask_and_reply_through_a_pypi_mail_server(
         def cli(*args: str) -> subprocess.CompletedProcess[str]:
             return run_cli(tmp_path, *args, env={"SMTP_FROM": ME})
 
-        rows = json.loads(cli("triage", "--inbox", SPEC, "--json").stdout)
+        rows = json.loads(cli("triage", "--inbox", SPEC, "--json", "--messages").stdout)
         assert len(rows) == count
         by_id = {row["id"]: row for row in rows}
         assert by_id[SOFIA_ID]["from"].endswith(f"<{SOFIA}>"), "ids are Message-IDs"
         by_subject = {row["subject"]: row for row in rows}
         assert by_subject["URGENT: checkout API returning 500s in production"]["priority"] == "high"
-        again = cli("triage", "--inbox", SPEC)
+        again = cli("triage", "--inbox", SPEC, "--messages")
         assert f"{count} message(s) shown, 0 newly triaged." in again.stdout
 
         answer = json.loads(

@@ -75,7 +75,7 @@ async def test_a_reply_approved_is_sent_once_through_graph_in_its_thread(
     [card] = await chat.pending()
     assert card["action_request"]["action"] == "reply_to_email"
     assert "SMTP_URL" not in card["description"]
-    assert "Sent through outlook:work (Microsoft Graph)" in card["description"]
+    assert "Sent through outlook:work, which keeps the copy in Sent." in card["description"]
     assert graph.sent == []
 
     done = await chat.decide({"type": "accept"})
