@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -276,6 +277,21 @@ def test_the_command_exits_1_while_smtp_is_down(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     [line] = [line for line in result.stdout.splitlines() if line.startswith("smtp")]
     assert "down" in line and "connection refused" in line
+
+
+def test_a_wrong_key_turns_the_vault_down(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    name = "imap.password:dana@imap.example"  # stored, used by no part set up here
+    run_cli(tmp_path, "credentials", "set", name, "--stdin", stdin="pw-never-shown\n")
+    ok = run_cli(tmp_path, "health", demo=True)
+    assert re.search(r"^vault\s+ok\s", ok.stdout, re.M), ok.stdout
+    wrong = {"SMART_INBOX_KEY": Fernet.generate_key().decode()}
+    result = run_cli(tmp_path, "health", env=wrong, check=False, demo=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("vault")]
+    assert "down" in line and name in line, line
+    assert "pw-never-shown" not in result.stdout + result.stderr
 
 
 async def test_the_model_is_checked_with_the_models_list(
