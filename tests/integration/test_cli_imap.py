@@ -104,4 +104,4 @@ def test_unreachable_imap_server_is_reported(tmp_path: Path) -> None:
     assert f"could not fetch: inbox imap://dana@127.0.0.1:{port}/INBOX: connection refused" in (
         result.stderr
     )
-    assert "0 message(s) shown" in result.stdout
+    assert "0 conversation(s) shown" in result.stdout
