@@ -252,46 +252,68 @@ async def _call(url: str, action: str, coroutine: Any) -> Any:
         ) from err
 
 
-async def schedule_triage(url: str, schedule: str, timezone: str | None) -> ScheduledTriage:
-    """Create a cron that runs the triage graph, each run on a thread of its own that is kept.
-
-    A kept thread is where a run's approval requests wait; the metadata finds them again.
-    """
-    client = client_for(url)
+async def _schedule(
+    url: str, kind: str, graph: str, metadata: dict[str, str], on_done: str, when: Cron
+) -> ScheduledTriage:
+    """Create a cron that runs `graph` (`on_done`: keep or delete each run's thread)."""
     cron = await _call(
         url,
-        "schedule the triage",
-        client.crons.create(
-            TRIAGE_GRAPH,
-            schedule=schedule,
+        f"schedule the {kind}",
+        client_for(url).crons.create(
+            graph,
+            schedule=when.schedule,
             input={},
-            metadata=SCHEDULE_METADATA,
-            on_run_completed="keep",
-            timezone=timezone,
+            metadata=metadata,
+            on_run_completed=on_done,  # type: ignore[arg-type]
+            timezone=when.timezone,
         ),
     )
     return ScheduledTriage.from_cron(cron)
 
 
-async def scheduled_triages(url: str) -> list[ScheduledTriage]:
-    """Every scheduled-triage cron on the server."""
-    client = client_for(url)
+async def _scheduled(url: str, metadata: dict[str, str]) -> list[ScheduledTriage]:
+    """Every cron on the server carrying `metadata`."""
     crons = await _call(
-        url,
-        "list its crons",
-        client.crons.search(metadata=SCHEDULE_METADATA, limit=100),
+        url, "list its crons", client_for(url).crons.search(metadata=metadata, limit=100)
     )
     return [ScheduledTriage.from_cron(cron) for cron in crons]
 
 
-async def unschedule_triage(url: str, cron_id: str) -> None:
-    """Delete one scheduled-triage cron; its threads (and their pending requests) stay."""
-    known = {s.cron_id for s in await scheduled_triages(url)}
+async def _unschedule(url: str, kind: str, metadata: dict[str, str], cron_id: str) -> None:
+    """Delete one cron of this kind; an id that is not one of them is a clear error."""
+    known = {s.cron_id for s in await _scheduled(url, metadata)}
     if cron_id not in known:
         raise ServerError(
-            f"no scheduled triage {cron_id!r} on {url}; scheduled: {', '.join(known) or 'none'}"
+            f"no scheduled {kind} {cron_id!r} on {url}; scheduled: {', '.join(known) or 'none'}"
         )
     await _call(url, "delete the cron", client_for(url).crons.delete(cron_id))
+
+
+@dataclass(frozen=True)
+class Cron:
+    """When a scheduled run runs: a cron schedule and its time zone (None: UTC)."""
+
+    schedule: str
+    timezone: str | None
+
+
+async def schedule_triage(url: str, schedule: str, timezone: str | None) -> ScheduledTriage:
+    """Create a cron that runs the triage graph, each run on a thread of its own that is kept.
+
+    A kept thread is where a run's approval requests wait; the metadata finds them again.
+    """
+    when = Cron(schedule, timezone)
+    return await _schedule(url, "triage", TRIAGE_GRAPH, SCHEDULE_METADATA, "keep", when)
+
+
+async def scheduled_triages(url: str) -> list[ScheduledTriage]:
+    """Every scheduled-triage cron on the server."""
+    return await _scheduled(url, SCHEDULE_METADATA)
+
+
+async def unschedule_triage(url: str, cron_id: str) -> None:
+    """Delete one scheduled-triage cron; its threads (and their pending requests) stay."""
+    await _unschedule(url, "triage", SCHEDULE_METADATA, cron_id)
 
 
 # -- scheduled digest -------------------------------------------------------
@@ -309,35 +331,15 @@ def schedule_from_at(at: str) -> str:
 
 async def schedule_digest(url: str, schedule: str, timezone: str | None) -> ScheduledTriage:
     """Create a cron that runs the digest graph; its runs' threads are not kept."""
-    client = client_for(url)
-    cron = await _call(
-        url,
-        "schedule the digest",
-        client.crons.create(
-            DIGEST_GRAPH,
-            schedule=schedule,
-            input={},
-            metadata=DIGEST_METADATA,
-            on_run_completed="delete",
-            timezone=timezone,
-        ),
-    )
-    return ScheduledTriage.from_cron(cron)
+    when = Cron(schedule, timezone)
+    return await _schedule(url, "digest", DIGEST_GRAPH, DIGEST_METADATA, "delete", when)
 
 
 async def scheduled_digests(url: str) -> list[ScheduledTriage]:
     """Every scheduled-digest cron on the server."""
-    crons = await _call(
-        url, "list its crons", client_for(url).crons.search(metadata=DIGEST_METADATA, limit=100)
-    )
-    return [ScheduledTriage.from_cron(cron) for cron in crons]
+    return await _scheduled(url, DIGEST_METADATA)
 
 
 async def unschedule_digest(url: str, cron_id: str) -> None:
     """Delete one scheduled-digest cron."""
-    known = {s.cron_id for s in await scheduled_digests(url)}
-    if cron_id not in known:
-        raise ServerError(
-            f"no scheduled digest {cron_id!r} on {url}; scheduled: {', '.join(known) or 'none'}"
-        )
-    await _call(url, "delete the cron", client_for(url).crons.delete(cron_id))
+    await _unschedule(url, "digest", DIGEST_METADATA, cron_id)

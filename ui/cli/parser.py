@@ -248,6 +248,11 @@ def add_serve_commands(commands: argparse._SubParsersAction[Any]) -> None:
     when.add_argument("--cron", metavar="EXPR", help="a cron schedule, e.g. '0 8-18 * * 1-5'")
     when.add_argument("--list", action="store_true", help="list the scheduled triages")
     when.add_argument("--delete", metavar="ID", help="delete a scheduled triage")
+    _schedule_options(schedule)
+
+
+def _schedule_options(schedule: argparse.ArgumentParser) -> None:
+    """What every `schedule-*` command takes beside its times: the server, a zone, `--json`."""
     schedule.add_argument(
         "--server",
         default=os.environ.get("SMART_INBOX_SERVER") or "http://127.0.0.1:2024",
@@ -279,13 +284,7 @@ def add_digest_commands(commands: argparse._SubParsersAction[Any]) -> None:
     when.add_argument("--cron", metavar="EXPR", help="a cron schedule, e.g. '30 7 * * 1-5'")
     when.add_argument("--list", action="store_true", help="list the scheduled digests")
     when.add_argument("--delete", metavar="ID", help="delete a scheduled digest")
-    schedule.add_argument(
-        "--server",
-        default=os.environ.get("SMART_INBOX_SERVER") or "http://127.0.0.1:2024",
-        help="the LangGraph server's URL (default: SMART_INBOX_SERVER or http://127.0.0.1:2024)",
-    )
-    schedule.add_argument("--timezone", help="IANA time zone of the schedule (default UTC)")
-    schedule.add_argument("--json", action="store_true", help="print JSON")
+    _schedule_options(schedule)
 
 
 def add_chat_commands(commands: argparse._SubParsersAction[Any]) -> None:
