@@ -173,9 +173,10 @@ def _urgent(mailbox: Mailbox, now: datetime, listed: set[str]) -> list[DigestIte
     ]
 
 
-def _cleared(env: MailboxEnv, now: datetime) -> list[DigestItem]:
+def _cleared(env: MailboxEnv, mailbox: Mailbox, now: datetime) -> list[DigestItem]:
     """What the inbox actions archived, marked done or trashed in the last day, newest first."""
-    cleared = InboxStore(env.db).cleared_since(env.source, now - CLEARED_WINDOW)
+    since = now - CLEARED_WINDOW
+    cleared = InboxStore(env.db).cleared_since(env.source, since, mailbox.away)
     emails = {e.id: e for e in env.db.emails_by_ids([message for message, _ in cleared])}
     return [
         _item(emails[message], CLEARED_NOTES.get(action, "cleared"))
@@ -247,7 +248,7 @@ def build_digest(
         urgent=_shown(urgent, "urgent", more),
         awaiting_reply=_shown(awaiting, "awaiting_reply", more),
         meetings=meetings,
-        cleared=_shown(_cleared(env, now), "cleared", more),
+        cleared=_shown(_cleared(env, mailbox, now), "cleared", more),
         more=more,
         left_out=tuple(left_out),
     )

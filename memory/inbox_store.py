@@ -8,7 +8,7 @@ show a message where it is now and a fetch neither reads it twice nor loses it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -222,11 +222,14 @@ class InboxStore:
             ).all()
         return set(ids)
 
-    def cleared_since(self, source: str, since: datetime) -> list[tuple[str, str]]:
+    def cleared_since(
+        self, source: str, since: datetime, away: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
         """(message id, action) of what was archived, marked done or trashed since `since`.
 
         Newest first, each message once, only what is still out of the inbox (not undone, not
-        moved back): what the daily digest tells the user was cleared for them.
+        moved back): what the daily digest tells the user was cleared for them. `away` is
+        `away_ids(source)` when the caller has it already.
         """
         stmt = (
             select(InboxJournalEntry)
@@ -240,7 +243,7 @@ class InboxStore:
         )
         with Session(self.engine) as session:
             rows = session.exec(stmt).all()
-        away = self.away_ids(source)
+        away = self.away_ids(source) if away is None else away
         found: dict[str, str] = {}
         for row in rows:
             for entry in json.loads(row.entries or "[]"):
