@@ -14,10 +14,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from graph.state import Evidence
+from tools.language.addresses import ADDRESS
 from tools.language.dates import ENGLISH_MONTH, WEEKDAY_TITLES, month_number, twenty_four_hour
 
 CITATION = re.compile(r"\[msg:([^\]\s]+)\]")
-ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 QUOTED = re.compile(r"\"([^\"\n]{3,200})\"|“([^”\n]{3,200})”")
 AMOUNT = re.compile(
     r"(?:(?P<sym>[$€£¥])\s?(?P<a>\d[\d,]*(?:\.\d+)?)"

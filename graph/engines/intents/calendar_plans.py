@@ -12,9 +12,10 @@ from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
 from graph.engines.intents.mail_plans import category
-from graph.engines.intents.user_words import ADDRESS, QUOTED, mail_or_search, ran
+from graph.engines.intents.user_words import QUOTED, mail_or_search, ran
 from graph.followup import OFFER_TOOL, offer_for
 from tools.calendar.offered_slots import OfferedSlot, OfferedSlots, offered_slots
+from tools.language.addresses import ADDRESS
 from tools.language.dates import ENGLISH_WEEKDAY, ORDINAL, ORDINALS, twenty_four_hour, weekday_index
 
 _DAY = re.compile(

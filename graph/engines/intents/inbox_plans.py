@@ -20,6 +20,7 @@ from graph.engines.intents.phrases import pattern
 from graph.engines.intents.user_words import FROM, STOPWORDS, clean, mail_or_search, ran
 from graph.engines.intents.wake_times import wake_time
 from graph.state import Evidence, MessageRef
+from tools.language.addresses import ADDRESS
 from tools.mail.conversations import normalised_subject
 
 SEARCHES = ("search_emails", "list_conversations", "list_inbox")
@@ -32,7 +33,6 @@ _UNTIL = pattern("inbox_until")
 _BLOCK = pattern("inbox_block")
 DEFAULT_SNOOZE = "tomorrow"
 """When a snooze without a time ends: tomorrow at the start of the morning."""
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _SENDER_BEFORE = re.compile(
     r"\b(?:the|my|all|all\s+the)\s+(?P<who>[A-Z][\w.@-]*)\s+(?:newsletters|digests|receipts|"
     r"notifications|pitches|promotions|e-?mails|mails|messages)\b"
@@ -252,7 +252,7 @@ def block_sender(request: ToolPlanRequest) -> list[ProposedCall]:
     """Block the address typed, else the sender of the mail meant."""
     if ran(request, "block_sender"):
         return []
-    typed = _ADDRESS.search(request.user_text)
+    typed = ADDRESS.search(request.user_text)
     if typed:
         return [ProposedCall("block_sender", {"address": typed.group(0).lower()})]
     target = request.focus[0] if request.focus else None
@@ -265,5 +265,5 @@ def block_sender(request: ToolPlanRequest) -> list[ProposedCall]:
             return [ProposedCall("search_emails", {"sender": name, "limit": 5})]
         found = _found_this_turn(request) or []
         target = found[0] if found else None
-    address = _ADDRESS.search(target["sender"]) if target is not None else None
+    address = ADDRESS.search(target["sender"]) if target is not None else None
     return [ProposedCall("block_sender", {"address": address.group(0).lower()})] if address else []

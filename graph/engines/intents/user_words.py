@@ -23,7 +23,6 @@ STOPWORDS = frozenset(
 SAYING = pattern("saying")
 FROM = pattern("from")
 SUMMARY = pattern("summary")
-ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 QUOTED = re.compile(r"[\"“](?P<text>[^\"”]+)[\"”]")
 _TOLD = re.compile(r"\b(?:tell|ping|notify|let)\b.*?(?:\bthat\b|:)\s*(?P<body>.+)$", re.IGNORECASE)
 

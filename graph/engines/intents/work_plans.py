@@ -11,8 +11,9 @@ from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
 from graph.engines.intents.phrases import pattern
-from graph.engines.intents.user_words import ADDRESS, clean, keywords, mail_or_search, said
+from graph.engines.intents.user_words import clean, keywords, mail_or_search, said
 from graph.state import MessageRef
+from tools.language.addresses import ADDRESS
 
 NOT_PROJECTS = frozenset({"UTF", "ISO", "SHA", "MD", "RFC", "TLS", "SSL", "HTTP", "INV", "PO"})
 """Prefixes of things in mail that look like issue keys and are not (UTF-8, INV-2026)."""

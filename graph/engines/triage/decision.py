@@ -22,12 +22,12 @@ docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header, visible_body
 from graph.engines.triage.senders import base_domain, domain_of
+from tools.language.addresses import ADDRESS
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
@@ -38,7 +38,6 @@ _BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
 """Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
 
 
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _STAND_IN_CHARS = 4000
 """The start of an automatic reply searched for a stand-in's address."""
 
@@ -83,7 +82,7 @@ def names_a_stand_in(email: Email) -> bool:
     """Whether an automatic reply gives another address to write to ("please contact …")."""
     sender = (email.from_addr or "").casefold()
     text = visible_body((email.body or "")[:_STAND_IN_CHARS])
-    return any(a.casefold().rstrip(".") != sender for a in _ADDRESS.findall(text))
+    return any(a.casefold().rstrip(".") != sender for a in ADDRESS.findall(text))
 
 
 def is_bounce(email: Email, flags: set[str]) -> bool:
