@@ -230,6 +230,14 @@ def test_a_pending_request_survives_a_reload_and_a_restart(
     # The chat's history comes back too: the card shown before the restart, above the new one.
     expect(page.get_by_text("Approval needed", exact=True)).to_have_count(2, timeout=30_000)
     screenshot(page, "09-pending-after-restart")
+    # Reopening again re-shows the request once: the copy shown on the last reopening is not
+    # stored with the chat, so reloads (or a reconnect racing one) never pile up cards.
+    for _ in range(2):
+        page.reload()
+        expect(page.get_by_text("Still waiting for your decision").first).to_be_visible(
+            timeout=30_000
+        )
+        expect(page.get_by_text("Approval needed", exact=True)).to_have_count(2, timeout=30_000)
     chat.click(chat.button("Approve"))
     assert chat_server.smtp is not None
     [received] = chat_server.smtp.wait_for(1, timeout=60)

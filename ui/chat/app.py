@@ -145,12 +145,15 @@ async def resume(thread: ThreadDict) -> None:
     Chainlit sends the chat's history to the browser after this returns, and the browser
     replaces the messages it shows with that history: the messages sent here are added to it
     (their buttons are kept apart by the browser and survive the replacement).
+    They are not added to the stored history: the card shown when the request was made is
+    there already, and each reopening (a reload, or the browser reconnecting after a server
+    restart) would otherwise add one more copy of it.
     """
     graph = await AGENT.get()
     snapshot = await graph.aget_state(thread_config())
     if snapshot.interrupts:
-        waiting = await send(cl.Message(content="Still waiting for your decision:"))
-        cards = await show_requests(snapshot)
+        waiting = await send(cl.Message(content="Still waiting for your decision:"), keep=False)
+        cards = await show_requests(snapshot, keep=False)
         thread["steps"].extend(message.to_dict() for message in (waiting, *cards))
 
 

@@ -36,8 +36,11 @@ def _buttons(config: dict[str, Any], payload: dict[str, Any]) -> list[cl.Action]
     return actions
 
 
-async def show_requests(snapshot: Any) -> list[cl.Message]:
-    """One card per pending request: the code-written description and the decisions."""
+async def show_requests(snapshot: Any, *, keep: bool = True) -> list[cl.Message]:
+    """One card per pending request: the code-written description and the decisions.
+
+    `keep=False` shows the cards without adding them to the chat's history (see `send`).
+    """
     cards = []
     for request in requests(snapshot):
         payload = {"call_id": request.get("call_id", "")}
@@ -49,7 +52,8 @@ async def show_requests(snapshot: Any) -> list[cl.Message]:
                 + health_note(request),
                 actions=_buttons(request.get("config", {}), payload),
                 author="Approval",
-            )
+            ),
+            keep=keep,
         )
         set_cards({**shown_cards(), payload["call_id"]: card})
         cards.append(card)

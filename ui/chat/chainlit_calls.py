@@ -12,8 +12,14 @@ from chainlit.data import get_data_layer
 from chainlit.data.base import BaseDataLayer
 
 
-async def send(message: cl.Message) -> cl.Message:
-    """Show `message` in the chat (and keep it with the thread); returns it."""
+async def send(message: cl.Message, *, keep: bool = True) -> cl.Message:
+    """Show `message` in the chat and, unless `keep` is false, keep it with the thread.
+
+    A message not kept is shown to this browser only: it is not in the chat's history
+    when the chat is opened again.
+    """
+    if not keep:
+        message.persisted = True  # Chainlit writes a message once; this says "already written"
     await message.send()  # type: ignore[no-untyped-call]
     return message
 
