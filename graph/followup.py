@@ -63,7 +63,8 @@ _ACTION = re.compile(
     r"\b(?:draft|reply|respond|send|forward|schedule|book|create|file|post|notify|share|raise|"
     r"comment|open an? (?:jira )?(?:ticket|issue)|"
     r"archive|snooze|trash|delete|flag|unflag|star|mark|move|unsubscribe|block|"
-    r"add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|crm|jira)|"
+    r"add (?:[\w'-]+ ){0,8}to (?:the )?(?:hubspot|salesforce|crm|jira)|"
+    r"log (?:it|this|that|the (?:e-?mail|mail|message))|"
     r"(?:status|look up)\b.{0,30}\b(?:jira|ticket|issue)|jira (?:status|issue|ticket))\b",
     re.IGNORECASE,
 )

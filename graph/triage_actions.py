@@ -6,7 +6,8 @@ Deterministic, from the triage alone, and only through integrations that are con
 - feature request: a Jira issue of type Story;
 - bug report or feature request naming an issue of our projects (NW-12): the mail as a
   comment on that issue, not a duplicate;
-- sales inquiry: a HubSpot contact (lead) for the sender;
+- sales inquiry: a lead for the sender in the CRM: Salesforce when `SMART_INBOX_CRM` names a
+  Salesforce account, else a HubSpot contact;
 - high priority: a Slack post to `SLACK_CHANNEL` and a Teams post;
 - meeting request: its slots (`propose_meeting_slots`, read-only, for the summary); then,
   when a time the mail asked for is free, the event at that time with an invitation.
@@ -92,6 +93,13 @@ def _event_call(
     return None
 
 
+def _crm_lead_tool(tools: ToolRegistry) -> str:
+    """Where a sales inquiry's lead goes: Salesforce when it is set up, else HubSpot ('': none)."""
+    if tools.configured("salesforce"):
+        return "salesforce_create_lead"
+    return "hubspot_create_contact" if tools.configured("hubspot") else ""
+
+
 def triage_proposals(
     rows: Sequence[TriageRow],
     emails: Mapping[str, Email],
@@ -113,7 +121,7 @@ def triage_proposals(
     slack = tools.toolkit("slack")
     jira_env = jira.env if jira is not None and not jira.missing else None
     slack_env = slack.env if slack is not None and not slack.missing else None
-    hubspot = tools.configured("hubspot")
+    crm_tool = _crm_lead_tool(tools)
     teams = tools.configured("teams")
     calls: list[ProposedCall] = []
     for row in rows:
@@ -122,8 +130,8 @@ def triage_proposals(
         mail_id = row["id"]
         if isinstance(jira_env, JiraEnv) and row["category"] in ISSUE_TYPE_BY_CATEGORY:
             calls.append(_jira_call(row, emails.get(mail_id), jira_env))
-        if hubspot and row["category"] == "sales_inquiry":
-            calls.append(ProposedCall("hubspot_create_contact", {"email_id": mail_id}))
+        if crm_tool and row["category"] == "sales_inquiry":
+            calls.append(ProposedCall(crm_tool, {"email_id": mail_id}))
         if row["priority"] == "high":
             if isinstance(slack_env, SlackEnv) and slack_env.channel:
                 calls.append(ProposedCall("slack_post_message", {"email_id": mail_id}))

@@ -22,6 +22,7 @@ MULTI_STEP_INTENTS = frozenset(
         "slack",
         "teams",
         "crm",
+        "crm_log",
         "propose_slots",
         "schedule",
         "summary",

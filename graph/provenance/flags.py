@@ -95,7 +95,7 @@ NOT_NAMES = frozenset(
     """the a an me my mine us our you your him her his them their it its this that these those
     all everyone everybody someone somebody anyone nobody each every any some what which who
     today tomorrow yesterday week month now later here there slack teams jira hubspot crm
-    calendar inbox mail email""".split()
+    salesforce calendar inbox mail email""".split()
 ) | frozenset(WEEKDAY_NAMES)
 NAME_WORD = re.compile(r"[^\W\d_]{2,}")
 

@@ -11,13 +11,16 @@ from langchain_core.tools import BaseTool
 
 from graph.correction_tools import corrections_toolkit
 from memory.credential_cipher import VaultError
+from memory.db import AppDatabase
 from memory.keys import KeySourceError
 from memory.secrets import secret_lookup, warn_unreadable
+from memory.vault import CredentialVault
 from tools.calendar.toolkit import calendar_toolkit
 from tools.calendar.tools import CALENDAR_TOOLS
 from tools.http import HttpSettings, HttpSettingsError
 from tools.integrations.hubspot import HUBSPOT_TOOLS, hubspot_toolkit
 from tools.integrations.jira import JIRA_TOOLS, jira_toolkit
+from tools.integrations.salesforce import SALESFORCE_TOOLS, salesforce_toolkit
 from tools.integrations.slack import SLACK_TOOLS, slack_toolkit
 from tools.integrations.teams import TEAMS_TOOLS, teams_toolkit
 from tools.integrations.webhook_endpoints import webhooks_path
@@ -27,6 +30,7 @@ from tools.mail.inbox_tools import inbox_toolkit
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.tools import mail_toolkit
 from tools.mcp.config import mcp_config_path
+from tools.oauth.accounts import AccountStore, VaultTokens
 from tools.toolkit import Toolkit
 
 logger = logging.getLogger(__name__)
@@ -43,6 +47,12 @@ def _guarded(
         return Toolkit(
             name=name, tools=tools, missing=f"{label}: its credential cannot be read: {err}"
         )
+
+
+def _vault_tokens(db: AppDatabase, home: Path) -> Callable[[str], VaultTokens]:
+    """Connected accounts' tokens from the vault of this data directory."""
+    store = AccountStore(CredentialVault(db, home))
+    return lambda name: VaultTokens(store, name)
 
 
 def native_toolkits(
@@ -82,6 +92,12 @@ def native_toolkits(
         ),
         _guarded(
             "hubspot", "HubSpot", HUBSPOT_TOOLS, lambda: hubspot_toolkit(db, secrets, http, env)
+        ),
+        _guarded(
+            "salesforce",
+            "Salesforce",
+            SALESFORCE_TOOLS,
+            lambda: salesforce_toolkit(db, http, env, _vault_tokens(db, home)),
         ),
         _guarded(
             "webhooks",

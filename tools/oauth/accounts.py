@@ -35,22 +35,26 @@ class Account:
 
     name: str
     provider: str
-    """`google`, `microsoft` or `imap`."""
+    """`google`, `microsoft`, `salesforce` or `imap`."""
     address: str
     scopes: tuple[str, ...] = ()
     expires_at: float = 0.0
     access_token: str = field(default="", repr=False)
     refresh_token: str = field(default="", repr=False)
+    instance_url: str = ""
+    """Where the account's API lives, as the token endpoint said (Salesforce); else empty."""
 
     @property
     def kind(self) -> str:
-        """What `accounts add` calls the provider: gmail, microsoft or imap."""
+        """What `accounts add` calls the provider: gmail, microsoft, salesforce or imap."""
         return "imap" if self.provider == "imap" else provider(self.provider).kind
 
     @property
     def grant(self) -> Grant:
         """The stored grant."""
-        return Grant(self.access_token, self.refresh_token, self.expires_at, self.scopes)
+        return Grant(
+            self.access_token, self.refresh_token, self.expires_at, self.scopes, self.instance_url
+        )
 
     def with_grant(self, grant: Grant) -> Account:
         """The account holding `grant` (the scopes kept when a refresh names none)."""
@@ -62,6 +66,7 @@ class Account:
             grant.expires_at,
             grant.access_token,
             grant.refresh_token,
+            grant.instance_url or self.instance_url,
         )
 
     def summary(self) -> dict[str, object]:
@@ -142,7 +147,7 @@ def revoke_and_forget(store: AccountStore, name: str) -> tuple[bool, str]:
     else:
         found = provider(account.provider)
         try:
-            revoked = revoke_grant(found, client_for(found), account.grant)
+            revoked = revoke_grant(found, client_for(found, store.vault.get), account.grant)
             said = (
                 "revoked the grant"
                 if revoked
@@ -208,9 +213,15 @@ class VaultTokens:
         """The granted mail address."""
         return self._load().address
 
+    def instance_url(self) -> str:
+        """Where the account's API lives, as its token endpoint said ('' when it said nothing)."""
+        return self._load().instance_url
+
     def _refresh(self, found: Account) -> str:
         try:
-            grant = refresh_grant(self._provider, client_for(self._provider), found.grant)
+            # The client id may be stored in the vault, as `accounts add` reads it.
+            client = client_for(self._provider, self._store.vault.get)
+            grant = refresh_grant(self._provider, client, found.grant)
         except OAuthError as err:
             if err.error in GONE_ERRORS:
                 raise TokenError(

@@ -44,6 +44,9 @@ class Grant:
     expires_at: float = 0.0
     """Unix time; 0 when the provider said nothing (then the token is used until a 401)."""
     scopes: tuple[str, ...] = ()
+    instance_url: str = ""
+    """Where the account's API lives, when the token endpoint says (Salesforce's
+    `instance_url`); empty for providers with one fixed API host."""
 
     def fresh(self, now: float | None = None) -> bool:
         """Whether the access token is good for more than `EXPIRY_MARGIN` seconds."""
@@ -52,8 +55,15 @@ class Grant:
         return (time.time() if now is None else now) < self.expires_at - EXPIRY_MARGIN
 
     def after_refresh(self, newer: Grant) -> Grant:
-        """The grant after a refresh: a provider may keep the refresh token (then the old one)."""
-        return replace(newer, refresh_token=newer.refresh_token or self.refresh_token)
+        """The grant after a refresh: a provider may keep the refresh token (then the old one).
+
+        The instance URL is kept the same way when the refresh names none.
+        """
+        return replace(
+            newer,
+            refresh_token=newer.refresh_token or self.refresh_token,
+            instance_url=newer.instance_url or self.instance_url,
+        )
 
 
 def http_client() -> httpx.Client:
@@ -109,6 +119,7 @@ def token_request(provider: Provider, client: Client, data: dict[str, str]) -> G
         refresh_token=str(body.get("refresh_token") or ""),
         expires_at=time.time() + float(expires_in) if expires_in else 0.0,
         scopes=tuple(str(body.get("scope", "")).split()),
+        instance_url=str(body.get("instance_url") or ""),
     )
 
 

@@ -116,7 +116,15 @@ def run_loopback_flow(
 
     """
     pkce, state = Pkce.new(), secrets.token_urlsafe(24)
-    listener = _Redirect(("127.0.0.1", 0), _Handler)
+    port = provider.loopback_port()
+    try:
+        listener = _Redirect(("127.0.0.1", port), _Handler)
+    except OSError as err:
+        raise TokenError(
+            f"{provider.label}: cannot listen for the browser on port {port} ({err.strerror}); "
+            f"set SMART_INBOX_OAUTH_{provider.name.upper()}_REDIRECT_PORT to a free port "
+            "registered in the app's callback URLs"
+        ) from None
     listener.state = state
     redirect_uri = f"http://{provider.redirect_host}:{listener.server_port}/"
     url = authorize_url(provider, client, redirect_uri, state, pkce)

@@ -23,11 +23,11 @@ class Provider:
     """One OAuth provider: its endpoints and the scopes the inbox asks for."""
 
     name: str
-    """`google` or `microsoft`: the key of credentials and settings."""
+    """`google`, `microsoft` or `salesforce`: the key of credentials and settings."""
     label: str
-    """How messages name it: `Google`, `Microsoft`."""
+    """How messages name it: `Google`, `Microsoft`, `Salesforce`."""
     kind: str
-    """What `accounts add` calls it: `gmail` or `microsoft`."""
+    """What `accounts add` calls it: `gmail`, `microsoft` or `salesforce`."""
     authorize: str
     token: str
     revoke: str
@@ -42,6 +42,9 @@ class Provider:
     redirect_host: str = "127.0.0.1"
     """The loopback host of the redirect URI, as the app's registration names it (the listener
     is on 127.0.0.1 either way; any port matches a registered loopback URI)."""
+    redirect_port: int = 0
+    """The listener's fixed port, for a provider that matches the registered callback URL
+    exactly, port included (Salesforce); 0 for any free port."""
 
     def endpoint(self, which: str, environ: Mapping[str, str] | None = None) -> str:
         """The endpoint `which` (one of `ENDPOINTS`), moved by its setting if set."""
@@ -54,6 +57,17 @@ class Provider:
             return service_url(variable, value)
         except HttpSettingsError as err:
             raise TokenError(str(err)) from None
+
+    def loopback_port(self, environ: Mapping[str, str] | None = None) -> int:
+        """The redirect listener's port: `SMART_INBOX_OAUTH_<PROVIDER>_REDIRECT_PORT`, else ours."""
+        env = os.environ if environ is None else environ
+        variable = f"SMART_INBOX_OAUTH_{self.name.upper()}_REDIRECT_PORT"
+        raw = env.get(variable, "").strip()
+        if not raw:
+            return self.redirect_port
+        if not raw.isdigit() or int(raw) > 65535:
+            raise TokenError(f"{variable} must be a port number (0 for any free port)")
+        return int(raw)
 
 
 GOOGLE = Provider(
@@ -93,15 +107,32 @@ MICROSOFT = Provider(
     secret_required=False,
     redirect_host="localhost",
 )
-PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT}
-BY_KIND = {"gmail": GOOGLE, "microsoft": MICROSOFT}
+SALESFORCE = Provider(
+    name="salesforce",
+    label="Salesforce",
+    kind="salesforce",
+    # The web server flow with PKCE; a My Domain or sandbox login host is set with
+    # SMART_INBOX_OAUTH_SALESFORCE_*_URL. The token answer names the org's API host
+    # (`instance_url`), kept with the grant.
+    authorize="https://login.salesforce.com/services/oauth2/authorize",
+    token="https://login.salesforce.com/services/oauth2/token",
+    revoke="https://login.salesforce.com/services/oauth2/revoke",
+    device="",
+    userinfo="https://login.salesforce.com/services/oauth2/userinfo",
+    scopes=("api", "refresh_token", "openid", "email"),
+    secret_required=False,
+    redirect_host="localhost",
+    redirect_port=1717,
+)
+PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT, "salesforce": SALESFORCE}
+BY_KIND = {"gmail": GOOGLE, "microsoft": MICROSOFT, "salesforce": SALESFORCE}
 
 
 def provider(name: str) -> Provider:
     """The provider `name` (`google`, `microsoft`, or the kinds `gmail`), else `TokenError`."""
     found = PROVIDERS.get(name) or BY_KIND.get(name)
     if found is None:
-        raise TokenError(f"unknown OAuth provider {name!r}: use gmail or microsoft")
+        raise TokenError(f"unknown OAuth provider {name!r}: use gmail, microsoft or salesforce")
     return found
 
 

@@ -1,4 +1,4 @@
-"""`smart-inbox accounts`: connect Gmail and Microsoft 365 with OAuth, or an IMAP login.
+"""`smart-inbox accounts`: connect Gmail, Microsoft 365 and Salesforce with OAuth, or IMAP.
 
 `add` runs the provider's installed-app flow (a browser and a loopback redirect, or the device
 code flow with `--device`) and keeps the grant in the vault; `list` shows state, scopes and
@@ -26,7 +26,7 @@ from tools.oauth.tokens import TokenError
 from ui.cli.errors import UserError
 
 ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-KINDS = ("gmail", "microsoft", "imap")
+KINDS = ("gmail", "microsoft", "salesforce", "imap")
 
 show = functools.partial(print, flush=True)
 
@@ -99,7 +99,7 @@ def _list(store: AccountStore, *, as_json: bool) -> int:
         show(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     if not rows:
-        show("no accounts: smart-inbox accounts add gmail|microsoft|imap NAME")
+        show("no accounts: smart-inbox accounts add gmail|microsoft|salesforce|imap NAME")
         return 0
     for row in rows:
         expiry = f", token until {row['expires_at']}" if row["expires_at"] else ""

@@ -334,14 +334,17 @@ def add_credentials_commands(commands: argparse._SubParsersAction[Any]) -> None:
 def add_accounts_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """`accounts`: mail and calendar accounts connected with OAuth (or an IMAP login)."""
     accounts = commands.add_parser(
-        "accounts", help="connect Gmail or Microsoft 365 (OAuth) or an IMAP login; list; remove"
+        "accounts",
+        help="connect Gmail, Microsoft 365 or Salesforce (OAuth) or an IMAP login; list; remove",
     )
     account_commands = accounts.add_subparsers(
         dest="accounts_command", required=True, parser_class=_Parser
     )
     add = account_commands.add_parser("add", help="connect an account (asks for consent)")
-    add.add_argument("kind", choices=("gmail", "microsoft", "imap"))
-    add.add_argument("name", help="the account's name, e.g. work (gmail:work, outlook:work)")
+    add.add_argument("kind", choices=("gmail", "microsoft", "salesforce", "imap"))
+    add.add_argument(
+        "name", help="the account's name, e.g. work (gmail:work, outlook:work, salesforce:work)"
+    )
     add.add_argument(
         "--no-browser", action="store_true", help="print the consent URL instead of opening it"
     )

@@ -1,7 +1,9 @@
-"""The checks of Jira, Slack, Teams, HubSpot and each webhook endpoint: one light request each.
+"""The checks of Jira, Slack, Teams, HubSpot, Salesforce and each webhook: one light request each.
 
 Jira: who am I (`/rest/api/3/myself`); Slack: `auth.test`; HubSpot: one contact listed;
-Teams and webhook receivers: a `HEAD` (any answer but a server error means they are there).
+Salesforce: the org's limits (`/services/data/vXX.X/limits`, the token refreshed once on a 401,
+as any use would); Teams and webhook receivers: a `HEAD` (any answer but a server error means
+they are there).
 """
 
 from __future__ import annotations
@@ -12,13 +14,21 @@ from typing import Any
 
 from tools.health.model import Check, Probe, Verdict
 from tools.health.probes import HttpProbe, http_verdict
+from tools.integrations.salesforce_api import INTEGRATION as SALESFORCE
+from tools.integrations.salesforce_api import SalesforceEnv, bearer
 from tools.integrations.webhooks import DELIVERY_TOOL
-from tools.toolkit import Toolkit
+from tools.toolkit import ToolFailure, Toolkit
 
 Lowering = Callable[[Toolkit, Probe], Probe]
 """Wraps a probe so that an action of the toolkit that cannot run makes it `degraded`."""
 
-LABELS = {"jira": "Jira", "slack": "Slack", "teams": "Teams", "hubspot": "HubSpot"}
+LABELS = {
+    "jira": "Jira",
+    "slack": "Slack",
+    "teams": "Teams",
+    "hubspot": "HubSpot",
+    "salesforce": SALESFORCE,
+}
 
 
 def _probe(name: str, env: Any) -> HttpProbe:
@@ -53,7 +63,10 @@ def integration_checks(
             down = functools.partial(_down, kit.missing) if broken else None
             checks.append(Check(name, "integration", down, kit.missing, timeout, tools))
             continue
-        probe = lowered(kit, functools.partial(http_verdict, _probe(name, kit.env), timeout))
+        if name == "salesforce":
+            probe = lowered(kit, functools.partial(salesforce_verdict, kit.env, timeout))
+        else:
+            probe = lowered(kit, functools.partial(http_verdict, _probe(name, kit.env), timeout))
         checks.append(Check(name, "integration", probe, "", timeout, tools))
     webhooks = kits.get("webhooks")
     endpoints = () if webhooks is None or webhooks.env is None else webhooks.env.endpoints
@@ -71,3 +84,21 @@ def integration_checks(
 
 async def _down(reason: str) -> Verdict:
     return Verdict("down", reason)
+
+
+async def salesforce_verdict(env: SalesforceEnv, timeout: float) -> Verdict:
+    """The org's limits read once; a 401 (an expired session) refreshes the token once.
+
+    A grant that cannot be refreshed is `down`, with the command that connects it again.
+    """
+    try:
+        for fresh in (False, True):
+            token, base = await bearer(env, fresh=fresh)
+            auth = {"Authorization": f"Bearer {token}"}
+            probe = HttpProbe("GET", f"{base}/limits", auth, shown=SALESFORCE)
+            verdict = await http_verdict(probe, timeout)
+            if not (verdict.state == "down" and "(401)" in verdict.reason):
+                break
+    except ToolFailure as err:
+        return Verdict("down", str(err))
+    return verdict

@@ -41,6 +41,7 @@ PLANS: dict[str, Plan] = {
     "teams": work_plans.teams,
     "crm": work_plans.crm,
     "crm_lookup": work_plans.crm_lookup,
+    "crm_log": work_plans.crm_log,
     "correct_triage": triage_plans.correct_triage,
     "undo_inbox_action": inbox_plans.undo_inbox_action,
     "snooze": inbox_plans.snooze,

@@ -1,4 +1,6 @@
-"""Plans for the work tools: Jira issues and comments, Slack and Teams posts, HubSpot contacts.
+"""Plans for the work tools: Jira issues and comments, Slack and Teams posts, CRM records.
+
+The CRM is Salesforce when it is set up (or named: "add her to Salesforce"), else HubSpot.
 
 Each names the mail it is about by id (the tool reads it), found first by a search when the
 user names only its sender.
@@ -117,22 +119,41 @@ def teams(request: ToolPlanRequest) -> list[ProposedCall]:
     return [ProposedCall("teams_post_message", args)] if args else []
 
 
+def _salesforce(request: ToolPlanRequest) -> bool:
+    """Whether the CRM meant is Salesforce: named, or set up and HubSpot not named."""
+    text = request.user_text.lower()
+    if "salesforce" in text:
+        return True
+    offered = {tool.name for tool in request.tools}
+    return "hubspot" not in text and "salesforce_create_lead" in offered
+
+
 def crm(request: ToolPlanRequest) -> list[ProposedCall]:
-    """A HubSpot contact for the address typed, else for the sender of the mail meant."""
+    """A lead (a HubSpot contact) for the address typed, else for the sender of the mail meant."""
+    tool = "salesforce_create_lead" if _salesforce(request) else "hubspot_create_contact"
     address = ADDRESS.search(request.user_text)
     if address:
-        return [ProposedCall("hubspot_create_contact", {"email": address.group(0)})]
+        return [ProposedCall(tool, {"email": address.group(0)})]
     target, first = mail_or_search(request)
     if first:
         return first
-    return [ProposedCall("hubspot_create_contact", {"email_id": target["id"]})] if target else []
+    return [ProposedCall(tool, {"email_id": target["id"]})] if target else []
 
 
 def crm_lookup(request: ToolPlanRequest) -> list[ProposedCall]:
-    """The HubSpot contact of the address typed, or of the mail in focus."""
+    """The CRM contact of the address typed, or of the mail in focus."""
+    tool = "salesforce_find_contact" if _salesforce(request) else "hubspot_find_contact"
     address = ADDRESS.search(request.user_text)
     if address:
-        return [ProposedCall("hubspot_find_contact", {"email": address.group(0)})]
+        return [ProposedCall(tool, {"email": address.group(0)})]
     if request.focus:
-        return [ProposedCall("hubspot_find_contact", {"email_id": request.focus[0]["id"]})]
+        return [ProposedCall(tool, {"email_id": request.focus[0]["id"]})]
     return []
+
+
+def crm_log(request: ToolPlanRequest) -> list[ProposedCall]:
+    """The mail meant, logged as an activity on its sender's Salesforce contact or lead."""
+    target, first = mail_or_search(request)
+    if first:
+        return first
+    return [ProposedCall("salesforce_log_email", {"email_id": target["id"]})] if target else []
