@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 import httpx
@@ -35,6 +35,7 @@ PERSON_FIELDS = {
 """What is read of a matching person, by object."""
 
 
+@runtime_checkable
 class SalesforceTokens(AccessTokens, Protocol):
     """The tokens of a connected Salesforce account, and where its org's API lives."""
 
