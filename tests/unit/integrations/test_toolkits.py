@@ -86,6 +86,7 @@ def test_with_nothing_set_up_only_the_mail_tools_the_corrections_and_the_local_c
         "slack",
         "teams",
         "hubspot",
+        "salesforce",
         "webhooks",
     ]
     assert tools.unavailable["jira_create_issue"].startswith(
