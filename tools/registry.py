@@ -4,8 +4,8 @@
 `default_level`, `suspended`, `unavailable` and `preview`; `act` calls `invoke`.
 
 Native tools come in toolkits (`tools.toolkit.Toolkit`): mail, calendar, Jira, Slack,
-Teams, webhooks, HubSpot. A toolkit that is not configured is absent: its tools are not shown to
-the model, and a call naming one fails with why (what to set) instead of running.
+Teams, webhooks, HubSpot, Salesforce. A toolkit that is not configured is absent: its tools are
+not shown to the model, and a call naming one fails with why (what to set) instead of running.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Native tools come in toolkits, each with its own injected environment and configuration.
 
-Mail, the calendar, Jira, Slack, Teams, webhooks and HubSpot are toolkits. A toolkit is data
-the registry reads: which tools it has, the environment `act` injects into
-them (never visible to the model), which of them only read, why it cannot run here (not
+Mail, the calendar, Jira, Slack, Teams, webhooks, HubSpot and Salesforce are toolkits. A toolkit
+is data the registry reads: which tools it has, the environment `act` injects into them (never
+visible to the model), which of them only read, why it cannot run here (not
 configured), and how a call of one of its tools is shown on an approval card.
 """
 

@@ -148,3 +148,6 @@ async def test_an_inquiry_becomes_one_lead_and_its_mail_one_task_and_no_token_is
     }
     assert all(places.values()) and "refreshed the Salesforce access token" in caplog.text
     assert leaks(tokens, places) == []
+    # The search would see a token that got there, however it was written down.
+    planted = {"log": f"Authorization: Bearer {latest.access_token}".encode("utf-16-le")}
+    assert ("log", "utf-16-le") in leaks(tokens, planted)
