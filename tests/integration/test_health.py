@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
@@ -328,42 +327,3 @@ async def test_an_mcp_server_that_hangs_at_start_costs_one_timeout(home: Path) -
     assert took < TIMEOUT + 3.0, took
     assert exit_code(parts) == 1
 
-
-async def test_postgresql_stopped_and_started_again(
-    home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from memory.db import close_databases
-    from tests.postgres_server import SKIP_ENV, PostgresServer, PostgresUnavailable
-
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"{SKIP_ENV}=1: the PostgreSQL tests are skipped on this machine")
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as err:
-        pytest.fail(f"PostgreSQL tests: {err}", pytrace=False)
-    try:
-        monkeypatch.setenv("DATABASE_URL", server.create_database())
-        watch = HealthWatch()
-        assert states(await watch.round())["database"] == "ok"
-        alerted_before = len(watch.alerted)
-        await asyncio.to_thread(server.halt)
-        parts = await watch.round()
-        down = {p.part: p.reason for p in parts if p.state == "down"}
-        assert "database" in down, states(parts)
-        assert exit_code(parts) == 1
-        assert len(watch.alerted) == alerted_before, "alerts need the database: logged only"
-        command = run_cli(
-            home.parent, "health", env={"DATABASE_URL": os.environ["DATABASE_URL"]}, check=False
-        )
-        assert command.returncode == 1, command.stderr
-        [line] = command.stderr.splitlines()  # one line, the password hidden
-        assert line.startswith("smart-inbox: cannot open the app database postgresql")
-        assert "Connection refused" in line and ":***@" in line
-        await asyncio.to_thread(server.resume)
-        assert states(await watch.round())["database"] == "ok"
-    finally:
-        close_databases()
-        try:
-            server.stop()
-        except PostgresUnavailable:  # halted by a failed assertion: its folder goes anyway
-            shutil.rmtree(server.folder or "", ignore_errors=True)
