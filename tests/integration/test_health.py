@@ -151,8 +151,22 @@ async def test_smtp_jira_and_an_mcp_server_killed_and_restarted_alert_once_per_c
         assert len(slack.posted) == 2 and "- smtp: down → ok" in slack.posted[1]["text"]
         assert third[1].since == third[1].checked_at
         assert latest_health()[1].state == "ok"
+
+        jira = FakeJira(JIRA_EMAIL, JIRA_TOKEN).start()  # restarted, on a port of its own
+        use(monkeypatch, jira_env(jira))
+        slack.stop()
+        fourth = await watch.round()
+        assert (states(fourth)["jira"], states(fourth)["slack"]) == ("ok", "down")
+        assert sorted(alerted(receiver)[2]) == [("jira", "down", "ok"), ("slack", "ok", "down")]
+        slack = FakeSlack(SLACK_TOKEN).start()
+        use(monkeypatch, slack_env(slack))
+        assert states(await watch.round())["slack"] == "ok"
+        await watch.round()
+        assert alerted(receiver)[3:] == [[("slack", "down", "ok")]]
+        [post] = slack.posted  # the restarted Slack gets the way back
+        assert "- slack: down → ok" in post["text"]
     finally:
-        for server in (smtp, receiver, slack):
+        for server in (smtp, receiver, slack, jira):
             try:
                 server.stop()
             except AssertionError:  # never started
@@ -326,4 +340,3 @@ async def test_an_mcp_server_that_hangs_at_start_costs_one_timeout(home: Path) -
     assert stuck.state == "down", stuck.reason
     assert took < TIMEOUT + 3.0, took
     assert exit_code(parts) == 1
-
