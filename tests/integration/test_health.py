@@ -238,7 +238,7 @@ async def test_hung_servers_cost_at_most_their_timeout(
         slack.stop()
 
 
-async def test_an_imap_server_killed_and_hung_is_down(
+async def test_an_imap_server_killed_hung_and_restarted(
     home: Path, monkeypatch: pytest.MonkeyPatch, start_dovecot: Callable[..., DovecotServer]
 ) -> None:
     dovecot = start_dovecot()
@@ -260,6 +260,16 @@ async def test_an_imap_server_killed_and_hung_is_down(
     [gone] = [p for p in await watch.round() if p.part == "mail source"]
     assert gone.state == "down" and "refused" in gone.reason, gone.reason
     assert gone.last_success is not None
+    again = start_dovecot()  # started again (a server of its own ports)
+    use(monkeypatch, again.env(), {"INBOX": again.spec()})  # type: ignore[arg-type]
+    [restarted] = [p for p in await watch.round() if p.part == "mail source"]
+    assert restarted.state == "ok", restarted.reason
+    assert [(c.part, c.after) for c in watch.alerted if c.part == "mail source"] == [
+        ("mail source", "down"),
+        ("mail source", "ok"),
+        ("mail source", "down"),
+        ("mail source", "ok"),
+    ]
 
 
 def test_the_command_on_the_demo_is_ok_and_exits_0(tmp_path: Path) -> None:
