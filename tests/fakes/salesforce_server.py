@@ -14,6 +14,7 @@ literals with their escapes, anything else `400 MALFORMED_QUERY`); `sobjects/Lea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -109,6 +110,9 @@ class FakeSalesforce(FakeOAuth):
         super().__init__(access_ttl=access_ttl, **kwargs)
         self.records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in PREFIXES}
         self._next = 0
+        self.on_create: Callable[[str, dict[str, Any]], None] | None = None
+        """Called with (object, record) once a record is stored, before the answer is sent:
+        where a test kills the client that asked, so that it never hears the answer."""
 
     def endpoints(self, provider: str = "salesforce") -> dict[str, str]:
         """The `SMART_INBOX_OAUTH_SALESFORCE_*_URL` variables that point the provider here."""
@@ -211,6 +215,8 @@ class FakeSalesforce(FakeOAuth):
         if problem is not None:
             return problem
         record = self._store(kind, dict(body))
+        if self.on_create is not None:
+            self.on_create(kind, record)
         return Reply(201, {"id": record["Id"], "success": True, "errors": []})
 
     def _task_problem(self, body: dict[str, Any]) -> Reply | None:
