@@ -1,1 +1,1 @@
-"""OAuth 2.0 for installed apps: the flows that grant mail and calendar access, and the tokens."""
+"""OAuth 2.0 for installed apps: the flows that grant mail, calendar and CRM access, and tokens."""

@@ -23,7 +23,7 @@ class AccessTokens(Protocol):
     account: str
     """The account's name, e.g. "work"."""
     provider: str
-    """"google" or "microsoft"."""
+    """"google", "microsoft" or "salesforce"."""
 
     def access_token(self) -> str:
         """Return a valid bearer token, refreshing it when near expiry."""
