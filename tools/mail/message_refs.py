@@ -6,6 +6,7 @@ person read the same numbered block.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
     return ref
 
 
-def account_tag(ref: dict[str, Any]) -> str:
+def account_tag(ref: Mapping[str, object]) -> str:
     """`[work] ` for a message of the account `work` of an inbox of several; '' otherwise."""
     return f"[{ref['account']}] " if ref.get("account") else ""
 

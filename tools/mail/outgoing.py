@@ -93,10 +93,9 @@ def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAc
         )
     except ToolFailure as err:
         return replace(action, sender="", notes=(f"This will fail: {err}",))
-    notes = delivery_notes(route, name)
-    if route.account:
-        notes = (f"From the account {route.account} ({route.sender or 'no address'}).", *notes)
-    return replace(action, sender=route.sender, notes=notes, account=route.account)
+    return replace(
+        action, sender=route.sender, notes=delivery_notes(route, name), account=route.account
+    )
 
 
 def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:

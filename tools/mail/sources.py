@@ -29,8 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 SPEC_FORMS = (
-    "maildir:PATH, imap://user@host[:port][/FOLDER], gmail:ACCOUNT, outlook:ACCOUNT, mcp:NAME "
-    "or a list of accounts LABEL=SPEC, LABEL=SPEC"
+    "maildir:PATH, imap://user@host[:port][/FOLDER], gmail:ACCOUNT, outlook:ACCOUNT or mcp:NAME"
 )
 
 
