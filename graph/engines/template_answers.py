@@ -132,7 +132,7 @@ def conversation_item(number: int, message: MessageRef) -> str:
     The topic is left out when the quoted words already say it ("Can we do a quick sync
     tomorrow…" under "Sync tomorrow?"): short answers are read, long ones skimmed.
     """
-    who = sender_name(message["sender"])
+    who = account_tag(message) + sender_name(message["sender"])
     size = message.get("thread_size", 1)
     more = f" ({size} messages)" if size > 1 else ""
     said: Sentence | None = ask_of(message) or gist_of(message)
@@ -187,11 +187,12 @@ def _waiting(record: Evidence) -> str:
 
 
 def _one_per_conversation(messages: list[MessageRef]) -> list[MessageRef]:
-    """The first message listed of each conversation (by its key, else by subject)."""
-    seen: set[str] = set()
+    """The first message listed of each conversation (by its key, else by subject), per account."""
+    seen: set[tuple[str, str]] = set()
     kept = []
     for message in messages:
-        key = message.get("conversation") or normalised_subject(message["subject"]) or message["id"]
+        subject = normalised_subject(message["subject"])
+        key = message.get("account", ""), message.get("conversation") or subject or message["id"]
         if key not in seen:
             seen.add(key)
             kept.append(message)

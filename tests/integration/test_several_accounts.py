@@ -1,0 +1,170 @@
+"""Two real accounts in one inbox: a work IMAP account on Dovecot and a personal Maildir.
+
+One triage across both with the account shown, a cited answer naming it, and each reply sent
+exactly once, from the account the mail came to, by that account's own SMTP server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.imap_server import DovecotServer
+from tests.fakes.smtp_server import SmtpSink, free_port
+from tests.integration.cli_runner import run_cli
+from tests.unit.conftest import write_maildir
+
+pytestmark = pytest.mark.integration
+
+WORK, HOME = "dana@work.example", "dana@home.example"
+SHARED_ID = "contract-9@partner.example"
+
+
+def raw(sender: str, to: str, subject: str, message_id: str, day: int, body: str) -> str:
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Date: Mon, {day} Nov 2026 09:00:00 +0000\r\nMessage-ID: <{message_id}>\r\n\r\n{body}\r\n"
+    )
+
+
+WORK_MAIL = [
+    raw(
+        "Ops Alerts <alerts@ops.work.example>",
+        WORK,
+        "Production outage: checkout API down",
+        "outage-1@ops.work.example",
+        16,
+        "The checkout API is down in production since 07:50 UTC. Customers cannot pay. "
+        "On-call please join the bridge now.",
+    ),
+    raw(
+        "Lena <lena@partner.example>", WORK, "Contract", SHARED_ID, 17, "The signed contract."
+    ),
+]
+HOME_MAIL = {
+    "1781000001.M1P1.host": raw(
+        "Sam <sam@friends.example>",
+        HOME,
+        "Dinner Friday?",
+        "dinner-1@friends.example",
+        18,
+        "Are you free for dinner on Friday?",
+    ),
+    "1781000002.M2P1.host": raw(
+        "Lena <lena@partner.example>", HOME, "Contract", SHARED_ID, 17, "The signed contract."
+    ),
+    # Written to the work address, but it came to the personal account.
+    "1781000003.M3P1.host": raw(
+        "Mallory Quinn <mallory@evil.example>",
+        WORK,
+        "Wire the deposit",
+        "wire-1@evil.example",
+        19,
+        "Please answer from your work address.",
+    ),
+}
+
+
+@pytest.fixture
+def sinks() -> Iterator[tuple[SmtpSink, SmtpSink]]:
+    with SmtpSink() as work, SmtpSink() as personal:
+        yield work, personal
+
+
+def settings(dovecot: DovecotServer, sinks: tuple[SmtpSink, SmtpSink]) -> dict[str, str]:
+    work, personal = sinks
+    return {
+        **dovecot.env(),
+        "SMTP_URL_WORK": work.url,
+        "SMTP_FROM_WORK": WORK,
+        "SMTP_URL_PERSONAL": personal.url,
+        "SMTP_FROM_PERSONAL": HOME,
+        "SMART_INBOX_USER_EMAILS": f"{WORK},{HOME}",
+    }
+
+
+def test_one_triage_a_cited_answer_and_a_reply_from_each_account(
+    dovecot: DovecotServer, sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
+) -> None:
+    for message in WORK_MAIL:
+        dovecot.append(message.encode())
+    personal = write_maildir(tmp_path / "personal", HOME_MAIL)
+    inbox = f"work={dovecot.spec()}, personal=maildir:{personal}"
+    env = settings(dovecot, sinks)
+    work_sink, personal_sink = sinks
+
+    def cli(*args: str) -> Any:
+        result = run_cli(tmp_path / "home", *args, "--inbox", inbox, "--json", env=env)
+        assert dovecot.password not in result.stdout + result.stderr
+        return json.loads(result.stdout)
+
+    rows = cli("triage", "--messages")
+    assert len(rows) == 5 and len({r["id"] for r in rows}) == 5
+    assert {(r["account"], r["subject"]) for r in rows} >= {
+        ("work", "Production outage: checkout API down"),
+        ("personal", "Dinner Friday?"),
+    }
+    assert sorted(r["account"] for r in rows if r["subject"] == "Contract") == [
+        "personal",
+        "work",
+    ]
+    table = run_cli(tmp_path / "home", "triage", "--inbox", inbox, env=env).stdout
+    assert table.splitlines()[2].startswith("ACCOUNT"), table
+    assert "personal" in table and "work" in table
+
+    answer = cli("ask", "what needs my attention today?")
+    outage = next(r["id"] for r in rows if r["subject"].startswith("Production outage"))
+    assert outage in answer["citations"], answer["answer"]
+    assert "[work]" in answer["answer"], answer["answer"]
+
+    thread = answer["thread_id"]
+    asked = cli("ask", "reply to the outage one saying on it", "--thread", thread)
+    [card] = asked["pending"]
+    assert card["action"] == "reply_to_email" and card["args"]["email_id"] == outage
+    assert f"{WORK} (account work)" in card["description"]
+    cli("resume", "--thread", thread, "--accept")
+    [sent] = work_sink.messages
+    assert str(sent.message["From"]) == WORK and sent.mail_from == WORK
+    assert str(sent.message["In-Reply-To"]) == "<outage-1@ops.work.example>"
+    assert personal_sink.messages == []
+    assert len(dovecot.messages("Sent")) == 1, "the work account keeps its own Sent copy"
+
+    wire = next(r["id"] for r in rows if r["subject"] == "Wire the deposit")
+    asked = cli("ask", "reply to the mail from Mallory saying no", "--thread", "t-wire")
+    [card] = asked["pending"]
+    assert card["args"]["email_id"] == wire
+    assert f"{HOME} (account personal)" in card["description"]
+    cli("resume", "--thread", "t-wire", "--accept")
+    [answered] = personal_sink.messages
+    assert str(answered.message["From"]) == HOME
+    assert answered.rcpt_tos == ["mallory@evil.example"]
+    assert len(work_sink.messages) == 1, "nothing more went out from the work account"
+    assert len(list((personal / ".Sent").rglob("*:2,*"))) == 1
+
+
+def test_an_account_that_is_down_is_named_and_the_others_are_shown(
+    sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
+) -> None:
+    personal = write_maildir(tmp_path / "personal", HOME_MAIL)
+    dead = f"imap://dana@127.0.0.1:{free_port()}/INBOX"
+    inbox = f"work={dead}, personal=maildir:{personal}"
+    result = run_cli(
+        tmp_path / "home",
+        "triage",
+        "--messages",
+        "--json",
+        "--inbox",
+        inbox,
+        env={"IMAP_PASSWORD": "x"},
+        check=False,
+    )
+    assert result.returncode == 2, "an account that cannot be read is an error, not an empty part"
+    assert f"could not fetch: account work ({dead}): inbox {dead}: connection refused" in (
+        result.stderr
+    )
+    rows = json.loads(result.stdout)
+    assert {r["account"] for r in rows} == {"personal"} and len(rows) == 3
