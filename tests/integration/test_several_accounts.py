@@ -41,9 +41,7 @@ WORK_MAIL = [
         "The checkout API is down in production since 07:50 UTC. Customers cannot pay. "
         "On-call please join the bridge now.",
     ),
-    raw(
-        "Lena <lena@partner.example>", WORK, "Contract", SHARED_ID, 17, "The signed contract."
-    ),
+    raw("Lena <lena@partner.example>", WORK, "Contract", SHARED_ID, 17, "The signed contract."),
 ]
 HOME_MAIL = {
     "1781000001.M1P1.host": raw(

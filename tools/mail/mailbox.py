@@ -90,7 +90,11 @@ def sending_account(env: MailboxEnv, message: EmailMessage) -> MailboxEnv:
     if not env.accounts:
         return env
     address = parseaddr(str(message["From"] or ""))[1].lower()
-    owners = [a for a in env.accounts.values() if address and a.sender.lower() == address]
+    owners = [
+        a
+        for a in env.accounts.values()
+        if address and parseaddr(a.sender)[1].lower() == address  # `Dana <dana@…>` too
+    ]
     if len(owners) != 1:
         known = ", ".join(f"{a.account} <{a.sender or '?'}>" for a in env.accounts.values())
         why = "more than one account has" if owners else "no account of this inbox has"
