@@ -18,7 +18,8 @@ from tests.fakes.smtp_server import SmtpSink, free_port
 from tests.integration.cli_runner import run_cli
 from tests.unit.conftest import write_maildir
 
-pytestmark = pytest.mark.integration
+# Each test runs the command several times (triage, ask, resume), a few seconds each.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 WORK, HOME = "dana@work.example", "dana@home.example"
 SHARED_ID = "contract-9@partner.example"
@@ -164,5 +165,74 @@ def test_an_account_that_is_down_is_named_and_the_others_are_shown(
     assert f"could not fetch: account work ({dead}): inbox {dead}: connection refused" in (
         result.stderr
     )
+    rows = json.loads(result.stdout)
+    assert {r["account"] for r in rows} == {"personal"} and len(rows) == 3
+
+
+GMAIL_TOKEN = "ya29.fake-gmail-token"
+
+
+@pytest.fixture
+def gmail_and_maildir(
+    sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
+) -> Iterator[tuple[Any, Path, dict[str, str]]]:
+    """A work account on a local Gmail API and a personal Maildir, its token in the vault."""
+    from tests.fakes.gmail_server import FakeGmail
+
+    home = tmp_path / "home"
+    personal = write_maildir(tmp_path / "personal", HOME_MAIL)
+    gmail = FakeGmail(token=GMAIL_TOKEN, address=WORK)
+    for message in WORK_MAIL:
+        gmail.add(message.encode(), ("INBOX",))
+    gmail.start()
+    for name, value in (("google.token:work", GMAIL_TOKEN), ("google.address:work", WORK)):
+        run_cli(home, "credentials", "set", name, "--stdin", stdin=value + "\n")
+    env = {
+        "INBOX": f"work=gmail:work\npersonal=maildir:{personal}",
+        "SMART_INBOX_GMAIL_API": gmail.base_url,
+        "SMTP_URL_PERSONAL": sinks[1].url,
+        "SMTP_FROM_PERSONAL": HOME,
+    }
+    try:
+        yield gmail, personal, env
+    finally:
+        gmail.stop()
+
+
+def test_a_gmail_account_and_a_maildir_each_answer_from_their_own(
+    gmail_and_maildir: tuple[Any, Path, dict[str, str]],
+    sinks: tuple[SmtpSink, SmtpSink],
+    tmp_path: Path,
+) -> None:
+    gmail, _, env = gmail_and_maildir
+
+    def cli(*args: str) -> Any:
+        return json.loads(run_cli(tmp_path / "home", *args, "--json", env=env).stdout)
+
+    rows = cli("triage", "--messages")
+    assert sorted(r["account"] for r in rows) == ["personal"] * 3 + ["work"] * 2
+    contract = [r["id"] for r in rows if r["subject"] == "Contract"]
+    assert len(set(contract)) == 2, "one Message-ID in both accounts: two messages, two ids"
+    for who, account in (("Ops", "work"), ("Sam", "personal")):
+        asked = cli("ask", f"reply to the mail from {who} saying received", "--thread", who)
+        [card] = asked["pending"]
+        assert f"(account {account})" in card["description"]
+        cli("resume", "--thread", who, "--accept")
+    [by_gmail] = gmail.sent
+    assert f"From: {WORK}".encode() in by_gmail["raw"]
+    [by_smtp] = sinks[1].messages
+    assert str(by_smtp.message["From"]) == HOME
+
+
+def test_a_revoked_gmail_account_is_named_and_the_maildir_still_read(
+    gmail_and_maildir: tuple[Any, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, personal, env = gmail_and_maildir
+    home = tmp_path / "home"
+    run_cli(home, "credentials", "set", "google.token:work", "--stdin", stdin="ya29.revoked\n")
+    result = run_cli(home, "triage", "--messages", "--json", env=env, check=False)
+    assert result.returncode == 2, "an account that cannot be read is an error"
+    assert "could not fetch: account work (gmail:work):" in result.stderr, result.stderr
+    assert GMAIL_TOKEN not in result.stderr and "ya29.revoked" not in result.stderr
     rows = json.loads(result.stdout)
     assert {r["account"] for r in rows} == {"personal"} and len(rows) == 3
