@@ -145,6 +145,31 @@ class MultiSource:
             raise AccountsUnreadable("; ".join(failures), result)
         return result
 
+    def probe(self) -> str:
+        """Check every account cheaply (blocking), as the health check does for one source.
+
+        Raises:
+            MailSourceError: naming each account whose check failed, and why.
+
+        """
+        said: list[str] = []
+        failures: list[str] = []
+        for account in self.accounts:
+            try:
+                source = self._opener(account.spec, self._secrets)
+                probe = getattr(source, "probe", None)
+                if callable(probe):
+                    answer = probe()
+                    said.append(f"{account.label}: {answer if isinstance(answer, str) else 'ok'}")
+                else:  # a Maildir: opening it found it, and every folder of it can be listed
+                    getattr(source, "signature", lambda: None)()
+                    said.append(f"{account.label}: ok")
+            except MailSourceError as err:
+                failures.append(f"account {account.label} ({account.spec}): {err}")
+        if failures:
+            raise MailSourceError("; ".join(failures))
+        return "; ".join(said)
+
     def find_sent(self, message_ids: Sequence[str]) -> dict[str, str]:
         """The messages of every account's Sent folder with these Message-IDs: id → labelled key."""
         found: dict[str, str] = {}

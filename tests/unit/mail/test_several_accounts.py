@@ -283,3 +283,16 @@ def test_the_account_field_defaults_for_mail_cached_before_it(tmp_path: Path) ->
         assert Email.from_dict(data).account == ""
     finally:
         db.engine.dispose()
+
+
+async def test_the_health_check_probes_every_account_and_names_the_one_down(
+    accounts: Context, tmp_path: Path
+) -> None:
+    from tools.mail.multi_source import MultiSource
+
+    source = parse_source_spec(build_services(accounts).source)
+    assert isinstance(source, MultiSource)
+    assert source.probe() == "work: ok; personal: ok"
+    shutil.rmtree(tmp_path / "home-mail")
+    with pytest.raises(MailSourceError, match=r"^account personal \(maildir:"):
+        source.probe()
