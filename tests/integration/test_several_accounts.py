@@ -236,3 +236,47 @@ def test_a_revoked_gmail_account_is_named_and_the_maildir_still_read(
     assert GMAIL_TOKEN not in result.stderr and "ya29.revoked" not in result.stderr
     rows = json.loads(result.stdout)
     assert {r["account"] for r in rows} == {"personal"} and len(rows) == 3
+
+
+def test_an_account_removed_before_approval_sends_nothing(
+    sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    work = write_maildir(tmp_path / "work", {"1781000010.M10P1.host": WORK_MAIL[0]})
+    personal = write_maildir(tmp_path / "personal", HOME_MAIL)
+    env = {
+        "SMTP_URL_WORK": sinks[0].url,
+        "SMTP_FROM_WORK": WORK,
+        "SMTP_URL_PERSONAL": sinks[1].url,
+        "SMTP_FROM_PERSONAL": HOME,
+        # The one-source settings: a reply must never fall back to them.
+        "SMTP_URL": sinks[0].url,
+        "SMTP_FROM": WORK,
+    }
+    both = f"work=maildir:{work}, personal=maildir:{personal}"
+    asked = run_cli(
+        home, "ask", "reply to the mail from Sam saying yes", "--inbox", both, "--json", env=env
+    )
+    [card] = json.loads(asked.stdout)["pending"]
+    assert f"{HOME} (account personal)" in card["description"]
+    thread = json.loads(asked.stdout)["thread_id"]
+
+    # The personal account is taken out of the list; the card is approved afterwards.
+    only_work = f"work=maildir:{work}"
+    done = run_cli(
+        home,
+        "resume",
+        "--thread",
+        thread,
+        "--accept",
+        "--inbox",
+        only_work,
+        "--json",
+        env=env,
+        check=False,
+    )
+    executed = json.loads(done.stdout)["executed"]
+    assert [e["status"] for e in executed] == ["error"], executed
+    assert "account 'personal', which is not one of this inbox's accounts" in executed[0]["error"]
+    assert sinks[0].messages == [] and sinks[1].messages == [], "nothing was sent"
+    assert not (personal / ".Sent").exists() and not (work / ".Sent").exists()
