@@ -86,16 +86,25 @@ def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAc
     if action is None:
         return None
     try:
-        route = (
-            account_for(env, action.reply_of)
-            if action.reply_of
-            else sending_account(env, new_message(sender=env.sender, to=[], subject="", body=""))
-        )
+        route = _route(env, action)
     except ToolFailure as err:
         return replace(action, sender="", notes=(f"This will fail: {err}",))
     return replace(
         action, sender=route.sender, notes=delivery_notes(route, name), account=route.account
     )
+
+
+def _route(env: MailboxEnv, action: MailAction) -> MailboxEnv:
+    """The mailbox the action goes out through: `env` itself for an inbox of one source.
+
+    In an inbox of several accounts: the account of the message answered, else the first
+    account (new mail).
+    """
+    if not env.accounts:
+        return env
+    if action.reply_of is not None:
+        return account_for(env, action.reply_of)
+    return sending_account(env, new_message(sender=env.sender, to=[], subject="", body=""))
 
 
 def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:
