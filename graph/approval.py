@@ -107,8 +107,9 @@ def _quote(text: str) -> str:
 
 
 def _action_lines(action: MailAction, notes: tuple[str, ...] = ()) -> list[str]:
+    account = f" (account {action.account})" if action.account else ""
     lines = [
-        f"- **From:** {action.sender or '(no address)'}",
+        f"- **From:** {action.sender or '(no address)'}{account}",
         f"- **To:** {', '.join(action.to) or '(nobody)'}",
     ]
     if action.cc:

@@ -40,6 +40,8 @@ class MessageRef(TypedDict):
     folder: NotRequired[str]
     """The folder it is in when an inbox action moved it out of the inbox (Archive, Snoozed)."""
     reply_to: NotRequired[str]
+    account: NotRequired[str]
+    """The account it came to, when the inbox is several (`work`); shown as `[work]`."""
     to: NotRequired[str]
     """Recipients of one of the user's own drafts (whose sender reads `you (draft)`)."""
     attachments: NotRequired[list[str]]

@@ -100,6 +100,9 @@ class Email:
     """The provider's own conversation id (Gmail `threadId`, Microsoft 365 `conversationId`),
     '' when the source gives none: messages of one source with the same one are one
     conversation, whatever their headers and subjects say."""
+    account: str = ""
+    """The label of the account it came to when the inbox is several accounts (`work`), ''
+    for an inbox of one source (`tools.mail.account_list`); its `key` then starts `<label>/`."""
 
     @property
     def is_draft(self) -> bool:

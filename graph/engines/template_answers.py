@@ -23,6 +23,7 @@ from graph.grounding import iso_day
 from graph.inbox_cards import INBOX_ACTIONS, UNDO_TOOL
 from graph.state import Decision, Evidence, Executed, MessageRef
 from tools.mail.conversations import normalised_subject, sender_name, without_reply_prefix
+from tools.mail.message_refs import account_tag
 
 FULL_BODY_LIMIT = 3000
 ABOUT_A_MESSAGE = frozenset({"propose_meeting_slots"})
@@ -131,7 +132,7 @@ def conversation_item(number: int, message: MessageRef) -> str:
     The topic is left out when the quoted words already say it ("Can we do a quick sync
     tomorrow…" under "Sync tomorrow?"): short answers are read, long ones skimmed.
     """
-    who = sender_name(message["sender"])
+    who = account_tag(message) + sender_name(message["sender"])
     size = message.get("thread_size", 1)
     more = f" ({size} messages)" if size > 1 else ""
     said: Sentence | None = ask_of(message) or gist_of(message)
@@ -186,11 +187,12 @@ def _waiting(record: Evidence) -> str:
 
 
 def _one_per_conversation(messages: list[MessageRef]) -> list[MessageRef]:
-    """The first message listed of each conversation (by its key, else by subject)."""
-    seen: set[str] = set()
+    """The first message listed of each conversation (by its key, else by subject), per account."""
+    seen: set[tuple[str, str]] = set()
     kept = []
     for message in messages:
-        key = message.get("conversation") or normalised_subject(message["subject"]) or message["id"]
+        subject = normalised_subject(message["subject"])
+        key = message.get("account", ""), message.get("conversation") or subject or message["id"]
         if key not in seen:
             seen.add(key)
             kept.append(message)
@@ -213,7 +215,8 @@ def _about_message(record: Evidence, evidence: list[Evidence]) -> str:
         message = next((m for m in other["messages"] if m["id"] == about), None)
         if message is not None:
             title = message["subject"] or "(no subject)"
-            return f"**{title}** — {message['sender']} [msg:{about}]\n{record['content']}"
+            who = account_tag(message) + message["sender"]
+            return f"**{title}** — {who} [msg:{about}]\n{record['content']}"
     return record["content"]
 
 
@@ -244,7 +247,7 @@ def _full_message(message: MessageRef) -> str:
         )
     lines = [
         f"**{message['subject'] or '(no subject)'}** [msg:{message['id']}]",
-        f"From: {message['sender']}",
+        f"From: {account_tag(message)}{message['sender']}",
         f"Date: {message['date'] or 'unknown'}",
     ]
     if message.get("reply_to"):
@@ -268,7 +271,8 @@ def _listing(record: Evidence) -> str:
         said = ask_of(message) or gist_of(message)
         what = f": {quoted(said.text, ASK_LIMIT)}" if said else ""
         rows.append(
-            f"{n}. **{topic(message['subject'])}** — {sender_name(message['sender'])}, {when}"
+            f"{n}. **{topic(message['subject'])}** — "
+            f"{account_tag(message)}{sender_name(message['sender'])}, {when}"
             f"{what} [msg:{message['id']}]"
         )
     return header + "\n" + "\n".join(rows)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graph.state import Evidence, MessageRef, TriageRow
+from tools.mail.message_refs import account_tag
 
 
 def triage_summary(rows: Sequence[TriageRow], evidence: Sequence[Evidence]) -> str:
@@ -61,6 +62,7 @@ def _needs_you_line(conversation: Mapping[str, Any]) -> str:
     size = conversation.get("thread_size", 1)
     messages = f" ({size} messages)" if size > 1 else ""
     return (
-        f"- {conversation['subject'] or '(no subject)'} — {conversation['sender']}{messages}"
+        f"- {conversation['subject'] or '(no subject)'} — "
+        f"{account_tag(conversation)}{conversation['sender']}{messages}"
         f" [msg:{conversation['id']}]\n  {conversation.get('reason', '')}"
     )

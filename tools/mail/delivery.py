@@ -19,7 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from memory.audit_tables import OutgoingMessage
 from memory.ledger import ClaimedCall, SendStage, running_call
 from tools.mail.compose import MESSAGE_ID_DOMAIN
-from tools.mail.mailbox import MailboxEnv, sending_problem, sends_through_source
+from tools.mail.mailbox import (
+    MailboxEnv,
+    sending_account,
+    sending_problem,
+    sends_through_source,
+)
 from tools.mail.maildir import INBOX, MaildirSource
 from tools.mail.outgoing import address_list
 from tools.mail.smtp import (
@@ -57,7 +62,11 @@ def deliver(env: MailboxEnv, message: EmailMessage, *, part: str = "") -> Delive
     recorded before anything connects, a retry of the call sends the first attempt's again,
     and each stage the exchange reaches is recorded, so a card after a crash can say whether
     the server can have it. A copy already kept in Sent by an earlier attempt is not kept twice.
+    In an inbox of several accounts the message goes out through the account whose address it
+    is From (its provider, or its own SMTP server), and the copy is kept there; a From no
+    account has (or two have) sends nothing.
     """
+    env = sending_account(env, message)
     if sending_problem(env):
         raise ToolFailure(sending_problem(env))
     claimed = running_call()

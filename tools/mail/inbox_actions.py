@@ -16,6 +16,7 @@ from typing import Any
 
 from memory.inbox_store import InboxStore, moved_in_cache
 from memory.ledger import running_call
+from tools.mail.account_ops import AccountOperations
 from tools.mail.conversation_tools import read_mailbox
 from tools.mail.conversations import OWN_FOLDERS, conversation_of
 from tools.mail.gmail.ops import GmailOperations
@@ -57,7 +58,14 @@ def mcp_cannot(source: str) -> str:
 
 
 def open_operations(env: MailboxEnv) -> MailboxOperations:
-    """The folder and flag operations of the configured mail source (blocking, no connection)."""
+    """The folder and flag operations of the configured mail source (blocking, no connection).
+
+    An inbox of several accounts acts on each message through the account it came to.
+    """
+    if env.accounts:
+        return AccountOperations(
+            {label: (own.source, open_operations(own)) for label, own in env.accounts.items()}
+        )
     if env.source.lower().startswith("mcp:"):
         bridge = current_bridge()
         if bridge is None:

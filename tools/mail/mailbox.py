@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
+from tools.mail.account_list import is_account_list, parse_account_list
+from tools.mail.account_routes import account_route
 from tools.mail.demo import demo_outbox, demo_owner, demo_working_copy, is_demo_inbox
 from tools.mail.gmail.source import granted_address as gmail_address
 from tools.mail.model import Email
@@ -40,6 +44,12 @@ class MailboxEnv:
     outbox: Path | None = None
     """The local outbox (a Maildir) of the bundled demo: it takes the mail when `smtp` is None.
     None for every other inbox, where sending then needs `SMTP_URL`."""
+    accounts: Mapping[str, MailboxEnv] = field(default_factory=dict)
+    """For an inbox of several accounts, each account's own mailbox by label (its source,
+    SMTP and From): what a reply, a draft or an inbox action of its mail goes through.
+    Empty for an inbox of one source."""
+    account: str = ""
+    """The label of the account this mailbox is, within a list; '' otherwise."""
 
 
 def original_message(env: MailboxEnv, email_id: str) -> Email:
@@ -48,6 +58,48 @@ def original_message(env: MailboxEnv, email_id: str) -> Email:
     if original is None:
         raise ToolFailure(f"no message with id {email_id!r} to reply to")
     return original
+
+
+def account_for(env: MailboxEnv, email: Email) -> MailboxEnv:
+    """The mailbox of the account `email` came to: `env` itself for an inbox of one source.
+
+    Raises:
+        ToolFailure: the message is not of this inbox, or its account is no longer one of the
+            inbox's (removed from the list since), so nothing can go out in its name.
+
+    """
+    if not env.accounts:
+        return env
+    account = env.accounts.get(email.account) if email.source == env.source else None
+    if account is None or not email.key.startswith(f"{email.account}/"):
+        raise ToolFailure(
+            f"the message {email.id!r} came to the account {email.account or '(none)'!r}, which "
+            f"is not one of this inbox's accounts ({', '.join(env.accounts)}): nothing is done "
+            "in its name"
+        )
+    return account
+
+
+def sending_account(env: MailboxEnv, message: EmailMessage) -> MailboxEnv:
+    """The mailbox of the account whose address `message` is From: `env` for one source.
+
+    Raises:
+        ToolFailure: no account, or more than one, has that address: nothing is sent.
+
+    """
+    if not env.accounts:
+        return env
+    address = parseaddr(str(message["From"] or ""))[1].lower()
+    owners = [
+        a
+        for a in env.accounts.values()
+        if address and parseaddr(a.sender)[1].lower() == address  # `Dana <dana@…>` too
+    ]
+    if len(owners) != 1:
+        known = ", ".join(f"{a.account} <{a.sender or '?'}>" for a in env.accounts.values())
+        why = "more than one account has" if owners else "no account of this inbox has"
+        raise ToolFailure(f"nothing sent: {why} the From address {address!r} ({known})")
+    return owners[0]
 
 
 @dataclass(frozen=True)
@@ -90,6 +142,9 @@ def missing_for_sending(env: MailboxEnv) -> list[MissingSetting]:
     Read when the catalogue is built and when a card is written, so a send that cannot run
     is said to be so before anyone approves it, never only afterwards.
     """
+    if env.accounts:  # sending works when one account can; each card says for its own
+        each = [missing_for_sending(account) for account in env.accounts.values()]
+        return [] if any(not m for m in each) else each[0]
     missing = []
     if env.smtp is None and env.outbox is None and not sends_through_source(env.source):
         missing.append(NO_SMTP_URL)
@@ -159,6 +214,8 @@ def open_mailbox_env(
 
     """
     env = os.environ if environ is None else environ
+    if is_account_list(inbox):
+        return _accounts_env(db, inbox, user_addresses=user_addresses, secrets=secrets, env=env)
     if not is_demo_inbox(inbox):
         try:
             source = canonical_spec(inbox)
@@ -188,4 +245,46 @@ def open_mailbox_env(
         user_addresses=user_addresses,
         secrets=secrets,
         outbox=demo_outbox(home),
+    )
+
+
+def _accounts_env(
+    db: AppDatabase,
+    inbox: str,
+    *,
+    user_addresses: tuple[str, ...],
+    secrets: SecretLookup | None,
+    env: Mapping[str, str],
+) -> MailboxEnv:
+    """The mailbox of an inbox list: one mailbox per account (`tools.mail.account_routes`).
+
+    Every account's address is the user's own; new mail goes from the first account.
+    """
+    try:
+        source = canonical_spec(inbox)
+        listed = parse_account_list(source)
+    except MailSourceError:
+        source, listed = inbox.strip(), parse_account_list(inbox)
+    routes = [account_route(account, secrets, env) for account in listed]
+    own = tuple(dict.fromkeys([*user_addresses, *(r.sender for r in routes if r.sender)]))
+    accounts = {
+        r.label: MailboxEnv(
+            db=db,
+            source=r.source,
+            smtp=r.smtp,
+            sender=r.sender,
+            user_addresses=own,
+            secrets=secrets,
+            account=r.label,
+        )
+        for r in routes
+    }
+    first = accounts[routes[0].label]
+    return MailboxEnv(
+        db=db,
+        source=source,
+        sender=first.sender,
+        user_addresses=own,
+        secrets=secrets,
+        accounts=accounts,
     )

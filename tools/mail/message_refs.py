@@ -6,6 +6,7 @@ person read the same numbered block.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
         "date": email.date,
         "text": _full_text(email.body) if full else email.preview(),
     }
+    if email.account:
+        ref["account"] = email.account
     if email.error:
         ref["text"] = f"[UNREADABLE MESSAGE: {email.error}]"
     if email.is_draft:  # the user's own: who it is for matters more than who it is from
@@ -53,6 +56,11 @@ def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool)
     return ref
 
 
+def account_tag(ref: Mapping[str, object]) -> str:
+    """`[work] ` for a message of the account `work` of an inbox of several; '' otherwise."""
+    return f"[{ref['account']}] " if ref.get("account") else ""
+
+
 def _full_text(body: str) -> str:
     if len(body) <= FULL_TEXT_LIMIT:
         return body
@@ -68,6 +76,7 @@ def render_refs(refs: list[dict[str, Any]], *, full: bool) -> str:
     for n, ref in enumerate(refs, 1):
         lines = [
             f"{n}. id: {ref['id']}",
+            *([f"   account: {ref['account']}"] if ref.get("account") else []),
             f"   from: {ref['sender']}",
             *([f"   to: {ref['to']}"] if "to" in ref else []),
             f"   subject: {ref['subject']}",

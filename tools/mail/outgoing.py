@@ -16,10 +16,12 @@ from tools.mail.compose import new_message, reply_message, reply_subject
 from tools.mail.mailbox import (
     NO_SENDER,
     MailboxEnv,
+    account_for,
     how_to,
     missing_for_sending,
     original_message,
     outbox_note,
+    sending_account,
     sending_problem,
     sends_through_source,
 )
@@ -70,6 +72,8 @@ class MailAction:
     notes: tuple[str, ...] = ()
     """What the person deciding should know about where it goes (a local outbox, a setting
     that is still missing), so a call never fails for a setting only after it was approved."""
+    account: str = ""
+    """The account it goes out from, when the inbox is several ('' for one source)."""
 
 
 def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAction | None:
@@ -81,7 +85,26 @@ def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAc
     action = _planned_action(env, name, args)
     if action is None:
         return None
-    return replace(action, sender=env.sender, notes=delivery_notes(env, name))
+    try:
+        route = _route(env, action)
+    except ToolFailure as err:
+        return replace(action, sender="", notes=(f"This will fail: {err}",))
+    return replace(
+        action, sender=route.sender, notes=delivery_notes(route, name), account=route.account
+    )
+
+
+def _route(env: MailboxEnv, action: MailAction) -> MailboxEnv:
+    """The mailbox the action goes out through: `env` itself for an inbox of one source.
+
+    In an inbox of several accounts: the account of the message answered, else the first
+    account (new mail).
+    """
+    if not env.accounts:
+        return env
+    if action.reply_of is not None:
+        return account_for(env, action.reply_of)
+    return sending_account(env, new_message(sender=env.sender, to=[], subject="", body=""))
 
 
 def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:
@@ -151,7 +174,8 @@ def compose_draft(
     """A draft: a reply quoting the original when `in_reply_to_id` is given, else a new message."""
     if in_reply_to_id:
         original = original_message(env, in_reply_to_id)
-        message = reply_message(original, sender=env.sender, body=body, own=env.user_addresses)
+        route = account_for(env, original)
+        message = reply_message(original, sender=route.sender, body=body, own=route.user_addresses)
         if to:
             message.replace_header("To", ", ".join(address_list(to)))
         if subject:
@@ -177,16 +201,19 @@ def compose_new(env: MailboxEnv, *, to: str, subject: str, body: str, cc: str = 
 def compose_reply(env: MailboxEnv, *, email_id: str, body: str, reply_all: bool) -> EmailMessage:
     """A reply to a message of the mailbox: threaded, `Re:` subject, the original quoted."""
     original = original_message(env, email_id)
+    route = account_for(env, original)  # from the account the mail came to, or refused
     return reply_message(
-        original, sender=env.sender, body=body, reply_all=reply_all, own=env.user_addresses
+        original, sender=route.sender, body=body, reply_all=reply_all, own=route.user_addresses
     )
 
 
 def store_draft(env: MailboxEnv, message: EmailMessage) -> tuple[str, str]:
     """Keep a draft in the Drafts folder; returns its key and a sentence saying so.
 
-    Blocking: a Maildir file, or an APPEND to an IMAP server's Drafts folder.
+    Blocking: a Maildir file, or an APPEND to an IMAP server's Drafts folder. In an inbox of
+    several accounts, the account whose address the draft is From keeps it.
     """
+    env = sending_account(env, message)
     try:
         key = parse_source_spec(env.source, secrets=env.secrets).save_draft(bytes(message))
     except MailSourceError as err:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from memory.secrets import SecretLookup
 from tools.http import HttpSettingsError
+from tools.mail.account_list import is_account_list, parse_account_list
 from tools.mail.gmail.source import GmailSource
 from tools.mail.imap import ImapSource
 from tools.mail.imap_spec import parse_imap_spec
 from tools.mail.maildir import MaildirSource
 from tools.mail.msgraph.source import OutlookSource
+from tools.mail.multi_source import MultiSource
 from tools.mail.source_protocol import MailSource, MailSourceError, environment_secrets
 from tools.msgraph.account import account_tokens
 from tools.msgraph.client import GraphClient
@@ -75,12 +77,18 @@ def parse_source_spec(spec: str, *, secrets: SecretLookup | None = None) -> Mail
     An IMAP source is only described here: nothing connects until it is used, and its
     password comes from `secrets` (default: the environment) when it logs in. So is a
     `gmail:ACCOUNT` one (a connected Gmail account): its token is looked up on the first call.
+    A list of accounts (`work=imap://…, personal=maildir:…`) opens as one `MultiSource`, each
+    account opened only when it is fetched.
 
     Raises:
         MailSourceError: the scheme is not supported, the Maildir is missing or not a Maildir,
             or the IMAP spec (or `IMAP_CA_FILE`, `IMAP_TIMEOUT`) is malformed.
 
     """
+    if is_account_list(spec):
+        return MultiSource(
+            spec.strip(), parse_account_list(spec), _open_account, secrets or environment_secrets
+        )
     scheme, sep, location = spec.strip().partition(":")
     opener = _SCHEMES.get(scheme.lower()) if sep else None
     if opener is None:
@@ -92,3 +100,7 @@ def parse_source_spec(spec: str, *, secrets: SecretLookup | None = None) -> Mail
         raise MailSourceError(f"unsupported inbox spec '{spec}': use {SPEC_FORMS}")
     logger.debug("opening %s source", scheme.lower())
     return opener(location, spec, secrets or environment_secrets)
+
+
+def _open_account(spec: str, secrets: SecretLookup | None) -> MailSource:
+    return parse_source_spec(spec, secrets=secrets)

@@ -11,6 +11,12 @@ import logging
 
 from memory.db import AppDatabase
 from memory.secrets import SecretLookup
+from tools.mail.account_list import (
+    AccountSpec,
+    account_list_spec,
+    is_account_list,
+    parse_account_list,
+)
 from tools.mail.gmail.labels import parse_gmail_spec
 from tools.mail.maildir import MaildirSource
 from tools.mail.mcp_source import parse_mcp_spec
@@ -28,8 +34,13 @@ def canonical_spec(spec: str) -> str:
     An `mcp:` spec is checked and kept as it is (its server is named, not located), a
     `gmail:` spec is checked and kept (its account is named); an
     `imap://` spec is checked and written in one form (host lower-case, port and folder
-    spelled out) without connecting.
+    spelled out) without connecting. A list of accounts is written in one form, each
+    account's spec as above (as given when it cannot be opened: fetching it says why).
     """
+    if is_account_list(spec):
+        return account_list_spec(
+            [AccountSpec(a.label, _account_spec(a.spec)) for a in parse_account_list(spec)]
+        )
     lowered = spec.strip().lower()
     if lowered.startswith("mcp:"):
         return parse_mcp_spec(spec).source
@@ -42,6 +53,13 @@ def canonical_spec(spec: str) -> str:
     if not isinstance(source, MaildirSource):  # the scheme table and this function disagree
         raise MailSourceError(f"inbox spec '{spec}' names no Maildir")
     return f"maildir:{source.path.resolve()}"
+
+
+def _account_spec(spec: str) -> str:
+    try:
+        return canonical_spec(spec)
+    except MailSourceError:
+        return spec
 
 
 def sync_source(db: AppDatabase, spec: str, *, secrets: SecretLookup | None = None) -> SyncResult:

@@ -151,8 +151,19 @@ def thread_messages(emails: Iterable[Email], own: Collection[str] = ()) -> list[
     """Thread `emails` (unreadable ones left out) into conversations, each oldest first.
 
     `own` are the user's addresses: sharing only the user (every mail of the inbox does)
-    does not make two same-subject messages one conversation.
+    does not make two same-subject messages one conversation. In an inbox of several accounts
+    each account's mail is threaded on its own: a conversation belongs to one account, the one
+    its replies go out from.
     """
+    by_account: dict[str, list[Email]] = {}
+    for email in emails:
+        by_account.setdefault(email.account, []).append(email)
+    if len(by_account) > 1:
+        return [t for part in by_account.values() for t in _thread_account(part, own)]
+    return _thread_account(next(iter(by_account.values()), []), own)
+
+
+def _thread_account(emails: Iterable[Email], own: Collection[str]) -> list[Thread]:
     # The message the mail cache gave a Message-ID to (the first to arrive) holds that id here
     # too; then oldest first, as the messages were written. Each date is parsed once.
     dated = sorted(((sent_at(e), e) for e in emails if not e.error), key=_arrival_order)

@@ -22,7 +22,7 @@ import httpx
 from memory.inbox_store import InboxStore
 from tools.mail.delivery import deliver
 from tools.mail.inbox_actions import current_thread
-from tools.mail.mailbox import MailboxEnv, sending_problem
+from tools.mail.mailbox import MailboxEnv, account_for, sending_problem
 from tools.mail.model import Email
 from tools.mail.outgoing import compose_new
 from tools.toolkit import ToolFailure, ToolResult, text_result
@@ -178,7 +178,10 @@ def unsubscribe(
     way = way_out(email)
     if way.problem or way.method is None:
         raise ToolFailure(f"cannot unsubscribe: {way.problem}")
-    text = _post(way.target, transport) if way.method == "post" else _mail(env, way.target)
+    if way.method == "post":
+        text = _post(way.target, transport)
+    else:  # from the account the list mail came to (the inbox itself for one source)
+        text = _mail(account_for(env, email), way.target)
     entry = {"id": email.id, "method": way.method, "target": way.target}
     InboxStore(env.db).record(current_thread(), "unsubscribe", env.source, [entry])
     return text_result(text, data={"action": "unsubscribe", **entry})

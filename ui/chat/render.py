@@ -277,7 +277,9 @@ def conversation_row(state: ConversationTriage, zone: tzinfo | None) -> TriageRo
         shown,
         id=latest.id,
         url=mail_url(latest.id),
-        sender=", ".join(state.people) or shown.sender,
+        # An inbox of several accounts: the account the conversation came to, `[work] Ana`.
+        sender=(f"[{latest.account}] " if latest.account else "")
+        + (", ".join(state.people) or shown.sender),
         subject=latest.subject or "(no subject)",
         day=day_label(moment) if moment else "",
         action="—" if hide else shown.action,

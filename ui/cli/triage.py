@@ -35,6 +35,8 @@ COLUMNS = [
     ("subject", 50),
 ]
 """The table's columns and their widths: what to do with the conversation first."""
+ACCOUNT_COLUMN = ("account", 10)
+"""Shown first when the inbox is several accounts: the account each conversation came to."""
 SUSPICIOUS_MARK = "!"
 UNSURE_MARK = "?"
 LEGEND = (
@@ -118,6 +120,7 @@ def conversation_json(state: ConversationTriage) -> dict[str, Any]:
         "from": latest.sender,
         "subject": latest.subject,
         "date": latest.date,
+        **({"account": latest.account} if latest.account else {}),
         "state": "answered" if state.answered else (record.decision if record else "error"),
         "answered": state.answered,
         "triaged": state.standing.id,
@@ -144,6 +147,7 @@ def message_rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]
             "from": email.sender,
             "subject": email.subject,
             "date": email.date,
+            **({"account": email.account} if email.account else {}),
             "priority": triage.priority,
             "category": triage.category,
             "action": triage.action,
@@ -181,11 +185,13 @@ def _print_suggestions(
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["  ".join(name.upper().ljust(width) for name, width in COLUMNS)]
+    # An inbox of several accounts shows whose each row is; one of one source, as it always did.
+    columns = [ACCOUNT_COLUMN, *COLUMNS] if any(r.get("account") for r in rows) else COLUMNS
+    lines = ["  ".join(name.upper().ljust(width) for name, width in columns)]
     for row in rows:
         cells = []
-        for name, width in COLUMNS:
-            value = decision_cell(row) if name == "decision" else str(row[name])
+        for name, width in columns:
+            value = decision_cell(row) if name == "decision" else str(row.get(name, ""))
             if name == "from" and row.get("thread_size", 1) > 1:
                 value = people_cell(row["people"], row["thread_size"], width)
             cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
