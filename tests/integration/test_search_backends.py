@@ -6,9 +6,16 @@ in the same order, and refuse the same bad queries with the same message.
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from memory.database_url import sqlalchemy_url
 from memory.db import AppDatabase
+from memory.mail_tables import StoredEmail
+from memory.migrations import STEPS, latest_version, migrate
 from memory.search_query import SearchQueryError
 from tests.conftest import Backend
 from tests.search_corpus import BAD_QUERIES, CORPUS, EXPECTED, SOURCE, TODAY
@@ -37,3 +44,54 @@ def test_every_query_of_the_corpus_returns_exactly_its_matches_in_order(db: AppD
 def test_a_bad_query_is_refused_with_the_reason(db: AppDatabase, query: str) -> None:
     with pytest.raises(SearchQueryError, match=BAD_QUERIES[query]):
         db.list_emails(source=SOURCE, query=query, today=TODAY)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "data",
+    ["{not json", '{"attachments": "x.pdf"}', '{"a": "\\u0000"}', '{"attachments": [1, "x.pdf"]}'],
+)
+def test_postgres_writes_a_row_whose_json_has_no_attachment_names(
+    postgres_url: str, data: str
+) -> None:
+    """The generated column reads the JSON; JSON of another shape must not refuse the row."""
+    db = AppDatabase(postgres_url)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO email (source, key, id, base_id, digest, folder, from_addr, "
+                "from_name, subject, date, body, error, data, fetched_at) VALUES ('s', 'k', "
+                "'x-1', 'x-1', '', 'INBOX', '', '', 'Broken data', '', '', '', :data, '')"
+            ),
+            {"data": data},
+        )
+        words = conn.execute(text("SELECT search_doc::text FROM email")).scalar_one()
+    assert words == "'broken':1A 'data':2A"
+
+
+def test_a_database_from_before_the_index_finds_its_old_mail(backend: Backend) -> None:
+    engine = create_engine(sqlalchemy_url(backend.config.app_url))
+    migrate(engine, STEPS[:10])
+    with Session(engine) as session:
+        session.add_all(
+            StoredEmail(
+                source=e.source,
+                key=e.key,
+                id=e.id,
+                base_id=e.id,
+                folder=e.folder,
+                from_addr=e.from_addr,
+                from_name=e.from_name,
+                subject=e.subject,
+                date=e.date,
+                body=e.body,
+                data=json.dumps(e.to_dict()),
+            )
+            for e in CORPUS
+        )
+        session.commit()
+    engine.dispose()
+    db = AppDatabase(backend.config.app_url)
+    assert db.schema_version == latest_version()
+    assert ids(db, "attachment:pdf") == EXPECTED["attachment:pdf"]
+    assert ids(db, "invoice") == EXPECTED["invoice"]
