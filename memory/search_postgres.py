@@ -110,6 +110,10 @@ def create_index(conn: Connection) -> None:
     conn.exec_driver_sql(
         "CREATE INDEX IF NOT EXISTS ix_email_search_doc ON email USING gin (search_doc)"
     )
+    if not present:
+        # Statistics for the new column, so the planner uses the index from the first search
+        # rather than after autovacuum's next pass.
+        conn.exec_driver_sql("ANALYZE email")
 
 
 def _unaccent(conn: Connection) -> str | None:
