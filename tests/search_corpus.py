@@ -173,6 +173,8 @@ EXPECTED: dict[str, list[str]] = {
     "'secret'": ["tricky-1"],
     "sec:ret": [],
     'quote "here"': ["tricky-1"],
+    'quote"here': ["tricky-1"],
+    "zebra\x00": ["twin-a", "twin-b", "twin-c"],
     "status: near": ["tricky-1"],
     # Ties: same score, newest first, then by id.
     "zebra": ["twin-a", "twin-b", "twin-c"],
