@@ -22,7 +22,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from memory.search_query import SearchQuery, Term, folder_names, word_count
-from memory.search_rank import BODY_CHARS, MAX_POINTS, PART_POINTS, RECENCY_DAYS, RELEVANCE_SHARE
+from memory.search_rank import (
+    BODY_CHARS,
+    MAX_POINTS,
+    PART_CHARS,
+    PART_POINTS,
+    RECENCY_DAYS,
+    RELEVANCE_SHARE,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +85,9 @@ END
 $fn$
 """
 _PARTS = {
-    "subject": "coalesce(subject, '')",
-    "sender": "coalesce(from_name, '') || ' ' || coalesce(from_addr, '')",
-    "attachments": "inbox_attachment_names(data)",
+    "subject": f"left(coalesce(subject, ''), {PART_CHARS})",
+    "sender": f"left(coalesce(from_name, '') || ' ' || coalesce(from_addr, ''), {PART_CHARS})",
+    "attachments": f"left(inbox_attachment_names(data), {PART_CHARS})",
     "body": f"left(coalesce(body, ''), {BODY_CHARS})",
 }
 DOCUMENT = " || ".join(

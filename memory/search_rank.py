@@ -31,9 +31,14 @@ RECENCY_DAYS = 30
 PART_POINTS = (("subject", 8), ("sender", 4), ("attachments", 2), ("body", 1))
 """What a match in each part of a message is worth (FTS5 columns; PostgreSQL weights A-D)."""
 MAX_POINTS = sum(points for _, points in PART_POINTS)
-BODY_CHARS = 100_000
-"""How much of a body is indexed: a PostgreSQL `tsvector` holds at most 1 MB, and a message
-longer than this is an attachment pasted inline, not something one searches by its end."""
+BODY_CHARS = 60_000
+"""How much of a body is indexed: a PostgreSQL `tsvector` holds at most 1 MB (a message whose
+document is larger could not be written at all), and a message longer than this is an
+attachment pasted inline, not something one searches by its end."""
+PART_CHARS = 4_000
+"""How much of the subject, the sender and the attachment names (all of them together) is
+indexed, for the same reason: a source may deliver a subject of a megabyte, or a thousand
+attachments."""
 
 
 def day_number(day: date) -> int:

@@ -23,7 +23,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from memory.search_query import SearchQuery, Term, folder_names
-from memory.search_rank import BODY_CHARS, MAX_POINTS, PART_POINTS, RECENCY_DAYS, RELEVANCE_SHARE
+from memory.search_rank import (
+    BODY_CHARS,
+    MAX_POINTS,
+    PART_CHARS,
+    PART_POINTS,
+    RECENCY_DAYS,
+    RELEVANCE_SHARE,
+)
 
 COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
@@ -34,9 +41,10 @@ _ATTACHMENTS = (
     "'$.attachments') AS a WHERE a.type = 'object'), '')"
 )
 _EXPRESSIONS = (
-    "coalesce({r}.subject, '')",
-    "coalesce({r}.from_name, '') || ' ' || coalesce({r}.from_addr, '')",
-    _ATTACHMENTS,
+    f"substr(coalesce({{r}}.subject, ''), 1, {PART_CHARS})",
+    "substr(coalesce({r}.from_name, '') || ' ' || coalesce({r}.from_addr, ''), 1, "
+    f"{PART_CHARS})",
+    f"substr({_ATTACHMENTS}, 1, {PART_CHARS})",
     f"substr(coalesce({{r}}.body, ''), 1, {BODY_CHARS})",
 )
 """What each FTS5 column indexes, for the row `{r}` (the view, and the triggers' old/new)."""

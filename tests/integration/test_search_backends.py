@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from memory.database_url import sqlalchemy_url
 from memory.db import AppDatabase
+from memory.mail_model import Attachment, Email
 from memory.mail_tables import StoredEmail
 from memory.migrations import STEPS, latest_version, migrate
 from memory.search_query import SearchQueryError
@@ -95,3 +96,30 @@ def test_a_database_from_before_the_index_finds_its_old_mail(backend: Backend) -
     assert db.schema_version == latest_version()
     assert ids(db, "attachment:pdf") == EXPECTED["attachment:pdf"]
     assert ids(db, "invoice") == EXPECTED["invoice"]
+
+
+def test_a_message_too_big_to_index_whole_is_cached_and_found(backend: Backend) -> None:
+    """A source may deliver what the parser's limits never would: the index takes a part of it.
+
+    A PostgreSQL `tsvector` holds at most 1 MB; a document over it would refuse the write.
+    """
+    words = " ".join(chr(0x4E00 + n) for n in range(20_000))  # 20,000 distinct one-letter words
+    huge = Email(
+        id="huge-1",
+        source=SOURCE,
+        folder="INBOX",
+        key="huge-1",
+        subject="Megabyte " + words,
+        from_name=words,
+        body=(words + " ") * 20 + " needle",
+        attachments=tuple(
+            Attachment(f"file-{n}-{'x' * 200}.bin", "application/octet-stream", 1)
+            for n in range(1000)
+        ),
+        date="2026-11-30T10:00:00+00:00",
+    )
+    db = AppDatabase(backend.config.app_url)
+    db.add_emails([huge, *CORPUS])
+    assert ids(db, "megabyte") == ["huge-1"]
+    assert ids(db, "attachment:file-0") == ["huge-1"]
+    assert ids(db, "needle") == []  # past the indexed part of the body
