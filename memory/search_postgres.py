@@ -11,6 +11,9 @@ The text goes through `inbox_search_text` first, so the words are the ones FTS5'
 `unaccent` extension when the server offers it, non-ASCII letters are lower-cased with the ICU
 root collation when there is one, and the `simple` configuration (no stemming, no stop words)
 does the rest.
+
+Step 11 adds the column only when it is missing; a release that changes `DOCUMENT` or the
+text functions needs a migration step that drops `search_doc` and adds it again.
 """
 
 from __future__ import annotations

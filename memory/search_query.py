@@ -26,7 +26,7 @@ terms as bound values it quotes itself). A query that cannot mean anything is re
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -80,8 +80,6 @@ class SearchQuery:
     """On or after this day."""
     before: date | None = None
     """Before this day."""
-    words: tuple[str, ...] = field(default=(), compare=False)
-    """The terms' texts, for messages to the user."""
 
     @property
     def is_empty(self) -> bool:
@@ -142,7 +140,7 @@ def parse_query(text: str, *, sender: str = "") -> SearchQuery:
         raise SearchQueryError(
             f"after:{after} before:{before} holds no day: 'after' must come before 'before'"
         )
-    return SearchQuery(tuple(terms), tuple(folders), after, before, tuple(t.text for t in terms))
+    return SearchQuery(tuple(terms), tuple(folders), after, before)
 
 
 def _pieces(text: str) -> list[tuple[str, str, bool]]:

@@ -13,6 +13,10 @@ Not external content: FTS5 cannot read a view whose column calls `json_each` (th
 names), and a copy of every body would double the file. Rowids of `email` stay as they are
 unless the file is `VACUUM`ed (the product never does); after one, `rebuild_index` indexes every
 message again. Step 11 (`create_index`) fills the index from the messages already cached.
+
+FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
+them from the old row with the same expressions as when it was added. A release that changes
+`_EXPRESSIONS` must therefore come with a migration step that calls `rebuild_index`.
 """
 
 from __future__ import annotations
