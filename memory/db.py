@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, or_
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -27,6 +28,8 @@ from memory.email_ids import strip_id, with_unique_ids
 from memory.mail_model import DRAFTS, SENT, Email
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.migrations import migrate
+from memory.search import search_stored
+from memory.search_query import parse_query
 from memory.sqlite_wal import enable_wal
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
@@ -189,37 +192,27 @@ class AppDatabase:
         sender: str = "",
         folder: str | None = None,
         limit: int = 20,
+        today: date | None = None,
     ) -> list[Email]:
-        """Newest first; every word of `query` matches subject, sender, body or folder name.
+        """The messages matching a search, best first (newest first when nothing is ranked).
 
-        A word that names a folder ("draft", "drafts", "sent") matches the messages in it, so
-        "draft Sofia" finds the user's draft to Sofia: drafts stay searchable, and show as the
-        user's own (`Email.sender`). `sender` matches the From name or address.
+        `query` is in the search language of `memory.search_query` (words, "a phrase",
+        `from:`, `after:`/`before:`, `folder:`, `label:`, `attachment:`); every word must match
+        the subject, sender, an attachment's name or the body, and a word that names a standard
+        folder ("draft", "sent") matches the mail in it too, so "draft Sofia" finds the user's
+        draft to Sofia. `sender` is a `from:` term (the From name or address). Ranking is in
+        `memory.search_rank`; `today` is the day recency counts from (today, UTC, if None).
+
+        Raises:
+            memory.search_query.SearchQueryError: the query cannot be read (the message says
+                why); never an empty list in its place.
+
         """
-        stmt = select(StoredEmail)
-        if source:
-            stmt = stmt.where(StoredEmail.source == source)
-        if folder:
-            stmt = stmt.where(StoredEmail.folder == folder)
-        for word in query.split():
-            like = f"%{word}%"
-            stmt = stmt.where(
-                or_(
-                    col(StoredEmail.subject).ilike(like),
-                    col(StoredEmail.from_addr).ilike(like),
-                    col(StoredEmail.from_name).ilike(like),
-                    col(StoredEmail.body).ilike(like),
-                    func.lower(StoredEmail.folder).in_(_folder_names(word)),
-                )
-            )
-        if sender:
-            like = f"%{sender}%"
-            stmt = stmt.where(
-                or_(col(StoredEmail.from_addr).ilike(like), col(StoredEmail.from_name).ilike(like))
-            )
-        stmt = stmt.order_by(col(StoredEmail.date).desc()).limit(limit)
-        with Session(self.engine) as session:
-            return [_from_row(row) for row in session.exec(stmt).all()]
+        parsed = parse_query(query, sender=sender)
+        found = search_stored(
+            self.engine, parsed, source=source, folder=folder, limit=limit, today=today
+        )
+        return [Email.from_dict(json.loads(data)) for data in found]
 
     # -- cursors ------------------------------------------------------------
 
@@ -342,12 +335,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         enable_wal(cursor.execute)
     finally:
         cursor.close()
-
-
-def _folder_names(word: str) -> list[str]:
-    """The lower-cased folder names a search word stands for: itself and its plural."""
-    word = word.lower()
-    return [word, word + "s"]
 
 
 def _to_row(email: Email, base_id: str) -> StoredEmail:

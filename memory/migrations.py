@@ -58,6 +58,7 @@ from memory.inbox_tables import InboxJournalEntry, SnoozedConversation
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
 from memory.preference_table import TriagePreferenceRecord
+from memory.search import create_search_index
 from memory.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
@@ -224,6 +225,7 @@ STEPS: tuple[Step, ...] = (
         create_tables(SnoozedConversation, InboxJournalEntry),
     ),
     Step(10, "health check history", create_tables(HealthRecord)),
+    Step(11, "full-text search index of the mail cache", create_search_index),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

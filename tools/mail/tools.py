@@ -15,6 +15,7 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.inbox_store import InboxStore
 from memory.mail_tables import TriageRecord
+from memory.search_query import SearchQueryError
 from tools.mail.delivery import deliver, sent_data
 from tools.mail.mailbox import MailboxEnv, sending_problem
 from tools.mail.message_refs import message_ref, read_outbox, render_refs, with_triage
@@ -31,11 +32,14 @@ async def search_emails(
     *,
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Search the mailbox by words and/or sender; returns previews of matching messages."""
+    """Search mail: words, "phrases", from:, after:/before:YYYY-MM-DD, folder:, attachment:."""
     limit = max(1, min(limit, 50))
-    emails = await asyncio.to_thread(
-        env.db.list_emails, source=env.source, query=query, sender=sender, limit=limit
-    )
+    try:
+        emails = await asyncio.to_thread(
+            env.db.list_emails, source=env.source, query=query, sender=sender, limit=limit
+        )
+    except SearchQueryError as err:
+        raise ToolFailure(f"cannot search for that: {err}") from None
     refs = await asyncio.to_thread(with_triage, env, emails, full=False)
     return {"completeness": "PREVIEW", "content": render_refs(refs, full=False), "messages": refs}
 

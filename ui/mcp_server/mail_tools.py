@@ -17,12 +17,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from memory.mail_tables import StoredEmail, TriageRecord
+from memory.search_query import SearchQueryError
 from tools.language.categories import Category, Priority
 from tools.mail.delivery import deliver
 from tools.mail.mailbox import sending_problem
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import DRAFTS, Email
 from tools.mail.outgoing import compose_draft, compose_new, compose_reply, store_draft
+from tools.toolkit import ToolFailure
 from ui.mcp_server.results import (
     DraftSaved,
     FolderList,
@@ -98,7 +100,12 @@ def _search_mail(mailbox: ServedMailbox, query: str, sender: str, limit: int) ->
     """Messages matching words and/or a sender, newest first, as previews."""
     mailbox.refresh()
     env = mailbox.env
-    emails = env.db.list_emails(source=env.source, query=query, sender=sender, limit=_limit(limit))
+    try:
+        emails = env.db.list_emails(
+            source=env.source, query=query, sender=sender, limit=_limit(limit)
+        )
+    except SearchQueryError as err:
+        raise ToolFailure(f"cannot search for that: {err}") from None
     triage = env.db.triage_for([e.id for e in emails])
     return _listing([(email, triage.get(email.id)) for email in emails])
 
@@ -253,7 +260,7 @@ def add_mail_tools(server: FastMCP, mailbox: ServedMailbox) -> None:
     async def search_emails(
         query: str = "", sender: str = "", limit: int = 10
     ) -> Annotated[CallToolResult, MessageList]:
-        """Search the mailbox by words and/or sender; returns previews of matching messages."""
+        """Search mail: words, "phrases", from:, after:/before:YYYY-MM-DD, folder:, attachment:."""
         return await asyncio.to_thread(_search_mail, mailbox, query, sender, limit)
 
     @server.tool(title="Get email", annotations=READ_ONLY)

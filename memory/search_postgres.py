@@ -1,0 +1,255 @@
+"""Mail search on PostgreSQL: a generated `tsvector` column of the mail cache with a GIN index.
+
+`email.search_doc` is computed by PostgreSQL itself whenever a row is written (a `GENERATED
+ALWAYS ... STORED` column), so the code that fetches mail does not know it exists. It holds
+the same four parts as SQLite's FTS5 index (`memory.search_sqlite`), each with a weight that
+names it: subject A, sender B, attachment names C, body D (its first `BODY_CHARS` characters).
+
+The text goes through `inbox_search_text` first, so the words are the ones FTS5's
+`unicode61 remove_diacritics 2` makes: ASCII and common Unicode punctuation become spaces
+(PostgreSQL's parser would keep `a.b@c.d` or `x—y` as one word), accents are removed with the
+`unaccent` extension when the server offers it, non-ASCII letters are lower-cased with the ICU
+root collation when there is one, and the `simple` configuration (no stemming, no stop words)
+does the rest.
+
+Step 11 adds the column only when it is missing; a release that changes `DOCUMENT` or the
+text functions needs a migration step that drops `search_doc` and adds it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from memory.search_query import SearchQuery, Term, folder_names, word_count
+from memory.search_rank import (
+    BODY_CHARS,
+    MAX_POINTS,
+    PART_CHARS,
+    PART_POINTS,
+    RECENCY_DAYS,
+    RELEVANCE_SHARE,
+)
+
+logger = logging.getLogger(__name__)
+
+ASCII_PUNCTUATION = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum())
+UNICODE_PUNCTUATION = (
+    "\u00a0\u00a1\u00a7\u00ab\u00b0\u00b1\u00b6\u00b7\u00bb\u00bf\u00d7\u00f7\u2010\u2011\u2012"
+    "\u2013\u2014\u2015\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2032"
+    "\u2033\u2039\u203a\u20ac\u00a3\u00a5\u00a2\u00a9\u00ae\u2122\u200b\u3000\u3001\u3002\u300c"
+    "\u300d\u300e\u300f\uff08\uff09\uff0c\uff1a\uff1b\uff1f\uff01"
+)
+"""Non-ASCII characters FTS5 splits words at and PostgreSQL's parser would keep inside one
+(under the C locale it takes every non-ASCII character for a letter)."""
+_WEIGHT_LETTERS = {"subject": "a", "sender": "b", "attachments": "c", "body": "d"}
+_FIELD_PARTS = {"sender": "sender", "attachment": "attachments"}
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _text_function(unaccent_schema: str | None, icu: bool) -> str:
+    punctuation = ASCII_PUNCTUATION + UNICODE_PUNCTUATION
+    body = f"translate(value, {_literal(punctuation)}, {_literal(' ' * len(punctuation))})"
+    if unaccent_schema:
+        body = f"{unaccent_schema}.unaccent('{unaccent_schema}.unaccent'::regdictionary, {body})"
+    lowered = f'lower({body} COLLATE "und-x-icu")' if icu else f"lower({body})"
+    return (
+        "CREATE OR REPLACE FUNCTION inbox_search_text(value text) RETURNS text "
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT "
+        f"{lowered} $fn$"
+    )
+
+
+ATTACHMENTS_FUNCTION = """
+CREATE OR REPLACE FUNCTION inbox_attachment_names(data text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+    doc jsonb;
+BEGIN
+    IF data IS NULL OR position('"filename"' IN data) = 0 THEN
+        RETURN '';
+    END IF;
+    doc := data::jsonb -> 'attachments';
+    IF jsonb_typeof(doc) IS DISTINCT FROM 'array' THEN
+        RETURN '';
+    END IF;
+    RETURN coalesce((SELECT string_agg(a.value ->> 'filename', ' ' ORDER BY a.n)
+        FROM jsonb_array_elements(doc) WITH ORDINALITY AS a(value, n)
+        WHERE jsonb_typeof(a.value) = 'object'), '');
+EXCEPTION WHEN others THEN
+    RETURN '';  -- stored JSON PostgreSQL cannot read (a \\u0000): no attachment names
+END
+$fn$
+"""
+_PARTS = {
+    "subject": f"left(coalesce(subject, ''), {PART_CHARS})",
+    "sender": f"left(coalesce(from_name, '') || ' ' || coalesce(from_addr, ''), {PART_CHARS})",
+    "attachments": f"left(inbox_attachment_names(data), {PART_CHARS})",
+    "body": f"left(coalesce(body, ''), {BODY_CHARS})",
+}
+DOCUMENT = " || ".join(
+    f"setweight(to_tsvector('simple'::regconfig, inbox_search_text({_PARTS[name]})), "
+    f"'{_WEIGHT_LETTERS[name].upper()}')"
+    for name, _ in PART_POINTS
+)
+
+
+def create_index(conn: Connection) -> None:
+    """Create the text functions, the `search_doc` column and its GIN index (if missing).
+
+    Adding the column computes it for every message already cached.
+    """
+    present = conn.exec_driver_sql(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'email' AND column_name = 'search_doc'"
+    ).first()
+    if not present:
+        # psycopg reads `%` as a placeholder even without parameters.
+        conn.exec_driver_sql(_text_function(_unaccent(conn), _has_icu(conn)).replace("%", "%%"))
+        conn.exec_driver_sql(ATTACHMENTS_FUNCTION)
+        conn.exec_driver_sql(
+            f"ALTER TABLE email ADD COLUMN search_doc tsvector GENERATED ALWAYS AS ({DOCUMENT}) "
+            "STORED"
+        )
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_email_search_doc ON email USING gin (search_doc)"
+    )
+    if not present:
+        # Statistics for the new column, so the planner uses the index from the first search
+        # rather than after autovacuum's next pass.
+        conn.exec_driver_sql("ANALYZE email")
+
+
+def _unaccent(conn: Connection) -> str | None:
+    """The schema of the `unaccent` extension, created if the server has it; None if not."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    except Exception as err:  # noqa: BLE001 - any refusal means: search without it
+        logger.warning(
+            "PostgreSQL: no unaccent extension (%s): search will tell accented letters apart",
+            str(err).splitlines()[0],
+        )
+        return None
+    schema = conn.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace "
+        "WHERE x.extname = 'unaccent'"
+    ).scalar_one()
+    return conn.dialect.identifier_preparer.quote(str(schema))
+
+
+def _has_icu(conn: Connection) -> bool:
+    found = conn.exec_driver_sql("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")
+    return found.first() is not None
+
+
+def _tsquery(term: Term, name: str) -> str:
+    phrase = f"phraseto_tsquery('simple'::regconfig, inbox_search_text(:{name}))"
+    if term.exact:
+        return phrase
+    # The phrase's text form with `:*` after its last word: FTS5's `"..." *`.
+    return f"CAST(CAST({phrase} AS text) || ':*' AS tsquery)"
+
+
+_RECENCY = (
+    "CASE WHEN e.date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
+    f"CAST({RECENCY_DAYS} AS float8) / ({RECENCY_DAYS} + greatest(0, :today - ("
+    "CAST(substr(e.date, 1, 4) AS integer) * 372 + CAST(substr(e.date, 6, 2) AS integer) * 31 "
+    "+ CAST(substr(e.date, 9, 2) AS integer)))) ELSE 0.0 END"
+)
+
+
+def search(
+    conn: Connection, query: SearchQuery, filters: dict[str, Any], limit: int, today: int
+) -> list[str]:
+    """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
+    params: dict[str, Any] = {"limit": limit, "today": today}
+    where = _filters(query, filters, params)
+    ranked = [(f"t{n}", t) for n, t in enumerate(query.terms) if not t.folder_word]
+    if not ranked:
+        sql = (
+            f"SELECT e.data FROM email e WHERE {' AND '.join(where) or 'true'} "
+            'ORDER BY e.date COLLATE "C" DESC, e.id COLLATE "C" LIMIT :limit'
+        )
+        return [row[0] for row in conn.execute(text(sql), params)]
+    for name, term in ranked:
+        params[name] = term.text
+        where.extend(_within_one_part(term, _tsquery(term, name)))
+    match = " && ".join(_tsquery(term, name) for name, term in ranked)
+    sql = (
+        "SELECT data FROM (SELECT e.data, e.date, e.id, "
+        f"{RELEVANCE_SHARE} * ({_points(ranked)}) / {float(MAX_POINTS)} "
+        f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
+        f"FROM email e WHERE e.search_doc @@ ({match}) AND {' AND '.join(where) or 'true'}"
+        ") AS scored "
+        'ORDER BY score DESC, date COLLATE "C" DESC, id COLLATE "C" LIMIT :limit'
+    )
+    return [row[0] for row in conn.execute(text(sql), params)]
+
+
+def _points(ranked: list[tuple[str, Term]]) -> str:
+    """The points of the parts a term was found in (a `from:` term counts in the sender only)."""
+    points = []
+    for part, value in PART_POINTS:
+        here = [
+            _tsquery(term, name)
+            for name, term in ranked
+            if _FIELD_PARTS.get(term.field, part) == part
+        ]
+        if here:
+            found = (
+                f"ts_filter(e.search_doc, '{{{_WEIGHT_LETTERS[part]}}}') @@ ({' || '.join(here)})"
+            )
+            points.append(f"{value} * CAST({found} AS integer)")
+    return " + ".join(points) or "0"
+
+
+def _within_one_part(term: Term, tsquery: str) -> list[str]:
+    """Conditions that keep a term inside one part of the message, as FTS5 columns do.
+
+    A `from:` or `attachment:` term must match within its weight; a phrase of several words
+    within one weight, since in the whole document the last word of the subject sits right
+    before the first word of the sender.
+    """
+    if term.field in _FIELD_PARTS:
+        letter = _WEIGHT_LETTERS[_FIELD_PARTS[term.field]]
+        return [f"ts_filter(e.search_doc, '{{{letter}}}') @@ {tsquery}"]
+    if word_count(term.text) < 2:
+        return []
+    parts = " OR ".join(
+        f"ts_filter(e.search_doc, '{{{letter}}}') @@ {tsquery}"
+        for letter in _WEIGHT_LETTERS.values()
+    )
+    return [f"({parts})"]
+
+
+def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]) -> list[str]:
+    """SQL conditions on `email e`; every value from the user goes in `params`."""
+    where: list[str] = []
+    for name, value in filters.items():
+        if value:
+            where.append(f"e.{name} = :f_{name}")
+            params[f"f_{name}"] = value
+    for n, folder in enumerate(query.folders):
+        where.append(f"lower(e.folder) IN (:folder{n}a, :folder{n}b)")
+        params[f"folder{n}a"], params[f"folder{n}b"] = folder_names(folder)
+    if query.after:
+        where.append('e.date COLLATE "C" >= :after')
+        params["after"] = query.after.isoformat()
+    if query.before:
+        where.append('e.date COLLATE "C" < :before')
+        params["before"] = query.before.isoformat()
+    for n, term in enumerate(t for t in query.terms if t.folder_word):
+        where.append(
+            f"(e.search_doc @@ {_tsquery(term, f'word{n}')} "
+            f"OR lower(e.folder) IN (:word{n}a, :word{n}b))"
+        )
+        params[f"word{n}"] = term.text
+        params[f"word{n}a"], params[f"word{n}b"] = folder_names(term.text)
+    return where
