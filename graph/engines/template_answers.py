@@ -16,7 +16,7 @@ from typing import Any
 from graph.engines.base import AnswerRequest
 from graph.engines.followup_answers import AWAITED_LISTING, awaited_answer
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
-from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
+from graph.engines.key_sentences import Sentence, ask_of, clipped, display_name, gist_of
 from graph.engines.summaries import quoted, summarise
 from graph.engines.triage_summary import triage_summary
 from graph.grounding import iso_day
@@ -268,7 +268,7 @@ def _listing(record: Evidence) -> str:
         said = ask_of(message) or gist_of(message)
         what = f": {quoted(said.text, ASK_LIMIT)}" if said else ""
         rows.append(
-            f"{n}. **{topic(message['subject'])}** — {sender_name(message['sender'])}, {when}"
+            f"{n}. **{topic(message['subject'])}** — {display_name(message['sender'])}, {when}"
             f"{what} [msg:{message['id']}]"
         )
     return header + "\n" + "\n".join(rows)
