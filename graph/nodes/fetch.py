@@ -70,6 +70,7 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "mode": mode,
         "turn": state.get("turn", 0) + 1,
         "steps": 0,
+        "last_round": False,
         "focus": [],
         "proposed_calls": [],
         "approved_calls": [],

@@ -133,6 +133,11 @@ def plan_from_intents(request: ToolPlanRequest) -> tuple[str, list[ProposedCall]
     return "none", []
 
 
+def intent_of(text: str) -> str:
+    """The name of the first intent `text` matches, or `none`."""
+    return next((intent.name for intent in intents() if intent.matches(text)), "none")
+
+
 def describe(calls: list[ProposedCall]) -> list[dict[str, Any]]:
     """Calls as plain dicts (for logs and tests)."""
     return [{"name": c.name, "args": c.args} for c in calls]
