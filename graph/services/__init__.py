@@ -61,10 +61,20 @@ async def services_for(runtime: Runtime[Context]) -> Services:
     control = runtime.control
     services = _RUNS.get(control, context)
     if services is None:
-        hub = await mcp_hub_for(context)
-        services = await asyncio.to_thread(kept_services, context, hub)
+        services = await asyncio.to_thread(_kept_without_mcp, context)
+        if services is None:
+            hub = await mcp_hub_for(context)
+            services = await asyncio.to_thread(kept_services, context, hub)
         _RUNS.put(control, context, services)
     return services
+
+
+def _kept_without_mcp(context: Context) -> Services | None:
+    """The kept services when the data directory has no `mcp.json`, else None (blocking).
+
+    Without MCP servers there is no hub to open on the event loop: one trip off it does.
+    """
+    return kept_services(context) if _mcp_config(context.home) is None else None
 
 
 def forget_run_services(runtime: Runtime[Context]) -> None:
