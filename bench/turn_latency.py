@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -262,6 +263,7 @@ def run(
     n: int = 200, per_thread: int = 4, warmup: int = 20, messages: int = 50, profile: bool = False
 ) -> dict[str, Any]:
     """Measure; returns the numbers and a Markdown section under `markdown`."""
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-turn-") as tmp:
         result = asyncio.run(
             _measure(
@@ -273,6 +275,7 @@ def run(
                 profile=profile,
             )
         )
+    result["load"] = (load_before, os.getloadavg()[0])
     result["markdown"] = _markdown(result)
     return result
 
@@ -330,7 +333,9 @@ takes {r["compile_ms"]:.0f} ms).
 {table(headers, rows)}
 
 Turns whose answer cited at least one message: ours {r["grounded"]["ours"]}/{r["n"]},
-prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}.
+prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}. The machine's load average (1 minute) was
+{r["load"][0]:.1f} when the run started and {r["load"][1]:.1f} when it ended: other work
+shares the two cores, and with more runnable threads than cores both agents' turns stretch.
 
 The very first turn on a fresh data directory (fetch, parse and triage all
 {r["messages"]} messages, then answer) took {r["cold_first_turn_ms"]:.0f} ms; it is not in the
