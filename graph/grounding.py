@@ -92,12 +92,12 @@ class Facts:
         )
 
 
-REMEMBERED_TEXT_LIMIT = 65_536
-"""Records up to this long have their facts remembered: a thread's evidence is checked again
-on every later turn, and a record's text never changes."""
+REMEMBERED_TEXT_LIMIT = 32_768
+"""Records up to this long have their facts remembered (at most 256 records, a few MiB): a
+thread's evidence is checked again on every later turn, and a record's text never changes."""
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def _remembered_facts(text: str) -> Facts:
     return Facts.of(text)
 
