@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -262,6 +263,7 @@ def run(
     n: int = 200, per_thread: int = 4, warmup: int = 20, messages: int = 50, profile: bool = False
 ) -> dict[str, Any]:
     """Measure; returns the numbers and a Markdown section under `markdown`."""
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-turn-") as tmp:
         result = asyncio.run(
             _measure(
@@ -273,6 +275,7 @@ def run(
                 profile=profile,
             )
         )
+    result["load"] = (load_before, os.getloadavg()[0])
     result["markdown"] = _markdown(result)
     return result
 
@@ -330,31 +333,36 @@ takes {r["compile_ms"]:.0f} ms).
 {table(headers, rows)}
 
 Turns whose answer cited at least one message: ours {r["grounded"]["ours"]}/{r["n"]},
-prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}.
+prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}. The machine's load average (1 minute) was
+{r["load"][0]:.1f} when the run started and {r["load"][1]:.1f} when it ended: other work
+shares the two cores, and with more runnable threads than cores both agents' turns stretch.
 
 The very first turn on a fresh data directory (fetch, parse and triage all
 {r["messages"]} messages, then answer) took {r["cold_first_turn_ms"]:.0f} ms; it is not in the
 table.
 
 Where the time goes: {r["breakdown"]} more turns each (not in the table above), timed per
-node run with a callback handler. "Mean per turn" adds up every run of the node in a turn
-(`select_tools` runs twice in ours); what is left of a turn's time beyond "all nodes" is the
-graph runtime itself: checkpoint writes, channel updates, routing, task scheduling.
+node run with a callback handler. "Mean per turn" adds up every run of the node in a turn;
+what is left of a turn's time beyond "all nodes" is the graph runtime itself: checkpoint
+writes, channel updates, routing, task scheduling.
 
 {breakdown}
 
 What each does per turn:
 
-* **ours** (rules engine): `fetch` builds the run's services and checks the Maildir's sync
-  cursor (a few `stat` calls and one cursor query; nothing new, so nothing is listed or read);
-  `classify` queries for untriaged messages (none); `detect_follow_up` tries to resolve a
-  reference to earlier evidence; `select_tools` matches the intent patterns and proposes
-  `search_emails`; `request_approval` applies the read-only policy (auto-approved); `act`
-  runs the search (a SQLite `LIKE` query over subject, sender and body, plus one query for
-  the results' triage) with a timeout and records it as evidence; `select_tools` runs again
-  and proposes nothing; `answer` composes the reply from the evidence and runs the grounding
-  verifier over it. That is 8 node runs, each checkpointed, with state that carries the
-  thread's evidence (message previews) and approval records.
+* **ours** (rules engine): `fetch` looks up the run's services (kept for the process; checked
+  once per run: the credentials query, file stamps, the policy) and checks the Maildir's sync
+  cursor (a few `stat` calls and one cursor query; nothing new, so nothing is listed or read),
+  then the due snoozes; `classify` queries for untriaged messages (none); `detect_follow_up`
+  tries to resolve a reference to earlier evidence; `select_tools` matches the intent patterns,
+  proposes `search_emails` and, a search being a one-round intent, marks its round the last;
+  `request_approval` applies the read-only policy (auto-approved) and writes the audit row;
+  `act` runs the search (a SQLite `LIKE` query over subject, sender and body, plus queries for
+  the results' triage and folders) with a timeout, records it as evidence and writes the
+  audit outcome; `answer` composes the reply from the evidence and runs the grounding verifier
+  over it. That is 7 node runs, each checkpointed, with state that carries the thread's
+  evidence (message previews) and approval records; every node after `fetch` reuses the
+  services `fetch` looked up.
 * **prebuilt** (`create_react_agent`, fake model): model node (emit one tool call) →
   `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` SQLite `LIKE` query,
   previews rendered as text) → model node (answer with the tool's text). 3 node runs,

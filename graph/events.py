@@ -21,6 +21,18 @@ from tools.integrations.webhooks import DELIVERY_TOOL, EVENT_OF_TOOL, WebhooksEn
 from tools.registry import ToolRegistry
 
 
+def may_make_events(state: State) -> bool:
+    """Whether a call done this turn is one `due_events` or `due_announcements` look for.
+
+    From the tables alone, before asking whether anyone subscribed: a turn that only read
+    things makes no event.
+    """
+    return any(
+        done["action"] in EVENT_OF_TOOL or done["action"] == SCHEDULING_TOOL
+        for done in state.get("executed") or []
+    )
+
+
 def due_events(state: State, tools: ToolRegistry, thread_id: str) -> list[ProposedCall]:
     """Delivery calls for the events of this run that endpoints subscribed to."""
     kit = tools.toolkit("webhooks")

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from graph.state import Evidence
 from tools.language.addresses import ADDRESS
@@ -54,16 +55,72 @@ class GroundingReport:
         return not self.problems
 
 
+def record_text(record: Evidence) -> str:
+    """Everything one evidence record says, as one searchable text."""
+    parts = [record["content"]]
+    if record["error"]:
+        parts.append(record["error"])
+    for message in record["messages"]:
+        parts.extend(str(v) for v in message.values() if isinstance(v, str))
+    return "\n".join(parts)
+
+
 def evidence_text(evidence: Iterable[Evidence]) -> str:
     """Everything the evidence says, as one searchable text."""
-    parts: list[str] = []
+    return "\n".join(record_text(record) for record in evidence)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the checks look for in a text: its folded words and the figures in it."""
+
+    folded: str
+    amounts: frozenset[Decimal]
+    tickets: frozenset[str]
+    dates: frozenset[tuple[int, int]]
+    times: frozenset[tuple[int, int]]
+
+    @classmethod
+    def of(cls, text: str) -> Facts:
+        """The facts of `text` (the evidence side: times read both ways)."""
+        return cls(
+            _fold(text),
+            frozenset(_amounts(text)),
+            frozenset(TICKET.findall(text)),
+            frozenset(_dates(text)),
+            frozenset(_times(text)),
+        )
+
+
+REMEMBERED_TEXT_LIMIT = 32_768
+"""Records up to this long have their facts remembered (at most 256 records, a few MiB): a
+thread's evidence is checked again on every later turn, and a record's text never changes."""
+
+
+@lru_cache(maxsize=256)
+def _remembered_facts(text: str) -> Facts:
+    return Facts.of(text)
+
+
+def evidence_facts(evidence: Iterable[Evidence]) -> Facts:
+    """The facts of all the evidence, each record's read once and remembered.
+
+    A figure is supported when one record holds it: none is made of the end of one record
+    and the start of the next.
+    """
+    each = []
     for record in evidence:
-        parts.append(record["content"])
-        if record["error"]:
-            parts.append(record["error"])
-        for message in record["messages"]:
-            parts.extend(str(v) for v in message.values() if isinstance(v, str))
-    return "\n".join(parts)
+        text = record_text(record)
+        each.append(
+            _remembered_facts(text) if len(text) <= REMEMBERED_TEXT_LIMIT else Facts.of(text)
+        )
+    return Facts(
+        " ".join(f.folded for f in each if f.folded),
+        frozenset().union(*(f.amounts for f in each)),
+        frozenset().union(*(f.tickets for f in each)),
+        frozenset().union(*(f.dates for f in each)),
+        frozenset().union(*(f.times for f in each)),
+    )
 
 
 def evidence_ids(evidence: Iterable[Evidence]) -> set[str]:
@@ -78,7 +135,7 @@ def citations_in(text: str) -> list[str]:
 
 def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
     """Check a draft answer against the evidence; returns every problem found."""
-    corpus = evidence_text(evidence)
+    facts = evidence_facts(evidence)
     known_ids = evidence_ids(evidence)
     cited = citations_in(draft)
     problems = [
@@ -87,10 +144,9 @@ def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
         if cited_id not in known_ids
     ]
     prose = CITATION.sub(" ", draft)
-    folded = _fold(corpus)
-    problems += _unsupported_words(prose, folded)
-    problems += _unsupported_figures(prose, corpus)
-    problems += _unknown_senders(prose, folded)
+    problems += _unsupported_words(prose, facts.folded)
+    problems += _unsupported_figures(prose, facts)
+    problems += _unknown_senders(prose, facts.folded)
     return GroundingReport(problems=tuple(dict.fromkeys(problems)), citations=tuple(cited))
 
 
@@ -116,20 +172,20 @@ def _unknown_senders(prose: str, folded: str) -> list[str]:
     ]
 
 
-def _unsupported_figures(prose: str, corpus: str) -> list[str]:
+def _unsupported_figures(prose: str, facts: Facts) -> list[str]:
     """Amounts, ticket keys, dates and times of day of the draft that the evidence lacks."""
     problems = [
         f"states the amount {amount}, which is not in the evidence"
-        for amount in _amounts(prose) - _amounts(corpus)
+        for amount in _amounts(prose) - facts.amounts
     ]
-    known_tickets = set(TICKET.findall(corpus))
+    known_tickets = facts.tickets
     for ticket in set(TICKET.findall(prose)) - known_tickets:
         if any(known.startswith(ticket + "-") for known in known_tickets):
             continue  # a shortened form of a real key ("INV-2026" of "INV-2026-0412")
         problems.append(f"names {ticket}, which is not in the evidence")
-    for month, day in _dates(prose) - _dates(corpus):
+    for month, day in _dates(prose) - facts.dates:
         problems.append(f"states the date {month:02d}-{day:02d}, which is not in the evidence")
-    for hour, minute in sorted(_times(prose, strict=True) - _times(corpus)):
+    for hour, minute in sorted(_times(prose, strict=True) - facts.times):
         problems.append(f"states the time {hour:02d}:{minute:02d}, which is not in the evidence")
     return problems
 

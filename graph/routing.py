@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from graph.events import may_make_events
 from graph.state import State
 
 
@@ -32,12 +33,17 @@ def after_approval(state: State) -> Literal["act", "select_tools", "answer"]:
     return "answer"
 
 
-def after_act(state: State) -> Literal["act", "select_tools"]:
+def after_act(state: State) -> Literal["act", "select_tools", "answer"]:
     """Back to `act` when it only settled interrupted calls; else on to the engine.
 
     `act` leaves the approved calls in place when its pass only recorded the person's answers
     about calls that may already have happened: they run in the next pass, after the answers
     are saved, so a crash while they run is asked about afresh, never answered by a card
-    from before.
+    from before. Straight to the answer when the engine said its round was the last and
+    nothing done this turn can make a webhook delivery or an announcement due.
     """
-    return "act" if state.get("approved_calls") else "select_tools"
+    if state.get("approved_calls"):
+        return "act"
+    if state.get("last_round") and state.get("mode") == "chat" and not may_make_events(state):
+        return "answer"
+    return "select_tools"

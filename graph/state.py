@@ -207,6 +207,9 @@ class State(TypedDict, total=False):
     """Calls executed in the current turn and how they went."""
     steps: int
     """Tool-selection rounds in the current turn, bounded by the context's `max_steps`."""
+    last_round: bool
+    """The engine is sure the calls of its last round are all it will propose this turn: once
+    they have run (and no event is due), the turn goes straight to its answer."""
     citations: list[str]
     """Message ids the last answer cites."""
     answer_note: str

@@ -99,6 +99,13 @@ class Engine(Protocol):
         """Propose tool calls for this step; an empty list means "done, answer now"."""
         ...
 
+    def last_round(self, request: ToolPlanRequest) -> bool:
+        """True when the step after this one would surely propose nothing (then it is skipped).
+
+        False whenever unsure: a model may always want another call once it sees results.
+        """
+        ...
+
     async def write_answer(self, request: AnswerRequest) -> str:
         """Write the reply from the evidence, citing messages as `[msg:ID]`."""
         ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Literal
 
 from graph.state import MessageRef
@@ -91,25 +92,47 @@ class Sentence:
     """Index of the sentence in its message."""
 
 
+@lru_cache(maxsize=1024)
+def display_name(sender: str) -> str:
+    """`tools.mail.conversations.sender_name`, remembered: the same senders come up every turn."""
+    return sender_name(sender)
+
+
+CACHED_TEXT_LIMIT = 4000
+"""Texts up to this long (previews, short mails) have their sentences remembered: a listing
+shows the same previews turn after turn, and each is split once."""
+
+
 def sentences_of(message: MessageRef, order: int = 0) -> list[Sentence]:
     """The sentences of a message's own words: no quoted history, greeting, sign-off or links."""
-    text = without_quotes(message["text"], gap="\n")
+    text, sender = message["text"], message["sender"]
+    if len(text) > CACHED_TEXT_LIMIT:
+        return list(_sentences(text, message["id"], sender, order))
+    return list(_remembered_sentences(text, message["id"], sender, order))
+
+
+@lru_cache(maxsize=1024)
+def _remembered_sentences(
+    text: str, message_id: str, sender: str, order: int
+) -> tuple[Sentence, ...]:
+    return _sentences(text, message_id, sender, order)
+
+
+def _sentences(text: str, message_id: str, sender: str, order: int) -> tuple[Sentence, ...]:
+    text = without_quotes(text, gap="\n")
     if not text.strip() or text.strip() == EMPTY_BODY_MARKER or text.startswith("[UNREADABLE"):
-        return []
+        return ()
     text = _CUT_MARKER.sub("", text)
     found: list[Sentence] = []
+    name = display_name(sender)
     for item in _items(text):
         for piece in _split(_without_greeting(item)):
             clean = " ".join(_LIST_ITEM.sub("", piece).split())
             if _worth_keeping(clean):
-                found.append(
-                    Sentence(
-                        clean, message["id"], sender_name(message["sender"]), order, len(found)
-                    )
-                )
+                found.append(Sentence(clean, message_id, name, order, len(found)))
     if len(found) > 1 and text.rstrip().endswith("…"):
         found.pop()  # a preview's last sentence is cut off mid-word
-    return found
+    return tuple(found)
 
 
 def _items(text: str) -> list[str]:
@@ -135,10 +158,15 @@ def _items(text: str) -> list[str]:
     return items
 
 
+@cache
+def _opening_greeting() -> re.Pattern[str]:
+    greeting = cue_pattern("greeting").pattern
+    return re.compile(rf"^(?:{greeting})(?:\s+[^\s,]+){{0,4}},\s+(?=\S)", re.IGNORECASE)
+
+
 def _without_greeting(item: str) -> str:
     """An item without the salutation it opens with ("Hi Dana, could you…" in a preview)."""
-    greeting = cue_pattern("greeting").pattern
-    match = re.match(rf"^(?:{greeting})(?:\s+[^\s,]+){{0,4}},\s+(?=\S)", item, re.IGNORECASE)
+    match = _opening_greeting().match(item)
     return item[match.end() :] if match else item
 
 

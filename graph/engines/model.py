@@ -151,6 +151,10 @@ class ModelEngine:
             calls.append(ProposedCall(call["name"], dict(call["args"])))
         return calls
 
+    def last_round(self, request: ToolPlanRequest) -> bool:
+        """Never sure: the model sees what this step found and may want more."""
+        return False
+
     async def write_answer(self, request: AnswerRequest) -> str:
         """Write from the evidence inside explicit boundaries."""
         evidence = (

@@ -7,7 +7,7 @@ it is grounded by construction. It understands fewer phrasings than a model does
 from __future__ import annotations
 
 from graph.engines.base import AnswerRequest, ProposedCall, ToolPlanRequest, TriageResult
-from graph.engines.intents.matcher import plan_from_intents
+from graph.engines.intents.matcher import intent_of, plan_from_intents
 from graph.engines.template_answers import compose_answer
 from graph.engines.triage import RuleTriage
 from tools.mail.model import Email
@@ -69,6 +69,16 @@ class RulesEngine:
         if request.turn_evidence and intent not in MULTI_STEP_INTENTS:
             return []
         return calls
+
+    def last_round(self, request: ToolPlanRequest) -> bool:
+        """True unless the intent may act on what its first round finds (`MULTI_STEP_INTENTS`).
+
+        The next step has this step's results as its turn evidence, so `plan_tools` gives
+        nothing then for any other intent.
+        """
+        if request.mode == "triage" or not request.user_text.strip():
+            return True
+        return intent_of(request.user_text) not in MULTI_STEP_INTENTS
 
     async def write_answer(self, request: AnswerRequest) -> str:
         """Compose the answer from the evidence."""

@@ -16,7 +16,7 @@ from typing import Any
 from graph.engines.base import AnswerRequest
 from graph.engines.followup_answers import AWAITED_LISTING, awaited_answer
 from graph.engines.intents.user_words import STOPWORDS, asks_for_summary
-from graph.engines.key_sentences import Sentence, ask_of, clipped, gist_of
+from graph.engines.key_sentences import Sentence, ask_of, clipped, display_name, gist_of
 from graph.engines.summaries import quoted, summarise
 from graph.engines.triage_summary import triage_summary
 from graph.grounding import iso_day
@@ -272,7 +272,7 @@ def _listing(record: Evidence) -> str:
         what = f": {quoted(said.text, ASK_LIMIT)}" if said else ""
         rows.append(
             f"{n}. **{topic(message['subject'])}** — "
-            f"{account_tag(message)}{sender_name(message['sender'])}, {when}"
+            f"{account_tag(message)}{display_name(message['sender'])}, {when}"
             f"{what} [msg:{message['id']}]"
         )
     return header + "\n" + "\n".join(rows)

@@ -24,7 +24,7 @@ from langgraph.types import interrupt
 from graph.approval import read_responses, unknown_outcome_request
 from graph.context import Context
 from graph.nodes.request_approval import current_thread_id
-from graph.services import Services, services_for
+from graph.services import Services, forget_run_services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
 from memory.audit import AuditLog
 from memory.audit_tables import LedgerEntry
@@ -197,6 +197,9 @@ async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     outcomes = await asyncio.gather(
         *(_invoke(services, c) if c not in side else _run_once(services, thread, c) for c in calls)
     )
+    if side:
+        # A side effect may change what the services come from (a credential, a webhook).
+        forget_run_services(runtime)
     turn = state.get("turn", 0)
     evidence = list(state.get("evidence") or [])
     start = sum(1 for record in evidence if record["turn"] == turn)

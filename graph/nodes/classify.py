@@ -39,14 +39,12 @@ STATE_ROWS_LIMIT = 100
 async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Triage untriaged messages and cache the results by message id."""
     services = await services_for(runtime)
-    ids = await asyncio.to_thread(services.db.untriaged_ids, services.source)
-    emails = await asyncio.to_thread(services.db.emails_by_ids, ids)
-    emails.sort(key=lambda e: e.date, reverse=True)
-    owners = services.context.user_addresses
     # Regular expressions over up to megabytes of body each: CPU work, kept off the event loop.
-    by_rules, preferences, examples = await asyncio.to_thread(
-        _rules_triage, services.db, services.source, emails, owners
+    emails, (by_rules, preferences, examples) = await asyncio.to_thread(
+        _untriaged, services.db, services.source, services.context.user_addresses
     )
+    if not emails:
+        return {"triage": []}
     rows: list[TriageRow] = []
     records: list[TriageRecord] = []
     for email, rules in zip(emails, by_rules, strict=True):
@@ -54,8 +52,6 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         records.append(_triage_record(email, result))
         rows.append(_triage_row(email, result))
     await asyncio.to_thread(services.db.save_triage, records)
-    if not rows:
-        return {"triage": []}
     kept = _most_important(rows)
     refs, count = await asyncio.to_thread(
         _conversation_refs, services.mailbox, list(zip(emails, records, strict=True))
@@ -76,6 +72,18 @@ def _conversation_refs(
     """
     states = by_importance(conversations_around(mailbox, pairs))
     return [state_ref(s) for s in states[:STATE_ROWS_LIMIT]], len(states)
+
+
+def _untriaged(
+    db: AppDatabase, source: str, owners: Sequence[str]
+) -> tuple[list[Email], tuple[list[RuleTriage], str, str]]:
+    """The messages of `source` with no triage yet, newest first, and their rules triage.
+
+    One trip off the event loop (blocking: the database, then the rules).
+    """
+    emails = db.emails_by_ids(db.untriaged_ids(source))
+    emails.sort(key=lambda e: e.date, reverse=True)
+    return emails, _rules_triage(db, source, emails, owners)
 
 
 def _rules_triage(

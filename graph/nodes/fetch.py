@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -17,9 +18,8 @@ from tools.mail.inbox_actions import open_operations
 from tools.mail.mcp_ops import bridged
 from tools.mail.mcp_source import sync_mcp_source
 from tools.mail.snoozes import wake_quietly
-from tools.mail.source_protocol import MailSourceError
+from tools.mail.source_protocol import MailSourceError, SyncResult
 from tools.mail.sync import sync_source
-from tools.mcp.hub import McpHub
 
 
 def _has_new_question(state: State) -> bool:
@@ -27,25 +27,39 @@ def _has_new_question(state: State) -> bool:
     return bool(messages) and messages[-1].type == "human"
 
 
-async def _wake_snoozed(services: Services, hub: McpHub | None) -> str:
-    """Move the snoozed mail that is due back to the inbox; why it could not, or ''.
+def _waking(services: Services) -> Callable[[], str]:
+    """Move the snoozed mail that is due back to the inbox; why it could not, or '' (blocking).
 
     Run after the fetch, so a woken message is in the cache to move back: every fetch (and so
     every scheduled triage run) wakes what is due, whatever restarts happened meanwhile. An
     `mcp:` inbox is asked through its server's tools, on this loop's hub.
     """
     mailbox = services.mailbox
-    wake = partial(
+    return partial(
         wake_quietly,
         services.db,
         mailbox.source,
         lambda: open_operations(mailbox),
         datetime.now(UTC),
     )
+
+
+def _sync_and_wake(services: Services) -> tuple[SyncResult, str]:
+    """Fetch a local or IMAP source, then wake what is due: one trip off the event loop."""
+    result = sync_source(services.db, services.source, secrets=services.secrets)
+    return result, _waking(services)()
+
+
+async def _fetch_mail(services: Services) -> tuple[SyncResult, str]:
+    """What the fetch found and why waking snoozed mail failed, or ''."""
+    if not services.source.lower().startswith("mcp:"):
+        return await asyncio.to_thread(_sync_and_wake, services)
+    hub = await mcp_hub_for(services.context)
+    result = await sync_mcp_source(services.db, services.source, hub)
     if hub is None:
-        return await asyncio.to_thread(wake)
+        return result, await asyncio.to_thread(_waking(services))
     with bridged(hub):
-        return await asyncio.to_thread(wake)
+        return result, await asyncio.to_thread(_waking(services))
 
 
 async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -56,6 +70,7 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "mode": mode,
         "turn": state.get("turn", 0) + 1,
         "steps": 0,
+        "last_round": False,
         "focus": [],
         "proposed_calls": [],
         "approved_calls": [],
@@ -65,21 +80,13 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "answer_note": "",
         "evidence": state.get("evidence") or [],
     }
-    hub = None
     try:
-        if services.source.lower().startswith("mcp:"):
-            hub = await mcp_hub_for(services.context)
-            result = await sync_mcp_source(services.db, services.source, hub)
-        else:
-            result = await asyncio.to_thread(
-                sync_source, services.db, services.source, secrets=services.secrets
-            )
+        result, problem = await _fetch_mail(services)
     except MailSourceError as err:
         return {**update, "new_email_ids": [], "fetch_errors": [
             {"id": "", "key": services.source, "error": scrub(str(err))}
         ]}  # fmt: skip
     fetch_errors = [{"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors]
-    problem = await _wake_snoozed(services, hub)
     if problem:
         fetch_errors.append({"id": "", "key": services.mailbox.source, "error": scrub(problem)})
     return {

@@ -290,9 +290,7 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
     services = await services_for(runtime)
     audit, thread = AuditLog(services.db), current_thread_id()
     proposed = state.get("proposed_calls") or []
-    reviews = await asyncio.gather(
-        *(asyncio.to_thread(review_call, services, state, c) for c in proposed)
-    )
+    reviews = await asyncio.to_thread(_review_and_audit, services, state, audit, thread)
     decided: dict[str, tuple[Decision, ToolCallRequest | None]] = {}
     proposed_by_id = {c["id"]: c for c in proposed}
     pending = [r for r in reviews if not r.runs_without_asking]
@@ -302,7 +300,6 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
                 _decision(review, "auto", review.call["args"], "policy"),
                 review.call,
             )
-    await asyncio.to_thread(_audit_pending, audit, thread, reviews, decided)
     rounds = 0
     while pending:
         answers = read_responses(
@@ -336,7 +333,8 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
         pending, rounds = still, rounds + 1
     decisions = [decided[c["id"]][0] for c in proposed if c["id"] in decided]
     approved = [run for c in proposed if c["id"] in decided and (run := decided[c["id"]][1])]
-    await asyncio.to_thread(_audit_decisions, audit, thread, decisions)
+    if any(d["type"] != "auto" for d in decisions):
+        await asyncio.to_thread(_audit_decisions, audit, thread, decisions)
     return {
         "approved_calls": approved,
         "proposed_calls": [],
@@ -344,11 +342,18 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
     }
 
 
-def _audit_pending(
-    audit: AuditLog, thread: str, reviews: list[Review], decided: dict[str, Any]
-) -> None:
+def _review_and_audit(
+    services: Services, state: State, audit: AuditLog, thread: str
+) -> list[Review]:
+    """Review every proposed call and record each in the audit log (blocking: the database)."""
+    reviews = [review_call(services, state, c) for c in state.get("proposed_calls") or []]
+    _audit_pending(audit, thread, reviews)
+    return reviews
+
+
+def _audit_pending(audit: AuditLog, thread: str, reviews: list[Review]) -> None:
     for review in reviews:
-        auto = review.call["id"] in decided
+        auto = review.runs_without_asking
         audit.record(
             thread_id=thread,
             call_id=review.call["id"],

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -98,7 +99,13 @@ async def select_tools(state: State, runtime: Runtime[Context]) -> dict[str, Any
     if requested:
         calls = _requested_calls(services, requested)
         return {"proposed_calls": calls, "requested_calls": [], "steps": steps + 1}
-    return {"proposed_calls": await _engine_calls(state, services), "steps": steps + 1}
+    calls, last = await _engine_calls(state, services)
+    # Skipping the next step must not hide the step limit's note that step would write.
+    return {
+        "proposed_calls": calls,
+        "steps": steps + 1,
+        "last_round": last and steps + 1 < services.context.max_steps,
+    }
 
 
 async def _code_made_calls(state: State, services: Services) -> dict[str, Any] | None:
@@ -152,14 +159,17 @@ def _requested_calls(services: Services, requested: list[dict[str, Any]]) -> lis
     ]
 
 
-async def _engine_calls(state: State, services: Services) -> list[ToolCallRequest]:
-    """The engine's calls for this step, minus repeats and the tools only code may propose."""
+async def _engine_calls(state: State, services: Services) -> tuple[list[ToolCallRequest], bool]:
+    """The engine's calls for this step, minus repeats and the tools only code may propose.
+
+    And whether the engine is sure the step after would propose nothing (`last_round`).
+    """
     executed_ids = {e["evidence_id"] for e in state.get("executed") or []}
     turn_evidence: list[Evidence] = [
         e for e in state.get("evidence") or [] if e["id"] in executed_ids
     ]
     request = _plan_request(state, services, turn_evidence, executed_ids)
-    request = replace(request, now=await asyncio.to_thread(user_now))
+    request = replace(request, now=await user_now())
     proposals = await services.engine.plan_tools(request)
     done = _made_or_decided(turn_evidence, state.get("decisions") or [])
     calls: list[ToolCallRequest] = []
@@ -176,12 +186,20 @@ async def _engine_calls(state: State, services: Services) -> list[ToolCallReques
                 "proposed_by": services.engine.name,
             }
         )
-    return calls
+    return calls, services.engine.last_round(request)
 
 
-def user_now() -> datetime:
-    """The current time in the user's zone (reads the zone's file once: off the event loop)."""
-    return datetime.now(user_time_zone())
+_ZONES: dict[tuple[str, str], tzinfo] = {}
+"""The user's zone by the variables that name it; the machine's own is read once a process."""
+
+
+async def user_now() -> datetime:
+    """The current time in the user's zone (its file is read off the event loop, once)."""
+    key = (os.environ.get("SMART_INBOX_TZ", ""), os.environ.get("TZ", ""))
+    zone = _ZONES.get(key)
+    if zone is None:
+        zone = _ZONES[key] = await asyncio.to_thread(user_time_zone)
+    return datetime.now(zone)
 
 
 def _plan_request(

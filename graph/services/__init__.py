@@ -1,7 +1,8 @@
 """What nodes work with, built from the run's `Context`: database, tools and engine.
 
-Built once per process and settings, then kept (`kept`); `build_services` builds a set afresh,
-for callers that need one set once (the command line, the chat's own reads).
+Built once per process and settings, then kept (`kept`), and looked up once per graph run
+(`per_run`); `build_services` builds a set afresh, for callers that need one set once (the
+command line, the chat's own reads).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context, context_from
 from graph.services.build import Services, build_services
-from graph.services.kept import CACHE_SIZE, clear_services_cache, kept_services
+from graph.services.kept import CACHE_SIZE, kept_services
+from graph.services.kept import clear_services_cache as clear_kept_services
+from graph.services.per_run import RunServices
 from graph.services.toolkits import native_toolkits
 from memory.paths import data_dir
 from tools.mcp.config import mcp_config_path
@@ -25,6 +28,7 @@ __all__ = [
     "Services",
     "build_services",
     "clear_services_cache",
+    "forget_run_services",
     "mcp_hub_for",
     "native_toolkits",
     "services_for",
@@ -42,13 +46,51 @@ async def mcp_hub_for(context: Context) -> McpHub | None:
     return None if path is None else await shared_hub(path)
 
 
+_RUNS = RunServices()
+
+
 async def services_for(runtime: Runtime[Context]) -> Services:
     """Services for this run, kept from an earlier run when still current; off the event loop.
 
-    The context may be a `Context`, a dict (a run on the LangGraph server) or absent. The MCP
-    tools come from this event loop's hub (`tools.mcp.shared_hub`), whose sessions are owned by
-    its own tasks, and are added afresh on every call, as is the policy.
+    The context may be a `Context`, a dict (a run on the LangGraph server) or absent. The
+    run's first node checks the kept set, reads the policy and adds the MCP tools of this event
+    loop's hub (`tools.mcp.shared_hub`), whose sessions are owned by its own tasks; the run's
+    other nodes get the same services (`per_run`) until `forget_run_services`.
     """
     context = context_from(runtime.context)
-    hub = await mcp_hub_for(context)
-    return await asyncio.to_thread(kept_services, context, hub)
+    control = runtime.control
+    services = _RUNS.get(control, context)
+    if services is None:
+        services = await asyncio.to_thread(_kept_without_mcp, context)
+        if services is None:
+            hub = await mcp_hub_for(context)
+            services = await asyncio.to_thread(kept_services, context, hub)
+        _RUNS.put(control, context, services)
+    return services
+
+
+def _kept_without_mcp(context: Context) -> Services | None:
+    """The kept services when the data directory has no `mcp.json`, else None (blocking).
+
+    Without MCP servers there is no hub to open on the event loop: one trip off it does.
+    """
+    return kept_services(context) if _mcp_config(context.home) is None else None
+
+
+def forget_run_services(runtime: Runtime[Context]) -> None:
+    """After a side effect of this run: its next node checks its services afresh.
+
+    A call may store a credential, subscribe a webhook or change the policy's file.
+    """
+    _RUNS.forget(runtime.control)
+
+
+def clear_services_cache() -> None:
+    """Forget every kept set of services and every run's: the next node run builds its own.
+
+    For tests that replace something a build uses (a module's function, a cached engine)
+    between runs with the same settings; a changed environment, credential, watched file or
+    closed database needs no clearing.
+    """
+    clear_kept_services()
+    _RUNS.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from graph.engines.base import ProposedCall, ToolPlanRequest
@@ -127,11 +127,23 @@ def plan_from_intents(request: ToolPlanRequest) -> tuple[str, list[ProposedCall]
     its call then fails with what to set, and the answer says so.
     """
     available = {tool.name for tool in request.tools} | set(request.unavailable)
-    for intent in intents():
-        if intent.matches(request.user_text):
-            calls = [c for c in intent.plan(request) if c.name in available]
-            return intent.name, calls
-    return "none", []
+    number = _first_match(request.user_text)
+    if number is None:
+        return "none", []
+    intent = intents()[number]
+    return intent.name, [c for c in intent.plan(request) if c.name in available]
+
+
+@lru_cache(maxsize=256)
+def _first_match(text: str) -> int | None:
+    """The index of the first intent `text` matches (the same words are tried every round)."""
+    return next((n for n, intent in enumerate(intents()) if intent.matches(text)), None)
+
+
+def intent_of(text: str) -> str:
+    """The name of the first intent `text` matches, or `none`."""
+    number = _first_match(text)
+    return "none" if number is None else intents()[number].name
 
 
 def describe(calls: list[ProposedCall]) -> list[dict[str, Any]]:
