@@ -76,9 +76,15 @@ def citations_in(text: str) -> list[str]:
     return list(dict.fromkeys(CITATION.findall(text)))
 
 
-def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
-    """Check a draft answer against the evidence; returns every problem found."""
-    corpus = evidence_text(evidence)
+def verify_answer(
+    draft: str, evidence: Sequence[Evidence], reported: Sequence[str] = ()
+) -> GroundingReport:
+    """Check a draft answer against the evidence; returns every problem found.
+
+    `reported` is what else the answer may repeat word for word: the errors of this turn's
+    fetch (an inbox spec in them, such as `imap://dana%40example.com@host`, is not a claim).
+    """
+    corpus = "\n".join([evidence_text(evidence), *reported])
     known_ids = evidence_ids(evidence)
     cited = citations_in(draft)
     problems = [
