@@ -185,10 +185,11 @@ def test_archive_through_the_servers_own_tool_after_approval(
         uids = uids_of(dovecot, NEWSLETTERS)
         assert len(uids) == len(NEWSLETTERS)
         call = {"account_name": "work", "email_ids": uids, "mailbox": "INBOX"}
-        script = write_script(tmp_path / "archive.jsonl", turn(("mail__archive_emails", call)))
-        asked = cli("ask", "archive the newsletters", "--model", f"replay:{script}")
+        script = write_script(tmp_path / "archive.jsonl", turn(("archive_emails", call)))
+        asked = cli("ask", "file the newsletters with the server's own tool", "--model",
+                    f"replay:{script}")  # fmt: skip
         [card] = asked["pending"]
-        assert card["action"] == "mail__archive_emails"
+        assert card["action"] == "archive_emails", asked["pending"]
         assert len(dovecot.messages()) == count, "nothing moves before approval"
         done = cli("resume", "--thread", asked["thread_id"], "--accept")
         assert [e["status"] for e in done["executed"]] == ["ok"], done
