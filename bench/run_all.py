@@ -36,6 +36,7 @@ FULL = (
     ("bench.triage_eval", []),
     ("bench.outlook_sync", ["--n", "1000"]),
     ("bench.gmail_sync", ["--n", "500"]),
+    ("bench.scrub", ["--repeats", "9"]),
 )
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
@@ -51,6 +52,7 @@ QUICK = (
     ("bench.triage_eval", []),
     ("bench.outlook_sync", ["--n", "50"]),
     ("bench.gmail_sync", ["--n", "50"]),
+    ("bench.scrub", ["--repeats", "1"]),
 )
 
 

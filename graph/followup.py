@@ -125,7 +125,10 @@ def _by_sender(text: str, evidence: Sequence[Evidence], wants_action: bool) -> R
     if match is None:
         return None
     who = match.group("who").casefold()
-    theirs = [m for m in _recent_messages(evidence) if who in m["sender"].casefold()]
+    # A whole word of the sender's name or address ("Ann" is not "Joanna"; "acme" is in
+    # "bob@acme.example"), not any run of letters inside it.
+    word = re.compile(rf"(?<![\w]){re.escape(who)}(?![\w])")
+    theirs = [m for m in _recent_messages(evidence) if word.search(m["sender"].casefold())]
     named = _THAT_NOUN.search(text)
     wanted = categories_of_noun(named.group("noun").split()[0]) if named else ()
     preferred = [m for m in theirs if m.get("category") in wanted] or theirs

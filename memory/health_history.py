@@ -1,7 +1,8 @@
 """The history of health checks, a bounded number of rows per part, and what it tells.
 
 The background watch records every round here; a state that differs from the part's last
-recorded one is a change (alerted once, whichever process saw it first).
+recorded one is a change (alerted once, whichever process saw it first). Rounds the database
+itself missed are not here; the outage is, as one `down` row written when it is back.
 """
 
 from __future__ import annotations
@@ -55,20 +56,42 @@ class HealthHistory:
         with Session(self.engine) as session:
             before = {part: past.state for part, past in self._pasts(session, rows).items()}
             for row in rows:
-                session.add(
-                    HealthRecord(
-                        part=row.part,
-                        state=row.state,
-                        reason=row.reason,
-                        latency_ms=row.latency_ms,
-                        checked_at=row.checked_at.isoformat(timespec="seconds"),
-                    )
-                )
+                session.add(_record(row))
             session.flush()
             for row in rows:
                 self._prune(session, row.part)
             session.commit()
         return before
+
+    def newest_id(self, part: str) -> int | None:
+        """The id of the part's newest row, None when it has none."""
+        with Session(self.engine) as session:
+            newest = self._newest(session, part)
+            return None if newest is None else newest.id
+
+    def record_outage(self, row: HealthRow, seen: int | None = None) -> bool:
+        """Write `row` (a part down while it could not be recorded) unless another process did.
+
+        The row is written when the part's newest row is older than it (to the second), or is
+        `seen`, the one this process last read: nothing was recorded for the part since the
+        outage began. So of two processes that saw one outage, only the first back writes it
+        (and alerts the way back). Whether it was written.
+        """
+        with Session(self.engine) as session:
+            newest = self._newest(session, row.part)
+            start = row.checked_at.replace(microsecond=0)  # as the rows keep it
+            fresh = (
+                newest is None
+                or (seen is not None and newest.id == seen)
+                or datetime.fromisoformat(newest.checked_at) < start
+            )
+            if not fresh:
+                return False
+            session.add(_record(row))
+            session.flush()
+            self._prune(session, row.part)
+            session.commit()
+        return True
 
     def pasts(self, parts: Sequence[str]) -> dict[str, PartPast]:
         """What the history says of each of `parts` that has one."""
@@ -91,6 +114,10 @@ class HealthHistory:
                 found[name] = _past(rows)
         return found
 
+    def _newest(self, session: Session, part: str) -> HealthRecord | None:
+        query = select(HealthRecord).where(HealthRecord.part == part)
+        return session.exec(query.order_by(col(HealthRecord.id).desc()).limit(1)).first()
+
     def _prune(self, session: Session, part: str) -> None:
         ids = select(HealthRecord.id).where(HealthRecord.part == part)
         kept = ids.order_by(col(HealthRecord.id).desc()).limit(self.keep)
@@ -99,6 +126,16 @@ class HealthHistory:
                 col(HealthRecord.part) == part, col(HealthRecord.id).not_in(kept.scalar_subquery())
             )
         )
+
+
+def _record(row: HealthRow) -> HealthRecord:
+    return HealthRecord(
+        part=row.part,
+        state=row.state,
+        reason=row.reason,
+        latency_ms=row.latency_ms,
+        checked_at=row.checked_at.isoformat(timespec="seconds"),
+    )
 
 
 def _past(newest_first: list[HealthRecord]) -> PartPast:

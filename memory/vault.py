@@ -24,6 +24,8 @@ Naming convention, `SERVICE.FIELD[:ACCOUNT]`, lower-case service and field:
 | `caldav.password` | the CalDAV account's password |
 | `smtp.password:USER@HOST` | password of the `SMTP_URL` login USER at HOST |
 | `groq.api_key` | the Groq API key (used when `GROQ_API_KEY` is unset) |
+| `oauth.account:NAME` | a connected account (`accounts add`): tokens, expiry, scopes, address |
+| `oauth.client_id:PROVIDER` | the user's own OAuth app at a provider (and `client_secret`) |
 
 `imap.password` and `smtp.password` without an account serve any account.
 

@@ -1,7 +1,9 @@
-"""The chat says what is down: in its welcome, when asked, and on a card that needs it."""
+"""The chat says what is down: in its welcome, when asked, and on a card that needs it; its
+watch alerts a configured webhook once when SMTP stops and once more when it is back."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,9 @@ from playwright.sync_api import Page, expect
 from tests.browser.chat_driver import ChatPage
 from tests.browser.conftest import USERS, ChatServer, screenshot
 from tests.fakes.smtp_server import SmtpSink
+from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.integration.integrations.fixtures import WEBHOOK_SECRET, webhook_env
+from tests.integration.test_health_server import restarted
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -18,9 +23,11 @@ DOWN = "smtp is down"
 
 def test_the_chat_names_a_stopped_smtp_server(tmp_path: Path, page: Page) -> None:
     smtp = SmtpSink().start()
+    receiver = WebhookReceiver(WEBHOOK_SECRET).start()
     server = ChatServer(tmp_path / "home", tmp_path / "logs", smtp)
     server.env["SMART_INBOX_HEALTH_INTERVAL"] = "1"
     server.env["SMART_INBOX_HEALTH_TIMEOUT"] = "2"
+    server.env |= webhook_env(receiver, "health_changed")
     try:
         server.add_user("alice", USERS["alice"])
         server.start()
@@ -41,5 +48,27 @@ def test_the_chat_names_a_stopped_smtp_server(tmp_path: Path, page: Page) -> Non
         expect(note.last).to_be_visible()
         expect(note.last).to_contain_text(DOWN)
         screenshot(page, "health-card")
+        assert smtp_alerts(receiver) == [[("smtp", "ok", "down")]]
+
+        smtp = restarted(smtp)
+        for _ in range(60):
+            if len(smtp_alerts(receiver)) > 1:
+                break
+            page.wait_for_timeout(250)
+        page.wait_for_timeout(2000)  # more rounds, smtp still ok: nothing more
+        assert smtp_alerts(receiver) == [[("smtp", "ok", "down")], [("smtp", "down", "ok")]]
     finally:
         server.stop()
+        with contextlib.suppress(AssertionError):  # stopped already, by the test
+            smtp.stop()
+        receiver.stop()
+
+
+def smtp_alerts(receiver: WebhookReceiver) -> list[list[tuple[str, str, str]]]:
+    """The verified health alerts that name SMTP, as (part, from, to)."""
+    said = [
+        [(c["part"], c["from"], c["to"]) for c in event["changes"]]
+        for event in receiver.events
+        if event.get("event") == "health_changed"
+    ]
+    return [changes for changes in said if any(part == "smtp" for part, _, _ in changes)]

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import sys
@@ -152,8 +151,22 @@ async def test_smtp_jira_and_an_mcp_server_killed_and_restarted_alert_once_per_c
         assert len(slack.posted) == 2 and "- smtp: down → ok" in slack.posted[1]["text"]
         assert third[1].since == third[1].checked_at
         assert latest_health()[1].state == "ok"
+
+        jira = FakeJira(JIRA_EMAIL, JIRA_TOKEN).start()  # restarted, on a port of its own
+        use(monkeypatch, jira_env(jira))
+        slack.stop()
+        fourth = await watch.round()
+        assert (states(fourth)["jira"], states(fourth)["slack"]) == ("ok", "down")
+        assert sorted(alerted(receiver)[2]) == [("jira", "down", "ok"), ("slack", "ok", "down")]
+        slack = FakeSlack(SLACK_TOKEN).start()
+        use(monkeypatch, slack_env(slack))
+        assert states(await watch.round())["slack"] == "ok"
+        await watch.round()
+        assert alerted(receiver)[3:] == [[("slack", "down", "ok")]]
+        [post] = slack.posted  # the restarted Slack gets the way back
+        assert "- slack: down → ok" in post["text"]
     finally:
-        for server in (smtp, receiver, slack):
+        for server in (smtp, receiver, slack, jira):
             try:
                 server.stop()
             except AssertionError:  # never started
@@ -225,7 +238,7 @@ async def test_hung_servers_cost_at_most_their_timeout(
         slack.stop()
 
 
-async def test_an_imap_server_killed_and_hung_is_down(
+async def test_an_imap_server_killed_hung_and_restarted(
     home: Path, monkeypatch: pytest.MonkeyPatch, start_dovecot: Callable[..., DovecotServer]
 ) -> None:
     dovecot = start_dovecot()
@@ -247,6 +260,16 @@ async def test_an_imap_server_killed_and_hung_is_down(
     [gone] = [p for p in await watch.round() if p.part == "mail source"]
     assert gone.state == "down" and "refused" in gone.reason, gone.reason
     assert gone.last_success is not None
+    again = start_dovecot()  # started again (a server of its own ports)
+    use(monkeypatch, again.env(), {"INBOX": again.spec()})  # type: ignore[arg-type]
+    [restarted] = [p for p in await watch.round() if p.part == "mail source"]
+    assert restarted.state == "ok", restarted.reason
+    assert [(c.part, c.after) for c in watch.alerted if c.part == "mail source"] == [
+        ("mail source", "down"),
+        ("mail source", "ok"),
+        ("mail source", "down"),
+        ("mail source", "ok"),
+    ]
 
 
 def test_the_command_on_the_demo_is_ok_and_exits_0(tmp_path: Path) -> None:
@@ -327,43 +350,3 @@ async def test_an_mcp_server_that_hangs_at_start_costs_one_timeout(home: Path) -
     assert stuck.state == "down", stuck.reason
     assert took < TIMEOUT + 3.0, took
     assert exit_code(parts) == 1
-
-
-async def test_postgresql_stopped_and_started_again(
-    home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from memory.db import close_databases
-    from tests.postgres_server import SKIP_ENV, PostgresServer, PostgresUnavailable
-
-    if os.environ.get(SKIP_ENV) == "1":
-        pytest.skip(f"{SKIP_ENV}=1: the PostgreSQL tests are skipped on this machine")
-    try:
-        server = PostgresServer.start()
-    except PostgresUnavailable as err:
-        pytest.fail(f"PostgreSQL tests: {err}", pytrace=False)
-    try:
-        monkeypatch.setenv("DATABASE_URL", server.create_database())
-        watch = HealthWatch()
-        assert states(await watch.round())["database"] == "ok"
-        alerted_before = len(watch.alerted)
-        await asyncio.to_thread(server.halt)
-        parts = await watch.round()
-        down = {p.part: p.reason for p in parts if p.state == "down"}
-        assert "database" in down, states(parts)
-        assert exit_code(parts) == 1
-        assert len(watch.alerted) == alerted_before, "alerts need the database: logged only"
-        command = run_cli(
-            home.parent, "health", env={"DATABASE_URL": os.environ["DATABASE_URL"]}, check=False
-        )
-        assert command.returncode == 1, command.stderr
-        [line] = command.stderr.splitlines()  # one line, the password hidden
-        assert line.startswith("smart-inbox: cannot open the app database postgresql")
-        assert "Connection refused" in line and ":***@" in line
-        await asyncio.to_thread(server.resume)
-        assert states(await watch.round())["database"] == "ok"
-    finally:
-        close_databases()
-        try:
-            server.stop()
-        except PostgresUnavailable:  # halted by a failed assertion: its folder goes anyway
-            shutil.rmtree(server.folder or "", ignore_errors=True)

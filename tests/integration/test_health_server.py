@@ -1,5 +1,5 @@
 """`GET /health` and `GET /metrics` on a running LangGraph server, and its background watch:
-an SMTP server stopped is seen within one interval and alerted once."""
+an SMTP server stopped is seen within one interval and alerted once; restarted, once more."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def get(url: str) -> tuple[int, str, str]:
 def stop_if_running(smtp: SmtpSink) -> None:
     with contextlib.suppress(AssertionError):  # the test stopped it already
         smtp.stop()
+
+
+def restarted(stopped: SmtpSink) -> SmtpSink:
+    """A new SMTP server on the stopped one's port, as a restart of it."""
+    again = SmtpSink()
+    again.port = again._controller.port = stopped.port
+    return again.start()
 
 
 def smtp_state(url: str) -> str:
@@ -79,3 +86,16 @@ def test_health_and_metrics_follow_an_smtp_server_that_stops(tmp_path: Path) -> 
             assert "smart_inbox_approvals_pending 0" in lines
             assert "# TYPE smart_inbox_tool_calls_total counter" in lines
             assert any(line.startswith("smart_inbox_health_check_seconds{") for line in lines)
+
+            smtp = restarted(smtp)
+            cleanup.callback(smtp.stop)
+            back = time.monotonic()
+            while smtp_state(server.url) != "ok":
+                assert time.monotonic() - back < INTERVAL + 10, server.log()[-3000:]
+                time.sleep(0.2)
+            time.sleep(2 * INTERVAL)  # back and staying up: one more alert, no other
+            alerts = [e for e in receiver.events if e.get("event") == "health_changed"]
+            assert [[(c["part"], c["to"]) for c in a["changes"]] for a in alerts] == [
+                [("smtp", "down")],
+                [("smtp", "ok")],
+            ]

@@ -141,6 +141,28 @@ def test_a_noun_and_a_sender_together_pick_that_senders_message_of_that_kind() -
     assert found.wants_action
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("archive that one from Ann", "ann-note@x"),
+        ("archive that one from Joanna", "joanna-note@x"),
+        ("archive that one from acme", "ann-note@x"),
+        ("archive that one from ann.lee@acme.example", "ann-note@x"),
+    ],
+)
+def test_a_named_sender_is_a_whole_word_of_the_sender(text: str, expected: str) -> None:
+    """ "Ann" names Ann Lee, never Joanna (whose name contains "ann")."""
+    joanna = ref("joanna-note@x", "Joanna Berg <joanna@berg.example>", "Lunch")
+    ann = ref("ann-note@x", "Ann Lee <ann.lee@acme.example>", "Budget")
+    found = resolve_reference(text, [record([joanna, ann])])
+    assert found is not None and found.ids == (expected,)
+
+
+def test_a_name_inside_another_name_is_not_that_sender() -> None:
+    joanna = ref("joanna-note@x", "Joanna Berg <joanna@berg.example>", "Lunch")
+    assert resolve_reference("archive that one from Ann", [record([joanna])]) is None
+
+
 def test_a_named_sender_the_thread_has_not_shown_is_not_a_follow_up() -> None:
     # Not "the newest meeting request": the engine must search for Sofia's message instead.
     assert resolve_reference("reply to the meeting request from Sofia and say yes", LISTING) is None

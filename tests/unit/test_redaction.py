@@ -6,7 +6,6 @@ import base64
 import json
 import logging
 import threading
-import time
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
@@ -324,14 +323,12 @@ def test_remembering_and_scrubbing_from_many_threads() -> None:
     assert len({known.name_of(f"thread-secret-{n:03d}-value") for n in range(16)}) == 16
 
 
-def test_a_megabyte_is_scrubbed_in_well_under_a_second() -> None:
+def test_a_megabyte_without_secrets_comes_back_unchanged() -> None:
+    """Its speed (and that of texts built to slow the patterns down) is `bench/scrub.py`'s."""
     known = KnownSecrets()
     for number in range(10):
         known.remember(f"s{number}", f"secret-{number}-{'k' * number}-Zq81mW0p")
     prose = ("the invoice for March is overdue; please pay by Friday. " * 20_000)[:700_000]
     text = prose + b64(bytes(range(256)) * 900)[:300_000]
-    known.scrub("warm up")
-    started = time.perf_counter()
     assert known.scrub(text) == text
-    assert time.perf_counter() - started < 1.0
     assert scrub_data("x") == "x"

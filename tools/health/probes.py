@@ -7,6 +7,7 @@ a request) and returns a `Verdict`; blocking I/O runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ import httpx
 
 from tools.calendar.backend import Calendar, CalendarError
 from tools.health.model import Verdict
-from tools.http import shared_client
+from tools.http import USER_AGENT, shared_client
 from tools.mail.imap_session import ImapConnection
 from tools.mail.maildir import MaildirSource
 from tools.mail.smtp import SmtpSendError, probe_server
@@ -119,11 +120,43 @@ def _answer_verdict(probe: HttpProbe, response: httpx.Response) -> Verdict:
     return Verdict("ok", f"{probe.shown} answers")
 
 
+_PROBE_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _new_probe_client() -> httpx.AsyncClient:
+    # Loads the CA bundle from disk: run in a thread.
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=0),
+    )
+
+
+async def probe_client() -> httpx.AsyncClient:
+    """The client of checks on this loop; it keeps no connection, so each check opens its own.
+
+    A connection kept from an earlier call (an alert, a tool) could outlive the server it
+    would say is there: one that stops taking connections but still answers on those it has.
+    """
+    await shared_client()  # its first creation hides secret URLs in httpx's log
+    loop = asyncio.get_running_loop()
+    client = _PROBE_CLIENTS.get(loop)
+    if client is None or client.is_closed:
+        created = await asyncio.to_thread(_new_probe_client)
+        client = _PROBE_CLIENTS.get(loop)
+        if client is None or client.is_closed:
+            _PROBE_CLIENTS[loop] = client = created
+        else:  # another check of this round made one meanwhile
+            await created.aclose()
+    return client
+
+
 async def http_verdict(probe: HttpProbe, timeout: float) -> Verdict:
-    """Send the probe once (no retries: the next check is the retry)."""
-    client = await shared_client()
+    """Send the probe once (no retries: the next check is the retry), on a new connection."""
+    client = await probe_client()
     try:
-        # A connection of its own: a kept one could outlive the server it says is there.
         headers = {**probe.headers, "Connection": "close"}
         response = await client.request(probe.method, probe.url, headers=headers, timeout=timeout)
     except httpx.TimeoutException:

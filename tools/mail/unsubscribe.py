@@ -2,6 +2,7 @@
 
 The link comes from the message itself, so it is an untrusted value: only `https://` to a
 public host is ever posted to (never this machine, a private network, or a `javascript:` link),
+the POST goes to the address just checked (a name that re-resolves to this machine is refused),
 redirects are not followed, and the approval card shows the exact link and where it came from.
 Without one-click, the `mailto:` address gets a mail through the configured SMTP server.
 """
@@ -14,7 +15,7 @@ import re
 import socket
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -47,23 +48,55 @@ def _links(header: str) -> list[str]:
     return [link.strip() for link in re.findall(r"<([^>]*)>", header or "")]
 
 
-def refused_host(host: str) -> str:
-    """Why a host is not posted to ('' when it is public): this machine or a private network."""
+def _addresses(host: str) -> tuple[list[str], str]:
+    """The public addresses `host` resolves to, or why it is refused ('' when it is not)."""
     if not host:
-        return "the link has no host"
+        return [], "the link has no host"
     if host.rstrip(".").lower() in ("localhost", "localhost.localdomain") or host.endswith(
         ".localhost"
     ):
-        return f"the link points at this machine ({host})"
+        return [], f"the link points at this machine ({host})"
     try:
         infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as err:
-        return f"the unsubscribe host {host} cannot be reached: {err}"
+        return [], f"the unsubscribe host {host} cannot be reached: {err}"
+    found = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global:
-            return f"the link points at a private or local address ({host} is {address})"
-    return ""
+            return [], f"the link points at a private or local address ({host} is {address})"
+        found.append(address.compressed)
+    if not found:
+        return [], f"the unsubscribe host {host} has no address"
+    return found, ""
+
+
+def refused_host(host: str) -> str:
+    """Why a host is not posted to ('' when it is public): this machine or a private network."""
+    return _addresses(host)[1]
+
+
+def pinned(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request that reaches the address checked just now: URL, headers and extensions.
+
+    The host is resolved again and every answer checked, and the POST goes to that very
+    address, with the name kept for the `Host` header and for TLS (SNI and the certificate
+    check). A name that answered with a public address when the card was made and answers
+    with this machine now (DNS rebinding) is refused, never posted to.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    addresses, problem = _addresses(host)
+    if problem:
+        raise ToolFailure(f"cannot unsubscribe: {problem}")
+    address = addresses[0]
+    if address == host.strip("[]"):
+        return url, {}, {}
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    host_header = f"{host}:{parts.port}" if parts.port else host
+    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return target, {"Host": host_header}, {"sni_hostname": host}
 
 
 def way_out(email: Email) -> UnsubscribeWay:
@@ -92,11 +125,19 @@ def way_out(email: Email) -> UnsubscribeWay:
 
 def _post(url: str, transport: httpx.BaseTransport | None) -> str:
     """POST the one-click body; the outcome in one line. `ToolFailure` when it fails."""
+    target, headers, extensions = pinned(url)
     try:
         with httpx.Client(
             timeout=POST_TIMEOUT, follow_redirects=False, transport=transport
         ) as client:
-            response = client.post(url, data={"List-Unsubscribe": "One-Click"})
+            request = client.build_request(
+                "POST",
+                target,
+                data={"List-Unsubscribe": "One-Click"},
+                headers=headers,
+                extensions=extensions,
+            )
+            response = client.send(request)
     except httpx.HTTPError as err:
         raise ToolFailure(f"the unsubscribe link {url} could not be reached: {err}") from None
     if not response.is_success:

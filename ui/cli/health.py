@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 from graph.context import Context
+from memory.db import DatabaseUnavailableError
 from memory.health_history import HealthHistory
 from memory.paths import data_dir
 from tools.health.model import PartHealth, exit_code
@@ -34,7 +35,12 @@ def _show(parts: Sequence[PartHealth], *, as_json: bool) -> None:
 async def health(args: argparse.Namespace) -> int:
     """Check every part once (or every interval with `--watch`) and show the table."""
     context = Context()
-    check_integrations(data_dir(context.home))
+    try:
+        check_integrations(data_dir(context.home))
+    except DatabaseUnavailableError:
+        if not args.watch:
+            raise
+        # A watch goes on: its rounds say the database is down until it is back.
     try:
         if args.watch:
             return await _watch(as_json=args.json)

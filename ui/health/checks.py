@@ -20,6 +20,7 @@ from graph.context import Context
 from graph.engines import groq_api_key
 from graph.services import Services, build_services, mcp_hub_for
 from memory.credential_cipher import VaultError
+from memory.db import DatabaseUnavailableError
 from memory.keys import KeySourceError
 from memory.paths import data_dir
 from memory.vault import CredentialVault
@@ -252,6 +253,14 @@ class DatabaseDown(Exception):
         super().__init__(reason)
         self.parts = [PartHealth("database", "database", "down", reason)]
 
+    @classmethod
+    def because(cls, exc: SQLAlchemyError | DatabaseUnavailableError) -> DatabaseDown:
+        """The database down with the driver's first line (never the password)."""
+        if isinstance(exc, DatabaseUnavailableError):  # its first opening: the URL masked
+            return cls(str(exc).splitlines()[0])
+        first = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
+        return cls(f"the app database cannot be reached: {first}")
+
 
 async def check_everything(context: Context | None = None) -> tuple[list[PartHealth], Services]:
     """Build the services and check every part once, concurrently; the services too.
@@ -271,7 +280,6 @@ async def check_everything(context: Context | None = None) -> tuple[list[PartHea
 
     try:
         services, checks = await asyncio.to_thread(build)
-    except SQLAlchemyError as exc:
-        first = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
-        raise DatabaseDown(f"the app database cannot be reached: {first}") from exc
+    except (SQLAlchemyError, DatabaseUnavailableError) as exc:
+        raise DatabaseDown.because(exc) from exc
     return await run_checks(checks), services

@@ -6,6 +6,11 @@ webhook endpoints subscribed to `health_changed` and to the Slack channel named 
 part seen for the first time is a change only when it is in trouble. Between two processes on
 one database, the one that records a change first alerts it; the other finds the new state
 already recorded.
+
+The alert channels and their secrets are settings read with the database, so the watch keeps
+the last round's in memory: a round without the database still alerts its going down, and the
+first round back writes the outage to the history, which makes the way back a change like any
+other.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from graph.context import Context
 from graph.digest_delivery import DigestChannelError, digest_channel, own_address
 from graph.services import Services
+from memory.db import AppDatabase, DatabaseUnavailableError
 from memory.health_history import HealthHistory, HealthRow, PartPast
 from tools.health.alerts import HealthChange, alert_text, post_to_slack, send_alerts
 from tools.health.model import TROUBLE, PartHealth
@@ -36,6 +44,11 @@ ALERT_TO = "SMART_INBOX_HEALTH_ALERT_TO"
 
 Round = Callable[[], Awaitable[tuple[list[PartHealth], Services]]]
 Alert = Callable[[Services, list[HealthChange]], Awaitable[object]]
+
+NO_CHANNELS = (
+    "no alert can be sent: the alert channels are read from the app database, which this "
+    "watch has not reached since it started"
+)
 
 _LATEST: list[PartHealth] = []
 """The last round of this process's watch (the chat's welcome, `GET /health`)."""
@@ -139,6 +152,13 @@ class HealthWatch:
         """Every change this watch alerted, oldest first."""
         self.states: dict[str, str] = {}
         """Each part's state at the last round, kept here too for when the database is down."""
+        self.kept: Services | None = None
+        """The services of the last round that could build them: the alert channels with
+        their secrets, held in this process's memory only, for rounds the database misses."""
+        self.outage: HealthRow | None = None
+        """The database down as this watch first saw it in the outage going on, if one is."""
+        self.seen: int | None = None
+        """The id of the newest `database` row of the history when this watch last read it."""
 
     async def round(self) -> list[PartHealth]:
         """Check everything once, record it, and alert what changed."""
@@ -146,40 +166,71 @@ class HealthWatch:
         try:
             parts, services = await self.check()
         except DatabaseDown as down:
-            _LATEST = down.parts
-            self._without_database(down.parts)
-            return down.parts
-        self.states = {p.part: p.state for p in parts}
-        history = HealthHistory(services.db)
-        names = [p.part for p in parts]
-        pasts = await asyncio.to_thread(history.pasts, names)
-        rows = [HealthRow(p.part, p.state, p.reason, p.latency_ms, p.checked_at) for p in parts]
-        before = await asyncio.to_thread(history.record, rows)
-        merged = with_past(parts, pasts)
+            _LATEST = await self._without_database(down.parts[0])
+            return list(_LATEST)
+        self.kept = services
+        try:
+            merged, before = await asyncio.to_thread(self._record, services.db, parts)
+        except (SQLAlchemyError, DatabaseUnavailableError) as exc:  # gone since the checks
+            _LATEST = await self._without_database(DatabaseDown.because(exc).parts[0])
+            return list(_LATEST)
         _LATEST = merged
-        found = changes(merged, before)
-        if found:
-            logger.warning(
-                "health changed: %s", "; ".join(f"{c.part} {c.before} -> {c.after}" for c in found)
-            )
-            self.alerted.extend(found)
-            await self.alert(services, found)
+        self.states = {p.part: p.state for p in merged}
+        self.outage = None
+        await self._alert(services, changes(merged, before))
         return merged
 
-    def _without_database(self, parts: list[PartHealth]) -> None:
-        """A round the database could not hold: the change is logged, not recorded or alerted.
+    def _record(
+        self, db: AppDatabase, parts: list[PartHealth]
+    ) -> tuple[list[PartHealth], dict[str, str]]:
+        """Write the outage (if one), then the round; the parts with their past, and `before`.
 
-        Alerts go where settings kept in the database say (credentials, endpoints' secrets),
-        so the log is the one place left to tell; the next round with the database up records
-        and alerts what changed since its last record.
+        Blocking. The outage goes first so that the round finds the database `down` before
+        it: the way back is then a change like any other, alerted by whichever process
+        records it first.
         """
-        found = changes(parts, self.states)
-        self.states |= {p.part: p.state for p in parts}
-        for change in found:
+        history = HealthHistory(db)
+        if self.outage is not None:
+            history.record_outage(self.outage, self.seen)
+        pasts = history.pasts([p.part for p in parts])
+        rows = [HealthRow(p.part, p.state, p.reason, p.latency_ms, p.checked_at) for p in parts]
+        before = history.record(rows)
+        self.seen = history.newest_id("database")
+        return with_past(parts, pasts), before
+
+    async def _alert(self, services: Services, found: list[HealthChange]) -> None:
+        if not found:
+            return
+        logger.warning(
+            "health changed: %s", "; ".join(f"{c.part} {c.before} -> {c.after}" for c in found)
+        )
+        self.alerted.extend(found)
+        await self.alert(services, found)
+
+    async def _without_database(self, down: PartHealth) -> list[PartHealth]:
+        """A round the database could not hold: alerted with the channels kept from before.
+
+        Nothing is recorded: the outage is written to the history by the first round back
+        (one `down` row, at the time this watch first saw it), so the way back is found there.
+        When no round of this watch ever reached the database, the channels were never read:
+        the change is logged, with why it cannot be alerted.
+        """
+        found = changes([down], self.states)
+        self.states[down.part] = down.state
+        if self.outage is None:
+            self.outage = HealthRow(down.part, down.state, down.reason, None, down.checked_at)
+        parts = [replace(down, since=self.outage.checked_at)]
+        if not found:
+            return parts
+        if self.kept is None:
+            [change] = found
             logger.error(
-                "health changed: %s %s -> %s (%s); not recorded nor alerted: the database is down",
-                change.part, change.before, change.after, change.reason,
+                "health changed: %s %s -> %s (%s); %s",
+                change.part, change.before, change.after, change.reason, NO_CHANNELS,
             )  # fmt: skip
+            return parts
+        await self._alert(self.kept, found)
+        return parts
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Rounds every `interval` seconds until `stop` is set (or the task is cancelled)."""

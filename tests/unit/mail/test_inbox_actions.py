@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -311,6 +312,53 @@ def test_one_click_unsubscribe_posts_and_the_card_shows_the_link(env: MailboxEnv
     assert "Unsubscribed with one click" in result["content"]
     with pytest.raises(ToolFailure, match="cannot be undone"):
         undo(env, {})
+
+
+def answers(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> list[str]:
+    """Make name lookups answer `addresses` in turn (the last one from then on)."""
+    asked: list[str] = []
+
+    def lookup(host: str, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        asked.append(host)
+        address = addresses[min(len(asked), len(addresses)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return asked
+
+
+def test_one_click_posts_to_the_address_it_checked_with_the_name_for_tls(
+    env: MailboxEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message_id = with_unsubscribe(env, "https://news.example.com:8443/unsub?u=7")
+    answers(monkeypatch, "93.184.216.34")
+    calls: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(200))
+    unsubscribe(env, message_id, transport=transport)
+    [request] = calls
+    assert str(request.url) == "https://93.184.216.34:8443/unsub?u=7"
+    assert request.headers["Host"] == "news.example.com:8443"
+    assert request.extensions["sni_hostname"] == "news.example.com"
+
+
+def test_a_name_that_rebinds_to_this_machine_is_never_posted_to(
+    env: MailboxEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Public for the card and the first check, loopback when the POST goes (DNS rebinding).
+
+    Without pinning, the POST's own lookup (inside the HTTP client) would be the third and
+    would reach this machine; here the third lookup is the one the POST uses, and it refuses.
+    """
+    message_id = with_unsubscribe(env, "https://news.example.com/unsub")
+    asked = answers(monkeypatch, "93.184.216.34", "93.184.216.34", "127.0.0.1")
+    card = inbox_toolkit(env).preview("unsubscribe", {"message_id": message_id})  # type: ignore[misc]
+    assert card is not None
+    calls: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(200))
+    with pytest.raises(ToolFailure, match=r"private or local address \(news.example.com is 127"):
+        unsubscribe(env, message_id, transport=transport)
+    assert calls == []
+    assert len(asked) == 3, "the name is looked up again just before the POST"
 
 
 def test_an_unreachable_unsubscribe_link_is_one_line(env: MailboxEnv) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,27 +88,25 @@ def test_a_forged_in_reply_to_from_a_stranger_joins_by_header_but_not_by_subject
     assert threads([ask, by_header, by_subject]) == [["a", "h"], ["s"]]
 
 
-def test_five_thousand_references_are_threaded_quickly() -> None:
+def test_five_thousand_references_each_way_pick_the_nearest_parent() -> None:
+    """How long it takes is `bench/threading.py`'s (an adversary row), not a test's."""
     refs = tuple(f"ref{n}@x" for n in range(5000))
     root = mail("ref0@x", 0)
     long = mail("long", 1, references=refs)
     backwards = mail("back", 2, references=tuple(reversed(refs)))
-    started = time.perf_counter()
     (conversation,) = group_conversations([root, long, backwards])
-    assert time.perf_counter() - started < 1.0
     assert conversation.parents["long"] == "ref0@x"
     assert conversation.parents["back"] == "ref0@x", "its nearest message up the chain"
 
 
-def test_a_reply_chain_five_thousand_deep_is_threaded_quickly() -> None:
+def test_a_reply_chain_five_thousand_deep_is_threaded_without_recursion() -> None:
+    """Far deeper than Python's recursion limit; how fast it goes is `bench/threading.py`'s."""
     chain = [mail("c0", 0)] + [
         mail(f"c{n}", n, in_reply_to=f"c{n - 1}", references=tuple(f"c{k}" for k in range(n)))
         for n in range(1, 300)
     ]
     chain += [mail(f"d{n}", 300 + n, in_reply_to=f"d{n - 1}" if n else "c299") for n in range(4700)]
-    started = time.perf_counter()
     (conversation,) = group_conversations(list(reversed(chain)))
-    assert time.perf_counter() - started < 1.0
     assert len(conversation.emails) == 5000 and len(conversation.parents) == 4999
 
 
@@ -132,7 +129,8 @@ def test_the_same_thread_id_in_two_sources_is_two_threads() -> None:
     assert threads([a, b]) == [["a"], ["b"]]
 
 
-def test_ten_thousand_messages_thread_in_well_under_a_second() -> None:
+def test_ten_thousand_messages_in_two_thousand_threads() -> None:
+    """Every message lands in its own thread of five; the time is `bench/threading.py`'s."""
     emails = []
     for t in range(2000):
         root = f"t{t}"
@@ -148,8 +146,6 @@ def test_ten_thousand_messages_thread_in_well_under_a_second() -> None:
                     references=(root, *(f"{root}.{k}" for k in range(1, r))),
                 )
             )
-    started = time.perf_counter()
     result = thread_messages(emails, (ME,))
-    elapsed = time.perf_counter() - started
     assert sum(len(t.emails) for t in result) == 10_000
-    assert elapsed < 1.5, f"{elapsed:.2f} s"
+    assert sorted(len(t.emails) for t in result) == [5] * 2000
