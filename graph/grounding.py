@@ -102,13 +102,14 @@ def _remembered_facts(text: str) -> Facts:
     return Facts.of(text)
 
 
-def evidence_facts(evidence: Iterable[Evidence]) -> Facts:
-    """The facts of all the evidence, each record's read once and remembered.
+def evidence_facts(evidence: Iterable[Evidence], reported: Sequence[str] = ()) -> Facts:
+    """The facts of all the evidence (and of each `reported` text), each record's read once
+    and remembered.
 
     A figure is supported when one record holds it: none is made of the end of one record
     and the start of the next.
     """
-    each = []
+    each = [Facts.of(text) for text in reported]
     for record in evidence:
         text = record_text(record)
         each.append(
@@ -133,9 +134,15 @@ def citations_in(text: str) -> list[str]:
     return list(dict.fromkeys(CITATION.findall(text)))
 
 
-def verify_answer(draft: str, evidence: Sequence[Evidence]) -> GroundingReport:
-    """Check a draft answer against the evidence; returns every problem found."""
-    facts = evidence_facts(evidence)
+def verify_answer(
+    draft: str, evidence: Sequence[Evidence], reported: Sequence[str] = ()
+) -> GroundingReport:
+    """Check a draft answer against the evidence; returns every problem found.
+
+    `reported` is what else the answer may repeat word for word: the errors of this turn's
+    fetch (an inbox spec in them, such as `imap://dana%40example.com@host`, is not a claim).
+    """
+    facts = evidence_facts(evidence, reported)
     known_ids = evidence_ids(evidence)
     cited = citations_in(draft)
     problems = [

@@ -66,11 +66,12 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     )
     note = state.get("answer_note") or ""
     text = await services.engine.write_answer(request)
-    report = verify_answer(text, evidence)
+    reported = [failure["error"] for failure in request.fetch_errors]
+    report = verify_answer(text, evidence, reported)
     if not report.ok:
         logger.warning("answer rejected by the verifier: %s", "; ".join(report.problems))
         text = await services.engine.write_answer(replace(request, problems=list(report.problems)))
-        report = verify_answer(text, evidence)
+        report = verify_answer(text, evidence, reported)
     if not report.ok:
         logger.warning("second answer rejected too: %s", "; ".join(report.problems))
         text = compose_answer(request) + "\n\n" + SAFE_NOTE

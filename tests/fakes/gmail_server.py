@@ -1,24 +1,34 @@
 """A local stand-in for the Gmail API (users.messages, history, labels, drafts), as documented.
 
-One mailbox behind one bearer token. It keeps a history: every message added and every label
+One mailbox behind one bearer token, its calls also taken in batches (`/batch/gmail/v1`,
+`multipart/mixed`). It keeps a history: every message added and every label
 changed gets a new `historyId`, and `history.list` answers what happened after the one asked
 for (`404` once that is older than the history kept, as Gmail does after about a week). Tests
 can make the token expire after some calls (`401` until the client refreshes), make one
-message fail (`500`), and forget the history.
+message fail (`500`) always or a few times inside a batch (`part_failures`: a 429 with
+`Retry-After`, a 503), and forget the history.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
+import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from email.parser import BytesParser
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.http_api import FakeApi, Recorded, Reply
 
 ME = "/gmail/v1/users/me"
+BATCH = "/batch/gmail/v1"
+BATCH_MAX = 100
+"""Calls Gmail takes in one batch."""
 SYSTEM_LABELS = ("INBOX", "SENT", "DRAFT", "TRASH", "SPAM", "UNREAD", "STARRED", "IMPORTANT")
 
 
@@ -28,6 +38,26 @@ def error(status: int, message: str, reason: str = "") -> Reply:
         status,
         {"error": {"code": status, "message": message, "errors": [{"reason": reason or "x"}]}},
     )
+
+
+def _http_part(content_id: str, reply: Reply) -> str:
+    """One part of a batch answer: the whole HTTP response to one call."""
+    try:
+        reason = HTTPStatus(reply.status).phrase
+    except ValueError:
+        reason = ""
+    headers = {"Content-Type": "application/json; charset=UTF-8", **reply.headers}
+    body = json.dumps(reply.body) if reply.body is not None else ""
+    lines = [
+        "Content-Type: application/http",
+        f"Content-ID: <response-{content_id}>",
+        "",
+        f"HTTP/1.1 {reply.status} {reason}".rstrip(),
+        *[f"{name}: {value}" for name, value in headers.items()],
+        "",
+        body,
+    ]
+    return "\r\n".join(lines)
 
 
 @dataclass
@@ -58,12 +88,17 @@ class FakeGmail(FakeApi):
     broken: set[str] = field(default_factory=set)
     """Ids of messages whose `messages.get` answers 500."""
     expire_after: int | None = None
-    """Authorised calls after which the token expires (then `next_token` is the valid one)."""
+    """Answered calls after which the token expires (then `next_token` is the valid one); each
+    call inside a batch counts, the batch itself does not."""
     next_token: str = "gmail-token-2"
     accepts: Callable[[str], bool] | None = None
     """When set, which bearer tokens are valid (an authorization server's live ones)."""
     sent: list[dict[str, Any]] = field(default_factory=list)
     drafts: list[dict[str, Any]] = field(default_factory=list)
+    part_failures: dict[str, list[Reply]] = field(default_factory=dict)
+    """Message id → answers its next reads inside a batch get (a 429, a 503, ...), in turn."""
+    parts: list[Recorded] = field(default_factory=list)
+    """The calls that came inside a batch (also in `requests`, after their batch)."""
 
     name = "fake gmail"
 
@@ -134,18 +169,28 @@ class FakeGmail(FakeApi):
 
     # ---------------------------------------------------------------- HTTP
 
-    def serve(self, request: Recorded) -> Reply:
-        auth = request.headers.get("authorization", "")
+    def _authorised(self, auth: str, *, count: bool = True) -> bool:
+        """Whether `auth` is valid now; an answered call counts towards `expire_after`."""
         if self.expire_after is not None and self.expire_after <= 0:
             self.token, self.expire_after = self.next_token, None
         if self.accepts is not None:
             valid = self.accepts(auth.removeprefix("Bearer "))
         else:
             valid = auth == f"Bearer {self.token}"
-        if not valid:
-            return error(401, "Request had invalid authentication credentials.", "authError")
-        if self.expire_after is not None:
+        if valid and count and self.expire_after is not None:
             self.expire_after -= 1
+        return valid
+
+    def serve(self, request: Recorded) -> Reply:
+        auth = request.headers.get("authorization", "")
+        batch = (request.method, request.path) == ("POST", BATCH)
+        if not self._authorised(auth, count=not batch):
+            return error(401, "Request had invalid authentication credentials.", "authError")
+        if batch:
+            return self._batch(request)
+        return self._route(request)
+
+    def _route(self, request: Recorded) -> Reply:
         if not request.path.startswith(ME):
             return error(404, "Not Found", "notFound")
         path = request.path[len(ME) :]
@@ -160,6 +205,57 @@ class FakeGmail(FakeApi):
             ("POST", "drafts"): self._draft,
         }.get(route)
         return handler(request, path) if handler else error(404, "Not Found", "notFound")
+
+    # ---------------------------------------------------------------- batch
+
+    def _batch(self, request: Recorded) -> Reply:
+        """`POST /batch/gmail/v1`: each `application/http` part served as its own call.
+
+        Parts are answered in reverse order (Gmail promises no order: the `Content-ID` pairs
+        them); a part's own `Authorization` header wins over the outer one.
+        """
+        content_type = request.headers.get("content-type", "")
+        envelope = BytesParser(policy=policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
+        )
+        if envelope.get_content_type() != "multipart/mixed" or not envelope.is_multipart():
+            return error(400, "Batch requests must be multipart/mixed", "badRequest")
+        parts = list(envelope.iter_parts())
+        if len(parts) > BATCH_MAX:
+            return error(400, f"A batch holds at most {BATCH_MAX} calls", "badRequest")
+        boundary = "batch_" + secrets.token_hex(8)
+        answers = [self._batch_part(request, part) for part in parts]
+        chunks = [f"--{boundary}\r\n{answer}\r\n" for answer in reversed(answers)]
+        body = "".join(chunks) + f"--{boundary}--\r\n"
+        return Reply(200, body, {"Content-Type": f"multipart/mixed; boundary={boundary}"})
+
+    def _batch_part(self, outer: Recorded, part: Any) -> str:
+        content_id = str(part.get("Content-ID") or "").strip().strip("<>")
+        payload = part.get_payload(decode=True) or b""
+        head, _, _ = payload.replace(b"\r\n", b"\n").partition(b"\n\n")
+        lines = head.decode("utf-8", "replace").split("\n")
+        method, _, target = lines[0].strip().partition(" ")
+        target = target.split(" ")[0]
+        inner = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}
+        parts = urlsplit(target)
+        recorded = Recorded(
+            method=method,
+            path=parts.path,
+            query=parse_qs(parts.query),
+            headers={**outer.headers, **{k: v for k, v in inner.items() if k}},
+            body=b"",
+        )
+        self.requests.append(recorded)
+        self.parts.append(recorded)
+        if not method or part.get_content_type() != "application/http":
+            reply = error(400, "Each part must be application/http", "badRequest")
+        elif not self._authorised(recorded.headers.get("authorization", "")):
+            reply = error(401, "Request had invalid authentication credentials.", "authError")
+        else:
+            key = parts.path.rsplit("/", 1)[-1]
+            failures = self.part_failures.get(key)
+            reply = failures.pop(0) if failures else self._route(recorded)
+        return _http_part(content_id, reply)
 
     def _one(self, request: Recorded, name: str) -> str:
         return (request.query.get(name) or [""])[-1]

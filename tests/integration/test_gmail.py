@@ -1,12 +1,14 @@
 """Gmail as a mail source, against a local server speaking the Gmail API's shape.
 
-Full sync, then history; a token that expires mid-sync; a 429 with Retry-After; a historyId
-Gmail no longer has; one message that cannot be read; sending and drafts in the thread; the
-inbox actions by labels.
+Full sync, then history; reads in batches of 50 with partial failures (a part rate limited,
+a part failing, a message deleted meanwhile, a whole batch refused the token); a token that
+expires mid-sync; a 429 with Retry-After; a historyId Gmail no longer has; one message that
+cannot be read; sending and drafts in the thread; the inbox actions by labels.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -16,7 +18,7 @@ import pytest
 
 from memory.db import AppDatabase
 from memory.vault import CredentialVault
-from tests.fakes.gmail_server import FakeGmail
+from tests.fakes.gmail_server import BATCH, ME, FakeGmail, error
 from tests.fakes.http_api import Reply
 from tests.fakes.oauth_server import FakeOAuth
 from tools.google.api import GoogleApi, GoogleApiError, checked_base_url
@@ -115,6 +117,87 @@ def test_a_full_sync_reads_every_message_with_its_thread_and_folder(
     assert db.get_cursor("gmail:work").signature == f"history:{gmail.history_id}"  # type: ignore[union-attr]
 
 
+def test_a_first_sync_reads_fifty_messages_a_request(gmail: FakeGmail, db: AppDatabase) -> None:
+    stored = [gmail.add(mail(number)) for number in range(120)]
+    result = source_on(gmail).sync(db)
+    assert result.read_count == 120 and not result.errors
+    batches = gmail.calls("POST", BATCH)
+    assert [len(b.body.split(b"Content-Type: application/http")) - 1 for b in batches] == [
+        50,
+        50,
+        20,
+    ]
+    assert sorted(r.path.rsplit("/", 1)[1] for r in gmail.parts) == sorted(m.id for m in stored)
+    # The fake answers the parts in reverse order: each message is still its own.
+    by_key = {e.key: e for e in result.new}
+    assert all(by_key[m.id].id == m.message_id for m in stored)
+
+
+def test_parts_rate_limited_or_failing_are_asked_again_and_a_deleted_one_skipped(
+    gmail: FakeGmail, db: AppDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second, gone, *_ = [gmail.add(mail(number)) for number in range(5)]
+    gmail.part_failures = {
+        first.id: [Reply(429, {"error": {"code": 429}}, {"Retry-After": "2"})],
+        second.id: [error(503, "Backend Error"), error(500, "Backend Error")],
+        gone.id: [error(404, "Requested entity was not found.")],
+    }
+    caplog.set_level(logging.INFO, logger="tools.mail.gmail.source")
+    sleeps: list[float] = []
+    api = GoogleApi(gmail.base_url, RotatingTokens(gmail.token), name="Gmail", retry=FAST,
+                    sleep=sleeps.append)  # fmt: skip
+    result = GmailSource(parse_gmail_spec("gmail:work"), api).sync(db)
+    assert result.read_count == 4 and not result.errors
+    assert gone.id not in db.known_keys("gmail:work")
+    assert f"message {gone.id} was deleted before it could be read" in caplog.text
+    assert sleeps[0] == 2.0 and len(sleeps) == 2, "Retry-After first, then a backoff"
+    sizes = [
+        len(b.body.split(b"Content-Type: application/http")) - 1 for b in gmail.calls("POST", BATCH)
+    ]
+    assert sizes == [5, 2, 1], "only the failed parts are asked again"
+
+
+def test_a_part_that_keeps_failing_is_unreadable_and_the_rest_kept(
+    gmail: FakeGmail, db: AppDatabase
+) -> None:
+    good = gmail.add(mail(1))
+    bad = gmail.add(mail(2))
+    gmail.part_failures = {bad.id: [error(503, "Backend Error")] * 10}
+    result = source_on(gmail).sync(db)
+    [unreadable] = result.errors
+    assert unreadable.key == bad.id and "503" in unreadable.error
+    assert [e.key for e in result.new if not e.error] == [good.id]
+    assert len(gmail.calls("POST", BATCH)) == 1 + FAST.retries, "bounded"
+
+
+def test_a_part_still_rate_limited_fails_the_fetch_and_loses_nothing(
+    gmail: FakeGmail, db: AppDatabase
+) -> None:
+    good = gmail.add(mail(1))
+    limited = gmail.add(mail(2))
+    gmail.part_failures = {limited.id: [error(429, "Rate Limit Exceeded")] * 3}
+    with pytest.raises(MailSourceError, match="429"):
+        source_on(gmail).sync(db)
+    assert db.known_keys("gmail:work") == {good.id}, "what was read is kept"
+    assert db.get_cursor("gmail:work") is None, "the next fetch lists again"
+    again = source_on(gmail).sync(db)
+    assert [e.key for e in again.new] == [limited.id], "and reads only what is missing"
+
+
+def test_a_whole_batch_refused_the_token_is_refreshed_once(
+    gmail: FakeGmail, db: AppDatabase
+) -> None:
+    for number in range(3):
+        gmail.add(mail(number))
+    gmail.expire_after = 2  # profile and list answered; the batch meets the next token
+    tokens = RotatingTokens(gmail.token, gmail.next_token)
+    result = source_on(gmail, tokens).sync(db)
+    assert tokens.refreshes == 1 and result.read_count == 3
+    first, second = gmail.calls("POST", BATCH)
+    assert first.headers["authorization"] == "Bearer gmail-token-1"
+    assert second.headers["authorization"] == "Bearer gmail-token-2"
+
+
 def test_a_resync_of_an_unchanged_mailbox_is_one_history_call_and_no_read(
     gmail: FakeGmail, db: AppDatabase
 ) -> None:
@@ -161,13 +244,17 @@ def test_a_history_gmail_forgot_means_one_full_listing_that_reads_only_new_mail(
 def test_a_token_that_expires_mid_sync_is_refreshed_once(gmail: FakeGmail, db: AppDatabase) -> None:
     for number in range(4):
         gmail.add(mail(number))
-    gmail.expire_after = 3  # profile, list, one message; then the next token is needed
+    gmail.expire_after = 3  # profile, list, one message of the batch; then the next token
     tokens = RotatingTokens(gmail.token, gmail.next_token)
     result = source_on(gmail, tokens).sync(db)
     assert tokens.refreshes == 1
     assert result.read_count == 4 and not result.errors
     refused = [r for r in gmail.requests if r.headers["authorization"] == "Bearer gmail-token-1"]
-    assert len(refused) == 4  # three answered, one refused
+    calls = [r for r in refused if r not in gmail.parts]
+    assert [r.path for r in calls] == [f"{ME}/profile", f"{ME}/messages", BATCH]
+    assert len([r for r in refused if r in gmail.parts]) == 4  # one answered, three refused
+    again = [r for r in gmail.parts if r.headers["authorization"] == "Bearer gmail-token-2"]
+    assert len(again) == 3, "only the refused parts are asked again"
 
 
 def test_a_connected_account_refreshes_its_grant_after_a_401(

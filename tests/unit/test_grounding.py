@@ -176,3 +176,23 @@ def test_nothing_is_grounded_without_evidence() -> None:
 def test_citations_in_keeps_order_and_drops_repeats() -> None:
     text = "[msg:b@x] then [msg:a@x] and [msg:b@x] again; [msg: not-one]"
     assert citations_in(text) == ["b@x", "a@x"]
+
+
+FETCH_ERROR = (
+    "inbox imap://dana%40northwind.example@127.0.0.1:993/INBOX?account=work: Google account "
+    "work: the grant was revoked or has expired"
+)
+
+
+def test_an_answer_may_repeat_the_fetch_error_it_reports() -> None:
+    draft = f"The inbox could not be read: {FETCH_ERROR}."
+    assert not verify_answer(draft, EVIDENCE).ok, "the spec reads as an address"
+    assert verify_answer(draft, EVIDENCE, [FETCH_ERROR]).ok
+
+
+def test_a_fetch_error_vouches_for_nothing_it_does_not_say() -> None:
+    draft = f"{FETCH_ERROR}; also mail sofia@northwind.example about it."
+    report = verify_answer(draft, EVIDENCE, [FETCH_ERROR])
+    assert report.problems == (
+        "mentions address 'sofia@northwind.example', which is not in the evidence",
+    )

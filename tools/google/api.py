@@ -132,6 +132,30 @@ class GoogleApi:
             GoogleApiError: the API refused or could not be reached; `status` says how.
 
         """
+        response = self.exchange(method, path, params=params, json=body, idempotent=idempotent)
+        if response.status_code >= 400:
+            raise GoogleApiError(self.refusal(response, method, path), response.status_code)
+        return response.json() if response.content else None
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one request as `request` does and return the last answer, whatever its status.
+
+        For a body that is not JSON (`content`, with its `headers`): the Gmail batch endpoint.
+
+        Raises:
+            GoogleApiError: no answer came (transport), no token, or a wait beyond the bound.
+
+        """
         if idempotent is None:
             idempotent = method == "GET"
         retried_auth = False
@@ -143,12 +167,13 @@ class GoogleApi:
                     method,
                     self.base_url + path,
                     params=params,
-                    json=body,
-                    headers={"Authorization": f"Bearer {token}"},
+                    json=json,
+                    content=content,
+                    headers={**(headers or {}), "Authorization": f"Bearer {token}"},
                 )
             except httpx.HTTPError as err:
                 if attempt < self.retry.retries and (idempotent or isinstance(err, NOT_SENT)):
-                    self._wait(attempt, None)
+                    self.wait(attempt, None)
                     attempt += 1
                     continue
                 raise GoogleApiError(f"{self.name}: {self._transport_reason(err)}") from None
@@ -161,15 +186,22 @@ class GoogleApi:
                 continue
             retryable = status in RETRY_ANY or (idempotent and status in RETRY_READS)
             if retryable and attempt < self.retry.retries:
-                self._wait(attempt, retry_after(response))
+                self.wait(attempt, retry_after(response))
                 attempt += 1
                 continue
-            if status >= 400:
-                raise GoogleApiError(self._refusal(response, method, path), status)
-            return response.json() if response.content else None
+            return response
 
-    def _wait(self, attempt: int, asked: float | None) -> None:
-        """Sleep before the next attempt: `Retry-After` when given, else backoff with jitter."""
+    def refreshed_token(self) -> str:
+        """A fresh token now (a part of a batch was refused): `GoogleApiError` if none."""
+        return self._token(fresh=True)
+
+    def wait(self, attempt: int, asked: float | None) -> None:
+        """Sleep before the next attempt: `Retry-After` when given, else backoff with jitter.
+
+        Raises:
+            GoogleApiError: the API asked for a wait beyond `INTEGRATION_MAX_WAIT` (a 429).
+
+        """
         if asked is not None and asked > self.retry.max_wait:
             raise GoogleApiError(
                 f"{self.name} asked to wait {asked:g}s, longer than INTEGRATION_MAX_WAIT "
@@ -182,7 +214,7 @@ class GoogleApi:
         logger.info("%s: waiting %.2fs before trying again", self.name, delay)
         self._sleep(delay)
 
-    def _refusal(self, response: httpx.Response, method: str, path: str) -> str:
+    def refusal(self, response: httpx.Response, method: str, path: str) -> str:
         """`Gmail refused GET /users/me/messages: 404 Not Found (Requested entity …)`."""
         reason = ""
         try:

@@ -55,7 +55,6 @@ async def triage(args: argparse.Namespace) -> int:
     snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
     pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
-    rows = await asyncio.to_thread(listed_rows, services, args.limit, args.messages)
     # The source itself failed (not one message): what the cache holds is still shown, and
     # the exit status says the inbox could not be read, so nothing mistakes it for an empty one.
     source_failed = False
@@ -63,6 +62,10 @@ async def triage(args: argparse.Namespace) -> int:
         if not failure.get("id"):
             print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
             source_failed = True
+    # Its Sent folder is not asked then: it would fail the same way, a second line for one cause.
+    rows = await asyncio.to_thread(
+        listed_rows, services, args.limit, args.messages, with_sent=not source_failed
+    )
     status = EXIT_USER_ERROR if source_failed else 0
     waiting = (
         f"{len(pending)} suggested action(s) wait for your approval: "
@@ -85,12 +88,14 @@ async def triage(args: argparse.Namespace) -> int:
     return status
 
 
-def listed_rows(services: Services, limit: int | None, messages: bool) -> list[dict[str, Any]]:
+def listed_rows(
+    services: Services, limit: int | None, messages: bool, *, with_sent: bool = True
+) -> list[dict[str, Any]]:
     """The rows to print, most important first (blocking: the database, an IMAP Sent folder)."""
     if messages:
         return message_rows(services.db.triaged_emails(services.source, limit=limit))
     pairs = services.db.triaged_emails(services.source)
-    states, note = triaged_conversations(services.mailbox, pairs, with_sent=True)
+    states, note = triaged_conversations(services.mailbox, pairs, with_sent=with_sent)
     if note:
         print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)
     states.sort(key=lambda c: sent_at(c.latest), reverse=True)

@@ -2,8 +2,11 @@
 
 The package is installed by the test into a virtual environment of its own (the product's
 dependencies stay as they are); the test is skipped only when the package index cannot be
-reached. Through the graph: `triage --json`, a cited answer, and a reply sent with that
-server's own `send_email` tool behind an approval card.
+reached. Through the graph: `triage --json`, a cited answer, a reply sent with that
+server's own `send_email` tool behind an approval card, and the newsletters archived with its
+`archive_emails` tool behind one (the messages move in Dovecot). Our own archive action needs
+a `move_to_folder` tool, which this server does not offer: approved, it says so in one line
+and moves nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +143,61 @@ def test_triage_ask_and_reply_through_a_pypi_mail_server(
         assert message["In-Reply-To"] == f"<{SOFIA_ID}>"
         body = message.get_body(("plain",))
         assert body is not None and "Tuesday works for me." in body.get_content()
+
+
+NEWSLETTERS = {
+    "20261121080000.9c1a7e.news@updates.cloudhost.example",
+    "digest-87.d9a71c55@lists.dedigest.example",
+    "212.8f2c41d0.20261116060211@mail.backendweekly.example",
+}
+
+
+def uids_of(dovecot: DovecotServer, message_ids: set[str], folder: str = "INBOX") -> list[str]:
+    """The UIDs (the server's `email_id`s) of the messages with these Message-IDs."""
+    found = []
+    for uid, _, raw in dovecot.messages(folder):
+        parsed = message_from_bytes(raw, policy=policy.default)
+        if str(parsed["Message-ID"] or "").strip().strip("<>") in message_ids:
+            found.append(str(uid))
+    return found
+
+
+def test_archive_through_the_servers_own_tool_after_approval(
+    mcp_email_server: Path, dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    count = seed_demo_inbox(dovecot)
+    dovecot.create("Archive")  # the server files into a folder it finds by that name
+    with SmtpSink(auth={dovecot.user: dovecot.password}) as smtp:
+        write_config(tmp_path, {"mail": server_entry(mcp_email_server, dovecot, smtp, tmp_path)})
+
+        def cli(*args: str) -> dict[str, Any]:
+            result = run_cli(tmp_path, *args, "--inbox", SPEC, "--json", env={"SMTP_FROM": ME})
+            found: dict[str, Any] = json.loads(result.stdout)
+            return found
+
+        ours = cli("ask", "archive the newsletters")
+        [proposed] = ours["pending"]
+        assert proposed["action"] == "archive_conversations"
+        refused = cli("resume", "--thread", ours["thread_id"], "--accept")
+        assert [e["status"] for e in refused["executed"]] != ["ok"], refused
+        assert "offers no move_to_folder tool" in json.dumps(refused), refused["answer"]
+        assert len(dovecot.messages()) == count, "nothing moved"
+
+        uids = uids_of(dovecot, NEWSLETTERS)
+        assert len(uids) == len(NEWSLETTERS)
+        call = {"account_name": "work", "email_ids": uids, "mailbox": "INBOX"}
+        script = write_script(tmp_path / "archive.jsonl", turn(("archive_emails", call)))
+        asked = cli("ask", "file the newsletters with the server's own tool", "--model",
+                    f"replay:{script}")  # fmt: skip
+        [card] = asked["pending"]
+        assert card["action"] == "archive_emails", asked["pending"]
+        assert len(dovecot.messages()) == count, "nothing moves before approval"
+        done = cli("resume", "--thread", asked["thread_id"], "--accept")
+        assert [e["status"] for e in done["executed"]] == ["ok"], done
+        assert not uids_of(dovecot, NEWSLETTERS), "the newsletters left INBOX"
+        assert len(uids_of(dovecot, NEWSLETTERS, "Archive")) == len(NEWSLETTERS)
+        assert len(dovecot.messages()) == count - len(NEWSLETTERS)
+        assert smtp.messages == []
 
 
 def test_a_spec_without_the_account_is_one_line_and_exit_2(

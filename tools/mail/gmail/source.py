@@ -1,19 +1,21 @@
 """A Gmail mailbox as a mail source (`--inbox gmail:ACCOUNT`), read through the Gmail API.
 
 The first fetch lists the mailbox (`messages.list`, newest first, at most `FULL_SYNC_LIMIT`)
-and reads each message not cached yet as raw RFC 822 (`messages.get format=raw`), a batch at a
-time, storing after each batch. The cursor is Gmail's `historyId`: every later fetch asks
-`history.list` what changed since, reads only the messages added and files again the ones whose
-labels changed. Gmail forgets old history (a 404): then the mailbox is listed again, and
-only mail not cached yet is read. A message Gmail cannot give comes back with `error` set.
-Sending is Gmail's (`messages.send`, in the thread of the mail it answers; `SendsMail`), so
-Gmail keeps the Sent copy itself.
+and reads each message not cached yet as raw RFC 822 (`messages.get format=raw`), up to 50
+in one request to Gmail's batch endpoint (`tools.mail.gmail.batch`), storing after each
+batch. The cursor is Gmail's `historyId`: every later fetch asks `history.list` what changed
+since, reads only the messages added and files again the ones whose labels changed. Gmail
+forgets old history (a 404): then the mailbox is listed again, and only mail not cached yet
+is read. A message Gmail cannot give comes back with `error` set; one deleted meanwhile is
+skipped. Sending is Gmail's (`messages.send`, in the thread of the mail it answers;
+`SendsMail`), so Gmail keeps the Sent copy itself.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -25,6 +27,7 @@ from memory.secrets import SecretLookup
 from tools.google.account import ConnectedTokens, account_tokens, vault_tokens
 from tools.google.api import GoogleApi, GoogleApiError, checked_base_url, path_part
 from tools.http import HttpSettings
+from tools.mail.gmail.batch import BATCH_LIMIT, PartAnswer, read_batch
 from tools.mail.gmail.labels import (
     GMAIL_API_VARIABLE,
     GmailSpec,
@@ -45,8 +48,6 @@ logger = logging.getLogger(__name__)
 USERS_ME = "/gmail/v1/users/me"
 FULL_SYNC_LIMIT = 2000
 """Messages a first fetch lists at most (the newest): a mailbox of years is not read whole."""
-READ_BATCH = 50
-"""Messages read between two saves of the cache: progress survives a dropped connection."""
 PAGE_SIZE = 500
 HISTORY_TYPES = ("messageAdded", "labelAdded", "labelRemoved")
 
@@ -202,32 +203,40 @@ class GmailSource:
         return result
 
     def _read_into(self, db: AppDatabase, ids: list[str], result: SyncResult) -> None:
-        for start in range(0, len(ids), READ_BATCH):
+        for start in range(0, len(ids), BATCH_LIMIT):
+            keys = ids[start : start + BATCH_LIMIT]
+            paths = [f"{USERS_ME}/messages/{path_part(key)}?format=raw" for key in keys]
+            try:
+                answers = read_batch(self.api, paths)
+            except GoogleApiError as err:
+                raise MailSourceError(f"{self.spec}: {err}") from err
             emails: list[Email] = []
-            for key in ids[start : start + READ_BATCH]:
-                email = self._read(key)
+            refused: list[str] = []
+            for key, path, answer in zip(keys, paths, answers, strict=True):
+                if answer.status in (401, 403, 429):
+                    refused.append(f"Gmail refused GET {path.split('?')[0]}: {answer.line}")
+                    continue
+                email = self._read(key, path, answer)
                 if email is not None:
                     result.read_count += 0 if email.error else 1
                     emails.append(email)
             result.new.extend(db.add_emails(emails))
+            if refused:
+                # What was read is kept; the rest is read by the next fetch (no cursor moved).
+                raise MailSourceError(f"{self.spec}: {refused[0]}")
 
-    def _read(self, key: str) -> Email | None:
-        """One message by its Gmail id; None when it was deleted before it could be read."""
+    def _read(self, key: str, path: str, answer: PartAnswer) -> Email | None:
+        """One message from its part of a batch; None when it was deleted before it was read."""
+        if answer.status == 404:
+            logger.info("%s: message %s was deleted before it could be read", self.spec, key)
+            return None
+        if answer.status != 200:
+            return self._unreadable(key, f"Gmail refused GET {path.split('?')[0]}: {answer.line}")
         try:
-            data = self.api.request(
-                "GET", f"{USERS_ME}/messages/{path_part(key)}", params={"format": "raw"}
-            )
-        except GoogleApiError as err:
-            if err.status == 404:
-                logger.info("%s: message %s was deleted before it could be read", self.spec, key)
-                return None
-            if err.status in (401, 403) or err.status is None:
-                raise MailSourceError(f"{self.spec}: {err}") from err
-            return self._unreadable(key, str(err))
-        try:
+            data = json.loads(answer.body)
             raw = base64.urlsafe_b64decode(str(data.get("raw") or "") + "==")
-        except ValueError:
-            return self._unreadable(key, "Gmail sent a message that is not base64url")
+        except (ValueError, AttributeError):
+            return self._unreadable(key, "Gmail sent a message that is not base64url JSON")
         folder = self.folder_of([str(label) for label in data.get("labelIds") or []])
         email = parse_email(raw, source=self.spec, folder=folder, key=key)
         return replace(email, thread_id=str(data.get("threadId") or ""))
