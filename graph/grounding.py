@@ -103,8 +103,7 @@ def _remembered_facts(text: str) -> Facts:
 
 
 def evidence_facts(evidence: Iterable[Evidence], reported: Sequence[str] = ()) -> Facts:
-    """The facts of all the evidence (and of each `reported` text), each record's read once
-    and remembered.
+    """The facts of the evidence and of each `reported` text; a record's are remembered.
 
     A figure is supported when one record holds it: none is made of the end of one record
     and the start of the next.
