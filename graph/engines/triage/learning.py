@@ -183,13 +183,13 @@ class Learner:
         A rule wider than one message (a sender, a list, a domain) speaks for mail the user has
         not seen, so it never lifts a phishing verdict (a contact's hacked account, a spoofed
         sender); a list or domain rule never turns a known person's mail into ignore (only a
-        rule naming that very sender does). A correction of the message itself always applies.
+        rule naming that very sender does). A correction always applies to the message it was made on.
         """
         for rule in reversed(self.corrections):
             if not rule.matches(email):
                 continue
-            if rule.scope == "message":
-                return rule
+            if rule.scope == "message" or rule.email_id == email.id:
+                return rule  # the user's word about the very message
             if row.suspicious and rule.decision not in (None, "ignore"):
                 continue
             if rule.decision == "ignore" and rule.scope != "sender" and _known(email, profile):
