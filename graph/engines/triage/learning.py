@@ -183,7 +183,8 @@ class Learner:
         A rule wider than one message (a sender, a list, a domain) speaks for mail the user has
         not seen, so it never lifts a phishing verdict (a contact's hacked account, a spoofed
         sender); a list or domain rule never turns a known person's mail into ignore (only a
-        rule naming that very sender does). A correction always applies to the message it was made on.
+        rule naming that very sender does). A correction always applies to the message it was
+        made on.
         """
         for rule in reversed(self.corrections):
             if not rule.matches(email):
@@ -252,4 +253,4 @@ class Learner:
             return None
         if self.model.usable and self.model.probabilities(words).get(said, 0.0) < BAYES_AGREES:
             return None
-        return cast(TriageDecision, said)
+        return said
