@@ -35,9 +35,9 @@ SURE_VOTE = 0.9
 """The decision confidence a vote gives the row it changes."""
 _WORD_RE = re.compile(r"[^\W\d_]{3,24}")
 _MAX_WORDS = 300
-NEAR = 0.2
+NEAR = 0.35
 """Likeness to a corrected example (`likeness.Likeness`) for it to count as mail of its kind."""
-HIDE_NEAR = 0.4
+HIDE_NEAR = 0.5
 """Likeness a vote for ignore needs: hiding mail takes a closer example than showing it."""
 NEIGHBOURS = 3
 AGREE_SHARE = 2 / 3
