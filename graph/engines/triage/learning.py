@@ -3,28 +3,26 @@
 A correction says what one message should have been (decision, priority, category). It becomes:
 
 1. an exact rule, applied before anything else: the message's mailing list (`List-Id`) when it
-   has one, else its sender's address, or the sender's whole domain when the user said so;
-2. an example for a naive Bayes classifier over the message's words and header features
-   (sender domain, robot, mass mailing, known person), so one correction generalises to mail
-   of the same kind. Its vote replaces the rules' decision only when it is confident
-   (`SURE_VOTE`) and has seen at least two decisions; a suspicious message is never let through
-   by a vote, only by the user's own rule.
-
-Naive Bayes is written here (about forty lines) rather than taken from scikit-learn: the model
-is a table of word counts, training on a few hundred examples takes milliseconds, and numpy and
-scipy would add ~100 MB and a second of import time to every process for it.
+   has one, else its sender's address, or the sender's whole domain when the user said so; only
+   that message when someone the owner knows wrote it. A rule wider than one message never
+   lifts a phishing verdict, and a list or domain rule never turns a known person's mail
+   into ignore;
+2. an example of its kind, so one correction moves later mail like it that the rules are unsure
+   of: the corrected mail nearest in words (`likeness.Likeness`) votes, naive Bayes over words
+   and header features must not disagree, and a vote for ignore needs a closer example. A vote
+   never touches a suspicious message, nor turns a person's mail into ignore.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from graph.engines.triage.likeness import Likeness, NaiveBayes, content_words
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header, visible_body
 from graph.engines.triage.senders import base_domain, domain_of
@@ -34,12 +32,18 @@ from tools.mail.model import Email
 
 Scope = Literal["sender", "domain", "list", "message"]
 SURE_VOTE = 0.9
-"""The classifier's probability needed to change a decision."""
+"""The decision confidence a vote gives the row it changes."""
 _WORD_RE = re.compile(r"[^\W\d_]{3,24}")
 _MAX_WORDS = 300
-NEAR = 0.5
-"""Cosine similarity to a corrected example for it to count as mail of the same kind."""
+NEAR = 0.35
+"""Likeness to a corrected example (`likeness.Likeness`) for it to count as mail of its kind."""
+HIDE_NEAR = 0.5
+"""Likeness a vote for ignore needs: hiding mail takes a closer example than showing it."""
 NEIGHBOURS = 3
+AGREE_SHARE = 2 / 3
+"""The share of the near examples' likeness that must say the same decision."""
+BAYES_AGREES = 0.5
+"""The least probability naive Bayes may give the neighbours' decision for the vote to stand."""
 _HEADER_WEIGHT = 3
 """Header features count as this many words: there are few of them, and they say much."""
 
@@ -65,6 +69,12 @@ def features(email: Email, profile: MailboxProfile) -> list[str]:
     return words + header_features * _HEADER_WEIGHT
 
 
+def _known(email: Email, profile: MailboxProfile) -> bool:
+    """Someone the owner knows wrote it: a colleague, or someone they have written to."""
+    sender = (email.from_addr or "").casefold()
+    return profile.knows(sender) or base_domain(domain_of(sender)) in profile.owner_domains
+
+
 def _default_scope(
     email: Email, profile: MailboxProfile, decision: TriageDecision | None, list_id: str
 ) -> Scope:
@@ -74,9 +84,7 @@ def _default_scope(
     this" about a one-off, or about their hacked account's phishing, must not silence them), so
     such a correction is a rule for that message and an example for the classifier.
     """
-    sender = (email.from_addr or "").casefold()
-    own = base_domain(domain_of(sender)) in profile.owner_domains
-    if own or profile.knows(sender):
+    if _known(email, profile):
         return "message"  # a colleague on the company's own list too: its mail is mixed
     return "list" if list_id else "sender"
 
@@ -145,47 +153,6 @@ class Correction:
         return sender == self.key
 
 
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(count * b[word] for word, count in a.items() if word in b)
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm
-
-
-class NaiveBayes:
-    """Multinomial naive Bayes with add-one smoothing over feature counts."""
-
-    def __init__(self, examples: Iterable[tuple[Sequence[str], str]]) -> None:
-        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
-        self.docs: Counter[str] = Counter()
-        for words, label in examples:
-            self.counts[label].update(words)
-            self.docs[label] += 1
-        self.vocabulary = {w for c in self.counts.values() for w in c}
-        self.totals = {label: sum(c.values()) for label, c in self.counts.items()}
-
-    @property
-    def usable(self) -> bool:
-        """Whether it has seen at least two classes."""
-        return len(self.docs) >= 2
-
-    def probabilities(self, words: Sequence[str]) -> dict[str, float]:
-        """Each class's posterior probability for these features."""
-        size = len(self.vocabulary) + 1
-        total_docs = sum(self.docs.values())
-        logs = {}
-        for label, counts in self.counts.items():
-            score = math.log(self.docs[label] / total_docs)
-            denominator = self.totals[label] + size
-            score += sum(math.log((counts[w] + 1) / denominator) for w in words)
-            logs[label] = score
-        top = max(logs.values())
-        exp = {label: math.exp(v - top) for label, v in logs.items()}
-        whole = sum(exp.values())
-        return {label: v / whole for label, v in exp.items()}
-
-
 def _action_for(decision: TriageDecision, row: RuleTriage) -> Action:
     """Archive what the user ignores; never archive what they want to see."""
     if decision == "ignore":
@@ -198,25 +165,42 @@ class Learner:
 
     def __init__(self, corrections: Sequence[Correction]) -> None:
         self.corrections = list(corrections)
-        self.model = NaiveBayes(
-            (c.words, c.decision) for c in self.corrections if c.decision is not None
-        )
-        self.examples = [
-            (Counter(w for w in c.words if ":" not in w and w != "known"), c.decision)
-            for c in self.corrections
-            if c.decision is not None
-        ]
-        """Each example's words (no header features) for likeness: the words say what it is
-        about, while a shared domain or "known" would make every colleague's mail alike."""
+        self.taught = [c for c in self.corrections if c.decision is not None]
+        """The corrections that say a decision: the examples the vote learns from."""
+        self.model = NaiveBayes((c.words, cast(str, c.decision)) for c in self.taught)
+        self.likeness = Likeness([content_words(c.words) for c in self.taught])
 
     def rule_for(self, email: Email) -> Correction | None:
         """The latest correction whose rule covers the message (a list over a sender)."""
         matching = [c for c in self.corrections if c.matches(email)]
         return matching[-1] if matching else None
 
+    def _rule_applying(
+        self, email: Email, row: RuleTriage, profile: MailboxProfile
+    ) -> Correction | None:
+        """The latest covering rule that may change this message.
+
+        A rule wider than one message (a sender, a list, a domain) speaks for mail the user has
+        not seen, so it never lifts a phishing verdict (a contact's hacked account, a spoofed
+        sender); a list or domain rule never turns a known person's mail into ignore (only a
+        rule naming that very sender does). A correction always applies to the message it was
+        made on.
+        """
+        for rule in reversed(self.corrections):
+            if not rule.matches(email):
+                continue
+            if rule.scope == "message" or rule.email_id == email.id:
+                return rule  # the user's word about the very message
+            if row.suspicious and rule.decision not in (None, "ignore"):
+                continue
+            if rule.decision == "ignore" and rule.scope != "sender" and _known(email, profile):
+                continue  # a list or domain rule speaks for many senders, not for this person
+            return rule
+        return None
+
     def apply(self, email: Email, row: RuleTriage, profile: MailboxProfile) -> RuleTriage:
-        """The row after the user's rules, then the classifier's confident vote."""
-        rule = self.rule_for(email)
+        """The row after the user's rules, then the vote of the corrected mail it is like."""
+        rule = self._rule_applying(email, row, profile)
         if rule is not None:
             decision = rule.decision or row.decision
             return dataclasses.replace(
@@ -229,14 +213,13 @@ class Learner:
                 confidence=0.95,
                 decision_confidence=0.95,
             )
-        if row.suspicious or not row.unsure or not self.model.usable:
+        if row.suspicious or not row.unsure or not self.taught:
             return row  # the vote only settles what the rules are unsure of
-        words = features(email, profile)
-        best = self._vote(words)
+        best = self._vote(features(email, profile))
         if best is None or best == row.decision:
             return row
-        if best == "ignore" and (row.from_person or (row.decision == "respond" and not row.unsure)):
-            return row  # a person's mail, or one the rules are sure asks something, stays
+        if best == "ignore" and (row.from_person or _known(email, profile)):
+            return row  # a person's mail is never voted into ignore; only the user's rule can
         return dataclasses.replace(
             row,
             decision=best,
@@ -248,24 +231,26 @@ class Learner:
     def _vote(self, words: Sequence[str]) -> TriageDecision | None:
         """The decision of the corrected mail this one is like, when the evidence agrees.
 
-        Naive Bayes alone is over-confident on a handful of examples, so its vote counts only
-        where the nearest corrected examples (cosine over the features, at least `NEAR`) agree
-        with it.
+        One corrected example of a kind is enough to settle mail like it (likeness at least
+        `NEAR`), when the examples that near agree (`AGREE_SHARE` of their likeness) and naive
+        Bayes over all the examples does not say otherwise (`BAYES_AGREES`). Hiding mail takes
+        a closer example (`HIDE_NEAR`): a wrong ignore costs more than a wrong notify.
         """
-        counts = Counter(w for w in words if ":" not in w and w != "known")
-        near = sorted(
-            ((_cosine(counts, example), decision) for example, decision in self.examples),
-            reverse=True,
-        )[:NEIGHBOURS]
-        near = [(similarity, decision) for similarity, decision in near if similarity >= NEAR]
-        if len(near) < 2 or len({decision for _, decision in near}) > 1:
-            return None  # two corrected examples much like it, and of one mind
-        weight: dict[str, float] = defaultdict(float)
-        for similarity, decision in near:
-            weight[decision] += similarity
-        neighbours_say = max(weight, key=weight.__getitem__)
-        votes = self.model.probabilities(words)
-        best = max(votes, key=votes.__getitem__)
-        if best != neighbours_say or votes[best] < SURE_VOTE or best not in DECISIONS:
+        near = [
+            (likeness, self.taught[index])
+            for likeness, index in self.likeness.ranked(content_words(words))[:NEIGHBOURS]
+            if likeness >= NEAR
+        ]
+        if not near:
             return None
-        return best
+        weight: dict[str, float] = defaultdict(float)
+        for likeness, example in near:
+            weight[cast(str, example.decision)] += likeness
+        said = max(weight, key=weight.__getitem__)
+        if weight[said] < AGREE_SHARE * sum(weight.values()) or said not in DECISIONS:
+            return None
+        if said == "ignore" and max(s for s, c in near if c.decision == said) < HIDE_NEAR:
+            return None
+        if self.model.usable and self.model.probabilities(words).get(said, 0.0) < BAYES_AGREES:
+            return None
+        return said
