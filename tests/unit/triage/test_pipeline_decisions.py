@@ -17,8 +17,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from graph.nodes.classify import _rules_triage
 from memory.db import AppDatabase
 from tools.mail.maildir import MaildirSource
