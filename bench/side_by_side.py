@@ -258,21 +258,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="messages in the Maildir")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--big", type=int, default=100_000, help="large run (0: none)")
+    parser.add_argument(
+        "--maildir", type=Path, help="use this Maildir of --n generated messages, read only"
+    )
+    parser.add_argument(
+        "--big-maildir", type=Path, help="use this Maildir of --big generated messages, read only"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="side-by-side-") as tmp:
         work = Path(tmp)
-        log(f"generating {args.n:,} messages")
-        generate_maildir(work / "Maildir", args.n)
-        runs = side_by_side(work / "Maildir", work, args.rounds)
-        shutil.rmtree(work / "Maildir")
+        maildir = args.maildir.resolve() if args.maildir else work / "Maildir"
+        if not args.maildir:
+            log(f"generating {args.n:,} messages")
+            generate_maildir(maildir, args.n)
+        runs = side_by_side(maildir, work, args.rounds)
+        if not args.maildir:
+            shutil.rmtree(maildir)
         big = None
         if args.big:
-            log(f"generating {args.big:,} messages")
-            generate_maildir(work / "Big", args.big)
-            big = _ours(work / "Big", work)
+            large = args.big_maildir.resolve() if args.big_maildir else work / "Big"
+            if not args.big_maildir:
+                log(f"generating {args.big:,} messages")
+                generate_maildir(large, args.big)
+            big = _ours(large, work)
             log(f"{args.big:,}: {big['wall']:.1f} s, {big['rss_mib']:.0f} MiB")
             big["n"] = args.big
-            big["refetch"] = refetch(work / "Big", big.pop("home"))
+            big["refetch"] = refetch(large, big.pop("home"))
     print(markdown(args.n, runs, big))
     return 0
 
