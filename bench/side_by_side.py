@@ -161,6 +161,8 @@ def refetch(maildir: Path, home: Path) -> dict[str, float]:
 
 
 def _median(values: Sequence[float]) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
@@ -186,7 +188,7 @@ def markdown(n: int, runs: dict[str, list[dict[str, Any]]], big: dict[str, Any] 
         walls = [o["wall"] / t["wall"] for o, t in zip(ours, runs[name], strict=True)]
         cpus = [o["cpu"] / t["cpu"] for o, t in zip(ours, runs[name], strict=True)]
         ratio_rows.append([f"ours / {name}", f"{_median(walls):.2f}", f"{_median(cpus):.2f}"])
-    peak = max(r["rss_mib"] for r in ours)
+    peak = max((r["rss_mib"] for r in ours), default=0.0)
     missing = [t for t in ("mu", "notmuch") if t not in runs]
     absent = (
         f"Not installed here, so not measured: {', '.join(missing)} (`{INSTALL_HINT}`).\n\n"
@@ -222,8 +224,12 @@ Ratios, median of the rounds (each round's ratio from runs made minutes apart):
 {table(["ratio", "wall", "CPU"], ratio_rows) if ratio_rows else "(no other tool installed)"}
 
 """
+    if big and not ours:  # --rounds 0: the large run alone
+        text = ""
+        targets = []
     if big:
-        scaling = big["wall"] / _median([r["wall"] for r in ours])
+        reference = _median([r["wall"] for r in ours]) if ours else float("nan")
+        scaling = big["wall"] / reference
         share = big["refetch"]["listing_s"] / big["wall"]
         targets += [
             [
