@@ -34,7 +34,10 @@ test: lint typecheck docs
 test-fast: lint
 	LANGGRAPH_STRICT_MSGPACK=true $(BIN)/pytest -q tests/unit
 
+# bench.side_by_side compares the first triage with `mu index` and `notmuch new` when they are
+# installed (apt-get install maildir-utils notmuch); it installs nothing itself.
 bench: $(STAMP)
+	@command -v mu >/dev/null && command -v notmuch >/dev/null || echo "make bench: mu or notmuch not found; bench.side_by_side leaves them out (install: apt-get install maildir-utils notmuch)"
 	$(BIN)/python -m bench.run_all
 
 # The load test alone (SQLite, PostgreSQL, two processes); prints its report.

@@ -25,6 +25,7 @@ RESULTS = HERE / "RESULTS.md"
 FULL = (
     ("bench.turn_latency", ["--n", "200", "--warmup", "20", "--per-thread", "4"]),
     ("bench.triage_throughput", ["--n", "10000", "--chat-turns", "20"]),
+    ("bench.side_by_side", ["--n", "10000", "--rounds", "3", "--big", "100000"]),
     ("bench.threading", ["--n", "10000", "--repeats", "5"]),
     ("bench.search", ["--sizes", "10000", "100000", "--pool", "2000", "--repeats", "10"]),
     ("bench.mcp_calls", ["--n", "300", "--fresh-n", "40"]),
@@ -42,6 +43,7 @@ FULL = (
 QUICK = (
     ("bench.turn_latency", ["--n", "20", "--warmup", "3"]),
     ("bench.triage_throughput", ["--n", "500", "--chat-turns", "5"]),
+    ("bench.side_by_side", ["--n", "300", "--rounds", "1", "--big", "0"]),
     ("bench.threading", ["--n", "1000", "--repeats", "1"]),
     ("bench.search", ["--sizes", "1000", "--pool", "100", "--repeats", "2"]),
     ("bench.mcp_calls", ["--n", "30", "--fresh-n", "5", "--warmup", "2"]),

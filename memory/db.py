@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class DatabaseUnavailableError(RuntimeError):
     """The app database cannot be reached or opened; the message names it, without a password."""
 
 
+_Row = dict[str, Any]
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
 
@@ -145,7 +146,9 @@ class AppDatabase:
             try:
                 with Session(self.engine) as session:
                     stored = with_unique_ids(session, wanted)
-                    _upsert(session, StoredEmail, [_to_row(email, base) for email, base in stored])
+                    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+                    rows = [_to_row(email, base, fetched_at) for email, base in stored]
+                    _upsert(session, StoredEmail, rows)
                     session.commit()
                 return [email for email, _ in stored]
             except IntegrityError:
@@ -305,17 +308,19 @@ class AppDatabase:
         return pairs[:limit] if limit else pairs
 
 
-def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel]) -> None:
+def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _Row]) -> None:
     """Insert rows, or replace those whose primary key exists, in one statement.
 
     Unlike `session.merge` (read, then insert) this cannot fail when another process or thread
     inserts the same row in between; rows go in key order so two writers never deadlock.
+    A row may be a dict of every column: no validated model object per cached message.
     """
     if not rows:
         return
     table: Any = model.__table__  # type: ignore[attr-defined]
     keys = [column.name for column in table.primary_key.columns]
-    latest = {tuple(getattr(row, k) for k in keys): row.model_dump() for row in rows}
+    dumped = [row if isinstance(row, dict) else row.model_dump() for row in rows]
+    latest = {tuple(row[k] for k in keys): row for row in dumped}
     values = [latest[key] for key in sorted(latest)]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -337,22 +342,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _to_row(email: Email, base_id: str) -> StoredEmail:
-    return StoredEmail(
-        source=email.source,
-        key=email.key,
-        id=email.id,
-        base_id=base_id,
-        digest=email.digest,
-        folder=email.folder,
-        from_addr=email.from_addr,
-        from_name=email.from_name,
-        subject=email.subject,
-        date=email.date,
-        body=email.body,
-        error=email.error,
-        data=json.dumps(email.to_dict(), ensure_ascii=False),
-    )
+def _to_row(email: Email, base_id: str, fetched_at: str) -> dict[str, Any]:
+    return {
+        "source": email.source,
+        "key": email.key,
+        "id": email.id,
+        "base_id": base_id,
+        "digest": email.digest,
+        "folder": email.folder,
+        "from_addr": email.from_addr,
+        "from_name": email.from_name,
+        "subject": email.subject,
+        "date": email.date,
+        "body": email.body,
+        "error": email.error,
+        "data": json.dumps(email.to_dict(), ensure_ascii=False),
+        "fetched_at": fetched_at,
+    }
 
 
 def _from_row(row: StoredEmail) -> Email:

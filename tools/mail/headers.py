@@ -29,6 +29,7 @@ from tools.mail.limits import (
     ParseLimitError,
     ParseLimits,
 )
+from tools.mail.plain_headers import plain_addresses, plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +114,33 @@ class _BoundedPolicy(email.policy.EmailPolicy):
     max_encoded_words: int = MAX_ENCODED_WORDS
 
     def header_fetch_parse(self, name: str, value: str) -> Any:
-        """Bound the raw value, then parse it as the standard policy does."""
-        if isinstance(value, str) and not hasattr(value, "name"):
-            value = bound_header(value, self.max_header_chars, self.max_encoded_words)
-        return super().header_fetch_parse(name, value)
+        """Bound the raw value, then parse it as the standard policy does (memoised)."""
+        if not isinstance(value, str) or hasattr(value, "name"):
+            return super().header_fetch_parse(name, value)
+        value = bound_header(value, self.max_header_chars, self.max_encoded_words)
+        return parsed_header(name, _LINE_BREAKS.sub("", value))
+
+
+_MEMO_MAX_CHARS = 512
+"""Longer header values are parsed each time: rarely repeated, and they would fill the memo."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _memo_header(name: str, value: str) -> Any:
+    return email.policy.default.header_factory(name, value)
+
+
+def parsed_header(name: str, value: str) -> Any:
+    """The standard policy's header object for `name: value` (one line, already bounded).
+
+    The stdlib parses a header again each time it is read (a part's Content-Type three or four
+    times while the tree is walked) and builds a new class for every parse; the objects are
+    immutable, so a short value seen before (`text/plain; charset="utf-8"`, a regular sender)
+    is parsed once per process.
+    """
+    if len(value) <= _MEMO_MAX_CHARS:
+        return _memo_header(name, value)
+    return email.policy.default.header_factory(name, value)
 
 
 @functools.lru_cache(maxsize=8)
@@ -216,10 +240,16 @@ class HeaderReader:
             return None
         if len(raw) > _MODERN_PARSER_MAX_CHARS:
             raise _TooLong(name)
-        return email.policy.default.header_factory(name, fix_surrogates(raw))
+        return parsed_header(name, fix_surrogates(raw))
 
     def text(self, name: str) -> str:
         """Return the header decoded to one line of text, or '' when absent."""
+        raw = self._raw(name)
+        if raw is None:
+            return ""
+        plain = plain_text(name, raw)
+        if plain is not None:
+            return one_line(plain)
         try:
             value = self._parsed(name)
             if value is None:
@@ -231,6 +261,12 @@ class HeaderReader:
 
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """(display name, lower-cased address) pairs of an address header."""
+        raw = self._raw(name)
+        if raw is None:
+            return []
+        plain = plain_addresses(raw) if len(raw) <= _MODERN_PARSER_MAX_CHARS else None
+        if plain is not None:
+            return [(display, spec.lower()) for display, spec in plain]
         found: list[tuple[str, str]] = []
         try:
             header = self._parsed(name)

@@ -12,13 +12,14 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tools.mail.mime import message_id_of, parse_email
 from tools.mail.model import DRAFTS, SENT, Email
+from tools.mail.parse_pool import can_parse_in_parallel, parse_in_parallel
 from tools.mail.source_protocol import MailSourceError, SyncResult
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ def message_key(filename: str) -> str:
 class MaildirSource:
     """A Maildir (with Maildir++ subfolders) read as a mail source."""
 
+    parallel_from: int = 1000
+    """New messages from which a fetch parses them in worker processes (`parse_pool`)."""
     settle_seconds: float = 2.0
     """A directory modified this recently may change again within the same mtime tick (a whole
     second on some filesystems), so `signature` is made unique to force a real listing."""
@@ -229,8 +232,8 @@ class MaildirSource:
         opened_before = self.read_count
         listing = self.list_keys()
         result = FetchResult(seen_keys=set(listing))
-        for key in sorted(set(listing) - known_keys):
-            email = self.read(key)
+        for key, parsed in self._parsed(sorted(set(listing) - known_keys), listing):
+            email = parsed or self.read(key)
             if email.error == "message file disappeared":
                 logger.info("message %s disappeared before it could be read", key)
                 result.seen_keys.discard(key)
@@ -245,6 +248,18 @@ class MaildirSource:
             result.read_count,
         )
         return result
+
+    def _parsed(
+        self, keys: list[str], listing: dict[str, tuple[str, str]]
+    ) -> Iterator[tuple[str, Email | None]]:
+        """Each key with its message parsed by a pool of processes, when that pays, or None."""
+        if len(keys) < self.parallel_from or not can_parse_in_parallel():
+            yield from ((key, None) for key in keys)
+            return
+        items = [(key, *listing[key]) for key in keys]
+        for (key, _, _), email in parse_in_parallel(self.path, self.spec, items):
+            self.read_count += email is not None
+            yield key, email
 
     def sync(self, db: AppDatabase) -> SyncResult:
         """Fetch what is new into the cache, skipping the listing when the signature is unchanged.
