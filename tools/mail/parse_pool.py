@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tools.mail.mime import parse_email
@@ -59,12 +60,29 @@ def parse_batch(root: str, spec: str, items: Sequence[Item]) -> list[Email | Non
 def parse_in_parallel(
     root: Path, spec: str, items: Sequence[Item]
 ) -> Iterator[tuple[Item, Email | None]]:
-    """Each item with its parsed message (or None), in the order given, parsed by a pool."""
+    """Each item with its parsed message (or None), in the order given, parsed by a pool.
+
+    A pool that cannot start or breaks (a worker killed, say by the memory limit on a hostile
+    message) costs nothing but speed: every item not yet handed back comes back as None, so
+    the caller reads it the careful way, in this process.
+    """
     batches = [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
     workers = min(MAX_WORKERS, usable_cores(), len(batches))
-    context = multiprocessing.get_context("fork")
-    logger.debug("parsing %d messages in %d processes", len(items), workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        results = pool.map(parse_batch, [str(root)] * len(batches), [spec] * len(batches), batches)
-        for batch, parsed in zip(batches, results, strict=True):
-            yield from zip(batch, parsed, strict=True)
+    done = 0
+    try:
+        context = multiprocessing.get_context("fork")
+        logger.debug("parsing %d messages in %d processes", len(items), workers)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = pool.map(
+                parse_batch, [str(root)] * len(batches), [spec] * len(batches), batches
+            )
+            for batch, parsed in zip(batches, results, strict=True):
+                yield from zip(batch, parsed, strict=True)
+                done += len(batch)
+    except (BrokenProcessPool, OSError) as err:
+        logger.warning(
+            "parsing in worker processes failed (%s); reading the remaining %d messages here",
+            err,
+            len(items) - done,
+        )
+        yield from ((item, None) for item in items[done:])

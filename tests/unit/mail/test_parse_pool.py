@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from bench.mailgen import generate_maildir
 from memory.db import AppDatabase, _to_row
 from memory.mail_tables import StoredEmail
 from tests.hostile_mime import SHAPES
+from tools.mail import parse_pool
 from tools.mail.maildir import MaildirSource
 from tools.mail.model import Email
 from tools.mail.parse_pool import can_parse_in_parallel, parse_batch
@@ -67,3 +69,32 @@ def test_a_cache_row_names_every_column(tmp_path: Path) -> None:
         assert stored is not None and stored.subject == "hi"
     finally:
         db.engine.dispose()
+
+
+def _dies_on_the_second_batch(root: str, spec: str, items: list[tuple[str, str, str]]) -> object:
+    if any(key == "die" for key, _, _ in items):
+        os._exit(9)  # a worker killed mid-fetch (the memory limit, a signal)
+    return parse_batch(root, spec, items)
+
+
+def test_a_worker_killed_mid_fetch_loses_nothing(
+    mailbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool breaks; every message not handed back yet is read in this process instead."""
+    one_by_one, _ = _fetch(mailbox, parallel_from=10**9)
+    monkeypatch.setattr(parse_pool, "BATCH", 20)
+    monkeypatch.setattr(parse_pool, "parse_batch", _dies_on_the_second_batch)
+    original = MaildirSource._parsed
+
+    def marked(self: MaildirSource, keys: list[str], listing: dict[str, tuple[str, str]]) -> Any:
+        # The second batch of twenty holds a key the worker dies on.
+        listing = {**listing, "die": listing[keys[25]]}
+        keys = [*keys[:25], "die", *keys[25:]]
+        for key, email in original(self, keys, listing):
+            if key != "die":
+                yield key, email
+
+    monkeypatch.setattr(MaildirSource, "_parsed", marked)
+    pooled, opened = _fetch(mailbox, parallel_from=1)
+    assert [e.to_dict() for e in pooled] == [e.to_dict() for e in one_by_one]
+    assert opened >= 64
