@@ -136,6 +136,22 @@ def test_missing_client_id_says_what_to_store(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("microsoft", "Microsoft's IMAP and SMTP need a token for another resource"),
+        ("imap", "an imap account is a password login"),
+    ],
+)
+def test_imap_access_is_refused_where_a_grant_cannot_give_it(
+    tmp_path: Path, kind: str, said: str
+) -> None:
+    result = run_cli(tmp_path, "accounts", "add", kind, "work", "--imap", check=False)
+    assert result.returncode == 2
+    assert said in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_imap_login_account(tmp_path: Path) -> None:
     added = run_cli(
         tmp_path,

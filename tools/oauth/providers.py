@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from memory.secrets import SecretLookup, environment_secrets
 from tools.http import HttpSettingsError, service_url
@@ -124,6 +124,31 @@ SALESFORCE = Provider(
     redirect_host="localhost",
     redirect_port=1717,
 )
+IMAP_SCOPES = {"google": ("https://mail.google.com/",)}
+"""What a provider's own IMAP and SMTP servers need beyond the API scopes, asked for only with
+`accounts add … --imap`: Gmail's accept XOAUTH2 only with full mail access, which the API
+needs no part of. Microsoft's IMAP and SMTP scopes belong to another resource than Graph's,
+and one grant here holds one access token, so they are not offered (see docs/accounts.md)."""
+
+
+def with_imap_scopes(provider: Provider) -> Provider:
+    """`provider` asking also for the scopes its IMAP and SMTP servers need.
+
+    Raises:
+        ValueError: the provider's IMAP and SMTP cannot be reached with its grant.
+
+    """
+    extra = IMAP_SCOPES.get(provider.name)
+    if extra is not None:
+        return replace(provider, scopes=(*provider.scopes, *extra))
+    if provider.name == "microsoft":
+        raise ValueError(
+            "--imap is for gmail accounts: Microsoft's IMAP and SMTP need a token for another "
+            "resource than Graph's (see the Accounts page of the docs)"
+        )
+    raise ValueError(f"--imap is for gmail accounts, not {provider.label}")
+
+
 PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT, "salesforce": SALESFORCE}
 BY_KIND = {"gmail": GOOGLE, "microsoft": MICROSOFT, "salesforce": SALESFORCE}
 

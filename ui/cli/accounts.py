@@ -21,7 +21,7 @@ from tools.oauth.accounts import Account, AccountStore, revoke_and_forget
 from tools.oauth.device import run_device_flow
 from tools.oauth.grants import granted_address
 from tools.oauth.loopback import run_loopback_flow
-from tools.oauth.providers import BY_KIND, client_for
+from tools.oauth.providers import BY_KIND, client_for, with_imap_scopes
 from tools.oauth.tokens import TokenError
 from ui.cli.errors import UserError
 
@@ -53,9 +53,16 @@ def _add(store: AccountStore, args: argparse.Namespace) -> int:
         raise UserError(
             f"bad account name {args.name[:40]!r}: lower-case letters, digits, - and _ (e.g. work)"
         )
+    if args.kind == "imap" and getattr(args, "imap", False):
+        raise UserError("--imap is for gmail accounts: an imap account is a password login")
     if args.kind == "imap":
         return _add_imap(store, args)
     provider = BY_KIND[args.kind]
+    if getattr(args, "imap", False):
+        try:
+            provider = with_imap_scopes(provider)
+        except ValueError as err:
+            raise UserError(str(err)) from None
     client = client_for(provider, store.vault.get)
     if args.device:
         grant = run_device_flow(provider, client, show=show)

@@ -351,6 +351,11 @@ def add_accounts_commands(commands: argparse._SubParsersAction[Any]) -> None:
     add.add_argument(
         "--device", action="store_true", help="the device code flow: consent on another device"
     )
+    add.add_argument(
+        "--imap",
+        action="store_true",
+        help="gmail: also ask for the access Gmail's IMAP and SMTP servers need (XOAUTH2)",
+    )
     add.add_argument("--login", help="imap: USER@HOST of the IMAP login")
     add.add_argument(
         "--password-stdin", action="store_true", help="imap: read the password from standard input"

@@ -3,6 +3,8 @@ shows, and the `account=` option of the IMAP spec and `SMTP_URL`."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tools.mail.imap_spec import parse_imap_spec
@@ -11,7 +13,14 @@ from tools.mail.source_protocol import MailSourceError
 from tools.oauth.accounts import Account
 from tools.oauth.grants import EXPIRY_MARGIN, Grant
 from tools.oauth.loopback import Pkce, authorize_url
-from tools.oauth.providers import GOOGLE, MICROSOFT, Client, client_for, provider
+from tools.oauth.providers import (
+    GOOGLE,
+    MICROSOFT,
+    Client,
+    client_for,
+    provider,
+    with_imap_scopes,
+)
 from tools.oauth.tokens import StaticTokens, TokenError
 
 
@@ -99,3 +108,17 @@ def test_smtp_url_account_option() -> None:
     assert with_password(settings, {}.get) == settings and not settings.password_problem
     with pytest.raises(SmtpConfigError, match="the only option is account=NAME"):
         SmtpSettings.from_url("smtp://dana@smtp.gmail.com?acount=work")
+
+
+def test_imap_access_is_asked_for_only_when_wanted_and_only_of_google() -> None:
+    """Gmail's IMAP and SMTP take XOAUTH2 only with full mail access: opt-in, never default."""
+    assert "https://mail.google.com/" not in GOOGLE.scopes
+    wider = with_imap_scopes(GOOGLE)
+    assert wider.scopes == (*GOOGLE.scopes, "https://mail.google.com/")
+    url = authorize_url(wider, Client("id"), "http://127.0.0.1:5000/", "st", Pkce.new())
+    scope = parse_qs(urlsplit(url).query)["scope"][0].split()
+    assert "https://mail.google.com/" in scope and "openid" in scope
+    with pytest.raises(ValueError, match="another resource than Graph's"):
+        with_imap_scopes(MICROSOFT)
+    with pytest.raises(ValueError, match="not Salesforce"):
+        with_imap_scopes(provider("salesforce"))
