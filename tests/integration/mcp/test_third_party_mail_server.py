@@ -4,7 +4,8 @@ The package is installed by the test into a virtual environment of its own (the 
 dependencies stay as they are); the test is skipped only when the package index cannot be
 reached. Through the graph: `triage --json`, a cited answer, a reply sent with that
 server's own `send_email` tool behind an approval card, and the newsletters archived with its
-`archive_emails` tool behind one (the messages move in Dovecot). Our own archive action needs
+`archive_emails` tool behind one (the messages move in Dovecot), and a meeting asked for in a
+mail read through it booked on the local calendar with our invitation. Our own archive action needs
 a `move_to_folder` tool, which this server does not offer: approved, it says so in one line
 and moves nothing.
 """
@@ -232,3 +233,33 @@ def test_a_server_that_hangs_is_a_timeout_line(tmp_path: Path) -> None:
         f"could not fetch: inbox {spec}: MCP server 'slow', tool 'slow': timed out after 1 s"
         in (result.stderr)
     )
+
+
+def test_a_meeting_asked_for_in_its_mail_is_booked_on_the_local_calendar(
+    mcp_email_server: Path, dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    """Sofia's request read through the server; the booking and invitation are ours."""
+    seed_demo_inbox(dovecot)
+    with SmtpSink(auth={dovecot.user: dovecot.password}) as theirs, SmtpSink() as ours:
+        write_config(tmp_path, {"mail": server_entry(mcp_email_server, dovecot, theirs, tmp_path)})
+        env = {"SMTP_FROM": ME, "SMTP_URL": ours.url}
+
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            return run_cli(tmp_path, *args, "--inbox", SPEC, env=env)
+
+        triaged = cli("triage", "--limit", "3").stdout
+        thread = triaged.split('book the first slot for NAME" --thread ', 1)[1].split()[0]
+        asked = json.loads(cli("ask", "book the first slot for Sofia", "--thread", thread,
+                               "--json").stdout)  # fmt: skip
+        [request] = asked["pending"]
+        assert request["action"] == "create_calendar_event"
+        assert ours.messages == [], "nothing is sent before approval"
+        done = json.loads(cli("resume", "--thread", thread, "--accept", "--json").stdout)
+        assert [(e["action"], e["status"]) for e in done["executed"]] == [
+            ("create_calendar_event", "ok")
+        ]
+        calendar = (tmp_path / "calendar.ics").read_text("utf-8")
+        assert calendar.count("BEGIN:VEVENT") == 1 and SOFIA in calendar
+        [invitation] = ours.wait_for(1)
+        assert invitation.rcpt_tos == [SOFIA]
+        assert theirs.messages == [], "the server's own send tool was not used"
