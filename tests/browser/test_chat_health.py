@@ -4,11 +4,15 @@ watch alerts a configured webhook once when SMTP stops and once more when it is 
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from memory.db import open_database
+from memory.health_history import HealthHistory
+from memory.paths import app_database_url
 from tests.browser.chat_driver import ChatPage
 from tests.browser.conftest import USERS, ChatServer, screenshot
 from tests.fakes.smtp_server import SmtpSink
@@ -31,6 +35,7 @@ def test_the_chat_names_a_stopped_smtp_server(tmp_path: Path, page: Page) -> Non
     try:
         server.add_user("alice", USERS["alice"])
         server.start()
+        watched_ok(tmp_path / "home")  # SMTP is stopped once the watch has seen it working
         smtp.stop()
         chat = ChatPage(page)
         page.wait_for_timeout(4000)  # a round or more of the watch after the stop
@@ -62,6 +67,18 @@ def test_the_chat_names_a_stopped_smtp_server(tmp_path: Path, page: Page) -> Non
         with contextlib.suppress(AssertionError):  # stopped already, by the test
             smtp.stop()
         receiver.stop()
+
+
+def watched_ok(home: Path, timeout: float = 60.0) -> None:
+    """Wait until the chat's watch has recorded SMTP `ok` in the app database."""
+    history = HealthHistory(open_database(app_database_url(home)))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        past = history.pasts(["smtp"]).get("smtp")
+        if past is not None and past.state == "ok":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the watch recorded no ok round of SMTP within {timeout:.0f} s")
 
 
 def smtp_alerts(receiver: WebhookReceiver) -> list[list[tuple[str, str, str]]]:
