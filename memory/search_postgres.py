@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from memory.search_query import SearchQuery, Term, folder_names, word_count
+from memory.search_query import SearchQuery, Term, column_filters, folder_names, word_count
 from memory.search_rank import (
     BODY_CHARS,
     MAX_POINTS,
@@ -231,20 +231,7 @@ def _within_one_part(term: Term, tsquery: str) -> list[str]:
 
 def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]) -> list[str]:
     """SQL conditions on `email e`; every value from the user goes in `params`."""
-    where: list[str] = []
-    for name, value in filters.items():
-        if value:
-            where.append(f"e.{name} = :f_{name}")
-            params[f"f_{name}"] = value
-    for n, folder in enumerate(query.folders):
-        where.append(f"lower(e.folder) IN (:folder{n}a, :folder{n}b)")
-        params[f"folder{n}a"], params[f"folder{n}b"] = folder_names(folder)
-    if query.after:
-        where.append('e.date COLLATE "C" >= :after')
-        params["after"] = query.after.isoformat()
-    if query.before:
-        where.append('e.date COLLATE "C" < :before')
-        params["before"] = query.before.isoformat()
+    where = column_filters(query, filters, params, date='e.date COLLATE "C"')
     for n, term in enumerate(t for t in query.terms if t.folder_word):
         where.append(
             f"(e.search_doc @@ {_tsquery(term, f'word{n}')} "

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 Field = Literal["any", "sender", "attachment"]
 FIELD_NAMES: dict[str, Field] = {"from": "sender", "attachment": "attachment"}
@@ -192,3 +192,28 @@ def _day(prefix: str, value: str) -> date:
         raise SearchQueryError(
             f"{prefix}:{value} is not a day: write it as YYYY-MM-DD, e.g. {prefix}:2026-01-31"
         ) from None
+
+
+def column_filters(
+    query: SearchQuery, filters: dict[str, Any], params: dict[str, Any], date: str = "e.date"
+) -> list[str]:
+    """The SQL conditions on `email e` both databases write alike: columns, folders, dates.
+
+    `date` is how the database compares the date text; every value from the user goes in
+    `params`.
+    """
+    where: list[str] = []
+    for name, value in filters.items():
+        if value:
+            where.append(f"e.{name} = :f_{name}")
+            params[f"f_{name}"] = value
+    for n, folder in enumerate(query.folders):
+        where.append(f"lower(e.folder) IN (:folder{n}a, :folder{n}b)")
+        params[f"folder{n}a"], params[f"folder{n}b"] = folder_names(folder)
+    if query.after:
+        where.append(f"{date} >= :after")
+        params["after"] = query.after.isoformat()
+    if query.before:
+        where.append(f"{date} < :before")
+        params["before"] = query.before.isoformat()
+    return where

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from memory.search_query import SearchQuery, Term, folder_names
+from memory.search_query import SearchQuery, Term, column_filters, folder_names
 from memory.search_rank import (
     BODY_CHARS,
     MAX_POINTS,
@@ -154,20 +154,7 @@ def search(
 
 def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]) -> list[str]:
     """SQL conditions on `email e`; every value from the user goes in `params`."""
-    where: list[str] = []
-    for name, value in filters.items():
-        if value:
-            where.append(f"e.{name} = :f_{name}")
-            params[f"f_{name}"] = value
-    for n, folder in enumerate(query.folders):
-        where.append(f"lower(e.folder) IN (:folder{n}a, :folder{n}b)")
-        params[f"folder{n}a"], params[f"folder{n}b"] = folder_names(folder)
-    if query.after:
-        where.append("e.date >= :after")
-        params["after"] = query.after.isoformat()
-    if query.before:
-        where.append("e.date < :before")
-        params["before"] = query.before.isoformat()
+    where = column_filters(query, filters, params)
     for n, term in enumerate(t for t in query.terms if t.folder_word):
         where.append(
             f"(e.rowid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :word{n}) "
