@@ -210,8 +210,8 @@ class ToolRegistry:
     def refusal(self, name: str, args: dict[str, Any]) -> str:
         """Why this one call cannot run here, known before any card ('' when it can).
 
-        Blocking (it may read the database). The toolkit's own check, told which tools each
-        MCP server of the catalogue offers (an `mcp:` inbox acts through its server's tools).
+        The toolkit's own check, told which tools each MCP server of the catalogue offers (an
+        `mcp:` inbox acts through its server's tools); cheap, no I/O, so `invoke` asks it too.
         """
         kit = self._kits.get(name)
         if kit is None or kit.refuses is None:
@@ -225,6 +225,9 @@ class ToolRegistry:
         """Run one tool with a timeout; exceptions propagate for `act` to record."""
         if name in self.unavailable:
             raise ToolFailure(self.unavailable[name])
+        refused = self.refusal(name, args)  # a call let through without a card, never run
+        if refused:
+            raise ToolFailure(refused)
         tool = self.get(name)
         kit = self._kits.get(name)
         payload = {**args, "env": kit.env} if kit is not None else dict(args)

@@ -66,7 +66,7 @@ Synchronous (it may read the database).
 """
 Refusal = Callable[[str, dict[str, Any], Mapping[str, frozenset[str]]], str]
 """A toolkit's check of one call before any card: (tool name, arguments, each MCP server's
-tools in the catalogue) → why it cannot run here, or '' when it can."""
+tools in the catalogue) → why it cannot run here, or '' when it can. Cheap: no I/O."""
 
 
 @dataclass(frozen=True)
