@@ -143,3 +143,16 @@ def test_words_of_the_mail_itself_name_no_account() -> None:
     )
     assert tool == "send_email" and "account" not in args
     assert args["body"] == "I wrote from my work account"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "send an email to sam@friends.example from my account saying hi",
+        "send an email to sam@friends.example from the account saying hi",
+        "send an email to sam@friends.example from the same account saying hi",
+    ],
+)
+def test_a_word_like_my_is_never_taken_for_an_account(text: str) -> None:
+    [(tool, args)] = plan(text)
+    assert tool == "send_email" and "account" not in args, "the first account, not one called 'my'"
