@@ -229,7 +229,9 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
                 "reason": tools.suspended(call["name"]),
             }
         ]
-    unavailable = tools.unavailable.get(call["name"], "")
+    unavailable = tools.unavailable.get(call["name"], "") or tools.refusal(
+        call["name"], call["args"]
+    )
     if unavailable:
         return Review(call, level, side_effect, flags=[], unavailable=unavailable)
     if not side_effect:
