@@ -28,6 +28,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -251,12 +252,43 @@ async def _measure(
             for name, timer in timers.items()
         }
 
+    result["stored"] = {
+        "ours": _stored_per_turn(workdir / "ours.db", "ours-run-", n),
+        "prebuilt": _stored_per_turn(workdir / "prebuilt.db", "prebuilt-run-", n),
+    }
     result["all"] = {k: summary_ms(v) for k, v in samples.items()}
     result["first"] = {k: summary_ms(v) for k, v in first_of_thread.items() if v}
     result["later"] = {k: summary_ms(v) for k, v in later_in_thread.items() if v}
     result["grounded"] = grounded
     result.update(n=n, per_thread=per_thread, warmup=warmup, breakdown=breakdown)
     return result
+
+
+def _stored_per_turn(path: Path, prefix: str, turns: int) -> dict[str, float]:
+    """What the measured turns' threads left in a checkpoint file, per turn: rows and bytes.
+
+    A checkpoint row holds the whole state after one step (the SQLite saver stores each as one
+    payload); a write row holds what one node returned for one channel.
+    """
+    import sqlite3
+
+    with closing(sqlite3.connect(path)) as conn:
+        like = prefix + "%"
+        checkpoints, checkpoint_bytes = conn.execute(
+            "SELECT count(*), coalesce(sum(length(checkpoint)), 0) FROM checkpoints"
+            " WHERE thread_id LIKE ?",
+            (like,),
+        ).fetchone()
+        writes, write_bytes = conn.execute(
+            "SELECT count(*), coalesce(sum(length(value)), 0) FROM writes WHERE thread_id LIKE ?",
+            (like,),
+        ).fetchone()
+    return {
+        "checkpoints": checkpoints / turns,
+        "checkpoint_bytes": checkpoint_bytes / turns,
+        "writes": writes / turns,
+        "write_bytes": write_bytes / turns,
+    }
 
 
 def run(
@@ -320,6 +352,26 @@ def _markdown(r: dict[str, Any]) -> str:
         total = sum(per_turn for _, per_turn in nodes.values())
         node_rows.append([name, "**all nodes**", "", f"**{fmt_ms(total)}**"])
     breakdown = table(["agent", "node", "median per run (ms)", "mean per turn (ms)"], node_rows)
+    stored_rows = [
+        [
+            name,
+            f"{s['checkpoints']:.1f}",
+            f"{s['checkpoint_bytes'] / 1024:.1f}",
+            f"{s['writes']:.1f}",
+            f"{s['write_bytes'] / 1024:.1f}",
+        ]
+        for name, s in r["stored"].items()
+    ]
+    stored = table(
+        [
+            "agent",
+            "checkpoints per turn",
+            "checkpoint KiB per turn",
+            "writes per turn",
+            "write KiB per turn",
+        ],
+        stored_rows,
+    )
     return f"""## Chat-turn latency (offline)
 
 One chat turn, `graph.ainvoke({{"messages": [HumanMessage(text)], "mode": "chat"}}, ...)`, timed
@@ -331,6 +383,12 @@ are compiled once, as the chat UI does (the command line compiles per call: `bui
 takes {r["compile_ms"]:.0f} ms).
 
 {table(headers, rows)}
+
+What the measured turns left in each agent's checkpoint file (threads of
+{r["per_thread"]} turns, so a checkpoint late in a thread carries the evidence and messages of
+the turns before it):
+
+{stored}
 
 Turns whose answer cited at least one message: ours {r["grounded"]["ours"]}/{r["n"]},
 prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}. The machine's load average (1 minute) was
