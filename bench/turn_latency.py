@@ -47,6 +47,14 @@ QUESTIONS = (
 )
 
 
+READ_IN_FULL = (
+    "what does the first one say?",
+    "what does the second one say?",
+    "what does the third one say?",
+)
+"""Follow-ups after a search that read messages in full (`get_email`), for checkpoint size."""
+
+
 def _query_of(question: str) -> str:
     """What the fake model searches for: the words after the verb ("about", "for")."""
     for marker in (" about ", " for "):
@@ -135,6 +143,17 @@ def _prebuilt_agent(checkpointer: Any, db: Any, source: str) -> Any:
 
 
 # ---------------------------------------------------------------------- measurement
+
+FULL_READ_THREADS = 8
+"""Threads of ours that read messages in full, for the size of their checkpoints (not timed)."""
+
+
+async def _read_in_full(our_turn: Any) -> None:
+    """A search, then three messages of it read in full, in each of `FULL_READ_THREADS` threads."""
+    for i in range(FULL_READ_THREADS):
+        await our_turn(f"ours-full-{i}", QUESTIONS[i % len(QUESTIONS)])
+        for question in READ_IN_FULL:
+            await our_turn(f"ours-full-{i}", question)
 
 
 async def _measure(
@@ -244,6 +263,7 @@ async def _measure(
             thread = f"breakdown-{i // per_thread}"
             await our_turn(f"ours-{thread}", question, [timers["ours"].handler()])
             await prebuilt_turn(f"prebuilt-{thread}", question, [timers["prebuilt"].handler()])
+        await _read_in_full(our_turn)
         result["nodes"] = {
             name: {
                 node: (statistics.median(v) * 1000, sum(v) / breakdown * 1000)
@@ -256,6 +276,9 @@ async def _measure(
         "ours": _stored_per_turn(workdir / "ours.db", "ours-run-", n),
         "prebuilt": _stored_per_turn(workdir / "prebuilt.db", "prebuilt-run-", n),
     }
+    result["stored_full"] = _stored_per_turn(
+        workdir / "ours.db", "ours-full-", FULL_READ_THREADS * (1 + len(READ_IN_FULL))
+    )
     result["all"] = {k: summary_ms(v) for k, v in samples.items()}
     result["first"] = {k: summary_ms(v) for k, v in first_of_thread.items() if v}
     result["later"] = {k: summary_ms(v) for k, v in later_in_thread.items() if v}
@@ -360,7 +383,10 @@ def _markdown(r: dict[str, Any]) -> str:
             f"{s['writes']:.1f}",
             f"{s['write_bytes'] / 1024:.1f}",
         ]
-        for name, s in r["stored"].items()
+        for name, s in [
+            *r["stored"].items(),
+            ("ours, a search then 3 messages read in full", r["stored_full"]),
+        ]
     ]
     stored = table(
         [
@@ -389,6 +415,9 @@ What the measured turns left in each agent's checkpoint file (threads of
 the turns before it):
 
 {stored}
+
+The last row is {FULL_READ_THREADS} more threads of ours (not timed): a search, then "what does
+the first one say?", "... the second ...", "... the third ..." (each a `get_email`).
 
 Turns whose answer cited at least one message: ours {r["grounded"]["ours"]}/{r["n"]},
 prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}. The machine's load average (1 minute) was
