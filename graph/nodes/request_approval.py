@@ -19,6 +19,7 @@ from langgraph.types import interrupt
 
 from graph.approval import Review, approval_request, edited_args, read_responses
 from graph.context import Context
+from graph.evidence_bodies import whole_evidence
 from graph.inbox_cards import (
     INBOX_ACTIONS,
     NAMES_ONLY,
@@ -242,7 +243,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
     view = call_view(
         call, mails, action, preview, opaque=opaque, hidden=tools.is_hidden(call["name"])
     )
-    flags = held + call_flags(view, trust, state.get("evidence") or [])
+    flags = held + call_flags(view, trust, whole_evidence(state.get("evidence") or []))
     flags += suspicious_flags(services.db, call["name"], call["args"])
     notes: tuple[str, ...] = ()
     if action is not None and action.reply_of is not None:
@@ -250,7 +251,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
     conversations: tuple[ConversationLine, ...] = ()
     reverses: tuple[str, ...] = ()
     if call["name"] in INBOX_ACTIONS or call["name"] == UNDO_TOOL:
-        evidence = state.get("evidence") or []
+        evidence = whole_evidence(state.get("evidence") or [])
         conversations, reverses = inbox_review(tools.env, call["name"], call["args"], evidence)
     return Review(
         call=call,
@@ -352,8 +353,15 @@ def _review_and_audit(
 
 
 def _audit_pending(audit: AuditLog, thread: str, reviews: list[Review]) -> None:
+    """A row for each call before anything runs, but a read the policy lets through.
+
+    That one gets its row from `act`, decision and outcome in one write: it changes nothing,
+    so nothing is lost if it never runs.
+    """
     for review in reviews:
         auto = review.runs_without_asking
+        if auto and not review.side_effect:
+            continue
         audit.record(
             thread_id=thread,
             call_id=review.call["id"],
