@@ -22,11 +22,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from graph.approval import read_responses, unknown_outcome_request
+from graph.approval_audit import audit_outcomes
 from graph.context import Context
 from graph.evidence_bodies import keep_once
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, forget_run_services, services_for
-from graph.state import Decision, Evidence, Executed, State, ToolCallRequest
+from graph.state import Evidence, Executed, State, ToolCallRequest
 from memory.audit import AuditLog
 from memory.audit_tables import LedgerEntry
 from memory.ledger import ClaimedCall, SideEffectLedger, running
@@ -220,43 +221,9 @@ async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         for c, o, r in zip(calls, outcomes, records, strict=True)
     ]
     auto = {d["call_id"]: d for d in state.get("decisions") or [] if d["type"] == "auto"}
-    await asyncio.to_thread(_audit_outcomes, AuditLog(services.db), thread, executed, records, auto)
+    await asyncio.to_thread(audit_outcomes, AuditLog(services.db), thread, executed, records, auto)
     return {
         "evidence": evidence + records,
         "executed": (state.get("executed") or []) + executed,
         "approved_calls": [],
     }
-
-
-def _audit_outcomes(
-    audit: AuditLog,
-    thread: str,
-    executed: list[Executed],
-    records: list[Evidence],
-    auto: dict[str, Decision],
-) -> None:
-    """Each call's outcome; a call the policy let through gets its whole row here.
-
-    `request_approval` writes no row for a read it let through (`_audit_pending`): its
-    decision and outcome go in together, one write instead of two.
-    """
-    for done, record in zip(executed, records, strict=True):
-        detail = done["error"] or record["content"][:500]
-        decision = auto.get(done["call_id"])
-        if decision is None:
-            audit.set_outcome(
-                thread_id=thread, call_id=done["call_id"], outcome=done["status"], detail=detail
-            )
-            continue
-        audit.record(
-            thread_id=thread,
-            call_id=done["call_id"],
-            tool=done["action"],
-            args=decision["args"],
-            level=decision["level"],
-            flags=decision.get("flags") or [],
-            decision="auto",
-            decided_by=decision["by"],
-            outcome=done["status"],
-            detail=detail,
-        )
