@@ -438,23 +438,24 @@ writes, channel updates, routing, task scheduling.
 What each does per turn:
 
 * **ours** (rules engine): `fetch` looks up the run's services (kept for the process; checked
-  once per run: the credentials query, file stamps, the policy) and checks the Maildir's sync
-  cursor (a few `stat` calls and one cursor query; nothing new, so nothing is listed or read),
-  then the due snoozes; `classify` queries for untriaged messages (none); `detect_follow_up`
-  tries to resolve a reference to earlier evidence; `select_tools` matches the intent patterns,
-  proposes `search_emails` and, a search being a one-round intent, marks its round the last;
-  `request_approval` applies the read-only policy (auto-approved) and writes the audit row;
+  once per run: the credentials query, file stamps, the policy) and, in the same trip off the
+  event loop, checks the Maildir's sync cursor (a few `stat` calls and one cursor query;
+  nothing new, so nothing is listed or read), then the due snoozes; `classify` queries for
+  untriaged messages (none); `detect_follow_up` tries to resolve a reference to earlier
+  evidence; `select_tools` matches the intent patterns, proposes `search_emails` and, a search
+  being a one-round intent, marks its round the last; `request_approval` applies the policy
+  and the provenance review (a read: auto-approved, on the event loop, nothing written yet);
   `act` runs the search (a SQLite `LIKE` query over subject, sender and body, plus queries for
-  the results' triage and folders) with a timeout, records it as evidence and writes the
-  audit outcome; `answer` composes the reply from the evidence and runs the grounding verifier
-  over it. That is 7 node runs, each checkpointed, with state that carries the thread's
+  the results' triage and folders) with a timeout, records it as evidence and writes its
+  audit row, decision and outcome in one commit; `answer` composes the reply from the
+  evidence and runs the grounding verifier over it. That is 7 node runs, each checkpointed, with state that carries the thread's
   evidence (message previews) and approval records; every node after `fetch` reuses the
   services `fetch` looked up.
 * **prebuilt** (`create_react_agent`, fake model): model node (emit one tool call) →
   `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` SQLite `LIKE` query,
   previews rendered as text) → model node (answer with the tool's text). 3 node runs,
   each checkpointed, state = the message list. No fetch, no triage, no approval policy, no
-  grounding check.
+  grounding check, no audit row.
 """
 
 
