@@ -81,7 +81,8 @@ def _untriaged(
 
     One trip off the event loop (blocking: the database, then the rules).
     """
-    emails = db.emails_by_ids(db.untriaged_ids(source))
+    ids = db.untriaged_ids(source)
+    emails = db.emails_by_ids(ids) if ids else []
     emails.sort(key=lambda e: e.date, reverse=True)
     return emails, _rules_triage(db, source, emails, owners)
 
