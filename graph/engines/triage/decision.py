@@ -17,6 +17,9 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    other newsletters, receipts and the rest of the mass mail; `notify` for other transactional
    mail.
 
+Whatever the step, a message whose writer says the reader need do nothing ("no action needed",
+"u hoeft niets te doen") is never `respond`: `notify` at most.
+
 docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind each flag.
 """
 
@@ -142,8 +145,12 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
 def _calendar(flags: set[str]) -> Verdict | None:
     """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
     if "calendar_reply" in flags:
-        # An answer to the owner's invitation; one with a note or a question is worth a look.
-        return ("notify", 0.6) if flags & {"request", "relayed_person"} else ("ignore", 0.6)
+        # An answer to the owner's invitation: a bare one is noise, one with a note is worth a
+        # look, and one whose note asks the organiser something ("move it to 15:00?") wants
+        # an answer.
+        if "request" in flags:
+            return "respond", 0.6
+        return ("notify", 0.6) if "relayed_person" in flags else ("ignore", 0.6)
     if "calendar_update" in flags:
         return "notify", 0.75
     if "calendar_invite" in flags:
@@ -207,8 +214,11 @@ def decide(
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)
-    if calendar is not None:
-        return calendar
-    if writer.person:
-        return _from_person(category, flags, writer)
-    return _from_program(category, flags, writer)
+    verdict = calendar or (
+        _from_person(category, flags, writer)
+        if writer.person
+        else _from_program(category, flags, writer)
+    )
+    if verdict[0] == "respond" and "nothing_to_do" in flags:
+        return "notify", 0.65  # "you need not do anything": the writer says so themselves
+    return verdict

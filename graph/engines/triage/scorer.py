@@ -42,6 +42,8 @@ SURE_COLD = 0.6
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
+_LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
+"""A link: the `?` of its query string asks the reader nothing."""
 _JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
 """A ticket key such as `(ABC-123)` in a subject: written in upper case, so read as written."""
 
@@ -119,8 +121,8 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
             flags.add(rule.flag)
     if has_time_expression(seen.both, seen.any_hits):
         flags.add("time_expression")
-    if "?" in seen.both:
-        flags.add("request")
+    if "?" in _LINK_RE.sub(" ", seen.both):
+        flags.add("request")  # a question mark in the words, not in a link's query string
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")
     if colleague:
