@@ -41,6 +41,11 @@ _BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
 """Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
 
 
+_FORWARD_PREFIXES = ("fw:", "fwd:", "fw :", "fwd :", "wg:", "tr:", "doorst:", "vs:", "rv:")
+_PAID_BY_ITSELF = frozenset({"receipt", "auto_payment"})
+"""Paid already, or to be taken without the reader (a direct debit, the card on file)."""
+_UNPAID = frozenset({"payment_failed", "overdue"})
+
 _STAND_IN_CHARS = 4000
 """The start of an automatic reply searched for a stand-in's address."""
 
@@ -98,6 +103,12 @@ def is_bounce(email: Email, flags: set[str]) -> bool:
     )
 
 
+def is_forward(email: Email) -> bool:
+    """A message passing on another one ("Fwd:", "WG:", "TR:", "Doorst:")."""
+    subject = (email.subject or "").casefold().lstrip()
+    return subject.startswith(_FORWARD_PREFIXES)
+
+
 def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
     """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
     submitted = header(email, "Auto-Submitted").casefold()
@@ -106,6 +117,8 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     sender = (email.from_addr or "").casefold()
     answers = profile.answers_owner(email, by_domain=True)
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
+    if "automated_text" in flags and not known and not is_forward(email):
+        robot = True  # "this is an automated message": said of itself, not of mail it carries
     owners = set(profile.owner_addresses)
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
     org = base_domain(domain_of(sender)) in profile.known_domains
@@ -183,9 +196,10 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
     if "reminder" in flags:
         return "notify", 0.55  # of something the owner signed up for
-    if writer.known_org and "receipt" not in flags:
+    paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
+    if writer.known_org and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with
-    if category == "newsletter" or "receipt" in flags:
+    if category == "newsletter" or paid:
         return "ignore", 0.8
     if writer.bulk:
         return "ignore", 0.6

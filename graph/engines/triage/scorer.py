@@ -39,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 SURE_COLD = 0.6
 """A stranger's mail the phrases call cold with this confidence is skipped; below, it is shown."""
+RULED_COLD = 0.7
+"""How sure the category is when the cold-outreach rules (`decision.looks_cold`) set it."""
+RULED_SUSPICIOUS = 0.8
+"""How sure the category is when the phishing rules set it."""
+PRIVATE_PERSONAL = 0.6
+"""How sure `personal` is for a person's mail to the owner's private address on no other
+evidence (most such mail in the dev part is family, school, friends; some is a household bill)."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
@@ -192,8 +199,23 @@ def _categorise(
         seen.flags.add("looks_cold")
     suspicious = suspicion(email, profile, seen.flags, writer.known)
     if (suspicious and category != "urgent_incident") or "looks_cold" in seen.flags:
-        category = "spam_or_cold"
+        # The sender and structure rules decided it, not the words: their confidence counts.
+        ruled = RULED_SUSPICIOUS if suspicious else RULED_COLD
+        confidence = confidence if category == "spam_or_cold" else 0.0
+        category, confidence = "spam_or_cold", max(confidence, ruled)
+    elif category == "other" and writer.person and _to_private_address(email, profile, rules):
+        category, confidence = "personal", PRIVATE_PERSONAL
     return seen, category, confidence, writer, suspicious
+
+
+def _to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -> bool:
+    """Whether the message is written to one of the owner's free-mail (private) addresses."""
+    private = {
+        owner
+        for owner in profile.owner_addresses
+        if any(r.flag == "freemail" and r.pattern.search(owner) for r in rules.senders)
+    }
+    return any(a.casefold() in private for a in (*email.to, *email.cc))
 
 
 def triage_by_rules(

@@ -1,0 +1,233 @@
+"""Signals that tell a program's mail from a person's, each with the mail that walks around it."""
+
+from __future__ import annotations
+
+from graph.engines.triage import triage_by_rules
+from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.senders import sent_by_a_mailing_system
+from graph.engines.triage.verdict import UNSURE_BELOW
+from tools.mail.model import Email
+
+OWNER = "priya@lumenhive.com"
+PRIVATE = "priya.raman@fastmail.com"
+PROFILE = MailboxProfile(owner_addresses=(OWNER, PRIVATE))
+
+
+def mail(
+    subject: str,
+    body: str,
+    *,
+    sender: str = "someone@example.org",
+    to: str = OWNER,
+    headers: dict[str, str] | None = None,
+) -> Email:
+    return Email(
+        id=f"m-{abs(hash((subject, sender, body, to))) % 10**8}",
+        source="test",
+        folder="INBOX",
+        key=subject,
+        from_addr=sender,
+        to=(to,),
+        subject=subject,
+        date="2026-11-20T10:00:00+01:00",
+        body=body,
+        headers=headers or {},
+    )
+
+
+def decision(email: Email) -> str:
+    return triage_by_rules(email, profile=PROFILE).decision
+
+
+# A per-message return address (VERP) is a sending system's, not a person's.
+
+STATEMENT = (
+    "Hello,\n"
+    "Your statement for November is ready. Total: 212.40 EUR.\n"
+    "See every line of it on your dashboard.\n"
+)
+
+
+def test_a_per_message_return_address_is_a_mailing_system() -> None:
+    for envelope in (
+        "<bounces+88213-ab12-priya=lumenhive.com@em.hostly.example>",
+        "<0100019b2d7e4c11-7f3e@mail.hostly.example>",
+    ):
+        sent = mail(
+            "November statement",
+            STATEMENT,
+            sender="billing-team@hostly.example",
+            headers={"Return-Path": envelope},
+        )
+        assert sent_by_a_mailing_system(sent), envelope
+        assert not triage_by_rules(sent, profile=PROFILE).from_person, envelope
+
+
+def test_the_same_envelope_from_the_writer_or_a_forwarder_is_a_person() -> None:
+    own = mail(
+        "Lunch?",
+        "Free on Thursday?",
+        sender="marta@example.org",
+        headers={"Return-Path": "<marta@example.org>"},
+    )
+    forwarded = mail(
+        "Lunch?",
+        "Free on Thursday?",
+        sender="marta@example.org",
+        headers={"Return-Path": "<SRS0=x7Qa=TY=example.org=marta@forward.example>"},
+    )
+    on_a_list = mail(
+        "Re: pooling question",
+        "Which setting did you change? Could you post it?",
+        sender="marta@example.org",
+        headers={
+            "Return-Path": "<dev-bounces+priya=lumenhive.com@lists.example>",
+            "List-Id": "<dev.lists.example>",
+        },
+    )
+    for email in (own, forwarded, on_a_list):
+        assert not sent_by_a_mailing_system(email), email.headers
+    assert decision(own) == "respond"
+    assert decision(forwarded) == "respond"
+
+
+# A message that says a program wrote it is a program's, unless a person passes it on.
+
+AUTOMATED = (
+    "Your parcel 3SABC123 was delivered to the pick-up point on Main Street 4.\n"
+    "Collect it within 7 days with the code 4411.\n"
+    "This is an automated message, please do not reply to this email.\n"
+)
+
+
+def test_mail_that_says_it_is_automated_is_a_program() -> None:
+    notice = mail(
+        "Your parcel is at the pick-up point", AUTOMATED, sender="service@parcels.example"
+    )
+    row = triage_by_rules(notice, profile=PROFILE)
+    assert not row.from_person
+    assert row.decision == "notify"
+
+
+def test_a_forward_of_automated_mail_is_still_a_person() -> None:
+    forward = mail(
+        "Fwd: Your parcel is at the pick-up point",
+        "Could you pick this up on your way home?\n\n" + AUTOMATED,
+        sender="tom.devries@fastmail.com",
+    )
+    row = triage_by_rules(forward, profile=PROFILE)
+    assert row.from_person
+    assert row.decision == "respond"
+
+
+def test_a_colleague_quoting_the_words_is_still_a_person() -> None:
+    colleague = mail(
+        "Alert wording",
+        'Should the alert say "This is an automated message, please do not reply to this '
+        'email"? What do you think?',
+        sender="jonas@lumenhive.com",
+    )
+    assert triage_by_rules(colleague, profile=PROFILE).from_person
+    assert decision(colleague) == "respond"
+
+
+# Money that moves by itself (a direct debit, the card on file) is a receipt in advance.
+
+DEBIT = (
+    "Dear member,\n"
+    "On or around 1 December we will collect 11.50 EUR by direct debit for the December fee.\n"
+    "Mandate reference: SWIM-00418.\n"
+)
+
+
+def test_a_direct_debit_notice_from_a_program_is_ignore() -> None:
+    for body in (
+        DEBIT,
+        "Your card on file will be charged 49.00 EUR on 1 December for your plan.\n",
+        "Op of rond 1 december schrijven wij het volgende bedrag af: 11,50 EUR (incasso).\n",
+    ):
+        notice = mail(
+            "December fee",
+            body,
+            sender="members@swimclub.example",
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        assert decision(notice) == "ignore", body
+
+
+def test_a_direct_debit_that_failed_is_not_ignored() -> None:
+    failed = mail(
+        "December fee",
+        DEBIT.replace("we will collect", "we could not collect")
+        + "The direct debit could not be collected: your payment failed.\n",
+        sender="members@swimclub.example",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    assert decision(failed) != "ignore"
+
+
+def test_a_person_mentioning_a_direct_debit_is_not_ignored() -> None:
+    partner = mail(
+        "gym",
+        "The gym will be charged automatically from now on, by direct debit. OK with you?",
+        sender="tom.devries@fastmail.com",
+        to=PRIVATE,
+    )
+    assert decision(partner) == "respond"
+
+
+# A person's mail to the owner's private address, about nothing else the rules know, is personal.
+
+
+def test_a_person_writing_to_the_private_address_is_personal() -> None:
+    note = mail(
+        "zaterdag",
+        "Hoi! Zullen we zaterdag samen naar de markt? Groetjes, Eva",
+        sender="eva.jansen@hotmail.example",
+        to=PRIVATE,
+    )
+    row = triage_by_rules(note, profile=PROFILE)
+    assert row.category == "personal"
+    assert row.confidence >= UNSURE_BELOW
+
+
+def test_the_same_mail_to_the_work_address_or_from_a_program_is_not() -> None:
+    work = mail(
+        "zaterdag",
+        "Hoi! Zullen we zaterdag samen naar de markt? Groetjes, Eva",
+        sender="eva.jansen@hotmail.example",
+    )
+    program = mail(
+        "Your weekly summary",
+        "You have 3 new photos in your album.",
+        sender="noreply@photos.example",
+        to=PRIVATE,
+    )
+    assert triage_by_rules(work, profile=PROFILE).category != "personal"
+    assert triage_by_rules(program, profile=PROFILE).category != "personal"
+
+
+# The cold-outreach and phishing rules' category is as sure as those rules, not the words.
+
+
+def test_a_category_set_by_the_cold_rules_is_not_unsure_for_lack_of_words() -> None:
+    bump = mail(
+        "Re: your warehouse API",
+        "Hi Priya, we help logistics teams ship integrations twice as fast. Do you have 15 "
+        "minutes on Tuesday for a call?",
+        sender="sam@growthly.example",
+    )
+    row = triage_by_rules(bump, profile=PROFILE)
+    assert (row.category, row.decision) == ("spam_or_cold", "ignore")
+    assert not row.unsure
+
+
+def test_a_stranger_asking_without_a_pitch_keeps_the_words_doubt() -> None:
+    asked = mail(
+        "Question about your API",
+        "Hi Priya, I read your post on rate limits. Which limiter did you use in the end?",
+        sender="sam@growthly.example",
+    )
+    row = triage_by_rules(asked, profile=PROFILE)
+    assert row.category != "spam_or_cold"
+    assert row.decision == "respond"
