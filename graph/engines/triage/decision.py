@@ -11,11 +11,13 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    something of them or is a request by its kind (meeting, bug, feature, purchase), else
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
-   expense report due, a bill to pay, a failed payment); `notify` for alerts, incidents,
-   failures, security notices and mail from the owner's own company; `notify` for the news of
-   an organisation the owner writes to (a partner, a customer, a child's school); `ignore` for
-   other newsletters, receipts and the rest of the mass mail; `notify` for other transactional
-   mail.
+   expense report due, a bill to pay, a failed payment, an approval or a signature waiting);
+   `ignore` for a digest of a period (a weekly summary), whatever alerts it counts; `notify`
+   for alerts, incidents, failures, security notices and mail from the owner's own company;
+   `notify` for planned maintenance or an end of support of something the owner runs, and for
+   the news of an organisation the owner writes to (a partner, a customer, a child's school);
+   `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
+   rest of the mass mail; `notify` for other transactional mail.
 
 Whatever the step, a message whose writer says the reader need do nothing ("no action needed",
 "u hoeft niets te doen") is never `respond`: `notify` at most.
@@ -189,6 +191,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return ("respond", 0.65) if asked else ("notify", 0.65)
     if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
         return "respond", 0.7
+    if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
+        return "ignore", 0.6  # a round-up of a period: the alerts it counts were sent one by one
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     if "colleague" in flags:
@@ -196,6 +200,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
     if "reminder" in flags:
         return "notify", 0.55  # of something the owner signed up for
+    if "service_change" in flags:
+        return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     if writer.known_org and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with

@@ -231,3 +231,123 @@ def test_a_stranger_asking_without_a_pitch_keeps_the_words_doubt() -> None:
     row = triage_by_rules(asked, profile=PROFILE)
     assert row.category != "spam_or_cold"
     assert row.decision == "respond"
+
+
+# A program saying something waits on the reader (an approval, a signature, an assignment).
+
+
+def test_a_program_saying_something_waits_on_the_reader_is_respond() -> None:
+    for subject, body in (
+        (
+            "Timesheet week 47",
+            "Kim Bos submitted a timesheet for your approval.\nApprove or reject: ",
+        ),
+        ("Contract", "Alex Ruiz sent you a document to review and sign.\nOpen the document."),
+        ("[Pager] #88 api latency", "You have been assigned an incident: api latency above 2s."),
+        ("Reviews closing", "Two of your reviews are still in draft. The cycle closes on Friday."),
+    ):
+        notice = mail(subject, body, sender="no-reply@tools.example")
+        assert decision(notice) == "respond", subject
+
+
+def test_the_same_tool_telling_it_was_done_is_not_respond() -> None:
+    for subject, body in (
+        ("Timesheet week 47", "Your manager approved your timesheet for week 47."),
+        ("Contract", "All parties have signed the document. A copy is attached."),
+    ):
+        notice = mail(subject, body, sender="no-reply@tools.example")
+        assert decision(notice) != "respond", subject
+
+
+# A flaw found in what the owner runs is an alert; a round-up of a period is not.
+
+
+def test_a_vulnerable_dependency_or_a_new_error_is_notify() -> None:
+    for subject, body in (
+        ("[acme/api] Dependabot alert", "1 vulnerable dependency: lxml, high severity.\n"),
+        ("[api] TypeError: 'NoneType'", "New issue in api (production)\n312 events.\n"),
+    ):
+        alert = mail(subject, body, sender="notifications@bugs.example", headers=LIST)
+        assert decision(alert) == "notify", subject
+
+
+def test_a_link_to_a_page_about_vulnerabilities_is_no_alert() -> None:
+    bump = mail(
+        "[acme/api] Bump requests from 2.31 to 2.32",
+        "Bumps requests. See https://docs.example.com/managing-security-vulnerabilities/about\n",
+        sender="notifications@bugs.example",
+        headers=LIST,
+    )
+    assert decision(bump) == "ignore"
+
+
+LIST = {"List-Id": "<api.acme.bugs.example>", "Precedence": "bulk"}
+DIGEST = "Monitors triggered: 14 (+3)\nMost noisy: CPU > 85% (9 alerts)\nLog volume 1.8 TB\n"
+
+
+def test_a_weekly_digest_counting_alerts_is_ignore() -> None:
+    for subject in ("Your weekly digest: acme", "Monthly report for acme"):
+        digest = mail(subject, DIGEST, sender="no-reply@monitor.example", headers=LIST)
+        assert decision(digest) == "ignore", subject
+
+
+def test_an_alert_or_a_failure_without_digest_in_the_subject_still_shows() -> None:
+    alert = mail("[Triggered] CPU > 85% on worker", DIGEST, sender="no-reply@monitor.example")
+    failed = mail(
+        "Your weekly digest: acme",
+        "Payment failed for your plan: please update your card.\n",
+        sender="no-reply@monitor.example",
+        headers=LIST,
+    )
+    assert decision(alert) == "notify"
+    assert decision(failed) != "ignore"
+
+
+# Planned maintenance or an end of support for something the owner runs is notify.
+
+
+def test_a_planned_change_to_what_the_owner_runs_is_notify() -> None:
+    for body in (
+        "Scheduled maintenance of your database cluster on 3 March, 02:00-04:00 UTC.",
+        "Version 15.8 reaches end of support on 31 March; instances will be upgraded.",
+    ):
+        notice = mail(
+            "About your database",
+            body + "\nManage preferences | Unsubscribe",
+            sender="no-reply@cloud.example",
+        )
+        assert decision(notice) == "notify", body
+
+
+def test_the_same_mailing_without_a_change_is_ignore() -> None:
+    promo = mail(
+        "About your database",
+        "Meet our new serverless tier: 20% off this month.\nManage preferences | Unsubscribe",
+        sender="no-reply@cloud.example",
+    )
+    assert decision(promo) == "ignore"
+
+
+# Gift cards asked for in other languages are the same fraud.
+
+
+def test_a_gift_card_ask_in_dutch_is_suspicious() -> None:
+    ask = mail(
+        "klein verzoekje",
+        "Kun je 4 cadeaukaarten van 50 euro kopen en mij de codes mailen? Ik betaal je terug.",
+        sender="juf.marieke@gmail.com",
+        to=PRIVATE,
+    )
+    row = triage_by_rules(ask, profile=PROFILE)
+    assert row.suspicious
+    assert row.decision == "ignore"
+
+
+def test_a_gift_card_mentioned_without_an_ask_is_not() -> None:
+    thanks = mail(
+        "bedankt!",
+        "Dank voor de cadeaukaart voor de juf, ze was er heel blij mee.",
+        sender="eva.jansen@hotmail.example",
+        to=PRIVATE,
+    )
+    assert not triage_by_rules(thanks, profile=PROFILE).suspicious
