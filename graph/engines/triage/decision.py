@@ -15,7 +15,8 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    `ignore` for a digest of a period (a weekly summary), whatever alerts it counts; `notify`
    for alerts, incidents, failures, security notices and mail from the owner's own company;
    `notify` for planned maintenance or an end of support of something the owner runs, and for
-   the news of an organisation the owner writes to (a partner, a customer, a child's school);
+   the news of an organisation the owner writes to (a partner, a customer, a child's school)
+   or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class);
    `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
    rest of the mass mail; `notify` for other transactional mail.
 
@@ -71,6 +72,9 @@ class Writer:
     """It replies to a message the owner sent (on a mailing list too)."""
     known_org: bool = False
     """It comes from the domain of someone the owner writes to (a customer, a partner, a school)."""
+    group_list: bool = False
+    """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
+    team), which marketing mail must carry."""
 
     @property
     def person(self) -> bool:
@@ -124,7 +128,8 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     owners = set(profile.owner_addresses)
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
     org = base_domain(domain_of(sender)) in profile.known_domains
-    return Writer(robot, bulk, known, direct, answers, org)
+    group = bool(header(email, "List-Id")) and not header(email, "List-Unsubscribe")
+    return Writer(robot, bulk, known, direct, answers, org, group)
 
 
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
@@ -205,6 +210,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     if writer.known_org and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with
+    if writer.group_list and not writer.robot:
+        return "notify", 0.55  # a person writing to a group the owner is in: not marketing
     if category == "newsletter" or paid:
         return "ignore", 0.8
     if writer.bulk:

@@ -351,3 +351,35 @@ def test_a_gift_card_mentioned_without_an_ask_is_not() -> None:
         to=PRIVATE,
     )
     assert not triage_by_rules(thanks, profile=PROFILE).suspicious
+
+
+# A person writing to a group's own list (no unsubscribe link) is the group's news, not marketing.
+
+CLUB = (
+    "Beste ouders,\nDoor onderhoud aan het veld vervalt de training zaterdag.\nDe jeugdcommissie\n"
+)
+
+
+def test_a_group_list_without_an_unsubscribe_link_is_notify() -> None:
+    group = mail(
+        "Zaterdag geen training",
+        CLUB,
+        sender="jeugd@hockeyclub.example",
+        to=PRIVATE,
+        headers={"List-Id": "<ouders.hockeyclub.example>", "Precedence": "bulk"},
+    )
+    assert decision(group) == "notify"
+
+
+def test_a_list_with_an_unsubscribe_link_is_still_mass_mail() -> None:
+    marketing = mail(
+        "Zaterdag geen training",
+        CLUB,
+        sender="jeugd@hockeyclub.example",
+        to=PRIVATE,
+        headers={
+            "List-Id": "<ouders.hockeyclub.example>",
+            "List-Unsubscribe": "<https://hockeyclub.example/unsubscribe>",
+        },
+    )
+    assert decision(marketing) == "ignore"
