@@ -22,7 +22,7 @@ from graph.engines.triage.phishing import suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
+from graph.engines.triage.reading import SUBJECT_CHARS, header, visible_body
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import sender_flags
@@ -46,6 +46,9 @@ RULED_SUSPICIOUS = 0.8
 PRIVATE_PERSONAL = 0.6
 """How sure `personal` is for a person's mail to the owner's private address on no other
 evidence (most such mail in the dev part is family, school, friends; some is a household bill)."""
+COMPANY_ANNOUNCEMENT = 0.6
+"""How sure `other` is for a colleague's mail to the company's list that reads like a
+newsletter: an announcement of the owner's own company (a policy, an office notice), not news."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
@@ -205,7 +208,14 @@ def _categorise(
         category, confidence = "spam_or_cold", max(confidence, ruled)
     elif category == "other" and writer.person and _to_private_address(email, profile, rules):
         category, confidence = "personal", PRIVATE_PERSONAL
+    elif category == "newsletter" and "colleague" in seen.flags and not _marketing(email):
+        category, confidence = "other", COMPANY_ANNOUNCEMENT
     return seen, category, confidence, writer, suspicious
+
+
+def _marketing(email: Email) -> bool:
+    """Sent by a mailing tool that offers to unsubscribe (a newsletter, even a company's own)."""
+    return bool(header(email, "List-Unsubscribe"))
 
 
 def _to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -> bool:

@@ -383,3 +383,32 @@ def test_a_list_with_an_unsubscribe_link_is_still_mass_mail() -> None:
         },
     )
     assert decision(marketing) == "ignore"
+
+
+# A colleague's mail to the company's own list is an announcement, not a newsletter.
+
+OFFICE = (
+    "Hi all,\nThe office kitchen is cleaned on Friday: please take your food out of the fridge "
+    "by Thursday evening.\nThanks, Facilities\n"
+)
+COMPANY_LIST = {"List-Id": "<all.lumenhive.com>", "Precedence": "list"}
+
+
+def test_a_colleague_on_the_company_list_is_an_announcement() -> None:
+    notice = mail(
+        "Fridge clean-out Friday", OFFICE, sender="office@lumenhive.com", headers=COMPANY_LIST
+    )
+    row = triage_by_rules(notice, profile=PROFILE)
+    assert row.category == "other"
+    assert not row.unsure
+
+
+def test_the_company_newsletter_from_a_mailing_tool_is_still_a_newsletter() -> None:
+    newsletter = mail(
+        "Lumenhive monthly newsletter",
+        "This month in Lumenhive: new customers, the offsite photos and our blog.\n"
+        "Unsubscribe | Manage preferences",
+        sender="news@lumenhive.com",
+        headers={**COMPANY_LIST, "List-Unsubscribe": "<https://lumenhive.com/unsubscribe>"},
+    )
+    assert triage_by_rules(newsletter, profile=PROFILE).category == "newsletter"
