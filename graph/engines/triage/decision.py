@@ -109,6 +109,15 @@ def is_bounce(email: Email, flags: set[str]) -> bool:
     )
 
 
+def says_it_is_a_program(email: Email, flags: set[str]) -> bool:
+    """A program's own headers or address (`Auto-Submitted`, a no-reply or tool sender, a shop).
+
+    Not the envelope alone: cold outreach is sent by mailing systems too, yet it is a pitch.
+    """
+    submitted = header(email, "Auto-Submitted").casefold()
+    return bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
+
+
 def is_forward(email: Email) -> bool:
     """A message passing on another one ("Fwd:", "WG:", "TR:", "Doorst:")."""
     subject = (email.subject or "").casefold().lstrip()
@@ -117,8 +126,7 @@ def is_forward(email: Email) -> bool:
 
 def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
     """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
-    submitted = header(email, "Auto-Submitted").casefold()
-    robot = bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
+    robot = says_it_is_a_program(email, flags) or "mass_envelope" in flags
     bulk = bool(flags & _BULK_FLAGS) or bool(header(email, "List-Id"))
     sender = (email.from_addr or "").casefold()
     answers = profile.answers_owner(email, by_domain=True)
@@ -147,7 +155,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     or bumps its own unanswered mail ("following up on my last email"). One that answers the
     owner's mail is cold only when it pitches in two ways.
     """
-    if writer.known or writer.robot:
+    if writer.known or says_it_is_a_program(email, flags):
         return False
     subject = (email.subject or "").casefold().lstrip()
     fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
@@ -197,7 +205,7 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
         return "respond", 0.7
     if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
-        return "ignore", 0.6  # a round-up of a period: the alerts it counts were sent one by one
+        return "ignore", 0.8  # a round-up of a period: the alerts it counts were sent one by one
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     if "colleague" in flags:

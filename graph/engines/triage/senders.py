@@ -91,7 +91,7 @@ def sender_flags(
     is_vip = bool(sender) and (sender in vip or f"@{sender_domain}" in vip or sender_domain in vip)
     colleague = bool(base) and base in owner_domains
     if sent_by_a_mailing_system(email):
-        flags.add("automated")
+        flags.add("mass_envelope")
     if is_vip:
         flags.add("vip")
     if colleague:

@@ -63,6 +63,18 @@ def test_a_per_message_return_address_is_a_mailing_system() -> None:
         assert not triage_by_rules(sent, profile=PROFILE).from_person, envelope
 
 
+def test_a_pitch_sent_through_a_mailing_system_is_still_cold() -> None:
+    pitch = mail(
+        "Quick question, Priya",
+        "Hi Priya, who at Lumenhive owns outbound pipeline? We help teams like yours book 3x "
+        "more meetings. Open to a 15-minute call next week?",
+        sender="brandon@growthly.example",
+        headers={"Return-Path": "<bounce-7731@outreach.growthly.example>"},
+    )
+    row = triage_by_rules(pitch, profile=PROFILE)
+    assert (row.category, row.decision) == ("spam_or_cold", "ignore")
+
+
 def test_the_same_envelope_from_the_writer_or_a_forwarder_is_a_person() -> None:
     own = mail(
         "Lunch?",
