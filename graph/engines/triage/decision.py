@@ -12,7 +12,8 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
    expense report due, a bill to pay, a failed payment, an approval or a signature waiting);
-   `ignore` for a digest of a period (a weekly summary), whatever alerts it counts; `notify`
+   `ignore` for what every customer is sent (new terms, a survey) and for a digest of a period
+   (a weekly summary), whatever alerts it counts; `notify`
    for alerts, incidents, failures, security notices and mail from the owner's own company;
    `notify` for planned maintenance or an end of support of something the owner runs, and for
    the news of an organisation the owner writes to (a partner, a customer, a child's school)
@@ -197,17 +198,27 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
     return "notify", 0.7 if writer.known else 0.6
 
 
-def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
+def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) -> Verdict | None:
+    """A program's mail that asks the owner to act, warns them, or is sent to every customer."""
     if "relayed_person" in flags and writer.robot:
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
     if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
         return "respond", 0.7
+    if "customer_notice" in flags and not flags & _ALERT_FLAGS:
+        return "ignore", 0.7  # new terms, a survey: what every customer is sent
     if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
         return "ignore", 0.8  # a round-up of a period: the alerts it counts were sent one by one
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
+    return None
+
+
+def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
+    urgent = _program_asks_or_warns(category, flags, writer)
+    if urgent:
+        return urgent
     if "colleague" in flags:
         # The company's own announcements: a deadline makes them work to do.
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)

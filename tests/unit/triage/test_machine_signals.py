@@ -424,3 +424,96 @@ def test_the_company_newsletter_from_a_mailing_tool_is_still_a_newsletter() -> N
         headers={**COMPANY_LIST, "List-Unsubscribe": "<https://lumenhive.com/unsubscribe>"},
     )
     assert triage_by_rules(newsletter, profile=PROFILE).category == "newsletter"
+
+
+# A tool passing on what a person did to the owner (an assignment, a post to a class) is shown.
+
+
+def test_a_tool_relaying_an_assignment_or_a_class_post_is_notify() -> None:
+    for subject, body in (
+        ("[Tracker] Kim assigned OPS-12 to you", "Kim Bos assigned OPS-12 to Priya Raman.\n"),
+        ("Nieuw bericht van groep 6", "Juf Anna heeft een bericht geplaatst in groep 6.\n"),
+    ):
+        relayed = mail(subject, body, sender="noreply@tools.example", headers=LIST)
+        assert decision(relayed) == "notify", subject
+
+
+def test_the_same_tool_mail_about_nobody_is_still_ignored() -> None:
+    robot = mail(
+        "[Tracker] OPS-12 moved to Done",
+        "OPS-12 was moved to Done by an automation rule.\n",
+        sender="noreply@tools.example",
+        headers=LIST,
+    )
+    assert decision(robot) == "ignore"
+
+
+# An account's security notice is shown even from a mass-mailing system.
+
+
+def test_a_blocked_sign_in_is_notify() -> None:
+    alert = mail(
+        "Alert: suspicious login blocked",
+        "We blocked a sign-in attempt to kim@lumenhive.com from a new device.\nUnsubscribe",
+        sender="alerts-noreply@accounts.example",
+    )
+    assert decision(alert) == "notify"
+
+
+def test_a_login_page_promotion_is_not_a_security_notice() -> None:
+    promo = mail(
+        "Log in faster",
+        "Our new passkeys make every login quicker. Try them today.\nUnsubscribe",
+        sender="news@accounts.example",
+    )
+    assert decision(promo) == "ignore"
+
+
+# What every customer is sent (new terms, a survey) is ignore; asked to act, it is not.
+
+
+def test_new_terms_or_a_survey_from_a_program_is_ignore() -> None:
+    for subject, body in (
+        ("Updates to our Terms of Service", "We are updating our Terms of Service from 1 May."),
+        ("How are we doing?", "How likely are you to recommend Acme to a colleague? 1 2 3 4 5"),
+    ):
+        notice = mail(subject, body, sender="no-reply@acme.example")
+        assert decision(notice) == "ignore", subject
+
+
+def test_new_terms_that_ask_the_reader_to_accept_them_are_respond() -> None:
+    accept = mail(
+        "Updates to our Terms of Service",
+        "We are updating our Terms of Service. Action required: accept them by 1 May to keep "
+        "your account.",
+        sender="no-reply@acme.example",
+    )
+    assert decision(accept) == "respond"
+
+
+# A program asking the reader to choose, and a trial that ends.
+
+
+def test_please_choose_by_a_date_is_respond() -> None:
+    it = mail(
+        "Your laptop is due for refresh",
+        "Please choose your replacement model in the portal by 4 December.",
+        sender="it@helpdesk.example",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    assert decision(it) == "respond"
+
+
+def test_a_trial_that_ends_is_notify_and_a_trial_offer_is_not() -> None:
+    ends = mail(
+        "Your Pro trial ends in 3 days",
+        "Your trial ends on 27 November; the stack moves to the free tier.\nUnsubscribe",
+        sender="noreply@metrics.example",
+    )
+    offer = mail(
+        "Try Pro free for 14 days",
+        "Start a free trial of Pro today: more metrics, longer retention.\nUnsubscribe",
+        sender="noreply@metrics.example",
+    )
+    assert decision(ends) == "notify"
+    assert decision(offer) == "ignore"
