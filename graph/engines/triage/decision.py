@@ -149,8 +149,8 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
 
     Someone the owner knows (or a colleague) is never cold. A stranger's mail that answers no
-    mail of the owner is, when it offers services or asks for "the right person" to the owner
-    alone (not in a mailing), pitches in
+    mail of the owner is, when it offers services (in a mailing too, unless from the domain of
+    someone the owner writes to) or asks for "the right person" to the owner alone, pitches in
     two ways (an offer, a call to book, a cold-outreach line or tool, a hint such as an award),
     pretends to continue a conversation that never happened (a "Re:" without `In-Reply-To`),
     or bumps its own unanswered mail ("following up on my last email"). One that answers the
@@ -167,7 +167,10 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
         return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch
     if "pitch_bump" in flags:
         return True  # "following up on my last email", to someone who never answered
-    alone = bool(flags & _PITCH) and not writer.bulk  # one to one: a mailing has many readers
+    # One to one, a pitch alone is enough; a mailing asks many readers for a call, but one
+    # that offers a stranger's services is a pitch all the same (unless a partner sends it).
+    offers = "pitch_offer" in flags and not writer.known_org
+    alone = bool(flags & _PITCH) and (not writer.bulk or offers)
     return pitches >= 2 or (fake_reply and pitches >= 1) or alone
 
 

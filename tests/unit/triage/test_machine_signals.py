@@ -517,3 +517,33 @@ def test_a_trial_that_ends_is_notify_and_a_trial_offer_is_not() -> None:
     )
     assert decision(ends) == "notify"
     assert decision(offer) == "ignore"
+
+
+# A stranger's mailing that offers their services is cold outreach, not a newsletter.
+
+AGENCY = (
+    "Hi Priya,\nOur clients ship dashboards 40% faster with a dedicated team of our "
+    "designers.\nUnsubscribe"
+)
+MAILING = {"List-Unsubscribe": "<https://agency.example/u>", "Precedence": "bulk"}
+
+
+def test_a_strangers_mailing_offering_services_is_cold() -> None:
+    pitch = mail("Your dashboards", AGENCY, sender="studio@agency.example", headers=MAILING)
+    row = triage_by_rules(pitch, profile=PROFILE)
+    assert (row.category, row.decision) == ("spam_or_cold", "ignore")
+
+
+def test_a_partners_mailing_with_an_offer_is_their_news() -> None:
+    partner = mail(
+        "Stackline news: the new analytics tier",
+        "Our customers see their shipments 40% faster with the new analytics tier.\nUnsubscribe",
+        sender="news@stackline.example",
+        headers=MAILING,
+    )
+    writes_to_them = MailboxProfile(
+        owner_addresses=(OWNER,), known_domains=frozenset({"stackline.example"})
+    )
+    row = triage_by_rules(partner, profile=writes_to_them)
+    assert row.category != "spam_or_cold"
+    assert row.decision == "notify"
