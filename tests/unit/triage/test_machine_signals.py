@@ -547,3 +547,29 @@ def test_a_partners_mailing_with_an_offer_is_their_news() -> None:
     row = triage_by_rules(partner, profile=writes_to_them)
     assert row.category != "spam_or_cold"
     assert row.decision == "notify"
+
+
+# The lines of an invitation nobody asked for: a seat saved, "given your role".
+
+
+def test_a_strangers_saved_seat_given_your_role_is_cold() -> None:
+    invite = mail(
+        "Priya, I saved you a seat",
+        "Hi Priya, I saved you a seat at our roundtable on Thursday. Given your role, I think "
+        "you'd get a lot out of it. Confirm here: https://events.example/rt\n"
+        "PS - if this isn't relevant, just let me know.",
+        sender="olivia@growthly.example",
+    )
+    row = triage_by_rules(invite, profile=PROFILE)
+    assert (row.category, row.decision) == ("spam_or_cold", "ignore")
+
+
+def test_a_colleague_saying_given_your_role_is_not_cold() -> None:
+    asked = mail(
+        "Roundtable Thursday",
+        "Hi Priya, given your role, could you join the customer roundtable on Thursday?",
+        sender="daniel@lumenhive.com",
+    )
+    row = triage_by_rules(asked, profile=PROFILE)
+    assert row.category != "spam_or_cold"
+    assert row.decision == "respond"
