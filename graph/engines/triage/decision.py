@@ -127,11 +127,13 @@ def is_forward(email: Email) -> bool:
 
 def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
     """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
-    robot = says_it_is_a_program(email, flags) or "mass_envelope" in flags
+    robot = says_it_is_a_program(email, flags)
     bulk = bool(flags & _BULK_FLAGS) or bool(header(email, "List-Id"))
     sender = (email.from_addr or "").casefold()
     answers = profile.answers_owner(email, by_domain=True)
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
+    if "mass_envelope" in flags and not known:
+        robot = True  # a sending system's envelope; someone the owner knows may use one too
     if "automated_text" in flags and not known and not is_forward(email):
         robot = True  # "this is an automated message": said of itself, not of mail it carries
     owners = set(profile.owner_addresses)

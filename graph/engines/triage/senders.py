@@ -70,8 +70,8 @@ def sent_by_a_mailing_system(email: Email) -> bool:
     if "@" not in envelope or envelope == (email.from_addr or "").casefold():
         return False
     mailbox = envelope.rsplit("@", 1)[0]
-    if mailbox.startswith(("srs0=", "srs1=")):
-        return False  # a forwarder's rewriting of the writer's own address, not a mailing
+    if mailbox.startswith(("srs0=", "srs1=")) or "+caf_=" in mailbox:
+        return False  # a forwarder's rewriting (SRS, a mailbox's auto-forward), not a mailing
     return bool(_PER_MESSAGE_ENVELOPE_RE.search(mailbox))
 
 

@@ -97,10 +97,33 @@ def test_the_same_envelope_from_the_writer_or_a_forwarder_is_a_person() -> None:
             "List-Id": "<dev.lists.example>",
         },
     )
-    for email in (own, forwarded, on_a_list):
+    auto_forwarded = mail(
+        "Lunch?",
+        "Free on Thursday?",
+        sender="marta@example.org",
+        headers={"Return-Path": "<priya.raman+caf_=priya=lumenhive.com@fastmail.com>"},
+    )
+    for email in (own, forwarded, on_a_list, auto_forwarded):
         assert not sent_by_a_mailing_system(email), email.headers
     assert decision(own) == "respond"
     assert decision(forwarded) == "respond"
+    assert decision(auto_forwarded) == "respond"
+
+
+def test_someone_the_owner_knows_sending_through_a_mailing_system_is_a_person() -> None:
+    customer = mail(
+        "Webhook retries",
+        "Hi Priya, could you check why our webhook retries stopped on Tuesday?",
+        sender="ingrid@customer.example",
+        headers={"Return-Path": "<bounce-884412@mail.crm.example>"},
+    )
+    knows_her = MailboxProfile(
+        owner_addresses=(OWNER, PRIVATE), known_people=frozenset({"ingrid@customer.example"})
+    )
+    assert not triage_by_rules(customer, profile=PROFILE).from_person
+    row = triage_by_rules(customer, profile=knows_her)
+    assert row.from_person
+    assert row.decision == "respond"
 
 
 # A message that says a program wrote it is a program's, unless a person passes it on.
