@@ -8,7 +8,8 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    names someone else to write to (an out-of-office's stand-in);
 3. cold outreach from someone the owner does not know: `ignore`;
 4. a person writing to the owner (not a robot, not a mass mailing): `respond` when it asks
-   something of them or is a request by its kind (meeting, bug, feature, purchase), else
+   something of them (in `To`, or in a blind copy such as a party invitation; on `Cc`
+   only `notify`) or is a request by its kind (meeting, bug, feature, purchase), else
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
    expense report due, a bill to pay, a failed payment, an approval or a signature waiting);
@@ -73,6 +74,9 @@ class Writer:
     """It replies to a message the owner sent (on a mailing list too)."""
     known_org: bool = False
     """It comes from the domain of someone the owner writes to (a customer, a partner, a school)."""
+    blind: bool = False
+    """The owner is in neither `To` nor `Cc`: a blind copy, as each of a group gets it (a party
+    invitation, a teacher writing to the parents)."""
     group_list: bool = False
     """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
     team), which marketing mail must carry."""
@@ -140,7 +144,8 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
     org = base_domain(domain_of(sender)) in profile.known_domains
     group = bool(header(email, "List-Id")) and not header(email, "List-Unsubscribe")
-    return Writer(robot, bulk, known, direct, answers, org, group)
+    blind = bool(owners) and not any(a.casefold() in owners for a in (*email.to, *email.cc))
+    return Writer(robot, bulk, known, direct, answers, org, blind, group)
 
 
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
@@ -194,7 +199,7 @@ def _calendar(flags: set[str]) -> Verdict | None:
 
 def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
     asks = bool(flags & {"request", "meeting_ask", "action_required"})
-    if asks and writer.direct:
+    if asks and (writer.direct or writer.blind):  # a blind copy asks each of its readers
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
         return "respond", 0.6  # something is on fire for them, and they wrote to the owner

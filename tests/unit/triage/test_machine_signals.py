@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.senders import sent_by_a_mailing_system
@@ -596,3 +598,27 @@ def test_a_colleague_saying_given_your_role_is_not_cold() -> None:
     row = triage_by_rules(asked, profile=PROFILE)
     assert row.category != "spam_or_cold"
     assert row.decision == "respond"
+
+
+# A person's blind copy (the owner in neither To nor Cc) asks each of its readers.
+
+PARTY = (
+    "Lieve allemaal,\nI'm turning 40! Saturday 12 December from 20:00 at the café.\n"
+    "Can you let me know by 1 December if you're coming?\nNoor"
+)
+
+
+def blind(body: str) -> Email:
+    email = mail("Turning 40", body, sender="noor.elamrani@gmail.example", to=PRIVATE)
+    return dataclasses.replace(email, to=("undisclosed-recipients:;",))
+
+
+def test_a_blind_copy_that_asks_is_respond() -> None:
+    assert decision(blind(PARTY)) == "respond"
+
+
+def test_a_blind_copy_that_asks_nothing_or_a_cc_that_asks_is_not() -> None:
+    told = blind("Lieve allemaal,\nThe photos of Saturday are online. Thanks for coming!\nNoor")
+    cc = dataclasses.replace(blind(PARTY), to=("sam@example.org",), cc=(PRIVATE,))
+    assert decision(told) == "notify"
+    assert decision(cc) == "notify"
