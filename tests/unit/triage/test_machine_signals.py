@@ -622,3 +622,22 @@ def test_a_blind_copy_that_asks_nothing_or_a_cc_that_asks_is_not() -> None:
     cc = dataclasses.replace(blind(PARTY), to=("sam@example.org",), cc=(PRIVATE,))
     assert decision(told) == "notify"
     assert decision(cc) == "notify"
+
+
+def test_a_report_not_submitted_or_reports_to_approve_is_respond() -> None:
+    reminder = mail(
+        "Expenses close Friday",
+        "Dear all,\nPriya: own report not submitted, and 1 report of your team to approve.\n"
+        "The close is Friday at 12:00.\nAnouk",
+        sender="anouk@lumenhive.com",
+    )
+    assert decision(reminder) == "respond"
+
+
+def test_a_report_submitted_and_approved_is_not() -> None:
+    done = mail(
+        "Expenses close Friday",
+        "Dear all,\nEvery report is submitted and approved. The close is Friday at 12:00.\nAnouk",
+        sender="anouk@lumenhive.com",
+    )
+    assert decision(done) == "notify"
