@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import closing
 from pathlib import Path
 
-from memory.checkpointer import open_checkpointer
+from memory.checkpointer import SqliteCheckpointer, open_checkpointer
 from memory.db import AppDatabase
 
 NORMAL, FULL = 1, 2
@@ -13,6 +13,7 @@ NORMAL, FULL = 1, 2
 
 async def test_the_checkpoint_file_syncs_at_wal_checkpoints(tmp_path: Path) -> None:
     async with open_checkpointer(tmp_path / "checkpoints.db") as saver:
+        assert isinstance(saver, SqliteCheckpointer)
         cursor = await saver.conn.execute("PRAGMA synchronous")
         row = await cursor.fetchone()
         mode = await (await saver.conn.execute("PRAGMA journal_mode")).fetchone()
