@@ -270,3 +270,11 @@ def test_an_account_connected_without_imap_is_one_line(world: World) -> None:
     assert len(said) == 1, failed.stderr
     assert said[0].endswith("run `smart-inbox accounts add microsoft plain --imap`"), said
     assert len(world.oauth.calls("POST", "/introspect")) == introspected, "no token was offered"
+    # Nor would the provider redeem that account's refresh token for Outlook's resource.
+    [plain] = [t for t, c in world.oauth.consented.items() if OUTLOOK not in c]
+    form = {"grant_type": "refresh_token", "refresh_token": plain, "scope": OUTLOOK_SCOPES}
+    with httpx.Client() as client:
+        refused = client.post(
+            f"{world.oauth.base_url}/token", data={**form, "client_id": world.oauth.client_id}
+        )
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
