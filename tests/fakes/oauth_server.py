@@ -209,13 +209,19 @@ class FakeOAuth(FakeApi):
             self.refresh.discard(token)
             self.consented.pop(token, None)
         scope = (asked or consented) if self.one_resource else ""
-        answer = self._issue(refresh=self.rotate_refresh, scope=scope, consented=consented)
+        answer = self._consented(self._issue(refresh=self.rotate_refresh, scope=scope), consented)
         return Reply(200, answer)
 
-    def _issue(self, *, refresh: bool, scope: str = "", consented: str = "") -> dict[str, object]:
+    def _consented(self, answer: dict[str, object], consented: str) -> dict[str, object]:
+        """`answer`, its refresh token (if any) consented `consented`."""
+        if isinstance(answer.get("refresh_token"), str) and consented:
+            self.consented[str(answer["refresh_token"])] = consented
+        return answer
+
+    def _issue(self, *, refresh: bool, scope: str = "") -> dict[str, object]:
         """A new access token (for the first scope's resource, one resource per token), and
-        a refresh token for everything `consented` (else `scope`) when `refresh`."""
-        consented = consented or scope
+        a refresh token consented `scope` when `refresh`."""
+        consented = scope
         access = "fake-access-" + secrets.token_urlsafe(12)
         self.access[access] = time.time() + self.access_ttl
         answer: dict[str, object] = {
@@ -271,7 +277,7 @@ class FakeOAuth(FakeApi):
         del self.devices[form["device_code"]]
         # Answered as "mail" unless the server issues a token per resource (then its scopes).
         scope = device.scope if self.one_resource else "mail"
-        return Reply(200, self._issue(refresh=True, scope=scope, consented=device.scope))
+        return Reply(200, self._consented(self._issue(refresh=True, scope=scope), device.scope))
 
     # -- revocation and introspection ---------------------------------------------------
 
