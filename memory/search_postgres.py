@@ -19,6 +19,7 @@ text functions needs a migration step that drops `search_doc` and adds it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -32,7 +33,9 @@ from memory.search_rank import (
     PART_POINTS,
     RECENCY_DAYS,
     RELEVANCE_SHARE,
+    day_number,
 )
+from memory.search_walk import WINDOWS, Hit, Window, best_matches
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +168,34 @@ _RECENCY = (
 )
 
 
+DAY = (
+    "CASE WHEN {r}date ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' THEN "
+    "CAST(substr({r}date, 1, 4) AS integer) * 372 + CAST(substr({r}date, 6, 2) AS integer) * 31 "
+    "+ CAST(substr({r}date, 9, 2) AS integer) END"
+)
+"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
+expression of the `ix_email_search_day` index."""
+_DAY = DAY.format(r="e.")
+INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email (({DAY.format(r='')}))",
+    *(
+        f"CREATE INDEX IF NOT EXISTS ix_email_search_{part} ON email "
+        f"USING gin (ts_filter(search_doc, '{{{_WEIGHT_LETTERS[part]}}}'))"
+        for part in ("subject", "sender", "attachments")
+    ),
+)
+"""The date's day, and the parts other than the body on their own (the GIN index of
+`search_doc` cannot tell the parts apart): a search's last read (`memory.search_walk`) wants
+only the older matches found in the subject, say, and the sender."""
+
+
 def search(
-    conn: Connection, query: SearchQuery, filters: dict[str, Any], limit: int, today: int
+    conn: Connection,
+    query: SearchQuery,
+    filters: dict[str, Any],
+    limit: int,
+    today: int,
+    windows: Sequence[int] = WINDOWS,
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
@@ -181,33 +210,115 @@ def search(
     for name, term in ranked:
         params[name] = term.text
         where.extend(_within_one_part(term, _tsquery(term, name)))
-    match = " && ".join(_tsquery(term, name) for name, term in ranked)
+    match = f"e.search_doc @@ ({' && '.join(_tsquery(term, name) for name, term in ranked)})"
+
+    def read(window: Window) -> list[Hit]:
+        return _read(conn, ranked, [match, *where], dict(params), window)
+
+    def day_at(before: int | None, count: int) -> int | None:
+        return _day_at(conn, query, filters, before, count)
+
+    return [hit.data for hit in best_matches(read, day_at, limit, today, windows)]
+
+
+def _read(
+    conn: Connection,
+    ranked: list[tuple[str, Term]],
+    where: list[str],
+    params: dict[str, Any],
+    window: Window,
+) -> list[Hit]:
+    """The best `limit` matches of a window (see `memory.search_walk`)."""
+    if window.since is not None or window.needs is not None:
+        # The day or part indexes find the few rows; the GIN index of every match, which the
+        # planner would add to them, would cost more than testing those rows one by one.
+        where = [f"CASE WHEN {where[0]} THEN true ELSE false END", *where[1:]]
+    where += _days(window, params)
+    if window.needs is not None:
+        needs = [_all_found_in(ranked, parts) for parts in window.needs]
+        if not any(needs):
+            return []
+        where.append("(" + " OR ".join(need for need in needs if need) + ")")
     sql = (
-        "SELECT data FROM (SELECT e.data, e.date, e.id, "
+        "SELECT score, date, id, data FROM (SELECT e.data, e.date, e.id, "
         f"{RELEVANCE_SHARE} * ({_points(ranked)}) / {float(MAX_POINTS)} "
         f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
-        f"FROM email e WHERE e.search_doc @@ ({match}) AND {' AND '.join(where) or 'true'}"
-        ") AS scored "
+        f"FROM email e WHERE {' AND '.join(where)}) AS scored "
         'ORDER BY score DESC, date COLLATE "C" DESC, id COLLATE "C" LIMIT :limit'
     )
-    return [row[0] for row in conn.execute(text(sql), params)]
+    return [Hit(*row) for row in conn.execute(text(sql), params)]
+
+
+def _days(window: Window, params: dict[str, Any]) -> list[str]:
+    where = []
+    if window.since is not None:
+        where.append(f"{_DAY} >= :day_since")
+        params["day_since"] = window.since
+    if window.before is not None:
+        where.append(f"({_DAY} < :day_before OR {_DAY} IS NULL)")
+        params["day_before"] = window.before
+    return where
+
+
+def _day_at(
+    conn: Connection,
+    query: SearchQuery,
+    filters: dict[str, Any],
+    before: int | None,
+    count: int,
+) -> int | None:
+    """The day of the `count`-th newest dated message (of the filters) before `before`."""
+    params: dict[str, Any] = {"skip": count - 1}
+    where = [*column_filters(query, filters, params, date='e.date COLLATE "C"')]
+    where.append(f"{_DAY} IS NOT NULL")
+    if before is not None:
+        where.append(f"{_DAY} < :day_before")
+        params["day_before"] = before
+    if query.before:
+        # Only where the walk starts: the window's own read has no upper bound, so a message
+        # whose date text and day disagree (a 99th of a month) is still read.
+        where.append(f"{_DAY} < :last")
+        params["last"] = day_number(query.before)
+    sql = (
+        f"SELECT {_DAY} FROM email e WHERE {' AND '.join(where)} "
+        f"ORDER BY {_DAY} DESC LIMIT 1 OFFSET :skip"
+    )
+    day = conn.execute(text(sql), params).scalar()
+    return None if day is None else int(day)
 
 
 def _points(ranked: list[tuple[str, Term]]) -> str:
     """The points of the parts a term was found in (a `from:` term counts in the sender only)."""
-    points = []
-    for part, value in PART_POINTS:
+    points = [
+        f"{value} * CAST({found} AS integer)"
+        for (part, value) in PART_POINTS
+        for found in _found_in(ranked, (part,))
+    ]
+    return " + ".join(points) or "0"
+
+
+def _all_found_in(ranked: list[tuple[str, Term]], parts: tuple[str, ...]) -> str | None:
+    """The condition that a query phrase is in each of `parts`; None: one part can have none."""
+    found = [_found_in(ranked, (part,)) for part in parts]
+    if not all(found):
+        return None
+    return "(" + " AND ".join(one for [one] in found) + ")"
+
+
+def _found_in(ranked: list[tuple[str, Term]], parts: tuple[str, ...]) -> list[str]:
+    """For each of `parts` a query phrase can be in: the condition that one is."""
+    found = []
+    for part, _ in PART_POINTS:
         here = [
             _tsquery(term, name)
             for name, term in ranked
-            if _FIELD_PARTS.get(term.field, part) == part
+            if part in parts and _FIELD_PARTS.get(term.field, part) == part
         ]
         if here:
-            found = (
+            found.append(
                 f"ts_filter(e.search_doc, '{{{_WEIGHT_LETTERS[part]}}}') @@ ({' || '.join(here)})"
             )
-            points.append(f"{value} * CAST({found} AS integer)")
-    return " + ".join(points) or "0"
+    return found
 
 
 def _within_one_part(term: Term, tsquery: str) -> list[str]:

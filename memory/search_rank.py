@@ -49,3 +49,11 @@ def day_number(day: date) -> int:
     malformed date; for ages of days and weeks it is exact within a month.
     """
     return day.year * 372 + day.month * 31 + day.day
+
+
+def recency(today: int, day: int) -> float:
+    """The recency of a message of `day` on `today` (both `day_number`s), as SQL computes it.
+
+    1.0 for today and later days, 0.5 at `RECENCY_DAYS` old.
+    """
+    return float(RECENCY_DAYS) / (float(RECENCY_DAYS) + max(0, today - day))
