@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from memory import search_postgres, search_sqlite
 from memory.search_query import SearchQuery
 from memory.search_rank import day_number
-from memory.search_walk import WINDOWS
+from memory.search_walk import FIRST_WINDOW
 
 
 def create_search_index(conn: Connection) -> None:
@@ -34,16 +34,19 @@ def create_search_index(conn: Connection) -> None:
 def create_search_walk_indexes(conn: Connection) -> None:
     """Migration step 12: the indexes that let a search read its matches newest first.
 
-    Both databases: the `day_number` of each message's date (`ix_email_search_day`);
-    PostgreSQL also the index of the parts other than the body (`ix_email_search_head`), since
-    its full-text index cannot tell one part from another (FTS5's can).
+    Both databases: the `day_number` of each message's date (`ix_email_search_day`) and the
+    messages whose date names a month or day that does not exist (`ix_email_search_odd`);
+    PostgreSQL also the subject, the sender and the attachment names on their own
+    (`ix_email_search_subject`, ...), since its full-text index cannot tell the parts apart
+    (FTS5's can).
     """
     if conn.dialect.name == "postgresql":
         for statement in search_postgres.INDEXES:
             conn.exec_driver_sql(statement)
         conn.exec_driver_sql("ANALYZE email")
     elif conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(search_sqlite.DAY_INDEX)
+        for statement in search_sqlite.INDEXES:
+            conn.exec_driver_sql(statement)
     else:
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
@@ -56,17 +59,17 @@ def search_stored(
     folder: str | None = None,
     limit: int = 20,
     today: date | None = None,
-    windows: tuple[int, ...] = WINDOWS,
+    first_window: int = FIRST_WINDOW,
 ) -> list[str]:
     """The stored JSON (`email.data`) of the best `limit` matches, best first.
 
     `source` and `folder` keep one mailbox and one folder (exact names); `today` is the day
-    recency is counted from (the current UTC day unless given). `windows` is how many dated
-    messages each read of `memory.search_walk` takes (none: rank every match at once).
+    recency is counted from (the current UTC day unless given). `first_window` is how many
+    messages the first read of `memory.search_walk` takes (0: rank every match at once).
     """
     filters = {"source": source, "folder": folder}
     day = day_number(today or datetime.now(UTC).date())
     backend = search_postgres if engine.dialect.name == "postgresql" else search_sqlite
     with engine.connect() as conn:
-        found: list[str] = backend.search(conn, query, filters, max(1, limit), day, windows)
+        found: list[str] = backend.search(conn, query, filters, max(1, limit), day, first_window)
     return found

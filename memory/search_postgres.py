@@ -19,7 +19,6 @@ text functions needs a migration step that drops `search_doc` and adds it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -35,7 +34,7 @@ from memory.search_rank import (
     RELEVANCE_SHARE,
     day_number,
 )
-from memory.search_walk import WINDOWS, Hit, Window, best_matches
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +175,15 @@ DAY = (
 """The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
 expression of the `ix_email_search_day` index."""
 _DAY = DAY.format(r="e.")
+ODD = (
+    "({r}date ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' "
+    "AND (substr({r}date, 6, 2) COLLATE \"C\" NOT BETWEEN '01' AND '12' "
+    "OR substr({r}date, 9, 2) COLLATE \"C\" NOT BETWEEN '01' AND '31'))"
+)
+"""A date whose month or day does not exist (see `memory.search_walk.Window.odd`)."""
 INDEXES = (
     f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email (({DAY.format(r='')}))",
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_odd ON email (date) WHERE {ODD.format(r='')}",
     *(
         f"CREATE INDEX IF NOT EXISTS ix_email_search_{part} ON email "
         f"USING gin (ts_filter(search_doc, '{{{_WEIGHT_LETTERS[part]}}}'))"
@@ -195,7 +201,7 @@ def search(
     filters: dict[str, Any],
     limit: int,
     today: int,
-    windows: Sequence[int] = WINDOWS,
+    first_window: int = FIRST_WINDOW,
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
@@ -218,7 +224,9 @@ def search(
     def day_at(before: int | None, count: int) -> int | None:
         return _day_at(conn, query, filters, before, count)
 
-    return [hit.data for hit in best_matches(read, day_at, limit, today, windows)]
+    top = day_number(query.before) if query.before else None
+    found = best_matches(read, day_at, limit, today, first_window, top)
+    return [hit.data for hit in found]
 
 
 def _read(
@@ -229,7 +237,9 @@ def _read(
     window: Window,
 ) -> list[Hit]:
     """The best `limit` matches of a window (see `memory.search_walk`)."""
-    if window.since is not None or window.needs is not None:
+    if window.odd and not _any_odd(conn):
+        return []
+    if window.since is not None or window.needs is not None or window.odd:
         # The day or part indexes find the few rows; the GIN index of every match, which the
         # planner would add to them, would cost more than testing those rows one by one.
         where = [f"CASE WHEN {where[0]} THEN true ELSE false END", *where[1:]]
@@ -249,13 +259,20 @@ def _read(
     return [Hit(*row) for row in conn.execute(text(sql), params)]
 
 
+def _any_odd(conn: Connection) -> bool:
+    """Whether any message has a date that does not exist (its partial index is tiny)."""
+    sql = f"SELECT 1 FROM email e WHERE {ODD.format(r='e.')} LIMIT 1"
+    return conn.execute(text(sql)).first() is not None
+
+
 def _days(window: Window, params: dict[str, Any]) -> list[str]:
-    where = []
+    where = [ODD.format(r="e.")] if window.odd else []
     if window.since is not None:
         where.append(f"{_DAY} >= :day_since")
         params["day_since"] = window.since
     if window.before is not None:
-        where.append(f"({_DAY} < :day_before OR {_DAY} IS NULL)")
+        before = f"{_DAY} < :day_before"
+        where.append(before if window.since is not None else f"({before} OR {_DAY} IS NULL)")
         params["day_before"] = window.before
     return where
 

@@ -21,7 +21,6 @@ them from the old row with the same expressions as when it was added. A release 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -37,7 +36,7 @@ from memory.search_rank import (
     RELEVANCE_SHARE,
     day_number,
 )
-from memory.search_walk import WINDOWS, Hit, Window, best_matches
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
 
 COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
@@ -89,7 +88,17 @@ DAY = (
 expression of the `ix_email_search_day` index, which a query must repeat character for
 character to be served by it."""
 _DAY = DAY.format(r="e.")
-DAY_INDEX = f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email ({DAY.format(r='')})"
+ODD = (
+    "({r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' "
+    "AND (substr({r}date, 6, 2) NOT BETWEEN '01' AND '12' "
+    "OR substr({r}date, 9, 2) NOT BETWEEN '01' AND '31'))"
+)
+"""A date whose month or day does not exist (see `memory.search_walk.Window.odd`)."""
+INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email ({DAY.format(r='')})",
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_odd ON email (date) WHERE {ODD.format(r='')}",
+)
+"""The date's day, and the few messages of a date that does not exist."""
 _RECENCY = (
     f"coalesce({float(RECENCY_DAYS)} / ({float(RECENCY_DAYS)} + max(0, :today - {_DAY})), 0.0)"
 )
@@ -155,7 +164,7 @@ def search(
     filters: dict[str, Any],
     limit: int,
     today: int,
-    windows: Sequence[int] = WINDOWS,
+    first_window: int = FIRST_WINDOW,
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
@@ -177,13 +186,17 @@ def search(
     def day_at(before: int | None, count: int) -> int | None:
         return _day_at(conn, query, filters, before, count)
 
-    return [hit.data for hit in best_matches(read, day_at, limit, today, windows)]
+    top = day_number(query.before) if query.before else None
+    found = best_matches(read, day_at, limit, today, first_window, top)
+    return [hit.data for hit in found]
 
 
 def _read(
     conn: Connection, ranked: list[Term], where: list[str], params: dict[str, Any], window: Window
 ) -> list[Hit]:
     """The best `limit` matches of a window (see `memory.search_walk`)."""
+    if window.odd and not _any_odd(conn):
+        return []
     where = [*where, *_days(window, params)]
     match = ":match"
     if window.needs is not None:
@@ -194,11 +207,12 @@ def _read(
         params["head"] = f"({params['match']}) AND ({head})"
         match = ":head"
     narrow = ""
-    if window.since is not None:
+    if window.since is not None or window.odd:
+        index = "odd" if window.odd else "day"
         # Test FTS5's matches against the window's rowids (the `+` keeps FTS5 from being
         # asked for each rowid, which costs a whole query each for a prefix).
         narrow = (
-            "AND +rowid IN (SELECT e.rowid FROM email e INDEXED BY ix_email_search_day "
+            f"AND +rowid IN (SELECT e.rowid FROM email e INDEXED BY ix_email_search_{index} "
             f"WHERE {' AND '.join(where)})"
         )
     points = " + ".join(
@@ -220,13 +234,20 @@ def _read(
     return [Hit(*row) for row in conn.execute(text(sql), params)]
 
 
+def _any_odd(conn: Connection) -> bool:
+    """Whether any message has a date that does not exist (its partial index is tiny)."""
+    sql = f"SELECT 1 FROM email e WHERE {ODD.format(r='e.')} LIMIT 1"
+    return conn.execute(text(sql)).first() is not None
+
+
 def _days(window: Window, params: dict[str, Any]) -> list[str]:
-    where = []
+    where = [ODD.format(r="e.")] if window.odd else []
     if window.since is not None:
         where.append(f"{_DAY} >= :day_since")
         params["day_since"] = window.since
     if window.before is not None:
-        where.append(f"({_DAY} < :day_before OR {_DAY} IS NULL)")
+        before = f"{_DAY} < :day_before"
+        where.append(before if window.since is not None else f"({before} OR {_DAY} IS NULL)")
         params["day_before"] = window.before
     return where
 

@@ -16,13 +16,17 @@ the two).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from memory.search_rank import MAX_POINTS, PART_POINTS, RELEVANCE_SHARE, recency
 
-WINDOWS = (400, 3200)
-"""How many dated messages each window holds (after the mailbox's own filters), newest first."""
+FIRST_WINDOW = 400
+"""How many dated messages the first read takes (of those the search's filters keep)."""
+GROWTH = 8
+"""Each further window spans this many times the days of the one before."""
+WINDOWS = 3
+"""Further windows before the rest is read at once."""
 SCORE_SLACK = 1e-9
 """Room for the last bits of the databases' own arithmetic (PostgreSQL adds part of the score in
 `numeric`): a bound this close to the last kept score counts as able to reach it."""
@@ -39,6 +43,10 @@ class Window:
     needs: tuple[tuple[str, ...], ...] | None = None
     """Only matches found in every part of one of these sets (`PART_POINTS` names): the
     least a match must have to score enough. None: every match."""
+    odd: bool = False
+    """Only messages whose date names a month or day that does not exist (`2026-13-45`):
+    their day number can be later than that of a date whose text sorts after theirs, so they
+    are read at the start, whatever their day."""
 
 
 @dataclass(frozen=True)
@@ -58,28 +66,47 @@ DayAt = Callable[[int | None, int], int | None]
 
 
 def best_matches(
-    read: Read, day_at: DayAt, limit: int, today: int, windows: Sequence[int] = WINDOWS
+    read: Read,
+    day_at: DayAt,
+    limit: int,
+    today: int,
+    first: int = FIRST_WINDOW,
+    top: int | None = None,
 ) -> list[Hit]:
-    """The best `limit` matches, best first, reading as few as the scores allow."""
-    best: list[Hit] = []
-    before: int | None = None
-    for size in windows:
-        since = day_at(before, size)
-        if since is None:
-            break
-        found = read(Window(since, before))
-        best = ranked(best + found, limit)
-        before = since
-        if not found:
-            break  # a query that matches little: ranking all the rest costs little
-        if len(best) < limit:
-            continue
-        needs = parts_needed(best[-1].score, recency(today, since - 1))
-        if not needs:
+    """The best `limit` matches, best first, reading as few as the scores allow.
+
+    `first` is how many messages the first window holds; 0 ranks every match at once. `top`
+    is the day the search's `before:` names: no match of a real date is of that day or later.
+    """
+    since = day_at(None, first) if first > 0 else None
+    if since is None:
+        return ranked(read(Window()), limit)
+    best = ranked(read(Window(odd=True)) + read(Window(since, top)), limit)
+    if not best:
+        return ranked(read(Window(None, since)), limit)  # matches little: rank all the rest
+    width = max(1, (day_at(None, 1) or since) - since + 1)
+    before = since
+    for _ in range(WINDOWS):
+        needs = _needs(best, limit, today, before)
+        if needs == ():
             return best
-        if ("body",) not in needs:
-            return ranked(best + read(Window(None, before, needs)), limit)
-    return ranked(best + read(Window(None, before)), limit)
+        width *= GROWTH
+        best = ranked(best + read(Window(before - width, before, needs)), limit)
+        before -= width
+    needs = _needs(best, limit, today, before)
+    if needs == ():
+        return best
+    return ranked(best + read(Window(None, before, needs)), limit)
+
+
+def _needs(
+    best: list[Hit], limit: int, today: int, before: int
+) -> tuple[tuple[str, ...], ...] | None:
+    """What an unread match (of a day before `before`) needs to make the list; None: nothing."""
+    if len(best) < limit:
+        return None
+    needs = parts_needed(best[-1].score, recency(today, before - 1))
+    return None if ("body",) in needs else needs  # a match is found in some part
 
 
 def parts_needed(score: float, newest_recency: float) -> tuple[tuple[str, ...], ...]:
@@ -107,8 +134,12 @@ def _points(parts: tuple[str, ...]) -> int:
 
 
 def ranked(hits: list[Hit], limit: int) -> list[Hit]:
-    """The best `limit`: higher score first, then the newer date, then the id, byte for byte."""
-    return sorted(hits, key=functools.cmp_to_key(_compare))[:limit]
+    """The best `limit`: higher score first, then the newer date, then the id, byte for byte.
+
+    A message read twice (one of odd date, in the first read and a later one) counts once.
+    """
+    unique = {hit.id: hit for hit in hits}.values()
+    return sorted(unique, key=functools.cmp_to_key(_compare))[:limit]
 
 
 def _compare(a: Hit, b: Hit) -> int:

@@ -96,8 +96,8 @@ def test_the_walk_returns_what_ranking_every_match_returns(
         parsed = parse_query(query(rng))
         for limit in (1, 3, 8):
             options = {"source": SOURCE, "limit": limit, "today": TODAY}
-            walked = search_stored(db.engine, parsed, windows=(2, 6), **options)  # type: ignore[arg-type]
-            whole = search_stored(db.engine, parsed, windows=(), **options)  # type: ignore[arg-type]
+            walked = search_stored(db.engine, parsed, first_window=2, **options)  # type: ignore[arg-type]
+            whole = search_stored(db.engine, parsed, first_window=0, **options)  # type: ignore[arg-type]
             assert walked == whole, (parsed, limit)
             compared += len(whole)
     assert compared > 300
@@ -118,7 +118,7 @@ def test_an_undated_message_that_outscores_the_newest_is_found(backend: Backend)
     )
     db.add_emails([*newest, undated])
     parsed = parse_query("budget")
-    found = search_stored(db.engine, parsed, source=SOURCE, limit=2, today=TODAY, windows=(2,))
+    found = search_stored(db.engine, parsed, source=SOURCE, limit=2, today=TODAY, first_window=2)
     assert [json.loads(data)["id"] for data in found] == ["old", "new4"]
 
 
@@ -141,16 +141,17 @@ def test_the_walk_stops_when_nothing_unread_can_make_the_list(
     reads: list[search_walk.Window] = []
     walk = search_walk.best_matches
 
-    def counted(read, day_at, limit, today, windows):  # type: ignore[no-untyped-def]
+    def counted(read, day_at, *rest):  # type: ignore[no-untyped-def]
         def reading(window: search_walk.Window) -> list[search_walk.Hit]:
             reads.append(window)
             return read(window)  # type: ignore[no-any-return]
 
-        return walk(reading, day_at, limit, today, windows)
+        return walk(reading, day_at, *rest)
 
     module = "postgres" if backend.name == "postgresql" else "sqlite"
     monkeypatch.setattr(f"memory.search_{module}.best_matches", counted)
     parsed = parse_query("alpha")
-    found = search_stored(db.engine, parsed, source=SOURCE, limit=2, today=TODAY, windows=(3,))
+    found = search_stored(db.engine, parsed, source=SOURCE, limit=2, today=TODAY, first_window=3)
     assert [json.loads(data)["id"] for data in found] == ["top2", "top1"]
-    assert len(reads) == 1 and reads[0].since is not None
+    assert [window.since is not None for window in reads] == [False, True]
+    assert reads[0].odd
