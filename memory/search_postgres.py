@@ -284,18 +284,22 @@ def _day_at(
     before: int | None,
     count: int,
 ) -> int | None:
-    """The day of the `count`-th newest dated message (of the filters) before `before`."""
-    params: dict[str, Any] = {"skip": count - 1}
-    where = [*column_filters(query, filters, params, date='e.date COLLATE "C"')]
-    where.append(f"{_DAY} IS NOT NULL")
-    if before is not None:
+    """The day of the `count`-th newest dated message before `before`.
+
+    Of the mailbox searched and within the query's dates; folders are left to the reads (a
+    window of a folder would walk the whole index to find its messages).
+    """
+    params: dict[str, Any] = {"skip": count - 1, "source": filters.get("source")}
+    where = [f"{_DAY} IS NOT NULL"]
+    if params["source"]:
+        where.append("e.source = :source")
+    last = [day for day in (before, query.before and day_number(query.before)) if day]
+    if last:
         where.append(f"{_DAY} < :day_before")
-        params["day_before"] = before
-    if query.before:
-        # Only where the walk starts: the window's own read has no upper bound, so a message
-        # whose date text and day disagree (a 99th of a month) is still read.
-        where.append(f"{_DAY} < :last")
-        params["last"] = day_number(query.before)
+        params["day_before"] = min(last)
+    if query.after:
+        where.append(f"{_DAY} >= :day_after")
+        params["day_after"] = day_number(query.after)
     sql = (
         f"SELECT {_DAY} FROM email e WHERE {' AND '.join(where)} "
         f"ORDER BY {_DAY} DESC LIMIT 1 OFFSET :skip"

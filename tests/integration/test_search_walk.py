@@ -101,9 +101,9 @@ def test_the_walk_returns_what_ranking_every_match_returns(
             assert walked == whole, (parsed, limit)
             compared += len(whole)
     assert compared > 300
-    # The walk took both of its ways after a window: read some parts only, read on.
+    # The walk read some parts only after a window (`test_search_walk` in the unit tests
+    # checks which parts each score needs).
     assert any(needs and ("body",) not in needs for needs in stops)
-    assert any(("body",) in needs for needs in stops)
 
 
 def test_an_undated_message_that_outscores_the_newest_is_found(backend: Backend) -> None:
