@@ -1,16 +1,16 @@
 """The best matches of a search without ranking every match: newest first, until none can win.
 
 A score (`memory.search_rank`) is bounded relevance plus a recency that only falls with age, so
-the best `limit` are found by reading the matches day by day, newest first, in windows of a
-growing number of messages. Once `limit` are held, a message not read yet scores at most its
-points share plus the recency of the newest day not read; the points that would still be
-enough tell which parts (subject and sender, ...) it must have been found in, and one last
-read of the older mail found in those parts (indexed, so few messages) finishes the list.
-When even a match only in the body could still win, or fewer than `limit` were found, the
-next window is read; when a window holds no match (the query matches little) or none is left,
-the last read ranks everything left, messages without a date included. The list is the one ranking
-every match would give, in the same order (`tests/integration/test_search_walk.py` compares
-the two).
+the best `limit` are found by reading the matches newest first: the newest `FIRST_WINDOW`
+messages, then windows of days `GROWTH` times wider each, then the rest. Once `limit` are
+held, a message not read yet scores at most its points share plus the recency of the newest
+day not read; the points that would still be enough tell which parts it must have been found
+in (the subject and the sender, ...), and every later read asks only for those (indexed, so
+few messages). The walk stops when no unread message can make the list. A first window without
+any match means the query matches little: the rest is ranked in one read. Messages without a
+date (recency 0) are in the last read; those whose date names a month or day that does not
+exist are read first (`Window.odd`). The list is the one ranking every match would give, in
+the same order (`tests/integration/test_search_walk.py` compares the two).
 """
 
 from __future__ import annotations
@@ -102,7 +102,10 @@ def best_matches(
 def _needs(
     best: list[Hit], limit: int, today: int, before: int
 ) -> tuple[tuple[str, ...], ...] | None:
-    """What an unread match (of a day before `before`) needs to make the list; None: nothing."""
+    """What an unread match (of a day before `before`) needs to make the list.
+
+    None: nothing (any match could); empty: nothing suffices (no match could).
+    """
     if len(best) < limit:
         return None
     needs = parts_needed(best[-1].score, recency(today, before - 1))
