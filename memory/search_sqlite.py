@@ -187,7 +187,7 @@ def search(
         return _day_at(conn, query, filters, before, count)
 
     top = day_number(query.before) if query.before else None
-    found = best_matches(read, day_at, limit, today, first_window, top)
+    found = best_matches(read, day_at, limit, today, first_window, top, windows=0)
     return [hit.data for hit in found]
 
 

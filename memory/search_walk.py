@@ -26,7 +26,9 @@ FIRST_WINDOW = 400
 GROWTH = 8
 """Each further window spans this many times the days of the one before."""
 WINDOWS = 3
-"""Further windows before the rest is read at once."""
+"""Further windows before the rest is read at once (where a read costs as much as the rows of
+its days, as on PostgreSQL; a read of SQLite's FTS5 costs a pass over the matches whatever the
+days, and there the rest follows the first window at once)."""
 SCORE_SLACK = 1e-9
 """Room for the last bits of the databases' own arithmetic (PostgreSQL adds part of the score in
 `numeric`): a bound this close to the last kept score counts as able to reach it."""
@@ -72,11 +74,13 @@ def best_matches(
     today: int,
     first: int = FIRST_WINDOW,
     top: int | None = None,
+    windows: int = WINDOWS,
 ) -> list[Hit]:
     """The best `limit` matches, best first, reading as few as the scores allow.
 
     `first` is how many messages the first window holds; 0 ranks every match at once. `top`
     is the day the search's `before:` names: no match of a real date is of that day or later.
+    `windows` is how many windows of days follow the first before the rest is read.
     """
     since = day_at(None, first) if first > 0 else None
     if since is None:
@@ -86,7 +90,7 @@ def best_matches(
         return ranked(read(Window(None, since)), limit)  # matches little: rank all the rest
     width = max(1, (day_at(None, 1) or since) - since + 1)
     before = since
-    for _ in range(WINDOWS):
+    for _ in range(windows):
         needs = _needs(best, limit, today, before)
         if needs == ():
             return best

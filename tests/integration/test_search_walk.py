@@ -141,12 +141,12 @@ def test_the_walk_stops_when_nothing_unread_can_make_the_list(
     reads: list[search_walk.Window] = []
     walk = search_walk.best_matches
 
-    def counted(read, day_at, *rest):  # type: ignore[no-untyped-def]
+    def counted(read, day_at, *rest, **options):  # type: ignore[no-untyped-def]
         def reading(window: search_walk.Window) -> list[search_walk.Hit]:
             reads.append(window)
             return read(window)  # type: ignore[no-any-return]
 
-        return walk(reading, day_at, *rest)
+        return walk(reading, day_at, *rest, **options)
 
     module = "postgres" if backend.name == "postgresql" else "sqlite"
     monkeypatch.setattr(f"memory.search_{module}.best_matches", counted)
