@@ -169,10 +169,15 @@ Per query at {largest[0]["size"]:,} messages ("found" is how many came back, at 
 
 `bench.mailgen` writes its text from a vocabulary of about 90 words, so each of those words is in
 a third to a half of all messages: `invoice`, `the`, `budget review` match tens of thousands at
-100,000. Search ranks every match (points per part and recency, `memory/search_rank.py`) before
-it keeps the best 20, so its time grows with the number of matches, not with the size of the
-mailbox: a query that matches few messages (`zyxwvut`, an invoice number, one sender) stays
-within or near the target; broad ones do not.
+100,000. Search no longer ranks every match (`memory/search_walk.py`): it reads the newest
+messages first and stops once no unread match can make the list, asking the later reads only
+for matches in the parts (subject, sender, ...) that could still score enough. What is left:
+on SQLite each read is a pass of FTS5 over every match of the query (a word in 70,000
+messages, or a prefix such as `the` that stands for many words, costs milliseconds per pass
+before a row is read) plus one more per part for the points, so broad queries cost several
+passes; on PostgreSQL a window is cheap (the day index finds its rows) but the first read of
+a query whose words are in few of the newest messages, a phrase, or a folder's mail is not
+yet narrowed. A query matching few messages is ranked in one read, as before.
 """
 
 

@@ -225,7 +225,8 @@ def search(
         return _day_at(conn, query, filters, before, count)
 
     top = day_number(query.before) if query.before else None
-    found = best_matches(read, day_at, limit, today, first_window, top)
+    narrowed = bool(query.folders or filters.get("folder"))
+    found = best_matches(read, day_at, limit, today, first_window, top, narrowed=narrowed)
     return [hit.data for hit in found]
 
 

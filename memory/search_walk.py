@@ -75,18 +75,21 @@ def best_matches(
     first: int = FIRST_WINDOW,
     top: int | None = None,
     windows: int = WINDOWS,
+    narrowed: bool = False,
 ) -> list[Hit]:
     """The best `limit` matches, best first, reading as few as the scores allow.
 
     `first` is how many messages the first window holds; 0 ranks every match at once. `top`
     is the day the search's `before:` names: no match of a real date is of that day or later.
     `windows` is how many windows of days follow the first before the rest is read.
+    `narrowed`: the reads keep fewer messages than the windows count (a folder's), so a first
+    window without a match does not mean the query matches little.
     """
     since = day_at(None, first) if first > 0 else None
     if since is None:
         return ranked(read(Window()), limit)
     best = ranked(read(Window(odd=True)) + read(Window(since, top)), limit)
-    if not best:
+    if not best and not narrowed:
         return ranked(read(Window(None, since)), limit)  # matches little: rank all the rest
     width = max(1, (day_at(None, 1) or since) - since + 1)
     before = since
