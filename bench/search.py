@@ -169,15 +169,16 @@ Per query at {largest[0]["size"]:,} messages ("found" is how many came back, at 
 
 `bench.mailgen` writes its text from a vocabulary of about 90 words, so each of those words is in
 a third to a half of all messages: `invoice`, `the`, `budget review` match tens of thousands at
-100,000. Search no longer ranks every match (`memory/search_walk.py`): it reads the newest
-messages first and stops once no unread match can make the list, asking the later reads only
-for matches in the parts (subject, sender, ...) that could still score enough. What is left:
-on SQLite each read is a pass of FTS5 over every match of the query (a word in 70,000
-messages, or a prefix such as `the` that stands for many words, costs milliseconds per pass
-before a row is read) plus one more per part for the points, so broad queries cost several
-passes; on PostgreSQL a window is cheap (the day index finds its rows) but the first read of
-a query whose words are in few of the newest messages, a phrase, or a folder's mail is not
-yet narrowed. A query matching few messages is ranked in one read, as before.
+100,000. Search does not rank every match (`memory/search_walk.py`): it reads the newest first
+and stops once no unread match can make the list, asking later reads only for matches in the
+parts (subject, sender, ...) that could still score enough; a query whose first window holds
+no match is ranked in one read. What each read costs differs. On SQLite every read is a pass
+of FTS5 over all the matches of the query, plus one per part for its points (a word in tens
+of thousands of messages, or a prefix such as `the` that stands for many words, costs
+milliseconds a pass), so a broad query costs a few such passes whatever the days read. On
+PostgreSQL a window costs the rows of its days (the day index finds them) and a later read the
+rows of the parts it asks for (one GIN index per part), so the time follows how many of the
+newest messages match and how many older ones have a query word in their subject or sender.
 """
 
 
