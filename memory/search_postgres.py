@@ -13,7 +13,8 @@ root collation when there is one, and the `simple` configuration (no stemming, n
 does the rest.
 
 Step 11 adds the column only when it is missing; a release that changes `DOCUMENT` or the
-text functions needs a migration step that drops `search_doc` and adds it again.
+text functions needs a migration step that drops `search_doc` and adds it again. Step 12 adds
+`INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
 """
 
 from __future__ import annotations

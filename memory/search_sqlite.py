@@ -12,7 +12,13 @@ or a digit), which PostgreSQL's side (`memory.search_postgres`) mirrors.
 Not external content: FTS5 cannot read a view whose column calls `json_each` (the attachment
 names), and a copy of every body would double the file. Rowids of `email` stay as they are
 unless the file is `VACUUM`ed (the product never does); after one, `rebuild_index` indexes every
-message again. Step 11 (`create_index`) fills the index from the messages already cached.
+message again. Step 11 (`create_index`) fills the index from the messages already cached;
+step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
+
+A read of the walk finds its matches with one FTS5 query, tested against the window's rowids
+from the day index, and the points with one query per column (`_found_in`), each tested
+against those matches: a query with a prefix costs FTS5 nearly as much for one rowid as for
+all of them (it merges the words the prefix begins first), so nothing here asks row by row.
 
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes
