@@ -169,10 +169,16 @@ Per query at {largest[0]["size"]:,} messages ("found" is how many came back, at 
 
 `bench.mailgen` writes its text from a vocabulary of about 90 words, so each of those words is in
 a third to a half of all messages: `invoice`, `the`, `budget review` match tens of thousands at
-100,000. Search ranks every match (points per part and recency, `memory/search_rank.py`) before
-it keeps the best 20, so its time grows with the number of matches, not with the size of the
-mailbox: a query that matches few messages (`zyxwvut`, an invoice number, one sender) stays
-within or near the target; broad ones do not.
+100,000. Search does not rank every match (`memory/search_walk.py`): it reads the newest first
+and stops once no unread match can make the list, asking later reads only for matches in the
+parts (subject, sender, ...) that could still score enough; a query whose first window holds
+no match is ranked in one read. What each read costs differs. On SQLite every read is a pass
+of FTS5 over all the matches of the query, plus one per part for its points (a word in tens
+of thousands of messages, or a prefix such as `the` that stands for many words, costs
+milliseconds a pass), so a broad query costs a few such passes whatever the days read. On
+PostgreSQL a window costs the rows of its days (the day index finds them) and a later read the
+rows of the parts it asks for (one GIN index per part), so the time follows how many of the
+newest messages match and how many older ones have a query word in their subject or sender.
 """
 
 

@@ -58,7 +58,7 @@ from memory.inbox_tables import InboxJournalEntry, SnoozedConversation
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
 from memory.preference_table import TriagePreferenceRecord
-from memory.search import create_search_index
+from memory.search import create_search_index, create_search_walk_indexes
 from memory.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
@@ -226,6 +226,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(10, "health check history", create_tables(HealthRecord)),
     Step(11, "full-text search index of the mail cache", create_search_index),
+    Step(12, "search: indexes to read matches newest first", create_search_walk_indexes),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

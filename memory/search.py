@@ -3,8 +3,10 @@
 The query is parsed once (`memory.search_query`) and handed to the database's own index:
 SQLite's FTS5 table (`memory.search_sqlite`) or PostgreSQL's `tsvector` column
 (`memory.search_postgres`). Both split text into the same words and rank with the same formula
-(`memory.search_rank`), so a query returns the same messages on either. Migration step 11
-(`create_search_index`) builds the index and fills it from the messages already cached.
+(`memory.search_rank`), so a query returns the same messages on either; both read the matches
+newest first and stop once no unread one can make the list (`memory.search_walk`). Migration
+step 11 (`create_search_index`) builds the index and fills it from the messages already cached;
+step 12 (`create_search_walk_indexes`) adds the indexes that walk reads by.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from memory import search_postgres, search_sqlite
 from memory.search_query import SearchQuery
 from memory.search_rank import day_number
+from memory.search_walk import FIRST_WINDOW
 
 
 def create_search_index(conn: Connection) -> None:
@@ -28,6 +31,26 @@ def create_search_index(conn: Connection) -> None:
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
 
+def create_search_walk_indexes(conn: Connection) -> None:
+    """Migration step 12: the indexes that let a search read its matches newest first.
+
+    Both databases: the `day_number` of each message's date (`ix_email_search_day`) and the
+    messages whose date names a month or day that does not exist (`ix_email_search_odd`);
+    PostgreSQL also the subject, the sender and the attachment names on their own
+    (`ix_email_search_subject`, ...), since its full-text index cannot tell the parts apart
+    (FTS5's can).
+    """
+    if conn.dialect.name == "postgresql":
+        for statement in search_postgres.INDEXES:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("ANALYZE email")
+    elif conn.dialect.name == "sqlite":
+        for statement in search_sqlite.INDEXES:
+            conn.exec_driver_sql(statement)
+    else:
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
 def search_stored(
     engine: Engine,
     query: SearchQuery,
@@ -36,15 +59,17 @@ def search_stored(
     folder: str | None = None,
     limit: int = 20,
     today: date | None = None,
+    first_window: int = FIRST_WINDOW,
 ) -> list[str]:
     """The stored JSON (`email.data`) of the best `limit` matches, best first.
 
     `source` and `folder` keep one mailbox and one folder (exact names); `today` is the day
-    recency is counted from (the current UTC day unless given).
+    recency is counted from (the current UTC day unless given). `first_window` is how many
+    messages the first read of `memory.search_walk` takes (0: rank every match at once).
     """
     filters = {"source": source, "folder": folder}
     day = day_number(today or datetime.now(UTC).date())
     backend = search_postgres if engine.dialect.name == "postgresql" else search_sqlite
     with engine.connect() as conn:
-        found: list[str] = backend.search(conn, query, filters, max(1, limit), day)
+        found: list[str] = backend.search(conn, query, filters, max(1, limit), day, first_window)
     return found

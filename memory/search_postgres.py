@@ -13,7 +13,8 @@ root collation when there is one, and the `simple` configuration (no stemming, n
 does the rest.
 
 Step 11 adds the column only when it is missing; a release that changes `DOCUMENT` or the
-text functions needs a migration step that drops `search_doc` and adds it again.
+text functions needs a migration step that drops `search_doc` and adds it again. Step 12 adds
+`INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from memory.search_rank import (
     PART_POINTS,
     RECENCY_DAYS,
     RELEVANCE_SHARE,
+    day_number,
 )
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +168,41 @@ _RECENCY = (
 )
 
 
+DAY = (
+    "CASE WHEN {r}date ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' THEN "
+    "CAST(substr({r}date, 1, 4) AS integer) * 372 + CAST(substr({r}date, 6, 2) AS integer) * 31 "
+    "+ CAST(substr({r}date, 9, 2) AS integer) END"
+)
+"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
+expression of the `ix_email_search_day` index."""
+_DAY = DAY.format(r="e.")
+ODD = (
+    "({r}date ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' "
+    "AND (substr({r}date, 6, 2) COLLATE \"C\" NOT BETWEEN '01' AND '12' "
+    "OR substr({r}date, 9, 2) COLLATE \"C\" NOT BETWEEN '01' AND '31'))"
+)
+"""A date whose month or day does not exist (see `memory.search_walk.Window.odd`)."""
+INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email (({DAY.format(r='')}))",
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_odd ON email (date) WHERE {ODD.format(r='')}",
+    *(
+        f"CREATE INDEX IF NOT EXISTS ix_email_search_{part} ON email "
+        f"USING gin (ts_filter(search_doc, '{{{_WEIGHT_LETTERS[part]}}}'))"
+        for part in ("subject", "sender", "attachments")
+    ),
+)
+"""The date's day, and the parts other than the body on their own (the GIN index of
+`search_doc` cannot tell the parts apart): a search's last read (`memory.search_walk`) wants
+only the older matches found in the subject, say, and the sender."""
+
+
 def search(
-    conn: Connection, query: SearchQuery, filters: dict[str, Any], limit: int, today: int
+    conn: Connection,
+    query: SearchQuery,
+    filters: dict[str, Any],
+    limit: int,
+    today: int,
+    first_window: int = FIRST_WINDOW,
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
@@ -181,33 +217,131 @@ def search(
     for name, term in ranked:
         params[name] = term.text
         where.extend(_within_one_part(term, _tsquery(term, name)))
-    match = " && ".join(_tsquery(term, name) for name, term in ranked)
+    match = f"e.search_doc @@ ({' && '.join(_tsquery(term, name) for name, term in ranked)})"
+
+    def read(window: Window) -> list[Hit]:
+        return _read(conn, ranked, [match, *where], dict(params), window)
+
+    def day_at(before: int | None, count: int) -> int | None:
+        return _day_at(conn, query, filters, before, count)
+
+    top = day_number(query.before) if query.before else None
+    narrowed = bool(query.folders or filters.get("folder"))
+    found = best_matches(read, day_at, limit, today, first_window, top, narrowed=narrowed)
+    return [hit.data for hit in found]
+
+
+def _read(
+    conn: Connection,
+    ranked: list[tuple[str, Term]],
+    where: list[str],
+    params: dict[str, Any],
+    window: Window,
+) -> list[Hit]:
+    """The best `limit` matches of a window (see `memory.search_walk`)."""
+    if window.odd and not _any_odd(conn):
+        return []
+    if window.since is not None or window.needs is not None or window.odd:
+        # The day or part indexes find the few rows; the GIN index of every match, which the
+        # planner would add to them, would cost more than testing those rows one by one.
+        where = [f"CASE WHEN {where[0]} THEN true ELSE false END", *where[1:]]
+    where += _days(window, params)
+    if window.needs is not None:
+        needs = [_all_found_in(ranked, parts) for parts in window.needs]
+        if not any(needs):
+            return []
+        where.append("(" + " OR ".join(need for need in needs if need) + ")")
     sql = (
-        "SELECT data FROM (SELECT e.data, e.date, e.id, "
+        "SELECT score, date, id, data FROM (SELECT e.data, e.date, e.id, "
         f"{RELEVANCE_SHARE} * ({_points(ranked)}) / {float(MAX_POINTS)} "
         f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
-        f"FROM email e WHERE e.search_doc @@ ({match}) AND {' AND '.join(where) or 'true'}"
-        ") AS scored "
+        f"FROM email e WHERE {' AND '.join(where)}) AS scored "
         'ORDER BY score DESC, date COLLATE "C" DESC, id COLLATE "C" LIMIT :limit'
     )
-    return [row[0] for row in conn.execute(text(sql), params)]
+    return [Hit(*row) for row in conn.execute(text(sql), params)]
+
+
+def _any_odd(conn: Connection) -> bool:
+    """Whether any message has a date that does not exist (its partial index is tiny)."""
+    sql = f"SELECT 1 FROM email e WHERE {ODD.format(r='e.')} LIMIT 1"
+    return conn.execute(text(sql)).first() is not None
+
+
+def _days(window: Window, params: dict[str, Any]) -> list[str]:
+    where = [ODD.format(r="e.")] if window.odd else []
+    if window.since is not None:
+        where.append(f"{_DAY} >= :day_since")
+        params["day_since"] = window.since
+    if window.before is not None:
+        before = f"{_DAY} < :day_before"
+        where.append(before if window.since is not None else f"({before} OR {_DAY} IS NULL)")
+        params["day_before"] = window.before
+    return where
+
+
+def _day_at(
+    conn: Connection,
+    query: SearchQuery,
+    filters: dict[str, Any],
+    before: int | None,
+    count: int,
+) -> int | None:
+    """The day of the `count`-th newest dated message before `before`.
+
+    Of the mailbox searched and within the query's dates; folders are left to the reads (a
+    window of a folder would walk the whole index to find its messages).
+    """
+    params: dict[str, Any] = {"skip": count - 1, "source": filters.get("source")}
+    where = [f"{_DAY} IS NOT NULL"]
+    if params["source"]:
+        where.append("e.source = :source")
+    last = [day for day in (before, query.before and day_number(query.before)) if day]
+    if last:
+        where.append(f"{_DAY} < :day_before")
+        params["day_before"] = min(last)
+    if query.after:
+        where.append(f"{_DAY} >= :day_after")
+        params["day_after"] = day_number(query.after)
+    sql = (
+        f"SELECT {_DAY} FROM email e WHERE {' AND '.join(where)} "
+        f"ORDER BY {_DAY} DESC LIMIT 1 OFFSET :skip"
+    )
+    day = conn.execute(text(sql), params).scalar()
+    return None if day is None else int(day)
 
 
 def _points(ranked: list[tuple[str, Term]]) -> str:
     """The points of the parts a term was found in (a `from:` term counts in the sender only)."""
-    points = []
-    for part, value in PART_POINTS:
+    points = [
+        f"{value} * CAST({found} AS integer)"
+        for (part, value) in PART_POINTS
+        for found in _found_in(ranked, (part,))
+    ]
+    return " + ".join(points) or "0"
+
+
+def _all_found_in(ranked: list[tuple[str, Term]], parts: tuple[str, ...]) -> str | None:
+    """The condition that a query phrase is in each of `parts`; None: one part can have none."""
+    found = [_found_in(ranked, (part,)) for part in parts]
+    if not all(found):
+        return None
+    return "(" + " AND ".join(one for [one] in found) + ")"
+
+
+def _found_in(ranked: list[tuple[str, Term]], parts: tuple[str, ...]) -> list[str]:
+    """For each of `parts` a query phrase can be in: the condition that one is."""
+    found = []
+    for part, _ in PART_POINTS:
         here = [
             _tsquery(term, name)
             for name, term in ranked
-            if _FIELD_PARTS.get(term.field, part) == part
+            if part in parts and _FIELD_PARTS.get(term.field, part) == part
         ]
         if here:
-            found = (
+            found.append(
                 f"ts_filter(e.search_doc, '{{{_WEIGHT_LETTERS[part]}}}') @@ ({' || '.join(here)})"
             )
-            points.append(f"{value} * CAST({found} AS integer)")
-    return " + ".join(points) or "0"
+    return found
 
 
 def _within_one_part(term: Term, tsquery: str) -> list[str]:

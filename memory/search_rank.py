@@ -5,8 +5,9 @@
 
 The parts are worth `PART_POINTS`: a word in the subject 8, in the sender 4, in an attachment's
 name 2, in the body 1 (so a subject match outranks anything found only further down). Each
-database's ranking function tells which parts a match was found in: FTS5's `bm25` weighted on
-one column at a time (non-zero exactly when a query phrase occurs in that column), PostgreSQL's
+database's index tells which parts a match was found in: on SQLite the matches of the query's
+phrases within one FTS5 column (`subject : ("a" * OR "b")`; what `bm25` weighted on that
+column alone tells too, at the cost of a pass over every match of each phrase), on PostgreSQL
 `ts_filter` to that part's weight. The age is counted from the day the message's Date header
 names to today (`day_number`; no time zones, so both databases compute it from the same
 characters); a message without a readable date has recency 0. Equal scores go newest first,
@@ -49,3 +50,11 @@ def day_number(day: date) -> int:
     malformed date; for ages of days and weeks it is exact within a month.
     """
     return day.year * 372 + day.month * 31 + day.day
+
+
+def recency(today: int, day: int) -> float:
+    """The recency of a message of `day` on `today` (both `day_number`s), as SQL computes it.
+
+    1.0 for today and later days, 0.5 at `RECENCY_DAYS` old.
+    """
+    return float(RECENCY_DAYS) / (float(RECENCY_DAYS) + max(0, today - day))

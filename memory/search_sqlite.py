@@ -12,7 +12,13 @@ or a digit), which PostgreSQL's side (`memory.search_postgres`) mirrors.
 Not external content: FTS5 cannot read a view whose column calls `json_each` (the attachment
 names), and a copy of every body would double the file. Rowids of `email` stay as they are
 unless the file is `VACUUM`ed (the product never does); after one, `rebuild_index` indexes every
-message again. Step 11 (`create_index`) fills the index from the messages already cached.
+message again. Step 11 (`create_index`) fills the index from the messages already cached;
+step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
+
+A read of the walk finds its matches with one FTS5 query, tested against the window's rowids
+from the day index, and the points with one query per column (`_found_in`), each tested
+against those matches: a query with a prefix costs FTS5 nearly as much for one rowid as for
+all of them (it merges the words the prefix begins first), so nothing here asks row by row.
 
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes
@@ -34,7 +40,9 @@ from memory.search_rank import (
     PART_POINTS,
     RECENCY_DAYS,
     RELEVANCE_SHARE,
+    day_number,
 )
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
 
 COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
@@ -77,21 +85,29 @@ FILL = f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) SELECT rowid, {_values('em
 """Index every cached message (after `DELETE_ALL`, to start over)."""
 DELETE_ALL = "INSERT INTO email_fts(email_fts) VALUES ('delete-all')"
 
-_RECENCY = (
-    "CASE WHEN e.date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
-    f"{float(RECENCY_DAYS)} / ({float(RECENCY_DAYS)} + max(0, :today - ("
-    "CAST(substr(e.date, 1, 4) AS INTEGER) * 372 + CAST(substr(e.date, 6, 2) AS INTEGER) * 31 "
-    "+ CAST(substr(e.date, 9, 2) AS INTEGER)))) ELSE 0.0 END"
+DAY = (
+    "CASE WHEN {r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
+    "CAST(substr({r}date, 1, 4) AS INTEGER) * 372 + CAST(substr({r}date, 6, 2) AS INTEGER) * 31 "
+    "+ CAST(substr({r}date, 9, 2) AS INTEGER) END"
 )
-
-
-def _found_in(column: int) -> str:
-    """1 when a query phrase occurs in the `column`-th column: bm25 weighted on it alone."""
-    weights = ", ".join("1.0" if n == column else "0.0" for n in range(len(COLUMNS)))
-    return f"(bm25(email_fts, {weights}) < 0)"
-
-
-_POINTS = " + ".join(f"{points} * {_found_in(n)}" for n, (_, points) in enumerate(PART_POINTS))
+"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
+expression of the `ix_email_search_day` index, which a query must repeat character for
+character to be served by it."""
+_DAY = DAY.format(r="e.")
+ODD = (
+    "({r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' "
+    "AND (substr({r}date, 6, 2) NOT BETWEEN '01' AND '12' "
+    "OR substr({r}date, 9, 2) NOT BETWEEN '01' AND '31'))"
+)
+"""A date whose month or day does not exist (see `memory.search_walk.Window.odd`)."""
+INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email ({DAY.format(r='')})",
+    f"CREATE INDEX IF NOT EXISTS ix_email_search_odd ON email (date) WHERE {ODD.format(r='')}",
+)
+"""The date's day, and the few messages of a date that does not exist."""
+_RECENCY = (
+    f"coalesce({float(RECENCY_DAYS)} / ({float(RECENCY_DAYS)} + max(0, :today - {_DAY})), 0.0)"
+)
 
 
 def create_index(conn: Connection) -> None:
@@ -118,15 +134,43 @@ def match_text(term: Term) -> str:
     tokenizer splits it into the phrase's words; `*` after the closing quote, added here and
     never taken from the user, makes the last word a prefix.
     """
-    quoted = '"' + term.text.replace('"', '""') + '"'
-    if not term.exact:
-        quoted += " *"
     column = _FIELD_COLUMNS.get(term.field)
-    return f"{column} : {quoted}" if column else quoted
+    return f"{column} : {_phrase(term)}" if column else _phrase(term)
+
+
+def _phrase(term: Term) -> str:
+    quoted = '"' + term.text.replace('"', '""') + '"'
+    return quoted if term.exact else quoted + " *"
+
+
+def _all_found_in(ranked: list[Term], parts: tuple[str, ...]) -> str | None:
+    """The FTS5 query of the messages with a query phrase in each of `parts` (None: none can)."""
+    found = [_found_in(ranked, (part,)) for part in parts]
+    if not all(found):
+        return None
+    return "(" + " AND ".join(f"({one})" for one in found) + ")"
+
+
+def _found_in(ranked: list[Term], parts: tuple[str, ...]) -> str | None:
+    """The FTS5 query of the messages where a query phrase occurs in one of `parts`.
+
+    A `from:` or `attachment:` term counts in its own part only. None: no phrase can.
+    """
+    found = []
+    for term in ranked:
+        allowed = [part for part in parts if _FIELD_COLUMNS.get(term.field, part) == part]
+        if allowed:
+            found.append(f"{{{' '.join(allowed)}}} : {_phrase(term)}")
+    return " OR ".join(found) or None
 
 
 def search(
-    conn: Connection, query: SearchQuery, filters: dict[str, Any], limit: int, today: int
+    conn: Connection,
+    query: SearchQuery,
+    filters: dict[str, Any],
+    limit: int,
+    today: int,
+    first_window: int = FIRST_WINDOW,
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
@@ -139,17 +183,110 @@ def search(
         )
         return [row[0] for row in conn.execute(text(sql), params)]
     params["match"] = " AND ".join(match_text(t) for t in ranked)
+    for n, (part, _) in enumerate(PART_POINTS):
+        params[f"part{n}"] = _found_in(ranked, (part,))
+
+    def read(window: Window) -> list[Hit]:
+        return _read(conn, ranked, where, dict(params), window)
+
+    def day_at(before: int | None, count: int) -> int | None:
+        return _day_at(conn, query, filters, before, count)
+
+    top = day_number(query.before) if query.before else None
+    found = best_matches(read, day_at, limit, today, first_window, top, windows=0)
+    return [hit.data for hit in found]
+
+
+def _read(
+    conn: Connection, ranked: list[Term], where: list[str], params: dict[str, Any], window: Window
+) -> list[Hit]:
+    """The best `limit` matches of a window (see `memory.search_walk`)."""
+    if window.odd and not _any_odd(conn):
+        return []
+    where = [*where, *_days(window, params)]
+    match = ":match"
+    if window.needs is not None:
+        needs = [_all_found_in(ranked, parts) for parts in window.needs]
+        if not any(needs):
+            return []
+        head = " OR ".join(need for need in needs if need)
+        params["head"] = f"({params['match']}) AND ({head})"
+        match = ":head"
+    narrow = ""
+    if window.since is not None or window.odd:
+        index = "odd" if window.odd else "day"
+        # Test FTS5's matches against the window's rowids (the `+` keeps FTS5 from being
+        # asked for each rowid, which costs a whole query each for a prefix).
+        narrow = (
+            f"AND +rowid IN (SELECT e.rowid FROM email e INDEXED BY ix_email_search_{index} "
+            f"WHERE {' AND '.join(where)})"
+        )
+    points = " + ".join(
+        f"{value} * (h.rid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :part{n} "
+        "AND +rowid IN (SELECT rid FROM hits)))"
+        for n, (_, value) in enumerate(PART_POINTS)
+        if params[f"part{n}"] is not None
+    )
     sql = (
-        f"WITH hits AS (SELECT rowid AS rid, {_POINTS} AS points FROM email_fts "
-        "WHERE email_fts MATCH :match) "
-        "SELECT data FROM (SELECT e.data AS data, e.date AS date, e.id AS id, "
-        f"{RELEVANCE_SHARE} * h.points / {float(MAX_POINTS)} "
+        "WITH hits AS MATERIALIZED (SELECT rowid AS rid FROM email_fts "
+        f"WHERE email_fts MATCH {match} {narrow}) "
+        "SELECT score, date, id, data FROM (SELECT e.data AS data, e.date AS date, e.id AS id, "
+        f"{RELEVANCE_SHARE} * ({points or '0'}) / {float(MAX_POINTS)} "
         f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
         "FROM hits h JOIN email e ON e.rowid = h.rid "
         f"WHERE {' AND '.join(where) or '1'}) "
         "ORDER BY score DESC, date DESC, id LIMIT :limit"
     )
-    return [row[0] for row in conn.execute(text(sql), params)]
+    return [Hit(*row) for row in conn.execute(text(sql), params)]
+
+
+def _any_odd(conn: Connection) -> bool:
+    """Whether any message has a date that does not exist (its partial index is tiny)."""
+    sql = f"SELECT 1 FROM email e WHERE {ODD.format(r='e.')} LIMIT 1"
+    return conn.execute(text(sql)).first() is not None
+
+
+def _days(window: Window, params: dict[str, Any]) -> list[str]:
+    where = [ODD.format(r="e.")] if window.odd else []
+    if window.since is not None:
+        where.append(f"{_DAY} >= :day_since")
+        params["day_since"] = window.since
+    if window.before is not None:
+        before = f"{_DAY} < :day_before"
+        where.append(before if window.since is not None else f"({before} OR {_DAY} IS NULL)")
+        params["day_before"] = window.before
+    return where
+
+
+def _day_at(
+    conn: Connection,
+    query: SearchQuery,
+    filters: dict[str, Any],
+    before: int | None,
+    count: int,
+) -> int | None:
+    """The day of the `count`-th newest dated message before `before`.
+
+    Of the mailbox searched and within the query's dates; folders are left to the reads (a
+    window of a folder would walk the whole index to find its messages).
+    """
+    params: dict[str, Any] = {"skip": count - 1, "source": filters.get("source")}
+    where = [f"{_DAY} IS NOT NULL"]
+    if params["source"]:
+        where.append("e.source = :source")
+    last = [day for day in (before, query.before and day_number(query.before)) if day]
+    if last:
+        where.append(f"{_DAY} < :day_before")
+        params["day_before"] = min(last)
+    if query.after:
+        where.append(f"{_DAY} >= :day_after")
+        params["day_after"] = day_number(query.after)
+    sql = (
+        f"SELECT {_DAY} FROM email e INDEXED BY ix_email_search_day WHERE {' AND '.join(where)} "
+        f"ORDER BY {_DAY} DESC LIMIT 1 OFFSET :skip"
+    )
+    day = conn.execute(text(sql), params).scalar()
+    return None if day is None else int(day)
 
 
 def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]) -> list[str]:

@@ -1,0 +1,49 @@
+"""What an unread message must have to make the list, and how hits are ordered and merged."""
+
+from __future__ import annotations
+
+from memory.search_rank import MAX_POINTS, RELEVANCE_SHARE
+from memory.search_walk import Hit, parts_needed, ranked
+
+
+def score(points: int, recency: float) -> float:
+    return RELEVANCE_SHARE * points / MAX_POINTS + (1 - RELEVANCE_SHARE) * recency
+
+
+def test_a_low_last_score_lets_any_match_in() -> None:
+    assert ("body",) in parts_needed(score(1, 0.5), 0.9)
+
+
+def test_a_subject_match_of_today_needs_a_subject_match_to_be_beaten() -> None:
+    assert parts_needed(score(9, 1.0), 0.9) == (("subject", "sender"), ("subject", "attachments"))
+    assert parts_needed(score(8, 1.0), 0.9) == (
+        ("subject", "sender"),
+        ("subject", "attachments"),
+        ("subject", "body"),
+    )
+
+
+def test_nothing_unread_can_beat_a_match_everywhere_of_today() -> None:
+    assert parts_needed(score(15, 1.0), 0.99) == ()
+
+
+def test_an_equal_bound_still_counts_as_able_to_reach() -> None:
+    """Ties go to the newer message, which may be unread: equal must be read."""
+    assert parts_needed(score(15, 0.5), 0.5) == (("subject", "sender", "attachments", "body"),)
+
+
+def test_each_needed_set_is_a_fewest_one() -> None:
+    for needs in (parts_needed(score(p, 0.7), 0.6) for p in range(1, 16)):
+        assert all(not set(a) < set(b) for a in needs for b in needs)
+
+
+def test_ranked_orders_by_score_then_newer_date_then_id_and_counts_a_message_once() -> None:
+    hits = [
+        Hit(0.5, "2026-01-01", "b", "{}"),
+        Hit(0.5, "2026-01-02", "c", "{}"),
+        Hit(0.5, "2026-01-01", "a", "{}"),
+        Hit(0.9, "", "z", "{}"),
+        Hit(0.5, "2026-01-01", "a", "{}"),
+    ]
+    assert [hit.id for hit in ranked(hits, 10)] == ["z", "c", "a", "b"]
+    assert [hit.id for hit in ranked(hits, 2)] == ["z", "c"]
