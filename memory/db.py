@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -176,15 +177,15 @@ class AppDatabase:
         rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
         return [_from_row(row) for row in rows]
 
-    def emails_by_ids(self, email_ids: Sequence[str]) -> list[Email]:
-        """Cached messages with these ids, in no particular order."""
+    def emails_by_ids(self, email_ids: Sequence[str], *, bodies: bool = True) -> list[Email]:
+        """Cached messages with these ids, in no particular order (`bodies`: see `_from_data`)."""
         emails: list[Email] = []
         ids = list(email_ids)
         with Session(self.engine) as session:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                rows = session.exec(select(StoredEmail).where(col(StoredEmail.id).in_(chunk)))
-                emails.extend(_from_row(row) for row in rows.all())
+                rows = session.exec(select(StoredEmail.data).where(col(StoredEmail.id).in_(chunk)))
+                emails.extend(_from_data(data, bodies) for data in rows.all())
         return list({email.id: email for email in emails}.values())
 
     def list_emails(
@@ -285,10 +286,14 @@ class AppDatabase:
         priority: str | None = None,
         category: str | None = None,
         limit: int | None = None,
+        bodies: bool = True,
     ) -> list[tuple[Email, TriageRecord]]:
-        """Messages of `source` with their triage, most important and newest first."""
+        """Messages of `source` with their triage, most important and newest first.
+
+        Without `bodies` (a list of the whole inbox), as `_from_data` says.
+        """
         stmt = (
-            select(StoredEmail, TriageRecord)
+            select(StoredEmail.data, TriageRecord)
             .join(TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id))
             .where(StoredEmail.source == source)
         )
@@ -297,7 +302,8 @@ class AppDatabase:
         if category:
             stmt = stmt.where(TriageRecord.category == category)
         with Session(self.engine) as session:
-            pairs = [(_from_row(row), triage) for row, triage in session.exec(stmt).all()]
+            found = session.exec(stmt.execution_options(yield_per=500))
+            pairs = [(_from_data(data, bodies), triage) for data, triage in found]
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
         pairs.sort(
             key=lambda pair: (
@@ -363,6 +369,13 @@ def _to_row(email: Email, base_id: str, fetched_at: str) -> dict[str, Any]:
 
 def _from_row(row: StoredEmail) -> Email:
     return Email.from_dict(json.loads(row.data))
+
+
+def _from_data(data: str, bodies: bool) -> Email:
+    # Without `bodies`, no body and raw headers: a third of the memory, for work over many
+    # messages that needs who, when and what (a profile, a list).
+    email = Email.from_dict(json.loads(data))
+    return email if bodies else replace(email, body="", headers={})
 
 
 _databases: dict[str, AppDatabase] = {}
