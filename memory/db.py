@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from memory.database_url import safe_url, sqlalchemy_url
 from memory.email_ids import strip_id, with_unique_ids
 from memory.mail_model import DRAFTS, SENT, Email
+from memory.mail_rows import email_row, from_data, from_row
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.migrations import migrate
 from memory.search import search_stored
@@ -148,7 +148,7 @@ class AppDatabase:
                 with Session(self.engine) as session:
                     stored = with_unique_ids(session, wanted)
                     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-                    rows = [_to_row(email, base, fetched_at) for email, base in stored]
+                    rows = [email_row(email, base, fetched_at) for email, base in stored]
                     _upsert(session, StoredEmail, rows)
                     session.commit()
                 return [email for email, _ in stored]
@@ -163,7 +163,7 @@ class AppDatabase:
             row = session.exec(
                 select(StoredEmail).where(StoredEmail.id == strip_id(email_id))
             ).first()
-            return _from_row(row) if row else None
+            return from_row(row) if row else None
 
     def emails_with_message_id(self, message_id: str) -> list[Email]:
         """Every cached message whose parser id (its Message-ID) is `message_id`.
@@ -175,17 +175,20 @@ class AppDatabase:
         with Session(self.engine) as session:
             rows = session.exec(select(StoredEmail).where(StoredEmail.base_id == wanted)).all()
         rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
-        return [_from_row(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def emails_by_ids(self, email_ids: Sequence[str], *, bodies: bool = True) -> list[Email]:
-        """Cached messages with these ids, in no particular order (`bodies`: see `_from_data`)."""
+        """Cached messages with these ids, in no particular order.
+
+        Without `bodies`, each without its body and raw headers (`memory.mail_rows.from_data`).
+        """
         emails: list[Email] = []
         ids = list(email_ids)
         with Session(self.engine) as session:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 rows = session.exec(select(StoredEmail.data).where(col(StoredEmail.id).in_(chunk)))
-                emails.extend(_from_data(data, bodies) for data in rows.all())
+                emails.extend(from_data(data, bodies) for data in rows.all())
         return list({email.id: email for email in emails}.values())
 
     def list_emails(
@@ -290,7 +293,7 @@ class AppDatabase:
     ) -> list[tuple[Email, TriageRecord]]:
         """Messages of `source` with their triage, most important and newest first.
 
-        Without `bodies` (a list of the whole inbox), as `_from_data` says.
+        Without `bodies` (a list of the whole inbox), as `memory.mail_rows.from_data` says.
         """
         stmt = (
             select(StoredEmail.data, TriageRecord)
@@ -303,7 +306,7 @@ class AppDatabase:
             stmt = stmt.where(TriageRecord.category == category)
         with Session(self.engine) as session:
             found = session.exec(stmt.execution_options(yield_per=500))
-            pairs = [(_from_data(data, bodies), triage) for data, triage in found]
+            pairs = [(from_data(data, bodies), triage) for data, triage in found]
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
         pairs.sort(
             key=lambda pair: (
@@ -346,36 +349,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         enable_wal(cursor.execute)
     finally:
         cursor.close()
-
-
-def _to_row(email: Email, base_id: str, fetched_at: str) -> dict[str, Any]:
-    return {
-        "source": email.source,
-        "key": email.key,
-        "id": email.id,
-        "base_id": base_id,
-        "digest": email.digest,
-        "folder": email.folder,
-        "from_addr": email.from_addr,
-        "from_name": email.from_name,
-        "subject": email.subject,
-        "date": email.date,
-        "body": email.body,
-        "error": email.error,
-        "data": json.dumps(email.to_dict(), ensure_ascii=False),
-        "fetched_at": fetched_at,
-    }
-
-
-def _from_row(row: StoredEmail) -> Email:
-    return Email.from_dict(json.loads(row.data))
-
-
-def _from_data(data: str, bodies: bool) -> Email:
-    # Without `bodies`, no body and raw headers: a third of the memory, for work over many
-    # messages that needs who, when and what (a profile, a list).
-    email = Email.from_dict(json.loads(data))
-    return email if bodies else replace(email, body="", headers={})
 
 
 _databases: dict[str, AppDatabase] = {}

@@ -9,9 +9,10 @@ only what triage really found.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -21,6 +22,7 @@ from graph.corrections import examples_text, load_learner, mailbox_profile, pref
 from graph.engines.base import TriageResult
 from graph.engines.triage import RuleTriage, triage_by_rules
 from graph.engines.triage.learning import Learner
+from graph.engines.triage.pool import rules_in_batches
 from graph.engines.triage.profile import MailboxProfile
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
@@ -39,7 +41,8 @@ STATE_ROWS_LIMIT = 100
 """Triage rows kept in state (the most important); the database keeps them all."""
 TRIAGE_BATCH = 1000
 """Messages read with their bodies, triaged and saved at a time, so a first triage of any size
-holds one batch of bodies; the batches saved stay saved if a later one fails."""
+holds two batches of bodies (the next is triaged ahead); the batches saved stay saved if a
+later one fails."""
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,24 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {"triage": []}
     rows: list[TriageRow] = []
     pairs: list[tuple[Email, TriageRecord]] = []
-    for start in range(0, len(plan.ids), TRIAGE_BATCH):
-        # Regular expressions over up to megabytes of body each: CPU work, off the event loop.
-        emails, by_rules = await asyncio.to_thread(
-            _batch_by_rules, db, plan, plan.ids[start : start + TRIAGE_BATCH]
-        )
-        records: list[TriageRecord] = []
-        for email, rules in zip(emails, by_rules, strict=True):
-            result = await services.engine.classify(email, rules, plan.preferences, plan.examples)
-            records.append(_triage_record(email, result))
-            rows.append(_triage_row(email, result))
-        await asyncio.to_thread(db.save_triage, records)
-        pairs += [(_listed(email), record) for email, record in zip(emails, records, strict=True)]
-        rows = [rows[i] for i in _most_important(rows)]
+    # Regular expressions over up to megabytes of body each: CPU work, off the event loop,
+    # in worker processes for a large run (`graph.engines.triage.pool`).
+    batches = rules_in_batches(partial(_by_rules, plan), _batches(db, plan.ids), len(plan.ids))
+    try:
+        while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+            emails, by_rules = batch
+            records: list[TriageRecord] = []
+            for email, rules in zip(emails, by_rules, strict=True):
+                result = await services.engine.classify(
+                    email, rules, plan.preferences, plan.examples
+                )
+                records.append(_triage_record(email, result))
+                rows.append(_triage_row(email, result))
+            await asyncio.to_thread(db.save_triage, records)
+            pairs += [(_listed(e), record) for e, record in zip(emails, records, strict=True)]
+            rows = [rows[i] for i in _most_important(rows)]
+    finally:
+        await asyncio.to_thread(batches.close)
     refs, count = await asyncio.to_thread(_conversation_refs, services.mailbox, pairs)
     return {
         "triage": rows,
@@ -130,13 +138,15 @@ def _triage_plan(
     return TriagePlan([e.id for e in emails], profile, learner, preferences_text(learner), examples)
 
 
-def _batch_by_rules(
-    db: AppDatabase, plan: TriagePlan, ids: Sequence[str]
-) -> tuple[list[Email], list[RuleTriage]]:
-    """These messages, in this order (one gone since is left out), and their rules triage."""
-    found = {e.id: e for e in db.emails_by_ids(ids)}
-    emails = [found[i] for i in ids if i in found]
-    return emails, [_by_rules(plan, email) for email in emails]
+def _batches(db: AppDatabase, ids: list[str]) -> Iterator[list[Email]]:
+    """The messages with these ids, `TRIAGE_BATCH` at a time, in this order (blocking).
+
+    A message gone since the run started is left out.
+    """
+    for start in range(0, len(ids), TRIAGE_BATCH):
+        chunk = ids[start : start + TRIAGE_BATCH]
+        found = {e.id: e for e in db.emails_by_ids(chunk)}
+        yield [found[i] for i in chunk if i in found]
 
 
 def _by_rules(plan: TriagePlan, email: Email) -> RuleTriage:

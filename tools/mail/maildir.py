@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _delivery_counter = itertools.count()
-WRITE_BATCH = 1000
-"""New messages parsed, then stored, at a time: what a first fetch of any size holds at once."""
 
 
 @dataclass
@@ -56,6 +54,8 @@ class FetchResult:
 class MaildirSource:
     """A Maildir (with Maildir++ subfolders) read as a mail source."""
 
+    write_batch: int = 1000
+    """New messages parsed, then stored, at a time: what a first fetch of any size holds."""
     parallel_from: int = 1000
     """New messages from which a fetch parses them in worker processes (`parse_pool`)."""
     settle_seconds: float = 2.0
@@ -228,10 +228,8 @@ class MaildirSource:
             result.emails.extend(batch)
         return result
 
-    def fetch_batches(
-        self, known_keys: set[str], result: FetchResult, size: int = WRITE_BATCH
-    ) -> Iterator[list[Email]]:
-        """`fetch_new` a batch of at most `size` messages at a time, in key order.
+    def fetch_batches(self, known_keys: set[str], result: FetchResult) -> Iterator[list[Email]]:
+        """`fetch_new` a batch of at most `write_batch` messages at a time, in key order.
 
         `result` gets the keys seen and the count of files opened (its `emails` are left to
         the caller), so a caller that stores each batch before asking for the next holds one
@@ -250,7 +248,7 @@ class MaildirSource:
                 result.seen_keys.discard(key)
                 continue
             batch.append(email)
-            if len(batch) >= size:
+            if len(batch) >= self.write_batch:
                 yield batch
                 batch = []
         if batch:
