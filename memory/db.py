@@ -31,6 +31,7 @@ from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.migrations import migrate
 from memory.search import search_stored
 from memory.search_query import parse_query
+from memory.search_sqlite import insert_then_index
 from memory.sqlite_wal import enable_wal
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
@@ -57,6 +58,8 @@ class DatabaseUnavailableError(RuntimeError):
 
 
 _Row = dict[str, Any]
+BULK_INDEX_FROM = 200
+"""Cache rows from which one write is indexed for search in one statement, not row by row."""
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
 
@@ -149,7 +152,7 @@ class AppDatabase:
                     stored = with_unique_ids(session, wanted)
                     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
                     rows = [email_row(email, base, fetched_at) for email, base in stored]
-                    _upsert(session, StoredEmail, rows)
+                    _write_rows(session, rows)
                     session.commit()
                 return [email for email, _ in stored]
             except IntegrityError:
@@ -315,6 +318,17 @@ class AppDatabase:
             )
         )
         return pairs[:limit] if limit else pairs
+
+
+def _write_rows(session: Session, rows: list[_Row]) -> None:
+    """Upsert cache rows; on SQLite a large batch is indexed for search in one statement."""
+    if len(rows) < BULK_INDEX_FROM or session.get_bind().dialect.name != "sqlite":
+        _upsert(session, StoredEmail, rows)
+        return
+    conn = session.connection()
+    # A write that changes nothing opens the transaction and takes the write lock first.
+    conn.exec_driver_sql("DELETE FROM email WHERE 0")
+    insert_then_index(conn, lambda: _upsert(session, StoredEmail, rows))
 
 
 def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _Row]) -> None:
