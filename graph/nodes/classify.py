@@ -169,8 +169,12 @@ def _rules_triage(
 
 
 def _triage_record(email: Email, result: TriageResult) -> TriageRecord:
-    """The triage of one message as the database caches it."""
-    return TriageRecord(
+    """The triage of one message as the database caches it.
+
+    Built without validation or an ORM state (the result's fields are typed already): a fifth
+    of the time and half the memory, and a first triage keeps one per message until the end.
+    """
+    return TriageRecord.model_construct(
         email_id=email.id,
         priority=result.priority,
         category=result.category,
