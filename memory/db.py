@@ -141,9 +141,9 @@ class AppDatabase:
         is `<id>#<hash of source and key>` (`memory.email_ids`). Ids never change once given,
         so a copy that arrives later (a forged mail reusing a genuine Message-ID) can never take
         the id of the message cached first, whatever Date it claims; copies that arrive
-        together (in one call: a Maildir fetch makes one per 1,000 messages) all get their own. A message stored again under its source and key keeps the
-        id it has. Two writers racing for one id: the unique index refuses the second, which
-        assigns again.
+        together (in one call: a Maildir fetch makes one per 1,000 messages) all get their
+        own. A message stored again under its source and key keeps the id it has. Two writers
+        racing for one id: the unique index refuses the second, which assigns again.
         """
         wanted = list(emails)
         for attempt in range(3):
