@@ -297,9 +297,11 @@ class AppDatabase:
         """Messages of `source` with their triage, most important and newest first.
 
         Without `bodies` (a list of the whole inbox), as `memory.mail_rows.from_data` says.
+        The triage rows come as plain records, not tracked by a session: half the memory.
         """
+        columns = list(TriageRecord.__table__.columns)  # type: ignore[attr-defined]
         stmt = (
-            select(StoredEmail.data, TriageRecord)
+            select(StoredEmail.data, *columns)
             .join(TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id))
             .where(StoredEmail.source == source)
         )
@@ -308,8 +310,15 @@ class AppDatabase:
         if category:
             stmt = stmt.where(TriageRecord.category == category)
         with Session(self.engine) as session:
-            found = session.exec(stmt.execution_options(yield_per=500))
-            pairs = [(from_data(data, bodies), triage) for data, triage in found]
+            found = session.exec(stmt.execution_options(yield_per=500))  # type: ignore[call-overload]
+            names = [c.name for c in columns]
+            pairs = [
+                (
+                    from_data(data, bodies),
+                    TriageRecord.model_construct(**dict(zip(names, rest, strict=True))),
+                )
+                for data, *rest in found
+            ]
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
         pairs.sort(
             key=lambda pair: (
