@@ -260,10 +260,9 @@ def _markdown(r: dict[str, Any]) -> str:
                 r["fetch_new"],
                 f"{r['fetch_s']:.2f}",
                 _rate(r["fetch_new"], r["fetch_s"]),
-                f"list + read + parse {parse_s:.2f} s, cache write {cache_s:.2f} s; "(
-                    f"{r['fetch_read_count']} files opened, {r['fetch_errors']} unreadable"
-                    " (broken MIME, on purpose)"
-                ),
+                f"list + read + parse {parse_s:.2f} s, cache write {cache_s:.2f} s; "
+                f"{r['fetch_read_count']} files opened, {r['fetch_errors']} unreadable"
+                " (broken MIME, on purpose)",
             ],
             [
                 "(b) triage run of the graph (`mode: triage`)",
