@@ -28,6 +28,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,14 @@ QUESTIONS = (
     "look for budget",
     "search for onboarding",
 )
+
+
+READ_IN_FULL = (
+    "what does the first one say?",
+    "what does the second one say?",
+    "what does the third one say?",
+)
+"""Follow-ups after a search that read messages in full (`get_email`), for checkpoint size."""
 
 
 def _query_of(question: str) -> str:
@@ -134,6 +143,17 @@ def _prebuilt_agent(checkpointer: Any, db: Any, source: str) -> Any:
 
 
 # ---------------------------------------------------------------------- measurement
+
+FULL_READ_THREADS = 8
+"""Threads of ours that read messages in full, for the size of their checkpoints (not timed)."""
+
+
+async def _read_in_full(our_turn: Any) -> None:
+    """A search, then three messages of it read in full, in each of `FULL_READ_THREADS` threads."""
+    for i in range(FULL_READ_THREADS):
+        await our_turn(f"ours-full-{i}", QUESTIONS[i % len(QUESTIONS)])
+        for question in READ_IN_FULL:
+            await our_turn(f"ours-full-{i}", question)
 
 
 async def _measure(
@@ -243,6 +263,7 @@ async def _measure(
             thread = f"breakdown-{i // per_thread}"
             await our_turn(f"ours-{thread}", question, [timers["ours"].handler()])
             await prebuilt_turn(f"prebuilt-{thread}", question, [timers["prebuilt"].handler()])
+        await _read_in_full(our_turn)
         result["nodes"] = {
             name: {
                 node: (statistics.median(v) * 1000, sum(v) / breakdown * 1000)
@@ -251,12 +272,46 @@ async def _measure(
             for name, timer in timers.items()
         }
 
+    result["stored"] = {
+        "ours": _stored_per_turn(workdir / "ours.db", "ours-run-", n),
+        "prebuilt": _stored_per_turn(workdir / "prebuilt.db", "prebuilt-run-", n),
+    }
+    result["stored_full"] = _stored_per_turn(
+        workdir / "ours.db", "ours-full-", FULL_READ_THREADS * (1 + len(READ_IN_FULL))
+    )
     result["all"] = {k: summary_ms(v) for k, v in samples.items()}
     result["first"] = {k: summary_ms(v) for k, v in first_of_thread.items() if v}
     result["later"] = {k: summary_ms(v) for k, v in later_in_thread.items() if v}
     result["grounded"] = grounded
     result.update(n=n, per_thread=per_thread, warmup=warmup, breakdown=breakdown)
     return result
+
+
+def _stored_per_turn(path: Path, prefix: str, turns: int) -> dict[str, float]:
+    """What the measured turns' threads left in a checkpoint file, per turn: rows and bytes.
+
+    A checkpoint row holds the whole state after one step (the SQLite saver stores each as one
+    payload); a write row holds what one node returned for one channel.
+    """
+    import sqlite3
+
+    with closing(sqlite3.connect(path)) as conn:
+        like = prefix + "%"
+        checkpoints, checkpoint_bytes = conn.execute(
+            "SELECT count(*), coalesce(sum(length(checkpoint)), 0) FROM checkpoints"
+            " WHERE thread_id LIKE ?",
+            (like,),
+        ).fetchone()
+        writes, write_bytes = conn.execute(
+            "SELECT count(*), coalesce(sum(length(value)), 0) FROM writes WHERE thread_id LIKE ?",
+            (like,),
+        ).fetchone()
+    return {
+        "checkpoints": checkpoints / turns,
+        "checkpoint_bytes": checkpoint_bytes / turns,
+        "writes": writes / turns,
+        "write_bytes": write_bytes / turns,
+    }
 
 
 def run(
@@ -320,6 +375,29 @@ def _markdown(r: dict[str, Any]) -> str:
         total = sum(per_turn for _, per_turn in nodes.values())
         node_rows.append([name, "**all nodes**", "", f"**{fmt_ms(total)}**"])
     breakdown = table(["agent", "node", "median per run (ms)", "mean per turn (ms)"], node_rows)
+    stored_rows = [
+        [
+            name,
+            f"{s['checkpoints']:.1f}",
+            f"{s['checkpoint_bytes'] / 1024:.1f}",
+            f"{s['writes']:.1f}",
+            f"{s['write_bytes'] / 1024:.1f}",
+        ]
+        for name, s in [
+            *r["stored"].items(),
+            ("ours, a search then 3 messages read in full", r["stored_full"]),
+        ]
+    ]
+    stored = table(
+        [
+            "agent",
+            "checkpoints per turn",
+            "checkpoint KiB per turn",
+            "writes per turn",
+            "write KiB per turn",
+        ],
+        stored_rows,
+    )
     return f"""## Chat-turn latency (offline)
 
 One chat turn, `graph.ainvoke({{"messages": [HumanMessage(text)], "mode": "chat"}}, ...)`, timed
@@ -331,6 +409,15 @@ are compiled once, as the chat UI does (the command line compiles per call: `bui
 takes {r["compile_ms"]:.0f} ms).
 
 {table(headers, rows)}
+
+What the measured turns left in each agent's checkpoint file (threads of
+{r["per_thread"]} turns, so a checkpoint late in a thread carries the evidence and messages of
+the turns before it):
+
+{stored}
+
+The last row is {FULL_READ_THREADS} more threads of ours (not timed): a search, then "what does
+the first one say?", "... the second ...", "... the third ..." (each a `get_email`).
 
 Turns whose answer cited at least one message: ours {r["grounded"]["ours"]}/{r["n"]},
 prebuilt {r["grounded"]["prebuilt"]}/{r["n"]}. The machine's load average (1 minute) was
@@ -351,23 +438,24 @@ writes, channel updates, routing, task scheduling.
 What each does per turn:
 
 * **ours** (rules engine): `fetch` looks up the run's services (kept for the process; checked
-  once per run: the credentials query, file stamps, the policy) and checks the Maildir's sync
-  cursor (a few `stat` calls and one cursor query; nothing new, so nothing is listed or read),
-  then the due snoozes; `classify` queries for untriaged messages (none); `detect_follow_up`
-  tries to resolve a reference to earlier evidence; `select_tools` matches the intent patterns,
-  proposes `search_emails` and, a search being a one-round intent, marks its round the last;
-  `request_approval` applies the read-only policy (auto-approved) and writes the audit row;
+  once per run: the credentials query, file stamps, the policy) and, in the same trip off the
+  event loop, checks the Maildir's sync cursor (a few `stat` calls and one cursor query;
+  nothing new, so nothing is listed or read), then the due snoozes; `classify` queries for
+  untriaged messages (none); `detect_follow_up` tries to resolve a reference to earlier
+  evidence; `select_tools` matches the intent patterns, proposes `search_emails` and, a search
+  being a one-round intent, marks its round the last; `request_approval` applies the policy
+  and the provenance review (a read: auto-approved, on the event loop, nothing written yet);
   `act` runs the search (a SQLite `LIKE` query over subject, sender and body, plus queries for
-  the results' triage and folders) with a timeout, records it as evidence and writes the
-  audit outcome; `answer` composes the reply from the evidence and runs the grounding verifier
-  over it. That is 7 node runs, each checkpointed, with state that carries the thread's
-  evidence (message previews) and approval records; every node after `fetch` reuses the
-  services `fetch` looked up.
+  the results' triage and folders) with a timeout, records it as evidence and writes its
+  audit row, decision and outcome in one commit; `answer` composes the reply from the
+  evidence and runs the grounding verifier over it. That is 7 node runs, each checkpointed,
+  with state that carries the thread's evidence (message previews) and approval records;
+  every node after `fetch` reuses the services `fetch` looked up.
 * **prebuilt** (`create_react_agent`, fake model): model node (emit one tool call) →
   `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` SQLite `LIKE` query,
   previews rendered as text) → model node (answer with the tool's text). 3 node runs,
   each checkpointed, state = the message list. No fetch, no triage, no approval policy, no
-  grounding check.
+  grounding check, no audit row.
 """
 
 

@@ -48,7 +48,8 @@ class Review:
     preview: ActionPreview | None = None
     """What a non-mail native call will really send, worked out by its toolkit."""
     unavailable: str = ""
-    """Why the tool cannot run here (its integration is not configured): nothing will happen."""
+    """Why the tool, or this one call of it, cannot run here (its integration is not
+    configured; an account or a server tool it needs is missing): nothing will happen."""
     recipients: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Each recipient argument of a non-mail call with the addresses a server will be given."""
     notes: tuple[str, ...] = ()

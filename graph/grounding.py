@@ -56,12 +56,21 @@ class GroundingReport:
 
 
 def record_text(record: Evidence) -> str:
-    """Everything one evidence record says, as one searchable text."""
+    """Everything one evidence record says, as one searchable text.
+
+    A ref whose body the record keeps in `content` (`graph.evidence_bodies`) adds no preview:
+    a body cut short could end in half a figure ("$1,2" of "$1,250") that no message states.
+    """
     parts = [record["content"]]
     if record["error"]:
         parts.append(record["error"])
     for message in record["messages"]:
-        parts.extend(str(v) for v in message.values() if isinstance(v, str))
+        kept_in_content = "body_at" in message
+        parts.extend(
+            str(v)
+            for k, v in message.items()
+            if isinstance(v, str) and not (kept_in_content and k == "text")
+        )
     return "\n".join(parts)
 
 

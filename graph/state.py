@@ -30,7 +30,13 @@ class MessageRef(TypedDict):
     subject: str
     date: str
     text: str
-    """The preview (about 200 characters) or the full normalised body."""
+    """The preview (about 200 characters) or the full normalised body. In state, a full body
+    that the record's `content` shows is kept there only: `text` is its first 200 characters
+    and `body_at` says where it is (`graph.evidence_bodies`)."""
+    body_at: NotRequired[int]
+    """Where this message's whole body starts in its record's `content`."""
+    body_chars: NotRequired[int]
+    """How long that body is, in characters."""
     priority: NotRequired[str]
     category: NotRequired[str]
     action: NotRequired[str]

@@ -118,6 +118,10 @@ async def _open_sqlite(path: Path, serde: SerializerProtocol) -> AsyncIterator[S
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     async with aiosqlite.connect(str(path)) as conn:
         await enable_wal_async(conn.execute)
+        # With WAL, NORMAL flushes at WAL checkpoints instead of at every commit: a power loss
+        # may drop the last steps of a conversation, never corrupt it. Sends are kept exactly
+        # once by the ledger in the app database (full sync), not by checkpoints.
+        await conn.execute("PRAGMA synchronous=NORMAL")
         saver = SqliteCheckpointer(conn, serde=serde)
         await saver.setup()
         yield saver

@@ -1,7 +1,7 @@
 """The catalogue of tools one run may use: native toolkits and MCP servers' tools.
 
 `select_tools` shows the model `tools`; `request_approval` asks `is_read_only`,
-`default_level`, `suspended`, `unavailable` and `preview`; `act` calls `invoke`.
+`default_level`, `suspended`, `unavailable`, `refusal` and `preview`; `act` calls `invoke`.
 
 Native tools come in toolkits (`tools.toolkit.Toolkit`): mail, calendar, Jira, Slack,
 Teams, webhooks, HubSpot, Salesforce. A toolkit that is not configured is absent: its tools are
@@ -207,10 +207,27 @@ class ToolRegistry:
         except ToolFailure as err:
             return ActionPreview(title=f"Run `{name}`", notes=(f"This call will fail: {err}.",))
 
+    def refusal(self, name: str, args: dict[str, Any]) -> str:
+        """Why this one call cannot run here, known before any card ('' when it can).
+
+        The toolkit's own check, told which tools each MCP server of the catalogue offers (an
+        `mcp:` inbox acts through its server's tools); cheap, no I/O, so `invoke` asks it too.
+        """
+        kit = self._kits.get(name)
+        if kit is None or kit.refuses is None:
+            return ""
+        offered: dict[str, set[str]] = {}
+        for entry in self.mcp.values():
+            offered.setdefault(entry.server, set()).add(entry.tool)
+        return kit.refuses(name, args, {s: frozenset(t) for s, t in offered.items()})
+
     async def invoke(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Run one tool with a timeout; exceptions propagate for `act` to record."""
         if name in self.unavailable:
             raise ToolFailure(self.unavailable[name])
+        refused = self.refusal(name, args)  # a call let through without a card, never run
+        if refused:
+            raise ToolFailure(refused)
         tool = self.get(name)
         kit = self._kits.get(name)
         payload = {**args, "env": kit.env} if kit is not None else dict(args)

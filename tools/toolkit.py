@@ -64,6 +64,9 @@ Preview = Callable[[str, dict[str, Any]], ActionPreview | None]
 
 Synchronous (it may read the database).
 """
+Refusal = Callable[[str, dict[str, Any], Mapping[str, frozenset[str]]], str]
+"""A toolkit's check of one call before any card: (tool name, arguments, each MCP server's
+tools in the catalogue) → why it cannot run here, or '' when it can. Cheap: no I/O."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class Toolkit:
     timeout: float | None = TOOL_TIMEOUT_SECONDS
     """Seconds a call may take; None when the toolkit bounds its own time (HTTP retries)."""
     preview: Preview | None = None
+    refuses: Refusal | None = None
+    """Says why one call cannot run (a mailbox account that does not exist), before any card:
+    the call is then not put to anyone, and running it fails with the same line."""
     answers: Mapping[str, str] = field(default_factory=dict)
     """Tools whose call answers a message of the mailbox, with the argument holding its id
     (an event answering a meeting request): the sender of a message the user pointed to is

@@ -316,8 +316,31 @@ def ask_of(message: MessageRef) -> Sentence | None:
 
 
 def gist_of(message: MessageRef) -> Sentence | None:
-    """The message's most informative sentence (what happened, impact or status), or None."""
+    """The message's most informative sentence (what happened, impact or status), or None.
+
+    Remembered for texts up to `CACHED_TEXT_LIMIT`, as their sentences are: a listing scores
+    the same previews turn after turn.
+    """
+    text, message_id, sender = message["text"], message["id"], message["sender"]
+    if len(text) > CACHED_TEXT_LIMIT:
+        return _gist(text, message_id, sender)
+    return _remembered_gist(text, message_id, sender)
+
+
+@lru_cache(maxsize=1024)
+def _remembered_gist(text: str, message_id: str, sender: str) -> Sentence | None:
+    return _gist(text, message_id, sender)
+
+
+def _gist(text: str, message_id: str, sender: str) -> Sentence | None:
     best: tuple[float, Sentence] | None = None
+    message: MessageRef = {
+        "id": message_id,
+        "sender": sender,
+        "subject": "",
+        "date": "",
+        "text": text,
+    }
     for sentence in sentences_of(message):
         if instruction_like(sentence.text):
             continue

@@ -22,7 +22,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from graph.approval import read_responses, unknown_outcome_request
+from graph.approval_audit import audit_outcomes
 from graph.context import Context
+from graph.evidence_bodies import keep_once
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, forget_run_services, services_for
 from graph.state import Evidence, Executed, State, ToolCallRequest
@@ -137,7 +139,7 @@ def _evidence(call: ToolCallRequest, outcome: Outcome, turn: int, number: int) -
     }
     if not error and isinstance(result.get("data"), dict):
         record["data"] = result["data"]
-    return record
+    return keep_once(record)
 
 
 def _trace(
@@ -218,21 +220,10 @@ async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         }
         for c, o, r in zip(calls, outcomes, records, strict=True)
     ]
-    await asyncio.to_thread(_audit_outcomes, AuditLog(services.db), thread, executed, records)
+    auto = {d["call_id"]: d for d in state.get("decisions") or [] if d["type"] == "auto"}
+    await asyncio.to_thread(audit_outcomes, AuditLog(services.db), thread, executed, records, auto)
     return {
         "evidence": evidence + records,
         "executed": (state.get("executed") or []) + executed,
         "approved_calls": [],
     }
-
-
-def _audit_outcomes(
-    audit: AuditLog, thread: str, executed: list[Executed], records: list[Evidence]
-) -> None:
-    for done, record in zip(executed, records, strict=True):
-        audit.set_outcome(
-            thread_id=thread,
-            call_id=done["call_id"],
-            outcome=done["status"],
-            detail=done["error"] or record["content"][:500],
-        )

@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.engines.base import AnswerRequest
 from graph.engines.template_answers import compose_answer, outcome_notes, unsent_notes
+from graph.evidence_bodies import whole_evidence
 from graph.grounding import citations_in, verify_answer
 from graph.nodes.detect_follow_up import last_user_text
 from graph.services import services_for
@@ -39,14 +40,18 @@ SAFE_NOTE = (
 
 
 def relevant_evidence(state: State) -> list[Evidence]:
-    """Evidence of this turn and the previous one, plus full copies of the focused messages."""
+    """Evidence of this turn and the previous one, plus full copies of the focused messages.
+
+    With every body whole (`graph.evidence_bodies`): what the answer quotes and grounding
+    checks is the text the tools returned.
+    """
     turn = state.get("turn", 0)
     focus = set(state.get("focus") or [])
-    return [
+    return whole_evidence(
         record
         for record in state.get("evidence") or []
         if record["turn"] >= turn - 1 or any(m["id"] in focus for m in record["messages"])
-    ]
+    )
 
 
 async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -121,7 +121,8 @@ def _untriaged_plan(db: AppDatabase, source: str, owners: Sequence[str]) -> Tria
 
     They are read without bodies: the profile needs only who wrote to whom and when.
     """
-    emails = db.emails_by_ids(db.untriaged_ids(source), bodies=False)
+    ids = db.untriaged_ids(source)
+    emails = db.emails_by_ids(ids, bodies=False) if ids else []
     emails.sort(key=lambda e: e.date, reverse=True)
     return _triage_plan(db, source, emails, owners)
 

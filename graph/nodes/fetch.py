@@ -11,7 +11,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.services import Services, mcp_hub_for, services_for
+from graph.services import Services, mcp_hub_for, services_and, services_for
 from graph.state import State
 from memory.redaction import scrub
 from tools.mail.inbox_actions import open_operations
@@ -50,10 +50,29 @@ def _sync_and_wake(services: Services) -> tuple[SyncResult, str]:
     return result, _waking(services)()
 
 
-async def _fetch_mail(services: Services) -> tuple[SyncResult, str]:
-    """What the fetch found and why waking snoozed mail failed, or ''."""
-    if not services.source.lower().startswith("mcp:"):
-        return await asyncio.to_thread(_sync_and_wake, services)
+def _local_fetch(services: Services) -> tuple[SyncResult, str] | None:
+    """`_sync_and_wake` for a source that is not an MCP server's; None for one that is."""
+    return None if _is_mcp(services) else _sync_and_wake(services)
+
+
+def _is_mcp(services: Services) -> bool:
+    return services.source.lower().startswith("mcp:")
+
+
+async def _fetch_mail(runtime: Runtime[Context]) -> tuple[Services, SyncResult, str]:
+    """The run's services, what the fetch found and why waking snoozed mail failed, or ''.
+
+    A local or IMAP source is fetched in the same trip off the event loop as the services
+    are looked up in (`services_and`).
+    """
+    services, fetched = await services_and(runtime, _local_fetch)
+    if fetched is None:
+        fetched = await _fetch_mcp(services)
+    return services, *fetched
+
+
+async def _fetch_mcp(services: Services) -> tuple[SyncResult, str]:
+    """Fetch an `mcp:` source through its server's tools, then wake what is due."""
     hub = await mcp_hub_for(services.context)
     result = await sync_mcp_source(services.db, services.source, hub)
     if hub is None:
@@ -64,7 +83,6 @@ async def _fetch_mail(services: Services) -> tuple[SyncResult, str]:
 
 async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Fetch incrementally and reset the per-turn fields."""
-    services = await services_for(runtime)
     mode = "triage" if state.get("mode") == "triage" or not _has_new_question(state) else "chat"
     update: dict[str, Any] = {
         "mode": mode,
@@ -81,8 +99,9 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "evidence": state.get("evidence") or [],
     }
     try:
-        result, problem = await _fetch_mail(services)
+        services, result, problem = await _fetch_mail(runtime)
     except MailSourceError as err:
+        services = await services_for(runtime)
         return {**update, "new_email_ids": [], "fetch_errors": [
             {"id": "", "key": services.source, "error": scrub(str(err))}
         ]}  # fmt: skip

@@ -18,7 +18,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from graph.approval import Review, approval_request, edited_args, read_responses
+from graph.approval_audit import audit_decisions, audit_pending
 from graph.context import Context
+from graph.evidence_bodies import whole_evidence
 from graph.inbox_cards import (
     INBOX_ACTIONS,
     NAMES_ONLY,
@@ -229,7 +231,9 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
                 "reason": tools.suspended(call["name"]),
             }
         ]
-    unavailable = tools.unavailable.get(call["name"], "")
+    unavailable = tools.unavailable.get(call["name"], "") or tools.refusal(
+        call["name"], call["args"]
+    )
     if unavailable:
         return Review(call, level, side_effect, flags=[], unavailable=unavailable)
     if not side_effect:
@@ -242,7 +246,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
     view = call_view(
         call, mails, action, preview, opaque=opaque, hidden=tools.is_hidden(call["name"])
     )
-    flags = held + call_flags(view, trust, state.get("evidence") or [])
+    flags = held + call_flags(view, trust, whole_evidence(state.get("evidence") or []))
     flags += suspicious_flags(services.db, call["name"], call["args"])
     notes: tuple[str, ...] = ()
     if action is not None and action.reply_of is not None:
@@ -250,7 +254,7 @@ def review_call(services: Services, state: State, call: ToolCallRequest) -> Revi
     conversations: tuple[ConversationLine, ...] = ()
     reverses: tuple[str, ...] = ()
     if call["name"] in INBOX_ACTIONS or call["name"] == UNDO_TOOL:
-        evidence = state.get("evidence") or []
+        evidence = whole_evidence(state.get("evidence") or [])
         conversations, reverses = inbox_review(tools.env, call["name"], call["args"], evidence)
     return Review(
         call=call,
@@ -290,7 +294,7 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
     services = await services_for(runtime)
     audit, thread = AuditLog(services.db), current_thread_id()
     proposed = state.get("proposed_calls") or []
-    reviews = await asyncio.to_thread(_review_and_audit, services, state, audit, thread)
+    reviews = await _reviews(services, state, audit, thread)
     decided: dict[str, tuple[Decision, ToolCallRequest | None]] = {}
     proposed_by_id = {c["id"]: c for c in proposed}
     pending = [r for r in reviews if not r.runs_without_asking]
@@ -334,7 +338,7 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
     decisions = [decided[c["id"]][0] for c in proposed if c["id"] in decided]
     approved = [run for c in proposed if c["id"] in decided and (run := decided[c["id"]][1])]
     if any(d["type"] != "auto" for d in decisions):
-        await asyncio.to_thread(_audit_decisions, audit, thread, decisions)
+        await asyncio.to_thread(audit_decisions, audit, thread, decisions)
     return {
         "approved_calls": approved,
         "proposed_calls": [],
@@ -342,43 +346,26 @@ async def request_approval(state: State, runtime: Runtime[Context]) -> dict[str,
     }
 
 
+async def _reviews(services: Services, state: State, audit: AuditLog, thread: str) -> list[Review]:
+    """Every proposed call reviewed and, where it needs one now, its audit row written.
+
+    Reads are reviewed on the event loop (the policy and the tool list are in memory) and, when
+    the policy lets them all through, nothing goes to the database here (`graph.approval_audit`);
+    anything else is reviewed off the loop, since a side effect's review reads the mailbox.
+    """
+    proposed = state.get("proposed_calls") or []
+    if not all(services.tools.is_read_only(c["name"]) for c in proposed):
+        return await asyncio.to_thread(_review_and_audit, services, state, audit, thread)
+    reviews = [review_call(services, state, c) for c in proposed]
+    if not all(r.runs_without_asking for r in reviews):
+        await asyncio.to_thread(audit_pending, audit, thread, reviews)
+    return reviews
+
+
 def _review_and_audit(
     services: Services, state: State, audit: AuditLog, thread: str
 ) -> list[Review]:
     """Review every proposed call and record each in the audit log (blocking: the database)."""
     reviews = [review_call(services, state, c) for c in state.get("proposed_calls") or []]
-    _audit_pending(audit, thread, reviews)
+    audit_pending(audit, thread, reviews)
     return reviews
-
-
-def _audit_pending(audit: AuditLog, thread: str, reviews: list[Review]) -> None:
-    for review in reviews:
-        auto = review.runs_without_asking
-        audit.record(
-            thread_id=thread,
-            call_id=review.call["id"],
-            tool=review.call["name"],
-            args=review.call["args"],
-            level=review.level,
-            flags=list(review.flags),
-            decision="auto" if auto else "pending",
-            decided_by="policy" if auto else "",
-            outcome="pending",
-        )
-
-
-def _audit_decisions(audit: AuditLog, thread: str, decisions: list[Decision]) -> None:
-    for decision in decisions:
-        if decision["type"] in ("auto",):
-            continue
-        audit.record(
-            thread_id=thread,
-            call_id=decision["call_id"],
-            tool=decision["action"],
-            args=decision["args"],
-            level=decision["level"],
-            flags=decision["flags"],
-            decision=decision["type"],
-            decided_by=decision["by"],
-            outcome="pending" if decision["type"] in ("accept", "edit") else "not_run",
-        )

@@ -23,6 +23,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.engines.base import ProposedCall, ToolPlanRequest
 from graph.events import due_announcements, due_events
+from graph.evidence_bodies import whole_evidence, whole_message
 from graph.nodes.detect_follow_up import last_user_text
 from graph.nodes.request_approval import current_thread_id
 from graph.services import Services, services_for
@@ -60,7 +61,7 @@ def _triage_actions(
     rows = state.get("triage") or []
     emails = {e.id: e for e in services.db.emails_by_ids([r["id"] for r in rows])}
     turn = state.get("turn", 0)
-    evidence = [e for e in state.get("evidence") or [] if e["turn"] == turn]
+    evidence = whole_evidence(e for e in state.get("evidence") or [] if e["turn"] == turn)
     proposals = triage_proposals(rows, emails, services.tools, evidence)
     reads = [p for p in proposals if services.tools.is_read_only(p.name)]
     cards = [p for p in proposals if not services.tools.is_read_only(p.name)]
@@ -79,7 +80,7 @@ def _focus_refs(state: State) -> list[MessageRef]:
     for record in reversed(state.get("evidence") or []):
         for message in record["messages"]:
             if message["id"] in focus and message["id"] not in found:
-                found[message["id"]] = message
+                found[message["id"]] = whole_message(record, message)
     return [found[i] for i in focus if i in found]
 
 
@@ -165,9 +166,9 @@ async def _engine_calls(state: State, services: Services) -> tuple[list[ToolCall
     And whether the engine is sure the step after would propose nothing (`last_round`).
     """
     executed_ids = {e["evidence_id"] for e in state.get("executed") or []}
-    turn_evidence: list[Evidence] = [
+    turn_evidence: list[Evidence] = whole_evidence(
         e for e in state.get("evidence") or [] if e["id"] in executed_ids
-    ]
+    )
     request = _plan_request(state, services, turn_evidence, executed_ids)
     request = replace(request, now=await user_now())
     proposals = await services.engine.plan_tools(request)
@@ -216,7 +217,9 @@ def _plan_request(
         tools=list(services.tools.tools),
         feedback=[d["feedback"] for d in decisions if d["type"] == "response" and d["feedback"]],
         unavailable=dict(services.tools.unavailable),
-        evidence=[e for e in state.get("evidence") or [] if e["id"] not in executed_ids],
+        evidence=whole_evidence(
+            e for e in state.get("evidence") or [] if e["id"] not in executed_ids
+        ),
         sender=_mail_sender(services),
     )
 

@@ -8,7 +8,9 @@ command line, the chat's own reads).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from langgraph.runtime import Runtime
 
@@ -31,8 +33,11 @@ __all__ = [
     "forget_run_services",
     "mcp_hub_for",
     "native_toolkits",
+    "services_and",
     "services_for",
 ]
+
+T = TypeVar("T")
 
 
 def _mcp_config(home: str) -> Path | None:
@@ -63,10 +68,41 @@ async def services_for(runtime: Runtime[Context]) -> Services:
     if services is None:
         services = await asyncio.to_thread(_kept_without_mcp, context)
         if services is None:
-            hub = await mcp_hub_for(context)
-            services = await asyncio.to_thread(kept_services, context, hub)
+            services = await _kept_with_mcp(context)
         _RUNS.put(control, context, services)
     return services
+
+
+async def _kept_with_mcp(context: Context) -> Services:
+    """The kept services with the MCP tools of this event loop's hub."""
+    hub = await mcp_hub_for(context)
+    return await asyncio.to_thread(kept_services, context, hub)
+
+
+async def services_and(
+    runtime: Runtime[Context], work: Callable[[Services], T]
+) -> tuple[Services, T]:
+    """`services_for(runtime)` and what `work` (blocking) makes of them, off the event loop.
+
+    When the run's services are looked up off the loop (its first node, no `mcp.json`), `work`
+    runs in the same trip; otherwise in one of its own. Services whose `work` raised are not
+    remembered for the run: its next node looks them up again.
+    """
+    context = context_from(runtime.context)
+    services = _RUNS.get(runtime.control, context)
+    if services is None:
+        found = await asyncio.to_thread(_kept_then, context, work)
+        if found is not None:
+            _RUNS.put(runtime.control, context, found[0])
+            return found
+        services = await _kept_with_mcp(context)
+        _RUNS.put(runtime.control, context, services)
+    return services, await asyncio.to_thread(work, services)
+
+
+def _kept_then(context: Context, work: Callable[[Services], T]) -> tuple[Services, T] | None:
+    services = _kept_without_mcp(context)
+    return None if services is None else (services, work(services))
 
 
 def _kept_without_mcp(context: Context) -> Services | None:

@@ -6,6 +6,13 @@ and the redirect URI), a refresh token and the device code (RFC 8628: `authoriza
 `slow_down`, `expired_token`); `/device` starts a device authorization; `/revoke` (RFC 7009)
 forgets a token; `/userinfo` and `/introspect` (RFC 7662) say whose a token is. Access tokens
 expire after `access_ttl` seconds.
+
+A refresh may name `scope`: only scopes consented with the refresh token (else `invalid_scope`).
+With `one_resource=True` the server follows Microsoft's rule: an access token is for the resource
+of the first scope it was issued for (`https://graph.microsoft.com`, `https://outlook.office.com`),
+introspection says so (`aud`), and `/userinfo` (Graph's `/me`) takes only Graph tokens. With
+`rotate_refresh=True` every refresh returns a new refresh token and forgets the old one — stricter
+than Microsoft, so a test proves the newest one is always used.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import html
 import secrets
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.fakes.http_api import FakeApi, Recorded, Reply
 
@@ -27,6 +34,18 @@ ENDPOINTS = {
     "device": "/device",
     "userinfo": "/userinfo",
 }
+
+
+GRAPH = "https://graph.microsoft.com"
+OUTLOOK = "https://outlook.office.com"
+
+
+def resource_of(scope: str) -> str:
+    """The resource a scope belongs to (`https://host`); '' for one like `offline_access`."""
+    if "://" not in scope:
+        return ""
+    parts = urlsplit(scope)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def oauth_error(error: str, status: int = 400) -> Reply:
@@ -40,6 +59,7 @@ class DeviceCode:
 
     user_code: str
     expires_at: float
+    scope: str = ""
     approved: bool = False
     last_poll: float = 0.0
 
@@ -57,6 +77,8 @@ class FakeOAuth(FakeApi):
         client_secret: str = "",
         access_ttl: float = 3600.0,
         device_interval: int = 1,
+        one_resource: bool = False,
+        rotate_refresh: bool = False,
     ) -> None:
         super().__init__()
         self.address = address
@@ -64,11 +86,17 @@ class FakeOAuth(FakeApi):
         self.client_secret = client_secret
         self.access_ttl = access_ttl
         self.device_interval = device_interval
+        self.one_resource = one_resource
+        self.rotate_refresh = rotate_refresh
         self.codes: dict[str, tuple[str, str, str]] = {}
         """code → (redirect_uri, PKCE challenge, scope)."""
         self.access: dict[str, float] = {}
         """Live access token → expiry."""
         self.refresh: set[str] = set()
+        self.consented: dict[str, str] = {}
+        """Refresh token → the scopes consented with it."""
+        self.resources: dict[str, str] = {}
+        """Access token → the resource it is for ('' when not bound to one)."""
         self.revoked: set[str] = set()
         self.devices: dict[str, DeviceCode] = {}
 
@@ -152,9 +180,7 @@ class FakeOAuth(FakeApi):
         if grant == "authorization_code":
             return self._code_grant(form)
         if grant == "refresh_token":
-            if form.get("refresh_token") not in self.refresh:
-                return oauth_error("invalid_grant")
-            return Reply(200, self._issue(refresh=False))
+            return self._refresh_grant(form)
         if grant == "urn:ietf:params:oauth:grant-type:device_code":
             return self._device_grant(form)
         return oauth_error("unsupported_grant_type")
@@ -171,7 +197,31 @@ class FakeOAuth(FakeApi):
             return oauth_error("invalid_grant")
         return Reply(200, self._issue(refresh=True, scope=scope))
 
+    def _refresh_grant(self, form: dict[str, str]) -> Reply:
+        token = form.get("refresh_token", "")
+        if token not in self.refresh:
+            return oauth_error("invalid_grant")
+        consented = self.consented.get(token, "")
+        asked = form.get("scope", "")
+        if asked and consented and not set(asked.split()) <= set(consented.split()):
+            return oauth_error("invalid_scope")
+        if self.rotate_refresh:
+            self.refresh.discard(token)
+            self.consented.pop(token, None)
+        scope = (asked or consented) if self.one_resource else ""
+        answer = self._consented(self._issue(refresh=self.rotate_refresh, scope=scope), consented)
+        return Reply(200, answer)
+
+    def _consented(self, answer: dict[str, object], consented: str) -> dict[str, object]:
+        """`answer`, its refresh token (if any) consented `consented`."""
+        if isinstance(answer.get("refresh_token"), str) and consented:
+            self.consented[str(answer["refresh_token"])] = consented
+        return answer
+
     def _issue(self, *, refresh: bool, scope: str = "") -> dict[str, object]:
+        """A new access token (for the first scope's resource, one resource per token), and
+        a refresh token consented `scope` when `refresh`."""
+        consented = scope
         access = "fake-access-" + secrets.token_urlsafe(12)
         self.access[access] = time.time() + self.access_ttl
         answer: dict[str, object] = {
@@ -179,11 +229,16 @@ class FakeOAuth(FakeApi):
             "token_type": "Bearer",
             "expires_in": int(self.access_ttl),
         }
+        resource = next(filter(None, map(resource_of, scope.split())), "")
+        if self.one_resource and resource:
+            self.resources[access] = resource
+            scope = " ".join(s for s in scope.split() if resource_of(s) == resource)
         if scope:
             answer["scope"] = scope
         if refresh:
             token = "fake-refresh-" + secrets.token_urlsafe(12)
             self.refresh.add(token)
+            self.consented[token] = consented
             answer["refresh_token"] = token
         return answer
 
@@ -194,7 +249,7 @@ class FakeOAuth(FakeApi):
             return oauth_error("invalid_client", 401)
         device_code = secrets.token_urlsafe(16)
         user_code = f"{secrets.randbelow(10**4):04d}-{secrets.randbelow(10**4):04d}"
-        self.devices[device_code] = DeviceCode(user_code, time.time() + 60)
+        self.devices[device_code] = DeviceCode(user_code, time.time() + 60, form.get("scope", ""))
         return Reply(
             200,
             {
@@ -220,7 +275,9 @@ class FakeOAuth(FakeApi):
         if not device.approved:
             return oauth_error("authorization_pending")
         del self.devices[form["device_code"]]
-        return Reply(200, self._issue(refresh=True, scope="mail"))
+        # Answered as "mail" unless the server issues a token per resource (then its scopes).
+        scope = device.scope if self.one_resource else "mail"
+        return Reply(200, self._consented(self._issue(refresh=True, scope=scope), device.scope))
 
     # -- revocation and introspection ---------------------------------------------------
 
@@ -232,17 +289,24 @@ class FakeOAuth(FakeApi):
         self.access.pop(token, None)
         return Reply(200, None)
 
-    def live(self, token: str) -> bool:
-        """Whether `token` is an access token that has not expired or been revoked."""
+    def live(self, token: str, resource: str | None = None) -> bool:
+        """Whether `token` is an access token that has not expired or been revoked (and, when
+        `resource` is given, is for that resource)."""
+        if resource is not None and self.resources.get(token, "") != resource:
+            return False
         return self.access.get(token, 0) > time.time()
 
     def _userinfo(self, request: Recorded) -> Reply:
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if not self.live(token):
+        if not self.live(token, GRAPH if self.one_resource else None):
             return Reply(401, {"error": "invalid_token"})
         return Reply(200, {"sub": "1", "email": self.address, "email_verified": True})
 
     def _introspect(self, form: dict[str, str]) -> Reply:
-        if not self.live(form.get("token", "")):
+        token = form.get("token", "")
+        if not self.live(token):
             return Reply(200, {"active": False})
-        return Reply(200, {"active": True, "username": self.address, "email": self.address})
+        answer = {"active": True, "username": self.address, "email": self.address}
+        if self.resources.get(token):
+            answer["aud"] = self.resources[token]
+        return Reply(200, answer)

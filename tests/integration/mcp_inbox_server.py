@@ -2,7 +2,8 @@
 
 Run over stdio: `python -m tests.integration.mcp_inbox_server`, with `INBOX` and
 `SMART_INBOX_HOME` set. It adds `move_to_folder`, `mark_read` and `flag_messages` (the inbox
-actions' names and arguments) to the mail tools our server serves.
+actions' names and arguments) to the mail tools our server serves; `MCP_INBOX_LEAVE_OUT`
+(comma-separated tool names) takes some away again.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def main() -> None:
         """Flag these messages."""
         return run(lambda: moves.flag(mailbox.env, message_ids, flagged))
 
+    # A server that lacks some of them, for the tests of what is refused without them.
+    for name in filter(None, os.environ.get("MCP_INBOX_LEAVE_OUT", "").split(",")):
+        server.remove_tool(name)
     server.run("stdio")
 
 

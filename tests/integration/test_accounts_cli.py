@@ -139,7 +139,7 @@ def test_missing_client_id_says_what_to_store(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "said"),
     [
-        ("microsoft", "Microsoft's IMAP and SMTP need a token for another resource"),
+        ("salesforce", "--imap is for gmail and microsoft accounts, not Salesforce"),
         ("imap", "an imap account is a password login"),
     ],
 )

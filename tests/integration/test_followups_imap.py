@@ -80,3 +80,42 @@ def test_followups_ask_and_nudge_over_imap(dovecot: DovecotServer, tmp_path: Pat
     assert f"In-Reply-To: <{CONTRACT}>".encode() in raw
     assert b"Could you send me the signed contract by Friday?" in raw
     assert dovecot.flags("Sent") == sent_before, "Sent is only read"
+
+
+KIM_ASKS, KIM_ANSWERED = "kim-1@friends.example", "kim-2@friends.example"
+
+
+def test_every_imap_account_of_a_list_has_its_sent_folder_read(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    """The IMAP account is the second of the list: its Sent folder is read all the same."""
+    seed(dovecot)
+    home = "dana@home.example"
+    personal = tmp_path / "personal"
+    for folder, messages in (
+        (personal, {
+            "20.kim": _raw(KIM_ASKS, "Kim <kim@friends.example>", home, "Saturday", 2,
+                           "Can you come on Saturday?"),
+            "21.kim": _raw(KIM_ANSWERED, "Kim <kim@friends.example>", home, "Sunday", 2,
+                           "And on Sunday?"),
+        }),
+        (personal / ".Sent", {
+            "22.answer:2,S": _raw("dana-sun@home.example", f"Dana <{home}>", "kim@friends.example",
+                                  "Re: Sunday", 1, "Yes.", f"In-Reply-To: <{KIM_ANSWERED}>"),
+        }),
+    ):  # fmt: skip
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        for name, raw in messages.items():
+            (folder / ("cur" if ":2," in name else "new") / name).write_text(raw)
+    inbox = f"personal=maildir:{personal}, work={dovecot.spec()}"
+    env = {**dovecot.env(), "SMART_INBOX_USER_EMAILS": f"{ME},{home}"}
+    result = run_cli(tmp_path / "home", "followups", "--inbox", inbox, "--json", env=env)
+    assert dovecot.password not in result.stdout + result.stderr
+    lists = json.loads(result.stdout)
+
+    needs = [row["id"] for row in lists["needs_reply"]]
+    assert THEO_ASKS not in needs, "answered in the work account's Sent folder"
+    assert KIM_ANSWERED not in needs, "answered in the personal Maildir's own Sent"
+    assert QUESTION_FOR_DANA in needs and KIM_ASKS in needs
+    assert [row["id"] for row in lists["awaiting_reply"]] == [CONTRACT, EXPORT]

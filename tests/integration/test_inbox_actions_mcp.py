@@ -8,11 +8,14 @@ import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from memory.db import AppDatabase
 from tests.fakes.mcp.launch import stdio_config
+from tests.integration.cli_runner import run_cli
+from tests.integration.mcp.test_mcp_agent import write_config
 from tools.mail import inbox_moves as moves
 from tools.mail.inbox_tools import inbox_toolkit
 from tools.mail.inbox_undo import undo
@@ -105,3 +108,33 @@ async def test_the_tool_asks_the_server_of_mcp_json(hub: McpHub, tmp_path: Path)
     missing = ToolRegistry.from_toolkits([inbox_toolkit(env, tmp_path / "none.json")])
     with pytest.raises(ToolFailure, match=r"this mail source \(mcp:mail\) cannot archive"):
         await missing.invoke("archive_conversations", {"message_ids": [NEWSLETTER]})
+
+
+def test_an_action_the_server_cannot_do_is_refused_before_any_card(tmp_path: Path) -> None:
+    """A server that lists and reads mail but moves none: no card, one line naming the tool."""
+    shutil.copytree(ROOT / "data" / "demo-inbox", tmp_path / "served")
+    served_env = {"INBOX": f"maildir:{tmp_path / 'served'}", "SMART_INBOX_HOME": str(tmp_path)}
+    home = tmp_path / "home"
+    server = {
+        "command": sys.executable,
+        "args": ["-m", "tests.integration.mcp_inbox_server"],
+        "cwd": str(ROOT),
+    }
+    before = served(tmp_path, "")
+
+    def ask(leave_out: str) -> dict[str, Any]:
+        env = {**served_env, "MCP_INBOX_LEAVE_OUT": leave_out}
+        write_config(home, {"mail": {**server, "env": env}})
+        result = run_cli(home, "ask", "archive the newsletters", "--inbox", "mcp:mail", "--json")
+        found: dict[str, Any] = json.loads(result.stdout)
+        return found
+
+    refused = ask("move_to_folder")
+    assert refused["pending"] == [], "nothing to approve: the server cannot archive"
+    assert "its MCP server 'mail' offers no move_to_folder tool" in refused["answer"]
+    assert served(tmp_path, "") == before and served(tmp_path, "Archive") == []
+
+    # The same server with the tool, the same words: the card is put as before.
+    [card] = ask("")["pending"]
+    assert card["action"] == "archive_conversations"
+    assert served(tmp_path, "") == before, "nothing moves before approval"

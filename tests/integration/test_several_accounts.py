@@ -280,3 +280,37 @@ def test_an_account_removed_before_approval_sends_nothing(
     assert "account 'personal', which is not one of this inbox's accounts" in executed[0]["error"]
     assert sinks[0].messages == [] and sinks[1].messages == [], "nothing was sent"
     assert not (personal / ".Sent").exists() and not (work / ".Sent").exists()
+
+
+def test_new_mail_goes_once_from_the_account_the_user_names(
+    sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    work = write_maildir(tmp_path / "work", {"1781000010.M10P1.host": WORK_MAIL[0]})
+    personal = write_maildir(tmp_path / "personal", HOME_MAIL)
+    env = {
+        "SMTP_URL_WORK": sinks[0].url,
+        "SMTP_FROM_WORK": WORK,
+        "SMTP_URL_PERSONAL": sinks[1].url,
+        "SMTP_FROM_PERSONAL": HOME,
+    }
+    both = f"work=maildir:{work}, personal=maildir:{personal}"
+
+    def cli(*args: str) -> Any:
+        return json.loads(run_cli(home, *args, "--inbox", both, "--json", env=env).stdout)
+
+    asked = cli("ask", "send an email to sam@friends.example from my personal account saying ok")
+    [card] = asked["pending"]
+    assert card["action"] == "send_email" and card["args"]["account"] == "personal"
+    assert f"{HOME} (account personal)" in card["description"]
+    cli("resume", "--thread", asked["thread_id"], "--accept")
+    [sent] = sinks[1].messages
+    assert str(sent.message["From"]) == HOME and sent.rcpt_tos == ["sam@friends.example"]
+    assert sinks[0].messages == [], "nothing went out from the work account"
+    assert len(list((personal / ".Sent").rglob("*:2,*"))) == 1 and not (work / ".Sent").exists()
+
+    # An account the inbox does not have: no card to approve, one line, nothing sent.
+    refused = cli("ask", "send an email to sam@friends.example from my hobby account saying hi")
+    assert refused["pending"] == [], refused
+    assert "the inbox has no account 'hobby' (its accounts: work, personal)" in refused["answer"]
+    assert len(sinks[1].messages) == 1 and sinks[0].messages == []

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from graph.engines.key_sentences import ask_of, instruction_like, key_sentences, sentences_of
+from graph.engines.key_sentences import (
+    CACHED_TEXT_LIMIT,
+    ask_of,
+    gist_of,
+    instruction_like,
+    key_sentences,
+    sentences_of,
+)
 
 
 def message(text: str, message_id: str = "m1", sender: str = "Ana Ruiz <ana@x.example>") -> Any:
@@ -87,3 +94,15 @@ def test_a_thin_summary_is_filled_with_the_sentences_richest_in_facts() -> None:
 )
 def test_text_written_as_an_instruction_is_told_apart(text: str, instruction: bool) -> None:
     assert instruction_like(text) is instruction
+
+
+def test_a_remembered_gist_belongs_to_its_own_message() -> None:
+    text = "The import failed at 02:00 for the EU tenants. It is still down."
+    first = gist_of(message(text, "m1"))
+    assert first is not None and first.message_id == "m1"
+    again = gist_of(message(text, "m2", "Bo Lee <bo@x.example>"))
+    assert again is not None and (again.message_id, again.sender) == ("m2", "Bo Lee")
+    assert gist_of(message(text, "m1")) == first
+    long_text = text + " More detail follows." * (CACHED_TEXT_LIMIT // 20)
+    gist = gist_of(message(long_text, "m3"))
+    assert gist is not None and gist.message_id == "m3", "a long text is scored, not remembered"

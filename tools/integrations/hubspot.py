@@ -23,12 +23,12 @@ from memory.db import AppDatabase
 from memory.secrets import SecretLookup
 from tools.api_requests import ApiRequest, json_of, send
 from tools.http import HttpSettings, HttpSettingsError, service_url
+from tools.integrations.crm_person import person_from_mail
 from tools.toolkit import (
     ActionPreview,
     ToolFailure,
     Toolkit,
     ToolResult,
-    mail_with_triage,
     text_result,
 )
 
@@ -77,35 +77,10 @@ class ContactPlan:
     email_id: str = ""
 
 
-def _split_name(name: str) -> tuple[str, str]:
-    name = " ".join(name.replace('"', "").split())
-    if "," in name:  # "Alvarez, Jorge"
-        last, _, first = name.partition(",")
-        return first.strip(), last.strip()
-    first, _, last = name.partition(" ")
-    return first, last
-
-
 def plan_contact(env: HubSpotEnv, args: Mapping[str, Any]) -> ContactPlan:
     """Address, name and company from the arguments, else from the mail's sender."""
-    email_id = str(args.get("email_id") or "").strip()
-    address = str(args.get("email") or "").strip().lower()
-    first = str(args.get("first_name") or "").strip()
-    last = str(args.get("last_name") or "").strip()
-    notes: list[str] = []
-    if email_id:
-        mail, _ = mail_with_triage(env.db, email_id)
-        if not address:
-            if mail.reply_to and mail.reply_to.lower() != mail.from_addr.lower():
-                address = mail.reply_to.lower()
-                notes.append(
-                    f"The mail came from {mail.from_addr} but asks for replies to "
-                    f"{mail.reply_to}: the contact gets the Reply-To address."
-                )
-            else:
-                address = mail.from_addr.lower()
-                if not (first or last):
-                    first, last = _split_name(mail.from_name)
+    person = person_from_mail(env.db, args, record="contact", single="first")
+    address, first, last, email_id = person.address, person.first, person.last, person.email_id
     if not ADDRESS.match(address):
         raise ToolFailure(
             "a HubSpot contact needs an e-mail address (or the id of the mail it comes from)"
@@ -118,7 +93,7 @@ def plan_contact(env: HubSpotEnv, args: Mapping[str, Any]) -> ContactPlan:
     ):
         if value:
             properties[key] = value
-    return ContactPlan(email=address, properties=properties, notes=tuple(notes), email_id=email_id)
+    return ContactPlan(email=address, properties=properties, notes=person.notes, email_id=email_id)
 
 
 def explain(response: httpx.Response) -> str:

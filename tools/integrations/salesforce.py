@@ -22,6 +22,7 @@ from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
 from tools.http import HttpSettings
+from tools.integrations.crm_person import person_from_mail
 from tools.integrations.salesforce_api import (
     SalesforceEnv,
     SalesforceTokens,
@@ -74,36 +75,12 @@ class LogPlan:
     email_id: str
 
 
-def _split_name(name: str) -> tuple[str, str]:
-    name = " ".join(name.replace('"', "").split())
-    if "," in name:  # "Alvarez, Jorge"
-        last, _, first = name.partition(",")
-        return first.strip(), last.strip()
-    first, _, last = name.partition(" ")
-    return (first, last) if last else ("", first)
-
-
 def plan_lead(db: AppDatabase, args: Mapping[str, Any]) -> LeadPlan:
     """Address, name and company from the arguments, else from the mail's sender."""
-    email_id = str(args.get("email_id") or "").strip()
-    address = str(args.get("email") or "").strip().lower()
-    first = str(args.get("first_name") or "").strip()
-    last = str(args.get("last_name") or "").strip()
+    person = person_from_mail(db, args, record="lead", single="last")
+    address, first, last, email_id = person.address, person.first, person.last, person.email_id
     company = str(args.get("company") or "").strip()
-    notes: list[str] = []
-    if email_id:
-        mail, _ = mail_with_triage(db, email_id)
-        if not address:
-            if mail.reply_to and mail.reply_to.lower() != mail.from_addr.lower():
-                address = mail.reply_to.lower()
-                notes.append(
-                    f"The mail came from {mail.from_addr} but asks for replies to "
-                    f"{mail.reply_to}: the lead gets the Reply-To address."
-                )
-            else:
-                address = mail.from_addr.lower()
-                if not (first or last):
-                    first, last = _split_name(mail.from_name)
+    notes = list(person.notes)
     if not ADDRESS.match(address):
         raise ToolFailure(
             "a Salesforce lead needs an e-mail address (or the id of the mail it comes from)"

@@ -40,7 +40,7 @@ from tools.mail.imap_wire import (
 )
 from tools.mail.source_protocol import MailSourceError, environment_secrets
 from tools.oauth.tokens import TokenError
-from tools.oauth.xoauth2 import TokensFor, imap_xoauth2, vault_tokens
+from tools.oauth.xoauth2 import TokensFor, imap_xoauth2, mail_server_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class ImapConnection:
     ) -> None:
         self.imap = imap
         self._secrets = secrets
-        self._tokens_for = tokens_for or vault_tokens
+        self._tokens_for = tokens_for or mail_server_tokens
         self.ca_file = ca_file
         """A PEM bundle of extra CAs to trust, on top of the system ones (e.g. a private CA)."""
         self.timeout = timeout

@@ -23,7 +23,7 @@ from tools.mail import inbox_moves as moves
 from tools.mail.inbox_actions import current_thread
 from tools.mail.inbox_undo import forget_sender_triage, undo
 from tools.mail.mailbox import MailboxEnv
-from tools.mail.mcp_ops import bridged
+from tools.mail.mcp_ops import bridged, missing_server_tool
 from tools.mail.unsubscribe import unsubscribe as unsubscribe_from
 from tools.mail.unsubscribe import way_out
 from tools.mcp.config import McpConfigError
@@ -215,4 +215,5 @@ def inbox_toolkit(env: MailboxEnv, mcp_config: Path | None = None) -> Toolkit:
         read_only=READ_ONLY_INBOX_TOOLS,
         env=InboxEnv(env, mcp_config),
         preview=lambda name, args: preview(env, name, args),
+        refuses=lambda name, _args, offered: missing_server_tool(env.source, name, offered),
     )

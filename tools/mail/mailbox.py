@@ -80,6 +80,35 @@ def account_for(env: MailboxEnv, email: Email) -> MailboxEnv:
     return account
 
 
+def chosen_account(env: MailboxEnv, label: str) -> MailboxEnv:
+    """The mailbox new mail goes out from: the account named `label` (any case), else the first.
+
+    `env` itself for an inbox of one source when no account is named.
+
+    Raises:
+        ToolFailure: `label` is no account of this inbox (or the inbox is one source), so
+            nothing is written or sent in its name.
+
+    """
+    wanted = label.strip()
+    if not env.accounts:
+        if wanted:
+            raise ToolFailure(
+                f"the inbox is one source, not several accounts, so there is no account "
+                f"{wanted!r} to send from: leave `account` out"
+            )
+        return env
+    if not wanted:
+        return next(iter(env.accounts.values()))
+    for name, account in env.accounts.items():
+        if name.lower() == wanted.lower():
+            return account
+    raise ToolFailure(
+        f"the inbox has no account {wanted!r} (its accounts: {', '.join(env.accounts)}): "
+        "nothing is sent"
+    )
+
+
 def sending_account(env: MailboxEnv, message: EmailMessage) -> MailboxEnv:
     """The mailbox of the account whose address `message` is From: `env` for one source.
 
@@ -258,7 +287,8 @@ def _accounts_env(
 ) -> MailboxEnv:
     """The mailbox of an inbox list: one mailbox per account (`tools.mail.account_routes`).
 
-    Every account's address is the user's own; new mail goes from the first account.
+    Every account's address is the user's own; new mail goes from the first account unless
+    the call names another (`chosen_account`).
     """
     try:
         source = canonical_spec(inbox)

@@ -2,15 +2,16 @@
 
 A server that offers `move_to_folder`, `mark_read` and `flag_messages` (the names and arguments
 of our own inbox actions, which our MCP server serves) is asked to move and flag; one without
-them cannot archive, and each action says so in one line. The hub's sessions belong to the
-event loop, while the actions run in a worker thread: calls go back to the loop
-(`asyncio.run_coroutine_threadsafe`) through the `McpBridge` the async tool sets.
+them cannot archive, and each action says so in one line, before any approval card
+(`missing_server_tool`). The hub's sessions belong to the event loop, while the actions run in
+a worker thread: calls go back to the loop (`asyncio.run_coroutine_threadsafe`) through the
+`McpBridge` the async tool sets.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from tools.mail.inbox_ops import (
     Status,
     checked_folder,
 )
-from tools.mail.mcp_source import McpMailSpec
+from tools.mail.mcp_source import McpMailSpec, parse_mcp_spec
 from tools.mail.model import Email
 from tools.mail.source_protocol import MailSourceError
 from tools.mcp.results import McpCallError
@@ -38,6 +39,16 @@ FLAG_TOOLS: dict[Flag, tuple[str, str]] = {
     "flagged": ("flag_messages", "flagged"),
 }
 """Per flag: the server's tool and its on/off argument."""
+ACTION_TOOLS: dict[str, str] = {
+    "archive_conversations": MOVE_TOOL,
+    "mark_done": MOVE_TOOL,
+    "move_to_folder": MOVE_TOOL,
+    "trash_conversations": MOVE_TOOL,
+    "snooze_conversations": MOVE_TOOL,
+    "mark_read": FLAG_TOOLS["seen"][0],
+    "flag_messages": FLAG_TOOLS["flagged"][0],
+}
+"""Per inbox action: the server tool it is done with on an `mcp:` inbox."""
 CALL_TIMEOUT = 60.0
 STATUSES: frozenset[str] = frozenset({"moved", "changed", "already", "failed"})
 
@@ -120,6 +131,30 @@ class McpOperations:
         tool, argument = FLAG_TOOLS[flag]
         data = self._call(tool, {"message_ids": [e.key for e in emails], argument: on})
         return _outcomes(emails, data, "")
+
+
+def missing_server_tool(source: str, action: str, offered: Mapping[str, frozenset[str]]) -> str:
+    """Why an inbox action cannot be done on this `mcp:` inbox: its server lacks the tool.
+
+    `offered` is each MCP server's tools as the catalogue lists them. '' when the action can
+    be asked for, when it needs no server tool, when the inbox is not `mcp:`, and when the
+    server is not in the catalogue (not started: the action itself says why it cannot run).
+    """
+    needed = ACTION_TOOLS.get(action)
+    if needed is None or not source.strip().lower().startswith("mcp:"):
+        return ""
+    try:
+        server = parse_mcp_spec(source).server
+    except MailSourceError:
+        return ""  # fetching the inbox says what is wrong with its spec
+    tools = offered.get(server)
+    if not tools or needed in tools:
+        return ""
+    shown = ", ".join(sorted(tools)[:12]) + (", …" if len(tools) > 12 else "")
+    return (
+        f"this mail source ({source.strip()}) cannot do {action} here: its MCP server "
+        f"{server!r} offers no {needed} tool (it offers {shown}): nothing is done"
+    )
 
 
 def _outcomes(emails: Sequence[Email], data: Any, folder: str) -> list[MessageOutcome]:

@@ -17,6 +17,7 @@ from tools.mail.mailbox import (
     NO_SENDER,
     MailboxEnv,
     account_for,
+    chosen_account,
     how_to,
     missing_for_sending,
     original_message,
@@ -97,14 +98,30 @@ def plan_mail_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAc
 def _route(env: MailboxEnv, action: MailAction) -> MailboxEnv:
     """The mailbox the action goes out through: `env` itself for an inbox of one source.
 
-    In an inbox of several accounts: the account of the message answered, else the first
-    account (new mail).
+    In an inbox of several accounts: the account of the message answered, else the account
+    the call names (new mail), else the first.
     """
-    if not env.accounts:
-        return env
     if action.reply_of is not None:
         return account_for(env, action.reply_of)
-    return sending_account(env, new_message(sender=env.sender, to=[], subject="", body=""))
+    if not env.accounts and not action.account:
+        return env
+    chosen = chosen_account(env, action.account)
+    return sending_account(env, new_message(sender=chosen.sender, to=[], subject="", body=""))
+
+
+def send_refusal(env: MailboxEnv, name: str, args: dict[str, Any]) -> str:
+    """Why a new mail call cannot go out at all, known before any card ('' when it can).
+
+    The account it names is none of the inbox's: nobody is asked to approve a mail that would
+    go out from an account that does not exist.
+    """
+    if name != "send_email":
+        return ""
+    try:
+        chosen_account(env, str(args.get("account") or ""))
+    except ToolFailure as err:
+        return str(err)
+    return ""
 
 
 def delivery_notes(env: MailboxEnv, name: str) -> tuple[str, ...]:
@@ -136,6 +153,7 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
             cc=_envelope(address_list(str(args.get("cc", "")))),
             subject=str(args.get("subject", "")),
             body=body,
+            account=str(args.get("account") or ""),
         )
     reply_id = str(args.get("email_id" if name == "reply_to_email" else "in_reply_to_id", ""))
     if name not in ("reply_to_email", "save_draft"):
@@ -188,13 +206,21 @@ def compose_draft(
     return new_message(sender=env.sender, to=address_list(to), subject=subject, body=body), None
 
 
-def compose_new(env: MailboxEnv, *, to: str, subject: str, body: str, cc: str = "") -> EmailMessage:
-    """A new message from the user; `ToolFailure` without a recipient."""
+def compose_new(
+    env: MailboxEnv, *, to: str, subject: str, body: str, cc: str = "", account: str = ""
+) -> EmailMessage:
+    """A new message from the user, From the account named (else the first, or the one source).
+
+    Raises:
+        ToolFailure: no recipient, or `account` is none of the inbox's.
+
+    """
+    sender = chosen_account(env, account).sender
     recipients = address_list(to)
     if not recipients:
         raise ToolFailure("send_email needs at least one recipient in `to`")
     return new_message(
-        sender=env.sender, to=recipients, cc=address_list(cc), subject=subject, body=body
+        sender=sender, to=recipients, cc=address_list(cc), subject=subject, body=body
     )
 
 

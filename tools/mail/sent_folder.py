@@ -3,7 +3,7 @@ r"""The user's sent mail where the inbox source does not hold it: an IMAP accoun
 Who answered whom needs both sides of a conversation. A Maildir source reads every folder
 (its `.Sent` included); an IMAP source reads one folder, so its Sent folder (SPECIAL-USE
 `\Sent`, else "Sent") is fetched as a second source when reply tracking asks, read-only and
-incrementally like the inbox.
+incrementally like the inbox. In an inbox of several accounts, each IMAP account's own.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from tools.mail.imap import ImapSource
 from tools.mail.imap_wire import decode_mailbox
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.model import SENT, Email
+from tools.mail.source_protocol import MailSourceError
 from tools.mail.sources import parse_source_spec
 from tools.mail.sync import sync_source
 
@@ -44,8 +45,26 @@ def sent_mail(env: MailboxEnv, limit: int) -> list[Email]:
     """The newest `limit` messages of the separate Sent folder, fetched first; [] without one.
 
     Blocking (network). Each comes back in the `Sent` folder, whatever the server calls it,
-    so it reads as the user's own.
+    so it reads as the user's own. In an inbox of several accounts, every IMAP account's own
+    Sent folder is read (a Maildir account's is cached with its mail already), each message
+    marked with its account so it threads with that account's mail.
+
+    Raises:
+        MailSourceError: a Sent folder cannot be read (naming its account, in a list).
+
     """
+    if not env.accounts:
+        return _sent_of(env, limit)
+    found: list[Email] = []
+    for label, account in env.accounts.items():
+        try:
+            found += [replace(e, account=label) for e in _sent_of(account, limit)]
+        except MailSourceError as err:
+            raise MailSourceError(f"account {label}: {err}") from err
+    return found
+
+
+def _sent_of(env: MailboxEnv, limit: int) -> list[Email]:
     spec = sent_folder_spec(env)
     if spec is None:
         return []

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.mail.smtp_settings import SmtpSettings
 from tools.oauth.tokens import TokenError
-from tools.oauth.xoauth2 import smtp_xoauth2, vault_tokens
+from tools.oauth.xoauth2 import mail_server_tokens, smtp_xoauth2
 
 if TYPE_CHECKING:
     from memory.ledger import SendStage
@@ -277,7 +277,7 @@ def _login(client: smtplib.SMTP, settings: SmtpSettings) -> None:
         )
     if settings.account:
         try:
-            return smtp_xoauth2(client, settings.username, vault_tokens(settings.account))
+            return smtp_xoauth2(client, settings.username, mail_server_tokens(settings.account))
         except TokenError as err:
             raise SmtpSendError(settings.server, str(err)) from None
     if not (settings.username + settings.password).isascii():

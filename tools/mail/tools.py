@@ -20,7 +20,13 @@ from tools.mail.delivery import deliver, sent_data
 from tools.mail.mailbox import MailboxEnv, sending_problem
 from tools.mail.message_refs import message_ref, read_outbox, render_refs, with_triage
 from tools.mail.model import Email
-from tools.mail.outgoing import compose_draft, compose_new, compose_reply, store_draft
+from tools.mail.outgoing import (
+    compose_draft,
+    compose_new,
+    compose_reply,
+    send_refusal,
+    store_draft,
+)
 from tools.toolkit import ToolFailure, Toolkit, ToolResult, text_result
 
 
@@ -105,11 +111,12 @@ async def send_email(
     subject: str,
     body: str,
     cc: str = "",
+    account: str = "",
     *,
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Send a new email to the given addresses (comma-separated) over SMTP."""
-    message = compose_new(env, to=to, subject=subject, body=body, cc=cc)
+    """Send a new email to addresses (comma-separated) from `account` (default: the first one)."""
+    message = compose_new(env, to=to, subject=subject, body=body, cc=cc, account=account)
     delivery = await asyncio.to_thread(deliver, env, message)
     return text_result(delivery.text, data=sent_data(message, delivery))
 
@@ -176,4 +183,5 @@ def mail_toolkit(env: MailboxEnv) -> Toolkit:
         read_only=READ_ONLY_MAIL_TOOLS,
         env=env,
         unavailable=unavailable,
+        refuses=lambda name, args, _offered: send_refusal(env, name, args),
     )

@@ -123,13 +123,21 @@ def token_request(provider: Provider, client: Client, data: dict[str, str]) -> G
     )
 
 
-def refresh_grant(provider: Provider, client: Client, grant: Grant) -> Grant:
-    """A new access token for `grant`'s refresh token (RFC 6749 section 6)."""
+def refresh_grant(
+    provider: Provider, client: Client, grant: Grant, scopes: tuple[str, ...] = ()
+) -> Grant:
+    """A new access token for `grant`'s refresh token (RFC 6749 section 6).
+
+    `scopes`, when given, name what the token is for: a provider that issues a token for one
+    resource (Microsoft) redeems the same refresh token for whichever consented resource the
+    scopes belong to.
+    """
     if not grant.refresh_token:
         raise OAuthError(provider, "invalid_grant", "no refresh token was granted")
-    newer = token_request(
-        provider, client, {"grant_type": "refresh_token", "refresh_token": grant.refresh_token}
-    )
+    form = {"grant_type": "refresh_token", "refresh_token": grant.refresh_token}
+    if scopes:
+        form["scope"] = " ".join(scopes)
+    newer = token_request(provider, client, form)
     logger.info("refreshed the %s access token", provider.label)
     return grant.after_refresh(newer)
 

@@ -124,29 +124,45 @@ SALESFORCE = Provider(
     redirect_host="localhost",
     redirect_port=1717,
 )
-IMAP_SCOPES = {"google": ("https://mail.google.com/",)}
+OUTLOOK_RESOURCE = "https://outlook.office.com"
+"""The resource of Outlook's own IMAP and SMTP servers: not Graph's."""
+IMAP_SCOPES = {
+    "google": ("https://mail.google.com/",),
+    "microsoft": (f"{OUTLOOK_RESOURCE}/IMAP.AccessAsUser.All", f"{OUTLOOK_RESOURCE}/SMTP.Send"),
+}
 """What a provider's own IMAP and SMTP servers need beyond the API scopes, asked for only with
 `accounts add … --imap`: Gmail's accept XOAUTH2 only with full mail access, which the API
-needs no part of. Microsoft's IMAP and SMTP scopes belong to another resource than Graph's,
-and one grant here holds one access token, so they are not offered (see docs/accounts.md)."""
+needs no part of; Outlook's only with a token for the outlook.office.com resource."""
+SEPARATE_MAIL_RESOURCE = frozenset({"microsoft"})
+"""Providers whose IMAP and SMTP scopes belong to another resource than the API's. A token is
+for one resource, so the account keeps a second access token, redeemed from the same refresh
+token with `IMAP_SCOPES` (see `tools.oauth.accounts`)."""
 
 
 def with_imap_scopes(provider: Provider) -> Provider:
     """`provider` asking also for the scopes its IMAP and SMTP servers need.
+
+    The API's scopes stay first: a provider that issues a token for one resource issues the
+    code's token for the first scope's (Graph's, for Microsoft).
 
     Raises:
         ValueError: the provider's IMAP and SMTP cannot be reached with its grant.
 
     """
     extra = IMAP_SCOPES.get(provider.name)
-    if extra is not None:
-        return replace(provider, scopes=(*provider.scopes, *extra))
-    if provider.name == "microsoft":
-        raise ValueError(
-            "--imap is for gmail accounts: Microsoft's IMAP and SMTP need a token for another "
-            "resource than Graph's (see the Accounts page of the docs)"
-        )
-    raise ValueError(f"--imap is for gmail accounts, not {provider.label}")
+    if extra is None:
+        raise ValueError(f"--imap is for gmail and microsoft accounts, not {provider.label}")
+    return replace(provider, scopes=(*provider.scopes, *extra))
+
+
+def mail_resource_scopes(provider_name: str) -> tuple[str, ...]:
+    """What the second access token is redeemed for: IMAP and SMTP's resource, and a refresh.
+
+    Empty for a provider whose IMAP and SMTP take the API's token (Google).
+    """
+    if provider_name not in SEPARATE_MAIL_RESOURCE:
+        return ()
+    return (*IMAP_SCOPES[provider_name], "offline_access")
 
 
 PROVIDERS = {"google": GOOGLE, "microsoft": MICROSOFT, "salesforce": SALESFORCE}

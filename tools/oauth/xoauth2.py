@@ -1,8 +1,10 @@
 """Logging in to IMAP and SMTP with an OAuth access token: the SASL XOAUTH2 mechanism.
 
 Google and Microsoft accept `AUTHENTICATE XOAUTH2` (IMAP) and `AUTH XOAUTH2` (SMTP) with the
-string `user=USER^Aauth=Bearer TOKEN^A^A`. A refused token is refreshed once and tried again;
-the token never appears in an error (the server's answer is all the caller sees).
+string `user=USER^Aauth=Bearer TOKEN^A^A`, the token being the one for the servers' own
+resource (`mail_server_tokens`: Outlook's, never Graph's, for Microsoft). A refused token is
+refreshed once and tried again; the token never appears in an error (the server's answer is
+all the caller sees).
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ TokensFor = Callable[[str], AccessTokens]
 def vault_tokens(account: str) -> AccessTokens:
     """The tokens of a connected account, from the vault of the data directory."""
     return VaultTokens.open(account)
+
+
+def mail_server_tokens(account: str) -> AccessTokens:
+    """The tokens an account's IMAP and SMTP logins use, from the vault of the data directory.
+
+    Google's servers take the API's token; Outlook's take only a token for their own resource,
+    which the account keeps beside Graph's (`TokenError` if it was connected without `--imap`).
+    """
+    return VaultTokens.open(account, mail_servers=True)
 
 
 def xoauth2_string(user: str, token: str) -> str:

@@ -150,6 +150,8 @@ class TriageRow:
     messages: tuple[TriageRow, ...] = ()
     """The row of each message of the conversation not the user's own, newest first (shown
     when the row is opened); empty when it has only one."""
+    account: str = ""
+    """In an inbox of several accounts, the one the mail came to (its label); '' otherwise."""
 
     @property
     def group(self) -> str:
@@ -181,6 +183,7 @@ class TriageRow:
             "triaged": self.triaged or self.id,
             "answered": self.answered,
             "messages": [m.as_props() for m in self.messages],
+            "account": self.account,
         }
 
 
@@ -220,6 +223,7 @@ def triage_row(email: Email, triage: TriageRecord | None, zone: tzinfo | None) -
             reason=f"unreadable: {why}" if email.error else why,
             day=day,
             reply_to="",
+            account=email.account,
         )
     suspicious = triage.suspicious
     offers_reply = (
@@ -238,6 +242,7 @@ def triage_row(email: Email, triage: TriageRecord | None, zone: tzinfo | None) -
         reason=triage.reason,
         day=day,
         reply_to=sender if offers_reply else "",
+        account=email.account,
         decision=triage.decision if triage.decision in DECISION_ORDER else "notify",
         warning=suspicious,
         unsure=triage.unsure,
@@ -277,9 +282,8 @@ def conversation_row(state: ConversationTriage, zone: tzinfo | None) -> TriageRo
         shown,
         id=latest.id,
         url=mail_url(latest.id),
-        # An inbox of several accounts: the account the conversation came to, `[work] Ana`.
-        sender=(f"[{latest.account}] " if latest.account else "")
-        + (", ".join(state.people) or shown.sender),
+        sender=", ".join(state.people) or shown.sender,
+        account=latest.account,
         subject=latest.subject or "(no subject)",
         day=day_label(moment) if moment else "",
         action="—" if hide else shown.action,
@@ -358,11 +362,18 @@ def triage_summary(rows: Sequence[TriageRow]) -> str:
     return summary
 
 
-def triage_list_props(rows: Sequence[TriageRow], element_id: str) -> dict[str, Any]:
-    """The triage list element's props: its rows, how many show first, the correction menus."""
+def triage_list_props(
+    rows: Sequence[TriageRow], element_id: str, accounts: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The triage list element's props: its rows, how many show first, the correction menus.
+
+    `accounts` are the labels of an inbox of several accounts: with more than one, the list
+    shows each row's account in a column of its own.
+    """
     return {
         "rows": [row.as_props() for row in rows],
         "first": first_rows(rows),
         "elementId": element_id,
         "choices": {name: list(values) for name, values in CHOICES.items()},
+        "accounts": list(accounts),
     }

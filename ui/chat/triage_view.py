@@ -56,7 +56,7 @@ async def triage() -> None:
             cl.CustomElement(
                 id=element_id,
                 name="TriageList",
-                props=render.triage_list_props(rows, element_id),
+                props=render.triage_list_props(rows, element_id, list(services.mailbox.accounts)),
             )
         ],
     )

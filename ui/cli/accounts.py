@@ -21,7 +21,7 @@ from tools.oauth.accounts import Account, AccountStore, revoke_and_forget
 from tools.oauth.device import run_device_flow
 from tools.oauth.grants import granted_address
 from tools.oauth.loopback import run_loopback_flow
-from tools.oauth.providers import BY_KIND, client_for, with_imap_scopes
+from tools.oauth.providers import BY_KIND, client_for, mail_resource_scopes, with_imap_scopes
 from tools.oauth.tokens import TokenError
 from ui.cli.errors import UserError
 
@@ -54,11 +54,14 @@ def _add(store: AccountStore, args: argparse.Namespace) -> int:
             f"bad account name {args.name[:40]!r}: lower-case letters, digits, - and _ (e.g. work)"
         )
     if args.kind == "imap" and getattr(args, "imap", False):
-        raise UserError("--imap is for gmail accounts: an imap account is a password login")
+        raise UserError(
+            "--imap is for gmail and microsoft accounts: an imap account is a password login"
+        )
     if args.kind == "imap":
         return _add_imap(store, args)
     provider = BY_KIND[args.kind]
-    if getattr(args, "imap", False):
+    imap = bool(getattr(args, "imap", False))
+    if imap:
         try:
             provider = with_imap_scopes(provider)
         except ValueError as err:
@@ -69,7 +72,10 @@ def _add(store: AccountStore, args: argparse.Namespace) -> int:
     else:
         grant = run_loopback_flow(provider, client, open_browser=not args.no_browser, show=show)
     address = granted_address(provider, grant.access_token)
-    account = Account(args.name, provider.name, address).with_grant(grant)
+    # Consent covered IMAP and SMTP's own resource too (Microsoft's): its token is redeemed
+    # from the refresh token when first needed.
+    mail_scopes = mail_resource_scopes(provider.name) if imap else ()
+    account = Account(args.name, provider.name, address, mail_scopes=mail_scopes).with_grant(grant)
     store.save(account)
     show(f"connected {args.kind} account {args.name} ({address})")
     return 0
@@ -113,4 +119,10 @@ def _list(store: AccountStore, *, as_json: bool) -> int:
         show(f"{row['name']}  {row['kind']}  {row['address']}  {row['state']}{expiry}")
         if row["scopes"]:
             show(f"    scopes: {' '.join(map(str, row['scopes']))}")  # type: ignore[call-overload]
+        if isinstance(row["imap_smtp"], dict):
+            until = row["imap_smtp"]["expires_at"]
+            show(
+                "    IMAP and SMTP (XOAUTH2): granted, "
+                + (f"token until {until}" if until else "token redeemed when first used")
+            )
     return 0

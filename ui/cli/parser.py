@@ -354,7 +354,7 @@ def add_accounts_commands(commands: argparse._SubParsersAction[Any]) -> None:
     add.add_argument(
         "--imap",
         action="store_true",
-        help="gmail: also ask for the access Gmail's IMAP and SMTP servers need (XOAUTH2)",
+        help="gmail, microsoft: also ask for the access their IMAP and SMTP servers need (XOAUTH2)",
     )
     add.add_argument("--login", help="imap: USER@HOST of the IMAP login")
     add.add_argument(

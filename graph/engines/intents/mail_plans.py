@@ -27,6 +27,7 @@ from tools.language.category_words import categories_named
 
 WRITING_TOOLS = ("save_draft", "reply_to_email")
 _SEND = pattern("send")
+_SEND_ACCOUNT = pattern("send_account")
 _ABOUT = pattern("about")
 _NUDGE = pattern("nudge")
 _PRONOUNS = frozenset({"him", "her", "them", "everyone", "everybody", "people", "up"})
@@ -90,6 +91,10 @@ def send(request: ToolPlanRequest) -> list[ProposedCall]:
     subject = about.group("what").strip() if about else body.split(".")[0][:60]
     args = {"to": match.group("to"), "subject": subject, "body": body}
     tool = "send_email" if offers(request, "send_email") else "save_draft"
+    # Only what the user said before their words: "saying I'm on my work account" names none.
+    account = _SEND_ACCOUNT.search(request.user_text[: saying.start()])
+    if account and tool == "send_email":
+        args["account"] = account.group("account")
     return [ProposedCall(tool, args)]
 
 

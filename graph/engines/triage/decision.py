@@ -8,14 +8,22 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    names someone else to write to (an out-of-office's stand-in);
 3. cold outreach from someone the owner does not know: `ignore`;
 4. a person writing to the owner (not a robot, not a mass mailing): `respond` when it asks
-   something of them or is a request by its kind (meeting, bug, feature, purchase), else
+   something of them (in `To`, or in a blind copy such as a party invitation; on `Cc`
+   only `notify`) or is a request by its kind (meeting, bug, feature, purchase), else
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
-   expense report due, a bill to pay, a failed payment); `notify` for alerts, incidents,
-   failures, security notices and mail from the owner's own company; `notify` for the news of
-   an organisation the owner writes to (a partner, a customer, a child's school); `ignore` for
-   other newsletters, receipts and the rest of the mass mail; `notify` for other transactional
-   mail.
+   expense report due, a bill to pay, a failed payment, an approval or a signature waiting);
+   `ignore` for what every customer is sent (new terms, a survey) and for a digest of a period
+   (a weekly summary), whatever alerts it counts; `notify`
+   for alerts, incidents, failures, security notices and mail from the owner's own company;
+   `notify` for planned maintenance or an end of support of something the owner runs, and for
+   the news of an organisation the owner writes to (a partner, a customer, a child's school)
+   or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class);
+   `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
+   rest of the mass mail; `notify` for other transactional mail.
+
+Whatever the step, a message whose writer says the reader need do nothing ("no action needed",
+"u hoeft niets te doen") is never `respond`: `notify` at most.
 
 docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind each flag.
 """
@@ -37,6 +45,11 @@ _ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
 _BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
 """Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
 
+
+_FORWARD_PREFIXES = ("fw:", "fwd:", "fw :", "fwd :", "wg:", "tr:", "doorst:", "vs:", "rv:")
+_PAID_BY_ITSELF = frozenset({"receipt", "auto_payment"})
+"""Paid already, or to be taken without the reader (a direct debit, the card on file)."""
+_UNPAID = frozenset({"payment_failed", "overdue"})
 
 _STAND_IN_CHARS = 4000
 """The start of an automatic reply searched for a stand-in's address."""
@@ -61,6 +74,12 @@ class Writer:
     """It replies to a message the owner sent (on a mailing list too)."""
     known_org: bool = False
     """It comes from the domain of someone the owner writes to (a customer, a partner, a school)."""
+    blind: bool = False
+    """The owner is in neither `To` nor `Cc`: a blind copy, as each of a group gets it (a party
+    invitation, a teacher writing to the parents)."""
+    group_list: bool = False
+    """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
+    team), which marketing mail must carry."""
 
     @property
     def person(self) -> bool:
@@ -95,18 +114,38 @@ def is_bounce(email: Email, flags: set[str]) -> bool:
     )
 
 
+def says_it_is_a_program(email: Email, flags: set[str]) -> bool:
+    """A program's own headers or address (`Auto-Submitted`, a no-reply or tool sender, a shop).
+
+    Not the envelope alone: cold outreach is sent by mailing systems too, yet it is a pitch.
+    """
+    submitted = header(email, "Auto-Submitted").casefold()
+    return bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
+
+
+def is_forward(email: Email) -> bool:
+    """A message passing on another one ("Fwd:", "WG:", "TR:", "Doorst:")."""
+    subject = (email.subject or "").casefold().lstrip()
+    return subject.startswith(_FORWARD_PREFIXES)
+
+
 def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
     """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
-    submitted = header(email, "Auto-Submitted").casefold()
-    robot = bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
+    robot = says_it_is_a_program(email, flags)
     bulk = bool(flags & _BULK_FLAGS) or bool(header(email, "List-Id"))
     sender = (email.from_addr or "").casefold()
     answers = profile.answers_owner(email, by_domain=True)
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
+    if "mass_envelope" in flags and not known:
+        robot = True  # a sending system's envelope; someone the owner knows may use one too
+    if "automated_text" in flags and not known and not is_forward(email):
+        robot = True  # "this is an automated message": said of itself, not of mail it carries
     owners = set(profile.owner_addresses)
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
     org = base_domain(domain_of(sender)) in profile.known_domains
-    return Writer(robot, bulk, known, direct, answers, org)
+    group = bool(header(email, "List-Id")) and not header(email, "List-Unsubscribe")
+    blind = bool(owners) and not any(a.casefold() in owners for a in (*email.to, *email.cc))
+    return Writer(robot, bulk, known, direct, answers, org, blind, group)
 
 
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
@@ -117,14 +156,14 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
 
     Someone the owner knows (or a colleague) is never cold. A stranger's mail that answers no
-    mail of the owner is, when it offers services or asks for "the right person" to the owner
-    alone (not in a mailing), pitches in
+    mail of the owner is, when it offers services (in a mailing too, unless from the domain of
+    someone the owner writes to) or asks for "the right person" to the owner alone, pitches in
     two ways (an offer, a call to book, a cold-outreach line or tool, a hint such as an award),
     pretends to continue a conversation that never happened (a "Re:" without `In-Reply-To`),
     or bumps its own unanswered mail ("following up on my last email"). One that answers the
     owner's mail is cold only when it pitches in two ways.
     """
-    if writer.known or writer.robot:
+    if writer.known or says_it_is_a_program(email, flags):
         return False
     subject = (email.subject or "").casefold().lstrip()
     fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
@@ -135,15 +174,22 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
         return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch
     if "pitch_bump" in flags:
         return True  # "following up on my last email", to someone who never answered
-    alone = bool(flags & _PITCH) and not writer.bulk  # one to one: a mailing has many readers
+    # One to one, a pitch alone is enough; a mailing asks many readers for a call, but one
+    # that offers a stranger's services is a pitch all the same (unless a partner sends it).
+    offers = "pitch_offer" in flags and not writer.known_org
+    alone = bool(flags & _PITCH) and (not writer.bulk or offers)
     return pitches >= 2 or (fake_reply and pitches >= 1) or alone
 
 
 def _calendar(flags: set[str]) -> Verdict | None:
     """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
     if "calendar_reply" in flags:
-        # An answer to the owner's invitation; one with a note or a question is worth a look.
-        return ("notify", 0.6) if flags & {"request", "relayed_person"} else ("ignore", 0.6)
+        # An answer to the owner's invitation: a bare one is noise, one with a note is worth a
+        # look, and one whose note asks the organiser something ("move it to 15:00?") wants
+        # an answer.
+        if "request" in flags:
+            return "respond", 0.6
+        return ("notify", 0.6) if "relayed_person" in flags else ("ignore", 0.6)
     if "calendar_update" in flags:
         return "notify", 0.75
     if "calendar_invite" in flags:
@@ -153,7 +199,7 @@ def _calendar(flags: set[str]) -> Verdict | None:
 
 def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
     asks = bool(flags & {"request", "meeting_ask", "action_required"})
-    if asks and writer.direct:
+    if asks and (writer.direct or writer.blind):  # a blind copy asks each of its readers
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
         return "respond", 0.6  # something is on fire for them, and they wrote to the owner
@@ -162,23 +208,40 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
     return "notify", 0.7 if writer.known else 0.6
 
 
-def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
+def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) -> Verdict | None:
+    """A program's mail that asks the owner to act, warns them, or is sent to every customer."""
     if "relayed_person" in flags and writer.robot:
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
     if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
         return "respond", 0.7
+    if "customer_notice" in flags and not flags & _ALERT_FLAGS:
+        return "ignore", 0.7  # new terms, a survey: what every customer is sent
+    if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
+        return "ignore", 0.8  # a round-up of a period: the alerts it counts were sent one by one
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
+    return None
+
+
+def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
+    urgent = _program_asks_or_warns(category, flags, writer)
+    if urgent:
+        return urgent
     if "colleague" in flags:
         # The company's own announcements: a deadline makes them work to do.
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
     if "reminder" in flags:
         return "notify", 0.55  # of something the owner signed up for
-    if writer.known_org and "receipt" not in flags:
+    if "service_change" in flags:
+        return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
+    paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
+    if writer.known_org and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with
-    if category == "newsletter" or "receipt" in flags:
+    if writer.group_list and not writer.robot:
+        return "notify", 0.55  # a person writing to a group the owner is in: not marketing
+    if category == "newsletter" or paid:
         return "ignore", 0.8
     if writer.bulk:
         return "ignore", 0.6
@@ -207,8 +270,11 @@ def decide(
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)
-    if calendar is not None:
-        return calendar
-    if writer.person:
-        return _from_person(category, flags, writer)
-    return _from_program(category, flags, writer)
+    verdict = calendar or (
+        _from_person(category, flags, writer)
+        if writer.person
+        else _from_program(category, flags, writer)
+    )
+    if verdict[0] == "respond" and "nothing_to_do" in flags:
+        return "notify", 0.65  # "you need not do anything": the writer says so themselves
+    return verdict

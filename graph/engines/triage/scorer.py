@@ -22,7 +22,7 @@ from graph.engines.triage.phishing import suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.reading import SUBJECT_CHARS, visible_body
+from graph.engines.triage.reading import SUBJECT_CHARS, header, visible_body
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import sender_flags
@@ -39,9 +39,21 @@ logger = logging.getLogger(__name__)
 
 SURE_COLD = 0.6
 """A stranger's mail the phrases call cold with this confidence is skipped; below, it is shown."""
+RULED_COLD = 0.7
+"""How sure the category is when the cold-outreach rules (`decision.looks_cold`) set it."""
+RULED_SUSPICIOUS = 0.8
+"""How sure the category is when the phishing rules set it."""
+PRIVATE_PERSONAL = 0.6
+"""How sure `personal` is for a person's mail to the owner's private address on no other
+evidence (most such mail in the dev part is family, school, friends; some is a household bill)."""
+COMPANY_ANNOUNCEMENT = 0.6
+"""How sure `other` is for a colleague's mail to the company's list that reads like a
+newsletter: an announcement of the owner's own company (a policy, an office notice), not news."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
+_LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
+"""A link: the `?` of its query string asks the reader nothing."""
 _JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
 """A ticket key such as `(ABC-123)` in a subject: written in upper case, so read as written."""
 
@@ -119,8 +131,8 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
             flags.add(rule.flag)
     if has_time_expression(seen.both, seen.any_hits):
         flags.add("time_expression")
-    if "?" in seen.both:
-        flags.add("request")
+    if "?" in _LINK_RE.sub(" ", seen.both):
+        flags.add("request")  # a question mark in the words, not in a link's query string
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")
     if colleague:
@@ -190,8 +202,30 @@ def _categorise(
         seen.flags.add("looks_cold")
     suspicious = suspicion(email, profile, seen.flags, writer.known)
     if (suspicious and category != "urgent_incident") or "looks_cold" in seen.flags:
-        category = "spam_or_cold"
+        # The sender and structure rules decided it, not the words: their confidence counts.
+        ruled = RULED_SUSPICIOUS if suspicious else RULED_COLD
+        confidence = confidence if category == "spam_or_cold" else 0.0
+        category, confidence = "spam_or_cold", max(confidence, ruled)
+    elif category == "other" and writer.person and _to_private_address(email, profile, rules):
+        category, confidence = "personal", PRIVATE_PERSONAL
+    elif category == "newsletter" and "colleague" in seen.flags and not _marketing(email):
+        category, confidence = "other", COMPANY_ANNOUNCEMENT
     return seen, category, confidence, writer, suspicious
+
+
+def _marketing(email: Email) -> bool:
+    """Sent by a mailing tool that offers to unsubscribe (a newsletter, even a company's own)."""
+    return bool(header(email, "List-Unsubscribe"))
+
+
+def _to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -> bool:
+    """Whether the message is written to one of the owner's free-mail (private) addresses."""
+    private = {
+        owner
+        for owner in profile.owner_addresses
+        if any(r.flag == "freemail" and r.pattern.search(owner) for r in rules.senders)
+    }
+    return any(a.casefold() in private for a in (*email.to, *email.cc))
 
 
 def triage_by_rules(

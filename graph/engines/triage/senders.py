@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from graph.engines.triage.reading import header
 from graph.engines.triage.rulebook import RuleBook
 from tools.mail.model import Email
 
@@ -40,6 +41,40 @@ def _imitation_flags(base: str, owner_domains: set[str], flags: set[str]) -> Non
         flags.add("digit_domain")  # "mai1box", "paypa1"
 
 
+_PER_MESSAGE_ENVELOPE_RE = re.compile(r"=|\d{4}|[0-9a-f]{16}")
+"""A return address made for one message or one recipient (VERP): the recipient's address
+(`bounces+priya=example.com@`) or a long number or hash in its mailbox name."""
+_ENVELOPE_RE = re.compile(r"smtp\.mailfrom=([^\s;]+@[^\s;]+)")
+
+
+def envelope_sender(email: Email) -> str:
+    """Where bounces go (`Return-Path`, else the `smtp.mailfrom` checked on arrival); ''."""
+    path = header(email, "Return-Path").strip().strip("<>").strip()
+    if not path:
+        found = _ENVELOPE_RE.search(header(email, "Authentication-Results"))
+        path = found.group(1) if found else ""
+    return path.casefold()
+
+
+def sent_by_a_mailing_system(email: Email) -> bool:
+    """Whether the envelope is a sending system's per-message address, not the writer's.
+
+    A person's mail program returns bounces to the person; a system that sends mail by the
+    thousand gives every message or recipient its own return address to tell which one
+    bounced. A mailing list does that for the people writing to it too, so a message with a
+    `List-Id` is not judged by its envelope, nor is a forwarder's rewriting (SRS) of it.
+    """
+    if header(email, "List-Id"):
+        return False
+    envelope = envelope_sender(email)
+    if "@" not in envelope or envelope == (email.from_addr or "").casefold():
+        return False
+    mailbox = envelope.rsplit("@", 1)[0]
+    if mailbox.startswith(("srs0=", "srs1=")) or "+caf_=" in mailbox:
+        return False  # a forwarder's rewriting (SRS, a mailbox's auto-forward), not a mailing
+    return bool(_PER_MESSAGE_ENVELOPE_RE.search(mailbox))
+
+
 def sender_flags(
     email: Email,
     sender: str,
@@ -55,6 +90,8 @@ def sender_flags(
     base = base_domain(sender_domain) if sender_domain else ""
     is_vip = bool(sender) and (sender in vip or f"@{sender_domain}" in vip or sender_domain in vip)
     colleague = bool(base) and base in owner_domains
+    if sent_by_a_mailing_system(email):
+        flags.add("mass_envelope")
     if is_vip:
         flags.add("vip")
     if colleague:

@@ -6,8 +6,8 @@ reached. Through the graph: `triage --json`, a cited answer, a reply sent with t
 server's own `send_email` tool behind an approval card, and the newsletters archived with its
 `archive_emails` tool behind one (the messages move in Dovecot), and a meeting asked for in a
 mail read through it booked on the local calendar with our invitation. Our own archive action needs
-a `move_to_folder` tool, which this server does not offer: approved, it says so in one line
-and moves nothing.
+a `move_to_folder` tool, which this server does not offer: it is not proposed, one line says
+so, and nothing moves.
 """
 
 from __future__ import annotations
@@ -176,12 +176,9 @@ def test_archive_through_the_servers_own_tool_after_approval(
             found: dict[str, Any] = json.loads(result.stdout)
             return found
 
-        ours = cli("ask", "archive the newsletters")
-        [proposed] = ours["pending"]
-        assert proposed["action"] == "archive_conversations"
-        refused = cli("resume", "--thread", ours["thread_id"], "--accept")
-        assert [e["status"] for e in refused["executed"]] != ["ok"], refused
-        assert "offers no move_to_folder tool" in json.dumps(refused), refused["answer"]
+        refused = cli("ask", "archive the newsletters")
+        assert refused["pending"] == [], "no card for what the server cannot do"
+        assert "offers no move_to_folder tool" in refused["answer"], refused["answer"]
         assert len(dovecot.messages()) == count, "nothing moved"
 
         uids = uids_of(dovecot, NEWSLETTERS)

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.triage_eval import figures, load_sent, load_split, run
+from bench.triage_eval import corrections, figures, load_sent, load_split, run
 from graph.engines.triage.profile import build_profile
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
-DEV_DECISION_ACCURACY = 0.81
-DEV_COLD_PRECISION = 0.85
-DEV_COLD_RECALL = 0.80
-DEV_PHISHING_RECALL = 0.90
+DEV_DECISION_ACCURACY = 0.91
+DEV_COLD_PRECISION = 0.89
+DEV_COLD_RECALL = 0.93
+DEV_PHISHING_RECALL = 0.93
 DEV_REAL_PEOPLE_IGNORED = 1
 
 
@@ -67,3 +67,14 @@ def test_the_rules_keep_their_figures_on_the_dev_part() -> None:
     hits = sum(bool(i.label["cold"]) for i in said_cold)
     assert hits / len(said_cold) >= DEV_COLD_PRECISION, summary
     assert hits / len(cold) >= DEV_COLD_RECALL, summary
+
+
+def test_the_simulated_user_corrects_only_the_rules_mistakes() -> None:
+    """A learning-curve correction is never a right row "corrected" to what it already was."""
+    items = load_split("dev")
+    profile = build_profile([*(i.email for i in items), *load_sent()])
+    wrong = {i.email.id for i, row in run(items, profile) if row.decision != i.label["decision"]}
+    assert wrong  # the rules make mistakes on the dev part, or this test says nothing
+    made = corrections(items, profile, len(items))
+    assert {c.email_id for c in made} == wrong  # asked for every row: only the mistakes come
+    assert len(corrections(items, profile, 5)) == min(5, len(wrong))

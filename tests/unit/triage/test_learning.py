@@ -76,8 +76,8 @@ def test_examples_settle_unsure_mail_of_the_same_kind_and_nothing_else() -> None
     def release_notes(i: int) -> Email:
         return mail(
             f"Release notes {i}",
-            f"Version {i}.2 of the API client deprecates the v1 "
-            f"export endpoint; migrate before the breaking change. Unsubscribe.",
+            f"Version {i}.2 of the API client adds filters to the v1 "
+            f"export endpoint and a faster sync. Unsubscribe.",
             f"updates@vendor{i}.example",
             footer,
         )

@@ -11,7 +11,8 @@ import { ChevronDown, ChevronRight, Pencil, TriangleAlert } from "lucide-react";
 // message (on a conversation's line, the message whose triage it shows): the decision,
 // priority or category, as a rule for the sender, their domain or the mailing list. The
 // server stores it and rewrites this element, so the row keeps it after a reload. Rows, links
-// and menus come from the server as props.
+// and menus come from the server as props. In an inbox of several accounts (`props.accounts`
+// has more than one), each row shows the account its mail came to in a column of its own.
 // Widths and colours are inline styles: only the classes Chainlit's own build uses exist.
 const DOT = { error: "#b91c1c", high: "#ef4444", normal: "#f59e0b", low: "#94a3b8" };
 const DECISION = {
@@ -46,7 +47,7 @@ function DecisionChip({ decision }) {
   );
 }
 
-function Row({ row, onCorrect, correcting, line, open, onOpen }) {
+function Row({ row, onCorrect, correcting, line, open, onOpen, accounts }) {
   const [busy, setBusy] = useState(false);
   const many = !line && (row.messages || []).length > 0;
   const reply = async () => {
@@ -60,7 +61,7 @@ function Row({ row, onCorrect, correcting, line, open, onOpen }) {
   const warned = !!row.warning;
   const said = warned ? `suspicious: ${row.warning}` : row.reason;
   const count = row.count > 1 ? ` · ${row.count} messages` : "";
-  const full = `${row.answered ? "answered · " : ""}${row.decision} · ${row.priority} · ${row.sender}${count} · ${row.subject} · ${row.category} · ${row.action} — ${said}${row.unsure ? " (unsure)" : ""}`;
+  const full = `${accounts && row.account ? `${row.account} · ` : ""}${row.answered ? "answered · " : ""}${row.decision} · ${row.priority} · ${row.sender}${count} · ${row.subject} · ${row.category} · ${row.action} — ${said}${row.unsure ? " (unsure)" : ""}`;
   const look = {
     // Ignore rows fade; a suspicious one stays readable: its warning is the point.
     opacity: (row.decision === "ignore" || row.answered) && !warned && !correcting ? 0.55 : 1,
@@ -69,9 +70,14 @@ function Row({ row, onCorrect, correcting, line, open, onOpen }) {
     paddingLeft: line ? "1.5rem" : undefined,
   };
   return (
-    <li className={`${line ? "triage-message" : "triage-row"} flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap`} style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-group={groupOf(row)} data-count={line ? undefined : row.count || 1} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined} data-woken={row.woken ? "yes" : undefined} data-answered={row.answered ? "yes" : undefined}>
+    <li className={`${line ? "triage-message" : "triage-row"} flex items-center gap-2 py-1 text-sm border-b border-border whitespace-nowrap`} style={look} title={full} data-priority={row.priority} data-decision={row.decision} data-group={groupOf(row)} data-count={line ? undefined : row.count || 1} data-suspicious={warned ? "yes" : undefined} data-unsure={row.unsure ? "yes" : undefined} data-yours={row.byYou ? "yes" : undefined} data-woken={row.woken ? "yes" : undefined} data-answered={row.answered ? "yes" : undefined} data-account={accounts ? row.account : undefined}>
       {row.decision ? <DecisionChip decision={row.answered ? "answered" : row.decision} /> : null}
       <span className="inline-block rounded-full" role="img" aria-label={row.priority} style={{ ...fixed("0.5rem"), height: "0.5rem", background: DOT[row.priority] || DOT.low }} />
+      {accounts ? (
+        <span className="triage-account text-xs text-center text-muted-foreground" style={{ ...fixed("4.5rem"), ...(line ? {} : { border: "1px solid hsl(var(--border))", borderRadius: "0.375rem", lineHeight: "1.25rem" }) }} title={row.account ? `Came to the account ${row.account}` : undefined}>
+          {line ? "" : row.account}
+        </span>
+      ) : null}
       <span className="font-medium" style={{ ...fixed(line ? "6rem" : "6.25rem"), ...(line ? { fontWeight: 400 } : {}) }}>{row.sender}</span>
       {many ? (
         <Button size="sm" variant="ghost" className="triage-open h-6 px-1" style={fixed("2.5rem")} onClick={onOpen} aria-expanded={open} aria-label={`${open ? "Close" : "Open"} the ${row.count} messages of ${row.subject}`} title={`${row.count} messages: ${(row.people || []).join(", ")}`}>
@@ -183,6 +189,8 @@ export default function TriageList() {
   const [opened, setOpened] = useState({});
   const [saved, setSaved] = useState({});
   const rows = (props.rows || []).map((row) => saved[row.id] || row);
+  // One account (or one source): no column, nothing to tell apart.
+  const accounts = (props.accounts || []).length > 1;
   const shown = all ? rows : rows.slice(0, props.first || rows.length);
   const items = [];
   let group = "";
@@ -213,7 +221,7 @@ export default function TriageList() {
     }
     const isOpen = !!opened[row.id];
     items.push(
-      <Row key={row.id} row={row} correcting={open === row.id} onCorrect={() => setOpen(open === row.id ? "" : row.id)} open={isOpen} onOpen={() => setOpened({ ...opened, [row.id]: !isOpen })} />
+      <Row key={row.id} row={row} accounts={accounts} correcting={open === row.id} onCorrect={() => setOpen(open === row.id ? "" : row.id)} open={isOpen} onOpen={() => setOpened({ ...opened, [row.id]: !isOpen })} />
     );
     if (open === row.id) {
       items.push(editor(row, row, row.id));
@@ -227,7 +235,7 @@ export default function TriageList() {
     if (isOpen) {
       (row.messages || []).forEach((message) => {
         const key = `${row.id}/${message.id}`;
-        items.push(<Row key={`line-${key}`} row={message} line correcting={open === key} onCorrect={() => setOpen(open === key ? "" : key)} />);
+        items.push(<Row key={`line-${key}`} row={message} line accounts={accounts} correcting={open === key} onCorrect={() => setOpen(open === key ? "" : key)} />);
         if (open === key) items.push(editor(message, row, key));
       });
     }
