@@ -214,8 +214,8 @@ One generated Maildir of {n:,} messages (`bench.mailgen`), {len(ours)} rounds; i
 every tool runs once on a fresh database of its own, the order rotating from round to round.
 Versions: {", ".join(f"{k} {v}" for k, v in versions.items()) or "none installed"}. Wall and
 CPU time in seconds (CPU counts every process the command started); peak RSS in MiB, of the
-command's largest process (ours parses a first fetch in forked worker processes, each
-smaller than the main one).
+command's largest process (ours parses a first fetch, and runs the triage rules over it, in
+forked worker processes, each smaller than the main one).
 
 {absent}{table(["round", "tool", "wall (s)", "CPU (s)", "peak RSS (MiB)"], rows)}
 

@@ -26,10 +26,12 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from memory.database_url import safe_url, sqlalchemy_url
 from memory.email_ids import strip_id, with_unique_ids
 from memory.mail_model import DRAFTS, SENT, Email
+from memory.mail_rows import email_row, from_data, from_row
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.migrations import migrate
 from memory.search import search_stored
 from memory.search_query import parse_query
+from memory.search_sqlite import insert_then_index
 from memory.sqlite_wal import enable_wal
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
@@ -56,6 +58,8 @@ class DatabaseUnavailableError(RuntimeError):
 
 
 _Row = dict[str, Any]
+BULK_INDEX_FROM = 200
+"""Cache rows from which one write is indexed for search in one statement, not row by row."""
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
 
@@ -137,9 +141,9 @@ class AppDatabase:
         is `<id>#<hash of source and key>` (`memory.email_ids`). Ids never change once given,
         so a copy that arrives later (a forged mail reusing a genuine Message-ID) can never take
         the id of the message cached first, whatever Date it claims; copies that arrive
-        together all get their own. A message stored again under its source and key keeps the
-        id it has. Two writers racing for one id: the unique index refuses the second, which
-        assigns again.
+        together (in one call: a Maildir fetch makes one per 1,000 messages) all get their
+        own. A message stored again under its source and key keeps the id it has. Two writers
+        racing for one id: the unique index refuses the second, which assigns again.
         """
         wanted = list(emails)
         for attempt in range(3):
@@ -147,8 +151,8 @@ class AppDatabase:
                 with Session(self.engine) as session:
                     stored = with_unique_ids(session, wanted)
                     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-                    rows = [_to_row(email, base, fetched_at) for email, base in stored]
-                    _upsert(session, StoredEmail, rows)
+                    rows = [email_row(email, base, fetched_at) for email, base in stored]
+                    _write_rows(session, rows)
                     session.commit()
                 return [email for email, _ in stored]
             except IntegrityError:
@@ -162,7 +166,7 @@ class AppDatabase:
             row = session.exec(
                 select(StoredEmail).where(StoredEmail.id == strip_id(email_id))
             ).first()
-            return _from_row(row) if row else None
+            return from_row(row) if row else None
 
     def emails_with_message_id(self, message_id: str) -> list[Email]:
         """Every cached message whose parser id (its Message-ID) is `message_id`.
@@ -174,17 +178,20 @@ class AppDatabase:
         with Session(self.engine) as session:
             rows = session.exec(select(StoredEmail).where(StoredEmail.base_id == wanted)).all()
         rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
-        return [_from_row(row) for row in rows]
+        return [from_row(row) for row in rows]
 
-    def emails_by_ids(self, email_ids: Sequence[str]) -> list[Email]:
-        """Cached messages with these ids, in no particular order."""
+    def emails_by_ids(self, email_ids: Sequence[str], *, bodies: bool = True) -> list[Email]:
+        """Cached messages with these ids, in no particular order.
+
+        Without `bodies`, each without its body and raw headers (`memory.mail_rows.from_data`).
+        """
         emails: list[Email] = []
         ids = list(email_ids)
         with Session(self.engine) as session:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                rows = session.exec(select(StoredEmail).where(col(StoredEmail.id).in_(chunk)))
-                emails.extend(_from_row(row) for row in rows.all())
+                rows = session.exec(select(StoredEmail.data).where(col(StoredEmail.id).in_(chunk)))
+                emails.extend(from_data(data, bodies) for data in rows.all())
         return list({email.id: email for email in emails}.values())
 
     def list_emails(
@@ -285,10 +292,16 @@ class AppDatabase:
         priority: str | None = None,
         category: str | None = None,
         limit: int | None = None,
+        bodies: bool = True,
     ) -> list[tuple[Email, TriageRecord]]:
-        """Messages of `source` with their triage, most important and newest first."""
+        """Messages of `source` with their triage, most important and newest first.
+
+        Without `bodies` (a list of the whole inbox), as `memory.mail_rows.from_data` says.
+        The triage rows come as plain records, not tracked by a session: half the memory.
+        """
+        columns = list(TriageRecord.__table__.columns)  # type: ignore[attr-defined]
         stmt = (
-            select(StoredEmail, TriageRecord)
+            select(StoredEmail.data, *columns)
             .join(TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id))
             .where(StoredEmail.source == source)
         )
@@ -297,7 +310,15 @@ class AppDatabase:
         if category:
             stmt = stmt.where(TriageRecord.category == category)
         with Session(self.engine) as session:
-            pairs = [(_from_row(row), triage) for row, triage in session.exec(stmt).all()]
+            found = session.exec(stmt.execution_options(yield_per=500))  # type: ignore[call-overload]
+            names = [c.name for c in columns]
+            pairs = [
+                (
+                    from_data(data, bodies),
+                    TriageRecord.model_construct(**dict(zip(names, rest, strict=True))),
+                )
+                for data, *rest in found
+            ]
         pairs.sort(key=lambda pair: pair[0].date, reverse=True)
         pairs.sort(
             key=lambda pair: (
@@ -306,6 +327,17 @@ class AppDatabase:
             )
         )
         return pairs[:limit] if limit else pairs
+
+
+def _write_rows(session: Session, rows: list[_Row]) -> None:
+    """Upsert cache rows; on SQLite a large batch is indexed for search in one statement."""
+    if len(rows) < BULK_INDEX_FROM or session.get_bind().dialect.name != "sqlite":
+        _upsert(session, StoredEmail, rows)
+        return
+    conn = session.connection()
+    # A write that changes nothing opens the transaction and takes the write lock first.
+    conn.exec_driver_sql("DELETE FROM email WHERE 0")
+    insert_then_index(conn, lambda: _upsert(session, StoredEmail, rows))
 
 
 def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _Row]) -> None:
@@ -340,29 +372,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         enable_wal(cursor.execute)
     finally:
         cursor.close()
-
-
-def _to_row(email: Email, base_id: str, fetched_at: str) -> dict[str, Any]:
-    return {
-        "source": email.source,
-        "key": email.key,
-        "id": email.id,
-        "base_id": base_id,
-        "digest": email.digest,
-        "folder": email.folder,
-        "from_addr": email.from_addr,
-        "from_name": email.from_name,
-        "subject": email.subject,
-        "date": email.date,
-        "body": email.body,
-        "error": email.error,
-        "data": json.dumps(email.to_dict(), ensure_ascii=False),
-        "fetched_at": fetched_at,
-    }
-
-
-def _from_row(row: StoredEmail) -> Email:
-    return Email.from_dict(json.loads(row.data))
 
 
 _databases: dict[str, AppDatabase] = {}

@@ -13,11 +13,15 @@ import os
 import socket
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.mail.mime import message_id_of, parse_email
+from tools.mail.maildir_find import find_message_ids
+from tools.mail.maildir_names import INBOX as INBOX
+from tools.mail.maildir_names import SUBDIRS as _SUBDIRS
+from tools.mail.maildir_names import message_key as message_key
+from tools.mail.mime import parse_email
 from tools.mail.model import DRAFTS, SENT, Email
 from tools.mail.parse_pool import can_parse_in_parallel, parse_in_parallel
 from tools.mail.source_protocol import MailSourceError, SyncResult
@@ -27,10 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-INBOX = "INBOX"
-_SUBDIRS = ("cur", "new")
-# ":2," is the standard info separator; "!2," is what some servers use where ":" is not allowed.
-_INFO_SEPARATORS = (":2,", "!2,")
 _delivery_counter = itertools.count()
 
 
@@ -51,17 +51,11 @@ class FetchResult:
         return [e for e in self.emails if e.error]
 
 
-def message_key(filename: str) -> str:
-    """Return the Maildir unique name of a message file: its name without the flags part."""
-    for separator in _INFO_SEPARATORS:
-        if separator in filename:
-            return filename.split(separator, 1)[0]
-    return filename
-
-
 class MaildirSource:
     """A Maildir (with Maildir++ subfolders) read as a mail source."""
 
+    write_batch: int = 1000
+    """New messages parsed, then stored, at a time: what a first fetch of any size holds."""
     parallel_from: int = 1000
     """New messages from which a fetch parses them in worker processes (`parse_pool`)."""
     settle_seconds: float = 2.0
@@ -229,25 +223,44 @@ class MaildirSource:
             MailSourceError: the Maildir itself cannot be listed.
 
         """
+        result = FetchResult()
+        for batch in self.fetch_batches(known_keys, result):
+            result.emails.extend(batch)
+        return result
+
+    def fetch_batches(self, known_keys: set[str], result: FetchResult) -> Iterator[list[Email]]:
+        """`fetch_new` a batch of at most `write_batch` messages at a time, in key order.
+
+        `result` gets the keys seen and the count of files opened (its `emails` are left to
+        the caller), so a caller that stores each batch before asking for the next holds one
+        batch at a time.
+        """
         opened_before = self.read_count
         listing = self.list_keys()
-        result = FetchResult(seen_keys=set(listing))
-        for key, parsed in self._parsed(sorted(set(listing) - known_keys), listing):
+        result.seen_keys = set(listing)
+        new = sorted(set(listing) - known_keys)
+        batch: list[Email] = []
+        for key, parsed in self._parsed(new, listing):
             email = parsed or self.read(key)
+            result.read_count = self.read_count - opened_before
             if email.error == "message file disappeared":
                 logger.info("message %s disappeared before it could be read", key)
                 result.seen_keys.discard(key)
                 continue
-            result.emails.append(email)
+            batch.append(email)
+            if len(batch) >= self.write_batch:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
         result.read_count = self.read_count - opened_before
         logger.debug(
             "%s: %d messages, %d new, %d opened",
             self.spec,
             len(listing),
-            len(result.emails),
+            len(new),
             result.read_count,
         )
-        return result
 
     def _parsed(
         self, keys: list[str], listing: dict[str, tuple[str, str]]
@@ -271,10 +284,23 @@ class MaildirSource:
         cursor = db.get_cursor(self.spec)
         if cursor is not None and cursor.signature == signature:
             return SyncResult(source=self.spec, skipped=True)
-        fetched = self.fetch_new(db.known_keys(self.spec))
-        stored = db.add_emails(fetched.emails)
+        fetched = FetchResult()
+        synced = SyncResult(source=self.spec)
+        for batch in self.fetch_batches(db.known_keys(self.spec), fetched):
+            try:
+                stored = db.add_emails(batch)
+            except Exception:
+                # The batches stored stay; no cursor is kept, so the next fetch reads the rest.
+                logger.error(
+                    "%s: storing a batch failed after %d new message(s) were stored",
+                    self.spec,
+                    len(synced.new),
+                )
+                raise
+            synced.new.extend(_as_listed(email) for email in stored)
         db.set_cursor(self.spec, signature, len(fetched.seen_keys))
-        return SyncResult(source=self.spec, new=stored, read_count=fetched.read_count)
+        synced.read_count = fetched.read_count
+        return synced
 
     # ------------------------------------------------------------------ writing
 
@@ -332,55 +358,16 @@ class MaildirSource:
     def find_message_ids(self, folder: str, message_ids: Sequence[str]) -> dict[str, str]:
         """Message-ID (as given) → key, for the messages of `folder` that carry one of them.
 
-        Only each file's header block is read, newest first, until every id is found; a
-        folder that does not exist holds none. `INBOX` is the top-level Maildir.
-
         Raises:
             MailSourceError: the folder exists but cannot be listed.
 
         """
-        wanted = {"".join(mid.split()).strip("<>"): mid for mid in message_ids}
-        directory = self.path if folder == INBOX else self.path / f".{folder}"
-        names: list[tuple[str, Path]] = []
-        for sub in _SUBDIRS:
-            try:
-                with os.scandir(directory / sub) as entries:
-                    names += [
-                        (e.name, Path(e.path))
-                        for e in entries
-                        if not e.name.startswith(".") and e.is_file()
-                    ]
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise MailSourceError(
-                    f"Maildir folder '{directory / sub}' cannot be listed: {exc.strerror}"
-                ) from exc
-        found: dict[str, str] = {}
-        # Unique names start with the delivery time: the newest are the likeliest.
-        for name, path in sorted(names, reverse=True):
-            bare = message_id_of(_header_block(path))
-            if bare in wanted and wanted[bare] not in found:
-                found[wanted[bare]] = message_key(name)
-                if len(found) == len(wanted):
-                    break
-        return found
+        return find_message_ids(self.path, folder, message_ids)
 
 
-HEADER_READ_LIMIT = 64 * 1024
-"""Bytes of a message file read to find its headers."""
-
-
-def _header_block(path: Path) -> bytes:
-    """The header block of a message file (b'' when it is gone or unreadable)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(HEADER_READ_LIMIT)
-    except OSError as exc:
-        logger.debug("message file %s could not be read: %s", path, exc)
-        return b""
-    ends = [i for i in (head.find(b"\n\n"), head.find(b"\n\r\n")) if i >= 0]
-    return head[: min(ends) + 1] if ends else head
+def _as_listed(email: Email) -> Email:
+    """A stored message as a sync reports it: without its body and raw headers (in the cache)."""
+    return replace(email, body="", headers={})
 
 
 def _unique_name() -> str:

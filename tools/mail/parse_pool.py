@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -26,6 +27,8 @@ BATCH = 200
 """Messages per task: big enough that sending the results back costs little, small enough
 that both workers stay busy to the end and little is held at once."""
 MAX_WORKERS = 4
+AHEAD = 2
+"""Batches per worker parsed ahead of the caller: enough that no worker waits, no more."""
 
 Item = tuple[str, str, str]
 """(key, folder, path relative to the Maildir) of one message file."""
@@ -62,9 +65,11 @@ def parse_in_parallel(
 ) -> Iterator[tuple[Item, Email | None]]:
     """Each item with its parsed message (or None), in the order given, parsed by a pool.
 
-    A pool that cannot start or breaks (a worker killed, say by the memory limit on a hostile
-    message) costs nothing but speed: every item not yet handed back comes back as None, so
-    the caller reads it the careful way, in this process.
+    At most `AHEAD` batches per worker are parsed ahead of the caller, so a caller that
+    stores each batch before it asks for the next holds a few batches at a time, however
+    large the mailbox. A pool that cannot start or breaks (a worker killed, say by the memory
+    limit on a hostile message) costs nothing but speed: every item not yet handed back comes
+    back as None, so the caller reads it the careful way, in this process.
     """
     batches = [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
     workers = min(MAX_WORKERS, usable_cores(), len(batches))
@@ -73,12 +78,14 @@ def parse_in_parallel(
         context = multiprocessing.get_context("fork")
         logger.debug("parsing %d messages in %d processes", len(items), workers)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = pool.map(
-                parse_batch, [str(root)] * len(batches), [spec] * len(batches), batches
-            )
-            for batch, parsed in zip(batches, results, strict=True):
-                yield from zip(batch, parsed, strict=True)
-                done += len(batch)
+            pending: deque[tuple[Sequence[Item], Future[list[Email | None]]]] = deque()
+            for number, batch in enumerate(batches):
+                pending.append((batch, pool.submit(parse_batch, str(root), spec, batch)))
+                last = number == len(batches) - 1
+                while pending and (last or len(pending) >= workers * AHEAD):
+                    first, future = pending.popleft()
+                    yield from zip(first, future.result(), strict=True)
+                    done += len(first)
     except (BrokenProcessPool, OSError) as err:
         logger.warning(
             "parsing in worker processes failed (%s); reading the remaining %d messages here",

@@ -28,6 +28,8 @@ class SyncResult:
 
     source: str
     new: list[Email] = field(default_factory=list)
+    """The messages stored, each with its unique id. A Maildir's come without their body and
+    raw headers (read those from the cache), so a first fetch of any size holds little."""
     read_count: int = 0
     """Messages read in full by this fetch (0 for an unchanged mailbox)."""
     skipped: bool = False

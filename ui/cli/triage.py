@@ -91,10 +91,13 @@ async def triage(args: argparse.Namespace) -> int:
 def listed_rows(
     services: Services, limit: int | None, messages: bool, *, with_sent: bool = True
 ) -> list[dict[str, Any]]:
-    """The rows to print, most important first (blocking: the database, an IMAP Sent folder)."""
+    """The rows to print, most important first (blocking: the database, an IMAP Sent folder).
+
+    The messages are read without their bodies, which no row shows: the whole inbox is read.
+    """
     if messages:
-        return message_rows(services.db.triaged_emails(services.source, limit=limit))
-    pairs = services.db.triaged_emails(services.source)
+        return message_rows(services.db.triaged_emails(services.source, limit=limit, bodies=False))
+    pairs = services.db.triaged_emails(services.source, bodies=False)
     states, note = triaged_conversations(services.mailbox, pairs, with_sent=with_sent)
     if note:
         print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bench.mailgen import generate_maildir
-from memory.db import AppDatabase, _to_row
+from memory.db import AppDatabase
+from memory.mail_rows import email_row
 from memory.mail_tables import StoredEmail
 from tests.hostile_mime import SHAPES
 from tools.mail import parse_pool
@@ -60,7 +61,7 @@ def test_a_file_gone_before_the_worker_reads_it_is_left_to_the_caller(mailbox: P
 def test_a_cache_row_names_every_column(tmp_path: Path) -> None:
     """The bulk insert writes dicts: one missing a column would store a default silently."""
     email = Email(id="a@b", source="s", folder="INBOX", key="k", subject="hi")
-    row = _to_row(email, "a@b", "2026-12-03T10:00:00+00:00")
+    row = email_row(email, "a@b", "2026-12-03T10:00:00+00:00")
     assert set(row) == {c.name for c in StoredEmail.__table__.columns}  # type: ignore[attr-defined]
     db = AppDatabase(f"sqlite:///{tmp_path / 'app.db'}")
     try:
