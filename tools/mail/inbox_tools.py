@@ -24,8 +24,8 @@ from tools.mail.inbox_actions import current_thread
 from tools.mail.inbox_undo import forget_sender_triage, undo
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.mcp_ops import bridged, missing_server_tool
+from tools.mail.unsubscribe import mail_route_note, way_out
 from tools.mail.unsubscribe import unsubscribe as unsubscribe_from
-from tools.mail.unsubscribe import way_out
 from tools.mcp.config import McpConfigError
 from tools.mcp.shared_hub import shared_hub
 from tools.toolkit import ActionPreview, ToolFailure, Toolkit, ToolResult, text_result
@@ -193,6 +193,8 @@ def preview(env: MailboxEnv, name: str, args: dict[str, Any]) -> ActionPreview |
     if way.target:
         fields.append(("Link (from the message: untrusted)", way.target))
     notes = [f"It will send {how} the link above."] if how and not way.problem else []
+    if way.method == "mailto" and not way.problem and mail_route_note(env, email):
+        notes.append(mail_route_note(env, email))
     notes.append("The link was written by the sender of the message, not by you.")
     if way.problem:
         notes.append(f"Cannot unsubscribe: {way.problem}.")

@@ -102,20 +102,24 @@ def _route(env: MailboxEnv, action: MailAction) -> MailboxEnv:
     the call names (new mail), else the first.
     """
     if action.reply_of is not None:
-        return account_for(env, action.reply_of)
+        return replying_account(env, action.reply_of, action.account)
     if not env.accounts and not action.account:
         return env
     chosen = chosen_account(env, action.account)
     return sending_account(env, new_message(sender=chosen.sender, to=[], subject="", body=""))
 
 
-def send_refusal(env: MailboxEnv, name: str, args: dict[str, Any]) -> str:
-    """Why a new mail call cannot go out at all, known before any card ('' when it can).
+ACCOUNT_TOOLS = ("send_email", "save_draft")
+"""The mail calls that take `account=`: new mail, and a draft (new or a reply)."""
 
-    The account it names is none of the inbox's: nobody is asked to approve a mail that would
-    go out from an account that does not exist.
+
+def send_refusal(env: MailboxEnv, name: str, args: dict[str, Any]) -> str:
+    """Why a new mail or draft call cannot run at all, known before any card ('' when it can).
+
+    The account it names is none of the inbox's: nobody is asked to approve a mail (or a
+    draft) that would be written in the name of an account that does not exist.
     """
-    if name != "send_email":
+    if name not in ACCOUNT_TOOLS:
         return ""
     try:
         chosen_account(env, str(args.get("account") or ""))
@@ -159,6 +163,7 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
     if name not in ("reply_to_email", "save_draft"):
         return None
     original = env.db.get_email(reply_id) if reply_id else None
+    account = str(args.get("account") or "") if name == "save_draft" else ""
     if name == "save_draft" and (original is None or args.get("to")):
         return MailAction(
             to=_envelope(address_list(str(args.get("to", "")))),
@@ -167,9 +172,10 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
             or (reply_subject(original.subject) if original else ""),
             body=body,
             reply_of=original,
+            account=account,
         )
     if original is None:
-        return MailAction(to=[], cc=[], subject="", body=body)
+        return MailAction(to=[], cc=[], subject="", body=body, account=account)
     message = reply_message(
         original,
         sender=env.sender,
@@ -183,27 +189,61 @@ def _planned_action(env: MailboxEnv, name: str, args: dict[str, Any]) -> MailAct
         subject=str(message["Subject"]),
         body=message.get_content(),
         reply_of=original,
+        account=account,
     )
 
 
+def replying_account(env: MailboxEnv, original: Email, account: str = "") -> MailboxEnv:
+    """The mailbox a reply to `original` goes from: the account it came to, whatever is named.
+
+    Raises:
+        ToolFailure: `account` names no account of the inbox, or another account than the
+            one the message came to (a reply never leaves in another account's name).
+
+    """
+    route = account_for(env, original)
+    if account.strip() and chosen_account(env, account) is not route:
+        raise ToolFailure(
+            f"the message {original.id!r} came to the account {route.account!r}, so its reply "
+            f"goes from there, not from {account.strip()!r}: leave `account` out"
+        )
+    return route
+
+
 def compose_draft(
-    env: MailboxEnv, *, body: str, to: str = "", subject: str = "", in_reply_to_id: str = ""
+    env: MailboxEnv,
+    *,
+    body: str,
+    to: str = "",
+    subject: str = "",
+    in_reply_to_id: str = "",
+    account: str = "",
 ) -> tuple[EmailMessage, Email | None]:
-    """A draft: a reply quoting the original when `in_reply_to_id` is given, else a new message."""
+    """A draft: a reply quoting the original when `in_reply_to_id` is given, else a new message.
+
+    A reply is From the account its message came to; a new draft From the account named
+    (else the first, or the one source), as `send_email`.
+
+    Raises:
+        ToolFailure: no recipient, no such message, or `account` is none of the inbox's (or,
+            for a reply, not the account its message came to).
+
+    """
     if in_reply_to_id:
         original = original_message(env, in_reply_to_id)
-        route = account_for(env, original)
+        route = replying_account(env, original, account)
         message = reply_message(original, sender=route.sender, body=body, own=route.user_addresses)
         if to:
             message.replace_header("To", ", ".join(address_list(to)))
         if subject:
             message.replace_header("Subject", subject)
         return message, original
+    sender = chosen_account(env, account).sender
     if not to.strip():
         raise ToolFailure(
             "a draft needs a recipient (`to`) or a message to reply to (`in_reply_to_id`)"
         )
-    return new_message(sender=env.sender, to=address_list(to), subject=subject, body=body), None
+    return new_message(sender=sender, to=address_list(to), subject=subject, body=body), None
 
 
 def compose_new(

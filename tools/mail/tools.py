@@ -94,12 +94,19 @@ async def save_draft(
     to: str = "",
     subject: str = "",
     in_reply_to_id: str = "",
+    account: str = "",
     *,
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
-    """Save a draft in the Drafts folder (nothing is sent); give in_reply_to_id to draft a reply."""
+    """Save a draft in Drafts (nothing is sent): in_reply_to_id for a reply, else from `account`."""
     message, _ = await asyncio.to_thread(
-        compose_draft, env, body=body, to=to, subject=subject, in_reply_to_id=in_reply_to_id
+        compose_draft,
+        env,
+        body=body,
+        to=to,
+        subject=subject,
+        in_reply_to_id=in_reply_to_id,
+        account=account,
     )
     _, text = await asyncio.to_thread(store_draft, env, message)
     return text_result(text)

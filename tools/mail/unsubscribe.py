@@ -165,6 +165,25 @@ def _mail(env: MailboxEnv, link: str) -> str:
     return f"Unsubscribe mail sent to {address}. {delivery.text}"
 
 
+def mail_route_note(env: MailboxEnv, email: Email) -> str:
+    """What an unsubscribe card says of the account its mail goes from ('' for one source).
+
+    In an inbox of several accounts the mail goes from the account the list mail came to
+    (the address the list has), never another: a message of an account no longer in the
+    list cannot unsubscribe by mail.
+    """
+    if not env.accounts:
+        return ""
+    try:
+        route = account_for(env, email)
+    except ToolFailure as err:
+        return f"Cannot unsubscribe by mail: {err}."
+    return (
+        f"The mail goes from {route.sender or '(no From address)'} (account {route.account}), "
+        "the account the list mail came to."
+    )
+
+
 def unsubscribe(
     env: MailboxEnv, message_id: str, *, transport: httpx.BaseTransport | None = None
 ) -> ToolResult:

@@ -36,7 +36,6 @@ from tools.health.model import (
 from tools.health.probes import (
     HttpProbe,
     ProbedSource,
-    account_verdict,
     calendar_verdict,
     http_verdict,
     imap_verdict,
@@ -52,9 +51,9 @@ from tools.mail.sources import parse_source_spec
 from tools.mail.tools import SENDING_TOOLS
 from tools.mcp.config import load_mcp_config, mcp_config_path
 from tools.mcp.hub import McpHub
-from tools.oauth.accounts import AccountStore, VaultTokens
 from tools.toolkit import Toolkit
 from ui.cli.integrations import blocked_actions
+from ui.health.accounts import account_checks
 from ui.health.integrations import integration_checks
 
 GROQ_URL = "https://api.groq.com"
@@ -182,25 +181,6 @@ def _vault_check(services: Services, home: Path, timeout: float) -> Check:
     return Check("vault", "vault", opens, "", timeout)
 
 
-def _account_checks(services: Services, home: Path, timeout: float) -> list[Check]:
-    """One check per account connected with OAuth (`smart-inbox accounts add`)."""
-    try:
-        store = AccountStore(CredentialVault(services.db, home))
-        accounts = [a for a in store.all() if a.provider != "imap"]
-    except (VaultError, KeySourceError):
-        return []  # the vault's own check says why it cannot be read
-    return [
-        Check(
-            f"account {a.name}",
-            "accounts",
-            functools.partial(account_verdict, VaultTokens(store, a.name)),
-            f"{a.kind} {a.address}",
-            timeout,
-        )
-        for a in accounts
-    ]
-
-
 def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check]:
     """Every part of this set-up, in the order the table shows them (blocking: the vault)."""
     timeout = check_timeout()
@@ -223,7 +203,7 @@ def checks_for(services: Services, hub: McpHub | None, home: Path) -> list[Check
     db_probe = functools.partial(_database_verdict, services)
     checks.append(Check("database", "database", db_probe, "", timeout))
     checks.append(_vault_check(services, home, timeout))
-    return checks + _account_checks(services, home, timeout)
+    return checks + account_checks(services.mailbox, services.db, home, timeout)
 
 
 async def _started_hub(context: Context, timeout: float) -> tuple[McpHub | None, list[str]]:

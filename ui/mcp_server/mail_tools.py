@@ -23,7 +23,13 @@ from tools.mail.delivery import deliver
 from tools.mail.mailbox import sending_problem
 from tools.mail.message_refs import message_ref, render_refs
 from tools.mail.model import DRAFTS, Email
-from tools.mail.outgoing import compose_draft, compose_new, compose_reply, store_draft
+from tools.mail.outgoing import (
+    compose_draft,
+    compose_new,
+    compose_reply,
+    send_refusal,
+    store_draft,
+)
 from tools.toolkit import ToolFailure
 from ui.mcp_server.results import (
     DraftSaved,
@@ -210,15 +216,31 @@ def _count_folders(mailbox: ServedMailbox) -> CallToolResult:
     return _result(text or "The mailbox has no messages.", dict(folders))
 
 
+def _refused(mailbox: ServedMailbox, name: str, args: dict[str, str]) -> None:
+    """Refuse a call naming an account the inbox lacks, before anything is read or written.
+
+    The same check and line as the chat's tools (`tools.mail.outgoing.send_refusal`).
+    """
+    why = send_refusal(mailbox.env, name, args)
+    if why:
+        raise ToolFailure(why)
+
+
 def _store_draft(
-    mailbox: ServedMailbox, body: str, to: str, subject: str, in_reply_to_id: str
+    mailbox: ServedMailbox, body: str, to: str, subject: str, in_reply_to_id: str, account: str
 ) -> CallToolResult:
     """Build a draft (a new message, or a reply quoting the original) and keep it in Drafts."""
+    _refused(mailbox, "save_draft", {"account": account})
     if in_reply_to_id:
         mailbox.refresh()
         mailbox.find(in_reply_to_id)  # only this mailbox's messages can be answered
     message, original = compose_draft(
-        mailbox.env, body=body, to=to, subject=subject, in_reply_to_id=in_reply_to_id
+        mailbox.env,
+        body=body,
+        to=to,
+        subject=subject,
+        in_reply_to_id=in_reply_to_id,
+        account=account,
     )
     key, text = store_draft(mailbox.env, message)
     saved: DraftSaved = {
@@ -229,6 +251,16 @@ def _store_draft(
         "in_reply_to": original.id if original else "",
     }
     return _result(text, dict(saved))
+
+
+def _send_new(
+    mailbox: ServedMailbox, to: str, subject: str, body: str, cc: str, account: str
+) -> CallToolResult:
+    """A new message From the account named (else the first, or the one source), sent."""
+    _refused(mailbox, "send_email", {"account": account})
+    env = mailbox.env
+    message = compose_new(env, to=to, subject=subject, body=body, cc=cc, account=account)
+    return _deliver(mailbox, message)
 
 
 def _deliver(mailbox: ServedMailbox, message: EmailMessage) -> CallToolResult:
@@ -284,20 +316,21 @@ def add_mail_tools(server: FastMCP, mailbox: ServedMailbox) -> None:
 
     @server.tool(title="Save draft", annotations=DRAFTING)
     async def save_draft(
-        body: str, to: str = "", subject: str = "", in_reply_to_id: str = ""
+        body: str, to: str = "", subject: str = "", in_reply_to_id: str = "", account: str = ""
     ) -> Annotated[CallToolResult, DraftSaved]:
-        """Save a draft in the Drafts folder (nothing is sent); give in_reply_to_id to draft a reply."""  # noqa: E501 (what clients see)
-        return await asyncio.to_thread(_store_draft, mailbox, body, to, subject, in_reply_to_id)
+        """Save a draft in the Drafts folder (nothing is sent); give in_reply_to_id to draft a reply, else `account` (default: the first) it is from."""  # noqa: E501 (what clients see)
+        return await asyncio.to_thread(
+            _store_draft, mailbox, body, to, subject, in_reply_to_id, account
+        )
 
     if not sending_problem(mailbox.env):
 
         @server.tool(title="Send email", annotations=SENDING)
         async def send_email(
-            to: str, subject: str, body: str, cc: str = ""
+            to: str, subject: str, body: str, cc: str = "", account: str = ""
         ) -> Annotated[CallToolResult, MailSent]:
-            """Send a new email to the given addresses (comma-separated) over SMTP."""
-            message = compose_new(mailbox.env, to=to, subject=subject, body=body, cc=cc)
-            return await asyncio.to_thread(_deliver, mailbox, message)
+            """Send a new email to the given addresses (comma-separated) from `account` (default: the first one)."""  # noqa: E501 (what clients see)
+            return await asyncio.to_thread(_send_new, mailbox, to, subject, body, cc, account)
 
         @server.tool(title="Reply to email", annotations=SENDING)
         async def reply_to_email(
