@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.common import table
 from graph.engines.triage import RuleTriage, triage_by_rules
+from graph.engines.triage.kinds import is_automated, template_key
 from graph.engines.triage.learning import Correction, Learner
 from graph.engines.triage.profile import MailboxProfile, build_profile
 from graph.engines.triage.senders import base_domain, domain_of
@@ -161,26 +162,40 @@ def same_kind(
     dev: Sequence[Labelled],
     made: Sequence[Correction],
 ) -> dict[str, str]:
-    """Decision accuracy on mail from the domains of the corrected dev mail, before → after."""
-    by_id = {item.email.id: item.email for item in dev}
-    domains = {
-        base_domain(domain_of(by_id[c.email_id].from_addr.casefold()))
-        for c in made
-        if c.email_id in by_id
-    }
+    """Decision accuracy on mail like the corrected dev mail, before → after.
 
-    def alike(pairs: Sequence[tuple[Labelled, RuleTriage]]) -> list[tuple[Labelled, RuleTriage]]:
-        return [(i, r) for i, r in pairs if base_domain(domain_of(i.email.from_addr)) in domains]
+    Two neighbourhoods: mail from the corrected senders' domains (wide: a domain sends mail of
+    many kinds), and mail of the corrected mail's kind (`kind_of`: the same template of
+    automated mail, else the same sender).
+    """
+    by_id = {item.email.id: item.email for item in dev}
+    corrected = [by_id[c.email_id] for c in made if c.email_id in by_id]
+    domains = {base_domain(domain_of(email.from_addr.casefold())) for email in corrected}
+    kinds = {kind_of(email) for email in corrected}
 
     def accuracy(pairs: list[tuple[Labelled, RuleTriage]]) -> str:
         return _ratio(sum(r.decision == i.label["decision"] for i, r in pairs), len(pairs))
 
-    now, then = alike(rows), alike(before)
+    def change(alike: Callable[[Email], bool]) -> str:
+        then = [(i, r) for i, r in before if alike(i.email)]
+        now = [(i, r) for i, r in rows if alike(i.email)]
+        return f"{accuracy(then)} → {accuracy(now)} ({len(now)})"
+
     return {
-        "mail from the corrected senders' domains: accuracy before → after (messages)": (
-            f"{accuracy(then)} → {accuracy(now)} ({len(now)})"
-        )
+        "mail from the corrected senders' domains: accuracy before → after (messages)": change(
+            lambda email: base_domain(domain_of(email.from_addr.casefold())) in domains
+        ),
+        "mail of the corrected mail's kind: before → after (messages)": change(
+            lambda email: kind_of(email) in kinds
+        ),
     }
+
+
+def kind_of(email: Email) -> str:
+    """The kind a message is of: its template when automated, else its sender's address."""
+    if is_automated(email):
+        return "template " + template_key(email)
+    return "sender " + email.from_addr.casefold()
 
 
 def markdown(
@@ -219,8 +234,9 @@ Per category (owner learned):
 Learning curve: corrections a user made on the dev part, applied to the {split} part. A user
 corrects only what the rules got wrong, so the corrections are the rules' mistakes on the dev
 part in a fixed random order, never a right row "corrected" to what it already was; the row
-count is how many were made (at most the number of mistakes). The last column is the decision
-accuracy on mail from the corrected senders' domains before and after:
+count is how many were made (at most the number of mistakes). The last two columns are the
+decision accuracy on mail from the corrected senders' domains, then on mail of the corrected
+mail's kind (the same template of automated mail, else the same sender), before and after:
 
 {curve_table}
 """

@@ -72,7 +72,13 @@ def mailbox_profile(
 
 def covered_by(scope: str, key: str) -> str:
     """What a rule covers, in words: `mail from the sender x@y.z`, `the message ID only`."""
+    sender, _, skeleton = key.partition(" ")
     return {
+        "template": (
+            f"mail from {sender} whose subject starts like {skeleton!r}"
+            if skeleton
+            else f"mail of one kind from {sender}"
+        ),
         "sender": f"mail from the sender {key}",
         "domain": f"mail from the domain {key}",
         "list": f"mail on the list {key}",
@@ -100,7 +106,9 @@ def preferences_text(learner: Learner, limit: int = EXAMPLES_FOR_MODEL) -> str:
     """
     lines = []
     for item in learner.corrections[-limit:]:
-        key = _NOT_IN_A_KEY.sub("", item.key)[:200]
+        # a template's subject skeleton came from mail: the model is shown its address only
+        shown = item.key.partition(" ")[0] if item.scope == "template" else item.key
+        key = _NOT_IN_A_KEY.sub("", shown)[:200]
         said = rule_says(item.scope, key, item.decision, item.priority, item.category)
         lines.append(f"- {said}")
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """The user's triage corrections, kept with the mailbox's data: listed, removable, never lost.
 
 Each row is one correction: what the user said a message should have been (decision,
-priority, category), the rule it makes (a sender, a domain or a mailing list), and the
+priority, category), the rule it makes (a template of automated mail, a sender, a domain, a
+mailing list or one message), and the
 message's features, which the learner trains on (`graph.engines.triage.learning`). Where it
 came from (`chat`, `view`, `cli`, `api`) is kept for the list.
 """
@@ -19,6 +20,8 @@ from memory.preference_table import TriagePreferenceRecord
 if TYPE_CHECKING:
     from memory.db import AppDatabase
 
+SCOPES = ("template", "sender", "domain", "list", "message")
+"""What a stored rule may match; rows stored before templates existed use the other four."""
 MAX_WORDS = 400
 """Features kept per example: enough for the classifier, small in the database."""
 
@@ -73,9 +76,10 @@ class TriagePreferences:
         origin: str = "cli",
     ) -> TriagePreference:
         """Store one correction and return it with its id."""
-        if scope not in ("sender", "domain", "list", "message") or not key:
+        if scope not in SCOPES or not key:
             raise ValueError(
-                f"a correction needs a sender, domain, list or message to match, not {scope!r}"
+                "a correction needs a template, sender, domain, list or message to match, "
+                f"not {scope!r}"
             )
         if not (decision or priority or category):
             raise ValueError("a correction must change the decision, the priority or the category")

@@ -79,7 +79,8 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "correct",
         help="say what a message should have been; a rule for its sender, domain or list",
         description="Correct one message's triage. The correction is kept as a rule (by "
-        "default for the message's mailing list, else its sender) and applied before the "
+        "default for automated mail's template, else the message's mailing list, else its "
+        "sender) and applied before the "
         "generic rules on every later triage.",
     )
     correct.add_argument("id", help="the message's id (see triage --json)")
@@ -92,8 +93,9 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "--scope",
         choices=["sender", "domain", "list", "message"],
         help=(
-            "what the rule covers (default: the message's list, else its sender; only the "
-            "message when it ignores someone you know)"
+            "what the rule covers (default: automated mail's template, i.e. its address and "
+            "subject but for numbers and names; else the message's list, else its sender; only "
+            "the message when someone you know wrote it)"
         ),
     )
     # Given before or after `correct`: a default here would hide the one given to `triage`.

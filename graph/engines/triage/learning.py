@@ -2,9 +2,12 @@
 
 A correction says what one message should have been (decision, priority, category). It becomes:
 
-1. an exact rule, applied before anything else: the message's mailing list (`List-Id`) when it
-   has one, else its sender's address, or the sender's whole domain when the user said so; only
-   that message when someone the owner knows wrote it. A rule wider than one message never
+1. an exact rule, applied before anything else: for automated or bulk mail its template
+   (`kinds.template_key`: the sender's address and the subject's skeleton, so a correction of
+   one CI "passed" mail covers the next one, not the review requests from the same address);
+   else the message's mailing list (`List-Id`) when it has one, else its sender's address, or
+   the sender's whole domain or address when the user said so; only that message when someone
+   the owner knows wrote it. A rule wider than one message never
    lifts a phishing verdict, and a list or domain rule never turns a known person's mail
    into ignore;
 2. an example of its kind, so one correction moves later mail like it that the rules are unsure
@@ -22,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from graph.engines.triage.kinds import is_automated, template_key
 from graph.engines.triage.likeness import Likeness, NaiveBayes, content_words
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header, visible_body
@@ -30,7 +34,7 @@ from graph.engines.triage.verdict import RuleTriage
 from tools.language.categories import DECISIONS, Action, Category, Priority, TriageDecision
 from tools.mail.model import Email
 
-Scope = Literal["sender", "domain", "list", "message"]
+Scope = Literal["template", "sender", "domain", "list", "message"]
 SURE_VOTE = 0.9
 """The decision confidence a vote gives the row it changes."""
 _WORD_RE = re.compile(r"[^\W\d_]{3,24}")
@@ -78,14 +82,19 @@ def _known(email: Email, profile: MailboxProfile) -> bool:
 def _default_scope(
     email: Email, profile: MailboxProfile, decision: TriageDecision | None, list_id: str
 ) -> Scope:
-    """The list, else the sender; only the message for someone the owner knows.
+    """Automated mail's template, else the list, else the sender; for a known person the message.
 
-    What one message of a colleague or a contact needs says nothing of their next one ("ignore
-    this" about a one-off, or about their hacked account's phishing, must not silence them), so
-    such a correction is a rule for that message and an example for the classifier.
+    One sending system writes mail of different kinds (a review request and a "CI passed"; a
+    school's "sign the form" and its newsletter), so a correction of its mail speaks for its
+    kind, not for everything from that address. What one message of a colleague or a contact
+    needs says nothing of their next one ("ignore this" about a one-off, or about their hacked
+    account's phishing, must not silence them), so such a correction is a rule for that message
+    and an example for the classifier.
     """
     if _known(email, profile):
         return "message"  # a colleague on the company's own list too: its mail is mixed
+    if is_automated(email) and template_key(email):
+        return "template"
     return "list" if list_id else "sender"
 
 
@@ -95,7 +104,7 @@ class Correction:
 
     scope: Scope
     key: str
-    """The list id, address or domain the rule matches (lower case)."""
+    """The template key, list id, address, domain or message id the rule matches (lower case)."""
     decision: TriageDecision | None = None
     priority: Priority | None = None
     category: Category | None = None
@@ -119,6 +128,7 @@ class Correction:
         list_id = _list_id(email)
         chosen: Scope = scope or _default_scope(email, profile, decision, list_id)
         key = {
+            "template": template_key(email),
             "list": list_id,
             "sender": sender,
             "domain": domain_of(sender),
@@ -146,6 +156,8 @@ class Correction:
         if self.scope == "message":
             return email.id == self.key
         sender = (email.from_addr or "").casefold()
+        if self.scope == "template":
+            return bool(self.key) and template_key(email) == self.key
         if self.scope == "list":
             return bool(self.key) and _list_id(email) == self.key
         if self.scope == "domain":
@@ -180,11 +192,11 @@ class Learner:
     ) -> Correction | None:
         """The latest covering rule that may change this message.
 
-        A rule wider than one message (a sender, a list, a domain) speaks for mail the user has
-        not seen, so it never lifts a phishing verdict (a contact's hacked account, a spoofed
-        sender); a list or domain rule never turns a known person's mail into ignore (only a
-        rule naming that very sender does). A correction always applies to the message it was
-        made on.
+        A rule wider than one message (a template, a sender, a list, a domain) speaks for mail
+        the user has not seen, so it never lifts a phishing verdict (a contact's hacked account,
+        a spoofed sender); a template, list or domain rule never turns a known person's mail
+        into ignore (only a rule naming that very sender does). A correction always applies to
+        the message it was made on.
         """
         for rule in reversed(self.corrections):
             if not rule.matches(email):
