@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,18 +83,24 @@ class Section:
     day: str
     """When it ran (UTC date)."""
     text: str
+    line: str = ""
+    """The run line as read from an existing file, kept as it was (a benchmark run by hand in
+    several steps writes its own); empty for a run made now."""
+
+    def run_line(self) -> str:
+        return self.line or (
+            f"* `python -m {self.module} {' '.join(self.args)}` — {self.seconds:.0f} s ({self.day})"
+        )
 
 
 RUN_LINE = re.compile(r"^\* `python -m (\S+) ?(.*)` — (\d+) s \((\d{4}-\d{2}-\d{2})\)$")
+HAND_LINE = re.compile(r"^\* `python -m (\S+)[ `]")
 MARKER = re.compile(r"<!-- bench: (\S+) -->\n")
 
 
 def report(sections: list[Section]) -> str:
     """The whole RESULTS.md text."""
-    runs = "\n".join(
-        f"* `python -m {s.module} {' '.join(s.args)}` — {s.seconds:.0f} s ({s.day})"
-        for s in sections
-    )
+    runs = "\n".join(s.run_line() for s in sections)
     body = "\n\n".join(f"<!-- bench: {s.module} -->\n{s.text}" for s in sections)
     return f"""# Benchmark results
 
@@ -116,20 +122,25 @@ Runs (each in its own process; the date is when it ran, UTC):
 
 
 def read_sections(path: Path) -> list[Section]:
-    """The sections of an existing RESULTS.md written by `report`."""
+    """The sections of an existing RESULTS.md written by `report` (or edited by hand).
+
+    Every marked section is kept. Its run line is parsed when it has the form `report` writes;
+    any other line naming the module (a run made by hand in steps) is kept word for word.
+    """
     text = path.read_text() if path.exists() else ""
-    runs = {}
+    runs: dict[str, Section] = {}
     for line in text.splitlines():
         found = RUN_LINE.match(line)
         if found:
             module, args, seconds, day = found.groups()
-            runs[module] = (args.split(), float(seconds), day)
+            runs[module] = Section(module, args.split(), float(seconds), day, "")
+        elif (named := HAND_LINE.match(line)) and named.group(1) not in runs:
+            runs[named.group(1)] = Section(named.group(1), [], 0.0, "", "", line=line)
     parts = MARKER.split(text)
     sections = []
     for module, body in zip(parts[1::2], parts[2::2], strict=True):
-        if module in runs:
-            args, seconds, day = runs[module]
-            sections.append(Section(module, args, seconds, day, body.strip()))
+        run = runs.get(module) or Section(module, [], 0.0, "", "", line=f"* `python -m {module}`")
+        sections.append(replace(run, text=body.strip()))
     return sections
 
 
