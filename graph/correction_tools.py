@@ -63,8 +63,9 @@ async def correct_triage(
     """Correct a message's triage and remember it as the user's rule for mail like it.
 
     decision: respond, notify or ignore; priority: high, normal or low; category: a triage
-    category. scope: sender (the default), domain, list (the rule covers the sender's whole
-    domain, or the mailing list) or message (this message only).
+    category. scope: leave it empty for the usual rule (automated mail's kind, else its
+    mailing list, else its sender; a known person's message only), or sender, domain, list
+    (the sender's whole domain, or the mailing list) or message (this message only).
     """
     return await asyncio.to_thread(_corrected, env, email_id, decision, priority, category, scope)
 

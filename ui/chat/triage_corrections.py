@@ -17,12 +17,11 @@ from typing import Any, cast
 
 import chainlit as cl
 
-from graph.corrections import CorrectionError, correct, mailbox_profile
+from graph.corrections import CorrectionError, correct, covered_by, mailbox_profile
 from graph.engines.triage.learning import Scope
 from graph.services import Services
 from memory.mail_tables import TriageRecord
 from tools.calendar.settings import user_time_zone
-from tools.mail.model import Email
 from ui.chat import render
 from ui.chat.agent import AGENT
 from ui.chat.chainlit_calls import data_layer
@@ -30,8 +29,9 @@ from ui.chat.chainlit_calls import data_layer
 logger = logging.getLogger(__name__)
 
 SCOPES: dict[str, Scope | None] = {"": None, "sender": "sender", "domain": "domain", "list": "list"}
-"""What a correction's rule covers, as the list names it ('' is the message's list, else its
-sender: the rule `correct` makes by default)."""
+"""What a correction's rule covers, as the list names it ('' is the rule `correct` makes by
+default: automated mail's template, else its list, else its sender; a known person's message
+only)."""
 FIELDS = ("decision", "priority", "category")
 STATE = ("priority", "category", "action", "reason", "decision", "unsure", "byYou", "fix")
 """What a conversation's row takes from the message whose triage it shows."""
@@ -50,6 +50,18 @@ def corrected_row(
     `was` is what the row showed: a message whose triage an earlier rule set aside (it is
     triaged again at the next run) shows what was chosen over it until then.
     """
+    return corrected(services, email_id, wanted, scope, zone, was)[0]
+
+
+def corrected(
+    services: Services,
+    email_id: str,
+    wanted: dict[str, str],
+    scope: str,
+    zone: tzinfo | None,
+    was: dict[str, str] | None = None,
+) -> tuple[render.TriageRow, str]:
+    """`corrected_row`, and the note the person reads under it: what the stored rule covers."""
     if scope not in SCOPES:
         raise CorrectionError(f"a rule covers the sender, the domain or the list, not {scope!r}")
     email = services.db.get_email(email_id)
@@ -58,12 +70,12 @@ def corrected_row(
     profile = mailbox_profile(
         services.db, services.source, [email], services.context.user_addresses
     )
-    correct(
+    stored = correct(
         services.db,
         email,
         profile,
         **{name: wanted.get(name) or None for name in FIELDS},
-        scope=SCOPES[scope] or ("list" if _has_list(email) else "sender"),
+        scope=SCOPES[scope],
         origin="view",
     )
     record = services.db.triage_for([email.id]).get(email.id)
@@ -78,23 +90,17 @@ def corrected_row(
             engine="you",
             decision=shown.get("decision") or "notify",
         )
-    return render.triage_row(email, record, zone)
+    return render.triage_row(email, record, zone), _note(stored.scope, stored.key)
 
 
-def _has_list(email: Email) -> bool:
-    """Whether the message came through a mailing list (the view's default rule is the list)."""
-    return any(name.casefold() == "list-id" for name in (email.headers or {}))
-
-
-def _note(row: render.TriageRow, scope: str) -> str:
+def _note(scope: str, key: str) -> str:
     """What the person reads under the row once the correction is stored."""
-    if not scope:
-        scope = "list" if row.fix.get("list") else "sender"
-    covers = {
-        "domain": f"all mail from @{row.fix.get('domain', '')}",
-        "list": "this mailing list",
-        "sender": f"mail from {row.fix.get('address', '')}",
-    }[scope]
+    if scope == "message":
+        return (
+            "Saved as your rule for this message only: you know its sender, so their other"
+            " mail is not covered (it teaches the engine by example)."
+        )
+    covers = covered_by(scope, key)
     return f"Saved as your rule for {covers}; the other messages it covers follow it next triage."
 
 
@@ -183,12 +189,11 @@ async def correct_from_list(payload: dict[str, Any]) -> dict[str, Any]:
     zone = await asyncio.to_thread(user_time_zone)
     try:
         was = {name: str(value) for name, value in (payload.get("was") or {}).items()}
-        row = await asyncio.to_thread(
-            corrected_row, services, str(payload.get("email_id", "")), wanted, scope, zone, was
+        row, note = await asyncio.to_thread(
+            corrected, services, str(payload.get("email_id", "")), wanted, scope, zone, was
         )
     except CorrectionError as err:
         return {"ok": False, "error": f"Not saved: {err}."}
-    note = _note(row, scope)
     message = row.as_props()
     row_id = str(payload.get("row_id") or message["id"])
     conversation = payload.get("conversation")

@@ -17,7 +17,7 @@ from memory.mail_tables import TriageRecord
 from memory.triage_preferences import TriagePreferences
 from tools.mail.model import Email
 from ui.chat.render import first_rows, triage_list_props, triage_row, triage_rows, triage_summary
-from ui.chat.triage_corrections import corrected_row, with_corrected_row
+from ui.chat.triage_corrections import corrected, corrected_row, with_corrected_row
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SOURCE = "maildir:/inbox"
@@ -205,3 +205,37 @@ def test_a_message_an_earlier_rule_set_aside_is_triaged_again_with_the_correctio
     assert row.priority == "low"
     assert row.by_you and "next run" not in row.reason
     assert services.db.triage_for(["m2@mail.example"])["m2@mail.example"].priority == "low"
+
+
+def test_a_correction_without_a_scope_makes_the_usual_rule_and_says_what_it_covers(
+    tmp_path: Path,
+) -> None:
+    db = AppDatabase(f"sqlite:///{tmp_path / 'app.db'}")
+    alert = _email(
+        1,
+        from_addr="no-reply@ci.example",
+        subject="[CI] Run #4471 passed on main",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    review = _email(
+        2,
+        from_addr="no-reply@ci.example",
+        subject="[CI] Review requested on pull request #88",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    db.add_emails([alert, review])
+    db.save_triage([_triage(alert, "notify"), _triage(review, "respond")])
+    context = SimpleNamespace(user_addresses=["me@mail.example"])
+    services = cast(Services, SimpleNamespace(db=db, source=SOURCE, context=context))
+
+    row, note = corrected(services, alert.id, {"decision": "ignore"}, "", BERLIN)
+
+    assert row.decision == "ignore"
+    [stored] = TriagePreferences(db).all()
+    # One sending system sends mail of several kinds: the rule is for this kind, not the sender.
+    assert stored.scope == "template" and stored.key.startswith("no-reply@ci.example ")
+    assert "no-reply@ci.example whose subject starts like" in note
+    assert review.id not in db.untriaged_ids(SOURCE)
+    # Asked for by name, the sender-wide rule is still there to choose.
+    _, wide = corrected(services, review.id, {"decision": "ignore"}, "sender", BERLIN)
+    assert "mail from the sender no-reply@ci.example" in wide

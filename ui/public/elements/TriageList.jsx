@@ -123,7 +123,7 @@ function Row({ row, onCorrect, correcting, line, open, onOpen, accounts }) {
 }
 
 function scopes(fix) {
-  const found = [];
+  const found = [{ value: "", label: "mail like this (the usual rule)" }];
   if (fix.list) found.push({ value: "list", label: "this mailing list" });
   found.push({ value: "sender", label: `mail from ${fix.address}` });
   if (fix.domain) found.push({ value: "domain", label: `all mail from @${fix.domain}` });
@@ -133,7 +133,7 @@ function scopes(fix) {
 function Correction({ row, parent, expanded, onSaved, onClose }) {
   const choices = props.choices || {};
   const [chosen, setChosen] = useState({ decision: row.decision, priority: row.fix.priority, category: row.fix.category });
-  const [scope, setScope] = useState(row.fix.list ? "list" : "sender");
+  const [scope, setScope] = useState("");
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState("");
   const current = { decision: row.decision, priority: row.fix.priority, category: row.fix.category };
