@@ -13,8 +13,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
 from memory.credential_table import StoredCredential
 from memory.keys import KEY_ENV, KeyRing, KeySourceError, derive_key, key_path, load_keys
 
@@ -50,12 +48,16 @@ def credential_ring(home: Path, *, stored: bool) -> KeyRing:
 
 def encrypt_credential(name: str, value: str, key: bytes) -> str:
     """The Fernet token of credential `name` holding `value`, under `key`."""
+    from cryptography.fernet import Fernet  # imported when a credential is used: see memory.keys
+
     payload = json.dumps({"name": name, "value": value}, ensure_ascii=False).encode("utf-8")
     return Fernet(key).encrypt(payload).decode("ascii")
 
 
 def decrypt_credential(row: StoredCredential, ring: KeyRing) -> str:
     """The value of a stored credential; raises `VaultKeyError` or `VaultError` if it cannot be."""
+    from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
     try:
         payload = MultiFernet([Fernet(key) for key in ring.keys]).decrypt(row.token)
     except InvalidToken:
@@ -80,6 +82,8 @@ def decrypt_credential(row: StoredCredential, ring: KeyRing) -> str:
 
 def unreadable_rows(rows: Sequence[StoredCredential], ring: KeyRing) -> list[StoredCredential]:
     """The rows no key of `ring` decrypts."""
+    from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
     cipher = MultiFernet([Fernet(key) for key in ring.keys])
     bad: list[StoredCredential] = []
     for row in rows:

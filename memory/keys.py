@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# `cryptography` (its OpenSSL bindings: several MiB) is imported where a key is made, read
+# or derived: a command on a data directory without keys or secrets never loads it.
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +53,16 @@ class KeyRing:
 
 def generate_key() -> bytes:
     """A new random Fernet key."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key()
 
 
 def derive_key(key: bytes, purpose: str) -> bytes:
     """A 32-byte key for `purpose` (e.g. `checkpoints`), derived from a Fernet key with HKDF."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,
@@ -73,6 +77,8 @@ def key_path(home: Path) -> Path:
 
 
 def _parse(text: str, origin: str, separator: str) -> tuple[bytes, ...]:
+    from cryptography.fernet import Fernet
+
     parts = [p.strip() for p in text.split(separator)]
     keys = tuple(p.encode() for p in parts if p and not p.startswith("#"))
     if not keys:

@@ -24,11 +24,13 @@ import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from langgraph.checkpoint.serde.base import SerializerProtocol
+
+if TYPE_CHECKING:
+    # Imported when a key is loaded or a checkpoint decrypted: see `memory.keys`.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ENCRYPT_ENV = "SMART_INBOX_ENCRYPT_STATE"
 TYPE_PREFIX = "aesgcm:"
@@ -92,6 +94,8 @@ class CheckpointSerializer(SerializerProtocol):
     # -- keys -------------------------------------------------------------------------------------
 
     def _load(self, keys: Iterable[bytes]) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         ciphers: dict[bytes, AESGCM] = {}
         for key in keys:
             if len(key) != 32:
@@ -145,6 +149,8 @@ class CheckpointSerializer(SerializerProtocol):
         return self.inner.loads_typed((inner_type, self._decrypt(inner_type, bytes(payload))))
 
     def _decrypt(self, inner_type: str, payload: bytes) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
         header_length = len(MAGIC) + KEY_ID_BYTES
         if len(payload) < header_length + NONCE_BYTES + 16 or not payload.startswith(MAGIC):
             raise StateEncryptionError("an encrypted checkpoint is damaged (bad header)")

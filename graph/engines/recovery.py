@@ -14,12 +14,16 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import groq
 import httpx
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+
+if TYPE_CHECKING:
+    # The SDK is imported when a model is called: `ModelCallError` is caught by commands
+    # (a triage with the rules engine) that call no model and need not load it.
+    import groq
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +124,8 @@ def _parse_retry_after(headers: httpx.Headers) -> float | None:
 
 
 def _describe(err: groq.APIError) -> _Failure:
+    import groq
+
     fields = _error_fields(err.body)
     raw_message = fields.get("message")
     if not isinstance(raw_message, str) or not raw_message:
@@ -194,6 +200,8 @@ async def invoke_with_recovery(
     Exceptions that are not Groq API errors (e.g. an output parser rejecting the
     model's answer) propagate unchanged.
     """
+    import groq
+
     current = list(messages)
     retries = _Retries(max_rate_limit=max_rate_limit_retries, max_wait=max_wait)
     while True:

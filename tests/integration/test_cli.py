@@ -355,3 +355,12 @@ def test_hostile_mail_gives_error_rows_and_one_line_each_without_a_traceback(
         for key, (_, reason) in hostile.items()
         if reason
     ]
+
+
+def test_triage_json_is_written_as_one_indented_document(tmp_path: Path) -> None:
+    # Streamed as it is encoded, the text stays what `json.dumps(rows, indent=2)` made:
+    # two-space indents, names as written (not \u escapes), one newline at the end.
+    out = run_cli(tmp_path, "triage", "--json").stdout
+    rows = json.loads(out)
+    assert out == json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    assert not out.isascii() and "\\u" not in out, "the demo has names beyond ASCII"

@@ -16,14 +16,11 @@ from collections import deque
 from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Literal, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio
 import httpx
-from mcp import ClientSession, McpError, StdioServerParameters, types
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
 
 from memory.redaction import (
     SECRET_ENV_NAME,
@@ -33,6 +30,11 @@ from memory.redaction import (
 )
 from tools.mcp.config import McpServerConfig, redact_url
 from tools.mcp.results import McpToolInfo, ServerStatus
+
+if TYPE_CHECKING:
+    # The SDK (client and server side) is imported when a session opens, in the functions
+    # below: a command that calls no server does not load it.
+    from mcp import ClientSession, types
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +164,10 @@ async def open_transport(
     config: McpServerConfig, stack: AsyncExitStack, stderr: StderrTail | None
 ) -> tuple[Any, Any]:
     """The read and write streams of the server's transport (stdio or streamable HTTP)."""
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+    from mcp.client.streamable_http import streamable_http_client
+
     if config.command is not None:
         assert stderr is not None
         params = StdioServerParameters(
@@ -223,6 +229,8 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 async def list_all_tools(session: ClientSession) -> list[types.Tool]:
     """Every tool the server offers, page after page."""
+    from mcp import types
+
     tools: list[types.Tool] = []
     cursor: str | None = None
     while True:
@@ -236,6 +244,8 @@ async def list_all_tools(session: ClientSession) -> list[types.Tool]:
 
 def describe_failure(exc: BaseException, config: McpServerConfig) -> str:
     """A readable reason from an exception or exception group, without secrets from the URL."""
+    from mcp import McpError
+
     leaves = [e for e in _leaves(exc) if not isinstance(e, asyncio.CancelledError)] or [exc]
     parts = []
     for leaf in leaves:
@@ -280,6 +290,8 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 @functools.cache
 def client_info() -> types.Implementation:
     """How this client names itself to MCP servers (the installed release, else 0)."""
+    from mcp import types
+
     try:
         release = version("smart-inbox-agent")
     except PackageNotFoundError:

@@ -13,10 +13,9 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from mcp import ClientSession, McpError, types
 
 from tools.mcp.config import McpServerConfig
 from tools.mcp.connection import (
@@ -32,6 +31,10 @@ from tools.mcp.connection import (
 )
 from tools.mcp.results import McpCallError, McpResult, McpToolInfo, ServerStatus
 
+if TYPE_CHECKING:
+    # The SDK is imported when a session opens: a hub nobody calls costs no import.
+    from mcp import types
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,7 +45,7 @@ CLOSE_SECONDS = 10.0
 
 
 _TRANSPORT_ENDED = {
-    (types.CONNECTION_CLOSED, "Connection closed"),
+    (-32000, "Connection closed"),  # the SDK's `mcp.types.CONNECTION_CLOSED`
     (32600, "Session terminated"),
 }
 """Errors the SDK itself makes up when the transport ended (the stream closed, or an HTTP
@@ -195,6 +198,8 @@ class McpHub:
     def _result(
         self, connection: ServerConnection, tool: str, request: asyncio.Future[types.CallToolResult]
     ) -> McpResult:
+        from mcp import McpError
+
         server = connection.config.name
         try:
             answer = request.result()
@@ -315,6 +320,8 @@ class McpHub:
 
     async def _own(self, connection: ServerConnection) -> None:
         """Open the session, hold it until told to stop or until it breaks, then close it."""
+        from mcp import ClientSession
+
         config = connection.config
         stderr: StderrTail | None = None
         try:

@@ -10,9 +10,12 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from mcp import types
+if TYPE_CHECKING:
+    # The SDK (with its server side) is imported where a result is rendered: commands that
+    # never call a server, like `smart-inbox triage` on a Maildir, do not load it.
+    from mcp import types
 
 ServerState = Literal["connected", "disabled", "failed", "connecting"]
 CallFailure = Literal[
@@ -123,6 +126,8 @@ class McpResult:
 
 def render_content(blocks: Sequence[types.ContentBlock]) -> str:
     """Content blocks as text; binary content is named and sized, never dumped."""
+    from mcp import types
+
     parts: list[str] = []
     for block in blocks:
         if isinstance(block, types.TextContent):

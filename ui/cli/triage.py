@@ -72,7 +72,9 @@ async def triage(args: argparse.Namespace) -> int:
         f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
     )
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        # Written as it is encoded: the text of a whole large inbox is never held at once.
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
         if pending:
             print(f"smart-inbox: {waiting}", file=sys.stderr)
         return status
