@@ -66,9 +66,7 @@ def test_a_person_written_to_from_the_imap_sent_folder_is_known(
     row = triage_rows(server, tmp_path)[ALICE_ASKS]
     assert knows(tmp_path, server.spec(), ALICE) is wrote_to_her
     if wrote_to_her:
-        assert recorded_sent_folders(database(tmp_path), server.spec()) == {
-            "": server.spec("Sent")
-        }
+        assert recorded_sent_folders(database(tmp_path), server.spec()) == {"": server.spec("Sent")}
         assert row["decision"] == "respond", row
     else:
         assert row["decision"] == "ignore", row
