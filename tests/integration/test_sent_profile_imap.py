@@ -131,3 +131,27 @@ def test_a_recorded_sent_folder_is_fetched_without_asking_for_it_again(
     assert sync_sent_folders(env) == ""
     assert dovecot.sessions_since(mark) == 1, "one session: the recorded folder's own fetch"
     assert mailbox_profile(db, env.source, [], [ME]).knows(ALICE)
+
+
+def test_each_imap_account_of_a_list_has_its_sent_folder_learned_from(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    """The IMAP account is the second of the list: whom it wrote to is known all the same."""
+    dovecot.append(TO_ALICE.encode(), folder="Sent", flags="\\Seen")
+    dovecot.append(FROM_ALICE.encode())
+    personal = tmp_path / "personal"
+    for sub in ("cur", "new", "tmp"):
+        (personal / sub).mkdir(parents=True)
+    inbox = f"personal=maildir:{personal}, work={dovecot.spec()}"
+    env = {**dovecot.env(), "SMART_INBOX_USER_EMAILS": ME}
+    home = tmp_path / "home"
+    result = run_cli(home, "triage", "--inbox", inbox, "--messages", "--json", env=env)
+    assert dovecot.password not in result.stdout + result.stderr
+    [row] = [
+        r for r in json.loads(result.stdout) if r["subject"] == "Quick call about our services?"
+    ]
+    assert row["decision"] == "respond", row
+    db = database(home)
+    [source] = {e.source for e in db.list_emails(limit=100) if e.account == "work"}
+    assert recorded_sent_folders(db, source) == {"work": dovecot.spec("Sent")}
+    assert knows(home, source, ALICE)
