@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from graph.engines.triage.learning import Correction, Learner, Scope
-from graph.engines.triage.profile import MailboxProfile, build_profile
+from graph.engines.triage.profile import MailboxProfile, build_profile, infer_owner
 from graph.engines.triage.scorer import triage_by_rules
 from graph.engines.triage.verdict import RuleTriage
 from memory.db import AppDatabase
@@ -28,10 +28,14 @@ from tools.language.categories import (
     Priority,
     TriageDecision,
 )
-from tools.mail.model import SENT, Email
+from tools.mail.conversations import OWN_FOLDERS
+from tools.mail.model import DRAFTS, SENT, Email
+from tools.mail.sent_folder import cached_sent_mail
 
 SENT_FOR_PROFILE = 2_000
 """Sent messages the profile learns known people from (the newest)."""
+OWN_MAIL = OWN_FOLDERS | {SENT, DRAFTS}
+"""Folders whose mail from the owner's address the owner wrote (what the server keeps there)."""
 EXAMPLES_FOR_MODEL = 5
 """The user's newest rules, and their newest corrected messages, a model is shown."""
 EXAMPLE_SUBJECT_CHARS = 100
@@ -65,9 +69,21 @@ def load_learner(db: AppDatabase) -> Learner:
 def mailbox_profile(
     db: AppDatabase, source: str, emails: Sequence[Email], configured: Sequence[str]
 ) -> MailboxProfile:
-    """What the mailbox says about its owner: its Sent folder and the messages at hand."""
+    """What the mailbox says about its owner: its Sent folder(s) and the messages at hand.
+
+    The Sent folder is the one cached with the source (a Maildir's `.Sent`) and the separate
+    Sent folder a fetch for the triage synced and recorded (an IMAP account's, each account's
+    in an inbox of several: `tools.mail.sent_folder.cached_sent_mail`), read from the cache
+    only. A message at hand from the owner's address outside the user's own folders is left
+    out: anyone can write any `From`, so it is neither sent mail nor mail received.
+    """
     sent = db.list_emails(source=source, folder=SENT, limit=SENT_FOR_PROFILE)
-    return build_profile([*sent, *emails], configured)
+    sent += cached_sent_mail(db, source, SENT_FOR_PROFILE)
+    owners = set(infer_owner([*sent, *emails], configured))
+    at_hand = [
+        e for e in emails if e.folder in OWN_MAIL or e.from_addr.casefold().strip() not in owners
+    ]
+    return build_profile([*sent, *at_hand], configured)
 
 
 def covered_by(scope: str, key: str) -> str:

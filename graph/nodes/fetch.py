@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -17,9 +18,12 @@ from memory.redaction import scrub
 from tools.mail.inbox_actions import open_operations
 from tools.mail.mcp_ops import bridged
 from tools.mail.mcp_source import sync_mcp_source
+from tools.mail.sent_folder import sync_sent_folders
 from tools.mail.snoozes import wake_quietly
 from tools.mail.source_protocol import MailSourceError, SyncResult
 from tools.mail.sync import sync_source
+
+logger = logging.getLogger(__name__)
 
 
 def _has_new_question(state: State) -> bool:
@@ -44,28 +48,42 @@ def _waking(services: Services) -> Callable[[], str]:
     )
 
 
-def _sync_and_wake(services: Services) -> tuple[SyncResult, str]:
-    """Fetch a local or IMAP source, then wake what is due: one trip off the event loop."""
+def _sync_and_wake(services: Services, *, with_sent: bool) -> tuple[SyncResult, str]:
+    """Fetch a local or IMAP source, then wake what is due: one trip off the event loop.
+
+    With `with_sent` (a triage run), an IMAP account's separate Sent folder is fetched too,
+    so the triage knows whom the user wrote to (`tools.mail.sent_folder.sync_sent_folders`).
+    One that cannot be read loses no triage: it is said once, as a warning, and the profile
+    goes on with what was cached of it.
+    """
     result = sync_source(services.db, services.source, secrets=services.secrets)
+    if with_sent and (problem := sync_sent_folders(services.mailbox)):
+        logger.warning(
+            "the Sent folder could not be read (%s): the triage knows only the people "
+            "cached from it before",
+            scrub(problem),
+        )
     return result, _waking(services)()
 
 
-def _local_fetch(services: Services) -> tuple[SyncResult, str] | None:
+def _local_fetch(services: Services, *, with_sent: bool) -> tuple[SyncResult, str] | None:
     """`_sync_and_wake` for a source that is not an MCP server's; None for one that is."""
-    return None if _is_mcp(services) else _sync_and_wake(services)
+    return None if _is_mcp(services) else _sync_and_wake(services, with_sent=with_sent)
 
 
 def _is_mcp(services: Services) -> bool:
     return services.source.lower().startswith("mcp:")
 
 
-async def _fetch_mail(runtime: Runtime[Context]) -> tuple[Services, SyncResult, str]:
+async def _fetch_mail(
+    runtime: Runtime[Context], *, with_sent: bool = False
+) -> tuple[Services, SyncResult, str]:
     """The run's services, what the fetch found and why waking snoozed mail failed, or ''.
 
     A local or IMAP source is fetched in the same trip off the event loop as the services
-    are looked up in (`services_and`).
+    are looked up in (`services_and`); with `with_sent`, its separate Sent folder too.
     """
-    services, fetched = await services_and(runtime, _local_fetch)
+    services, fetched = await services_and(runtime, partial(_local_fetch, with_sent=with_sent))
     if fetched is None:
         fetched = await _fetch_mcp(services)
     return services, *fetched
@@ -99,7 +117,7 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "evidence": state.get("evidence") or [],
     }
     try:
-        services, result, problem = await _fetch_mail(runtime)
+        services, result, problem = await _fetch_mail(runtime, with_sent=mode == "triage")
     except MailSourceError as err:
         services = await services_for(runtime)
         return {**update, "new_email_ids": [], "fetch_errors": [
