@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from memory.search_days import DaySql
 from memory.search_query import SearchQuery, Term, column_filters, folder_names
 from memory.search_rank import (
     BODY_CHARS,
@@ -101,6 +102,7 @@ ODD = (
     "OR substr({r}date, 9, 2) NOT BETWEEN '01' AND '31'))"
 )
 """A date whose month or day does not exist (see `memory.search_walk.Window.odd`)."""
+_DAYS = DaySql(_DAY, ODD.format(r="e."), "email e INDEXED BY ix_email_search_day")
 INDEXES = (
     f"CREATE INDEX IF NOT EXISTS ix_email_search_day ON email ({DAY.format(r='')})",
     f"CREATE INDEX IF NOT EXISTS ix_email_search_odd ON email (date) WHERE {ODD.format(r='')}",
@@ -207,7 +209,7 @@ def search(
         return _read(conn, ranked, where, dict(params), window)
 
     def day_at(before: int | None, count: int) -> int | None:
-        return _day_at(conn, query, filters, before, count)
+        return _DAYS.day_at(conn, query, filters, before, count)
 
     top = day_number(query.before) if query.before else None
     found = best_matches(read, day_at, limit, today, first_window, top, windows=0)
@@ -218,9 +220,9 @@ def _read(
     conn: Connection, ranked: list[Term], where: list[str], params: dict[str, Any], window: Window
 ) -> list[Hit]:
     """The best `limit` matches of a window (see `memory.search_walk`)."""
-    if window.odd and not _any_odd(conn):
+    if window.odd and not _DAYS.any_odd(conn):
         return []
-    where = [*where, *_days(window, params)]
+    where = [*where, *_DAYS.window(window, params)]
     match = ":match"
     if window.needs is not None:
         needs = [_all_found_in(ranked, parts) for parts in window.needs]
@@ -255,55 +257,6 @@ def _read(
         "ORDER BY score DESC, date DESC, id LIMIT :limit"
     )
     return [Hit(*row) for row in conn.execute(text(sql), params)]
-
-
-def _any_odd(conn: Connection) -> bool:
-    """Whether any message has a date that does not exist (its partial index is tiny)."""
-    sql = f"SELECT 1 FROM email e WHERE {ODD.format(r='e.')} LIMIT 1"
-    return conn.execute(text(sql)).first() is not None
-
-
-def _days(window: Window, params: dict[str, Any]) -> list[str]:
-    where = [ODD.format(r="e.")] if window.odd else []
-    if window.since is not None:
-        where.append(f"{_DAY} >= :day_since")
-        params["day_since"] = window.since
-    if window.before is not None:
-        before = f"{_DAY} < :day_before"
-        where.append(before if window.since is not None else f"({before} OR {_DAY} IS NULL)")
-        params["day_before"] = window.before
-    return where
-
-
-def _day_at(
-    conn: Connection,
-    query: SearchQuery,
-    filters: dict[str, Any],
-    before: int | None,
-    count: int,
-) -> int | None:
-    """The day of the `count`-th newest dated message before `before`.
-
-    Of the mailbox searched and within the query's dates; folders are left to the reads (a
-    window of a folder would walk the whole index to find its messages).
-    """
-    params: dict[str, Any] = {"skip": count - 1, "source": filters.get("source")}
-    where = [f"{_DAY} IS NOT NULL"]
-    if params["source"]:
-        where.append("e.source = :source")
-    last = [day for day in (before, query.before and day_number(query.before)) if day]
-    if last:
-        where.append(f"{_DAY} < :day_before")
-        params["day_before"] = min(last)
-    if query.after:
-        where.append(f"{_DAY} >= :day_after")
-        params["day_after"] = day_number(query.after)
-    sql = (
-        f"SELECT {_DAY} FROM email e INDEXED BY ix_email_search_day WHERE {' AND '.join(where)} "
-        f"ORDER BY {_DAY} DESC LIMIT 1 OFFSET :skip"
-    )
-    day = conn.execute(text(sql), params).scalar()
-    return None if day is None else int(day)
 
 
 def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]) -> list[str]:
