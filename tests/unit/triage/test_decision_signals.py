@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
+from tests.unit.triage.owner_mail import OWNER, mail
 from tools.mail.model import Email
 
-OWNER = "priya@lumenhive.com"
 PROFILE = MailboxProfile(owner_addresses=(OWNER,))
-
-
-def mail(
-    subject: str,
-    body: str,
-    *,
-    sender: str = "someone@example.org",
-    headers: dict[str, str] | None = None,
-) -> Email:
-    return Email(
-        id=f"m-{abs(hash((subject, sender, body))) % 10**8}",
-        source="test",
-        folder="INBOX",
-        key=subject,
-        from_addr=sender,
-        to=(OWNER,),
-        subject=subject,
-        date="2026-11-20T10:00:00+01:00",
-        body=body,
-        headers=headers or {},
-    )
 
 
 def decision(email: Email) -> str:

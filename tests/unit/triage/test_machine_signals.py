@@ -8,33 +8,10 @@ from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.senders import sent_by_a_mailing_system
 from graph.engines.triage.verdict import UNSURE_BELOW
+from tests.unit.triage.owner_mail import OWNER, PRIVATE, mail
 from tools.mail.model import Email
 
-OWNER = "priya@lumenhive.com"
-PRIVATE = "priya.raman@fastmail.com"
 PROFILE = MailboxProfile(owner_addresses=(OWNER, PRIVATE))
-
-
-def mail(
-    subject: str,
-    body: str,
-    *,
-    sender: str = "someone@example.org",
-    to: str = OWNER,
-    headers: dict[str, str] | None = None,
-) -> Email:
-    return Email(
-        id=f"m-{abs(hash((subject, sender, body, to))) % 10**8}",
-        source="test",
-        folder="INBOX",
-        key=subject,
-        from_addr=sender,
-        to=(to,),
-        subject=subject,
-        date="2026-11-20T10:00:00+01:00",
-        body=body,
-        headers=headers or {},
-    )
 
 
 def decision(email: Email) -> str:
