@@ -14,22 +14,24 @@ from typing import Any
 
 import pytest
 
-from memory.db import AppDatabase
-from tests.unit.conftest import drafts_in, write_maildir
-from tools.mail import delivery
+from tests.unit.conftest import drafts_in
+from tests.unit.mail.two_accounts import (
+    HOME,
+    HOME_SMTP,
+    WORK,
+    WORK_SMTP,
+    record_sends,
+    two_accounts,
+)
 from tools.mail.inbox_tools import inbox_toolkit
-from tools.mail.mailbox import MailboxEnv, open_mailbox_env
+from tools.mail.mailbox import MailboxEnv
 from tools.mail.outgoing import compose_draft, plan_mail_action, send_refusal, store_draft
-from tools.mail.smtp import SendReceipt
-from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.sync import sync_source
 from tools.mail.tools import mail_toolkit
 from tools.mail.unsubscribe import unsubscribe
 from tools.registry import ToolRegistry
 from tools.toolkit import ToolFailure
 
-WORK, HOME = "dana@work.example", "dana@home.example"
-WORK_SMTP, HOME_SMTP = "127.0.0.1:2525", "127.0.0.1:2526"
 LIST_MAIL = """\
 From: Garden Club <news@garden.example>
 To: {to}
@@ -49,12 +51,10 @@ def list_mail(to: str, subject: str, mid: str, link: str) -> str:
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MailboxEnv:
-    work = write_maildir(
-        tmp_path / "work",
+    mailbox = two_accounts(
+        tmp_path,
+        monkeypatch,
         {"1.w": list_mail(WORK, "Work digest", "w1", "mailto:leave@garden.example")},
-    )
-    home = write_maildir(
-        tmp_path / "home-mail",
         {
             # Came to the personal account; its To names the work address, and its link asks
             # for a From and a Cc of its own: none of it moves the mail to another account.
@@ -66,33 +66,13 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MailboxEnv:
             ),
         },
     )
-    monkeypatch.setenv("SMTP_FROM_WORK", f"Dana Whitfield <{WORK}>")
-    monkeypatch.setenv("SMTP_FROM_PERSONAL", HOME)
-    monkeypatch.setenv("SMTP_URL_WORK", f"smtp://{WORK_SMTP}")
-    monkeypatch.setenv("SMTP_URL_PERSONAL", f"smtp://{HOME_SMTP}")
-    monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:2599")  # one source's: never used here
-    mailbox = open_mailbox_env(
-        AppDatabase(f"sqlite:///{tmp_path / 'app.db'}"),
-        f"work=maildir:{work}, personal=maildir:{home}",
-        tmp_path / "data",
-        user_addresses=(),
-        smtp=None,
-    )
     sync_source(mailbox.db, mailbox.source)
     return mailbox
 
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, EmailMessage]]:
-    """What would have gone out, by SMTP server (nothing connects in a unit test)."""
-    log: list[tuple[str, EmailMessage]] = []
-
-    def send(settings: SmtpSettings, message: EmailMessage, **_: Any) -> SendReceipt:
-        log.append((f"{settings.host}:{settings.port}", message))
-        return SendReceipt(message_id=str(message["Message-ID"]), recipients=[str(message["To"])])
-
-    monkeypatch.setattr(delivery, "send_message", send)
-    return log
+    return record_sends(monkeypatch)
 
 
 def email_id(env: MailboxEnv, subject: str) -> str:

@@ -12,50 +12,23 @@ import pytest
 from graph.engines.base import ToolPlanRequest
 from graph.engines.intents.matcher import plan_from_intents
 from memory.db import AppDatabase
-from tests.unit.conftest import write_maildir
-from tools.mail import delivery
+from tests.unit.mail.two_accounts import HOME, ROUTES, WORK, record_sends, two_accounts
 from tools.mail.delivery import deliver
-from tools.mail.mailbox import MailboxEnv, chosen_account, open_mailbox_env
+from tools.mail.mailbox import MailboxEnv, chosen_account
 from tools.mail.outgoing import compose_new, plan_mail_action, send_refusal
-from tools.mail.smtp import SendReceipt
-from tools.mail.smtp_settings import SmtpSettings
 from tools.mail.tools import MAIL_TOOLS, mail_toolkit
 from tools.registry import ToolRegistry
 from tools.toolkit import ToolFailure
 
-WORK, HOME = "dana@work.example", "dana@home.example"
-ROUTES = {"work": "127.0.0.1:2525", "personal": "127.0.0.1:2526"}
-
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MailboxEnv:
-    work = write_maildir(tmp_path / "work", {})
-    home = write_maildir(tmp_path / "home-mail", {})
-    monkeypatch.setenv("SMTP_FROM_WORK", f"Dana Whitfield <{WORK}>")
-    monkeypatch.setenv("SMTP_FROM_PERSONAL", HOME)
-    monkeypatch.setenv("SMTP_URL_WORK", "smtp://127.0.0.1:2525")
-    monkeypatch.setenv("SMTP_URL_PERSONAL", "smtp://127.0.0.1:2526")
-    monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:2599")  # one source's: never used here
-    return open_mailbox_env(
-        AppDatabase(f"sqlite:///{tmp_path / 'app.db'}"),
-        f"work=maildir:{work}, personal=maildir:{home}",
-        tmp_path / "data",
-        user_addresses=(),
-        smtp=None,
-    )
+    return two_accounts(tmp_path, monkeypatch, {}, {})
 
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, EmailMessage]]:
-    """What would have gone out, by SMTP server (nothing connects in a unit test)."""
-    log: list[tuple[str, EmailMessage]] = []
-
-    def send(settings: SmtpSettings, message: EmailMessage, **_: Any) -> SendReceipt:
-        log.append((f"{settings.host}:{settings.port}", message))
-        return SendReceipt(message_id=str(message["Message-ID"]), recipients=[str(message["To"])])
-
-    monkeypatch.setattr(delivery, "send_message", send)
-    return log
+    return record_sends(monkeypatch)
 
 
 def new_mail(account: str) -> dict[str, Any]:
