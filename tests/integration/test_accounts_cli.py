@@ -66,21 +66,30 @@ def approve_when_shown(process: subprocess.Popen[str], server: FakeOAuth, lines:
             server.approve_device(line.rsplit(" ", 1)[-1].strip())
 
 
-def test_device_flow_list_and_remove(tmp_path: Path, oauth: FakeOAuth) -> None:
-    env = oauth_env(oauth)
+def add_by_device(
+    home: Path, env: dict[str, str], server: FakeOAuth, *args: str, timeout: float = 60
+) -> list[str]:
+    """`smart-inbox accounts add ARGS --device`, its code approved as the user would elsewhere;
+    the lines it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "accounts", "add", "microsoft", "work", "--device"],
+        [sys.executable, "-m", "ui.cli", "accounts", "add", *args, "--device"],
         cwd=ROOT,
-        env=cli_env(tmp_path, env),
+        env=cli_env(home, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     lines: list[str] = []
-    reader = threading.Thread(target=approve_when_shown, args=(process, oauth, lines))
+    reader = threading.Thread(target=approve_when_shown, args=(process, server, lines))
     reader.start()
-    assert process.wait(timeout=30) == 0, process.stderr.read() if process.stderr else ""
+    assert process.wait(timeout=timeout) == 0, process.stderr.read() if process.stderr else ""
     reader.join(timeout=5)
+    return lines
+
+
+def test_device_flow_list_and_remove(tmp_path: Path, oauth: FakeOAuth) -> None:
+    env = oauth_env(oauth)
+    lines = add_by_device(tmp_path, env, oauth, "microsoft", "work", timeout=30)
     assert f"open {oauth.base_url}/device/verify and enter the code" in lines[0]
     assert lines[-1].strip() == "connected microsoft account work (dana@northwind.example)"
     [refresh] = oauth.refresh

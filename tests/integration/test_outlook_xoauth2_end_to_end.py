@@ -18,7 +18,6 @@ import json
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 from tests.fakes.oauth_server import GRAPH, OUTLOOK, FakeOAuth
 from tests.fakes.smtp_server import HOST, free_port
 from tests.integration.cli_runner import DEMO, ROOT, cli_env, run_cli
-from tests.integration.test_accounts_cli import approve_when_shown
+from tests.integration.test_accounts_cli import add_by_device
 from tests.integration.test_xoauth2_end_to_end import SOFIA, SOFIA_ID, Received, TokenDovecot
 from tools.oauth.xoauth2 import xoauth2_string
 
@@ -121,20 +120,7 @@ class World:
 
 def connect_account(home: Path, env: dict[str, str], oauth: FakeOAuth, *more: str) -> list[str]:
     """`accounts add microsoft …`, the code approved as the user would elsewhere."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "accounts", "add", "microsoft", *more, "--device"],
-        cwd=ROOT,
-        env=cli_env(home, env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=approve_when_shown, args=(process, oauth, lines))
-    reader.start()
-    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
-    reader.join(timeout=5)
-    return lines
+    return add_by_device(home, env, oauth, "microsoft", *more)
 
 
 @pytest.fixture

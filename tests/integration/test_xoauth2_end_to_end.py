@@ -15,8 +15,6 @@ import imaplib
 import json
 import ssl
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -32,8 +30,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.fakes.oauth_server import FakeOAuth
 from tests.fakes.smtp_server import HOST, free_port
-from tests.integration.cli_runner import DEMO, ROOT, cli_env, run_cli
-from tests.integration.test_accounts_cli import approve_when_shown
+from tests.integration.cli_runner import DEMO, run_cli
+from tests.integration.test_accounts_cli import add_by_device
 from tests.integration.test_inbox_chat_imap import NEWSLETTER_IDS, ids_in
 from tests.integration.test_xoauth2 import OAuthDovecot, XOAuth2Handler
 from tools.oauth.xoauth2 import xoauth2_string
@@ -106,19 +104,7 @@ class World:
 
 def connect_account(home: Path, env: dict[str, str], oauth: FakeOAuth) -> None:
     """`accounts add gmail work --device`, the code approved as the user would elsewhere."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ui.cli", "accounts", "add", "gmail", "work", "--device"],
-        cwd=ROOT,
-        env=cli_env(home, env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=approve_when_shown, args=(process, oauth, lines))
-    reader.start()
-    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
-    reader.join(timeout=5)
+    lines = add_by_device(home, env, oauth, "gmail", "work")
     assert lines[-1].strip() == f"connected gmail account work ({DANA})"
 
 
