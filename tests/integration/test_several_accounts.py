@@ -238,10 +238,10 @@ def test_a_revoked_gmail_account_is_named_and_the_maildir_still_read(
     assert {r["account"] for r in rows} == {"personal"} and len(rows) == 3
 
 
-def test_an_account_removed_before_approval_sends_nothing(
+def _two_maildirs(
     sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
-) -> None:
-    home = tmp_path / "home"
+) -> tuple[Path, Path, Path, dict[str, str]]:
+    """The data directory, a work and a personal Maildir, and each account's SMTP settings."""
     work = write_maildir(tmp_path / "work", {"1781000010.M10P1.host": WORK_MAIL[0]})
     personal = write_maildir(tmp_path / "personal", HOME_MAIL)
     env = {
@@ -249,10 +249,16 @@ def test_an_account_removed_before_approval_sends_nothing(
         "SMTP_FROM_WORK": WORK,
         "SMTP_URL_PERSONAL": sinks[1].url,
         "SMTP_FROM_PERSONAL": HOME,
-        # The one-source settings: a reply must never fall back to them.
-        "SMTP_URL": sinks[0].url,
-        "SMTP_FROM": WORK,
     }
+    return tmp_path / "home", work, personal, env
+
+
+def test_an_account_removed_before_approval_sends_nothing(
+    sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
+) -> None:
+    home, work, personal, env = _two_maildirs(sinks, tmp_path)
+    # The one-source settings: a reply must never fall back to them.
+    env |= {"SMTP_URL": sinks[0].url, "SMTP_FROM": WORK}
     both = f"work=maildir:{work}, personal=maildir:{personal}"
     asked = run_cli(
         home, "ask", "reply to the mail from Sam saying yes", "--inbox", both, "--json", env=env
@@ -285,15 +291,7 @@ def test_an_account_removed_before_approval_sends_nothing(
 def test_new_mail_goes_once_from_the_account_the_user_names(
     sinks: tuple[SmtpSink, SmtpSink], tmp_path: Path
 ) -> None:
-    home = tmp_path / "home"
-    work = write_maildir(tmp_path / "work", {"1781000010.M10P1.host": WORK_MAIL[0]})
-    personal = write_maildir(tmp_path / "personal", HOME_MAIL)
-    env = {
-        "SMTP_URL_WORK": sinks[0].url,
-        "SMTP_FROM_WORK": WORK,
-        "SMTP_URL_PERSONAL": sinks[1].url,
-        "SMTP_FROM_PERSONAL": HOME,
-    }
+    home, work, personal, env = _two_maildirs(sinks, tmp_path)
     both = f"work=maildir:{work}, personal=maildir:{personal}"
 
     def cli(*args: str) -> Any:
