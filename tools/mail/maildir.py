@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from tools.mail.maildir_find import find_message_ids
 from tools.mail.maildir_names import INBOX as INBOX
 from tools.mail.maildir_names import SUBDIRS as _SUBDIRS
+from tools.mail.maildir_names import message_files
 from tools.mail.maildir_names import message_key as message_key
 from tools.mail.mime import parse_email
 from tools.mail.model import DRAFTS, SENT, Email
@@ -108,17 +109,7 @@ class MaildirSource:
         for folder, directory in self._folders():
             prefix = "" if directory == self.path else directory.name + "/"
             for sub in _SUBDIRS:
-                try:
-                    with os.scandir(directory / sub) as entries:
-                        names = [
-                            e.name for e in entries if not e.name.startswith(".") and e.is_file()
-                        ]
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    raise MailSourceError(
-                        f"Maildir folder '{directory / sub}' cannot be listed: {exc.strerror}"
-                    ) from exc
+                names = [e.name for e in message_files(directory, sub)]
                 for name in sorted(names):
                     key = message_key(name)
                     if key in found:

@@ -8,13 +8,11 @@ soon as every id is found.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.mail.maildir_names import INBOX, SUBDIRS, message_key
+from tools.mail.maildir_names import INBOX, SUBDIRS, message_files, message_key
 from tools.mail.mime import message_id_of
-from tools.mail.source_protocol import MailSourceError
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +32,7 @@ def find_message_ids(root: Path, folder: str, message_ids: Sequence[str]) -> dic
     directory = root if folder == INBOX else root / f".{folder}"
     names: list[tuple[str, Path]] = []
     for sub in SUBDIRS:
-        try:
-            with os.scandir(directory / sub) as entries:
-                names += [
-                    (e.name, Path(e.path))
-                    for e in entries
-                    if not e.name.startswith(".") and e.is_file()
-                ]
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise MailSourceError(
-                f"Maildir folder '{directory / sub}' cannot be listed: {exc.strerror}"
-            ) from exc
+        names += [(e.name, Path(e.path)) for e in message_files(directory, sub)]
     found: dict[str, str] = {}
     # Unique names start with the delivery time: the newest are the likeliest.
     for name, path in sorted(names, reverse=True):
