@@ -37,22 +37,6 @@ STATE = ("priority", "category", "action", "reason", "decision", "unsure", "byYo
 """What a conversation's row takes from the message whose triage it shows."""
 
 
-def corrected_row(
-    services: Services,
-    email_id: str,
-    wanted: dict[str, str],
-    scope: str,
-    zone: tzinfo | None,
-    was: dict[str, str] | None = None,
-) -> render.TriageRow:
-    """Store the correction of one message of this chat's mailbox; its row as it reads now.
-
-    `was` is what the row showed: a message whose triage an earlier rule set aside (it is
-    triaged again at the next run) shows what was chosen over it until then.
-    """
-    return corrected(services, email_id, wanted, scope, zone, was)[0]
-
-
 def corrected(
     services: Services,
     email_id: str,
@@ -61,7 +45,13 @@ def corrected(
     zone: tzinfo | None,
     was: dict[str, str] | None = None,
 ) -> tuple[render.TriageRow, str]:
-    """`corrected_row`, and the note the person reads under it: what the stored rule covers."""
+    """Store the correction of one message of this chat's mailbox; its row and note.
+
+    The row is as it reads now; the note, read under it, says what the stored rule covers.
+
+    `was` is what the row showed: a message whose triage an earlier rule set aside (it is
+    triaged again at the next run) shows what was chosen over it until then.
+    """
     if scope not in SCOPES:
         raise CorrectionError(f"a rule covers the sender, the domain or the list, not {scope!r}")
     email = services.db.get_email(email_id)

@@ -17,7 +17,7 @@ from memory.mail_tables import TriageRecord
 from memory.triage_preferences import TriagePreferences
 from tools.mail.model import Email
 from ui.chat.render import first_rows, triage_list_props, triage_row, triage_rows, triage_summary
-from ui.chat.triage_corrections import corrected, corrected_row, with_corrected_row
+from ui.chat.triage_corrections import corrected, with_corrected_row
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SOURCE = "maildir:/inbox"
@@ -150,7 +150,7 @@ def services(tmp_path: Path) -> Services:
 
 
 def test_a_correction_from_the_list_is_stored_and_the_row_reads_it(services: Services) -> None:
-    row = corrected_row(services, "m1@mail.example", {"decision": "ignore"}, "domain", BERLIN)
+    row, _ = corrected(services, "m1@mail.example", {"decision": "ignore"}, "domain", BERLIN)
     assert row.decision == "ignore" and row.by_you
     [stored] = TriagePreferences(services.db).all()
     assert (stored.scope, stored.key, stored.origin) == ("domain", "mail.example", "view")
@@ -172,7 +172,7 @@ def test_a_wrong_correction_is_refused_and_nothing_is_stored(
     services: Services, email_id: str, wanted: dict[str, str], scope: str, says: str
 ) -> None:
     with pytest.raises(CorrectionError, match=says):
-        corrected_row(services, email_id, wanted, scope, BERLIN)
+        corrected(services, email_id, wanted, scope, BERLIN)
     assert TriagePreferences(services.db).all() == []
     record = services.db.triage_for(["m1@mail.example"])["m1@mail.example"]
     assert record.decision == "respond" and record.engine == "rules"
@@ -199,9 +199,9 @@ def test_a_corrected_row_moves_into_its_group_and_stays_in_view() -> None:
 def test_a_message_an_earlier_rule_set_aside_is_triaged_again_with_the_correction(
     services: Services,
 ) -> None:
-    corrected_row(services, "m1@mail.example", {"decision": "ignore"}, "domain", BERLIN)
+    corrected(services, "m1@mail.example", {"decision": "ignore"}, "domain", BERLIN)
     assert services.db.triage_for(["m2@mail.example"]) == {}
-    row = corrected_row(services, "m2@mail.example", {"priority": "low"}, "", BERLIN)
+    row, _ = corrected(services, "m2@mail.example", {"priority": "low"}, "", BERLIN)
     assert row.priority == "low"
     assert row.by_you and "next run" not in row.reason
     assert services.db.triage_for(["m2@mail.example"])["m2@mail.example"].priority == "low"
