@@ -193,8 +193,9 @@ class State(TypedDict, total=False):
     new_email_ids: list[str]
     """Ids fetched in this run (new since the last fetch of the source)."""
     fetch_errors: list[dict[str, str]]
-    """Messages that could not be read in this run (`id`, `key`, `error`); they never stop a
-    fetch."""
+    """What failed in this run's fetch (`id`, `key`, `error`): a message that could not be read
+    (its `id`), the source itself (`id` empty), or snoozed mail that could not be woken (`id`
+    empty, `stage` "wake": the fetch itself went through). None of them stops a fetch."""
     triage: list[TriageRow]
     """Triage of the messages classified in this run."""
     evidence: list[Evidence]

@@ -304,11 +304,17 @@ def _failures(request: AnswerRequest) -> list[str]:
                 f"The {record['tool']} call failed: {record['error']}. "
                 "I have no data from it and will not guess what it would have returned."
             )
-    if request.fetch_errors:
+    unread = [e for e in request.fetch_errors if e.get("id")]
+    if unread:
         notes.append(
-            f"{len(request.fetch_errors)} message(s) could not be read: "
-            + "; ".join(f"{e['key']}: {e['error']}" for e in request.fetch_errors)
+            f"{len(unread)} message(s) could not be read: "
+            + "; ".join(f"{e['key']}: {e['error']}" for e in unread)
         )
+    for failure in request.fetch_errors:
+        if failure.get("stage") == "wake":
+            notes.append(f"The mail was fetched, but {failure['error']}.")
+        elif not failure.get("id"):
+            notes.append(f"The mail source {failure['key']} could not be read: {failure['error']}.")
     return notes
 
 

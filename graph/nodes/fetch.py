@@ -125,7 +125,10 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ]}  # fmt: skip
     fetch_errors = [{"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors]
     if problem:
-        fetch_errors.append({"id": "", "key": services.mailbox.source, "error": scrub(problem)})
+        # Not a failure of the fetch: the mail was read; what was due back stays snoozed.
+        fetch_errors.append(
+            {"id": "", "key": services.mailbox.source, "error": scrub(problem), "stage": "wake"}
+        )
     return {
         **update,
         "new_email_ids": [email.id for email in result.new],

@@ -26,7 +26,7 @@ from tools.mail.reply_tracking import AwaitingDaysError
 from ui.cli.errors import UserError
 from ui.cli.serve import Schedules, manage_schedule
 from ui.cli.settings import load_context, one_line_errors
-from ui.cli.turns import run_turn, turn_result
+from ui.cli.turns import report_fetch_failures, run_turn, turn_result
 from ui.langgraph_server import (
     schedule_digest,
     schedule_from_at,
@@ -56,9 +56,7 @@ async def digest(args: argparse.Namespace) -> int:
     if not args.no_triage:
         thread_id = f"triage-{uuid.uuid4().hex[:12]}"
         snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
-        for failure in snapshot.values.get("fetch_errors") or []:
-            if not failure.get("id"):
-                print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+        report_fetch_failures(snapshot)
         pending = turn_result(snapshot, thread_id)["pending"]
         if pending:
             print(

@@ -19,7 +19,7 @@ from tools.mail.reply_tracking import AwaitingDaysError
 from tools.toolkit import ToolFailure
 from ui.cli.errors import UserError
 from ui.cli.settings import load_context, one_line_errors
-from ui.cli.turns import run_turn, turn_result
+from ui.cli.turns import report_fetch_failures, run_turn, turn_result
 
 COLUMNS = [("age", 4), ("who", 40), ("subject", 40), ("message-id", 0)]
 """The columns of each list and their widths (the last one is never cut)."""
@@ -31,9 +31,7 @@ async def followups(args: argparse.Namespace) -> int:
     context = await asyncio.to_thread(load_context, args)
     thread_id = f"triage-{uuid.uuid4().hex[:12]}"
     snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
-    for failure in snapshot.values.get("fetch_errors") or []:
-        if not failure.get("id"):  # the source itself, not one message
-            print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+    report_fetch_failures(snapshot)
     pending = turn_result(snapshot, thread_id)["pending"]
     if pending:
         print(

@@ -24,7 +24,7 @@ from tools.mail.model import Email
 from ui.cli.errors import EXIT_USER_ERROR, UserError
 from ui.cli.settings import load_context, one_line_errors
 from ui.cli.terminal_text import plain_text
-from ui.cli.turns import decision_commands, run_turn, turn_result
+from ui.cli.turns import decision_commands, report_fetch_failures, run_turn, turn_result
 
 COLUMNS = [
     ("decision", 9),
@@ -57,11 +57,7 @@ async def triage(args: argparse.Namespace) -> int:
     services: Services = await asyncio.to_thread(build_services, context)
     # The source itself failed (not one message): what the cache holds is still shown, and
     # the exit status says the inbox could not be read, so nothing mistakes it for an empty one.
-    source_failed = False
-    for failure in snapshot.values.get("fetch_errors") or []:
-        if not failure.get("id"):
-            print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
-            source_failed = True
+    source_failed = report_fetch_failures(snapshot)
     # Its Sent folder is not asked then: it would fail the same way, a second line for one cause.
     rows = await asyncio.to_thread(
         listed_rows, services, args.limit, args.messages, with_sent=not source_failed

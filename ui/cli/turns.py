@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shlex
+import sys
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -51,6 +52,24 @@ async def thread_exists(thread_id: str, context: Context) -> bool:
     async with open_checkpointer(where) as saver:
         found = await saver.aget_tuple({"configurable": {"thread_id": thread_id}})
     return found is not None
+
+
+def report_fetch_failures(snapshot: StateSnapshot) -> bool:
+    """Print each failure of the run's fetch that was not one message's; True if the source failed.
+
+    When the source itself could not be read, the cache shown is not the whole inbox.
+    Snoozed mail that could not be woken is said as what it is: the fetch went through.
+    """
+    source_failed = False
+    for failure in snapshot.values.get("fetch_errors") or []:
+        if failure.get("id"):
+            continue  # one message: the answer and the triage list say which
+        if failure.get("stage") == "wake":
+            print(f"smart-inbox: {failure['error']}", file=sys.stderr)
+        else:
+            print(f"smart-inbox: could not fetch: {failure['error']}", file=sys.stderr)
+            source_failed = True
+    return source_failed
 
 
 def turn_result(snapshot: Any, thread_id: str) -> dict[str, Any]:
