@@ -93,7 +93,7 @@ def send(request: ToolPlanRequest) -> list[ProposedCall]:
     tool = "send_email" if offers(request, "send_email") else "save_draft"
     # Only what the user said before their words: "saying I'm on my work account" names none.
     account = _SEND_ACCOUNT.search(request.user_text[: saying.start()])
-    if account and tool == "send_email":
+    if account:  # a new draft is kept by the account it is written from, like a sent mail
         args["account"] = account.group("account")
     return [ProposedCall(tool, args)]
 

@@ -109,6 +109,18 @@ def test_the_user_names_the_account_in_their_words() -> None:
     assert args["account"] == "work"
 
 
+def test_a_new_draft_is_written_from_the_account_named_when_sending_is_off() -> None:
+    drafting = [t for t in MAIL_TOOLS if t.name != "send_email"]
+    request = ToolPlanRequest(
+        mode="chat",
+        user_text="send an email to sam@friends.example from my personal account saying hi",
+        conversation=[], focus=[], turn_evidence=[], tools=drafting,
+    )  # fmt: skip
+    [call] = plan_from_intents(request)[1]
+    assert call.name == "save_draft" and call.args["account"] == "personal"
+    assert call.args["to"] == "sam@friends.example" and call.args["body"] == "hi"
+
+
 def test_words_of_the_mail_itself_name_no_account() -> None:
     # "from my work account" is what the mail says, not where it goes from.
     [(tool, args)] = plan(
