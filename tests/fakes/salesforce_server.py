@@ -113,6 +113,11 @@ class FakeSalesforce(FakeOAuth):
         self.on_create: Callable[[str, dict[str, Any]], None] | None = None
         """Called with (object, record) once a record is stored, before the answer is sent:
         where a test kills the client that asked, so that it never hears the answer."""
+        self.duplicate_rule = False
+        """A blocking duplicate rule on Lead, matching first name, last name and company
+        (case-insensitive, whatever the address), as an org's admin may set up."""
+        self.duplicate_details = True
+        """Whether the rule's refusal lists the records it matched."""
 
     def endpoints(self, provider: str = "salesforce") -> dict[str, str]:
         """The `SMART_INBOX_OAUTH_SALESFORCE_*_URL` variables that point the provider here."""
@@ -211,13 +216,33 @@ class FakeSalesforce(FakeOAuth):
                 f"Required fields are missing: [{', '.join(missing)}]",
                 missing,
             )
-        problem = self._task_problem(body) if kind == "Task" else None
+        problem = self._task_problem(body) if kind == "Task" else self._duplicate(body)
         if problem is not None:
             return problem
         record = self._store(kind, dict(body))
         if self.on_create is not None:
             self.on_create(kind, record)
         return Reply(201, {"id": record["Id"], "success": True, "errors": []})
+
+    def _duplicate(self, body: dict[str, Any]) -> Reply | None:
+        """`DUPLICATES_DETECTED` in Salesforce's shape when the duplicate rule matches."""
+        fields = ("FirstName", "LastName", "Company")
+        key = [str(body.get(f) or "").lower() for f in fields]
+        same = [
+            r for r in self.records["Lead"].values()
+            if [str(r.get(f) or "").lower() for f in fields] == key
+        ]  # fmt: skip
+        if not self.duplicate_rule or not same:
+            return None
+        message = "You're creating a duplicate record. We recommend you use an existing record."
+        records = [
+            {"record": {"attributes": {"type": "Lead"}, "Id": r["Id"]}, "matchConfidence": 100.0}
+            for r in same
+        ]
+        match = {"entityType": "Lead", "matchRecords": records if self.duplicate_details else []}
+        result = {"allowSave": False, "errorMessage": message, "matchResults": [match]}
+        item = {"duplicateResult": result, "errorCode": "DUPLICATES_DETECTED", "message": message}
+        return Reply(400, [item | {"fields": []}])
 
     def _task_problem(self, body: dict[str, Any]) -> Reply | None:
         who = body.get("WhoId")

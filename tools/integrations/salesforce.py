@@ -21,13 +21,17 @@ from typing import Annotated, Any
 from langchain_core.tools import InjectedToolArg, tool
 
 from memory.db import AppDatabase
+from tools.api_requests import IntegrationError
 from tools.http import HttpSettings
 from tools.integrations.crm_person import person_from_mail
 from tools.integrations.salesforce_api import (
+    INTEGRATION,
     SalesforceEnv,
     SalesforceTokens,
     call,
     describe,
+    duplicate_ids,
+    errors_text,
     find_person,
     query,
     soql_text,
@@ -169,13 +173,36 @@ async def salesforce_create_lead(
     if kind:
         text = f"Salesforce already has this {describe(kind, record)}; nothing was changed."
         return text_result(text + cite, data={"id": record.get("Id"), "created": False})
-    _, body = await call(
-        env, "POST", "/sobjects/Lead", action=f"create the lead {plan.email}", body=plan.fields
+    action = f"create the lead {plan.email}"
+    status, body = await call(
+        env, "POST", "/sobjects/Lead", action=action, body=plan.fields, accept=frozenset({400})
     )
+    if status == 400:
+        return _refused(plan.email, body, cite)
     lead_id = body.get("id") if isinstance(body, dict) else None
     made = {"Id": lead_id, **plan.fields}
     text = f"Created Salesforce {describe('Lead', made)} as a new lead."
     return text_result(text + cite, data={"id": lead_id, "created": True})
+
+
+def _refused(address: str, body: Any, cite: str) -> ToolResult:
+    """A 400 to a new lead: a match of the org's duplicate rules is said, not failed.
+
+    Raises:
+        IntegrationError: any other 400 (a required field, a validation rule, ...).
+
+    """
+    matched = duplicate_ids(body)
+    if not matched:
+        said = errors_text(body) or "(no details)"
+        why = f"could not create the lead {address}: 400 Bad Request: {said}"
+        raise IntegrationError(INTEGRATION, f"Salesforce {why}", status=400)
+    text = (
+        f"Salesforce's duplicate rules match an existing record for {address} "
+        f"(id {', '.join(matched)}); no new lead was created."
+    )
+    data = {"id": matched[0], "created": False, "duplicates": matched}
+    return text_result(text + cite, data=data)
 
 
 @tool

@@ -65,23 +65,54 @@ def soql_text(value: str) -> str:
     return f"'{escaped}'"
 
 
+def error_items(body: Any) -> list[dict[str, Any]]:
+    """The error objects of a Salesforce error body (a list of them, or one OAuth error)."""
+    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def errors_text(body: Any) -> str:
+    """`CODE: message; …` of an error body, at most 300 characters ('' when it has none)."""
+    parts = []
+    for item in error_items(body):
+        code = item.get("errorCode") or item.get("error") or ""
+        message = item.get("message") or item.get("error_description") or ""
+        parts.append(f"{code}: {message}" if code and message else str(code or message))
+    return "; ".join(p for p in parts if p)[:300]
+
+
 def explain(response: httpx.Response) -> str:
     """Salesforce's `[{"errorCode": ..., "message": ...}]` (or an OAuth error) with a hint."""
     try:
         body = response.json()
     except ValueError:
         body = None
-    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
-    parts = []
-    for item in items:
-        if isinstance(item, dict):
-            code = item.get("errorCode") or item.get("error") or ""
-            message = item.get("message") or item.get("error_description") or ""
-            parts.append(f"{code}: {message}" if code and message else str(code or message))
-    text = "; ".join(p for p in parts if p)[:300]
-    text = text or " ".join(response.text.split())[:200] or "(no details)"
+    text = errors_text(body) or " ".join(response.text.split())[:200] or "(no details)"
     hint = HINTS.get(response.status_code)
     return f"{text}; {hint}" if hint else text
+
+
+def duplicate_ids(body: Any) -> list[str]:
+    """The existing records a `DUPLICATES_DETECTED` refusal names, in its order ([] if none).
+
+    An org's duplicate rules (a matching rule on name and company, say) can refuse a new lead
+    whose address no Contact or Lead has; the refusal lists the records it matched under
+    `duplicateResult.matchResults[].matchRecords[].record.Id`.
+    """
+    found: list[str] = []
+    for item in error_items(body):
+        if item.get("errorCode") != "DUPLICATES_DETECTED":
+            continue
+        result = item.get("duplicateResult")
+        matches = result.get("matchResults") if isinstance(result, dict) else None
+        for match in matches if isinstance(matches, list) else []:
+            records = match.get("matchRecords") if isinstance(match, dict) else None
+            for entry in records if isinstance(records, list) else []:
+                record = entry.get("record") if isinstance(entry, dict) else None
+                ident = record.get("Id") if isinstance(record, dict) else None
+                if isinstance(ident, str) and ident and ident not in found:
+                    found.append(ident)
+    return found
 
 
 async def bearer(env: SalesforceEnv, *, fresh: bool) -> tuple[str, str]:

@@ -124,6 +124,46 @@ async def test_an_existing_contact_is_found_and_left_alone(
     assert "Meridian" in result["content"]
 
 
+async def test_a_lead_the_orgs_duplicate_rule_matches_is_said_and_not_created(
+    demo_db: AppDatabase, org: FakeSalesforce, store: AccountStore, account: Account
+) -> None:
+    # Same person under another address: no look-up by address finds them, the org's rule does.
+    old = org.seed(
+        "Lead", FirstName="Jorge", LastName="Alvarez", Company="meridianhealth.example",
+        Email="jorge@old-address.example",
+    )  # fmt: skip
+    org.duplicate_rule = True
+    result = await tools_for(demo_db, org, store).invoke(
+        "salesforce_create_lead", {"email_id": SALES_ID}
+    )
+    assert org.leads() == [old]
+    assert result["content"] == (
+        f"Salesforce's duplicate rules match an existing record for {JORGE} (id {old['Id']}); "
+        f"no new lead was created. [msg:{SALES_ID}]"
+    )
+    assert result["data"] == {  # type: ignore[typeddict-item]
+        "id": old["Id"],
+        "created": False,
+        "duplicates": [old["Id"]],
+    }
+
+
+async def test_a_duplicate_refusal_naming_no_record_is_a_failure(
+    demo_db: AppDatabase, org: FakeSalesforce, store: AccountStore, account: Account
+) -> None:
+    # Without the matched records there is nothing to point the user to: not a quiet success.
+    org.seed("Lead", FirstName="Jorge", LastName="Alvarez", Company="meridianhealth.example")
+    org.duplicate_rule, org.duplicate_details = True, False
+    with pytest.raises(IntegrationError) as failed:
+        await tools_for(demo_db, org, store).invoke(
+            "salesforce_create_lead", {"email_id": SALES_ID}
+        )
+    assert str(failed.value).startswith(
+        f"Salesforce could not create the lead {JORGE}: 400 Bad Request: DUPLICATES_DETECTED: "
+    )
+    assert failed.value.status == 400 and len(org.leads()) == 1
+
+
 async def test_a_web_form_lead_gets_the_reply_to_address(
     demo_db: AppDatabase, org: FakeSalesforce, store: AccountStore, account: Account
 ) -> None:
