@@ -30,6 +30,7 @@ docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
@@ -51,6 +52,7 @@ _PAID_BY_ITSELF = frozenset({"receipt", "auto_payment"})
 """Paid already, or to be taken without the reader (a direct debit, the card on file)."""
 _UNPAID = frozenset({"payment_failed", "overdue"})
 
+_BULK_PRECEDENCE_RE = re.compile(r"\b(bulk|list|junk)\b")
 _STAND_IN_CHARS = 4000
 """The start of an automatic reply searched for a stand-in's address."""
 
@@ -80,6 +82,9 @@ class Writer:
     group_list: bool = False
     """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
     team), which marketing mail must carry."""
+    marketing: bool = False
+    """Sent to a marketing list: a one-click unsubscribe (`List-Unsubscribe-Post`) with
+    `Precedence: bulk`, what bulk senders add to mail sent to a whole list of subscribers."""
 
     @property
     def person(self) -> bool:
@@ -145,7 +150,10 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     org = base_domain(domain_of(sender)) in profile.known_domains
     group = bool(header(email, "List-Id")) and not header(email, "List-Unsubscribe")
     blind = bool(owners) and not any(a.casefold() in owners for a in (*email.to, *email.cc))
-    return Writer(robot, bulk, known, direct, answers, org, blind, group)
+    marketing = bool(header(email, "List-Unsubscribe-Post")) and bool(
+        _BULK_PRECEDENCE_RE.search(header(email, "Precedence").casefold())
+    )
+    return Writer(robot, bulk, known, direct, answers, org, blind, group, marketing)
 
 
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
@@ -198,7 +206,7 @@ def _calendar(flags: set[str]) -> Verdict | None:
 
 
 def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
-    asks = bool(flags & {"request", "meeting_ask", "action_required"})
+    asks = bool(flags & {"request", "meeting_ask", "action_required", "fault_report"})
     if asks and (writer.direct or writer.blind):  # a blind copy asks each of its readers
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
@@ -214,7 +222,8 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
-    if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
+    asks = "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS)
+    if asks and not writer.marketing:  # a marketing list's "act now" asks every subscriber
         return "respond", 0.7
     if "customer_notice" in flags and not flags & _ALERT_FLAGS:
         return "ignore", 0.7  # new terms, a survey: what every customer is sent
@@ -261,7 +270,9 @@ def decide(
     if suspicious:
         return "ignore", 0.9
     if is_bounce(email, flags):
-        return "notify", 0.85
+        # The owner's mail did not arrive: it must be sent again (or the address fixed). A
+        # report that the server is still trying says only that it is late.
+        return ("notify", 0.85) if "delivery_delay" in flags else ("respond", 0.6)
     if is_auto_reply(email, flags):
         return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
     if cold:
