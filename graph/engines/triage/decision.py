@@ -241,9 +241,12 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     if "colleague" in flags:
         # The company's own announcements: a deadline makes them work to do.
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
-    if "reminder" in flags:
+    # A marketing list's reminders and changes ("last call", "your trial ends") are said to
+    # every subscriber, unless they come from an organisation the owner deals with.
+    listed = writer.marketing and not writer.known_org
+    if "reminder" in flags and not listed:
         return "notify", 0.55  # of something the owner signed up for
-    if "service_change" in flags:
+    if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     if writer.known_org and not paid:

@@ -128,3 +128,29 @@ def test_the_same_call_from_a_service_to_its_customer_is_respond() -> None:
     unlisted = mail(*ACT, sender="team@awards.example", headers={"List-Unsubscribe": "<u>"})
     assert decision(notice) == "respond"
     assert decision(unlisted) == "respond"
+
+
+# A marketing list's reminders and changes are said to every subscriber.
+
+TRIAL = (
+    "Your Pro trial ends in 3 days",
+    "Your trial ends on Friday and your workspace moves to the free plan; nothing is lost.\n"
+    "Upgrade now and keep every feature. Unsubscribe from these emails.\n",
+)
+
+
+def test_a_marketing_lists_trial_ending_is_ignored() -> None:
+    upsell = mail(*TRIAL, sender="billing@apitool.example", headers=MARKETING)
+    assert decision(upsell) == "ignore"
+
+
+def test_a_trial_ending_told_to_the_customer_or_by_a_partner_is_notify() -> None:
+    told = mail(
+        *TRIAL, sender="billing@apitool.example", headers={"Auto-Submitted": "auto-generated"}
+    )
+    partner = mail(*TRIAL, sender="billing@apitool.example", headers=MARKETING)
+    knows_them = MailboxProfile(
+        owner_addresses=(OWNER,), known_domains=frozenset({"apitool.example"})
+    )
+    assert decision(told) == "notify"
+    assert triage_by_rules(partner, profile=knows_them).decision == "notify"
