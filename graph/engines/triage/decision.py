@@ -218,17 +218,23 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
 
 def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) -> Verdict | None:
     """A program's mail that asks the owner to act, warns them, or is sent to every customer."""
+    if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
+        # A round-up of a period, read at leisure if at all: the alerts it counts were sent one
+        # by one, and what it says waits for the reader (a mention, a review) was too.
+        return "ignore", 0.8
     if "relayed_person" in flags and writer.robot:
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
-    asks = "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS)
+    asks = (
+        "action_required" in flags
+        or "payment_failed" in flags
+        or (category == "billing" and flags & _BILL_FLAGS)
+    )
     if asks and not writer.marketing:  # a marketing list's "act now" asks every subscriber
         return "respond", 0.7
     if "customer_notice" in flags and not flags & _ALERT_FLAGS:
         return "ignore", 0.7  # new terms, a survey: what every customer is sent
-    if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
-        return "ignore", 0.8  # a round-up of a period: the alerts it counts were sent one by one
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     return None
