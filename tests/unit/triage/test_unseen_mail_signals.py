@@ -174,3 +174,13 @@ def test_the_colleague_herself_with_an_invoice_is_not() -> None:
     real = Email(**{**real.__dict__, "from_name": "Lena Fischer"})
     row = triage(real, COLLEAGUES)
     assert (row.suspicious, row.decision) == ("", "respond")
+
+
+def test_a_share_via_a_tools_name_on_an_add_on_domain_is_suspicious() -> None:
+    share = 'Noor shared "Q4 bonus allocations.xlsx" with you'
+    fake = mail(share, "Open: https://x.example/f", sender="no-reply@sharepoint-files.example")
+    real = mail(share, "Open: https://x.example/f", sender="no-reply@sharepointonline.example")
+    fake = Email(**{**fake.__dict__, "from_name": "Noor via SharePoint"})
+    real = Email(**{**real.__dict__, "from_name": "Noor (via SharePoint Online)"})
+    assert triage(fake).suspicious
+    assert not triage(real).suspicious
