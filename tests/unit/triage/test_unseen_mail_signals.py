@@ -184,3 +184,25 @@ def test_a_share_via_a_tools_name_on_an_add_on_domain_is_suspicious() -> None:
     real = Email(**{**real.__dict__, "from_name": "Noor (via SharePoint Online)"})
     assert triage(fake).suspicious
     assert not triage(real).suspicious
+
+
+# Thanks for a payment or an order, in the inbox's other languages: paid already.
+
+
+def test_thanks_for_an_order_in_dutch_or_german_is_a_receipt() -> None:
+    for subject, body in (
+        ("Bedankt voor je bestelling bij Pizzeria Oost", "Totaal: 23,40 EUR, betaald met iDEAL."),
+        ("Danke für Ihre Bestellung", "Summe: 23,40 EUR. Wir liefern in 30 Minuten."),
+    ):
+        order = mail(subject, body, sender="noreply@food.example", headers=ROBOT)
+        assert triage(order).decision == "ignore", subject
+
+
+def test_an_order_that_still_needs_paying_is_not_a_receipt() -> None:
+    unpaid = mail(
+        "Bedankt voor je bestelling - betaling mislukt",
+        "Je betaling is mislukt. Betaal binnen 24 uur, anders vervalt je bestelling.",
+        sender="noreply@food.example",
+        headers=ROBOT,
+    )
+    assert triage(unpaid).decision != "ignore"
