@@ -52,11 +52,16 @@ newsletter: an announcement of the owner's own company (a policy, an office noti
 CALENDAR_MEETING = 0.7
 """How sure `meeting_request` is for a calendar invitation, update or cancellation that is not
 a mailing: whatever its words are about, the mail is about a meeting."""
+PROGRAM_NOTICE = 0.6
+"""How sure `notification` is for a program's message that only its list headers and footer
+called a newsletter: an unsubscribe link says how mail was sent, not what it is about."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
 _LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
 """A link: the `?` of its query string asks the reader nothing."""
+_NEWS_WORDS = frozenset({"newsletter", "promotion"})
+"""How `rules/phrases.toml` names the words of news and promotions (not the unsubscribe footer)."""
 _CALENDAR_MAIL = frozenset({"calendar_invite", "calendar_update"})
 """A calendar's invitation, update or cancellation (not an answer to one, which is noise)."""
 _JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
@@ -217,7 +222,14 @@ def _categorise(
         category, confidence = "personal", PRIVATE_PERSONAL
     elif category == "newsletter" and "colleague" in seen.flags and not _marketing(email):
         category, confidence = "other", COMPANY_ANNOUNCEMENT
+    elif category == "newsletter" and writer.robot and not _reads_like_news(seen.evidence):
+        category, confidence = "notification", PROGRAM_NOTICE
     return seen, category, confidence, writer, suspicious
+
+
+def _reads_like_news(evidence: list[Signal]) -> bool:
+    """Whether the words make it news or a promotion, not only its list headers and footer."""
+    return any(e.category == "newsletter" and e.says in _NEWS_WORDS for e in evidence)
 
 
 def _mailing(email: Email) -> bool:

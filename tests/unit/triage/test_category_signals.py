@@ -65,3 +65,35 @@ def test_an_answer_to_an_invitation_is_not_made_a_meeting() -> None:
     )
     row = triage(accepted)
     assert row.category != "meeting_request" and row.decision == "ignore"
+
+
+# An unsubscribe link says how a message was sent, not what it is about.
+
+LISTED = {"List-Unsubscribe": "<https://app.example/u/1>", "Precedence": "bulk"}
+
+
+def test_a_programs_notice_with_an_unsubscribe_link_is_a_notification() -> None:
+    notice = mail(
+        "You appeared in 14 searches",
+        "People at 3 companies looked at your profile.\nManage your email preferences.\n",
+        sender="notifications-noreply@network.example",
+        headers=LISTED,
+    )
+    assert triage(notice).category == "notification"
+
+
+def test_a_programs_promotion_or_a_writers_newsletter_stays_a_newsletter() -> None:
+    sale = mail(
+        "Black Friday: 40% off every plan",
+        "Last chance: upgrade this weekend. Unsubscribe.\n",
+        sender="no-reply@app.example",
+        headers=LISTED,
+    )
+    essay = mail(
+        "Issue #31: why on-call rotations fail",
+        "This week I wrote about on-call rotations. Unsubscribe.\n",
+        sender="kate@kateswriting.example",
+        headers=LISTED,
+    )
+    assert triage(sale).category == "newsletter"
+    assert triage(essay).category == "newsletter"
