@@ -156,6 +156,19 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     return Writer(robot, bulk, known, direct, answers, org, blind, group, marketing)
 
 
+_REPLY_PREFIXES = ("re:", "re :", "aw:")
+
+
+def pretends_a_thread(email: Email, *, forwards: bool = True) -> bool:
+    """A subject that answers (or, with `forwards`, passes on) a message with no thread behind it.
+
+    Many mail programs send a forward without `In-Reply-To`, so only a reply says for sure.
+    """
+    subject = (email.subject or "").casefold().lstrip()
+    prefixes = _REPLY_PREFIXES + (("fw:", "fwd:") if forwards else ())
+    return subject.startswith(prefixes) and not (email.in_reply_to or email.references)
+
+
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
 """A stranger's offer of services or ask for the right person: a pitch on its own."""
 
@@ -173,10 +186,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """
     if writer.known or says_it_is_a_program(email, flags):
         return False
-    subject = (email.subject or "").casefold().lstrip()
-    fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
-        email.in_reply_to or email.references
-    )
+    fake_reply = pretends_a_thread(email)
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     if writer.answers_owner:
         return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from graph.engines.triage.decision import pretends_a_thread
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header
 from graph.engines.triage.senders import base_domain, domain_of
@@ -178,6 +179,8 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     said = _asks_for_fraud(flags, known_sender)
     if said:
         return said
+    if "billing_claim" in flags and not known_sender and pretends_a_thread(email, forwards=False):
+        return "a made-up reply thread asking to pay an invoice"
     signed = results.get("dmarc") == "pass" or results.get("dkim") == "pass"
     risky = flags & _RISKY_FLAGS
     if "looks_cold" in flags:

@@ -206,3 +206,21 @@ def test_an_order_that_still_needs_paying_is_not_a_receipt() -> None:
         headers=ROBOT,
     )
     assert triage(unpaid).decision != "ignore"
+
+
+# A made-up reply thread that asks to pay an invoice is fraud.
+
+OVERDUE = "Hello,\nAs discussed, invoice 2026-0918 (12,400 EUR) is overdue. Please pay today.\n"
+
+
+def test_a_strangers_reply_with_no_thread_pushing_an_invoice_is_suspicious() -> None:
+    fake = mail("RE: RE: Open invoice 2026-0918", OVERDUE, sender="accounts@supplier-nl.example")
+    assert triage(fake).suspicious
+
+
+def test_a_real_reply_or_a_forward_of_an_invoice_is_not() -> None:
+    real = mail("RE: Open invoice 2026-0918", OVERDUE, sender="accounts@supplier-nl.example")
+    real = Email(**{**real.__dict__, "in_reply_to": "<m-77@lumenhive.com>"})
+    forward = mail("Fwd: Open invoice 2026-0918", OVERDUE, sender="accounts@supplier-nl.example")
+    assert not triage(real).suspicious
+    assert not triage(forward).suspicious
