@@ -61,6 +61,16 @@ def test_a_fault_reported_to_the_owner_is_respond() -> None:
         assert decision(report) == "respond", words
 
 
+def test_a_day_that_does_not_work_for_someone_is_no_fault() -> None:
+    told = mail(
+        "lunch",
+        "Hi Priya, Thursday doesn't work for me after all, I'll be in Utrecht. Enjoy!\n"
+        "If the other room doesn't work, the team can use mine.\nRahul",
+        sender="rahul.m@gmail.example",
+    )
+    assert decision(told) == "notify"
+
+
 def test_a_fault_on_copy_or_from_a_program_is_not_respond() -> None:
     copied = mail(
         "export",
