@@ -2,7 +2,7 @@
 
 The corpus is one person's inbox over ten days, written for this project by people who did not
 read the rules, and split once, before any tuning, into a dev part (which the rules may be tuned
-on; `tests/unit/triage/test_eval_dev.py` guards it) and a frozen test part (its hash is in
+on; `tests/unit/triage/test_eval_corpus.py` guards it) and a frozen test part (its hash is in
 `data/triage-eval/test.sha256`, checked by the tests; it is scored only here).
 
 Reported: decision accuracy; precision and recall per decision and per category; cold-outreach

@@ -30,6 +30,7 @@ docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
@@ -51,6 +52,7 @@ _PAID_BY_ITSELF = frozenset({"receipt", "auto_payment"})
 """Paid already, or to be taken without the reader (a direct debit, the card on file)."""
 _UNPAID = frozenset({"payment_failed", "overdue"})
 
+_BULK_PRECEDENCE_RE = re.compile(r"\b(bulk|list|junk)\b")
 _STAND_IN_CHARS = 4000
 """The start of an automatic reply searched for a stand-in's address."""
 
@@ -80,6 +82,9 @@ class Writer:
     group_list: bool = False
     """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
     team), which marketing mail must carry."""
+    marketing: bool = False
+    """Sent to a marketing list: a one-click unsubscribe (`List-Unsubscribe-Post`) with
+    `Precedence: bulk`, what bulk senders add to mail sent to a whole list of subscribers."""
 
     @property
     def person(self) -> bool:
@@ -145,7 +150,23 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     org = base_domain(domain_of(sender)) in profile.known_domains
     group = bool(header(email, "List-Id")) and not header(email, "List-Unsubscribe")
     blind = bool(owners) and not any(a.casefold() in owners for a in (*email.to, *email.cc))
-    return Writer(robot, bulk, known, direct, answers, org, blind, group)
+    marketing = bool(header(email, "List-Unsubscribe-Post")) and bool(
+        _BULK_PRECEDENCE_RE.search(header(email, "Precedence").casefold())
+    )
+    return Writer(robot, bulk, known, direct, answers, org, blind, group, marketing)
+
+
+_REPLY_PREFIXES = ("re:", "re :", "aw:")
+
+
+def pretends_a_thread(email: Email, *, forwards: bool = True) -> bool:
+    """A subject that answers (or, with `forwards`, passes on) a message with no thread behind it.
+
+    Many mail programs send a forward without `In-Reply-To`, so only a reply says for sure.
+    """
+    subject = (email.subject or "").casefold().lstrip()
+    prefixes = _REPLY_PREFIXES + (("fw:", "fwd:") if forwards else ())
+    return subject.startswith(prefixes) and not (email.in_reply_to or email.references)
 
 
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
@@ -165,10 +186,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """
     if writer.known or says_it_is_a_program(email, flags):
         return False
-    subject = (email.subject or "").casefold().lstrip()
-    fake_reply = subject.startswith(("re:", "re :", "aw:", "fw:", "fwd:")) and not (
-        email.in_reply_to or email.references
-    )
+    fake_reply = pretends_a_thread(email)
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     if writer.answers_owner:
         return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch
@@ -198,7 +216,7 @@ def _calendar(flags: set[str]) -> Verdict | None:
 
 
 def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
-    asks = bool(flags & {"request", "meeting_ask", "action_required"})
+    asks = bool(flags & {"request", "meeting_ask", "action_required", "fault_report"})
     if asks and (writer.direct or writer.blind):  # a blind copy asks each of its readers
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
@@ -210,16 +228,23 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
 
 def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) -> Verdict | None:
     """A program's mail that asks the owner to act, warns them, or is sent to every customer."""
+    if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
+        # A round-up of a period, read at leisure if at all: the alerts it counts were sent one
+        # by one, and what it says waits for the reader (a mention, a review) was too.
+        return "ignore", 0.8
     if "relayed_person" in flags and writer.robot:
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
-    if "action_required" in flags or (category == "billing" and flags & _BILL_FLAGS):
+    asks = (
+        "action_required" in flags
+        or "payment_failed" in flags
+        or (category == "billing" and flags & _BILL_FLAGS)
+    )
+    if asks and not writer.marketing:  # a marketing list's "act now" asks every subscriber
         return "respond", 0.7
     if "customer_notice" in flags and not flags & _ALERT_FLAGS:
         return "ignore", 0.7  # new terms, a survey: what every customer is sent
-    if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
-        return "ignore", 0.8  # a round-up of a period: the alerts it counts were sent one by one
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     return None
@@ -232,9 +257,12 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     if "colleague" in flags:
         # The company's own announcements: a deadline makes them work to do.
         return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
-    if "reminder" in flags:
+    # A marketing list's reminders and changes ("last call", "your trial ends") are said to
+    # every subscriber, unless they come from an organisation the owner deals with.
+    listed = writer.marketing and not writer.known_org
+    if "reminder" in flags and not listed:
         return "notify", 0.55  # of something the owner signed up for
-    if "service_change" in flags:
+    if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     if writer.known_org and not paid:
@@ -261,7 +289,9 @@ def decide(
     if suspicious:
         return "ignore", 0.9
     if is_bounce(email, flags):
-        return "notify", 0.85
+        # The owner's mail did not arrive: it must be sent again (or the address fixed). A
+        # report that the server is still trying says only that it is late.
+        return ("notify", 0.85) if "delivery_delay" in flags else ("respond", 0.6)
     if is_auto_reply(email, flags):
         return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
     if cold:

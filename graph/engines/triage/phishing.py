@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from graph.engines.triage.decision import pretends_a_thread
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header
 from graph.engines.triage.senders import base_domain, domain_of
@@ -53,6 +54,7 @@ _RISKY_FLAGS = frozenset(
 """Content that matters when the sender's domain is not authenticated."""
 _ASKING_FLAGS = frozenset(
     {"credential", "bank_change", "money_request", "gift_card", "wire_request", "secrecy"}
+    | {"billing_claim"}  # an invoice to approve or pay
 )
 """What a fraudster wearing a colleague's name asks for; a colleague on a new address asks
 for other things too."""
@@ -60,9 +62,13 @@ _GENUINE_FLAGS = {
     "lookalike": "a look-alike of a known brand's name",
     "owner_lookalike": "a domain imitating your own",
     "digit_domain": "a domain with digits for letters",
+    "brand_addon": "a brand's name with an add-on as the sender's domain",
     "brand_spoof": "a brand's name from a domain that is not the brand's",
     "ip_link": "a link to a raw address or a throw-away domain",
 }
+
+_DOMAIN_FLAGS = frozenset({"lookalike", "owner_lookalike", "digit_domain", "brand_addon"})
+"""What the sender's own domain or name pretends, which a signature of that domain cannot clear."""
 
 
 def _unicode(label: str) -> str:
@@ -173,16 +179,20 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     said = _asks_for_fraud(flags, known_sender)
     if said:
         return said
+    if "billing_claim" in flags and not known_sender and pretends_a_thread(email, forwards=False):
+        return "a made-up reply thread asking to pay an invoice"
     signed = results.get("dmarc") == "pass" or results.get("dkim") == "pass"
     risky = flags & _RISKY_FLAGS
     if "looks_cold" in flags:
         risky -= {"link"}  # a pitch's link books a call; a login or a payment would still count
     if results and not signed and risky and not known_sender:
         return "the sender's domain is not authenticated and it asks for a login, money or a click"
-    if signed and flags & {"tool", "automated"}:
-        return ""  # a service's own signed notice: its links and login words are its job
     for flag, meaning in _GENUINE_FLAGS.items():
-        if flag in flags:
+        # A domain dressed as another's stays that, whoever signed it; a signed service's own
+        # notice may carry short links and login words, which are its job.
+        if flag in flags and (
+            flag in _DOMAIN_FLAGS or not (signed and flags & {"tool", "automated"})
+        ):
             return meaning
     return ""
 
@@ -206,7 +216,8 @@ def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:
     if "bank_change" in flags and not known_sender:
         return "asks to pay into new bank details"
     if "wire_request" in flags and ({"secrecy", "urgency"} & flags) and not known_sender:
-        return "an urgent, confidential transfer"
+        if "tool" not in flags:  # a service the owner uses names a bank transfer to pay it
+            return "an urgent, confidential transfer"
     if "credential" in flags and "link" in flags and ({"threat", "urgency"} & flags):
         if not known_sender and not ({"tool"} & flags):
             return "asks for a login under time pressure"

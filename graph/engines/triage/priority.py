@@ -106,7 +106,9 @@ def action_for(category: Category, usual: Mapping[Category, Action], flags: set[
     - billing: an overdue notice -> `reply` (confirm payment or dispute it); a receipt with
       nothing left to pay -> `archive`; other invoices -> `none` (paid through the usual
       process, not by mail);
-    - other: an FYI -> `none`; a question or request -> `reply`; anything else -> `none`.
+    - other: an FYI -> `none`; a question or request -> `reply`; anything else -> `none`;
+    - meeting_request: an update or cancellation of a meeting on the calendar -> `none`
+      (nothing is left to schedule).
 
     Notifications are always archived, even when they ask for a review or name you as
     assignee: the work happens in the tool, and replying to a robot reaches nobody.
@@ -118,4 +120,6 @@ def action_for(category: Category, usual: Mapping[Category, Action], flags: set[
             return "archive"
     if category == "other" and "request" in flags and "fyi" not in flags:
         return "reply"
+    if category == "meeting_request" and "calendar_update" in flags:
+        return "none"
     return usual[category]

@@ -49,11 +49,21 @@ evidence (most such mail in the dev part is family, school, friends; some is a h
 COMPANY_ANNOUNCEMENT = 0.6
 """How sure `other` is for a colleague's mail to the company's list that reads like a
 newsletter: an announcement of the owner's own company (a policy, an office notice), not news."""
+CALENDAR_MEETING = 0.7
+"""How sure `meeting_request` is for a calendar invitation, update or cancellation that is not
+a mailing: whatever its words are about, the mail is about a meeting."""
+PROGRAM_NOTICE = 0.6
+"""How sure `notification` is for a program's message that only its list headers and footer
+called a newsletter: an unsubscribe link says how mail was sent, not what it is about."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
 _LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
 """A link: the `?` of its query string asks the reader nothing."""
+_NEWS_WORDS = frozenset({"newsletter", "promotion"})
+"""How `rules/phrases.toml` names the words of news and promotions (not the unsubscribe footer)."""
+_CALENDAR_MAIL = frozenset({"calendar_invite", "calendar_update"})
+"""A calendar's invitation, update or cancellation (not an answer to one, which is noise)."""
 _JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
 """A ticket key such as `(ABC-123)` in a subject: written in upper case, so read as written."""
 
@@ -206,11 +216,25 @@ def _categorise(
         ruled = RULED_SUSPICIOUS if suspicious else RULED_COLD
         confidence = confidence if category == "spam_or_cold" else 0.0
         category, confidence = "spam_or_cold", max(confidence, ruled)
+    elif seen.flags & _CALENDAR_MAIL and not _mailing(email):
+        category, confidence = "meeting_request", max(confidence, CALENDAR_MEETING)
     elif category == "other" and writer.person and _to_private_address(email, profile, rules):
         category, confidence = "personal", PRIVATE_PERSONAL
     elif category == "newsletter" and "colleague" in seen.flags and not _marketing(email):
         category, confidence = "other", COMPANY_ANNOUNCEMENT
+    elif category == "newsletter" and writer.robot and not _reads_like_news(seen.evidence):
+        category, confidence = "notification", PROGRAM_NOTICE
     return seen, category, confidence, writer, suspicious
+
+
+def _reads_like_news(evidence: list[Signal]) -> bool:
+    """Whether the words make it news or a promotion, not only its list headers and footer."""
+    return any(e.category == "newsletter" and e.says in _NEWS_WORDS for e in evidence)
+
+
+def _mailing(email: Email) -> bool:
+    """Sent to a mailing list or by a mailing tool (list headers), not by a calendar."""
+    return bool(header(email, "List-Id") or header(email, "List-Unsubscribe"))
 
 
 def _marketing(email: Email) -> bool:

@@ -75,6 +75,15 @@ def sent_by_a_mailing_system(email: Email) -> bool:
     return bool(_PER_MESSAGE_ENVELOPE_RE.search(mailbox))
 
 
+def _brand_with_addon(base: str, genuine: str) -> bool:
+    """Whether a domain is a brand's name with a hyphenated add-on (`dropbox-signature.example`).
+
+    A brand sends from its own name, not from one made to look like it.
+    """
+    segments = base.split(".")[0].split("-")
+    return len(segments) > 1 and genuine in segments
+
+
 def sender_flags(
     email: Email,
     sender: str,
@@ -105,9 +114,9 @@ def sender_flags(
         flags.add("reply_to_mismatch")
     if sender_domain:
         sender_name = (email.from_name or "").casefold()
-        if any(
-            name_re.search(sender_name) and genuine not in sender_domain
-            for name_re, genuine in rules.brands
-        ):
+        claimed = [genuine for name_re, genuine in rules.brands if name_re.search(sender_name)]
+        if any(genuine not in sender_domain for genuine in claimed):
             flags.add("brand_spoof")
+        if any(_brand_with_addon(base, genuine) for genuine in claimed):
+            flags.add("brand_addon")
     return colleague

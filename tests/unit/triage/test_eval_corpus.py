@@ -22,7 +22,10 @@ DEV_DECISION_ACCURACY = 0.91
 DEV_COLD_PRECISION = 0.89
 DEV_COLD_RECALL = 0.93
 DEV_PHISHING_RECALL = 0.93
-DEV_REAL_PEOPLE_IGNORED = 1
+DEV_REAL_PEOPLE_IGNORED = 2
+"""One older dev message, and f-103: a stranger's genuine ask for "the right person" (a food
+bank asking for a free account), which the cold-outreach rules took for a pitch before the
+f-* mail was added and still do."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
