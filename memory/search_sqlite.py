@@ -44,7 +44,7 @@ from memory.search_rank import (
     RELEVANCE_SHARE,
     day_number,
 )
-from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
+from memory.search_walk import FIRST_WINDOW, WINDOWS, Hit, Window, best_matches
 
 COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
@@ -64,6 +64,33 @@ _EXPRESSIONS = (
 """What each FTS5 column indexes, for the row `{r}` (the view, and the triggers' old/new)."""
 
 
+DAY = (
+    "CASE WHEN {r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
+    "CAST(substr({r}date, 1, 4) AS INTEGER) * 372 + CAST(substr({r}date, 6, 2) AS INTEGER) * 31 "
+    "+ CAST(substr({r}date, 9, 2) AS INTEGER) END"
+)
+"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
+expression of the `ix_email_search_day` index, which a query must repeat character for
+character to be served by it."""
+KEY_SHIFT = 32
+"""An index key is the message's day shifted left this far, plus its rowid in `email` (which
+stays below 2 ** 32: SQLite numbers rows from 1 up, one above the largest)."""
+ROWID_MASK = (1 << KEY_SHIFT) - 1
+LAST_KEY = (1 << 63) - 1
+
+
+def key(row: str) -> str:
+    """The FTS5 key of the row `row` of `email`: in date order, undated rows (day 0) first."""
+    return f"((coalesce({DAY.format(r=row + '.')}, 0) << {KEY_SHIFT}) | {row}.rowid)"
+
+
+def day_keys(since: int | None, before: int | None) -> tuple[int, int]:
+    """The first and last key of days `since` <= day < `before` (None: no bound that side)."""
+    first = 0 if since is None else since << KEY_SHIFT
+    last = LAST_KEY if before is None else (before << KEY_SHIFT) - 1
+    return first, last
+
+
 def _values(row: str) -> str:
     return ", ".join(expression.format(r=row) for expression in _EXPRESSIONS)
 
@@ -73,28 +100,23 @@ DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5({_COLUMN_LIST}, content='', "
     "tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER IF NOT EXISTS email_fts_insert AFTER INSERT ON email BEGIN "
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES (new.rowid, {_values('new')}); END",
+    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
     "CREATE TRIGGER IF NOT EXISTS email_fts_delete AFTER DELETE ON email BEGIN "
     f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
-    f"VALUES ('delete', old.rowid, {_values('old')}); END",
+    f"VALUES ('delete', {key('old')}, {_values('old')}); END",
     "CREATE TRIGGER IF NOT EXISTS email_fts_update AFTER UPDATE ON email BEGIN "
     f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
-    f"VALUES ('delete', old.rowid, {_values('old')}); "
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES (new.rowid, {_values('new')}); END",
+    f"VALUES ('delete', {key('old')}, {_values('old')}); "
+    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
 )
 """The index and the three triggers that keep it in step; each statement is idempotent."""
-FILL = f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) SELECT rowid, {_values('email')} FROM email"
+FILL = (
+    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) SELECT {key('email')}, {_values('email')} "
+    "FROM email"
+)
 """Index every cached message (after `DELETE_ALL`, to start over)."""
 DELETE_ALL = "INSERT INTO email_fts(email_fts) VALUES ('delete-all')"
 
-DAY = (
-    "CASE WHEN {r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
-    "CAST(substr({r}date, 1, 4) AS INTEGER) * 372 + CAST(substr({r}date, 6, 2) AS INTEGER) * 31 "
-    "+ CAST(substr({r}date, 9, 2) AS INTEGER) END"
-)
-"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
-expression of the `ix_email_search_day` index, which a query must repeat character for
-character to be served by it."""
 _DAY = DAY.format(r="e.")
 ODD = (
     "({r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' "
@@ -128,6 +150,24 @@ def rebuild_index(conn: Connection) -> None:
     """Index every cached message again, from nothing (for an index out of step)."""
     conn.exec_driver_sql(DELETE_ALL)
     conn.exec_driver_sql(FILL)
+
+
+def key_index_by_date(conn: Connection) -> None:
+    """Migration step 13: give an index keyed by `email.rowid` (steps 11-12) the keys of `key`.
+
+    A contentless entry can only be removed under its key, so the triggers and every entry are
+    made again. Nothing to do when the insert trigger already writes date keys (a database
+    created by this release's step 11).
+    """
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'email_fts_insert'"
+    ).scalar()
+    if trigger is not None and f"<< {KEY_SHIFT}" in trigger:
+        return
+    for name in ("insert", "delete", "update"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS email_fts_{name}")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS email_fts")
+    create_index(conn)
 
 
 def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
@@ -193,6 +233,7 @@ def search(
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
+    params["key_first"], params["key_last"] = day_keys(None, None)
     where = _filters(query, filters, params)
     ranked = [t for t in query.terms if not t.folder_word]
     if not ranked:
@@ -204,25 +245,50 @@ def search(
     params["match"] = " AND ".join(match_text(t) for t in ranked)
     for n, (part, _) in enumerate(PART_POINTS):
         params[f"part{n}"] = _found_in(ranked, (part,))
+    top = day_number(query.before) if query.before else None
+    # A real date's text sorts as its day does: `after:`/`before:` bound the keys read too
+    # (a date that does not exist is read by the odd window, which reads no key range).
+    dates = (day_number(query.after) if query.after else None, top)
 
     def read(window: Window) -> list[Hit]:
-        return _read(conn, ranked, where, dict(params), window)
+        return _read(conn, ranked, where, {**params, **_key_range(window, dates)}, window)
 
     def day_at(before: int | None, count: int) -> int | None:
         return _DAYS.day_at(conn, query, filters, before, count)
 
-    top = day_number(query.before) if query.before else None
-    found = best_matches(read, day_at, limit, today, first_window, top, windows=0)
+    narrowed = bool(query.folders or filters.get("folder"))
+    # Each read costs FTS5 the merge of every word a prefix begins, whatever its days: the rest
+    # follows the first window at once, unless a folder's first window may hold no match.
+    windows = WINDOWS if narrowed else 0
+    found = best_matches(read, day_at, limit, today, first_window, top, windows, narrowed)
     return [hit.data for hit in found]
+
+
+def _key_range(window: Window, dates: tuple[int | None, int | None]) -> dict[str, int]:
+    """The first and last index key a window reads (every key for the odd window)."""
+    if window.odd:
+        first, last = day_keys(None, None)
+    else:
+        since = max((day for day in (window.since, dates[0]) if day is not None), default=None)
+        before = min((day for day in (window.before, dates[1]) if day is not None), default=None)
+        first, last = day_keys(since, before)
+    return {"key_first": first, "key_last": last}
+
+
+_IN_RANGE = "rowid BETWEEN :key_first AND :key_last"
 
 
 def _read(
     conn: Connection, ranked: list[Term], where: list[str], params: dict[str, Any], window: Window
 ) -> list[Hit]:
-    """The best `limit` matches of a window (see `memory.search_walk`)."""
+    """The best `limit` matches of a window (see `memory.search_walk`).
+
+    FTS5 reads a key range itself, skipping the older and newer matches; the odd window's few
+    messages are tested against the matches instead (the `+` keeps FTS5 from being asked for
+    each key, which costs a whole query each for a prefix).
+    """
     if window.odd and not _DAYS.any_odd(conn):
         return []
-    where = [*where, *_DAYS.window(window, params)]
     match = ":match"
     if window.needs is not None:
         needs = [_all_found_in(ranked, parts) for parts in window.needs]
@@ -231,28 +297,25 @@ def _read(
         head = " OR ".join(need for need in needs if need)
         params["head"] = f"({params['match']}) AND ({head})"
         match = ":head"
-    narrow = ""
-    if window.since is not None or window.odd:
-        index = "odd" if window.odd else "day"
-        # Test FTS5's matches against the window's rowids (the `+` keeps FTS5 from being
-        # asked for each rowid, which costs a whole query each for a prefix).
-        narrow = (
-            f"AND +rowid IN (SELECT e.rowid FROM email e INDEXED BY ix_email_search_{index} "
-            f"WHERE {' AND '.join(where)})"
-        )
+    odd = (
+        f"AND +rowid IN (SELECT {key('e')} FROM email e INDEXED BY ix_email_search_odd "
+        f"WHERE {_DAYS.odd})"
+        if window.odd
+        else ""
+    )
     points = " + ".join(
         f"{value} * (h.rid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :part{n} "
-        "AND +rowid IN (SELECT rid FROM hits)))"
+        f"AND {_IN_RANGE} AND +rowid IN (SELECT rid FROM hits)))"
         for n, (_, value) in enumerate(PART_POINTS)
         if params[f"part{n}"] is not None
     )
     sql = (
         "WITH hits AS MATERIALIZED (SELECT rowid AS rid FROM email_fts "
-        f"WHERE email_fts MATCH {match} {narrow}) "
+        f"WHERE email_fts MATCH {match} AND {_IN_RANGE} {odd}) "
         "SELECT score, date, id, data FROM (SELECT e.data AS data, e.date AS date, e.id AS id, "
         f"{RELEVANCE_SHARE} * ({points or '0'}) / {float(MAX_POINTS)} "
         f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
-        "FROM hits h JOIN email e ON e.rowid = h.rid "
+        f"FROM hits h JOIN email e ON e.rowid = h.rid & {ROWID_MASK} "
         f"WHERE {' AND '.join(where) or '1'}) "
         "ORDER BY score DESC, date DESC, id LIMIT :limit"
     )
@@ -264,7 +327,8 @@ def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]
     where = column_filters(query, filters, params)
     for n, term in enumerate(t for t in query.terms if t.folder_word):
         where.append(
-            f"(e.rowid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :word{n}) "
+            f"(e.rowid IN (SELECT rowid & {ROWID_MASK} FROM email_fts "
+            f"WHERE email_fts MATCH :word{n} AND {_IN_RANGE}) "
             f"OR lower(e.folder) IN (:word{n}a, :word{n}b))"
         )
         params[f"word{n}"] = match_text(term)
