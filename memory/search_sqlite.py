@@ -246,12 +246,9 @@ def search(
     for n, (part, _) in enumerate(PART_POINTS):
         params[f"part{n}"] = _found_in(ranked, (part,))
     top = day_number(query.before) if query.before else None
-    # A real date's text sorts as its day does: `after:`/`before:` bound the keys read too
-    # (a date that does not exist is read by the odd window, which reads no key range).
-    dates = (day_number(query.after) if query.after else None, top)
 
     def read(window: Window) -> list[Hit]:
-        return _read(conn, ranked, where, {**params, **_key_range(window, dates)}, window)
+        return _read(conn, ranked, where, {**params, **_key_range(window)}, window)
 
     def day_at(before: int | None, count: int) -> int | None:
         return _DAYS.day_at(conn, query, filters, before, count)
@@ -264,14 +261,13 @@ def search(
     return [hit.data for hit in found]
 
 
-def _key_range(window: Window, dates: tuple[int | None, int | None]) -> dict[str, int]:
-    """The first and last index key a window reads (every key for the odd window)."""
-    if window.odd:
-        first, last = day_keys(None, None)
-    else:
-        since = max((day for day in (window.since, dates[0]) if day is not None), default=None)
-        before = min((day for day in (window.before, dates[1]) if day is not None), default=None)
-        first, last = day_keys(since, before)
+def _key_range(window: Window) -> dict[str, int]:
+    """The first and last index key a window reads (every key for the odd window).
+
+    Not narrowed by the query's `after:`/`before:`: those compare the date's text, which for a
+    date that does not exist or cannot be read does not sort as its key does.
+    """
+    first, last = day_keys(None, None) if window.odd else day_keys(window.since, window.before)
     return {"key_first": first, "key_last": last}
 
 
