@@ -1,7 +1,9 @@
 """Mail search on SQLite: an FTS5 index of the mail cache, kept in step by triggers.
 
 `email_fts` is a contentless FTS5 table (it stores the index only, not a second copy of the
-mail) keyed by the `email` table's rowid. Each message is indexed as four columns: subject,
+mail) keyed by date: a message's key is its day number shifted left `KEY_SHIFT` bits plus its
+rowid in `email` (`key`), so the matches of a window of days are a range of keys, which FTS5
+reads itself (its doclists are in key order). Each message is indexed as four columns: subject,
 sender (name and address), attachment names (read from the stored JSON) and the first
 `BODY_CHARS` characters of the body. Triggers on `email` add, replace and remove a message's
 entry in the same transaction as the write, giving FTS5 the old values it needs to remove one,
@@ -13,12 +15,15 @@ Not external content: FTS5 cannot read a view whose column calls `json_each` (th
 names), and a copy of every body would double the file. Rowids of `email` stay as they are
 unless the file is `VACUUM`ed (the product never does); after one, `rebuild_index` indexes every
 message again. Step 11 (`create_index`) fills the index from the messages already cached;
-step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
+step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by;
+step 13 (`key_index_by_date`) gives an index of steps 11-12, keyed by rowid, its date keys.
 
-A read of the walk finds its matches with one FTS5 query, tested against the window's rowids
-from the day index, and the points with one query per column (`_found_in`), each tested
-against those matches: a query with a prefix costs FTS5 nearly as much for one rowid as for
-all of them (it merges the words the prefix begins first), so nothing here asks row by row.
+A read of the walk finds its matches with one FTS5 query over the window's range of keys, and
+the points with one query per column (`_found_in`) over the same range, each tested against
+those matches. A query with a prefix costs FTS5 a merge of every word the prefix begins, over
+all days, before it reads the range (and for each key asked for on its own, so nothing here
+asks key by key): that merge, not the range, is most of what a read costs, so the walk takes
+few reads here (`search`).
 
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes

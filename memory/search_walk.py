@@ -27,8 +27,8 @@ GROWTH = 8
 """Each further window spans this many times the days of the one before."""
 WINDOWS = 3
 """Further windows before the rest is read at once (where a read costs as much as the rows of
-its days, as on PostgreSQL; a read of SQLite's FTS5 costs a pass over the matches whatever the
-days, and there the rest follows the first window at once)."""
+its days, as on PostgreSQL; a read of SQLite's FTS5 costs the merge of a prefix's words whatever
+the days, and there the rest follows the first window at once, but for a folder's search)."""
 SCORE_SLACK = 1e-9
 """Room for the last bits of the databases' own arithmetic (PostgreSQL adds part of the score in
 `numeric`): a bound this close to the last kept score counts as able to reach it."""
