@@ -84,6 +84,9 @@ ROWID_MASK = (1 << KEY_SHIFT) - 1
 LAST_KEY = (1 << 63) - 1
 
 
+TOO_HIGH = "email rowid above 2**32: the search index cannot key it"
+
+
 def key(row: str) -> str:
     """The FTS5 key of the row `row` of `email`: in date order, undated rows (day 0) first."""
     return f"((coalesce({DAY.format(r=row + '.')}, 0) << {KEY_SHIFT}) | {row}.rowid)"
@@ -105,11 +108,13 @@ DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5({_COLUMN_LIST}, content='', "
     "tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER IF NOT EXISTS email_fts_insert AFTER INSERT ON email BEGIN "
+    f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK}; "
     f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
     "CREATE TRIGGER IF NOT EXISTS email_fts_delete AFTER DELETE ON email BEGIN "
     f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
     f"VALUES ('delete', {key('old')}, {_values('old')}); END",
     "CREATE TRIGGER IF NOT EXISTS email_fts_update AFTER UPDATE ON email BEGIN "
+    f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK}; "
     f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
     f"VALUES ('delete', {key('old')}, {_values('old')}); "
     f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
@@ -148,11 +153,20 @@ def create_index(conn: Connection) -> None:
     for statement in DDL:
         conn.exec_driver_sql(statement)
     if not exists:
+        _check_rowids(conn)
         conn.exec_driver_sql(FILL)
+
+
+def _check_rowids(conn: Connection) -> None:
+    """Refuse rows whose rowid does not fit below a key's day (SQLite never numbers one so)."""
+    highest = conn.exec_driver_sql("SELECT max(rowid) FROM email").scalar()
+    if (highest or 0) > ROWID_MASK:
+        raise RuntimeError(TOO_HIGH)
 
 
 def rebuild_index(conn: Connection) -> None:
     """Index every cached message again, from nothing (for an index out of step)."""
+    _check_rowids(conn)
     conn.exec_driver_sql(DELETE_ALL)
     conn.exec_driver_sql(FILL)
 
@@ -187,6 +201,7 @@ def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
     conn.exec_driver_sql("DROP TRIGGER IF EXISTS email_fts_insert")
     before = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM email").scalar()
     insert()
+    _check_rowids(conn)
     conn.exec_driver_sql(f"{FILL} WHERE rowid > ?", (before,))
     conn.exec_driver_sql(DDL[1])
 

@@ -171,3 +171,25 @@ def test_step_13_leaves_an_index_with_date_keys_alone(db: AppDatabase, path: Pat
         STEPS[12].apply(conn)
     engine.dispose()
     assert keys(path, "marker") == [7]  # not rebuilt: the insert trigger writes date keys
+
+
+def test_a_rowid_too_high_for_a_key_is_refused(db: AppDatabase, path: Path) -> None:
+    """SQLite never numbers a row so; a row written with one would share another's key."""
+    db.add_emails([message("tie-1", DATES["tie-1"])])
+    with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError, match="2\\*\\*32"):
+        raw.execute(
+            "INSERT INTO email (rowid, source, key, id, base_id, digest, folder, from_addr, "
+            "from_name, subject, date, body, error, data, fetched_at) SELECT ?, source, 'k2', "
+            "'big', base_id, digest, folder, from_addr, from_name, subject, date, body, error, "
+            "data, fetched_at FROM email",
+            ((1 << KEY_SHIFT) + 1,),
+        )
+    with sqlite3.connect(path) as raw, pytest.raises(sqlite3.IntegrityError, match="2\\*\\*32"):
+        raw.execute("UPDATE email SET rowid = ?", ((1 << KEY_SHIFT) + 1,))
+    held = keys(path)
+    with sqlite3.connect(path) as raw:
+        raw.execute("DROP TRIGGER email_fts_update")  # written behind the triggers' back
+        raw.execute("UPDATE email SET rowid = ?", ((1 << KEY_SHIFT) + 1,))
+    with pytest.raises(RuntimeError, match="2\\*\\*32"), db.engine.begin() as conn:
+        rebuild_index(conn)
+    assert keys(path) == held and len(held) == 1  # left as it was
