@@ -82,9 +82,8 @@ KEY_SHIFT = 32
 stays below 2 ** 32: SQLite numbers rows from 1 up, one above the largest)."""
 ROWID_MASK = (1 << KEY_SHIFT) - 1
 LAST_KEY = (1 << 63) - 1
-
-
 TOO_HIGH = "email rowid above 2**32: the search index cannot key it"
+"""The error of a row written with a rowid too high for its key (it would share another's)."""
 
 
 def key(row: str) -> str:
