@@ -49,7 +49,7 @@ from memory.search_rank import (
     RELEVANCE_SHARE,
     day_number,
 )
-from memory.search_walk import FIRST_WINDOW, WINDOWS, Hit, Window, best_matches
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
 
 COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
@@ -273,10 +273,11 @@ def search(
         return _DAYS.day_at(conn, query, filters, before, count)
 
     narrowed = bool(query.folders or filters.get("folder"))
-    # Each read costs FTS5 the merge of every word a prefix begins, whatever its days: the rest
-    # follows the first window at once, unless a folder's first window may hold no match.
-    windows = WINDOWS if narrowed else 0
-    found = best_matches(read, day_at, limit, today, first_window, top, windows, narrowed)
+    # Each read costs FTS5 the merge of every word a prefix begins, whatever its days: wider
+    # windows only until the list is full, then the rest at once.
+    found = best_matches(
+        read, day_at, limit, today, first_window, top, narrowed=narrowed, rest_once_full=True
+    )
     return [hit.data for hit in found]
 
 
