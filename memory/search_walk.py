@@ -85,8 +85,10 @@ def best_matches(
     `windows` is how many windows of days follow the first before the rest is read.
     `narrowed`: the reads keep fewer messages than the windows count (a folder's), so a first
     window without a match does not mean the query matches little. `rest_once_full`: once
-    `limit` are held and only some parts can still win, read the rest at once (where a read
-    costs about the same whatever its days, as on SQLite).
+    `limit` are held and only matches found in two parts or more can still win, read the rest
+    at once (where a read costs about the same whatever its days, as on SQLite; a need of one
+    part, the subject say, can be thousands of old matches, and wider windows first raise the
+    score to beat).
     """
     since = day_at(None, first) if first > 0 else None
     if since is None:
@@ -100,8 +102,8 @@ def best_matches(
         needs = _needs(best, limit, today, before)
         if needs == ():
             return best
-        if needs is not None and rest_once_full:
-            break
+        if rest_once_full and needs is not None and min(map(len, needs)) > 1:
+            break  # only matches in two parts or more can still win: few, whatever the days
         width *= GROWTH
         best = ranked(best + read(Window(before - width, before, needs)), limit)
         before -= width

@@ -49,8 +49,8 @@ def test_ranked_orders_by_score_then_newer_date_then_id_and_counts_a_message_onc
     assert [hit.id for hit in ranked(hits, 2)] == ["z", "c"]
 
 
-def _walk(rest_once_full: bool, first_hits: int) -> list[Window]:
-    """The windows a walk reads when the first window holds `first_hits` subject matches."""
+def _walk(rest_once_full: bool, first_hits: int, points: int = 8) -> list[Window]:
+    """The windows a walk reads when the first window holds `first_hits` matches of today."""
     reads: list[Window] = []
     today = 1000
 
@@ -58,7 +58,7 @@ def _walk(rest_once_full: bool, first_hits: int) -> list[Window]:
         reads.append(window)
         if window.odd or window.since != 990:
             return []
-        return [Hit(score(8, 1.0), f"d{n}", f"m{n}", "{}") for n in range(first_hits)]
+        return [Hit(score(points, 1.0), f"d{n}", f"m{n}", "{}") for n in range(first_hits)]
 
     def day_at(before: int | None, count: int) -> int | None:
         return 990 if count > 1 else today
@@ -78,6 +78,16 @@ def test_once_the_list_is_full_the_rest_is_read_at_once_if_asked() -> None:
     at_once = _walk(True, 2)
     assert [(w.since, w.before) for w in at_once[2:]] == [(None, 990)]
     assert at_once[-1].needs is not None  # only the parts that can still win
+    assert min(map(len, at_once[-1].needs)) == 2
+
+
+def test_a_need_of_one_part_still_widens_the_windows() -> None:
+    """Matches in the subject alone can be thousands: wider windows first raise the bar."""
+    reads = _walk(True, 2, points=4)
+    assert reads[2].needs is not None and min(map(len, reads[2].needs)) == 1
+    # One window wider; older than it, a match needs two parts: the rest at once.
+    assert [(w.since, w.before) for w in reads[2:]] == [(902, 990), (None, 902)]
+    assert reads[3].needs is not None and min(map(len, reads[3].needs)) == 2
 
 
 def test_a_list_not_full_still_widens_the_windows() -> None:
