@@ -156,10 +156,10 @@ def markdown(runs: Sequence[dict[str, object]], args: argparse.Namespace) -> str
 
 `AppDatabase.list_emails(query=..., limit=20)` over a cache of generated mail (`bench.mailgen`,
 {args.pool:,} messages parsed, then copied under ids, keys and dates of their own up to each size),
-{len(QUERIES)} queries, each {args.repeats} times after one warm-up run. SQLite: FTS5 table kept
-by triggers, keyed by date; PostgreSQL: generated `tsvector` column with a GIN index (server on 127.0.0.1,
-fsync off). Filling is `add_emails` in batches of 1,000, the index kept up to date as it goes.
-Target: p95 <= 20 ms at 100,000 messages on both.
+{len(QUERIES)} queries, each {args.repeats} times after one warm-up run. SQLite: FTS5 table
+kept by triggers, keyed by date; PostgreSQL: generated `tsvector` column with a GIN index
+(server on 127.0.0.1, fsync off). Filling is `add_emails` in batches of 1,000, the index kept
+up to date as it goes. Target: p95 <= 20 ms at 100,000 messages on both.
 
 {table(["database", "messages", "p50", "p95", "max", "filling (with the index)"], rows)}
 
