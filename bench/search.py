@@ -156,10 +156,10 @@ def markdown(runs: Sequence[dict[str, object]], args: argparse.Namespace) -> str
 
 `AppDatabase.list_emails(query=..., limit=20)` over a cache of generated mail (`bench.mailgen`,
 {args.pool:,} messages parsed, then copied under ids, keys and dates of their own up to each size),
-{len(QUERIES)} queries, each {args.repeats} times after one warm-up run. SQLite: FTS5 table kept
-by triggers; PostgreSQL: generated `tsvector` column with a GIN index (server on 127.0.0.1,
-fsync off). Filling is `add_emails` in batches of 1,000, the index kept up to date as it goes.
-Target: p95 <= 20 ms at 100,000 messages on both.
+{len(QUERIES)} queries, each {args.repeats} times after one warm-up run. SQLite: FTS5 table
+kept by triggers, keyed by date; PostgreSQL: generated `tsvector` column with a GIN index
+(server on 127.0.0.1, fsync off). Filling is `add_emails` in batches of 1,000, the index kept
+up to date as it goes. Target: p95 <= 20 ms at 100,000 messages on both.
 
 {table(["database", "messages", "p50", "p95", "max", "filling (with the index)"], rows)}
 
@@ -172,13 +172,15 @@ a third to a half of all messages: `invoice`, `the`, `budget review` match tens 
 100,000. Search does not rank every match (`memory/search_walk.py`): it reads the newest first
 and stops once no unread match can make the list, asking later reads only for matches in the
 parts (subject, sender, ...) that could still score enough; a query whose first window holds
-no match is ranked in one read. What each read costs differs. On SQLite every read is a pass
-of FTS5 over all the matches of the query, plus one per part for its points (a word in tens
-of thousands of messages, or a prefix such as `the` that stands for many words, costs
-milliseconds a pass), so a broad query costs a few such passes whatever the days read. On
-PostgreSQL a window costs the rows of its days (the day index finds them) and a later read the
-rows of the parts it asks for (one GIN index per part), so the time follows how many of the
-newest messages match and how many older ones have a query word in their subject or sender.
+no match is ranked in one read. What each read costs differs. On SQLite the index is keyed by
+date (migration step 13), so a window is a range of keys FTS5 reads itself, but each FTS5
+query of a prefix (every unquoted word is one: `invoice` stands for the words it begins) first
+merges the matches of those words over all days, once for the matches and once per part for
+the points: a word in tens of thousands of messages costs milliseconds a merge, so a broad
+query costs a few such merges whatever the days read. On PostgreSQL a window costs the rows of
+its days (the day index finds them) and a later read the rows of the parts it asks for (one
+GIN index per part), so the time follows how many of the newest messages match and how many
+older ones have a query word in their subject or sender.
 """
 
 

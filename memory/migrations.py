@@ -58,7 +58,11 @@ from memory.inbox_tables import InboxJournalEntry, SnoozedConversation
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.mcp_tools import McpToolRecord
 from memory.preference_table import TriagePreferenceRecord
-from memory.search import create_search_index, create_search_walk_indexes
+from memory.search import (
+    create_search_index,
+    create_search_walk_indexes,
+    key_search_index_by_date,
+)
 from memory.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
@@ -227,6 +231,7 @@ STEPS: tuple[Step, ...] = (
     Step(10, "health check history", create_tables(HealthRecord)),
     Step(11, "full-text search index of the mail cache", create_search_index),
     Step(12, "search: indexes to read matches newest first", create_search_walk_indexes),
+    Step(13, "search: the index read by ranges of days", key_search_index_by_date),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

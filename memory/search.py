@@ -6,7 +6,8 @@ SQLite's FTS5 table (`memory.search_sqlite`) or PostgreSQL's `tsvector` column
 (`memory.search_rank`), so a query returns the same messages on either; both read the matches
 newest first and stop once no unread one can make the list (`memory.search_walk`). Migration
 step 11 (`create_search_index`) builds the index and fills it from the messages already cached;
-step 12 (`create_search_walk_indexes`) adds the indexes that walk reads by.
+step 12 (`create_search_walk_indexes`) adds the indexes that walk reads by; step 13
+(`key_search_index_by_date`) keys SQLite's index by date, so a read of some days is a range.
 """
 
 from __future__ import annotations
@@ -48,6 +49,19 @@ def create_search_walk_indexes(conn: Connection) -> None:
         for statement in search_sqlite.INDEXES:
             conn.exec_driver_sql(statement)
     else:
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
+def key_search_index_by_date(conn: Connection) -> None:
+    """Migration step 13: the full-text index read by ranges of days.
+
+    SQLite: the FTS5 index's keys become date-ordered (`search_sqlite.key_index_by_date`), so
+    a window of days is a range of keys FTS5 reads without touching the other matches.
+    PostgreSQL: nothing to add (its reads follow the day index of step 12).
+    """
+    if conn.dialect.name == "sqlite":
+        search_sqlite.key_index_by_date(conn)
+    elif conn.dialect.name != "postgresql":
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
 

@@ -1,7 +1,9 @@
 """Mail search on SQLite: an FTS5 index of the mail cache, kept in step by triggers.
 
 `email_fts` is a contentless FTS5 table (it stores the index only, not a second copy of the
-mail) keyed by the `email` table's rowid. Each message is indexed as four columns: subject,
+mail) keyed by date: a message's key is its day number shifted left `KEY_SHIFT` bits plus its
+rowid in `email` (`key`), so the matches of a window of days are a range of keys, which FTS5
+reads itself (its doclists are in key order). Each message is indexed as four columns: subject,
 sender (name and address), attachment names (read from the stored JSON) and the first
 `BODY_CHARS` characters of the body. Triggers on `email` add, replace and remove a message's
 entry in the same transaction as the write, giving FTS5 the old values it needs to remove one,
@@ -13,12 +15,15 @@ Not external content: FTS5 cannot read a view whose column calls `json_each` (th
 names), and a copy of every body would double the file. Rowids of `email` stay as they are
 unless the file is `VACUUM`ed (the product never does); after one, `rebuild_index` indexes every
 message again. Step 11 (`create_index`) fills the index from the messages already cached;
-step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
+step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by;
+step 13 (`key_index_by_date`) gives an index of steps 11-12, keyed by rowid, its date keys.
 
-A read of the walk finds its matches with one FTS5 query, tested against the window's rowids
-from the day index, and the points with one query per column (`_found_in`), each tested
-against those matches: a query with a prefix costs FTS5 nearly as much for one rowid as for
-all of them (it merges the words the prefix begins first), so nothing here asks row by row.
+A read of the walk finds its matches with one FTS5 query over the window's range of keys, and
+the points with one query per column (`_found_in`) over the same range, each tested against
+those matches. A query with a prefix costs FTS5 a merge of every word the prefix begins, over
+all days, before it reads the range (and for each key asked for on its own, so nothing here
+asks key by key): that merge, not the range, is most of what a read costs, so the walk takes
+few reads here (`search`).
 
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes
@@ -64,6 +69,35 @@ _EXPRESSIONS = (
 """What each FTS5 column indexes, for the row `{r}` (the view, and the triggers' old/new)."""
 
 
+DAY = (
+    "CASE WHEN {r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
+    "CAST(substr({r}date, 1, 4) AS INTEGER) * 372 + CAST(substr({r}date, 6, 2) AS INTEGER) * 31 "
+    "+ CAST(substr({r}date, 9, 2) AS INTEGER) END"
+)
+"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
+expression of the `ix_email_search_day` index, which a query must repeat character for
+character to be served by it."""
+KEY_SHIFT = 32
+"""An index key is the message's day shifted left this far, plus its rowid in `email` (which
+stays below 2 ** 32: SQLite numbers rows from 1 up, one above the largest)."""
+ROWID_MASK = (1 << KEY_SHIFT) - 1
+LAST_KEY = (1 << 63) - 1
+TOO_HIGH = "email rowid above 2**32: the search index cannot key it"
+"""The error of a row written with a rowid too high for its key (it would share another's)."""
+
+
+def key(row: str) -> str:
+    """The FTS5 key of the row `row` of `email`: in date order, undated rows (day 0) first."""
+    return f"((coalesce({DAY.format(r=row + '.')}, 0) << {KEY_SHIFT}) | {row}.rowid)"
+
+
+def day_keys(since: int | None, before: int | None) -> tuple[int, int]:
+    """The first and last key of days `since` <= day < `before` (None: no bound that side)."""
+    first = 0 if since is None else since << KEY_SHIFT
+    last = LAST_KEY if before is None else (before << KEY_SHIFT) - 1
+    return first, last
+
+
 def _values(row: str) -> str:
     return ", ".join(expression.format(r=row) for expression in _EXPRESSIONS)
 
@@ -73,28 +107,25 @@ DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5({_COLUMN_LIST}, content='', "
     "tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER IF NOT EXISTS email_fts_insert AFTER INSERT ON email BEGIN "
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES (new.rowid, {_values('new')}); END",
+    f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK}; "
+    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
     "CREATE TRIGGER IF NOT EXISTS email_fts_delete AFTER DELETE ON email BEGIN "
     f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
-    f"VALUES ('delete', old.rowid, {_values('old')}); END",
+    f"VALUES ('delete', {key('old')}, {_values('old')}); END",
     "CREATE TRIGGER IF NOT EXISTS email_fts_update AFTER UPDATE ON email BEGIN "
+    f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK}; "
     f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
-    f"VALUES ('delete', old.rowid, {_values('old')}); "
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES (new.rowid, {_values('new')}); END",
+    f"VALUES ('delete', {key('old')}, {_values('old')}); "
+    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
 )
 """The index and the three triggers that keep it in step; each statement is idempotent."""
-FILL = f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) SELECT rowid, {_values('email')} FROM email"
+FILL = (
+    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) SELECT {key('email')}, {_values('email')} "
+    "FROM email"
+)
 """Index every cached message (after `DELETE_ALL`, to start over)."""
 DELETE_ALL = "INSERT INTO email_fts(email_fts) VALUES ('delete-all')"
 
-DAY = (
-    "CASE WHEN {r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
-    "CAST(substr({r}date, 1, 4) AS INTEGER) * 372 + CAST(substr({r}date, 6, 2) AS INTEGER) * 31 "
-    "+ CAST(substr({r}date, 9, 2) AS INTEGER) END"
-)
-"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
-expression of the `ix_email_search_day` index, which a query must repeat character for
-character to be served by it."""
 _DAY = DAY.format(r="e.")
 ODD = (
     "({r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' "
@@ -121,13 +152,40 @@ def create_index(conn: Connection) -> None:
     for statement in DDL:
         conn.exec_driver_sql(statement)
     if not exists:
+        _check_rowids(conn)
         conn.exec_driver_sql(FILL)
+
+
+def _check_rowids(conn: Connection) -> None:
+    """Refuse rows whose rowid does not fit below a key's day (SQLite never numbers one so)."""
+    highest = conn.exec_driver_sql("SELECT max(rowid) FROM email").scalar()
+    if (highest or 0) > ROWID_MASK:
+        raise RuntimeError(TOO_HIGH)
 
 
 def rebuild_index(conn: Connection) -> None:
     """Index every cached message again, from nothing (for an index out of step)."""
+    _check_rowids(conn)
     conn.exec_driver_sql(DELETE_ALL)
     conn.exec_driver_sql(FILL)
+
+
+def key_index_by_date(conn: Connection) -> None:
+    """Migration step 13: give an index keyed by `email.rowid` (steps 11-12) the keys of `key`.
+
+    A contentless entry can only be removed under its key, so the triggers and every entry are
+    made again. Nothing to do when the insert trigger already writes date keys (a database
+    created by this release's step 11).
+    """
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'email_fts_insert'"
+    ).scalar()
+    if trigger is not None and f"<< {KEY_SHIFT}" in trigger:
+        return
+    for name in ("insert", "delete", "update"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS email_fts_{name}")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS email_fts")
+    create_index(conn)
 
 
 def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
@@ -142,6 +200,7 @@ def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
     conn.exec_driver_sql("DROP TRIGGER IF EXISTS email_fts_insert")
     before = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM email").scalar()
     insert()
+    _check_rowids(conn)
     conn.exec_driver_sql(f"{FILL} WHERE rowid > ?", (before,))
     conn.exec_driver_sql(DDL[1])
 
@@ -193,6 +252,7 @@ def search(
 ) -> list[str]:
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
+    params["key_first"], params["key_last"] = day_keys(None, None)
     where = _filters(query, filters, params)
     ranked = [t for t in query.terms if not t.folder_word]
     if not ranked:
@@ -204,25 +264,47 @@ def search(
     params["match"] = " AND ".join(match_text(t) for t in ranked)
     for n, (part, _) in enumerate(PART_POINTS):
         params[f"part{n}"] = _found_in(ranked, (part,))
+    top = day_number(query.before) if query.before else None
 
     def read(window: Window) -> list[Hit]:
-        return _read(conn, ranked, where, dict(params), window)
+        return _read(conn, ranked, where, {**params, **_key_range(window)}, window)
 
     def day_at(before: int | None, count: int) -> int | None:
         return _DAYS.day_at(conn, query, filters, before, count)
 
-    top = day_number(query.before) if query.before else None
-    found = best_matches(read, day_at, limit, today, first_window, top, windows=0)
+    narrowed = bool(query.folders or filters.get("folder"))
+    # Each read costs FTS5 the merge of every word a prefix begins, whatever its days: wider
+    # windows only until the list is full, then the rest at once.
+    found = best_matches(
+        read, day_at, limit, today, first_window, top, narrowed=narrowed, rest_once_full=True
+    )
     return [hit.data for hit in found]
+
+
+def _key_range(window: Window) -> dict[str, int]:
+    """The first and last index key a window reads (every key for the odd window).
+
+    Not narrowed by the query's `after:`/`before:`: those compare the date's text, which for a
+    date that does not exist or cannot be read does not sort as its key does.
+    """
+    first, last = day_keys(None, None) if window.odd else day_keys(window.since, window.before)
+    return {"key_first": first, "key_last": last}
+
+
+_IN_RANGE = "rowid BETWEEN :key_first AND :key_last"
 
 
 def _read(
     conn: Connection, ranked: list[Term], where: list[str], params: dict[str, Any], window: Window
 ) -> list[Hit]:
-    """The best `limit` matches of a window (see `memory.search_walk`)."""
+    """The best `limit` matches of a window (see `memory.search_walk`).
+
+    FTS5 reads a key range itself, skipping the older and newer matches; the odd window's few
+    messages are tested against the matches instead (the `+` keeps FTS5 from being asked for
+    each key, which costs a whole query each for a prefix).
+    """
     if window.odd and not _DAYS.any_odd(conn):
         return []
-    where = [*where, *_DAYS.window(window, params)]
     match = ":match"
     if window.needs is not None:
         needs = [_all_found_in(ranked, parts) for parts in window.needs]
@@ -231,28 +313,25 @@ def _read(
         head = " OR ".join(need for need in needs if need)
         params["head"] = f"({params['match']}) AND ({head})"
         match = ":head"
-    narrow = ""
-    if window.since is not None or window.odd:
-        index = "odd" if window.odd else "day"
-        # Test FTS5's matches against the window's rowids (the `+` keeps FTS5 from being
-        # asked for each rowid, which costs a whole query each for a prefix).
-        narrow = (
-            f"AND +rowid IN (SELECT e.rowid FROM email e INDEXED BY ix_email_search_{index} "
-            f"WHERE {' AND '.join(where)})"
-        )
+    odd = (
+        f"AND +rowid IN (SELECT {key('e')} FROM email e INDEXED BY ix_email_search_odd "
+        f"WHERE {_DAYS.odd})"
+        if window.odd
+        else ""
+    )
     points = " + ".join(
         f"{value} * (h.rid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :part{n} "
-        "AND +rowid IN (SELECT rid FROM hits)))"
+        f"AND {_IN_RANGE} AND +rowid IN (SELECT rid FROM hits)))"
         for n, (_, value) in enumerate(PART_POINTS)
         if params[f"part{n}"] is not None
     )
     sql = (
         "WITH hits AS MATERIALIZED (SELECT rowid AS rid FROM email_fts "
-        f"WHERE email_fts MATCH {match} {narrow}) "
+        f"WHERE email_fts MATCH {match} AND {_IN_RANGE} {odd}) "
         "SELECT score, date, id, data FROM (SELECT e.data AS data, e.date AS date, e.id AS id, "
         f"{RELEVANCE_SHARE} * ({points or '0'}) / {float(MAX_POINTS)} "
         f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
-        "FROM hits h JOIN email e ON e.rowid = h.rid "
+        f"FROM hits h JOIN email e ON e.rowid = h.rid & {ROWID_MASK} "
         f"WHERE {' AND '.join(where) or '1'}) "
         "ORDER BY score DESC, date DESC, id LIMIT :limit"
     )
@@ -264,7 +343,8 @@ def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]
     where = column_filters(query, filters, params)
     for n, term in enumerate(t for t in query.terms if t.folder_word):
         where.append(
-            f"(e.rowid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :word{n}) "
+            f"(e.rowid IN (SELECT rowid & {ROWID_MASK} FROM email_fts "
+            f"WHERE email_fts MATCH :word{n} AND {_IN_RANGE}) "
             f"OR lower(e.folder) IN (:word{n}a, :word{n}b))"
         )
         params[f"word{n}"] = match_text(term)

@@ -27,8 +27,8 @@ GROWTH = 8
 """Each further window spans this many times the days of the one before."""
 WINDOWS = 3
 """Further windows before the rest is read at once (where a read costs as much as the rows of
-its days, as on PostgreSQL; a read of SQLite's FTS5 costs a pass over the matches whatever the
-days, and there the rest follows the first window at once)."""
+its days, as on PostgreSQL; a read of SQLite's FTS5 costs the merge of a prefix's words whatever
+the days, and there the windows stop once the list is full, `rest_once_full`)."""
 SCORE_SLACK = 1e-9
 """Room for the last bits of the databases' own arithmetic (PostgreSQL adds part of the score in
 `numeric`): a bound this close to the last kept score counts as able to reach it."""
@@ -76,6 +76,7 @@ def best_matches(
     top: int | None = None,
     windows: int = WINDOWS,
     narrowed: bool = False,
+    rest_once_full: bool = False,
 ) -> list[Hit]:
     """The best `limit` matches, best first, reading as few as the scores allow.
 
@@ -83,7 +84,11 @@ def best_matches(
     is the day the search's `before:` names: no match of a real date is of that day or later.
     `windows` is how many windows of days follow the first before the rest is read.
     `narrowed`: the reads keep fewer messages than the windows count (a folder's), so a first
-    window without a match does not mean the query matches little.
+    window without a match does not mean the query matches little. `rest_once_full`: once
+    `limit` are held and only matches found in two parts or more can still win, read the rest
+    at once (where a read costs about the same whatever its days, as on SQLite; a need of one
+    part, the subject say, can be thousands of old matches, and wider windows first raise the
+    score to beat).
     """
     since = day_at(None, first) if first > 0 else None
     if since is None:
@@ -97,6 +102,8 @@ def best_matches(
         needs = _needs(best, limit, today, before)
         if needs == ():
             return best
+        if rest_once_full and needs is not None and min(map(len, needs)) > 1:
+            break  # only matches in two parts or more can still win: few, whatever the days
         width *= GROWTH
         best = ranked(best + read(Window(before - width, before, needs)), limit)
         before -= width

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from memory.search_rank import MAX_POINTS, RELEVANCE_SHARE
-from memory.search_walk import Hit, parts_needed, ranked
+from memory.search_walk import Hit, Window, best_matches, parts_needed, ranked
 
 
 def score(points: int, recency: float) -> float:
@@ -47,3 +47,53 @@ def test_ranked_orders_by_score_then_newer_date_then_id_and_counts_a_message_onc
     ]
     assert [hit.id for hit in ranked(hits, 10)] == ["z", "c", "a", "b"]
     assert [hit.id for hit in ranked(hits, 2)] == ["z", "c"]
+
+
+def _walk(rest_once_full: bool, first_hits: int, points: int = 8) -> list[Window]:
+    """The windows a walk reads when the first window holds `first_hits` matches of today."""
+    reads: list[Window] = []
+    today = 1000
+
+    def read(window: Window) -> list[Hit]:
+        reads.append(window)
+        if window.odd or window.since != 990:
+            return []
+        return [Hit(score(points, 1.0), f"d{n}", f"m{n}", "{}") for n in range(first_hits)]
+
+    def day_at(before: int | None, count: int) -> int | None:
+        return 990 if count > 1 else today
+
+    best_matches(read, day_at, 2, today, first=5, rest_once_full=rest_once_full)
+    return reads
+
+
+def test_once_the_list_is_full_the_rest_is_read_at_once_if_asked() -> None:
+    windowed = _walk(False, 2)
+    assert [(w.since, w.before) for w in windowed[2:]] == [
+        (902, 990),  # 11 days read, the next 8 times as many
+        (198, 902),
+        (-5434, 198),
+        (None, -5434),
+    ]
+    at_once = _walk(True, 2)
+    assert [(w.since, w.before) for w in at_once[2:]] == [(None, 990)]
+    assert at_once[-1].needs is not None  # only the parts that can still win
+    assert min(map(len, at_once[-1].needs)) == 2
+
+
+def test_a_need_of_one_part_still_widens_the_windows() -> None:
+    """Matches in the subject alone can be thousands: wider windows first raise the bar."""
+    reads = _walk(True, 2, points=4)
+    assert reads[2].needs is not None and min(map(len, reads[2].needs)) == 1
+    # One window wider; older than it, a match needs two parts: the rest at once.
+    assert [(w.since, w.before) for w in reads[2:]] == [(902, 990), (None, 902)]
+    assert reads[3].needs is not None and min(map(len, reads[3].needs)) == 2
+
+
+def test_a_list_not_full_still_widens_the_windows() -> None:
+    """Reading the rest without a list to beat would rank every match."""
+    reads = _walk(True, 1)
+    assert [(w.since, w.before, w.needs) for w in reads[2:4]] == [
+        (902, 990, None),
+        (198, 902, None),
+    ]
