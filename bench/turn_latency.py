@@ -459,10 +459,12 @@ What each does per turn:
   and the provenance review (a read: auto-approved, on the event loop, nothing written yet);
   `act` runs the search (a SQLite `LIKE` query over subject, sender and body, plus queries for
   the results' triage and folders) with a timeout, records it as evidence and writes its
-  audit row, decision and outcome in one commit; `answer` composes the reply from the
+  audit row, decision and outcome in one statement and one commit that, the call being a
+  read, does not wait for the disk; `answer` composes the reply from the
   evidence and runs the grounding verifier over it. That is 7 node runs, each checkpointed,
   with state that carries the thread's evidence (message previews) and approval records;
-  every node after `fetch` reuses the services `fetch` looked up.
+  every node after `fetch` reuses the services `fetch` looked up, and the four conditional
+  edges taken are routed on the event loop.
 * **prebuilt** (`create_react_agent`, fake model): model node (emit one tool call) →
   `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` SQLite `LIKE` query,
   previews rendered as text) → model node (answer with the tool's text). 3 node runs,
