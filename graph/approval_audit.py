@@ -6,9 +6,12 @@ which call gets its row when is read in one place. Every function blocks (the da
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from graph.approval import Review
 from graph.state import Decision, Evidence, Executed
-from memory.audit import AuditLog
+from memory.audit import AuditLog, AuditRow
 
 
 def audit_pending(audit: AuditLog, thread: str, reviews: list[Review]) -> None:
@@ -58,12 +61,16 @@ def audit_outcomes(
     executed: list[Executed],
     records: list[Evidence],
     auto: dict[str, Decision],
+    read_only: Callable[[str], bool],
 ) -> None:
     """Each call's outcome; a call the policy let through gets its whole row here.
 
     `request_approval` writes no row for a read it let through (`audit_pending`): its
-    decision and outcome go in together, one write instead of two.
+    decision and outcome go in together, one write instead of two, and the rows of all such
+    reads of one pass go in one commit (`AuditLog.record_reads`). `read_only` tells a tool
+    that only reads by its name.
     """
+    reads: list[AuditRow] = []
     for done, record in zip(executed, records, strict=True):
         detail = done["error"] or record["content"][:500]
         decision = auto.get(done["call_id"])
@@ -72,15 +79,18 @@ def audit_outcomes(
                 thread_id=thread, call_id=done["call_id"], outcome=done["status"], detail=detail
             )
             continue
-        audit.record(
-            thread_id=thread,
-            call_id=done["call_id"],
-            tool=done["action"],
-            args=decision["args"],
-            level=decision["level"],
-            flags=decision.get("flags") or [],
-            decision="auto",
-            decided_by=decision["by"],
-            outcome=done["status"],
-            detail=detail,
-        )
+        values: dict[str, Any] = {
+            "tool": done["action"],
+            "args": decision["args"],
+            "level": decision["level"],
+            "flags": decision.get("flags") or [],
+            "decision": "auto",
+            "decided_by": decision["by"],
+            "outcome": done["status"],
+            "detail": detail,
+        }
+        if read_only(done["action"]):
+            reads.append({"call_id": done["call_id"], "values": values})
+        else:
+            audit.record(thread_id=thread, call_id=done["call_id"], **values)
+    audit.record_reads(thread_id=thread, rows=reads)

@@ -20,7 +20,13 @@ from graph.nodes.detect_follow_up import detect_follow_up
 from graph.nodes.fetch import fetch
 from graph.nodes.request_approval import request_approval
 from graph.nodes.select_tools import select_tools
-from graph.routing import after_act, after_approval, after_classify, after_select_tools
+from graph.routing import (
+    after_act,
+    after_approval,
+    after_classify,
+    after_select_tools,
+    on_the_loop,
+)
 from graph.state import InputState, State, TriageInput
 
 
@@ -42,13 +48,13 @@ def build_graph(
     builder.add_node(answer)
     builder.add_edge(START, "fetch")
     builder.add_edge("fetch", "classify")
-    builder.add_conditional_edges("classify", after_classify)
-    builder.add_conditional_edges("select_tools", after_select_tools)
-    builder.add_conditional_edges("request_approval", after_approval)
+    builder.add_conditional_edges("classify", on_the_loop(after_classify))
+    builder.add_conditional_edges("select_tools", on_the_loop(after_select_tools))
+    builder.add_conditional_edges("request_approval", on_the_loop(after_approval))
     # After acting, back to select_tools: for more calls of a chat turn, the events due after
     # what was done, and a triage run's proposals after its events. A pass of act that only
     # settled interrupted calls goes round once more to run them.
-    builder.add_conditional_edges("act", after_act)
+    builder.add_conditional_edges("act", on_the_loop(after_act))
     builder.add_edge("answer", END)
     return builder.compile(checkpointer=checkpointer, store=store, name=name)
 

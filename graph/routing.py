@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Literal, TypeVar
 
 from graph.events import may_make_events
 from graph.state import State
+
+T = TypeVar("T")
+
+
+def on_the_loop(route: Callable[[State], T]) -> Callable[[State], Awaitable[T]]:
+    """`route` as a coroutine function, for `add_conditional_edges`.
+
+    LangGraph runs a plain function of an async graph in a thread pool: one trip off the event
+    loop and back for every edge taken, for what is a look at a few fields. The wrapper keeps
+    `route`'s name and return annotation, from which the graph's drawing learns the targets.
+    """
+
+    @functools.wraps(route)
+    async def routed(state: State) -> T:
+        return route(state)
+
+    return routed
 
 
 def after_classify(state: State) -> Literal["select_tools", "detect_follow_up"]:

@@ -12,9 +12,9 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -140,23 +140,16 @@ class AuditLog:
         detail: str = "",
     ) -> None:
         """Write the row of this call (creating or replacing it), with every secret redacted."""
-        if decision not in DECISIONS:
-            raise ValueError(f"unknown decision {decision!r}; expected one of {sorted(DECISIONS)}")
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}; expected one of {sorted(OUTCOMES)}")
-        if level not in LEVELS:
-            raise ValueError(f"policy level must be 0, 1 or 2, not {level!r}")
-        values: dict[str, Any] = {
-            "at": _now(),
-            "tool": tool,
-            "args": redacted_json(dict(args)),
-            "level": level,
-            "flags": redacted_json([dict(flag) for flag in flags]),
-            "decision": decision,
-            "decided_by": decided_by,
-            "outcome": outcome,
-            "detail": _detail(detail),
-        }
+        values = _row_values(
+            tool=tool,
+            args=args,
+            level=level,
+            flags=flags,
+            decision=decision,
+            decided_by=decided_by,
+            outcome=outcome,
+            detail=detail,
+        )
         for attempt in range(2):
             with Session(self.engine) as session:
                 row = _audit_row(session, thread_id, call_id)
@@ -172,6 +165,30 @@ class AuditLog:
                     # Another writer created the row first: the second pass replaces it.
                     if attempt:
                         raise
+
+    def record_reads(self, *, thread_id: str, rows: Sequence[AuditRow]) -> None:
+        """Write the whole rows of reads the policy let through: one statement, one commit.
+
+        Each row is created or replaced, redacted as `record` does. A read changes nothing
+        outside, so on SQLite its commit does not wait for the disk (`synchronous=NORMAL` for
+        this one commit, then the connection's own setting again): a crash of the process loses
+        nothing, a power loss may lose these last rows, as it may the checkpoint of the step
+        that made them. Rows of calls with side effects, and the ledger, go through `record`
+        and `memory.ledger`, which wait for the disk.
+        """
+        if not rows:
+            return
+        values = [
+            {"thread_id": thread_id, "call_id": row["call_id"], **_row_values(**row["values"])}
+            for row in rows
+        ]
+        with self.engine.connect() as conn:
+            restore = _relax_sync(conn)
+            try:
+                conn.execute(_upsert_rows(conn), values)
+                conn.commit()
+            finally:
+                _restore_sync(conn, restore)
 
     def set_outcome(
         self, *, thread_id: str, call_id: str, outcome: AuditOutcome, detail: str = ""
@@ -207,6 +224,79 @@ class AuditLog:
             {**row.model_dump(), "args": json.loads(row.args), "flags": json.loads(row.flags)}
             for row in reversed(rows)
         ]
+
+
+class AuditRow(TypedDict):
+    """One call's row for `AuditLog.record_reads`: its id and `record`'s keyword values."""
+
+    call_id: str
+    values: dict[str, Any]
+
+
+def _row_values(
+    *,
+    tool: str,
+    args: Mapping[str, Any],
+    level: int,
+    flags: Sequence[Mapping[str, Any]],
+    decision: str,
+    decided_by: str,
+    outcome: str,
+    detail: str = "",
+) -> dict[str, Any]:
+    """An audit row's columns but its keys, checked and redacted."""
+    if decision not in DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}; expected one of {sorted(DECISIONS)}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {sorted(OUTCOMES)}")
+    if level not in LEVELS:
+        raise ValueError(f"policy level must be 0, 1 or 2, not {level!r}")
+    return {
+        "at": _now(),
+        "tool": tool,
+        "args": redacted_json(dict(args)),
+        "level": level,
+        "flags": redacted_json([dict(flag) for flag in flags]),
+        "decision": decision,
+        "decided_by": decided_by,
+        "outcome": outcome,
+        "detail": _detail(detail),
+    }
+
+
+def _upsert_rows(conn: Connection) -> Any:
+    """An insert of audit rows that replaces the row a call already has."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    table = AuditRecord.__table__  # type: ignore[attr-defined]
+    statement = insert(table)
+    keys = ("id", "thread_id", "call_id")
+    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    return statement.on_conflict_do_update(index_elements=["thread_id", "call_id"], set_=changes)
+
+
+def _relax_sync(conn: Connection) -> int | None:
+    """On SQLite, the connection's `synchronous` setting, now set to NORMAL; else None."""
+    if conn.dialect.name != "sqlite":
+        return None
+    level = int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    return level
+
+
+def _restore_sync(conn: Connection, level: int | None) -> None:
+    """Give the connection its `synchronous` setting back; one that cannot be is dropped."""
+    if level is None:
+        return
+    try:
+        conn.rollback()  # nothing is left open when it ran; after a failure, what is
+        conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+        conn.commit()
+    except Exception:
+        conn.invalidate()  # never back to the pool with writes that skip the disk
+        raise
 
 
 def _audit_row(session: Session, thread_id: str, call_id: str) -> AuditRecord | None:

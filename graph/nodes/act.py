@@ -221,7 +221,15 @@ async def act(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         for c, o, r in zip(calls, outcomes, records, strict=True)
     ]
     auto = {d["call_id"]: d for d in state.get("decisions") or [] if d["type"] == "auto"}
-    await asyncio.to_thread(audit_outcomes, AuditLog(services.db), thread, executed, records, auto)
+    await asyncio.to_thread(
+        audit_outcomes,
+        AuditLog(services.db),
+        thread,
+        executed,
+        records,
+        auto,
+        services.tools.is_read_only,
+    )
     return {
         "evidence": evidence + records,
         "executed": (state.get("executed") or []) + executed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 import pytest
 
@@ -86,3 +86,31 @@ def test_after_act_goes_round_again_when_calls_are_left_to_run() -> None:
 @pytest.mark.parametrize("state", [{"approved_calls": []}, {}])
 def test_after_act_returns_to_the_engine_once_everything_ran(state: State) -> None:
     assert after_act(state) == "select_tools"
+
+
+def test_every_edge_is_routed_on_the_event_loop_to_the_targets_its_function_names() -> None:
+    from graph.builder import build_graph
+
+    compiled = build_graph()
+    routes = {
+        "classify": after_classify,
+        "select_tools": after_select_tools,
+        "request_approval": after_approval,
+        "act": after_act,
+    }
+    for node, branches in compiled.builder.branches.items():
+        ((name, spec),) = branches.items()
+        # A plain function would be run in a thread pool: a trip off the loop per edge taken.
+        assert spec.path.func is None, f"the edge after {node} runs off the event loop"
+        assert name == routes[node].__name__
+        targets = get_args(get_type_hints(routes[node])["return"])
+        assert set(spec.ends or {}) == set(targets), node
+
+
+async def test_a_route_on_the_loop_says_what_the_function_says() -> None:
+    from graph.routing import on_the_loop
+
+    routed = on_the_loop(after_classify)
+    assert await routed({"mode": "chat"}) == after_classify({"mode": "chat"})
+    with pytest.raises(ValueError, match="unknown mode"):
+        await routed({"mode": "sideways"})  # type: ignore[typeddict-item]
