@@ -29,6 +29,7 @@ from tools.mail.limits import (
     ParseLimitError,
     ParseLimits,
 )
+from tools.mail.mime_message import ParsedMessage
 from tools.mail.plain_headers import plain_addresses, plain_text
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def _policy(max_header_chars: int, max_encoded_words: int) -> _BoundedPolicy:
     bounds: dict[str, Any] = {
         "max_header_chars": max_header_chars,
         "max_encoded_words": max_encoded_words,
+        "message_factory": ParsedMessage,
     }
     return _BoundedPolicy(**bounds)
 
