@@ -7,7 +7,7 @@ directly from the message's fields (what `Email.to_dict` gives, without its deep
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, fields
 from typing import Any
 
 from memory.mail_model import Email
@@ -57,5 +57,19 @@ def from_data(data: str, bodies: bool) -> Email:
     A third of the memory, for work over many messages that needs who, when and what (a
     mailbox's profile, the inbox list).
     """
-    email = Email.from_dict(json.loads(data))
-    return email if bodies else replace(email, body="", headers={})
+    values = json.loads(data)
+    if not bodies:
+        values["body"] = ""
+        values["headers"] = {}
+    return Email.from_dict(values)
+
+
+def without_body(email: Email) -> Email:
+    """`replace(email, body="", headers={})`, a twentieth of the cost.
+
+    A first fetch and triage make this copy of every message two or three times; `Email`
+    has no `__post_init__`, so copying its fields is all `replace` would do.
+    """
+    copy = object.__new__(Email)
+    copy.__dict__.update(email.__dict__, body="", headers={})
+    return copy

@@ -27,6 +27,7 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
 from memory.db import PRIORITY_ORDER, AppDatabase
+from memory.mail_rows import without_body
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import (
     by_importance,
@@ -98,7 +99,7 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 def _listed(email: Email) -> Email:
     """A triaged message as the conversations of the run need it: without its body."""
-    return replace(email, body="", headers={})
+    return without_body(email)
 
 
 def _conversation_refs(

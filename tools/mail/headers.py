@@ -17,7 +17,7 @@ import re
 from datetime import UTC
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 from typing import Any
 
 from tools.mail.charsets import decode_bytes, fix_surrogates
@@ -29,6 +29,7 @@ from tools.mail.limits import (
     ParseLimitError,
     ParseLimits,
 )
+from tools.mail.mime_message import ParsedMessage
 from tools.mail.plain_headers import plain_addresses, plain_text
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def _policy(max_header_chars: int, max_encoded_words: int) -> _BoundedPolicy:
     bounds: dict[str, Any] = {
         "max_header_chars": max_header_chars,
         "max_encoded_words": max_encoded_words,
+        "message_factory": ParsedMessage,
     }
     return _BoundedPolicy(**bounds)
 
@@ -259,6 +261,28 @@ class HeaderReader:
             logger.debug("header %s needs the lenient fallback: %s", name, exc)
             return one_line(decode_rfc2047(self.raw_value(name)))
 
+    def date_text(self) -> str:
+        """`text("Date")`, without the modern parser's token tree of the reformatted date.
+
+        The standard policy reads a date it can parse as that date formatted again, and any
+        other value as it is; this does the same, a tenth of the cost (every message has a
+        Date, and each is a new value the memo cannot help with).
+        """
+        raw = self._raw("Date")
+        if raw is None:
+            return ""
+        if len(raw) > _MODERN_PARSER_MAX_CHARS or not raw:
+            return self.text("Date")
+        value = fix_surrogates(raw)
+        try:
+            text = format_datetime(parsedate_to_datetime(value))
+        except ValueError:
+            text = value
+        except Exception as exc:  # as the modern parser raises it, read by the lenient fallback
+            logger.debug("header Date needs the lenient fallback: %s", exc)
+            return one_line(decode_rfc2047(self.raw_value("Date")))
+        return one_line(text)
+
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """(display name, lower-cased address) pairs of an address header."""
         raw = self._raw(name)
@@ -307,7 +331,7 @@ class HeaderReader:
             "cc": tuple(addr for _, addr in self.addresses("Cc")),
             "reply_to": reply_to[0][1] if reply_to else "",
             "subject": self.text("Subject"),
-            "date": _iso_date(self.text("Date")),
+            "date": _iso_date(self.date_text()),
             "in_reply_to": bare_message_id(self.text("In-Reply-To")),
             "references": tuple(_message_ids(self.text("References"))),
             "headers": headers,

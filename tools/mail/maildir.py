@@ -13,10 +13,11 @@ import os
 import socket
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memory.mail_rows import without_body
 from tools.mail.maildir_find import find_message_ids
 from tools.mail.maildir_names import INBOX as INBOX
 from tools.mail.maildir_names import SUBDIRS as _SUBDIRS
@@ -358,7 +359,7 @@ class MaildirSource:
 
 def _as_listed(email: Email) -> Email:
     """A stored message as a sync reports it: without its body and raw headers (in the cache)."""
-    return replace(email, body="", headers={})
+    return without_body(email)
 
 
 def _unique_name() -> str:

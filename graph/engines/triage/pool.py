@@ -9,6 +9,7 @@ nothing but speed: whatever it did not answer is triaged in this process, by the
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 from collections.abc import Callable, Generator, Iterable
@@ -58,10 +59,18 @@ def rules_in_batches(
             yield batch, [rules(email) for email in batch]
         return
     workers = min(MAX_WORKERS, usable_cores())
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return
+    # What the rules load on first use (the rule book, its patterns) is loaded here, once,
+    # and the workers are forked with it, instead of each loading it again.
+    for email in first[:1]:
+        rules(email)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, context, initializer=_start, initargs=(rules,)) as pool:
         ahead: tuple[list[Email], Pending] | None = None
-        for batch in batches:
+        for batch in itertools.chain([first], batches):
             submitted = (batch, _submit(pool, batch))
             if ahead is not None:
                 yield ahead[0], _answers(rules, ahead[1])
