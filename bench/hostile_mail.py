@@ -1,9 +1,9 @@
 """A hostile inbox through `smart-inbox triage`: time, peak memory, rows and error rows.
 
 Builds a Maildir of ordinary generated mail (`bench.mailgen`) with every shape of
-`tests.hostile_mime` mixed in (one message in five), runs `python -m ui.cli triage --json` on
-it in a child process with a fresh data directory, and reports its wall time, its peak RSS
-(`getrusage(RUSAGE_CHILDREN)`), how many messages came back as rows and as error rows, and
+`tests.hostile_mime` mixed in (one message in five), runs `python -m ui.cli triage --messages
+--json` on it in a child process with a fresh data directory, and reports its wall time, its
+peak RSS (`getrusage(RUSAGE_CHILDREN)`), how many messages came back as rows and as error rows, and
 whether anything printed a traceback without `-v`. The issue's target: 300 messages in under
 60 s and 500 MiB, every message a row or an error row, no traceback.
 
@@ -68,7 +68,7 @@ def _cap_memory() -> None:
 
 
 def run_triage(maildir: Path, home: Path, timeout: float) -> dict[str, Any]:
-    """One `triage --json` in a child process; its time, peak RSS, rows and stderr."""
+    """One `triage --messages --json` in a child process; its time, peak RSS, rows, stderr."""
     env = {
         **os.environ,
         "SMART_INBOX_HOME": str(home),
@@ -85,6 +85,7 @@ def run_triage(maildir: Path, home: Path, timeout: float) -> dict[str, Any]:
         f"maildir:{maildir}",
         "--model",
         "rules",
+        "--messages",  # one row per message: every message must be a row or an error row
         "--json",
     ]
     started = time.perf_counter()
@@ -242,9 +243,9 @@ def markdown(
 
 A Maildir of {n} messages: {kinds["ordinary"]} ordinary ones from `bench.mailgen` and
 {hostile} hostile ones, the shapes of `tests/hostile_mime.py` in turn ({mixed}).
-One `python -m ui.cli triage --inbox maildir:… --model rules --json` on a fresh data directory,
-in a child process (address space capped at {CHILD_MEMORY_CAP // 1024**3} GiB); peak memory is
-the child's peak RSS (`getrusage(RUSAGE_CHILDREN)`).
+One `python -m ui.cli triage --inbox maildir:… --model rules --messages --json` on a fresh
+data directory, in a child process (address space capped at {CHILD_MEMORY_CAP // 1024**3}
+GiB); peak memory is the child's peak RSS (`getrusage(RUSAGE_CHILDREN)`).
 
 | measure | value | target |
 | --- | --- | --- |
