@@ -27,6 +27,8 @@ from ui.cli.triage import _importance, _table, conversation_json, message_rows, 
 
 MESSAGES = 2000
 
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
 
 @pytest.fixture(scope="module")
 def inbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
