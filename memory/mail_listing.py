@@ -80,10 +80,13 @@ class CompactTriage(Mapping[str, TriageRecord]):
     def __init__(self) -> None:
         """An empty map; `add` fills it."""
         self._rows: dict[str, tuple[Any, ...]] = {}
+        self._alike: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def add(self, email_id: str, row: Sequence[Any], shared: Shared) -> None:
         """Keep the triage columns `row` (in `TRIAGE_FIELDS` order) of message `email_id`."""
-        self._rows[email_id] = tuple(shared.one(v) if isinstance(v, str) else v for v in row)
+        kept = tuple(shared.one(v) if isinstance(v, str) else v for v in row)
+        # Rows alike (one rule's verdict, saved in one second) are held once too.
+        self._rows[email_id] = self._alike.setdefault(kept, kept)
 
     def __getitem__(self, email_id: str) -> TriageRecord:
         """The triage of message `email_id` (KeyError when it has none)."""
