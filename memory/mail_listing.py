@@ -10,6 +10,7 @@ about a third of what a message without its body and an ORM triage row take.
 
 from __future__ import annotations
 
+import ctypes
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -132,6 +133,20 @@ def _triaged_rows(session: Session, source: str, ids: Sequence[str] | None) -> I
         yield from session.exec(stmt.where(col(StoredEmail.id).in_(chunk)))
 
 
+def give_back_freed_memory() -> None:
+    """Return the C heap's free pages to the system (with glibc; elsewhere this does nothing).
+
+    A whole-inbox list is many small objects, which Python takes from pages of its own; the
+    pages that an earlier step's large texts (a fetch's message bodies, the JSON of the rows
+    it read) were freed into would otherwise stay with the process, under the list.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):  # not glibc
+        return
+    trim(0)
+
+
 def triaged_listing(
     engine: Any, source: str, ids: Sequence[str] | None = None
 ) -> tuple[list[Email], CompactTriage]:
@@ -140,6 +155,7 @@ def triaged_listing(
     In the order the database gives them (the caller sorts); a message listed twice (a
     duplicate id in `ids`) comes once. Blocking.
     """
+    give_back_freed_memory()
     shared = Shared()
     emails: list[Email] = []
     triage = CompactTriage()
@@ -154,6 +170,7 @@ def triaged_listing(
 
 def listed_by_ids(engine: Any, email_ids: Sequence[str]) -> list[Email]:
     """Cached messages with these ids, listed, in no particular order (blocking)."""
+    give_back_freed_memory()
     shared = Shared()
     emails: dict[str, Email] = {}
     ids = list(email_ids)

@@ -14,15 +14,20 @@ import pytest
 from bench.mailgen import generate_maildir
 from graph.context import Context
 from graph.services import Services, build_services
+from memory.inbox_store import InboxStore
+from memory.mail_tables import TriageRecord
 from tests.integration.cli_runner import run_cli
+from tools.mail.conversation_tools import MAILBOX_WINDOW
 from tools.mail.conversation_triage import (
+    ConversationTriage,
     by_importance,
-    conversations_around,
     conversations_of_new_mail,
     state_ref,
     triaged_conversations,
 )
 from tools.mail.conversations import sent_at
+from tools.mail.mailbox import MailboxEnv
+from tools.mail.model import Email
 from ui.cli.triage import _importance, _table, conversation_json, message_rows, warning_lines
 
 MESSAGES = 2000
@@ -83,13 +88,26 @@ def test_the_table_and_the_json_are_what_they_were(inbox: tuple[Path, Path]) -> 
     assert by_message == json.dumps(messages, ensure_ascii=False, indent=2) + "\n"
 
 
+def around_as_before(
+    env: MailboxEnv, pairs: list[tuple[Email, TriageRecord]]
+) -> list[ConversationTriage]:
+    """The conversations of a run's new mail as a run made them from the messages it kept."""
+    emails = env.db.list_emails(source=env.source, limit=MAILBOX_WINDOW)
+    triage = env.db.triage_for([e.id for e in emails])
+    away = InboxStore(env.db).away_ids(env.source)
+    near = [(e, triage[e.id]) for e in emails if e.id in triage and e.id not in away]
+    states, _ = triaged_conversations(env, [*pairs, *near], with_sent=False)
+    ids = {email.id for email, _ in pairs}
+    return [s for s in states if any(e.id in ids for e in s.emails)]
+
+
 def test_a_runs_conversations_are_what_they_were(inbox: tuple[Path, Path]) -> None:
     if not (inbox[1] / "app.db").exists():
         command(inbox, "--json")
     services = services_of(inbox)
     pairs = services.db.triaged_emails(services.source, bodies=False)
     pairs.sort(key=lambda pair: pair[0].date, reverse=True)  # as a run reads its new mail
-    before = by_importance(conversations_around(services.mailbox, pairs))
+    before = by_importance(around_as_before(services.mailbox, pairs))
     found, triaged = conversations_of_new_mail(services.mailbox, [e.id for e, _ in pairs])
     assert triaged == len(pairs) == MESSAGES
     assert [state_ref(s) for s in by_importance(found)] == [state_ref(s) for s in before]

@@ -174,28 +174,16 @@ def every_conversation(env: MailboxEnv, *, with_sent: bool) -> tuple[list[Conver
     return listed_conversations(env, emails, triage, with_sent=with_sent)
 
 
-def conversations_around(
-    env: MailboxEnv, pairs: Sequence[tuple[Email, TriageRecord]]
-) -> list[ConversationTriage]:
-    """The conversations these triaged messages are in, each with the rest of its inbox mail.
-
-    Blocking (the database only: an IMAP account's separate Sent folder is not fetched, so
-    answered there is told by the replies sent from here). Mail moved out of the inbox is
-    left out, as the triage list leaves it out.
-    """
-    triage = CompactTriage()
-    for _, record in pairs:
-        triage.add_record(record)
-    return _around(env, [email for email, _ in pairs], triage)
-
-
 def conversations_of_new_mail(
     env: MailboxEnv, email_ids: Sequence[str]
 ) -> tuple[list[ConversationTriage], int]:
-    """`conversations_around` the triaged messages with these ids, read from the database.
+    """The conversations the triaged messages with these ids are in, with the rest of their mail.
 
-    For a triage run: its new mail is read again as the whole inbox's list needs it
-    (`memory.mail_listing`), in the order of `email_ids`. Returns the conversations and how
+    For a triage run: its new mail is read again from the database as the whole inbox's list
+    needs it (`memory.mail_listing`), in the order of `email_ids`, with the newest inbox mail
+    around it. Blocking (the database only: an IMAP account's separate Sent folder is not
+    fetched, so answered there is told by the replies sent from here). Mail moved out of the
+    inbox is left out, as the triage list leaves it out. Returns the conversations and how
     many of the messages were found triaged (one gone since is not).
     """
     emails, triage = triaged_listing(env.db.engine, env.source, email_ids)
