@@ -27,11 +27,11 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
 from memory.db import PRIORITY_ORDER, AppDatabase
-from memory.mail_rows import without_body
+from memory.mail_listing import listed_by_ids
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import (
     by_importance,
-    conversations_around,
+    conversations_of_new_mail,
     render_state_refs,
     state_ref,
 )
@@ -70,7 +70,6 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not plan.ids:
         return {"triage": []}
     rows: list[TriageRow] = []
-    pairs: list[tuple[Email, TriageRecord]] = []
     # Regular expressions over up to megabytes of body each: CPU work, off the event loop,
     # in worker processes for a large run (`graph.engines.triage.pool`).
     batches = rules_in_batches(partial(_by_rules, plan), _batches(db, plan.ids), len(plan.ids))
@@ -85,45 +84,44 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 records.append(_triage_record(email, result))
                 rows.append(_triage_row(email, result))
             await asyncio.to_thread(db.save_triage, records)
-            pairs += [(_listed(e), record) for e, record in zip(emails, records, strict=True)]
             rows = [rows[i] for i in _most_important(rows)]
     finally:
         await asyncio.to_thread(batches.close)
-    refs, count = await asyncio.to_thread(_conversation_refs, services.mailbox, pairs)
+    refs, count, triaged = await asyncio.to_thread(_conversation_refs, services.mailbox, plan.ids)
     return {
         "triage": rows,
         "evidence": (state.get("evidence") or [])
-        + [_triage_evidence(state, services.source, len(pairs), count, refs)],
+        + [_triage_evidence(state, services.source, triaged, count, refs)],
     }
 
 
-def _listed(email: Email) -> Email:
-    """A triaged message as the conversations of the run need it: without its body."""
-    return without_body(email)
-
-
 def _conversation_refs(
-    mailbox: MailboxEnv, pairs: list[tuple[Email, TriageRecord]]
-) -> tuple[list[dict[str, Any]], int]:
+    mailbox: MailboxEnv, ids: list[str]
+) -> tuple[list[dict[str, Any]], int, int]:
     """The conversations of the new mail as refs citing their latest message, and their count.
 
-    The most important first, at most `STATE_ROWS_LIMIT`; the latest messages of those are
-    read again with their bodies, for the previews (blocking: the database).
+    The new mail is read again from the database (the run keeps no list of it), as
+    `tools.mail.conversation_triage.conversations_of_new_mail` says; also returned is how
+    many of the `ids` were found triaged. The most important first, at most
+    `STATE_ROWS_LIMIT`; the latest messages of those are read again with their bodies, for
+    the previews (blocking: the database).
     """
-    states = by_importance(conversations_around(mailbox, pairs))
+    found, triaged = conversations_of_new_mail(mailbox, ids)
+    states = by_importance(found)
     shown = states[:STATE_ROWS_LIMIT]
     full = {e.id: e for e in mailbox.db.emails_by_ids([s.latest.id for s in shown])}
     shown = [replace(s, emails=(*s.emails[:-1], full.get(s.latest.id, s.latest))) for s in shown]
-    return [state_ref(s) for s in shown], len(states)
+    return [state_ref(s) for s in shown], len(states), triaged
 
 
 def _untriaged_plan(db: AppDatabase, source: str, owners: Sequence[str]) -> TriagePlan:
     """The plan for the messages of `source` with no triage yet (blocking: the database).
 
-    They are read without bodies: the profile needs only who wrote to whom and when.
+    They are read without bodies, as the whole inbox's list reads them
+    (`memory.mail_listing`): the profile needs only who wrote to whom and when.
     """
     ids = db.untriaged_ids(source)
-    emails = db.emails_by_ids(ids, bodies=False) if ids else []
+    emails = listed_by_ids(db.engine, ids) if ids else []
     emails.sort(key=lambda e: e.date, reverse=True)
     return _triage_plan(db, source, emails, owners)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from memory.db import PRIORITY_ORDER
 from memory.inbox_store import InboxStore
+from memory.mail_listing import CompactTriage, inbox_order, triaged_listing
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_tools import MAILBOX_WINDOW, own_addresses, replies_sent
 from tools.mail.conversations import OWN_FOLDERS, group_conversations, is_own, sender_name, sent_at
@@ -138,32 +139,69 @@ def triaged_conversations(
     Blocking. Returns the conversations and a note: '' or why the user's sent mail could not
     be read (then a conversation only they answered there reads as not answered).
     """
+    triage = {email.id: record for email, record in pairs}
+    return listed_conversations(env, [email for email, _ in pairs], triage, with_sent=with_sent)
+
+
+def listed_conversations(
+    env: MailboxEnv,
+    emails: list[Email],
+    triage: Mapping[str, TriageRecord],
+    *,
+    with_sent: bool,
+) -> tuple[list[ConversationTriage], str]:
+    """`triaged_conversations` of messages and their triage given apart (a whole inbox's list).
+
+    `emails` is extended with the user's own mail.
+    """
     note = ""
     try:
         mine = own_mail(env, with_sent=with_sent)
     except MailSourceError as err:
         mine, note = own_mail(env, with_sent=False), f"your sent mail could not be read: {err}"
-    own = own_addresses(env)
-    triage = {email.id: record for email, record in pairs}
-    emails = [email for email, _ in pairs] + mine
-    return conversation_triage(emails, triage, own, replies_sent(env)), note
+    emails += mine
+    return conversation_triage(emails, triage, own_addresses(env), replies_sent(env)), note
 
 
-def conversations_around(
-    env: MailboxEnv, pairs: Sequence[tuple[Email, TriageRecord]]
-) -> list[ConversationTriage]:
-    """The conversations these triaged messages are in, each with the rest of its inbox mail.
+def every_conversation(env: MailboxEnv, *, with_sent: bool) -> tuple[list[ConversationTriage], str]:
+    """Every conversation of the inbox's triaged mail, and the note `triaged_conversations` gives.
 
-    Blocking (the database only: an IMAP account's separate Sent folder is not fetched, so
-    answered there is told by the replies sent from here). Mail moved out of the inbox is
-    left out, as the triage list leaves it out.
+    Blocking. The messages are read as the whole inbox's list needs them
+    (`memory.mail_listing`), not as full messages.
     """
+    emails, triage = triaged_listing(env.db.engine, env.source)
+    inbox_order(emails, triage)
+    return listed_conversations(env, emails, triage, with_sent=with_sent)
+
+
+def conversations_of_new_mail(
+    env: MailboxEnv, email_ids: Sequence[str]
+) -> tuple[list[ConversationTriage], int]:
+    """The conversations the triaged messages with these ids are in, with the rest of their mail.
+
+    For a triage run: its new mail is read again from the database as the whole inbox's list
+    needs it (`memory.mail_listing`), in the order of `email_ids`, with the newest inbox mail
+    around it. Blocking (the database only: an IMAP account's separate Sent folder is not
+    fetched, so answered there is told by the replies sent from here). Mail moved out of the
+    inbox is left out, as the triage list leaves it out. Returns the conversations and how
+    many of the messages were found triaged (one gone since is not).
+    """
+    emails, triage = triaged_listing(env.db.engine, env.source, email_ids)
+    order = {email_id: n for n, email_id in enumerate(email_ids)}
+    emails.sort(key=lambda email: order[email.id])
+    order.clear()
+    return _around(env, emails, triage), len(emails)
+
+
+def _around(env: MailboxEnv, new: list[Email], triage: CompactTriage) -> list[ConversationTriage]:
     emails = env.db.list_emails(source=env.source, limit=MAILBOX_WINDOW)
-    triage = env.db.triage_for([e.id for e in emails])
+    near_triage = env.db.triage_for([e.id for e in emails])
     away = InboxStore(env.db).away_ids(env.source)
-    near = [(e, triage[e.id]) for e in emails if e.id in triage and e.id not in away]
-    states, _ = triaged_conversations(env, [*pairs, *near], with_sent=False)
-    ids = {email.id for email, _ in pairs}
+    near = [e for e in emails if e.id in near_triage and e.id not in away]
+    for email in near:
+        triage.add_record(near_triage[email.id])
+    ids = {email.id for email in new}
+    states, _ = listed_conversations(env, [*new, *near], triage, with_sent=False)
     return [s for s in states if any(e.id in ids for e in s.emails)]
 
 

@@ -12,6 +12,7 @@ linear: the caller reads the mailbox and passes the messages in.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -216,10 +217,16 @@ def _join_by_subject(
     provider = {groups.find(key) for key, email in zip(keys, mail, strict=True) if email.thread_id}
     provider_threaded = bool(provider)
     mine = {a.lower() for a in own}
+    # A subject only one message has joins nothing: only those of two or more are matched, so
+    # a large mailbox of distinct subjects keeps no mark of their participants. Counted by hash:
+    # a collision only matches a subject that had no need to be, and changes no answer.
+    counts = Counter(hash(normalised_subject(email.subject)) for email in mail)
     seen: dict[tuple[str, str, str], str] = {}
     for key, email in zip(keys, mail, strict=True):
         subject = normalised_subject(email.subject)
-        if not subject or (provider_threaded and groups.find(key) in provider):
+        if not subject or counts[hash(subject)] < 2:
+            continue
+        if provider_threaded and groups.find(key) in provider:
             continue
         marks = [("from", email.from_addr)]
         marks += [("person", person) for person in _people(email) - mine]

@@ -11,14 +11,16 @@ import asyncio
 import json
 import sys
 import uuid
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TextIO, overload
 
 from langgraph.types import StateSnapshot
 
 from graph.services import Services, build_services
 from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
+from memory.mail_listing import inbox_order, triaged_listing
 from memory.mail_tables import TriageRecord
-from tools.mail.conversation_triage import ConversationTriage, triaged_conversations
+from tools.mail.conversation_triage import ConversationTriage, every_conversation
 from tools.mail.conversations import sent_at
 from tools.mail.model import Email
 from ui.cli.errors import EXIT_USER_ERROR, UserError
@@ -68,40 +70,103 @@ async def triage(args: argparse.Namespace) -> int:
         f"smart-inbox resume --thread {thread_id} (--accept | --reject | --call ID ...)"
     )
     if args.json:
-        # Written as it is encoded: the text of a whole large inbox is never held at once.
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        write_json(rows, sys.stdout)
         if pending:
             print(f"smart-inbox: {waiting}", file=sys.stderr)
         return status
     new = len(snapshot.values.get("triage") or [])
     shown = "message(s)" if args.messages else "conversation(s)"
     print(f"{len(rows)} {shown} shown, {new} newly triaged.\n")
-    print(_table(rows))
-    print("\n".join(warning_lines(rows)))
-    for row in rows:
+    marked = print_table(rows)
+    print("\n".join(warning_lines(marked)))
+    for row in marked:
         if row.get("error"):
             print(f"\nunreadable: {row['id']}: {row['error']}")
     _print_suggestions(snapshot, thread_id, pending, waiting)
     return status
 
 
+def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """`json.dump(list(rows), out, ensure_ascii=False, indent=2)` and a newline, row by row.
+
+    Each row is made and encoded in turn: the rows and the text of a whole large inbox are
+    never held at once.
+    """
+    separator = "["
+    for row in rows:
+        text = json.dumps(row, ensure_ascii=False, indent=2)
+        out.write(separator + "\n  " + text.replace("\n", "\n  "))
+        separator = ","
+    out.write("[]\n" if separator == "[" else "\n]\n")
+
+
+def print_table(rows: InboxRows) -> list[dict[str, Any]]:
+    """Print the table row by row; the rows marked suspicious or unsure, or unreadable.
+
+    Each row is made once and let go once printed, but for those returned (what the
+    warnings and the unreadable lines under the table are about).
+    """
+    columns = [ACCOUNT_COLUMN, *COLUMNS] if rows.accounts else COLUMNS
+    print(_heading(columns))
+    marked = []
+    for row in rows:
+        print(_line(row, columns))
+        if row.get("suspicious") or row.get("unsure") or row.get("error"):
+            marked.append(row)
+    return marked
+
+
+class InboxRows(Sequence[dict[str, Any]]):
+    """The rows to print, each made from its conversation (or message) when it is read.
+
+    A whole large inbox's rows are never held at once: `write_json` and `print_table` make,
+    encode and let go of one at a time.
+    """
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], dict[str, Any]]) -> None:
+        """Rows of `items`, each made by `make`."""
+        self._items, self._make = items, make
+        self.accounts = any(_latest(item).account for item in items)
+        """Whether a row names its account (the inbox is several accounts)."""
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        """The row at `index` (made now), or a list of those in a slice."""
+        if isinstance(index, slice):
+            return [self._make(item) for item in self._items[index]]
+        return self._make(self._items[index])
+
+    def __len__(self) -> int:
+        """How many rows."""
+        return len(self._items)
+
+
+def _latest(item: Any) -> Email:
+    return item.latest if isinstance(item, ConversationTriage) else item[0]
+
+
 def listed_rows(
     services: Services, limit: int | None, messages: bool, *, with_sent: bool = True
-) -> list[dict[str, Any]]:
+) -> InboxRows:
     """The rows to print, most important first (blocking: the database, an IMAP Sent folder).
 
-    The messages are read without their bodies, which no row shows: the whole inbox is read.
+    The messages are read without their bodies, which no row shows, as the whole inbox's list
+    reads them (`memory.mail_listing`): the whole inbox is read.
     """
     if messages:
-        return message_rows(services.db.triaged_emails(services.source, limit=limit, bodies=False))
-    pairs = services.db.triaged_emails(services.source, bodies=False)
-    states, note = triaged_conversations(services.mailbox, pairs, with_sent=with_sent)
+        emails, triage = triaged_listing(services.db.engine, services.source)
+        inbox_order(emails, triage)
+        pairs = [(email, triage) for email in emails[:limit]]
+        return InboxRows(pairs, lambda pair: message_row(pair[0], pair[1][pair[0].id]))
+    states, note = every_conversation(services.mailbox, with_sent=with_sent)
     if note:
         print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)
     states.sort(key=lambda c: sent_at(c.latest), reverse=True)
     states.sort(key=_importance)
-    return [conversation_json(state) for state in states[:limit]]
+    return InboxRows(states[:limit], conversation_json)
 
 
 def _importance(state: ConversationTriage) -> tuple[bool, int, int]:
@@ -147,24 +212,26 @@ def conversation_json(state: ConversationTriage) -> dict[str, Any]:
 
 def message_rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:
     """One row per message, as `triage --json --messages` prints them."""
-    return [
-        {
-            "id": email.id,
-            "from": email.sender,
-            "subject": email.subject,
-            "date": email.date,
-            **({"account": email.account} if email.account else {}),
-            "priority": triage.priority,
-            "category": triage.category,
-            "action": triage.action,
-            "reason": triage.reason,
-            "decision": triage.decision,
-            "suspicious": triage.suspicious,
-            "unsure": triage.unsure,
-            **({"error": email.error} if email.error else {}),
-        }
-        for email, triage in pairs
-    ]
+    return [message_row(email, triage) for email, triage in pairs]
+
+
+def message_row(email: Email, triage: TriageRecord) -> dict[str, Any]:
+    """One message's row, as `triage --json --messages` prints it."""
+    return {
+        "id": email.id,
+        "from": email.sender,
+        "subject": email.subject,
+        "date": email.date,
+        **({"account": email.account} if email.account else {}),
+        "priority": triage.priority,
+        "category": triage.category,
+        "action": triage.action,
+        "reason": triage.reason,
+        "decision": triage.decision,
+        "suspicious": triage.suspicious,
+        "unsure": triage.unsure,
+        **({"error": email.error} if email.error else {}),
+    }
 
 
 def _print_suggestions(
@@ -190,19 +257,24 @@ def _print_suggestions(
             print("\n" + "\n".join(decision_commands(thread_id, call)))
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def _table(rows: Sequence[dict[str, Any]]) -> str:
     # An inbox of several accounts shows whose each row is; one of one source, as it always did.
     columns = [ACCOUNT_COLUMN, *COLUMNS] if any(r.get("account") for r in rows) else COLUMNS
-    lines = ["  ".join(name.upper().ljust(width) for name, width in columns)]
-    for row in rows:
-        cells = []
-        for name, width in columns:
-            value = decision_cell(row) if name == "decision" else str(row.get(name, ""))
-            if name == "from" and row.get("thread_size", 1) > 1:
-                value = people_cell(row["people"], row["thread_size"], width)
-            cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    return "\n".join([_heading(columns), *(_line(row, columns) for row in rows)])
+
+
+def _heading(columns: Sequence[tuple[str, int]]) -> str:
+    return "  ".join(name.upper().ljust(width) for name, width in columns)
+
+
+def _line(row: dict[str, Any], columns: Sequence[tuple[str, int]]) -> str:
+    cells = []
+    for name, width in columns:
+        value = decision_cell(row) if name == "decision" else str(row.get(name, ""))
+        if name == "from" and row.get("thread_size", 1) > 1:
+            value = people_cell(row["people"], row["thread_size"], width)
+        cells.append((value if len(value) <= width else value[: width - 1] + "…").ljust(width))
+    return "  ".join(cells).rstrip()
 
 
 def people_cell(people: list[str], size: int, width: int) -> str:

@@ -149,3 +149,14 @@ def test_ten_thousand_messages_in_two_thousand_threads() -> None:
     result = thread_messages(emails, (ME,))
     assert sum(len(t.emails) for t in result) == 10_000
     assert sorted(len(t.emails) for t in result) == [5] * 2000
+
+
+def test_only_a_subject_two_messages_share_joins_and_blank_subjects_never_do() -> None:
+    # Every message shares Bob; only the two "Budget" ones are one conversation by subject.
+    unique = [mail(f"u{n}", n, subject=f"Distinct {n}") for n in range(50)]
+    budget = [mail("b1", 60, subject="Budget"), mail("b2", 61, subject="RE: budget")]
+    blank = [mail("e1", 70, subject=""), mail("e2", 71, subject="Re:")]
+    found = threads([*unique, *budget, *blank])
+    assert ["b1", "b2"] in found
+    assert ["e1"] in found and ["e2"] in found, "an empty subject is no shared topic"
+    assert len(found) == 50 + 1 + 2
