@@ -11,12 +11,14 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from memory.inbox_tables import InboxJournalEntry, SnoozedConversation
-from memory.mail_tables import StoredEmail
+from memory.mail_tables import StoredEmail, TriageRecord
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -73,7 +75,17 @@ class JournalEntry:
     undone_at: str
 
 
-def _snooze(row: SnoozedConversation) -> Snooze:
+class TriageView(NamedTuple):
+    """The triage of one message as a listing shows it: a row of the triage table, no object."""
+
+    priority: str
+    category: str
+    action: str
+    reason: str
+    suspicious: str
+
+
+def _snooze(row: SnoozedConversation | sa.Row[Any]) -> Snooze:
     return Snooze(
         id=row.id or 0,
         source=row.source,
@@ -133,8 +145,23 @@ class InboxStore:
             return [_snooze(row) for row in session.exec(stmt).all()]
 
     def due(self, source: str, now: datetime) -> list[Snooze]:
-        """The snoozes of a source whose wake time has come."""
-        return [s for s in self.snoozes(source) if s.wake_at <= utc_text(now)]
+        """The snoozes of a source whose wake time has come, soonest first.
+
+        One query on the indexed wake time, rows without table objects: every fetch asks, and
+        nearly always nothing is due.
+        """
+        table = SnoozedConversation.__table__  # type: ignore[attr-defined]
+        stmt = (
+            sa.select(table)
+            .where(
+                table.c.wake_at <= utc_text(now),
+                table.c.source == source,
+                table.c.state == "snoozed",
+            )
+            .order_by(table.c.wake_at, table.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_snooze(row) for row in conn.execute(stmt)]
 
     def set_state(self, snooze_id: int, state: str, *, at: datetime | None = None) -> None:
         """Mark a snooze `woken` (when: `at`) or `cancelled`."""
@@ -205,22 +232,50 @@ class InboxStore:
         IMAP server's own Archive, a `move_to_folder` target): listings of the inbox leave
         these out. A message woken or moved back (undone) is in the inbox again.
         """
-        stmt = select(InboxJournalEntry.entries).where(
-            InboxJournalEntry.source == source,
-            InboxJournalEntry.undone_at == "",
-            col(InboxJournalEntry.action).in_(MOVING_ACTIONS),
-        )
-        with Session(self.engine) as session:
-            rows = session.exec(stmt).all()
-            folders = set(AWAY_FOLDERS)
-            folders |= {str(e.get("to")) for row in rows for e in json.loads(row or "[]")}
-            folders -= {"INBOX", ""}
-            ids = session.exec(
+        with self.engine.connect() as conn:
+            folders = _away_folders(conn, source)
+            ids = conn.scalars(
                 select(StoredEmail.id).where(
                     StoredEmail.source == source, col(StoredEmail.folder).in_(sorted(folders))
                 )
             ).all()
         return set(ids)
+
+    def triage_and_away(
+        self, source: str, email_ids: Sequence[str]
+    ) -> tuple[dict[str, TriageView], set[str]]:
+        """The triage of these messages (those triaged) and which of them are out of the inbox.
+
+        What `AppDatabase.triage_for` and `away_ids` say about just these ids: one join of the
+        mail cache and the triage table, then the journal only when one of them is in a folder
+        other than the inbox and `AWAY_FOLDERS` (the journal can only add folders to those).
+        A message not in the cache (any more) has neither.
+        """
+        if not email_ids:
+            return {}, set()
+        triage = TriageRecord.__table__.c  # type: ignore[attr-defined]
+        stmt = (
+            sa.select(
+                col(StoredEmail.id),
+                col(StoredEmail.source),
+                col(StoredEmail.folder),
+                triage.priority,
+                triage.category,
+                triage.action,
+                triage.reason,
+                triage.suspicious,
+            )
+            .outerjoin(TriageRecord, triage.email_id == StoredEmail.id)
+            .where(col(StoredEmail.id).in_(list(email_ids)))
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+            folders = {row[2] for row in rows if row[1] == source} - {"INBOX", ""}
+            if not folders.issubset(AWAY_FOLDERS):
+                folders &= _away_folders(conn, source)
+        found = {row[0]: TriageView(*row[3:]) for row in rows if row[3] is not None}
+        away = {row[0] for row in rows if row[1] == source and row[2] in folders}
+        return found, away
 
     def cleared_since(
         self, source: str, since: datetime, away: Collection[str] | None = None
@@ -262,6 +317,21 @@ class InboxStore:
         with Session(self.engine) as session:
             rows = session.exec(stmt).all()
         return {str(e.get("id")) for row in rows for e in json.loads(row.entries or "[]")}
+
+
+def _away_folders(conn: Connection, source: str) -> set[str]:
+    """The folders mail of `source` is out of the inbox in.
+
+    `AWAY_FOLDERS`, and every folder an action that stands (not undone) moved mail to.
+    """
+    stmt = select(InboxJournalEntry.entries).where(
+        InboxJournalEntry.source == source,
+        InboxJournalEntry.undone_at == "",
+        col(InboxJournalEntry.action).in_(MOVING_ACTIONS),
+    )
+    folders = set(AWAY_FOLDERS)
+    folders |= {str(e.get("to")) for row in conn.scalars(stmt) for e in json.loads(row or "[]")}
+    return folders - {"INBOX", ""}
 
 
 def moved_in_cache(db: AppDatabase, source: str, key: str, folder: str, new_key: str = "") -> None:

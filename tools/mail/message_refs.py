@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from memory.inbox_store import InboxStore
+from memory.inbox_store import InboxStore, TriageView
 from memory.mail_tables import TriageRecord
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.maildir import MaildirSource
@@ -22,7 +22,9 @@ FULL_TEXT_LIMIT = 20_000
 """Characters of a body kept in evidence; the rest is named, not silently dropped."""
 
 
-def message_ref(email: Email, triage: TriageRecord | None = None, *, full: bool) -> dict[str, Any]:
+def message_ref(
+    email: Email, triage: TriageRecord | TriageView | None = None, *, full: bool
+) -> dict[str, Any]:
     """The `MessageRef` of a message: preview or full text, with its triage when known."""
     ref: dict[str, Any] = {
         "id": email.id,
@@ -101,10 +103,10 @@ def with_triage(env: MailboxEnv, emails: list[Email], *, full: bool) -> list[dic
     """The `MessageRef`s of these messages, each with its triage when there is one.
 
     A message an inbox action moved out of the inbox (archived, trashed, snoozed, moved) says
-    which folder it is in, so nobody takes it for inbox mail.
+    which folder it is in, so nobody takes it for inbox mail. Blocking: one connection to
+    the app database.
     """
-    triage = env.db.triage_for([e.id for e in emails])
-    away = InboxStore(env.db).away_ids(env.source)
+    triage, away = InboxStore(env.db).triage_and_away(env.source, [e.id for e in emails])
     refs = [message_ref(e, triage.get(e.id), full=full) for e in emails]
     for ref, email in zip(refs, emails, strict=True):
         if email.id in away:
