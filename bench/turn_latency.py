@@ -457,8 +457,8 @@ What each does per turn:
   evidence; `select_tools` matches the intent patterns, proposes `search_emails` and, a search
   being a one-round intent, marks its round the last; `request_approval` applies the policy
   and the provenance review (a read: auto-approved, on the event loop, nothing written yet);
-  `act` runs the search (a SQLite `LIKE` query over subject, sender and body, plus queries for
-  the results' triage and folders) with a timeout, records it as evidence and writes its
+  `act` runs the search (the SQLite full-text index's walk, `memory.search`, plus one query
+  for the results' triage and folders) with a timeout, records it as evidence and writes its
   audit row, decision and outcome in one statement and one commit that, the call being a
   read, does not wait for the disk; `answer` composes the reply from the
   evidence and runs the grounding verifier over it. That is 7 node runs, each checkpointed,
@@ -466,7 +466,7 @@ What each does per turn:
   every node after `fetch` reuses the services `fetch` looked up, and the four conditional
   edges taken are routed on the event loop.
 * **prebuilt** (`create_react_agent`, fake model): model node (emit one tool call) →
-  `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` SQLite `LIKE` query,
+  `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` full-text search,
   previews rendered as text) → model node (answer with the tool's text). 3 node runs,
   each checkpointed, state = the message list. No fetch, no triage, no approval policy, no
   grounding check, no audit row.
