@@ -153,12 +153,27 @@ def _has_icu(conn: Connection) -> bool:
     return found.first() is not None
 
 
-def _tsquery(term: Term, name: str) -> str:
+_WORD = "'(''(?:[^'']|'''')*'')'"
+"""A quoted word of a `tsquery`'s text form (a quote inside one is doubled), as an SQL string."""
+
+
+def _tsquery(term: Term, name: str, letter: str = "") -> str:
+    """The term as a `tsquery`; with a weight `letter`, one that matches in that part only.
+
+    `doc @@ <query of weight A>` is `ts_filter(doc, '{a}') @@ <query>` without the copy of the
+    whole document that `ts_filter` makes, which was most of what scoring a row cost.
+    """
     phrase = f"phraseto_tsquery('simple'::regconfig, inbox_search_text(:{name}))"
-    if term.exact:
-        return phrase
-    # The phrase's text form with `:*` after its last word: FTS5's `"..." *`.
-    return f"CAST(CAST({phrase} AS text) || ':*' AS tsquery)"
+    if not letter:
+        if term.exact:
+            return phrase
+        # The phrase's text form with `:*` after its last word: FTS5's `"..." *`.
+        return f"CAST(CAST({phrase} AS text) || ':*' AS tsquery)"
+    # Each word of the text form followed by the weight (`'a' <-> 'b'` becomes
+    # `'a':A <-> 'b':A`), and `*` after the last one for a prefix (`'b':A*`).
+    weighted = f"regexp_replace(CAST({phrase} AS text), {_WORD}, '\\1:{letter.upper()}', 'g')"
+    prefix = "" if term.exact else " || '*'"
+    return f"CAST({weighted}{prefix} AS tsquery)"
 
 
 _RECENCY = (
@@ -229,7 +244,9 @@ def search(
 
     top = day_number(query.before) if query.before else None
     narrowed = bool(query.folders or filters.get("folder"))
-    found = best_matches(read, day_at, limit, today, first_window, top, narrowed=narrowed)
+    found = best_matches(
+        read, day_at, limit, today, first_window, top, narrowed=narrowed, rest_once_full=True
+    )
     return [hit.data for hit in found]
 
 
@@ -264,12 +281,21 @@ def _read(
 
 
 def _points(ranked: list[tuple[str, Term]]) -> str:
-    """The points of the parts a term was found in (a `from:` term counts in the sender only)."""
-    points = [
-        f"{value} * CAST({found} AS integer)"
-        for (part, value) in PART_POINTS
-        for found in _found_in(ranked, (part,))
-    ]
+    """The points of the parts a term was found in (a `from:` term counts in the sender only).
+
+    Each part is asked with queries of its weight (`_tsquery`): the answer of `_found_in`,
+    which the part indexes serve, at a fraction of its cost per row.
+    """
+    points = []
+    for part, value in PART_POINTS:
+        letter = _WEIGHT_LETTERS[part]
+        here = [
+            _tsquery(term, name, letter)
+            for name, term in ranked
+            if _FIELD_PARTS.get(term.field, part) == part
+        ]
+        if here:
+            points.append(f"{value} * CAST(e.search_doc @@ ({' || '.join(here)}) AS integer)")
     return " + ".join(points) or "0"
 
 
