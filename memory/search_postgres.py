@@ -15,6 +15,12 @@ does the rest.
 Step 11 adds the column only when it is missing; a release that changes `DOCUMENT` or the
 text functions needs a migration step that drops `search_doc` and adds it again. Step 12 adds
 `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by.
+
+A read of the walk finds the rows of its days by the day index and tests each (the GIN index
+of a word in a third of the mail would cost more than the window's rows); a later read finds
+the matches of the parts it needs by their GIN indexes, so the walk reads the rest at once as
+soon as only a match in two parts can win (one look-up of each part, not one per window). A
+row's points come from weight-restricted queries (`_points`), not `ts_filter` copies.
 """
 
 from __future__ import annotations
