@@ -26,9 +26,10 @@ FIRST_WINDOW = 400
 GROWTH = 8
 """Each further window spans this many times the days of the one before."""
 WINDOWS = 3
-"""Further windows before the rest is read at once (where a read costs as much as the rows of
-its days, as on PostgreSQL; a read of SQLite's FTS5 costs the merge of a prefix's words whatever
-the days, and there the windows stop once the list is full, `rest_once_full`)."""
+"""Further windows before the rest is read at once. Both databases stop the windows sooner once
+only matches in two parts can win (`rest_once_full`): a read of SQLite's FTS5 costs the merge
+of a prefix's words whatever the days, and on PostgreSQL each such read looks the word up
+again in a part's GIN index."""
 SCORE_SLACK = 1e-9
 """Room for the last bits of the databases' own arithmetic (PostgreSQL adds part of the score in
 `numeric`): a bound this close to the last kept score counts as able to reach it."""
