@@ -8,10 +8,11 @@ name 2, in the body 1 (so a subject match outranks anything found only further d
 database's index tells which parts a match was found in: on SQLite the matches of the query's
 phrases within one FTS5 column (`subject : ("a" * OR "b")`; what `bm25` weighted on that
 column alone tells too, at the cost of a pass over every match of each phrase), on PostgreSQL
-`ts_filter` to that part's weight. The age is counted from the day the message's Date header
-names to today (`day_number`; no time zones, so both databases compute it from the same
-characters); a message without a readable date has recency 0. Equal scores go newest first,
-then by id, byte for byte.
+the query restricted to that part's weight (`'invoice':*A`; a part's index finds its messages
+by `ts_filter` to that weight, which gives the same answer). The age is counted from the day
+the message's Date header names to today (`day_number`; no time zones, so both databases
+compute it from the same characters); a message without a readable date has recency 0. Equal
+scores go newest first, then by id, byte for byte.
 
 Why not the bm25 and ts_rank_cd scores themselves: they are different functions (bm25 weighs
 rare words up and normalises by each column's length; ts_rank_cd rewards words close together
