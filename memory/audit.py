@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from memory.audit_tables import AuditRecord
 from memory.redaction import scrub
+from memory.upsert import upsert_statement
 
 if TYPE_CHECKING:
     from memory.db import AppDatabase
@@ -185,7 +186,9 @@ class AuditLog:
         with self.engine.connect() as conn:
             restore = _relax_sync(conn)
             try:
-                conn.execute(_upsert_rows(conn), values)
+                table = AuditRecord.__table__  # type: ignore[attr-defined]
+                keys = ("thread_id", "call_id")  # a call's row is replaced, its id kept
+                conn.execute(upsert_statement(table, conn.dialect.name, keys, ("id",)), values)
                 conn.commit()
             finally:
                 _restore_sync(conn, restore)
@@ -262,19 +265,6 @@ def _row_values(
         "outcome": outcome,
         "detail": _detail(detail),
     }
-
-
-def _upsert_rows(conn: Connection) -> Any:
-    """An insert of audit rows that replaces the row a call already has."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    table = AuditRecord.__table__  # type: ignore[attr-defined]
-    statement = insert(table)
-    keys = ("id", "thread_id", "call_id")
-    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    return statement.on_conflict_do_update(index_elements=["thread_id", "call_id"], set_=changes)
 
 
 def _relax_sync(conn: Connection) -> int | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from memory.search import search_stored
 from memory.search_query import parse_query
 from memory.search_sqlite import insert_then_index
 from memory.sqlite_wal import enable_wal
+from memory.upsert import upsert_statement
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
 """How triage lists are sorted; a value not listed here comes last.
@@ -180,18 +181,9 @@ class AppDatabase:
         rows = sorted(rows, key=lambda r: (r.id != wanted, r.fetched_at, r.source, r.key))
         return [from_row(row) for row in rows]
 
-    def emails_by_ids(self, email_ids: Sequence[str], *, bodies: bool = True) -> list[Email]:
-        """Cached messages with these ids, in no particular order.
-
-        Without `bodies`, each without its body and raw headers (`memory.mail_rows.from_data`).
-        """
-        emails: list[Email] = []
-        ids = list(email_ids)
-        with Session(self.engine) as session:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = session.exec(select(StoredEmail.data).where(col(StoredEmail.id).in_(chunk)))
-                emails.extend(from_data(data, bodies) for data in rows.all())
+    def emails_by_ids(self, email_ids: Sequence[str]) -> list[Email]:
+        """Cached messages with these ids, in no particular order."""
+        emails = (from_data(data, True) for data in stored_data(self.engine, email_ids))
         return list({email.id: email for email in emails}.values())
 
     def list_emails(
@@ -340,6 +332,18 @@ def _write_rows(session: Session, rows: list[_Row]) -> None:
     insert_then_index(conn, lambda: _upsert(session, StoredEmail, rows))
 
 
+def stored_data(engine: Engine, email_ids: Sequence[str]) -> Iterator[str]:
+    """The stored JSON of the cached messages with these ids, read 500 ids at a time.
+
+    In no particular order; an id asked twice may come twice. Blocking.
+    """
+    ids = list(email_ids)
+    with Session(engine) as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            yield from session.exec(select(StoredEmail.data).where(col(StoredEmail.id).in_(chunk)))
+
+
 def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _Row]) -> None:
     """Insert rows, or replace those whose primary key exists, in one statement.
 
@@ -354,16 +358,7 @@ def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _
     dumped = [row if isinstance(row, dict) else row.model_dump() for row in rows]
     latest = {tuple(row[k] for k in keys): row for row in dumped}
     values = [latest[key] for key in sorted(latest)]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:
-        raise NotImplementedError(f"no upsert for {dialect}")
-    statement = insert(table)
-    changes = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), values)
+    session.execute(upsert_statement(table, session.get_bind().dialect.name, keys), values)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
+from memory.db import CATEGORY_ORDER, PRIORITY_ORDER, stored_data
 from memory.mail_model import Email
 from memory.mail_tables import StoredEmail, TriageRecord
 
@@ -173,14 +173,9 @@ def listed_by_ids(engine: Any, email_ids: Sequence[str]) -> list[Email]:
     give_back_freed_memory()
     shared = Shared()
     emails: dict[str, Email] = {}
-    ids = list(email_ids)
-    with Session(engine) as session:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            rows = session.exec(select(StoredEmail.data).where(col(StoredEmail.id).in_(chunk)))
-            for data in rows.all():
-                email = listed_email(data, shared)
-                emails.setdefault(email.id, email)
+    for data in stored_data(engine, email_ids):
+        email = listed_email(data, shared)
+        emails.setdefault(email.id, email)
     return list(emails.values())
 
 
@@ -194,3 +189,13 @@ def inbox_order(emails: list[Email], triage: CompactTriage) -> None:
             CATEGORY_ORDER.get(triage.column(email.id, "category"), last_category),
         )
     )
+
+
+def inbox_listing(engine: Any, source: str) -> tuple[list[Email], CompactTriage]:
+    """Every triaged message of `source`, listed in the inbox's order, and their triage.
+
+    Blocking. The order is `inbox_order`'s: most important, then newest, first.
+    """
+    emails, triage = triaged_listing(engine, source)
+    inbox_order(emails, triage)
+    return emails, triage

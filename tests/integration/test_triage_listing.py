@@ -28,7 +28,7 @@ from tools.mail.conversation_triage import (
 from tools.mail.conversations import sent_at
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.model import Email
-from ui.cli.triage import _importance, _table, conversation_json, message_rows, warning_lines
+from ui.cli.triage import _importance, _table, conversation_json, message_row, warning_lines
 
 MESSAGES = 2000
 
@@ -82,7 +82,7 @@ def test_the_table_and_the_json_are_what_they_were(inbox: tuple[Path, Path]) -> 
     assert text_as_before(limited) in command(inbox, "--limit", "30")
 
     pairs = services.db.triaged_emails(services.source, bodies=False)
-    messages = message_rows(pairs)
+    messages = [message_row(email, triage) for email, triage in pairs]
     assert len(messages) == MESSAGES
     by_message = command(inbox, "--json", "--messages")
     assert by_message == json.dumps(messages, ensure_ascii=False, indent=2) + "\n"

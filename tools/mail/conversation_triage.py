@@ -16,7 +16,7 @@ from typing import Any
 
 from memory.db import PRIORITY_ORDER
 from memory.inbox_store import InboxStore
-from memory.mail_listing import CompactTriage, inbox_order, triaged_listing
+from memory.mail_listing import CompactTriage, inbox_listing, triaged_listing
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_tools import MAILBOX_WINDOW, own_addresses, replies_sent
 from tools.mail.conversations import OWN_FOLDERS, group_conversations, is_own, sender_name, sent_at
@@ -169,8 +169,7 @@ def every_conversation(env: MailboxEnv, *, with_sent: bool) -> tuple[list[Conver
     Blocking. The messages are read as the whole inbox's list needs them
     (`memory.mail_listing`), not as full messages.
     """
-    emails, triage = triaged_listing(env.db.engine, env.source)
-    inbox_order(emails, triage)
+    emails, triage = inbox_listing(env.db.engine, env.source)
     return listed_conversations(env, emails, triage, with_sent=with_sent)
 
 

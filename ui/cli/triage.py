@@ -18,7 +18,7 @@ from langgraph.types import StateSnapshot
 
 from graph.services import Services, build_services
 from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
-from memory.mail_listing import inbox_order, triaged_listing
+from memory.mail_listing import inbox_listing
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import ConversationTriage, every_conversation
 from tools.mail.conversations import sent_at
@@ -157,8 +157,7 @@ def listed_rows(
     reads them (`memory.mail_listing`): the whole inbox is read.
     """
     if messages:
-        emails, triage = triaged_listing(services.db.engine, services.source)
-        inbox_order(emails, triage)
+        emails, triage = inbox_listing(services.db.engine, services.source)
         pairs = [(email, triage) for email in emails[:limit]]
         return InboxRows(pairs, lambda pair: message_row(pair[0], pair[1][pair[0].id]))
     states, note = every_conversation(services.mailbox, with_sent=with_sent)
@@ -208,11 +207,6 @@ def conversation_json(state: ConversationTriage) -> dict[str, Any]:
     if state.standing.error:
         row["error"] = state.standing.error
     return row
-
-
-def message_rows(pairs: list[tuple[Email, TriageRecord]]) -> list[dict[str, Any]]:
-    """One row per message, as `triage --json --messages` prints them."""
-    return [message_row(email, triage) for email, triage in pairs]
 
 
 def message_row(email: Email, triage: TriageRecord) -> dict[str, Any]:
