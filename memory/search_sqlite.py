@@ -20,10 +20,13 @@ step 13 (`key_index_by_date`) gives an index of steps 11-12, keyed by rowid, its
 
 A read of the walk finds its matches with one FTS5 query over the window's range of keys, and
 the points with one query per column (`_found_in`) over the same range, each tested against
-those matches. A query with a prefix costs FTS5 a merge of every word the prefix begins, over
-all days, before it reads the range (and for each key asked for on its own, so nothing here
-asks key by key): that merge, not the range, is most of what a read costs, so the walk takes
-few reads here (`search`).
+those matches. A query with a prefix would cost FTS5 a merge of every word the prefix begins,
+over all days, before it reads the range (and for each key asked for on its own, so nothing
+here asks key by key); so a search first spells each prefix out as the indexed words it begins
+(`memory.search_prefixes`), which FTS5 reads within the range only. A read of older days that
+only matches found in some parts can win asks FTS5 for the matches found in the rarest part of
+each such set (`_rarest`), one column filter per phrase, not for the exact sets: each column
+FTS5 is asked about costs a pass over the phrase's matches in the range.
 
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes
@@ -32,13 +35,14 @@ them from the old row with the same expressions as when it was added. A release 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from memory.search_days import DaySql
+from memory.search_prefixes import quoted, spelled_out
 from memory.search_query import SearchQuery, Term, column_filters, folder_names
 from memory.search_rank import (
     BODY_CHARS,
@@ -205,31 +209,54 @@ def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
     conn.exec_driver_sql(DDL[1])
 
 
-def match_text(term: Term) -> str:
+def match_text(term: Term, spelled: Mapping[Term, str]) -> str:
     """The FTS5 query of one term: its text as one quoted string, so nothing in it is syntax.
 
     Inside FTS5's double quotes every character is text (a quote is written twice), and the
     tokenizer splits it into the phrase's words; `*` after the closing quote, added here and
-    never taken from the user, makes the last word a prefix.
+    never taken from the user, makes the last word a prefix. `spelled` holds the terms whose
+    prefix is asked as the words it begins instead (`memory.search_prefixes`).
     """
     column = _FIELD_COLUMNS.get(term.field)
-    return f"{column} : {_phrase(term)}" if column else _phrase(term)
+    phrase = _phrase(term, spelled)
+    return f"{column} : {phrase}" if column else phrase
 
 
-def _phrase(term: Term) -> str:
-    quoted = '"' + term.text.replace('"', '""') + '"'
-    return quoted if term.exact else quoted + " *"
+def _phrase(term: Term, spelled: Mapping[Term, str]) -> str:
+    if term in spelled:
+        return spelled[term]
+    return quoted(term.text) if term.exact else quoted(term.text) + " *"
 
 
-def _all_found_in(ranked: list[Term], parts: tuple[str, ...]) -> str | None:
+def _all_found_in(
+    ranked: list[Term], parts: tuple[str, ...], spelled: Mapping[Term, str]
+) -> str | None:
     """The FTS5 query of the messages with a query phrase in each of `parts` (None: none can)."""
-    found = [_found_in(ranked, (part,)) for part in parts]
+    found = [_found_in(ranked, (part,), spelled) for part in parts]
     if not all(found):
         return None
     return "(" + " AND ".join(f"({one})" for one in found) + ")"
 
 
-def _found_in(ranked: list[Term], parts: tuple[str, ...]) -> str | None:
+_RARITY = ("attachments", "sender", "subject", "body")
+"""The parts from the one a word is least often found in to the one it most often is."""
+
+
+def _rarest(needs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """Of each set of parts, the one a match is least likely found in.
+
+    A match found in every part of one set is found in that set's rarest part: asking FTS5
+    for the matches found in any of these parts, one column filter per phrase, keeps every
+    match that can score enough, and a few that cannot, whose points the read computes and
+    ranks like the others. The exact condition (every part of a set, for one of the sets)
+    costs FTS5 a pass over each phrase's matches per part it names.
+    """
+    return tuple(part for part in _RARITY if any(part == min(s, key=_RARITY.index) for s in needs))
+
+
+def _found_in(
+    ranked: list[Term], parts: tuple[str, ...], spelled: Mapping[Term, str]
+) -> str | None:
     """The FTS5 query of the messages where a query phrase occurs in one of `parts`.
 
     A `from:` or `attachment:` term counts in its own part only. None: no phrase can.
@@ -238,7 +265,7 @@ def _found_in(ranked: list[Term], parts: tuple[str, ...]) -> str | None:
     for term in ranked:
         allowed = [part for part in parts if _FIELD_COLUMNS.get(term.field, part) == part]
         if allowed:
-            found.append(f"{{{' '.join(allowed)}}} : {_phrase(term)}")
+            found.append(f"{{{' '.join(allowed)}}} : {_phrase(term, spelled)}")
     return " OR ".join(found) or None
 
 
@@ -253,7 +280,8 @@ def search(
     """The stored JSON of the matching messages, best first (see `memory.search_rank`)."""
     params: dict[str, Any] = {"limit": limit, "today": today}
     params["key_first"], params["key_last"] = day_keys(None, None)
-    where = _filters(query, filters, params)
+    spelled = spelled_out(conn, query.terms)
+    where = _filters(query, filters, params, spelled)
     ranked = [t for t in query.terms if not t.folder_word]
     if not ranked:
         sql = (
@@ -261,19 +289,20 @@ def search(
             "ORDER BY e.date DESC, e.id LIMIT :limit"
         )
         return [row[0] for row in conn.execute(text(sql), params)]
-    params["match"] = " AND ".join(match_text(t) for t in ranked)
+    params["match"] = " AND ".join(match_text(t, spelled) for t in ranked)
     for n, (part, _) in enumerate(PART_POINTS):
-        params[f"part{n}"] = _found_in(ranked, (part,))
+        params[f"part{n}"] = _found_in(ranked, (part,), spelled)
     top = day_number(query.before) if query.before else None
 
     def read(window: Window) -> list[Hit]:
-        return _read(conn, ranked, where, {**params, **_key_range(window)}, window)
+        return _read(conn, ranked, spelled, where, {**params, **_key_range(window)}, window)
 
     def day_at(before: int | None, count: int) -> int | None:
         return _DAYS.day_at(conn, query, filters, before, count)
 
     narrowed = bool(query.folders or filters.get("folder"))
-    # Each read costs FTS5 the merge of every word a prefix begins, whatever its days: wider
+    # A read of a wide range costs FTS5 a pass over the matches of each part it names, and a
+    # prefix left to FTS5 (`search_prefixes.MAX_WORDS`) its merge whatever the days: wider
     # windows only until the list is full, then the rest at once.
     found = best_matches(
         read, day_at, limit, today, first_window, top, narrowed=narrowed, rest_once_full=True
@@ -295,7 +324,12 @@ _IN_RANGE = "rowid BETWEEN :key_first AND :key_last"
 
 
 def _read(
-    conn: Connection, ranked: list[Term], where: list[str], params: dict[str, Any], window: Window
+    conn: Connection,
+    ranked: list[Term],
+    spelled: Mapping[Term, str],
+    where: list[str],
+    params: dict[str, Any],
+    window: Window,
 ) -> list[Hit]:
     """The best `limit` matches of a window (see `memory.search_walk`).
 
@@ -307,10 +341,9 @@ def _read(
         return []
     match = ":match"
     if window.needs is not None:
-        needs = [_all_found_in(ranked, parts) for parts in window.needs]
-        if not any(needs):
+        head = _found_in(ranked, _rarest(window.needs), spelled)
+        if head is None or not any(_all_found_in(ranked, p, spelled) for p in window.needs):
             return []
-        head = " OR ".join(need for need in needs if need)
         params["head"] = f"({params['match']}) AND ({head})"
         match = ":head"
     odd = (
@@ -338,7 +371,12 @@ def _read(
     return [Hit(*row) for row in conn.execute(text(sql), params)]
 
 
-def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]) -> list[str]:
+def _filters(
+    query: SearchQuery,
+    filters: dict[str, Any],
+    params: dict[str, Any],
+    spelled: Mapping[Term, str],
+) -> list[str]:
     """SQL conditions on `email e`; every value from the user goes in `params`."""
     where = column_filters(query, filters, params)
     for n, term in enumerate(t for t in query.terms if t.folder_word):
@@ -347,6 +385,6 @@ def _filters(query: SearchQuery, filters: dict[str, Any], params: dict[str, Any]
             f"WHERE email_fts MATCH :word{n} AND {_IN_RANGE}) "
             f"OR lower(e.folder) IN (:word{n}a, :word{n}b))"
         )
-        params[f"word{n}"] = match_text(term)
+        params[f"word{n}"] = match_text(term, spelled)
         params[f"word{n}a"], params[f"word{n}b"] = folder_names(term.text)
     return where
