@@ -173,11 +173,12 @@ a third to a half of all messages: `invoice`, `the`, `budget review` match tens 
 and stops once no unread match can make the list, asking later reads only for matches in the
 parts (subject, sender, ...) that could still score enough; a query whose first window holds
 no match is ranked in one read. What each read costs differs. On SQLite the index is keyed by
-date (migration step 13), so a window is a range of keys FTS5 reads itself, but each FTS5
-query of a prefix (every unquoted word is one: `invoice` stands for the words it begins) first
-merges the matches of those words over all days, once for the matches and once per part for
-the points: a word in tens of thousands of messages costs milliseconds a merge, so a broad
-query costs a few such merges whatever the days read. On PostgreSQL a window costs the rows of
+date (migration step 13), so a window is a range of keys FTS5 reads itself. A prefix (every
+unquoted word is one: `invoice` stands for the words it begins) is looked up once in FTS5's
+vocabulary and asked as those words, which FTS5 reads within the range (as a prefix query it
+would merge them over all days, for the matches and again per part for the points); what a
+wide read still costs is a pass over the range's matches of each part it asks about, one query
+per part for the points. On PostgreSQL a window costs the rows of
 its days (the day index finds them, each row is tested and scored on its own: the GIN index of
 a word in a third of the mail would cost more) and a later read the matches of the parts it asks
 for (one GIN index per part, about 12,000 subjects for `invoice`), so, as on SQLite, once only a
