@@ -42,7 +42,7 @@ from memory.search_rank import (
     RELEVANCE_SHARE,
     day_number,
 )
-from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches, rarest_parts
 
 logger = logging.getLogger(__name__)
 
@@ -272,10 +272,12 @@ def _read(
         where = [f"CASE WHEN {where[0]} THEN true ELSE false END", *where[1:]]
     where += _DAYS.window(window, params)
     if window.needs is not None:
-        needs = [_all_found_in(ranked, parts) for parts in window.needs]
-        if not any(needs):
+        # The matches found in the rarest part of each set a match can fill: a look-up of one
+        # small part index per set, where the exact sets looked up the subject's too.
+        sets = tuple(parts for parts in window.needs if _all_found_in(ranked, parts))
+        if not sets:
             return []
-        where.append("(" + " OR ".join(need for need in needs if need) + ")")
+        where.append("(" + " OR ".join(_found_in(ranked, rarest_parts(sets))) + ")")
     sql = (
         "SELECT score, date, id, data FROM (SELECT e.data, e.date, e.id, "
         f"{RELEVANCE_SHARE} * ({_points(ranked)}) / {float(MAX_POINTS)} "

@@ -25,8 +25,8 @@ over all days, before it reads the range (and for each key asked for on its own,
 here asks key by key); so a search first spells each prefix out as the indexed words it begins
 (`memory.search_prefixes`), which FTS5 reads within the range only. A read of older days that
 only matches found in some parts can win asks FTS5 for the matches found in the rarest part of
-each such set (`_rarest`), one column filter per phrase, not for the exact sets: each column
-FTS5 is asked about costs a pass over the phrase's matches in the range.
+each such set (`search_walk.rarest_parts`), one column filter per phrase, not for the exact
+sets: each column FTS5 is asked about costs a pass over the phrase's matches in the range.
 
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes
@@ -53,7 +53,7 @@ from memory.search_rank import (
     RELEVANCE_SHARE,
     day_number,
 )
-from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches
+from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches, rarest_parts
 
 COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
@@ -238,22 +238,6 @@ def _all_found_in(
     return "(" + " AND ".join(f"({one})" for one in found) + ")"
 
 
-_RARITY = ("attachments", "sender", "subject", "body")
-"""The parts from the one a word is least often found in to the one it most often is."""
-
-
-def _rarest(needs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
-    """Of each set of parts, the one a match is least likely found in.
-
-    A match found in every part of one set is found in that set's rarest part: asking FTS5
-    for the matches found in any of these parts, one column filter per phrase, keeps every
-    match that can score enough, and a few that cannot, whose points the read computes and
-    ranks like the others. The exact condition (every part of a set, for one of the sets)
-    costs FTS5 a pass over each phrase's matches per part it names.
-    """
-    return tuple(part for part in _RARITY if any(part == min(s, key=_RARITY.index) for s in needs))
-
-
 def _found_in(
     ranked: list[Term], parts: tuple[str, ...], spelled: Mapping[Term, str]
 ) -> str | None:
@@ -341,8 +325,9 @@ def _read(
         return []
     match = ":match"
     if window.needs is not None:
-        head = _found_in(ranked, _rarest(window.needs), spelled)
-        if head is None or not any(_all_found_in(ranked, p, spelled) for p in window.needs):
+        sets = tuple(p for p in window.needs if _all_found_in(ranked, p, spelled))
+        head = _found_in(ranked, rarest_parts(sets), spelled) if sets else None
+        if head is None:
             return []
         params["head"] = f"({params['match']}) AND ({head})"
         match = ":head"

@@ -147,6 +147,23 @@ def parts_needed(score: float, newest_recency: float) -> tuple[tuple[str, ...], 
     return tuple(parts for parts in enough if not any(set(o) < set(parts) for o in enough))
 
 
+RARITY = ("attachments", "sender", "subject", "body")
+"""The parts from the one a word is least often found in to the one it most often is."""
+
+
+def rarest_parts(needs: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """Of each set of parts a later read needs, the one a match is least likely found in.
+
+    A match found in every part of one set is found in that set's rarest part, so the
+    matches found in any of these parts hold every match that can score enough, and a few
+    that cannot, whose points the read computes and ranks like the others. Both indexes pay
+    for each part a condition names (FTS5 a pass over each phrase's matches per column, a
+    GIN index a look-up per part), so one part per set costs less than the exact sets.
+    """
+    rarest = {min(parts, key=RARITY.index) for parts in needs}
+    return tuple(part for part in RARITY if part in rarest)
+
+
 def _points(parts: tuple[str, ...]) -> int:
     return sum(points for name, points in PART_POINTS if name in parts)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from memory.search_rank import MAX_POINTS, RELEVANCE_SHARE
-from memory.search_walk import Hit, Window, best_matches, parts_needed, ranked
+import pytest
+
+from memory.search_rank import MAX_POINTS, PART_POINTS, RELEVANCE_SHARE
+from memory.search_walk import Hit, Window, best_matches, parts_needed, ranked, rarest_parts
 
 
 def score(points: int, recency: float) -> float:
@@ -97,3 +99,26 @@ def test_a_list_not_full_still_widens_the_windows() -> None:
         (902, 990, None),
         (198, 902, None),
     ]
+
+
+def test_a_later_read_asks_for_one_part_of_each_needed_set_the_rarest() -> None:
+    assert rarest_parts((("subject", "sender"), ("subject", "attachments"))) == (
+        "attachments",
+        "sender",
+    )
+    assert rarest_parts((("subject",), ("sender", "body"))) == ("sender", "subject")
+    assert rarest_parts((("body", "subject"),)) == ("subject",)
+
+
+@pytest.mark.parametrize("score", [0.3, 0.45, 0.55, 0.65, 0.8, 0.95])
+def test_every_match_that_can_score_enough_is_in_a_rarest_part(score: float) -> None:
+    names = [name for name, _ in PART_POINTS]
+    for recency_left in (0.0, 0.2, 0.5, 0.9):
+        needs = parts_needed(score, recency_left)
+        if not needs:
+            continue
+        asked = set(rarest_parts(needs))
+        for mask in range(1, 1 << len(names)):
+            found = {name for n, name in enumerate(names) if mask >> n & 1}
+            if any(set(parts) <= found for parts in needs):  # it fills a needed set ...
+                assert found & asked, (needs, found)  # ... so the read finds it

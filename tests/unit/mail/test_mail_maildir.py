@@ -351,3 +351,22 @@ def test_parse_email_matches_read(maildir: Path) -> None:
     data = (maildir / "cur/1700000001.M1P1.host:2,S").read_bytes()
     expected = parse_email(data, source="maildir:test", folder="INBOX", key="1700000001.M1P1.host")
     assert src.read("1700000001.M1P1.host") == expected
+
+
+def test_a_sync_reports_each_new_message_without_its_body_which_stays_in_the_cache(
+    maildir: Path, tmp_path: Path
+) -> None:
+    deliver(maildir, "1700000004.M4P1.host:2,", b"\xff\xfe not a message")
+    db = AppDatabase(f"sqlite:///{tmp_path / 'app.db'}")
+    new = source(maildir).sync(db).new
+    by_key = {e.key: e for e in new}
+    assert sorted(e.id for e in new if not e.error) == [
+        "m1@example.com", "m2@example.com", "m3@example.com",
+    ]  # fmt: skip
+    assert {(e.source, e.folder) for e in new} == {("maildir:test", "INBOX")}
+    # No body or raw headers held for a first fetch of any size: those are in the cache.
+    assert all((e.body, e.headers) == ("", {}) for e in new)
+    cached = {e.id: e for e in db.emails_by_ids([e.id for e in new])}
+    assert cached["m2@example.com"].subject == "Message 2"
+    assert cached["m2@example.com"].body.strip() == "Body 2"
+    assert by_key["1700000004.M4P1.host"].error  # the unreadable one says why
