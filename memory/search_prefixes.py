@@ -10,10 +10,11 @@ So a search reads, once, which words of the index a prefix begins (FTS5's own vo
 tokenizer, on a table in memory), so the phrase asked is the one FTS5 would have made.
 
 A prefix that begins more than `MAX_WORDS` words ("a", "t") keeps FTS5's prefix query: an OR of
-hundreds of words costs more than the merge. One that begins no word keeps its exact phrase,
-which matches nothing either. The vocabulary is read in the same read transaction as the
-search's own queries when the caller holds one; a message cached between the two would at worst
-be missed by this search, as it would by one started a moment earlier.
+hundreds of words costs more than the merge. The prefix itself is always one of the words
+asked for, indexed or not (one the index lacks matches nothing, as the prefix would not). The
+vocabulary is read in the same read transaction as the search's own queries when the caller
+holds one; a message cached between the two would at worst be missed by this search, as it
+would by one started a moment earlier.
 """
 
 from __future__ import annotations
@@ -96,16 +97,19 @@ def spelled_out(conn: Connection, terms: Iterable[Term]) -> dict[Term, str]:
             conn.exec_driver_sql(_VOCABULARY_DDL)
             created = True
         last = words[-1]
-        begun = [
+        # The vocabulary counts each word's matches as it lists it: starting just after the
+        # word itself (no word holds a NUL) spares the count of the commonest one, which is
+        # asked for whether or not the index holds it (a word it lacks matches nothing).
+        longer = [
             row[0]
             for row in conn.exec_driver_sql(
                 f"SELECT term FROM {VOCABULARY} WHERE term >= ? AND term < ? LIMIT ?",
-                (last, last + _LAST, MAX_WORDS + 1),
+                (last + "\x00", last + _LAST, MAX_WORDS),
             )
         ]
-        if len(begun) > MAX_WORDS:
+        if len(longer) >= MAX_WORDS:
             continue
         head = " ".join(words[:-1] + [""])
-        phrases = [quoted(head + word) for word in begun or [last]]
+        phrases = [quoted(head + word) for word in [last, *longer]]
         found[term] = phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
     return found
