@@ -12,7 +12,9 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    only `notify`) or is a request by its kind (meeting, bug, feature, purchase), else
    `notify`; a person's message is never `ignore`d;
 5. a robot or a mass mailing: `respond` when it asks the owner to act (a review requested, an
-   expense report due, a bill to pay, a failed payment, an approval or a signature waiting);
+   expense report due, a bill to pay, a failed payment, an approval or a signature waiting),
+   unless a marketing list or a mailing from an organisation the owner never wrote to says it
+   to every subscriber (a bill, a failed payment and a developer tool's request still ask);
    `ignore` for what every customer is sent (new terms, a survey) and for a digest of a period
    (a weekly summary), whatever alerts it counts; `notify`
    for alerts, incidents, failures, security notices and mail from the owner's own company;
@@ -82,6 +84,8 @@ class Writer:
     group_list: bool = False
     """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
     team), which marketing mail must carry."""
+    unsubscribe: bool = False
+    """It carries a `List-Unsubscribe` header: sent to a list of subscribers."""
     marketing: bool = False
     """Sent to a marketing list: a one-click unsubscribe (`List-Unsubscribe-Post`) with
     `Precedence: bulk`, what bulk senders add to mail sent to a whole list of subscribers."""
@@ -153,7 +157,8 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     marketing = bool(header(email, "List-Unsubscribe-Post")) and bool(
         _BULK_PRECEDENCE_RE.search(header(email, "Precedence").casefold())
     )
-    return Writer(robot, bulk, known, direct, answers, org, blind, group, marketing)
+    unsubscribe = bool(header(email, "List-Unsubscribe"))
+    return Writer(robot, bulk, known, direct, answers, org, blind, group, unsubscribe, marketing)
 
 
 _REPLY_PREFIXES = ("re:", "re :", "aw:")
@@ -186,6 +191,8 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """
     if writer.known or says_it_is_a_program(email, flags):
         return False
+    if "help_ask" in flags and "pitch_offer" not in flags:
+        return False  # a student's or a journalist's ask for time sells nothing
     fake_reply = pretends_a_thread(email)
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     if writer.answers_owner:
@@ -241,13 +248,28 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         or "payment_failed" in flags
         or (category == "billing" and flags & _BILL_FLAGS)
     )
-    if asks and not writer.marketing:  # a marketing list's "act now" asks every subscriber
+    if asks and not writer.marketing and not _subscribers_call(flags, writer):
         return "respond", 0.7
     if "customer_notice" in flags and not flags & _ALERT_FLAGS:
         return "ignore", 0.7  # new terms, a survey: what every customer is sent
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     return None
+
+
+def _subscribers_call(flags: set[str], writer: Writer) -> bool:
+    """A mass mailing's call to act, said to every subscriber ("register now", "donate").
+
+    Mail with an unsubscribe link from an organisation the owner has never written to; a bill
+    or a failed payment is the reader's own whoever sends it, and so is a developer tool's
+    review request or mention (its notices carry an unsubscribe link too).
+    """
+    return (
+        writer.bulk
+        and writer.unsubscribe
+        and not writer.known_org
+        and not flags & {"payment_failed", "overdue", "amount_due", "billing_claim", "tool"}
+    )
 
 
 def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:

@@ -65,6 +65,7 @@ _GENUINE_FLAGS = {
     "brand_addon": "a brand's name with an add-on as the sender's domain",
     "brand_spoof": "a brand's name from a domain that is not the brand's",
     "ip_link": "a link to a raw address or a throw-away domain",
+    "brand_link": "a link dressed as a brand's site on another domain",
 }
 
 _DOMAIN_FLAGS = frozenset({"lookalike", "owner_lookalike", "digit_domain", "brand_addon"})

@@ -27,7 +27,7 @@ WHERES: tuple[Where, ...] = ("subject", "body", "any")
 
 CODE_FLAGS = frozenset(
     "vip colleague unknown_sender owner_lookalike digit_domain reply_to_mismatch brand_spoof "
-    "brand_addon time_expression request billing_claim mass_envelope".split()
+    "brand_addon brand_link time_expression request billing_claim mass_envelope".split()
 )
 """Flags the scorer raises itself (from the sender, the dates, a question mark, the evidence)."""
 

@@ -322,8 +322,11 @@ def _decision(
     """
     cold = "looks_cold" in seen.flags
     company = "freemail" not in seen.flags  # a pitch comes from a company; people write from home
-    sure_cold = category == "spam_or_cold" and (
-        confidence >= SURE_COLD or (company and confidence >= SURE_COLD - 0.1)
+    # A stranger asking for help with their own work (a thesis, a story) is shown, unsure.
+    sure_cold = (
+        category == "spam_or_cold"
+        and "help_ask" not in seen.flags
+        and (confidence >= SURE_COLD or (company and confidence >= SURE_COLD - 0.1))
     )
     decision, sure = decide(email, category, seen.flags, writer, suspicious, cold, sure_cold)
     if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):

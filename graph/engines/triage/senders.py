@@ -84,6 +84,49 @@ def _brand_with_addon(base: str, genuine: str) -> bool:
     return len(segments) > 1 and genuine in segments
 
 
+_DISTINCT_BRAND_CHARS = 6
+"""A brand name this long is no everyday word (`sharepoint`, `docusign`; not `ing` or `apple`)."""
+
+
+def _distinct_brands(rules: RuleBook) -> set[str]:
+    return {genuine for _, genuine in rules.brands if len(genuine) >= _DISTINCT_BRAND_CHARS}
+
+
+def _dressed_as_brand(base: str, brands: set[str]) -> bool:
+    """A domain whose name is a brand's with an add-on (`sharepoint-filedrop.com`).
+
+    Whatever the display name says (a name in parentheses is a comment, which mail programs
+    drop): a brand sends from its own domain, not from one that wears its name.
+    """
+    segments = base.split(".")[0].split("-")
+    return len(segments) > 1 and any(segment in brands for segment in segments)
+
+
+_LINK_HOST_RE = re.compile(r"\bhttps?://([a-z0-9.-]+)", re.IGNORECASE)
+_LINKS_READ = 50
+
+
+def dressed_link(text: str, rules: RuleBook) -> bool:
+    """A link to a host dressed as a brand's site on someone else's domain.
+
+    `marktplaats.gelijk-oversteken-nl.com` (the brand as a subdomain of another domain) and
+    `mijn-belastingdienst-teruggaaf.nl` (the brand with add-ons as the domain's name); never
+    the brand's own domain or its subdomains (`click.paypal.com`).
+    """
+    brands = _distinct_brands(rules)
+    for found in list(_LINK_HOST_RE.finditer(text))[:_LINKS_READ]:
+        host = found.group(1).casefold().strip(".")
+        base = base_domain(host)
+        if any(brand in base.split(".")[0] for brand in brands) and not _dressed_as_brand(
+            base, brands
+        ):
+            continue  # the brand's own domain (or one only containing its name)
+        outside = host[: -len(base)].split(".") if host.endswith(base) else []
+        if _dressed_as_brand(base, brands) or any(label in brands for label in outside):
+            return True
+    return False
+
+
 def sender_flags(
     email: Email,
     sender: str,
@@ -117,6 +160,10 @@ def sender_flags(
         claimed = [genuine for name_re, genuine in rules.brands if name_re.search(sender_name)]
         if any(genuine not in sender_domain for genuine in claimed):
             flags.add("brand_spoof")
-        if any(_brand_with_addon(base, genuine) for genuine in claimed):
+        if any(_brand_with_addon(base, genuine) for genuine in claimed) or _dressed_as_brand(
+            base, _distinct_brands(rules)
+        ):
             flags.add("brand_addon")
+    if dressed_link(email.body or "", rules):
+        flags.add("brand_link")
     return colleague

@@ -5,6 +5,8 @@ Each signal has mail written for it and the mail that walks around it.
 
 from __future__ import annotations
 
+import dataclasses
+
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
 from tests.unit.triage.owner_mail import OWNER, PRIVATE, mail
@@ -135,9 +137,13 @@ def test_the_same_call_from_a_service_to_its_customer_is_respond() -> None:
     notice = mail(
         *ACT, sender="no-reply@awards.example", headers={"Auto-Submitted": "auto-generated"}
     )
-    unlisted = mail(*ACT, sender="team@awards.example", headers={"List-Unsubscribe": "<u>"})
     assert decision(notice) == "respond"
-    assert decision(unlisted) == "respond"
+    # With an unsubscribe link it goes to a list of subscribers: from an organisation the owner
+    # writes to it is still theirs to act on; from one they never wrote to, it is a mailing's.
+    listed = mail(*ACT, sender="team@awards.example", headers={"List-Unsubscribe": "<u>"})
+    customer = dataclasses.replace(PROFILE, known_domains=frozenset({"awards.example"}))
+    assert triage_by_rules(listed, profile=customer).decision == "respond"
+    assert decision(listed) != "respond"
 
 
 # A marketing list's reminders and changes are said to every subscriber.

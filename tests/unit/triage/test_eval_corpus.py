@@ -20,12 +20,14 @@ from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
 DEV_DECISION_ACCURACY = 0.91
 DEV_COLD_PRECISION = 0.89
-DEV_COLD_RECALL = 0.93
-DEV_PHISHING_RECALL = 0.93
-DEV_REAL_PEOPLE_IGNORED = 2
-"""One older dev message, and f-103: a stranger's genuine ask for "the right person" (a food
+DEV_COLD_RECALL = 0.85
+"""0.93 before the g-* and h-* mail was added: their pitches are caught less often."""
+DEV_PHISHING_RECALL = 0.97
+DEV_REAL_PEOPLE_IGNORED = 3
+"""One older dev message; f-103, a stranger's genuine ask for "the right person" (a food
 bank asking for a free account), which the cold-outreach rules took for a pitch before the
-f-* mail was added and still do."""
+f-* mail was added and still do; and h-010, a recruiter's personal approach, which reads as
+the recruiters' mass mail does."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
