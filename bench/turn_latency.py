@@ -452,8 +452,9 @@ What each does per turn:
 * **ours** (rules engine): `fetch` looks up the run's services (kept for the process; checked
   once per run: the credentials query, file stamps, the policy) and, in the same trip off the
   event loop, checks the Maildir's sync cursor (a few `stat` calls and one cursor query;
-  nothing new, so nothing is listed or read), then the due snoozes; `classify` queries for
-  untriaged messages (none); `detect_follow_up` tries to resolve a reference to earlier
+  nothing new, so nothing is listed or read), then the due snoozes and whether any cached
+  message waits for its triage (none: `classify` is skipped); `detect_follow_up` tries to
+  resolve a reference to earlier
   evidence; `select_tools` matches the intent patterns, proposes `search_emails` and, a search
   being a one-round intent, marks its round the last; `request_approval` applies the policy
   and the provenance review (a read: auto-approved, on the event loop, nothing written yet);
@@ -461,10 +462,11 @@ What each does per turn:
   for the results' triage and folders) with a timeout, records it as evidence and writes its
   audit row, decision and outcome in one statement and one commit that, the call being a
   read, does not wait for the disk; `answer` composes the reply from the
-  evidence and runs the grounding verifier over it. That is 7 node runs, each checkpointed,
+  evidence and runs the grounding verifier over it. That is 6 node runs, each checkpointed,
   with state that carries the thread's evidence (message previews) and approval records;
-  every node after `fetch` reuses the services `fetch` looked up, and the four conditional
-  edges taken are routed on the event loop.
+  every node after `fetch` reuses the services `fetch` looked up, and the five conditional
+  edges taken are routed on the event loop. A tool's string annotations are evaluated once,
+  not by LangChain on every call (`tools.registry`).
 * **prebuilt** (`create_react_agent`, fake model): model node (emit one tool call) →
   `ToolNode` runs `search_emails` (the same `AppDatabase.list_emails` full-text search,
   previews rendered as text) → model node (answer with the tool's text). 3 node runs,

@@ -24,6 +24,7 @@ from graph.routing import (
     after_act,
     after_approval,
     after_classify,
+    after_fetch,
     after_select_tools,
     on_the_loop,
 )
@@ -47,7 +48,7 @@ def build_graph(
     builder.add_node(act)
     builder.add_node(answer)
     builder.add_edge(START, "fetch")
-    builder.add_edge("fetch", "classify")
+    builder.add_conditional_edges("fetch", on_the_loop(after_fetch))
     builder.add_conditional_edges("classify", on_the_loop(after_classify))
     builder.add_conditional_edges("select_tools", on_the_loop(after_select_tools))
     builder.add_conditional_edges("request_approval", on_the_loop(after_approval))

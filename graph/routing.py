@@ -27,6 +27,17 @@ def on_the_loop(route: Callable[[State], T]) -> Callable[[State], Awaitable[T]]:
     return routed
 
 
+def after_fetch(state: State) -> Literal["classify", "detect_follow_up"]:
+    """A triage run, or a chat turn with untriaged mail in the cache, classifies it first.
+
+    A chat turn with nothing to triage goes straight to the follow-up check (the chat turn of
+    the design: `detect_follow_up` onwards). A state without the flag classifies, as before.
+    """
+    if state.get("mode") == "chat" and not state.get("untriaged", True):
+        return "detect_follow_up"
+    return "classify"
+
+
 def after_classify(state: State) -> Literal["select_tools", "detect_follow_up"]:
     """A triage run goes straight to proposals; a chat turn checks for a follow-up first."""
     mode = state.get("mode")

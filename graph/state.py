@@ -196,6 +196,9 @@ class State(TypedDict, total=False):
     """What failed in this run's fetch (`id`, `key`, `error`): a message that could not be read
     (its `id`), the source itself (`id` empty), or snoozed mail that could not be woken (`id`
     empty, `stage` "wake": the fetch itself went through). None of them stops a fetch."""
+    untriaged: bool
+    """After this run's fetch, the cache holds mail of the source with no triage yet: a chat
+    turn goes through `classify` only then (a triage run always does)."""
     triage: list[TriageRow]
     """Triage of the messages classified in this run."""
     evidence: list[Evidence]

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -52,6 +52,7 @@ CATEGORY_ORDER = {
 """Within one priority, what to show first; other categories follow."""
 NOT_TRIAGED_FOLDERS = (DRAFTS, SENT, "Trash")
 """Folders of the user's own mail: searchable, but never triaged."""
+_CURSOR = select(SyncCursor).where(SyncCursor.source == bindparam("source"))
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -219,9 +220,10 @@ class AppDatabase:
     # -- cursors ------------------------------------------------------------
 
     def get_cursor(self, source: str) -> SyncCursor | None:
-        """The stored cursor of a source, if it was ever fetched."""
-        with Session(self.engine) as session:
-            return session.get(SyncCursor, source)
+        """The stored cursor of a source, if it was ever fetched (no ORM session: every turn)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_CURSOR, {"source": source}).first()
+        return None if row is None else SyncCursor(**row._mapping)
 
     def set_cursor(self, source: str, signature: str, message_count: int) -> None:
         """Remember where a fetch of `source` stopped."""

@@ -75,6 +75,19 @@ class JournalEntry:
     undone_at: str
 
 
+_SNOOZES = SnoozedConversation.__table__  # type: ignore[attr-defined]
+_DUE = (
+    sa.select(_SNOOZES)
+    .where(
+        _SNOOZES.c.wake_at <= sa.bindparam("now"),
+        _SNOOZES.c.source == sa.bindparam("source"),
+        _SNOOZES.c.state == "snoozed",
+    )
+    .order_by(_SNOOZES.c.wake_at, _SNOOZES.c.id)
+)
+"""The snoozes due (`InboxStore.due`), built once: every fetch asks."""
+
+
 class TriageView(NamedTuple):
     """The triage of one message as a listing shows it: a row of the triage table, no object."""
 
@@ -150,18 +163,9 @@ class InboxStore:
         One query on the indexed wake time, rows without table objects: every fetch asks, and
         nearly always nothing is due.
         """
-        table = SnoozedConversation.__table__  # type: ignore[attr-defined]
-        stmt = (
-            sa.select(table)
-            .where(
-                table.c.wake_at <= utc_text(now),
-                table.c.source == source,
-                table.c.state == "snoozed",
-            )
-            .order_by(table.c.wake_at, table.c.id)
-        )
         with self.engine.connect() as conn:
-            return [_snooze(row) for row in conn.execute(stmt)]
+            rows = conn.execute(_DUE, {"now": utc_text(now), "source": source})
+            return [_snooze(row) for row in rows]
 
     def set_state(self, snooze_id: int, state: str, *, at: datetime | None = None) -> None:
         """Mark a snooze `woken` (when: `at`) or `cancelled`."""

@@ -15,6 +15,7 @@ from graph.context import Context
 from graph.services import Services, mcp_hub_for, services_and, services_for
 from graph.state import State
 from memory.redaction import scrub
+from memory.untriaged import has_untriaged
 from tools.mail.inbox_actions import open_operations
 from tools.mail.mcp_ops import bridged
 from tools.mail.mcp_source import sync_mcp_source
@@ -66,9 +67,18 @@ def _sync_and_wake(services: Services, *, with_sent: bool) -> tuple[SyncResult, 
     return result, _waking(services)()
 
 
-def _local_fetch(services: Services, *, with_sent: bool) -> tuple[SyncResult, str] | None:
-    """`_sync_and_wake` for a source that is not an MCP server's; None for one that is."""
-    return None if _is_mcp(services) else _sync_and_wake(services, with_sent=with_sent)
+def _local_fetch(services: Services, *, with_sent: bool) -> tuple[SyncResult, str, bool] | None:
+    """`_sync_and_wake`, and whether untriaged mail waits; None for an MCP server's source.
+
+    One trip off the event loop for a local or IMAP source.
+    """
+    if _is_mcp(services):
+        return None
+    return *_sync_and_wake(services, with_sent=with_sent), _untriaged(services)
+
+
+def _untriaged(services: Services) -> bool:
+    return has_untriaged(services.db.engine, services.source)
 
 
 def _is_mcp(services: Services) -> bool:
@@ -77,11 +87,12 @@ def _is_mcp(services: Services) -> bool:
 
 async def _fetch_mail(
     runtime: Runtime[Context], *, with_sent: bool = False
-) -> tuple[Services, SyncResult, str]:
-    """The run's services, what the fetch found and why waking snoozed mail failed, or ''.
+) -> tuple[Services, SyncResult, str, bool]:
+    """The run's services, what the fetch found, why waking failed, whether mail is untriaged.
 
-    A local or IMAP source is fetched in the same trip off the event loop as the services
-    are looked up in (`services_and`); with `with_sent`, its separate Sent folder too.
+    Why waking snoozed mail failed is '' when it did not. A local or IMAP source is fetched
+    in the same trip off the event loop as the services are looked up in (`services_and`);
+    with `with_sent`, its separate Sent folder too.
     """
     services, fetched = await services_and(runtime, partial(_local_fetch, with_sent=with_sent))
     if fetched is None:
@@ -89,14 +100,16 @@ async def _fetch_mail(
     return services, *fetched
 
 
-async def _fetch_mcp(services: Services) -> tuple[SyncResult, str]:
+async def _fetch_mcp(services: Services) -> tuple[SyncResult, str, bool]:
     """Fetch an `mcp:` source through its server's tools, then wake what is due."""
     hub = await mcp_hub_for(services.context)
     result = await sync_mcp_source(services.db, services.source, hub)
     if hub is None:
-        return result, await asyncio.to_thread(_waking(services))
-    with bridged(hub):
-        return result, await asyncio.to_thread(_waking(services))
+        problem = await asyncio.to_thread(_waking(services))
+    else:
+        with bridged(hub):
+            problem = await asyncio.to_thread(_waking(services))
+    return result, problem, await asyncio.to_thread(_untriaged, services)
 
 
 async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -117,10 +130,13 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "evidence": state.get("evidence") or [],
     }
     try:
-        services, result, problem = await _fetch_mail(runtime, with_sent=mode == "triage")
+        services, result, problem, untriaged = await _fetch_mail(
+            runtime, with_sent=mode == "triage"
+        )
     except MailSourceError as err:
         services = await services_for(runtime)
-        return {**update, "new_email_ids": [], "fetch_errors": [
+        # Mail cached before may still wait for its triage: `classify` looks.
+        return {**update, "new_email_ids": [], "untriaged": True, "fetch_errors": [
             {"id": "", "key": services.source, "error": scrub(str(err))}
         ]}  # fmt: skip
     fetch_errors = [{"id": e.id, "key": e.key, "error": scrub(e.error)} for e in result.errors]
@@ -132,5 +148,6 @@ async def fetch(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {
         **update,
         "new_email_ids": [email.id for email in result.new],
+        "untriaged": untriaged,
         "fetch_errors": fetch_errors,
     }

@@ -134,7 +134,8 @@ async def test_question_gets_an_answer_citing_messages_it_read(server: LangGraph
     ):
         if part.event == "updates" and isinstance(part.data, dict):
             nodes.extend(part.data)
-    assert nodes[:3] == ["fetch", "classify", "detect_follow_up"]
+    # `classify` runs when mail waits for its triage (a fresh data directory's first run).
+    assert [node for node in nodes if node != "classify"][:2] == ["fetch", "detect_follow_up"]
     assert nodes[-1] == "answer"
     state = await client.threads.get_state(thread["thread_id"])
     values = state["values"]

@@ -6,7 +6,13 @@ from typing import Any, get_args, get_type_hints
 
 import pytest
 
-from graph.routing import after_act, after_approval, after_classify, after_select_tools
+from graph.routing import (
+    after_act,
+    after_approval,
+    after_classify,
+    after_fetch,
+    after_select_tools,
+)
 from graph.state import State
 
 CALL: dict[str, Any] = {
@@ -93,6 +99,7 @@ def test_every_edge_is_routed_on_the_event_loop_to_the_targets_its_function_name
 
     compiled = build_graph()
     routes = {
+        "fetch": after_fetch,
         "classify": after_classify,
         "select_tools": after_select_tools,
         "request_approval": after_approval,
@@ -114,3 +121,11 @@ async def test_a_route_on_the_loop_says_what_the_function_says() -> None:
     assert await routed({"mode": "chat"}) == after_classify({"mode": "chat"})
     with pytest.raises(ValueError, match="unknown mode"):
         await routed({"mode": "sideways"})  # type: ignore[typeddict-item]
+
+
+def test_a_chat_turn_classifies_only_when_mail_waits_for_its_triage() -> None:
+    assert after_fetch({"mode": "chat", "untriaged": False}) == "detect_follow_up"
+    assert after_fetch({"mode": "chat", "untriaged": True}) == "classify"
+    # A triage run always classifies; a state from before the flag classifies, as it did.
+    assert after_fetch({"mode": "triage", "untriaged": False}) == "classify"
+    assert after_fetch({"mode": "chat"}) == "classify"

@@ -28,9 +28,17 @@ from graph.nodes.select_tools import select_tools
 from graph.routing import after_act
 from graph.services import forget_run_services, services_for
 from graph.services.per_run import RunServices
-from tests.unit.conftest import INVOICE_ID
+from memory.db import open_database
+from memory.paths import app_database_url
+from tests.unit.conftest import INVOICE_ID, write_maildir
 
 SEARCH = "find emails about invoice"
+LATE_ID = "crane-0911@yard.example"
+LATE = (
+    "From: Yard Ops <ops@yard.example>\nTo: dana@northwind.example\nSubject: Crane 4 inspection\n"
+    f"Message-ID: <{LATE_ID}>\nDate: Thu, 20 Nov 2026 09:00:00 +0000\n\n"
+    "The crane inspection is booked for Friday.\n"
+)
 
 
 class Control:
@@ -87,6 +95,23 @@ async def test_a_search_turn_looks_its_services_up_once_and_asks_the_engine_once
     _, again = await _turn(graph, "t", SEARCH, context)
     assert again.count("select_tools") == 1
     assert len(lookups) == 2, "every run checks its services afresh"
+
+
+async def test_a_turn_with_nothing_to_triage_skips_classify_and_new_mail_is_triaged_first(
+    context: Context, maildir: Path
+) -> None:
+    graph = build_graph(checkpointer=InMemorySaver())
+    _, first = await _turn(graph, "t", SEARCH, context)
+    assert "classify" in first, "the first turn triages the whole new mailbox"
+    _, idle = await _turn(graph, "t", SEARCH, context)
+    assert idle[:2] == ["fetch", "detect_follow_up"]
+    # Mail delivered between turns is fetched and triaged before the turn goes on.
+    write_maildir(maildir, {"1764000000.late.host": LATE})
+    state, late = await _turn(graph, "t", "find emails about crane", context)
+    assert late[:3] == ["fetch", "classify", "detect_follow_up"]
+    db = open_database(app_database_url(Path(context.home)))
+    assert LATE_ID in db.triage_for([LATE_ID]), "the new message has its triage"
+    assert LATE_ID in state["citations"]
 
 
 async def test_a_turn_that_may_act_on_what_it_found_asks_the_engine_again(
