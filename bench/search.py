@@ -180,7 +180,7 @@ vocabulary and asked as those words, which FTS5 reads within the range (as a pre
 would merge them over all days, for the matches and again per part for the points). The body
 has a table of its own (migration step 14), so the points of the subject, the sender and the
 attachments are read from a small table, without a pass over the body's word positions, and a
-later read asks for its candidates first.
+later read asks for its candidates first and reads the rest between their first and last key.
 What remains is the rows of `email` a read joins to test the filters (a folder's) and rank.
 On PostgreSQL a window costs the rows of
 its days (the day index finds them, each row is tested and scored on its own: the GIN index of

@@ -15,8 +15,8 @@ over all days, before it reads the range (and for each key asked for on its own,
 here asks key by key); so a search first spells each prefix out as the indexed words it begins
 (`memory.search_prefixes`), which FTS5 reads within the range only. A read of older days that
 only matches found in some parts can win first asks for the candidates, the matches found in
-the rarest part of each such set (`search_walk.rarest_parts`), not for the exact sets, and
-tests each term's matches against those.
+the rarest part of each such set (`search_walk.rarest_parts`), not for the exact sets; the
+terms and the points are then read between the first and the last candidate's key only.
 """
 
 from __future__ import annotations
@@ -163,6 +163,17 @@ def _key_range(window: Window) -> dict[str, int]:
 _IN_RANGE = "rowid BETWEEN :key_first AND :key_last"
 
 
+def _within(keys: str) -> str:
+    """The range of keys from the first to the last of the CTE `keys` (none: an empty range).
+
+    FTS5 reads a bound of NULL as no bound, so an empty CTE gives the bounds 1 and 0.
+    """
+    return (
+        f"rowid BETWEEN coalesce((SELECT min(rid) FROM {keys}), 1) "
+        f"AND coalesce((SELECT max(rid) FROM {keys}), 0)"
+    )
+
+
 def _matches(table: str, param: str, only: str, within: str = _IN_RANGE) -> str:
     """The keys of `table` matching the query `:param` within a range (and `only`)."""
     return f"SELECT rowid AS rid FROM {table} WHERE {table} MATCH :{param} AND {within}{only}"
@@ -200,7 +211,7 @@ def _read(
         if candidates is None:
             return []
         ctes.append(f"candidates AS MATERIALIZED ({candidates})")
-        only = " AND +rowid IN (SELECT rid FROM candidates)"
+        only, within = " AND +rowid IN (SELECT rid FROM candidates)", _within("candidates")
     if window.needs is not None and len(ranked) == 1:
         hits = "SELECT rid FROM candidates"  # each candidate is a match of the one term
     else:
@@ -209,7 +220,7 @@ def _read(
     points = " + ".join(
         f"{value} * (h.rid IN (SELECT rowid FROM {_table(part)} "
         f"WHERE {_table(part)} MATCH :part{n} "
-        f"AND {_IN_RANGE} AND +rowid IN (SELECT rid FROM hits)))"
+        f"AND {_within('hits')} AND +rowid IN (SELECT rid FROM hits)))"
         for n, (part, value) in enumerate(PART_POINTS)
         if params[f"part{n}"] is not None
     )
