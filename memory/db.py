@@ -31,7 +31,7 @@ from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.migrations import migrate
 from memory.search import search_stored
 from memory.search_query import parse_query
-from memory.search_sqlite import insert_then_index
+from memory.search_sqlite_index import insert_then_index
 from memory.sqlite_wal import enable_wal
 from memory.upsert import upsert_statement
 

@@ -62,6 +62,7 @@ from memory.search import (
     create_search_index,
     create_search_walk_indexes,
     key_search_index_by_date,
+    split_search_index,
 )
 from memory.sqlite_wal import enable_wal
 
@@ -232,6 +233,7 @@ STEPS: tuple[Step, ...] = (
     Step(11, "full-text search index of the mail cache", create_search_index),
     Step(12, "search: indexes to read matches newest first", create_search_walk_indexes),
     Step(13, "search: the index read by ranges of days", key_search_index_by_date),
+    Step(14, "search: the body indexed apart from the other parts", split_search_index),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

@@ -7,7 +7,8 @@ SQLite's FTS5 table (`memory.search_sqlite`) or PostgreSQL's `tsvector` column
 newest first and stop once no unread one can make the list (`memory.search_walk`). Migration
 step 11 (`create_search_index`) builds the index and fills it from the messages already cached;
 step 12 (`create_search_walk_indexes`) adds the indexes that walk reads by; step 13
-(`key_search_index_by_date`) keys SQLite's index by date, so a read of some days is a range.
+(`key_search_index_by_date`) keys SQLite's index by date, so a read of some days is a range;
+step 14 (`split_search_index`) splits SQLite's index in two, the body apart from the rest.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
-from memory import search_postgres, search_sqlite
+from memory import search_postgres, search_sqlite, search_sqlite_index
 from memory.search_query import SearchQuery
 from memory.search_rank import day_number
 from memory.search_walk import FIRST_WINDOW
@@ -27,7 +28,7 @@ def create_search_index(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         search_postgres.create_index(conn)
     elif conn.dialect.name == "sqlite":
-        search_sqlite.create_index(conn)
+        search_sqlite_index.create_index(conn)
     else:
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
@@ -55,12 +56,24 @@ def create_search_walk_indexes(conn: Connection) -> None:
 def key_search_index_by_date(conn: Connection) -> None:
     """Migration step 13: the full-text index read by ranges of days.
 
-    SQLite: the FTS5 index's keys become date-ordered (`search_sqlite.key_index_by_date`), so
+    SQLite: the FTS5 index's keys become date-ordered (`search_sqlite_index.key_index_by_date`), so
     a window of days is a range of keys FTS5 reads without touching the other matches.
     PostgreSQL: nothing to add (its reads follow the day index of step 12).
     """
     if conn.dialect.name == "sqlite":
-        search_sqlite.key_index_by_date(conn)
+        search_sqlite_index.key_index_by_date(conn)
+    elif conn.dialect.name != "postgresql":
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
+def split_search_index(conn: Connection) -> None:
+    """Migration step 14: SQLite's index as two tables, the subject, sender and attachments apart.
+
+    SQLite: `search_sqlite_index.split_index`, so the points of the small parts are read without the
+    body's positions. PostgreSQL: nothing to change (its part indexes are apart already).
+    """
+    if conn.dialect.name == "sqlite":
+        search_sqlite_index.split_index(conn)
     elif conn.dialect.name != "postgresql":
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 

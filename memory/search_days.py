@@ -1,8 +1,9 @@
 """The date conditions of a search's windows, written once for SQLite and PostgreSQL.
 
 Each database spells a message's day number and the test for a date that does not exist in its
-own SQL (`DAY` and `ODD` in `memory.search_sqlite` / `memory.search_postgres`, the expressions
-of their indexes); what is asked with them is the same, and lives here.
+own SQL (`DAY` in `memory.search_sqlite_index` and `ODD` in `memory.search_sqlite`; both in
+`memory.search_postgres`: the expressions of their indexes); what is asked with them is the
+same, and lives here.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ and it does so again for each query, of which a search asks up to twenty (`memor
 the matches and the points of each part, per read of the walk). The same matches are those of
 `("invoice" OR "invoices" OR "invoiced")`, whose words FTS5 reads each within the range only.
 So a search reads, once, which words of the index a prefix begins (FTS5's own vocabulary table,
-`fts5vocab`) and asks with them. The words of a term are split by FTS5 itself (the same
-tokenizer, on a table in memory), so the phrase asked is the one FTS5 would have made.
+`fts5vocab`, one over each of the index's two tables) and asks with them. The words of a term
+are split by FTS5 itself (the same tokenizer, on a table in memory), so the phrase asked is the
+one FTS5 would have made.
 
 A prefix that begins more than `MAX_WORDS` words ("a", "t") keeps FTS5's prefix query: an OR of
 hundreds of words costs more than the merge. The prefix itself is always one of the words
@@ -27,15 +28,24 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Connection
 
 from memory.search_query import Term
+from memory.search_sqlite_index import BODY, HEAD
 
 MAX_WORDS = 64
 """The most indexed words a prefix is spelled out as (more: FTS5's own prefix query)."""
 TOKENIZER = "unicode61 remove_diacritics 2"
-"""The tokenizer of the mail index (`memory.search_sqlite.DDL`) and of `split_words`."""
-VOCABULARY = "temp.email_fts_words"
-_VOCABULARY_DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCABULARY} USING fts5vocab(main, 'email_fts', 'row')"
+"""The tokenizer of the mail index (`memory.search_sqlite_index.DDL`) and of `split_words`."""
+VOCABULARIES = ("temp.email_fts_head_words", "temp.email_fts_body_words")
+"""FTS5's vocabulary of each table of the index (`search_sqlite_index.HEAD` and `BODY`)."""
+_VOCABULARY_DDL = tuple(
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {vocabulary} USING fts5vocab(main, '{table}', 'row')"
+    for vocabulary, table in zip(VOCABULARIES, (HEAD, BODY), strict=True)
 )
+_WORDS = " UNION ".join(
+    f"SELECT * FROM (SELECT term FROM {vocabulary} WHERE term >= ? AND term < ? LIMIT ?)"
+    for vocabulary in VOCABULARIES
+)
+"""The words of either table in a range, at most `MAX_WORDS` of each: when neither has that
+many, all of them; when one has, at least that many (which is all that is asked)."""
 _LAST = "\U0010ffff"
 """Sorts after every character a word can continue with (UTF-8 bytes compare as code points)."""
 
@@ -94,7 +104,8 @@ def spelled_out(conn: Connection, terms: Iterable[Term]) -> dict[Term, str]:
         if not words:
             continue
         if not created:
-            conn.exec_driver_sql(_VOCABULARY_DDL)
+            for statement in _VOCABULARY_DDL:
+                conn.exec_driver_sql(statement)
             created = True
         last = words[-1]
         # The vocabulary counts each word's matches as it lists it: starting just after the
@@ -103,8 +114,8 @@ def spelled_out(conn: Connection, terms: Iterable[Term]) -> dict[Term, str]:
         longer = [
             row[0]
             for row in conn.exec_driver_sql(
-                f"SELECT term FROM {VOCABULARY} WHERE term >= ? AND term < ? LIMIT ?",
-                (last + "\x00", last + _LAST, MAX_WORDS),
+                f"SELECT term FROM ({_WORDS}) ORDER BY term",
+                (last + "\x00", last + _LAST, MAX_WORDS) * len(VOCABULARIES),
             )
         ]
         if len(longer) >= MAX_WORDS:

@@ -1,41 +1,27 @@
-"""Mail search on SQLite: an FTS5 index of the mail cache, kept in step by triggers.
+"""Mail search on SQLite: the query language read from FTS5's index of the mail cache.
 
-`email_fts` is a contentless FTS5 table (it stores the index only, not a second copy of the
-mail) keyed by date: a message's key is its day number shifted left `KEY_SHIFT` bits plus its
-rowid in `email` (`key`), so the matches of a window of days are a range of keys, which FTS5
-reads itself (its doclists are in key order). Each message is indexed as four columns: subject,
-sender (name and address), attachment names (read from the stored JSON) and the first
-`BODY_CHARS` characters of the body. Triggers on `email` add, replace and remove a message's
-entry in the same transaction as the write, giving FTS5 the old values it needs to remove one,
-so the code that fetches mail does not know the index exists. Tokenizer: `unicode61
-remove_diacritics 2` (lower-cased, accents removed, split at everything that is not a letter
-or a digit), which PostgreSQL's side (`memory.search_postgres`) mirrors.
+The index, its two tables and the triggers that keep them are `memory.search_sqlite_index`'s:
+`HEAD` (subject, sender, attachment names) and `BODY`, keyed by date so a window of days is a
+range of keys. A message matches when each term is found in one table or the other (a phrase
+never spans two parts): per term the union of both tables' matches, intersected over the
+terms; `from:` and `attachment:` terms look in their column of `HEAD`. The points of the
+subject, the sender and the attachments are column filters on `HEAD`, the body's a plain match
+of `BODY`.
 
-Not external content: FTS5 cannot read a view whose column calls `json_each` (the attachment
-names), and a copy of every body would double the file. Rowids of `email` stay as they are
-unless the file is `VACUUM`ed (the product never does); after one, `rebuild_index` indexes every
-message again. Step 11 (`create_index`) fills the index from the messages already cached;
-step 12 adds `INDEXES`, which a search's newest-first walk (`memory.search_walk`) reads by;
-step 13 (`key_index_by_date`) gives an index of steps 11-12, keyed by rowid, its date keys.
-
-A read of the walk finds its matches with one FTS5 query over the window's range of keys, and
-the points with one query per column (`_found_in`) over the same range, each tested against
-those matches. A query with a prefix would cost FTS5 a merge of every word the prefix begins,
+A read of the walk finds its matches with FTS5 queries over the window's range of keys, and
+the points with one query per part (`_found_in`) over the range of those matches, each tested
+against them. A query with a prefix would cost FTS5 a merge of every word the prefix begins,
 over all days, before it reads the range (and for each key asked for on its own, so nothing
 here asks key by key); so a search first spells each prefix out as the indexed words it begins
 (`memory.search_prefixes`), which FTS5 reads within the range only. A read of older days that
-only matches found in some parts can win asks FTS5 for the matches found in the rarest part of
-each such set (`search_walk.rarest_parts`), one column filter per phrase, not for the exact
-sets: each column FTS5 is asked about costs a pass over the phrase's matches in the range.
-
-FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
-them from the old row with the same expressions as when it was added. A release that changes
-`_EXPRESSIONS` must therefore come with a migration step that calls `rebuild_index`.
+only matches found in some parts can win first asks for the candidates, the matches found in
+the rarest part of each such set (`search_walk.rarest_parts`), not for the exact sets; the
+terms and the points are then read between the first and the last candidate's key only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -44,91 +30,12 @@ from sqlalchemy.engine import Connection
 from memory.search_days import DaySql
 from memory.search_prefixes import quoted, spelled_out
 from memory.search_query import SearchQuery, Term, column_filters, folder_names
-from memory.search_rank import (
-    BODY_CHARS,
-    MAX_POINTS,
-    PART_CHARS,
-    PART_POINTS,
-    RECENCY_DAYS,
-    RELEVANCE_SHARE,
-    day_number,
-)
+from memory.search_rank import MAX_POINTS, PART_POINTS, RECENCY_DAYS, RELEVANCE_SHARE, day_number
+from memory.search_sqlite_index import BODY, DAY, HEAD, HEAD_COLUMNS, ROWID_MASK, day_keys, key
 from memory.search_walk import FIRST_WINDOW, Hit, Window, best_matches, rarest_parts
 
-COLUMNS = tuple(name for name, _ in PART_POINTS)
 _FIELD_COLUMNS = {"sender": "sender", "attachment": "attachments"}
 
-_ATTACHMENTS = (
-    "coalesce((SELECT group_concat(json_extract(a.value, '$.filename'), ' ') "
-    "FROM json_each(CASE WHEN json_valid({r}.data) THEN {r}.data ELSE '{{}}' END, "
-    "'$.attachments') AS a WHERE a.type = 'object'), '')"
-)
-_EXPRESSIONS = (
-    f"substr(coalesce({{r}}.subject, ''), 1, {PART_CHARS})",
-    "substr(coalesce({r}.from_name, '') || ' ' || coalesce({r}.from_addr, ''), 1, "
-    f"{PART_CHARS})",
-    f"substr({_ATTACHMENTS}, 1, {PART_CHARS})",
-    f"substr(coalesce({{r}}.body, ''), 1, {BODY_CHARS})",
-)
-"""What each FTS5 column indexes, for the row `{r}` (the view, and the triggers' old/new)."""
-
-
-DAY = (
-    "CASE WHEN {r}date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' THEN "
-    "CAST(substr({r}date, 1, 4) AS INTEGER) * 372 + CAST(substr({r}date, 6, 2) AS INTEGER) * 31 "
-    "+ CAST(substr({r}date, 9, 2) AS INTEGER) END"
-)
-"""The `day_number` of a message's date (NULL without one), for the row prefix `{r}`: the
-expression of the `ix_email_search_day` index, which a query must repeat character for
-character to be served by it."""
-KEY_SHIFT = 32
-"""An index key is the message's day shifted left this far, plus its rowid in `email` (which
-stays below 2 ** 32: SQLite numbers rows from 1 up, one above the largest)."""
-ROWID_MASK = (1 << KEY_SHIFT) - 1
-LAST_KEY = (1 << 63) - 1
-TOO_HIGH = "email rowid above 2**32: the search index cannot key it"
-"""The error of a row written with a rowid too high for its key (it would share another's)."""
-
-
-def key(row: str) -> str:
-    """The FTS5 key of the row `row` of `email`: in date order, undated rows (day 0) first."""
-    return f"((coalesce({DAY.format(r=row + '.')}, 0) << {KEY_SHIFT}) | {row}.rowid)"
-
-
-def day_keys(since: int | None, before: int | None) -> tuple[int, int]:
-    """The first and last key of days `since` <= day < `before` (None: no bound that side)."""
-    first = 0 if since is None else since << KEY_SHIFT
-    last = LAST_KEY if before is None else (before << KEY_SHIFT) - 1
-    return first, last
-
-
-def _values(row: str) -> str:
-    return ", ".join(expression.format(r=row) for expression in _EXPRESSIONS)
-
-
-_COLUMN_LIST = ", ".join(COLUMNS)
-DDL = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS email_fts USING fts5({_COLUMN_LIST}, content='', "
-    "tokenize='unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER IF NOT EXISTS email_fts_insert AFTER INSERT ON email BEGIN "
-    f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK}; "
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
-    "CREATE TRIGGER IF NOT EXISTS email_fts_delete AFTER DELETE ON email BEGIN "
-    f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
-    f"VALUES ('delete', {key('old')}, {_values('old')}); END",
-    "CREATE TRIGGER IF NOT EXISTS email_fts_update AFTER UPDATE ON email BEGIN "
-    f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK}; "
-    f"INSERT INTO email_fts(email_fts, rowid, {_COLUMN_LIST}) "
-    f"VALUES ('delete', {key('old')}, {_values('old')}); "
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) VALUES ({key('new')}, {_values('new')}); END",
-)
-"""The index and the three triggers that keep it in step; each statement is idempotent."""
-FILL = (
-    f"INSERT INTO email_fts(rowid, {_COLUMN_LIST}) SELECT {key('email')}, {_values('email')} "
-    "FROM email"
-)
-"""Index every cached message (after `DELETE_ALL`, to start over)."""
-DELETE_ALL = "INSERT INTO email_fts(email_fts) VALUES ('delete-all')"
 
 _DAY = DAY.format(r="e.")
 ODD = (
@@ -148,78 +55,23 @@ _RECENCY = (
 )
 
 
-def create_index(conn: Connection) -> None:
-    """Create the FTS5 index and its triggers, and index every cached message."""
-    exists = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'email_fts'"
-    ).first()
-    for statement in DDL:
-        conn.exec_driver_sql(statement)
-    if not exists:
-        _check_rowids(conn)
-        conn.exec_driver_sql(FILL)
-
-
-def _check_rowids(conn: Connection) -> None:
-    """Refuse rows whose rowid does not fit below a key's day (SQLite never numbers one so)."""
-    highest = conn.exec_driver_sql("SELECT max(rowid) FROM email").scalar()
-    if (highest or 0) > ROWID_MASK:
-        raise RuntimeError(TOO_HIGH)
-
-
-def rebuild_index(conn: Connection) -> None:
-    """Index every cached message again, from nothing (for an index out of step)."""
-    _check_rowids(conn)
-    conn.exec_driver_sql(DELETE_ALL)
-    conn.exec_driver_sql(FILL)
-
-
-def key_index_by_date(conn: Connection) -> None:
-    """Migration step 13: give an index keyed by `email.rowid` (steps 11-12) the keys of `key`.
-
-    A contentless entry can only be removed under its key, so the triggers and every entry are
-    made again. Nothing to do when the insert trigger already writes date keys (a database
-    created by this release's step 11).
-    """
-    trigger = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'email_fts_insert'"
-    ).scalar()
-    if trigger is not None and f"<< {KEY_SHIFT}" in trigger:
-        return
-    for name in ("insert", "delete", "update"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS email_fts_{name}")
-    conn.exec_driver_sql("DROP TABLE IF EXISTS email_fts")
-    create_index(conn)
-
-
-def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
-    """Run `insert` (rows added to `email`) with the insert trigger off, then index its rows.
-
-    One statement indexes them all: a large write's fast path, giving the same index. The
-    caller's transaction must already hold the write lock, so no other writer runs while the
-    trigger is off; its drop and re-creation commit with the rows, or not at all. SQLite gives
-    a new row a rowid above every existing one; a row `insert` replaces keeps its rowid and is
-    indexed again by the update trigger, which stays on.
-    """
-    conn.exec_driver_sql("DROP TRIGGER IF EXISTS email_fts_insert")
-    before = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM email").scalar()
-    insert()
-    _check_rowids(conn)
-    conn.exec_driver_sql(f"{FILL} WHERE rowid > ?", (before,))
-    conn.exec_driver_sql(DDL[1])
-
-
-def match_text(term: Term, spelled: Mapping[Term, str]) -> str:
-    """The FTS5 query of one term: its text as one quoted string, so nothing in it is syntax.
+def head_match(term: Term, spelled: Mapping[Term, str]) -> str:
+    """The FTS5 query of one term in `HEAD`: its text as one quoted string, nothing of it syntax.
 
     Inside FTS5's double quotes every character is text (a quote is written twice), and the
     tokenizer splits it into the phrase's words; `*` after the closing quote, added here and
     never taken from the user, makes the last word a prefix. `spelled` holds the terms whose
-    prefix is asked as the words it begins instead (`memory.search_prefixes`).
+    prefix is asked as the words it begins instead (`memory.search_prefixes`). A `from:` or
+    `attachment:` term is asked in its own column only.
     """
     column = _FIELD_COLUMNS.get(term.field)
     phrase = _phrase(term, spelled)
-    return f"{column} : {phrase}" if column else phrase
+    return f"{{{column}}} : {phrase}" if column else phrase
+
+
+def body_match(term: Term, spelled: Mapping[Term, str]) -> str | None:
+    """The FTS5 query of one term in `BODY` (None: a `from:` or `attachment:` term, never there)."""
+    return None if term.field in _FIELD_COLUMNS else _phrase(term, spelled)
 
 
 def _phrase(term: Term, spelled: Mapping[Term, str]) -> str:
@@ -228,14 +80,9 @@ def _phrase(term: Term, spelled: Mapping[Term, str]) -> str:
     return quoted(term.text) if term.exact else quoted(term.text) + " *"
 
 
-def _all_found_in(
-    ranked: list[Term], parts: tuple[str, ...], spelled: Mapping[Term, str]
-) -> str | None:
-    """The FTS5 query of the messages with a query phrase in each of `parts` (None: none can)."""
-    found = [_found_in(ranked, (part,), spelled) for part in parts]
-    if not all(found):
-        return None
-    return "(" + " AND ".join(f"({one})" for one in found) + ")"
+def _all_found_in(ranked: list[Term], parts: tuple[str, ...], spelled: Mapping[Term, str]) -> bool:
+    """Whether a query phrase can be found in each of `parts`."""
+    return all(_found_in(ranked, (part,), spelled) for part in parts)
 
 
 def _found_in(
@@ -243,14 +90,21 @@ def _found_in(
 ) -> str | None:
     """The FTS5 query of the messages where a query phrase occurs in one of `parts`.
 
-    A `from:` or `attachment:` term counts in its own part only. None: no phrase can.
+    `parts` are all of `HEAD`'s columns, or `("body",)` (asked of `BODY` without a filter). A
+    `from:` or `attachment:` term counts in its own part only. None: no phrase can.
     """
     found = []
     for term in ranked:
         allowed = [part for part in parts if _FIELD_COLUMNS.get(term.field, part) == part]
-        if allowed:
+        if allowed == ["body"]:
+            found.append(_phrase(term, spelled))
+        elif allowed:
             found.append(f"{{{' '.join(allowed)}}} : {_phrase(term, spelled)}")
     return " OR ".join(found) or None
+
+
+def _table(part: str) -> str:
+    return HEAD if part in HEAD_COLUMNS else BODY
 
 
 def search(
@@ -273,7 +127,9 @@ def search(
             "ORDER BY e.date DESC, e.id LIMIT :limit"
         )
         return [row[0] for row in conn.execute(text(sql), params)]
-    params["match"] = " AND ".join(match_text(t, spelled) for t in ranked)
+    for n, term in enumerate(ranked):
+        params[f"head{n}"] = head_match(term, spelled)
+        params[f"body{n}"] = body_match(term, spelled)
     for n, (part, _) in enumerate(PART_POINTS):
         params[f"part{n}"] = _found_in(ranked, (part,), spelled)
     top = day_number(query.before) if query.before else None
@@ -307,6 +163,22 @@ def _key_range(window: Window) -> dict[str, int]:
 _IN_RANGE = "rowid BETWEEN :key_first AND :key_last"
 
 
+def _within(keys: str) -> str:
+    """The range of keys from the first to the last of the CTE `keys` (none: an empty range).
+
+    FTS5 reads a bound of NULL as no bound, so an empty CTE gives the bounds 1 and 0.
+    """
+    return (
+        f"rowid BETWEEN coalesce((SELECT min(rid) FROM {keys}), 1) "
+        f"AND coalesce((SELECT max(rid) FROM {keys}), 0)"
+    )
+
+
+def _matches(table: str, param: str, only: str, within: str = _IN_RANGE) -> str:
+    """The keys of `table` matching the query `:param` within a range (and `only`)."""
+    return f"SELECT rowid AS rid FROM {table} WHERE {table} MATCH :{param} AND {within}{only}"
+
+
 def _read(
     conn: Connection,
     ranked: list[Term],
@@ -317,35 +189,43 @@ def _read(
 ) -> list[Hit]:
     """The best `limit` matches of a window (see `memory.search_walk`).
 
+    A message matches when each term is found in `HEAD` or in `BODY` (a phrase never spans
+    two parts): per term the union of the two tables' matches, intersected over the terms.
     FTS5 reads a key range itself, skipping the older and newer matches; the odd window's few
-    messages are tested against the matches instead (the `+` keeps FTS5 from being asked for
-    each key, which costs a whole query each for a prefix).
+    messages, and a later read's candidates (the matches found in the rarest needed parts),
+    are tested against the matches instead (the `+` keeps FTS5 from being asked for each key,
+    which costs a whole query each for a prefix).
     """
     if window.odd and not _DAYS.any_odd(conn):
         return []
-    match = ":match"
-    if window.needs is not None:
-        sets = tuple(p for p in window.needs if _all_found_in(ranked, p, spelled))
-        head = _found_in(ranked, rarest_parts(sets), spelled) if sets else None
-        if head is None:
-            return []
-        params["head"] = f"({params['match']}) AND ({head})"
-        match = ":head"
-    odd = (
-        f"AND +rowid IN (SELECT {key('e')} FROM email e INDEXED BY ix_email_search_odd "
+    only = (
+        f" AND +rowid IN (SELECT {key('e')} FROM email e INDEXED BY ix_email_search_odd "
         f"WHERE {_DAYS.odd})"
         if window.odd
         else ""
     )
+    ctes = []
+    within = _IN_RANGE
+    if window.needs is not None:
+        candidates = _candidates(ranked, spelled, params, window.needs, only)
+        if candidates is None:
+            return []
+        ctes.append(f"candidates AS MATERIALIZED ({candidates})")
+        only, within = " AND +rowid IN (SELECT rid FROM candidates)", _within("candidates")
+    if window.needs is not None and len(ranked) == 1:
+        hits = "SELECT rid FROM candidates"  # each candidate is a match of the one term
+    else:
+        hits = _every_term(len(ranked), params, only, within)
+    ctes.append(f"hits AS MATERIALIZED ({hits})")
     points = " + ".join(
-        f"{value} * (h.rid IN (SELECT rowid FROM email_fts WHERE email_fts MATCH :part{n} "
-        f"AND {_IN_RANGE} AND +rowid IN (SELECT rid FROM hits)))"
-        for n, (_, value) in enumerate(PART_POINTS)
+        f"{value} * (h.rid IN (SELECT rowid FROM {_table(part)} "
+        f"WHERE {_table(part)} MATCH :part{n} "
+        f"AND {_within('hits')} AND +rowid IN (SELECT rid FROM hits)))"
+        for n, (part, value) in enumerate(PART_POINTS)
         if params[f"part{n}"] is not None
     )
     sql = (
-        "WITH hits AS MATERIALIZED (SELECT rowid AS rid FROM email_fts "
-        f"WHERE email_fts MATCH {match} AND {_IN_RANGE} {odd}) "
+        f"WITH {', '.join(ctes)} "
         "SELECT score, date, id, data FROM (SELECT e.data AS data, e.date AS date, e.id AS id, "
         f"{RELEVANCE_SHARE} * ({points or '0'}) / {float(MAX_POINTS)} "
         f"+ {1 - RELEVANCE_SHARE} * {_RECENCY} AS score "
@@ -354,6 +234,40 @@ def _read(
         "ORDER BY score DESC, date DESC, id LIMIT :limit"
     )
     return [Hit(*row) for row in conn.execute(text(sql), params)]
+
+
+def _candidates(
+    ranked: list[Term],
+    spelled: Mapping[Term, str],
+    params: dict[str, Any],
+    needs: tuple[tuple[str, ...], ...],
+    only: str,
+) -> str | None:
+    """The keys found in the rarest part of each set of `needs` (None: no match can have one)."""
+    sets = tuple(p for p in needs if _all_found_in(ranked, p, spelled))
+    rarest = rarest_parts(sets) if sets else ()
+    reads = []
+    for table in (HEAD, BODY):
+        parts = tuple(part for part in rarest if _table(part) == table)
+        found = _found_in(ranked, parts, spelled) if parts else None
+        if found is not None:
+            params[f"need_{table}"] = found
+            reads.append(_matches(table, f"need_{table}", only))
+    return " UNION ".join(reads) or None
+
+
+def _every_term(terms: int, params: dict[str, Any], only: str, within: str) -> str:
+    """The keys where each term (`:head<n>`, `:body<n>`) is found in one table or the other."""
+    return " INTERSECT ".join(
+        "SELECT rid FROM ("
+        + " UNION ".join(
+            _matches(table, f"{table_key}{n}", only, within)
+            for table, table_key in ((HEAD, "head"), (BODY, "body"))
+            if params[f"{table_key}{n}"] is not None
+        )
+        + ")"
+        for n in range(terms)
+    )
 
 
 def _filters(
@@ -365,11 +279,11 @@ def _filters(
     """SQL conditions on `email e`; every value from the user goes in `params`."""
     where = column_filters(query, filters, params)
     for n, term in enumerate(t for t in query.terms if t.folder_word):
-        where.append(
-            f"(e.rowid IN (SELECT rowid & {ROWID_MASK} FROM email_fts "
-            f"WHERE email_fts MATCH :word{n} AND {_IN_RANGE}) "
-            f"OR lower(e.folder) IN (:word{n}a, :word{n}b))"
+        found = " UNION ALL ".join(
+            f"SELECT rowid & {ROWID_MASK} FROM {table} WHERE {table} MATCH :word{n} AND {_IN_RANGE}"
+            for table in (HEAD, BODY)
         )
-        params[f"word{n}"] = match_text(term, spelled)
+        where.append(f"(e.rowid IN ({found}) OR lower(e.folder) IN (:word{n}a, :word{n}b))")
+        params[f"word{n}"] = _phrase(term, spelled)  # a bare word: any part of either table
         params[f"word{n}a"], params[f"word{n}b"] = folder_names(term.text)
     return where

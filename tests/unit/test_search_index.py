@@ -19,8 +19,9 @@ from memory.mail_model import Attachment, Email
 from memory.migrations import STEPS, applied_versions, latest_version, migrate
 from memory.search import create_search_index
 from memory.search_query import SearchQueryError
-from memory.search_sqlite import rebuild_index
+from memory.search_sqlite_index import BODY, HEAD, rebuild_index
 from tests.search_corpus import CORPUS, SOURCE, TODAY
+from tests.search_entries import assert_index_exact
 from tools.mail.mailbox import open_mailbox_env
 from tools.mail.tools import search_emails
 from tools.toolkit import ToolFailure
@@ -62,6 +63,35 @@ def test_a_deleted_message_leaves_the_index(db: AppDatabase, tmp_path: Path) -> 
         raw.execute("DELETE FROM email WHERE id = ?", (INVOICE.id,))
     assert found(db, "overdue") == []
     assert found(db, "receipt") == ["inv-2"]
+    assert_index_exact(tmp_path / "app.db")
+
+
+def test_every_write_leaves_both_tables_exactly_in_step(db: AppDatabase, tmp_path: Path) -> None:
+    """Each way a row is written, changed or removed leaves no stale word in either table."""
+    many = [
+        replace(INVOICE, id=f"bulk-{n}", key=f"bulk-{n}", subject=f"Bulk {n}", body=f"body {n}",
+                from_name="Bulk", from_addr="bulk@example.com")
+        for n in range(250)
+    ]  # fmt: skip
+    db.add_emails(many)  # the bulk path: the insert trigger off, one statement per table
+    db.add_emails(CORPUS)  # one at a time: the insert trigger
+    assert_index_exact(tmp_path / "app.db")
+    changed = replace(
+        INVOICE, subject="Settled", from_name="Someone Else", body="Paid.", attachments=(),
+        date="2025-02-03T10:00:00+00:00",
+    )  # fmt: skip
+    db.add_emails([changed, replace(many[7], body="only the body changed")])
+    assert_index_exact(tmp_path / "app.db")
+    with sqlite3.connect(tmp_path / "app.db") as raw:
+        raw.execute("UPDATE email SET body = 'a new body' WHERE id = 'bulk-3'")
+        raw.execute("UPDATE email SET subject = 'a new subject' WHERE id = 'bulk-4'")
+        raw.execute("DELETE FROM email WHERE id IN ('bulk-5', 'inv-2')")
+    assert_index_exact(tmp_path / "app.db")
+    assert found(db, "overdue") == found(db, "receipt") == found(db, '"body 5"') == []
+    assert found(db, "settled") == found(db, "from:someone") == [INVOICE.id]
+    assert found(db, '"new body"') == ["bulk-3"] and found(db, 'from:bulk "new subject"') == [
+        "bulk-4"
+    ]
 
 
 def test_a_database_from_before_the_index_is_indexed_when_opened(tmp_path: Path) -> None:
@@ -87,19 +117,23 @@ def test_the_step_runs_again_without_indexing_twice(db: AppDatabase, tmp_path: P
     with db.engine.begin() as conn:
         create_search_index(conn)
     with sqlite3.connect(tmp_path / "app.db") as raw:
-        hits = raw.execute("SELECT count(*) FROM email_fts WHERE email_fts MATCH 'receipt'")
-        assert hits.fetchone() == (1,)
+        for table in (HEAD, BODY):
+            hits = raw.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH 'receipt'")
+            assert hits.fetchone() == (1,), table
     assert found(db, "receipt") == ["inv-2"]
+    assert_index_exact(tmp_path / "app.db")
 
 
 def test_an_index_out_of_step_is_rebuilt_from_the_cache(db: AppDatabase, tmp_path: Path) -> None:
     db.add_emails(CORPUS)
     with sqlite3.connect(tmp_path / "app.db") as raw:
-        raw.execute("INSERT INTO email_fts(email_fts) VALUES ('delete-all')")
+        raw.execute(f"INSERT INTO {BODY}({BODY}) VALUES ('delete-all')")
+        raw.execute(f"INSERT INTO {HEAD}({HEAD}) VALUES ('delete-all')")
     assert found(db, "receipt") == []
     with db.engine.begin() as conn:
         rebuild_index(conn)
     assert found(db, "receipt") == ["inv-2"]
+    assert_index_exact(tmp_path / "app.db")
 
 
 @pytest.mark.parametrize(
@@ -117,10 +151,11 @@ def test_stored_json_without_attachment_names_is_indexed_without_them(
             "'INBOX', '', '', 'Broken data', '', '', '', ?, '')",
             (SOURCE, data),
         )
-        rows = raw.execute("SELECT rowid FROM email_fts WHERE email_fts MATCH 'broken'")
+        rows = raw.execute(f"SELECT rowid FROM {HEAD} WHERE {HEAD} MATCH 'broken'")
         assert len(rows.fetchall()) == 1
-        pdfs = raw.execute("SELECT rowid FROM email_fts WHERE email_fts MATCH 'pdf'")
+        pdfs = raw.execute(f"SELECT rowid FROM {HEAD} WHERE {HEAD} MATCH 'pdf'")
         assert pdfs.fetchall() == []
+    assert_index_exact(tmp_path / "app.db")
 
 
 def test_search_reads_the_source_and_folder_it_is_given(db: AppDatabase) -> None:

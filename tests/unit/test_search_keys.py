@@ -1,5 +1,8 @@
 """SQLite's search index is keyed by date: `day << 32 | rowid`, kept by the triggers and step 13.
 
+Both of its tables (`HEAD` and `BODY`) hold every message under the same key; step 14 turns
+the one table of steps 11-13 into the two.
+
 Each test reads the keys FTS5 holds for a word and compares them with the keys the rows of
 `email` should have now, so an entry left under an old key (a date changed, a row deleted,
 rowids moved by `VACUUM`) or a key computed differently on one path shows.
@@ -19,8 +22,19 @@ from memory.db import AppDatabase
 from memory.mail_model import Email
 from memory.migrations import STEPS, applied_versions, latest_version, migrate
 from memory.search_rank import day_number
-from memory.search_sqlite import DDL, KEY_SHIFT, day_keys, key, rebuild_index
+from memory.search_sqlite_index import (
+    BODY,
+    HEAD,
+    KEY_SHIFT,
+    TABLES,
+    TOO_HIGH,
+    TRIGGERS,
+    day_keys,
+    key,
+    rebuild_index,
+)
 from tests.search_corpus import SOURCE, TODAY
+from tests.search_entries import assert_index_exact
 
 DATES = {
     "tie-1": "2026-11-20T08:00:00+00:00",
@@ -43,9 +57,21 @@ def found(db: AppDatabase, query: str) -> list[str]:
 
 
 def keys(path: Path, word: str = "kestrel") -> list[int]:
+    """The keys of the messages with `word` in the subject."""
     with sqlite3.connect(path) as raw:
-        rows = raw.execute("SELECT rowid FROM email_fts WHERE email_fts MATCH ?", (word,))
+        rows = raw.execute(f"SELECT rowid FROM {HEAD} WHERE {HEAD} MATCH ?", (word,))
         return sorted(row[0] for row in rows)
+
+
+def every_key(path: Path) -> list[int]:
+    """The keys of every entry, the same in both tables (each keeps one size row per entry)."""
+    with sqlite3.connect(path) as raw:
+        head, body = (
+            sorted(row[0] for row in raw.execute(f"SELECT id FROM {table}_docsize"))
+            for table in (HEAD, BODY)
+        )
+    assert head == body
+    return head
 
 
 def expected(path: Path, word: str = "kestrel") -> list[int]:
@@ -76,7 +102,7 @@ def test_every_message_has_the_key_of_its_day_and_rowid(db: AppDatabase, path: P
     db.add_emails([message(name, date) for name, date in DATES.items()])  # one bulk write
     db.add_emails([message("single", "2026-11-21T00:00:00+00:00")])
     held = keys(path)
-    assert held == expected(path) and len(held) == len(DATES) + 1
+    assert held == expected(path) == every_key(path) and len(held) == len(DATES) + 1
     assert sorted(found(db, "kestrel")) == sorted([*DATES, "single"])
     # Two messages of one day get two keys in that day's range; undated ones sort first.
     first, last = day_keys(day_number(TODAY.replace(day=20, month=11)), None)
@@ -97,6 +123,7 @@ def test_a_new_date_moves_the_key_and_a_delete_removes_it(db: AppDatabase, path:
     with sqlite3.connect(path) as raw:
         raw.execute("DELETE FROM email WHERE id IN ('tie-2', 'month-13')")
     assert keys(path) == expected(path) and len(keys(path)) == len(DATES) - 3
+    assert every_key(path) == expected(path, "")
     assert found(db, "osprey") == ["tie-1"]
 
 
@@ -131,7 +158,7 @@ def test_after_vacuum_a_rebuild_gives_the_keys_of_the_rowids_then(
         raw.execute("VACUUM")
     with db.engine.begin() as conn:
         rebuild_index(conn)
-    assert keys(path) == expected(path)
+    assert keys(path) == expected(path) == every_key(path)
     assert sorted(found(db, "kestrel")) == sorted(set(DATES) - {"tie-1"})
 
 
@@ -140,9 +167,10 @@ def test_a_database_of_step_12_gets_date_keys_when_opened(path: Path) -> None:
     migrate(engine, STEPS[:12])
     engine.dispose()
     with sqlite3.connect(path) as raw:
-        for name, statement in zip(("insert", "delete", "update"), DDL[1:], strict=True):
+        for name, body in TRIGGERS.items():
             raw.execute(f"DROP TRIGGER email_fts_{name}")  # step 12's, keyed by rowid:
-            raw.execute(statement.replace(key("new"), "new.rowid").replace(key("old"), "old.rowid"))
+            body = body.replace(key("new"), "new.rowid").replace(key("old"), "old.rowid")
+            raw.execute(f"CREATE TRIGGER email_fts_{name} {body}")
         for name, date in DATES.items():
             raw.execute(
                 "INSERT INTO email (source, key, id, base_id, digest, folder, from_addr, "
@@ -154,23 +182,99 @@ def test_a_database_of_step_12_gets_date_keys_when_opened(path: Path) -> None:
     assert keys(path) == sorted(range(1, len(DATES) + 1))
     db = AppDatabase(f"sqlite:///{path}")
     assert applied_versions(db.engine)[-1] == latest_version() >= 13
-    assert keys(path) == expected(path)
+    assert keys(path) == expected(path) == every_key(path)
     assert sorted(found(db, "kestrel")) == sorted(DATES)
     db.add_emails([message("day-45", "2026-11-30T09:00:00+00:00")])  # the new triggers
     with sqlite3.connect(path) as raw:
         raw.execute("DELETE FROM email WHERE id = 'undated'")
-    assert keys(path) == expected(path) and len(keys(path)) == len(DATES) - 1
+    assert keys(path) == expected(path) == every_key(path) and len(keys(path)) == len(DATES) - 1
 
 
 def test_step_13_leaves_an_index_with_date_keys_alone(db: AppDatabase, path: Path) -> None:
     db.add_emails([message(name, date) for name, date in DATES.items()])
     with sqlite3.connect(path) as raw:
-        raw.execute("INSERT INTO email_fts(rowid, subject) VALUES (7, 'marker')")
+        raw.execute(f"INSERT INTO {HEAD}(rowid, subject) VALUES (7, 'marker')")
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         STEPS[12].apply(conn)
     engine.dispose()
     assert keys(path, "marker") == [7]  # not rebuilt: the insert trigger writes date keys
+
+
+def _step_13_layout(raw: sqlite3.Connection) -> None:
+    """The index as steps 11-13 made it: one table `email_fts` of four columns, its triggers."""
+    columns = ", ".join(c for _, names, _ in TABLES for c in names)
+    values = {
+        row: ", ".join(e.format(r=row) for _, _, exprs in TABLES for e in exprs)
+        for row in ("new", "old", "email")
+    }
+    add = f"INSERT INTO email_fts(rowid, {columns}) VALUES ({key('new')}, {values['new']});"
+    remove = (
+        f"INSERT INTO email_fts(email_fts, rowid, {columns}) "
+        f"VALUES ('delete', {key('old')}, {values['old']});"
+    )
+    refuse = f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {(1 << KEY_SHIFT) - 1};"
+    for name in TRIGGERS:
+        raw.execute(f"DROP TRIGGER email_fts_{name}")
+    raw.execute(f"DROP TABLE {HEAD}")
+    raw.execute(f"DROP TABLE {BODY}")
+    raw.execute(
+        f"CREATE VIRTUAL TABLE email_fts USING fts5({columns}, content='', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    raw.execute(f"CREATE TRIGGER email_fts_insert AFTER INSERT ON email BEGIN {refuse} {add} END")
+    raw.execute(f"CREATE TRIGGER email_fts_delete AFTER DELETE ON email BEGIN {remove} END")
+    raw.execute(
+        f"CREATE TRIGGER email_fts_update AFTER UPDATE ON email BEGIN {refuse} {remove} {add} END"
+    )
+    raw.execute(f"INSERT INTO email_fts(rowid, {columns}) SELECT {key('email')}, "
+                f"{values['email']} FROM email")  # fmt: skip
+
+
+def test_a_database_of_step_13_gets_two_tables_when_opened(path: Path) -> None:
+    engine = create_engine(f"sqlite:///{path}")
+    migrate(engine, STEPS[:13])
+    engine.dispose()
+    with sqlite3.connect(path) as raw:
+        raw.execute("DELETE FROM schema_version WHERE version > 13")
+    AppDatabase(f"sqlite:///{path}").engine.dispose()  # nothing to do yet: at step 14 already
+    with sqlite3.connect(path) as raw:
+        raw.execute("DELETE FROM schema_version WHERE version = 14")
+        _step_13_layout(raw)
+        for name, date in DATES.items():
+            raw.execute(
+                "INSERT INTO email (source, key, id, base_id, digest, folder, from_addr, "
+                "from_name, subject, date, body, error, data, fetched_at) VALUES (?, ?, ?, ?, "
+                "'', 'INBOX', 'x@osprey.example', '', ?, ?, ?, '', ?, '')",
+                (SOURCE, name, name, name, f"kestrel {name}", date, f"harrier {name}",
+                 json.dumps(message(name, date).to_dict())),
+            )  # fmt: skip
+        raw.execute("UPDATE email SET body = 'falcon' WHERE id = 'tie-2'")  # the old triggers
+        raw.execute("DELETE FROM email WHERE id = 'day-45'")
+        old = raw.execute("SELECT count(*) FROM email_fts WHERE email_fts MATCH 'harrier'")
+        assert old.fetchone() == (len(DATES) - 2,)
+    db = AppDatabase(f"sqlite:///{path}")
+    assert applied_versions(db.engine)[-1] == latest_version() >= 14
+    with sqlite3.connect(path) as raw:
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+        assert "email_fts" not in tables and {HEAD, BODY} <= tables
+    assert keys(path) == expected(path) == every_key(path) and len(keys(path)) == len(DATES) - 1
+    assert sorted(found(db, "harrier")) == sorted(set(DATES) - {"tie-2", "day-45"})
+    assert found(db, "falcon") == ["tie-2"] and found(db, "from:harrier") == []
+    assert len(found(db, "from:osprey kestrel")) == len(DATES) - 1
+    # The new triggers: a change and a removal leave nothing behind in either table.
+    db.add_emails([replace(message("tie-1", DATES["tie-1"], "merlin"), body="hobby")])
+    with sqlite3.connect(path) as raw:
+        raw.execute("DELETE FROM email WHERE id = 'undated'")
+    gone = {"tie-1", "tie-2", "day-45", "undated"}
+    assert sorted(found(db, "harrier")) == sorted(set(DATES) - gone)
+    assert found(db, "hobby merlin") == ["tie-1"] and "tie-1" not in found(db, "kestrel")
+    assert every_key(path) == expected(path, "") and len(every_key(path)) == len(DATES) - 2
+    assert_index_exact(path)
+    with db.engine.begin() as conn:  # step 14 again: nothing changes
+        STEPS[13].apply(conn)
+    assert_index_exact(path)
+    assert every_key(path) == expected(path, "")
 
 
 def test_a_rowid_too_high_for_a_key_is_refused(db: AppDatabase, path: Path) -> None:
