@@ -61,6 +61,7 @@ from memory.preference_table import TriagePreferenceRecord
 from memory.search import (
     create_search_index,
     create_search_walk_indexes,
+    index_search_folders,
     key_search_index_by_date,
     split_search_index,
 )
@@ -234,6 +235,7 @@ STEPS: tuple[Step, ...] = (
     Step(12, "search: indexes to read matches newest first", create_search_walk_indexes),
     Step(13, "search: the index read by ranges of days", key_search_index_by_date),
     Step(14, "search: the body indexed apart from the other parts", split_search_index),
+    Step(15, "search: the folder of each message, as folder: compares it", index_search_folders),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

@@ -66,6 +66,18 @@ def key_search_index_by_date(conn: Connection) -> None:
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
 
+def index_search_folders(conn: Connection) -> None:
+    """Migration step 15: SQLite's index of a message's folder as `folder:` compares it.
+
+    SQLite: `search_sqlite.FOLDER_INDEX`, so a search in a folder drops the other folders'
+    matches before reading their rows. PostgreSQL: nothing (its reads filter the rows).
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(search_sqlite.FOLDER_INDEX)
+    elif conn.dialect.name != "postgresql":
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
 def split_search_index(conn: Connection) -> None:
     """Migration step 14: SQLite's index as two tables, the subject, sender and attachments apart.
 

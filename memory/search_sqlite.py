@@ -50,6 +50,8 @@ INDEXES = (
     f"CREATE INDEX IF NOT EXISTS ix_email_search_odd ON email (date) WHERE {ODD.format(r='')}",
 )
 """The date's day, and the few messages of a date that does not exist."""
+FOLDER_INDEX = "CREATE INDEX IF NOT EXISTS ix_email_search_folder ON email (lower(folder))"
+"""A message's folder as `folder:` compares it: the keys of a folder's mail without its rows."""
 _RECENCY = (
     f"coalesce({float(RECENCY_DAYS)} / ({float(RECENCY_DAYS)} + max(0, :today - {_DAY})), 0.0)"
 )
@@ -134,8 +136,11 @@ def search(
         params[f"part{n}"] = _found_in(ranked, (part,), spelled)
     top = day_number(query.before) if query.before else None
 
+    in_folders = _in_folders(query, conn)
+
     def read(window: Window) -> list[Hit]:
-        return _read(conn, ranked, spelled, where, {**params, **_key_range(window)}, window)
+        window_params = {**params, **_key_range(window)}
+        return _read(conn, ranked, spelled, where, window_params, window, in_folders)
 
     def day_at(before: int | None, count: int) -> int | None:
         return _DAYS.day_at(conn, query, filters, before, count)
@@ -179,6 +184,24 @@ def _matches(table: str, param: str, only: str, within: str = _IN_RANGE) -> str:
     return f"SELECT rowid AS rid FROM {table} WHERE {table} MATCH :{param} AND {within}{only}"
 
 
+def _in_folders(query: SearchQuery, conn: Connection) -> str:
+    """A condition on an index key: the message is filed in each `folder:` of the query.
+
+    Read from `ix_email_search_folder` (no row of `email`), so the matches of other folders are
+    dropped before their rows are read for the final test; '' without `folder:` or the index.
+    """
+    indexed = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'ix_email_search_folder'"
+    ).first()
+    if not query.folders or not indexed:
+        return ""
+    return "".join(
+        f" AND (rowid & {ROWID_MASK}) IN (SELECT rowid FROM email INDEXED BY "
+        f"ix_email_search_folder WHERE lower(folder) IN (:folder{n}a, :folder{n}b))"
+        for n in range(len(query.folders))
+    )
+
+
 def _read(
     conn: Connection,
     ranked: list[Term],
@@ -186,6 +209,7 @@ def _read(
     where: list[str],
     params: dict[str, Any],
     window: Window,
+    in_folders: str = "",
 ) -> list[Hit]:
     """The best `limit` matches of a window (see `memory.search_walk`).
 
@@ -198,7 +222,7 @@ def _read(
     """
     if window.odd and not _DAYS.any_odd(conn):
         return []
-    only = (
+    only = in_folders + (
         f" AND +rowid IN (SELECT {key('e')} FROM email e INDEXED BY ix_email_search_odd "
         f"WHERE {_DAYS.odd})"
         if window.odd

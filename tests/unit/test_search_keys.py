@@ -239,7 +239,7 @@ def test_a_database_of_step_13_gets_two_tables_when_opened(path: Path) -> None:
         raw.execute("DELETE FROM schema_version WHERE version > 13")
     AppDatabase(f"sqlite:///{path}").engine.dispose()  # nothing to do yet: at step 14 already
     with sqlite3.connect(path) as raw:
-        raw.execute("DELETE FROM schema_version WHERE version = 14")
+        raw.execute("DELETE FROM schema_version WHERE version >= 14")
         _step_13_layout(raw)
         for name, date in DATES.items():
             raw.execute(
