@@ -249,9 +249,10 @@ def _resolve_annotations(tool: BaseTool) -> None:
     """Evaluate a tool function's string annotations once, in place.
 
     LangChain looks for a `RunnableConfig` parameter on every call with `get_type_hints`, which
-    evaluates each annotation written as a string (modules with postponed annotations) again:
-    about 0.2 ms a call. Evaluated once, they are only read. A function whose annotations
-    cannot be evaluated is left as it is (LangChain copes the same way).
+    evaluates each annotation written as a string (modules with postponed annotations) again
+    (0.046 ms for `search_emails`, 0.003 once evaluated). Evaluated once, they are only read.
+    A function whose annotations cannot be evaluated is left as it is (LangChain copes the
+    same way).
     """
     function = getattr(tool, "coroutine", None) or getattr(tool, "func", None)
     annotations = getattr(function, "__annotations__", None)
