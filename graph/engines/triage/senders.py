@@ -6,6 +6,7 @@ flags feed the combinations in `rules/combos.toml` and the priority.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -106,23 +107,22 @@ _LINK_HOST_RE = re.compile(r"\bhttps?://([a-z0-9.-]+)", re.IGNORECASE)
 _LINKS_READ = 50
 
 
-def dressed_link(text: str, rules: RuleBook) -> bool:
-    """A link to a host dressed as a brand's site on someone else's domain.
+def dressed_link(text: str, brands: set[str]) -> bool:
+    """A link to a host dressed as one of `brands`' sites on someone else's domain.
 
     `marktplaats.gelijk-oversteken-nl.com` (the brand as a subdomain of another domain) and
     `mijn-belastingdienst-teruggaaf.nl` (the brand with add-ons as the domain's name); never
     the brand's own domain or its subdomains (`click.paypal.com`).
     """
-    brands = _distinct_brands(rules)
-    for found in list(_LINK_HOST_RE.finditer(text))[:_LINKS_READ]:
+    for found in itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ):
         host = found.group(1).casefold().strip(".")
         base = base_domain(host)
-        if any(brand in base.split(".")[0] for brand in brands) and not _dressed_as_brand(
-            base, brands
-        ):
+        if _dressed_as_brand(base, brands):
+            return True
+        if any(brand in base.split(".")[0] for brand in brands):
             continue  # the brand's own domain (or one only containing its name)
         outside = host[: -len(base)].split(".") if host.endswith(base) else []
-        if _dressed_as_brand(base, brands) or any(label in brands for label in outside):
+        if any(label in brands for label in outside):
             return True
     return False
 
@@ -155,15 +155,16 @@ def sender_flags(
     reply_to_domain = domain_of((email.reply_to or "").casefold())
     if reply_to_domain and base and base_domain(reply_to_domain) != base:
         flags.add("reply_to_mismatch")
+    brands = _distinct_brands(rules)
     if sender_domain:
         sender_name = (email.from_name or "").casefold()
         claimed = [genuine for name_re, genuine in rules.brands if name_re.search(sender_name)]
         if any(genuine not in sender_domain for genuine in claimed):
             flags.add("brand_spoof")
         if any(_brand_with_addon(base, genuine) for genuine in claimed) or _dressed_as_brand(
-            base, _distinct_brands(rules)
+            base, brands
         ):
             flags.add("brand_addon")
-    if dressed_link(email.body or "", rules):
+    if dressed_link(email.body or "", brands):
         flags.add("brand_link")
     return colleague

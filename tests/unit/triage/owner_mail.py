@@ -1,11 +1,23 @@
-"""One message to the mailbox's owner, as the triage signal tests write it."""
+"""One message to the mailbox's owner, and its triage, as the triage signal tests write them."""
 
 from __future__ import annotations
 
+from graph.engines.triage import triage_by_rules
+from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.verdict import RuleTriage
 from tools.mail.model import Email
 
 OWNER = "priya@lumenhive.com"
 PRIVATE = "priya.raman@fastmail.com"
+PROFILE = MailboxProfile(owner_addresses=(OWNER,))
+"""The mailbox profile that knows only the owner's work address."""
+ROBOT = {"Auto-Submitted": "auto-generated"}
+"""The header of a program's mail."""
+
+
+def triage(email: Email, profile: MailboxProfile = PROFILE) -> RuleTriage:
+    """The rules' triage of `email` in a mailbox of `profile`."""
+    return triage_by_rules(email, profile=profile)
 
 
 def mail(

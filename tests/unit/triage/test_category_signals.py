@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from graph.engines.triage import triage_by_rules
-from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.verdict import RuleTriage
-from tests.unit.triage.owner_mail import OWNER, mail
-from tools.mail.model import Email
-
-PROFILE = MailboxProfile(owner_addresses=(OWNER,))
-
-
-def triage(email: Email) -> RuleTriage:
-    return triage_by_rules(email, profile=PROFILE)
-
+from tests.unit.triage.owner_mail import mail, triage
 
 # A calendar's invitation, update or cancellation is about a meeting, whatever its words say.
 

@@ -7,19 +7,7 @@ Each signal has mail written for it and the mail that walks around it.
 
 from __future__ import annotations
 
-from graph.engines.triage import triage_by_rules
-from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.verdict import RuleTriage
-from tests.unit.triage.owner_mail import OWNER, mail
-from tools.mail.model import Email
-
-PROFILE = MailboxProfile(owner_addresses=(OWNER,))
-ROBOT = {"Auto-Submitted": "auto-generated"}
-
-
-def triage(email: Email) -> RuleTriage:
-    return triage_by_rules(email, profile=PROFILE)
-
+from tests.unit.triage.owner_mail import ROBOT, mail, triage
 
 STUDENT = (
     "Dear Ms. Raman,\n"

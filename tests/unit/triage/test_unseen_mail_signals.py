@@ -6,19 +6,11 @@ Each signal has mail written for it and the mail that walks around it.
 
 from __future__ import annotations
 
-from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.verdict import RuleTriage
-from tests.unit.triage.owner_mail import OWNER, mail
+from tests.unit.triage.owner_mail import OWNER, ROBOT, mail, triage
 from tools.mail.model import Email
 
-PROFILE = MailboxProfile(owner_addresses=(OWNER,))
 SIGNED = "mx.example; dkim=pass header.d={d}; spf=pass smtp.mailfrom={d}; dmarc=pass"
-ROBOT = {"Auto-Submitted": "auto-generated"}
-
-
-def triage(email: Email, profile: MailboxProfile = PROFILE) -> RuleTriage:
-    return triage_by_rules(email, profile=profile)
 
 
 # A stranger selling a list, a fee-based service or a video made for the reader is cold.
