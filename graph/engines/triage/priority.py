@@ -81,7 +81,8 @@ def priority_for(
 ) -> tuple[Priority, list[str]]:
     """The priority and, when it differs from the category's `usual` one, why (short phrases).
 
-    Bulk mail and spam keep their default (low) whatever they say; an outage is high in any
+    Bulk mail and spam keep their default (low) whatever they say; a spending alert (a budget or
+    cost threshold crossed) is normal: worth seeing, but not an outage; an outage is high in any
     category that can carry one; an incident or a robot otherwise keeps its default; billing is
     high when overdue or a payment failed and low for a receipt; a meeting is high when proposed
     within `MEETING_SOON_DAYS`; an FYI is low. Otherwise two of these make it high: a blocked
@@ -91,6 +92,8 @@ def priority_for(
     base = usual[category]
     if category in ("newsletter", "spam_or_cold"):
         return base, []
+    if category == "notification" and {"alert", "spend"} <= flags:
+        return "normal", ["spending past a threshold you set"]
     if category in ("urgent_incident", "notification") and "outage" not in flags:
         return base, []
     decided = _decided_by_category(category, flags, text, hits, reference)
