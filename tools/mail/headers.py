@@ -20,6 +20,7 @@ from email.message import Message
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 from typing import Any
 
+from tools.mail.address_comments import with_comments
 from tools.mail.charsets import decode_bytes, fix_surrogates
 from tools.mail.limits import (
     MAX_ENCODED_WORDS,
@@ -104,21 +105,8 @@ def bound_header(value: str, max_chars: int, max_words: int) -> str:
     return f"{value[:cut].rstrip()} {TRUNCATED_MARKER}"
 
 
-def _with_comments(found: list[tuple[str, str]], raw: str) -> list[tuple[str, str]]:
-    """The names with what their comments say, as mail programs show them.
-
-    The modern parser drops comments, which senders use as part of the name people see:
-    `Marco Bianchi (via SharePoint) <m@...>` would read as "Marco Bianchi", and the old form
-    `m@... (Marco Bianchi)` as no name at all. The lenient split keeps them; it is taken only
-    when it finds the same addresses in the same order, so it never changes who wrote.
-    """
-    lenient = getaddresses([raw])
-    if [spec.strip().lower() for _, spec in lenient] != [spec for _, spec in found]:
-        return found
-    return [
-        (one_line(decode_rfc2047(display)) or name, spec)
-        for (name, spec), (display, _) in zip(found, lenient, strict=True)
-    ]
+def _display_name(raw: str) -> str:
+    return one_line(decode_rfc2047(raw))
 
 
 class _BoundedPolicy(email.policy.EmailPolicy):
@@ -321,7 +309,7 @@ class HeaderReader:
             logger.debug("address header %s needs the lenient fallback: %s", name, exc)
             found = []
         if found:
-            return _with_comments(found, raw) if "(" in raw else found
+            return with_comments(found, raw, _display_name) if "(" in raw else found
         # The modern parser gave nothing usable: split the raw header instead, then decode names.
         raw = self.raw_value(name)
         for display, spec in getaddresses([raw]):
