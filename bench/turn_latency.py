@@ -30,10 +30,13 @@ import warnings
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bench.common import NodeTimer, fmt_ms, log, summary_ms, table
 from bench.mailgen import OWNER, generate_maildir
+
+Saving = Literal["sync", "async", "exit"]
+"""How a run of the graph saves its state (LangGraph's `durability`)."""
 
 QUESTIONS = (
     "find emails about invoice",
@@ -164,12 +167,14 @@ async def _measure(
     messages: int,
     workdir: Path,
     profile: bool,
+    durability_of_ours: Saving | None = None,
     breakdown: int = 40,
 ) -> dict[str, Any]:
     from langchain_core.messages import HumanMessage
 
     from graph.builder import build_graph
     from graph.context import Context
+    from graph.durability import turn_durability
     from memory.checkpointer import open_checkpointer
     from memory.db import open_database
     from memory.paths import app_database_url, data_dir
@@ -198,9 +203,14 @@ async def _measure(
 
         async def our_turn(thread: str, text: str, callbacks: Any = None) -> tuple[float, bool]:
             config: Any = {"configurable": {"thread_id": thread}, "callbacks": callbacks}
+            payload = {"messages": [HumanMessage(text)], "mode": "chat"}
             started, cpu = time.perf_counter(), time.process_time()
+            # Saved as the chat and the CLI save a turn (`graph.durability`), unless told.
+            durability = durability_of_ours or await asyncio.to_thread(
+                turn_durability, payload, home
+            )
             state = await ours.ainvoke(
-                {"messages": [HumanMessage(text)], "mode": "chat"}, config=config, context=context
+                payload, config=config, context=context, durability=durability
             )
             elapsed = time.perf_counter() - started
             cpu_used["ours"] = time.process_time() - cpu
@@ -322,9 +332,17 @@ def _stored_per_turn(path: Path, prefix: str, turns: int) -> dict[str, float]:
 
 
 def run(
-    n: int = 200, per_thread: int = 4, warmup: int = 20, messages: int = 50, profile: bool = False
+    n: int = 200,
+    per_thread: int = 4,
+    warmup: int = 20,
+    messages: int = 50,
+    profile: bool = False,
+    durability: Saving | None = None,
 ) -> dict[str, Any]:
-    """Measure; returns the numbers and a Markdown section under `markdown`."""
+    """Measure; returns the numbers and a Markdown section under `markdown`.
+
+    `durability` saves our turns so ("sync", "async", "exit"); by default as the chat does.
+    """
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-turn-") as tmp:
         result = asyncio.run(
@@ -335,11 +353,28 @@ def run(
                 messages=messages,
                 workdir=Path(tmp),
                 profile=profile,
+                durability_of_ours=durability,
             )
         )
+    result["durability"] = durability
     result["load"] = (load_before, os.getloadavg()[0])
     result["markdown"] = _markdown(result)
     return result
+
+
+def _saving(durability: Saving | None) -> str:
+    """How each agent's turns were saved, in words."""
+    ours = (
+        f"Our turns were saved with `durability={durability!r}`, whatever the chat would do."
+        if durability
+        else "Our turns were saved as the chat and the CLI save them (`graph.durability`): a "
+        "turn that can only read, as these, once when it ends; a turn that may change the "
+        "world, after every step."
+    )
+    return (
+        f"{ours} The prebuilt agent keeps LangGraph's default (`async`: a checkpoint after "
+        "every step, written while the next runs)."
+    )
 
 
 def _markdown(r: dict[str, Any]) -> str:
@@ -414,7 +449,7 @@ turns after {r["warmup"]} warm-up turns each; {r["per_thread"]} turns per thread
 thread. The questions rotate through {len(QUESTIONS)} searches ("find emails about invoice",
 "search for meeting", ...). The two agents alternate turn by turn in one event loop. Graphs
 are compiled once, as the chat UI does (the command line compiles per call: `build_graph`
-takes {r["compile_ms"]:.0f} ms).
+takes {r["compile_ms"]:.0f} ms). {_saving(r["durability"])}
 
 {table(headers, rows)}
 
@@ -482,8 +517,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="warm-up turns per agent")
     parser.add_argument("--messages", type=int, default=50, help="messages in the Maildir")
     parser.add_argument("--profile", action="store_true", help="cProfile our turns (stderr)")
+    parser.add_argument(
+        "--durability",
+        choices=["sync", "async", "exit"],
+        default=None,
+        help="save our turns so (default: as the chat and the CLI do, `graph.durability`)",
+    )
     args = parser.parse_args(argv)
-    result = run(args.n, args.per_thread, args.warmup, args.messages, args.profile)
+    result = run(args.n, args.per_thread, args.warmup, args.messages, args.profile, args.durability)
     print(result["markdown"])
     return 0
 

@@ -17,9 +17,10 @@ import chainlit as cl
 from langchain_core.messages import HumanMessage
 
 from graph.context import Context
+from graph.durability import turn_durability
 from tools.calendar.settings import user_time_zone
 from ui.chat import render
-from ui.chat.agent import AGENT, owned, thread_config
+from ui.chat.agent import AGENT, home, owned, thread_config
 from ui.chat.cards import show_requests
 from ui.chat.chainlit_calls import remember, say
 from ui.chat.followup_view import show_followups
@@ -37,13 +38,10 @@ async def triage() -> None:
         await say("Please decide the pending request first.")
         return
     services = await AGENT.services()
+    payload = {"mode": "triage", "messages": []}
+    durability = await asyncio.to_thread(turn_durability, payload, home())
     async with cl.Step(name="triage", type="tool") as step:
-        await graph.ainvoke(
-            {"mode": "triage", "messages": []},
-            config=config,
-            context=Context(),
-            durability="sync",
-        )
+        await graph.ainvoke(payload, config=config, context=Context(), durability=durability)
         states, woken, note = await asyncio.to_thread(inbox_conversations, services.mailbox)
         step.output = f"{len(states)} conversation(s) in the inbox"
     zone = await asyncio.to_thread(user_time_zone)

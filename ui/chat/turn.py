@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import chainlit as cl
 
 from graph.context import Context
+from graph.durability import turn_durability
 from ui.chat import render
-from ui.chat.agent import AGENT, thread_config
+from ui.chat.agent import AGENT, home, thread_config
 from ui.chat.cards import show_requests
 from ui.chat.chainlit_calls import say
 
@@ -21,9 +23,10 @@ async def run(payload: Any) -> None:
     """Run the graph, showing each tool call as a step, then the answer or the requests."""
     graph = await AGENT.get()
     config = thread_config()
-    # Each step is saved before the next begins (see graph.routing.after_act).
+    # Saved after every step when a step may change the world, else once (`graph.durability`).
+    durability = await asyncio.to_thread(turn_durability, payload, home())
     async for update in graph.astream(
-        payload, config=config, context=Context(), stream_mode="updates", durability="sync"
+        payload, config=config, context=Context(), stream_mode="updates", durability=durability
     ):
         for node, values in update.items():
             if node == "act" and isinstance(values, dict):

@@ -13,6 +13,7 @@ from langgraph.types import StateSnapshot
 
 from graph.builder import build_graph
 from graph.context import Context
+from graph.durability import turn_durability
 from memory.checkpointer import open_checkpointer
 from memory.database_url import database_config
 from memory.paths import data_dir
@@ -28,9 +29,10 @@ async def run_turn(payload: Any, thread_id: str, context: Context) -> StateSnaps
         async with open_checkpointer(database_config(home)) as saver:
             graph = build_graph(checkpointer=saver)
             config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-            # Each step is saved before the next begins: a crash while `act` sends must find
-            # the decisions that led to it recorded (see graph.routing.after_act).
-            await graph.ainvoke(payload, config=config, context=context, durability="sync")
+            # Saved after every step when a step may change the world, else once at its end
+            # or stop (`graph.durability`).
+            durability = await asyncio.to_thread(turn_durability, payload, home)
+            await graph.ainvoke(payload, config=config, context=context, durability=durability)
             return await graph.aget_state(config)
     finally:
         # MCP sessions are closed by the tasks that opened them, before the loop ends.
