@@ -497,8 +497,9 @@ What each does per turn:
   for the results' triage and folders) with a timeout, records it as evidence and writes its
   audit row, decision and outcome in one statement and one commit that, the call being a
   read, does not wait for the disk; `answer` composes the reply from the
-  evidence and runs the grounding verifier over it. That is 6 node runs, each checkpointed,
-  with state that carries the thread's evidence (message previews) and approval records;
+  evidence and runs the grounding verifier over it. That is 6 node runs, saved as said above
+  (once, at the end, unless told otherwise), with state that carries the thread's evidence
+  (message previews) and approval records;
   every node after `fetch` reuses the services `fetch` looked up, and the five conditional
   edges taken are routed on the event loop. A tool's string annotations are evaluated once,
   not by LangChain on every call (`tools.registry`).

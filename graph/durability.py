@@ -22,6 +22,11 @@ can change the world without a person's yes:
 
 Anything that cannot be read for certain (a broken policy or MCP file) saves after every step:
 the run itself reports the broken file.
+
+Limits: the files are read when the run starts, so a tool made autonomous while a run is under
+way is saved as the run began; an MCP tool that says it only reads (`readOnlyHint`) runs unasked
+whatever this decides, so a server that lies about it is not caught here; and the LangGraph
+server saves its runs as it is configured to (`langgraph.json`), not by this.
 """
 
 from __future__ import annotations

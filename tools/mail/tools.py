@@ -9,7 +9,7 @@ which `list_outbox` shows.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from langchain_core.tools import InjectedToolArg, tool
 
@@ -41,13 +41,16 @@ async def search_emails(
     """Search mail: words, "phrases", from:, after:/before:YYYY-MM-DD, folder:, attachment:."""
     limit = max(1, min(limit, 50))
     try:
-        emails = await asyncio.to_thread(
-            env.db.list_emails, source=env.source, query=query, sender=sender, limit=limit
-        )
+        refs = await asyncio.to_thread(_search, env, query, sender, limit)
     except SearchQueryError as err:
         raise ToolFailure(f"cannot search for that: {err}") from None
-    refs = await asyncio.to_thread(with_triage, env, emails, full=False)
     return {"completeness": "PREVIEW", "content": render_refs(refs, full=False), "messages": refs}
+
+
+def _search(env: MailboxEnv, query: str, sender: str, limit: int) -> list[dict[str, Any]]:
+    """The matches' previews with their triage, in one trip off the event loop (blocking)."""
+    emails = env.db.list_emails(source=env.source, query=query, sender=sender, limit=limit)
+    return with_triage(env, emails, full=False)
 
 
 @tool
@@ -63,6 +66,12 @@ async def list_inbox(
     pairs = await asyncio.to_thread(_in_the_inbox, env, priority, category, limit)
     refs = [message_ref(email, triage, full=False) for email, triage in pairs]
     return {"completeness": "PREVIEW", "content": render_refs(refs, full=False), "messages": refs}
+
+
+def _read(env: MailboxEnv, email_id: str) -> list[dict[str, Any]]:
+    """The message in full with its triage, or nothing when it is not cached (blocking)."""
+    email = env.db.get_email(email_id)
+    return [] if email is None else with_triage(env, [email], full=True)
 
 
 def _in_the_inbox(
@@ -81,10 +90,9 @@ async def get_email(
     env: Annotated[MailboxEnv, InjectedToolArg],
 ) -> ToolResult:
     """Get one message in full by its id."""
-    email = await asyncio.to_thread(env.db.get_email, email_id)
-    if email is None:
+    refs = await asyncio.to_thread(_read, env, email_id)
+    if not refs:
         raise ToolFailure(f"no message with id {email_id!r} in the mailbox")
-    refs = await asyncio.to_thread(with_triage, env, [email], full=True)
     return {"completeness": "COMPLETE", "content": render_refs(refs, full=True), "messages": refs}
 
 
