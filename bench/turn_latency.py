@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from bench.common import NodeTimer, fmt_ms, log, summary_ms, table
 from bench.mailgen import OWNER, generate_maildir
@@ -520,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile our turns (stderr)")
     parser.add_argument(
         "--durability",
-        choices=["sync", "async", "exit"],
+        choices=get_args(Saving),
         default=None,
         help="save our turns so (default: as the chat and the CLI do, `graph.durability`)",
     )

@@ -17,6 +17,8 @@ def with_comments(
     turns its encoded words into text); it is taken only when it finds the same addresses in
     the same order, so it never changes who wrote.
     """
+    if "(" not in raw:
+        return found  # no comment: nothing the parser dropped
     lenient = getaddresses([raw])
     if [spec.strip().lower() for _, spec in lenient] != [spec for _, spec in found]:
         return found

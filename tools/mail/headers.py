@@ -106,7 +106,7 @@ def bound_header(value: str, max_chars: int, max_words: int) -> str:
 
 
 def _display_name(raw: str) -> str:
-    return one_line(decode_rfc2047(raw))
+    return one_line(decode_rfc2047(fix_surrogates(raw)))  # 8-bit bytes, then encoded words
 
 
 class _BoundedPolicy(email.policy.EmailPolicy):
@@ -309,13 +309,13 @@ class HeaderReader:
             logger.debug("address header %s needs the lenient fallback: %s", name, exc)
             found = []
         if found:
-            return with_comments(found, raw, _display_name) if "(" in raw else found
+            return with_comments(found, raw, _display_name)
         # The modern parser gave nothing usable: split the raw header instead, then decode names.
         raw = self.raw_value(name)
         for display, spec in getaddresses([raw]):
             spec = spec.strip()
             if "@" in spec:
-                found.append((one_line(decode_rfc2047(display)), spec.lower()))
+                found.append((_display_name(display), spec.lower()))
         return found
 
     def fields(self, fallback_id: str) -> dict[str, Any]:

@@ -36,6 +36,15 @@ def test_a_comment_stays_in_the_display_name(header: str, name: str, address: st
     assert (email.from_name, email.from_addr) == (name, address)
 
 
+def test_a_name_in_raw_8_bit_text_with_a_comment_is_decoded() -> None:
+    raw = (
+        "From: Jörg Müller (via Jira) <jira@x.example>\r\nTo: priya@lumenhive.example\r\n"
+        "Subject: s\r\n\r\nbody\r\n"
+    ).encode()
+    email = parse_email(raw, source="test", folder="INBOX", key="k")
+    assert email.from_name == "Jörg Müller (via Jira)"
+
+
 def test_a_comment_holding_an_address_never_changes_the_sender() -> None:
     # Walks around it: a comment that reads like the colleague's address. The address the
     # mail came from stays the one in angle brackets; the comment is only shown as a name.
