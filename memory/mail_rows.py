@@ -62,14 +62,3 @@ def from_data(data: str, bodies: bool) -> Email:
         values["body"] = ""
         values["headers"] = {}
     return Email.from_dict(values)
-
-
-def without_body(email: Email) -> Email:
-    """`replace(email, body="", headers={})`, a twentieth of the cost.
-
-    A first fetch and triage make this copy of every message two or three times; `Email`
-    has no `__post_init__`, so copying its fields is all `replace` would do.
-    """
-    copy = object.__new__(Email)
-    copy.__dict__.update(email.__dict__, body="", headers={})
-    return copy

@@ -28,8 +28,9 @@ class SyncResult:
 
     source: str
     new: list[Email] = field(default_factory=list)
-    """The messages stored, each with its unique id. A Maildir's come without their body and
-    raw headers (read those from the cache), so a first fetch of any size holds little."""
+    """The messages stored, each with its unique id. A Maildir's come with only their id, where
+    they are and the error of one that could not be read (the rest is in the cache), so a
+    first fetch of any size holds little."""
     read_count: int = 0
     """Messages read in full by this fetch (0 for an unchanged mailbox)."""
     skipped: bool = False

@@ -353,7 +353,7 @@ def test_parse_email_matches_read(maildir: Path) -> None:
     assert src.read("1700000001.M1P1.host") == expected
 
 
-def test_a_sync_reports_each_new_message_without_its_body_which_stays_in_the_cache(
+def test_a_sync_reports_each_new_message_by_id_and_place_its_content_stays_in_the_cache(
     maildir: Path, tmp_path: Path
 ) -> None:
     deliver(maildir, "1700000004.M4P1.host:2,", b"\xff\xfe not a message")
@@ -364,8 +364,11 @@ def test_a_sync_reports_each_new_message_without_its_body_which_stays_in_the_cac
         "m1@example.com", "m2@example.com", "m3@example.com",
     ]  # fmt: skip
     assert {(e.source, e.folder) for e in new} == {("maildir:test", "INBOX")}
-    # No body or raw headers held for a first fetch of any size: those are in the cache.
+    # Nothing of a message's content is held for a first fetch of any size: it is in the cache.
     assert all((e.body, e.headers) == ("", {}) for e in new)
+    assert all(
+        (e.subject, e.from_addr, e.date, e.to, e.digest) == ("", "", "", (), "") for e in new
+    )
     cached = {e.id: e for e in db.emails_by_ids([e.id for e in new])}
     assert cached["m2@example.com"].subject == "Message 2"
     assert cached["m2@example.com"].body.strip() == "Body 2"

@@ -16,14 +16,14 @@ import pytest
 
 from bench.mailgen import MailFactory
 from graph.engines.triage import triage_by_rules
-from memory.mail_rows import email_row, without_body
+from memory.mail_rows import email_row
 from tests.hostile_mime import SHAPES
 from tools.mail import headers
 from tools.mail.headers import HeaderReader, parse_bytes
 from tools.mail.limits import DEFAULT_LIMITS, Deadline
 from tools.mail.mime import parse_email
 from tools.mail.mime_message import ParsedMessage
-from tools.mail.model import Attachment, Email
+from tools.mail.model import Email
 
 ODD_DATES = [
     "Tue, 17 Nov 2026 09:00:00 +0000",
@@ -154,24 +154,3 @@ def test_a_changed_header_changes_the_remembered_content_type() -> None:
     assert msg.get_content_type() == "message/rfc822"
     msg.set_raw("Content-Type", "application/pdf")
     assert msg.get_content_type() == "application/pdf"
-
-
-def test_a_copy_without_body_is_what_replace_gives() -> None:
-    from dataclasses import replace
-
-    email = Email(
-        id="m1",
-        source="s",
-        folder="INBOX",
-        key="k",
-        subject="Invoice",
-        body="the body",
-        headers={"List-Id": "x"},
-        to=("a@b.example",),
-        attachments=(Attachment(filename="a.pdf", content_type="application/pdf", size=3),),
-    )
-    copy = without_body(email)
-    assert copy == replace(email, body="", headers={})
-    assert email.body == "the body"
-    assert email.headers == {"List-Id": "x"}
-    assert type(copy) is Email
