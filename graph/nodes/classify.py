@@ -30,8 +30,8 @@ from memory.db import PRIORITY_ORDER, AppDatabase
 from memory.mail_listing import listed_by_ids
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import (
-    by_importance,
     conversations_of_new_mail,
+    most_important,
     render_state_refs,
     state_ref,
 )
@@ -107,11 +107,10 @@ def _conversation_refs(
     the previews (blocking: the database).
     """
     found, triaged = conversations_of_new_mail(mailbox, ids)
-    states = by_importance(found)
-    shown = states[:STATE_ROWS_LIMIT]
+    shown = most_important(found, STATE_ROWS_LIMIT)
     full = {e.id: e for e in mailbox.db.emails_by_ids([s.latest.id for s in shown])}
     shown = [replace(s, emails=(*s.emails[:-1], full.get(s.latest.id, s.latest))) for s in shown]
-    return [state_ref(s) for s in shown], len(states), triaged
+    return [state_ref(s) for s in shown], len(found), triaged
 
 
 def _untriaged_plan(db: AppDatabase, source: str, owners: Sequence[str]) -> TriagePlan:

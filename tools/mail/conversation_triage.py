@@ -9,6 +9,7 @@ messages is. The triage list, `smart-inbox triage` and the triage summary all re
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,20 +20,21 @@ from memory.inbox_store import InboxStore
 from memory.mail_listing import CompactTriage, inbox_listing, triaged_listing
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_tools import MAILBOX_WINDOW, own_addresses, replies_sent
-from tools.mail.conversations import OWN_FOLDERS, group_conversations, is_own, sender_name, sent_at
+from tools.mail.conversations import OWN_FOLDERS, is_own, sender_name, sent_at, sent_instant
 from tools.mail.mailbox import MailboxEnv
 from tools.mail.message_refs import message_ref
 from tools.mail.model import Email
 from tools.mail.sent_folder import sent_mail
 from tools.mail.source_protocol import MailSourceError
+from tools.mail.threading import thread_messages
 
 ME = "me"
 """How the user reads among a conversation's people."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConversationTriage:
-    """One conversation and the state it is in now."""
+    """One conversation and the state it is in now (slotted: a whole inbox's are held at once)."""
 
     emails: tuple[Email, ...]
     """Its messages, oldest first, the user's own included."""
@@ -101,16 +103,23 @@ def conversation_triage(
     states = [
         ConversationTriage((email,), email, triage, own=mine) for email in mail if email.error
     ]
-    for conversation in group_conversations(mail, own):
-        theirs = [e for e in conversation.emails if not is_own(e, own)]
+    threads = thread_messages(mail, own)
+    del mail
+    # Each thread is let go once its state is made, so a whole inbox's threads and states are
+    # not held at once. Newest first comes from the sort at the end, which `group_conversations`
+    # sorts by too: sorted once or twice by one key, the order is the same.
+    threads.reverse()
+    while threads:
+        emails_of = threads.pop().emails
+        theirs = [e for e in emails_of if not is_own(e, own)]
         if not theirs:
             continue
         standing = next((e for e in reversed(theirs) if e.id in triage), theirs[-1])
-        answers = [sent_at(e) for e in conversation.emails if is_own(e, own) and not e.is_draft]
-        answers += [at for e in conversation.emails if (at := (replied or {}).get(e.id))]
+        answers = [sent_at(e) for e in emails_of if is_own(e, own) and not e.is_draft]
+        answers += [at for e in emails_of if (at := (replied or {}).get(e.id))]
         answered = bool(answers) and max(answers) >= sent_at(standing)
-        states.append(ConversationTriage(conversation.emails, standing, triage, answered, mine))
-    states.sort(key=lambda c: sent_at(c.latest), reverse=True)
+        states.append(ConversationTriage(emails_of, standing, triage, answered, mine))
+    states.sort(key=lambda c: sent_instant(c.latest), reverse=True)
     return states
 
 
@@ -207,14 +216,23 @@ def _around(env: MailboxEnv, new: list[Email], triage: CompactTriage) -> list[Co
 def by_importance(states: Iterable[ConversationTriage]) -> list[ConversationTriage]:
     """Those that need the user first, then by priority now, answered last; newest first."""
     ordered = sorted(states, key=lambda s: sent_at(s.latest), reverse=True)
+    return sorted(ordered, key=_rank)
+
+
+def most_important(states: Iterable[ConversationTriage], count: int) -> list[ConversationTriage]:
+    """`by_importance(states)[:count]`, without a sort key held for every conversation.
+
+    A triage run cites the first few of its conversations, which after a first triage are a
+    whole inbox's: one key of rank and date made at a time, `count` of them kept.
+    """
+    return heapq.nsmallest(count, states, key=lambda s: (*_rank(s), -sent_instant(s.latest)))
+
+
+def _rank(state: ConversationTriage) -> tuple[bool, bool, int]:
+    record = state.record
     last = len(PRIORITY_ORDER)
-
-    def rank(state: ConversationTriage) -> tuple[bool, bool, int]:
-        record = state.record
-        priority = PRIORITY_ORDER.get(record.priority, last) if record else last
-        return not state.needs_you, state.answered, priority
-
-    return sorted(ordered, key=rank)
+    priority = PRIORITY_ORDER.get(record.priority, last) if record else last
+    return not state.needs_you, state.answered, priority
 
 
 def state_ref(state: ConversationTriage) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tools.mail.threading import (
     by_date,
     normalised_subject,
     sent_at,
+    sent_instant,
     thread_messages,
     without_reply_prefix,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "normalised_subject",
     "sender_name",
     "sent_at",
+    "sent_instant",
     "without_reply_prefix",
 ]
 
@@ -59,9 +61,9 @@ ROLE_MAILBOXES = re.compile(
 AUTOMATED_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conversation:
-    """The messages of one conversation, oldest first."""
+    """The messages of one conversation, oldest first (slotted: a whole inbox's may be held)."""
 
     emails: tuple[Email, ...]
     parents: Mapping[str, str] = field(default_factory=dict, compare=False)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from types import MappingProxyType
 
 from tools.mail.model import Email
 
@@ -44,12 +45,33 @@ def sent_at(email: Email) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def sent_instant(email: Email) -> int:
+    """`sent_at` as microseconds since 1970: the same order, in one small int.
+
+    A sort key of a whole inbox: an aware date read from text is three objects (the date, its
+    offset and the offset's time zone), and every key is held until the sort ends.
+    """
+    return (sent_at(email) - _EPOCH) // _MICROSECOND
+
+
+NO_PARENTS: Mapping[str, str] = MappingProxyType({})
+"""The `parents` of every thread where no message answers another: most of a large mailbox's
+threads are one message, and one shared empty map is not one dict each."""
+
+
+@dataclass(frozen=True, slots=True)
 class Thread:
-    """The messages of one conversation, in the order they were sent, and who answers whom."""
+    """The messages of one conversation, in the order they were sent, and who answers whom.
+
+    Slotted: a whole inbox is threaded at once, tens of thousands of these.
+    """
 
     emails: tuple[Email, ...]
-    parents: dict[str, str]
+    parents: Mapping[str, str]
     """Message id → id of the message of this thread it answers, by its headers (the nearest
     one up the chain that is in the mailbox); messages that start the thread are not keys."""
 
@@ -82,6 +104,10 @@ class _Containers:
         self.message: dict[str, Email] = {}
         # Which containers may be in one tree: a superset (a re-parented container keeps its old
         # set), so "different sets" proves a link closes no loop without walking up the tree.
+        self._reach = _UnionFind()
+
+    def placed(self) -> None:
+        """Every message is placed: the loop check's sets are not needed any more."""
         self._reach = _UnionFind()
 
     def link(self, child: str, parent: str) -> bool:
@@ -167,10 +193,44 @@ def thread_messages(emails: Iterable[Email], own: Collection[str] = ()) -> list[
 def _thread_account(emails: Iterable[Email], own: Collection[str]) -> list[Thread]:
     # The message the mail cache gave a Message-ID to (the first to arrive) holds that id here
     # too; then oldest first, as the messages were written. Each date is parsed once.
-    dated = sorted(((sent_at(e), e) for e in emails if not e.error), key=_arrival_order)
+    dated = sorted(((sent_instant(e), e) for e in emails if not e.error), key=_arrival_order)
     mail = [email for _, email in dated]
     containers = _Containers()
     keys = [containers.place(email) for email in mail]
+    containers.placed()
+    # Oldest first within each conversation (the copies and claims sorted last come back in).
+    # Only that order is kept of the dates, let go before the tables below are made.
+    oldest_first = [key for _, key in sorted(zip((when for when, _ in dated), keys, strict=True))]
+    del dated
+    members = _members(containers, keys, mail, own, oldest_first)
+    del oldest_first
+    nearest = _NearestMessage(containers)
+    threads = []
+    # Each conversation's list of keys is let go once its thread is made.
+    for root in list(members):
+        group = members.pop(root)
+        inside = set(group)
+        parents = {}
+        for key in group:
+            above = nearest.above(key)
+            if above in inside:
+                parents[containers.message[key].id] = containers.message[above].id
+        emails_of = tuple(containers.message[key] for key in group)
+        threads.append(Thread(emails_of, parents or NO_PARENTS))
+    return threads
+
+
+def _members(
+    containers: _Containers,
+    keys: Sequence[str],
+    mail: Sequence[Email],
+    own: Collection[str],
+    oldest_first: Iterable[str],
+) -> dict[str, list[str]]:
+    """The container keys of each conversation, oldest first, by the key of one of them.
+
+    The joins' own tables are let go when this returns, before the threads are made.
+    """
     groups = _UnionFind()
     for child, parent in containers.parent.items():
         email = containers.message.get(child)
@@ -182,24 +242,12 @@ def _thread_account(emails: Iterable[Email], own: Collection[str]) -> list[Threa
             groups.join(first_of_thread.setdefault((email.source, email.thread_id), key), key)
     _join_by_subject(groups, keys, mail, own)
     members: dict[str, list[str]] = {}
-    # Oldest first within each conversation (the copies and claims sorted last come back in).
-    for _, key in sorted(zip((when for when, _ in dated), keys, strict=True)):
+    for key in oldest_first:
         members.setdefault(groups.find(key), []).append(key)
-    nearest = _NearestMessage(containers)
-    threads = []
-    for group in members.values():
-        inside = set(group)
-        parents = {}
-        for key in group:
-            above = nearest.above(key)
-            if above in inside:
-                parents[containers.message[key].id] = containers.message[above].id
-        emails_of = tuple(containers.message[key] for key in group)
-        threads.append(Thread(emails_of, parents))
-    return threads
+    return members
 
 
-def _arrival_order(pair: tuple[datetime, Email]) -> tuple[bool, datetime, str]:
+def _arrival_order(pair: tuple[int, Email]) -> tuple[bool, int, str]:
     """Messages holding their own Message-ID first, then the copies and claims; oldest first."""
     when, email = pair
     return (email.id != (email.reply_reference or email.id), when, email.id)
@@ -265,4 +313,4 @@ class _NearestMessage:
 
 def by_date(threads: Sequence[Thread]) -> list[Thread]:
     """The threads newest first (by their newest message; each is oldest first already)."""
-    return sorted(threads, key=lambda t: sent_at(t.emails[-1]), reverse=True)
+    return sorted(threads, key=lambda t: sent_instant(t.emails[-1]), reverse=True)

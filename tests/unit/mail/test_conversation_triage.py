@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from memory.mail_tables import TriageRecord
-from tools.mail.conversation_triage import ME, by_importance, conversation_triage, state_ref
+from tools.mail.conversation_triage import (
+    ME,
+    by_importance,
+    conversation_triage,
+    most_important,
+    state_ref,
+)
+from tools.mail.conversations import group_conversations, sent_at
 from tools.mail.model import Email
 
 ME_ADDRESS = "dana@northwind.example"
@@ -168,3 +175,41 @@ def test_the_conversations_that_need_the_user_come_first() -> None:
     triage = {low.id: record(low, "low", "ignore"), high.id: record(high, "high", "respond")}
     states = by_importance(conversation_triage([low, high], triage, [ME_ADDRESS]))
     assert [s.latest.id for s in states] == [high.id, low.id]
+
+
+def test_conversations_come_in_the_order_their_threads_are_grouped_in_ties_included() -> None:
+    # The states are made thread by thread, not from `group_conversations`' list: the order
+    # is still that one, where conversations whose newest messages share a time keep theirs.
+    emails = [
+        mail(f"k{n}", f"Topic {n}", f"P{n} <p{n}@x.example>", f"{10 + n % 4}T09:00")
+        for n in range(40)
+    ]
+    emails += [
+        mail(f"r{n}", f"Re: Topic {n}", f"P{n} <p{n}@x.example>", "20T09:00", answers=f"k{n}")
+        for n in range(0, 40, 3)
+    ]
+    triage = {e.id: record(e, "normal", "read") for e in emails}
+    states = conversation_triage(emails, triage, [ME_ADDRESS])
+    grouped = group_conversations(emails, [ME_ADDRESS])
+    assert [s.emails for s in states] == [c.emails for c in grouped]
+    assert len({sent_at(s.latest) for s in states}) < len(states), "ties are tested"
+    assert not hasattr(states[0], "__dict__")
+
+
+def test_the_most_important_few_are_the_first_of_the_whole_order() -> None:
+    # Same priorities and same times, answered or not: ties keep the order of the whole sort.
+    emails = [
+        mail(f"k{n}", f"Topic {n}", f"P{n} <p{n}@x.example>", f"{10 + n % 3}T09:00")
+        for n in range(30)
+    ]
+    emails += [
+        mail(f"a{n}", f"Re: Topic {n}", f"Dana <{ME_ADDRESS}>", "20T09:00", answers=f"k{n}")
+        for n in range(0, 30, 4)
+    ]
+    levels = ("high", "normal", "low")
+    triage = {e.id: record(e, levels[n % 3], "read") for n, e in enumerate(emails)}
+    states = conversation_triage(emails, triage, [ME_ADDRESS])
+    whole = by_importance(states)
+    assert {s.needs_you for s in whole} == {True, False} and any(s.answered for s in whole)
+    for count in (0, 1, 5, 17, len(states), len(states) + 3):
+        assert most_important(states, count) == whole[:count]

@@ -7,7 +7,7 @@ from typing import Any
 
 from tools.mail.conversations import group_conversations
 from tools.mail.model import Email
-from tools.mail.threading import thread_messages
+from tools.mail.threading import NO_PARENTS, sent_at, sent_instant, thread_messages
 
 ME = "me@acme.example"
 START = datetime(2026, 11, 16, 9, tzinfo=UTC)
@@ -160,3 +160,31 @@ def test_only_a_subject_two_messages_share_joins_and_blank_subjects_never_do() -
     assert ["b1", "b2"] in found
     assert ["e1"] in found and ["e2"] in found, "an empty subject is no shared topic"
     assert len(found) == 50 + 1 + 2
+
+
+def test_a_thread_where_no_message_answers_another_shares_one_empty_parents_map() -> None:
+    # A large mailbox's threads are mostly one message: neither a dict nor a __dict__ each.
+    found = thread_messages([mail("a", 0), mail("b", 1), mail("c", 2, in_reply_to="b")], (ME,))
+    alone = [t for t in found if len(t.emails) == 1]
+    assert [t.emails[0].id for t in alone] == ["a"]
+    assert alone[0].parents is NO_PARENTS
+    assert [dict(t.parents) for t in found if len(t.emails) == 2] == [{"c": "b"}]
+    assert not any(hasattr(t, "__dict__") for t in found)
+
+
+def test_the_instant_sorts_as_the_date_does_across_offsets_and_missing_dates() -> None:
+    dates = [
+        "2026-11-16T09:00:00+01:00",
+        "2026-11-16T08:00:00+00:00",  # the same instant as the one above
+        "2026-11-16T08:00:00.000001+00:00",
+        "2026-11-16T02:59:59-05:00",
+        "2026-11-16T09:00:00",  # no offset: read as UTC
+        "",
+        "not a date",
+        "1970-01-01T00:00:00+00:00",
+    ]
+    emails = [mail(f"d{n}", date=date) for n, date in enumerate(dates)]
+    for a in emails:
+        for b in emails:
+            assert (sent_instant(a) < sent_instant(b)) == (sent_at(a) < sent_at(b))
+            assert (sent_instant(a) == sent_instant(b)) == (sent_at(a) == sent_at(b))
