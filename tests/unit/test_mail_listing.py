@@ -145,6 +145,15 @@ def test_listing_some_ids_leaves_out_the_gone_and_the_untriaged(db: AppDatabase)
     assert sorted(e.id for e in by_ids) == ["m3@example.com", "m5@example.com", "m7@example.com"]
 
 
+def test_the_listed_ids_are_the_strings_the_caller_asked_with(db: AppDatabase) -> None:
+    # A triage run holds every new message's id while it lists them: not a second copy.
+    wanted = ["".join(["m", "3@example.com"]), "".join(["m", "7@example.com"])]
+    emails, _ = triaged_listing(db.engine, SOURCE, wanted)
+    assert sorted(map(id, (e.id for e in emails))) == sorted(map(id, wanted))
+    by_ids = listed_by_ids(db.engine, wanted)
+    assert sorted(map(id, (e.id for e in by_ids))) == sorted(map(id, wanted))
+
+
 @pytest.mark.parametrize(
     "rows",
     [

@@ -21,7 +21,7 @@ from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
 from memory.mail_listing import inbox_listing
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import ConversationTriage, every_conversation
-from tools.mail.conversations import sent_at
+from tools.mail.conversations import sent_instant
 from tools.mail.model import Email
 from ui.cli.errors import EXIT_USER_ERROR, UserError
 from ui.cli.settings import load_context, one_line_errors
@@ -60,6 +60,8 @@ async def triage(args: argparse.Namespace) -> int:
     # The source itself failed (not one message): what the cache holds is still shown, and
     # the exit status says the inbox could not be read, so nothing mistakes it for an empty one.
     source_failed = report_fetch_failures(snapshot)
+    # Not shown, and every message's id after a first triage: not held under the inbox list.
+    snapshot.values.pop("new_email_ids", None)
     # Its Sent folder is not asked then: it would fail the same way, a second line for one cause.
     rows = await asyncio.to_thread(
         listed_rows, services, args.limit, args.messages, with_sent=not source_failed
@@ -163,7 +165,7 @@ def listed_rows(
     states, note = every_conversation(services.mailbox, with_sent=with_sent)
     if note:
         print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)
-    states.sort(key=lambda c: sent_at(c.latest), reverse=True)
+    states.sort(key=lambda c: sent_instant(c.latest), reverse=True)
     states.sort(key=_importance)
     return InboxRows(states[:limit], conversation_json)
 
