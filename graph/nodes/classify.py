@@ -27,7 +27,7 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
 from memory.db import PRIORITY_ORDER, AppDatabase
-from memory.mail_listing import listed_by_ids
+from memory.mail_listing import give_back_freed_memory, listed_by_ids
 from memory.mail_tables import TriageRecord
 from tools.mail.conversation_triage import (
     conversations_of_new_mail,
@@ -106,6 +106,17 @@ def _conversation_refs(
     `STATE_ROWS_LIMIT`; the latest messages of those are read again with their bodies, for
     the previews (blocking: the database).
     """
+    refs, count, triaged = _cited_conversations(mailbox, ids)
+    # After a first triage those were a whole inbox's conversations: the C heap's pages they
+    # freed go back now, not at the next whole-inbox list, so that the steps in between (the
+    # rest of the run, its state read back) do not grow the process on top of them.
+    give_back_freed_memory()
+    return refs, count, triaged
+
+
+def _cited_conversations(
+    mailbox: MailboxEnv, ids: list[str]
+) -> tuple[list[dict[str, Any]], int, int]:
     found, triaged = conversations_of_new_mail(mailbox, ids)
     shown = most_important(found, STATE_ROWS_LIMIT)
     full = {e.id: e for e in mailbox.db.emails_by_ids([s.latest.id for s in shown])}

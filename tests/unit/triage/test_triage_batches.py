@@ -160,3 +160,26 @@ def test_a_triage_worker_killed_loses_nothing(tmp_path: Path) -> None:
     found = list(rules_in_batches(rules, batches, messages=10**6))
     assert [batch for batch, _ in found] == batches
     assert [answers for _, answers in found] == [[rules(e) for e in b] for b in batches]
+
+
+async def test_the_freed_memory_goes_back_once_the_run_s_conversations_are_let_go(
+    tmp_path: Path, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After a first triage they are a whole inbox's; what follows should not grow on top.
+    events: list[str] = []
+    made, cited = classify_module.conversations_of_new_mail, classify_module.state_ref
+
+    def conversations(*args: Any) -> Any:
+        events.append("conversations")
+        return made(*args)
+
+    def ref(state: Any) -> Any:
+        events.append("ref")
+        return cited(state)
+
+    monkeypatch.setattr(classify_module, "conversations_of_new_mail", conversations)
+    monkeypatch.setattr(classify_module, "state_ref", ref)
+    monkeypatch.setattr(classify_module, "give_back_freed_memory", lambda: events.append("trim"))
+    await _triage(tmp_path / "home", demo)
+    assert events[0] == "conversations" and "ref" in events
+    assert events[-1] == "trim" and events.count("trim") == 1
