@@ -77,6 +77,12 @@ def test_a_listed_message_keeps_what_the_lists_read_and_nothing_else() -> None:
     assert listed.message_id is listed.id, "one object when the Message-ID is the id"
 
 
+def test_listed_messages_share_one_empty_headers_map() -> None:
+    shared = Shared()
+    first, second = (listed_email(email_json(full_email(n)), shared) for n in (1, 2))
+    assert first.headers == {} and first.headers is second.headers
+
+
 def test_a_message_cached_before_message_ids_were_kept_gets_its_id_as_one() -> None:
     data = json.loads(email_json(full_email(2)))
     del data["message_id"]
