@@ -61,7 +61,9 @@ from memory.preference_table import TriagePreferenceRecord
 from memory.search import (
     create_search_index,
     create_search_walk_indexes,
+    index_search_folder_days,
     index_search_folders,
+    keep_search_documents_inline,
     key_search_index_by_date,
     split_search_index,
 )
@@ -236,6 +238,8 @@ STEPS: tuple[Step, ...] = (
     Step(13, "search: the index read by ranges of days", key_search_index_by_date),
     Step(14, "search: the body indexed apart from the other parts", split_search_index),
     Step(15, "search: the folder of each message, as folder: compares it", index_search_folders),
+    Step(16, "search: the folder and day of each message (PostgreSQL)", index_search_folder_days),
+    Step(17, "search: each document kept in its row (PostgreSQL)", keep_search_documents_inline),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

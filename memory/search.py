@@ -8,7 +8,10 @@ newest first and stop once no unread one can make the list (`memory.search_walk`
 step 11 (`create_search_index`) builds the index and fills it from the messages already cached;
 step 12 (`create_search_walk_indexes`) adds the indexes that walk reads by; step 13
 (`key_search_index_by_date`) keys SQLite's index by date, so a read of some days is a range;
-step 14 (`split_search_index`) splits SQLite's index in two, the body apart from the rest.
+step 14 (`split_search_index`) splits SQLite's index in two, the body apart from the rest;
+step 15 (`index_search_folders`) indexes SQLite's folders, step 16 (`index_search_folder_days`)
+PostgreSQL's folders with their days; step 17 (`keep_search_documents_inline`) keeps
+PostgreSQL's documents in their rows.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Connection, Engine
 
-from memory import search_postgres, search_sqlite, search_sqlite_index
+from memory import search_postgres, search_postgres_index, search_sqlite, search_sqlite_index
 from memory.search_query import SearchQuery
 from memory.search_rank import day_number
 from memory.search_walk import FIRST_WINDOW
@@ -26,7 +29,7 @@ from memory.search_walk import FIRST_WINDOW
 def create_search_index(conn: Connection) -> None:
     """Migration step 11: the full-text index of the `email` table, filled from its rows."""
     if conn.dialect.name == "postgresql":
-        search_postgres.create_index(conn)
+        search_postgres_index.create_index(conn)
     elif conn.dialect.name == "sqlite":
         search_sqlite_index.create_index(conn)
     else:
@@ -43,7 +46,7 @@ def create_search_walk_indexes(conn: Connection) -> None:
     (FTS5's can).
     """
     if conn.dialect.name == "postgresql":
-        for statement in search_postgres.INDEXES:
+        for statement in search_postgres_index.INDEXES:
             conn.exec_driver_sql(statement)
         conn.exec_driver_sql("ANALYZE email")
     elif conn.dialect.name == "sqlite":
@@ -75,6 +78,32 @@ def index_search_folders(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(search_sqlite.FOLDER_INDEX)
     elif conn.dialect.name != "postgresql":
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
+def index_search_folder_days(conn: Connection) -> None:
+    """Migration step 16: PostgreSQL's index of each message's folder and day.
+
+    PostgreSQL: `search_postgres_index.FOLDER_DAYS`, so a window of a search in a folder reads
+    that folder's rows of its days only. SQLite: nothing (step 15's index of the folder drops
+    the other folders' matches, which FTS5 finds by their days).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(search_postgres_index.FOLDER_DAYS)
+        conn.exec_driver_sql("ANALYZE email")
+    elif conn.dialect.name != "sqlite":
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
+def keep_search_documents_inline(conn: Connection) -> None:
+    """Migration step 17: PostgreSQL's `search_doc` of each message kept in its row.
+
+    PostgreSQL: `search_postgres_index.keep_documents_inline` (a search tests the document of
+    every row it reads; one in the TOAST table costs two more page reads). SQLite: nothing.
+    """
+    if conn.dialect.name == "postgresql":
+        search_postgres_index.keep_documents_inline(conn)
+    elif conn.dialect.name != "sqlite":
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
 
