@@ -64,6 +64,7 @@ from memory.search import (
     index_search_folder_days,
     index_search_folders,
     keep_search_documents_inline,
+    keep_search_pending_lists_short,
     key_search_index_by_date,
     split_search_index,
 )
@@ -240,6 +241,7 @@ STEPS: tuple[Step, ...] = (
     Step(15, "search: the folder of each message, as folder: compares it", index_search_folders),
     Step(16, "search: the folder and day of each message (PostgreSQL)", index_search_folder_days),
     Step(17, "search: each document kept in its row (PostgreSQL)", keep_search_documents_inline),
+    Step(18, "search: short GIN pending lists (PostgreSQL)", keep_search_pending_lists_short),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

@@ -11,7 +11,8 @@ step 12 (`create_search_walk_indexes`) adds the indexes that walk reads by; step
 step 14 (`split_search_index`) splits SQLite's index in two, the body apart from the rest;
 step 15 (`index_search_folders`) indexes SQLite's folders, step 16 (`index_search_folder_days`)
 PostgreSQL's folders with their days; step 17 (`keep_search_documents_inline`) keeps
-PostgreSQL's documents in their rows.
+PostgreSQL's documents in their rows; step 18 (`keep_search_pending_lists_short`) its GIN
+indexes' pending lists short.
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ def keep_search_documents_inline(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         search_postgres_index.keep_documents_inline(conn)
+    elif conn.dialect.name != "sqlite":
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
+def keep_search_pending_lists_short(conn: Connection) -> None:
+    """Migration step 18: PostgreSQL's GIN indexes of a search with short pending lists.
+
+    PostgreSQL: `search_postgres_index.keep_pending_lists_short` (every look-up reads a GIN
+    index's whole pending list). SQLite: nothing.
+    """
+    if conn.dialect.name == "postgresql":
+        search_postgres_index.keep_pending_lists_short(conn)
     elif conn.dialect.name != "sqlite":
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 

@@ -1,13 +1,15 @@
 """Mail search on PostgreSQL: the query language read from the `search_doc` column and its indexes.
 
-The column, its GIN index and the indexes the walk reads by are `memory.search_postgres_index`'s.
+The column, its GIN indexes and the indexes the walk reads by are `memory.search_postgres_index`'s.
 A read of the walk finds the rows of its days by the day index (in a folder, by the index of
 the folder and the day) and tests each (the GIN index of a word in a third of the mail would
 cost more than the window's rows); each document is kept in its row (step 17), so that test
-does not fetch it from the TOAST table. A later read finds the matches of the parts it needs
-by their GIN indexes, so the walk reads the rest at once as soon as only a match in two parts
-can win (one look-up of each part, not one per window). A row's points come from
-weight-restricted queries (`_points`), not `ts_filter` copies.
+does not fetch it from the TOAST table, and since a window costs its rows, the walk sizes the
+windows by the matches found while the list is not full. A later read finds the matches of the
+parts it needs by their GIN indexes (their pending lists kept short, step 18), so the walk
+reads the rest at once as soon as only a match in two parts can win (one look-up of each part,
+not one per window). A row's points come from weight-restricted queries (`_points`), not
+`ts_filter` copies.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from memory.search_days import DaySql
-from memory.search_postgres_index import DAY, ODD, WEIGHT_LETTERS
+from memory.search_postgres_index import DAY, FOLDER_DAY, ODD, WEIGHT_LETTERS
 from memory.search_query import SearchQuery, Term, column_filters, folder_names, word_count
 from memory.search_rank import (
     MAX_POINTS,
@@ -65,6 +67,13 @@ _RECENCY = (
 
 _DAY = DAY.format(r="e.")
 _DAYS = DaySql(_DAY, ODD.format(r="e."))
+_IN_FOLDER = DaySql(FOLDER_DAY.format(day=_DAY), _DAYS.odd)
+"""The day conditions of a search with `folder:`, which the index of the folder and day serves."""
+_ALL_OLDER = DaySql(f"({_DAY} + 0)", _DAYS.odd)
+"""The same day conditions in a form the day index cannot serve, for the reads of all older
+mail: their days are most of the table, and a bitmap of them (40,000 to 60,000 rows at 100,000,
+4 to 8 ms) to intersect with a few matches of the GIN indexes cost more than testing the day
+of each of those matches."""
 
 
 def search(
@@ -91,15 +100,25 @@ def search(
     match = f"e.search_doc @@ ({' && '.join(_tsquery(term, name) for name, term in ranked)})"
 
     def read(window: Window) -> list[Hit]:
-        return _read(conn, ranked, [match, *where], dict(params), window)
+        days = _ALL_OLDER if window.since is None else _IN_FOLDER if query.folders else _DAYS
+        return _read(conn, ranked, [match, *where], dict(params), window, days)
 
     def day_at(before: int | None, count: int) -> int | None:
         return _DAYS.day_at(conn, query, filters, before, count)
 
     top = day_number(query.before) if query.before else None
     narrowed = bool(query.folders or filters.get("folder"))
+    # A read costs every row of its days: windows sized by the matches found, not by days alone.
     found = best_matches(
-        read, day_at, limit, today, first_window, top, narrowed=narrowed, rest_once_full=True
+        read,
+        day_at,
+        limit,
+        today,
+        first_window,
+        top,
+        narrowed=narrowed,
+        rest_once_full=True,
+        by_matches=True,
     )
     return [hit.data for hit in found]
 
@@ -110,15 +129,16 @@ def _read(
     where: list[str],
     params: dict[str, Any],
     window: Window,
+    days: DaySql = _DAYS,
 ) -> list[Hit]:
-    """The best `limit` matches of a window (see `memory.search_walk`)."""
+    """The best `limit` matches of a window (see `memory.search_walk`), its days by `days`."""
     if window.odd and not _any_odd(conn):
         return []
     if window.since is not None or window.needs is not None or window.odd:
         # The day or part indexes find the few rows; the GIN index of every match, which the
         # planner would add to them, would cost more than testing those rows one by one.
         where = [f"CASE WHEN {where[0]} THEN true ELSE false END", *where[1:]]
-    where += _DAYS.window(window, params)
+    where += days.window(window, params)
     if window.needs is not None:
         # The matches found in the rarest part of each set a match can fill: a look-up of one
         # small part index per set, where the exact sets looked up the subject's too.

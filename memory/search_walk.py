@@ -16,6 +16,7 @@ the same order (`tests/integration/test_search_walk.py` compares the two).
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ WINDOWS = 3
 only matches in two parts can win (`rest_once_full`): a read of SQLite's FTS5 costs the merge
 of a prefix's words whatever the days, and on PostgreSQL each such read looks the word up
 again in a part's GIN index."""
+MATCH_MARGIN = 2
+"""A window sized by matches (`best_matches(by_matches=True)`) spans the days that should hold
+this many times the matches still missing."""
 SCORE_SLACK = 1e-9
 """Room for the last bits of the databases' own arithmetic (PostgreSQL adds part of the score in
 `numeric`): a bound this close to the last kept score counts as able to reach it."""
@@ -78,6 +82,7 @@ def best_matches(
     windows: int = WINDOWS,
     narrowed: bool = False,
     rest_once_full: bool = False,
+    by_matches: bool = False,
 ) -> list[Hit]:
     """The best `limit` matches, best first, reading as few as the scores allow.
 
@@ -89,7 +94,11 @@ def best_matches(
     `limit` are held and only matches found in two parts or more can still win, read the rest
     at once (where a read costs about the same whatever its days, as on SQLite; a need of one
     part, the subject say, can be thousands of old matches, and wider windows first raise the
-    score to beat).
+    score to beat). `by_matches`: while fewer than `limit` are held, the next window spans the
+    days that should hold `MATCH_MARGIN` times the matches missing, at the rate of matches per
+    day read so far (at most `GROWTH` times the last window, at least as many days), where a
+    read costs every row of its days (PostgreSQL tests each); SQLite reads its matches from
+    a range of index keys, a few more days costing little.
     """
     since = day_at(None, first) if first > 0 else None
     if since is None:
@@ -97,7 +106,8 @@ def best_matches(
     best = ranked(read(Window(odd=True)) + read(Window(since, top)), limit)
     if not best and not narrowed:
         return ranked(read(Window(None, since)), limit)  # matches little: rank all the rest
-    width = max(1, (day_at(None, 1) or since) - since + 1)
+    newest = day_at(None, 1) or since
+    width = max(1, newest - since + 1)
     before = since
     for _ in range(windows):
         needs = _needs(best, limit, today, before)
@@ -105,7 +115,11 @@ def best_matches(
             return best
         if rest_once_full and needs is not None and min(map(len, needs)) > 1:
             break  # only matches in two parts or more can still win: few, whatever the days
-        width *= GROWTH
+        if by_matches and 0 < len(best) < limit:
+            wanted = MATCH_MARGIN * (limit - len(best)) * (newest - before + 1) / len(best)
+            width = min(width * GROWTH, max(width, math.ceil(wanted)))
+        else:
+            width *= GROWTH
         best = ranked(best + read(Window(before - width, before, needs)), limit)
         before -= width
     needs = _needs(best, limit, today, before)

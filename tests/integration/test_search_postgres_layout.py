@@ -1,9 +1,9 @@
-"""How PostgreSQL stores what a search reads: steps 16 and 17 on a cache made by step 15.
+"""How PostgreSQL stores what a search reads: steps 16 to 18 on a cache made by step 15.
 
 Step 16 adds the index of each message's folder and day; step 17 keeps each message's
-`search_doc` in its row. Whether a document is in the row is measured, not inferred: reading it
-costs more buffers than reading the subject of the same row only when it lies in the TOAST
-table (its index and its pages).
+`search_doc` in its row; step 18 keeps the GIN indexes' pending lists short. Whether a document
+is in the row is measured, not inferred: reading it costs more buffers than reading the subject
+of the same row only when it lies in the TOAST table (its index and its pages).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from memory.db import AppDatabase
 from memory.migrations import applied_versions, latest_version
+from memory.search_postgres_index import GIN_INDEXES, PENDING_LIST_KB
 from tests.search_corpus import SOURCE, TEAM, TODAY, _mail
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -66,6 +67,16 @@ def _storage(conn: Connection) -> Any:
     ).scalar_one()
 
 
+def _pending_list_limits(conn: Connection) -> set[Any]:
+    """The options of the four GIN indexes, as a set of tuples (None: no option set)."""
+    rows = conn.execute(
+        text("SELECT c.reloptions FROM pg_class c WHERE c.relname = ANY(:names)"),
+        {"names": list(GIN_INDEXES)},
+    ).all()
+    assert len(rows) == len(GIN_INDEXES)
+    return {tuple(row[0]) if row[0] else None for row in rows}
+
+
 def test_a_cache_of_step_15_gets_the_folder_index_and_documents_in_their_rows(
     postgres_url: str,
 ) -> None:
@@ -74,17 +85,20 @@ def test_a_cache_of_step_15_gets_the_folder_index_and_documents_in_their_rows(
         conn.exec_driver_sql("DELETE FROM schema_version WHERE version > 15")
         conn.exec_driver_sql("DROP INDEX ix_email_search_folder_day")
         conn.exec_driver_sql("ALTER TABLE email ALTER COLUMN search_doc SET STORAGE EXTENDED")
+        for name in GIN_INDEXES:
+            conn.exec_driver_sql(f"ALTER INDEX {name} RESET (gin_pending_list_limit)")
     before.add_emails(MAIL)
     expected = {query: found(before, query) for query in QUERIES}
     with before.engine.connect() as conn:
-        assert _storage(conn) == "x"
+        assert _storage(conn) == "x" and _pending_list_limits(conn) == {None}
         assert [out_of_line(conn, m.id) for m in MAIL] == [True, True, True, False, True]
     before.engine.dispose()
 
     db = AppDatabase(postgres_url)
-    assert applied_versions(db.engine)[-1] == latest_version() >= 17
+    assert applied_versions(db.engine)[-1] == latest_version() >= 18
     with db.engine.connect() as conn:
         assert _storage(conn) == "m"
+        assert _pending_list_limits(conn) == {(f"gin_pending_list_limit={PENDING_LIST_KB}",)}
         assert [out_of_line(conn, m.id) for m in MAIL] == [False, False, False, False, True]
         assert (
             conn.exec_driver_sql(

@@ -51,7 +51,9 @@ def test_ranked_orders_by_score_then_newer_date_then_id_and_counts_a_message_onc
     assert [hit.id for hit in ranked(hits, 2)] == ["z", "c"]
 
 
-def _walk(rest_once_full: bool, first_hits: int, points: int = 8) -> list[Window]:
+def _walk(
+    rest_once_full: bool, first_hits: int, points: int = 8, by_matches: bool = False
+) -> list[Window]:
     """The windows a walk reads when the first window holds `first_hits` matches of today."""
     reads: list[Window] = []
     today = 1000
@@ -65,7 +67,9 @@ def _walk(rest_once_full: bool, first_hits: int, points: int = 8) -> list[Window
     def day_at(before: int | None, count: int) -> int | None:
         return 990 if count > 1 else today
 
-    best_matches(read, day_at, 2, today, first=5, rest_once_full=rest_once_full)
+    best_matches(
+        read, day_at, 2, today, first=5, rest_once_full=rest_once_full, by_matches=by_matches
+    )
     return reads
 
 
@@ -99,6 +103,18 @@ def test_a_list_not_full_still_widens_the_windows() -> None:
         (902, 990, None),
         (198, 902, None),
     ]
+
+
+def test_a_list_not_full_widens_by_the_matches_found_if_asked() -> None:
+    """One match in the 11 days read, one missing: twice that, 22 days, not 8 times 11."""
+    reads = _walk(True, 1, by_matches=True)
+    assert [(w.since, w.before, w.needs) for w in reads[2:]] == [
+        (968, 990, None),
+        (902, 968, None),  # none in 33 days: 66 more
+        (704, 902, None),
+        (None, 704, None),
+    ]
+    assert [(w.since, w.before) for w in _walk(True, 2, by_matches=True)[2:]] == [(None, 990)]
 
 
 def test_a_later_read_asks_for_one_part_of_each_needed_set_the_rarest() -> None:
