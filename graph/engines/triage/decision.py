@@ -22,7 +22,10 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    the news of an organisation the owner writes to (a partner, a customer, a child's school)
    or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class);
    `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
-   rest of the mass mail; `notify` for other transactional mail.
+   rest of the mass mail; `notify` for other transactional mail. A monitor's message that its
+   alert is over ("[RESOLVED]", "Recovered", "is back up") is one step lower: `notify` for
+   what would be `respond`, else `ignore`, unless people worked on it (who resolved it, its
+   root cause: `notify`).
 
 Whatever the step, a message whose writer says the reader need do nothing ("no action needed",
 "u hoeft niets te doen") is never `respond`: `notify` at most.
@@ -328,5 +331,11 @@ def decide(
         else _from_program(category, flags, writer)
     )
     if verdict[0] == "respond" and "nothing_to_do" in flags:
-        return "notify", 0.65  # "you need not do anything": the writer says so themselves
+        verdict = "notify", 0.65  # "you need not do anything": the writer says so themselves
+    if "alert_over" in flags and not writer.person and calendar is None:
+        # A monitor's "resolved" / "back up": the alert came before, and it is over now. An
+        # incident people worked on (who resolved it, its cause) is worth reading still.
+        if verdict[0] == "respond" or "incident_notes" in flags:
+            return "notify", 0.6
+        return "ignore", 0.6
     return verdict
