@@ -20,7 +20,8 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    for alerts, incidents, failures, security notices and mail from the owner's own company;
    `notify` for planned maintenance or an end of support of something the owner runs, and for
    the news of an organisation the owner writes to (a partner, a customer, a child's school)
-   or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class);
+   or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class), and
+   for a change in what the owner pays (a premium, an instalment, a yearly statement);
    `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
    rest of the mass mail; `notify` for other transactional mail. A monitor's message that its
    alert is over ("[RESOLVED]", "Recovered", "is back up") is one step lower: `notify` for
@@ -289,6 +290,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return "notify", 0.55  # of something the owner signed up for
     if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
+    if "price_change" in flags and not writer.marketing:
+        return "notify", 0.55  # what the owner pays changes: a premium, an instalment
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     if writer.known_org and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with

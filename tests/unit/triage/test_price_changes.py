@@ -1,0 +1,51 @@
+"""What the reader pays changes (a premium, an instalment, a yearly statement): worth seeing."""
+
+from __future__ import annotations
+
+from tests.unit.triage.owner_mail import ROBOT, mail, triage
+
+MARKETING = {
+    "List-Unsubscribe": "<https://mail.shop.example/u/77>",
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    "Precedence": "bulk",
+}
+
+
+def test_an_insurers_premium_for_next_year_is_shown() -> None:
+    row = triage(
+        mail(
+            "Your home insurance in 2027",
+            "Dear Ms Raman,\n\nFrom 1 January your annual premium will change to EUR 312.40, "
+            "collected in monthly instalments as before. Your cover stays the same.\n",
+            sender="service@insurer.example",
+            headers={"List-Unsubscribe": "<https://insurer.example/u/1>"},
+        )
+    )
+    assert row.decision == "notify"
+
+
+def test_a_utilitys_new_instalment_is_shown_though_it_is_paid_by_direct_debit() -> None:
+    row = triage(
+        mail(
+            "Je nieuwe termijnbedrag",
+            "Beste Priya,\n\nJe jaarafrekening staat klaar: je krijgt EUR 41 terug. Je "
+            "termijnbedrag wordt vanaf januari EUR 96 per maand, via automatische incasso.\n",
+            sender="noreply@energie.example",
+            headers=ROBOT,
+        )
+    )
+    assert row.decision == "notify"
+
+
+def test_a_shops_marketing_about_a_price_increase_is_still_marketing() -> None:
+    # Walks around the check: a sale that names a price increase to hurry the reader.
+    row = triage(
+        mail(
+            "Last chance before our price increase!",
+            "Prices go up on Monday. Stock up now with 20% off everything this weekend.\n"
+            "Shop now: https://shop.example/sale\n",
+            sender="deals@shop.example",
+            headers=MARKETING,
+        )
+    )
+    assert row.decision == "ignore"
