@@ -14,7 +14,6 @@ import email.utils
 import functools
 import logging
 import re
-from datetime import UTC
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
@@ -22,6 +21,7 @@ from typing import Any
 
 from tools.mail.address_comments import with_comments
 from tools.mail.charsets import decode_bytes, fix_surrogates
+from tools.mail.header_values import bare_message_id, iso_date, iso_date_in_one_parse, message_ids
 from tools.mail.limits import (
     MAX_ENCODED_WORDS,
     MAX_HEADER_CHARS,
@@ -31,7 +31,7 @@ from tools.mail.limits import (
     ParseLimits,
 )
 from tools.mail.mime_message import ParsedMessage
-from tools.mail.plain_headers import plain_addresses, plain_text
+from tools.mail.plain_headers import HeaderLines, plain_addresses, plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +208,7 @@ class HeaderReader:
     lenient decoders, whose cost grows linearly.
     """
 
-    def __init__(self, msg: Message) -> None:
-        self._msg = msg
+    def __init__(self, msg: Message | HeaderLines) -> None:
         policy = msg.policy
         self._max_chars = getattr(policy, "max_header_chars", MAX_HEADER_CHARS)
         self._max_words = getattr(policy, "max_encoded_words", MAX_ENCODED_WORDS)
@@ -224,7 +223,7 @@ class HeaderReader:
             return None
         # Unfolded as the policy does before parsing: a line break is no space between words.
         # NUL is dropped: no header means it, and PostgreSQL cannot store it in text.
-        value = _LINE_BREAKS.sub("", value).replace("\x00", "")
+        value = value.replace("\r", "").replace("\n", "").replace("\x00", "")
         return bound_header(value, self._max_chars, self._max_words)
 
     def raw_value(self, name: str) -> str:
@@ -288,6 +287,15 @@ class HeaderReader:
             return one_line(decode_rfc2047(self.raw_value("Date")))
         return one_line(text)
 
+    def iso_date(self) -> str:
+        """`iso_date(date_text())`: a Date value that parses as it stands is parsed once."""
+        raw = self._raw("Date")
+        if raw and len(raw) <= _MODERN_PARSER_MAX_CHARS:
+            found = iso_date_in_one_parse(fix_surrogates(raw))
+            if found is not None:
+                return found
+        return iso_date(self.date_text())
+
     def addresses(self, name: str) -> list[tuple[str, str]]:
         """(display name, lower-cased address) pairs of an address header."""
         raw = self._raw(name)
@@ -325,7 +333,8 @@ class HeaderReader:
         if not from_addr and not from_name:
             from_name = self.text("From")
         reply_to = self.addresses("Reply-To")
-        headers = {name: value for name in KEPT_HEADERS if (value := self.text(name))}
+        present = [name for name in KEPT_HEADERS if name.lower() in self._first]
+        headers = {name: value for name in present if (value := self.text(name))}
         message_id = bare_message_id(self.text("Message-ID"))
         return {
             "id": message_id or fallback_id,
@@ -336,9 +345,9 @@ class HeaderReader:
             "cc": tuple(addr for _, addr in self.addresses("Cc")),
             "reply_to": reply_to[0][1] if reply_to else "",
             "subject": self.text("Subject"),
-            "date": _iso_date(self.date_text()),
+            "date": self.iso_date(),
             "in_reply_to": bare_message_id(self.text("In-Reply-To")),
-            "references": tuple(_message_ids(self.text("References"))),
+            "references": tuple(message_ids(self.text("References"))),
             "headers": headers,
         }
 
@@ -366,33 +375,6 @@ def decode_rfc2047(value: str) -> str:
             else:
                 parts.append(chunk)
         return "".join(parts)
-
-
-def bare_message_id(value: str) -> str:
-    """A Message-ID without its angle brackets or folding whitespace."""
-    match = re.search(r"<([^<>]*)>", value)
-    inner = match.group(1) if match else value.strip("<> \t")
-    return "".join(inner.split())
-
-
-def _message_ids(value: str) -> list[str]:
-    ids = ["".join(m.split()) for m in re.findall(r"<([^<>]*)>", value)]
-    if not ids:
-        ids = [token.strip("<>") for token in value.split()]
-    return [i for i in ids if i]
-
-
-def _iso_date(value: str) -> str:
-    if not value:
-        return ""
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return ""
-    if parsed.tzinfo is None:
-        # "-0000" means "offset unknown"; UTC is the honest reading.
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.isoformat()
 
 
 def one_line(value: object) -> str:

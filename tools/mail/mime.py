@@ -14,9 +14,9 @@ from email.message import Message
 from typing import Any
 
 from tools.mail.body_parts import BodyWalker, Unreadable
+from tools.mail.header_values import bare_message_id
 from tools.mail.headers import (
     HeaderReader,
-    bare_message_id,
     header_block_end,
     one_line,
     parse_bytes,

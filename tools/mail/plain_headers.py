@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import email.headerregistry
 import re
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 _STRUCTURED = frozenset(email.headerregistry._default_header_map)  # type: ignore[attr-defined]
 """Header names the modern parser reads with a grammar of their own (dates, addresses, MIME)."""
@@ -24,6 +26,19 @@ _QUOTED = r"[A-Za-z0-9](?:[A-Za-z0-9 ,.'-]*[A-Za-z0-9.])?"
 _MAILBOX = re.compile(
     rf"(?:(?P<plain>{_WORDS}) |\"(?P<quoted>{_QUOTED})\" ?)?<(?P<spec>{_ADDR})>|(?P<bare>{_ADDR})"
 )
+
+
+class HeaderLines(Protocol):
+    """What the header reader needs of a message: its header lines and its bounds."""
+
+    @property
+    def policy(self) -> Any:
+        """Has `max_header_chars` and `max_encoded_words`, or the defaults are used."""
+
+    def raw_items(self) -> Iterator[tuple[str, Any]]:
+        """(name, raw value) of every header line, in order."""
+
+
 _LIST_SEPARATOR = re.compile(r", ?")
 _MESSAGE_ID = re.compile(rf"<{_ADDR}>")
 

@@ -1,8 +1,8 @@
 """The faster parse stores what the standard library's reading stored, message for message.
 
 Two shortcuts make a first fetch cheaper: the Date header is read without the modern header
-parser's token tree (`HeaderReader.date_text`), and each MIME part works out its content type
-once (`ParsedMessage`). Here every generated template, broken MIME, latin-1, base64, quoted-
+parser's token tree (`HeaderReader.date_text`) and parsed once (`HeaderReader.iso_date`), and
+each MIME part works out its content type once (`ParsedMessage`). Here every generated template, broken MIME, latin-1, base64, quoted-
 printable and HTML-only mail, hostile shapes and odd Date and Content-Type headers are parsed
 both ways; the cache rows and the rules' triage must be the same.
 """
@@ -19,6 +19,7 @@ from graph.engines.triage import triage_by_rules
 from memory.mail_rows import email_row
 from tests.hostile_mime import SHAPES
 from tools.mail import headers
+from tools.mail.header_values import iso_date
 from tools.mail.headers import HeaderReader, parse_bytes
 from tools.mail.limits import DEFAULT_LIMITS, Deadline
 from tools.mail.mime import parse_email
@@ -94,6 +95,7 @@ def _parse_the_old_way(monkeypatch: pytest.MonkeyPatch, raw: bytes) -> Email:
     with monkeypatch.context() as patch:
         patch.setattr(headers, "_policy", lambda chars, words: standard)
         patch.setattr(HeaderReader, "date_text", lambda reader: reader.text("Date"))
+        patch.setattr(HeaderReader, "iso_date", lambda reader: iso_date(reader.text("Date")))
         return parse_email(raw, source="maildir:test", folder="INBOX", key="k")
 
 
@@ -124,6 +126,14 @@ def test_a_date_reads_as_the_modern_parser_reads_it(date: str) -> None:
     msg = parse_bytes(raw, DEFAULT_LIMITS, Deadline(DEFAULT_LIMITS.max_seconds))
     reader = HeaderReader(msg)
     assert reader.date_text() == reader.text("Date")
+
+
+@pytest.mark.parametrize("date", ODD_DATES)
+def test_a_date_parsed_once_is_the_date_the_modern_parser_reads(date: str) -> None:
+    raw = f"From: a@b.example\r\nDate: {date}\r\n\r\nbody\r\n".encode("latin-1")
+    msg = parse_bytes(raw, DEFAULT_LIMITS, Deadline(DEFAULT_LIMITS.max_seconds))
+    reader = HeaderReader(msg)
+    assert reader.iso_date() == iso_date(reader.text("Date"))
 
 
 def test_a_message_without_a_date_reads_none() -> None:
