@@ -33,6 +33,9 @@ from tools.mail.model import (
     EMPTY_BODY_MARKER,
     Email,
 )
+from tools.mail.plain_body import plain_body
+from tools.mail.plain_headers import HeaderLines
+from tools.mail.plain_mime import MAX_PARTS, MAX_VALUE, split_plain
 from tools.mail.text_layout import mark_quotes_and_signature, normalise_text
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,9 @@ _MAIL_HEADERS = (
     "Return-Path",
     "Delivered-To",
 )
+_MAIL_NAMES = frozenset(name.lower() for name in _MAIL_HEADERS)
+_PLAIN_MAX_BYTES = 1024 * 1024
+"""Larger messages go to the full parser: rare, and where hostile mail is."""
 
 
 def parse_email(
@@ -115,6 +121,10 @@ def _parse_within_limits(
     """`parse_email` past its first checks: the limits, the parse, the body walk."""
     key = base["key"]
     deadline = Deadline(limits.max_seconds)
+    if len(raw) <= limits.max_message_bytes:
+        plain = _read_plain(data, fallback_id, base, limits, deadline)
+        if plain is not None:
+            return plain
     header_end = header_block_end(data, limits.max_header_bytes)
     if header_end is None:
         reason = (
@@ -161,6 +171,44 @@ def _parse_within_limits(
     )
 
 
+def _read_plain(
+    data: bytes, fallback_id: str, base: dict[str, Any], limits: ParseLimits, deadline: Deadline
+) -> Email | None:
+    """The message read by the fast path (`plain_mime`), or None when it is not one of its shapes.
+
+    Only within limits the fast path cannot break: no larger than the text limit, no deeper
+    than one multipart of leaves, fewer parts than the part limit, no Content-* header the
+    header limit would cut.
+    """
+    if (
+        len(data) > min(limits.max_text_bytes, _PLAIN_MAX_BYTES)
+        or limits.max_depth < 2
+        or limits.max_parts < MAX_PARTS
+        or limits.max_header_chars < MAX_VALUE
+    ):
+        return None
+    message = split_plain(data, limits, limits.max_header_bytes)
+    if message is None or not any(name.lower() in _MAIL_NAMES for name, _ in message.headers):
+        return None
+    fields = _fields(message, fallback_id, base["key"])
+    try:
+        text, attachments = plain_body(message, limits, deadline)
+        body = _body(text, limits, deadline)
+    except Unreadable as exc:
+        return Email(error=str(exc), **fields, **base)
+    except ParseLimitError as exc:
+        logger.warning("message %s: %s", base["key"], exc)
+        return Email(error=str(exc), **fields, **base)
+    is_empty = not body.strip()
+    return Email(
+        body=EMPTY_BODY_MARKER if is_empty else body,
+        body_is_empty=is_empty,
+        attachments=tuple(attachments),
+        **fields,
+        **base,
+    )
+
+
 def _exception_line(exc: BaseException) -> str:
     """An unexpected exception as one short line: its type and the start of its message."""
     text = one_line(exc)
@@ -200,7 +248,7 @@ def _headers_only(
     return Email(error=reason, **fields, **base)
 
 
-def _fields(msg: Message, fallback_id: str, key: str) -> dict[str, Any]:
+def _fields(msg: HeaderLines, fallback_id: str, key: str) -> dict[str, Any]:
     try:
         return HeaderReader(msg).fields(fallback_id)
     except Exception as exc:  # a header bug must not lose the whole message
