@@ -52,12 +52,32 @@ def parse_batch(root: str, spec: str, items: Sequence[Item]) -> list[Email | Non
     parsed: list[Email | None] = []
     for key, folder, relpath in items:
         try:
-            raw = (Path(root) / relpath).read_bytes()
+            raw = read_file(os.path.join(root, relpath))
         except OSError:
             parsed.append(None)
             continue
         parsed.append(parse_email(raw, source=spec, folder=folder, key=key))
     return parsed
+
+
+def read_file(path: str) -> bytes:
+    """The whole file: `Path.read_bytes` without its buffered file object (a third of the cost).
+
+    Raises:
+        OSError: the file cannot be opened or read.
+
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, _READ_CHUNK):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+_READ_CHUNK = 1024 * 1024
 
 
 def parse_in_parallel(

@@ -1,11 +1,12 @@
 """The most common message shapes split without the feed parser, the way the feed parser would.
 
-Most mail is one text/plain or text/html part, or a multipart/alternative of the two, with
-ordinary headers. For those, the standard library's feed parser, its header objects and its
-content-type questions cost more than the rest of the parse together; the answers are known in
-advance. `split_plain` reads such a message in a few passes over its bytes, and returns None
-for anything it does not fully understand (an unusual header line, nesting, attachments, an
-odd Content-Type, a lone CR, a part without headers...), which the full parser then reads.
+Most mail is one text/plain or text/html part, a multipart/alternative of the two, or a
+multipart/mixed of text and attached files, with ordinary headers. For those, the standard
+library's feed parser, its header objects and its content-type questions cost more than the
+rest of the parse together, and the answers are known in advance. `split_plain` reads such a
+message in a few passes over its bytes, and returns None for anything it does not fully
+understand (an unusual header line, nesting, a forwarded message, an odd Content-* value, a
+lone CR, a part without headers...), which the full parser then reads.
 `tests/unit/mail/test_plain_mime.py` checks its answers against the full parser's.
 """
 
@@ -42,7 +43,7 @@ MAX_PARTS = 8
 
 @dataclass(frozen=True)
 class PlainPart:
-    """A text part: its type, parameters and transfer encoding, and its undecoded bytes."""
+    """A leaf part: its type, parameters, transfer encoding and disposition, its undecoded bytes."""
 
     content_type: str
     """`maintype/subtype`, lower case."""
