@@ -244,6 +244,8 @@ def _parts(body: bytes, boundary: bytes) -> list[PlainPart] | None:
         bounds.append((start, end))
         if kind:
             break  # the rest is the epilogue, which the parser does not read
+        if len(bounds) >= MAX_PARTS:
+            return None  # more parts than a plain message has: none of them is read here
     else:
         return None  # no closing boundary
     if len(bounds) < 2:
