@@ -185,18 +185,21 @@ _PITCH = frozenset({"pitch_offer", "pitch_call"})
 def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """Unsolicited outreach: a stranger's pitch, a fake "Re:", a chain of bumps.
 
-    Someone the owner knows (or a colleague) is never cold. A stranger's mail that answers no
-    mail of the owner is, when it offers services (in a mailing too, unless from the domain of
-    someone the owner writes to) or asks for "the right person" to the owner alone, pitches in
-    two ways (an offer, a call to book, a cold-outreach line or tool, a hint such as an award),
-    pretends to continue a conversation that never happened (a "Re:" without `In-Reply-To`),
-    or bumps its own unanswered mail ("following up on my last email"). One that answers the
-    owner's mail is cold only when it pitches in two ways.
+    Someone the owner knows (or a colleague), or anyone at the domain of someone the owner
+    writes to (a customer, a partner; free mail aside), is never cold; nor is someone asking
+    for help with their own work or applying for a job, unless they also offer services. A
+    stranger's mail that answers no mail of the owner is cold when it offers services (in a
+    mailing too) or asks for "the right person" to the owner alone, pitches in two ways (an
+    offer, a call to book, a cold-outreach line or tool, a hint such as an award), pretends to
+    continue a conversation that never happened (a "Re:" without `In-Reply-To`) or pushes a
+    meeting as a calendar invitation, with one pitch signal, or bumps its own unanswered mail
+    ("following up on my last email"). One that answers the owner's mail is cold only when it
+    pitches in two ways.
     """
-    if writer.known or says_it_is_a_program(email, flags):
-        return False
-    if "help_ask" in flags and "pitch_offer" not in flags:
-        return False  # a student's or a journalist's ask for time sells nothing
+    if writer.known or writer.known_org or says_it_is_a_program(email, flags):
+        return False  # a partner's or customer's people (not free mail) are no strangers
+    if flags & {"help_ask", "applies"} and "pitch_offer" not in flags:
+        return False  # a student's, a journalist's or an applicant's ask sells nothing
     fake_reply = pretends_a_thread(email)
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     if writer.answers_owner:
@@ -207,12 +210,15 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     # that offers a stranger's services is a pitch all the same (unless a partner sends it).
     offers = "pitch_offer" in flags and not writer.known_org
     alone = bool(flags & _PITCH) and (not writer.bulk or offers)
-    return pitches >= 2 or (fake_reply and pitches >= 1) or alone
+    # An invitation to a meeting the owner never agreed to (a pitch sent as a calendar event),
+    # like a "Re:" without a thread, needs only one pitch signal beside it.
+    pushed = fake_reply or ("calendar_invite" in flags and not writer.known_org)
+    return pitches >= 2 or (pushed and pitches >= 1) or alone
 
 
 def _calendar(flags: set[str]) -> Verdict | None:
     """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
-    if "calendar_reply" in flags:
+    if "calendar_reply" in flags and not flags & _UNPAID:  # "Declined: USD 1,254" is a card
         # An answer to the owner's invitation: a bare one is noise, one with a note is worth a
         # look, and one whose note asks the organiser something ("move it to 15:00?") wants
         # an answer.
@@ -324,7 +330,8 @@ def decide(
         return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
     if cold:
         return "ignore", 0.75
-    if category == "spam_or_cold" and writer.person and not writer.known:
+    applicant = "applies" in flags and "pitch_offer" not in flags
+    if category == "spam_or_cold" and writer.person and not writer.known and not applicant:
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)

@@ -202,12 +202,21 @@ def _imitation(profile: MailboxProfile, sender_base: str) -> str:
     """The owner's or a contact's domain the sender's imitates ('' for none).
 
     Contacts' domains count only where mail has come from them (a typo the owner once sent to
-    is not a company), and a domain the owner writes to is never an imitation itself.
+    is not a company), and a domain the owner writes to is never an imitation itself; one only
+    known because its mail answered the owner's can be (a look-alike replying in a real thread).
     """
-    if not sender_base or sender_base in profile.known_domains:
+    if not sender_base or sender_base in profile.written_domains:
         return ""
-    genuine = [*profile.owner_domains, *(profile.known_domains & profile.sending_domains)]
-    return imitated_domain(sender_base, genuine, profile.owner_domains)
+    written = [*profile.owner_domains, *(profile.written_domains & profile.sending_domains)]
+    imitated = imitated_domain(sender_base, written, profile.owner_domains)
+    if imitated or sender_base in profile.known_domains:
+        return imitated
+    answered = [  # known by answering only, and not look-alikes of the written ones themselves
+        d
+        for d in sorted(profile.known_domains & profile.sending_domains)
+        if not imitated_domain(d, written, profile.owner_domains)
+    ]
+    return imitated_domain(sender_base, answered, profile.owner_domains)
 
 
 def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:

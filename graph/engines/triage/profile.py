@@ -61,6 +61,10 @@ class MailboxProfile:
     """Lower-cased addresses the owner has written to or that answered the owner."""
     known_domains: frozenset[str] = frozenset()
     """Registrable domains of known people, free-mail providers left out."""
+    written_domains: frozenset[str] = frozenset()
+    """Registrable domains the owner has written to (free mail left out): unlike
+    `known_domains`, never one only known because mail from it answered the owner's, which a
+    look-alike domain hijacking a thread does too."""
     colleague_names: frozenset[str] = frozenset()
     """Lower-cased display names seen on the owner's own domains."""
     sent_ids: frozenset[str] = frozenset()
@@ -122,6 +126,7 @@ def build_profile(emails: Iterable[Email], configured: Sequence[str] = ()) -> Ma
     sent = [e for e in mail if e.folder == SENT or e.from_addr.casefold() in owner_set]
     sent_keys = {id(e) for e in sent}
     known = {a.casefold() for e in sent for a in (*e.to, *e.cc)} - owner_set
+    written = frozenset(base_domain(domain_of(a)) for a in known) - FREE_MAIL
     sent_ids = frozenset(e.message_id for e in sent if e.message_id)
     received = [e for e in mail if id(e) not in sent_keys]
     for email in received:
@@ -136,6 +141,7 @@ def build_profile(emails: Iterable[Email], configured: Sequence[str] = ()) -> Ma
         owner_addresses=owners,
         known_people=frozenset(known),
         known_domains=frozenset(base_domain(domain_of(a)) for a in known) - FREE_MAIL,
+        written_domains=written,
         colleague_names=frozenset(n for n in colleague_names if len(n) >= 4),
         sent_ids=sent_ids,
         history=Counter(e.from_addr.casefold() for e in received if e.from_addr),

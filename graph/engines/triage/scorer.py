@@ -25,7 +25,7 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import SUBJECT_CHARS, header, visible_body
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
-from graph.engines.triage.senders import sender_flags
+from graph.engines.triage.senders import base_domain, domain_of, sender_flags
 from graph.engines.triage.verdict import (
     UNREADABLE_CATEGORY,
     UNREADABLE_PRIORITY,
@@ -173,6 +173,8 @@ def _apply_context(scores: dict[Category, float], flags: set[str], colleague: bo
     if colleague:
         scores["spam_or_cold"] *= 0.3
         scores["sales_inquiry"] *= 0.5
+    if "applies" in flags and "pitch_offer" not in flags:
+        scores["spam_or_cold"] = 0.0  # an applicant's "quick call" sells nothing
     if "personal_word" in flags and "work_word" not in flags:
         scores["meeting_request"] *= 0.6  # brunch on Saturday is a plan, not a meeting
     if "no_outage" in flags:
@@ -203,7 +205,12 @@ def _categorise(
     sender = (email.from_addr or "").strip().casefold()
     _weigh_sender(sender, rules, seen)
     colleague = sender_flags(email, sender, profile.owner_addresses, vip_senders, rules, seen.flags)
-    trusted = colleague or profile.knows(sender) or profile.answers_owner(email)
+    trusted = (
+        colleague
+        or profile.knows(sender)
+        or profile.answers_owner(email)
+        or base_domain(domain_of(sender)) in profile.known_domains  # a partner's, a customer's
+    )
     _weigh_phrases(rules, seen)
     _weigh_flags(rules, seen, trusted)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
