@@ -6,6 +6,7 @@ import random
 import re
 
 from graph.engines.triage.dates import DATE_PHRASES
+from graph.engines.triage.phrases import PhraseIndex, compile_phrase
 from graph.engines.triage.rulebook import default_rules
 
 
@@ -36,3 +37,46 @@ def test_phrase_index_finds_exactly_what_the_plain_regexes_find() -> None:
         text = (rng.choice(["", "x", "_", "-"]) + text).casefold()
         expected = {phrase for phrase in phrases if phrase.regex.search(text)}
         assert rules.index.matching(text) == expected, text
+
+
+ADVERSARIAL_PATTERNS = (
+    r"\binvoice\b",
+    r"\binvoice (due|overdue)",
+    r"\binvoic(e|ing)",
+    r"\bp(ay)?ment\b",
+    r"\bre ?sign",
+    r"\bcolou?r\b|見積|価格",
+    r"\b(?:angebot|preise)\b|^\s*notification\s*:",
+    r"^\s*(re:\s*)?\[[\w.-]+/[\w.-]+\]",
+    r"(?:due|overdue) (today|now)",
+    r"\b(a|b)\1",
+    r"\bé(t|l)é\b",
+    r"% off\b",
+    r"\$\s?\d",
+)
+ADVERSARIAL_WORDS = (
+    "invoice invoices invoicing xinvoice _invoice invoice_ invoice. (invoice) INVOICE "
+    "due overdue today now payment pment pament re resign re-sign colour color colors 見積 価格 "
+    "angebot preise notification notification: [a/b] re: aa ab été étéx élé é % $ 5 off offx "
+    "- ' , \n \t ü ß ﬁ 1"
+).split(" ")
+
+
+def test_phrase_index_agrees_with_plain_search_on_adversarial_text() -> None:
+    """Word edges, punctuation, unicode, overlaps, case, back-references: no result changes."""
+    phrases = [compile_phrase(pattern) for pattern in ADVERSARIAL_PATTERNS]
+    index = PhraseIndex(phrases)
+    rng = random.Random(11)
+    for _ in range(4000):
+        pieces = [rng.choice(ADVERSARIAL_WORDS) for _ in range(rng.randint(1, 8))]
+        text = rng.choice(["", " ", "x"]).join(pieces)
+        text = rng.choice(["", "  ", "x", "_"]) + text
+        expected = {phrase for phrase in phrases if phrase.regex.search(text)}
+        assert index.matching(text) == expected, text
+
+
+def test_a_closed_first_word_or_literal_indexes_a_pattern_and_back_references_do_not() -> None:
+    """The index reads whole words and literals where it may, and leaves the rest as written."""
+    assert compile_phrase(r"\bcolou?r\b|見積").variants is not None
+    assert compile_phrase(r"\b(?:angebot)\b|^\s*notification\s*:").variants is not None
+    assert compile_phrase(r"\b(a|b)\1").variants is None
