@@ -61,11 +61,19 @@ class ConversationTriage:
         """The triage of `standing`: the conversation's priority, decision and reason now."""
         return self.triage.get(self.standing.id)
 
+    def state_column(self, name: str) -> Any:
+        """One column of the triage of `standing` (None when it has none), no record made."""
+        triage, email_id = self.triage, self.standing.id
+        if isinstance(triage, CompactTriage):
+            return triage.column(email_id, name) if email_id in triage else None
+        record = triage.get(email_id)
+        return None if record is None else getattr(record, name)
+
     @property
     def suspicious(self) -> list[tuple[Email, str]]:
         """Every message of it that looks like phishing or fraud, with why, newest first."""
-        found = [(e, t.suspicious) for e in self.emails if (t := self.triage.get(e.id))]
-        return [(e, why) for e, why in reversed(found) if why]
+        found = [(e, why) for e in self.emails if (why := _suspicious_of(self.triage, e.id))]
+        return found[::-1]
 
     @property
     def warning(self) -> str:
@@ -82,8 +90,19 @@ class ConversationTriage:
     @property
     def needs_you(self) -> bool:
         """High priority now and not answered: what a triage summary puts first."""
-        record = self.record
-        return not self.answered and record is not None and record.priority == "high"
+        return not self.answered and self.state_column("priority") == "high"
+
+
+def _suspicious_of(triage: Mapping[str, TriageRecord], email_id: str) -> str:
+    """Why message `email_id` looks like phishing or fraud ('' when not, or not triaged).
+
+    A compact triage answers from its column: no record made for each message each time.
+    """
+    if isinstance(triage, CompactTriage):
+        why: str = triage.column(email_id, "suspicious") if email_id in triage else ""
+        return why or ""
+    record = triage.get(email_id)
+    return record.suspicious if record else ""
 
 
 def conversation_triage(
@@ -229,9 +248,7 @@ def most_important(states: Iterable[ConversationTriage], count: int) -> list[Con
 
 
 def _rank(state: ConversationTriage) -> tuple[bool, bool, int]:
-    record = state.record
-    last = len(PRIORITY_ORDER)
-    priority = PRIORITY_ORDER.get(record.priority, last) if record else last
+    priority = PRIORITY_ORDER.get(state.state_column("priority"), len(PRIORITY_ORDER))
     return not state.needs_you, state.answered, priority
 
 

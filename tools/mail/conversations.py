@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
+from functools import lru_cache
 
 from tools.mail.language import asks_something
 from tools.mail.model import Email, without_quotes
@@ -177,7 +178,12 @@ def _waits(email: Email, own: Collection[str], action: str, category: str) -> bo
     return action == "reply" or asks_something(without_quotes(email.body, gap="\n"))
 
 
+@lru_cache(maxsize=4096)
 def sender_name(sender: str) -> str:
-    """The display name of `Name <address>`, else the address."""
+    """The display name of `Name <address>`, else the address.
+
+    Kept for the senders seen last: a whole inbox's list names each conversation's people,
+    and one sender writes many of its messages.
+    """
     name, address = parseaddr(sender)
     return name.strip() or address or sender

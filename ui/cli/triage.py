@@ -171,13 +171,11 @@ def listed_rows(
 
 
 def _importance(state: ConversationTriage) -> tuple[bool, int, int]:
-    record = state.record
-    if record is None:
-        return state.answered, len(PRIORITY_ORDER), len(CATEGORY_ORDER)
+    # Columns, not a record made for each conversation the sort looks at.
     return (
         state.answered,
-        PRIORITY_ORDER.get(record.priority, len(PRIORITY_ORDER)),
-        CATEGORY_ORDER.get(record.category, len(CATEGORY_ORDER)),
+        PRIORITY_ORDER.get(state.state_column("priority"), len(PRIORITY_ORDER)),
+        CATEGORY_ORDER.get(state.state_column("category"), len(CATEGORY_ORDER)),
     )
 
 
