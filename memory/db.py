@@ -15,6 +15,7 @@ import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -260,8 +261,8 @@ class AppDatabase:
             session.commit()
             return len(rows)
 
-    def save_triage(self, records: Iterable[TriageRecord]) -> None:
-        """Insert or replace triage results."""
+    def save_triage(self, records: Iterable[TriageRecord | _Row]) -> None:
+        """Insert or replace triage results (records, or dicts of every column)."""
         with Session(self.engine) as session:
             _upsert(session, TriageRecord, list(records))
             session.commit()
@@ -358,7 +359,8 @@ def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _
     table: Any = model.__table__  # type: ignore[attr-defined]
     keys = [column.name for column in table.primary_key.columns]
     dumped = [row if isinstance(row, dict) else row.model_dump() for row in rows]
-    latest = {tuple(row[k] for k in keys): row for row in dumped}
+    key_of = itemgetter(*keys)  # a key of one column is that column's value: same order
+    latest = {key_of(row): row for row in dumped}
     values = [latest[key] for key in sorted(latest)]
     session.execute(upsert_statement(table, session.get_bind().dialect.name, keys), values)
 

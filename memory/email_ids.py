@@ -56,9 +56,12 @@ def with_unique_ids(session: Session, emails: list[Email]) -> list[tuple[Email, 
         alone = len(places) == 1 and base_id not in taken
         for place in places:
             decided[place] = (base_id if alone else _free_id(session, base_id, place), base_id)
-    return [
-        (replace(email, id=decided[place][0]), decided[place][1]) for place, email in latest.items()
-    ]
+    return [_with_id(email, *decided[place]) for place, email in latest.items()]
+
+
+def _with_id(email: Email, email_id: str, base_id: str) -> tuple[Email, str]:
+    # Most messages keep the id the parser gave them: no copy of those (an `Email` is frozen).
+    return (email if email.id == email_id else replace(email, id=email_id)), base_id
 
 
 def _stored_ids(session: Session, places: list[Place]) -> dict[Place, tuple[str, str]]:
