@@ -73,11 +73,12 @@ class Shared(dict[str, str]):
 def listed_email(data: str, shared: Shared) -> Email:
     """The message of a cache row's `data`, as the whole-mailbox lists need it."""
     raw: dict[str, Any] = json.loads(data)
+    one = shared.setdefault  # `Shared.one`, without a call of its own for each of many texts
     values: dict[str, Any] = {
-        name: shared.one(raw[name]) for name in LISTED_FIELDS if raw.get(name) is not None
+        name: one(value, value) for name in LISTED_FIELDS if (value := raw.get(name)) is not None
     }
     for name in _LISTS:
-        values[name] = tuple(shared.one(item) for item in raw.get(name) or ())
+        values[name] = tuple([one(item, item) for item in raw.get(name) or ()])
     if "message_id" not in raw and not str(raw.get("id", "")).startswith("sha256:"):
         values["message_id"] = values.get("id", "")  # cached before the field existed
     if values.get("message_id") == values.get("id"):
@@ -98,7 +99,8 @@ class CompactTriage(Mapping[str, TriageRecord]):
 
     def add(self, email_id: str, row: Sequence[Any], shared: Shared) -> None:
         """Keep the triage columns `row` (in `TRIAGE_FIELDS` order) of message `email_id`."""
-        kept = tuple(shared.one(v) if isinstance(v, str) else v for v in row)
+        one = shared.setdefault
+        kept = tuple([one(v, v) if isinstance(v, str) else v for v in row])
         # Rows alike (one rule's verdict, saved in one second) are held once too.
         self._rows[email_id] = self._alike.setdefault(kept, kept)
 
