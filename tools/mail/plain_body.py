@@ -30,8 +30,10 @@ def plain_body(
     """
     deadline.check()
     parts = message.parts
+    chosen_text = None
     if message.multipart == "multipart/alternative":
-        parts = [_choose_alternative(parts)]
+        chosen, chosen_text = _choose_alternative(parts)
+        parts = [chosen]
     texts: list[str] = []
     attachments: list[Attachment] = []
     for part in parts:
@@ -40,7 +42,7 @@ def plain_body(
         if not part.is_text:
             attachments.append(_attachment(part))
             continue
-        text = _part_text(part)
+        text = chosen_text if chosen_text is not None else _part_text(part)
         if part.content_type == "text/html":
             text = html_to_text(text, limits, deadline)
         texts.append(text)
@@ -68,18 +70,23 @@ def _size(part: PlainPart) -> int:
     return len(payload)
 
 
-def _choose_alternative(parts: list[PlainPart]) -> PlainPart:
-    """The plain-text alternative when it has text, else the HTML one, else the last."""
+def _choose_alternative(parts: list[PlainPart]) -> tuple[PlainPart, str | None]:
+    """The plain-text alternative when it has text, else the HTML one, else the last.
+
+    With the chosen part's text when choosing it decoded it (None for the last, fallen back
+    to), so it is not decoded twice.
+    """
     for wanted in TEXT_TYPES:
         for part in parts:
             if part.content_type != wanted or not part.is_text:
                 continue
             try:
-                if _part_text(part).strip():
-                    return part
+                text = _part_text(part)
             except Unreadable:
                 continue  # the walk reports it if this part ends up chosen anyway
-    return parts[-1]
+            if text.strip():
+                return part, text
+    return parts[-1], None
 
 
 def _part_text(part: PlainPart) -> str:

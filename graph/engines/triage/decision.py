@@ -178,6 +178,11 @@ def pretends_a_thread(email: Email, *, forwards: bool = True) -> bool:
     return subject.startswith(prefixes) and not (email.in_reply_to or email.references)
 
 
+def applies_for_a_job(flags: set[str]) -> bool:
+    """Someone applying for a job with the owner ("my CV", "I am applying"), not selling."""
+    return "applies" in flags and "pitch_offer" not in flags
+
+
 _PITCH = frozenset({"pitch_offer", "pitch_call"})
 """A stranger's offer of services or ask for the right person: a pitch on its own."""
 
@@ -198,7 +203,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """
     if writer.known or writer.known_org or says_it_is_a_program(email, flags):
         return False  # a partner's or customer's people (not free mail) are no strangers
-    if flags & {"help_ask", "applies"} and "pitch_offer" not in flags:
+    if ("help_ask" in flags and "pitch_offer" not in flags) or applies_for_a_job(flags):
         return False  # a student's, a journalist's or an applicant's ask sells nothing
     fake_reply = pretends_a_thread(email)
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
@@ -207,12 +212,11 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     if "pitch_bump" in flags:
         return True  # "following up on my last email", to someone who never answered
     # One to one, a pitch alone is enough; a mailing asks many readers for a call, but one
-    # that offers a stranger's services is a pitch all the same (unless a partner sends it).
-    offers = "pitch_offer" in flags and not writer.known_org
-    alone = bool(flags & _PITCH) and (not writer.bulk or offers)
+    # that offers a stranger's services is a pitch all the same.
+    alone = bool(flags & _PITCH) and (not writer.bulk or "pitch_offer" in flags)
     # An invitation to a meeting the owner never agreed to (a pitch sent as a calendar event),
     # like a "Re:" without a thread, needs only one pitch signal beside it.
-    pushed = fake_reply or ("calendar_invite" in flags and not writer.known_org)
+    pushed = fake_reply or "calendar_invite" in flags
     return pitches >= 2 or (pushed and pitches >= 1) or alone
 
 
@@ -330,8 +334,8 @@ def decide(
         return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
     if cold:
         return "ignore", 0.75
-    applicant = "applies" in flags and "pitch_offer" not in flags
-    if category == "spam_or_cold" and writer.person and not writer.known and not applicant:
+    stranger = writer.person and not writer.known and not applies_for_a_job(flags)
+    if category == "spam_or_cold" and stranger:
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from graph.engines.triage.dates import has_time_expression, parse_date
-from graph.engines.triage.decision import Writer, decide, looks_cold, read_writer
+from graph.engines.triage.decision import (
+    Writer,
+    applies_for_a_job,
+    decide,
+    looks_cold,
+    read_writer,
+)
 from graph.engines.triage.phishing import suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
@@ -173,7 +179,7 @@ def _apply_context(scores: dict[Category, float], flags: set[str], colleague: bo
     if colleague:
         scores["spam_or_cold"] *= 0.3
         scores["sales_inquiry"] *= 0.5
-    if "applies" in flags and "pitch_offer" not in flags:
+    if applies_for_a_job(flags):
         scores["spam_or_cold"] = 0.0  # an applicant's "quick call" sells nothing
     if "personal_word" in flags and "work_word" not in flags:
         scores["meeting_request"] *= 0.6  # brunch on Saturday is a plan, not a meeting
