@@ -70,6 +70,8 @@ _NEWS_WORDS = frozenset({"newsletter", "promotion"})
 """How `rules/phrases.toml` names the words of news and promotions (not the unsubscribe footer)."""
 _CALENDAR_MAIL = frozenset({"calendar_invite", "calendar_update"})
 """A calendar's invitation, update or cancellation (not an answer to one, which is noise)."""
+_WRAPPED_LINE_RE = re.compile(r"(?<=[^\n])\n(?=[^\n])")
+"""A line break inside a paragraph: mail wrapped at 72 columns splits phrases across lines."""
 _JIRA_KEY_RE = re.compile(r"[(\[]\s*[A-Z][A-Z0-9]{1,9}-\d{1,6}\s*[)\]]")
 """A ticket key such as `(ABC-123)` in a subject: written in upper case, so read as written."""
 
@@ -96,7 +98,7 @@ class _Reading:
 def _read(email: Email, rules: RuleBook) -> _Reading:
     subject_raw = (email.subject or "")[:SUBJECT_CHARS]
     subject = subject_raw.casefold()
-    body = visible_body(email.body or "").casefold()
+    body = _WRAPPED_LINE_RE.sub(" ", visible_body(email.body or "")).casefold()
     return _Reading(
         subject_raw,
         subject,
