@@ -268,6 +268,8 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         return "ignore", 0.7  # new terms, a survey: what every customer is sent
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
+    if "crash_named" in flags and not writer.marketing and category != "newsletter":
+        return "notify", 0.65  # an error tracker's "KeyError: 'site_id'", not a mailing's tip
     return None
 
 

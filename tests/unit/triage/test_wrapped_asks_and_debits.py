@@ -101,3 +101,38 @@ def test_a_direct_debit_announced_is_not_a_failed_one() -> None:
         )
     )
     assert row.decision != "respond"
+
+
+def test_an_error_trackers_new_crash_is_shown() -> None:
+    row = triage(
+        mail(
+            "[Tracker] WAREHOUSE-API-4KQ - KeyError: 'site_id'",
+            "New issue\n\nKeyError: 'site_id'\nProject: warehouse-api\nEnvironment: production\n"
+            "First seen: Nov 26, 2026 07:58 UTC\nEvents: 1,284 in the last 20 minutes\n\n"
+            "You are receiving this email because you are a member of the team.\n",
+            sender="noreply@tracker.example",
+            headers={
+                "List-Id": "<warehouse-api.tracker.example>",
+                "List-Unsubscribe": "<https://tracker.example/settings>",
+            },
+        )
+    )
+    assert row.decision == "notify"
+
+
+def test_a_newsletter_about_an_exception_is_still_a_newsletter() -> None:
+    # Walks around the check: a marketing mailing that names an exception in its subject.
+    row = triage(
+        mail(
+            "Weekly tips: how to never see TypeError: undefined again",
+            "This week in our newsletter: five patterns for safer code, our new course, and a "
+            "20% discount for subscribers.\n\nUnsubscribe: https://tips.example/u\n",
+            sender="news@tips.example",
+            headers={
+                "List-Unsubscribe": "<https://tips.example/u>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Precedence": "bulk",
+            },
+        )
+    )
+    assert row.decision == "ignore"
