@@ -305,7 +305,7 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     if "price_change" in flags and not writer.marketing:
         return "notify", 0.55  # what the owner pays changes: a premium, an instalment
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
-    if writer.known_org and not paid:
+    if (writer.known_org or "known_list" in flags) and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with
     if writer.group_list and not writer.robot:
         return "notify", 0.55  # a person writing to a group the owner is in: not marketing

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.model import SENT, Email
@@ -80,6 +81,28 @@ class MailboxProfile:
         return frozenset(
             base_domain(domain_of(a)) for a in self.owner_addresses if domain_of(a) not in FREE_MAIL
         )
+
+    @cached_property
+    def _written_names(self) -> frozenset[str]:
+        """The names of the organisations the owner writes to, her own company's aside.
+
+        `regenboog-amsterdam` of `regenboog-amsterdam.nl`, when long enough to name one (five
+        letters or more).
+        """
+        others = self.written_domains - self.owner_domains  # the owner's own are no news
+        return frozenset(name for name in (d.split(".", 1)[0] for d in others) if len(name) >= 5)
+
+    def lists_for_a_known_org(self, list_id: str) -> bool:
+        """Whether a mailing list's `List-Id` names an organisation the owner writes to.
+
+        A school's newsletter sent through a platform (`nieuwsbrief.regenboog-amsterdam.
+        socialschools.eu`) comes from the platform's address, yet it is the school's news.
+        Only a name between dots counts, so `regenboog` alone or `x-regenboog-amsterdam-y`
+        does not. Anyone can write a `List-Id`: this makes a mailing worth showing, never a
+        sender known or trusted.
+        """
+        inner = list_id.casefold().rsplit("<", 1)[-1].split(">", 1)[0]
+        return not self._written_names.isdisjoint(inner.split("."))
 
     def knows(self, address: str) -> bool:
         """Whether the owner has written to this address (or it answered the owner)."""

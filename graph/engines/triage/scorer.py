@@ -219,6 +219,9 @@ def _categorise(
         or profile.answers_owner(email)
         or base_domain(domain_of(sender)) in profile.known_domains  # a partner's, a customer's
     )
+    list_id = header(email, "List-Id")
+    if list_id and profile.lists_for_a_known_org(list_id):
+        seen.flags.add("known_list")  # the news of an organisation the owner writes to
     _weigh_phrases(rules, seen)
     _weigh_flags(rules, seen, trusted)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)

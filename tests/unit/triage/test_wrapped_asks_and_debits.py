@@ -5,7 +5,9 @@ from __future__ import annotations
 from graph.engines.triage.profile import MailboxProfile
 from tests.unit.triage.owner_mail import OWNER, ROBOT, mail, triage
 
-PARTNER = MailboxProfile(owner_addresses=(OWNER,), known_people=frozenset({"henrik@nordkap.example"}))
+PARTNER = MailboxProfile(
+    owner_addresses=(OWNER,), known_people=frozenset({"henrik@nordkap.example"})
+)
 """A mailbox whose owner has written to Henrik at a partner."""
 
 
