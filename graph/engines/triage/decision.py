@@ -242,6 +242,8 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
         return "respond", 0.6  # something is on fire for them, and they wrote to the owner
+    if writer.direct and "colleague" in flags and "deadline" in flags and "fyi" not in flags:
+        return "respond", 0.6  # a colleague's "one page by Wed EOD", written to the owner
     if asks:
         return "notify", 0.55  # on Cc, though something is asked: perhaps of someone else
     return "notify", 0.7 if writer.known else 0.6

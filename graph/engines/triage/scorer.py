@@ -226,6 +226,10 @@ def _categorise(
     _weigh_flags(rules, seen, trusted)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
+    if "meeting_link" in seen.flags and writer.person and writer.direct and not writer.bulk:
+        # A video meeting's block (Teams, Zoom, Meet) in a person's own mail to the owner: an
+        # invitation sent from their calendar, which names no "Invitation:" in its subject.
+        seen.flags.add("calendar_invite")
     if looks_cold(email, seen.flags, writer):
         seen.flags.add("looks_cold")
     suspicious = suspicion(email, profile, seen.flags, writer.known)

@@ -1,0 +1,108 @@
+"""A video meeting sent from a person's calendar, and a colleague's asks put as statements."""
+
+from __future__ import annotations
+
+from graph.engines.triage.profile import MailboxProfile
+from tests.unit.triage.owner_mail import OWNER, mail, triage
+
+VENDOR = "jan@securify.example"
+PROFILE = MailboxProfile(
+    owner_addresses=(OWNER,),
+    known_people=frozenset({VENDOR}),
+    known_domains=frozenset({"securify.example"}),
+    written_domains=frozenset({"securify.example"}),
+)
+TEAMS_BLOCK = (
+    "________________________________________________________________________________\n"
+    "Microsoft Teams-vergadering\nDeelnemen op uw computer, mobiele app of ruimteapparaat\n"
+    "Klik hier om deel te nemen aan de vergadering<https://teams.example/l/meetup-join/19>\n"
+    "Vergadering-id: 374 118 902 551\nWachtwoordcode: q7Bh4M\n"
+)
+
+
+def test_a_vendors_teams_meeting_is_an_invitation_to_answer() -> None:
+    row = triage(
+        mail(
+            "Scoping pentest warehouse-api",
+            "Hoi Priya,\n\nZoals besproken een korte scopingsessie. Sander sluit aan.\n\n"
+            "Groet,\nJan\n\n" + TEAMS_BLOCK,
+            sender=VENDOR,
+        ),
+        PROFILE,
+    )
+    assert row.decision == "respond"
+    assert row.category == "meeting_request"
+
+
+def test_a_webinar_mailing_with_a_zoom_block_is_not_an_invitation() -> None:
+    # Walks around the check: the same block in a mass mailing's webinar announcement.
+    row = triage(
+        mail(
+            "Live webinar: scaling Postgres",
+            "Join us on Thursday for a live session with our CTO.\n\nJoin Zoom Meeting\n"
+            "https://zoom.example/j/123\nMeeting ID: 812 3344 5566\n\nUnsubscribe: "
+            "https://vendor.example/u\n",
+            sender="events@vendor.example",
+            headers={
+                "List-Unsubscribe": "<https://vendor.example/u>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Precedence": "bulk",
+            },
+        ),
+        PROFILE,
+    )
+    assert row.decision == "ignore"
+
+
+def test_a_strangers_pitch_with_a_zoom_block_is_cold() -> None:
+    # Walks around the check: a pitch sent as a meeting to join is pushed, like a fake "Re:".
+    row = triage(
+        mail(
+            "15 minutes on Thursday?",
+            "Hi Priya,\n\nWe help logistics teams cut cloud costs. I put 15 minutes in for us.\n\n"
+            "Join Zoom Meeting\nhttps://zoom.example/j/99\nMeeting ID: 991 2345 6789\n",
+            sender="alex@growthly.example",
+        ),
+        PROFILE,
+    )
+    assert row.decision == "ignore"
+    assert row.category == "spam_or_cold"
+
+
+def test_a_colleagues_request_for_numbers_in_dutch_is_an_ask() -> None:
+    row = triage(
+        mail(
+            "Sinterklaasborrel 4 december",
+            "Hoi Priya,\n\nIk heb van elk team twee dingen nodig: met hoeveel mensen jullie "
+            "komen, en of jullie een gedicht voordragen.\n\nGraag vóór woensdag 25 november.\n",
+            sender="femke@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
+
+
+def test_a_managers_terse_deliverable_with_a_deadline_is_an_ask() -> None:
+    row = triage(
+        mail(
+            "Nordkap RCA",
+            "Priya - one consolidated RCA by Wed EOD. Exec review moved to Thu 9:00. One page, "
+            "customer-safe.\n\nD\n",
+            sender="daniel@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
+
+
+def test_a_colleagues_fyi_with_a_date_asks_nothing() -> None:
+    # Walks around the check: a colleague's note with a deadline that is not the owner's.
+    row = triage(
+        mail(
+            "FYI: release window",
+            "FYI, the 2.19 release goes out by Friday; nothing needed from your team.\n",
+            sender="jonas@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "notify"
