@@ -1,0 +1,51 @@
+""" "Afmelden" is an unsubscribe link in a mailing's footer, and signing off from a match too."""
+
+from __future__ import annotations
+
+from tests.unit.triage.owner_mail import PRIVATE, mail, triage
+
+ROTA = (
+    "Beste ouders van JO10-2,\n\nHierbij het rijschema voor de uitwedstrijden. Za 28/11 uit bij "
+    "Zaandam, verzamelen 8:15, rijders: Priya, Ruud, Sevgi.\n\nKun je niet op jouw zaterdag? "
+    "Ruil dan zelf en laat het mij uiterlijk donderdag weten. Afmelden voor de wedstrijd zelf "
+    "graag ook via mij, niet via de trainer.\n\nSportieve groet,\nHakim\n"
+)
+
+
+def test_a_team_managers_rota_to_all_parents_is_answered() -> None:
+    row = triage(
+        mail(
+            "Rijschema uitwedstrijden JO10-2",
+            ROTA,
+            sender="hakim.bouzid@gmail.com",
+            to="undisclosed-recipients:;",
+        )
+    )
+    assert row.decision == "respond"
+
+
+def test_a_dutch_mailings_footer_link_is_still_an_unsubscribe() -> None:
+    # Walks around the narrowing: the footer's own "Afmelden | Voorkeuren" line.
+    row = triage(
+        mail(
+            "De beste deals van deze week",
+            "Tot 40% korting op winterjassen. Bekijk de aanbiedingen in onze webshop.\n\n"
+            "Afmelden | Voorkeuren wijzigen\n",
+            sender="nieuws@winkel.example",
+            to=PRIVATE,
+        )
+    )
+    assert row.decision == "ignore"
+
+
+def test_a_pitch_that_says_reply_abmelden_is_still_a_template() -> None:
+    row = triage(
+        mail(
+            "Ihre Karriereseite",
+            "Guten Tag Frau Raman,\n\nwir gestalten Karriereseiten für Tech-Unternehmen. Hätten "
+            "Sie diese Woche 15 Minuten für ein kurzes Gespräch?\n\nSie möchten keine weiteren "
+            'E-Mails erhalten? Antworten Sie einfach mit "Abmelden".\n',
+            sender="lea@pixel-agentur.example",
+        )
+    )
+    assert row.decision == "ignore"
