@@ -36,6 +36,7 @@ docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -343,6 +344,9 @@ def decide(
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)
+    if calendar is None and "turns_to_owner" in flags and writer.bulk and not writer.robot:
+        # A person on a mailing list writing to the owner by name: their word, not the list's.
+        calendar = _from_person(category, flags, dataclasses.replace(writer, direct=True))
     verdict = calendar or (
         _from_person(category, flags, writer)
         if writer.person

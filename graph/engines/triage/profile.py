@@ -14,6 +14,7 @@ address is a warning. The profile is built from the stored mail (the Sent folder
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class MailboxProfile:
     look-alike domain hijacking a thread does too."""
     colleague_names: frozenset[str] = frozenset()
     """Lower-cased display names seen on the owner's own domains."""
+    owner_names: frozenset[str] = frozenset()
+    """Lower-cased display names the owner sends as (`priya raman`), from the Sent folder."""
     sent_ids: frozenset[str] = frozenset()
     """Message-IDs of the owner's sent mail, so an answer to them is recognised."""
     history: Mapping[str, int] = field(default_factory=dict)
@@ -103,6 +106,27 @@ class MailboxProfile:
         """
         inner = list_id.casefold().rsplit("<", 1)[-1].split(">", 1)[0]
         return not self._written_names.isdisjoint(inner.split("."))
+
+    @cached_property
+    def _owner_called(self) -> re.Pattern[str] | None:
+        """How a person in a group's thread turns to the owner: a greeting or an @-mention."""
+        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
+        if not names:
+            return None
+        name = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        return re.compile(
+            rf"(?:^|\n)[ \t]*(?:(?:hi|hello|hey|dear|hoi|hallo|beste|liebe|lieber|bonjour|"
+            rf"salut|hola)[ \t]+)?(?:{name})\b[ \t]*[,:!-]|@(?:{name})\b"
+        )
+
+    def turns_to_owner(self, text: str) -> bool:
+        """Whether lower-cased `text` turns to the owner by name.
+
+        A greeting at a line's start ("Hi Priya,") or an @-mention ("@Priya Raman"): in a
+        mailing list's thread, a word to them.
+        """
+        called = self._owner_called
+        return bool(called and called.search(text))
 
     def knows(self, address: str) -> bool:
         """Whether the owner has written to this address (or it answered the owner)."""
@@ -160,8 +184,14 @@ def build_profile(emails: Iterable[Email], configured: Sequence[str] = ()) -> Ma
         for e in received
         if e.from_name and base_domain(domain_of(e.from_addr.casefold())) in owner_domains
     }
+    owner_names = {
+        e.from_name.casefold().strip()
+        for e in sent
+        if e.from_name and e.from_addr.casefold() in owner_set
+    }
     return MailboxProfile(
         owner_addresses=owners,
+        owner_names=frozenset(owner_names),
         known_people=frozenset(known),
         known_domains=frozenset(base_domain(domain_of(a)) for a in known) - FREE_MAIL,
         written_domains=written,

@@ -226,6 +226,8 @@ def _categorise(
     _weigh_flags(rules, seen, trusted)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
+    if list_id and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
+        seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
     if "meeting_link" in seen.flags and writer.person and writer.direct and not writer.bulk:
         # A video meeting's block (Teams, Zoom, Meet) in a person's own mail to the owner: an
         # invitation sent from their calendar, which names no "Invitation:" in its subject.

@@ -18,23 +18,22 @@ from graph.engines.triage.profile import build_profile
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
-DEV_DECISION_ACCURACY = 0.89
+DEV_DECISION_ACCURACY = 0.90
 """0.92 to 0.93 before the j-* and i-* mail was added (680 of 761 with it; the i-* mail was
-added after the rules were last tuned and is scored as it came: 62 of 80)."""
-DEV_COLD_PRECISION = 0.85
-DEV_COLD_RECALL = 0.81
+added after the rules were last tuned and scored as it came: 62 of 80); the k-* mail was
+added the same way (65 of 80 as it came), then tuned on with the rest: 757 of 841."""
+DEV_COLD_PRECISION = 0.87
+DEV_COLD_RECALL = 0.82
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail)."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 6
-"""One older dev message; f-103, a stranger's genuine ask for "the right person" (a food
-bank asking for a free account), which the cold-outreach rules took for a pitch before the
-f-* mail was added and still do; h-010, a recruiter's personal approach, which reads as
-the recruiters' mass mail does; and two of the j-* mail: a former colleague reconnecting
-from a new company (in Portuguese and English, asking for "30 minutes of your brain") and a
-sports club's driving rota that clashes with the family's plans, which only her calendar
-shows; and i-013, a person answering her question on a mailing list whose post is not in the
-Sent folder."""
+DEV_REAL_PEOPLE_IGNORED = 5
+"""d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
+stranger's genuine ask for "the right person" (a food bank asking for a free account), which
+the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
+as the recruiters' mass mail does; j-016, a former colleague reconnecting from a new company
+(in Portuguese and English, asking for "30 minutes of your brain"); and k-032, an existing
+vendor's renewal quote sent through a marketing tool, from a domain she has not written to."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
