@@ -305,8 +305,10 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return "notify", 0.55  # of something the owner signed up for
     if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
-    if "price_change" in flags and not writer.marketing:
-        return "notify", 0.55  # what the owner pays changes: a premium, an instalment
+    if "price_change" in flags and not (writer.marketing and "news_words" in flags):
+        # What the owner pays changes: a premium, an instalment; sent with a mailing's headers
+        # too, unless its words are a promotion ("prices go up Monday: 20% off now").
+        return "notify", 0.55
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     if (writer.known_org or "known_list" in flags) and not paid:
         return "notify", 0.55  # the news of an organisation the owner deals with

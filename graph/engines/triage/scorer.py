@@ -226,6 +226,8 @@ def _categorise(
     _weigh_flags(rules, seen, trusted)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
+    if _reads_like_news(seen.evidence):
+        seen.flags.add("news_words")  # news or a promotion in the words, not only the footer
     if list_id and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
         seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
     if "meeting_link" in seen.flags and writer.person and writer.direct and not writer.bulk:

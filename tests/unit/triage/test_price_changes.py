@@ -49,3 +49,18 @@ def test_a_shops_marketing_about_a_price_increase_is_still_marketing() -> None:
         )
     )
     assert row.decision == "ignore"
+
+
+def test_a_premium_change_sent_with_a_mailings_headers_is_still_shown() -> None:
+    # The insurer sends each customer's new premium through its mailing system.
+    row = triage(
+        mail(
+            "Uw zorgverzekering in 2027: nieuwe premie",
+            "Beste mevrouw Raman,\n\nVanaf 1 januari 2027 verandert de premie van uw "
+            "basisverzekering.\n\nUw polis 2027: Basis Restitutie EUR 162,45 p.p./mnd (was "
+            "154,10)\n\nWilt u niets veranderen? Dan hoeft u niets te doen.\n",
+            sender="service@zorgverzekeraar.example",
+            headers=MARKETING,
+        )
+    )
+    assert row.decision == "notify"
