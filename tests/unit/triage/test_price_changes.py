@@ -64,3 +64,44 @@ def test_a_premium_change_sent_with_a_mailings_headers_is_still_shown() -> None:
         )
     )
     assert row.decision == "notify"
+
+
+def test_a_subscription_that_renews_next_week_is_shown() -> None:
+    row = triage(
+        mail(
+            "Your subscription renews soon",
+            "Hi Priya,\n\nYour annual learning platform subscription renews\nautomatically on "
+            "December 1, 2026. Amount: USD 499.00. Nothing to do if you'd like to keep it.\n",
+            sender="billing@learning.example",
+            headers={"List-Unsubscribe": "<https://learning.example/u>"},
+        )
+    )
+    assert row.decision == "notify"
+
+
+def test_a_receipt_for_a_renewal_already_made_is_not_a_renewal_to_come() -> None:
+    # Walks around the check: the same words in the past tense, on a receipt.
+    row = triage(
+        mail(
+            "Receipt for your renewal",
+            "Your subscription has been renewed. Amount paid: USD 20.00 with the card on file. "
+            "Thank you for your payment.\n",
+            sender="billing@cdn.example",
+            headers={**ROBOT, "List-Unsubscribe": "<https://cdn.example/u>"},
+        )
+    )
+    assert row.decision == "ignore"
+
+
+def test_a_vendors_account_manager_writing_through_a_sales_crm_is_not_a_mailing() -> None:
+    row = triage(
+        mail(
+            "Your renewal (15 Dec) - options",
+            "Hi Priya,\n\nYour annual contract renews on 15 December. Option A: EUR 2,940/month; "
+            "option B: EUR 2,350/month. If I don't hear back, it auto-renews as option A.\n\n"
+            "Hannah\nAccount Manager\n",
+            sender="hannah@observability.example",
+            headers={"X-Mailer": "HubSpot Sales"},
+        )
+    )
+    assert row.decision != "ignore"
