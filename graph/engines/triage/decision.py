@@ -301,8 +301,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     # A marketing list's reminders and changes ("last call", "your trial ends") are said to
     # every subscriber, unless they come from an organisation the owner deals with.
     listed = writer.marketing and not writer.known_org
-    if "reminder" in flags and not listed:
-        return "notify", 0.55  # of something the owner signed up for
+    if ("reminder" in flags or "rostered" in flags) and not listed:
+        return "notify", 0.55  # of something the owner signed up for, or a shift put down for
     if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
     if "price_change" in flags and not (writer.marketing and "news_words" in flags):

@@ -1,4 +1,4 @@
-""" "Afmelden" is an unsubscribe link in a mailing's footer, and signing off from a match too."""
+"""Club and team mail: "afmelden" in a footer or a rota, and a shift the owner is put down for."""
 
 from __future__ import annotations
 
@@ -46,6 +46,39 @@ def test_a_pitch_that_says_reply_abmelden_is_still_a_template() -> None:
             "Sie diese Woche 15 Minuten für ein kurzes Gespräch?\n\nSie möchten keine weiteren "
             'E-Mails erhalten? Antworten Sie einfach mit "Abmelden".\n',
             sender="lea@pixel-agentur.example",
+        )
+    )
+    assert row.decision == "ignore"
+
+
+def test_a_clubs_bar_shift_for_the_owner_is_shown() -> None:
+    row = triage(
+        mail(
+            "Je bent ingedeeld: bardienst zaterdag 28 november 12:00-14:30",
+            "Hoi Priya,\n\nJe bent ingedeeld voor een bardienst: zaterdag 28 november, 12:00 - "
+            "14:30, clubhuis.\n\nKun je niet? Ruil dan zelf via de app.\n",
+            sender="vrijwilligers@hockeyclub.example",
+            to=PRIVATE,
+            headers={"Auto-Submitted": "auto-generated", "Precedence": "bulk"},
+        )
+    )
+    assert row.decision == "notify"
+
+
+def test_a_shops_schedule_for_its_sale_is_not_a_shift() -> None:
+    # Walks around the check: "scheduled" said of a marketing mailing's sale, not of the owner.
+    row = triage(
+        mail(
+            "Our winter sale is scheduled for Friday",
+            "The winter sale is scheduled for Friday: 30% off all jackets. Shop early!\n\n"
+            "Unsubscribe: https://shop.example/u\n",
+            sender="news@shop.example",
+            to=PRIVATE,
+            headers={
+                "List-Unsubscribe": "<https://shop.example/u>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Precedence": "bulk",
+            },
         )
     )
     assert row.decision == "ignore"
