@@ -175,7 +175,7 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         return "a colleague's name on an outside address, asking for money, a login or secrecy"
     results = authentication(email)
     failed = authentication_failure(results)
-    if failed:
+    if failed and not _a_pitch_softly_failed(results, flags):
         return failed
     said = _asks_for_fraud(flags, known_sender)
     if said:
@@ -196,6 +196,21 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         ):
             return meaning
     return ""
+
+
+def _a_pitch_softly_failed(results: dict[str, str], flags: set[str]) -> bool:
+    """A cold pitch whose only fault is a soft SPF failure, and that asks for nothing risky.
+
+    Bulk senders of cold outreach often send from servers their domain does not list; that is
+    spam, which the cold-outreach rules already skip. A hard SPF or DMARC failure, or a pitch
+    that asks for a login, money or new bank details, stays suspicious.
+    """
+    return (
+        "looks_cold" in flags
+        and results.get("spf") == "softfail"
+        and results.get("dmarc") != "fail"
+        and not flags & (_RISKY_FLAGS - {"link"})
+    )
 
 
 def _imitation(profile: MailboxProfile, sender_base: str) -> str:

@@ -23,7 +23,7 @@ DEV_DECISION_ACCURACY = 0.90
 added after the rules were last tuned and scored as it came: 62 of 80); the k-* mail was
 added the same way (65 of 80 as it came), then tuned on with the rest: 757 of 841."""
 DEV_COLD_PRECISION = 0.87
-DEV_COLD_RECALL = 0.82
+DEV_COLD_RECALL = 0.84
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail)."""
 DEV_PHISHING_RECALL = 0.97
