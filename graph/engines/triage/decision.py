@@ -184,7 +184,7 @@ def applies_for_a_job(flags: set[str]) -> bool:
     return "applies" in flags and "pitch_offer" not in flags
 
 
-_PITCH = frozenset({"pitch_offer", "pitch_call"})
+PITCH_FLAGS = frozenset({"pitch_offer", "pitch_call"})
 """A stranger's offer of services or ask for the right person: a pitch on its own."""
 
 
@@ -202,8 +202,10 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     ("following up on my last email"). One that answers the owner's mail is cold only when it
     pitches in two ways.
     """
-    if writer.known or writer.known_org or says_it_is_a_program(email, flags):
+    if writer.known or writer.known_org:
         return False  # a partner's or customer's people (not free mail) are no strangers
+    if says_it_is_a_program(email, flags) and not PITCH_FLAGS <= flags:
+        return False  # a program's notice; one that offers services and books a call pitches
     if ("help_ask" in flags and "pitch_offer" not in flags) or applies_for_a_job(flags):
         return False  # a student's, a journalist's or an applicant's ask sells nothing
     fake_reply = pretends_a_thread(email)
@@ -214,7 +216,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
         return True  # "following up on my last email", to someone who never answered
     # One to one, a pitch alone is enough; a mailing asks many readers for a call, but one
     # that offers a stranger's services is a pitch all the same.
-    alone = bool(flags & _PITCH) and (not writer.bulk or "pitch_offer" in flags)
+    alone = bool(flags & PITCH_FLAGS) and (not writer.bulk or "pitch_offer" in flags)
     # An invitation to a meeting the owner never agreed to (a pitch sent as a calendar event),
     # like a "Re:" without a thread, needs only one pitch signal beside it.
     pushed = fake_reply or "calendar_invite" in flags

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from graph.engines.triage.dates import has_time_expression, parse_date
 from graph.engines.triage.decision import (
+    PITCH_FLAGS,
     Writer,
     applies_for_a_job,
     decide,
@@ -250,7 +251,16 @@ def _categorise(
         category, confidence = "other", COMPANY_ANNOUNCEMENT
     elif category == "newsletter" and writer.robot and not _reads_like_news(seen.evidence):
         category, confidence = "notification", PROGRAM_NOTICE
+    elif category == "spam_or_cold" and _a_programs_notice(seen.flags, writer):
+        # Scam-like words ("verify", a link to an address) in a program's own notice that the
+        # phishing checks cleared: a service's notice, not outreach (nobody pitches as a robot).
+        category, confidence = "notification", PROGRAM_NOTICE
     return seen, category, confidence, writer, suspicious
+
+
+def _a_programs_notice(flags: set[str], writer: Writer) -> bool:
+    """A program's own mail to the owner, not a mailing, offering nothing and booking no call."""
+    return writer.robot and not writer.bulk and not flags & PITCH_FLAGS
 
 
 def _reads_like_news(evidence: list[Signal]) -> bool:

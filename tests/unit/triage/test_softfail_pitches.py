@@ -46,3 +46,36 @@ def test_a_pitch_that_asks_for_a_login_stays_suspicious() -> None:
     body = PITCH + "\nTo see a sample, verify your account and confirm your password here.\n"
     row = pitch("softfail", body)
     assert row.suspicious
+
+
+def test_a_signed_services_storage_warning_is_a_notice_not_spam() -> None:
+    row = triage(
+        mail(
+            "Your storage is almost full",
+            "Your storage is almost full.\n\nYou have used 4.8 GB of your 5 GB. When your storage "
+            "is full, your photos won't be uploaded and files won't sync across devices.\n\n"
+            "Upgrade your storage: https://cloud.example/settings/storage\n",
+            sender="noreply@email.cloud.example",
+            headers={
+                "Authentication-Results": "mx.example; dkim=pass header.i=@email.cloud.example; "
+                "spf=pass smtp.mailfrom=cloud.example; dmarc=pass header.from=email.cloud.example",
+            },
+        )
+    )
+    assert row.suspicious == ""
+    assert row.category == "notification"
+
+
+def test_a_pitch_with_a_programs_header_is_still_a_pitch() -> None:
+    # Walks around the check: a cold-email tool stamping its pitches "auto-generated".
+    row = triage(
+        mail(
+            "Quick question",
+            "Hi Priya,\n\nWe help logistics teams cut cloud costs by 40%. Are you the right person "
+            "to talk to about this? Worth a 15-minute chat next week?\n",
+            sender="alex@growthly.example",
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+    )
+    assert row.category == "spam_or_cold"
+    assert row.decision == "ignore"
