@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from graph.engines.triage.decision import pretends_a_thread
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header
-from graph.engines.triage.senders import base_domain, domain_of
+from graph.engines.triage.senders import base_domain, domain_of, link_hosts
 from tools.mail.model import Email
 
 _CONFUSABLE = str.maketrans(
@@ -177,7 +177,8 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     failed = authentication_failure(results)
     if failed and not _a_pitch_softly_failed(results, flags):
         return failed
-    said = _asks_for_fraud(flags, known_sender)
+    trusted = known_sender or _own_service(email, results, sender_base, profile)
+    said = _asks_for_fraud(flags, trusted)
     if said:
         return said
     if "billing_claim" in flags and not known_sender and pretends_a_thread(email, forwards=False):
@@ -196,6 +197,22 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         ):
             return meaning
     return ""
+
+
+def _own_service(
+    email: Email, results: dict[str, str], sender_base: str, profile: MailboxProfile
+) -> bool:
+    """A service's own mail, such as a password reset the owner asked for ("expires in 30 min").
+
+    Its domain passed DMARC, every link goes to that domain, and the mailbox has had its mail
+    before. A new look-alike domain can pass DMARC too, but it has no history here.
+    """
+    if results.get("dmarc") != "pass" or not sender_base:
+        return False
+    hosts = link_hosts(email.body or "")
+    if not hosts or any(base_domain(host) != sender_base for host in hosts):
+        return False
+    return profile.mail_from_domain(sender_base) >= 2
 
 
 def _a_pitch_softly_failed(results: dict[str, str], flags: set[str]) -> bool:

@@ -128,6 +128,17 @@ class MailboxProfile:
         called = self._owner_called
         return bool(called and called.search(text))
 
+    @cached_property
+    def _domain_mail(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for address, count in self.history.items():
+            counts[base_domain(domain_of(address))] += count
+        return counts
+
+    def mail_from_domain(self, domain: str) -> int:
+        """How many received messages came from this registrable domain."""
+        return self._domain_mail[domain]
+
     def knows(self, address: str) -> bool:
         """Whether the owner has written to this address (or it answered the owner)."""
         return address.casefold().strip() in self.known_people

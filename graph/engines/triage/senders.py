@@ -107,6 +107,12 @@ _LINK_HOST_RE = re.compile(r"\bhttps?://([a-z0-9.-]+)", re.IGNORECASE)
 _LINKS_READ = 50
 
 
+def link_hosts(text: str) -> list[str]:
+    """The hosts of the first links in `text`, lower-cased."""
+    found = itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ)
+    return [match.group(1).casefold().strip(".") for match in found]
+
+
 def dressed_link(text: str, brands: set[str]) -> bool:
     """A link to a host dressed as one of `brands`' sites on someone else's domain.
 
@@ -114,8 +120,7 @@ def dressed_link(text: str, brands: set[str]) -> bool:
     `mijn-belastingdienst-teruggaaf.nl` (the brand with add-ons as the domain's name); never
     the brand's own domain or its subdomains (`click.paypal.com`).
     """
-    for found in itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ):
-        host = found.group(1).casefold().strip(".")
+    for host in link_hosts(text):
         base = base_domain(host)
         if _dressed_as_brand(base, brands):
             return True
