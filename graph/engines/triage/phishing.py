@@ -177,8 +177,8 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     failed = authentication_failure(results)
     if failed and not _a_pitch_softly_failed(results, flags):
         return failed
-    trusted = known_sender or _own_service(email, results, sender_base, profile)
-    said = _asks_for_fraud(flags, trusted)
+    own = _own_service(email, results, sender_base, profile)
+    said = _asks_for_fraud(flags, known_sender or own)
     if said:
         return said
     if "billing_claim" in flags and not known_sender and pretends_a_thread(email, forwards=False):
@@ -191,9 +191,10 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         return "the sender's domain is not authenticated and it asks for a login, money or a click"
     for flag, meaning in _GENUINE_FLAGS.items():
         # A domain dressed as another's stays that, whoever signed it; a signed service's own
-        # notice may carry short links and login words, which are its job.
+        # notice may carry short links and login words, which are its job (a host relayed
+        # through it, such as a booking's "secure." message link, is too).
         if flag in flags and (
-            flag in _DOMAIN_FLAGS or not (signed and flags & {"tool", "automated"})
+            flag in _DOMAIN_FLAGS or not (own or (signed and flags & {"tool", "automated"}))
         ):
             return meaning
     return ""

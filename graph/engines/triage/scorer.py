@@ -231,9 +231,7 @@ def _categorise(
         seen.flags.add("news_words")  # news or a promotion in the words, not only the footer
     if list_id and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
         seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
-    if "meeting_link" in seen.flags and writer.person and writer.direct and not writer.bulk:
-        # A video meeting's block (Teams, Zoom, Meet) in a person's own mail to the owner: an
-        # invitation sent from their calendar, which names no "Invitation:" in its subject.
+    if _a_calendar_invitation(email, seen.flags, writer):
         seen.flags.add("calendar_invite")
     if looks_cold(email, seen.flags, writer):
         seen.flags.add("looks_cold")
@@ -259,8 +257,32 @@ def _categorise(
 
 
 def _a_programs_notice(flags: set[str], writer: Writer) -> bool:
-    """A program's own mail to the owner, not a mailing, offering nothing and booking no call."""
-    return writer.robot and not writer.bulk and not flags & PITCH_FLAGS
+    """A program's own mail to the owner, not a mailing, offering nothing and booking no call.
+
+    A person a program relays counts too: a host's message through a booking site.
+    """
+    relayed = writer.robot or "relayed_person" in flags
+    return relayed and not writer.bulk and not flags & PITCH_FLAGS
+
+
+def _a_calendar_invitation(email: Email, flags: set[str], writer: Writer) -> bool:
+    """An invitation from a calendar that its subject alone does not give away.
+
+    "Invitation: X" without a time, with its "When:" line or its calendar file; or a video
+    meeting's block (Teams, Zoom, Meet) in a person's own mail to the owner, which a calendar
+    sends with no "Invitation:" in its subject at all.
+    """
+    if "invitation_subject" in flags and ("calendar_when" in flags or _carries_a_calendar(email)):
+        return True
+    return "meeting_link" in flags and writer.person and writer.direct and not writer.bulk
+
+
+def _carries_a_calendar(email: Email) -> bool:
+    """Whether a calendar file (`text/calendar`, `.ics`) is attached."""
+    return any(
+        a.content_type == "text/calendar" or a.filename.casefold().endswith(".ics")
+        for a in email.attachments
+    )
 
 
 def _reads_like_news(evidence: list[Signal]) -> bool:

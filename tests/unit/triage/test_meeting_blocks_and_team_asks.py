@@ -106,3 +106,31 @@ def test_a_colleagues_fyi_with_a_date_asks_nothing() -> None:
         MailboxProfile(owner_addresses=(OWNER,)),
     )
     assert row.decision == "notify"
+
+
+def test_an_invitation_subject_without_a_time_is_a_persons_invitation() -> None:
+    # "Einladung: Podcast ..." is an invitation to a podcast, not a calendar event pushed on her.
+    row = triage(
+        mail(
+            'Einladung: Podcast "Lieferkette" - Folge über Echtzeit-Lagerdaten?',
+            "Hallo Priya,\n\nLena Fischer hat mir von deinem Vortrag erzählt. Ich mache den "
+            "Podcast seit 2022 und fände eine Folge mit dir spannend. Hättest du grundsätzlich "
+            "Lust?\n\nStefan\n",
+            sender="stefan@podcast.example",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
+
+
+def test_a_calendar_invitation_names_its_time() -> None:
+    row = triage(
+        mail(
+            "Invitation: Q1 planning offsite @ Thu 26 Nov 2026 13:00 - 15:00 (CET)",
+            "Daniel Okafor has invited you to Q1 planning offsite.\n",
+            sender="daniel@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
+    assert row.category == "meeting_request"

@@ -43,3 +43,36 @@ def test_a_known_domains_reset_linking_elsewhere_is_suspicious() -> None:
     # Walks around the check: a known, signed sender whose link goes to another domain.
     row = reset("reviews.example", "password-portal.example", {"no-reply@reviews.example": 3})
     assert row.suspicious
+
+
+def test_a_hosts_message_through_a_booking_site_it_signs_is_answered() -> None:
+    profile = MailboxProfile(owner_addresses=(OWNER,), history=Counter({"n@booking.example": 2}))
+    row = triage(
+        mail(
+            "Sophie sent you a message about your booking",
+            'Reply to your host\n\nSophie\n"Hello Priya! Could you tell me around what time you '
+            'arrive? If you come by car please tell me."\n\n'
+            "Reply: https://secure.booking.example/messages/conversation/6612993\n",
+            sender="6612993.4417882@guest.booking.example",
+            headers={"Authentication-Results": SIGNED.format(d="booking.example")},
+        ),
+        profile,
+    )
+    assert row.suspicious == ""
+    assert row.decision == "respond"
+
+
+def test_a_secure_looking_link_on_a_strangers_domain_is_still_suspicious() -> None:
+    # Walks around the check: the same message from a domain the mailbox has never seen.
+    row = triage(
+        mail(
+            "Sophie sent you a message about your booking",
+            'Reply to your host\n\nSophie\n"Hello Priya! Could you tell me around what time you '
+            'arrive? Please confirm your card on the link."\n\n'
+            "Reply: https://secure.bookings-guest.example/messages/conversation/6612993\n",
+            sender="host@bookings-guest.example",
+            headers={"Authentication-Results": SIGNED.format(d="bookings-guest.example")},
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.suspicious
