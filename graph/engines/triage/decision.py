@@ -157,13 +157,27 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     owners = set(profile.owner_addresses)
     direct = answers or not owners or any(a.casefold() in owners for a in email.to)
     org = base_domain(domain_of(sender)) in profile.known_domains
-    group = bool(header(email, "List-Id")) and not header(email, "List-Unsubscribe")
+    to_owner = any(a.casefold() in owners for a in email.to)
+    group = bool(header(email, "List-Id")) and (
+        not header(email, "List-Unsubscribe") or (_discussion_list(email) and not to_owner)
+    )
     blind = bool(owners) and not any(a.casefold() in owners for a in (*email.to, *email.cc))
     marketing = bool(header(email, "List-Unsubscribe-Post")) and bool(
         _BULK_PRECEDENCE_RE.search(header(email, "Precedence").casefold())
     )
     unsubscribe = bool(header(email, "List-Unsubscribe"))
     return Writer(robot, bulk, known, direct, answers, org, blind, group, unsubscribe, marketing)
+
+
+def _discussion_list(email: Email) -> bool:
+    """A discussion list's post (Google Groups, Mailman).
+
+    `Precedence: list` and no marketing one-click unsubscribe; the caller checks that it is
+    addressed to the list, as a post is, not to each reader, as a newsletter is.
+    """
+    return header(email, "Precedence").casefold().strip() == "list" and not header(
+        email, "List-Unsubscribe-Post"
+    )
 
 
 _REPLY_PREFIXES = ("re:", "re :", "aw:")

@@ -43,15 +43,17 @@ def test_a_reply_that_greets_her_is_shown() -> None:
     assert post(body) in {"notify", "respond"}
 
 
-def test_the_same_post_to_everyone_is_the_lists() -> None:
+def test_the_same_post_to_everyone_is_only_shown() -> None:
+    # A person's post to a discussion list the owner is in is worth seeing, not answering.
     body = "Thanks all, really useful thread. We cap it at 4 days per person.\n\nWouter\n"
-    assert post(body) == "ignore"
+    assert post(body) == "notify"
 
 
 def test_a_longer_name_that_starts_like_hers_is_someone_else() -> None:
     # Walks around the check: "Priyanka," greets someone else.
     body = "Priyanka, could you share your rota template with the group?\n\nWouter\n"
-    assert post(body) == "ignore"
+    assert not PROFILE.turns_to_owner(body.casefold())
+    assert post(body) == "notify"  # the list's post, not a word to her
 
 
 def test_a_personalised_marketing_mailing_is_still_marketing() -> None:
@@ -73,3 +75,28 @@ def test_the_owners_name_is_learned_from_her_sent_mail() -> None:
     assert profile.owner_names == frozenset({"priya raman"})
     assert profile.turns_to_owner("thanks!\n@priya - could you share it?")
     assert not profile.turns_to_owner("ask priya about it later.")
+
+
+def test_a_coachs_post_to_the_parents_group_is_shown() -> None:
+    body = "Hoi ouders,\n\nZaterdag uit bij Almere, verzamelen 9:15. Ik heb nog 2 auto's nodig!! wie kan?\n"
+    assert post(body, sender="ronaldsmit1974@gmail.com") in {"notify", "respond"}
+
+
+def test_a_newsletter_sent_with_list_precedence_to_each_reader_is_skipped() -> None:
+    # Walks around the check: a newsletter that says "Precedence: list" too, but is addressed
+    # to each subscriber rather than to a list.
+    row = triage(
+        mail(
+            "Vacuum, but make it boring | Relational Weekly #612",
+            "This week: autovacuum tuning, a new release, and three talks worth your time.\n",
+            sender="newsletter@weekly.example",
+            to=OWNER,
+            headers={
+                "List-Id": "<weekly.example>",
+                "List-Unsubscribe": "<https://weekly.example/u>",
+                "Precedence": "list",
+            },
+        ),
+        PROFILE,
+    )
+    assert row.decision == "ignore"
