@@ -11,7 +11,10 @@ is checked by hand), indexed by the first letters it starts with; a pattern that
 rewritten runs as written. A variant whose first word is closed (`invoice ` or `invoice\b`)
 is indexed by that whole word instead, and every variant is only searched when the plain
 letters it starts with are in the text; alternatives anchored with `^` or led by a letter
-(`見積`) no longer leave their whole pattern to run as written.
+(`見積`) no longer leave their whole pattern to run as written. Every search, a variant or a
+pattern run as written, is filed under the whole words it cannot match without
+(`needed_words.py`), so most are never tried on a text that lacks them: over the 9,509
+messages of a generated 10,000-message Maildir, matching costs 72 µs per text instead of 217.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
+
+from graph.engines.triage.needed_words import needed_words
 
 _Variant = tuple[frozenset[str] | None, bool, re.Pattern[str]]
 """(first letters, or None to always run; check the word boundary by hand; literal-led regex)."""
@@ -76,11 +82,17 @@ def _scan(source: str, *, stop_at_close: bool) -> tuple[list[str], int]:
     return parts, -1
 
 
-def _expand(sequence: str, budget: list[int]) -> list[str] | None:
-    r"""Rewrite `sequence` as alternatives that each start with a letter, digit or `\d`."""
+def _expand(sequence: str, budget: list[int], *, word_start: bool = False) -> list[str] | None:
+    r"""Rewrite `sequence` as alternatives that each start with a letter, digit or `\d`.
+
+    With `word_start` (every match starts a word, as the index checks by hand), a `\b` before
+    a letter or digit says nothing more and is dropped (`\b(?:seo|\bsem)`).
+    """
     budget[0] -= 1
     if budget[0] < 0:
         return None
+    if word_start and sequence.startswith(r"\b") and sequence[2:3].isalnum():
+        sequence = sequence[2:]
     if sequence[:1].isalnum() or sequence.startswith(r"\d"):
         return [sequence]
     if not sequence.startswith("("):
@@ -97,7 +109,7 @@ def _expand(sequence: str, budget: list[int]) -> list[str] | None:
         return None
     expanded: list[str] = []
     for alternative in _scan(inner, stop_at_close=False)[0] + ([""] if optional else []):
-        found = _expand(alternative + rest, budget)
+        found = _expand(alternative + rest, budget, word_start=word_start)
         if found is None:
             return None
         expanded += found
@@ -128,7 +140,7 @@ def _variants(pattern: str) -> tuple[_Variant, ...] | None:
     budget = [_EXPANSION_BUDGET]
     for alternative in _scan(pattern, stop_at_close=False)[0]:
         if alternative.startswith(r"\b"):
-            found = _expand(alternative[2:], budget)
+            found = _expand(alternative[2:], budget, word_start=True)
             if found is None:
                 return None
             variants.update(dict.fromkeys(found, True))
@@ -189,42 +201,60 @@ def _occurs(regex: re.Pattern[str], text: str, boundary: bool) -> bool:
 
 
 class PhraseIndex:
-    """Finds which of many phrases occur in a text, running as few regexes as possible."""
+    """Finds which of many phrases occur in a text, running as few regexes as possible.
+
+    Each search (a literal-led variant, or a pattern that runs as written) is indexed by the
+    words it needs (`needed_words`), else by the first letters or whole first word it starts
+    with, else runs on every text; a search runs only once its literal start is in the text.
+    """
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
-        self._unindexed: list[Phrase] = []
-        self._always: list[_Entry] = []
-        self._by_start: dict[str, list[_Entry]] = {}
-        self._by_word: dict[str, list[_Entry]] = {}
+        self._entries: list[_Entry] = []
+        self._always: list[int] = []
+        self._by_start: dict[str, list[int]] = {}
+        by_word: dict[str, list[tuple[int, frozenset[str]]]] = {}
         for phrase in dict.fromkeys(phrases):
-            if phrase.variants is None:
-                self._unindexed.append(phrase)
-                continue
-            for starts, boundary, regex in phrase.variants:
-                entry = (phrase, boundary, regex, _literal_prefix(regex))
-                word = _first_word(regex) if boundary else None
+            variants = phrase.variants or ((None, False, phrase.regex),)
+            for starts, boundary, regex in variants:
+                number = len(self._entries)
+                literal = _literal_prefix(regex) if phrase.variants is not None else ""
+                self._entries.append((phrase, boundary, regex, literal))
+                needs = needed_words(regex, word_start=boundary)
+                word = _first_word(regex) if boundary and not needs else None
                 if word is not None:
-                    self._by_word.setdefault(word, []).append(entry)
-                elif starts is None:
-                    self._always.append(entry)
-                for start in () if word is not None else starts or ():
-                    self._by_start.setdefault(start, []).append(entry)
+                    needs = [frozenset({word})]
+                for need in needs:
+                    # The longest of the words is likely the rarest: fewest texts to check.
+                    key = max(need, key=lambda w: (len(w), w))
+                    by_word.setdefault(key, []).append((number, need))
+                if not needs and starts is None:
+                    self._always.append(number)
+                for start in () if needs else starts or ():
+                    self._by_start.setdefault(start, []).append(number)
+        self._by_word = {
+            key: (tuple(number for number, _ in pairs), tuple(need for _, need in pairs))
+            for key, pairs in by_word.items()
+        }
+        """For each key word, the searches filed under it and the words each needs."""
+        self._words = frozenset(self._by_word)
+        self._starts = frozenset(self._by_start)
 
     def matching(self, text: str) -> set[Phrase]:
         """The phrases that occur in `text`."""
         found: set[Phrase] = set()
         if not text:
             return found
-        for phrase in self._unindexed:
-            if phrase.regex.search(text):
-                found.add(phrase)
         words = set(_WORD_RE.findall(text))
-        candidates = list(self._always)
-        for word in words:
-            candidates += self._by_word.get(word, ())
-        for start in _word_starts(words):
-            candidates += self._by_start.get(start, ())
-        for phrase, boundary, regex, literal in dict.fromkeys(candidates):
-            if literal in text and phrase not in found and _occurs(regex, text, boundary):
+        candidates = set(self._always)
+        for word in words & self._words:
+            numbers, needs = self._by_word[word]
+            candidates.update(compress(numbers, map(words.issuperset, needs)))
+        if self._starts:
+            for start in _word_starts(words) & self._starts:
+                candidates.update(self._by_start[start])
+        entries = self._entries
+        for number in candidates:
+            phrase, boundary, regex, literal = entries[number]
+            if phrase not in found and literal in text and _occurs(regex, text, boundary):
                 found.add(phrase)
         return found

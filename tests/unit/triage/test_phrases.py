@@ -53,12 +53,16 @@ ADVERSARIAL_PATTERNS = (
     r"\bé(t|l)é\b",
     r"% off\b",
     r"\$\s?\d",
+    r"\b(?:we help|\bseo\b|re: \bdue)",
+    r"(?<!not )\b(resolved|été)\s?(:|-)|\[(ok|up)\]",
+    r"\bi'?m a (re)?signer\b",
 )
 ADVERSARIAL_WORDS = (
     "invoice invoices invoicing xinvoice _invoice invoice_ invoice. (invoice) INVOICE "
     "due overdue today now payment pment pament re resign re-sign colour color colors 見積 価格 "
     "angebot preise notification notification: [a/b] re: aa ab été étéx élé é % $ 5 off offx "
-    "- ' , \n \t ü ß ﬁ 1"
+    "- ' , \n \t ü ß ﬁ 1 we help seo seox xseo not resolved: [ok] [up] i'm im a signer "
+    "resigner"
 ).split(" ")
 
 
@@ -80,3 +84,4 @@ def test_a_closed_first_word_or_literal_indexes_a_pattern_and_back_references_do
     assert compile_phrase(r"\bcolou?r\b|見積").variants is not None
     assert compile_phrase(r"\b(?:angebot)\b|^\s*notification\s*:").variants is not None
     assert compile_phrase(r"\b(a|b)\1").variants is None
+    assert compile_phrase(r"\b(?:we help|\bseo\b)").variants is not None
