@@ -1,20 +1,19 @@
 r"""Finding which of the rules' hundred-odd phrase patterns occur in a message, quickly.
 
 Triage runs over whole mailboxes, so this cost counts. Python's `re` only skips quickly
-through a text when a pattern starts with a literal; a leading `\b` or group makes it try every
-position. Measured on 2,000 generated messages (`bench/mailgen.py`, the rules of `rules/`), one
-plain `re.search` per pattern costs 1.46 ms per message; a prefilter that runs a pattern only
-when one of its first letters begins a word of the text still costs 1.29 ms; the literal-led
-variants below cost 0.52 ms (2.8 times faster), with identical results. So a `\b`-anchored
-pattern is rewritten here into one literal-led regex per leading alternative (the word boundary
-is checked by hand), indexed by the first letters it starts with; a pattern that cannot be
-rewritten runs as written. A variant whose first word is closed (`invoice ` or `invoice\b`)
-is indexed by that whole word instead, and every variant is only searched when the plain
-letters it starts with are in the text; alternatives anchored with `^` or led by a letter
-(`見積`) no longer leave their whole pattern to run as written. Every search, a variant or a
-pattern run as written, is filed under the whole words it cannot match without
-(`needed_words.py`), so most are never tried on a text that lacks them: over the 9,509
-messages of a generated 10,000-message Maildir, matching costs 72 µs per text instead of 217.
+through a text when a pattern starts with a literal or a class; a leading `\b`, group or
+optional letter makes it try every position. Measured on 2,000 generated messages
+(`bench/mailgen.py`, the rules of `rules/`), one plain `re.search` per pattern costs 1.46 ms
+per message; the literal-led variants below cost 0.52 ms, with identical results. So a
+pattern is rewritten here into one literal-led regex per leading alternative (a `\b` before
+it is checked by hand; `(a|b)x`, `0?[1-9]` and `[01]?\d` are spread out), and a pattern that
+cannot be rewritten (a look-behind, a back-reference) runs as written.
+
+Every search, a variant or a pattern run as written, is filed under the whole words it cannot
+match without (`needed_words.py`): a text lacking them is never searched. A search that needs
+no particular word runs on every text once the plain letters it starts with are in it. Over
+the 9,509 messages of a generated 10,000-message Maildir, matching costs about 65 µs per text
+instead of 217 with the index of first letters this replaced.
 """
 
 from __future__ import annotations
@@ -26,8 +25,8 @@ from itertools import compress
 
 from graph.engines.triage.needed_words import needed_words
 
-_Variant = tuple[frozenset[str] | None, bool, re.Pattern[str]]
-"""(first letters, or None to always run; check the word boundary by hand; literal-led regex)."""
+_Variant = tuple[bool, re.Pattern[str]]
+"""(check the word boundary by hand, literal-led regex)."""
 
 _Entry = tuple["Phrase", bool, re.Pattern[str], str]
 """(phrase, check the word boundary by hand, literal-led regex, the literal it starts with)."""
@@ -37,6 +36,10 @@ _WORD_RE = re.compile(r"\w+")
 _CLOSED_WORD_RE = re.compile(r"(\w+)(?: (?![?*+{])|\\b)")
 _LITERAL_LED_RE = re.compile(r"\\[^\w\s]|[^\w\\()\[\]{}.|?*+^$]")
 _BACK_REFERENCE_RE = re.compile(r"\\[1-9]|\(\?P=")
+_CLASS_LEAD_RE = re.compile(r"\[[\w-]+\](?![?*+{])")
+"""A leading class of plain letters, digits and ranges (`[01]`, `[1-9]`): `re` skips to it."""
+_OPTIONAL_LEAD_RE = re.compile(r"(\w|\[[\w-]+\])\?\??")
+"""A leading letter or class made optional (`0?`, `[01]?`)."""
 _EXPANSION_BUDGET = 400
 """How many pieces one pattern may expand into before it is run as written."""
 
@@ -93,7 +96,13 @@ def _expand(sequence: str, budget: list[int], *, word_start: bool = False) -> li
         return None
     if word_start and sequence.startswith(r"\b") and sequence[2:3].isalnum():
         sequence = sequence[2:]
-    if sequence[:1].isalnum() or sequence.startswith(r"\d"):
+    lead = _OPTIONAL_LEAD_RE.match(sequence)
+    if lead:  # `0?[1-9]`, `[01]?\d`: with the first character, and without it
+        rest = sequence[lead.end() :]
+        with_it = _expand(lead.group(1) + rest, budget, word_start=word_start)
+        without = _expand(rest, budget, word_start=word_start)
+        return None if with_it is None or without is None else with_it + without
+    if sequence[:1].isalnum() or sequence.startswith(r"\d") or _CLASS_LEAD_RE.match(sequence):
         return [sequence]
     if not sequence.startswith("("):
         return None
@@ -114,18 +123,6 @@ def _expand(sequence: str, budget: list[int], *, word_start: bool = False) -> li
             return None
         expanded += found
     return expanded
-
-
-def _starts(sequence: str) -> frozenset[str]:
-    """The first (up to three) letters every match of a literal-led `sequence` begins with."""
-    if sequence.startswith(r"\d"):
-        return frozenset("0123456789")
-    length = 0
-    while length < min(3, len(sequence)) and sequence[length].isalnum():
-        length += 1
-    if sequence[length : length + 1] in ("?", "*", "{"):
-        length -= 1  # the last letter is optional
-    return frozenset({sequence[:length]}) if length > 0 else frozenset()
 
 
 def _variants(pattern: str) -> tuple[_Variant, ...] | None:
@@ -151,16 +148,7 @@ def _variants(pattern: str) -> tuple[_Variant, ...] | None:
             if found is None:
                 return None
             variants.update(dict.fromkeys(found, False))
-    return tuple(
-        ((_starts(seq) or None) if boundary else None, boundary, re.compile(seq))
-        for seq, boundary in variants.items()
-    )
-
-
-def _word_starts(words: set[str]) -> set[str]:
-    """The first one, two and three letters of every word in `words`."""
-    threes = {w[:3] for w in words}
-    return threes | {w[:2] for w in threes} | {w[:1] for w in threes}
+    return tuple((boundary, re.compile(seq)) for seq, boundary in variants.items())
 
 
 def _first_word(regex: re.Pattern[str]) -> str | None:
@@ -203,19 +191,18 @@ def _occurs(regex: re.Pattern[str], text: str, boundary: bool) -> bool:
 class PhraseIndex:
     """Finds which of many phrases occur in a text, running as few regexes as possible.
 
-    Each search (a literal-led variant, or a pattern that runs as written) is indexed by the
-    words it needs (`needed_words`), else by the first letters or whole first word it starts
-    with, else runs on every text; a search runs only once its literal start is in the text.
+    Each search (a literal-led variant, or a pattern that runs as written) is filed under the
+    words it needs (`needed_words`), else under the whole first word it starts with, else runs
+    on every text; a search runs only once the plain letters it starts with are in the text.
     """
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self._entries: list[_Entry] = []
         self._always: list[int] = []
-        self._by_start: dict[str, list[int]] = {}
         by_word: dict[str, list[tuple[int, frozenset[str]]]] = {}
         for phrase in dict.fromkeys(phrases):
-            variants = phrase.variants or ((None, False, phrase.regex),)
-            for starts, boundary, regex in variants:
+            variants = phrase.variants or ((False, phrase.regex),)
+            for boundary, regex in variants:
                 number = len(self._entries)
                 literal = _literal_prefix(regex) if phrase.variants is not None else ""
                 self._entries.append((phrase, boundary, regex, literal))
@@ -227,17 +214,14 @@ class PhraseIndex:
                     # The longest of the words is likely the rarest: fewest texts to check.
                     key = max(need, key=lambda w: (len(w), w))
                     by_word.setdefault(key, []).append((number, need))
-                if not needs and starts is None:
+                if not needs:
                     self._always.append(number)
-                for start in () if needs else starts or ():
-                    self._by_start.setdefault(start, []).append(number)
         self._by_word = {
             key: (tuple(number for number, _ in pairs), tuple(need for _, need in pairs))
             for key, pairs in by_word.items()
         }
         """For each key word, the searches filed under it and the words each needs."""
         self._words = frozenset(self._by_word)
-        self._starts = frozenset(self._by_start)
 
     def matching(self, text: str) -> set[Phrase]:
         """The phrases that occur in `text`."""
@@ -249,9 +233,6 @@ class PhraseIndex:
         for word in words & self._words:
             numbers, needs = self._by_word[word]
             candidates.update(compress(numbers, map(words.issuperset, needs)))
-        if self._starts:
-            for start in _word_starts(words) & self._starts:
-                candidates.update(self._by_start[start])
         entries = self._entries
         for number in candidates:
             phrase, boundary, regex, literal = entries[number]

@@ -93,7 +93,7 @@ def test_the_rules_patterns_need_their_words_in_the_texts_they_match() -> None:
     )
     searches = [(phrase.regex, False) for phrase in phrases]
     searches += [
-        (regex, boundary) for phrase in phrases for _, boundary, regex in phrase.variants or ()
+        (regex, boundary) for phrase in phrases for boundary, regex in phrase.variants or ()
     ]
     words = [w for regex, _ in searches for w in re.findall(r"[\w']+", regex.pattern)]
     words += "the you 10am 14:00 2025-03-14 march $20 € (#12) % off [resolved] x_y ü".split()
