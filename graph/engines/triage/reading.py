@@ -51,5 +51,7 @@ def visible_body(body: str) -> str:
         position = marker.end()
     if depth == 0:
         parts.append(window[position:])
-    text = _QUOTED_LINE_RE.sub("", "".join(parts))
+    text = "".join(parts)
+    if ">" in text:  # no `>` line otherwise
+        text = _QUOTED_LINE_RE.sub("", text)
     return text[:BODY_CHARS]

@@ -1,9 +1,12 @@
-"""Weighing only the rules of the phrases found, and remembering a sender's domain, change
-nothing: each is compared with the plain way (every rule, every time) on generated input."""
+"""Weighing only the rules of the phrases found, and remembering what a sender's domain, name
+and links came to, change nothing: each is compared with the plain way (every rule, every
+time) on generated input."""
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 
 from graph.engines.triage.dates import has_time_expression
 from graph.engines.triage.phishing import _imitation, imitated_domain
@@ -12,6 +15,13 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reasons import Signal
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.scorer import _Reading, _weigh_flags, _weigh_phrases
+from graph.engines.triage.senders import (
+    _brand_claims,
+    _brand_with_addon,
+    _distinct_brands,
+    base_domain,
+    dressed_link,
+)
 
 
 def _plain_phrases(rules: RuleBook, seen: _Reading) -> None:
@@ -95,3 +105,60 @@ def test_a_senders_domain_imitates_what_the_plain_comparison_says() -> None:
         for _ in range(60):
             base = rng.choice([domain(), "", "gmail.com"])
             assert _imitation(profile, base) == _plain_imitation(profile, base), base
+
+
+def _plain_dressed_link(text: str, brands: frozenset[str]) -> bool:
+    for found in itertools.islice(
+        re.finditer(r"\bhttps?://([a-z0-9.-]+)", text, re.IGNORECASE), 50
+    ):
+        host = found.group(1).casefold().strip(".")
+        base = base_domain(host)
+        segments = base.split(".")[0].split("-")
+        if len(segments) > 1 and any(segment in brands for segment in segments):
+            return True
+        if any(brand in base.split(".")[0] for brand in brands):
+            continue
+        outside = host[: -len(base)].split(".") if host.endswith(base) else []
+        if any(label in brands for label in outside):
+            return True
+    return False
+
+
+def test_links_and_display_names_read_as_the_plain_way_reads_them() -> None:
+    """Brands as subdomains, with add-ons, in capitals, without a scheme; claimed names."""
+    rules = default_rules()
+    brands = _distinct_brands(rules.brands)
+    genuine = sorted({name for _, name in rules.brands})
+    rng = random.Random(19)
+
+    def host() -> str:
+        brand = rng.choice(genuine)
+        return rng.choice(
+            [
+                f"{brand}.com",
+                f"click.{brand}.com",
+                f"{brand}.secure-login.net",
+                f"mijn-{brand}-teruggaaf.nl",
+                f"{brand}-signature.example",
+                f"www.{brand}.co.uk.",
+                "example.org",
+                f"{brand}{brand}.io",
+            ]
+        )
+
+    for _ in range(1500):
+        links = [
+            rng.choice(["https://", "HTTP://", "http://", "xhttps://", "www.", ""]) + host()
+            for _ in range(rng.randint(0, 4))
+        ]
+        text = rng.choice([" ", "\n", " see "]).join(links)
+        assert dressed_link(text, brands) == _plain_dressed_link(text, brands), text
+        name = rng.choice(["", "support ", "the "]) + rng.choice(genuine) + rng.choice(["", " x"])
+        domain = host().strip(".")
+        claimed = [g for name_re, g in rules.brands if name_re.search(name)]
+        base = base_domain(domain)
+        plain = (
+            any(g not in domain for g in claimed),
+            any(_brand_with_addon(base, g) for g in claimed),
+        )
+        assert _brand_claims(name, domain, rules.brands) == plain, (name, domain)
