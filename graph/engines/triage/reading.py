@@ -32,7 +32,10 @@ _QUOTED_LINE_RE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 def header(email: Email, name: str) -> str:
     """The value of one kept header, whatever its spelling's case; '' when absent."""
     wanted = name.casefold()
-    return next((v for k, v in (email.headers or {}).items() if k.casefold() == wanted), "")
+    for key, value in (email.headers or {}).items():  # a loop: read a dozen times a message
+        if key.casefold() == wanted:
+            return value
+    return ""
 
 
 def visible_body(body: str) -> str:

@@ -198,7 +198,8 @@ def _pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[Cat
     for item in evidence:
         scores[item.category] += item.weight
     _apply_context(scores, flags, colleague)
-    ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], CATEGORIES.index(c)))
+    # Highest score first, ties in the order of CATEGORIES (a reversed sort stays stable).
+    ranked = sorted(CATEGORIES, key=scores.__getitem__, reverse=True)
     top_score, second_score = scores[ranked[0]], max(scores[ranked[1]], 0.0)
     if top_score < MIN_SCORE:
         return "other", 0.4 if top_score <= 0 else 0.45

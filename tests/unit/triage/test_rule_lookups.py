@@ -14,7 +14,14 @@ from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reasons import Signal
 from graph.engines.triage.rulebook import RuleBook, default_rules
-from graph.engines.triage.scorer import _Reading, _weigh_flags, _weigh_phrases
+from graph.engines.triage.scorer import (
+    MIN_SCORE,
+    _apply_context,
+    _pick,
+    _Reading,
+    _weigh_flags,
+    _weigh_phrases,
+)
 from graph.engines.triage.senders import (
     _brand_claims,
     _brand_with_addon,
@@ -22,6 +29,7 @@ from graph.engines.triage.senders import (
     base_domain,
     dressed_link,
 )
+from tools.language.categories import CATEGORIES, Category
 
 
 def _plain_phrases(rules: RuleBook, seen: _Reading) -> None:
@@ -162,3 +170,31 @@ def test_links_and_display_names_read_as_the_plain_way_reads_them() -> None:
             any(_brand_with_addon(base, g) for g in claimed),
         )
         assert _brand_claims(name, domain, rules.brands) == plain, (name, domain)
+
+
+def _plain_pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[str, float]:
+    scores: dict[Category, float] = dict.fromkeys(CATEGORIES, 0.0)
+    for item in evidence:
+        scores[item.category] += item.weight
+    _apply_context(scores, flags, colleague)
+    ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], CATEGORIES.index(c)))
+    top_score, second_score = scores[ranked[0]], max(scores[ranked[1]], 0.0)
+    if top_score < MIN_SCORE:
+        return "other", 0.4 if top_score <= 0 else 0.45
+    strength = top_score / (top_score + 3.0)
+    margin = (top_score - second_score) / top_score
+    return ranked[0], min(0.97, 0.25 + 0.75 * strength * margin**0.5)
+
+
+def test_the_best_category_and_ties_are_picked_as_the_plain_sort_picks_them() -> None:
+    """Equal scores (common with round weights) fall to the first of `CATEGORIES`."""
+    context = ["bulk", "automated", "alert", "prod", "outage", "personal_word", "no_outage"]
+    rng = random.Random(23)
+    for _ in range(3000):
+        evidence = [
+            Signal(rng.choice(CATEGORIES), rng.choice([0.0, 1.0, 1.5, 2.0, 3.0]), "x")
+            for _ in range(rng.randint(0, 6))
+        ]
+        flags = set(rng.sample(context, rng.randint(0, 3)))
+        colleague = rng.random() < 0.3
+        assert _pick(evidence, flags, colleague) == _plain_pick(evidence, flags, colleague)
