@@ -14,6 +14,7 @@ The checks, each one a reason on its own:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -240,16 +241,41 @@ def _imitation(profile: MailboxProfile, sender_base: str) -> str:
     """
     if not sender_base or sender_base in profile.written_domains:
         return ""
-    written = [*profile.owner_domains, *(profile.written_domains & profile.sending_domains)]
-    imitated = imitated_domain(sender_base, written, profile.owner_domains)
-    if imitated or sender_base in profile.known_domains:
+    domains = (
+        profile.owner_domains,
+        profile.written_domains,
+        profile.sending_domains,
+        profile.known_domains,
+    )
+    return _imitation_among(sender_base, *domains, tuple(map(id, domains)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _imitation_among(
+    sender_base: str,
+    owner_domains: frozenset[str],
+    written_domains: frozenset[str],
+    sending_domains: frozenset[str],
+    known_domains: frozenset[str],
+    identity: tuple[int, ...],
+) -> str:
+    """`_imitation` for one sender's domain and the profile's domains.
+
+    One sender writes many messages, and a profile's sets are the same objects for a whole run
+    (a frozenset keeps its hash), so the comparisons with every known domain are made once per
+    sender's domain. `identity` (the sets' ids, alive while the cache holds them) keeps equal
+    sets of another profile apart: the first imitated domain found follows a set's own order.
+    """
+    written = [*owner_domains, *(written_domains & sending_domains)]
+    imitated = imitated_domain(sender_base, written, owner_domains)
+    if imitated or sender_base in known_domains:
         return imitated
     answered = [  # known by answering only, and not look-alikes of the written ones themselves
         d
-        for d in sorted(profile.known_domains & profile.sending_domains)
-        if not imitated_domain(d, written, profile.owner_domains)
+        for d in sorted(known_domains & sending_domains)
+        if not imitated_domain(d, written, owner_domains)
     ]
-    return imitated_domain(sender_base, answered, profile.owner_domains)
+    return imitated_domain(sender_base, answered, owner_domains)
 
 
 def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:

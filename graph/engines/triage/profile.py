@@ -14,6 +14,7 @@ address is a warning. The profile is built from the stored mail (the Sent folder
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -78,9 +79,12 @@ class MailboxProfile:
     sending_domains: frozenset[str] = frozenset()
     """Registrable domains mail has come from."""
 
-    @property
+    @functools.cached_property
     def owner_domains(self) -> frozenset[str]:
-        """The owner's company domains (free-mail providers are nobody's company)."""
+        """The owner's company domains (free-mail providers are nobody's company).
+
+        Read for every message, from addresses that never change: worked out once.
+        """
         return frozenset(
             base_domain(domain_of(a)) for a in self.owner_addresses if domain_of(a) not in FREE_MAIL
         )

@@ -32,7 +32,10 @@ _QUOTED_LINE_RE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 def header(email: Email, name: str) -> str:
     """The value of one kept header, whatever its spelling's case; '' when absent."""
     wanted = name.casefold()
-    return next((v for k, v in (email.headers or {}).items() if k.casefold() == wanted), "")
+    for key, value in (email.headers or {}).items():  # a loop: read a dozen times a message
+        if key.casefold() == wanted:
+            return value
+    return ""
 
 
 def visible_body(body: str) -> str:
@@ -51,5 +54,7 @@ def visible_body(body: str) -> str:
         position = marker.end()
     if depth == 0:
         parts.append(window[position:])
-    text = _QUOTED_LINE_RE.sub("", "".join(parts))
+    text = "".join(parts)
+    if ">" in text:  # no `>` line otherwise
+        text = _QUOTED_LINE_RE.sub("", text)
     return text[:BODY_CHARS]

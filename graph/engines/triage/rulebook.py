@@ -11,7 +11,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, cast
 
@@ -118,6 +118,20 @@ class RuleBook:
     action_by_category: Mapping[Category, Action]
     index: PhraseIndex
     """Every phrase of `phrases`, `flags` and the dates in mail, for one pass over a text."""
+    phrase_rules: Mapping[Phrase, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    """The positions in `phrases` of each phrase's rules: a message weighs only those it holds."""
+    flag_rules: Mapping[Phrase, tuple[FlagRule, ...]] = field(init=False, repr=False, compare=False)
+    """The rules of `flags` each phrase raises a flag by."""
+
+    def __post_init__(self) -> None:
+        phrase_rules: dict[Phrase, tuple[int, ...]] = {}
+        for position, rule in enumerate(self.phrases):
+            phrase_rules[rule.pattern] = (*phrase_rules.get(rule.pattern, ()), position)
+        flag_rules: dict[Phrase, tuple[FlagRule, ...]] = {}
+        for flag_rule in self.flags:
+            flag_rules[flag_rule.pattern] = (*flag_rules.get(flag_rule.pattern, ()), flag_rule)
+        object.__setattr__(self, "phrase_rules", phrase_rules)  # frozen: set once, here
+        object.__setattr__(self, "flag_rules", flag_rules)
 
 
 class _Entry:

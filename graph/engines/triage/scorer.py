@@ -132,7 +132,10 @@ def _weigh_sender(sender: str, rules: RuleBook, seen: _Reading) -> None:
 
 
 def _weigh_phrases(rules: RuleBook, seen: _Reading) -> None:
-    for rule in rules.phrases:
+    # Only the rules of the phrases found, in the rule files' order (it orders the reason).
+    positions = {p for hit in seen.any_hits for p in rules.phrase_rules.get(hit, ())}
+    for position in sorted(positions):
+        rule = rules.phrases[position]
         if rule.subject and rule.pattern in seen.subject_hits:
             seen.evidence.append(Signal(rule.category, rule.subject, rule.says))
         elif rule.body and rule.pattern in seen.body_hits:
@@ -143,14 +146,16 @@ def _weigh_phrases(rules: RuleBook, seen: _Reading) -> None:
 
 def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
     """Raise the phrase flags and the ones read from the whole message, then the combinations."""
-    hits_in = {"subject": seen.subject_hits, "body": seen.body_hits, "any": seen.any_hits}
+    any_hits = seen.any_hits
+    hits_in = {"subject": seen.subject_hits, "body": seen.body_hits, "any": any_hits}
     flags = seen.flags
-    for rule in rules.flags:
-        if rule.pattern in hits_in[rule.where]:
-            flags.add(rule.flag)
-    if has_time_expression(seen.both, seen.any_hits):
+    for hit in any_hits:  # only the flag rules of the phrases found (a set: order is no matter)
+        for rule in rules.flag_rules.get(hit, ()):
+            if hit in hits_in[rule.where]:
+                flags.add(rule.flag)
+    if has_time_expression(seen.both, any_hits):
         flags.add("time_expression")
-    if "?" in _LINK_RE.sub(" ", seen.both):
+    if "?" in seen.both and "?" in _LINK_RE.sub(" ", seen.both):
         flags.add("request")  # a question mark in the words, not in a link's query string
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")
@@ -196,7 +201,8 @@ def _pick(evidence: list[Signal], flags: set[str], colleague: bool) -> tuple[Cat
     for item in evidence:
         scores[item.category] += item.weight
     _apply_context(scores, flags, colleague)
-    ranked = sorted(CATEGORIES, key=lambda c: (-scores[c], CATEGORIES.index(c)))
+    # Highest score first, ties in the order of CATEGORIES (a reversed sort stays stable).
+    ranked = sorted(CATEGORIES, key=scores.__getitem__, reverse=True)
     top_score, second_score = scores[ranked[0]], max(scores[ranked[1]], 0.0)
     if top_score < MIN_SCORE:
         return "other", 0.4 if top_score <= 0 else 0.45

@@ -6,6 +6,7 @@ flags feed the combinations in `rules/combos.toml` and the priority.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ def base_domain(domain: str) -> str:
     return ".".join(labels[-2:])
 
 
-def _imitation_flags(base: str, owner_domains: set[str], flags: set[str]) -> None:
+def _imitation_flags(base: str, owner_domains: frozenset[str], flags: set[str]) -> None:
     """Flag a stranger's domain that imitates the owner's or swaps a letter for a digit."""
     label = base.split(".")[0]
     if any(
@@ -89,11 +90,16 @@ _DISTINCT_BRAND_CHARS = 6
 """A brand name this long is no everyday word (`sharepoint`, `docusign`; not `ing` or `apple`)."""
 
 
-def _distinct_brands(rules: RuleBook) -> set[str]:
-    return {genuine for _, genuine in rules.brands if len(genuine) >= _DISTINCT_BRAND_CHARS}
+_Brands = tuple[tuple[re.Pattern[str], str], ...]
+"""`RuleBook.brands`: (a brand's name in a display name, what its genuine domain contains)."""
 
 
-def _dressed_as_brand(base: str, brands: set[str]) -> bool:
+@functools.lru_cache(maxsize=8)
+def _distinct_brands(brands: _Brands) -> frozenset[str]:
+    return frozenset(genuine for _, genuine in brands if len(genuine) >= _DISTINCT_BRAND_CHARS)
+
+
+def _dressed_as_brand(base: str, brands: frozenset[str]) -> bool:
     """A domain whose name is a brand's with an add-on (`sharepoint-filedrop.com`).
 
     Whatever the display name says (a name in parentheses is a comment, which mail programs
@@ -109,27 +115,55 @@ _LINKS_READ = 50
 
 def link_hosts(text: str) -> list[str]:
     """The hosts of the first links in `text`, lower-cased."""
+    if "://" not in text:
+        return []
     found = itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ)
     return [match.group(1).casefold().strip(".") for match in found]
 
 
-def dressed_link(text: str, brands: set[str]) -> bool:
+def dressed_link(text: str, brands: frozenset[str]) -> bool:
     """A link to a host dressed as one of `brands`' sites on someone else's domain.
 
     `marktplaats.gelijk-oversteken-nl.com` (the brand as a subdomain of another domain) and
     `mijn-belastingdienst-teruggaaf.nl` (the brand with add-ons as the domain's name); never
     the brand's own domain or its subdomains (`click.paypal.com`).
     """
-    for host in link_hosts(text):
-        base = base_domain(host)
-        if _dressed_as_brand(base, brands):
-            return True
-        if any(brand in base.split(".")[0] for brand in brands):
-            continue  # the brand's own domain (or one only containing its name)
-        outside = host[: -len(base)].split(".") if host.endswith(base) else []
-        if any(label in brands for label in outside):
-            return True
-    return False
+    if "://" not in text:  # no link (`https?://`, in any case) at all
+        return False
+    found = itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ)
+    return any(_dressed_host(link.group(1), brands) for link in found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dressed_host(host: str, brands: frozenset[str]) -> bool:
+    """`dressed_link` for one link's host: the same hosts come back in mail after mail."""
+    host = host.casefold().strip(".")
+    base = base_domain(host)
+    if _dressed_as_brand(base, brands):
+        return True
+    if any(brand in base.split(".")[0] for brand in brands):
+        return False  # the brand's own domain (or one only containing its name)
+    outside = host[: -len(base)].split(".") if host.endswith(base) else []
+    return any(label in brands for label in outside)
+
+
+@functools.lru_cache(maxsize=4096)
+def _brand_claims(sender_name: str, sender_domain: str, brands: _Brands) -> tuple[bool, bool]:
+    """(a brand the display name claims is not the domain's, the domain adds on to one).
+
+    The first raises `brand_spoof`, the second `brand_addon`. One sender writes many
+    messages: the brands' names are searched once per display name and domain.
+    """
+    claimed = [genuine for name_re, genuine in brands if name_re.search(sender_name)]
+    base = base_domain(sender_domain)
+    spoof = any(genuine not in sender_domain for genuine in claimed)
+    return spoof, any(_brand_with_addon(base, genuine) for genuine in claimed)
+
+
+@functools.lru_cache(maxsize=64)
+def _owner_domains(owner_addresses: tuple[str, ...]) -> frozenset[str]:
+    """The registrable domains of the owner's addresses (the same for a whole mailbox)."""
+    return frozenset(base_domain(domain_of(a.casefold())) for a in owner_addresses if "@" in a)
 
 
 def sender_flags(
@@ -142,7 +176,7 @@ def sender_flags(
 ) -> bool:
     """Add the flags that compare the sender with the owner; return whether it is a colleague."""
     sender_domain = domain_of(sender)
-    owner_domains = {base_domain(domain_of(a.casefold())) for a in owner_addresses if "@" in a}
+    owner_domains = _owner_domains(tuple(owner_addresses))
     vip = {v.casefold().strip() for v in vip_senders}
     base = base_domain(sender_domain) if sender_domain else ""
     is_vip = bool(sender) and (sender in vip or f"@{sender_domain}" in vip or sender_domain in vip)
@@ -160,15 +194,13 @@ def sender_flags(
     reply_to_domain = domain_of((email.reply_to or "").casefold())
     if reply_to_domain and base and base_domain(reply_to_domain) != base:
         flags.add("reply_to_mismatch")
-    brands = _distinct_brands(rules)
+    brands = _distinct_brands(rules.brands)
     if sender_domain:
         sender_name = (email.from_name or "").casefold()
-        claimed = [genuine for name_re, genuine in rules.brands if name_re.search(sender_name)]
-        if any(genuine not in sender_domain for genuine in claimed):
+        spoof, addon = _brand_claims(sender_name, sender_domain, rules.brands)
+        if spoof:
             flags.add("brand_spoof")
-        if any(_brand_with_addon(base, genuine) for genuine in claimed) or _dressed_as_brand(
-            base, brands
-        ):
+        if addon or _dressed_as_brand(base, brands):
             flags.add("brand_addon")
     if dressed_link(email.body or "", brands):
         flags.add("brand_link")

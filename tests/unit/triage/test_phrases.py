@@ -22,7 +22,7 @@ def test_phrase_index_finds_exactly_what_the_plain_regexes_find() -> None:
     )
     words = []
     for phrase in phrases:
-        for _, _, variant in phrase.variants or ():
+        for _, variant in phrase.variants or ():
             lead = re.match(r"[\w' ]+", variant.pattern)
             if lead:
                 words.append(lead.group())
@@ -53,12 +53,18 @@ ADVERSARIAL_PATTERNS = (
     r"\bé(t|l)é\b",
     r"% off\b",
     r"\$\s?\d",
+    r"\b(?:we help|\bseo\b|re: \bdue)",
+    r"(?<!not )\b(resolved|été)\s?(:|-)|\[(ok|up)\]",
+    r"\bi'?m a (re)?signer\b",
+    r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b|\b(1[0-2]|0?[1-9])\s?(am|pm)",
+    r"\bx?[ab]?c\b",
 )
 ADVERSARIAL_WORDS = (
     "invoice invoices invoicing xinvoice _invoice invoice_ invoice. (invoice) INVOICE "
     "due overdue today now payment pment pament re resign re-sign colour color colors 見積 価格 "
     "angebot preise notification notification: [a/b] re: aa ab été étéx élé é % $ 5 off offx "
-    "- ' , \n \t ü ß ﬁ 1"
+    "- ' , \n \t ü ß ﬁ 1 we help seo seox xseo not resolved: [ok] [up] i'm im a signer "
+    "resigner 10am 9 pm 07:30 1h05 x9am 24:00 012:30 0 05 12 c bc xc xac xbc"
 ).split(" ")
 
 
@@ -80,3 +86,5 @@ def test_a_closed_first_word_or_literal_indexes_a_pattern_and_back_references_do
     assert compile_phrase(r"\bcolou?r\b|見積").variants is not None
     assert compile_phrase(r"\b(?:angebot)\b|^\s*notification\s*:").variants is not None
     assert compile_phrase(r"\b(a|b)\1").variants is None
+    assert compile_phrase(r"\b(?:we help|\bseo\b)").variants is not None
+    assert compile_phrase(r"\b([01]?\d|2[0-3])[:.]\d|\b0?[1-9]\s?am").variants is not None
