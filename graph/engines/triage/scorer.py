@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from graph.engines.triage.calendars import a_calendar_invitation
 from graph.engines.triage.dates import has_time_expression, parse_date
 from graph.engines.triage.decision import (
     PITCH_FLAGS,
@@ -237,7 +238,7 @@ def _categorise(
         seen.flags.add("news_words")  # news or a promotion in the words, not only the footer
     if list_id and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
         seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
-    if _a_calendar_invitation(email, seen.flags, writer):
+    if a_calendar_invitation(email, seen.flags, writer):
         seen.flags.add("calendar_invite")
     if looks_cold(email, seen.flags, writer):
         seen.flags.add("looks_cold")
@@ -269,26 +270,6 @@ def _a_programs_notice(flags: set[str], writer: Writer) -> bool:
     """
     relayed = writer.robot or "relayed_person" in flags
     return relayed and not writer.bulk and not flags & PITCH_FLAGS
-
-
-def _a_calendar_invitation(email: Email, flags: set[str], writer: Writer) -> bool:
-    """An invitation from a calendar that its subject alone does not give away.
-
-    "Invitation: X" without a time, with its "When:" line or its calendar file; or a video
-    meeting's block (Teams, Zoom, Meet) in a person's own mail to the owner, which a calendar
-    sends with no "Invitation:" in its subject at all.
-    """
-    if "invitation_subject" in flags and ("calendar_when" in flags or _carries_a_calendar(email)):
-        return True
-    return "meeting_link" in flags and writer.person and writer.direct and not writer.bulk
-
-
-def _carries_a_calendar(email: Email) -> bool:
-    """Whether a calendar file (`text/calendar`, `.ics`) is attached."""
-    return any(
-        a.content_type == "text/calendar" or a.filename.casefold().endswith(".ics")
-        for a in email.attachments
-    )
 
 
 def _reads_like_news(evidence: list[Signal]) -> bool:
