@@ -82,3 +82,50 @@ def test_a_shops_schedule_for_its_sale_is_not_a_shift() -> None:
         )
     )
     assert row.decision == "ignore"
+
+
+def test_the_buildings_water_shut_off_is_shown() -> None:
+    row = triage(
+        mail(
+            "Mededeling: watertoevoer afgesloten donderdag 26 november 09:00-13:00",
+            "Geachte bewoners,\n\nIn verband met het vervangen van de hoofdkraan wordt de "
+            "watertoevoer van het complex afgesloten op donderdag 26 november van 09:00 tot 13:00."
+            "\n\nMet vriendelijke groet,\nVvE Beheer\n",
+            sender="mededelingen@vvebeheer.example",
+            to=PRIVATE,
+            headers={"Precedence": "bulk"},
+        )
+    )
+    assert row.decision == "notify"
+
+
+def test_an_overdue_task_in_a_hiring_tool_asks_the_owner_to_act() -> None:
+    row = triage(
+        mail(
+            "Scorecard due: Thijs Bakker - Platform Engineer",
+            "Hi Priya,\n\nYour scorecard for Thijs Bakker (interview on Tue 24 Nov) is overdue. "
+            "The debrief is on Thu 26 Nov 11:00.\n\nSubmit scorecard: https://ats.example/s/1\n",
+            sender="no-reply@ats.example",
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+    )
+    assert row.decision == "respond"
+
+
+def test_a_shops_water_bottle_sale_is_not_a_shut_off() -> None:
+    # Walks around the check: "water" and "afgesloten" far apart in a shop's mailing.
+    row = triage(
+        mail(
+            "Deze week: waterflessen in de aanbieding",
+            "Waterflessen met 30% korting. De actie is afgesloten zodra de voorraad op is. "
+            "Bekijk de aanbiedingen in onze webshop.\n\nAfmelden | Voorkeuren\n",
+            sender="nieuws@winkel.example",
+            to=PRIVATE,
+            headers={
+                "List-Unsubscribe": "<https://winkel.example/u>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Precedence": "bulk",
+            },
+        )
+    )
+    assert row.decision == "ignore"
