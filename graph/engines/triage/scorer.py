@@ -158,6 +158,7 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
         flags.add("time_expression")
     if "?" in seen.both and "?" in _LINK_RE.sub(" ", seen.both):
         flags.add("request")  # a question mark in the words, not in a link's query string
+        flags.add("question")
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")
     if colleague:

@@ -134,3 +134,29 @@ def test_a_calendar_invitation_names_its_time() -> None:
     )
     assert row.decision == "respond"
     assert row.category == "meeting_request"
+
+
+def test_someone_late_telling_the_team_to_start_is_shown_not_answered() -> None:
+    row = triage(
+        mail(
+            "10 min late",
+            "train stuck before duivendrecht, start standup without me pls\n",
+            sender="sunhee@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "notify"
+
+
+def test_starting_without_them_does_not_hide_a_real_question() -> None:
+    # Walks around the check: the same words beside a question for the owner.
+    row = triage(
+        mail(
+            "late for standup",
+            "train stuck, start standup without me. Can you send me the Nordkap numbers before "
+            "the 11:00 call?\n",
+            sender="sunhee@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
