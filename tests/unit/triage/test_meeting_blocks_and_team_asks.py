@@ -160,3 +160,47 @@ def test_starting_without_them_does_not_hide_a_real_question() -> None:
         MailboxProfile(owner_addresses=(OWNER,)),
     )
     assert row.decision == "respond"
+
+
+def test_an_office_managers_ask_of_every_lead_is_an_ask() -> None:
+    row = triage(
+        mail(
+            "Sinterklaas borrel 4 dec - dieetwensen per team",
+            "Hi all,\n\nThe caterer needs numbers per team by Wednesday 12:00. Could each lead "
+            "reply with the number of people coming and any dietary requirements.\n\nFemke\n",
+            sender="office@lumenhive.com",
+            to="leads@lumenhive.com",
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
+
+
+def test_a_careers_forms_message_from_an_applicant_is_answered() -> None:
+    row = triage(
+        mail(
+            "[Careers] New message via 'Contact the hiring manager' - Senior Backend Engineer",
+            "A visitor submitted the contact form on lumenhive.com/careers.\n\nName: Oksana\n\n"
+            "Message:\nDear Priya, I applied for the senior backend role two weeks ago. Is it "
+            "still open?\n\nThank you,\nOksana\n",
+            sender="no-reply@forms.example",
+            headers={"Auto-Submitted": "auto-generated"},
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision == "respond"
+
+
+def test_a_forms_receipt_of_the_owners_own_submission_asks_nothing() -> None:
+    # Walks around the check: a form's confirmation that the owner's message arrived.
+    row = triage(
+        mail(
+            "We received your message",
+            "Thanks! You submitted the contact form on our site. We will get back to you "
+            "within two working days.\n",
+            sender="no-reply@shop.example",
+            headers={"Auto-Submitted": "auto-generated"},
+        ),
+        MailboxProfile(owner_addresses=(OWNER,)),
+    )
+    assert row.decision != "respond"
