@@ -155,9 +155,9 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     if "automated_text" in flags and not known and not is_forward(email):
         robot = True  # "this is an automated message": said of itself, not of mail it carries
     owners = set(profile.owner_addresses)
-    direct = answers or not owners or any(a.casefold() in owners for a in email.to)
-    org = base_domain(domain_of(sender)) in profile.known_domains
     to_owner = any(a.casefold() in owners for a in email.to)
+    direct = answers or not owners or to_owner
+    org = base_domain(domain_of(sender)) in profile.known_domains
     group = bool(header(email, "List-Id")) and (
         not header(email, "List-Unsubscribe") or (_discussion_list(email) and not to_owner)
     )
@@ -362,10 +362,11 @@ def decide(
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)
+    named = None
     if calendar is None and "turns_to_owner" in flags and writer.bulk and not writer.robot:
         # A person on a mailing list writing to the owner by name: their word, not the list's.
-        calendar = _from_person(category, flags, dataclasses.replace(writer, direct=True))
-    verdict = calendar or (
+        named = _from_person(category, flags, dataclasses.replace(writer, direct=True))
+    verdict = calendar or named or (
         _from_person(category, flags, writer)
         if writer.person
         else _from_program(category, flags, writer)
