@@ -19,7 +19,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.model import SENT, Email
@@ -89,7 +88,7 @@ class MailboxProfile:
             base_domain(domain_of(a)) for a in self.owner_addresses if domain_of(a) not in FREE_MAIL
         )
 
-    @cached_property
+    @functools.cached_property
     def _written_names(self) -> frozenset[str]:
         """The names of the organisations the owner writes to, her own company's aside.
 
@@ -111,7 +110,7 @@ class MailboxProfile:
         inner = list_id.casefold().rsplit("<", 1)[-1].split(">", 1)[0]
         return not self._written_names.isdisjoint(inner.split("."))
 
-    @cached_property
+    @functools.cached_property
     def _owner_called(self) -> re.Pattern[str] | None:
         """How a person in a group's thread turns to the owner: a greeting or an @-mention."""
         names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
@@ -132,7 +131,7 @@ class MailboxProfile:
         called = self._owner_called
         return bool(called and called.search(text))
 
-    @cached_property
+    @functools.cached_property
     def _domain_mail(self) -> Counter[str]:
         counts: Counter[str] = Counter()
         for address, count in self.history.items():
