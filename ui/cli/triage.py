@@ -47,6 +47,9 @@ LEGEND = (
     f"{UNSURE_MARK} the engine is unsure: check it"
 )
 
+YOUNG_COLLECTION = 20_000
+"""New containers between two collections of the young generation while `triage` runs."""
+
 
 @one_line_errors
 async def triage(args: argparse.Namespace) -> int:
@@ -57,9 +60,15 @@ async def triage(args: argparse.Namespace) -> int:
     # whose full passes would otherwise walk it again each time while a whole inbox is held
     # (half of their time), and from what the forked parse and rule workers collect.
     gc.freeze()
+    # The young generation collected every `YOUNG_COLLECTION` new containers, not every 700: a
+    # triage makes millions (rows, messages, their lists), nearly all of them kept or freed by
+    # reference counting, and each collection of the young ones walks those still alive.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION, *thresholds[1:])
     try:
         return await _triage(args)
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
@@ -194,7 +203,12 @@ def _importance(state: ConversationTriage) -> tuple[bool, int, int]:
 
 def conversation_json(state: ConversationTriage) -> dict[str, Any]:
     """One conversation as `triage --json` prints it: its latest message, its state now."""
-    latest, record = state.latest, state.record
+    latest = state.latest
+    # The state's columns, not a `TriageRecord` made for each of a whole inbox's rows.
+    triaged = state.standing.id in state.triage
+    column = state.state_column
+    decision = column("decision") if triaged else "error"
+    suspicious = state.suspicious  # what `state.warning` reads, found once
     row: dict[str, Any] = {
         "id": latest.id,
         "conversation": state.key,
@@ -204,19 +218,19 @@ def conversation_json(state: ConversationTriage) -> dict[str, Any]:
         "subject": latest.subject,
         "date": latest.date,
         **({"account": latest.account} if latest.account else {}),
-        "state": "answered" if state.answered else (record.decision if record else "error"),
+        "state": "answered" if state.answered else decision,
         "answered": state.answered,
         "triaged": state.standing.id,
-        "priority": record.priority if record else "unknown",
-        "category": record.category if record else "unreadable",
-        "action": record.action if record else "none",
-        "reason": record.reason if record else "not triaged",
-        "decision": record.decision if record else "error",
-        "suspicious": state.warning,
-        "unsure": record.unsure if record else False,
+        "priority": column("priority") if triaged else "unknown",
+        "category": column("category") if triaged else "unreadable",
+        "action": column("action") if triaged else "none",
+        "reason": column("reason") if triaged else "not triaged",
+        "decision": decision,
+        "suspicious": suspicious[0][1] if suspicious else "",
+        "unsure": column("unsure") if triaged else False,
     }
-    if state.suspicious:
-        row["suspicious_id"] = state.suspicious[0][0].id
+    if suspicious:
+        row["suspicious_id"] = suspicious[0][0].id
     if state.standing.error:
         row["error"] = state.standing.error
     return row
