@@ -47,9 +47,6 @@ LEGEND = (
     f"{UNSURE_MARK} the engine is unsure: check it"
 )
 
-YOUNG_COLLECTION = 20_000
-"""New containers between two collections of the young generation while `triage` runs."""
-
 
 @one_line_errors
 async def triage(args: argparse.Namespace) -> int:
@@ -60,15 +57,9 @@ async def triage(args: argparse.Namespace) -> int:
     # whose full passes would otherwise walk it again each time while a whole inbox is held
     # (half of their time), and from what the forked parse and rule workers collect.
     gc.freeze()
-    # The young generation collected every `YOUNG_COLLECTION` new containers, not every 700: a
-    # triage makes millions (rows, messages, their lists), nearly all of them kept or freed by
-    # reference counting, and each collection of the young ones walks those still alive.
-    thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_COLLECTION, *thresholds[1:])
     try:
         return await _triage(args)
     finally:
-        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
