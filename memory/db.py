@@ -15,6 +15,7 @@ import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from memory.search import search_stored
 from memory.search_query import parse_query
 from memory.search_sqlite_index import insert_then_index
 from memory.sqlite_wal import enable_wal
-from memory.upsert import upsert_statement
+from memory.upsert import insert_new_then_upsert, upsert_statement
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
 """How triage lists are sorted; a value not listed here comes last.
@@ -332,7 +333,9 @@ def _write_rows(session: Session, rows: list[_Row]) -> None:
     conn = session.connection()
     # A write that changes nothing opens the transaction and takes the write lock first.
     conn.exec_driver_sql("DELETE FROM email WHERE 0")
-    insert_then_index(conn, lambda: _upsert(session, StoredEmail, rows))
+    table: Any = StoredEmail.__table__  # type: ignore[attr-defined]
+    upsert = partial(_upsert, session, StoredEmail)
+    insert_then_index(conn, lambda: insert_new_then_upsert(session, table, rows, upsert))
 
 
 def stored_data(engine: Engine, email_ids: Sequence[str]) -> Iterator[str]:

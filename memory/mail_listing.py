@@ -135,17 +135,25 @@ class CompactTriage(Mapping[str, TriageRecord]):
 
 def _triaged_rows(session: Session, source: str, ids: Sequence[str] | None) -> Iterable[Any]:
     columns = [getattr(TriageRecord, name) for name in TRIAGE_FIELDS]
-    stmt = (
-        select(StoredEmail.data, *columns)
-        .join(TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id))
-        .where(StoredEmail.source == source)
-    )
     if ids is None:
+        stmt = (
+            select(StoredEmail.data, *columns)
+            .join(TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id))
+            .where(StoredEmail.source == source)
+        )
         yield from session.exec(stmt.execution_options(yield_per=_CHUNK))  # type: ignore[call-overload]
         return
+    # By id alone (unique across the cache), the source compared here: asked of SQL with the
+    # ids, the source picks SQLite's primary key, which reads every row of the source for each
+    # chunk (quadratic in a first triage's ids) instead of the id index's 500 rows.
+    by_id = select(StoredEmail.source, StoredEmail.data, *columns).join(
+        TriageRecord, col(TriageRecord.email_id) == col(StoredEmail.id)
+    )
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
-        yield from session.exec(stmt.where(col(StoredEmail.id).in_(chunk)))
+        for row_source, *row in session.exec(by_id.where(col(StoredEmail.id).in_(chunk))):
+            if row_source == source:
+                yield row
 
 
 def give_back_freed_memory() -> None:

@@ -28,6 +28,11 @@ def _found(db: AppDatabase) -> dict[str, list[str]]:
     return {w: sorted(e.id for e in db.list_emails(query=w, limit=10_000)) for w in WORDS}
 
 
+def _rowids(path: Path) -> list[tuple[int, str, str]]:
+    with sqlite3.connect(path) as raw:
+        return list(raw.execute("SELECT rowid, key, id FROM email ORDER BY rowid"))
+
+
 def _triggers(path: Path) -> list[str]:
     with sqlite3.connect(path) as raw:
         rows = raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
@@ -50,6 +55,9 @@ def test_one_statement_indexes_as_the_trigger_does(
     expected = _found(rows)
     assert sum(map(len, expected.values())) > 100 and len(expected["renewal"]) >= 40
     assert _found(bulk) == expected
+    # New rows inserted apart from the replaced ones get the rowids (and index keys) an
+    # upsert of them all gives.
+    assert _rowids(tmp_path / "bulk.db") == _rowids(tmp_path / "rows.db")
     assert _triggers(tmp_path / "bulk.db") == _triggers(tmp_path / "rows.db")
     assert len(_triggers(tmp_path / "bulk.db")) == 3
     bulk.engine.dispose()

@@ -151,6 +151,17 @@ def test_listing_some_ids_leaves_out_the_gone_and_the_untriaged(db: AppDatabase)
     assert sorted(e.id for e in by_ids) == ["m3@example.com", "m5@example.com", "m7@example.com"]
 
 
+def test_listing_some_ids_leaves_out_the_mail_of_another_source(db: AppDatabase) -> None:
+    other = full_email(50, source="maildir:/other", key="k50")
+    db.add_emails([other])
+    db.save_triage([record(other.id)])
+    emails, triage = triaged_listing(db.engine, SOURCE, ["m3@example.com", other.id])
+    assert [e.id for e in emails] == ["m3@example.com"]
+    assert sorted(triage) == ["m3@example.com"]
+    emails, _ = triaged_listing(db.engine, "maildir:/other", ["m3@example.com", other.id])
+    assert [e.id for e in emails] == [other.id]
+
+
 def test_the_listed_ids_are_the_strings_the_caller_asked_with(db: AppDatabase) -> None:
     # A triage run holds every new message's id while it lists them: not a second copy.
     wanted = ["".join(["m", "3@example.com"]), "".join(["m", "7@example.com"])]
