@@ -337,6 +337,16 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     return "notify", 0.6
 
 
+def _by_writer(category: Category, flags: set[str], writer: Writer) -> Verdict:
+    """The verdict for who wrote it: a person, or a program or mass mailing."""
+    if "turns_to_owner" in flags and writer.bulk and not writer.robot:
+        # A person on a mailing list writing to the owner by name: their word, not the list's.
+        return _from_person(category, flags, dataclasses.replace(writer, direct=True))
+    if writer.person:
+        return _from_person(category, flags, writer)
+    return _from_program(category, flags, writer)
+
+
 def decide(
     email: Email,
     category: Category,
@@ -362,15 +372,7 @@ def decide(
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)
     calendar = _calendar(flags)
-    named = None
-    if calendar is None and "turns_to_owner" in flags and writer.bulk and not writer.robot:
-        # A person on a mailing list writing to the owner by name: their word, not the list's.
-        named = _from_person(category, flags, dataclasses.replace(writer, direct=True))
-    verdict = calendar or named or (
-        _from_person(category, flags, writer)
-        if writer.person
-        else _from_program(category, flags, writer)
-    )
+    verdict = calendar or _by_writer(category, flags, writer)
     if verdict[0] == "respond" and "nothing_to_do" in flags:
         verdict = "notify", 0.65  # "you need not do anything": the writer says so themselves
     elif verdict[0] == "respond" and "goes_on_without" in flags and "question" not in flags:
