@@ -194,12 +194,7 @@ def _importance(state: ConversationTriage) -> tuple[bool, int, int]:
 
 def conversation_json(state: ConversationTriage) -> dict[str, Any]:
     """One conversation as `triage --json` prints it: its latest message, its state now."""
-    latest = state.latest
-    # The state's columns, not a `TriageRecord` made for each of a whole inbox's rows.
-    triaged = state.standing.id in state.triage
-    column = state.state_column
-    decision = column("decision") if triaged else "error"
-    suspicious = state.suspicious  # what `state.warning` reads, found once
+    latest, record = state.latest, state.record
     row: dict[str, Any] = {
         "id": latest.id,
         "conversation": state.key,
@@ -209,19 +204,19 @@ def conversation_json(state: ConversationTriage) -> dict[str, Any]:
         "subject": latest.subject,
         "date": latest.date,
         **({"account": latest.account} if latest.account else {}),
-        "state": "answered" if state.answered else decision,
+        "state": "answered" if state.answered else (record.decision if record else "error"),
         "answered": state.answered,
         "triaged": state.standing.id,
-        "priority": column("priority") if triaged else "unknown",
-        "category": column("category") if triaged else "unreadable",
-        "action": column("action") if triaged else "none",
-        "reason": column("reason") if triaged else "not triaged",
-        "decision": decision,
-        "suspicious": suspicious[0][1] if suspicious else "",
-        "unsure": column("unsure") if triaged else False,
+        "priority": record.priority if record else "unknown",
+        "category": record.category if record else "unreadable",
+        "action": record.action if record else "none",
+        "reason": record.reason if record else "not triaged",
+        "decision": record.decision if record else "error",
+        "suspicious": state.warning,
+        "unsure": record.unsure if record else False,
     }
-    if suspicious:
-        row["suspicious_id"] = suspicious[0][0].id
+    if state.suspicious:
+        row["suspicious_id"] = state.suspicious[0][0].id
     if state.standing.error:
         row["error"] = state.standing.error
     return row
