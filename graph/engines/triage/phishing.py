@@ -69,6 +69,9 @@ _GENUINE_FLAGS = {
     "brand_link": "a link dressed as a brand's site on another domain",
 }
 
+_OWN_SERVICE_MATTERS = frozenset({"bank_change", "wire_request", "credential", *_GENUINE_FLAGS})
+"""Flags whose warning a service's own mail (`_own_service`) is spared."""
+
 _DOMAIN_FLAGS = frozenset({"lookalike", "owner_lookalike", "digit_domain", "brand_addon"})
 """What the sender's own domain or name pretends, which a signature of that domain cannot clear."""
 
@@ -178,7 +181,8 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     failed = authentication_failure(results)
     if failed and not _a_pitch_softly_failed(results, flags):
         return failed
-    own = _own_service(email, results, sender_base, profile)
+    # Read the body's links only where a service's own mail is told apart from fraud.
+    own = bool(flags & _OWN_SERVICE_MATTERS) and _own_service(email, results, sender_base, profile)
     said = _asks_for_fraud(flags, known_sender or own)
     if said:
         return said

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, cast
@@ -337,9 +337,16 @@ def load_rules(directory: Path = RULES_DIR) -> RuleBook:
     raised = (raised - {""}) | CODE_FLAGS
     combos = _combo_rules(_read(directory, "combos.toml"), raised)
     priorities, actions = load_categories(directory)
-    index = PhraseIndex([*(r.pattern for r in phrases), *(r.pattern for r in flags), *DATE_PHRASES])
+    index = PhraseIndex(searched_phrases(phrases, flags))
     return RuleBook(
         headers, senders, _brands(senders_data), phrases, flags, combos, priorities, actions, index
+    )
+
+
+def searched_phrases(phrases: Iterable[TextRule], flags: Iterable[FlagRule]) -> list[Phrase]:
+    """Every phrase the index searches, once each: the phrase rules', the flag rules', dates'."""
+    return list(
+        dict.fromkeys([*(r.pattern for r in phrases), *(r.pattern for r in flags), *DATE_PHRASES])
     )
 
 

@@ -115,7 +115,7 @@ _LINKS_READ = 50
 
 def link_hosts(text: str) -> list[str]:
     """The hosts of the first links in `text`, lower-cased."""
-    if "://" not in text:
+    if "://" not in text:  # no link (`https?://`, in any case) at all
         return []
     found = itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ)
     return [match.group(1).casefold().strip(".") for match in found]
@@ -128,16 +128,12 @@ def dressed_link(text: str, brands: frozenset[str]) -> bool:
     `mijn-belastingdienst-teruggaaf.nl` (the brand with add-ons as the domain's name); never
     the brand's own domain or its subdomains (`click.paypal.com`).
     """
-    if "://" not in text:  # no link (`https?://`, in any case) at all
-        return False
-    found = itertools.islice(_LINK_HOST_RE.finditer(text), _LINKS_READ)
-    return any(_dressed_host(link.group(1), brands) for link in found)
+    return any(_dressed_host(host, brands) for host in link_hosts(text))
 
 
 @functools.lru_cache(maxsize=4096)
 def _dressed_host(host: str, brands: frozenset[str]) -> bool:
     """`dressed_link` for one link's host: the same hosts come back in mail after mail."""
-    host = host.casefold().strip(".")
     base = base_domain(host)
     if _dressed_as_brand(base, brands):
         return True

@@ -5,9 +5,8 @@ from __future__ import annotations
 import random
 import re
 
-from graph.engines.triage.dates import DATE_PHRASES
 from graph.engines.triage.needed_words import needed_words
-from graph.engines.triage.rulebook import default_rules
+from graph.engines.triage.rulebook import default_rules, searched_phrases
 
 _WORD_RE = re.compile(r"\w+")
 _WORD_CHAR_RE = re.compile(r"\w")
@@ -84,13 +83,7 @@ def test_every_text_a_pattern_matches_holds_its_needed_words() -> None:
 def test_the_rules_patterns_need_their_words_in_the_texts_they_match() -> None:
     """Every shipped pattern and variant, on text built from the rules' own words."""
     rules = default_rules()
-    phrases = list(
-        dict.fromkeys(
-            [rule.pattern for rule in rules.phrases]
-            + [rule.pattern for rule in rules.flags]
-            + list(DATE_PHRASES)
-        )
-    )
+    phrases = searched_phrases(rules.phrases, rules.flags)
     searches = [(phrase.regex, False) for phrase in phrases]
     searches += [
         (regex, boundary) for phrase in phrases for boundary, regex in phrase.variants or ()
