@@ -5,7 +5,7 @@ that depends on who wrote it and how as much as on its words. In order, first ma
 
 1. suspicious (phishing or fraud): `ignore`, with the warning; never a reply, link or lead;
 2. a bounce of the owner's mail: `notify`; an automatic reply: `ignore`, or `notify` when it
-   names someone else to write to (an out-of-office's stand-in);
+   names someone else to write to (an out-of-office's stand-in), unless a colleague's;
 3. cold outreach from someone the owner does not know: `ignore`;
 4. a person writing to the owner (not a robot, not a mass mailing): `respond` when it asks
    something of them (in `To`, or in a blind copy such as a party invitation; on `Cc`
@@ -16,10 +16,13 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    unless a marketing list or a mailing from an organisation the owner never wrote to says it
    to every subscriber (a bill, a failed payment and a developer tool's request still ask);
    `ignore` for what every customer is sent (new terms, a survey) and for a digest of a period
-   (a weekly summary), whatever alerts it counts; `notify`
-   for alerts, incidents, failures, security notices and mail from the owner's own company;
+   (a weekly summary), whatever alerts it counts; `notify` for a change in what the owner
+   pays even when it offers a change before a date; `notify`
+   for alerts, incidents, failures, security notices and mail from the owner's own company
+   (`respond` for its deadlines, unless it says FYI);
    `notify` for planned maintenance or an end of support of something the owner runs, and for
-   the news of an organisation the owner writes to (a partner, a customer, a child's school)
+   the news of an organisation the owner writes to (a partner, a customer, a child's school;
+   not a marketing list's promotion)
    or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class), and
    for a change in what the owner pays (a premium, an instalment, a yearly statement);
    `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
@@ -152,6 +155,9 @@ def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Write
     known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
     if "mass_envelope" in flags and not known:
         robot = True  # a sending system's envelope; someone the owner knows may use one too
+    paid = bool(flags & _PAID_BY_ITSELF)
+    if "billing_sender" in flags and paid and not known and "request" not in flags:
+        robot = True  # billing@'s receipt or direct debit is a system's; a person asking is not
     if "automated_text" in flags and not known and not is_forward(email):
         robot = True  # "this is an automated message": said of itself, not of mail it carries
     owners = set(profile.owner_addresses)
@@ -276,6 +282,11 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
+    promotion = writer.marketing and "news_words" in flags  # "prices go up Monday: 20% off"
+    if "price_change" in flags and not flags & _UNPAID and not promotion:
+        # A new premium or price, to change before a date if the owner wishes ("wilt u iets
+        # wijzigen? dat kan tot 31 december"): worth seeing, not work to do.
+        return "notify", 0.55
     asks = (
         "action_required" in flags
         or "payment_failed" in flags
@@ -312,8 +323,10 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
     if urgent:
         return urgent
     if "colleague" in flags:
-        # The company's own announcements: a deadline makes them work to do.
-        return ("respond", 0.6) if "deadline" in flags else ("notify", 0.65)
+        # The company's own announcements: a deadline makes them work to do, unless they say
+        # they are for information ("FYI, no action needed before Friday's rollout").
+        asks = "deadline" in flags and "fyi" not in flags
+        return ("respond", 0.6) if asks else ("notify", 0.65)
     # A marketing list's reminders and changes ("last call", "your trial ends") are said to
     # every subscriber, unless they come from an organisation the owner deals with.
     listed = writer.marketing and not writer.known_org
@@ -326,7 +339,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         # too, unless its words are a promotion ("prices go up Monday: 20% off now").
         return "notify", 0.55
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
-    if (writer.known_org or "known_list" in flags) and not paid:
+    promotion = writer.marketing and "news_words" in flags
+    if (writer.known_org or "known_list" in flags) and not paid and not promotion:
         return "notify", 0.55  # the news of an organisation the owner deals with
     if writer.group_list and not writer.robot:
         return "notify", 0.55  # a person writing to a group the owner is in: not marketing
@@ -360,11 +374,15 @@ def decide(
     if suspicious:
         return "ignore", 0.9
     if is_bounce(email, flags):
-        # The owner's mail did not arrive: it must be sent again (or the address fixed). A
-        # report that the server is still trying says only that it is late.
-        return ("notify", 0.85) if "delivery_delay" in flags else ("respond", 0.6)
+        # The owner's mail did not arrive: worth seeing (to send it again, or fix the address),
+        # yet most readers do not count it as mail to answer. A report that the server is
+        # still trying says only that it is late.
+        return "notify", 0.85 if "delivery_delay" in flags else 0.6
     if is_auto_reply(email, flags):
-        return ("notify", 0.6) if names_a_stand_in(email) else ("ignore", 0.85)
+        # A customer's or a vendor's absence, with someone to write to instead, is worth
+        # knowing; a colleague's is on the team's calendar already.
+        stand_in = names_a_stand_in(email) and "colleague" not in flags
+        return ("notify", 0.6) if stand_in else ("ignore", 0.85)
     if cold:
         return "ignore", 0.75
     stranger = writer.person and not writer.known and not applies_for_a_job(flags)

@@ -49,6 +49,8 @@ _CONFUSABLE = str.maketrans(
 )
 _DIGRAPHS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("ii", "u"))
 _AUTH_RESULT_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)")
+_LOGIN_HOST_RE = re.compile(r"login|verify|secure|account|signin|reset")
+"""The login words of `rules/flags.toml`'s `login_host` links."""
 _RISKY_FLAGS = frozenset(
     {"credential", "link", "bank_change", "money_request", "gift_card", "wire_request", "threat"}
 )
@@ -140,6 +142,23 @@ def imitated_domain(
 def authentication(email: Email) -> dict[str, str]:
     """The receiving server's verdicts (`spf`, `dkim`, `dmarc`); empty when it gave none."""
     return dict(_AUTH_RESULT_RE.findall(header(email, "Authentication-Results").casefold()))
+
+
+def login_links_home(email: Email, flags: set[str]) -> bool:
+    """Whether a program's signed notice links only to its own domain's login pages.
+
+    `myaccount.google.com` in Google's own security alert (DMARC passed for its domain, a
+    no-reply sender) is the service's page. A host wearing a login word on another domain, in
+    mail not signed for its sender's domain, or from a person, stays suspicious; so does one
+    beyond the links read.
+    """
+    sender_base = base_domain(domain_of((email.from_addr or "").casefold()))
+    if not sender_base or not flags & {"tool", "automated"}:
+        return False
+    if authentication(email).get("dmarc") != "pass":
+        return False
+    hosts = [host for host in link_hosts(email.body or "") if _LOGIN_HOST_RE.search(host)]
+    return bool(hosts) and all(base_domain(host) == sender_base for host in hosts)
 
 
 def authentication_failure(results: dict[str, str]) -> str:

@@ -23,6 +23,12 @@ from dataclasses import dataclass, field
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.model import SENT, Email
 
+_DUTIES = (
+    r"rijders|chauffeurs?|rijden|drivers?|driving|carpool|fahrer|fahrdienst|fahren|bardienst|"
+    r"bar duty|bar shift|fruit|kleding wassen|wasbeurt|aan de beurt|rota|roster|corvee"
+)
+"""The duties of a club's or a class's rota a family is put down for, as its lines name them."""
+
 FREE_MAIL = frozenset(
     {
         "gmail.com",
@@ -121,6 +127,33 @@ class MailboxProfile:
             rf"(?:^|\n)[ \t]*(?:(?:hi|hello|hey|dear|hoi|hallo|beste|liebe|lieber|bonjour|"
             rf"salut|hola)[ \t]+)?(?:{name})\b[ \t]*[,:!-]|@(?:{name})\b"
         )
+
+    @functools.cached_property
+    def _owner_surnames(self) -> tuple[str, ...]:
+        """The owner's family names: the last word of a name they send as, three letters or more."""
+        names = {full.split()[-1] for full in self.owner_names if len(full.split()) > 1}
+        return tuple(sorted((name for name in names if len(name) >= 3), key=len, reverse=True))
+
+    @functools.cached_property
+    def _owner_on_rota(self) -> re.Pattern[str] | None:
+        """A rota's line naming the owner's family: "Rijders: fam. Bakker, fam. De Vries/Raman"."""
+        if not self._owner_surnames:
+            return None
+        name = "|".join(re.escape(n) for n in self._owner_surnames)
+        return re.compile(rf"\b(?:{_DUTIES})\b[^\n]{{0,80}}(?<![\w@.])(?:{name})\b(?![@.]\w)")
+
+    def on_rota(self, text: str) -> bool:
+        """Whether lower-cased `text` puts the owner's family down for a duty on a rota.
+
+        A club's or a class's list of who drives, serves the bar or brings fruit, naming the
+        family by its surname on the duty's line; not a name in an address, and not the
+        surname elsewhere in the mail.
+        """
+        rota = self._owner_on_rota
+        # Most mail does not name the family at all: looked for as plain text first.
+        if rota is None or not any(name in text for name in self._owner_surnames):
+            return False
+        return bool(rota.search(text))
 
     def turns_to_owner(self, text: str) -> bool:
         """Whether lower-cased `text` turns to the owner by name.

@@ -26,7 +26,7 @@ from graph.engines.triage.decision import (
     looks_cold,
     read_writer,
 )
-from graph.engines.triage.phishing import suspicion
+from graph.engines.triage.phishing import login_links_home, suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
 from graph.engines.triage.profile import MailboxProfile
@@ -145,7 +145,7 @@ def _weigh_phrases(rules: RuleBook, seen: _Reading) -> None:
         seen.evidence.append(Signal("notification", 3.0, "ticket update"))
 
 
-def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
+def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool, email: Email) -> None:
     """Raise the phrase flags and the ones read from the whole message, then the combinations."""
     any_hits = seen.any_hits
     hits_in = {"subject": seen.subject_hits, "body": seen.body_hits, "any": any_hits}
@@ -161,6 +161,8 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool) -> None:
         flags.add("question")
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")
+    if "login_host" in flags and not login_links_home(email, flags):
+        flags.add("ip_link")  # `secure-login.example-pay.com`, not Google's own account page
     if colleague:
         flags.discard("cold_line")
     if "no_outage" in flags:
@@ -232,13 +234,12 @@ def _categorise(
     if list_id and profile.lists_for_a_known_org(list_id):
         seen.flags.add("known_list")  # the news of an organisation the owner writes to
     _weigh_phrases(rules, seen)
-    _weigh_flags(rules, seen, trusted)
+    _weigh_flags(rules, seen, trusted, email)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
     if _reads_like_news(seen.evidence):
         seen.flags.add("news_words")  # news or a promotion in the words, not only the footer
-    if list_id and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
-        seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
+    _owner_named(profile, seen, writer, bool(list_id))
     if a_calendar_invitation(email, seen.flags, writer):
         seen.flags.add("calendar_invite")
     if looks_cold(email, seen.flags, writer):
@@ -262,6 +263,14 @@ def _categorise(
         # phishing checks cleared: a service's notice, not outreach (nobody pitches as a robot).
         category, confidence = "notification", PROGRAM_NOTICE
     return seen, category, confidence, writer, suspicious
+
+
+def _owner_named(profile: MailboxProfile, seen: _Reading, writer: Writer, listed: bool) -> None:
+    """Flag the owner named in the words: turned to on a list, or put down on a rota."""
+    if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
+        seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
+    if profile.on_rota(seen.both):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
+        seen.flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))
 
 
 def _a_programs_notice(flags: set[str], writer: Writer) -> bool:

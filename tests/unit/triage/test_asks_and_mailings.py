@@ -91,18 +91,19 @@ def test_a_fault_on_copy_or_from_a_program_is_not_respond() -> None:
     assert decision(program) != "respond"
 
 
-# A bounce: the owner's mail did not arrive, unless the server is still trying.
+# A bounce: the owner's mail did not arrive, unless the server is still trying. Worth seeing
+# either way; most of the corpus's authors do not count it as mail to answer (nine to four).
 
 BOUNCE = "This is the mail system.\nYour message could not be delivered to {to}.\n{why}\n"
 
 
-def test_a_failed_delivery_of_the_owners_mail_is_respond() -> None:
+def test_a_failed_delivery_of_the_owners_mail_is_notify() -> None:
     failed = mail(
         "Undelivered Mail Returned to Sender",
         BOUNCE.format(to="anna@school.exmaple", why="Host or domain name not found."),
         sender="mailer-daemon@mx.mail.example",
     )
-    assert decision(failed) == "respond"
+    assert decision(failed) == "notify"
 
 
 def test_a_delayed_delivery_is_only_notify() -> None:

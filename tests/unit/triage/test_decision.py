@@ -162,9 +162,8 @@ def test_out_of_office_and_bounces() -> None:
         sender="MAILER-DAEMON@mx.example.org",
     )
     assert triage_by_rules(ooo, profile=PROFILE).decision == "ignore"
-    # The owner's mail did not arrive: it must be sent again (a delay alone is notify, see
-    # test_asks_and_mailings.py).
-    assert triage_by_rules(bounce, profile=PROFILE).decision == "respond"
+    # The owner's mail did not arrive: worth seeing, never skipped (see test_asks_and_mailings.py).
+    assert triage_by_rules(bounce, profile=PROFILE).decision == "notify"
 
 
 def test_a_known_person_is_never_cold() -> None:

@@ -30,6 +30,7 @@ from graph.engines.triage.senders import (
     dressed_link,
 )
 from tools.language.categories import CATEGORIES, Category
+from tools.mail.model import Email
 
 
 def _plain_phrases(rules: RuleBook, seen: _Reading) -> None:
@@ -66,7 +67,9 @@ def test_weighing_the_phrases_found_gives_what_weighing_every_rule_gives() -> No
         _weigh_phrases(rules, fast)
         _plain_phrases(rules, plain)
         assert fast.evidence == plain.evidence
-        _weigh_flags(rules, fast, colleague=False)
+        _weigh_flags(
+            rules, fast, colleague=False, email=Email(id="x", source="", folder="", key="")
+        )
         _plain_flags(rules, plain)
         # What `_weigh_flags` adds beyond the phrase flags, made the plain way.
         if has_time_expression(plain.both, plain.any_hits):
@@ -74,6 +77,8 @@ def test_weighing_the_phrases_found_gives_what_weighing_every_rule_gives() -> No
         if any(e.category == "billing" and e.weight >= 2.0 for e in plain.evidence):
             plain.flags.add("billing_claim")
         plain.flags -= {"outage"} if "no_outage" in plain.flags else set()
+        if "login_host" in plain.flags:  # no program's signed notice: a login host counts
+            plain.flags.add("ip_link")
         assert fast.flags == plain.flags
 
 
