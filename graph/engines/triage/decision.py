@@ -23,7 +23,8 @@ that depends on who wrote it and how as much as on its words. In order, first ma
    `notify` for planned maintenance or an end of support of something the owner runs, and for
    the news of an organisation the owner writes to (a partner, a customer, a child's school;
    not a marketing list's promotion)
-   or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class), and
+   or of a group's own list (a `List-Id` without an unsubscribe link: a club, a class), for
+   the owner's parcel on its way (a carrier's unsubscribe footer aside), and
    for a change in what the owner pays (a premium, an instalment, a yearly statement);
    `ignore` for other newsletters, receipts, money taken by itself (a direct debit) and the
    rest of the mass mail; `notify` for other transactional mail. A monitor's message that its
@@ -284,8 +285,9 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         return ("respond", 0.65) if asked else ("notify", 0.65)
     promotion = writer.marketing and "news_words" in flags  # "prices go up Monday: 20% off"
     if "price_change" in flags and not flags & _UNPAID and not promotion:
-        # A new premium or price, to change before a date if the owner wishes ("wilt u iets
-        # wijzigen? dat kan tot 31 december"): worth seeing, not work to do.
+        # What the owner pays changes (a premium, an instalment), even with an offer to change
+        # before a date ("wilt u iets wijzigen? dat kan tot 31 december") or a mailing's
+        # headers: worth seeing, not work to do; unless its words are a promotion.
         return "notify", 0.55
     asks = (
         "action_required" in flags
@@ -334,10 +336,8 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return "notify", 0.55  # of something the owner signed up for, or a shift put down for
     if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
-    if "price_change" in flags and not (writer.marketing and "news_words" in flags):
-        # What the owner pays changes: a premium, an instalment; sent with a mailing's headers
-        # too, unless its words are a promotion ("prices go up Monday: 20% off now").
-        return "notify", 0.55
+    if "parcel" in flags and not writer.marketing:
+        return "notify", 0.55  # the owner's parcel on its way, though the carrier adds a footer
     paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
     promotion = writer.marketing and "news_words" in flags
     if (writer.known_org or "known_list" in flags) and not paid and not promotion:

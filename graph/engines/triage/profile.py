@@ -24,7 +24,7 @@ from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.model import SENT, Email
 
 _DUTIES = (
-    r"rijders|chauffeurs?|rijden|drivers?|driving|carpool|fahrer|fahrdienst|fahren|bardienst|"
+    r"rijders|chauffeurs?|rijden|rijschema|drivers?|driving|carpool|fahrer|fahrdienst|fahren|bardienst|"
     r"bar duty|bar shift|fruit|kleding wassen|wasbeurt|aan de beurt|rota|roster|corvee"
 )
 """The duties of a club's or a class's rota a family is put down for, as its lines name them."""
@@ -129,29 +129,34 @@ class MailboxProfile:
         )
 
     @functools.cached_property
-    def _owner_surnames(self) -> tuple[str, ...]:
-        """The owner's family names: the last word of a name they send as, three letters or more."""
-        names = {full.split()[-1] for full in self.owner_names if len(full.split()) > 1}
+    def _rota_names(self) -> tuple[str, ...]:
+        """The owner's first and family names, of the names they send as (three letters or more)."""
+        words = [full.split() for full in self.owner_names]
+        names = {word for split in words for word in (*split[:1], *split[-1:])}
         return tuple(sorted((name for name in names if len(name) >= 3), key=len, reverse=True))
 
     @functools.cached_property
     def _owner_on_rota(self) -> re.Pattern[str] | None:
         """A rota's line naming the owner's family: "Rijders: fam. Bakker, fam. De Vries/Raman"."""
-        if not self._owner_surnames:
+        if not self._rota_names:
             return None
-        name = "|".join(re.escape(n) for n in self._owner_surnames)
-        return re.compile(rf"\b(?:{_DUTIES})\b[^\n]{{0,80}}(?<![\w@.])(?:{name})\b(?![@.]\w)")
+        name = "|".join(re.escape(n) for n in self._rota_names)
+        # On the duty's line, or in the list its line opens with a colon ("rijden deze keer:",
+        # then "- Priya (Arjun)" a few lines down).
+        after = r"(?:[^\n]{0,80}?|[^\n]{0,80}:[ \t]*\n(?:[^\n]{0,60}\n){0,4}?[^\n]{0,40}?)"
+        return re.compile(rf"\b(?:{_DUTIES})\b{after}(?<![\w@.])(?:{name})\b(?![@.]\w)")
 
     def on_rota(self, text: str) -> bool:
         """Whether lower-cased `text` puts the owner's family down for a duty on a rota.
 
         A club's or a class's list of who drives, serves the bar or brings fruit, naming the
-        family by its surname on the duty's line; not a name in an address, and not the
-        surname elsewhere in the mail.
+        family by its surname or the owner by first name on the duty's line, or in the list
+        that line opens ("rijden deze keer:" then "- Priya (Arjun)"); not a name in an address,
+        and not the name elsewhere in the mail.
         """
         rota = self._owner_on_rota
         # Most mail does not name the family at all: looked for as plain text first.
-        if rota is None or not any(name in text for name in self._owner_surnames):
+        if rota is None or not any(name in text for name in self._rota_names):
             return False
         return bool(rota.search(text))
 

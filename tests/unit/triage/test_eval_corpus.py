@@ -18,13 +18,13 @@ from graph.engines.triage.profile import build_profile
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
-DEV_DECISION_ACCURACY = 0.88
+DEV_DECISION_ACCURACY = 0.89
 """0.92 to 0.93 before the j-* and i-* mail was added (680 of 761 with it; the i-* mail was
 added after the rules were last tuned and scored as it came: 62 of 80); the k-* mail was
 added the same way (65 of 80 as it came), then tuned on with the rest (757 of 841); the l-*
 and m-* mail came next, scored as it came (59 and 55 of 80): 874 of 1,001 before tuning on
 them, 884 after; the n-*, o-* and p-* mail came next, scored as it came (64, 59 and 62 of
-80): 1,069 of 1,241 before tuning on them, 1,101 after."""
+80): 1,069 of 1,241 before tuning on them, 1,108 after."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.90
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's

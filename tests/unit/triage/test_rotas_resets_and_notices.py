@@ -62,6 +62,8 @@ def test_her_surname_off_the_duty_line_or_in_an_address_is_no_rota() -> None:
     assert not PROFILE.on_rota("drivers: write to raman@club.example if you can")
     assert not PROFILE.on_rota("drivers: fam. ramanathan, fam. bakker")
     assert PROFILE.on_rota("drivers: fam. bakker, fam. de vries/raman")
+    assert PROFILE.on_rota("volgens het rijschema rijden deze keer:\n\n  - priya (arjun)\n")
+    assert not PROFILE.on_rota("fruit: fam. bakker\n\nthanks priya for the cake!")
     assert not MailboxProfile(owner_addresses=(OWNER,)).on_rota("drivers: fam. raman")
 
 
@@ -293,3 +295,57 @@ def _flags(body: str) -> set[str]:
     """The phrase flags `body` raises, lower-cased as the scorer reads it."""
     text = body.casefold()
     return {rule.flag for rule in default_rules().flags if rule.pattern.regex.search(text)}
+
+
+# An offer waiting on the owner's word: a quote she asked for, a renewal's options.
+
+
+def test_a_quote_held_until_a_date_is_answered() -> None:
+    for body in (
+        "As discussed, attached is the quote for the pentest. I can only hold the January slot "
+        "until Friday 4 December. A signed copy of the quote is enough to book it.\n",
+        "Your contract renews on 15 December. Option A, B or C: I can send the order form for "
+        "whichever you prefer. If I don't hear back, it auto-renews as Option A.\n",
+        "Zoals besproken de offerte. Als je vóór 4 december bevestigt, houd ik de week vast.\n",
+    ):
+        assert triage(mail("Re: quote", body, sender="jan@vendor.example")).decision == "respond"
+
+
+def test_a_pitch_that_will_follow_up_is_still_cold() -> None:
+    # Walks around the check: a sales pitch's "if I don't hear back" asks nothing of a customer.
+    row = triage(
+        mail(
+            "quick question",
+            "Hi Priya, I came across Lumenhive and noticed you're scaling. We help companies like "
+            "yours cut cloud costs by 30%. Worth a 15-minute call? If I don't hear back, I'll "
+            "follow up next week.\n\nUnsubscribe: reply STOP",
+            sender="sdr@growthly.example",
+        )
+    )
+    assert (row.category, row.decision) == ("spam_or_cold", "ignore")
+
+
+# The owner's parcel on its way, though the carrier sends it with an unsubscribe header.
+
+
+def test_a_parcel_on_its_way_is_shown_a_shops_promotion_is_not() -> None:
+    carrier = {"List-Unsubscribe": "<https://carrier.example/u/1>", **ROBOT}
+    parcel = mail(
+        "Je pakket van Coolblue komt vandaag",
+        "Goed nieuws! Je pakket van Coolblue wordt vandaag bezorgd tussen 13:15 en 15:45.\n",
+        sender="noreply@carrier.example",
+        headers=carrier,
+    )
+    # Walks around the check: a shop's marketing list saying "your order" to every subscriber.
+    promo = mail(
+        "Your order is waiting: 20% off this weekend",
+        "Your order is arriving soon? Shop more: 20% off everything this weekend!\n",
+        sender="deals@shop.example",
+        headers={
+            "List-Unsubscribe": "<https://shop.example/u/1>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Precedence": "bulk",
+        },
+    )
+    assert triage(parcel).decision == "notify"
+    assert triage(promo).decision == "ignore"
