@@ -9,7 +9,7 @@ block ("Microsoft Teams meeting", "Join Zoom Meeting", "Meeting ID: ...").
 
 from __future__ import annotations
 
-from graph.engines.triage.decision import Writer
+from graph.engines.triage.writers import Writer
 from tools.mail.model import Email
 
 

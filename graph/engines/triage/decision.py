@@ -41,163 +41,25 @@ docs/engines.md has the same table; `rules/flags.toml` holds the phrases behind 
 from __future__ import annotations
 
 import dataclasses
-import re
-from dataclasses import dataclass
 
-from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.reading import header, visible_body
-from graph.engines.triage.senders import base_domain, domain_of
-from tools.language.addresses import ADDRESS
+from graph.engines.triage.writers import (
+    PAID_BY_ITSELF,
+    Writer,
+    is_auto_reply,
+    is_bounce,
+    names_a_stand_in,
+    pretends_a_thread,
+    says_it_is_a_program,
+)
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
 
 _ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
 _BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
-_ROBOT_FLAGS = frozenset({"automated", "tool", "shop_sender"})
-_BULK_FLAGS = frozenset({"bulk", "template_footer", "outreach_tool"})
-"""Not `mass_sender`: people write from info@ and events@ too; headers and footers tell."""
-
-
-_FORWARD_PREFIXES = ("fw:", "fwd:", "fw :", "fwd :", "wg:", "tr:", "doorst:", "vs:", "rv:")
-_PAID_BY_ITSELF = frozenset({"receipt", "auto_payment"})
-"""Paid already, or to be taken without the reader (a direct debit, the card on file)."""
 _UNPAID = frozenset({"payment_failed", "overdue"})
-
-_BULK_PRECEDENCE_RE = re.compile(r"\b(bulk|list|junk)\b")
-_STAND_IN_CHARS = 4000
-"""The start of an automatic reply searched for a stand-in's address."""
 
 Verdict = tuple[TriageDecision, float]
 """A decision and how sure of it the rules are (0..1)."""
-
-
-@dataclass(frozen=True)
-class Writer:
-    """Who wrote a message, as far as its headers and the owner's mail tell."""
-
-    robot: bool
-    """Sent by a program: automated headers or sender, a developer tool, a shop."""
-    bulk: bool
-    """Sent to many: list headers, a bulk mailer, an unsubscribe footer."""
-    known: bool
-    """A colleague, someone the owner has written to, or an answer to the owner's mail."""
-    direct: bool
-    """The owner is in `To` (not only Cc or a list); true when the owner is unknown."""
-    answers_owner: bool = False
-    """It replies to a message the owner sent (on a mailing list too)."""
-    known_org: bool = False
-    """It comes from the domain of someone the owner writes to (a customer, a partner, a school)."""
-    blind: bool = False
-    """The owner is in neither `To` nor `Cc`: a blind copy, as each of a group gets it (a party
-    invitation, a teacher writing to the parents)."""
-    group_list: bool = False
-    """Sent to a group's own list: a `List-Id` without an unsubscribe link (a club, a class, a
-    team), which marketing mail must carry."""
-    unsubscribe: bool = False
-    """It carries a `List-Unsubscribe` header: sent to a list of subscribers."""
-    marketing: bool = False
-    """Sent to a marketing list: a one-click unsubscribe (`List-Unsubscribe-Post`) with
-    `Precedence: bulk`, what bulk senders add to mail sent to a whole list of subscribers."""
-
-    @property
-    def person(self) -> bool:
-        """A human writing: not a program, and not a mass mailing unless it answers the owner."""
-        return not self.robot and (not self.bulk or self.answers_owner)
-
-
-def is_auto_reply(email: Email, flags: set[str]) -> bool:
-    """An out-of-office or other automatic answer."""
-    submitted = header(email, "Auto-Submitted").casefold()
-    return (
-        "auto_reply" in flags
-        or "auto-replied" in submitted
-        or bool(header(email, "X-Autoreply") or header(email, "X-Autorespond"))
-    )
-
-
-def names_a_stand_in(email: Email) -> bool:
-    """Whether an automatic reply gives another address to write to ("please contact …")."""
-    sender = (email.from_addr or "").casefold()
-    text = visible_body((email.body or "")[:_STAND_IN_CHARS])
-    return any(a.casefold().rstrip(".") != sender for a in ADDRESS.findall(text))
-
-
-def is_bounce(email: Email, flags: set[str]) -> bool:
-    """A delivery failure report."""
-    sender = (email.from_addr or "").casefold()
-    return (
-        "bounce" in flags
-        or sender.startswith(("mailer-daemon@", "postmaster@"))
-        or bool(header(email, "X-Failed-Recipients"))
-    )
-
-
-def says_it_is_a_program(email: Email, flags: set[str]) -> bool:
-    """A program's own headers or address (`Auto-Submitted`, a no-reply or tool sender, a shop).
-
-    Not the envelope alone: cold outreach is sent by mailing systems too, yet it is a pitch.
-    """
-    submitted = header(email, "Auto-Submitted").casefold()
-    return bool(flags & _ROBOT_FLAGS) or (bool(submitted) and submitted != "no")
-
-
-def is_forward(email: Email) -> bool:
-    """A message passing on another one ("Fwd:", "WG:", "TR:", "Doorst:")."""
-    subject = (email.subject or "").casefold().lstrip()
-    return subject.startswith(_FORWARD_PREFIXES)
-
-
-def read_writer(email: Email, profile: MailboxProfile, flags: set[str]) -> Writer:
-    """Who wrote this message: a robot, a mass mailing, someone known, to the owner directly."""
-    robot = says_it_is_a_program(email, flags)
-    bulk = bool(flags & _BULK_FLAGS) or bool(header(email, "List-Id"))
-    sender = (email.from_addr or "").casefold()
-    answers = profile.answers_owner(email, by_domain=True)
-    known = "colleague" in flags or profile.knows(sender) or profile.answers_owner(email)
-    if "mass_envelope" in flags and not known:
-        robot = True  # a sending system's envelope; someone the owner knows may use one too
-    paid = bool(flags & _PAID_BY_ITSELF)
-    if "billing_sender" in flags and paid and not known and "request" not in flags:
-        robot = True  # billing@'s receipt or direct debit is a system's; a person asking is not
-    if "automated_text" in flags and not known and not is_forward(email):
-        robot = True  # "this is an automated message": said of itself, not of mail it carries
-    owners = set(profile.owner_addresses)
-    to_owner = any(a.casefold() in owners for a in email.to)
-    direct = answers or not owners or to_owner
-    org = base_domain(domain_of(sender)) in profile.known_domains
-    group = bool(header(email, "List-Id")) and (
-        not header(email, "List-Unsubscribe") or (_discussion_list(email) and not to_owner)
-    )
-    blind = bool(owners) and not any(a.casefold() in owners for a in (*email.to, *email.cc))
-    marketing = bool(header(email, "List-Unsubscribe-Post")) and bool(
-        _BULK_PRECEDENCE_RE.search(header(email, "Precedence").casefold())
-    )
-    unsubscribe = bool(header(email, "List-Unsubscribe"))
-    return Writer(robot, bulk, known, direct, answers, org, blind, group, unsubscribe, marketing)
-
-
-def _discussion_list(email: Email) -> bool:
-    """A discussion list's post (Google Groups, Mailman).
-
-    `Precedence: list` and no marketing one-click unsubscribe; the caller checks that it is
-    addressed to the list, as a post is, not to each reader, as a newsletter is.
-    """
-    return header(email, "Precedence").casefold().strip() == "list" and not header(
-        email, "List-Unsubscribe-Post"
-    )
-
-
-_REPLY_PREFIXES = ("re:", "re :", "aw:")
-
-
-def pretends_a_thread(email: Email, *, forwards: bool = True) -> bool:
-    """A subject that answers (or, with `forwards`, passes on) a message with no thread behind it.
-
-    Many mail programs send a forward without `In-Reply-To`, so only a reply says for sure.
-    """
-    subject = (email.subject or "").casefold().lstrip()
-    prefixes = _REPLY_PREFIXES + (("fw:", "fwd:") if forwards else ())
-    return subject.startswith(prefixes) and not (email.in_reply_to or email.references)
 
 
 def applies_for_a_job(flags: set[str]) -> bool:
@@ -207,6 +69,35 @@ def applies_for_a_job(flags: set[str]) -> bool:
 
 PITCH_FLAGS = frozenset({"pitch_offer", "pitch_call"})
 """A stranger's offer of services or ask for the right person: a pitch on its own."""
+
+
+def asks_for_help(flags: set[str]) -> bool:
+    """Someone asking for help with their own work, or applying for a job, selling nothing.
+
+    A student's thesis, a journalist's story, a host's episode of their show, an applicant's CV.
+    """
+    return ("help_ask" in flags and "pitch_offer" not in flags) or applies_for_a_job(flags)
+
+
+def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:
+    """What pitch-like words are in mail that is no pitch, the phishing checks having cleared it.
+
+    Scam-like words ("verify", a link to an address) in a program's own notice: a service's
+    `notification` (nobody pitches as a robot). A pitch's words ("a 15-min call") in a host's
+    invitation onto their show or a student's ask for an interview: their own work, `other`.
+    """
+    if _a_programs_notice(flags, writer):
+        return "notification"
+    return "other" if writer.person and asks_for_help(flags) else None
+
+
+def _a_programs_notice(flags: set[str], writer: Writer) -> bool:
+    """A program's own mail to the owner, not a mailing, offering nothing and booking no call.
+
+    A person a program relays counts too: a host's message through a booking site.
+    """
+    relayed = writer.robot or "relayed_person" in flags
+    return relayed and not writer.bulk and not flags & PITCH_FLAGS
 
 
 def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
@@ -227,8 +118,8 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
         return False  # a partner's or customer's people (not free mail) are no strangers
     if says_it_is_a_program(email, flags) and not PITCH_FLAGS <= flags:
         return False  # a program's notice; one that offers services and books a call pitches
-    if ("help_ask" in flags and "pitch_offer" not in flags) or applies_for_a_job(flags):
-        return False  # a student's, a journalist's or an applicant's ask sells nothing
+    if asks_for_help(flags):
+        return False  # a student's, a journalist's, a host's or an applicant's ask sells nothing
     fake_reply = pretends_a_thread(email)
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     if writer.answers_owner:
@@ -266,7 +157,10 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
         return "respond", 0.6  # something is on fire for them, and they wrote to the owner
-    if writer.direct and "colleague" in flags and "deadline" in flags and "fyi" not in flags:
+    escalated = writer.known_org and "colleague" not in flags and flags & {"urgency", "blocked"}
+    if escalated and not writer.blind:
+        return "respond", 0.55  # a customer blocked, the owner on Cc: her team's to answer
+    if writer.to_owner and "colleague" in flags and "deadline" in flags and "fyi" not in flags:
         return "respond", 0.6  # a colleague's "one page by Wed EOD", written to the owner
     if asks:
         return "notify", 0.55  # on Cc, though something is asked: perhaps of someone else
@@ -338,7 +232,7 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
     if "parcel" in flags and not writer.marketing:
         return "notify", 0.55  # the owner's parcel on its way, though the carrier adds a footer
-    paid = bool(flags & _PAID_BY_ITSELF) and not flags & _UNPAID
+    paid = bool(flags & PAID_BY_ITSELF) and not flags & _UNPAID
     promotion = writer.marketing and "news_words" in flags
     if (writer.known_org or "known_list" in flags) and not paid and not promotion:
         return "notify", 0.55  # the news of an organisation the owner deals with
@@ -385,7 +279,7 @@ def decide(
         return ("notify", 0.6) if stand_in else ("ignore", 0.85)
     if cold:
         return "ignore", 0.75
-    stranger = writer.person and not writer.known and not applies_for_a_job(flags)
+    stranger = writer.person and not writer.known and not asks_for_help(flags)
     if category == "spam_or_cold" and stranger:
         # The words sound like a pitch: sure enough to skip, or shown, marked unsure.
         return ("ignore", 0.6) if sure_cold else ("notify", 0.45)

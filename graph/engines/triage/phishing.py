@@ -19,10 +19,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from graph.engines.triage.decision import pretends_a_thread
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header
 from graph.engines.triage.senders import base_domain, domain_of, link_hosts
+from graph.engines.triage.writers import pretends_a_thread
 from tools.mail.model import Email
 
 _CONFUSABLE = str.maketrans(
@@ -175,12 +175,17 @@ def _claims_colleague(
 ) -> bool:
     """A colleague's display name (or an address of the company's) on an outside address.
 
-    Tools that relay a colleague ("Mateo (via GitHub)") are not claims.
+    Tools that relay a colleague ("Mateo (via GitHub)") are not claims; nor is a namesake at a
+    customer or a partner who has written from that address before (a domain the owner writes
+    to, and mail from the address besides this one).
     """
     name = (email.from_name or "").casefold().strip()
     if not name or sender_base in profile.owner_domains or not profile.owner_domains:
         return False
     if flags & {"tool", "automated"}:
+        return False
+    sender = (email.from_addr or "").casefold().strip()
+    if sender_base in profile.known_domains and profile.history.get(sender, 0) >= 2:
         return False
     if name in profile.colleague_names:
         return True

@@ -19,12 +19,10 @@ from datetime import datetime
 from graph.engines.triage.calendars import a_calendar_invitation
 from graph.engines.triage.dates import has_time_expression, parse_date
 from graph.engines.triage.decision import (
-    PITCH_FLAGS,
-    Writer,
     applies_for_a_job,
     decide,
     looks_cold,
-    read_writer,
+    not_a_pitch,
 )
 from graph.engines.triage.phishing import login_links_home, suspicion
 from graph.engines.triage.phrases import Phrase
@@ -40,6 +38,7 @@ from graph.engines.triage.verdict import (
     UNSURE_BELOW,
     RuleTriage,
 )
+from graph.engines.triage.writers import Writer, read_writer
 from tools.language.categories import CATEGORIES, Action, Category, TriageDecision
 from tools.mail.model import Email
 
@@ -258,10 +257,8 @@ def _categorise(
         category, confidence = "other", COMPANY_ANNOUNCEMENT
     elif category == "newsletter" and writer.robot and not _reads_like_news(seen.evidence):
         category, confidence = "notification", PROGRAM_NOTICE
-    elif category == "spam_or_cold" and _a_programs_notice(seen.flags, writer):
-        # Scam-like words ("verify", a link to an address) in a program's own notice that the
-        # phishing checks cleared: a service's notice, not outreach (nobody pitches as a robot).
-        category, confidence = "notification", PROGRAM_NOTICE
+    elif category == "spam_or_cold" and (unpitched := not_a_pitch(seen.flags, writer)):
+        category, confidence = unpitched, PROGRAM_NOTICE
     return seen, category, confidence, writer, suspicious
 
 
@@ -271,15 +268,6 @@ def _owner_named(profile: MailboxProfile, seen: _Reading, writer: Writer, listed
         seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
     if profile.on_rota(seen.both):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
         seen.flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))
-
-
-def _a_programs_notice(flags: set[str], writer: Writer) -> bool:
-    """A program's own mail to the owner, not a mailing, offering nothing and booking no call.
-
-    A person a program relays counts too: a host's message through a booking site.
-    """
-    relayed = writer.robot or "relayed_person" in flags
-    return relayed and not writer.bulk and not flags & PITCH_FLAGS
 
 
 def _reads_like_news(evidence: list[Signal]) -> bool:
