@@ -183,8 +183,11 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         # before a date ("wilt u iets wijzigen? dat kan tot 31 december") or a mailing's
         # headers: worth seeing, not work to do; unless its words are a promotion.
         return "notify", 0.55
+    # Money paid out or paid already ("your expense report was reimbursed") closes the task
+    # its words name; a failed or overdue payment does not.
+    settled = "paid_out" in flags and not flags & _UNPAID
     asks = (
-        "action_required" in flags
+        ("action_required" in flags and not settled)
         or "payment_failed" in flags
         or (category == "billing" and flags & _BILL_FLAGS)
     )

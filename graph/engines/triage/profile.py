@@ -160,6 +160,21 @@ class MailboxProfile:
             return False
         return bool(rota.search(text))
 
+    @functools.cached_property
+    def _owner_assigned(self) -> re.Pattern[str] | None:
+        """Work handed to the owner by name: "escalated to Priya Raman", "assigned to Priya"."""
+        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
+        if not names:
+            return None
+        name = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        handed = r"\b(?:escalated|assigned|reassigned|handed over)[ \t]+to[ \t]+"
+        return re.compile(rf"{handed}(?:{name})\b")
+
+    def assigned_to_owner(self, text: str) -> bool:
+        """Whether lower-cased `text` hands work to the owner by name (an incident, a ticket)."""
+        assigned = self._owner_assigned
+        return bool(assigned and assigned.search(text))
+
     def turns_to_owner(self, text: str) -> bool:
         """Whether lower-cased `text` turns to the owner by name.
 

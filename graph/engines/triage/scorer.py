@@ -160,15 +160,22 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool, email: Email)
         flags.add("question")
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")
+    _implied_flags(flags, email, colleague)
+    for combo in rules.combos:
+        if combo.flags <= flags and not (combo.unless & flags):
+            seen.evidence.append(Signal(combo.category, combo.weight, combo.says))
+
+
+def _implied_flags(flags: set[str], email: Email, colleague: bool) -> None:
+    """Flags that follow from others: what one phrase implies, what another cancels."""
+    if "paid_out" in flags:
+        flags.add("receipt")  # an expense report paid out is a receipt too
     if "login_host" in flags and not login_links_home(email, flags):
         flags.add("ip_link")  # `secure-login.example-pay.com`, not Google's own account page
     if colleague:
         flags.discard("cold_line")
     if "no_outage" in flags:
         flags.discard("outage")
-    for combo in rules.combos:
-        if combo.flags <= flags and not (combo.unless & flags):
-            seen.evidence.append(Signal(combo.category, combo.weight, combo.says))
 
 
 def _apply_context(scores: dict[Category, float], flags: set[str], colleague: bool) -> None:
@@ -266,6 +273,8 @@ def _owner_named(profile: MailboxProfile, seen: _Reading, writer: Writer, listed
     """Flag the owner named in the words: turned to on a list, or put down on a rota."""
     if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
         seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
+    if profile.assigned_to_owner(seen.both):  # "TRIGGERED #8821 ... escalated to Priya Raman"
+        seen.flags.add("action_required")
     if profile.on_rota(seen.both):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
         seen.flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))
 

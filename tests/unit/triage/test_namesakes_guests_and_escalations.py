@@ -151,3 +151,74 @@ def test_no_need_to_reply_tonight_leaves_the_question() -> None:
         "respond"
     )
     assert triage(mail("after our walk", told, sender="jonas@lumenhive.com")).decision == ("notify")
+
+
+# The t-* mail: money paid out, a reset told as such, a duty, work handed over by name.
+
+
+def test_an_expense_report_paid_out_closes_its_task_missing_receipts_do_not() -> None:
+    robot = {"Auto-Submitted": "auto-generated"}
+    paid = mail(
+        'Your report "Nov taxis" has been reimbursed',
+        'Good news! Your expense report "Nov taxis" (EUR 86.20) was reimbursed by Lumenhive.\n',
+        sender="concierge@expenses.example",
+        headers=robot,
+    )
+    missing = dataclasses.replace(
+        paid,
+        subject="3 missing receipts",
+        body="Your expense report is missing 3 receipts. Please submit them before 30 Nov.\n",
+    )
+    assert triage(paid).decision == "ignore"
+    assert triage(missing).decision == "respond"  # walks around it: "receipts" missing
+
+
+def test_a_reset_told_as_requested_is_shown_an_expiring_password_is_a_task() -> None:
+    # Signed for its domain, which has written to her before (`phishing._own_service`).
+    robot = {
+        "Auto-Submitted": "auto-generated",
+        "Authentication-Results": SIGNED.format(d="sso.example"),
+    }
+    known = dataclasses.replace(PROFILE, history={"noreply@sso.example": 3})
+    reset = mail(
+        "Password reset",
+        "A password reset request was made for your account from Chrome on macOS.\n"
+        "Reset password: https://sso.example/reset/ZkE1\nThis link expires in 1 hour.\n",
+        sender="noreply@sso.example",
+        headers=robot,
+    )
+    expiring = dataclasses.replace(
+        reset, body="Your password expires in 3 days. Action required: change it now.\n"
+    )
+    assert (triage(reset, known).decision, triage(reset, known).suspicious) == ("notify", "")
+    assert triage(expiring, known).decision == "respond"  # walks around it: nothing requested
+
+
+def test_work_escalated_to_her_by_name_is_hers() -> None:
+    named = dataclasses.replace(PROFILE, owner_names=frozenset({"priya raman"}))
+    incident = mail(
+        "[PagerDuty] TRIGGERED #8821: sync lag > 5 min - escalated to Priya Raman",
+        "Incident #8821 TRIGGERED\nEscalation: Sun-hee Park (no ack after 15 min)\n",
+        sender="no-reply@pagerduty.example",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    someone_else = dataclasses.replace(
+        incident, subject="[PagerDuty] TRIGGERED #8821: sync lag - escalated to Priyanka Shah"
+    )
+    assert triage(incident, named).decision == "respond"
+    assert not named.assigned_to_owner(someone_else.subject.casefold())
+
+
+def test_a_clubs_duty_for_you_an_offer_that_holds_and_an_applicants_question() -> None:
+    duty = mail(
+        "Bardienst zaterdag",
+        "Volgens het rooster heeft u zaterdag 28 november bardienst van 09:00 tot 11:30.\n",
+        sender="jeugd@club.example",
+        headers={"Precedence": "bulk", "Auto-Submitted": "auto-generated"},
+    )
+    assert triage(duty).decision == "notify"
+    for body in (
+        "Attached is our quote. The slot holds until 4 December, after that January fills up.",
+        "I applied for the Senior Backend role last week. I wanted to ask whether it has on-call.",
+    ):
+        assert triage(mail("hi", body, sender="jan@vendor.example")).decision == "respond", body

@@ -92,9 +92,10 @@ def test_a_reset_she_asked_for_is_shown_not_a_task() -> None:
 
 def test_a_reset_that_says_to_secure_the_account_is_not_told_to_be_ignored() -> None:
     # Walks around the check: "if you didn't request this, secure your account" is a warning.
-    body = RESET.replace("you can ignore this email", "secure your account now")
-    assert "nothing_to_do" in _flags(RESET)
-    assert "nothing_to_do" not in _flags(body)
+    told = "If you didn't request this, you can ignore this email."
+    warned = "If you didn't request this, secure your account now."
+    assert "nothing_to_do" in _flags(told)
+    assert "nothing_to_do" not in _flags(warned)
 
 
 # A service's own security notice, its link on its own domain.
