@@ -74,9 +74,11 @@ PITCH_FLAGS = frozenset({"pitch_offer", "pitch_call"})
 def asks_for_help(flags: set[str]) -> bool:
     """Someone asking for help with their own work, or applying for a job, selling nothing.
 
-    A student's thesis, a journalist's story, a host's episode of their show, an applicant's CV.
+    A student's thesis, a journalist's story, a host's episode of their show, an applicant's CV,
+    a recruiter's reference check for someone the owner knows.
     """
-    return ("help_ask" in flags and "pitch_offer" not in flags) or applies_for_a_job(flags)
+    helped = "help_ask" in flags and "pitch_offer" not in flags
+    return helped or "reference_ask" in flags or applies_for_a_job(flags)
 
 
 def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from graph.engines.triage.senders import base_domain, domain_of
+from graph.engines.triage.senders import FREE_MAIL, base_domain, domain_of
 from tools.mail.model import SENT, Email
 
 _DUTIES = (
@@ -28,36 +28,6 @@ _DUTIES = (
     r"bar duty|bar shift|fruit|kleding wassen|wasbeurt|aan de beurt|rota|roster|corvee"
 )
 """The duties of a club's or a class's rota a family is put down for, as its lines name them."""
-
-FREE_MAIL = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "yahoo.com",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "gmx.de",
-        "gmx.net",
-        "web.de",
-        "proton.me",
-        "protonmail.com",
-        "fastmail.com",
-        "hey.com",
-        "zoho.com",
-        "mail.com",
-        "yandex.com",
-        "orange.fr",
-        "free.fr",
-        "libero.it",
-        "ziggo.nl",
-        "kpnmail.nl",
-    }
-)
-"""Domains anyone can get an address on: knowing one person there says nothing of the rest."""
 
 
 @dataclass(frozen=True)

@@ -156,10 +156,46 @@ def _brand_claims(sender_name: str, sender_domain: str, brands: _Brands) -> tupl
     return spoof, any(_brand_with_addon(base, genuine) for genuine in claimed)
 
 
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+        "fastmail.com",
+        "hey.com",
+        "zoho.com",
+        "mail.com",
+        "yandex.com",
+        "orange.fr",
+        "free.fr",
+        "libero.it",
+        "ziggo.nl",
+        "kpnmail.nl",
+    }
+)
+"""Domains anyone can get an address on: knowing one person there says nothing of the rest."""
+
+
 @functools.lru_cache(maxsize=64)
 def _owner_domains(owner_addresses: tuple[str, ...]) -> frozenset[str]:
-    """The registrable domains of the owner's addresses (the same for a whole mailbox)."""
-    return frozenset(base_domain(domain_of(a.casefold())) for a in owner_addresses if "@" in a)
+    """The registrable domains of the owner's company (the same for a whole mailbox).
+
+    Not a free-mail provider's: an owner writing from `fastmail.com` makes nobody else there a
+    colleague (as `MailboxProfile.owner_domains`).
+    """
+    bases = (base_domain(domain_of(a.casefold())) for a in owner_addresses if "@" in a)
+    return frozenset(base for base in bases if base not in FREE_MAIL)
 
 
 def sender_flags(

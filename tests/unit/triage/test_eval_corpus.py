@@ -18,7 +18,7 @@ from graph.engines.triage.profile import build_profile
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
-DEV_DECISION_ACCURACY = 0.87
+DEV_DECISION_ACCURACY = 0.88
 """0.92 to 0.93 before the j-* and i-* mail was added (680 of 761 with it; the i-* mail was
 added after the rules were last tuned and scored as it came: 62 of 80); the k-* mail was
 added the same way (65 of 80 as it came), then tuned on with the rest (757 of 841); the l-*
@@ -27,19 +27,19 @@ them, 884 after; the n-*, o-* and p-* mail came next, scored as it came (64, 59 
 80): 1,069 of 1,241 before tuning on them, 1,108 after; the q-*, r-* and s-* mail came next,
 scored as it came (65, 66 and 67 of 80): 1,305 of 1,481, then 1,322 after tuning on them; the
 t-* mail (63 of 80 as it came, 70 after), then u-* and v-* (58 and 64 as they came): 1,513
-of 1,721."""
+of 1,721, then 1,523 after tuning on them."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.90
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail)."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 10
+DEV_REAL_PEOPLE_IGNORED = 9
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
 as the recruiters' mass mail does; j-016, a former colleague reconnecting from a new company
 (in Portuguese and English, asking for "30 minutes of your brain"); one of the l-* mail,
-as it came; one each of the n-*, s-*, u-* and v-* mail, as they came; and t-028, a
+as it came; one each of the n-*, s-* and v-* mail, as they came; and t-028, a
 colleague's mail whose From hides her address inside an encoded name, which reads as an
 imitation of the owner's domain (a trick phishing uses)."""
 
