@@ -63,6 +63,17 @@ _FEED_CHUNK = 64 * 1024
 _HEADER_LINE = re.compile(rb"[^\s:]+[ \t]*:")
 _LINE_BREAKS = re.compile(r"[\r\n]")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]{1,75}\?[bBqQ]\?[^?\s]*\?=")
+_DOMAIN = re.compile(r"[^\s\"<>()@,;:\\]+")
+"""What may follow an address's last `@`: not a quote, a bracket or a space. An encoded name that
+hides a whole `Name <addr@domain>` decodes to a quoted "local part" with no domain after it."""
+
+
+def _is_address(spec: str) -> bool:
+    """Whether `spec` is an address with a domain, not a name that only contains one."""
+    local, at, domain = spec.rpartition("@")
+    return bool(local and at and _DOMAIN.fullmatch(domain))
+
+
 _MODERN_PARSER_MAX_CHARS = 2 * 1024
 """Longer header values are decoded by the lenient decoders (`decode_header`, `getaddresses`):
 the modern header parser takes about 30 µs a character, they take a tenth of that."""
@@ -311,7 +322,7 @@ class HeaderReader:
                 return []
             for addr in getattr(header, "addresses", ()):
                 spec = fix_surrogates(addr.addr_spec or "").strip()
-                if "@" in spec:
+                if _is_address(spec):
                     found.append((fix_surrogates(addr.display_name or ""), spec.lower()))
         except Exception as exc:  # fall through to the lenient parser below
             logger.debug("address header %s needs the lenient fallback: %s", name, exc)
@@ -322,7 +333,7 @@ class HeaderReader:
         raw = self.raw_value(name)
         for display, spec in getaddresses([raw]):
             spec = spec.strip()
-            if "@" in spec:
+            if _is_address(spec):
                 found.append((_display_name(display), spec.lower()))
         return found
 
@@ -331,7 +342,7 @@ class HeaderReader:
         senders = self.addresses("From")
         from_name, from_addr = senders[0] if senders else ("", "")
         if not from_addr and not from_name:
-            from_name = self.text("From")
+            from_name = self.text("From").strip().strip('"').strip()
         reply_to = self.addresses("Reply-To")
         present = [name for name in KEPT_HEADERS if name.lower() in self._first]
         headers = {name: value for name in present if (value := self.text(name))}

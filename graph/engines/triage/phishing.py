@@ -23,6 +23,7 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header
 from graph.engines.triage.senders import base_domain, domain_of, link_hosts
 from graph.engines.triage.writers import pretends_a_thread
+from tools.language.addresses import ADDRESS
 from tools.mail.model import Email
 
 _CONFUSABLE = str.maketrans(
@@ -49,6 +50,7 @@ _CONFUSABLE = str.maketrans(
 )
 _DIGRAPHS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("ii", "u"))
 _AUTH_RESULT_RE = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)")
+_HEADER_FROM_RE = re.compile(r"\bheader\.from\s*=\s*([a-z0-9.-]+)")
 _LOGIN_HOST_RE = re.compile(r"login|verify|secure|account|signin|reset")
 """The login words of `rules/flags.toml`'s `login_host` links."""
 _RISKY_FLAGS = frozenset(
@@ -196,6 +198,9 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     """Why this message looks like phishing or fraud, '' when it does not."""
     sender = (email.from_addr or "").casefold()
     sender_base = base_domain(domain_of(sender))
+    hidden = _hidden_address(email, profile)
+    if hidden:
+        return hidden
     imitated = _imitation(profile, sender_base)
     if imitated:
         return f"the sender's domain imitates {imitated}"
@@ -227,6 +232,29 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         ):
             return meaning
     return ""
+
+
+def _hidden_address(email: Email, profile: MailboxProfile) -> str:
+    """A From with no address of its own, one written into its name instead.
+
+    `=?utf-8?q?Chlo=C3=A9_Martin_=3Cchloe=40lumenhive=2Ecom=3E?=` decodes to a name that shows
+    an address, yet the message has none to answer (the trick of the "Mailsploit" spoofs). It
+    is a warning when the address shown is the owner's company's or a contact's, unless the
+    receiving server vouched for that domain (`dmarc=pass header.from=` it).
+    """
+    if email.from_addr:
+        return ""
+    shown = ADDRESS.search(email.from_name or "")
+    if not shown:
+        return ""
+    domain = base_domain(domain_of(shown.group(0).casefold()))
+    if domain not in profile.owner_domains and domain not in profile.known_domains:
+        return ""
+    results = header(email, "Authentication-Results").casefold()
+    vouched = authentication(email).get("dmarc") == "pass" and any(
+        base_domain(found) == domain for found in _HEADER_FROM_RE.findall(results)
+    )
+    return "" if vouched else f"an address of {domain} written into the sender's name"
 
 
 def _own_service(

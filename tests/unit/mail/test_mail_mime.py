@@ -88,6 +88,41 @@ Date: Wed, 03 Jan 2024 12:00:00 +0000
     assert email.from_name == "René François"
 
 
+def test_an_address_hidden_in_an_encoded_name_is_no_address() -> None:
+    # A whole "Name <addr>" inside one encoded word: a name that shows an address, with no
+    # address of its own to answer (not a quoted local part with the name in it).
+    hidden = parse(
+        raw_message(
+            """
+From: =?utf-8?q?Chlo=C3=A9_Martin_=3Cchloe=40lumenhive=2Ecom=3E?=
+To: bob@example.com
+Subject: prep
+Message-ID: <hid@example.com>
+Date: Wed, 03 Jan 2024 12:00:00 +0000
+""",
+            b"Body\r\n",
+        )
+    )
+    assert (hidden.from_name, hidden.from_addr) == ("Chloé Martin <chloe@lumenhive.com>", "")
+    # Walks around it: the same encoded name beside an address of its own keeps that address.
+    spoof = parse(
+        raw_message(
+            """
+From: =?utf-8?q?Dana_=3Cdana=40company.example=3E?= <evil@attacker.example>
+To: bob@example.com
+Subject: prep
+Message-ID: <spoof@example.com>
+Date: Wed, 03 Jan 2024 12:00:00 +0000
+""",
+            b"Body\r\n",
+        )
+    )
+    assert (spoof.from_name, spoof.from_addr) == (
+        "Dana <dana@company.example>",
+        "evil@attacker.example",
+    )
+
+
 def raw_headers(*lines: bytes, body: bytes = b"Body\r\n") -> bytes:
     """A message written byte for byte, as mailers that skip RFC 2047 write it."""
     return b"\r\n".join(lines) + b"\r\n\r\n" + body

@@ -33,15 +33,13 @@ DEV_COLD_RECALL = 0.90
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail)."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 9
+DEV_REAL_PEOPLE_IGNORED = 7
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
 as the recruiters' mass mail does; j-016, a former colleague reconnecting from a new company
 (in Portuguese and English, asking for "30 minutes of your brain"); one of the l-* mail,
-as it came; one each of the n-*, s-* and v-* mail, as they came; and t-028, a
-colleague's mail whose From hides her address inside an encoded name, which reads as an
-imitation of the owner's domain (a trick phishing uses)."""
+as it came; and one each of the s-* and v-* mail, as they came."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:

@@ -114,3 +114,25 @@ def test_a_free_mail_provider_makes_nobody_a_colleague() -> None:
     # Walks around the check: the company's own domain still makes a colleague.
     colleague = dataclasses.replace(pitch, from_addr="jonas@lumenhive.com")
     assert triage(colleague, owner).decision != "ignore"
+
+
+# A From whose only address is written into its name (the "Mailsploit" trick).
+
+
+def _hidden(auth: str) -> object:
+    email = mail("prep for tomorrow", "Do you want me on the call?\n", sender="")
+    headers = {"Authentication-Results": auth} if auth else {}
+    return dataclasses.replace(
+        email, from_name="Chloé Martin <chloe@lumenhive.com>", headers=headers
+    )
+
+
+def test_a_colleagues_address_hidden_in_the_name_is_a_warning_unless_vouched_for() -> None:
+    vouched = (
+        "mx.example; spf=pass smtp.mailfrom=lumenhive.com; dmarc=pass header.from=lumenhive.com"
+    )
+    assert triage(_hidden(vouched), PROFILE).suspicious == ""
+    # Walks around the check: no server's word, or its word for another domain.
+    assert "written into the sender's name" in triage(_hidden(""), PROFILE).suspicious
+    elsewhere = "mx.example; spf=pass smtp.mailfrom=x.example; dmarc=pass header.from=x.example"
+    assert triage(_hidden(elsewhere), PROFILE).suspicious
