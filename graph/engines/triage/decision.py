@@ -154,7 +154,9 @@ def _calendar(flags: set[str]) -> Verdict | None:
 
 
 def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict:
+    # An applicant's own note ("I applied for the role, CV attached") waits on the owner too.
     asks = bool(flags & {"request", "meeting_ask", "action_required", "fault_report"})
+    asks = asks or applies_for_a_job(flags)
     if asks and (writer.direct or writer.blind):  # a blind copy asks each of its readers
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:

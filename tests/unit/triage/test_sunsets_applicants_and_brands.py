@@ -1,0 +1,63 @@
+"""Signals found on the y-* mail, each with an input that walks around it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from graph.engines.triage.rulebook import default_rules
+from tests.unit.triage.owner_mail import ROBOT, mail, triage
+
+
+def _flags(text: str) -> set[str]:
+    """The phrase flags `text` raises, lower-cased as the scorer reads it."""
+    lowered = text.casefold()
+    return {rule.flag for rule in default_rules().flags if rule.pattern.regex.search(lowered)}
+
+
+def test_a_final_reminder_of_a_switch_off_is_no_overdue_bill() -> None:
+    sunset = mail(
+        "Final reminder: Webhooks API v2 will be switched off on 1 December",
+        "Your organisation still received 312,540 v2 webhook deliveries last week. On 1 December "
+        "v2 endpoints will return 410 Gone.\n",
+        sender="developers@partner.example",
+        headers={"List-Unsubscribe": "<https://partner.example/u>"},
+    )
+    row = triage(sunset)
+    assert (row.decision, row.category) != ("respond", "billing")
+    assert "service_change" in _flags(sunset.subject)
+    # Walks around the check: a final reminder of an invoice is still overdue.
+    assert "overdue" in _flags("Final reminder for invoice INV-2207")
+    assert "overdue" not in _flags("Final reminder: the survey closes Friday")
+
+
+def test_an_applicants_own_note_and_asks_for_comments_and_approval_are_answered() -> None:
+    for sender, body in (
+        (
+            "seun@proton.example",
+            "I applied for the Backend Engineer role via your careers page last week and "
+            "wanted to send a short note directly. CV attached in case it helps.",
+        ),
+        ("jonas@lumenhive.com", "Design doc is up. Would be great to have your comments first."),
+        ("jan@vendor.example", "Bijgaand de offerte. Graag akkoord voor 4 december."),
+        ("yusuf@lumenhive.com", "Your new YubiKey is at reception. Please enrol it before 1 Dec."),
+        ("femke@podcast.example", "Would you come on for 40 minutes in January? Groetjes"),
+    ):
+        assert triage(mail("hi", body, sender=sender)).decision == "respond", body
+
+
+def test_a_report_that_a_review_is_done_is_no_ask() -> None:
+    # Walks around the check: "marked your review complete" reports, it does not ask.
+    assert "request" not in _flags("done, k.vos removed. marked your review complete. ty!")
+
+
+def test_a_scheduling_brands_name_on_another_domain_is_suspicious() -> None:
+    phish = mail(
+        "New Event: Karen Holt - 30 Minute Meeting",
+        "A new event has been scheduled.\nView shared document "
+        "<https://calendly-events.example/view/doc?login=microsoft>\n",
+        sender="notifications@calendly-events.example",
+        headers=ROBOT,
+    )
+    phish = dataclasses.replace(phish, from_name="Calendly")
+    row = triage(phish)
+    assert (row.decision, bool(row.suspicious)) == ("ignore", True)
