@@ -61,3 +61,16 @@ def test_a_scheduling_brands_name_on_another_domain_is_suspicious() -> None:
     phish = dataclasses.replace(phish, from_name="Calendly")
     row = triage(phish)
     assert (row.decision, bool(row.suspicious)) == ("ignore", True)
+
+
+def test_dutch_and_german_asks_of_the_x_and_w_mail() -> None:
+    assert "request" in _flags("wir bitten um eine kurzfristige rückmeldung, ob der fix kommt")
+    assert "request" in _flags("je zou de timestamp doorsturen van het stuk met het dashboard")
+    assert "request" in _flags(
+        "om de slot vast te houden hebben we uiterlijk 4 december een getekende "
+        "opdrachtbevestiging nodig"
+    )
+    assert "action_required" in _flags("om de melding te beoordelen hebben wij nog nodig:")
+    # Walks around the checks: the same words that tell, not ask.
+    assert "request" not in _flags("je zou denken dat het vanzelf gaat")
+    assert "action_required" not in _flags("dat hebben wij niet meer nodig, dank je")
