@@ -74,3 +74,27 @@ def test_dutch_and_german_asks_of_the_x_and_w_mail() -> None:
     # Walks around the checks: the same words that tell, not ask.
     assert "request" not in _flags("je zou denken dat het vanzelf gaat")
     assert "action_required" not in _flags("dat hebben wij niet meer nodig, dank je")
+
+
+def test_a_rides_proof_of_payment_is_skipped_a_failed_charge_is_not() -> None:
+    robot = {"Auto-Submitted": "auto-generated"}
+    ride = mail(
+        "Your Thursday evening trip",
+        "Thanks for riding, Priya\nTotal EUR 21,40\nTrip fare EUR 18,90\nBooking fee EUR 2,50\n",
+        sender="noreply@rides.example",
+        headers=robot,
+    )
+    month = mail(
+        "Je reisoverzicht van oktober",
+        "Je reisoverzicht staat klaar. Totaal: EUR 47,80. Het bedrag wordt rond 24 november "
+        "afgeschreven.\n",
+        sender="noreply@trains.example",
+        headers=robot,
+    )
+    assert triage(ride).decision == "ignore"
+    assert triage(month).decision == "ignore"
+    # Walks around the check: the same ride whose charge failed asks for a new card.
+    failed = dataclasses.replace(
+        ride, body=ride.body + "We couldn't charge your card. Payment failed: update it now.\n"
+    )
+    assert triage(failed).decision == "respond"
