@@ -237,8 +237,10 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return "notify", 0.55  # of something the owner signed up for, or a shift put down for
     if "service_change" in flags and not listed:
         return "notify", 0.6  # maintenance, an end of support: something the owner runs changes
-    if "parcel" in flags and not writer.marketing:
-        return "notify", 0.55  # the owner's parcel on its way, though the carrier adds a footer
+    if flags & {"parcel", "message_waiting"} and not writer.marketing:
+        # The owner's parcel on its way, or a letter in a secure inbox, though the sender adds
+        # a mailing's footer.
+        return "notify", 0.55
     paid = bool(flags & PAID_BY_ITSELF) and not flags & _UNPAID
     promotion = writer.marketing and "news_words" in flags
     if (writer.known_org or "known_list" in flags) and not paid and not promotion:

@@ -18,7 +18,7 @@ from graph.engines.triage.profile import build_profile
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "triage-eval"
-DEV_DECISION_ACCURACY = 0.87
+DEV_DECISION_ACCURACY = 0.88
 """0.92 to 0.93 before the j-* and i-* mail was added (680 of 761 with it; the i-* mail was
 added after the rules were last tuned and scored as it came: 62 of 80); the k-* mail was
 added the same way (65 of 80 as it came), then tuned on with the rest (757 of 841); the l-*
@@ -28,7 +28,7 @@ them, 884 after; the n-*, o-* and p-* mail came next, scored as it came (64, 59 
 scored as it came (65, 66 and 67 of 80): 1,305 of 1,481, then 1,322 after tuning on them; the
 t-* mail (63 of 80 as it came, 70 after), then u-* and v-* (58 and 64 as they came): 1,513
 of 1,721, then 1,523 after tuning on them; y-* (59 of 80 as it came, 66 after), x-* and w-*
-(66 and 68 as they came): 1,725 of 1,961, then 1,733 after tuning on them."""
+(66 and 68 as they came): 1,725 of 1,961, then 1,733 after tuning on them; z-* (69 of 80 as it came, 72 after): 1,805 of 2,041."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.90
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's

@@ -98,3 +98,30 @@ def test_a_rides_proof_of_payment_is_skipped_a_failed_charge_is_not() -> None:
         ride, body=ride.body + "We couldn't charge your card. Payment failed: update it now.\n"
     )
     assert triage(failed).decision == "respond"
+
+
+def test_the_z_mail_an_agencys_cvs_a_quotes_validity_and_a_letter_waiting() -> None:
+    pitch = mail(
+        "Priya, scale your team fast?",
+        "Hello Priya,\n\nSaw Lumenhive is hiring. Senior Go developers from Poland in 2 weeks, "
+        "40% below Amsterdam cost.\n\nCan I send 3 CVs matching your stack?\n",
+        sender="oleksandr@devsquad.example",
+    )
+    assert triage(pitch).decision == "ignore"
+    # Walks around the check: a candidate's own CV is an application, not an agency's offer.
+    own = dataclasses.replace(
+        pitch,
+        subject="Backend role",
+        body="Hello Priya, I applied for the backend role. Can I send my CV directly?\n",
+    )
+    assert triage(own).decision == "respond"
+    quote = "Hierbij de offerte. Offerte is 30 dagen geldig. Laat maar weten als je vragen hebt."
+    assert "request" in _flags(quote)
+    waiting = mail(
+        "U heeft een nieuw bericht in uw Berichtenbox",
+        "U heeft een nieuw bericht ontvangen in uw Berichtenbox van de Belastingdienst. Wij "
+        "sturen nooit links naar inlogpagina's.\n",
+        sender="noreply@overheid.example",
+        headers={**ROBOT, "Precedence": "bulk"},
+    )
+    assert triage(waiting).decision == "notify"
