@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.triage_eval import corrections, figures, load_sent, load_split, run
+from bench.triage_eval import (
+    by_the_same_authors,
+    corrections,
+    figures,
+    load_sent,
+    load_split,
+    run,
+)
 from graph.engines.triage.profile import build_profile
 from tools.language.categories import CATEGORIES, DECISIONS, PRIORITIES
 
@@ -96,3 +103,11 @@ def test_the_simulated_user_corrects_only_the_rules_mistakes() -> None:
     made = corrections(items, profile, len(items))
     assert {c.email_id for c in made} == wrong  # asked for every row: only the mistakes come
     assert len(corrections(items, profile, 5)) == min(5, len(wrong))
+
+
+def test_a_users_own_corrections_come_from_the_scored_mails_authors() -> None:
+    dev = load_split("dev")
+    scored = [i for i in dev if i.name.startswith(("a-", "c-"))]
+    own = by_the_same_authors(dev, scored)
+    assert own and {i.name[:2] for i in own} == {"a-", "c-"}
+    assert len(by_the_same_authors(dev, dev)) == len(dev)
