@@ -87,12 +87,17 @@ class MailboxProfile:
         return not self._written_names.isdisjoint(inner.split("."))
 
     @functools.cached_property
+    def _called_names(self) -> str:
+        """The owner's full and first names as one alternation, longest first ('' for none)."""
+        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
+        return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+    @functools.cached_property
     def _owner_called(self) -> re.Pattern[str] | None:
         """How a person in a group's thread turns to the owner: a greeting or an @-mention."""
-        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
-        if not names:
+        name = self._called_names
+        if not name:
             return None
-        name = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         return re.compile(
             rf"(?:^|\n)[ \t]*(?:(?:hi|hello|hey|dear|hoi|hallo|beste|liebe|lieber|bonjour|"
             rf"salut|hola)[ \t]+)?(?:{name})\b[ \t]*[,:!-]|@(?:{name})\b"
@@ -133,10 +138,9 @@ class MailboxProfile:
     @functools.cached_property
     def _owner_assigned(self) -> re.Pattern[str] | None:
         """Work handed to the owner by name: "escalated to Priya Raman", "assigned to Priya"."""
-        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
-        if not names:
+        name = self._called_names
+        if not name:
             return None
-        name = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         handed = r"\b(?:escalated|assigned|reassigned|handed over)[ \t]+to[ \t]+"
         return re.compile(rf"{handed}(?:{name})\b")
 
