@@ -139,6 +139,8 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
 
 def _calendar(flags: set[str]) -> Verdict | None:
     """Calendar mail: an invitation asks for an answer; an update informs; an answer is noise."""
+    if "calendar_counter" in flags:
+        return "respond", 0.65  # "New Time Proposed:": the organiser takes it or not
     if "calendar_reply" in flags and not flags & _UNPAID:  # "Declined: USD 1,254" is a card
         # An answer to the owner's invitation: a bare one is noise, one with a note is worth a
         # look, and one whose note asks the organiser something ("move it to 15:00?") wants
@@ -157,6 +159,8 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
     # An applicant's own note ("I applied for the role, CV attached") waits on the owner too.
     asks = bool(flags & {"request", "meeting_ask", "action_required", "fault_report"})
     asks = asks or applies_for_a_job(flags)
+    # A quote sent in answer to the owner's request waits on her yes or no.
+    asks = asks or ("quote_sent" in flags and writer.answers_owner)
     if asks and (writer.direct or writer.blind):  # a blind copy asks each of its readers
         return "respond", 0.85 if writer.known else 0.75
     if writer.direct and "urgency" in flags:
@@ -177,6 +181,8 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         # A round-up of a period, read at leisure if at all: the alerts it counts were sent one
         # by one, and what it says waits for the reader (a mention, a review) was too.
         return "ignore", 0.8
+    if "relayed_person" in flags and writer.robot and flags & PITCH_FLAGS and "tool" not in flags:
+        return "ignore", 0.6  # a stranger's pitch relayed by a network ("open to a 20-min demo?")
     if "relayed_person" in flags and writer.robot:
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags

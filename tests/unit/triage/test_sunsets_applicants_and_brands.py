@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.rulebook import default_rules
 from tests.unit.triage.owner_mail import ROBOT, mail, triage
 
@@ -125,3 +126,67 @@ def test_the_z_mail_an_agencys_cvs_a_quotes_validity_and_a_letter_waiting() -> N
         headers={**ROBOT, "Precedence": "bulk"},
     )
     assert triage(waiting).decision == "notify"
+
+
+def test_a_quote_in_her_own_thread_waits_on_her_a_quote_out_of_nowhere_does_not() -> None:
+    profile = MailboxProfile(
+        owner_addresses=("priya@lumenhive.com",), sent_ids=frozenset({"q1@lumenhive.com"})
+    )
+    quote = mail(
+        "RE: Pentest - offerte",
+        "Hoi Priya,\n\nZoals besproken in de bijlage onze offerte voor de pentest. 12 dagen, EUR "
+        "15.840 excl. btw.\n\nGroet,\nJan\n",
+        sender="jan@vendor.example",
+    )
+    asked = dataclasses.replace(quote, in_reply_to="q1@lumenhive.com")
+    assert triage(asked, profile).decision == "respond"
+    # Walks around the check: the same quote answering nothing of hers is no ask.
+    assert triage(quote, profile).decision != "respond"
+
+
+def test_an_applicant_via_the_careers_page_is_answered_an_agencys_cv_is_cold() -> None:
+    applicant = mail(
+        "Backend engineer role",
+        "Hi Priya,\n\nI applied via the careers page for the Backend Engineer role two weeks ago "
+        "but haven't heard back, so I hope it's ok to write directly. CV attached.\n\nKofi\n",
+        sender="kofi.mensah@gmail.example",
+    )
+    agency = dataclasses.replace(
+        applicant,
+        body="Hi Priya,\n\nWe represent several senior Go engineers. CV attached of our best "
+        "candidate. Worth a quick call this week?\n",
+    )
+    assert triage(applicant).decision == "respond"
+    assert triage(agency).decision == "ignore"
+
+
+def test_a_new_time_proposed_is_answered_a_bare_accept_is_not() -> None:
+    counter = mail(
+        "New Time Proposed: Nordkap / Lumenhive - export fix",
+        "Henrik Dahl has proposed a new time for this meeting:\nWhen: Thursday 26 November "
+        "15:00-16:00\nCurrent: Thursday 26 November 14:00-15:00\n",
+        sender="henrik@nordkap.example",
+    )
+    accepted = dataclasses.replace(counter, subject="Accepted: Nordkap / Lumenhive", body="")
+    assert triage(counter).decision == "respond"
+    assert triage(accepted).decision != "respond"
+
+
+def test_a_networks_relayed_pitch_is_skipped_a_relayed_question_is_not() -> None:
+    relay = {"List-Unsubscribe": "<https://network.example/u>", **ROBOT}
+    pitch = mail(
+        'Brandon sent you a message: "Reducing escalations"',
+        "Brandon Hale\nSenior AE at Escalyze\n\nHi Priya - teams like yours use Escalyze to "
+        "predict escalations. Would you be open to a 20-min demo?\n\nView message: "
+        "https://network.example/messaging/1\n",
+        sender="messages-noreply@network.example",
+        headers=relay,
+    )
+    question = dataclasses.replace(
+        pitch,
+        subject='Sofie sent you a message: "school question"',
+        body="Sofie Lindqvist\n\nHi Priya - Ana asks which school you chose for Arjun. Could you "
+        "send me its name?\n\nView message: https://network.example/messaging/2\n",
+    )
+    assert triage(pitch).decision == "ignore"
+    assert triage(question).decision != "ignore"
