@@ -187,7 +187,7 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         # A tool relaying a person: a mention, a comment, a direct message.
         asked = flags & {"request", "action_required"} and "fyi" not in flags
         return ("respond", 0.65) if asked else ("notify", 0.65)
-    promotion = writer.marketing and "news_words" in flags  # "prices go up Monday: 20% off"
+    promotion = _promotion(flags, writer)
     if "price_change" in flags and not flags & _UNPAID and not promotion:
         # What the owner pays changes (a premium, an instalment), even with an offer to change
         # before a date ("wilt u iets wijzigen? dat kan tot 31 december") or a mailing's
@@ -210,6 +210,11 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
     if "crash_named" in flags and not writer.marketing and category != "newsletter":
         return "notify", 0.65  # an error tracker's "KeyError: 'site_id'", not a mailing's tip
     return None
+
+
+def _promotion(flags: set[str], writer: Writer) -> bool:
+    """A marketing list's mail whose words sell ("prices go up Monday: 20% off")."""
+    return writer.marketing and "news_words" in flags
 
 
 def _subscribers_call(flags: set[str], writer: Writer) -> bool:
@@ -248,7 +253,7 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         # a mailing's footer.
         return "notify", 0.55
     paid = bool(flags & PAID_BY_ITSELF) and not flags & _UNPAID
-    promotion = writer.marketing and "news_words" in flags
+    promotion = _promotion(flags, writer)
     if (writer.known_org or "known_list" in flags) and not paid and not promotion:
         return "notify", 0.55  # the news of an organisation the owner deals with
     if writer.group_list and not writer.robot:

@@ -28,6 +28,8 @@ _DUTIES = (
     r"bar duty|bar shift|fruit|kleding wassen|wasbeurt|aan de beurt|rota|roster|corvee"
 )
 """The duties of a club's or a class's rota a family is put down for, as its lines name them."""
+_HANDED_OVER = ("escalated", "reassigned", "assigned", "handed over")
+"""The words that hand work to someone by name: "escalated to Priya Raman"."""
 
 
 @dataclass(frozen=True)
@@ -141,13 +143,16 @@ class MailboxProfile:
         name = self._called_names
         if not name:
             return None
-        handed = r"\b(?:escalated|assigned|reassigned|handed over)[ \t]+to[ \t]+"
+        handed = rf"\b(?:{'|'.join(_HANDED_OVER)})[ \t]+to[ \t]+"
         return re.compile(rf"{handed}(?:{name})\b")
 
     def assigned_to_owner(self, text: str) -> bool:
         """Whether lower-cased `text` hands work to the owner by name (an incident, a ticket)."""
         assigned = self._owner_assigned
-        return bool(assigned and assigned.search(text))
+        # Read for every message: most name no hand-over at all, looked for as plain text first.
+        if assigned is None or not any(word in text for word in _HANDED_OVER):
+            return False
+        return bool(assigned.search(text))
 
     def turns_to_owner(self, text: str) -> bool:
         """Whether lower-cased `text` turns to the owner by name.
