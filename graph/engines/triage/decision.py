@@ -50,6 +50,7 @@ from graph.engines.triage.writers import (
     names_a_stand_in,
     pretends_a_thread,
     says_it_is_a_program,
+    sent_as_a_sequence,
 )
 from tools.language.categories import Category, TriageDecision
 from tools.mail.model import Email
@@ -57,6 +58,10 @@ from tools.mail.model import Email
 _ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
 _BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
 _UNPAID = frozenset({"payment_failed", "overdue"})
+_OWN_WORK = frozenset(
+    {"payment_failed", "overdue", "amount_due", "billing_claim", "tool", "approval_ask"}
+)
+"""A mailing's words that are the reader's own work all the same: a bill, a review, an approval."""
 
 Verdict = tuple[TriageDecision, float]
 """A decision and how sure of it the rules are (0..1)."""
@@ -118,19 +123,26 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     """
     if writer.known or writer.known_org:
         return False  # a partner's or customer's people (not free mail) are no strangers
-    if says_it_is_a_program(email, flags) and not PITCH_FLAGS <= flags:
+    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
+    # A network relaying a stranger's message ("Brandon sent you a message") pitches as the
+    # stranger does; a developer tool's mention is work.
+    relayed_pitch = "relayed_person" in flags and "tool" not in flags and pitches >= 2
+    if says_it_is_a_program(email, flags) and not PITCH_FLAGS <= flags and not relayed_pitch:
         return False  # a program's notice; one that offers services and books a call pitches
     if asks_for_help(flags):
         return False  # a student's, a journalist's, a host's or an applicant's ask sells nothing
+    if "buyer_ask" in flags and not flags & {"pitch_offer", "cold_line", "outreach_tool"}:
+        return False  # a prospect asking what the owner's product costs sells nothing
     fake_reply = pretends_a_thread(email)
-    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     if writer.answers_owner:
         return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch
     if "pitch_bump" in flags:
         return True  # "following up on my last email", to someone who never answered
     # One to one, a pitch alone is enough; a mailing asks many readers for a call, but one
     # that offers a stranger's services is a pitch all the same.
-    alone = bool(flags & PITCH_FLAGS) and (not writer.bulk or "pitch_offer" in flags)
+    # A sales tool's one-to-one sequence adds an unsubscribe link, yet one person wrote it.
+    one_to_one = not writer.bulk or sent_as_a_sequence(email, writer)
+    alone = bool(flags & PITCH_FLAGS) and (one_to_one or "pitch_offer" in flags)
     # An invitation to a meeting the owner never agreed to (a pitch sent as a calendar event),
     # like a "Re:" without a thread, needs only one pitch signal beside it.
     pushed = fake_reply or "calendar_invite" in flags
@@ -205,11 +217,20 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         return "respond", 0.7
     if "customer_notice" in flags and not flags & _ALERT_FLAGS:
         return "ignore", 0.7  # new terms, a survey: what every customer is sent
+    if _routine_failure(flags):
+        return "ignore", 0.55  # the nightly tests failed again: the team's on-call watches them
     if flags & _ALERT_FLAGS or category == "urgent_incident":
         return "notify", 0.8
     if "crash_named" in flags and not writer.marketing and category != "newsletter":
         return "notify", 0.65  # an error tracker's "KeyError: 'site_id'", not a mailing's tip
     return None
+
+
+def _routine_failure(flags: set[str]) -> bool:
+    """A scheduled test run that failed, nothing shipped, saved or in production at stake."""
+    if "failure" not in flags or "routine_run" not in flags:
+        return False
+    return not flags & {"prod", "routine_guard", "outage", "payment_failed"}
 
 
 def _promotion(flags: set[str], writer: Writer) -> bool:
@@ -222,14 +243,10 @@ def _subscribers_call(flags: set[str], writer: Writer) -> bool:
 
     Mail with an unsubscribe link from an organisation the owner has never written to; a bill
     or a failed payment is the reader's own whoever sends it, and so is a developer tool's
-    review request or mention (its notices carry an unsubscribe link too).
+    review request or mention, or an expense tool's reports to approve (their notices carry an
+    unsubscribe link too).
     """
-    return (
-        writer.bulk
-        and writer.unsubscribe
-        and not writer.known_org
-        and not flags & {"payment_failed", "overdue", "amount_due", "billing_claim", "tool"}
-    )
+    return writer.bulk and writer.unsubscribe and not writer.known_org and not flags & _OWN_WORK
 
 
 def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdict:
@@ -238,8 +255,10 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
         return urgent
     if "colleague" in flags:
         # The company's own announcements: a deadline makes them work to do, unless they say
-        # they are for information ("FYI, no action needed before Friday's rollout").
-        asks = "deadline" in flags and "fyi" not in flags
+        # they are for information ("FYI, no action needed before Friday's rollout"), or the
+        # date is only the party's RSVP, which each reader may let pass.
+        only_rsvp = "rsvp" in flags and not flags & {"request", "action_required"}
+        asks = "deadline" in flags and "fyi" not in flags and not only_rsvp
         return ("respond", 0.6) if asks else ("notify", 0.65)
     # A marketing list's reminders and changes ("last call", "your trial ends") are said to
     # every subscriber, unless they come from an organisation the owner deals with.

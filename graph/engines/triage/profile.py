@@ -14,6 +14,7 @@ address is a warning. The profile is built from the stored mail (the Sent folder
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections import Counter
@@ -88,6 +89,27 @@ class MailboxProfile:
         inner = list_id.casefold().rsplit("<", 1)[-1].split(">", 1)[0]
         return not self._written_names.isdisjoint(inner.split("."))
 
+    def relays_a_known_org(self, display_name: str) -> bool:
+        """Whether a platform's "X via Y" display name names an organisation the owner writes to.
+
+        A school's app posts as "Groep 6 - De Regenboog via Social Schools" from the platform's
+        own address; the school is `regenboog-amsterdam.nl`, which the owner writes to. The
+        first word of that name (five letters or more) must stand in the part before " via ".
+        Anyone can write a display name: this makes a mailing worth showing, never a sender
+        known or trusted.
+        """
+        relayed, via, _ = display_name.casefold().rpartition(" via ")
+        if not via:
+            return False
+        squashed = re.sub(r"[\W_]+", "", relayed)
+        return any(first in squashed for first in self._written_firsts)
+
+    @functools.cached_property
+    def _written_firsts(self) -> frozenset[str]:
+        """The first word of each `_written_names` (`regenboog`), five letters or more."""
+        firsts = (name.split("-", 1)[0] for name in self._written_names)
+        return frozenset(first for first in firsts if len(first) >= 5)
+
     @functools.cached_property
     def _called_names(self) -> str:
         """The owner's full and first names as one alternation, longest first ('' for none)."""
@@ -139,11 +161,12 @@ class MailboxProfile:
 
     @functools.cached_property
     def _owner_assigned(self) -> re.Pattern[str] | None:
-        """Work handed to the owner by name: "escalated to Priya Raman", "assigned to Priya"."""
+        """Work handed to the owner by name: "escalated to Priya Raman", "assigned to: Priya"."""
         name = self._called_names
         if not name:
             return None
-        handed = rf"\b(?:{'|'.join(_HANDED_OVER)})[ \t]+to[ \t]+"
+        # A pager's table says it with a colon: "Escalated to:       Priya Raman (level 2)".
+        handed = rf"\b(?:{'|'.join(_HANDED_OVER)})[ \t]+to:?[ \t]+"
         return re.compile(rf"{handed}(?:{name})\b")
 
     def assigned_to_owner(self, text: str) -> bool:
@@ -248,3 +271,11 @@ def build_profile(emails: Iterable[Email], configured: Sequence[str] = ()) -> Ma
             base_domain(domain_of(e.from_addr.casefold())) for e in received if e.from_addr
         ),
     )
+
+
+def replace_owner(profile: MailboxProfile | None, owners: Sequence[str]) -> MailboxProfile:
+    """The profile with these owner addresses (a bare profile when there is none)."""
+    addresses = tuple(a.casefold().strip() for a in owners if a.strip())
+    if profile is None:
+        return MailboxProfile(owner_addresses=addresses)
+    return dataclasses.replace(profile, owner_addresses=addresses)

@@ -9,7 +9,6 @@ the margin over the runner-up and the strength of the evidence.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from graph.engines.triage.decision import (
 from graph.engines.triage.phishing import login_links_home, suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.priority import action_for, priority_for
-from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.profile import MailboxProfile, replace_owner
 from graph.engines.triage.reading import SUBJECT_CHARS, header, visible_body
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
@@ -38,7 +37,12 @@ from graph.engines.triage.verdict import (
     UNSURE_BELOW,
     RuleTriage,
 )
-from graph.engines.triage.writers import Writer, read_writer
+from graph.engines.triage.writers import (
+    Writer,
+    answers_in_thread,
+    read_writer,
+    to_private_address,
+)
 from tools.language.categories import CATEGORIES, Action, Category, TriageDecision
 from tools.mail.model import Email
 
@@ -144,18 +148,26 @@ def _weigh_phrases(rules: RuleBook, seen: _Reading) -> None:
         seen.evidence.append(Signal("notification", 3.0, "ticket update"))
 
 
-def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool, email: Email) -> None:
+def _weigh_flags(
+    rules: RuleBook, seen: _Reading, colleague: bool, email: Email, profile: MailboxProfile
+) -> None:
     """Raise the phrase flags and the ones read from the whole message, then the combinations."""
     any_hits = seen.any_hits
     hits_in = {"subject": seen.subject_hits, "body": seen.body_hits, "any": any_hits}
     flags = seen.flags
+    # A reply to the owner's own mail keeps her subject: its question is hers (or one she
+    # answered), not this writer's ("Re: would you be interested?" / "Great, fine by us").
+    answering = answers_in_thread(email, profile)
     for hit in any_hits:  # only the flag rules of the phrases found (a set: order is no matter)
         for rule in rules.flag_rules.get(hit, ()):
+            if answering and rule.flag in _ASKS and hit not in seen.body_hits:
+                continue
             if hit in hits_in[rule.where]:
                 flags.add(rule.flag)
     if has_time_expression(seen.both, any_hits):
         flags.add("time_expression")
-    if "?" in seen.both and "?" in _LINK_RE.sub(" ", seen.both):
+    words = seen.both.partition("\n")[2] if answering else seen.both
+    if "?" in words and "?" in _LINK_RE.sub(" ", words):
         flags.add("request")  # a question mark in the words, not in a link's query string
         flags.add("question")
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
@@ -166,12 +178,18 @@ def _weigh_flags(rules: RuleBook, seen: _Reading, colleague: bool, email: Email)
             seen.evidence.append(Signal(combo.category, combo.weight, combo.says))
 
 
+_ASKS = frozenset({"request", "question", "meeting_ask"})
+"""The flags that say the writer asks something of the owner."""
+
+
 def _implied_flags(flags: set[str], email: Email, colleague: bool) -> None:
     """Flags that follow from others: what one phrase implies, what another cancels."""
     if "paid_out" in flags:
         flags.add("receipt")  # an expense report paid out is a receipt too
     if "login_host" in flags and not login_links_home(email, flags):
         flags.add("ip_link")  # `secure-login.example-pay.com`, not Google's own account page
+    if "call_minutes" in flags and "rate_minutes" not in flags:
+        flags.add("cold_line")  # "30 minutes next week?", not "every 30 minutes"
     if colleague:
         flags.discard("cold_line")
     if "no_outage" in flags:
@@ -237,10 +255,12 @@ def _categorise(
         or base_domain(domain_of(sender)) in profile.known_domains  # a partner's, a customer's
     )
     list_id = header(email, "List-Id")
-    if list_id and profile.lists_for_a_known_org(list_id):
+    if (list_id and profile.lists_for_a_known_org(list_id)) or profile.relays_a_known_org(
+        email.from_name or ""
+    ):
         seen.flags.add("known_list")  # the news of an organisation the owner writes to
     _weigh_phrases(rules, seen)
-    _weigh_flags(rules, seen, trusted, email)
+    _weigh_flags(rules, seen, trusted, email, profile)
     category, confidence = _pick(seen.evidence, seen.flags, trusted)
     writer = read_writer(email, profile, seen.flags)
     if _reads_like_news(seen.evidence):
@@ -258,7 +278,7 @@ def _categorise(
         category, confidence = "spam_or_cold", max(confidence, ruled)
     elif seen.flags & _CALENDAR_MAIL and not _mailing(email):
         category, confidence = "meeting_request", max(confidence, CALENDAR_MEETING)
-    elif category == "other" and writer.person and _to_private_address(email, profile, rules):
+    elif category == "other" and writer.person and to_private_address(email, profile, rules):
         category, confidence = "personal", PRIVATE_PERSONAL
     elif category == "newsletter" and "colleague" in seen.flags and not _marketing(email):
         category, confidence = "other", COMPANY_ANNOUNCEMENT
@@ -275,6 +295,8 @@ def _owner_named(profile: MailboxProfile, seen: _Reading, writer: Writer, listed
         seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
     if profile.assigned_to_owner(seen.both):  # "TRIGGERED #8821 ... escalated to Priya Raman"
         seen.flags.add("action_required")
+    if "rsvp" in seen.flags and writer.to_owner:
+        seen.flags.add("action_required")  # asked for her own answer, not a whole company's
     if profile.on_rota(seen.both):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
         seen.flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))
 
@@ -292,16 +314,6 @@ def _mailing(email: Email) -> bool:
 def _marketing(email: Email) -> bool:
     """Sent by a mailing tool that offers to unsubscribe (a newsletter, even a company's own)."""
     return bool(header(email, "List-Unsubscribe"))
-
-
-def _to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -> bool:
-    """Whether the message is written to one of the owner's free-mail (private) addresses."""
-    private = {
-        owner
-        for owner in profile.owner_addresses
-        if any(r.flag == "freemail" and r.pattern.search(owner) for r in rules.senders)
-    }
-    return any(a.casefold() in private for a in (*email.to, *email.cc))
 
 
 def triage_by_rules(
@@ -384,11 +396,3 @@ def _decision(
     if (suspicious and action != "archive") or (action == "archive" and sure < UNSURE_BELOW):
         action = "none"
     return decision, sure, action
-
-
-def replace_owner(profile: MailboxProfile | None, owners: Sequence[str]) -> MailboxProfile:
-    """The profile with these owner addresses (a bare profile when there is none)."""
-    addresses = tuple(a.casefold().strip() for a in owners if a.strip())
-    if profile is None:
-        return MailboxProfile(owner_addresses=addresses)
-    return dataclasses.replace(profile, owner_addresses=addresses)

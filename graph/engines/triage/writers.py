@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.reading import header, visible_body
+from graph.engines.triage.rulebook import RuleBook
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.language.addresses import ADDRESS
 from tools.mail.model import Email
@@ -147,7 +148,7 @@ def _discussion_list(email: Email) -> bool:
     )
 
 
-_REPLY_PREFIXES = ("re:", "re :", "aw:")
+REPLY_PREFIXES = ("re:", "re :", "aw:")
 
 
 def pretends_a_thread(email: Email, *, forwards: bool = True) -> bool:
@@ -156,5 +157,37 @@ def pretends_a_thread(email: Email, *, forwards: bool = True) -> bool:
     Many mail programs send a forward without `In-Reply-To`, so only a reply says for sure.
     """
     subject = (email.subject or "").casefold().lstrip()
-    prefixes = _REPLY_PREFIXES + (("fw:", "fwd:") if forwards else ())
+    prefixes = REPLY_PREFIXES + (("fw:", "fwd:") if forwards else ())
     return subject.startswith(prefixes) and not (email.in_reply_to or email.references)
+
+
+def sent_as_a_sequence(email: Email, writer: Writer) -> bool:
+    """A stranger's one-to-one mail sent by a sales-sequencing tool, its unsubscribe link added.
+
+    From a person's own address ("Ryan Cole <ryan.cole@...>": the local part starts with the
+    first name), to the owner alone, with `List-Unsubscribe` but no `List-Id`: one person's
+    mail to one reader, not a newsletter, though the tool makes it look like a mailing.
+    """
+    if not writer.unsubscribe or writer.known or not writer.to_owner or header(email, "List-Id"):
+        return False
+    if len(email.to) + len(email.cc) != 1:
+        return False
+    names = (email.from_name or "").casefold().split()
+    local = (email.from_addr or "").casefold().partition("@")[0]
+    return len(names) >= 2 and len(names[0]) >= 3 and local.startswith(names[0])
+
+
+def answers_in_thread(email: Email, profile: MailboxProfile) -> bool:
+    """A reply ("Re:") to a message the owner sent, her subject kept."""
+    subject = (email.subject or "").casefold().lstrip()
+    return subject.startswith(REPLY_PREFIXES) and profile.answers_owner(email, by_domain=True)
+
+
+def to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -> bool:
+    """Whether the message is written to one of the owner's free-mail (private) addresses."""
+    private = {
+        owner
+        for owner in profile.owner_addresses
+        if any(r.flag == "freemail" and r.pattern.search(owner) for r in rules.senders)
+    }
+    return any(a.casefold() in private for a in (*email.to, *email.cc))

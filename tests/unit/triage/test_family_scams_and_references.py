@@ -73,9 +73,10 @@ def test_a_reference_check_for_a_friend_is_answered_a_recruiters_pitch_is_cold()
 
 
 def test_minutes_away_are_no_pitch_a_minutes_call_is() -> None:
-    assert "cold_line" not in _flags("we wonen maar 5 min verderop")
-    assert "cold_line" not in _flags("sorry, running 10 minutes late")
-    assert "cold_line" in _flags("can I grab 15 minutes next week to show you our platform?")
+    # A call's length is `call_minutes`, which the scorer makes a cold-outreach line.
+    assert "call_minutes" not in _flags("we wonen maar 5 min verderop")
+    assert "call_minutes" not in _flags("sorry, running 10 minutes late")
+    assert "call_minutes" in _flags("can I grab 15 minutes next week to show you our platform?")
 
 
 def test_a_payment_that_did_not_go_through_is_a_task_a_plans_name_is_no_premium() -> None:

@@ -68,7 +68,11 @@ def test_weighing_the_phrases_found_gives_what_weighing_every_rule_gives() -> No
         _plain_phrases(rules, plain)
         assert fast.evidence == plain.evidence
         _weigh_flags(
-            rules, fast, colleague=False, email=Email(id="x", source="", folder="", key="")
+            rules,
+            fast,
+            colleague=False,
+            email=Email(id="x", source="", folder="", key=""),
+            profile=MailboxProfile(),
         )
         _plain_flags(rules, plain)
         # What `_weigh_flags` adds beyond the phrase flags, made the plain way.
@@ -81,6 +85,8 @@ def test_weighing_the_phrases_found_gives_what_weighing_every_rule_gives() -> No
             plain.flags.add("receipt")
         if "login_host" in plain.flags:  # no program's signed notice: a login host counts
             plain.flags.add("ip_link")
+        if "call_minutes" in plain.flags and "rate_minutes" not in plain.flags:
+            plain.flags.add("cold_line")
         assert fast.flags == plain.flags
 
 

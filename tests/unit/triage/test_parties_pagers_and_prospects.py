@@ -1,0 +1,228 @@
+"""Signals found on the zg-*, zh-* and zi-* mail and the dev mail beside it, each with an input
+that walks around it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.rulebook import default_rules
+from tests.unit.triage.owner_mail import OWNER, PROFILE, ROBOT, mail, triage
+from tools.mail.model import Email
+
+ALL_STAFF = {"List-Id": "<all.lumenhive.com>"}
+"""The company's own all-staff list."""
+
+
+def _flags(text: str) -> set[str]:
+    """The phrase flags `text` raises, lower-cased as the scorer reads it."""
+    lowered = text.casefold()
+    return {rule.flag for rule in default_rules().flags if rule.pattern.regex.search(lowered)}
+
+
+def _party(to: str, body: str) -> Email:
+    return mail(
+        "Winter party 18 Dec + office closed 24 Dec - 1 Jan",
+        body,
+        sender="office@lumenhive.com",
+        to=to,
+        headers=ALL_STAFF if to != OWNER else None,
+    )
+
+
+def test_an_all_staff_partys_rsvp_is_shown_one_written_to_the_owner_is_answered() -> None:
+    body = "Hi all, the winter party is on 18 Dec. Please RSVP by Friday. The office is closed.\n"
+    assert triage(_party("all@lumenhive.com", body)).decision == "notify"
+    # Walks around the check: the same RSVP asked of the owner alone wants her answer.
+    assert triage(_party(OWNER, body)).decision == "respond"
+    # And an all-staff mail with a real task and a date is still work.
+    task = "Managers: please submit your team's holiday rota by Friday. RSVP for the party too.\n"
+    assert triage(_party("all@lumenhive.com", task)).decision == "respond"
+
+
+def _answer(subject: str, body: str, *, thread: str) -> Email:
+    reply = mail(subject, body, sender="joris@dataops.example")
+    return dataclasses.replace(reply, in_reply_to=thread, references=(thread,))
+
+
+def test_a_reply_to_the_owners_question_does_not_ask_it_back() -> None:
+    sent = "<sent-1@lumenhive.com>"
+    profile = dataclasses.replace(PROFILE, sent_ids=frozenset({sent}))
+    subject = "Re: DataOps Amsterdam 2027 - would you be interested?"
+    fine = _answer(subject, "Great title! A co-speaker is absolutely fine.\n", thread=sent)
+    assert triage(fine, profile).decision == "notify"
+    # Walks around the check: a question in the reply's own words is asked of her.
+    asks = _answer(subject, "Great title! Could you send both bios?\n", thread=sent)
+    assert triage(asks, profile).decision == "respond"
+    # And a stranger's "Re:" that answers nothing of hers keeps the subject's question.
+    stranger = _answer(subject, "Great title! A co-speaker is fine.\n", thread="<x@else.example>")
+    assert triage(stranger, profile).decision == "respond"
+
+
+def _run_failed(workflow: str, body: str) -> Email:
+    return mail(
+        f"[lumenhive/warehouse-api] Run failed: {workflow} - main (a81f2c7)",
+        body,
+        sender="notifications@github.com",
+        headers={**ROBOT, "List-Id": "<warehouse-api.lumenhive.github.com>"},
+    )
+
+
+def test_a_nightly_test_runs_failure_is_skipped_a_deploys_is_not() -> None:
+    nightly = _run_failed("nightly-integration", "The nightly-integration workflow failed.\n")
+    assert triage(nightly).decision == "ignore"
+    # Walks around the check: a nightly run that deploys, restores a backup or touches
+    # production is shown.
+    for workflow in ("nightly-deploy", "nightly-backup-verify", "nightly-prod-smoke"):
+        assert triage(_run_failed(workflow, "The workflow failed.\n")).decision == "notify"
+    assert triage(_run_failed("CI", "The CI workflow failed.\n")).decision == "notify"
+
+
+def test_a_schools_app_posting_for_a_school_the_owner_writes_to_is_shown() -> None:
+    profile = dataclasses.replace(PROFILE, written_domains=frozenset({"regenboog-amsterdam.nl"}))
+
+    def post(name: str) -> Email:
+        message = mail(
+            "Nieuw bericht in Groep 6: Hulpouders gezocht voor schaatsen",
+            "Beste ouders, voor het schaatsen op 10 december zoeken we nog hulpouders.\n",
+            sender="noreply@socialschools.eu",
+            headers={**ROBOT, "List-Unsubscribe": "<https://app.socialschools.eu/settings>"},
+        )
+        return dataclasses.replace(message, from_name=name)
+
+    assert triage(post("Groep 6 - De Regenboog via Social Schools"), profile).decision == "notify"
+    # Walks around the check: a school the owner never wrote to, and the school's name
+    # outside a relay's "via", are a mailing as before.
+    assert triage(post("Groep 6 - De Zonnebloem via Social Schools"), profile).decision == "ignore"
+    assert not profile.relays_a_known_org("Regenboog Acties")
+    assert not MailboxProfile().relays_a_known_org("De Regenboog via Social Schools")
+
+
+def test_a_clubs_called_off_training_is_a_change_of_plans() -> None:
+    assert "calendar_update" in _flags("AFGELAST: training JO10-3 woensdag 25 november")
+    assert "calendar_update" in _flags("Training fällt heute aus")
+    assert "calendar_update" in _flags("Zwemles gaat vandaag niet door")
+    # Walks around the check: the same words in a sentence that cancels nothing of hers.
+    assert "calendar_update" not in _flags("Training schedule for the winter")
+
+
+def test_a_prospect_asking_the_price_is_no_pitch_a_seller_asking_it_is() -> None:
+    stranger = "t.wojcik@vistula-logistics.example"
+    prospect = mail(
+        "warehouse-api - question about integration and price",
+        "We have a big problem: stock updates come only every 30 minutes by SFTP.\n"
+        "1. Can we send events from our own WMS?\n2. How do you charge - per warehouse?\n"
+        "3. Is there a trial or sandbox to test?\n"
+        "If you are not the right person, please forward this to your colleague.\n",
+        sender=stranger,
+    )
+    row = triage(prospect)
+    assert row.decision == "respond" and row.category != "spam_or_cold"
+    assert "rate_minutes" in _flags("stock updates only every 30 minutes")
+    # Walks around the check: a seller who asks the price of nothing but sells is cold.
+    seller = mail(
+        "quick question",
+        "We help companies like yours cut support tickets by 40% increase in deflection. "
+        "What is your pricing model today? Are you the right person?\n",
+        sender="brandon@quotient.example",
+    )
+    assert triage(seller).decision == "ignore"
+    # And a call's length is still a pitch's line where no rate is named.
+    assert {"call_minutes"} <= _flags("grab 30 minutes next week?") - {"rate_minutes"}
+    minutes = mail("intro", "Could we do 30 minutes next week?\n", sender="x@vendor.example")
+    rate = mail("intro", "Could we sync every 30 minutes?\n", sender="x@vendor.example")
+    assert triage(minutes).reason != triage(rate).reason
+
+
+def test_a_recruiters_right_person_is_not_a_hunt_for_one() -> None:
+    assert "pitch_call" not in _flags("they would stretch for the right person")
+    assert "pitch_call" in _flags("feel free to forward to the right person on your team")
+    assert "pitch_call" in _flags("are you the right person to talk to about this?")
+
+
+def test_a_website_forms_visitor_is_relayed_and_answered() -> None:
+    form = mail(
+        "New form submission on lumenhive.com: Technical question",
+        "You have a new form submission on lumenhive.com\n\nName: Katrin Vogel\n"
+        "Message:\nGibt es eine On-Premise-Variante? Unterstützen Sie EDIFACT?\n",
+        sender="no-reply-forms@forms.example",
+        headers=ROBOT,
+    )
+    assert triage(form).decision == "respond"
+    # Walks around the check: a form that relays a pitch is skipped.
+    spam = dataclasses.replace(
+        form,
+        body="You have a new form submission\n\nMessage:\nWe help companies like yours rank "
+        "higher with SEO and backlinks. Worth a quick chat?\n",
+    )
+    assert triage(spam).decision == "ignore"
+
+
+def test_a_pager_escalating_to_the_owner_by_a_table_is_hers() -> None:
+    profile = dataclasses.replace(PROFILE, owner_names=frozenset({"priya raman"}))
+    page = mail(
+        "[PagerDuty ALERT] You have 1 TRIGGERED Incident (4812)",
+        "You have 1 TRIGGERED incident.\nService:  warehouse-api (prod)\n"
+        "Escalated to:       Priya Raman (level 2, after 15 minutes)\n",
+        sender="no-reply@pagerduty.example",
+        headers=ROBOT,
+    )
+    assert triage(page, profile).decision == "respond"
+    # Walks around the check: escalated to someone else is shown, not hers to answer.
+    other = dataclasses.replace(page, body=page.body.replace("Priya Raman", "Sun-hee Park"))
+    assert triage(other, profile).decision == "notify"
+
+
+def test_work_counted_out_by_a_tool_and_approvals_are_the_owners() -> None:
+    for text in (
+        "Reminder: 2 reviews still to write - H2 2026 performance cycle",
+        "4 manager reviews due 27 November",
+        "Manager reviews close Friday 27 November",
+        "2 transactions need a receipt",
+        "You have 3 expense reports to approve",
+    ):
+        assert _flags(text) & {"action_required", "approval_ask"}, text
+    approvals = mail(
+        "You have 3 expense reports to approve",
+        "Lena, Mateo and Jonas submitted expense reports. Approve or reject them before 30 Nov.\n",
+        sender="concierge@expenses.example",
+        headers={**ROBOT, "List-Unsubscribe": "<https://expenses.example/u>"},
+    )
+    assert triage(approvals).decision == "respond"
+    # Walks around the check: a mailing's "2 reviews" of products asks nothing of her.
+    assert "action_required" not in _flags("Read 2 reviews of the new headphones")
+
+
+def test_a_sales_sequence_from_a_persons_address_is_cold_a_newsletter_is_not() -> None:
+    unsubscribe = {"List-Unsubscribe": "<https://t.tracepilot.example/unsub/88123>"}
+    pitch = mail(
+        "quick question, Priya",
+        "Would it make sense to compare notes on how you trace webhook latency?\n",
+        sender="ryan.cole@tracepilot.example",
+        headers=unsubscribe,
+    )
+    pitch = dataclasses.replace(pitch, from_name="Ryan Cole")
+    row = triage(pitch)
+    assert (row.decision, row.category) == ("ignore", "spam_or_cold")
+    # Walks around the check: the same words from a newsletter's address are a mailing's.
+    news = dataclasses.replace(pitch, from_addr="news@tracepilot.example", from_name="Tracepilot")
+    assert triage(news).category != "spam_or_cold"
+
+
+def test_a_networks_relay_of_a_strangers_pitch_is_cold() -> None:
+    relayed = mail(
+        'Brandon sent you a message: "Reducing escalations at Lumenhive"',
+        "Brandon sent you a message.\nI came across Lumenhive - would it make sense to grab "
+        "15 minutes next week?\n",
+        sender="messages-noreply@network.example",
+        headers={**ROBOT, "List-Unsubscribe": "<https://network.example/u>"},
+    )
+    assert triage(relayed).category == "spam_or_cold"
+    # Walks around the check: a colleague's relayed message is no pitch.
+    colleague = dataclasses.replace(
+        relayed,
+        subject="Mateo sent you a message",
+        body="Mateo sent you a message.\nCan you look at the export fix before standup?\n",
+    )
+    assert triage(colleague).category != "spam_or_cold"
