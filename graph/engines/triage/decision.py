@@ -59,7 +59,15 @@ _ALERT_FLAGS = frozenset({"alert", "failure", "outage", "payment_failed"})
 _BILL_FLAGS = frozenset({"amount_due", "overdue", "payment_failed"})
 _UNPAID = frozenset({"payment_failed", "overdue"})
 _OWN_WORK = frozenset(
-    {"payment_failed", "overdue", "amount_due", "billing_claim", "tool", "approval_ask"}
+    {
+        "payment_failed",
+        "overdue",
+        "amount_due",
+        "billing_claim",
+        "tool",
+        "approval_ask",
+        "owed_work",
+    }
 )
 """A mailing's words that are the reader's own work all the same: a bill, a review, an approval."""
 
@@ -72,6 +80,10 @@ def applies_for_a_job(flags: set[str]) -> bool:
     return "applies" in flags and "pitch_offer" not in flags
 
 
+_SELLS = frozenset({"pitch_offer", "cold_line", "outreach_tool"})
+"""Words that sell: an offer of services, a cold-outreach line, an outreach tool's mark."""
+_NOT_SELLING = frozenset({"buyer_ask", "fault_report", "says_customer"})
+"""A prospect's or a customer's words: asking the price, reporting a fault, a ticket raised."""
 PITCH_FLAGS = frozenset({"pitch_offer", "pitch_call"})
 """A stranger's offer of services or ask for the right person: a pitch on its own."""
 
@@ -92,10 +104,22 @@ def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:
     Scam-like words ("verify", a link to an address) in a program's own notice: a service's
     `notification` (nobody pitches as a robot). A pitch's words ("a 15-min call") in a host's
     invitation onto their show or a student's ask for an interview: their own work, `other`.
+    A stranger telling the owner her product broke ("who should I talk to?"): a `bug_report`;
+    one asking what it costs: a `sales_inquiry`.
     """
     if _a_programs_notice(flags, writer):
         return "notification"
-    return "other" if writer.person and asks_for_help(flags) else None
+    if not writer.person:
+        return None
+    if asks_for_help(flags):
+        return "other"
+    if flags & _SELLS:
+        return None
+    if flags & {"fault_report", "failure"} and flags & {"fault_report", "says_customer"}:
+        return "bug_report"
+    if "says_customer" in flags:
+        return "other"
+    return "sales_inquiry" if "buyer_ask" in flags else None
 
 
 def _a_programs_notice(flags: set[str], writer: Writer) -> bool:
@@ -131,8 +155,10 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
         return False  # a program's notice; one that offers services and books a call pitches
     if asks_for_help(flags):
         return False  # a student's, a journalist's, a host's or an applicant's ask sells nothing
-    if "buyer_ask" in flags and not flags & {"pitch_offer", "cold_line", "outreach_tool"}:
-        return False  # a prospect asking what the owner's product costs sells nothing
+    if flags & _NOT_SELLING and not flags & _SELLS:
+        # A prospect asking what the owner's product costs, or a customer telling her it broke
+        # ("we raised ticket #18467", "your calls fail since yesterday"), sells nothing.
+        return False
     fake_reply = pretends_a_thread(email)
     if writer.answers_owner:
         return pitches >= 2  # it answers the owner's mail (or claims to): only a plain pitch

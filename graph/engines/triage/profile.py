@@ -177,6 +177,20 @@ class MailboxProfile:
             return False
         return bool(assigned.search(text))
 
+    @functools.cached_property
+    def _owner_handle(self) -> re.Pattern[str] | None:
+        """An @-mention of the owner in a developer tool's words: "@priya-raman", "@priya"."""
+        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
+        if not names:
+            return None
+        spelled = (r"[ ._-]?".join(map(re.escape, n.split())) for n in names)
+        return re.compile(rf"(?<![\w@])@(?:{'|'.join(sorted(spelled, key=len, reverse=True))})\b")
+
+    def mentions_owner(self, text: str) -> bool:
+        """Whether lower-cased `text` @-mentions the owner by a name she sends as."""
+        handle = self._owner_handle
+        return handle is not None and "@" in text and bool(handle.search(text))
+
     def turns_to_owner(self, text: str) -> bool:
         """Whether lower-cased `text` turns to the owner by name.
 

@@ -40,6 +40,7 @@ from graph.engines.triage.verdict import (
 from graph.engines.triage.writers import (
     Writer,
     answers_in_thread,
+    owner_named,
     read_writer,
     to_private_address,
 )
@@ -186,6 +187,8 @@ def _implied_flags(flags: set[str], email: Email, colleague: bool) -> None:
     """Flags that follow from others: what one phrase implies, what another cancels."""
     if "paid_out" in flags:
         flags.add("receipt")  # an expense report paid out is a receipt too
+    if "owed_work" in flags:
+        flags.add("action_required")  # "2 reviews still to write"
     if "login_host" in flags and not login_links_home(email, flags):
         flags.add("ip_link")  # `secure-login.example-pay.com`, not Google's own account page
     if "call_minutes" in flags and "rate_minutes" not in flags:
@@ -265,7 +268,7 @@ def _categorise(
     writer = read_writer(email, profile, seen.flags)
     if _reads_like_news(seen.evidence):
         seen.flags.add("news_words")  # news or a promotion in the words, not only the footer
-    _owner_named(profile, seen, writer, bool(list_id))
+    owner_named(profile, seen.flags, seen.both, writer, bool(list_id))
     if a_calendar_invitation(email, seen.flags, writer):
         seen.flags.add("calendar_invite")
     if looks_cold(email, seen.flags, writer):
@@ -287,18 +290,6 @@ def _categorise(
     elif category == "spam_or_cold" and (unpitched := not_a_pitch(seen.flags, writer)):
         category, confidence = unpitched, PROGRAM_NOTICE
     return seen, category, confidence, writer, suspicious
-
-
-def _owner_named(profile: MailboxProfile, seen: _Reading, writer: Writer, listed: bool) -> None:
-    """Flag the owner named in the words: turned to on a list, or put down on a rota."""
-    if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(seen.both):
-        seen.flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
-    if profile.assigned_to_owner(seen.both):  # "TRIGGERED #8821 ... escalated to Priya Raman"
-        seen.flags.add("action_required")
-    if "rsvp" in seen.flags and writer.to_owner:
-        seen.flags.add("action_required")  # asked for her own answer, not a whole company's
-    if profile.on_rota(seen.both):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
-        seen.flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))
 
 
 def _reads_like_news(evidence: list[Signal]) -> bool:

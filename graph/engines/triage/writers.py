@@ -191,3 +191,30 @@ def to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -
         if any(r.flag == "freemail" and r.pattern.search(owner) for r in rules.senders)
     }
     return any(a.casefold() in private for a in (*email.to, *email.cc))
+
+
+_NOT_TALK = frozenset({"payment_failed", "amount_due", "billing_claim", "digest"})
+"""A tool's bill or digest, which names the owner's handle without anyone talking to her."""
+
+
+def owner_named(
+    profile: MailboxProfile, flags: set[str], text: str, writer: Writer, listed: bool
+) -> None:
+    """Flag the owner named in the lower-cased words `text`.
+
+    Turned to on a list, @-mentioned in a developer tool, handed work, asked to RSVP (in mail
+    written to her), or put down on a rota.
+    """
+    if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(text):
+        flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
+    # A developer tool relaying a colleague's "@priya-raman can you sign off?"; not its bill's
+    # or its digest's "Hi @priyaraman".
+    tool = writer.robot and "tool" in flags and not flags & _NOT_TALK
+    if tool and profile.mentions_owner(text):
+        flags.add("relayed_person")
+    if profile.assigned_to_owner(text):  # "TRIGGERED #8821 ... escalated to Priya Raman"
+        flags.add("action_required")
+    if "rsvp" in flags and writer.to_owner:
+        flags.add("action_required")  # asked for her own answer, not a whole company's
+    if profile.on_rota(text):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
+        flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))

@@ -38,7 +38,8 @@ of 1,721, then 1,523 after tuning on them; y-* (59 of 80 as it came, 66 after), 
 (66 and 68 as they came): 1,725 of 1,961, then 1,733 after tuning on them; z-* (69 of 80 as it came, 72 after): 1,805 of 2,041; za-*, zb-*, zc-* (63, 72 and 65 as they
 came; 65, 73 and 67 after): 2,010 of 2,281; zd-*, ze-*, zf-* added untuned (70, 65 and 60
 of 80): 2,205 of 2,521; zi-*, zh-* and zg-* (64, 67 and 65 of 80 as they came, each scored
-before any rule was tuned on it; 67, 71 and 69 after): 2,443 of 2,761."""
+before any rule was tuned on it; 67, 71 and 69 after): 2,443 of 2,761; zk-*, zl-* and zj-*
+(69, 63 and 73 as they came; 71, 64 and 74 after): 2,654 of 3,001."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.90
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
@@ -50,7 +51,8 @@ stranger's genuine ask for "the right person" (a food bank asking for a free acc
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
 as the recruiters' mass mail does; j-016, a former colleague reconnecting from a new company
 (in Portuguese and English, asking for "30 minutes of your brain"); one of the l-* mail,
-as it came; and one each of the s-*, v-*, zc-* and ze-* mail, as they came."""
+as it came; and one each of the s-*, v-*, zc-* and zl-* mail, as they came (the ze-* one, a
+colleague's @-mention relayed by a developer tool, is answered now)."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:

@@ -182,7 +182,7 @@ def test_work_counted_out_by_a_tool_and_approvals_are_the_owners() -> None:
         "2 transactions need a receipt",
         "You have 3 expense reports to approve",
     ):
-        assert _flags(text) & {"action_required", "approval_ask"}, text
+        assert _flags(text) & {"action_required", "approval_ask", "owed_work"}, text
     approvals = mail(
         "You have 3 expense reports to approve",
         "Lena, Mateo and Jonas submitted expense reports. Approve or reject them before 30 Nov.\n",
@@ -191,7 +191,7 @@ def test_work_counted_out_by_a_tool_and_approvals_are_the_owners() -> None:
     )
     assert triage(approvals).decision == "respond"
     # Walks around the check: a mailing's "2 reviews" of products asks nothing of her.
-    assert "action_required" not in _flags("Read 2 reviews of the new headphones")
+    assert not _flags("Read 2 reviews of the new headphones") & {"action_required", "owed_work"}
 
 
 def test_a_sales_sequence_from_a_persons_address_is_cold_a_newsletter_is_not() -> None:
@@ -226,3 +226,84 @@ def test_a_networks_relay_of_a_strangers_pitch_is_cold() -> None:
         body="Mateo sent you a message.\nCan you look at the export fix before standup?\n",
     )
     assert triage(colleague).category != "spam_or_cold"
+
+
+def _github(body: str) -> Email:
+    return mail(
+        "Re: [lumenhive/warehouse-api] WAPI-2297: async export jobs - design + rollout plan",
+        body,
+        sender="notifications@github.com",
+        to="warehouse-api@noreply.github.com",
+        headers={
+            **ROBOT,
+            "List-Id": "<warehouse-api.lumenhive.github.com>",
+            "List-Unsubscribe": "<https://github.com/notifications/unsubscribe>",
+        },
+    )
+
+
+def test_a_colleagues_at_mention_in_a_developer_tool_is_an_ask_of_the_owner() -> None:
+    profile = dataclasses.replace(PROFILE, owner_names=frozenset({"priya raman"}))
+    ask = _github("@priya-raman can you sign off on the rollout plan? Need a yes/no by Monday.\n")
+    assert triage(ask, profile).decision == "respond"
+    # Walks around the check: the same thread without her handle, or with another's, is the
+    # team's, and a tool's bill that greets her by handle is no colleague talking.
+    assert triage(_github("@mateo can you sign off on the plan?\n"), profile).decision != "respond"
+    assert not profile.mentions_owner("mail priya@lumenhive.com about it")
+    assert profile.mentions_owner("thanks @priyaraman, that fixed it")
+
+
+def test_a_stranger_reporting_the_owners_product_broken_is_no_pitch() -> None:
+    report = mail(
+        "webhook signatures failing since yesterday - who should I talk to?",
+        "Since yesterday our endpoint rejects most of your calls: the HMAC signature does not "
+        "match. It is not working since 16:00. We opened a ticket but haven't heard back yet. "
+        "Is there someone who could look at this today?\n",
+        sender="r.hoekstra@koeltransport.example",
+    )
+    row = triage(report)
+    assert (row.decision, row.category) == ("respond", "bug_report")
+    # Walks around the check: a "your site is broken" that sells a fix is cold.
+    pitch = mail(
+        "your checkout is broken on mobile",
+        "Your checkout is not working since the last release on mobile. We help companies like "
+        "yours fix this in a week - worth a quick call?\n",
+        sender="growth@agency.example",
+    )
+    assert triage(pitch).decision == "ignore"
+
+
+def test_reviews_a_tool_counts_out_are_hers_through_its_unsubscribe_link() -> None:
+    reminder = mail(
+        "Reminder: 3 manager reviews due Friday 27 November",
+        "Manager reviews are due this Friday. You have 3 reviews still to submit.\n",
+        sender="notifications@reviews.example",
+        headers={**ROBOT, "List-Unsubscribe": "<https://reviews.example/u>"},
+    )
+    assert triage(reminder).decision == "respond"
+    # Walks around the check: a shop's "reviews" of its products owe her nothing.
+    shop = dataclasses.replace(
+        reminder, subject="Read 3 reviews of the new headphones", body="See what buyers say.\n"
+    )
+    assert triage(shop).decision != "respond"
+
+
+def test_a_customer_who_says_so_and_names_a_ticket_is_no_pitch() -> None:
+    customer = mail(
+        "Webhook signatures failing since Tuesday (ticket #18467)",
+        "Apologies for writing to you directly. We are a fairly new Lumenhive customer. Since "
+        "Tuesday our receiver rejects about 30% of your webhook calls. We raised ticket #18467 "
+        "with your support but only got the automatic confirmation. Could you point us to the "
+        "right person?\n",
+        sender="k.jansen@veldhuis.example",
+    )
+    row = triage(customer)
+    assert row.decision == "respond" and row.category != "spam_or_cold"
+    # Walks around the check: a seller who claims to be a customer and sells is cold.
+    seller = mail(
+        "quick question",
+        "We are a long-time customer of logistics APIs ourselves. We help companies like yours "
+        "cut webhook costs by 40% increase in throughput - are you the right person?\n",
+        sender="sam@growthco.example",
+    )
+    assert triage(seller).decision == "ignore"

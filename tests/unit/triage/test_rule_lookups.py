@@ -81,6 +81,8 @@ def test_weighing_the_phrases_found_gives_what_weighing_every_rule_gives() -> No
         if any(e.category == "billing" and e.weight >= 2.0 for e in plain.evidence):
             plain.flags.add("billing_claim")
         plain.flags -= {"outage"} if "no_outage" in plain.flags else set()
+        if "owed_work" in plain.flags:
+            plain.flags.add("action_required")
         if "paid_out" in plain.flags:
             plain.flags.add("receipt")
         if "login_host" in plain.flags:  # no program's signed notice: a login host counts
