@@ -80,8 +80,9 @@ def applies_for_a_job(flags: set[str]) -> bool:
     return "applies" in flags and "pitch_offer" not in flags
 
 
-_SELLS = frozenset({"pitch_offer", "cold_line", "outreach_tool"})
-"""Words that sell: an offer of services, a cold-outreach line, an outreach tool's mark."""
+_SELLS = frozenset({"pitch_offer", "outreach_tool"})
+"""Words that sell: an offer of services, an outreach tool's mark (a cold-outreach line such
+as "je me permets de vous écrire" is a courtesy a customer writes too)."""
 _NOT_SELLING = frozenset({"buyer_ask", "fault_report", "says_customer"})
 """A prospect's or a customer's words: asking the price, reporting a fault, a ticket raised."""
 PITCH_FLAGS = frozenset({"pitch_offer", "pitch_call"})

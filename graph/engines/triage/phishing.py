@@ -127,6 +127,8 @@ def imitated_domain(
         if not real or real == sender_base:
             continue
         real_label = real.split(".")[0]
+        if len(real_label) == 3 and label.startswith(real_label + "-"):
+            return real  # "bol-terugbetaling.info" next to "bol.com"
         if len(real_label) < 4:
             continue
         real_shape = skeleton(real_label)

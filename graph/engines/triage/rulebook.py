@@ -218,11 +218,19 @@ def _read(directory: Path, file: str) -> dict[str, Any]:
         raise RuleFileError(f"{file}: cannot be read: {error}") from error
 
 
+_ENDS_IN_PUNCTUATION_RE = re.compile(r"(\\[^\w\s]|[:!,;'\"%€£$])$")
+r"""A `words` item whose last character is punctuation, escaped (`\?`) or not (`wrote:`)."""
+
+
 def _phrase_pattern(entry: _Entry) -> Phrase:
     """`words` as whole words, then `patterns` as written, in one compiled phrase."""
     words, patterns = entry.strings("words"), entry.strings("patterns")
     if not words and not patterns:
         entry.fail("needs `words`, `patterns` or both")
+    for word in words:
+        if _ENDS_IN_PUNCTUATION_RE.search(word):
+            # The closing `\b` after "?" or ":" needs a letter next: the word could never match.
+            entry.fail(f"`words` item {word!r} ends with punctuation: write it in `patterns`")
     parts = [rf"\b(?:{entry.regex(words, 'words')})\b"] if words else []
     if patterns:
         parts.append(entry.regex(patterns, "patterns"))

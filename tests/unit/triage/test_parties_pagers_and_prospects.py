@@ -307,3 +307,92 @@ def test_a_customer_who_says_so_and_names_a_ticket_is_no_pitch() -> None:
         sender="sam@growthco.example",
     )
     assert triage(seller).decision == "ignore"
+
+
+def test_a_three_letter_shops_name_before_a_hyphen_is_an_imitation() -> None:
+    profile = dataclasses.replace(
+        PROFILE,
+        written_domains=frozenset({"bol.com"}),
+        sending_domains=frozenset({"bol.com"}),
+        known_domains=frozenset({"bol.com"}),
+    )
+
+    def refund(sender: str) -> Email:
+        return mail(
+            "Terugbetaling bestelling 4192288731 - bevestig uw gegevens",
+            "Uw terugbetaling van EUR 89,99 staat klaar. Bevestig uw IBAN via iDEAL (EUR 0,01).\n",
+            sender=sender,
+        )
+
+    assert triage(refund("service@bol-terugbetaling.info"), profile).suspicious
+    # Walks around the check: the shop itself, and a name that only starts with its letters.
+    assert not triage(refund("klantenservice@bol.com"), profile).suspicious
+    assert not triage(refund("support@bolt-rides.example"), profile).suspicious
+
+
+def test_a_prospect_asking_roughly_what_it_costs_is_answered() -> None:
+    prospect = mail(
+        "Is warehouse-api something for a 2-site 3PL?",
+        "Is there a connector for our WMS? Roughly what does it cost? If this is the wrong "
+        "inbox, I'd be grateful if you could forward it to the right person.\n",
+        sender="pieter@claeslogistics.example",
+    )
+    assert triage(prospect).decision == "respond"
+    assert "buyer_ask" in _flags("what are your rates for a small warehouse?")
+    # Walks around the check: "what it cost us" tells, it does not ask the price.
+    assert "buyer_ask" not in _flags("you would not believe what it cost us last year")
+
+
+def test_the_street_outside_closed_for_works_is_worth_seeing() -> None:
+    letter = mail(
+        "Werkzaamheden Tweede Oosterparkstraat 30 november - 11 december",
+        "Bewonersbrief. De straat is afgesloten voor autoverkeer. Parkeren in dit deel van de "
+        "straat is niet mogelijk vanaf maandag 30 november.\n",
+        sender="noreply@city.example",
+        headers={**ROBOT, "List-Unsubscribe": "<https://city.example/u>"},
+    )
+    assert triage(letter).decision == "notify"
+    assert "service_change" in _flags("road works on your street next week")
+    # Walks around the check: a shop "closed" for the holidays changes nothing she runs.
+    assert "service_change" not in _flags("our store is closed on sunday")
+
+
+def test_the_owners_own_visa_card_is_no_gift_card() -> None:
+    assert "gift_card" not in _flags("your visa card ending 4417 has expired")
+    assert "gift_card" in _flags("buy 5 visa gift cards and send me the codes")
+    assert "gift_card" in _flags("get me two steam cards")
+
+
+def test_a_managers_name_on_gmail_asking_for_discretion_is_fraud() -> None:
+    profile = dataclasses.replace(PROFILE, colleague_names=frozenset({"daniel okafor"}))
+    favour = mail(
+        "quick favour",
+        "Are you available? I need you to handle something discreetly for me before month "
+        "end. Don't mention it to anyone yet. Reply with your WhatsApp number.\n",
+        sender="daniel.okafor.lh@gmail.example",
+    )
+    favour = dataclasses.replace(favour, from_name="Daniel Okafor")
+    assert triage(favour, profile).suspicious
+    # Walks around the check: the same name from outside asking only for a time is not fraud.
+    plain = dataclasses.replace(favour, body="Could we move our 1:1 to Thursday?\n")
+    assert not triage(plain, profile).suspicious
+
+
+def test_a_customer_writing_politely_in_french_is_no_pitch() -> None:
+    customer = mail(
+        "Retard de synchronisation des stocks le 18/11 - sommes-nous concernés ?",
+        "Je me permets de vous écrire directement. Je suis responsable des systèmes chez "
+        "Transports Lemoine, client de warehouse-api depuis mars. S'agit-il d'un incident "
+        "connu ?\n",
+        sender="m.garnier@transports.example",
+    )
+    assert triage(customer).decision == "respond"
+    # Walks around the check: the same courtesy before an offer of services is a pitch.
+    pitch = mail(
+        "Partenariat",
+        "Je me permets de vous écrire. Nous sommes client de nombreux outils ; nous aidons les "
+        "entreprises comme la vôtre. We help companies like yours cut costs by 30% increase "
+        "in margin - worth a quick call?\n",
+        sender="contact@agence.example",
+    )
+    assert triage(pitch).decision == "ignore"

@@ -114,3 +114,28 @@ def test_a_missing_rule_file_is_named(rules_dir: Path) -> None:
     (rules_dir / "combos.toml").unlink()
     with pytest.raises(RuleFileError, match=r"^combos\.toml: cannot be read"):
         load_rules(rules_dir)
+
+
+@pytest.mark.parametrize("word", ["are you available\\\\?", "wrote:", "traceback \\\\(x\\\\)"])
+def test_a_word_ending_in_punctuation_is_refused_as_one_that_could_never_match(
+    rules_dir: Path, word: str
+) -> None:
+    # The closing word boundary after "?" needs a letter next: the word would be dead.
+    _edit(
+        rules_dir / "flags.toml",
+        "    'are you at your desk',",
+        f"    'are you at your desk',\n    '{word}',",
+    )
+    with pytest.raises(RuleFileError) as raised:
+        load_rules(rules_dir)
+    assert "ends with punctuation: write it in `patterns`" in str(raised.value)
+    # Walks around the check: an optional last mark, or the same text as a pattern, loads.
+    assert load_rules(RULES_DIR).flags
+
+
+def test_an_opener_ending_in_a_question_mark_is_read() -> None:
+    text = "are you available?\nim stuck in meetings"
+    secrecy = [r for r in default_rules().flags if r.flag == "secrecy"]
+    assert any(r.pattern.regex.search(text) for r in secrecy)
+    # Walks around the check: a question about a time is no opener of a scam.
+    assert not any(r.pattern.regex.search("are you available on tuesday at 10?") for r in secrecy)
