@@ -15,6 +15,12 @@ ALL_STAFF = {"List-Id": "<all.lumenhive.com>"}
 """The company's own all-staff list."""
 
 
+def _program(subject: str, body: str, sender: str) -> Email:
+    """A program's mail to the owner with a mailing's unsubscribe link, as services send."""
+    unsubscribe = {"List-Unsubscribe": f"<https://{sender.rpartition('@')[2]}/u>"}
+    return mail(subject, body, sender=sender, headers={**ROBOT, **unsubscribe})
+
+
 def _flags(text: str) -> set[str]:
     """The phrase flags `text` raises, lower-cased as the scorer reads it."""
     lowered = text.casefold()
@@ -183,11 +189,10 @@ def test_work_counted_out_by_a_tool_and_approvals_are_the_owners() -> None:
         "You have 3 expense reports to approve",
     ):
         assert _flags(text) & {"action_required", "approval_ask", "owed_work"}, text
-    approvals = mail(
+    approvals = _program(
         "You have 3 expense reports to approve",
         "Lena, Mateo and Jonas submitted expense reports. Approve or reject them before 30 Nov.\n",
-        sender="concierge@expenses.example",
-        headers={**ROBOT, "List-Unsubscribe": "<https://expenses.example/u>"},
+        "concierge@expenses.example",
     )
     assert triage(approvals).decision == "respond"
     # Walks around the check: a mailing's "2 reviews" of products asks nothing of her.
@@ -211,12 +216,11 @@ def test_a_sales_sequence_from_a_persons_address_is_cold_a_newsletter_is_not() -
 
 
 def test_a_networks_relay_of_a_strangers_pitch_is_cold() -> None:
-    relayed = mail(
+    relayed = _program(
         'Brandon sent you a message: "Reducing escalations at Lumenhive"',
         "Brandon sent you a message.\nI came across Lumenhive - would it make sense to grab "
         "15 minutes next week?\n",
-        sender="messages-noreply@network.example",
-        headers={**ROBOT, "List-Unsubscribe": "<https://network.example/u>"},
+        "messages-noreply@network.example",
     )
     assert triage(relayed).category == "spam_or_cold"
     # Walks around the check: a colleague's relayed message is no pitch.
@@ -274,11 +278,10 @@ def test_a_stranger_reporting_the_owners_product_broken_is_no_pitch() -> None:
 
 
 def test_reviews_a_tool_counts_out_are_hers_through_its_unsubscribe_link() -> None:
-    reminder = mail(
+    reminder = _program(
         "Reminder: 3 manager reviews due Friday 27 November",
         "Manager reviews are due this Friday. You have 3 reviews still to submit.\n",
-        sender="notifications@reviews.example",
-        headers={**ROBOT, "List-Unsubscribe": "<https://reviews.example/u>"},
+        "notifications@reviews.example",
     )
     assert triage(reminder).decision == "respond"
     # Walks around the check: a shop's "reviews" of its products owe her nothing.
@@ -344,12 +347,11 @@ def test_a_prospect_asking_roughly_what_it_costs_is_answered() -> None:
 
 
 def test_the_street_outside_closed_for_works_is_worth_seeing() -> None:
-    letter = mail(
+    letter = _program(
         "Werkzaamheden Tweede Oosterparkstraat 30 november - 11 december",
         "Bewonersbrief. De straat is afgesloten voor autoverkeer. Parkeren in dit deel van de "
         "straat is niet mogelijk vanaf maandag 30 november.\n",
-        sender="noreply@city.example",
-        headers={**ROBOT, "List-Unsubscribe": "<https://city.example/u>"},
+        "noreply@city.example",
     )
     assert triage(letter).decision == "notify"
     assert "service_change" in _flags("road works on your street next week")
