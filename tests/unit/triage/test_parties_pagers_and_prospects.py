@@ -398,3 +398,29 @@ def test_a_customer_writing_politely_in_french_is_no_pitch() -> None:
         sender="contact@agence.example",
     )
     assert triage(pitch).decision == "ignore"
+
+
+def test_customers_in_the_plural_and_their_ticket_say_who_they_are() -> None:
+    for text in (
+        "nous sommes clients de lumenhive depuis septembre",
+        "wir sind kunden seit märz",
+        "notre ticket au support (#18311) n'avance pas",
+    ):
+        assert "says_customer" in _flags(text), text
+    # Walks around the check: a vendor's "our customers" speaks of its own.
+    assert "says_customer" not in _flags("our customers include dhl and maersk")
+
+
+def test_a_stranded_relatives_money_request_with_replies_elsewhere_is_fraud() -> None:
+    plea = mail(
+        "kun je me helpen",
+        "Ik moet vandaag een dringende betaling doen van 1.450 euro maar mijn bankpas werkt "
+        "niet. Ik betaal het je morgen terug. Antwoord alleen via mail a.u.b.\n",
+        sender="ineke.devries@kpnmail.example",
+    )
+    hijacked = dataclasses.replace(plea, reply_to="ineke.devries1956@outlook.example")
+    assert triage(hijacked).suspicious
+    # Walks around the check: the same words with replies going to the sender are hers to
+    # judge, not flagged as fraud by the words alone.
+    assert not triage(plea).suspicious
+    assert "money_request" in _flags("i'll pay you back on monday, promise")
