@@ -342,7 +342,7 @@ service imap-login {{
         directory = base if folder == "INBOX" else base / f".{folder.replace('/', '.')}"
         files = sorted(
             (p for sub in ("cur", "new") for p in (directory / sub).iterdir()),
-            key=lambda p: p.name,
+            key=_delivery_order,
         )
         return files[uid_order]
 
@@ -378,3 +378,18 @@ service imap-login {{
         """Sessions that logged in and ended after `mark`."""
         self.quiet_mark()
         return len(self._session_lines()[1]) - mark
+
+
+_MAILDIR_NAME_RE = re.compile(r"^(\d+)\.M(\d+)")
+
+
+def _delivery_order(path: Path) -> tuple[int, int, str]:
+    """A Maildir file's place in delivery (so UID) order: its second, then its microsecond.
+
+    The name is `<seconds>.M<microseconds>P<pid>...`; as text, `M98765` sorts after `M123456`
+    although it came first within the same second, so the numbers are compared as numbers.
+    """
+    found = _MAILDIR_NAME_RE.match(path.name)
+    if found is None:
+        return (0, 0, path.name)
+    return (int(found[1]), int(found[2]), path.name)
