@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from tests.fakes.smtp_server import HOST, free_port, write_self_signed_cert
+from tests.fakes.smtp_server import HOST, free_ports, write_self_signed_cert
 
 DOVECOT_MISSING = (
     "Dovecot is not installed, and the IMAP tests need a real IMAP server: "
@@ -82,7 +82,7 @@ class DovecotServer:
         group = grp.getgrgid(account.pw_gid).gr_name
         cert = write_self_signed_cert(self.root, ["127.0.0.1", "localhost"], stem="imap")
         self.ca_file = str(cert.cert_file)
-        self.tls_port, self.plain_port = free_port(), free_port()
+        self.tls_port, self.plain_port = free_ports(2)
         for sub in ("run", "state", "home"):
             (self.root / sub).mkdir()
         (self.root / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::\n")

@@ -56,9 +56,23 @@ class ReceivedMessage:
 
 def free_port(host: str = HOST) -> int:
     """A TCP port nothing listens on right now (aiosmtpd cannot bind port 0 and report it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """`count` different TCP ports nothing listens on right now.
+
+    The probes stay bound until all are taken: asked one after the other, the system may hand
+    out the same free port twice (a server given it for two listeners refuses to start).
+    """
+    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind((host, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 class _Handler:
