@@ -116,7 +116,7 @@ def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:
         return "other"
     if flags & _SELLS:
         return None
-    if flags & {"fault_report", "failure"} and flags & {"fault_report", "says_customer"}:
+    if "fault_report" in flags or {"failure", "says_customer"} <= flags:
         return "bug_report"
     if "says_customer" in flags:
         return "other"

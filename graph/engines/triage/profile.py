@@ -113,8 +113,13 @@ class MailboxProfile:
     @functools.cached_property
     def _called_names(self) -> str:
         """The owner's full and first names as one alternation, longest first ('' for none)."""
+        return "|".join(re.escape(n) for n in self._names_longest_first)
+
+    @functools.cached_property
+    def _names_longest_first(self) -> tuple[str, ...]:
+        """The owner's full and first names (three letters or more), longest first."""
         names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
-        return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        return tuple(sorted(names, key=len, reverse=True))
 
     @functools.cached_property
     def _owner_called(self) -> re.Pattern[str] | None:
@@ -180,11 +185,11 @@ class MailboxProfile:
     @functools.cached_property
     def _owner_handle(self) -> re.Pattern[str] | None:
         """An @-mention of the owner in a developer tool's words: "@priya-raman", "@priya"."""
-        names = {n for full in self.owner_names for n in (full, full.split()[0]) if len(n) >= 3}
+        names = self._names_longest_first
         if not names:
             return None
-        spelled = (r"[ ._-]?".join(map(re.escape, n.split())) for n in names)
-        return re.compile(rf"(?<![\w@])@(?:{'|'.join(sorted(spelled, key=len, reverse=True))})\b")
+        spelled = "|".join(r"[ ._-]?".join(map(re.escape, n.split())) for n in names)
+        return re.compile(rf"(?<![\w@])@(?:{spelled})\b")
 
     def mentions_owner(self, text: str) -> bool:
         """Whether lower-cased `text` @-mentions the owner by a name she sends as."""
