@@ -1,5 +1,9 @@
 """Triage quality on the labelled corpus (`data/triage-eval`), offline rules engine.
 
+The engine is the rules and their model of labelled mail (`graph/engines/triage/prior.py`),
+which `bench.train_prior` trains on the dev part only; `--rules-alone` scores the rules
+without it (on the dev part, the model's own training data, that is the honest figure).
+
 The corpus is one person's inbox over ten days, written for this project by people who did not
 read the rules, and split once, before any tuning, into a dev part (which the rules may be tuned
 on; `tests/unit/triage/test_eval_corpus.py` guards it) and a frozen test part (its hash is in
@@ -15,6 +19,7 @@ as a user corrects only mistakes).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import random
@@ -27,6 +32,7 @@ from graph.engines.triage import RuleTriage, triage_by_rules
 from graph.engines.triage.kinds import is_automated, template_key
 from graph.engines.triage.learning import Correction, Learner
 from graph.engines.triage.profile import MailboxProfile, build_profile
+from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import base_domain, domain_of
 from tools.mail.mime import parse_email
 from tools.mail.model import SENT, Email
@@ -34,6 +40,7 @@ from tools.mail.model import SENT, Email
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "triage-eval"
 DECISIONS = ("respond", "notify", "ignore")
 CORRECTION_STEPS = (0, 10, 25, 50)
+WITH_MODEL = "rules engine and its model of labelled mail (trained on the dev part)"
 
 
 @dataclass(frozen=True)
@@ -125,12 +132,15 @@ def per_class(rows: Sequence[tuple[Labelled, RuleTriage]], field: str) -> list[l
 
 
 def run(
-    items: Sequence[Labelled], profile: MailboxProfile, learner: Learner | None = None
+    items: Sequence[Labelled],
+    profile: MailboxProfile,
+    learner: Learner | None = None,
+    rules: RuleBook | None = None,
 ) -> list[tuple[Labelled, RuleTriage]]:
-    """Triage every message with this profile (and these corrections)."""
+    """Triage every message with this profile (and these corrections, and rule book)."""
     rows = []
     for item in items:
-        row = triage_by_rules(item.email, profile=profile)
+        row = triage_by_rules(item.email, profile=profile, rules=rules)
         if learner is not None:
             row = learner.apply(item.email, row, profile)
         rows.append((item, row))
@@ -138,7 +148,11 @@ def run(
 
 
 def corrections(
-    dev: Sequence[Labelled], profile: MailboxProfile, count: int, seed: int = 7
+    dev: Sequence[Labelled],
+    profile: MailboxProfile,
+    count: int,
+    seed: int = 7,
+    rules: RuleBook | None = None,
 ) -> list[Correction]:
     """The first `count` corrections a user makes on the dev part, in a fixed random order.
 
@@ -151,7 +165,7 @@ def corrections(
     wrong = [
         i
         for i in order
-        if triage_by_rules(i.email, profile=profile).decision != i.label["decision"]
+        if triage_by_rules(i.email, profile=profile, rules=rules).decision != i.label["decision"]
     ]
     return [Correction.from_label(item.email, item.label, profile) for item in wrong[:count]]
 
@@ -204,6 +218,7 @@ def markdown(
     rows_by_setting: dict[str, list],
     curve: list[tuple[int, dict[str, str]]],
     corrections_from: str = "all",
+    engine: str = WITH_MODEL,
 ) -> str:
     """The RESULTS.md section."""
     whose = (
@@ -223,8 +238,8 @@ def markdown(
     return f"""## Triage quality on mail it has never seen
 
 `data/triage-eval/{split}`: {len(rows)} messages of one person's inbox, written without reading
-the rules and frozen before tuning (hash in `data/triage-eval/test.sha256`). Offline rules
-engine; the owner ({", ".join(learned.owner_addresses) or "nobody"}) learned from the Sent
+the rules and frozen before tuning (hash in `data/triage-eval/test.sha256`). Offline
+{engine}; the owner ({", ".join(learned.owner_addresses) or "nobody"}) learned from the Sent
 folder ({len(learned.known_people)} known people) unless the addresses are configured.
 
 {compare}
@@ -288,7 +303,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "added later, scored before any rule was tuned on it); the profile still reads the "
         "whole inbox",
     )
+    parser.add_argument(
+        "--rules-alone",
+        action="store_true",
+        help="score the rules without their model of labelled mail (rules/prior.json); on the "
+        "dev part, which the model was trained on, this is the figure the rules are tuned by",
+    )
     args = parser.parse_args(argv)
+    rules = dataclasses.replace(default_rules(), prior=None) if args.rules_alone else None
     if (args.misses or args.names) and args.split != "dev":
         parser.error(
             "--misses and --names read the dev part only: the test part is never looked into"
@@ -303,9 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configured = build_profile([*inbox, *sent], ("priya@lumenhive.com", "priya.raman@fastmail.com"))
     bare = MailboxProfile()
     settings = {
-        "owner learned": run(items, learned),
-        "owner configured": run(items, configured),
-        "no profile": run(items, bare),
+        "owner learned": run(items, learned, rules=rules),
+        "owner configured": run(items, configured, rules=rules),
+        "no profile": run(items, bare, rules=rules),
     }
     dev = load_split("dev")
     scored = items
@@ -316,14 +338,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.corrections_from == "same-authors":
         dev = by_the_same_authors(dev, scored)
     curve = []
-    before = run(scored, learned)
+    before = run(scored, learned, rules=rules)
     for count in CORRECTION_STEPS:
-        made = corrections(dev, learned, count)
+        made = corrections(dev, learned, count, rules=rules)
         if curve and len(made) == curve[-1][0]:
             break  # every mistake is corrected already
-        rows = run(scored, learned, Learner(made))
+        rows = run(scored, learned, Learner(made), rules)
         curve.append((len(made), {**figures(rows), **same_kind(before, rows, dev, made)}))
-    print(markdown(args.split, learned, settings, curve, args.corrections_from))
+    engine = "rules engine alone" if args.rules_alone else WITH_MODEL
+    print(markdown(args.split, learned, settings, curve, args.corrections_from, engine))
     if args.misses:
         for item, row in settings["owner learned"]:
             if row.decision != item.label["decision"]:

@@ -58,3 +58,13 @@ def visible_body(body: str) -> str:
     if ">" in text:  # no `>` line otherwise
         text = _QUOTED_LINE_RE.sub("", text)
     return text[:BODY_CHARS]
+
+
+def sent_to_a_list(email: Email) -> bool:
+    """Sent to a mailing list or by a mailing tool (list headers), not by a calendar."""
+    return bool(header(email, "List-Id") or header(email, "List-Unsubscribe"))
+
+
+def offers_unsubscribe(email: Email) -> bool:
+    """Sent by a mailing tool that offers to unsubscribe (a newsletter, even a company's own)."""
+    return bool(header(email, "List-Unsubscribe"))

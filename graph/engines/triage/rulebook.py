@@ -17,6 +17,7 @@ from typing import Any, Literal, NoReturn, TypeVar, cast
 
 from graph.engines.triage.dates import DATE_PHRASES
 from graph.engines.triage.phrases import Phrase, PhraseIndex, compile_phrase
+from graph.engines.triage.regression import PriorFileError, PriorModel, load_prior
 from tools.language.categories import ACTIONS, CATEGORIES, PRIORITIES, Action, Category, Priority
 
 RULES_DIR = Path(__file__).with_name("rules")
@@ -118,6 +119,8 @@ class RuleBook:
     action_by_category: Mapping[Category, Action]
     index: PhraseIndex
     """Every phrase of `phrases`, `flags` and the dates in mail, for one pass over a text."""
+    prior: PriorModel | None = None
+    """The second opinion on the decision learned from labelled mail (`prior.py`), if any."""
     phrase_rules: Mapping[Phrase, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     """The positions in `phrases` of each phrase's rules: a message weighs only those it holds."""
     flag_rules: Mapping[Phrase, tuple[FlagRule, ...]] = field(init=False, repr=False, compare=False)
@@ -346,9 +349,14 @@ def load_rules(directory: Path = RULES_DIR) -> RuleBook:
     combos = _combo_rules(_read(directory, "combos.toml"), raised)
     priorities, actions = load_categories(directory)
     index = PhraseIndex(searched_phrases(phrases, flags))
+    try:
+        prior = load_prior(directory)
+    except PriorFileError as err:
+        raise RuleFileError(str(err)) from err
     return RuleBook(
-        headers, senders, _brands(senders_data), phrases, flags, combos, priorities, actions, index
-    )
+        headers, senders, _brands(senders_data), phrases, flags, combos, priorities, actions,
+        index, prior,
+    )  # fmt: skip
 
 
 def searched_phrases(phrases: Iterable[TextRule], flags: Iterable[FlagRule]) -> list[Phrase]:

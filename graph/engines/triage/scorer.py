@@ -1,17 +1,17 @@
 """Offline, deterministic triage of one message: priority, category, next action and reason.
 
-Every message gets a fast, explainable answer from the rule files before any model is asked; a
-model is only consulted where the rules are unsure (confidence below `UNSURE_BELOW`). Each
-category is scored from weighted signals (headers, sender, subject, body, and combinations of
-flags such as "credential request + threat"), the best category wins, and confidence comes from
-the margin over the runner-up and the strength of the evidence.
+Each category is scored from weighted signals of the rule files (headers, sender, subject,
+body, and combinations of flags such as "credential request + threat"), the best category
+wins, and confidence comes from the margin over the runner-up and the strength of the evidence;
+the decision follows, and a model learned from labelled mail (`prior.py`) may change it where
+it is sure. A language model is only consulted where the rules are unsure (`UNSURE_BELOW`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,9 +25,16 @@ from graph.engines.triage.decision import (
 )
 from graph.engines.triage.phishing import login_links_home, suspicion
 from graph.engines.triage.phrases import Phrase
+from graph.engines.triage.prior import weigh
 from graph.engines.triage.priority import action_for, priority_for
 from graph.engines.triage.profile import MailboxProfile, replace_owner
-from graph.engines.triage.reading import SUBJECT_CHARS, header, visible_body
+from graph.engines.triage.reading import (
+    SUBJECT_CHARS,
+    header,
+    offers_unsubscribe,
+    sent_to_a_list,
+    visible_body,
+)
 from graph.engines.triage.reasons import Signal, lead, reason, unreadable_reason
 from graph.engines.triage.rulebook import RuleBook, default_rules
 from graph.engines.triage.senders import base_domain, domain_of, sender_flags
@@ -279,11 +286,11 @@ def _categorise(
         ruled = RULED_SUSPICIOUS if suspicious else RULED_COLD
         confidence = confidence if category == "spam_or_cold" else 0.0
         category, confidence = "spam_or_cold", max(confidence, ruled)
-    elif seen.flags & _CALENDAR_MAIL and not _mailing(email):
+    elif seen.flags & _CALENDAR_MAIL and not sent_to_a_list(email):
         category, confidence = "meeting_request", max(confidence, CALENDAR_MEETING)
     elif category == "other" and writer.person and to_private_address(email, profile, rules):
         category, confidence = "personal", PRIVATE_PERSONAL
-    elif category == "newsletter" and "colleague" in seen.flags and not _marketing(email):
+    elif category == "newsletter" and "colleague" in seen.flags and not offers_unsubscribe(email):
         category, confidence = "other", COMPANY_ANNOUNCEMENT
     elif category == "newsletter" and writer.robot and not _reads_like_news(seen.evidence):
         category, confidence = "notification", PROGRAM_NOTICE
@@ -295,16 +302,6 @@ def _categorise(
 def _reads_like_news(evidence: list[Signal]) -> bool:
     """Whether the words make it news or a promotion, not only its list headers and footer."""
     return any(e.category == "newsletter" and e.says in _NEWS_WORDS for e in evidence)
-
-
-def _mailing(email: Email) -> bool:
-    """Sent to a mailing list or by a mailing tool (list headers), not by a calendar."""
-    return bool(header(email, "List-Id") or header(email, "List-Unsubscribe"))
-
-
-def _marketing(email: Email) -> bool:
-    """Sent by a mailing tool that offers to unsubscribe (a newsletter, even a company's own)."""
-    return bool(header(email, "List-Unsubscribe"))
 
 
 def triage_by_rules(
@@ -335,6 +332,18 @@ def triage_by_rules(
     rules = rules or default_rules()
     if profile is None or (owner_addresses and not profile.owner_addresses):
         profile = replace_owner(profile, owner_addresses)
+    row, flags, writer = rules_verdict(email, rules, profile, vip_senders, now)
+    return row if rules.prior is None else weigh(rules.prior, email, row, flags, writer, profile)
+
+
+def rules_verdict(
+    email: Email,
+    rules: RuleBook,
+    profile: MailboxProfile,
+    vip_senders: Sequence[str],
+    now: datetime | None,
+) -> tuple[RuleTriage, Set[str], Writer]:
+    """The rules' own row, before `prior.weigh`, with the flags raised and who wrote it."""
     seen, category, confidence, writer, suspicious = _categorise(email, rules, profile, vip_senders)
     reference = now.date() if now is not None else parse_date(email.date)
     priority, why = priority_for(
@@ -355,10 +364,11 @@ def triage_by_rules(
     )
     logger.debug("triage %s: %s/%s/%s/%s %s", email.id, priority, category, action, decision, said)
     person = writer.person and "looks_cold" not in seen.flags and not suspicious
-    return RuleTriage(
+    row = RuleTriage(
         priority, category, action, said, round(confidence, 2), decision, round(sure, 2),
         suspicious, person,
     )  # fmt: skip
+    return row, seen.flags, writer
 
 
 def _decision(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
+from graph.engines.triage.rulebook import default_rules
 from graph.engines.triage.verdict import RuleTriage
 from tools.mail.model import Email
 
@@ -13,11 +16,15 @@ PROFILE = MailboxProfile(owner_addresses=(OWNER,))
 """The mailbox profile that knows only the owner's work address."""
 ROBOT = {"Auto-Submitted": "auto-generated"}
 """The header of a program's mail."""
+RULES_ALONE = dataclasses.replace(default_rules(), prior=None)
+"""The shipped rules without the model of labelled mail (`prior.py`): a signal test checks
+what the rules read; the model's second opinion is tested in `test_prior.py` and measured on
+the corpus."""
 
 
 def triage(email: Email, profile: MailboxProfile = PROFILE) -> RuleTriage:
-    """The rules' triage of `email` in a mailbox of `profile`."""
-    return triage_by_rules(email, profile=profile)
+    """The rules' own triage of `email` in a mailbox of `profile` (`RULES_ALONE`)."""
+    return triage_by_rules(email, profile=profile, rules=RULES_ALONE)
 
 
 def mail(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.train_prior import rules_alone
 from bench.triage_eval import (
     by_the_same_authors,
     corrections,
@@ -86,9 +87,10 @@ def test_the_parts_do_not_share_a_message() -> None:
 
 
 def test_the_rules_keep_their_figures_on_the_dev_part() -> None:
+    # The rules alone: with their model of labelled mail the dev part is its training data.
     items = load_split("dev")
     profile = build_profile([*(i.email for i in items), *load_sent()])
-    rows = run(items, profile)
+    rows = run(items, profile, rules=rules_alone())
     right = sum(row.decision == item.label["decision"] for item, row in rows)
     phishing = [(i, r) for i, r in rows if i.label["phishing"]]
     people_ignored = sum(1 for i, r in rows if i.label["real_person"] and r.decision == "ignore")
