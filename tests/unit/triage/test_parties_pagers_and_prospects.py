@@ -141,6 +141,29 @@ def test_a_prospect_asking_the_price_is_no_pitch_a_seller_asking_it_is() -> None
     assert triage(minutes).reason != triage(rate).reason
 
 
+def test_a_pagers_wait_is_no_call_a_pitchs_call_stays_one() -> None:
+    # "no ack after 15 min" on an incident read as a pitch's "15 minutes" (cold_line).
+    for wait in ("Escalation: Sun-hee Park (no ack after 15 min)", "restarts within 10 minutes"):
+        assert "rate_minutes" in _flags(wait)
+    incident = mail(
+        "[PagerDuty] TRIGGERED #8821: sync lag > 5 min",
+        "Incident #8821 TRIGGERED\nEscalation: Sun-hee Park (no ack after 15 min)\n",
+        sender="no-reply@pagerduty.example",
+        headers=ROBOT,
+    )
+    row = triage(incident)
+    assert row.category != "spam_or_cold" and "cold" not in row.reason
+    # Walks around it: a pitch that asks for 15 minutes and names a wait elsewhere loses
+    # the call's length, but its other lines still make it cold.
+    pitch = mail(
+        "quick question",
+        "We help teams like yours cut on-call noise by 40%. Most customers see results after "
+        "10 minutes of setup. Could I grab 15 minutes next week to show you?\n",
+        sender="brandon@quotient.example",
+    )
+    assert triage(pitch).decision == "ignore"
+
+
 def test_a_recruiters_right_person_is_not_a_hunt_for_one() -> None:
     assert "pitch_call" not in _flags("they would stretch for the right person")
     assert "pitch_call" in _flags("feel free to forward to the right person on your team")
