@@ -16,13 +16,12 @@ author by author with models that never saw them: what to expect on unseen autho
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import sys
 from collections.abc import Sequence, Set
 from pathlib import Path
 
-from bench.triage_eval import CORPUS, Labelled, author_of, load_sent, load_split
+from bench.triage_eval import CORPUS, Labelled, author_of, load_sent, load_split, rules_alone
 from graph.engines.triage.prior import prior_features, weigh
 from graph.engines.triage.profile import MailboxProfile, build_profile
 from graph.engines.triage.regression import (
@@ -35,7 +34,7 @@ from graph.engines.triage.regression import (
     load_prior,
     train,
 )
-from graph.engines.triage.rulebook import RULES_DIR, RuleBook, default_rules
+from graph.engines.triage.rulebook import RULES_DIR
 from graph.engines.triage.scorer import rules_verdict
 from graph.engines.triage.verdict import RuleTriage
 from graph.engines.triage.writers import Writer
@@ -63,11 +62,6 @@ def sources(corpus: Path = CORPUS, rules_dir: Path = RULES_DIR) -> dict[str, obj
         "sent": fingerprint(sent),
         "rules": fingerprint(sorted(rules_dir.glob("*.toml"))),
     }
-
-
-def rules_alone() -> RuleBook:
-    """The shipped rules without any model: what the model is trained to second."""
-    return dataclasses.replace(default_rules(), prior=None)
 
 
 Read = tuple[Labelled, RuleTriage, Set[str], Writer]

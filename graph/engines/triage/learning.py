@@ -73,7 +73,7 @@ def features(email: Email, profile: MailboxProfile) -> list[str]:
     return words + header_features * _HEADER_WEIGHT
 
 
-def known_sender(email: Email, profile: MailboxProfile) -> bool:
+def _known(email: Email, profile: MailboxProfile) -> bool:
     """Someone the owner knows wrote it: a colleague, or someone they have written to."""
     sender = (email.from_addr or "").casefold()
     return profile.knows(sender) or base_domain(domain_of(sender)) in profile.owner_domains
@@ -91,7 +91,7 @@ def _default_scope(
     account's phishing, must not silence them), so such a correction is a rule for that message
     and an example for the classifier.
     """
-    if known_sender(email, profile):
+    if _known(email, profile):
         return "message"  # a colleague on the company's own list too: its mail is mixed
     if is_automated(email) and template_key(email):
         return "template"
@@ -205,9 +205,8 @@ class Learner:
                 return rule  # the user's word about the very message
             if row.suspicious and rule.decision not in (None, "ignore"):
                 continue
-            if rule.decision == "ignore" and rule.scope != "sender":
-                if known_sender(email, profile):
-                    continue  # a list or domain rule speaks for many senders, not this person
+            if rule.decision == "ignore" and rule.scope != "sender" and _known(email, profile):
+                continue  # a list or domain rule speaks for many senders, not for this person
             return rule
         return None
 
@@ -231,7 +230,7 @@ class Learner:
         best = self._vote(features(email, profile))
         if best is None or best == row.decision:
             return row
-        if best == "ignore" and (row.from_person or known_sender(email, profile)):
+        if best == "ignore" and (row.from_person or _known(email, profile)):
             return row  # a person's mail is never voted into ignore; only the user's rule can
         return dataclasses.replace(
             row,

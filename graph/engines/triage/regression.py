@@ -78,9 +78,9 @@ class PriorModel:
 
         The tolerance allows for the last bit of `math.exp` differing between C libraries.
         """
-        if dict(self.trained_on) != dict(other.trained_on) or set(self.weights) != set(
-            other.weights
-        ):
+        if dict(self.trained_on) != dict(other.trained_on):
+            return False
+        if self.weights.keys() != other.weights.keys():
             return False
         pairs = [(self.bias, other.bias)]
         pairs += [(weight, other.weights[name]) for name, weight in self.weights.items()]

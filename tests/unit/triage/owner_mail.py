@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+from bench.triage_eval import rules_alone
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
-from graph.engines.triage.rulebook import default_rules
 from graph.engines.triage.verdict import RuleTriage
 from tools.mail.model import Email
 
@@ -16,7 +14,7 @@ PROFILE = MailboxProfile(owner_addresses=(OWNER,))
 """The mailbox profile that knows only the owner's work address."""
 ROBOT = {"Auto-Submitted": "auto-generated"}
 """The header of a program's mail."""
-RULES_ALONE = dataclasses.replace(default_rules(), prior=None)
+RULES_ALONE = rules_alone()
 """The shipped rules without the model of labelled mail (`prior.py`): a signal test checks
 what the rules read; the model's second opinion is tested in `test_prior.py` and measured on
 the corpus."""

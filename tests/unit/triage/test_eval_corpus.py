@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.train_prior import rules_alone
 from bench.triage_eval import (
     by_the_same_authors,
     corrections,
     figures,
     load_sent,
     load_split,
+    rules_alone,
     run,
 )
 from graph.engines.triage.profile import build_profile

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.train_prior import rules_alone, trained
-from bench.triage_eval import load_sent, load_split
+from bench.train_prior import trained
+from bench.triage_eval import Labelled, load_sent, load_split, rules_alone
 from graph.engines.triage import RuleFileError, load_rules, triage_by_rules
 from graph.engines.triage.learning import Correction, Learner
 from graph.engines.triage.prior import SURE, prior_features, weigh
@@ -28,13 +28,22 @@ from graph.engines.triage.verdict import RuleTriage
 from tests.unit.triage.owner_mail import PROFILE, mail
 
 
-def test_the_committed_model_is_what_training_on_the_dev_part_makes() -> None:
+@pytest.fixture(scope="module")
+def dev_inbox() -> tuple[list[Labelled], MailboxProfile]:
+    """The dev part, with the profile the eval reads it in."""
+    items = load_split("dev")
+    return items, build_profile([*(i.email for i in items), *load_sent()])
+
+
+def test_the_committed_model_is_what_training_on_the_dev_part_makes(
+    dev_inbox: tuple[list[Labelled], MailboxProfile],
+) -> None:
     # A hand-edited weight, or rules / corpus changed without retraining, fails here.
     committed = load_prior(RULES_DIR)
     assert committed is not None
     retrained = trained()
     assert committed.same_as(retrained), "stale: run python -m bench.train_prior"
-    assert committed.trained_on["examples"] == len(load_split("dev"))
+    assert committed.trained_on["examples"] == len(dev_inbox[0])
     assert default_rules().prior is not None
 
 
@@ -100,13 +109,15 @@ ALERT = mail(
 )
 
 
-def _weighed(model: PriorModel, row: RuleTriage, profile: MailboxProfile = PROFILE) -> RuleTriage:
-    _, flags, writer = rules_verdict(ALERT, rules_alone(), profile, (), None)
-    return weigh(model, ALERT, row, flags, writer, profile)
+ALERT_ROW, ALERT_FLAGS, ALERT_WRITER = rules_verdict(ALERT, rules_alone(), PROFILE, (), None)
+
+
+def _weighed(model: PriorModel, row: RuleTriage) -> RuleTriage:
+    return weigh(model, ALERT, row, ALERT_FLAGS, ALERT_WRITER, PROFILE)
 
 
 def test_a_sure_model_changes_the_decision_and_says_so() -> None:
-    row = dataclasses.replace(rules_verdict(ALERT, rules_alone(), PROFILE, (), None)[0])
+    row = ALERT_ROW
     other = "respond" if row.decision != "respond" else "notify"
     changed = _weighed(_voting(other, 5.0), row)
     assert changed.decision == other
@@ -116,24 +127,23 @@ def test_a_sure_model_changes_the_decision_and_says_so() -> None:
 
 
 def test_an_unsure_model_leaves_the_row() -> None:
-    row = rules_verdict(ALERT, rules_alone(), PROFILE, (), None)[0]
+    row = ALERT_ROW
     other = "respond" if row.decision != "respond" else "notify"
     assert _weighed(_voting(other, 0.5), row) == row  # about 0.45: below SURE
 
 
 def test_the_model_never_hides_mail_nor_lifts_a_phishing_verdict() -> None:
     # The walk-arounds: a model as sure as can be of ignore, and of respond on a phish.
-    row = dataclasses.replace(
-        rules_verdict(ALERT, rules_alone(), PROFILE, (), None)[0], decision="notify"
-    )
+    row = dataclasses.replace(ALERT_ROW, decision="notify")
     assert _weighed(_voting("ignore", 50.0), row).decision == "notify"
     phish = dataclasses.replace(row, decision="ignore", suspicious="a lookalike domain")
     assert _weighed(_voting("respond", 50.0), phish) == phish
 
 
-def test_on_the_dev_part_the_model_shows_mail_and_never_hides_it() -> None:
-    items = load_split("dev")
-    profile = build_profile([*(i.email for i in items), *load_sent()])
+def test_on_the_dev_part_the_model_shows_mail_and_never_hides_it(
+    dev_inbox: tuple[list[Labelled], MailboxProfile],
+) -> None:
+    items, profile = dev_inbox
     alone = rules_alone()
     moved = []
     for item in items[::7]:
@@ -147,9 +157,10 @@ def test_on_the_dev_part_the_model_shows_mail_and_never_hides_it() -> None:
     assert moved, "the shipped model changed no decision: is it loaded?"
 
 
-def test_the_users_rule_wins_over_the_model() -> None:
-    items = load_split("dev")
-    profile = build_profile([*(i.email for i in items), *load_sent()])
+def test_the_users_rule_wins_over_the_model(
+    dev_inbox: tuple[list[Labelled], MailboxProfile],
+) -> None:
+    items, profile = dev_inbox
     alone = rules_alone()
     item = next(
         i
@@ -164,10 +175,9 @@ def test_the_users_rule_wins_over_the_model() -> None:
 
 
 def test_features_name_the_verdict_the_flags_the_writer_and_the_words() -> None:
-    row, flags, writer = rules_verdict(ALERT, rules_alone(), PROFILE, (), None)
-    found = prior_features(ALERT, row, flags, writer, PROFILE)
-    assert f"d:{row.decision}" in found and f"c:{row.category}" in found
-    assert {f"f:{flag}" for flag in flags} <= set(found)
+    found = prior_features(ALERT, ALERT_ROW, ALERT_FLAGS, ALERT_WRITER, PROFILE)
+    assert f"d:{ALERT_ROW.decision}" in found and f"c:{ALERT_ROW.category}" in found
+    assert {f"f:{flag}" for flag in ALERT_FLAGS} <= set(found)
     assert "w:robot" in found
     assert "t:runbook" in found
     assert found == sorted(set(found))

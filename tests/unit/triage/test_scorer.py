@@ -244,7 +244,7 @@ def test_ci_notification_is_low_fyi() -> None:
 
 
 def test_review_request_notification_is_still_archived() -> None:
-    # The review happens in the tool; the mail itself is FYI (see `_action_for`).
+    # The review happens in the tool; the mail itself is FYI (see `priority.action_for`).
     result = triage(
         mail(
             "[acme/api] Add rate limiting (PR #482)",
