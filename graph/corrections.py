@@ -96,6 +96,7 @@ def covered_by(scope: str, key: str) -> str:
             else f"mail of one kind from {sender}"
         ),
         "sender": f"mail from the sender {key}",
+        "person": f"mail from {key}, never hidden nor called cold",
         "domain": f"mail from the domain {key}",
         "list": f"mail on the list {key}",
         "message": f"the message {key} only",

@@ -20,7 +20,7 @@ from memory.preference_table import TriagePreferenceRecord
 if TYPE_CHECKING:
     from memory.db import AppDatabase
 
-SCOPES = ("template", "sender", "domain", "list", "message")
+SCOPES = ("template", "sender", "person", "domain", "list", "message")
 """What a stored rule may match; rows stored before templates existed use the other four."""
 MAX_WORDS = 400
 """Features kept per example: enough for the classifier, small in the database."""

@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 SCOPES: dict[str, Scope | None] = {"": None, "sender": "sender", "domain": "domain", "list": "list"}
 """What a correction's rule covers, as the list names it ('' is the rule `correct` makes by
-default: automated mail's template, else its list, else its sender; a known person's message
-only)."""
+default: automated mail's template, else its list, else its sender (a person not known yet: a
+rule that lifts their mail); a known person's message only)."""
 FIELDS = ("decision", "priority", "category")
 STATE = ("priority", "category", "action", "reason", "decision", "unsure", "byYou", "fix")
 """What a conversation's row takes from the message whose triage it shows."""

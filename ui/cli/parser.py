@@ -94,8 +94,10 @@ def add_triage_commands(commands: argparse._SubParsersAction[Any]) -> None:
         choices=["sender", "domain", "list", "message"],
         help=(
             "what the rule covers (default: automated mail's template, i.e. its address and "
-            "subject but for numbers and names; else the message's list, else its sender; only "
-            "the message when someone you know wrote it)"
+            "subject but for numbers and names; else the message's list, else its sender (a "
+            "person you do not know yet: their mail is never hidden nor called cold, each "
+            "message read for a reply; hiding one hides the sender); only the message when "
+            "someone you know wrote it)"
         ),
     )
     # Given before or after `correct`: a default here would hide the one given to `triage`.

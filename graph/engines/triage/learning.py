@@ -7,7 +7,11 @@ A correction says what one message should have been (decision, priority, categor
    one CI "passed" mail covers the next one, not the review requests from the same address);
    else the message's mailing list (`List-Id`) when it has one, else its sender's address, or
    the sender's whole domain or address when the user said so; only that message when someone
-   the owner knows wrote it. A rule wider than one message never
+   the owner knows wrote it. A person's mail the owner does not know yet gets a rule for that
+   person (`person`): their later mail is never hidden nor called cold, but whether it asks
+   for a reply is read from each message (the dev part's own corrections showed a sender rule
+   making a mother's next question, or a customer's next bug report, mere news). A rule wider
+   than one message never
    lifts a phishing verdict, and a list or domain rule never turns a known person's mail
    into ignore;
 2. an example of its kind, so one correction moves later mail like it that the rules are unsure
@@ -34,7 +38,7 @@ from graph.engines.triage.verdict import RuleTriage
 from tools.language.categories import DECISIONS, Action, Category, Priority, TriageDecision
 from tools.mail.model import Email
 
-Scope = Literal["template", "sender", "domain", "list", "message"]
+Scope = Literal["template", "sender", "person", "domain", "list", "message"]
 SURE_VOTE = 0.9
 """The decision confidence a vote gives the row it changes."""
 _WORD_RE = re.compile(r"[^\W\d_]{3,24}")
@@ -84,6 +88,9 @@ def _default_scope(
 ) -> Scope:
     """Automated mail's template, else the list, else the sender; for a known person the message.
 
+    A person the owner does not know yet gets `person` (the rule lifts their mail out of
+    ignore and cold, module docstring), unless the user hid the message: then the sender.
+
     One sending system writes mail of different kinds (a review request and a "CI passed"; a
     school's "sign the form" and its newsletter), so a correction of its mail speaks for its
     kind, not for everything from that address. What one message of a colleague or a contact
@@ -95,7 +102,9 @@ def _default_scope(
         return "message"  # a colleague on the company's own list too: its mail is mixed
     if is_automated(email) and template_key(email):
         return "template"
-    return "list" if list_id else "sender"
+    if list_id:
+        return "list"
+    return "sender" if decision == "ignore" or is_automated(email) else "person"
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,7 @@ class Correction:
             "template": template_key(email),
             "list": list_id,
             "sender": sender,
+            "person": sender,
             "domain": domain_of(sender),
             "message": email.id,
         }[chosen]
@@ -163,6 +173,20 @@ class Correction:
         if self.scope == "domain":
             return domain_of(sender) == self.key or domain_of(sender).endswith("." + self.key)
         return sender == self.key
+
+
+def _reads_each(rule: Correction, email: Email, row: RuleTriage) -> bool:
+    """A person's rule, on another of their messages that the rules neither hide nor call cold.
+
+    What one of a person's messages needed (a reply, or only a read) says nothing of the next:
+    the rules read that from each message. The rule speaks where they would hide the person.
+    """
+    return (
+        rule.scope == "person"
+        and rule.email_id != email.id
+        and row.decision != "ignore"
+        and row.category != "spam_or_cold"
+    )
 
 
 def decision_action(decision: TriageDecision, row: RuleTriage) -> Action:
@@ -213,6 +237,8 @@ class Learner:
     def apply(self, email: Email, row: RuleTriage, profile: MailboxProfile) -> RuleTriage:
         """The row after the user's rules, then the vote of the corrected mail it is like."""
         rule = self._rule_applying(email, row, profile)
+        if rule is not None and _reads_each(rule, email, row):
+            return row  # the person's rule lifts; this message is neither hidden nor cold
         if rule is not None:
             decision = rule.decision or row.decision
             return dataclasses.replace(

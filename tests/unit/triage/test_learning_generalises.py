@@ -139,8 +139,7 @@ def test_a_rule_for_a_sender_never_lifts_a_phishing_verdict_on_their_next_mail()
     sender = "finance@qualitylane.example"
     first = mail("New invoice", "Please find invoice 2231 attached.", sender)
     rule = Correction.of(first, PROFILE, decision="notify")
-    assert rule.scope == "sender"
-    learner = Learner([rule])
+    assert rule.scope == "person"  # a person's mail, not known yet
     phish = mail(
         "Urgent: our bank details changed",
         "Our bank account has changed. Pay the outstanding invoice to the new IBAN "
@@ -149,7 +148,8 @@ def test_a_rule_for_a_sender_never_lifts_a_phishing_verdict_on_their_next_mail()
     )
     row = triage_by_rules(phish, profile=PROFILE)
     assert row.suspicious and row.decision == "ignore"
-    assert learner.apply(phish, row, PROFILE) == row
+    for wide in (rule, Correction.of(first, PROFILE, decision="notify", scope="sender")):
+        assert Learner([wide]).apply(phish, row, PROFILE) == row, wide.scope
     # The user's word about that very message still counts.
     itself = Learner([rule, Correction.of(phish, PROFILE, decision="notify", scope="message")])
     assert itself.apply(phish, row, PROFILE).decision == "notify"
