@@ -26,7 +26,7 @@ from graph.engines.triage.decision import (
 from graph.engines.triage.phishing import login_links_home, suspicion
 from graph.engines.triage.phrases import Phrase
 from graph.engines.triage.prior import weigh
-from graph.engines.triage.priority import action_for, priority_for
+from graph.engines.triage.priority import action_for, filed_under, priority_for
 from graph.engines.triage.profile import MailboxProfile, replace_owner
 from graph.engines.triage.reading import (
     SUBJECT_CHARS,
@@ -365,8 +365,8 @@ def rules_verdict(
     logger.debug("triage %s: %s/%s/%s/%s %s", email.id, priority, category, action, decision, said)
     person = writer.person and "looks_cold" not in seen.flags and not suspicious
     row = RuleTriage(
-        priority, category, action, said, round(confidence, 2), decision, round(sure, 2),
-        suspicious, person,
+        priority, filed_under(category, seen.flags), action, said, round(confidence, 2),
+        decision, round(sure, 2), suspicious, person,
     )  # fmt: skip
     return row, seen.flags, writer
 
