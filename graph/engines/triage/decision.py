@@ -355,6 +355,8 @@ def decide(
         verdict = "notify", 0.65  # "you need not do anything": the writer says so themselves
     elif verdict[0] == "respond" and "goes_on_without" in flags and "question" not in flags:
         verdict = "notify", 0.6  # "start standup without me pls": late, asking nothing of her
+    elif calendar and "calendar_invite" in flags and writer.group_list and writer.blind:
+        verdict = "notify", 0.6  # an invitation to a whole list (the all-hands): seen, not asked
     if "alert_over" in flags and not writer.person and calendar is None:
         # A monitor's "resolved" / "back up": the alert came before, and it is over now. An
         # incident people worked on (who resolved it, its cause) is worth reading still.

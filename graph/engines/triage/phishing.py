@@ -77,6 +77,8 @@ _OWN_SERVICE_MATTERS = frozenset({"bank_change", "wire_request", "credential", *
 """Flags whose warning a service's own mail (`_own_service`) is spared."""
 
 _DOMAIN_FLAGS = frozenset({"lookalike", "owner_lookalike", "digit_domain", "brand_addon"})
+_BILLS = frozenset({"billing_claim", "overdue"})
+"""An invoice to pay, or one said to be overdue."""
 """What the sender's own domain or name pretends, which a signature of that domain cannot clear."""
 
 
@@ -228,9 +230,18 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
     for flag, meaning in _GENUINE_FLAGS.items():
         # A domain dressed as another's stays that, whoever signed it; a signed service's own
         # notice may carry short links and login words, which are its job (a host relayed
-        # through it, such as a booking's "secure." message link, is too).
+        # through it, such as a booking's "secure." message link, is too), but not a bill to
+        # pay behind a link dressed as another brand's site ("View Invoice (SharePoint)" on
+        # `sharepoint-docs.com`): the sender signing its own domain says nothing of that link.
+        # Nor a gift card or a login behind a throw-away domain's link, sent through a
+        # calendar or mail service that signs whatever its users send.
+        dressed = (flag == "brand_link" and bool(flags & _BILLS)) or (
+            flag == "ip_link" and bool(flags & {"gift_card", "credential"})
+        )
         if flag in flags and (
-            flag in _DOMAIN_FLAGS or not (own or (signed and flags & {"tool", "automated"}))
+            flag in _DOMAIN_FLAGS
+            or dressed
+            or not (own or (signed and flags & {"tool", "automated"}))
         ):
             return meaning
     return ""
@@ -350,4 +361,6 @@ def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:
             return "asks for a login under time pressure"
     if "reply_to_mismatch" in flags and "money_request" in flags:
         return "answers go elsewhere and it asks for money"
+    if "archive_password" in flags and "link" in flags and not known_sender:
+        return "a stranger's password-protected archive behind a link"
     return ""

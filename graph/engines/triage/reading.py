@@ -68,3 +68,21 @@ def sent_to_a_list(email: Email) -> bool:
 def offers_unsubscribe(email: Email) -> bool:
     """Sent by a mailing tool that offers to unsubscribe (a newsletter, even a company's own)."""
     return bool(header(email, "List-Unsubscribe"))
+
+
+_LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
+_HELP_LINE_RE = re.compile(
+    r"\?[ \t]*\n?[ \t]*(?:gebruik|bel ons|neem (?:dan )?contact|kijk op|ga naar|use our|use the|"
+    r"call us|contact us|contact our|visit|see our|check our|rufen sie uns|schreiben sie uns|"
+    r"besuchen sie|nutzen sie|wenden sie sich|contactez-nous|consultez|appelez-nous|llámenos|"
+    r"escríbanos|visite|consulte|contacte con)\b"
+)
+"""A question a business answers at once with where to go: "Questions? Call us", "Vragen? Kijk
+op onze site", "Sleutel afgeven buiten openingstijden? Gebruik de sleutelbrievenbus": a help
+line, not a question to the reader. Not "let me know" or "mail me": a person's question
+followed by how to answer it ("kan hij komen spelen? laat maar weten") still asks."""
+
+
+def asks_a_question(words: str) -> bool:
+    """Whether lower-cased `words` hold a question mark outside links and help lines."""
+    return "?" in _HELP_LINE_RE.sub(". ", _LINK_RE.sub(" ", words))

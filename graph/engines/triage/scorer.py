@@ -30,6 +30,7 @@ from graph.engines.triage.priority import action_for, filed_under, priority_for
 from graph.engines.triage.profile import MailboxProfile, replace_owner
 from graph.engines.triage.reading import (
     SUBJECT_CHARS,
+    asks_a_question,
     header,
     offers_unsubscribe,
     sent_to_a_list,
@@ -77,7 +78,6 @@ called a newsletter: an unsubscribe link says how mail was sent, not what it is 
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
 
-_LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
 """A link: the `?` of its query string asks the reader nothing."""
 _NEWS_WORDS = frozenset({"newsletter", "promotion"})
 """How `rules/phrases.toml` names the words of news and promotions (not the unsubscribe footer)."""
@@ -175,8 +175,8 @@ def _weigh_flags(
     if has_time_expression(seen.both, any_hits):
         flags.add("time_expression")
     words = seen.both.partition("\n")[2] if answering else seen.both
-    if "?" in words and "?" in _LINK_RE.sub(" ", words):
-        flags.add("request")  # a question mark in the words, not in a link's query string
+    if "?" in words and asks_a_question(words):
+        flags.add("request")  # a question mark in the words, not a link's nor a help line's
         flags.add("question")
     if any(e.category == "billing" and e.weight >= 2.0 for e in seen.evidence):
         flags.add("billing_claim")

@@ -43,13 +43,14 @@ before any rule was tuned on it; 67, 71 and 69 after): 2,443 of 2,761; zk-*, zl-
 (69, 63 and 73 as they came; 71, 64 and 74 after): 2,654 of 3,001; zn-*, zo-* and zm-* (70,
 65 and 70 as they came; 73, 67 and 71 after): 2,865 of 3,241; zp-*, zq-* and zr-* (65, 60 and
 66 as they came; 66, 61 and 66 after; the family mail of zq-* is the hardest yet): 3,058 of
-3,481 (0.878)."""
+3,481 (0.878); zs-*, zt-*, zu-* and zv-* (money, a hard week, invitations, strangers writing
+in: 66, 63, 66 and 63 as they came; 67, 63, 71 and 73 after): 3,336 of 3,801 (0.878)."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.90
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail)."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 10
+DEV_REAL_PEOPLE_IGNORED = 11
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
@@ -57,7 +58,9 @@ as the recruiters' mass mail does; j-016, a former colleague reconnecting from a
 (in Portuguese and English, asking for "30 minutes of your brain"); one of the l-* mail,
 as it came; and one each of the s-*, v-*, zc-* and zl-* mail, as they came (the ze-* one, a
 colleague's @-mention relayed by a developer tool, is answered now); and one of the zr-* mail,
-an organiser's questions relayed by an event platform's mass mailer."""
+an organiser's questions relayed by an event platform's mass mailer; and one of the zv-*
+mail, a vendor answering the owner's demo request (made on its website, so no mail of hers is
+in the thread) under a "Re:" as the pitches that fake one write."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
