@@ -186,8 +186,8 @@ def _weigh_flags(
             seen.evidence.append(Signal(combo.category, combo.weight, combo.says))
 
 
-_ASKS = frozenset({"request", "question", "meeting_ask"})
-"""The flags that say the writer asks something of the owner."""
+_ASKS = frozenset({"request", "question", "meeting_ask", "fault_report"})
+"""The flags that say the writer asks something of the owner (or reports a fault to her)."""
 
 
 def _implied_flags(flags: set[str], email: Email, colleague: bool) -> None:

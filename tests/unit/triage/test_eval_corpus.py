@@ -44,11 +44,15 @@ before any rule was tuned on it; 67, 71 and 69 after): 2,443 of 2,761; zk-*, zl-
 65 and 70 as they came; 73, 67 and 71 after): 2,865 of 3,241; zp-*, zq-* and zr-* (65, 60 and
 66 as they came; 66, 61 and 66 after; the family mail of zq-* is the hardest yet): 3,058 of
 3,481 (0.878); zs-*, zt-*, zu-* and zv-* (money, a hard week, invitations, strangers writing
-in: 66, 63, 66 and 63 as they came; 67, 63, 71 and 73 after): 3,337 of 3,801 (0.878)."""
+in: 66, 63, 66 and 63 as they came; 67, 63, 71 and 73 after): 3,337 of 3,801 (0.878); zw-*,
+zx-* and zy-* (the automated side, lists and mailings, an ordinary week: 61, 67 and 73 as they
+came; 61, 67 and 74 after): 3,545 of 4,041 (0.877)."""
 DEV_COLD_PRECISION = 0.93
-DEV_COLD_RECALL = 0.90
+DEV_COLD_RECALL = 0.89
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
-pitches are caught less often (0.82 with the i-* mail)."""
+pitches are caught less often (0.82 with the i-* mail); 0.90 before the zw-* to zy-* mail, three
+of whose pitches (a recruiter's InMail, a vendor's webinar, an agency's "kurze Frage" with an
+unsubscribe link) are filed as newsletters, decided `ignore` all the same."""
 DEV_PHISHING_RECALL = 0.97
 DEV_REAL_PEOPLE_IGNORED = 11
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a

@@ -169,3 +169,31 @@ def test_an_answer_to_the_owners_invitation_with_a_note_is_shown() -> None:
     assert answer(note) == "notify"
     # The walk-around: a bare acceptance is noise, as before.
     assert answer("") == "ignore"
+
+
+def test_a_shops_answer_keeps_the_owners_own_fault_report_as_hers() -> None:
+    asked = "<complaint-1@fastmail.com>"
+    profile = dataclasses.replace(
+        PROFILE,
+        owner_addresses=(OWNER, "priya.raman@fastmail.com"),
+        sent_ids=frozenset({asked}),
+        known_people=frozenset({"klantenservice@shop.example"}),
+    )
+    answer = dataclasses.replace(
+        mail(
+            "Re: Bestelling 4192288731 - stoel beschadigd, retourlabel werkt niet",
+            "Hoi Priya, wat vervelend! Ik heb het voor je geregeld: er komt kosteloos een "
+            "nieuwe stoel, de bezorger neemt de oude mee. Je hoeft verder niets te doen.",
+            sender="klantenservice@shop.example",
+            to="priya.raman@fastmail.com",
+        ),
+        in_reply_to=asked,
+    )
+    assert triage(answer, profile).decision == "notify"
+    # The walk-around: a customer's own fresh report of a fault still asks her.
+    report = mail(
+        "Export werkt niet - stoel in de planning beschadigd",
+        "Hoi Priya, de export werkt niet sinds gisteren en we krijgen een foutmelding.",
+        sender="planner@brightwater.example",
+    )
+    assert triage(report).decision == "respond"
