@@ -223,6 +223,10 @@ class PhraseIndex:
         """For each key word, the searches filed under it and the words each needs."""
         self._words = frozenset(self._by_word)
 
+    def run_on_every_text(self) -> list[str]:
+        """The searches no word files: each runs on every message (their regexes' sources)."""
+        return [self._entries[number][2].pattern for number in self._always]
+
     def matching(self, text: str) -> set[Phrase]:
         """The phrases that occur in `text`."""
         found: set[Phrase] = set()
