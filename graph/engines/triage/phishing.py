@@ -349,7 +349,7 @@ def _imitation_among(
 
 def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:
     """The fraud a message's words ask for, '' for none."""
-    if "gift_card" in flags and ({"request", "urgency", "secrecy"} & flags):
+    if {"gift_card", "buy_or_codes"} <= flags and ({"request", "urgency", "secrecy"} & flags):
         return "asks for gift cards"
     if "bank_change" in flags and not known_sender:
         return "asks to pay into new bank details"

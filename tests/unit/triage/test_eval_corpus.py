@@ -46,7 +46,9 @@ before any rule was tuned on it; 67, 71 and 69 after): 2,443 of 2,761; zk-*, zl-
 3,481 (0.878); zs-*, zt-*, zu-* and zv-* (money, a hard week, invitations, strangers writing
 in: 66, 63, 66 and 63 as they came; 67, 63, 71 and 73 after): 3,337 of 3,801 (0.878); zw-*,
 zx-* and zy-* (the automated side, lists and mailings, an ordinary week: 61, 67 and 73 as they
-came; 61, 67 and 74 after): 3,545 of 4,041 (0.877)."""
+came; 61, 67 and 74 after): 3,545 of 4,041 (0.877); zz-*, zza-* and zzb-* (mail that looks
+important but is not, the personal address, work threads: 73, 70 and 70 as they came; 73, 71
+and 70 after): 3,759 of 4,281 (0.878)."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.89
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
@@ -54,7 +56,7 @@ pitches are caught less often (0.82 with the i-* mail); 0.90 before the zw-* to 
 of whose pitches (a recruiter's InMail, a vendor's webinar, an agency's "kurze Frage" with an
 unsubscribe link) are filed as newsletters, decided `ignore` all the same."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 11
+DEV_REAL_PEOPLE_IGNORED = 13
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
@@ -64,7 +66,11 @@ as it came; and one each of the s-*, v-*, zc-* and zl-* mail, as they came (the 
 colleague's @-mention relayed by a developer tool, is answered now); and one of the zr-* mail,
 an organiser's questions relayed by an event platform's mass mailer; and one of the zv-*
 mail, a vendor answering the owner's demo request (made on its website, so no mail of hers is
-in the thread) under a "Re:" as the pitches that fake one write."""
+in the thread) under a "Re:" as the pitches that fake one write; and two of the zz-* and zzb-*
+mail as they came: a prospect referred by a customer asking "who should I talk to?" (a pitch's
+line; the model of labelled mail shows it), and a new customer's integration lead whose name is
+a colleague's, writing about a webhook secret (a colleague's name on an outside address asking
+for a login reads as fraud: a namesake cannot be told apart without history)."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:

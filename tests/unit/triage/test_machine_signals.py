@@ -8,14 +8,15 @@ from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
 from graph.engines.triage.senders import sent_by_a_mailing_system
 from graph.engines.triage.verdict import UNSURE_BELOW
-from tests.unit.triage.owner_mail import OWNER, PRIVATE, mail
+from tests.unit.triage.owner_mail import OWNER, PRIVATE, RULES_ALONE, mail
 from tools.mail.model import Email
 
 PROFILE = MailboxProfile(owner_addresses=(OWNER, PRIVATE))
 
 
 def decision(email: Email) -> str:
-    return triage_by_rules(email, profile=PROFILE).decision
+    """The rules' own decision (`RULES_ALONE`): these tests check what the rules read."""
+    return triage_by_rules(email, profile=PROFILE, rules=RULES_ALONE).decision
 
 
 # A per-message return address (VERP) is a sending system's, not a person's.

@@ -197,3 +197,22 @@ def test_a_shops_answer_keeps_the_owners_own_fault_report_as_hers() -> None:
         sender="planner@brightwater.example",
     )
     assert triage(report).decision == "respond"
+
+
+def test_a_class_parents_collection_for_a_voucher_is_no_gift_card_fraud() -> None:
+    collection = mail(
+        "Groep 6: cadeautje voor juf Marieke",
+        "Hoi ouders van groep 6, we geven de juf een cadeaubon van de boekhandel namens de "
+        "klas. Wil je 5 euro per kind overmaken via deze Tikkie? https://tikkie.me/pay/Kok/8xQ2",
+        sender="sanne.kok@hotmail.com",
+        to="ouders-groep6@regenboog.example",
+    )
+    assert not triage(collection).suspicious
+    # The walk-around: asking the reader to buy gift cards and send the codes is fraud still.
+    fraud = mail(
+        "Quick favour",
+        "Are you free? I need you to buy 5 Apple gift cards for a client today and send me "
+        "the codes. Keep it between us for now.",
+        sender="daniel.okafor.office@gmail.com",
+    )
+    assert triage(fraud).suspicious == "asks for gift cards"
