@@ -77,9 +77,9 @@ _OWN_SERVICE_MATTERS = frozenset({"bank_change", "wire_request", "credential", *
 """Flags whose warning a service's own mail (`_own_service`) is spared."""
 
 _DOMAIN_FLAGS = frozenset({"lookalike", "owner_lookalike", "digit_domain", "brand_addon"})
+"""What the sender's own domain or name pretends, which a signature of that domain cannot clear."""
 _BILLS = frozenset({"billing_claim", "overdue"})
 """An invoice to pay, or one said to be overdue."""
-"""What the sender's own domain or name pretends, which a signature of that domain cannot clear."""
 
 
 def _unicode(label: str) -> str:

@@ -71,6 +71,7 @@ def offers_unsubscribe(email: Email) -> bool:
 
 
 _LINK_RE = re.compile(r"\b(?:https?://|www\.)\S+")
+"""A link: the `?` of its query string asks the reader nothing."""
 _HELP_LINE_RE = re.compile(
     r"\?[ \t]*\n?[ \t]*(?:gebruik|bel ons|neem (?:dan )?contact|kijk op|ga naar|use our|use the|"
     r"call us|contact us|contact our|visit|see our|check our|rufen sie uns|schreiben sie uns|"

@@ -77,8 +77,6 @@ PROGRAM_NOTICE = 0.6
 called a newsletter: an unsubscribe link says how mail was sent, not what it is about."""
 MIN_SCORE = 1.5
 """A category needs at least this much evidence; below it the message is `other`."""
-
-"""A link: the `?` of its query string asks the reader nothing."""
 _NEWS_WORDS = frozenset({"newsletter", "promotion"})
 """How `rules/phrases.toml` names the words of news and promotions (not the unsubscribe footer)."""
 _CALENDAR_MAIL = frozenset({"calendar_invite", "calendar_update"})

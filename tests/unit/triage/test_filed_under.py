@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.priority import filed_under
+from tests.unit.triage.owner_mail import OWNER
+from tests.unit.triage.owner_mail import mail as owner_mail
 from tools.mail.model import Email
-
-OWNER = "priya@lumenhive.com"
 
 
 def mail(subject: str, body: str, sender: str, **headers: str) -> Email:
-    return Email(
-        id=f"m-{abs(hash((subject, sender))) % 10**8}",
-        source="test",
-        folder="INBOX",
-        key=subject,
-        from_addr=sender,
-        to=(OWNER,),
-        subject=subject,
-        body=body,
-        date="2026-11-20T09:00:00+01:00",
-        headers=headers,
-    )
+    """`owner_mail.mail` with the headers given as keywords."""
+    return owner_mail(subject, body, sender=sender, headers=headers)
 
 
 def test_an_insurers_new_premium_and_a_shops_receipt_are_billing() -> None:

@@ -10,28 +10,18 @@ from __future__ import annotations
 from graph.corrections import covered_by
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.learning import Correction, Learner
-from graph.engines.triage.profile import MailboxProfile
 from memory.db import AppDatabase
 from memory.triage_preferences import TriagePreferences
+from tests.unit.triage.owner_mail import PROFILE
+from tests.unit.triage.owner_mail import mail as owner_mail
 from tools.mail.model import Email
 
-OWNER = "priya@lumenhive.com"
-PROFILE = MailboxProfile(owner_addresses=(OWNER,))
 MOTHER = "amma.raman@example.in"
 
 
 def mail(subject: str, body: str, sender: str = MOTHER, **headers: str) -> Email:
-    return Email(
-        id=f"m-{abs(hash((subject, body, sender))) % 10**8}",
-        source="test",
-        folder="INBOX",
-        key=subject,
-        from_addr=sender,
-        to=(OWNER,),
-        subject=subject,
-        body=body,
-        headers=headers,
-    )
+    """`owner_mail.mail` with the headers given as keywords."""
+    return owner_mail(subject, body, sender=sender, headers=headers)
 
 
 NEWS = mail("Back home", "We reached home safely last night. The ceremony went well.")
