@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from memory.audit_tables import AuditRecord
+from memory.commits import UNCOUNTED
 from memory.redaction import scrub
 from memory.upsert import upsert_statement
 
@@ -184,6 +185,7 @@ class AuditLog:
             for row in rows
         ]
         with self.engine.connect() as conn:
+            conn.execution_options(**{UNCOUNTED: True})  # a record of reads: no mail changed
             restore = _relax_sync(conn)
             try:
                 table = AuditRecord.__table__  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
+from memory.commits import count_commits
 from memory.database_url import safe_url, sqlalchemy_url
 from memory.email_ids import strip_id, with_unique_ids
 from memory.mail_model import DRAFTS, SENT, Email
@@ -75,14 +76,16 @@ def _engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
+        return count_commits(engine)
     # pre_ping: a connection the server dropped (a restart, an idle timeout) is replaced, not
     # handed to a request that would then fail.
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=POSTGRES_POOL_SIZE,
-        max_overflow=POSTGRES_MAX_OVERFLOW,
+    return count_commits(
+        create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=POSTGRES_MAX_OVERFLOW,
+        )
     )
 
 

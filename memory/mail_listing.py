@@ -191,6 +191,18 @@ def triaged_listing(
     return emails, triage
 
 
+def has_triage(engine: Any, source: str) -> bool:
+    """Whether any cached message of `source` has been triaged (blocking)."""
+    stmt = (
+        select(TriageRecord.email_id)
+        .join(StoredEmail, col(StoredEmail.id) == col(TriageRecord.email_id))
+        .where(StoredEmail.source == source)
+        .limit(1)
+    )
+    with Session(engine) as session:
+        return session.exec(stmt).first() is not None
+
+
 def listed_by_ids(engine: Any, email_ids: Sequence[str]) -> list[Email]:
     """Cached messages with these ids, listed, in no particular order (blocking)."""
     give_back_freed_memory()

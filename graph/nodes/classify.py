@@ -27,7 +27,7 @@ from graph.engines.triage.profile import MailboxProfile
 from graph.services import services_for
 from graph.state import Evidence, State, TriageRow
 from memory.db import PRIORITY_ORDER, AppDatabase
-from memory.mail_listing import give_back_freed_memory, listed_by_ids
+from memory.mail_listing import give_back_freed_memory, has_triage, listed_by_ids
 from tools.mail.conversation_triage import (
     conversations_of_new_mail,
     most_important,
@@ -57,6 +57,8 @@ class TriagePlan:
     learner: Learner
     preferences: str
     examples: str
+    first: bool = False
+    """No message of the source had been triaged before: the run's mail is the whole inbox."""
 
 
 async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -87,7 +89,9 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             rows = [rows[i] for i in _most_important(rows)]
     finally:
         await asyncio.to_thread(batches.close)
-    refs, count, triaged = await asyncio.to_thread(_conversation_refs, services.mailbox, plan.ids)
+    refs, count, triaged = await asyncio.to_thread(
+        _conversation_refs, services.mailbox, plan.ids, whole_inbox=plan.first
+    )
     return {
         "triage": rows,
         "evidence": (state.get("evidence") or [])
@@ -96,7 +100,7 @@ async def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def _conversation_refs(
-    mailbox: MailboxEnv, ids: list[str]
+    mailbox: MailboxEnv, ids: list[str], *, whole_inbox: bool = False
 ) -> tuple[list[dict[str, Any]], int, int]:
     """The conversations of the new mail as refs citing their latest message, and their count.
 
@@ -104,9 +108,9 @@ def _conversation_refs(
     `tools.mail.conversation_triage.conversations_of_new_mail` says; also returned is how
     many of the `ids` were found triaged. The most important first, at most
     `STATE_ROWS_LIMIT`; the latest messages of those are read again with their bodies, for
-    the previews (blocking: the database).
+    the previews (blocking: the database). `whole_inbox`: the run was a first triage.
     """
-    refs, count, triaged = _cited_conversations(mailbox, ids)
+    refs, count, triaged = _cited_conversations(mailbox, ids, whole_inbox)
     # After a first triage those were a whole inbox's conversations: the C heap's pages they
     # freed go back now, not at the next whole-inbox list, so that the steps in between (the
     # rest of the run, its state read back) do not grow the process on top of them.
@@ -115,9 +119,9 @@ def _conversation_refs(
 
 
 def _cited_conversations(
-    mailbox: MailboxEnv, ids: list[str]
+    mailbox: MailboxEnv, ids: list[str], whole_inbox: bool
 ) -> tuple[list[dict[str, Any]], int, int]:
-    found, triaged = conversations_of_new_mail(mailbox, ids)
+    found, triaged = conversations_of_new_mail(mailbox, ids, whole_inbox=whole_inbox)
     shown = most_important(found, STATE_ROWS_LIMIT)
     full = {e.id: e for e in mailbox.db.emails_by_ids([s.latest.id for s in shown])}
     shown = [replace(s, emails=(*s.emails[:-1], full.get(s.latest.id, s.latest))) for s in shown]
@@ -133,7 +137,8 @@ def _untriaged_plan(db: AppDatabase, source: str, owners: Sequence[str]) -> Tria
     ids = db.untriaged_ids(source)
     emails = listed_by_ids(db.engine, ids) if ids else []
     emails.sort(key=lambda e: e.date, reverse=True)
-    return _triage_plan(db, source, emails, owners)
+    first = bool(ids) and not has_triage(db.engine, source)
+    return replace(_triage_plan(db, source, emails, owners), first=first)
 
 
 def _triage_plan(

@@ -10,11 +10,14 @@ messages is. The triage list, `smart-inbox triage` and the triage summary all re
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from memory.commits import commits_made
 from memory.db import PRIORITY_ORDER
 from memory.inbox_store import InboxStore
 from memory.mail_listing import CompactTriage, inbox_listing, triaged_listing
@@ -201,8 +204,59 @@ def every_conversation(env: MailboxEnv, *, with_sent: bool) -> tuple[list[Conver
     return listed_conversations(env, emails, triage, with_sent=with_sent)
 
 
+@dataclass
+class KeptListing:
+    """The whole inbox's conversations a first triage made, kept for the caller to list.
+
+    A first triage's run threads the whole inbox to cite its conversations; `smart-inbox
+    triage` lists the same conversations right after. Kept (`keeping_listing`), they are
+    threaded once: `take` hands them over while nothing has been committed to the database
+    since they were made (`memory.commits`), and only once.
+    """
+
+    source: str = ""
+    states: list[ConversationTriage] | None = None
+    commits: int = -1
+
+    def keep(self, source: str, states: list[ConversationTriage]) -> None:
+        """Keep `states`, `every_conversation(..., with_sent=False)` of `source`, made now."""
+        self.source, self.states, self.commits = source, states, commits_made()
+
+    def take(self, env: MailboxEnv, *, with_sent: bool) -> list[ConversationTriage] | None:
+        """What `every_conversation(env, with_sent=with_sent)` would give now, or None.
+
+        None when nothing was kept, or it was made for another source, or the database has
+        changed since, or the sent mail would be read apart (an IMAP account's Sent folder,
+        which the run does not fetch). What was kept is let go either way.
+        """
+        states, self.states = self.states, None
+        fresh = self.source == env.source and self.commits == commits_made()
+        if states is None or not fresh or (with_sent and _sent_apart(env)):
+            return None
+        return states
+
+
+_KEPT: ContextVar[KeptListing | None] = ContextVar("kept_listing", default=None)
+
+
+@contextmanager
+def keeping_listing() -> Iterator[KeptListing]:
+    """While open, a first triage run in this context keeps the inbox's conversations here."""
+    kept = KeptListing()
+    token = _KEPT.set(kept)
+    try:
+        yield kept
+    finally:
+        _KEPT.reset(token)
+
+
+def _sent_apart(env: MailboxEnv) -> bool:
+    """Whether the user's sent mail may be in a folder the cache does not hold (IMAP)."""
+    return any(e.source.startswith("imap") for e in [env, *env.accounts.values()])
+
+
 def conversations_of_new_mail(
-    env: MailboxEnv, email_ids: Sequence[str]
+    env: MailboxEnv, email_ids: Sequence[str], *, whole_inbox: bool = False
 ) -> tuple[list[ConversationTriage], int]:
     """The conversations the triaged messages with these ids are in, with the rest of their mail.
 
@@ -212,12 +266,31 @@ def conversations_of_new_mail(
     fetched, so answered there is told by the replies sent from here). Mail moved out of the
     inbox is left out, as the triage list leaves it out. Returns the conversations and how
     many of the messages were found triaged (one gone since is not).
+
+    `whole_inbox`: the ids are every triaged message of the source (a first triage). Then
+    the inbox is listed as `every_conversation` lists it, and kept for the caller when it
+    asked (`keeping_listing`).
     """
+    if whole_inbox:
+        return _whole_inbox(env, email_ids)
     emails, triage = triaged_listing(env.db.engine, env.source, email_ids)
     order = {email_id: n for n, email_id in enumerate(email_ids)}
     emails.sort(key=lambda email: order[email.id])
     order.clear()
     return _around(env, emails, triage), len(emails)
+
+
+def _whole_inbox(env: MailboxEnv, email_ids: Sequence[str]) -> tuple[list[ConversationTriage], int]:
+    # `every_conversation(env, with_sent=False)`, the new mail counted on the way.
+    emails, triage = inbox_listing(env.db.engine, env.source)
+    new = set(email_ids)
+    found = sum(1 for email in emails if email.id in new)
+    states, _ = listed_conversations(env, emails, triage, with_sent=False)
+    del emails
+    kept = _KEPT.get()
+    if kept is not None:
+        kept.keep(env.source, states)
+    return [s for s in states if any(e.id in new for e in s.emails)], found
 
 
 def _around(env: MailboxEnv, new: list[Email], triage: CompactTriage) -> list[ConversationTriage]:

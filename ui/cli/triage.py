@@ -21,7 +21,12 @@ from graph.services import Services, build_services
 from memory.db import CATEGORY_ORDER, PRIORITY_ORDER
 from memory.mail_listing import inbox_listing
 from memory.mail_tables import TriageRecord
-from tools.mail.conversation_triage import ConversationTriage, every_conversation
+from tools.mail.conversation_triage import (
+    ConversationTriage,
+    KeptListing,
+    every_conversation,
+    keeping_listing,
+)
 from tools.mail.conversations import sent_instant
 from tools.mail.model import Email
 from ui.cli.errors import EXIT_USER_ERROR, UserError
@@ -67,7 +72,10 @@ async def _triage(args: argparse.Namespace) -> int:
     """`triage`, once its arguments are checked."""
     context = await asyncio.to_thread(load_context, args)
     thread_id = f"triage-{uuid.uuid4().hex[:12]}"
-    snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
+    # A first triage threads the whole inbox to cite its conversations: kept, the table
+    # below lists them without threading the inbox again.
+    with keeping_listing() as kept:
+        snapshot = await run_turn({"mode": "triage", "messages": []}, thread_id, context)
     pending = turn_result(snapshot, thread_id)["pending"]
     services: Services = await asyncio.to_thread(build_services, context)
     # The source itself failed (not one message): what the cache holds is still shown, and
@@ -77,7 +85,7 @@ async def _triage(args: argparse.Namespace) -> int:
     snapshot.values.pop("new_email_ids", None)
     # Its Sent folder is not asked then: it would fail the same way, a second line for one cause.
     rows = await asyncio.to_thread(
-        listed_rows, services, args.limit, args.messages, with_sent=not source_failed
+        listed_rows, services, args.limit, args.messages, with_sent=not source_failed, kept=kept
     )
     status = EXIT_USER_ERROR if source_failed else 0
     waiting = (
@@ -164,18 +172,29 @@ def _latest(item: Any) -> Email:
 
 
 def listed_rows(
-    services: Services, limit: int | None, messages: bool, *, with_sent: bool = True
+    services: Services,
+    limit: int | None,
+    messages: bool,
+    *,
+    with_sent: bool = True,
+    kept: KeptListing | None = None,
 ) -> InboxRows:
     """The rows to print, most important first (blocking: the database, an IMAP Sent folder).
 
     The messages are read without their bodies, which no row shows, as the whole inbox's list
-    reads them (`memory.mail_listing`): the whole inbox is read.
+    reads them (`memory.mail_listing`): the whole inbox is read, unless a first triage `kept`
+    its conversations, still current (`KeptListing.take`).
     """
+    taken = None if kept is None else kept.take(services.mailbox, with_sent=with_sent)
     if messages:
         emails, triage = inbox_listing(services.db.engine, services.source)
         pairs = [(email, triage) for email in emails[:limit]]
         return InboxRows(pairs, lambda pair: message_row(pair[0], pair[1][pair[0].id]))
-    states, note = every_conversation(services.mailbox, with_sent=with_sent)
+    states, note = (
+        (taken, "")
+        if taken is not None
+        else every_conversation(services.mailbox, with_sent=with_sent)
+    )
     if note:
         print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)
     states.sort(key=lambda c: sent_instant(c.latest), reverse=True)

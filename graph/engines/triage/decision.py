@@ -106,7 +106,7 @@ def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:
     `notification` (nobody pitches as a robot). A pitch's words ("a 15-min call") in a host's
     invitation onto their show or a student's ask for an interview: their own work, `other`.
     A stranger telling the owner her product broke ("who should I talk to?"): a `bug_report`;
-    one asking what it costs: a `sales_inquiry`.
+    one asking what it costs: a `sales_inquiry`; one a colleague sent: `other`.
     """
     if _a_programs_notice(flags, writer):
         return "notification"
@@ -118,8 +118,8 @@ def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:
         return None
     if "fault_report" in flags or {"failure", "says_customer"} <= flags:
         return "bug_report"
-    if "says_customer" in flags:
-        return "other"
+    if "says_customer" in flags or ("referred" in flags and "buyer_ask" not in flags):
+        return "other"  # a customer's word; someone a colleague sent, a pitch's line aside
     return "sales_inquiry" if "buyer_ask" in flags else None
 
 
@@ -144,10 +144,16 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
     continue a conversation that never happened (a "Re:" without `In-Reply-To`) or pushes a
     meeting as a calendar invitation, with one pitch signal, or bumps its own unanswered mail
     ("following up on my last email"). One that answers the owner's mail is cold only when it
-    pitches in two ways.
+    pitches in two ways. A stranger asking a reward for a mail-record "finding" (a "beg
+    bounty") is cold; one a colleague of the owner's sent ("Chloé said you are the right
+    person") is not, unless they offer services.
     """
     if writer.known or writer.known_org:
         return False  # a partner's or customer's people (not free mail) are no strangers
+    if flags >= {"bounty_ask", "trivial_finding"}:
+        return True  # a "beg bounty": a reward asked for a stranger's DMARC "finding"
+    if "referred" in flags and "pitch_offer" not in flags:
+        return False  # "Chloé said you are the right person"; one who sells pitches all the same
     pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
     # A network relaying a stranger's message ("Brandon sent you a message") pitches as the
     # stranger does; a developer tool's mention is work.

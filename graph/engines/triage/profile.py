@@ -29,6 +29,35 @@ _DUTIES = (
     r"bar duty|bar shift|fruit|kleding wassen|wasbeurt|aan de beurt|rota|roster|corvee"
 )
 """The duties of a club's or a class's rota a family is put down for, as its lines name them."""
+_NAME_WORD = re.compile(r"[^\W\d_][^\W\d_'-]*")
+"""A word of a person's name: letters, with a hyphen or an apostrophe inside ("o'brien")."""
+_TEAM_WORDS = frozenset(
+    "team comms notes office mail delivery system subsystem support security helpdesk people "
+    "platform engineering finance careers status weekly news noreply".split()
+)
+"""Words of a company's senders' names that are no person's: "Platform Team", "Office Amsterdam"."""
+_REFERRAL_WORDS = (
+    "intro",
+    "suggest",
+    "right person",
+    "best person",
+    "right contact",
+    "best contact",
+    "gave me",
+    "passed",
+    "pointed me",
+    "referred",
+    "conseil",
+    "advice",
+    "recommend",
+    "empfehlung",
+    "anraten",
+    "aanraden",
+    "advies",
+    "recomendaci",
+    "sugerencia",
+)
+"""A word each of `MailboxProfile._referred`'s forms holds."""
 _HANDED_OVER = ("escalated", "reassigned", "assigned", "handed over")
 """The words that hand work to someone by name: "escalated to Priya Raman"."""
 
@@ -170,8 +199,9 @@ class MailboxProfile:
         name = self._called_names
         if not name:
             return None
-        # A pager's table says it with a colon: "Escalated to:       Priya Raman (level 2)".
-        handed = rf"\b(?:{'|'.join(_HANDED_OVER)})[ \t]+to:?[ \t]+"
+        # A pager's table says it with a colon: "Escalated to:       Priya Raman (level 2)";
+        # a help desk names the team first: "escalated to: Engineering - API (Priya Raman)".
+        handed = rf"\b(?:{'|'.join(_HANDED_OVER)})[ \t]+to:?[ \t]+(?:[^\n(]{{0,60}}\()?"
         return re.compile(rf"{handed}(?:{name})\b")
 
     def assigned_to_owner(self, text: str) -> bool:
@@ -204,6 +234,49 @@ class MailboxProfile:
         """
         called = self._owner_called
         return bool(called and called.search(text))
+
+    @functools.cached_property
+    def _referred(self) -> re.Pattern[str] | None:
+        """A writer saying a colleague of the owner's sent them.
+
+        "Chloé said you are the right person", "sur les conseils de Chloé Martin", "thank you
+        Chloé for the introduction".
+        """
+        # People's names only ("chloé martin", not "lumenhive it" nor "grafana"), and their
+        # first names; the owner's own left out.
+        labels = {domain.split(".")[0] for domain in self.owner_domains}
+        people = [
+            full
+            for full in self.colleague_names
+            if len(words := full.split()) in (2, 3)
+            and all(_NAME_WORD.fullmatch(w) for w in words)
+            and not (labels | _TEAM_WORDS) & set(words)
+        ]
+        names = {n for full in people for n in (full, full.split()[0])}
+        names = {n for n in names - set(self._names_longest_first) if len(n) >= 3}
+        if not names:
+            return None
+        name = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        return re.compile(
+            rf"\bthanks?(?: you)?(?: so much)?,? (?:{name})\b[^.\n]{{0,25}}\bintro"
+            rf"|\b(?:{name})\b[^.\n]{{0,30}}\b(?:introduced us|suggested (?:i|that i|we) "
+            rf"(?:reach|contact|write|get in touch|e-?mail)|(?:said|told me|mentioned) (?:that )?"
+            rf"you(?:.re| are| were| would be) the (?:right|best) (?:person|contact)|gave me your "
+            rf"|passed (?:me |on )?your|pointed me (?:to|towards) you|referred me)"
+            rf"|\b(?:sur (?:les )?conseils? de|on (?:the )?(?:advice|suggestion|recommendation) of"
+            rf"|at the suggestion of|auf (?:empfehlung|anraten) von|op (?:aanraden|advies) van"
+            rf"|por (?:recomendación|sugerencia) de) (?:{name})\b"
+            rf"|\b(?:{name})(?:.s) (?:suggestion|advice|recommendation)\b"
+        )
+
+    def referred_by_colleague(self, text: str) -> bool:
+        """Whether lower-cased `text` says one of the owner's colleagues sent its writer."""
+        referred = self._referred
+        # The names' alternation is tried at every word of a long text: only where a word of
+        # a referral is in it (a few plain searches, each far cheaper).
+        if referred is None or not any(word in text for word in _REFERRAL_WORDS):
+            return False
+        return bool(referred.search(text))
 
     @functools.cached_property
     def _domain_mail(self) -> Counter[str]:

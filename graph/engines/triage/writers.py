@@ -193,6 +193,10 @@ def to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -
     return any(a.casefold() in private for a in (*email.to, *email.cc))
 
 
+_PITCHING = frozenset(
+    {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint", "pitch_bump"}
+)
+"""A stranger's words that would make their mail cold: only then is a referral looked for."""
 _NOT_TALK = frozenset({"payment_failed", "amount_due", "billing_claim", "digest"})
 """A tool's bill or digest, which names the owner's handle without anyone talking to her."""
 
@@ -203,7 +207,7 @@ def owner_named(
     """Flag the owner named in the lower-cased words `text`.
 
     Turned to on a list, @-mentioned in a developer tool, handed work, asked to RSVP (in mail
-    written to her), or put down on a rota.
+    written to her), or put down on a rota; and a stranger sent to her by a colleague.
     """
     if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(text):
         flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
@@ -216,5 +220,7 @@ def owner_named(
         flags.add("action_required")
     if "rsvp" in flags and writer.to_owner:
         flags.add("action_required")  # asked for her own answer, not a whole company's
+    if not writer.known and flags & _PITCHING and profile.referred_by_colleague(text):
+        flags.add("referred")  # "Chloé said you are the right person": sent by a colleague
     if profile.on_rota(text):  # "Rijders: fam. Bakker, fam. De Vries/Raman"
         flags.update(("rostered", "turns_to_owner") if listed else ("rostered",))

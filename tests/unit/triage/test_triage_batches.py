@@ -169,9 +169,9 @@ async def test_the_freed_memory_goes_back_once_the_run_s_conversations_are_let_g
     events: list[str] = []
     made, cited = classify_module.conversations_of_new_mail, classify_module.state_ref
 
-    def conversations(*args: Any) -> Any:
+    def conversations(*args: Any, **kwargs: Any) -> Any:
         events.append("conversations")
-        return made(*args)
+        return made(*args, **kwargs)
 
     def ref(state: Any) -> Any:
         events.append("ref")
