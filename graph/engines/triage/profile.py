@@ -44,6 +44,11 @@ _REFERRAL_WORDS = (
     "right contact",
     "best contact",
     "gave me",
+    "m'a ",
+    "m’a ",
+    "gaf m",
+    "heeft m",
+    "hat mir",
     "passed",
     "pointed me",
     "referred",
@@ -262,6 +267,8 @@ class MailboxProfile:
             rf"|\b(?:{name})\b[^.\n]{{0,30}}\b(?:introduced us|suggested (?:i|that i|we) "
             rf"(?:reach|contact|write|get in touch|e-?mail)|(?:said|told me|mentioned) (?:that )?"
             rf"you(?:.re| are| were| would be) the (?:right|best) (?:person|contact)|gave me your "
+            rf"|m.a (?:donné|transmis|communiqué) (?:votre|vos)|(?:gaf|heeft) (?:me|mij) (?:je|uw) "
+            rf"|hat mir (?:ihren|ihre|deinen|deine) "
             rf"|passed (?:me |on )?your|pointed me (?:to|towards) you|referred me)"
             rf"|\b(?:sur (?:les )?conseils? de|on (?:the )?(?:advice|suggestion|recommendation) of"
             rf"|at the suggestion of|auf (?:empfehlung|anraten) von|op (?:aanraden|advies) van"

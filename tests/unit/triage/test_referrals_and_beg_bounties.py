@@ -1,5 +1,6 @@
-"""Signals found on the zzc-* to zze-* mail (the run-up to the holidays, accounts and security,
-customers across the world), each with an input that walks around it.
+"""Signals found on the zzc-* to zzh-* mail (the run-up to the holidays, accounts and security,
+customers across the world, back from a week off, life outside the day job, hiring), each
+with an input that walks around it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def test_a_stranger_a_colleague_sent_is_no_cold_outreach() -> None:
             "Bonjour Madame Raman, je me permets de vous écrire directement, sur les conseils "
             "de Chloé Martin. Vos serveurs nous ont renvoyé 40 000 webhooks en trois minutes. "
             "Existe-t-il une limitation configurable ? Pouvez-vous répondre avant le 19 ?",
+        ),
+        (
+            "Intégration API pour nos entrepôts",
+            "Bonjour Madame Raman, je me permets de vous contacter directement : votre collègue "
+            "Chloé Martin m'a donné votre nom au salon SITL. Votre API accepte-t-elle des "
+            "événements envoyés en lot ? Où sont hébergées les données ?",
         ),
         (
             "Re: Intro: Haoyun <> Lumenhive engineering",
@@ -141,3 +148,118 @@ def test_a_help_desk_escalating_to_the_owner_by_team_and_name_needs_her() -> Non
         "[Support] Re: [URGENT] 502/504", other, sender="support@desk.example", headers=headers
     )
     assert triage(elsewhere, owner_named).decision != "respond"
+
+
+def test_an_agencys_candidate_for_the_owners_vacancy_is_a_pitch() -> None:
+    agency = mail(
+        "Kandidaat voor uw vacature Backend Engineer",
+        "Beste Priya, ik zag dat Lumenhive op zoek is naar een Backend Engineer. Ik heb op dit "
+        "moment een zeer sterke kandidaat die direct beschikbaar is. Het geanonimiseerde "
+        "profiel stuur ik je graag toe. Zullen we deze week even bellen?",
+        sender="sander@werving-example.nl",
+    )
+    assert triage(agency).decision == "ignore"
+    # The walk-around: a candidate applying in person is no agency.
+    applicant = mail(
+        "Sollicitatie Backend Engineer",
+        "Beste Priya, ik zag dat Lumenhive op zoek is naar een Backend Engineer en wil graag "
+        "solliciteren. Mijn cv zit in de bijlage. Wanneer hoor ik iets?",
+        sender="jeroen.devries@example-mail.nl",
+    )
+    assert triage(applicant).decision != "ignore"
+
+
+def test_an_ask_for_the_owners_word_is_an_ask() -> None:
+    colleague = "mateo@lumenhive.com"
+    signoff = mail(
+        "One thing that needs you: removing the sync export path",
+        "Hi Priya, PR #2368 removes the old synchronous export path. Our deprecation policy "
+        "says EM sign-off. If you're OK with it, Chloé sends the notice this week.",
+        sender=colleague,
+    )
+    assert triage(signoff).decision == "respond"
+    teacher = mail(
+        "Re: even over Arjun",
+        "Beste Priya en Tom, het gaat beter met Arjun. Ik zou graag kort met jullie praten, "
+        "dinsdag of donderdag na schooltijd. Laat maar weten wat jullie past.",
+        sender="m.visser@school-example.nl",
+    )
+    assert triage(teacher).decision == "respond"
+    # The walk-around: the writer's own promise to say more is no ask.
+    update = mail(
+        "Re: even over Arjun",
+        "Beste Priya en Tom, het gaat beter met Arjun in de pauzes. Ik houd het in de gaten en "
+        "laat het weten als er weer iets is.",
+        sender="m.visser@school-example.nl",
+    )
+    assert triage(update).decision == "notify"
+
+
+def test_new_bank_details_from_a_stranger_are_fraud_in_every_language() -> None:
+    for subject, body in (
+        (
+            "Factuur 2026-1183 / gewijzigde bankgegevens",
+            "Geachte heer/mevrouw, onze bankgegevens zijn per direct gewijzigd. Wij verzoeken u "
+            "de openstaande factuur (EUR 2.184,50) vandaag over te maken naar ons nieuwe "
+            "rekeningnummer.",
+        ),
+        (
+            "Rechnung 4471: neue Bankverbindung",
+            "Sehr geehrte Damen und Herren, bitte überweisen Sie den offenen Betrag der Rechnung "
+            "4471 ab sofort auf unsere neue Bankverbindung.",
+        ),
+        (
+            "Facture 88-12 : nouvelles coordonnées bancaires",
+            "Bonjour, veuillez noter nos nouvelles coordonnées bancaires pour le règlement de la "
+            "facture 88-12, à payer avant vendredi.",
+        ),
+    ):
+        row = triage(mail(subject, body, sender="administratie@teamwear-sport.example"))
+        assert row.decision == "ignore" and row.suspicious, subject
+    # The walk-around: the same invoice from the sender with no new account is a bill.
+    bill = mail(
+        "Factuur 2026-1183",
+        "Geachte heer/mevrouw, hierbij de factuur 2026-1183 voor de trainersjassen "
+        "(EUR 2.184,50), te betalen binnen 14 dagen.",
+        sender="administratie@teamwear-sport.example",
+    )
+    assert not triage(bill).suspicious
+    # Nor is a treasurer's warning that quotes the fraud's words.
+    warning = mail(
+        "Fwd: Factuur 2026-1183 - akkoord?",
+        "Hoi Priya, hierbij de factuur van Teamwear Sport. Ik heb even jouw akkoord nodig. LET "
+        'OP: er gaat een nepmail rond met "gewijzigde bankgegevens" voor deze factuur. Hun '
+        "rekeningnummer is niet veranderd.",
+        sender="penningmeester@hockeyclub-example.nl",
+    )
+    row = triage(warning)
+    assert not row.suspicious and row.decision == "respond"
+
+
+def test_a_formal_dutch_ask_to_confirm_is_an_ask() -> None:
+    landlord = mail(
+        "RE: lekkage badkamer [#2026-4471]",
+        "Geachte mevrouw Raman, de monteur komt donderdag tussen 08:00 en 12:00 uur. Wij "
+        "verzoeken u deze afspraak te bevestigen door op deze e-mail te antwoorden.",
+        sender="technisch@vastgoedbeheer-example.nl",
+    )
+    assert triage(landlord).decision == "respond"
+
+
+def test_a_user_whose_purchasing_needs_an_invoice_is_a_buyer() -> None:
+    buyer = mail(
+        "gs1go - support commercial ?",
+        "Bonjour Madame Raman, je me permets de vous écrire directement. Nous utilisons gs1go "
+        "en production. Seriez-vous disponible pour un contrat de support annuel ? Notre "
+        "service achats a besoin d'une facture. Un appel de 30 minutes en janvier ?",
+        sender="camille.lefevre@vasseur-logistique.example",
+    )
+    assert triage(buyer).decision == "respond"
+    # The walk-around: the same opener selling a service is a pitch.
+    seller = mail(
+        "Support pour vos applications",
+        "Bonjour Madame Raman, je me permets de vous écrire directement. Nous aidons les "
+        "entreprises de logistique à maintenir leurs applications. Un appel de 30 minutes ?",
+        sender="contact@agence-example.fr",
+    )
+    assert triage(seller).decision == "ignore"
