@@ -83,8 +83,9 @@ def applies_for_a_job(flags: set[str]) -> bool:
 _SELLS = frozenset({"pitch_offer", "outreach_tool"})
 """Words that sell: an offer of services, an outreach tool's mark (a cold-outreach line such
 as "je me permets de vous écrire" is a courtesy a customer writes too)."""
-_NOT_SELLING = frozenset({"buyer_ask", "fault_report", "says_customer"})
-"""A prospect's or a customer's words: asking the price, reporting a fault, a ticket raised."""
+_NOT_SELLING = frozenset({"buyer_ask", "fault_report", "says_customer", "help_desk"})
+"""A prospect's or a customer's words: asking the price, reporting a fault, a ticket raised;
+and a help desk answering the reader's ticket."""
 PITCH_FLAGS = frozenset({"pitch_offer", "pitch_call"})
 """A stranger's offer of services or ask for the right person: a pitch on its own."""
 
@@ -118,8 +119,8 @@ def not_a_pitch(flags: set[str], writer: Writer) -> Category | None:
         return None
     if "fault_report" in flags or {"failure", "says_customer"} <= flags:
         return "bug_report"
-    if "says_customer" in flags or ("referred" in flags and "buyer_ask" not in flags):
-        return "other"  # a customer's word; someone a colleague sent, a pitch's line aside
+    if flags & {"says_customer", "help_desk"} or ("referred" in flags and "buyer_ask" not in flags):
+        return "other"  # a customer's word, a help desk's; someone a colleague sent
     return "sales_inquiry" if "buyer_ask" in flags else None
 
 

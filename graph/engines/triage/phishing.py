@@ -233,10 +233,10 @@ def suspicion(email: Email, profile: MailboxProfile, flags: set[str], known_send
         # through it, such as a booking's "secure." message link, is too), but not a bill to
         # pay behind a link dressed as another brand's site ("View Invoice (SharePoint)" on
         # `sharepoint-docs.com`): the sender signing its own domain says nothing of that link.
-        # Nor a gift card or a login behind a throw-away domain's link, sent through a
+        # Nor a gift card, a login or a bill behind a throw-away domain's link, sent through a
         # calendar or mail service that signs whatever its users send.
         dressed = (flag == "brand_link" and bool(flags & _BILLS)) or (
-            flag == "ip_link" and bool(flags & {"gift_card", "credential"})
+            flag == "ip_link" and bool(flags & {"gift_card", "credential", *_BILLS})
         )
         if flag in flags and (
             flag in _DOMAIN_FLAGS
@@ -359,6 +359,8 @@ def _asks_for_fraud(flags: set[str], known_sender: bool) -> str:
     if "credential" in flags and "link" in flags and ({"threat", "urgency"} & flags):
         if not known_sender and not ({"tool"} & flags):
             return "asks for a login under time pressure"
+    if "new_number" in flags and flags & {"urgency", "money_request"} and not known_sender:
+        return "a relative's 'new number' from an unknown address, asking for help in a hurry"
     if "reply_to_mismatch" in flags and "money_request" in flags:
         return "answers go elsewhere and it asks for money"
     if "archive_password" in flags and "link" in flags and not known_sender:

@@ -65,10 +65,14 @@ class Writer:
 
 
 def is_auto_reply(email: Email, flags: set[str]) -> bool:
-    """An out-of-office or other automatic answer."""
+    """An out-of-office or other automatic answer.
+
+    Not a person's answer to one: "Re: Automatic reply: recording of your talk".
+    """
     submitted = header(email, "Auto-Submitted").casefold()
+    answered = (email.subject or "").casefold().lstrip().startswith(REPLY_PREFIXES)
     return (
-        "auto_reply" in flags
+        ("auto_reply" in flags and not answered)
         or "auto-replied" in submitted
         or bool(header(email, "X-Autoreply") or header(email, "X-Autorespond"))
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bench.triage_eval import rules_alone
 from graph.engines.triage import triage_by_rules
 from graph.engines.triage.profile import MailboxProfile
@@ -45,3 +47,12 @@ def mail(
         body=body,
         headers=headers or {},
     )
+
+
+def answering_owner(
+    email: Email, profile: MailboxProfile = PROFILE
+) -> tuple[Email, MailboxProfile]:
+    """`email` as an answer to a message the owner sent, and a profile whose Sent folder has it."""
+    sent = f"<sent-{email.id}@lumenhive.com>"
+    answer = dataclasses.replace(email, in_reply_to=sent)
+    return answer, dataclasses.replace(profile, sent_ids=profile.sent_ids | {sent})

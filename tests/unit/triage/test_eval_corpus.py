@@ -51,15 +51,19 @@ important but is not, the personal address, work threads: 73, 70 and 70 as they 
 and 70 after): 3,759 of 4,281 (0.878); zzc-*, zzd-* and zze-* (the holidays, accounts and
 security, customers across the world: 63, 64 and 69 as they came; 66, 66 and 74 after): 3,969
 of 4,521 (0.878); zzf-*, zzg-* and zzh-* (back from a week off, life outside the day job,
-hiring: 66, 64 and 68 as they came; 68, 67 and 70 after): 4,176 of 4,761 (0.877)."""
+hiring: 66, 64 and 68 as they came; 68, 67 and 70 after): 4,176 of 4,761 (0.877); zzi-*,
+zzj-* and zzk-* (on the road, the commercial side, family logistics across countries: 65, 65
+and 71 as they came; 67, 67 and 73 after): 4,384 of 5,001 (0.877)."""
 DEV_COLD_PRECISION = 0.93
-DEV_COLD_RECALL = 0.89
+DEV_COLD_RECALL = 0.88
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail); 0.90 before the zw-* to zy-* mail, three
 of whose pitches (a recruiter's InMail, a vendor's webinar, an agency's "kurze Frage" with an
-unsubscribe link) are filed as newsletters, decided `ignore` all the same."""
+unsubscribe link) are filed as newsletters, decided `ignore` all the same; 0.89 before the
+zzi-* to zzk-* mail, whose trade-fair, consultancy, data-broker and comparison-site mailings
+(six of them) are filed as newsletters or notifications, decided `ignore` all the same."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 14
+DEV_REAL_PEOPLE_IGNORED = 15
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
@@ -75,7 +79,9 @@ line; the model of labelled mail shows it), and a new customer's integration lea
 a colleague's, writing about a webhook secret (a colleague's name on an outside address asking
 for a login reads as fraud: a namesake cannot be told apart without history); and one of the
 zzc-* mail as it came: the account manager of a tool the company pays for, writing about the
-renewal's price in a seller's words."""
+renewal's price in a seller's words; and one of the zzk-* mail as it came: the family's tax
+adviser, writing to both partners about the documents for their return and offering slots for
+a call in January, which reads as an adviser's sales opener."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:

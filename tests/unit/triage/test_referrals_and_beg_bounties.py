@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.unit.triage.owner_mail import PROFILE, mail, triage
+from tests.unit.triage.owner_mail import PROFILE, answering_owner, mail, triage
 
 COLLEAGUES = dataclasses.replace(
     PROFILE,
@@ -263,3 +263,116 @@ def test_a_user_whose_purchasing_needs_an_invoice_is_a_buyer() -> None:
         sender="contact@agence-example.fr",
     )
     assert triage(seller).decision == "ignore"
+
+
+def test_a_relatives_new_number_from_an_unknown_address_is_fraud() -> None:
+    scam = mail(
+        "my new number",
+        "Hi Priya, this is Karthik, my phone fell in water. This is my new number +44 7418 "
+        "339 206, please message me on WhatsApp. I need small help urgently. Please dont "
+        "call Amma and Appa about this.",
+        sender="karthikraman.help@gmail.com",
+    )
+    row = triage(scam)
+    assert row.decision == "ignore" and row.suspicious
+    # The walk-around: the brother's own address, which the owner writes to, is him.
+    brother = "karthik.raman@gmail.com"
+    known = dataclasses.replace(PROFILE, known_people=frozenset({brother}))
+    real = dataclasses.replace(scam, from_addr=brother)
+    assert not triage(real, known).suspicious
+
+
+def test_a_work_tools_name_on_another_domain_is_phishing() -> None:
+    for subject, body, sender in (
+        (
+            "Action needed: reimbursement of EUR 486.20 failed",
+            "Expensify. Reimbursement failed. Hi Priya, your bank rejected the transfer. "
+            "Please update your bank account within 3 business days: "
+            "https://expensify-payments.net/reimbursement/update",
+            "no-reply@expensify-payments.net",
+        ),
+        (
+            "Action Required: 3 approvals on hold - verify your MFA",
+            "Dear User, your Salesforce session could not be verified. To release your "
+            "approvals and avoid account suspension, re-verify your identity within 12 hours. "
+            "Verify Now <https://lumenhive-my-salesforce.sf-verify-access.com/login>",
+            "security-noreply@sf-verify-access.com",
+        ),
+        (
+            "Uw pakket wacht op betaling (€ 1,99)",
+            "PostNL. Beste klant, uw pakket kon niet worden bezorgd vanwege openstaande "
+            "invoerkosten. Openstaand bedrag: € 1,99. Betaal binnen 48 uur: "
+            "https://postnl-bezorging.info-track.top/betalen/3SPNL48120937",
+            "noreply@info-track.top",
+        ),
+    ):
+        row = triage(
+            mail(subject, body, sender=sender, headers={"Auto-Submitted": "auto-generated"})
+        )
+        assert row.decision == "ignore" and row.suspicious, subject
+    # The walk-around: the tool's own notice from its own domain.
+    own = mail(
+        "Your report was reimbursed",
+        "Expensify. Your report 'Oslo - Nordkap visit' of EUR 486.20 was reimbursed. "
+        "https://www.expensify.com/reports/R00xK7Q2",
+        sender="concierge@expensify.com",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    assert not triage(own).suspicious
+
+
+def test_a_person_answering_an_automatic_reply_is_no_automatic_reply() -> None:
+    answer, profile = answering_owner(
+        mail(
+            "Re: Automatic reply: recording of your talk",
+            "Ha, got your auto-reply. The recording is edited. Could you give me a thumbs-up "
+            "before the 22nd?",
+            sender="eva@meetup-example.org",
+        )
+    )
+    assert triage(answer, profile).decision == "respond"
+    # The walk-around: the automatic reply itself is still one.
+    ooo = mail(
+        "Automatic reply: recording of your talk",
+        "I'm away until Monday with limited access to email. Could you write to Mateo for "
+        "anything urgent?",
+        sender="eva@meetup-example.org",
+    )
+    assert triage(ooo).decision == "ignore"
+
+
+def test_a_help_desk_answering_the_owners_ticket_is_no_cold_outreach() -> None:
+    words = (
+        "Hi Priya, this is Marta from TravelPerk support. Two hotel options are on hold until "
+        "18:00, the second 5 minutes' walk from the terminal. Worth a quick 15-minute call to "
+        "go through them?"
+    )
+    subject = "Re: [TravelPerk #2219847] KL1156 cancelled - hotel for tonight"
+    desk = "##- Please type your reply above this line -##\n\n"
+    agent = triage(mail(subject, desk + words, sender="support@travelperk.example"))
+    assert agent.category != "spam_or_cold" and agent.decision == "respond"
+    # The walk-around: the same words without the help desk's mark read as a pitch.
+    pitch = triage(mail("Hotels for your team", words, sender="marta@hotel-deals.example"))
+    assert pitch.decision == "ignore"
+
+
+def test_a_pay_to_enter_award_is_a_pitch() -> None:
+    award = mail(
+        "Lumenhive shortlisted: Best Warehouse Integration Platform 2027",
+        "Dear Priya Raman, congratulations! Lumenhive has been shortlisted. To confirm your "
+        "place on the shortlist, please complete your entry before 8 January. The entry and "
+        "evaluation fee is EUR 1,950 (excl. VAT). Confirm entry: https://awards.example/confirm",
+        sender="awards@awards-example.eu",
+        headers={"List-Unsubscribe": "<https://awards.example/unsub>"},
+    )
+    assert triage(award).decision == "ignore"
+    # The walk-around: her talk accepted, answering her submission, with nothing to pay.
+    talk, profile = answering_owner(
+        mail(
+            "Re: Talk proposal",
+            "Dear Priya, congratulations! Your talk has been shortlisted for DataOps "
+            "Amsterdam. Could you send us a two-line abstract before 8 January?",
+            sender="joris@dataops-example.org",
+        )
+    )
+    assert triage(talk, profile).decision == "respond"
