@@ -211,7 +211,8 @@ def owner_named(
     """Flag the owner named in the lower-cased words `text`.
 
     Turned to on a list, @-mentioned in a developer tool, handed work, asked to RSVP (in mail
-    written to her), or put down on a rota; and a stranger sent to her by a colleague.
+    written to her), or put down on a rota, or turned to on a help desk's ticket; and a stranger
+    sent to her by a colleague.
     """
     if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(text):
         flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
@@ -220,6 +221,8 @@ def owner_named(
     tool = writer.robot and "tool" in flags and not flags & _NOT_TALK
     if tool and profile.mentions_owner(text):
         flags.add("relayed_person")
+    if "help_desk" in flags and profile.turns_to_owner(text):
+        flags.add("relayed_person")  # a customer on a ticket: "Priya, I'm adding you directly"
     if profile.assigned_to_owner(text):  # "TRIGGERED #8821 ... escalated to Priya Raman"
         flags.add("action_required")
     if "rsvp" in flags and writer.to_owner:

@@ -376,3 +376,31 @@ def test_a_pay_to_enter_award_is_a_pitch() -> None:
         )
     )
     assert triage(talk, profile).decision == "respond"
+
+
+def test_a_customer_turning_to_the_owner_on_a_ticket_needs_her() -> None:
+    owner_named = dataclasses.replace(PROFILE, owner_names=frozenset({"priya raman"}))
+    desk = (
+        "##- Please type your reply above this line -##\n\nYou are receiving this because this "
+        "ticket was escalated to Engineering (priority: Urgent).\n\nKaren Holt (Brightwater)\n\n"
+    )
+    ask = "Priya, I'm adding you directly. Stock positions are frozen. I need an ETA.\n"
+    headers = {"Auto-Submitted": "auto-generated"}
+    subject = "[Lumenhive] Re: Stock positions frozen (#19022)"
+    sender = "support@desk.example"
+    turned = mail(subject, desk + ask, sender=sender, headers=headers)
+    assert triage(turned, owner_named).decision == "respond"
+    # The walk-around: the same ticket turning to someone else is only worth seeing.
+    other = mail(subject, desk + ask.replace("Priya,", "Mateo,"), sender=sender, headers=headers)
+    assert triage(other, owner_named).decision != "respond"
+
+
+def test_an_offshore_agencys_rates_and_headcount_are_a_pitch() -> None:
+    agency = mail(
+        "Re: Partnership opportunity",
+        "Dear Sir/Madam, as discussed in my previous mail, we are a leading software company "
+        "with 250+ skilled developers. We can provide dedicated resources starting from USD "
+        "18/hour. Kindly revert back with your requirement so we can schedule a call.",
+        sender="sales@codexa-example.in",
+    )
+    assert triage(agency).decision == "ignore"
