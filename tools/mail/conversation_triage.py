@@ -281,16 +281,14 @@ def conversations_of_new_mail(
 
 
 def _whole_inbox(env: MailboxEnv, email_ids: Sequence[str]) -> tuple[list[ConversationTriage], int]:
-    # `every_conversation(env, with_sent=False)`, the new mail counted on the way.
-    emails, triage = inbox_listing(env.db.engine, env.source)
-    new = set(email_ids)
-    found = sum(1 for email in emails if email.id in new)
-    states, _ = listed_conversations(env, emails, triage, with_sent=False)
-    del emails
+    states, _ = every_conversation(env, with_sent=False)
     kept = _KEPT.get()
     if kept is not None:
         kept.keep(env.source, states)
-    return [s for s in states if any(e.id in new for e in s.emails)], found
+    # Every listed message is in exactly one conversation (an unreadable one alone).
+    new = set(email_ids)
+    cited = [s for s in states if any(e.id in new for e in s.emails)]
+    return cited, sum(e.id in new for s in cited for e in s.emails)
 
 
 def _around(env: MailboxEnv, new: list[Email], triage: CompactTriage) -> list[ConversationTriage]:

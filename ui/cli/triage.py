@@ -190,11 +190,10 @@ def listed_rows(
         emails, triage = inbox_listing(services.db.engine, services.source)
         pairs = [(email, triage) for email in emails[:limit]]
         return InboxRows(pairs, lambda pair: message_row(pair[0], pair[1][pair[0].id]))
-    states, note = (
-        (taken, "")
-        if taken is not None
-        else every_conversation(services.mailbox, with_sent=with_sent)
-    )
+    if taken is not None:
+        states, note = taken, ""
+    else:
+        states, note = every_conversation(services.mailbox, with_sent=with_sent)
     if note:
         print(f"smart-inbox: {note}; a conversation answered there shows as open", file=sys.stderr)
     states.sort(key=lambda c: sent_instant(c.latest), reverse=True)

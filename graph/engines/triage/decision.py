@@ -44,6 +44,7 @@ import dataclasses
 
 from graph.engines.triage.writers import (
     PAID_BY_ITSELF,
+    PITCH_SIGNS,
     Writer,
     is_auto_reply,
     is_bounce,
@@ -155,7 +156,7 @@ def looks_cold(email: Email, flags: set[str], writer: Writer) -> bool:
         return True  # a "beg bounty": a reward asked for a stranger's DMARC "finding"
     if "referred" in flags and "pitch_offer" not in flags:
         return False  # "Chloé said you are the right person"; one who sells pitches all the same
-    pitches = len(flags & {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
+    pitches = len(flags & PITCH_SIGNS)
     # A network relaying a stranger's message ("Brandon sent you a message") pitches as the
     # stranger does; a developer tool's mention is work.
     relayed_pitch = "relayed_person" in flags and "tool" not in flags and pitches >= 2

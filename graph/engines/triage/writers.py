@@ -197,9 +197,9 @@ def to_private_address(email: Email, profile: MailboxProfile, rules: RuleBook) -
     return any(a.casefold() in private for a in (*email.to, *email.cc))
 
 
-_PITCHING = frozenset(
-    {"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint", "pitch_bump"}
-)
+PITCH_SIGNS = frozenset({"pitch_offer", "pitch_call", "cold_line", "outreach_tool", "pitch_hint"})
+"""The ways a stranger's mail pitches (`decision.looks_cold` counts them)."""
+_PITCHING = PITCH_SIGNS | {"pitch_bump"}
 """A stranger's words that would make their mail cold: only then is a referral looked for."""
 _NOT_TALK = frozenset({"payment_failed", "amount_due", "billing_claim", "digest"})
 """A tool's bill or digest, which names the owner's handle without anyone talking to her."""
