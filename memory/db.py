@@ -33,9 +33,10 @@ from memory.mail_rows import email_row, from_data, from_row
 from memory.mail_tables import StoredEmail, SyncCursor, TriageRecord
 from memory.migrations import migrate
 from memory.search import search_stored
+from memory.search_catch_up import IndexCatchUp
 from memory.search_query import parse_query
-from memory.search_sqlite_index import insert_then_index
-from memory.sqlite_wal import enable_wal
+from memory.search_sqlite_index import connect_search_tables, insert_behind
+from memory.sqlite_wal import sqlite_pragmas
 from memory.upsert import insert_new_then_upsert, upsert_statement
 
 PRIORITY_ORDER = {"high": 0, "unknown": 1, "normal": 2, "low": 3}
@@ -64,7 +65,7 @@ class DatabaseUnavailableError(RuntimeError):
 
 _Row = dict[str, Any]
 BULK_INDEX_FROM = 200
-"""Cache rows from which one write is indexed for search in one statement, not row by row."""
+"""Cache rows from which one write leaves its new rows for SQLite's search index to catch up."""
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
 
@@ -75,7 +76,8 @@ def _engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
+        event.listen(engine, "connect", connect_search_tables)
         return count_commits(engine)
     # pre_ping: a connection the server dropped (a restart, an idle timeout) is replaced, not
     # handed to a request that would then fail.
@@ -102,6 +104,7 @@ class AppDatabase:
         """
         self.url = sqlalchemy_url(url)
         self.engine: Engine = _engine(self.url)
+        self.search_index = IndexCatchUp(self.engine)  # SQLite's, after a fetch
         try:
             self.schema_version = migrate(self.engine)
         except OperationalError as err:
@@ -156,6 +159,8 @@ class AppDatabase:
         for attempt in range(3):
             try:
                 with Session(self.engine) as session:
+                    if self.engine.dialect.name == "sqlite":  # the write lock first: ids race-free
+                        session.connection().exec_driver_sql("DELETE FROM email WHERE 0")
                     stored = with_unique_ids(session, wanted)
                     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
                     rows = [email_row(email, base, fetched_at) for email, base in stored]
@@ -329,16 +334,14 @@ class AppDatabase:
 
 
 def _write_rows(session: Session, rows: list[_Row]) -> None:
-    """Upsert cache rows; on SQLite a large batch is indexed for search in one statement."""
+    """Upsert cache rows; SQLite's index is left behind a large batch (`insert_behind`)."""
     if len(rows) < BULK_INDEX_FROM or session.get_bind().dialect.name != "sqlite":
         _upsert(session, StoredEmail, rows)
         return
     conn = session.connection()
-    # A write that changes nothing opens the transaction and takes the write lock first.
-    conn.exec_driver_sql("DELETE FROM email WHERE 0")
     table: Any = StoredEmail.__table__  # type: ignore[attr-defined]
     upsert = partial(_upsert, session, StoredEmail)
-    insert_then_index(conn, lambda: insert_new_then_upsert(session, table, rows, upsert))
+    insert_behind(conn, lambda: insert_new_then_upsert(session, table, rows, upsert))
 
 
 def stored_data(engine: Engine, email_ids: Sequence[str]) -> Iterator[str]:
@@ -371,14 +374,6 @@ def _upsert(session: Session, model: type[SQLModel], rows: Sequence[SQLModel | _
     session.execute(upsert_statement(table, session.get_bind().dialect.name, keys), values)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        enable_wal(cursor.execute)
-    finally:
-        cursor.close()
-
-
 _databases: dict[str, AppDatabase] = {}
 _lock = threading.Lock()
 
@@ -397,4 +392,5 @@ def close_databases() -> None:
         databases = list(_databases.values())
         _databases.clear()
     for database in databases:
+        database.search_index.wait()
         database.engine.dispose()

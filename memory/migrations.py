@@ -61,6 +61,7 @@ from memory.preference_table import TriagePreferenceRecord
 from memory.search import (
     create_search_index,
     create_search_walk_indexes,
+    index_search_behind_writes,
     index_search_folder_days,
     index_search_folders,
     keep_search_documents_inline,
@@ -242,6 +243,7 @@ STEPS: tuple[Step, ...] = (
     Step(16, "search: the folder and day of each message (PostgreSQL)", index_search_folder_days),
     Step(17, "search: each document kept in its row (PostgreSQL)", keep_search_documents_inline),
     Step(18, "search: short GIN pending lists (PostgreSQL)", keep_search_pending_lists_short),
+    Step(19, "search: the index catches up with a large write", index_search_behind_writes),
 )
 """The schema, oldest first; a step's number is its position (from 1)."""
 

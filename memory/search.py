@@ -12,7 +12,8 @@ step 14 (`split_search_index`) splits SQLite's index in two, the body apart from
 step 15 (`index_search_folders`) indexes SQLite's folders, step 16 (`index_search_folder_days`)
 PostgreSQL's folders with their days; step 17 (`keep_search_documents_inline`) keeps
 PostgreSQL's documents in their rows; step 18 (`keep_search_pending_lists_short`) its GIN
-indexes' pending lists short.
+indexes' pending lists short; step 19 (`index_search_behind_writes`) lets SQLite's index be
+behind a large write until it catches up (`memory.search_catch_up`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.engine import Connection, Engine
 
 from memory import search_postgres, search_postgres_index, search_sqlite, search_sqlite_index
+from memory.search_catch_up import catch_up_now
 from memory.search_query import SearchQuery
 from memory.search_rank import day_number
 from memory.search_walk import FIRST_WINDOW
@@ -132,6 +134,19 @@ def split_search_index(conn: Connection) -> None:
         raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
 
 
+def index_search_behind_writes(conn: Connection) -> None:
+    """Migration step 19: SQLite's index may be behind a large write, up to a mark.
+
+    SQLite: `search_sqlite_index.index_behind_writes`, so a first fetch writes its rows without
+    waiting for FTS5, which catches up beside the work that follows. PostgreSQL: nothing (each
+    row's document is written with it).
+    """
+    if conn.dialect.name == "sqlite":
+        search_sqlite_index.index_behind_writes(conn)
+    elif conn.dialect.name != "postgresql":
+        raise NotImplementedError(f"no full-text search for {conn.dialect.name}")
+
+
 def search_stored(
     engine: Engine,
     query: SearchQuery,
@@ -151,6 +166,8 @@ def search_stored(
     filters = {"source": source, "folder": folder}
     day = day_number(today or datetime.now(UTC).date())
     backend = search_postgres if engine.dialect.name == "postgresql" else search_sqlite
+    if backend is search_sqlite:
+        catch_up_now(engine)  # rows a large write left for the index (`memory.search_catch_up`)
     with engine.connect() as conn:
         found: list[str] = backend.search(conn, query, filters, max(1, limit), day, first_window)
     return found

@@ -27,11 +27,23 @@ step 14 (`split_index`) turns the one table of steps 11-13, `email_fts`, into th
 FTS5 removes a contentless entry by being told the values it indexed: the triggers compute
 them from the old row with the same expressions as when it was added. A release that changes
 `_EXPRESSIONS` must therefore come with a migration step that calls `rebuild_index`.
+
+The index may be behind the cache: `MARK` holds the rowid up to which every row is indexed,
+and no row above it is (step 19, `index_behind_writes`). A large write leaves its rows above
+the mark (`insert_behind`, the insert trigger held by the mark's `bulk`), and `catch_up`
+indexes them later, in one transaction that moves
+the mark; the triggers touch only rows at or below it, and a row inserted right above it is
+indexed at once and moves it. A search catches the index up before it reads
+(`memory.search_catch_up`), so a write the process never got to index (it ended, or crashed)
+is still found; the write itself no longer waits for the index.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -117,17 +129,32 @@ def _remove(row: str) -> str:
     )
 
 
-_REFUSE = f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE new.rowid > {ROWID_MASK};"
+_TOO_HIGH = f"new.rowid > {ROWID_MASK}"
+MARK = "email_fts_mark"
+"""One row, `upto`: every row of `email` with a rowid up to it is indexed, none above it;
+`bulk`: 1 while a large write adds rows for a catch-up (`insert_behind`)."""
+_UPTO = f"(SELECT upto FROM {MARK})"
+_BULK = f"(SELECT bulk FROM {MARK})"
+_REFUSE = f"SELECT RAISE(ABORT, '{TOO_HIGH}') WHERE {_TOO_HIGH};"
+MOVED = "email rowid changed: the search index cannot follow it"
+_UNMOVED = f"SELECT RAISE(ABORT, '{MOVED}') WHERE new.rowid != old.rowid;"
 TRIGGERS = {
-    "insert": f"AFTER INSERT ON email BEGIN {_REFUSE} {_add('new')} END",
-    "delete": f"AFTER DELETE ON email BEGIN {_remove('old')} END",
-    "update": f"AFTER UPDATE ON email BEGIN {_REFUSE} {_remove('old')} {_add('new')} END",
+    "insert": f"AFTER INSERT ON email WHEN new.rowid <= {_UPTO} + 1 AND NOT {_BULK} OR {_TOO_HIGH} "
+    "BEGIN "
+    f"{_REFUSE} {_add('new')} UPDATE {MARK} SET upto = new.rowid WHERE upto < new.rowid; END",
+    "delete": f"AFTER DELETE ON email WHEN old.rowid <= {_UPTO} BEGIN {_remove('old')} END",
+    "update": f"AFTER UPDATE ON email WHEN old.rowid <= {_UPTO} OR {_TOO_HIGH} "
+    f"OR new.rowid != old.rowid BEGIN {_REFUSE} {_UNMOVED} {_remove('old')} {_add('new')} END",
 }
+"""Each trigger touches only rows at or below the mark, and refuses a rowid it cannot key or
+a row moved to another rowid (an indexed row moved above the mark would be indexed twice)."""
 DDL = (
     *(_table_ddl(name, columns) for name, columns, _ in TABLES),
+    f"CREATE TABLE IF NOT EXISTS {MARK} (upto INTEGER NOT NULL, bulk INTEGER NOT NULL DEFAULT 0)",
     *(f"CREATE TRIGGER IF NOT EXISTS email_fts_{n} {body}" for n, body in TRIGGERS.items()),
 )
-"""The two tables and the three triggers that keep them in step; each statement is idempotent."""
+"""The two tables, the mark and the three triggers that keep them in step; each idempotent."""
+_MARK_ALL = f"INSERT INTO {MARK}(upto) SELECT coalesce(max(rowid), 0) FROM email"
 FILL = tuple(
     f"INSERT INTO {name}(rowid, {', '.join(columns)}) SELECT {key('email')}, "
     f"{', '.join(e.format(r='email') for e in expressions)} FROM email"
@@ -148,6 +175,9 @@ def create_index(conn: Connection) -> None:
         _check_rowids(conn)
         for statement in FILL:
             conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(f"DELETE FROM {MARK}")
+    if conn.exec_driver_sql(f"SELECT 1 FROM {MARK}").first() is None:
+        conn.exec_driver_sql(_MARK_ALL)  # indexed by FILL, or by triggers without a mark
 
 
 def _check_rowids(conn: Connection) -> None:
@@ -160,7 +190,7 @@ def _check_rowids(conn: Connection) -> None:
 def rebuild_index(conn: Connection) -> None:
     """Index every cached message again, from nothing (for an index out of step)."""
     _check_rowids(conn)
-    for statement in (*DELETE_ALL, *FILL):
+    for statement in (*DELETE_ALL, *FILL, f"DELETE FROM {MARK}", _MARK_ALL):
         conn.exec_driver_sql(statement)
 
 
@@ -168,7 +198,7 @@ def _index_again(conn: Connection) -> None:
     """Drop the index of any earlier layout (one table or two) and its triggers; make it anew."""
     for name in TRIGGERS:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS email_fts_{name}")
-    for table in ("email_fts", HEAD, BODY):
+    for table in ("email_fts", HEAD, BODY, MARK):
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     create_index(conn)
 
@@ -204,19 +234,93 @@ def split_index(conn: Connection) -> None:
         create_index(conn)
 
 
-def insert_then_index(conn: Connection, insert: Callable[[], None]) -> None:
-    """Run `insert` (rows added to `email`) with the insert trigger off, then index its rows.
+def connect_search_tables(dbapi_connection: Any, _record: Any = None) -> None:
+    """SQLAlchemy's `connect` listener: open FTS5's two tables on a new connection, at once.
 
-    One statement per table indexes them all: a large write's fast path, giving the same
-    index. The caller's transaction must already hold the write lock, so no other writer runs
-    while the trigger is off; its drop and re-creation commit with the rows, or not at all.
-    SQLite gives a new row a rowid above every existing one; a row `insert` replaces keeps its
-    rowid and is indexed again by the update trigger, which stays on.
+    FTS5 reads its settings when a connection first uses one of its tables. Left to the first
+    write to `email` (whose triggers use both), that read starts inside the write, before its
+    lock; when another connection holds the lock (a catch-up, another process's fetch), SQLite
+    then refuses the write at once ("database is locked") instead of waiting its busy timeout.
+    Read here, outside any transaction, it never is. A file whose tables are not made yet (its
+    migrations run next, on a connection of their own) has nothing to open.
     """
-    conn.exec_driver_sql("DROP TRIGGER IF EXISTS email_fts_insert")
-    before = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM email").scalar()
+    cursor = dbapi_connection.cursor()
+    try:
+        for table in (HEAD, BODY):
+            with contextlib.suppress(sqlite3.OperationalError):
+                cursor.execute(f"SELECT rowid FROM {table} WHERE 0").fetchall()
+    finally:
+        cursor.close()
+
+
+def index_behind_writes(conn: Connection) -> None:
+    """Migration step 19: the index may be behind the cache, up to `MARK`.
+
+    The triggers of steps 11-18 index every write as it happens, so every cached row is
+    indexed: the mark starts at the highest rowid, and the triggers become the ones that
+    respect it. Nothing to do when the insert trigger already reads the mark.
+    """
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'email_fts_insert'"
+    ).scalar()
+    if trigger is None or MARK not in trigger:
+        for name in TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS email_fts_{name}")
+    create_index(conn)
+
+
+def insert_behind(conn: Connection, insert: Callable[[], None]) -> None:
+    """Run `insert` (rows added to `email`) with the insert trigger held; `catch_up` indexes them.
+
+    The mark's `bulk` is set for the insert and cleared after it, in the caller's transaction,
+    so it commits as 0 or not at all; no other writer runs meanwhile (the transaction holds the
+    write lock). Not a dropped trigger: a change of the schema makes every other connection
+    read it again before its next statement, and one that then wants to write is refused at
+    once ("database is locked") instead of waiting for the lock. SQLite gives a new row a rowid
+    above every existing one, so above the mark; a row `insert` replaces keeps its rowid and,
+    at or below the mark, is indexed again by the update trigger.
+    """
+    conn.exec_driver_sql(f"UPDATE {MARK} SET bulk = 1")
     insert()
     _check_rowids(conn)
+    conn.exec_driver_sql(f"UPDATE {MARK} SET bulk = 0")
+
+
+_BEHIND = f"SELECT {_UPTO}, (SELECT coalesce(max(rowid), 0) FROM email)"
+
+
+def behind(conn: Connection) -> bool:
+    """Whether some cached rows are not indexed yet (a read: no lock taken)."""
+    upto, highest = conn.exec_driver_sql(_BEHIND).one()
+    return bool(upto is None or upto < highest)
+
+
+CATCH_UP_ROWS = 5_000
+"""Rows one catch-up indexes in one transaction: the lock is held a fraction of a second, and
+FTS5's memory and the log of one transaction stay small however large the fetch was."""
+
+
+def catch_up(conn: Connection, rows: int = CATCH_UP_ROWS) -> int:
+    """Index up to `rows` rows above the mark and move it past them; returns how many.
+
+    Takes the write lock before reading the mark, so two catch-ups (threads or processes)
+    never index a row twice: the second finds those rows done. 0 when nothing is behind.
+    """
+    conn.exec_driver_sql(f"UPDATE {MARK} SET upto = upto WHERE 0")
+    upto, highest = conn.exec_driver_sql(_BEHIND).one()
+    if upto is None:  # the mark's row removed by hand: start over from the cache
+        rebuild_index(conn)
+        return int(highest)
+    if upto >= highest:
+        return 0
+    _check_rowids(conn)
+    chunk = conn.exec_driver_sql(
+        "SELECT count(*), max(rowid) FROM (SELECT rowid FROM email WHERE rowid > ? "
+        "ORDER BY rowid LIMIT ?)",
+        (upto, max(1, rows)),
+    ).one()
+    indexed, last = int(chunk[0]), int(chunk[1])
     for statement in FILL:
-        conn.exec_driver_sql(f"{statement} WHERE rowid > ?", (before,))
-    conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS email_fts_insert {TRIGGERS['insert']}")
+        conn.exec_driver_sql(f"{statement} WHERE rowid > ? AND rowid <= ?", (upto, last))
+    conn.exec_driver_sql(f"UPDATE {MARK} SET upto = ?", (last,))
+    return indexed

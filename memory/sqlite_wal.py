@@ -47,6 +47,15 @@ def enable_wal(execute: Callable[[str], Any]) -> None:
             time.sleep(pause)
 
 
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLAlchemy's `connect` listener: `enable_wal` on each new connection of an engine."""
+    cursor = dbapi_connection.cursor()
+    try:
+        enable_wal(cursor.execute)
+    finally:
+        cursor.close()
+
+
 async def enable_wal_async(execute: Callable[[str], Awaitable[Any]]) -> None:
     """`enable_wal` for an async connection (aiosqlite's `execute`)."""
     await execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -66,9 +66,14 @@ def sync_source(db: AppDatabase, spec: str, *, secrets: SecretLookup | None = No
     """Fetch what is new in `spec` into the cache; raises `MailSourceError` if it cannot be read.
 
     Blocking (files, sockets): the graph runs it through `asyncio.to_thread`. `secrets` looks
-    up the credentials a source logs in with (the environment by default).
+    up the credentials a source logs in with (the environment by default). A large fetch's
+    mail is indexed for search once the fetch is over, beside what follows
+    (`memory.search_catch_up`), failed or not: the batches stored stay.
     """
-    result = parse_source_spec(spec, secrets=secrets).sync(db)
+    try:
+        result = parse_source_spec(spec, secrets=secrets).sync(db)
+    finally:
+        db.search_index.start()
     if result.new:
         logger.info("fetched %d new message(s) from %s", len(result.new), result.source)
     return result

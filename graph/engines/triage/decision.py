@@ -228,6 +228,8 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         # A round-up of a period, read at leisure if at all: the alerts it counts were sent one
         # by one, and what it says waits for the reader (a mention, a review) was too.
         return "ignore", 0.8
+    if "secret_exposed" in flags and category != "newsletter":
+        return "respond", 0.7  # a live key of the owner's in the open: revoke it now
     if "relayed_person" in flags and writer.robot and flags & PITCH_FLAGS and "tool" not in flags:
         return "ignore", 0.6  # a stranger's pitch relayed by a network ("open to a 20-min demo?")
     if "relayed_person" in flags and writer.robot:

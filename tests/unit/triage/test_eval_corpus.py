@@ -55,17 +55,23 @@ hiring: 66, 64 and 68 as they came; 68, 67 and 70 after): 4,176 of 4,761 (0.877)
 zzj-* and zzk-* (on the road, the commercial side, family logistics across countries: 65, 65
 and 71 as they came; 67, 67 and 73 after): 4,384 of 5,001 (0.877); zzl-*, zzm-* and zzn-* (the
 week between the holidays, hurried and non-native writing, people through tools and tools like
-people: 73, 60 and 66 as they came; 73, 61 and 67 after): 4,585 of 5,241 (0.875)."""
+people: 73, 60 and 66 as they came; 73, 61 and 67 after): 4,585 of 5,241 (0.875); zzo-*,
+zzp-*, zzq-* and zzr-* (the new year, look-alikes both ways, very short mail, people outside
+the company: 66, 79, 76 and 67 as they came; 66, 79, 76 and 70 after): 4,878 of 5,561
+(0.877)."""
 DEV_COLD_PRECISION = 0.93
-DEV_COLD_RECALL = 0.88
+DEV_COLD_RECALL = 0.87
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail); 0.90 before the zw-* to zy-* mail, three
 of whose pitches (a recruiter's InMail, a vendor's webinar, an agency's "kurze Frage" with an
 unsubscribe link) are filed as newsletters, decided `ignore` all the same; 0.89 before the
 zzi-* to zzk-* mail, whose trade-fair, consultancy, data-broker and comparison-site mailings
-(six of them) are filed as newsletters or notifications, decided `ignore` all the same."""
+(six of them) are filed as newsletters or notifications, decided `ignore` all the same; 0.88
+before the zzo-* to zzr-* mail, seven of whose pitches (sent with a mailing tool's
+unsubscribe link: webinars, an award, agencies) are filed as newsletters, decided `ignore` all
+the same, and two flagged as fraud (a predatory journal, an SEO agency)."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 15
+DEV_REAL_PEOPLE_IGNORED = 17
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
@@ -83,7 +89,11 @@ for a login reads as fraud: a namesake cannot be told apart without history); an
 zzc-* mail as it came: the account manager of a tool the company pays for, writing about the
 renewal's price in a seller's words; and one of the zzk-* mail as it came: the family's tax
 adviser, writing to both partners about the documents for their return and offering slots for
-a call in January, which reads as an adviser's sales opener."""
+a call in January, which reads as an adviser's sales opener; and one each of the zzo-* and
+zzr-* mail as they came: the account manager of a monitoring tool the company pays for about
+its renewal and usage (as zzc-*'s), and a university researcher writing for the first time
+to propose a student's research project with the company, in a pitch's words ("would you be
+open to a 30-minute call")."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
