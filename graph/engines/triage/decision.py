@@ -68,6 +68,7 @@ _OWN_WORK = frozenset(
         "tool",
         "approval_ask",
         "owed_work",
+        "parent_meeting",
     }
 )
 """A mailing's words that are the reader's own work all the same: a bill, a review, an approval."""
@@ -224,6 +225,8 @@ def _from_person(category: Category, flags: set[str], writer: Writer) -> Verdict
 
 def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) -> Verdict | None:
     """A program's mail that asks the owner to act, warns them, or is sent to every customer."""
+    if "tax_statement" in flags and not writer.marketing:
+        return "notify", 0.6  # a statement to keep for the tax return, though it reads as a digest
     if "digest" in flags and not flags & {"failure", "outage", "payment_failed"}:
         # A round-up of a period, read at leisure if at all: the alerts it counts were sent one
         # by one, and what it says waits for the reader (a mention, a review) was too.

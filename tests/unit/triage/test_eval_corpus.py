@@ -58,7 +58,9 @@ week between the holidays, hurried and non-native writing, people through tools 
 people: 73, 60 and 66 as they came; 73, 61 and 67 after): 4,585 of 5,241 (0.875); zzo-*,
 zzp-*, zzq-* and zzr-* (the new year, look-alikes both ways, very short mail, people outside
 the company: 66, 79, 76 and 67 as they came; 66, 79, 76 and 70 after): 4,878 of 5,561
-(0.877)."""
+(0.877); zzs-*, zzt-*, zzu-* and zzv-* (money and admin, an incident week, the people she
+manages, the personal address: 69, 68, 72 and 73 as they came; 71, 72, 73 and 77 after, and
+zzo-* 67): 5,177 of 5,881 (0.880)."""
 DEV_COLD_PRECISION = 0.93
 DEV_COLD_RECALL = 0.87
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
@@ -71,7 +73,7 @@ before the zzo-* to zzr-* mail, seven of whose pitches (sent with a mailing tool
 unsubscribe link: webinars, an award, agencies) are filed as newsletters, decided `ignore` all
 the same, and two flagged as fraud (a predatory journal, an SEO agency)."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 17
+DEV_REAL_PEOPLE_IGNORED = 19
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
@@ -93,7 +95,9 @@ a call in January, which reads as an adviser's sales opener; and one each of the
 zzr-* mail as they came: the account manager of a monitoring tool the company pays for about
 its renewal and usage (as zzc-*'s), and a university researcher writing for the first time
 to propose a student's research project with the company, in a pitch's words ("would you be
-open to a 30-minute call")."""
+open to a 30-minute call"); and one each of the zzs-* and zzu-* mail as they came: the
+family's tax adviser again (as zzk-*'s), and a prospect's developer whose name is a
+colleague's, asking about sandbox credentials (as zz-*'s namesake)."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
