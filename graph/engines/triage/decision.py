@@ -326,8 +326,9 @@ def _from_program(category: Category, flags: set[str], writer: Writer) -> Verdic
 
 def _by_writer(category: Category, flags: set[str], writer: Writer) -> Verdict:
     """The verdict for who wrote it: a person, or a program or mass mailing."""
-    if "turns_to_owner" in flags and writer.bulk and not writer.robot:
-        # A person on a mailing list writing to the owner by name: their word, not the list's.
+    if "turns_to_owner" in flags and not writer.robot:
+        # A person on a mailing list, or writing to someone else with the owner on Cc, turning
+        # to her by name: their word to her, not the list's nor the other reader's.
         return _from_person(category, flags, dataclasses.replace(writer, direct=True))
     if writer.person:
         return _from_person(category, flags, writer)

@@ -162,7 +162,9 @@ class MailboxProfile:
         if not name:
             return None
         return re.compile(
-            rf"(?:^|\n)[ \t]*(?:(?:hi|hello|hey|dear|hoi|hallo|beste|liebe|lieber|bonjour|"
+            # At a line's start, after a list's number ("2. Priya - the wording"), if any.
+            rf"(?:^|\n)[ \t]*(?:\d{{1,2}}[.)][ \t]+)?"
+            rf"(?:(?:hi|hello|hey|dear|hoi|hallo|beste|liebe|lieber|bonjour|"
             rf"salut|hola)[ \t]+)?(?:{name})\b[ \t]*[,:!-]|@(?:{name})\b"
         )
 
@@ -234,8 +236,9 @@ class MailboxProfile:
     def turns_to_owner(self, text: str) -> bool:
         """Whether lower-cased `text` turns to the owner by name.
 
-        A greeting at a line's start ("Hi Priya,") or an @-mention ("@Priya Raman"): in a
-        mailing list's thread, a word to them.
+        A greeting at a line's start ("Hi Priya,", "2. Priya - ...") or an @-mention ("@Priya
+        Raman"): in a mailing list's thread, or in mail to someone else with the owner on Cc, a
+        word to them.
         """
         called = self._owner_called
         return bool(called and called.search(text))

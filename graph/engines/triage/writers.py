@@ -214,8 +214,11 @@ def owner_named(
     written to her), or put down on a rota, or turned to on a help desk's ticket; and a stranger
     sent to her by a colleague.
     """
-    if listed and not writer.robot and not writer.marketing and profile.turns_to_owner(text):
-        flags.add("turns_to_owner")  # "@Priya Raman - any chance you could share ...?"
+    # On a list, or on Cc of a person's mail to someone else: "@Priya Raman - any chance you
+    # could share ...?", "Priya - could you confirm to Henrik ...?"
+    aside = listed or not (writer.direct or writer.blind)
+    if aside and not writer.robot and not writer.marketing and profile.turns_to_owner(text):
+        flags.add("turns_to_owner")
     # A developer tool relaying a colleague's "@priya-raman can you sign off?"; not its bill's
     # or its digest's "Hi @priyaraman".
     tool = writer.robot and "tool" in flags and not flags & _NOT_TALK

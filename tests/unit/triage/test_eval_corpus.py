@@ -60,9 +60,11 @@ zzp-*, zzq-* and zzr-* (the new year, look-alikes both ways, very short mail, pe
 the company: 66, 79, 76 and 67 as they came; 66, 79, 76 and 70 after): 4,878 of 5,561
 (0.877); zzs-*, zzt-*, zzu-* and zzv-* (money and admin, an incident week, the people she
 manages, the personal address: 69, 68, 72 and 73 as they came; 71, 72, 73 and 77 after, and
-zzo-* 67): 5,177 of 5,881 (0.880)."""
+zzo-* 67): 5,177 of 5,881 (0.880); zzw-*, zzx-*, zzy-* and zzz-* (four languages, the
+developer's inbox, travelling to speak, threads: 72, 64, 62 and 73 as they came; 72, 64, 62
+and 75 after, and zzb-* one more): 5,449 of 6,201 (0.879)."""
 DEV_COLD_PRECISION = 0.93
-DEV_COLD_RECALL = 0.87
+DEV_COLD_RECALL = 0.86
 """0.93 before the g-* and h-* mail was added, 0.85 before the j-* mail: each new author's
 pitches are caught less often (0.82 with the i-* mail); 0.90 before the zw-* to zy-* mail, three
 of whose pitches (a recruiter's InMail, a vendor's webinar, an agency's "kurze Frage" with an
@@ -71,9 +73,12 @@ zzi-* to zzk-* mail, whose trade-fair, consultancy, data-broker and comparison-s
 (six of them) are filed as newsletters or notifications, decided `ignore` all the same; 0.88
 before the zzo-* to zzr-* mail, seven of whose pitches (sent with a mailing tool's
 unsubscribe link: webinars, an award, agencies) are filed as newsletters, decided `ignore` all
-the same, and two flagged as fraud (a predatory journal, an SEO agency)."""
+the same, and two flagged as fraud (a predatory journal, an SEO agency); 0.87 before the
+zzs-* to zzz-* mail, whose sponsors' booth invitations, seminars and agencies' first mails are
+sent with a mailing tool's unsubscribe link (seven filed as newsletters, decided `ignore` all
+the same), and whose beg bounty claims a "critical vulnerability" in a way a report does."""
 DEV_PHISHING_RECALL = 0.97
-DEV_REAL_PEOPLE_IGNORED = 19
+DEV_REAL_PEOPLE_IGNORED = 21
 """d-080, a vendor's genuine change of bank details, which reads as the fraud does; f-103, a
 stranger's genuine ask for "the right person" (a food bank asking for a free account), which
 the cold-outreach rules take for a pitch; h-010, a recruiter's personal approach, which reads
@@ -97,7 +102,10 @@ its renewal and usage (as zzc-*'s), and a university researcher writing for the 
 to propose a student's research project with the company, in a pitch's words ("would you be
 open to a 30-minute call"); and one each of the zzs-* and zzu-* mail as they came: the
 family's tax adviser again (as zzk-*'s), and a prospect's developer whose name is a
-colleague's, asking about sandbox credentials (as zz-*'s namesake)."""
+colleague's, asking about sandbox credentials (as zz-*'s namesake); and one each of the
+zzx-* and zzy-* mail as they came: an independent researcher's genuine security report from a
+free-mail address, which reads as the beg bounties do, and a conference's speaker coordinator
+whose "WhatsApp me" on the day reads as a fraud's move to a private channel."""
 
 
 def test_the_test_part_is_exactly_what_was_frozen() -> None:
