@@ -253,7 +253,8 @@ def _program_asks_or_warns(category: Category, flags: set[str], writer: Writer) 
         or "payment_failed" in flags
         or (category == "billing" and flags & _BILL_FLAGS)
     )
-    if asks and not writer.marketing and not _subscribers_call(flags, writer):
+    mailing = "newsletter_subject" in flags and "payment_failed" not in flags
+    if asks and not writer.marketing and not _subscribers_call(flags, writer) and not mailing:
         return "respond", 0.7
     if "customer_notice" in flags and not flags & _ALERT_FLAGS:
         return "ignore", 0.7  # new terms, a survey: what every customer is sent

@@ -73,3 +73,30 @@ def test_a_strangers_minutes_next_week_are_still_a_call() -> None:
         sender="sam@cloudsaver-example.io",
     )
     assert triage(pitch).decision == "ignore"
+
+
+SCHOOL = dataclasses.replace(PROFILE, known_domains=frozenset({"regenboog-example.nl"}))
+"""A mailbox whose owner writes to her son's school."""
+SCHOOL_LIST = {"List-Id": "<ouders.regenboog-example.nl>", "List-Unsubscribe": "<https://x>"}
+
+
+def test_a_schools_newsletter_with_asks_to_every_parent_is_news() -> None:
+    newsletter = mail(
+        "Nieuwsbrief februari",
+        "Beste ouders, op 3 maart is er een studiedag. Graag inschrijven voor de "
+        "oudergesprekken voor 20 februari. Vergeet niet de gymtas mee te geven.",
+        sender="info@regenboog-example.nl",
+        headers=SCHOOL_LIST,
+    )
+    assert triage(newsletter, SCHOOL).decision == "notify"
+
+
+def test_the_same_schools_own_sign_up_mail_is_the_parents_to_do() -> None:
+    # The walk-around: the same ask in a mail of its own, not a newsletter.
+    signup = mail(
+        "Oudergesprekken groep 6: graag inschrijven voor 20 februari",
+        "Beste ouders, graag inschrijven voor de oudergesprekken voor 20 februari via de app.",
+        sender="info@regenboog-example.nl",
+        headers=SCHOOL_LIST,
+    )
+    assert triage(signup, SCHOOL).decision == "respond"
