@@ -271,3 +271,25 @@ def test_a_database_indexed_row_by_row_gets_its_mark_when_opened(path: Path) -> 
     db.add_emails(_many(BULK_INDEX_FROM))
     assert len(_found(db, "bulk")) == BULK_INDEX_FROM
     assert_index_exact(path)
+
+
+def test_a_fetch_starts_the_catch_up_only_when_it_stored_mail(
+    db: AppDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chat turn fetches: one that finds nothing new must not start a thread."""
+    from bench.mailgen import generate_maildir
+
+    root = tmp_path / "Maildir"
+    generate_maildir(root, 30, seed=5)
+    started: list[int] = []
+    monkeypatch.setattr(db.search_index, "start", lambda: started.append(1))
+    assert sync_source(db, f"maildir:{root}").new and started == [1]
+    assert not sync_source(db, f"maildir:{root}").new and started == [1]
+    # The walk-around: a fetch that fails (after storing batches, perhaps) still starts it.
+    other = AppDatabase(f"sqlite:///{tmp_path / 'other.db'}")
+    monkeypatch.setattr(other.search_index, "start", lambda: started.append(2))
+    monkeypatch.setattr(other, "add_emails", lambda _: (_ for _ in ()).throw(OSError("full")))
+    with pytest.raises(OSError, match="full"):
+        sync_source(other, f"maildir:{root}")
+    assert started == [1, 2]
+    other.engine.dispose()

@@ -68,11 +68,15 @@ def sync_source(db: AppDatabase, spec: str, *, secrets: SecretLookup | None = No
     Blocking (files, sockets): the graph runs it through `asyncio.to_thread`. `secrets` looks
     up the credentials a source logs in with (the environment by default). A large fetch's
     mail is indexed for search once the fetch is over, beside what follows
-    (`memory.search_catch_up`), failed or not: the batches stored stay.
+    (`memory.search_catch_up`), failed or not (the batches stored stay); a fetch that found
+    nothing new starts nothing.
     """
     try:
         result = parse_source_spec(spec, secrets=secrets).sync(db)
-    finally:
+    except BaseException:
+        db.search_index.start()
+        raise
+    if result.new:
         db.search_index.start()
     if result.new:
         logger.info("fetched %d new message(s) from %s", len(result.new), result.source)
