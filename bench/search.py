@@ -83,8 +83,7 @@ def fill(db: AppDatabase, mail: Sequence[Email]) -> float:
     started = time.perf_counter()
     for start in range(0, len(mail), 1000):
         db.add_emails(mail[start : start + 1000])
-    if db.engine.dialect.name == "sqlite":
-        catch_up_now(db.engine)
+    catch_up_now(db.engine)
     return time.perf_counter() - started
 
 

@@ -166,8 +166,7 @@ def search_stored(
     filters = {"source": source, "folder": folder}
     day = day_number(today or datetime.now(UTC).date())
     backend = search_postgres if engine.dialect.name == "postgresql" else search_sqlite
-    if backend is search_sqlite:
-        catch_up_now(engine)  # rows a large write left for the index (`memory.search_catch_up`)
+    catch_up_now(engine)  # rows a large write left for SQLite's index (`memory.search_catch_up`)
     with engine.connect() as conn:
         found: list[str] = backend.search(conn, query, filters, max(1, limit), day, first_window)
     return found

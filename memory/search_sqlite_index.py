@@ -31,9 +31,9 @@ them from the old row with the same expressions as when it was added. A release 
 The index may be behind the cache: `MARK` holds the rowid up to which every row is indexed,
 and no row above it is (step 19, `index_behind_writes`). A large write leaves its rows above
 the mark (`insert_behind`, the insert trigger held by the mark's `bulk`), and `catch_up`
-indexes them later, in one transaction that moves
-the mark; the triggers touch only rows at or below it, and a row inserted right above it is
-indexed at once and moves it. A search catches the index up before it reads
+indexes them later, `CATCH_UP_ROWS` at a time, each transaction moving the mark; the triggers
+touch only rows at or below it, and a row inserted right above it is indexed at once and
+moves it. A search catches the index up before it reads
 (`memory.search_catch_up`), so a write the process never got to index (it ended, or crashed)
 is still found; the write itself no longer waits for the index.
 """

@@ -293,3 +293,10 @@ def test_a_fetch_starts_the_catch_up_only_when_it_stored_mail(
         sync_source(other, f"maildir:{root}")
     assert started == [1, 2]
     other.engine.dispose()
+
+
+def test_postgresql_is_never_behind_and_is_not_asked() -> None:
+    """A fetch on PostgreSQL starts the catch-up too; it must neither query nor warn there."""
+    nowhere = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connected
+    assert catch_up_now(nowhere) == 0
+    nowhere.dispose()

@@ -78,6 +78,5 @@ def sync_source(db: AppDatabase, spec: str, *, secrets: SecretLookup | None = No
         raise
     if result.new:
         db.search_index.start()
-    if result.new:
         logger.info("fetched %d new message(s) from %s", len(result.new), result.source)
     return result
